@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` starts the product, `make test` runs the tests.
+# Both create and fill the virtual environment in .venv themselves.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# A local secret so `make run` works out of the box; set your own for anything Jira will call.
+export OKRSYNC_WEBHOOK_SECRET ?= local-dev-secret
+export OKRSYNC_DATA_DIR ?= $(CURDIR)/.okrsync
+
+.PHONY: run test venv bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	@echo "okrsync: web on http://$(HOST):$(PORT), worker and scheduler alongside (Ctrl-C stops all)"
+	@trap 'kill $$worker $$scheduler 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/okrsync worker & worker=$$!; \
+	$(BIN)/okrsync scheduler & scheduler=$$!; \
+	$(BIN)/okrsync serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .okrsync .pytest_cache

@@ -1,0 +1,1 @@
+"""The only code that talks HTTP to Jira and Confluence, through atlassian-python-api."""

@@ -1,0 +1,1 @@
+"""The configuration models (okrs.yaml), validation, lint and the configuration store."""

@@ -1,0 +1,1 @@
+"""The pure core: JQL over the mirror, metrics, scoring, health and rendering. No I/O."""

@@ -1,0 +1,91 @@
+"""The app factory: settings and connections are made here, at the edge, never at import time."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, Response, jsonify
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from werkzeug.exceptions import HTTPException
+
+from okrsync.logs import configure_logging
+from okrsync.redis_store import connect_redis
+from okrsync.settings import Settings, load_settings
+from okrsync.stats import EventCollector
+from sync.handlers import router
+from sync.jobs import enqueue_drain
+from sync.queue import EventStream
+from webhooks.blueprint import INGEST_EXTENSION
+from webhooks.blueprint import bp as webhooks_blueprint
+from webhooks.ingest import WebhookIngest
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, connection: redis.Redis | None = None) -> Flask:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    secrets = settings.require_webhook_secrets()
+    connection = connection if connection is not None else connect_redis(settings)
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["OKRSYNC_SETTINGS"] = settings
+    app.extensions[INGEST_EXTENSION] = WebhookIngest(
+        secrets=secrets,
+        router=router,
+        stream=EventStream(connection, settings.dedupe_seconds),
+        enqueue_drain=lambda: enqueue_drain(connection, settings.queue_name),
+    )
+    app.register_blueprint(webhooks_blueprint)
+    _register_health(app, settings, connection)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_health(app: Flask, settings: Settings, connection: redis.Redis) -> None:
+    registry = CollectorRegistry()
+    registry.register(EventCollector(connection, app.extensions[INGEST_EXTENSION].local))
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        checks = {"redis": _redis_check(connection), "config": _config_check(settings)}
+        ready = all(value in ("ok", "not configured") for value in checks.values())
+        return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _redis_check(connection: redis.Redis) -> str:
+    try:
+        connection.ping()
+    except redis.RedisError as exc:
+        return f"unreachable: {exc}"
+    return "ok"
+
+
+def _config_check(settings: Settings) -> str:
+    if settings.config is None:
+        return "not configured"
+    if not settings.config.is_file():
+        return f"missing: {settings.config} (OKRSYNC_CONFIG)"
+    return "ok"
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        return jsonify({"error": exc.name.lower().replace(" ", "_"), "message": exc.description}), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception) -> tuple[Response, int]:  # the one catch-all, at the edge
+        log.exception("unexpected error answering a request")
+        return jsonify({"error": "internal", "message": "unexpected error; see the service log"}), 500

@@ -1,0 +1,86 @@
+"""Settings from the environment (and `.env`), prefix ``OKRSYNC_``.
+
+Read once, at the edge (the app factory and the CLI), never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_DEDUPE_SECONDS = 24 * 3600
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OKRSYNC_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    redis_url: str | None = Field(
+        default=None, description="Redis server URL; unset starts an embedded Redis under DATA_DIR."
+    )
+    data_dir: Path = Field(default=Path(".okrsync"), description="Where embedded state lives.")
+    config: Path | None = Field(default=None, description="Path of okrs.yaml.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Webhook secret(s), comma-separated while rotating."
+    )
+    admin_token: SecretStr | None = None
+    read_token: SecretStr | None = None
+    jira_url: str | None = None
+    jira_flavor: Literal["cloud", "datacenter"] | None = None
+    jira_user: str | None = None
+    jira_token: SecretStr | None = None
+    confluence_url: str | None = None
+    confluence_user: str | None = None
+    confluence_token: SecretStr | None = None
+    public_url: str | None = None
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    dedupe_seconds: int = Field(default=25 * 3600, ge=MIN_DEDUPE_SECONDS)
+    queue_name: str = "okrsync"
+    log_level: str = "INFO"
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _blank_url_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def webhook_secrets(self) -> tuple[bytes, ...]:
+        """The active secrets; more than one while a rotation is under way."""
+        if self.webhook_secret is None:
+            return ()
+        parts = self.webhook_secret.get_secret_value().split(",")
+        return tuple(p.strip().encode() for p in parts if p.strip())
+
+    def require_webhook_secrets(self) -> tuple[bytes, ...]:
+        secrets = self.webhook_secrets()
+        if not secrets:
+            raise SettingsError(
+                "OKRSYNC_WEBHOOK_SECRET is not set: set it to the secret configured on the Jira "
+                "webhook (comma-separate several while rotating), e.g. "
+                "OKRSYNC_WEBHOOK_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return secrets
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation errors into one sentence per variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "OKRSYNC_" + "_".join(str(p) for p in error["loc"]).upper()
+            shown = "<hidden>" if _is_secret(name) else repr(error.get("input"))
+            problems.append(f"{name}: {error['msg']} (got {shown})")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+
+def _is_secret(variable: str) -> bool:
+    return variable.endswith(("_SECRET", "_TOKEN"))

@@ -1,0 +1,119 @@
+"""Event counters shared by every process (a Redis hash), exposed to Prometheus at scrape time.
+
+Counting in Redis keeps the figures right with several gunicorn workers; the queue's Lua call
+counts queued and duplicate deliveries in the same round trip that stores them. Deliveries answered
+503 cannot be counted in Redis (it is unreachable), so they are counted in the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+
+import redis
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from sync.mirror import Mirror
+from sync.queue import STATS, EventStream
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_EVENTS = "okrsync:stats:unknown"
+REJECT_PREFIX = "rejected:"
+
+
+class LocalCounts:
+    """Per-process counts of what could not be written to Redis."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.unavailable = 0
+
+    def add_unavailable(self) -> None:
+        with self._lock:
+            self.unavailable += 1
+
+
+def count(connection: redis.Redis, name: str, kind: str | None = None) -> None:
+    """Best effort: a counter must never turn an answer into an error."""
+    try:
+        pipe = connection.pipeline(transaction=False)
+        pipe.hincrby(STATS, name, 1)
+        if kind is not None:
+            pipe.hincrby(UNKNOWN_EVENTS, kind[:100], 1)
+        pipe.execute()
+    except redis.RedisError:
+        log.warning("could not count %s: Redis unreachable", name)
+
+
+def read_counts(connection: redis.Redis) -> dict[str, int]:
+    return {k.decode(): int(v) for k, v in connection.hgetall(STATS).items()}
+
+
+class EventCollector(Collector):
+    def __init__(self, connection: redis.Redis, local: LocalCounts) -> None:
+        self.redis = connection
+        self.local = local
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("okrsync_redis_up", "1 when Redis answered this scrape")
+        try:
+            counts = read_counts(self.redis)
+            unknown = {k.decode(): int(v) for k, v in self.redis.hgetall(UNKNOWN_EVENTS).items()}
+            backlog = EventStream(self.redis).backlog()
+            mirrored = Mirror(self.redis).count()
+        except redis.RedisError:
+            up.add_metric([], 0)
+            yield up
+            yield from self._unavailable()
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from self._event_counters(counts, unknown)
+        yield from self._unavailable()
+        yield _gauge("okrsync_queue_lag_seconds", "Age of the oldest event not yet applied", backlog.lag_seconds)
+        yield _gauge("okrsync_queue_waiting", "Events stored, not yet read by a worker", backlog.waiting)
+        yield _gauge("okrsync_queue_pending", "Events read by a worker, not yet applied", backlog.pending)
+        yield _gauge("okrsync_events_dead_letters", "Events kept because they could not be applied", backlog.dead)
+        yield _gauge("okrsync_mirror_issues", "Issues in the mirror", mirrored)
+
+    def _event_counters(self, counts: dict[str, int], unknown: dict[str, int]) -> Iterator[Metric]:
+        rejected = {k[len(REJECT_PREFIX):]: v for k, v in counts.items() if k.startswith(REJECT_PREFIX)}
+        answered = sum(v for k, v in counts.items() if k in ("queued", "duplicate", "ignored", "unknown"))
+        received = answered + sum(rejected.values()) + self.local.unavailable
+        yield _counter("okrsync_events_received", "Webhook deliveries received (this process's 503s included)", received)
+        for name, help_text in (
+            ("queued", "Deliveries stored for the workers"),
+            ("duplicate", "Deliveries already seen (same webhook identifier)"),
+            ("ignored", "Deliveries of event types the product does not use"),
+            ("applied", "Events applied to the mirror by workers"),
+            ("dead_lettered", "Events that failed to apply and were kept aside"),
+        ):
+            yield _counter(f"okrsync_events_{name}", help_text, counts.get(name, 0))
+        by_reason = CounterMetricFamily("okrsync_events_rejected", "Deliveries refused", labels=["reason"])
+        for reason, value in sorted(rejected.items()):
+            by_reason.add_metric([reason], value)
+        yield by_reason
+        by_type = CounterMetricFamily("okrsync_events_unknown", "Deliveries of unknown event types", labels=["event"])
+        for kind, value in sorted(unknown.items()):
+            by_type.add_metric([kind], value)
+        yield by_type
+
+    def _unavailable(self) -> Iterator[Metric]:
+        yield _counter(
+            "okrsync_events_unavailable", "Deliveries answered 503 by this process (Redis down)", self.local.unavailable
+        )
+
+
+def _counter(name: str, help_text: str, value: float) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, help_text)
+    family.add_metric([], value)
+    return family
+
+
+def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text)
+    family.add_metric([], value)
+    return family

@@ -1,0 +1,169 @@
+"""The event stream between the webhook and the workers.
+
+A delivery is stored with one atomic Lua call: duplicate check, append to a Redis stream, counter,
+and a flag that says whether a drain job must be enqueued. So answering a webhook costs one round
+trip, and a burst of deliveries is drained by one coalesced RQ job reading batches through a
+consumer group. Entries stay in the stream until a worker has applied them (``XACK`` + ``XDEL``);
+entries of a worker that died are claimed again by the next drain.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+import redis
+
+STREAM = "okrsync:events"
+DEAD_LETTERS = "okrsync:events:dead"
+GROUP = "okrsync-sync"
+DRAIN_FLAG = "okrsync:drain:pending"
+SEEN_PREFIX = "okrsync:seen:"
+STATS = "okrsync:stats"
+
+# A drain flag outlives a lost enqueue by at most this long; the scheduler's sweep covers the gap.
+DRAIN_FLAG_SECONDS = 30
+# Entries delivered to a consumer that has been silent this long are claimed by the next drain.
+CLAIM_IDLE_MS = 60_000
+
+_PUSH_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[4], 'duplicate', 1)
+  return 0
+end
+redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'body', ARGV[2])
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])
+redis.call('HINCRBY', KEYS[4], 'queued', 1)
+if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[4]) then
+  return 2
+end
+return 1
+"""
+
+
+class PushResult(Enum):
+    DUPLICATE = 0
+    QUEUED = 1
+    QUEUED_NEEDS_DRAIN = 2
+
+
+@dataclass(frozen=True)
+class Entry:
+    entry_id: str
+    delivery: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int  # not yet read by any worker
+    pending: int  # read by a worker, not yet applied
+    dead: int  # failed to apply; kept for inspection
+    lag_seconds: float  # age of the oldest entry not yet applied (0 when none)
+
+
+class EventStream:
+    def __init__(self, connection: redis.Redis, dedupe_seconds: int = 25 * 3600) -> None:
+        self.redis = connection
+        self.dedupe_seconds = dedupe_seconds
+        self._push = connection.register_script(_PUSH_SCRIPT)
+
+    # ------------------------------------------------------------------ producer side
+
+    def push(self, delivery: str, body: bytes) -> PushResult:
+        """Store a delivery unless it was seen within the dedupe window. Raises redis errors."""
+        keys = [SEEN_PREFIX + delivery, STREAM, DRAIN_FLAG, STATS]
+        args = [delivery, body, self.dedupe_seconds, DRAIN_FLAG_SECONDS]
+        return PushResult(int(self._push(keys=keys, args=args)))
+
+    # ------------------------------------------------------------------ consumer side
+
+    def ensure_group(self) -> None:
+        try:
+            self.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def clear_drain_flag(self) -> None:
+        """Called as a drain starts: deliveries from now on enqueue a fresh drain."""
+        self.redis.delete(DRAIN_FLAG)
+
+    def read_batch(self, consumer: str, count: int = 200) -> list[Entry]:
+        """Stale entries of dead consumers first, then new ones; empty when nothing is left."""
+        try:
+            return self._claim_stale(consumer, count) or self._read_new(consumer, count)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self.ensure_group()
+            return self._read_new(consumer, count)
+
+    def _claim_stale(self, consumer: str, count: int) -> list[Entry]:
+        reply = self.redis.xautoclaim(STREAM, GROUP, consumer, CLAIM_IDLE_MS, "0-0", count=count)
+        return _entries(reply[1])
+
+    def _read_new(self, consumer: str, count: int) -> list[Entry]:
+        reply = self.redis.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count)
+        return _entries(reply[0][1]) if reply else []
+
+    def ack(self, entry_ids: list[str]) -> None:
+        if not entry_ids:
+            return
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xack(STREAM, GROUP, *entry_ids)
+        pipe.xdel(STREAM, *entry_ids)
+        pipe.execute()
+
+    def dead_letter(self, entry: Entry, error: str) -> None:
+        """Keep a delivery that could not be applied, with the reason, and take it off the stream."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(DEAD_LETTERS, {"id": entry.delivery, "body": entry.body, "error": error[:2000]})
+        pipe.hincrby(STATS, "dead_lettered", 1)
+        pipe.xack(STREAM, GROUP, entry.entry_id)
+        pipe.xdel(STREAM, entry.entry_id)
+        pipe.execute()
+
+    # ------------------------------------------------------------------ observation
+
+    def backlog(self, now: float | None = None) -> Backlog:
+        now = time.time() if now is None else now
+        total = self.redis.xlen(STREAM)
+        pending = self._pending_count()
+        oldest = self.redis.xrange(STREAM, count=1)
+        lag = max(0.0, now - _entry_time(oldest[0][0])) if oldest else 0.0
+        return Backlog(
+            waiting=max(0, total - pending),
+            pending=pending,
+            dead=self.redis.xlen(DEAD_LETTERS),
+            lag_seconds=lag,
+        )
+
+    def _pending_count(self) -> int:
+        try:
+            return int(self.redis.xpending(STREAM, GROUP)["pending"])
+        except redis.ResponseError:  # no group yet: nothing was ever read
+            return 0
+
+    def has_unapplied(self) -> bool:
+        return self.redis.xlen(STREAM) > 0
+
+
+def _entries(raw: list) -> list[Entry]:
+    entries = []
+    for entry_id, fields in raw:
+        if not fields:  # deleted while pending
+            continue
+        entries.append(
+            Entry(entry_id=_text(entry_id), delivery=_text(fields[b"id"]), body=fields[b"body"])
+        )
+    return entries
+
+
+def _entry_time(entry_id: bytes | str) -> float:
+    return int(_text(entry_id).split("-", 1)[0]) / 1000.0
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,1 @@
+"""Jira webhooks: signature check, typed events, de-duplication, routing, enqueue. No business logic."""

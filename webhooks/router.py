@@ -1,0 +1,96 @@
+"""One registry from event type to the handlers that react to it.
+
+The web side asks :meth:`Router.decide` whether a delivery is worth queueing; the worker side calls
+:meth:`Router.dispatch`. Event types Jira sends that the product deliberately does not use are listed
+in ``IGNORED_EVENTS``; anything in neither place is *unknown*: answered 200 and counted, so a new
+Jira event type shows up on the metrics instead of in an error log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
+
+from webhooks.events import JiraEvent
+
+Handler = Callable[[Any, Any], None]
+
+IGNORED_EVENTS = frozenset(
+    {
+        # comments are parsed but not used yet
+        "comment_created",
+        "comment_updated",
+        "comment_deleted",
+        "worklog_created",
+        "worklog_updated",
+        "worklog_deleted",
+        "sprint_created",
+        "sprint_updated",
+        "sprint_deleted",
+        "sprint_started",
+        "sprint_closed",
+        "board_created",
+        "board_updated",
+        "board_deleted",
+        "board_configuration_changed",
+        "jira:version_created",
+        "jira:version_updated",
+        "jira:version_released",
+        "jira:version_unreleased",
+        "jira:version_moved",
+        "jira:version_deleted",
+        "project_created",
+        "project_updated",
+        "project_deleted",
+        "user_created",
+        "user_updated",
+        "user_deleted",
+        "option_voting_changed",
+        "option_watching_changed",
+        "option_unassigned_issues_changed",
+        "option_subtasks_changed",
+        "option_attachments_changed",
+        "option_issuelinks_changed",
+        "option_timetracking_changed",
+    }
+)
+
+
+class Decision(str, Enum):
+    QUEUE = "queue"
+    IGNORED = "ignored"
+    UNKNOWN = "unknown"
+
+
+class Router:
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = {}
+
+    def register(self, *kinds: str) -> Callable[[Handler], Handler]:
+        """Decorator: ``@router.register("jira:issue_created", ...)``."""
+
+        def add(handler: Handler) -> Handler:
+            for kind in kinds:
+                self._handlers.setdefault(kind, []).append(handler)
+            return handler
+
+        return add
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+    def decide(self, event: JiraEvent) -> Decision:
+        if event.kind in self._handlers:
+            return Decision.QUEUE
+        if event.kind in IGNORED_EVENTS:
+            return Decision.IGNORED
+        return Decision.UNKNOWN
+
+    def dispatch(self, event: JiraEvent, context: Any) -> int:
+        """Run every handler for the event; returns how many ran."""
+        handlers = self._handlers.get(event.kind, [])
+        for handler in handlers:
+            handler(event, context)
+        return len(handlers)
