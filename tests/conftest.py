@@ -1,0 +1,78 @@
+"""Shared fixtures: a real (embedded) Redis server, the app on it, signed deliveries, a real RQ worker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+from rq import Queue, SimpleWorker
+
+from okrsync.app import create_app
+from okrsync.redis_store import embedded_redis
+from okrsync.settings import Settings
+from webhooks.events import IDENTIFIER_HEADER, SIGNATURE_HEADER, sign
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures" / "jira-webhooks"
+SECRET = "test-secret"
+QUEUE = "okrsync-test"
+
+
+def fixture_paths() -> list[Path]:
+    paths = sorted(FIXTURES.glob("*.json"))
+    if not paths:
+        raise RuntimeError(f"no webhook fixtures found in {FIXTURES}; shared/ must sit beside the repo")
+    return paths
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> redis.Redis:
+    return embedded_redis(tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture()
+def connection(redis_server: redis.Redis) -> Iterator[redis.Redis]:
+    redis_server.flushdb()
+    yield redis_server
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> Settings:
+    return Settings(webhook_secret=SECRET, data_dir=tmp_path, queue_name=QUEUE, _env_file=None)
+
+
+@pytest.fixture()
+def app(settings: Settings, connection: redis.Redis):  # type: ignore[no-untyped-def]
+    return create_app(settings, connection=connection)
+
+
+@pytest.fixture()
+def client(app) -> FlaskClient:  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+def signed_headers(body: bytes, identifier: str | None = None, secret: str = SECRET) -> dict[str, str]:
+    headers = {SIGNATURE_HEADER: sign(body, secret.encode()), "Content-Type": "application/json"}
+    if identifier is not None:
+        headers[IDENTIFIER_HEADER] = identifier
+    return headers
+
+
+def post_event(client: FlaskClient, payload: dict[str, Any] | bytes, identifier: str | None = None,
+               secret: str = SECRET):  # type: ignore[no-untyped-def]
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return client.post("/webhooks/jira", data=body, headers=signed_headers(body, identifier, secret))
+
+
+def run_worker(connection: redis.Redis) -> None:
+    """Process every queued job with a real RQ worker (in this process), then return."""
+    SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=True)

@@ -1,0 +1,63 @@
+"""Settings at the edge, the embedded Redis, and setup mistakes answered with the fix."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from okrsync.app import create_app
+from okrsync.cli import main
+from okrsync.redis_store import embedded_redis
+from okrsync.settings import Settings, SettingsError, load_settings
+
+
+def test_missing_webhook_secret_is_a_startup_error_naming_the_variable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SettingsError, match="OKRSYNC_WEBHOOK_SECRET is not set"):
+        create_app(Settings(data_dir=tmp_path, _env_file=None))
+
+
+def test_cli_reports_the_missing_secret_without_a_traceback(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("OKRSYNC_WEBHOOK_SECRET", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["serve", "--port", "1"])
+    assert result.exit_code == 2
+    assert "OKRSYNC_WEBHOOK_SECRET is not set" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_settings_come_from_the_prefixed_environment(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OKRSYNC_WEBHOOK_SECRET", "old, new")
+    monkeypatch.setenv("OKRSYNC_MAX_BODY_BYTES", "1234")
+    settings = load_settings()
+    assert settings.webhook_secrets() == (b"old", b"new")
+    assert settings.max_body_bytes == 1234 and settings.redis_url is None
+    assert "old" not in repr(settings)  # secrets never show in logs
+
+
+def test_malformed_settings_name_the_variable_and_hide_secrets(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OKRSYNC_MAX_BODY_BYTES", "lots")
+    monkeypatch.setenv("OKRSYNC_JIRA_FLAVOR", "cloudy")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "OKRSYNC_MAX_BODY_BYTES" in message and "'lots'" in message
+    assert "OKRSYNC_JIRA_FLAVOR" in message and "'cloud'" in message
+
+
+def test_dedupe_window_cannot_be_set_below_a_day(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OKRSYNC_DEDUPE_SECONDS", "60")
+    with pytest.raises(SettingsError, match="OKRSYNC_DEDUPE_SECONDS"):
+        load_settings()
+
+
+def test_embedded_redis_persists_append_only_under_the_data_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = embedded_redis(tmp_path / "data")
+    assert client.config_get("appendonly")["appendonly"] == "yes"
+    assert client.config_get("appendfsync")["appendfsync"] == "everysec"
+    assert client.config_get("dir")["dir"] == str((tmp_path / "data").resolve())
+    assert embedded_redis(tmp_path / "data") is client  # one server per data dir per process
+    client.set("k", "v")
+    assert (tmp_path / "data" / "appendonly.aof").exists()
