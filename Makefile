@@ -32,5 +32,8 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
 clean:
 	rm -rf $(VENV) .okrsync .pytest_cache

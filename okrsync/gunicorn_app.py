@@ -14,7 +14,8 @@ class _OkrsyncApplication(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # newer gunicorn releases know more settings
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from okrsync.app import create_app
@@ -24,5 +25,13 @@ class _OkrsyncApplication(BaseApplication):  # type: ignore[misc]
 
 def run_gunicorn(bind: str, workers: int) -> None:
     _OkrsyncApplication(
-        {"bind": bind, "workers": workers, "threads": 4, "accesslog": "-", "timeout": 30}
+        {
+            "bind": bind,
+            "workers": workers,
+            "threads": 4,
+            "accesslog": "-",
+            "timeout": 30,
+            # one shared default path would clash between instances on one machine
+            "control_socket_disable": True,
+        }
     ).run()
