@@ -8,9 +8,9 @@ STAMP  := $(VENV)/.installed
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# A local secret so `make run` works out of the box; set your own for anything Jira will call.
-export OKRSYNC_WEBHOOK_SECRET ?= local-dev-secret
-export OKRSYNC_DATA_DIR ?= $(CURDIR)/.okrsync
+# `make run` only: a local secret so it works out of the box (set your own for anything Jira calls).
+RUN_ENV := OKRSYNC_WEBHOOK_SECRET="$${OKRSYNC_WEBHOOK_SECRET:-local-dev-secret}" \
+           OKRSYNC_DATA_DIR="$${OKRSYNC_DATA_DIR:-$(CURDIR)/.okrsync}"
 
 .PHONY: run test venv bench clean
 
@@ -24,7 +24,8 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	@echo "okrsync: web on http://$(HOST):$(PORT), worker and scheduler alongside (Ctrl-C stops all)"
-	@trap 'kill $$worker $$scheduler 2>/dev/null; wait' EXIT INT TERM; \
+	@export $(RUN_ENV); \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/okrsync worker & worker=$$!; \
 	$(BIN)/okrsync scheduler & scheduler=$$!; \
 	$(BIN)/okrsync serve --host $(HOST) --port $(PORT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,13 @@ def fixture_paths() -> list[Path]:
 
 def load_fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests set what they need; nothing leaks in from the shell that runs them."""
+    for name in [n for n in os.environ if n.startswith("OKRSYNC_")]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
