@@ -1,0 +1,249 @@
+"""The emulator's Flask app: ``create_emulator(scenario, flavor=…)``.
+
+Jira is served at ``/``, Confluence under ``/wiki``, the page viewer at ``/view`` and the control
+endpoint (fault knobs, counters, deliveries) at ``/_emulator``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, request
+
+from emulator import jql
+from emulator.delivery import Dispatcher
+from emulator.faults import Faults, Knobs
+from emulator.render import View, issue_facts
+from emulator.scenario import load_site
+from emulator.state import Issue, NotFound, Site, User
+from emulator.timefmt import utc_now
+
+log = logging.getLogger(__name__)
+
+API_PREFIXES = ("/rest/", "/wiki/")
+
+
+@dataclass
+class Emulator:
+    """Everything a request handler needs: the site, the faults, the webhook dispatcher, settings."""
+
+    site: Site
+    faults: Faults
+    dispatcher: Dispatcher
+    require_auth: bool = False
+    data_path: Path | None = None
+    public_url: str | None = None
+    started: float = field(default_factory=time.time)
+
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return request.host_url.rstrip("/") if request else "http://localhost"
+
+    def view(self, api: str = "2") -> View:
+        return View(base=self.base_url(), api=api, flavor=self.site.flavor)
+
+    def now(self) -> datetime:
+        return utc_now()
+
+    def jql_context(self, actor: User | None = None) -> jql.JqlContext:
+        projects = frozenset(v.lower() for p in self.site.projects for v in (p.key, p.name, p.id))
+        return jql.JqlContext(now=self.now(), current_user=frozenset(actor.aliases()) if actor else frozenset(),
+                              projects=projects)
+
+    def search(self, text: str, actor: User | None) -> tuple[jql.Query, list[Issue]]:
+        """Issues matching ``text`` in the query's order. Raises JqlError. Caller holds the lock."""
+        query = jql.compile_jql(text, self.jql_context(actor))
+        now = self.now()
+        facts = [issue_facts(self.site, issue, now) for issue in self.site.issues.values()]
+        matched = jql.sort_issues([f for f in facts if query.matches(f)], query.order)
+        return query, [self.site.issues[str(f["_id"])] for f in matched]
+
+    def matches(self, text: str, issue: Issue) -> bool:
+        """Whether a webhook's JQL filter admits ``issue``; a filter that does not parse admits nothing."""
+        if not text.strip():
+            return True
+        try:
+            query = jql.compile_jql(text, jql.JqlContext(now=self.now()))
+        except jql.JqlError:
+            return False
+        return query.matches(issue_facts(self.site, issue))
+
+    def notify(self, event: str, payload: dict[str, Any], issue: Issue | None = None) -> None:
+        """Hand ``payload`` to every enabled webhook that listens to ``event`` (and whose filter matches)."""
+        for hook in list(self.site.webhooks.values()):
+            if not hook.enabled or event not in hook.events:
+                continue
+            if issue is not None and hook.jql and not self.matches(hook.jql, issue):
+                continue
+            self.dispatcher.publish(hook.id, hook.url, hook.secret, event, payload)
+
+    def persist(self) -> None:
+        if self.data_path is not None:
+            self.site.save(self.data_path)
+
+
+def create_emulator(
+    scenario: str | Path | dict[str, Any] | Site | None = None,
+    *,
+    flavor: str | None = None,
+    knobs: Knobs | dict[str, Any] | None = None,
+    require_auth: bool = False,
+    data_path: str | Path | None = None,
+    public_url: str | None = None,
+) -> Flask:
+    """The app over a site from ``scenario`` (name, file, mapping or Site), or from ``data_path`` if it exists."""
+    site = _initial_site(scenario, flavor, Path(data_path) if data_path else None)
+    faults = Faults()
+    if knobs:
+        faults.configure(knobs if isinstance(knobs, dict) else _knob_dict(knobs))
+    emulator = Emulator(site=site, faults=faults, dispatcher=Dispatcher(faults), require_auth=require_auth,
+                        data_path=Path(data_path) if data_path else None, public_url=public_url)
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["emulator"] = emulator
+    _register(app)
+    return app
+
+
+def _initial_site(scenario: Any, flavor: str | None, data_path: Path | None) -> Site:
+    if data_path is not None and data_path.is_file():
+        site = Site.from_json(json.loads(data_path.read_text(encoding="utf-8")))
+        if flavor and flavor != site.flavor:
+            site.flavor = flavor
+        return site
+    if isinstance(scenario, Site):
+        return scenario
+    return load_site(scenario, flavor)
+
+
+def _knob_dict(knobs: Knobs) -> dict[str, Any]:
+    return asdict(knobs)
+
+
+def _register(app: Flask) -> None:
+    from emulator.confluence_api import blueprint as confluence
+    from emulator.control import blueprint as control
+    from emulator.jira_api import blueprint as jira
+    from emulator.viewer import blueprint as viewer
+    from emulator.webhook_admin import blueprint as webhook_admin
+
+    for blueprint in (jira, webhook_admin, confluence, viewer, control):
+        app.register_blueprint(blueprint)
+    app.before_request(_authenticate)
+    app.before_request(_inject_faults)
+    app.after_request(_count_and_persist)
+
+
+def current_emulator() -> Emulator:
+    return current_app.extensions["emulator"]  # type: ignore[no-any-return]
+
+
+def actor() -> User:
+    return g.get("actor") or current_emulator().site.default_user()
+
+
+# ---------------------------------------------------------------------------- request hooks
+
+
+def _is_api_call() -> bool:
+    return request.path.startswith(API_PREFIXES)
+
+
+def _authenticate() -> Response | None:
+    if not _is_api_call():
+        return None
+    emulator = current_emulator()
+    user = credentials_user(emulator.site, request.headers.get("Authorization", ""), emulator.require_auth)
+    if user is None and emulator.require_auth:
+        response = jsonify(errorMessages=["You are not authenticated. Authentication required to perform this "
+                                          "operation."], errors={})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Basic realm="protected-area"'
+        return response
+    g.actor = user
+    return None
+
+
+def credentials_user(site: Site, header: str, strict: bool) -> User | None:
+    """The user named by Basic or Bearer credentials; in strict mode the token must match."""
+    scheme, _, value = header.partition(" ")
+    login, secret = "", value.strip()
+    if scheme.lower() == "basic":
+        try:
+            login, _, secret = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    elif scheme.lower() != "bearer":
+        return None
+    candidates = [u for u in site.users if (login.lower() in u.aliases() if login else u.token == secret)]
+    if strict:
+        return next((u for u in candidates if u.token and u.token == secret), None)
+    return candidates[0] if candidates else site.default_user()
+
+
+def _inject_faults() -> Response | None:
+    if not _is_api_call():
+        return None
+    faults = current_emulator().faults
+    knobs = faults.knobs
+    if knobs.latency_ms > 0:
+        time.sleep(knobs.latency_ms / 1000)
+    if faults.take_next("rate_limit_next") or faults.roll(knobs.rate_limit_fraction):
+        return rate_limited(knobs.retry_after_s)
+    if faults.take_next("error_next") or faults.roll(knobs.error_fraction):
+        response = jsonify(errorMessages=["Internal server error (injected by the emulator)."], errors={})
+        response.status_code = knobs.error_status
+        return response
+    return None
+
+
+def rate_limited(retry_after: int) -> Response:
+    response = jsonify(errorMessages=["Rate limit exceeded."], errors={})
+    response.status_code = 429
+    reset = datetime.fromtimestamp(time.time() + retry_after).astimezone().isoformat(timespec="seconds")
+    response.headers.update({"Retry-After": str(retry_after), "X-RateLimit-Limit": "100",
+                             "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset,
+                             "X-RateLimit-NearLimit": "true", "RateLimit-Reason": "jira-quota-tenant-based"})
+    return response
+
+
+def _count_and_persist(response: Response) -> Response:
+    if request.path.startswith("/_emulator"):
+        return response
+    emulator = current_emulator()
+    emulator.faults.count_call(f"{request.method} {endpoint_name()}", str(response.status_code))
+    if request.method in ("POST", "PUT", "DELETE") and response.status_code < 400 and _is_api_call():
+        try:
+            emulator.persist()
+        except OSError as exc:
+            log.error("could not save the emulator state to %s: %s", emulator.data_path, exc)
+    return response
+
+
+def endpoint_name() -> str:
+    """``/rest/api/3/issue/{reference}``: the route with the API version filled in, other parts named."""
+    if request.url_rule is None:
+        return "(unmatched)"
+    arguments = request.view_args or {}
+
+    def part(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return str(arguments[name]) if name == "api" else "{" + name + "}"
+
+    return re.sub(r"<(?:[^>]*:)?(\w+)>", part, request.url_rule.rule)
+
+
+def not_found(exc: NotFound) -> Response:
+    response = jsonify(errorMessages=[str(exc)], errors={})
+    response.status_code = 404
+    return response

@@ -1,0 +1,541 @@
+"""Jira REST (v2 and v3 paths): search, issues, properties, comments, links, fields, projects, users.
+
+Cloud serves ``/search/jql`` with ``nextPageToken`` paging and answers the old ``/search`` with 410;
+Data Center serves ``/search`` with ``startAt`` / ``total``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from emulator import edits, payloads
+from emulator.app import actor, current_emulator, not_found
+from emulator.jql import JqlError
+from emulator.render import (
+    FieldSelection, comment_json, field_catalog, issue_json, issue_reference, issue_type_json, link_json, link_type_json,
+    named_json, parse_field_selection, project_json, status_json, user_json,
+)
+from emulator.state import Issue, NotFound
+from emulator.timefmt import jira_time
+
+blueprint = Blueprint("jira", __name__)
+blueprint.register_error_handler(NotFound, not_found)
+
+API = '/rest/api/<any("2","3"):api>'
+CLOUD_DEFAULT_RESULTS = 50
+CLOUD_MAX_RESULTS = 100
+CLOUD_MAX_IDENTIFIER_RESULTS = 5000
+DC_MAX_RESULTS = 1000
+PROPERTY_LIMIT = 32768
+
+
+def jira_error(status: int, *messages: str, errors: dict[str, str] | None = None) -> Response:
+    response = jsonify(errorMessages=list(messages), errors=errors or {})
+    response.status_code = status
+    return response
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise edits.FieldErrors({}, ["The request body must be a JSON object."])
+    return data
+
+
+@blueprint.errorhandler(edits.FieldErrors)
+def _field_errors(exc: edits.FieldErrors) -> Response:
+    return jira_error(400, *exc.messages, errors=exc.errors)
+
+
+@blueprint.errorhandler(JqlError)
+def _jql_error(exc: JqlError) -> Response:
+    return jira_error(400, str(exc))
+
+
+# ---------------------------------------------------------------------------- site information
+
+
+@blueprint.get(f"{API}/serverInfo")
+def server_info(api: str) -> Response:
+    emulator = current_emulator()
+    cloud = emulator.site.flavor == "cloud"
+    return jsonify(baseUrl=emulator.base_url(), version="1001.0.0-SNAPSHOT" if cloud else "9.12.0",
+                   versionNumbers=[1001, 0, 0] if cloud else [9, 12, 0],
+                   deploymentType="Cloud" if cloud else "Server", buildNumber=100280,
+                   buildDate="2025-12-01T00:00:00.000+0000", serverTitle=emulator.site.title,
+                   serverTime=jira_time(emulator.now()), scmInfo="emulator")
+
+
+@blueprint.get(f"{API}/myself")
+def myself(api: str) -> Response:
+    body = user_json(actor(), current_emulator().view(api))
+    return jsonify({**body, "locale": "en_US", "groups": {"size": 1, "items": []},
+                    "applicationRoles": {"size": 1, "items": []}, "expand": "groups,applicationRoles"})
+
+
+@blueprint.get(f"{API}/user")
+def user(api: str) -> Response:
+    reference = request.args.get("accountId") or request.args.get("username") or request.args.get("key")
+    if not reference:
+        return jira_error(400, "Specify accountId (Cloud) or username / key (Data Center).")
+    emulator = current_emulator()
+    return jsonify(user_json(emulator.site.user(reference), emulator.view(api)))
+
+
+@blueprint.get(f"{API}/field")
+def fields(api: str) -> Response:
+    return jsonify(field_catalog(current_emulator().site))
+
+
+@blueprint.get(f"{API}/project")
+def projects(api: str) -> Response:
+    emulator = current_emulator()
+    return jsonify([project_json(p, emulator.view(api)) for p in emulator.site.projects])
+
+
+@blueprint.get(f"{API}/project/search")
+def project_search(api: str) -> Response:
+    emulator = current_emulator()
+    start, limit = _int_arg("startAt", 0), _int_arg("maxResults", 50)
+    values = [project_json(p, emulator.view(api)) for p in emulator.site.projects]
+    page = values[start:start + limit]
+    return jsonify({"self": request.url, "maxResults": limit, "startAt": start, "total": len(values),
+                    "isLast": start + len(page) >= len(values), "values": page})
+
+
+@blueprint.get(f"{API}/project/<reference>")
+def project(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    return jsonify(project_json(emulator.site.project(reference), emulator.view(api), emulator.site))
+
+
+@blueprint.get(f"{API}/issuetype")
+def issue_types(api: str) -> Response:
+    emulator = current_emulator()
+    return jsonify([issue_type_json(t, emulator.view(api)) for t in emulator.site.issue_types])
+
+
+@blueprint.get(f"{API}/status")
+def statuses(api: str) -> Response:
+    emulator = current_emulator()
+    return jsonify([status_json(s, emulator.view(api)) for s in emulator.site.statuses])
+
+
+@blueprint.get(f"{API}/priority")
+def priorities(api: str) -> Response:
+    emulator = current_emulator()
+    return jsonify([named_json("priority", p, emulator.view(api)) for p in emulator.site.priorities])
+
+
+@blueprint.get(f"{API}/issueLinkType")
+def link_types(api: str) -> Response:
+    emulator = current_emulator()
+    return jsonify(issueLinkTypes=[link_type_json(t, emulator.view(api)) for t in emulator.site.link_types])
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def _int_arg(name: str, default: int, source: dict[str, Any] | None = None) -> int:
+    value = (source if source is not None else request.args).get(name, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise edits.FieldErrors({}, [f"The value '{value}' is not a valid number for '{name}'."]) from None
+
+
+def _search_arguments() -> dict[str, Any]:
+    """GET query parameters or a POST body, as one mapping; list-valued ``fields`` kept as a list."""
+    if request.method == "POST":
+        return _body()
+    arguments: dict[str, Any] = dict(request.args.items())
+    arguments["fields"] = request.args.getlist("fields") or None
+    return arguments
+
+
+def _expand(value: Any) -> frozenset[str]:
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return frozenset(i.strip() for i in items if i.strip())
+
+
+def page_token(offset: int, jql: str) -> str:
+    raw = json.dumps({"o": offset, "q": hashlib.sha1(jql.encode()).hexdigest()[:12]}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def token_offset(token: str, jql: str) -> int:
+    """The offset a ``nextPageToken`` stands for; it is only valid for the query that made it."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        offset, digest = int(decoded["o"]), decoded["q"]
+    except (ValueError, KeyError, TypeError):
+        raise edits.FieldErrors({}, ["The provided next page token is invalid or expired."]) from None
+    if digest != hashlib.sha1(jql.encode()).hexdigest()[:12]:
+        raise edits.FieldErrors({}, ["The provided next page token is invalid or expired."])
+    return offset
+
+
+def cloud_page_size(requested: int, selection: FieldSelection) -> int:
+    """Jira Cloud returns up to 5000 issues a page for id/key only, otherwise at most 100."""
+    cap = CLOUD_MAX_IDENTIFIER_RESULTS if selection.only_identifiers else CLOUD_MAX_RESULTS
+    return max(1, min(requested, cap))
+
+
+@blueprint.route(f"{API}/search/jql", methods=["GET", "POST"])
+def search_jql(api: str) -> Response:
+    emulator = current_emulator()
+    if emulator.site.flavor != "cloud":
+        return jira_error(404, "null for uri: " + request.url)
+    arguments = _search_arguments()
+    text = str(arguments.get("jql") or "")
+    selection = parse_field_selection(arguments.get("fields"), "id")
+    size = cloud_page_size(_int_arg("maxResults", CLOUD_DEFAULT_RESULTS, arguments), selection)
+    offset = token_offset(arguments["nextPageToken"], text) if arguments.get("nextPageToken") else 0
+    expand = _expand(arguments.get("expand"))
+    with emulator.site.lock:
+        query, issues = emulator.search(text, actor())
+        if not query.bounded:
+            return jira_error(400, "Unbounded JQL queries are not allowed here. Please add a search "
+                                   "restriction to your query.")
+        page = [issue_json(emulator.site, i, emulator.view(api), selection, expand) for i in issues[offset:offset + size]]
+    body: dict[str, Any] = {"issues": page, "isLast": offset + size >= len(issues)}
+    if not body["isLast"]:
+        body["nextPageToken"] = page_token(offset + size, text)
+    return jsonify(body)
+
+
+@blueprint.post(f"{API}/search/approximate-count")
+def approximate_count(api: str) -> Response:
+    emulator = current_emulator()
+    text = str(_body().get("jql") or "")
+    with emulator.site.lock:
+        query, issues = emulator.search(text, actor())
+    if not query.bounded:
+        return jira_error(400, "Unbounded JQL queries are not allowed here. Please add a search restriction "
+                               "to your query.")
+    return jsonify(count=len(issues))
+
+
+@blueprint.route(f"{API}/search", methods=["GET", "POST"])
+def search(api: str) -> Response:
+    emulator = current_emulator()
+    if emulator.site.flavor == "cloud":
+        return jira_error(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
+                               "API. A full migration guideline is available at "
+                               "https://developer.atlassian.com/changelog/#CHANGE-2046")
+    arguments = _search_arguments()
+    start = max(0, _int_arg("startAt", 0, arguments))
+    size = max(0, min(_int_arg("maxResults", 50, arguments), DC_MAX_RESULTS))
+    selection = parse_field_selection(arguments.get("fields"), "*navigable")
+    expand = _expand(arguments.get("expand"))
+    with emulator.site.lock:
+        _, issues = emulator.search(str(arguments.get("jql") or ""), actor())
+        page = [issue_json(emulator.site, i, emulator.view(api), selection, expand) for i in issues[start:start + size]]
+    return jsonify({"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(issues),
+                    "issues": page})
+
+
+# ---------------------------------------------------------------------------- issues
+
+
+@blueprint.post(f"{API}/issue")
+def create_issue(api: str) -> Response:
+    emulator = current_emulator()
+    body = _body()
+    with emulator.site.lock:
+        issue, changelog = edits.create_issue(emulator.site, body.get("fields") or {}, actor(), emulator.now())
+        _publish_issue_event(issue, "jira:issue_created", "issue_created", changelog)
+    response = jsonify({"id": issue.id, "key": issue.key, "self": emulator.view(api).rest(f"issue/{issue.id}")})
+    response.status_code = 201
+    return response
+
+
+@blueprint.get(f"{API}/issue/<reference>")
+def get_issue(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    selection = parse_field_selection(request.args.getlist("fields") or None, "*all")
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        body = issue_json(emulator.site, issue, emulator.view(api), selection, _expand(request.args.get("expand")))
+        wanted = _expand(request.args.get("properties"))
+        if wanted:
+            body["properties"] = {k: v for k, v in issue.properties.items() if "*all" in wanted or k in wanted}
+    return jsonify(body)
+
+
+@blueprint.put(f"{API}/issue/<reference>")
+def edit_issue(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    body = _body()
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        entry = edits.edit_issue(emulator.site, issue, body.get("fields") or {}, body.get("update") or {},
+                                 actor(), emulator.now())
+        for operation in (body.get("update") or {}).get("comment") or []:
+            if "add" in operation:
+                _add_comment(issue, operation["add"].get("body"))
+        for item in body.get("properties") or []:
+            _set_property(issue, item["key"], item["value"])
+        if entry is not None:
+            _publish_issue_event(issue, "jira:issue_updated", edits.event_type_name(entry["items"], emulator.site),
+                                 entry)
+        if request.args.get("returnIssue") == "true":
+            return jsonify(issue_json(emulator.site, issue, emulator.view(api), parse_field_selection(None, "*all")))
+    return Response(status=204)
+
+
+@blueprint.delete(f"{API}/issue/<reference>")
+def delete_issue(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        if _children(issue) and request.args.get("deleteSubtasks") != "true":
+            return jira_error(400, "The issue has subtasks. Set deleteSubtasks=true to delete them too.")
+        _publish_issue_event(issue, "jira:issue_deleted", "issue_deleted", None)
+        emulator.site.remove_issue(issue)
+        for child in _children(issue):
+            emulator.site.remove_issue(child)
+    return Response(status=204)
+
+
+def _children(issue: Issue) -> list[Issue]:
+    return [i for i in current_emulator().site.issues.values() if i.fields.get("parent") == issue.id]
+
+
+@blueprint.get(f"{API}/issue/<reference>/transitions")
+def transitions(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    emulator.site.issue(reference)
+    view = emulator.view(api)
+    return jsonify(expand="transitions", transitions=[
+        {"id": str(s["id"]), "name": s["name"], "to": status_json(s, view), "hasScreen": False, "isGlobal": True,
+         "isInitial": False, "isAvailable": True, "isConditional": False, "isLooped": False}
+        for s in emulator.site.statuses])
+
+
+@blueprint.post(f"{API}/issue/<reference>/transitions")
+def transition(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    body = _body()
+    wanted = (body.get("transition") or {}).get("id")
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        try:
+            emulator.site.status(wanted)
+        except NotFound:
+            return jira_error(400, f"Transition id '{wanted}' is not valid for this issue.")
+        entry = edits.transition_issue(emulator.site, issue, wanted, actor(), emulator.now())
+        if body.get("fields") or body.get("update"):
+            more = edits.edit_issue(emulator.site, issue, body.get("fields") or {}, body.get("update") or {},
+                                    actor(), emulator.now())
+            entry["items"].extend(more["items"] if more else [])
+        _publish_issue_event(issue, "jira:issue_updated", edits.event_type_name(entry["items"], emulator.site), entry)
+    return Response(status=204)
+
+
+def _publish_issue_event(issue: Issue, event: str, type_name: str, changelog: dict[str, Any] | None) -> None:
+    emulator = current_emulator()
+    view = payloads.webhook_view(emulator.site, emulator.base_url())
+    payload = payloads.issue_event(emulator.site, issue, view, event=event, type_name=type_name, actor=actor(),
+                                   now=emulator.now(), changelog=changelog)
+    emulator.notify(event, payload, issue)
+
+
+# ---------------------------------------------------------------------------- properties
+
+
+@blueprint.get(f"{API}/issue/<reference>/properties")
+def property_keys(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    issue = emulator.site.issue(reference)
+    base = emulator.view(api).rest(f"issue/{issue.id}/properties")
+    return jsonify(keys=[{"self": f"{base}/{key}", "key": key} for key in issue.properties])
+
+
+@blueprint.get(f"{API}/issue/<reference>/properties/<key>")
+def get_property(api: str, reference: str, key: str) -> Response:
+    issue = current_emulator().site.issue(reference)
+    if key not in issue.properties:
+        return jira_error(404, f"The property with key '{key}' does not exist.")
+    return jsonify(key=key, value=issue.properties[key])
+
+
+@blueprint.put(f"{API}/issue/<reference>/properties/<key>")
+def put_property(api: str, reference: str, key: str) -> Response:
+    emulator = current_emulator()
+    value = request.get_json(silent=True)
+    if value is None and request.get_data(as_text=True).strip() != "null":
+        return jira_error(400, "The property value must be valid JSON.")
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        created = key not in issue.properties
+        _set_property(issue, key, value)
+    response = jsonify({})
+    response.status_code = 201 if created else 200
+    return response
+
+
+@blueprint.delete(f"{API}/issue/<reference>/properties/<key>")
+def delete_property(api: str, reference: str, key: str) -> Response:
+    emulator = current_emulator()
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        if issue.properties.pop(key, None) is None:
+            return jira_error(404, f"The property with key '{key}' does not exist.")
+    return Response(status=204)
+
+
+def _set_property(issue: Issue, key: str, value: Any) -> None:
+    if not key or len(key) > 255:
+        raise edits.FieldErrors({}, ["The property key must be between 1 and 255 characters long."])
+    size = len(json.dumps(value, separators=(",", ":")).encode())
+    if size > PROPERTY_LIMIT:
+        raise edits.FieldErrors({}, [f"The property value is too long: {size} bytes, the limit is "
+                                     f"{PROPERTY_LIMIT} bytes (32 KB)."])
+    issue.properties[key] = value
+
+
+# ---------------------------------------------------------------------------- comments
+
+
+@blueprint.get(f"{API}/issue/<reference>/comment")
+def comments(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    issue = emulator.site.issue(reference)
+    start, limit = _int_arg("startAt", 0), _int_arg("maxResults", 5000)
+    page = [comment_json(emulator.site, issue, c, emulator.view(api)) for c in issue.comments[start:start + limit]]
+    return jsonify(startAt=start, maxResults=limit, total=len(issue.comments), comments=page)
+
+
+@blueprint.post(f"{API}/issue/<reference>/comment")
+def add_comment(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    body = _body()
+    if not body.get("body"):
+        return jira_error(400, errors={"comment": "Comment body can not be empty!"})
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        comment = _add_comment(issue, body["body"])
+        response = jsonify(comment_json(emulator.site, issue, comment, emulator.view(api)))
+    response.status_code = 201
+    return response
+
+
+@blueprint.get(f"{API}/issue/<reference>/comment/<comment_id>")
+def get_comment(api: str, reference: str, comment_id: str) -> Response:
+    emulator = current_emulator()
+    issue = emulator.site.issue(reference)
+    return jsonify(comment_json(emulator.site, issue, _comment(issue, comment_id), emulator.view(api)))
+
+
+@blueprint.put(f"{API}/issue/<reference>/comment/<comment_id>")
+def edit_comment(api: str, reference: str, comment_id: str) -> Response:
+    emulator = current_emulator()
+    body = _body()
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        comment = _comment(issue, comment_id)
+        comment.update(body=body.get("body", comment["body"]), updated=jira_time(emulator.now()))
+        _publish_comment_event(issue, comment, "comment_updated")
+        return jsonify(comment_json(emulator.site, issue, comment, emulator.view(api)))
+
+
+@blueprint.delete(f"{API}/issue/<reference>/comment/<comment_id>")
+def delete_comment(api: str, reference: str, comment_id: str) -> Response:
+    emulator = current_emulator()
+    with emulator.site.lock:
+        issue = emulator.site.issue(reference)
+        comment = _comment(issue, comment_id)
+        _publish_comment_event(issue, comment, "comment_deleted")
+        issue.comments.remove(comment)
+    return Response(status=204)
+
+
+def _comment(issue: Issue, comment_id: str) -> dict[str, Any]:
+    found = next((c for c in issue.comments if c["id"] == comment_id), None)
+    if found is None:
+        raise NotFound(f"Can not find a comment for the id: {comment_id}.")
+    return found
+
+
+def _add_comment(issue: Issue, body: Any) -> dict[str, Any]:
+    emulator = current_emulator()
+    stamp = jira_time(emulator.now())
+    comment = {"id": emulator.site.next_id("comment"), "author": actor().account_id, "body": body,
+               "created": stamp, "updated": stamp}
+    issue.comments.append(comment)
+    issue.fields["updated"] = stamp
+    _publish_comment_event(issue, comment, "comment_created")
+    view = payloads.webhook_view(emulator.site, emulator.base_url())
+    emulator.notify("jira:issue_updated", payloads.issue_commented_event(
+        emulator.site, issue, comment, view, actor=actor(), now=emulator.now()), issue)
+    return comment
+
+
+def _publish_comment_event(issue: Issue, comment: dict[str, Any], event: str) -> None:
+    emulator = current_emulator()
+    view = payloads.webhook_view(emulator.site, emulator.base_url())
+    emulator.notify(event, payloads.comment_event(emulator.site, issue, comment, view, event=event,
+                                                  now=emulator.now()), issue)
+
+
+# ---------------------------------------------------------------------------- links
+
+
+@blueprint.post(f"{API}/issueLink")
+def create_link(api: str) -> Response:
+    emulator = current_emulator()
+    body = _body()
+    with emulator.site.lock:
+        site = emulator.site
+        try:
+            link_type = site.link_type(body.get("type"))
+        except NotFound:
+            return jira_error(404, f"No issue link type with name '{(body.get('type') or {}).get('name')}' found.")
+        inward = site.issue(_issue_reference(body.get("inwardIssue")))
+        outward = site.issue(_issue_reference(body.get("outwardIssue")))
+        link = {"id": site.next_id("link"), "type": str(link_type["id"]), "inward": inward.id, "outward": outward.id}
+        site.links[link["id"]] = link
+        emulator.notify("issuelink_created", payloads.link_event(site, link, event="issuelink_created",
+                                                                 now=emulator.now()))
+        if (body.get("comment") or {}).get("body"):
+            _add_comment(inward, body["comment"]["body"])
+    response = jsonify({})
+    response.status_code = 201
+    response.headers["Location"] = emulator.view(api).rest(f"issueLink/{link['id']}")
+    return response
+
+
+def _issue_reference(value: Any) -> str:
+    if not isinstance(value, dict) or not (value.get("key") or value.get("id")):
+        raise edits.FieldErrors({}, ["inwardIssue and outwardIssue need a 'key' or an 'id'."])
+    return str(value.get("key") or value.get("id"))
+
+
+@blueprint.get(f"{API}/issueLink/<link_id>")
+def get_link(api: str, link_id: str) -> Response:
+    emulator = current_emulator()
+    link = emulator.site.links.get(link_id)
+    if link is None:
+        return jira_error(404, f"No issue link with id '{link_id}' exists.")
+    view = emulator.view(api)
+    body = link_json(emulator.site, link, emulator.site.issues[link["inward"]], view)
+    body["inwardIssue"] = issue_reference(emulator.site, emulator.site.issues[link["inward"]], view)
+    return jsonify(body)
+
+
+@blueprint.delete(f"{API}/issueLink/<link_id>")
+def delete_link(api: str, link_id: str) -> Response:
+    emulator = current_emulator()
+    with emulator.site.lock:
+        link = emulator.site.links.pop(link_id, None)
+        if link is None:
+            return jira_error(404, f"No issue link with id '{link_id}' exists.")
+        emulator.notify("issuelink_deleted", payloads.link_event(emulator.site, link, event="issuelink_deleted",
+                                                                 now=emulator.now()))
+    return Response(status=204)

@@ -1,0 +1,389 @@
+"""A minimal JQL evaluator: enough of Jira's query language for the product and the tests. Pure.
+
+Supported:
+
+- clauses ``field = value``, ``!=``, ``IN (…)``, ``NOT IN (…)``, ``IS EMPTY`` / ``IS NOT EMPTY``
+  (``NULL`` too) on ``project``, ``issuetype`` (``type``), ``status``, ``statusCategory``,
+  ``labels``, ``key`` (``issuekey``), ``id``, ``priority``, ``component``, ``resolution``,
+  ``assignee``, ``reporter``, ``parent``; values match names, keys or ids, case-insensitively;
+- ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=`` on ``created``, ``updated``, ``resolutiondate``
+  (``resolved``) and ``duedate`` with dates (``2024-05-01``, ``"2024-05-01 10:00"``), relative
+  offsets (``-7d``, ``-4h``, ``-2w``, ``-30m``) and ``now()``, ``startOfDay()``, ``endOfDay()``;
+- ``~`` / ``!~`` (contains) on ``summary``, ``description`` and ``text``;
+- ``currentUser()`` for ``assignee`` / ``reporter``;
+- ``AND``, ``OR``, ``NOT`` and parentheses; ``ORDER BY`` on ``key``, ``id``, ``created``,
+  ``updated``, ``resolutiondate``, ``priority`` with ``ASC`` / ``DESC``.
+
+Anything else raises :class:`JqlError` carrying the message Jira would give; the API answers 400.
+Issues are seen through *facts*: plain dicts built by ``emulator.render.issue_facts``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from emulator.timefmt import parse_moment, start_of_day
+
+Facts = Mapping[str, Any]
+Predicate = Callable[[Facts], bool]
+
+SET_FIELDS = {
+    "project", "issuetype", "status", "statuscategory", "labels", "key", "id", "priority",
+    "component", "resolution", "assignee", "reporter", "parent",
+}
+DATE_FIELDS = {"created", "updated", "resolutiondate", "duedate"}
+TEXT_FIELDS = {"summary", "description", "text"}
+ALIASES = {"type": "issuetype", "issuekey": "key", "resolved": "resolutiondate", "components": "component",
+           "due": "duedate", "category": "statuscategory"}
+SORTABLE = {"key", "id", "created", "updated", "resolutiondate", "priority"}
+KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<op>!=|>=|<=|!~|=|>|<|~)
+      | (?P<punct>[(),])
+      | (?P<word>[A-Za-z0-9_.\-+/:@\[\]]+)
+    )""",
+    re.VERBOSE,
+)
+
+
+class JqlError(ValueError):
+    """A query Jira would refuse; ``str(error)`` is Jira's message."""
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # string | op | punct | word | end
+    text: str
+    position: int
+
+    @property
+    def keyword(self) -> str:
+        return self.text.lower() if self.kind == "word" else ""
+
+
+@dataclass(frozen=True)
+class JqlContext:
+    now: datetime
+    current_user: frozenset[str] = frozenset()
+    projects: frozenset[str] | None = None  # lowercase keys, names and ids; None skips the check
+
+
+@dataclass
+class Query:
+    predicate: Predicate
+    order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
+    bounded: bool = True
+
+    def matches(self, facts: Facts) -> bool:
+        return self.predicate(facts)
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = _TOKEN.match(text, position)
+        if not match or match.end() == position:
+            where = len(text) - len(text[position:].lstrip())
+            raise JqlError(f"Error in the JQL Query: The character '{text[where]}' is a reserved "
+                           f"JQL character. (line 1, character {where + 1})")
+        kind = match.lastgroup or "word"
+        value = match.group(kind)
+        start = match.start(kind)
+        if kind == "string":
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        tokens.append(Token(kind, value, start + 1))
+        position = match.end()
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+def compile_jql(text: str, context: JqlContext) -> Query:
+    """Parse ``text`` into a predicate over issue facts plus the requested order."""
+    return _Parser(tokenize(text or ""), context).query()
+
+
+def sort_issues(facts: list[Facts], order: list[tuple[str, bool]]) -> list[Facts]:
+    """Stable sort by each ORDER BY term, last term first; the default is issue id ascending."""
+    ordered = sorted(facts, key=lambda f: f["_id"])
+    for name, descending in reversed(order):
+        present = [f for f in ordered if f.get(f"_sort_{name}") is not None]
+        missing = [f for f in ordered if f.get(f"_sort_{name}") is None]
+        present.sort(key=lambda f: f[f"_sort_{name}"], reverse=descending)
+        ordered = present + missing
+    return ordered
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token], context: JqlContext) -> None:
+        self.tokens = tokens
+        self.index = 0
+        self.context = context
+
+    # -------------------------------------------------------------- structure
+
+    def query(self) -> Query:
+        if self._at_end() or self._peek().keyword == "order":
+            predicate: Predicate = lambda facts: True  # noqa: E731
+            bounded = False
+        else:
+            predicate = self._or()
+            bounded = True
+        order = self._order_by()
+        if not self._at_end():
+            self._fail("either 'OR' or 'AND'")
+        return Query(predicate, order, bounded)
+
+    def _or(self) -> Predicate:
+        parts = [self._and()]
+        while self._peek().keyword == "or":
+            self._advance()
+            parts.append(self._and())
+        return parts[0] if len(parts) == 1 else (lambda facts: any(p(facts) for p in parts))
+
+    def _and(self) -> Predicate:
+        parts = [self._not()]
+        while self._peek().keyword == "and":
+            self._advance()
+            parts.append(self._not())
+        return parts[0] if len(parts) == 1 else (lambda facts: all(p(facts) for p in parts))
+
+    def _not(self) -> Predicate:
+        token = self._peek()
+        if token.keyword == "not":
+            self._advance()
+            inner = self._not()
+            return lambda facts: not inner(facts)
+        if token.kind == "punct" and token.text == "(":
+            self._advance()
+            inner = self._or()
+            self._expect_punct(")")
+            return inner
+        return self._clause()
+
+    def _order_by(self) -> list[tuple[str, bool]]:
+        if self._peek().keyword != "order":
+            return []
+        self._advance()
+        if self._peek().keyword != "by":
+            self._fail("'by'")
+        self._advance()
+        terms = [self._sort_term()]
+        while self._peek().kind == "punct" and self._peek().text == ",":
+            self._advance()
+            terms.append(self._sort_term())
+        return terms
+
+    def _sort_term(self) -> tuple[str, bool]:
+        token = self._advance()
+        name = ALIASES.get(token.text.lower(), token.text.lower())
+        if token.kind not in ("word", "string") or name not in SORTABLE:
+            raise JqlError(f"Not able to sort using field '{token.text}'.")
+        descending = False
+        if self._peek().keyword in ("asc", "desc"):
+            descending = self._advance().keyword == "desc"
+        return name, descending
+
+    # -------------------------------------------------------------- clauses
+
+    def _clause(self) -> Predicate:
+        token = self._advance()
+        if token.kind not in ("word", "string") or token.keyword in KEYWORDS:
+            self._fail("a field name", token)
+        name = ALIASES.get(token.text.lower(), token.text.lower())
+        if name not in SET_FIELDS | DATE_FIELDS | TEXT_FIELDS:
+            raise JqlError(f"Field '{token.text}' does not exist or you do not have permission to view it.")
+        operator = self._operator()
+        if operator in ("is", "is not"):
+            return self._emptiness(name, operator)
+        if operator in ("in", "not in"):
+            values = self._value_list(name)
+            return self._set_clause(name, operator, values, token.text)
+        value = self._value(name)
+        if name in SET_FIELDS:
+            return self._set_clause(name, operator, _flatten([value]), token.text)
+        if name in DATE_FIELDS:
+            return _date_clause(name, operator, value, token.text)
+        if name in TEXT_FIELDS:
+            return _text_clause(name, operator, value, token.text)
+
+    def _operator(self) -> str:
+        token = self._advance()
+        if token.kind == "op":
+            return token.text
+        if token.keyword == "in":
+            return "in"
+        if token.keyword in ("is", "not"):
+            following = self._peek().keyword
+            if token.keyword == "is" and following == "not":
+                self._advance()
+                return "is not"
+            if token.keyword == "not" and following == "in":
+                self._advance()
+                return "not in"
+            if token.keyword == "is":
+                return "is"
+        self._fail("an operator such as '=', '!=', '~', 'IN', 'IS'", token)
+        raise AssertionError  # unreachable
+
+    def _emptiness(self, name: str, operator: str) -> Predicate:
+        token = self._advance()
+        if token.keyword not in ("empty", "null"):
+            self._fail("'EMPTY' or 'NULL'", token)
+        wanted_empty = operator == "is"
+        return lambda facts: _is_empty(facts.get(name)) == wanted_empty
+
+    def _set_clause(self, name: str, operator: str, values: list[Any], label: str) -> Predicate:
+        if name not in SET_FIELDS:
+            if name in DATE_FIELDS and operator in ("in", "not in"):
+                moments = values
+                return lambda facts: (facts.get(name) in moments) == (operator == "in")
+            raise JqlError(f"The operator '{operator.upper()}' is not supported by the '{label}' field.")
+        if operator not in ("=", "!=", "in", "not in"):
+            raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
+        wanted = _lowered(values)
+        if name == "project":
+            self._check_projects(wanted)
+        positive = operator in ("=", "in")
+        return lambda facts: _intersects(facts.get(name), wanted) == positive
+
+    def _check_projects(self, wanted: set[str]) -> None:
+        known = self.context.projects
+        if known is None:
+            return
+        for value in sorted(wanted):
+            if value not in known:
+                raise JqlError(f"The value '{value}' does not exist for the field 'project'.")
+
+    # -------------------------------------------------------------- values
+
+    def _value_list(self, name: str) -> list[Any]:
+        self._expect_punct("(")
+        values = [self._value(name)]
+        while self._peek().kind == "punct" and self._peek().text == ",":
+            self._advance()
+            values.append(self._value(name))
+        self._expect_punct(")")
+        return _flatten(values)
+
+    def _value(self, name: str) -> Any:
+        token = self._advance()
+        if token.kind == "string":
+            return self._literal(name, token.text)
+        if token.kind != "word" or token.keyword in KEYWORDS - {"empty", "null"}:
+            self._fail("a value", token)
+        if self._peek().kind == "punct" and self._peek().text == "(":
+            return self._function(name, token)
+        return self._literal(name, token.text)
+
+    def _literal(self, name: str, text: str) -> Any:
+        if name in DATE_FIELDS:
+            try:
+                return parse_moment(text, self.context.now)
+            except ValueError:
+                raise JqlError(
+                    f"Date value '{text}' for field '{name}' is invalid. Valid formats include: "
+                    f"'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period "
+                    f"format e.g. '-5d', '4w 2d'."
+                ) from None
+        return text
+
+    def _function(self, name: str, token: Token) -> Any:
+        self._expect_punct("(")
+        argument = None
+        if not (self._peek().kind == "punct" and self._peek().text == ")"):
+            argument = self._advance().text
+        self._expect_punct(")")
+        function = token.text.lower()
+        if function == "currentuser" and name in ("assignee", "reporter"):
+            return frozenset(self.context.current_user)
+        offset = timedelta()
+        if argument is not None:
+            try:
+                offset = parse_moment(argument, self.context.now) - self.context.now
+            except ValueError:
+                raise JqlError(f"Invalid argument '{argument}' for function '{token.text}'.") from None
+        now = self.context.now
+        moments = {"now": now, "startofday": start_of_day(now),
+                   "endofday": start_of_day(now) + timedelta(days=1, milliseconds=-1)}
+        if function not in moments or name not in DATE_FIELDS:
+            raise JqlError(f"Unable to find JQL function '{token.text}()'.")
+        return moments[function] + offset
+
+    # -------------------------------------------------------------- tokens
+
+    def _peek(self) -> Token:
+        return self.tokens[self.index]
+
+    def _advance(self) -> Token:
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            self.index += 1
+        return token
+
+    def _at_end(self) -> bool:
+        return self._peek().kind == "end"
+
+    def _expect_punct(self, text: str) -> None:
+        token = self._advance()
+        if token.kind != "punct" or token.text != text:
+            self._fail(f"'{text}'", token)
+
+    def _fail(self, expected: str, token: Token | None = None) -> None:
+        token = token or self._peek()
+        got = "end of query" if token.kind == "end" else f"'{token.text}'"
+        raise JqlError(f"Error in the JQL Query: Expecting {expected} but got {got}. "
+                       f"(line 1, character {token.position})")
+
+
+def _flatten(values: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for value in values:
+        flat.extend(value if isinstance(value, (set, frozenset)) else [value])
+    return flat
+
+
+def _lowered(values: list[Any]) -> set[str]:
+    return {str(v).lower() for v in values}
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, (set, frozenset, list)) and not value)
+
+
+def _intersects(value: Any, wanted: set[str]) -> bool:
+    if value is None:
+        return False
+    have = value if isinstance(value, (set, frozenset)) else {str(value).lower()}
+    return not have.isdisjoint(wanted)
+
+
+_COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
+    "=": lambda a, b: a == b, "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+
+def _date_clause(name: str, operator: str, value: Any, label: str) -> Predicate:
+    if operator not in _COMPARE or not isinstance(value, datetime):
+        raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
+    compare = _COMPARE[operator]
+    return lambda facts: facts.get(name) is not None and compare(facts[name], value)
+
+
+def _text_clause(name: str, operator: str, value: Any, label: str) -> Predicate:
+    if operator not in ("~", "!~"):
+        raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
+    needle = str(value).lower().strip("*")
+    positive = operator == "~"
+    return lambda facts: (needle in (facts.get(name) or "")) == positive
