@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 import time
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -105,6 +107,100 @@ def status(as_json: bool, limit: int) -> None:
     settings = _settings()
     report = collect_status(connect_redis(settings), describe_redis(settings), limit)
     click.echo(json.dumps(report, indent=2) if as_json else render_status(report))
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def validate(file: Path) -> None:
+    """Check an okrs.yaml: exit 0 when valid, 1 with every problem and its path otherwise."""
+    from mapping.versions import metric_version
+
+    config = _load_config_or_exit(file)
+    sets, krs = len(config.okr_sets), sum(len(o.key_results) for s in config.okr_sets for o in s.objectives)
+    click.echo(f"{file}: valid ({sets} OKR set(s), {krs} key result(s), {len(config.metrics)} metric(s), "
+               f"{len(config.problem_programs)} problem program(s))")
+    for metric_id, metric in sorted(config.metrics.items()):
+        click.echo(f"  metric {metric_id}: definition {metric_version(metric)}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("--strict", is_flag=True, help="Exit 1 when there is any finding.")
+def lint(file: Path, as_json: bool, strict: bool) -> None:
+    """Warn about OKRs that will mislead: too many objectives, task-shaped KRs, missing owners, …"""
+    from mapping.lint import lint as lint_config
+
+    findings = lint_config(_load_config_or_exit(file))
+    if as_json:
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
+    else:
+        for finding in findings:
+            click.echo(f"{finding.where}: {finding.message} [{finding.rule}]")
+        click.echo(f"{len(findings)} finding(s)")
+    if strict and findings:
+        sys.exit(1)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of okrs.yaml (for editor completion)."""
+    from mapping.models import OkrConfig
+
+    document = OkrConfig.model_json_schema(by_alias=True)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "okrs.yaml"
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.option("--config", "config_file", required=True, type=click.Path(path_type=Path), help="okrs.yaml")
+@click.option("--issues", "issues_file", required=True, type=click.Path(path_type=Path),
+              help="Jira REST issue objects, one JSON object per line.")
+@click.option("--measurements", "measurements_file", type=click.Path(path_type=Path),
+              help='Pushed values, one {"metric", "value", "at"} per line.')
+@click.option("--fields", "fields_file", type=click.Path(path_type=Path),
+              help="Jira's /rest/api/2/field answer, to resolve custom field names.")
+@click.option("--at", "at_text", required=True, help="Evaluation instant, ISO-8601 with offset (2026-11-15T12:00:00Z).")
+@click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
+def evaluate(config_file: Path, issues_file: Path, measurements_file: Path | None, fields_file: Path | None,
+             at_text: str, as_json: bool) -> None:
+    """Dry run: evaluate every KR over issues from files, at a given instant. Reads and writes nothing else."""
+    from okr.evaluate import evaluate_config, evaluation_input
+    from okrsync.offline import InputFileError, read_field_names, read_issues, read_measurements
+    from okrsync.report import render_evaluation
+
+    config = _load_config_or_exit(config_file)
+    at = _parse_instant(at_text)
+    try:
+        documents = read_issues(issues_file)
+        measurements = read_measurements(measurements_file) if measurements_file else []
+        custom_fields = read_field_names(fields_file) if fields_file else {}
+    except InputFileError as exc:
+        raise click.UsageError(str(exc)) from None
+    report = evaluate_config(config, evaluation_input(at, config, documents, measurements, custom_fields))
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_evaluation(report))
+
+
+def _load_config_or_exit(file: Path):  # type: ignore[no-untyped-def]
+    from mapping.errors import ConfigError
+    from mapping.loader import load_config_file
+
+    try:
+        return load_config_file(file)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO-8601 time such as 2026-11-15T12:00:00Z", param_hint="--at") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"{text!r} has no UTC offset; add Z or +08:00", param_hint="--at")
+    return moment
 
 
 def _register_optional_commands() -> None:

@@ -1,0 +1,32 @@
+"""Pushed measurements (``POST /api/v1/metrics/{id}/measurements`` and ``--measurements`` files)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Measurement(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str = Field(min_length=1)
+    value: float
+    at: datetime
+    note: str | None = Field(default=None, max_length=2000)
+    source: str | None = Field(default=None, max_length=200)
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("value must be a finite number")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _with_offset(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("'at' needs a UTC offset, e.g. 2026-11-20T09:00:00Z")
+        return value

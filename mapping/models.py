@@ -1,0 +1,260 @@
+"""The configuration document (``okrs.yaml``, DESIGN §3) as pydantic models.
+
+The same models sit behind the admin API. Unknown keys are errors (a typo must not silently drop a
+setting); cross-references between sections are checked in :mod:`mapping.references`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DAYS = re.compile(r"^[1-9][0-9]*d$")
+
+Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Days = Annotated[str, Field(pattern=DAYS.pattern, description="a number of days such as 14d")]
+Window = Annotated[str, Field(pattern=r"^(cycle|[1-9][0-9]*d)$", description="cycle, or a number of days such as 30d")]
+
+JIRA_AGGREGATES = ("count", "ratio", "sum", "mean", "median", "p90", "duration_median", "duration_p90")
+VALUE_AGGREGATES = ("sum", "mean", "median", "p90")
+DURATION_AGGREGATES = ("duration_median", "duration_p90")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def days(text: str) -> int:
+    """'14d' → 14."""
+    return int(text[:-1])
+
+
+class Cycle(_Model):
+    id: Identifier
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> Cycle:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Duration(_Model):
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    unit: Literal["minutes", "hours", "days"] = "hours"
+
+
+class Metric(_Model):
+    description: str | None = None
+    source: Literal["jira", "push", "problems"] = "jira"
+    aggregate: Literal[
+        "count", "ratio", "sum", "mean", "median", "p90", "duration_median", "duration_p90", "latest"
+    ] | None = None
+    jql: str | None = None
+    numerator_jql: str | None = None
+    date_field: str | None = None
+    value_field: str | None = None
+    duration: Duration | None = None
+    window: Window = "cycle"
+    unit: str | None = None
+    stale_after: Days | None = None
+    program: str | None = None
+    measure: Literal["problems_in_window", "open_candidates", "overdue_aps", "effective_ap_share"] | None = None
+
+    @property
+    def effective_aggregate(self) -> str:
+        if self.aggregate:
+            return self.aggregate
+        return "latest" if self.source == "push" else "count"
+
+    @property
+    def effective_date_field(self) -> str:
+        if self.date_field:
+            return self.date_field
+        if self.duration is not None:
+            return self.duration.to
+        return "created"
+
+    @model_validator(mode="after")
+    def _fields_the_source_needs(self) -> Metric:
+        problem = _missing_for_source(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def _missing_for_source(metric: Metric) -> str | None:
+    aggregate = metric.effective_aggregate
+    if metric.source == "jira":
+        if aggregate not in JIRA_AGGREGATES:
+            return f"aggregate '{aggregate}' is not available for source jira (expected one of {', '.join(JIRA_AGGREGATES)})"
+        if not metric.jql:
+            return "source jira needs 'jql' (the issues this metric counts)"
+        if aggregate == "ratio" and not metric.numerator_jql:
+            return "aggregate ratio needs 'numerator_jql' (the issues counted above the line)"
+        if aggregate in VALUE_AGGREGATES and not metric.value_field:
+            return f"aggregate {aggregate} needs 'value_field' (a numeric field such as Story Points)"
+        if aggregate in DURATION_AGGREGATES and metric.duration is None:
+            return f"aggregate {aggregate} needs 'duration: {{from: created, to: resolutiondate, unit: hours}}'"
+    if metric.source == "push" and aggregate != "latest":
+        return "source push supports only aggregate latest"
+    if metric.source == "problems" and (not metric.program or not metric.measure):
+        return "source problems needs 'program' (a problem program id) and 'measure'"
+    return None
+
+
+class Contributors(_Model):
+    jql: str | None = None
+    epics: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Contributors:
+        if (self.jql is None) == (self.epics is None):
+            raise ValueError("give either 'jql' or 'epics' (a list of issue keys), not both or neither")
+        return self
+
+
+class KeyResult(_Model):
+    id: Identifier
+    title: str = Field(min_length=1)
+    owner: str | list[str] | None = None
+    accountable: str | None = None
+    metric: str | None = None
+    baseline: float | None = None
+    target: float | None = None
+    weight: float = Field(default=1.0, gt=0)
+    signal: Literal["leading", "lagging"] | None = None
+    contributors: Contributors | None = None
+    jira_issue: str | None = None
+    unmeasured: str | None = None
+
+    @property
+    def owners(self) -> list[str]:
+        if self.owner is None:
+            return []
+        return [self.owner] if isinstance(self.owner, str) else list(self.owner)
+
+    @model_validator(mode="after")
+    def _measured_needs_numbers(self) -> KeyResult:
+        if self.metric and not self.unmeasured:
+            missing = [name for name in ("baseline", "target") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"a KR with a metric needs a number for {' and '.join(missing)}")
+        return self
+
+
+class Objective(_Model):
+    id: Identifier
+    title: str = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0)
+    key_results: list[KeyResult] = Field(min_length=1)
+
+
+class ConfluenceTarget(_Model):
+    space: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    parent: str | None = None
+
+
+class OkrSet(_Model):
+    id: Identifier
+    name: str = Field(min_length=1)
+    level: Literal["company", "department", "team"] = "team"
+    cycle: str
+    owner: str | None = None
+    aligns_to: str | None = Field(default=None, pattern=r"^[^/]+/[^/]+$", description="set-id/objective-id")
+    projects: list[str] = []
+    confluence: ConfluenceTarget | None = None
+    objectives: list[Objective] = Field(min_length=1)
+
+
+class ProblemSource(_Model):
+    id: Identifier
+    name: str = Field(min_length=1)
+    jql: str = Field(min_length=1)
+
+
+class Classification(_Model):
+    labels: dict[Literal["system", "mechanism", "people"], str] | None = None
+    field: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Classification:
+        if (self.labels is None) == (self.field is None):
+            raise ValueError("give either 'labels' (system/mechanism/people → label) or 'field', not both or neither")
+        return self
+
+
+class Impact(_Model):
+    field: str = "priority"
+    scale: dict[str, float] = {"Highest": 5, "High": 4, "Medium": 3, "Low": 2, "Lowest": 1}
+    default: float = 3
+
+
+class ActionPoints(_Model):
+    mode: Literal["propose", "create"] = "propose"
+    project: str = Field(min_length=1)
+    issuetype: str = "Task"
+    label: str = "action-point"
+    due_in: Days = "14d"
+    effectiveness_window: Days = "28d"
+
+
+class ProblemProgram(_Model):
+    id: Identifier
+    name: str = Field(min_length=1)
+    window: Days = "56d"
+    review_every: Days = "14d"
+    sources: list[ProblemSource] = Field(min_length=1)
+    classify: Classification
+    theme: str = Field(default="component", pattern=r"^(component|label:.+|field:.+)$")
+    impact: Impact = Impact()
+    threshold: float = Field(default=9, gt=0)
+    action_points: ActionPoints
+    confluence: ConfluenceTarget | None = None
+
+
+class HealthBands(_Model):
+    """Gap (expected − progress) limits: at or below on_track → on track; at or below at_risk → at risk."""
+
+    on_track: float = Field(default=0.10, ge=0)
+    at_risk: float = Field(default=0.25, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HealthBands:
+        if self.at_risk < self.on_track:
+            raise ValueError("at_risk must be at least on_track")
+        return self
+
+
+class OkrConfig(_Model):
+    version: Literal[1] = 1
+    timezone: str = "UTC"
+    health: HealthBands = HealthBands()
+    cycles: list[Cycle] = Field(min_length=1)
+    metrics: dict[Identifier, Metric] = {}
+    okr_sets: list[OkrSet] = []
+    problem_programs: list[ProblemProgram] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (expected an IANA name such as UTC or Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def cycle(self, cycle_id: str) -> Cycle:
+        return next(c for c in self.cycles if c.id == cycle_id)

@@ -1,0 +1,72 @@
+"""Cross-references the models cannot check one by one: ids, cycles, metrics, alignments, programs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from mapping.errors import ConfigProblem
+from mapping.models import OkrConfig
+
+
+def reference_problems(config: OkrConfig) -> list[ConfigProblem]:
+    return [
+        *_duplicates("cycles", [c.id for c in config.cycles]),
+        *_duplicates("okr_sets", [s.id for s in config.okr_sets]),
+        *_duplicates("problem_programs", [p.id for p in config.problem_programs]),
+        *_set_problems(config),
+        *_metric_problems(config),
+        *_program_problems(config),
+    ]
+
+
+def _duplicates(path: str, ids: Iterable[str]) -> list[ConfigProblem]:
+    ids = list(ids)
+    repeated = [i for i, n in Counter(ids).items() if n > 1]
+    return [ConfigProblem(f"{path}[{ids.index(i, ids.index(i) + 1)}].id", f"duplicate id {i!r}") for i in repeated]
+
+
+def _set_problems(config: OkrConfig) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    cycles = {c.id for c in config.cycles}
+    objectives = {(s.id, o.id) for s in config.okr_sets for o in s.objectives}
+    for s_index, okr_set in enumerate(config.okr_sets):
+        here = f"okr_sets[{s_index}]"
+        if okr_set.cycle not in cycles:
+            problems.append(ConfigProblem(f"{here}.cycle", f"unknown cycle {okr_set.cycle!r} (expected one of {sorted(cycles)})"))
+        if okr_set.aligns_to:
+            target = tuple(okr_set.aligns_to.split("/", 1))
+            if target not in objectives:
+                problems.append(ConfigProblem(f"{here}.aligns_to", f"no objective {okr_set.aligns_to!r} (expected set-id/objective-id)"))
+            elif target[0] == okr_set.id:
+                problems.append(ConfigProblem(f"{here}.aligns_to", "a set cannot align to its own objective"))
+        problems += _duplicates(f"{here}.objectives", [o.id for o in okr_set.objectives])
+        kr_ids = [(o_index, k_index, kr.id) for o_index, o in enumerate(okr_set.objectives) for k_index, kr in enumerate(o.key_results)]
+        seen: set[str] = set()
+        for o_index, k_index, kr_id in kr_ids:
+            if kr_id in seen:
+                problems.append(ConfigProblem(f"{here}.objectives[{o_index}].key_results[{k_index}].id", f"duplicate KR id {kr_id!r} in set {okr_set.id!r}"))
+            seen.add(kr_id)
+        for o_index, objective in enumerate(okr_set.objectives):
+            for k_index, kr in enumerate(objective.key_results):
+                if kr.metric and kr.metric not in config.metrics:
+                    problems.append(ConfigProblem(
+                        f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
+                        f"unknown metric {kr.metric!r} (define it under metrics)"))
+    return problems
+
+
+def _metric_problems(config: OkrConfig) -> list[ConfigProblem]:
+    programs = {p.id for p in config.problem_programs}
+    return [
+        ConfigProblem(f"metrics.{metric_id}.program", f"unknown problem program {metric.program!r} (expected one of {sorted(programs)})")
+        for metric_id, metric in config.metrics.items()
+        if metric.source == "problems" and metric.program not in programs
+    ]
+
+
+def _program_problems(config: OkrConfig) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for p_index, program in enumerate(config.problem_programs):
+        problems += _duplicates(f"problem_programs[{p_index}].sources", [s.id for s in program.sources])
+    return problems

@@ -1,0 +1,30 @@
+"""Metric definition versions: a hash of the normalised definition, so a changed definition shows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from mapping.models import Metric
+
+# What a reader is told, not how the number is computed: changing these is not a new definition.
+_NOT_DEFINITION = {"description", "unit"}
+
+
+def metric_version(metric: Metric) -> str:
+    """A short stable id of how the metric is computed: 'v-3f2a9c1b04de'."""
+    fields = metric.model_dump(by_alias=True, exclude=_NOT_DEFINITION)
+    fields["aggregate"] = metric.effective_aggregate
+    fields["date_field"] = metric.effective_date_field
+    normalised = {key: _normalise(value) for key, value in fields.items() if value is not None}
+    digest = hashlib.sha256(json.dumps(normalised, sort_keys=True, default=str).encode()).hexdigest()
+    return "v-" + digest[:12]
+
+
+def _normalise(value: object) -> object:
+    if isinstance(value, str):
+        return re.sub(r"\s+", " ", value.strip())
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items() if v is not None}
+    return value

@@ -1,0 +1,49 @@
+"""Readable text for `okrsync evaluate` and `okrsync lint`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HEALTH_MARK = {"done": "✔ done", "on_track": "● on track", "at_risk": "▲ at risk",
+               "off_track": "✖ off track", "not_measured": "○ not measured"}
+
+
+def render_evaluation(report: dict[str, Any]) -> str:
+    lines = [f"Evaluated at {report['at']}"]
+    for okr_set in report["okr_sets"]:
+        lines += ["", f"{okr_set['id']}  (expected progress {okr_set['expected']:.0%})"]
+        for objective in okr_set["objectives"]:
+            score = "—" if objective["score"] is None else f"{objective['score']:.2f}"
+            lines.append(f"  {objective['id']}  score {score}  {HEALTH_MARK[objective['health']]}"
+                         f"  ({objective['measured']} of {objective['total']} KRs measured)")
+            for kr in objective["key_results"]:
+                lines.append("    " + _kr_line(kr))
+    if report["lint"]:
+        lines += ["", "Lint:"] + [f"  {f['where']}: {f['message']} [{f['rule']}]" for f in report["lint"]]
+    return "\n".join(lines)
+
+
+def _kr_line(kr: dict[str, Any]) -> str:
+    current = "—" if kr["current"] is None else f"{kr['current']:g}"
+    values = f"{_num(kr['baseline'])} → {current} → {_num(kr['target'])}"
+    score = "—" if kr["score"] is None else f"{kr['score']:.2f}"
+    extra = []
+    if kr["delivery"] is not None:
+        extra.append(f"delivery {kr['delivery']:.0%}")
+    extra += kr["flags"]
+    if kr["evaluated"] != "local":
+        extra.append(f"evaluated {kr['evaluated']}")
+    bar = _bar(kr["score"])
+    tail = f"  [{', '.join(extra)}]" if extra else ""
+    return f"{kr['id']:<10} {values:<24} {bar} {score:>5}  {HEALTH_MARK[kr['health']]}{tail}"
+
+
+def _bar(value: float | None, width: int = 10) -> str:
+    if value is None:
+        return "·" * width
+    filled = round(value * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
