@@ -31,10 +31,13 @@ run: $(STAMP)
 	$(BIN)/okrsync serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/jql_eval.py
+	$(BIN)/python bench/evaluate.py
 
 clean:
 	rm -rf $(VENV) .okrsync .pytest_cache

@@ -17,6 +17,7 @@ def reference_problems(config: OkrConfig) -> list[ConfigProblem]:
         *_set_problems(config),
         *_metric_problems(config),
         *_program_problems(config),
+        *_jql_problems(config),
     ]
 
 
@@ -70,3 +71,34 @@ def _program_problems(config: OkrConfig) -> list[ConfigProblem]:
     for p_index, program in enumerate(config.problem_programs):
         problems += _duplicates(f"problem_programs[{p_index}].sources", [s.id for s in program.sources])
     return problems
+
+
+def _jql_problems(config: OkrConfig) -> list[ConfigProblem]:
+    """Malformed JQL is an error; valid JQL outside the local subset is fine (evaluated remotely)."""
+    from okr.jql import JqlError, JqlUnsupported, parse_jql
+
+    problems = []
+    for path, text in _jql_texts(config):
+        try:
+            parse_jql(text)
+        except JqlUnsupported:
+            continue
+        except JqlError as exc:
+            problems.append(ConfigProblem(path, f"malformed JQL: {exc}"))
+    return problems
+
+
+def _jql_texts(config: OkrConfig) -> Iterable[tuple[str, str]]:
+    for metric_id, metric in config.metrics.items():
+        for name in ("jql", "numerator_jql"):
+            text = getattr(metric, name)
+            if text:
+                yield f"metrics.{metric_id}.{name}", text
+    for s_index, okr_set in enumerate(config.okr_sets):
+        for o_index, objective in enumerate(okr_set.objectives):
+            for k_index, kr in enumerate(objective.key_results):
+                if kr.contributors is not None and kr.contributors.jql:
+                    yield f"okr_sets[{s_index}].objectives[{o_index}].key_results[{k_index}].contributors.jql", kr.contributors.jql
+    for p_index, program in enumerate(config.problem_programs):
+        for i_index, source in enumerate(program.sources):
+            yield f"problem_programs[{p_index}].sources[{i_index}].jql", source.jql

@@ -19,7 +19,7 @@ DATE_FIELDS = ("duedate",)
 
 def issue_document(issue: dict[str, Any]) -> dict[str, Any]:
     """Project a Jira issue (``{"id", "key", "fields"}``) onto the mirror document."""
-    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    fields = _dict(issue.get("fields"))
     status = _dict(fields.get("status"))
     document: dict[str, Any] = {
         "id": str(issue.get("id", "")),

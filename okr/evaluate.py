@@ -1,0 +1,132 @@
+"""A whole configuration evaluated at one instant: every KR, objective and set (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mapping.lint import lint
+from mapping.models import Contributors, KeyResult, OkrConfig, OkrSet
+from mapping.versions import metric_version
+from okr import scoring
+from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric
+from okr.jql import JqlUnsupported
+from okr.timeframe import expected_progress
+
+
+@dataclass(frozen=True)
+class KeyResultResult:
+    id: str
+    metric: str | None
+    metric_version: str | None
+    current: float | None
+    baseline: float | None
+    target: float | None
+    progress: float | None
+    score: float | None
+    health: str
+    flags: list[str]
+    delivery: float | None
+    evaluated: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ObjectiveResult:
+    id: str
+    score: float | None
+    health: str
+    measured: int
+    total: int
+    key_results: list[KeyResultResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OkrSetResult:
+    id: str
+    expected: float
+    objectives: list[ObjectiveResult]
+
+
+def evaluate_config(config: OkrConfig, given: EvaluationInput) -> dict[str, Any]:
+    """The `okrsync evaluate --json` document."""
+    filters = FilterCache()
+    values: dict[str, MetricValue] = {}
+    sets = [_evaluate_set(config, okr_set, given, filters, values) for okr_set in config.okr_sets]
+    return {
+        "at": given.at.isoformat(),
+        "okr_sets": [asdict(result) for result in sets],
+        "problem_programs": [],
+        "lint": [finding.as_dict() for finding in lint(config)],
+    }
+
+
+def _evaluate_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filters: FilterCache,
+                  values: dict[str, MetricValue]) -> OkrSetResult:
+    cycle = config.cycle(okr_set.cycle)
+    expected = round(expected_progress(cycle, given.at, given.tz), 4)
+    objectives = []
+    for objective in okr_set.objectives:
+        krs = [_evaluate_kr(config, okr_set, kr, expected, given, filters, values) for kr in objective.key_results]
+        weights = [scoring.WeightedScore(result.score, kr.weight) for result, kr in zip(krs, objective.key_results)]
+        score = scoring.objective_score(weights)
+        objectives.append(ObjectiveResult(
+            id=objective.id, score=score, health=scoring.health(score, expected, config.health),
+            measured=sum(1 for r in krs if r.score is not None), total=len(krs), key_results=krs))
+    return OkrSetResult(id=okr_set.id, expected=expected, objectives=objectives)
+
+
+def _evaluate_kr(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, expected: float, given: EvaluationInput,
+                 filters: FilterCache, values: dict[str, MetricValue]) -> KeyResultResult:
+    metric = config.metrics.get(kr.metric or "")
+    value = MetricValue(None, 0, "none", note=kr.unmeasured)
+    if metric is not None and not kr.unmeasured:
+        cache_key = f"{kr.metric}@{okr_set.cycle}"
+        if cache_key not in values:
+            values[cache_key] = evaluate_metric(kr.metric or "", metric, config.cycle(okr_set.cycle), given, filters)
+        value = values[cache_key]
+    raw = scoring.progress(value.value, kr.baseline, kr.target)
+    delivered = contributor_delivery(kr.contributors, given, filters)
+    flags = []
+    if value.stale:
+        flags.append("stale")
+    if scoring.output_without_outcome(delivered, raw):
+        flags.append("output_without_outcome")
+    return KeyResultResult(
+        id=kr.id, metric=kr.metric, metric_version=metric_version(metric) if metric else None,
+        current=value.value, baseline=kr.baseline, target=kr.target,
+        progress=None if raw is None else round(raw, 4), score=scoring.score(raw),
+        health=scoring.health(raw, expected, config.health), flags=flags,
+        delivery=None if delivered is None else round(delivered, 4),
+        evaluated=value.evaluated, count=value.count)
+
+
+def contributor_delivery(contributors: Contributors | None, given: EvaluationInput, filters: FilterCache) -> float | None:
+    """done / total of the contributing epics, by status category."""
+    epics = contributing_epics(contributors, given.documents, given, filters)
+    if epics is None:
+        return None
+    return scoring.delivery(sum(1 for e in epics if e.get("statusCategory") == "done"), len(epics))
+
+
+def contributing_epics(contributors: Contributors | None, documents: Sequence[Document], given: EvaluationInput,
+                       filters: FilterCache) -> list[Document] | None:
+    if contributors is None:
+        return None
+    if contributors.epics is not None:
+        wanted = {key.upper() for key in contributors.epics}
+        return [d for d in documents if str(d.get("key", "")).upper() in wanted]
+    context = given.jql_context
+    try:
+        matches = filters.get(contributors.jql or "")
+        return [d for d in documents if matches(d, context)]
+    except JqlUnsupported:  # delivery then comes from a remote search
+        return None
+
+
+def evaluation_input(at: datetime, config: OkrConfig, documents: Sequence[Document],
+                     measurements: Sequence[Any] = (), custom_fields: Mapping[str, str] | None = None) -> EvaluationInput:
+    return EvaluationInput(at=at, tz=config.zone, documents=documents, measurements=measurements,
+                           custom_fields=custom_fields or {})

@@ -1,0 +1,51 @@
+"""Reading times and numbers out of mirror documents, by the field names users write in okrs.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from okr.timeframe import start_of
+
+_ALIASES = {"resolved": "resolutiondate", "resolutiondate": "resolutiondate", "created": "created",
+            "updated": "updated", "duedate": "duedate", "due": "duedate",
+            "createddate": "created", "updateddate": "updated"}
+
+
+def field_value(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str]) -> Any:
+    """A system field by name, or a custom field by its name or ``customfield_NNNNN`` id."""
+    key = _ALIASES.get(name.strip().lower())
+    if key is not None:
+        return document.get(key)
+    custom = document.get("custom") or {}
+    field_id = custom_fields.get(name.strip().lower(), name.strip())
+    return custom.get(field_id) if isinstance(custom, Mapping) else None
+
+
+def field_time(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str], tz: tzinfo) -> datetime | None:
+    """The field as an aware instant; a date-only value means the start of that day in ``tz``."""
+    value = field_value(document, name, custom_fields)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        if len(value) == 10:
+            return start_of(date.fromisoformat(value), tz)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def field_number(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str]) -> float | None:
+    value = field_value(document, name, custom_fields)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,70 @@
+"""Which key results a changed issue can affect, so a webhook re-evaluates only those (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mapping.models import OkrConfig
+from okr.jql import JqlContext, JqlError
+from okr.metrics import FilterCache, Predicate
+
+KrRef = tuple[str, str]  # (okr set id, KR id)
+Document = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class KrFilters:
+    kr: KrRef
+    filters: tuple[Predicate, ...]
+    epic_keys: frozenset[str]
+    always: bool  # a filter outside the local subset: cannot rule the issue out
+
+
+def kr_filters(config: OkrConfig, cache: FilterCache | None = None) -> list[KrFilters]:
+    """Every KR with the issue filters that feed it: its metric's JQL and its contributors."""
+    cache = cache or FilterCache()
+    out = []
+    for okr_set in config.okr_sets:
+        for objective in okr_set.objectives:
+            for kr in objective.key_results:
+                texts = []
+                metric = config.metrics.get(kr.metric or "")
+                if metric is not None and metric.source == "jira":
+                    texts += [t for t in (metric.jql, metric.numerator_jql) if t]
+                contributors = kr.contributors
+                if contributors is not None and contributors.jql:
+                    texts.append(contributors.jql)
+                epics = frozenset(k.upper() for k in (contributors.epics or [])) if contributors else frozenset()
+                compiled, always = _compile_all(texts, cache)
+                if compiled or epics or always:
+                    out.append(KrFilters((okr_set.id, kr.id), tuple(compiled), epics, always))
+    return out
+
+
+def _compile_all(texts: list[str], cache: FilterCache) -> tuple[list[Predicate], bool]:
+    compiled, always = [], False
+    for text in texts:
+        try:
+            compiled.append(cache.get(text))
+        except JqlError:  # unsupported locally (or evaluated remotely): it may match anything
+            always = True
+    return compiled, always
+
+
+def affected_key_results(index: list[KrFilters], before: Document | None, after: Document | None,
+                         context: JqlContext) -> set[KrRef]:
+    """KRs whose filters match the issue before or after the change: only these need re-evaluating."""
+    states = [d for d in (before, after) if d is not None]
+    affected = set()
+    for entry in index:
+        if entry.always or any(str(d.get("key", "")).upper() in entry.epic_keys for d in states):
+            affected.add(entry.kr)
+            continue
+        try:
+            if any(matches(d, context) for matches in entry.filters for d in states):
+                affected.add(entry.kr)
+        except JqlError:  # needs a field the mirror cannot resolve: cannot rule it out
+            affected.add(entry.kr)
+    return affected

@@ -1,0 +1,100 @@
+"""JQL over the mirror: the subset of Jira's query language the product evaluates locally (DESIGN §4).
+
+    query = parse_jql('project = SHOP AND labels = escaped AND created >= startOfMonth(-1)')
+    matches(query, document, JqlContext(at=now, tz=zone, custom_fields=fields))
+    check = compile_jql(text); check(document, context)     # the fast path for many documents
+
+``JqlError`` is a malformed query (a user error, with its position); ``JqlUnsupported`` is valid JQL
+outside the local subset: the caller evaluates it remotely through Jira search instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Mapping
+
+from okr.jql_ast import (
+    And,
+    Call,
+    Clause,
+    CustomField,
+    CustomFieldId,
+    Empty,
+    JqlContext,
+    JqlError,
+    JqlUnsupported,
+    Not,
+    Or,
+    OrderKey,
+    Query,
+    SystemField,
+    Value,
+    spec_of,
+)
+from okr.jql_eval import Predicate, bind, clauses_of
+from okr.jql_format import format_jql
+from okr.jql_parser import parse_jql
+
+__all__ = [
+    "And", "Call", "Clause", "CustomField", "CustomFieldId", "Empty", "JqlContext", "JqlError",
+    "JqlUnsupported", "Not", "Or", "OrderKey", "Query", "SystemField", "Value",
+    "bind", "compile_jql", "fields_of", "format_jql", "matches", "parse_jql",
+]
+
+Evaluator = Callable[[Mapping[str, Any], JqlContext], bool]
+
+
+def matches(query: Query, document: Mapping[str, Any], context: JqlContext) -> bool:
+    """Whether one document matches. Binds the query each call: use ``compile_jql`` or ``bind`` for many."""
+    return bind(query, context)(document)
+
+
+def compile_jql(text: str) -> Evaluator:
+    """Parse once; the returned function re-binds only when it is handed a different context object."""
+    query = parse_jql(text)
+    return compile_query(query)
+
+
+def compile_query(query: Query) -> Evaluator:
+    cache: list[tuple[JqlContext, Predicate]] = []
+    lock = threading.Lock()
+
+    def evaluate(document: Mapping[str, Any], context: JqlContext) -> bool:
+        bound = cache[0] if cache else None
+        if bound is None or bound[0] is not context:
+            with lock:
+                bound = (context, bind(query, context))
+                cache[:] = [bound]
+        return bound[1](document)
+
+    evaluate.query = query  # type: ignore[attr-defined]
+    return evaluate
+
+
+def fields_of(query: Query, custom_fields: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The mirror document keys the query reads: top-level keys (``status``, ``labels``,
+    ``resolutiondate`` …) and ``customfield_NNNNN`` for custom fields. A custom field named in the
+    query that ``custom_fields`` cannot resolve is reported as ``custom:<lower-cased name>``; an
+    unconfigured Epic Link reads ``parent``."""
+    mapping = custom_fields or {}
+    found: set[str] = set()
+    if query.where is None:
+        return frozenset()
+    for clause in clauses_of((query.where,)):
+        found.update(clause_fields(clause, mapping))
+    return frozenset(found)
+
+
+def clause_fields(clause: Clause, mapping: Mapping[str, str]) -> set[str]:
+    field = clause.field
+    if isinstance(field, CustomFieldId):
+        return {f"customfield_{field.number}"}
+    spec = spec_of(field)
+    if spec is not None and spec.name == "key":
+        return {"key", "id"}
+    if spec is not None and spec.name != "Epic Link":
+        return {spec.document_key}
+    name = " ".join(field.name.split()).lower()
+    if name in mapping:
+        return {mapping[name]}
+    return {"parent"} if spec is not None else {f"custom:{name}"}

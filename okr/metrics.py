@@ -1,0 +1,151 @@
+"""One metric's value at an instant (DESIGN §4 aggregates), with how it was obtained."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Literal
+
+from mapping.measurements import Measurement
+from mapping.models import Cycle, Metric, days
+from okr.aggregates import REDUCERS, ratio_percent
+from okr.fields import field_number, field_time
+from okr.jql import JqlContext, JqlError, JqlUnsupported, compile_jql
+from okr.timeframe import window_bounds
+
+Document = Mapping[str, Any]
+Predicate = Callable[[Document, JqlContext], bool]
+Evaluated = Literal["local", "remote", "none"]
+
+_UNIT_SECONDS = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    value: float | None
+    count: int  # issues (or measurements) the value was computed from
+    evaluated: Evaluated
+    measured_at: datetime | None = None
+    stale: bool = False
+    note: str | None = None  # why there is no value, or where it will come from
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    at: datetime
+    tz: tzinfo
+    documents: Sequence[Document]
+    measurements: Sequence[Measurement] = ()
+    custom_fields: Mapping[str, str] = ()  # type: ignore[assignment]
+
+    @cached_property
+    def jql_context(self) -> JqlContext:
+        """One context per run: compiled filters bind to it once."""
+        return JqlContext(at=self.at, tz=self.tz, custom_fields=dict(self.custom_fields or {}))
+
+    @cached_property
+    def _times(self) -> dict[str, list[float | None]]:
+        return {}
+
+    def times(self, field: str) -> list[float | None]:
+        """The field of every document as a POSIX timestamp, parsed once per run."""
+        if field not in self._times:
+            fields = self.custom_fields or {}
+            moments = (field_time(d, field, fields, self.tz) for d in self.documents)
+            self._times[field] = [m.timestamp() if m is not None else None for m in moments]
+        return self._times[field]
+
+    @cached_property
+    def _selections(self) -> dict[tuple[str, str, str, str], list[Document]]:
+        return {}
+
+
+class FilterCache:
+    """Each JQL text compiled once per evaluation run."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, Predicate | JqlError] = {}
+
+    def get(self, jql: str) -> Predicate:
+        if jql not in self._compiled:
+            try:
+                self._compiled[jql] = compile_jql(jql)
+            except JqlError as exc:
+                self._compiled[jql] = exc
+        found = self._compiled[jql]
+        if isinstance(found, JqlError):
+            raise found
+        return found
+
+
+def evaluate_metric(
+    metric_id: str, metric: Metric, cycle: Cycle, given: EvaluationInput, filters: FilterCache
+) -> MetricValue:
+    if metric.source == "push":
+        return latest_measurement(metric_id, metric, given)
+    if metric.source == "problems":
+        return MetricValue(None, 0, "none", note=f"measured by problem program {metric.program!r}")
+    try:
+        return _jira_metric(metric, cycle, given, filters)
+    except JqlUnsupported as exc:
+        return MetricValue(None, 0, "remote", note=f"outside the local JQL subset ({exc}); evaluated through Jira search")
+
+
+def _jira_metric(metric: Metric, cycle: Cycle, given: EvaluationInput, filters: FilterCache) -> MetricValue:
+    matching = _in_window(metric, cycle, given, filters.get(metric.jql or ""))
+    aggregate = metric.effective_aggregate
+    if aggregate == "count":
+        return MetricValue(float(len(matching)), len(matching), "local")
+    if aggregate == "ratio":
+        numerator = filters.get(metric.numerator_jql or "")
+        context = given.jql_context
+        hits = sum(1 for document in matching if numerator(document, context))
+        value = ratio_percent(hits, len(matching))
+        return MetricValue(value, len(matching), "local", note=None if value is not None else "no issues in the denominator")
+    numbers = _durations(metric, matching, given) if metric.duration else _values(metric, matching, given)
+    value = REDUCERS[aggregate](numbers)
+    return MetricValue(value, len(numbers), "local", note=None if value is not None else "no values in the window")
+
+
+def _in_window(metric: Metric, cycle: Cycle, given: EvaluationInput, matches: Predicate) -> list[Document]:
+    """Documents matching the metric's JQL whose date field lies in its window (shared across metrics)."""
+    field = metric.effective_date_field
+    key = (metric.jql or "", metric.window, field, cycle.id)
+    if key not in given._selections:
+        start, end = (b.timestamp() for b in window_bounds(metric.window, cycle, given.at, given.tz))
+        context = given.jql_context
+        given._selections[key] = [
+            document
+            for document, moment in zip(given.documents, given.times(field))
+            if moment is not None and start <= moment <= end and matches(document, context)
+        ]
+    return given._selections[key]
+
+
+def _values(metric: Metric, documents: Sequence[Document], given: EvaluationInput) -> list[float]:
+    numbers = (field_number(d, metric.value_field or "", given.custom_fields or {}) for d in documents)
+    return [n for n in numbers if n is not None]
+
+
+def _durations(metric: Metric, documents: Sequence[Document], given: EvaluationInput) -> list[float]:
+    assert metric.duration is not None
+    unit = _UNIT_SECONDS[metric.duration.unit]
+    out = []
+    for document in documents:
+        begin = field_time(document, metric.duration.from_, given.custom_fields or {}, given.tz)
+        finish = field_time(document, metric.duration.to, given.custom_fields or {}, given.tz)
+        if begin is not None and finish is not None:
+            out.append((finish - begin).total_seconds() / unit)
+    return out
+
+
+def latest_measurement(metric_id: str, metric: Metric, given: EvaluationInput) -> MetricValue:
+    """The newest pushed value at or before ``at``; ``stale`` once it is older than ``stale_after``."""
+    candidates = [m for m in given.measurements if m.metric == metric_id and m.at <= given.at]
+    if not candidates:
+        return MetricValue(None, 0, "none", note="no measurement pushed yet")
+    newest = max(candidates, key=lambda m: m.at)
+    stale = metric.stale_after is not None and given.at - newest.at > timedelta(days=days(metric.stale_after))
+    return MetricValue(newest.value, 1, "local", measured_at=newest.at, stale=stale)
