@@ -1,0 +1,222 @@
+"""The Jira port: the handful of Jira calls the product makes, for Cloud and Data Center.
+
+Cloud searches with ``/rest/api/3/search/jql`` and ``nextPageToken`` (the old ``/search`` is gone
+there); Data Center with ``/rest/api/2/search`` and ``startAt``/``total``. When the flavour is not
+configured it is read once from ``serverInfo``. Every call goes through ``Transport.call``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import requests
+from atlassian import Jira
+
+from connector.errors import NotFound
+from connector.retry import RetryPolicy
+from connector.stats import CallStats
+from connector.transport import Credentials, Transport, check_url, client_options, keep_exact_timeout
+
+Flavor = Literal["cloud", "datacenter"]
+CLOUD_PAGE_LIMIT = 100  # Jira Cloud returns at most 100 issues a page unless only ids/keys are asked for
+WEBHOOKS = "rest/webhooks/1.0/webhook"
+
+
+@dataclass(frozen=True)
+class JiraSettings:
+    url: str
+    user: str | None
+    token: str | None
+    flavor: Flavor | None = None
+    timeout: float = 30
+
+    def __repr__(self) -> str:  # the token never reaches a log line
+        return f"JiraSettings(url={self.url!r}, user={self.user!r}, flavor={self.flavor!r}, timeout={self.timeout})"
+
+
+def flavor_of(server_info: dict[str, Any]) -> Flavor:
+    """``deploymentType`` "Cloud" is Jira Cloud; "Server" and "DataCenter" both speak the v2 search."""
+    return "cloud" if str(server_info.get("deploymentType", "")).lower() == "cloud" else "datacenter"
+
+
+def webhook_id(registration: dict[str, Any]) -> str:
+    """A registration's id: Jira's admin API gives it only as the last segment of ``self``."""
+    return str(registration.get("id") or str(registration.get("self", "")).rstrip("/").rsplit("/", 1)[-1])
+
+
+class JiraPort:
+    """The Jira calls the product makes; one Transport runs them all (retries, errors, counts)."""
+
+    def __init__(self, settings: JiraSettings, policy: RetryPolicy = RetryPolicy(), stats: CallStats | None = None,
+                 session: requests.Session | None = None) -> None:
+        self.settings = settings
+        self.stats = stats if stats is not None else CallStats()
+        credentials = Credentials(settings.user, settings.token, "OKRSYNC_JIRA")
+        check_url(settings.url, "OKRSYNC_JIRA")
+        self.client = Jira(settings.url.rstrip("/"), cloud=settings.flavor == "cloud",
+                           **client_options(Jira, credentials, settings.timeout, session))
+        keep_exact_timeout(self.client, settings.timeout)
+        self.transport = Transport("jira", credentials, policy, self.stats)
+        self._flavor: Flavor | None = settings.flavor
+        self._flavor_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ site
+
+    @property
+    def flavor(self) -> Flavor:
+        """The configured flavour, else the one ``serverInfo`` reports (asked once, then remembered)."""
+        if self._flavor is None:
+            with self._flavor_lock:
+                if self._flavor is None:
+                    detected = flavor_of(self.server_info())
+                    self.client.cloud = detected == "cloud"
+                    self._flavor = detected
+        return self._flavor
+
+    def server_info(self) -> dict[str, Any]:
+        return self._call("server_info", self.client.get_server_info, "GET", "rest/api/2/serverInfo")
+
+    def myself(self) -> dict[str, Any]:
+        return self._call("myself", self.client.myself, "GET", "rest/api/2/myself")
+
+    def fields(self) -> list[dict[str, Any]]:
+        """Every system and custom field (``/field``): resolves "Story Points" to ``customfield_10016``."""
+        return self._call("fields", self.client.get_all_fields, "GET", "rest/api/2/field") or []
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, jql: str, fields: Sequence[str] | None = None, expand_changelog: bool = False,
+               page_size: int = 100, *, reconcile_issues: Sequence[int] = ()) -> Iterator[dict[str, Any]]:
+        """Issues matching ``jql``, fetched lazily one page (one call) at a time.
+
+        ``fields`` None asks for all fields. ``reconcile_issues`` (Cloud only, ignored on Data Center)
+        lists issue ids just changed, so the search sees them despite index lag.
+        """
+        for page in self.search_pages(jql, fields, expand_changelog, page_size, reconcile_issues=reconcile_issues):
+            yield from page
+
+    def search_pages(self, jql: str, fields: Sequence[str] | None = None, expand_changelog: bool = False,
+                     page_size: int = 100, *, reconcile_issues: Sequence[int] = ()) -> Iterator[list[dict[str, Any]]]:
+        """The same search page by page, for progress reporting."""
+        wanted = ",".join(fields) if fields else "*all"
+        expand = "changelog" if expand_changelog else None
+        if self.flavor == "cloud":
+            size = max(1, min(page_size, CLOUD_PAGE_LIMIT))
+            return self._cloud_pages(jql, wanted, expand, size, list(reconcile_issues))
+        return self._datacenter_pages(jql, wanted, expand, max(1, page_size))
+
+    def _cloud_pages(self, jql: str, fields: str, expand: str | None, size: int,
+                     reconcile: list[int]) -> Iterator[list[dict[str, Any]]]:
+        token: str | None = None
+        while True:
+            if reconcile:
+                page = self._cloud_page_posted(jql, fields, expand, size, token, reconcile)
+            else:
+                page = self._call("search", lambda: self.client.enhanced_jql(
+                    jql, fields=fields, nextPageToken=token, limit=size, expand=expand),
+                    "GET", "rest/api/3/search/jql")
+            issues = page.get("issues") or []
+            if issues:
+                yield issues
+            token = page.get("nextPageToken")
+            if page.get("isLast") or not token or not issues:
+                return
+
+    def _cloud_page_posted(self, jql: str, fields: str, expand: str | None, size: int, token: str | None,
+                           reconcile: list[int]) -> dict[str, Any]:
+        """POST form of the search: the only one that carries ``reconcileIssues``; the client has no call for it."""
+        body: dict[str, Any] = {"jql": jql, "fields": fields.split(","), "maxResults": size,
+                                "reconcileIssues": reconcile}
+        if token:
+            body["nextPageToken"] = token
+        if expand:
+            body["expand"] = expand
+        return self._call("search", lambda: self.client.post("rest/api/3/search/jql", data=body),
+                          "POST", "rest/api/3/search/jql")
+
+    def _datacenter_pages(self, jql: str, fields: str, expand: str | None,
+                          size: int) -> Iterator[list[dict[str, Any]]]:
+        start = 0
+        while True:
+            page = self._call("search", lambda: self.client.jql(
+                jql, fields=fields, start=start, limit=size, expand=expand), "GET", "rest/api/2/search")
+            issues = page.get("issues") or []
+            if issues:
+                yield issues
+            start += len(issues)
+            if not issues or start >= int(page.get("total", 0)):
+                return
+
+    def count(self, jql: str) -> int:
+        """How many issues match: Cloud's approximate count, or Data Center's ``total`` of an empty page."""
+        if self.flavor == "cloud":
+            answer = self._call("count", lambda: self.client.post(
+                "rest/api/3/search/approximate-count", data={"jql": jql}), "POST", "rest/api/3/search/approximate-count")
+            return int(answer.get("count", 0))
+        answer = self._call("count", lambda: self.client.jql(jql, fields="id", start=0, limit=0),
+                            "GET", "rest/api/2/search")
+        return int(answer.get("total", 0))
+
+    # ------------------------------------------------------------------ issues
+
+    def get_issue(self, key: str, fields: Sequence[str] | None = None) -> dict[str, Any]:
+        wanted = ",".join(fields) if fields else "*all"
+        return self._call("get_issue", lambda: self.client.issue(key, fields=wanted), "GET", f"rest/api/2/issue/{key}")
+
+    def get_property(self, key: str, name: str) -> Any | None:
+        """The property's value, or None when it was never set.
+
+        Any 404 reads as "absent": Jira words (and localises) the missing-property and missing-issue
+        answers differently, and a missing issue surfaces on the next write anyway.
+        """
+        try:
+            answer = self._call("get_property", lambda: self.client.get_issue_property(key, name),
+                                "GET", f"rest/api/2/issue/{key}/properties/{name}")
+        except NotFound:
+            return None
+        return (answer or {}).get("value")
+
+    def set_property(self, key: str, name: str, value: Any) -> None:
+        self._call("set_property", lambda: self.client.set_issue_property(key, name, value),
+                   "PUT", f"rest/api/2/issue/{key}/properties/{name}")
+
+    def update_fields(self, key: str, fields: dict[str, Any]) -> None:
+        self._call("update_fields", lambda: self.client.update_issue_field(key, fields),
+                   "PUT", f"rest/api/2/issue/{key}")
+
+    def add_comment(self, key: str, body: str) -> dict[str, Any]:
+        return self._call("add_comment", lambda: self.client.issue_add_comment(key, body),
+                          "POST", f"rest/api/2/issue/{key}/comment", idempotent=False)
+
+    def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Create an issue from its ``fields``; returns Jira's answer with ``id`` and ``key``."""
+        return self._call("create_issue", lambda: self.client.create_issue(fields),
+                          "POST", "rest/api/2/issue", idempotent=False)
+
+    def link_issues(self, link_type: str, inward_key: str, outward_key: str) -> None:
+        link = {"type": {"name": link_type}, "inwardIssue": {"key": inward_key}, "outwardIssue": {"key": outward_key}}
+        self._call("link_issues", lambda: self.client.create_issue_link(link), "POST", "rest/api/2/issueLink",
+                   idempotent=False)
+
+    # ------------------------------------------------------------------ webhooks (admin API; the client has no calls)
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        return self._call("list_webhooks", lambda: self.client.get(WEBHOOKS), "GET", WEBHOOKS) or []
+
+    def register_webhook(self, name: str, url: str, events: Sequence[str], jql: str, secret: str) -> dict[str, Any]:
+        body = {"name": name, "url": url, "events": list(events), "excludeBody": False,
+                "filters": {"issue-related-events-section": jql}, "secret": secret}
+        return self._call("register_webhook", lambda: self.client.post(WEBHOOKS, data=body), "POST", WEBHOOKS,
+                          idempotent=False)
+
+    def delete_webhook(self, webhook_id: str | int) -> None:
+        path = f"{WEBHOOKS}/{webhook_id}"
+        self._call("delete_webhook", lambda: self.client.delete(path), "DELETE", path)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _call(self, operation: str, send: Any, method: str, path: str, *, idempotent: bool = True) -> Any:
+        return self.transport.call(operation, send, method=method, path="/" + path, idempotent=idempotent)
