@@ -179,11 +179,15 @@ class ProblemSource(_Model):
     id: Identifier
     name: str = Field(min_length=1)
     jql: str = Field(min_length=1)
+    owner: str | None = Field(default=None, min_length=1, description="who keeps this source up to date; assignee of its APs")
+
+
+ProblemCategory = Literal["system", "mechanism", "people"]
 
 
 class Classification(_Model):
-    labels: dict[Literal["system", "mechanism", "people"], str] | None = None
-    field: str | None = None
+    labels: dict[ProblemCategory, Annotated[str, Field(min_length=1)]] | None = None
+    field: str | None = Field(default=None, min_length=1, description="a select field with options System / Mechanism / People")
 
     @model_validator(mode="after")
     def _one_way(self) -> Classification:
@@ -201,8 +205,8 @@ class Impact(_Model):
 class ActionPoints(_Model):
     mode: Literal["propose", "create"] = "propose"
     project: str = Field(min_length=1)
-    issuetype: str = "Task"
-    label: str = "action-point"
+    issuetype: str = Field(default="Task", min_length=1)
+    label: str = Field(default="action-point", min_length=1)
     due_in: Days = "14d"
     effectiveness_window: Days = "28d"
 

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from mapping.errors import ConfigProblem
-from mapping.models import OkrConfig
+from mapping.models import OkrConfig, ProblemCategory
 
 
 def reference_problems(config: OkrConfig) -> list[ConfigProblem]:
@@ -69,8 +69,21 @@ def _metric_problems(config: OkrConfig) -> list[ConfigProblem]:
 def _program_problems(config: OkrConfig) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for p_index, program in enumerate(config.problem_programs):
-        problems += _duplicates(f"problem_programs[{p_index}].sources", [s.id for s in program.sources])
+        here = f"problem_programs[{p_index}]"
+        problems += _duplicates(f"{here}.sources", [s.id for s in program.sources])
+        problems += _shared_category_labels(f"{here}.classify.labels", program.classify.labels or {})
+        if program.theme.partition(":")[2].strip() == "" and program.theme != "component":
+            problems.append(ConfigProblem(f"{here}.theme", f"{program.theme!r} names no prefix or field (expected label:<prefix> or field:<name>)"))
     return problems
+
+
+def _shared_category_labels(path: str, labels: dict[ProblemCategory, str]) -> list[ConfigProblem]:
+    """Two categories on one label would make every such problem `cross`."""
+    owners: dict[str, list[ProblemCategory]] = {}
+    for category, label in labels.items():
+        owners.setdefault(label.strip().lower(), []).append(category)
+    return [ConfigProblem(path, f"{' and '.join(categories)} share the label {label!r}; give each category its own label")
+            for label, categories in owners.items() if len(categories) > 1]
 
 
 def _jql_problems(config: OkrConfig) -> list[ConfigProblem]:

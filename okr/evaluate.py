@@ -11,7 +11,8 @@ from mapping.lint import lint
 from mapping.models import Contributors, KeyResult, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
-from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric
+from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
+from okr.problems import program_json
 from okr.jql import JqlUnsupported
 from okr.timeframe import expected_progress
 
@@ -58,7 +59,7 @@ def evaluate_config(config: OkrConfig, given: EvaluationInput) -> dict[str, Any]
     return {
         "at": given.at.isoformat(),
         "okr_sets": [asdict(result) for result in sets],
-        "problem_programs": [],
+        "problem_programs": [program_json(program_result(p, given, filters)) for p in config.problem_programs],
         "lint": [finding.as_dict() for finding in lint(config)],
     }
 
@@ -129,4 +130,4 @@ def contributing_epics(contributors: Contributors | None, documents: Sequence[Do
 def evaluation_input(at: datetime, config: OkrConfig, documents: Sequence[Document],
                      measurements: Sequence[Any] = (), custom_fields: Mapping[str, str] | None = None) -> EvaluationInput:
     return EvaluationInput(at=at, tz=config.zone, documents=documents, measurements=measurements,
-                           custom_fields=custom_fields or {})
+                           custom_fields=custom_fields or {}, problem_programs=tuple(config.problem_programs))

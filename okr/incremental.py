@@ -33,6 +33,8 @@ def kr_filters(config: OkrConfig, cache: FilterCache | None = None) -> list[KrFi
                 metric = config.metrics.get(kr.metric or "")
                 if metric is not None and metric.source == "jira":
                     texts += [t for t in (metric.jql, metric.numerator_jql) if t]
+                if metric is not None and metric.source == "problems":
+                    texts += _program_filters(config, metric.program or "")
                 contributors = kr.contributors
                 if contributors is not None and contributors.jql:
                     texts.append(contributors.jql)
@@ -41,6 +43,16 @@ def kr_filters(config: OkrConfig, cache: FilterCache | None = None) -> list[KrFi
                 if compiled or epics or always:
                     out.append(KrFilters((okr_set.id, kr.id), tuple(compiled), epics, always))
     return out
+
+
+def _program_filters(config: OkrConfig, program_id: str) -> list[str]:
+    """A problem metric reads the program's problems (its sources) and its action points."""
+    for program in config.problem_programs:
+        if program.id == program_id:
+            aps = program.action_points
+            ap_filter = f'project = "{aps.project}" AND labels = "{aps.label}"'
+            return [source.jql for source in program.sources] + [ap_filter]
+    return []
 
 
 def _compile_all(texts: list[str], cache: FilterCache) -> tuple[list[Predicate], bool]:

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from mapping.measurements import Measurement
-from mapping.models import Cycle, Metric, days
+from mapping.models import Cycle, Metric, ProblemProgram, days
 from okr.aggregates import REDUCERS, ratio_percent
 from okr.fields import field_number, field_time
 from okr.jql import JqlContext, JqlError, JqlUnsupported, compile_jql
+from okr.problems import evaluate_program, measure
+from okr.problems_types import ProgramResult
 from okr.timeframe import window_bounds
 
 Document = Mapping[str, Any]
@@ -39,6 +41,7 @@ class EvaluationInput:
     documents: Sequence[Document]
     measurements: Sequence[Measurement] = ()
     custom_fields: Mapping[str, str] = ()  # type: ignore[assignment]
+    problem_programs: Sequence[ProblemProgram] = ()
 
     @cached_property
     def jql_context(self) -> JqlContext:
@@ -59,6 +62,10 @@ class EvaluationInput:
 
     @cached_property
     def _selections(self) -> dict[tuple[str, str, str, str], list[Document]]:
+        return {}
+
+    @cached_property
+    def _program_results(self) -> dict[str, ProgramResult]:
         return {}
 
 
@@ -86,11 +93,26 @@ def evaluate_metric(
     if metric.source == "push":
         return latest_measurement(metric_id, metric, given)
     if metric.source == "problems":
-        return MetricValue(None, 0, "none", note=f"measured by problem program {metric.program!r}")
+        return _problems_metric(metric, given, filters)
     try:
         return _jira_metric(metric, cycle, given, filters)
     except JqlUnsupported as exc:
         return MetricValue(None, 0, "remote", note=f"outside the local JQL subset ({exc}); evaluated through Jira search")
+
+
+def program_result(program: ProblemProgram, given: EvaluationInput, filters: FilterCache) -> ProgramResult:
+    """A problem program evaluated once per run, shared by its metrics and the report."""
+    if program.id not in given._program_results:
+        given._program_results[program.id] = evaluate_program(program, given, filters.get)
+    return given._program_results[program.id]
+
+
+def _problems_metric(metric: Metric, given: EvaluationInput, filters: FilterCache) -> MetricValue:
+    program = next((p for p in given.problem_programs if p.id == metric.program), None)
+    if program is None:
+        return MetricValue(None, 0, "none", note=f"problem program {metric.program!r} is not part of this evaluation")
+    value, count, note = measure(program_result(program, given, filters), metric.measure or "")
+    return MetricValue(value, count, "local", note=note)
 
 
 def _jira_metric(metric: Metric, cycle: Cycle, given: EvaluationInput, filters: FilterCache) -> MetricValue:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from okr.problems_review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
+
 HEALTH_MARK = {"done": "✔ done", "on_track": "● on track", "at_risk": "▲ at risk",
                "off_track": "✖ off track", "not_measured": "○ not measured"}
 
@@ -18,9 +20,20 @@ def render_evaluation(report: dict[str, Any]) -> str:
                          f"  ({objective['measured']} of {objective['total']} KRs measured)")
             for kr in objective["key_results"]:
                 lines.append("    " + _kr_line(kr))
+    for program in report.get("problem_programs", []):
+        lines += ["", f"Problem program {program['id']}"] + _table(PROBLEM_ROW_HEADER, problem_rows(program))
+        if program.get("action_points"):
+            lines += ["", "  Action points"] + _table(AP_ROW_HEADER, action_point_rows(program))
     if report["lint"]:
         lines += ["", "Lint:"] + [f"  {f['where']}: {f['message']} [{f['rule']}]" for f in report["lint"]]
     return "\n".join(lines)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    if not rows:
+        return ["  (none)"]
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in (header, *rows)]
 
 
 def _kr_line(kr: dict[str, Any]) -> str:

@@ -1,0 +1,176 @@
+"""The problem reverse-drive (DESIGN §4 Problems, APs): problems → clusters → frequency × impact →
+candidates, and the action points that answer them. Pure: plain data in, plain data out.
+
+    result = evaluate_program(program, given)          # given: at, tz, documents, custom_fields, jql_context
+    program_json(result)                               # the `problem_programs[]` entry of `okrsync evaluate --json`
+
+Decisions the specification leaves open (also in the README):
+
+- A cluster is listed only when it has a problem created in the window; a cluster whose problems are
+  all older has frequency 0 and is not listed (its problems still decide coverage and effectiveness).
+- Cluster membership is all-time: an open AP linked to an old problem of a cluster still covers it,
+  so no second AP is proposed while the first is open.
+- ``untriaged`` and ``sources`` list the problems created in the window, newest first.
+- AP issues are never problems themselves, even when a source's JQL matches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Protocol
+
+from mapping.models import ProblemProgram, ProblemSource, days
+from okr.jql import JqlContext, JqlError, JqlUnsupported, compile_jql
+from okr.problems_aps import action_point, is_action_point
+from okr.problems_classify import Matcher, first_source, problem_of
+from okr.problems_types import (
+    UNTRIAGED,
+    ActionPoint,
+    Cluster,
+    ClusterRef,
+    Document,
+    Problem,
+    ProgramResult,
+    newest_first,
+)
+
+Compiler = Callable[[str], Matcher]
+CompiledSource = tuple[ProblemSource, Matcher]
+MEASURES = ("problems_in_window", "open_candidates", "overdue_aps", "effective_ap_share")
+
+
+class ProblemInput(Protocol):
+    """What a program is evaluated over (``okr.metrics.EvaluationInput`` fits)."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def tz(self) -> tzinfo: ...
+    @property
+    def documents(self) -> Sequence[Document]: ...
+    @property
+    def custom_fields(self) -> Mapping[str, str]: ...
+    @property
+    def jql_context(self) -> JqlContext: ...
+
+
+def evaluate_program(program: ProblemProgram, given: ProblemInput, compile: Compiler = compile_jql) -> ProgramResult:
+    sources, unsupported = _compiled_sources(program, compile)
+    problems = tuple(sorted(_problems(program, given, sources), key=newest_first))
+    members = cluster_members(problems)
+    clusters_of = {p.key: p.clusters for p in problems}
+    aps = tuple(action_point(d, program, clusters_of, members, given.at, given.tz)
+                for d in given.documents if is_action_point(d, program.action_points))
+    start = given.at - timedelta(days=days(program.window))
+    clusters = rank_clusters(scored_clusters(program, members, aps, start, given.at))
+    return ProgramResult(program_id=program.id, at=given.at, tz=given.tz, window_start=start, problems=problems,
+                         clusters=clusters, action_points=aps, source_ids=tuple(s.id for s in program.sources),
+                         unsupported_sources=unsupported)
+
+
+def _compiled_sources(program: ProblemProgram, compile: Compiler) -> tuple[list[CompiledSource], tuple[str, ...]]:
+    """Sources evaluable over the mirror, in order; one outside the local subset matches nothing here."""
+    compiled: list[CompiledSource] = []
+    unsupported: list[str] = []
+    for source in program.sources:
+        try:
+            compiled.append((source, compile(source.jql)))
+        except (JqlUnsupported, JqlError):
+            unsupported.append(source.id)
+    return compiled, tuple(unsupported)
+
+
+def _problems(program: ProblemProgram, given: ProblemInput, sources: Sequence[CompiledSource]) -> list[Problem]:
+    context, fields = given.jql_context, given.custom_fields or {}
+    found = []
+    for document in given.documents:
+        if is_action_point(document, program.action_points):
+            continue
+        source = first_source(document, sources, context)
+        if source is not None:
+            found.append(problem_of(document, source, program, fields, given.tz))
+    return found
+
+
+def cluster_members(problems: Sequence[Problem]) -> dict[ClusterRef, list[Problem]]:
+    """Every problem of each cluster, whatever its age, in the order given (newest first)."""
+    members: dict[ClusterRef, list[Problem]] = {}
+    for problem in problems:
+        for ref in problem.clusters:
+            members.setdefault(ref, []).append(problem)
+    return members
+
+
+def scored_clusters(program: ProblemProgram, members: Mapping[ClusterRef, Sequence[Problem]],
+                    aps: Sequence[ActionPoint], start: datetime, at: datetime) -> list[Cluster]:
+    """Clusters with a problem created in [start, at]: frequency, impact, candidacy."""
+    open_cover: dict[ClusterRef, list[str]] = {}
+    for ap in aps:
+        if not ap.done:
+            for ref in ap.covers:
+                open_cover.setdefault(ref, []).append(ap.key)
+    clusters = []
+    for ref, problems in members.items():
+        recent = tuple(p for p in problems if p.created is not None and start <= p.created <= at)
+        if not recent:
+            continue
+        impact = max(p.impact for p in recent)
+        covered_by = tuple(open_cover.get(ref, ()))
+        candidate = len(recent) * impact >= program.threshold and ref.category != UNTRIAGED and not covered_by
+        clusters.append(Cluster(ref=ref, problems=recent, impact=impact, candidate=candidate, covered_by=covered_by))
+    return clusters
+
+
+def rank_clusters(clusters: Sequence[Cluster]) -> tuple[Cluster, ...]:
+    """Candidates by score, then frequency, then newest problem; then the others by score (same ties)."""
+    def order(cluster: Cluster) -> tuple[bool, float, int, float, ClusterRef]:
+        newest = cluster.newest.timestamp() if cluster.newest is not None else float("-inf")
+        return (not cluster.candidate, -cluster.score, -cluster.frequency, -newest, cluster.ref)
+    return tuple(sorted(clusters, key=order))
+
+
+def program_json(result: ProgramResult) -> dict[str, Any]:
+    """The program's entry in `okrsync evaluate --json`."""
+    return {
+        "id": result.program_id,
+        "clusters": [cluster_json(c) for c in result.clusters],
+        "untriaged": [p.key for p in result.untriaged],
+        "sources": {source: [p.key for p in found] for source, found in result.by_source().items()},
+        "action_points": [action_point_json(ap) for ap in result.action_points],
+    }
+
+
+def cluster_json(cluster: Cluster) -> dict[str, Any]:
+    return {"category": cluster.ref.category, "theme": cluster.ref.theme, "frequency": cluster.frequency,
+            "impact": cluster.impact, "score": cluster.score, "candidate": cluster.candidate,
+            "problems": [p.key for p in cluster.problems]}
+
+
+def action_point_json(ap: ActionPoint) -> dict[str, Any]:
+    return {"key": ap.key, "cluster": ap.cluster.as_dict() if ap.cluster else None, "flags": list(ap.flags),
+            "effectiveness": ap.effectiveness.verdict if ap.effectiveness else None}
+
+
+def measure(result: ProgramResult, name: str) -> tuple[float | None, int, str | None]:
+    """(value, issues it was computed from, why there is no value) of a `source: problems` metric."""
+    if name == "problems_in_window":
+        found = result.problems_in_window
+        return float(len(found)), len(found), None
+    if name == "open_candidates":
+        return float(len(result.candidates)), len(result.problems_in_window), None
+    if name == "overdue_aps":
+        overdue = [ap for ap in result.action_points if "overdue" in ap.flags]
+        return float(len(overdue)), len(result.action_points), None
+    if name == "effective_ap_share":
+        return _effective_share(result.action_points)
+    return None, 0, f"unknown measure {name!r} (expected one of {', '.join(MEASURES)})"
+
+
+def _effective_share(aps: Sequence[ActionPoint]) -> tuple[float | None, int, str | None]:
+    """100 × effective / decided APs; no decided AP → no value."""
+    verdicts = [ap.effectiveness.verdict for ap in aps if ap.effectiveness is not None]
+    decided = [v for v in verdicts if v != "watching"]
+    if not decided:
+        return None, 0, "no closed action point has been judged yet"
+    return 100.0 * decided.count("effective") / len(decided), len(decided), None
