@@ -71,6 +71,8 @@ def worker(burst: bool) -> None:
 
     settings = _settings()
     connection = connect_redis(settings)
+    runtime = _runtime(settings, connection)
+    _prepare(runtime)
     sweep(connection, settings.queue_name)  # events left by a previous run are drained first
     click.echo(f"okrsync: worker on queue {settings.queue_name!r} ({describe_redis(settings)})")
     Worker([settings.queue_name], connection=connection).work(burst=burst, logging_level=settings.log_level)
@@ -78,23 +80,21 @@ def worker(burst: bool) -> None:
 
 @main.command()
 @click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between sweeps.")
-@click.option("--once", is_flag=True, help="Run one round and exit.")
-def scheduler(interval: float, once: bool) -> None:
-    """Run periodic work: re-drain events a lost enqueue or a dead worker left behind."""
-    from sync.jobs import sweep
+@click.option("--recompute-every", default=300.0, show_default=True, type=float,
+              help="Seconds between recomputations of every KR (time-based windows, expected progress).")
+@click.option("--reconcile-every", default=600.0, show_default=True, type=float,
+              help="Seconds between reconciliations with Jira (when a Jira is configured).")
+@click.option("--once", is_flag=True, help="Run one round of everything and exit.")
+def scheduler(interval: float, recompute_every: float, reconcile_every: float, once: bool) -> None:
+    """Run periodic work: re-drain stranded events, recompute KRs, reconcile with Jira."""
+    from okrsync.periodic import Periodic
 
     settings = _settings()
     connection = connect_redis(settings)
+    runtime = _runtime(settings, connection)
+    _prepare(runtime)
     click.echo(f"okrsync: scheduler every {interval:g}s ({describe_redis(settings)})")
-    while True:
-        try:
-            if sweep(connection, settings.queue_name):
-                log.info("scheduler: events were waiting with no drain scheduled; drain enqueued")
-        except redis.RedisError as exc:
-            log.warning("scheduler: Redis unreachable (%s); retrying", exc)
-        if once:
-            return
-        time.sleep(interval)
+    Periodic(runtime, recompute_every=recompute_every, reconcile_every=reconcile_every).run(interval, once)
 
 
 @main.command()
@@ -201,6 +201,108 @@ def _parse_instant(text: str) -> datetime:
     if moment.tzinfo is None:
         raise click.BadParameter(f"{text!r} has no UTC offset; add Z or +08:00", param_hint="--at")
     return moment
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def apply(file: Path) -> None:
+    """Validate FILE and make it the configuration in force; what it affects is recomputed."""
+    from okrsync.ops import apply_config_file
+
+    settings = _settings()
+    _load_config_or_exit(file)  # a clear answer for a bad file before anything is stored
+    applied = apply_config_file(_runtime(settings, connect_redis(settings)), file)
+    if not applied.changed:
+        click.echo(f"{file}: already in force (revision {applied.revision})")
+        return
+    click.echo(f"{file}: applied as revision {applied.revision}")
+    for change in applied.metric_changes:
+        was = f"{change.old} → " if change.old else "new, "
+        click.echo(f"  metric {change.metric}: {was}{change.new}")
+
+
+@main.command()
+def export() -> None:
+    """Print the configuration in force (as applied, comments included)."""
+    from sync.config_store import CONFIG
+
+    settings = _settings()
+    text = connect_redis(settings).hget(CONFIG, "text")
+    if text is None:
+        raise click.ClickException("no configuration applied yet: run `okrsync apply okrs.yaml`")
+    click.echo(text.decode(), nl=False)
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Start over, and forget mirrored issues Jira no longer has.")
+def resync(full: bool) -> None:
+    """Walk every mapped project in Jira into the mirror (resumable: finished projects are skipped)."""
+    from okrsync.progress import ProgressBar
+    from sync.reconcile import resync as run_resync
+
+    settings = _settings()
+    runtime = _runtime(settings, connect_redis(settings))
+    _require_jira(runtime)
+    bar = ProgressBar()
+    report = run_resync(runtime, full=full, progress=bar.update)
+    bar.close()
+    click.echo(f"resync: {report.seen} issue(s) read in {report.seconds:.1f}s, {report.drift} changed in the mirror")
+
+
+@main.command("register-webhook")
+@click.option("--url", help="Where Jira should deliver (default: OKRSYNC_PUBLIC_URL + /webhooks/jira).")
+def register_webhook_command(url: str | None) -> None:
+    """Register (idempotently) the Jira webhook with the secret, the events used and a JQL filter."""
+    from connector import AuthError
+    from okrsync.ops import manual_webhook_steps, register_webhook
+    from sync.reconcile import mapped_projects, project_clause
+
+    settings = _settings()
+    settings.require_webhook_secrets()
+    if not url and not settings.public_url:
+        raise click.UsageError("give --url or set OKRSYNC_PUBLIC_URL (where Jira reaches this service)")
+    url = url or settings.public_url.rstrip("/") + "/webhooks/jira"  # type: ignore[union-attr]
+    runtime = _runtime(settings, connect_redis(settings))
+    _require_jira(runtime)
+    try:
+        result = register_webhook(runtime, url)
+    except AuthError:
+        config = runtime.config_store.current()
+        jql = project_clause(mapped_projects(config)) if config else "project in (…)"
+        click.echo("The Jira account may not manage webhooks.\n" + manual_webhook_steps(url, jql), err=True)
+        sys.exit(4)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"webhook {result.action}: {result.url} (JQL: {result.jql})")
+
+
+def _runtime(settings: Settings, connection: redis.Redis):  # type: ignore[no-untyped-def]
+    from sync.runtime import build_runtime, install_runtime
+
+    runtime = build_runtime(settings, connection)
+    install_runtime(runtime)
+    return runtime
+
+
+def _prepare(runtime) -> None:  # type: ignore[no-untyped-def]
+    """At start: apply OKRSYNC_CONFIG, learn Jira's field names and the service's own account."""
+    from connector import ConnectorError
+    from mapping.errors import ConfigError
+    from okrsync.ops import apply_configured_file, learn_jira_facts
+
+    try:
+        apply_configured_file(runtime)
+    except ConfigError as exc:
+        raise click.ClickException(f"OKRSYNC_CONFIG: {exc}") from None
+    try:
+        learn_jira_facts(runtime)
+    except ConnectorError as exc:
+        log.warning("could not read Jira's fields and account yet (%s); will retry on the next start", exc)
+
+
+def _require_jira(runtime) -> None:  # type: ignore[no-untyped-def]
+    if runtime.jira is None:
+        raise click.UsageError("no Jira configured: set OKRSYNC_JIRA_URL, OKRSYNC_JIRA_USER and OKRSYNC_JIRA_TOKEN")
 
 
 def _register_optional_commands() -> None:

@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from sync.mirror import Mirror
 from sync.queue import STATS, EventStream
+from sync.runtime import CALLS
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,13 @@ def count(connection: redis.Redis, name: str, kind: str | None = None) -> None:
         log.warning("could not count %s: Redis unreachable", name)
 
 
-def read_counts(connection: redis.Redis) -> dict[str, int]:
-    return {k.decode(): int(v) for k, v in connection.hgetall(STATS).items()}
+def read_counts(connection: redis.Redis) -> dict[str, int | float]:
+    return {k.decode(): _number(v) for k, v in connection.hgetall(STATS).items()}
+
+
+def _number(raw: bytes) -> int | float:
+    text = raw.decode()
+    return float(text) if "." in text else int(text)
 
 
 class EventCollector(Collector):
@@ -78,8 +84,24 @@ class EventCollector(Collector):
         yield _gauge("okrsync_queue_pending", "Events read by a worker, not yet applied", backlog.pending)
         yield _gauge("okrsync_events_dead_letters", "Events kept because they could not be applied", backlog.dead)
         yield _gauge("okrsync_mirror_issues", "Issues in the mirror", mirrored)
+        yield from self._sync_metrics(counts)
 
-    def _event_counters(self, counts: dict[str, int], unknown: dict[str, int]) -> Iterator[Metric]:
+    def _sync_metrics(self, counts: dict[str, int | float]) -> Iterator[Metric]:
+        calls = CounterMetricFamily("okrsync_atlassian_calls", "Calls to Jira and Confluence by outcome",
+                                    labels=["system", "operation", "outcome"])
+        limited = 0
+        for key, value in sorted(self.redis.hgetall(CALLS).items()):
+            system, operation, outcome = key.decode().split("|", 2)
+            calls.add_metric([system, operation, outcome], int(value))
+            limited += int(value) if outcome == "429" else 0
+        yield calls
+        yield _counter("okrsync_atlassian_rate_limited", "Calls answered 429 (rate limited)", limited)
+        yield _counter("okrsync_writebacks", "Writes to Jira whose content had changed", counts.get("writebacks", 0))
+        yield _counter("okrsync_flushes", "Flushes run (recompute and write back)", counts.get("flushes", 0))
+        yield _counter("okrsync_flush_seconds", "Seconds spent in flushes", counts.get("flush_seconds_total", 0))
+        yield _counter("okrsync_reconcile_drift", "Issues reconciliation found out of date", counts.get("reconcile_drift", 0))
+
+    def _event_counters(self, counts: dict[str, int | float], unknown: dict[str, int]) -> Iterator[Metric]:
         rejected = {k[len(REJECT_PREFIX):]: v for k, v in counts.items() if k.startswith(REJECT_PREFIX)}
         answered = sum(v for k, v in counts.items() if k in ("queued", "duplicate", "ignored", "unknown"))
         received = answered + sum(rejected.values()) + self.local.unavailable

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sync.dirty import DirtyTracker
 from sync.documents import issue_document, link_entry
 from sync.mirror import Mirror
 from webhooks.events import IssueEvent, IssueLinkEvent
@@ -18,19 +19,29 @@ router = Router()
 @dataclass(frozen=True)
 class SyncContext:
     mirror: Mirror
+    dirty: DirtyTracker | None = None
+    own_account: str | None = None  # the service's Jira account: its own writes start nothing
 
 
 @router.register("jira:issue_created", "jira:issue_updated")
 def mirror_issue_state(event: IssueEvent, context: SyncContext) -> None:
     document = issue_document(event.issue.model_dump())
+    before = context.mirror.get(event.issue.id) if context.dirty else None
     if not context.mirror.upsert(document, event.version):
         log.info("kept newer mirror state of %s (delivery is older)", event.issue.key)
+        return
+    if context.dirty is not None:
+        context.dirty.heard_of(event.issue.id)
+        if not caused_by_own_write(event, context.own_account):
+            context.dirty.issue_changed(before, document, _trigger(event))
 
 
 @router.register("jira:issue_deleted")
 def forget_deleted_issue(event: IssueEvent, context: SyncContext) -> None:
+    before = context.mirror.get(event.issue.id) if context.dirty else None
     deleted_at = max(event.timestamp or 0, event.version)
-    context.mirror.delete(event.issue.id, event.issue.key, deleted_at)
+    if context.mirror.delete(event.issue.id, event.issue.key, deleted_at) and context.dirty and before:
+        context.dirty.issue_changed(before, None, _trigger(event))
 
 
 @router.register("issuelink_created", "issuelink_deleted")
@@ -46,3 +57,15 @@ def mirror_issue_link(event: IssueLinkEvent, context: SyncContext) -> None:
             other_ref = {"id": other, "key": other_doc.get("key", "")}
             entry = link_entry(link_id, link.link_type.name, direction, other_ref)
         context.mirror.set_link(this, link_id, entry)
+
+
+def caused_by_own_write(event: IssueEvent, own_account: str | None) -> bool:
+    """An update made by the service's account that touched no field people edit."""
+    if own_account is None or event.user is None or event.user.identity != own_account:
+        return False
+    items = event.changelog.items if event.changelog else []
+    return all(item.field.lower() in ("comment", "okrsync.status") for item in items)
+
+
+def _trigger(event: IssueEvent) -> dict[str, str]:
+    return {"kind": "webhook", "event": event.kind, "issue": event.issue.key}

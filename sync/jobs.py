@@ -1,4 +1,6 @@
-"""RQ jobs. The drain job applies queued webhook events to the mirror in batches."""
+"""RQ jobs: the drain applies queued webhook events to the mirror in batches and marks the KRs they
+touch; the flush recomputes those KRs and writes back what changed. Both are coalesced: a burst of
+deliveries leads to one drain at a time and one flush after it."""
 
 from __future__ import annotations
 
@@ -10,24 +12,28 @@ from typing import Any
 import redis
 from rq import Queue, get_current_job
 
+from sync.dirty import DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker
 from sync.handlers import SyncContext, router
-from sync.mirror import Mirror
 from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream
+from sync.runtime import runtime_for
 from webhooks.events import parse_event
 
 log = logging.getLogger(__name__)
 
 DRAIN_JOB = "sync.jobs.drain_events"
+FLUSH_JOB = "sync.jobs.flush_okrs"
 BATCH_SIZE = 200
 
 
 def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """Apply every queued event; runs until the stream is empty. Safe to run concurrently."""
     connection = connection or _job_connection()
+    runtime = runtime_for(connection)
     stream = EventStream(connection)
     stream.ensure_group()
     stream.clear_drain_flag()
-    context = SyncContext(mirror=Mirror(connection))
+    tracker = DirtyTracker(connection, runtime.config_store)
+    context = SyncContext(mirror=runtime.mirror, dirty=tracker, own_account=runtime.config_store.own_account())
     consumer = _consumer_name()
     applied = dead = 0
     while batch := stream.read_batch(consumer, batch_size):
@@ -46,9 +52,20 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
         stream.ack(done)
         connection.hincrby(STATS, "applied", len(done))
         applied += len(done)
+    if tracker.marked:
+        schedule_flush(connection, runtime.queue_name)
     if applied or dead:
-        log.info("drained %d event(s), %d dead-lettered", applied, dead)
-    return {"applied": applied, "dead_lettered": dead}
+        log.info("drained %d event(s), %d dead-lettered, %d KR mark(s)", applied, dead, tracker.marked)
+    return {"applied": applied, "dead_lettered": dead, "marked": tracker.marked}
+
+
+def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
+    from sync.flush import flush
+
+    connection = connection or _job_connection()
+    result = flush(runtime_for(connection))
+    return {"written": result.written, "unchanged": result.unchanged, "comments": result.comments,
+            "skipped": result.skipped}
 
 
 def enqueue_drain(connection: redis.Redis, queue_name: str) -> Any:
@@ -61,20 +78,32 @@ def enqueue_drain(connection: redis.Redis, queue_name: str) -> Any:
     )
 
 
-def sweep(connection: redis.Redis, queue_name: str) -> bool:
-    """Enqueue a drain when events wait and none is scheduled (covers a lost enqueue or a dead worker)."""
-    if not EventStream(connection).has_unapplied():
+def schedule_flush(connection: redis.Redis, queue_name: str) -> bool:
+    """Enqueue one flush unless one is already waiting."""
+    if not connection.set(FLUSH_FLAG, "1", nx=True, ex=FLUSH_FLAG_SECONDS):
         return False
-    if not connection.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_SECONDS):
-        return False
-    enqueue_drain(connection, queue_name)
+    Queue(queue_name, connection=connection).enqueue(
+        FLUSH_JOB, job_timeout=900, result_ttl=300, failure_ttl=7 * 24 * 3600,
+        description="recompute dirty key results and write back what changed",
+    )
     return True
+
+
+def sweep(connection: redis.Redis, queue_name: str) -> bool:
+    """Enqueue what is owed: a drain when events wait, a flush when KRs are dirty (or a flush died)."""
+    enqueued = False
+    if EventStream(connection).has_unapplied() and connection.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_SECONDS):
+        enqueue_drain(connection, queue_name)
+        enqueued = True
+    if connection.exists(DIRTY, IN_FLUSH) and schedule_flush(connection, queue_name):
+        enqueued = True
+    return enqueued
 
 
 def _job_connection() -> redis.Redis:
     job = get_current_job()
     if job is None:
-        raise RuntimeError("drain_events needs a Redis connection outside an RQ job")
+        raise RuntimeError("this job needs a Redis connection outside an RQ job")
     return job.connection
 
 

@@ -1,0 +1,112 @@
+"""Operations the CLI commands run: applying configuration, learning Jira's facts, the webhook."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sync.config_store import Applied
+from sync.dirty import mark_all
+from sync.reconcile import mapped_projects, project_clause
+from sync.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_NAME = "OKR Sync for Jira"
+WEBHOOK_EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
+                  "issuelink_created", "issuelink_deleted"]
+
+
+def apply_config_file(runtime: Runtime, path: Path, author: str | None = None) -> Applied:
+    """Validate and store a configuration; everything it affects is recomputed. Raises ConfigError."""
+    text = path.read_text(encoding="utf-8")
+    applied = runtime.config_store.apply(text, str(path), author or _author(), datetime.now(timezone.utc))
+    if applied.changed:
+        mark_all(runtime.redis, {"kind": "config", "revision": str(applied.revision)})
+        from sync.jobs import schedule_flush
+
+        schedule_flush(runtime.redis, runtime.queue_name)
+    return applied
+
+
+def apply_configured_file(runtime: Runtime) -> Applied | None:
+    """At start: apply OKRSYNC_CONFIG when it is set (a no-op when it is already applied)."""
+    if runtime.settings.config is None:
+        return None
+    return apply_config_file(runtime, runtime.settings.config, author="OKRSYNC_CONFIG")
+
+
+def learn_jira_facts(runtime: Runtime) -> None:
+    """Field names (to resolve custom fields in JQL) and the service's own account (to ignore its writes)."""
+    if runtime.jira is None:
+        return
+    names = {f["name"].strip().lower(): f["id"] for f in runtime.jira.fields()
+             if isinstance(f.get("name"), str) and isinstance(f.get("id"), str)}
+    runtime.config_store.set_field_names(names)
+    me = runtime.jira.myself()
+    identity = me.get("accountId") or me.get("key") or me.get("name")
+    if identity:
+        runtime.config_store.set_own_account(str(identity))
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    action: str  # "created", "unchanged", "replaced"
+    url: str
+    jql: str
+    webhook: dict[str, Any]
+
+
+def register_webhook(runtime: Runtime, url: str) -> WebhookResult:
+    """Idempotent: an identical registration is left alone; one for the same URL that differs is replaced."""
+    config = runtime.config_store.current()
+    if config is None:
+        raise RuntimeError("no configuration applied: the webhook's JQL filter covers the mapped projects; "
+                           "run `okrsync apply okrs.yaml` first")
+    projects = mapped_projects(config)
+    if not projects:
+        raise RuntimeError("no mapped projects: list them under okr_sets[].projects in okrs.yaml")
+    jql = project_clause(projects)
+    secret = runtime.settings.require_webhook_secrets()[0].decode()
+    existing = [w for w in runtime.jira.list_webhooks() if str(w.get("url", "")).rstrip("/") == url.rstrip("/")]
+    for webhook in existing:
+        if sorted(webhook.get("events", [])) == sorted(WEBHOOK_EVENTS) and _jql_of(webhook) == jql:
+            return WebhookResult("unchanged", url, jql, webhook)
+    for webhook in existing:
+        runtime.jira.delete_webhook(_id_of(webhook))
+    created = runtime.jira.register_webhook(WEBHOOK_NAME, url, WEBHOOK_EVENTS, jql, secret)
+    return WebhookResult("replaced" if existing else "created", url, jql, created)
+
+
+def manual_webhook_steps(url: str, jql: str) -> str:
+    return (
+        "Register the webhook by hand (Jira administrator):\n"
+        "  1. Jira settings → System → WebHooks → Create a WebHook\n"
+        f"  2. Name: {WEBHOOK_NAME}\n"
+        f"  3. URL: {url}\n"
+        "  4. Secret: the value of OKRSYNC_WEBHOOK_SECRET\n"
+        f"  5. JQL: {jql}\n"
+        "  6. Events: Issue created, updated, deleted; Issue link created, deleted\n"
+    )
+
+
+def _jql_of(webhook: dict[str, Any]) -> str:
+    filters = webhook.get("filters") or {}
+    return str(filters.get("issue-related-events-section") or webhook.get("jqlFilter") or "")
+
+
+def _id_of(webhook: dict[str, Any]) -> str:
+    if webhook.get("id") is not None:
+        return str(webhook["id"])
+    return str(webhook.get("self", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _author() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,75 @@
+"""The scheduler's rounds: sweep owed jobs, recompute every KR, reconcile with Jira."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import redis
+
+from sync.dirty import mark_all
+from sync.jobs import schedule_flush, sweep
+from sync.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+LOCK = "okrsync:scheduler:lock"  # one scheduler does the rounds; others stand by
+
+
+@dataclass
+class Periodic:
+    runtime: Runtime
+    recompute_every: float = 300.0
+    reconcile_every: float = 600.0
+    _last: dict[str, float] = field(default_factory=dict)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def run(self, interval: float, once: bool = False) -> None:
+        while True:
+            try:
+                self.round(force=once)
+            except redis.RedisError as exc:
+                log.warning("scheduler: Redis unreachable (%s); retrying", exc)
+            if once:
+                return
+            time.sleep(interval)
+
+    def round(self, force: bool = False) -> None:
+        connection = self.runtime.redis
+        if not self._hold_lock() and not force:
+            return  # another scheduler does the rounds
+        if sweep(connection, self.runtime.queue_name):
+            log.info("scheduler: owed work enqueued (waiting events or dirty KRs)")
+        if self._due("recompute", self.recompute_every, force) and self.runtime.config_store.current():
+            mark_all(connection, {"kind": "schedule"})
+            schedule_flush(connection, self.runtime.queue_name)
+        if self._due("reconcile", self.reconcile_every, force) and self.runtime.jira is not None:
+            self._reconcile()
+
+    def _hold_lock(self, ttl: int = 60) -> bool:
+        connection = self.runtime.redis
+        if connection.set(LOCK, self.token, nx=True, ex=ttl):
+            return True
+        if connection.get(LOCK) == self.token.encode():
+            connection.expire(LOCK, ttl)
+            return True
+        return False
+
+    def _reconcile(self) -> None:
+        from connector import ConnectorError
+        from sync.reconcile import reconcile
+
+        try:
+            report = reconcile(self.runtime)
+            log.info("scheduler: reconcile read %d issue(s), %d drifted", report.seen, report.drift)
+        except (ConnectorError, RuntimeError) as exc:
+            log.warning("scheduler: reconcile skipped: %s", exc)
+
+    def _due(self, name: str, every: float, force: bool) -> bool:
+        now = time.monotonic()
+        if force or now - self._last.get(name, -every) >= every:
+            self._last[name] = now
+            return True
+        return False

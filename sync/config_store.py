@@ -1,0 +1,125 @@
+"""The applied configuration, metric definition history, Jira field names and pushed measurements,
+kept in Redis so every web and worker process sees the same state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+
+from mapping.loader import load_config_text
+from mapping.measurements import Measurement
+from mapping.models import OkrConfig
+from mapping.versions import metric_version
+
+CONFIG = "okrsync:config"
+VERSION_PREFIX = "okrsync:metric-versions:"
+FIELD_NAMES = "okrsync:jira:field-names"
+OWN_ACCOUNT = "okrsync:jira:own-account"
+MEASUREMENT_PREFIX = "okrsync:measurements:"
+MEASUREMENTS_KEPT = 1000  # per metric; the newest are kept
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    metric: str
+    old: str | None
+    new: str
+
+
+@dataclass(frozen=True)
+class Applied:
+    revision: int
+    changed: bool
+    metric_changes: list[MetricChange]
+
+
+class ConfigStore:
+    def __init__(self, connection: redis.Redis) -> None:
+        self.redis = connection
+        self._cached: tuple[int, OkrConfig] | None = None
+
+    def apply(self, text: str, source: str, author: str, now: datetime) -> Applied:
+        """Validate and store a configuration; record new metric definition versions. Raises ConfigError."""
+        config = load_config_text(text, source)
+        current = self.current()
+        if current is not None and self.redis.hget(CONFIG, "text") == text.encode():
+            return Applied(self.revision(), False, [])
+        changes = [c for c in _metric_changes(current, config) if c.old != c.new]
+        pipe = self.redis.pipeline(transaction=True)
+        for change in changes:
+            entry = {"version": change.new, "at": now.isoformat(), "author": author}
+            pipe.rpush(VERSION_PREFIX + change.metric, json.dumps(entry))
+        pipe.hset(CONFIG, mapping={"text": text, "source": source, "author": author, "applied_at": now.isoformat()})
+        pipe.hincrby(CONFIG, "revision", 1)
+        revision = pipe.execute()[-1]
+        return Applied(int(revision), True, changes)
+
+    def revision(self) -> int:
+        return int(self.redis.hget(CONFIG, "revision") or 0)
+
+    def current(self) -> OkrConfig | None:
+        """The applied configuration, parsed once per revision in this process."""
+        raw = self.redis.hmget(CONFIG, ["revision", "text", "source"])
+        if raw[0] is None:
+            return None
+        revision = int(raw[0])
+        if self._cached is None or self._cached[0] != revision:
+            self._cached = (revision, load_config_text(raw[1].decode(), raw[2].decode()))
+        return self._cached[1]
+
+    def info(self) -> dict[str, Any]:
+        raw = self.redis.hgetall(CONFIG)
+        return {k.decode(): v.decode() for k, v in raw.items() if k != b"text"}
+
+    def metric_history(self, metric_id: str) -> list[dict[str, str]]:
+        return [json.loads(entry) for entry in self.redis.lrange(VERSION_PREFIX + metric_id, 0, -1)]
+
+    def definition_changes(self) -> dict[str, list[dict[str, str]]]:
+        """Every metric's version history (the first entry is its first definition)."""
+        config = self.current()
+        return {m: self.metric_history(m) for m in (config.metrics if config else {})}
+
+    # ------------------------------------------------------------------ Jira facts
+
+    def field_names(self) -> dict[str, str]:
+        raw = self.redis.get(FIELD_NAMES)
+        return json.loads(raw) if raw else {}
+
+    def set_field_names(self, names: dict[str, str]) -> None:
+        self.redis.set(FIELD_NAMES, json.dumps(names, sort_keys=True))
+
+    def own_account(self) -> str | None:
+        raw = self.redis.get(OWN_ACCOUNT)
+        return raw.decode() if raw else None
+
+    def set_own_account(self, identity: str) -> None:
+        self.redis.set(OWN_ACCOUNT, identity)
+
+
+class MeasurementStore:
+    """Pushed values per metric, ordered by their time."""
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.redis = connection
+
+    def add(self, measurement: Measurement) -> None:
+        key = MEASUREMENT_PREFIX + measurement.metric
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zadd(key, {measurement.model_dump_json(): measurement.at.timestamp()})
+        pipe.zremrangebyrank(key, 0, -MEASUREMENTS_KEPT - 1)
+        pipe.execute()
+
+    def for_metrics(self, metric_ids: list[str]) -> list[Measurement]:
+        pipe = self.redis.pipeline(transaction=False)
+        for metric_id in metric_ids:
+            pipe.zrange(MEASUREMENT_PREFIX + metric_id, 0, -1)
+        return [Measurement.model_validate_json(raw) for rows in pipe.execute() for raw in rows]
+
+
+def _metric_changes(old: OkrConfig | None, new: OkrConfig) -> list[MetricChange]:
+    before = {m: metric_version(d) for m, d in (old.metrics.items() if old else [])}
+    return [MetricChange(m, before.get(m), metric_version(d)) for m, d in sorted(new.metrics.items())]

@@ -1,0 +1,134 @@
+"""The flush: recompute, render, write what changed. One per burst of events, however long."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from mapping.models import OkrConfig
+from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
+from okr.metrics import EvaluationInput, FilterCache
+from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
+from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, ref_from_text, ref_text
+from sync.runtime import Runtime
+from sync.writeback import apply_writes, post_checkin
+
+log = logging.getLogger(__name__)
+
+REPORT = "okrsync:report"  # the latest evaluation, for status pages and the admin API
+STATS = "okrsync:stats"
+
+
+@dataclass
+class FlushReport:
+    dirty: int = 0
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    comments: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    skipped: str | None = None
+
+
+def flush(runtime: Runtime, now: datetime | None = None) -> FlushReport:
+    runtime.redis.delete(FLUSH_FLAG)  # changes from now on schedule the next flush
+    claimed = claim_dirty(runtime.redis)
+    if claimed is None:
+        return FlushReport(skipped="nothing dirty")
+    members, triggers = claimed
+    config = runtime.config_store.current()
+    if config is None:
+        finish_claim(runtime.redis)
+        return FlushReport(dirty=len(members), skipped="no configuration applied (okrsync apply FILE)")
+    started = time.perf_counter()
+    now = now or datetime.now(timezone.utc)
+    result = _recompute_and_write(runtime, config, members, triggers, now)
+    result.seconds = time.perf_counter() - started
+    finish_claim(runtime.redis)
+    _record_flush(runtime, result)
+    return result
+
+
+def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
+                         triggers: list[dict[str, Any]], now: datetime) -> FlushReport:
+    given = _evaluation_input(runtime, config, now)
+    report = evaluate_config(config, given)
+    runtime.redis.set(REPORT, json.dumps(report, default=str))
+    statuses = kr_statuses(config, report)
+    refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
+    result = FlushReport(dirty=len(members))
+    if runtime.jira is None:
+        result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written"
+        return result
+    trigger = summarise_triggers(triggers)
+    writes = plan_writes(config, statuses, contributor_epic_keys(config, given), now, trigger, refs)
+    written = apply_writes(runtime.jira, runtime.written, writes)
+    result.written, result.unchanged = written.written, written.unchanged
+    result.comments = _checkins(runtime, config, statuses, refs, now)
+    return result
+
+
+def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:
+    pushed = [m for m, d in config.metrics.items() if d.source == "push"]
+    return evaluation_input(now, config, list(runtime.mirror.documents()),
+                            runtime.measurements.for_metrics(pushed), runtime.config_store.field_names())
+
+
+def contributor_epic_keys(config: OkrConfig, given: EvaluationInput) -> dict[KrRef, list[str]]:
+    """The epics whose status property lists each KR: the listed keys, or the JQL's matches."""
+    filters = FilterCache()
+    keys = {}
+    for okr_set in config.okr_sets:
+        for objective in okr_set.objectives:
+            for kr in objective.key_results:
+                contributors = kr.contributors
+                if contributors is not None and contributors.epics is not None:
+                    keys[(okr_set.id, kr.id)] = sorted({k.upper() for k in contributors.epics})
+                    continue
+                epics = contributing_epics(contributors, given.documents, given, filters)
+                if epics is not None:
+                    keys[(okr_set.id, kr.id)] = sorted(str(e["key"]) for e in epics)
+    return keys
+
+
+def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]],
+              refs: set[KrRef] | None, now: datetime) -> list[str]:
+    posted = []
+    for okr_set in config.okr_sets:
+        for objective in okr_set.objectives:
+            for kr in objective.key_results:
+                ref = (okr_set.id, kr.id)
+                if not kr.jira_issue or (refs is not None and ref not in refs) or ref not in statuses:
+                    continue
+                status = statuses[ref]
+                old = runtime.written.health(ref_text(ref))
+                text = checkin_comment(status, old or status["health"], status["health"], now)
+                if post_checkin(runtime.jira, runtime.written, ref_text(ref), kr.jira_issue, old,
+                                status["health"], text, now.date().isoformat()):
+                    posted.append(f"{kr.jira_issue}:{kr.id}")
+    return posted
+
+
+def summarise_triggers(triggers: list[dict[str, Any]]) -> dict[str, str]:
+    """The newest trigger, and how many were coalesced into this flush."""
+    if not triggers:
+        return {"kind": "recovery"}
+    newest = {k: str(v) for k, v in triggers[0].items() if k != "at"}
+    if len(triggers) > 1:
+        newest["coalesced"] = str(len(triggers))
+    return newest
+
+
+def _record_flush(runtime: Runtime, result: FlushReport) -> None:
+    pipe = runtime.redis.pipeline(transaction=False)
+    pipe.hincrby(STATS, "flushes", 1)
+    pipe.hincrbyfloat(STATS, "flush_seconds_total", result.seconds)
+    pipe.hset(STATS, "flush_seconds_last", f"{result.seconds:.4f}")
+    pipe.execute()
+    if result.written or result.comments:
+        log.info("flush: %d KR(s) dirty, wrote %s, %d unchanged, comments %s (%.2fs)", result.dirty,
+                 result.written, result.unchanged, result.comments, result.seconds)

@@ -1,0 +1,184 @@
+"""Reconciliation and resync: Jira's search brings the mirror back to the truth when webhooks were
+lost. Differences go through the same path as events (mirror, dirty KRs, flush) and count as drift."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from mapping.models import OkrConfig
+from sync.dirty import RECENT_IDS, DirtyTracker
+from sync.documents import issue_document
+from sync.runtime import Runtime
+from webhooks.events import parse_jira_time
+
+log = logging.getLogger(__name__)
+
+WATERMARK = "okrsync:reconcile:watermark"  # epoch ms: issues updated before this are known
+LAST_RUN = "okrsync:reconcile:last"
+RESYNC_PROGRESS = "okrsync:resync:progress"  # project → "done" or the number of issues walked
+STATS = "okrsync:stats"
+OVERLAP = timedelta(minutes=10)  # clocks and Jira's index lag; re-reading a little is cheap
+# What the mirror document needs; nothing else is fetched.
+MIRROR_FIELDS = ["summary", "project", "issuetype", "status", "labels", "components", "priority", "resolution",
+                 "assignee", "reporter", "created", "updated", "resolutiondate", "duedate", "parent",
+                 "issuelinks", "*navigable"]
+
+
+@dataclass
+class SyncReport:
+    seen: int = 0
+    drift: int = 0
+    drifted: list[str] = field(default_factory=list)
+    watermark: int | None = None
+    seconds: float = 0.0
+
+
+def mapped_projects(config: OkrConfig) -> list[str]:
+    """The projects mapped to OKRs, plus the projects of problem programs' action points."""
+    projects = {p.upper() for s in config.okr_sets for p in s.projects}
+    projects |= {program.action_points.project.upper() for program in config.problem_programs}
+    return sorted(projects)
+
+
+def project_clause(projects: Iterable[str]) -> str:
+    return "project in (" + ", ".join(json.dumps(p) for p in projects) + ")"
+
+
+def reconcile(runtime: Runtime, now: datetime | None = None) -> SyncReport:
+    """Re-read what changed since the watermark (minus an overlap) and apply the differences."""
+    config, jira = _config_and_jira(runtime)
+    now = now or datetime.now(timezone.utc)
+    started = time.perf_counter()
+    projects = mapped_projects(config)
+    report = SyncReport()
+    if projects:
+        watermark = int(runtime.redis.get(WATERMARK) or 0)
+        jql = project_clause(projects) + _since(watermark, now) + " ORDER BY updated ASC"
+        recent = sorted({int(i) for i in runtime.redis.lrange(RECENT_IDS, 0, -1) if i.isdigit()})
+        issues = jira.search(jql, fields=MIRROR_FIELDS, reconcile_issues=recent)
+        apply_issues(runtime, issues, report, {"kind": "reconcile"})
+        if report.watermark:
+            runtime.redis.set(WATERMARK, max(report.watermark, watermark))
+    report.seconds = time.perf_counter() - started
+    _record(runtime, report, now)
+    return report
+
+
+def _since(watermark_ms: int, now: datetime) -> str:
+    """A relative clause (minutes ago) so the Jira account's time zone cannot shift it."""
+    if not watermark_ms:
+        return ""
+    since = datetime.fromtimestamp(watermark_ms / 1000, timezone.utc) - OVERLAP
+    minutes = max(1, math.ceil((now - since).total_seconds() / 60))
+    return f' AND updated >= "-{minutes}m"'
+
+
+def apply_issues(runtime: Runtime, issues: Iterable[dict[str, Any]], report: SyncReport,
+                 trigger: dict[str, str], on_issue: Callable[[int], None] | None = None) -> None:
+    tracker = DirtyTracker(runtime.redis, runtime.config_store)
+    for issue in issues:
+        report.seen += 1
+        document = issue_document(issue)
+        version = _version(issue)
+        before = runtime.mirror.get(document["id"])
+        if before != document and runtime.mirror.upsert(document, version):
+            report.drift += 1
+            report.drifted.append(document["key"])
+            tracker.issue_changed(before, document, {**trigger, "issue": document["key"]})
+        report.watermark = max(report.watermark or 0, version)
+        if on_issue:
+            on_issue(report.seen)
+    if tracker.marked:
+        from sync.jobs import schedule_flush
+
+        schedule_flush(runtime.redis, runtime.queue_name)
+
+
+def _version(issue: dict[str, Any]) -> int:
+    updated = (issue.get("fields") or {}).get("updated")
+    try:
+        return int(parse_jira_time(updated).timestamp() * 1000)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _config_and_jira(runtime: Runtime) -> tuple[OkrConfig, Any]:
+    config = runtime.config_store.current()
+    if config is None:
+        raise RuntimeError("no configuration applied: run `okrsync apply okrs.yaml` (or set OKRSYNC_CONFIG)")
+    if runtime.jira is None:
+        raise RuntimeError("no Jira configured: set OKRSYNC_JIRA_URL, OKRSYNC_JIRA_USER and OKRSYNC_JIRA_TOKEN")
+    return config, runtime.jira
+
+
+def _record(runtime: Runtime, report: SyncReport, now: datetime) -> None:
+    pipe = runtime.redis.pipeline(transaction=False)
+    pipe.hincrby(STATS, "reconcile_runs", 1)
+    pipe.hincrby(STATS, "reconcile_drift", report.drift)
+    pipe.set(LAST_RUN, json.dumps({"at": now.isoformat(), "seen": report.seen, "drift": report.drift,
+                                   "drifted": report.drifted[:50], "seconds": round(report.seconds, 3)}))
+    pipe.execute()
+    if report.drift:
+        log.warning("reconcile: %d of %d issue(s) had drifted: %s", report.drift, report.seen, report.drifted[:20])
+
+
+def resync(runtime: Runtime, full: bool = False, progress: Callable[[str, int, int | None], None] | None = None,
+           now: datetime | None = None) -> SyncReport:
+    """Walk every mapped project. Resumable: projects already walked are skipped unless ``full``;
+    ``full`` also forgets mirrored issues of those projects that Jira no longer has."""
+    config, jira = _config_and_jira(runtime)
+    if full:
+        runtime.redis.delete(RESYNC_PROGRESS)
+    report = SyncReport()
+    started = time.perf_counter()
+    for project in mapped_projects(config):
+        if runtime.redis.hget(RESYNC_PROGRESS, project) == b"done":
+            continue
+        total = _count(jira, project)
+        seen_keys: set[str] = set()
+
+        def walked(count: int, project: str = project, total: int | None = total) -> None:
+            if progress:
+                progress(project, count, total)
+
+        issues = _recording_keys(jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS), seen_keys)
+        before = report.seen
+        apply_issues(runtime, issues, report, {"kind": "resync"}, on_issue=lambda n: walked(n - before))
+        if full:
+            _forget_missing(runtime, project, seen_keys, report)
+        runtime.redis.hset(RESYNC_PROGRESS, project, "done")
+    runtime.redis.delete(RESYNC_PROGRESS)
+    if report.watermark:
+        runtime.redis.set(WATERMARK, max(report.watermark, int(runtime.redis.get(WATERMARK) or 0)))
+    report.seconds = time.perf_counter() - started
+    _record(runtime, report, now or datetime.now(timezone.utc))
+    return report
+
+
+def _count(jira: Any, project: str) -> int | None:
+    try:
+        return int(jira.count(project_clause([project])))
+    except Exception:  # a count is only for the progress bar
+        return None
+
+
+def _recording_keys(issues: Iterable[dict[str, Any]], keys: set[str]) -> Iterable[dict[str, Any]]:
+    for issue in issues:
+        keys.add(str(issue.get("key")))
+        yield issue
+
+
+def _forget_missing(runtime: Runtime, project: str, seen: set[str], report: SyncReport) -> None:
+    now_ms = int(time.time() * 1000)
+    for document in list(runtime.mirror.documents()):
+        if document.get("project") == project and document["key"] not in seen:
+            runtime.mirror.delete(document["id"], document["key"], now_ms)
+            report.drift += 1
+            report.drifted.append(document["key"])

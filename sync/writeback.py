@@ -1,0 +1,110 @@
+"""Writing to Jira only what changed, remembering what was written (DESIGN §6)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import redis
+
+from okr.render import STATUS_PROPERTY, Write
+
+log = logging.getLogger(__name__)
+
+WRITTEN = "okrsync:written"  # target → digest of the content last written
+HEALTH = "okrsync:kr-health"  # "set/kr" → health last reported
+PENDING_CHECKIN = "okrsync:checkin-pending"  # "set/kr" → marker of a comment being posted
+STATS = "okrsync:stats"
+MARKER_PREFIX = "okrsync-checkin:"
+
+
+class JiraWriter(Protocol):
+    def set_property(self, key: str, name: str, value: Any) -> None: ...
+    def update_fields(self, key: str, fields: dict[str, Any]) -> None: ...
+    def add_comment(self, key: str, body: str) -> dict: ...
+    def get_issue(self, key: str, fields: Any = None) -> dict: ...
+
+
+@dataclass
+class WriteReport:
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    comments: list[str] = field(default_factory=list)
+
+
+class WrittenStore:
+    def __init__(self, connection: redis.Redis) -> None:
+        self.redis = connection
+
+    def digest(self, target: str) -> str | None:
+        raw = self.redis.hget(WRITTEN, target)
+        return raw.decode() if raw else None
+
+    def record(self, target: str, digest: str) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(WRITTEN, target, digest)
+        pipe.hincrby(STATS, "writebacks", 1)
+        pipe.execute()
+
+    def health(self, ref: str) -> str | None:
+        raw = self.redis.hget(HEALTH, ref)
+        return raw.decode() if raw else None
+
+    def set_health(self, ref: str, health: str) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(HEALTH, ref, health)
+        pipe.hdel(PENDING_CHECKIN, ref)
+        pipe.execute()
+
+    def pending_checkin(self, ref: str) -> str | None:
+        raw = self.redis.hget(PENDING_CHECKIN, ref)
+        return raw.decode() if raw else None
+
+    def set_pending_checkin(self, ref: str, marker: str) -> None:
+        self.redis.hset(PENDING_CHECKIN, ref, marker)
+
+
+def apply_writes(jira: JiraWriter, store: WrittenStore, writes: Iterable[Write]) -> WriteReport:
+    """Perform each write whose content differs from the last one written; record it afterwards
+    (a crash in between repeats an idempotent write, never loses one)."""
+    report = WriteReport()
+    for write in writes:
+        digest = write.digest
+        if store.digest(write.target) == digest:
+            report.unchanged += 1
+            continue
+        if write.kind == "property":
+            jira.set_property(write.issue, STATUS_PROPERTY, write.payload)
+        elif write.kind == "fields":
+            jira.update_fields(write.issue, write.payload)
+        store.record(write.target, digest)
+        report.written.append(write.target)
+    return report
+
+
+def post_checkin(jira: JiraWriter, store: WrittenStore, ref: str, issue: str, old: str | None, new: str,
+                 text: str, occasion: str) -> bool:
+    """Comment on a health change once, even when a worker dies between posting and recording.
+
+    ``occasion`` (the day, say) tells two identical transitions weeks apart from a retry of one.
+    """
+    if old is None or old == new:
+        store.set_health(ref, new)  # first sight, or no change: nothing to say
+        return False
+    marker = MARKER_PREFIX + hashlib.sha256(f"{ref}|{old}|{new}|{occasion}".encode()).hexdigest()[:12]
+    if store.pending_checkin(ref) == marker and _already_posted(jira, issue, marker):
+        store.set_health(ref, new)
+        return False
+    store.set_pending_checkin(ref, marker)
+    jira.add_comment(issue, f"{text}\n[{marker}]")
+    store.set_health(ref, new)
+    return True
+
+
+def _already_posted(jira: JiraWriter, issue: str, marker: str) -> bool:
+    fields = jira.get_issue(issue, fields=["comment"]).get("fields", {})
+    comments = (fields.get("comment") or {}).get("comments", [])
+    return any(marker in str(comment.get("body", "")) for comment in comments)

@@ -1,0 +1,203 @@
+"""Dirty tracking, coalesced flushes and write-back, on a real Redis with a recording Jira."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from okrsync.settings import Settings
+from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
+from sync.flush import REPORT, flush
+from sync.runtime import build_runtime, forget_runtimes, install_runtime
+from sync.writeback import post_checkin
+from tests.conftest import SECRET, post_event, run_worker
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+AT = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
+
+
+class RecordingJira:
+    """Records the calls the flush makes, like a Jira that accepts everything."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any]] = []
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        self.fail_next_comment_after_post = False
+
+    def set_property(self, key: str, name: str, value: Any) -> None:
+        self.calls.append(("property", key, value))
+
+    def update_fields(self, key: str, fields: dict[str, Any]) -> None:
+        self.calls.append(("fields", key, fields))
+
+    def add_comment(self, key: str, body: str) -> dict:
+        self.calls.append(("comment", key, body))
+        self.comments.setdefault(key, []).append({"body": body})
+        return {"id": str(len(self.calls))}
+
+    def get_issue(self, key: str, fields: Any = None) -> dict:
+        return {"key": key, "fields": {"comment": {"comments": self.comments.get(key, [])}}}
+
+    def of(self, kind: str) -> list[tuple[str, str, Any]]:
+        return [c for c in self.calls if c[0] == kind]
+
+
+def _example_config(**changes: Any) -> str:
+    document = yaml.safe_load((EXAMPLES / "okrs.yaml").read_text())
+    krs = document["okr_sets"][1]["objectives"][0]["key_results"]
+    krs[1]["jira_issue"] = "OKR-7"  # the escaped-defects KR also reports on its own issue
+    for path, value in changes.items():
+        target = document
+        *parents, last = path.split(".")
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[last] = value
+    return yaml.safe_dump(document, allow_unicode=True)
+
+
+@pytest.fixture()
+def jira() -> RecordingJira:
+    return RecordingJira()
+
+
+@pytest.fixture()
+def runtime(settings: Settings, connection, jira):  # type: ignore[no-untyped-def]
+    built = build_runtime(settings, connection, jira=jira)
+    install_runtime(built)
+    built.config_store.apply(_example_config(), "okrs.yaml", "test", AT)
+    yield built
+    forget_runtimes()
+
+
+def _issues() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (EXAMPLES / "issues.jsonl").read_text().splitlines() if line.strip()]
+
+
+def _event(issue: dict[str, Any], kind: str = "jira:issue_updated") -> dict[str, Any]:
+    return {"webhookEvent": kind, "timestamp": 1, "issue": issue,
+            "user": {"accountId": "someone"}, "changelog": {"id": "1", "items": []}}
+
+
+def _load_example_issues(client, connection) -> None:  # type: ignore[no-untyped-def]
+    for number, issue in enumerate(_issues()):
+        assert post_event(client, _event(issue, "jira:issue_created"), f"load-{number}").status_code == 202
+    run_worker(connection)
+
+
+def test_events_mark_affected_krs_and_one_flush_writes_each_epic_once(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    _load_example_issues(client, connection)
+    # the whole example arrived as a burst; one flush job wrote every target once
+    properties = {key for _, key, _ in jira.of("property")}
+    assert properties == {"SHOP-1", "SHOP-2", "SHOP-3", "SHOP-4", "OKR-7"}
+    assert len(jira.of("property")) == 5
+    assert connection.scard(DIRTY) == 0 and connection.scard(IN_FLUSH) == 0
+    epic = next(value for _, key, value in jira.of("property") if key == "SHOP-1")
+    (status,) = epic["key_results"]
+    assert (status["kr"], status["health"], status["flags"]) == ("O1.KR2", status["health"], status["flags"])
+    assert status["provenance"]["metric"] == "escaped_defect_share"
+    assert status["provenance"]["trigger"]["kind"] == "webhook"
+    assert json.loads(connection.get(REPORT))["okr_sets"][1]["id"] == "shop-q4"
+
+
+def test_an_identical_change_writes_nothing(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    _load_example_issues(client, connection)
+    before = len(jira.calls)
+    bug = next(i for i in _issues() if i["key"] == "SHOP-5")
+    post_event(client, _event(bug), "same-again")
+    run_worker(connection)
+    assert len(jira.calls) == before
+
+
+def test_a_change_that_moves_a_metric_rewrites_only_its_targets(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    _load_example_issues(client, connection)
+    before = len(jira.of("property"))
+    bug = copy.deepcopy(next(i for i in _issues() if i["key"] == "SHOP-6"))
+    bug["fields"]["labels"] = ["escaped"]
+    bug["fields"]["updated"] = "2026-11-14T10:00:00.000+0000"
+    post_event(client, _event(bug), "escaped-now")
+    run_worker(connection)
+    rewritten = {key for _, key, _ in jira.of("property")[before:]}
+    assert rewritten == {"SHOP-1", "SHOP-2", "OKR-7"}  # the escaped-defects KR's epics and its own issue
+
+
+def test_an_issue_no_kr_reads_marks_nothing(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    issue = {"id": "77", "key": "HR-1", "fields": {"project": {"key": "HR"}, "issuetype": {"name": "Task"},
+                                                   "updated": "2026-11-14T10:00:00.000+0000"}}
+    post_event(client, _event(issue, "jira:issue_created"), "hr")
+    run_worker(connection)
+    assert jira.calls == [] and connection.scard(DIRTY) == 0
+
+
+def test_own_writes_do_not_start_another_flush(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    _load_example_issues(client, connection)
+    runtime.config_store.set_own_account("okrsync-bot")
+    epic = copy.deepcopy(next(i for i in _issues() if i["key"] == "SHOP-1"))
+    epic["fields"]["updated"] = "2026-11-15T10:00:00.000+0000"
+    event = {**_event(epic), "user": {"accountId": "okrsync-bot"},
+             "changelog": {"id": "9", "items": [{"field": "Comment", "fieldtype": "jira"}]}}
+    post_event(client, event, "own")
+    run_worker(connection)
+    assert connection.scard(DIRTY) == 0 and connection.get("okrsync:flush:pending") is None
+
+
+def test_health_changes_post_one_checkin_comment(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    _load_example_issues(client, connection)
+    assert jira.of("comment") == []  # first sight records the health, says nothing
+    for number in range(11):  # eleven bugs found before release: 3 escaped of 20 = 15 %, the target
+        bug = copy.deepcopy(next(i for i in _issues() if i["key"] == "SHOP-6"))
+        bug["id"], bug["key"] = f"900{number}", f"SHOP-{90 + number}"
+        bug["fields"]["labels"] = []
+        post_event(client, _event(bug, "jira:issue_created"), f"new-bug-{number}")
+    run_worker(connection)
+    (comment,) = jira.of("comment")
+    assert comment[1] == "OKR-7" and "O1.KR2" in comment[2] and "→ done" in comment[2]
+    assert runtime.written.health("shop-q4/O1.KR2") == "done"
+
+
+def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    store = runtime.written
+    store.set_health("shop-q4/O1.KR2", "on_track")
+    marker_text = "health changed"
+    # a worker posted the comment and died before recording: the pending marker is left behind
+    original_set_health = store.set_health
+    store.set_health = lambda ref, health: None  # type: ignore[method-assign]
+    assert post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "on_track", "at_risk", marker_text, "2026-11-15")
+    store.set_health = original_set_health  # type: ignore[method-assign]
+    assert not post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "on_track", "at_risk", marker_text, "2026-11-15")
+    assert len(jira.of("comment")) == 1 and store.health("shop-q4/O1.KR2") == "at_risk"
+
+
+def test_a_flush_killed_midway_leaves_its_work_for_the_next(connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    connection.sadd(DIRTY, "shop-q4/O1.KR2")
+    claim_dirty(connection)  # a flush took the work and died
+    assert connection.scard(DIRTY) == 0 and connection.scard(IN_FLUSH) == 1
+    connection.sadd(DIRTY, "shop-q4/O1.KR1")
+    members, _ = claim_dirty(connection)  # type: ignore[misc]
+    assert members == {"shop-q4/O1.KR2", "shop-q4/O1.KR1"}
+
+
+def test_without_jira_the_flush_evaluates_and_writes_nothing(settings, connection) -> None:  # type: ignore[no-untyped-def]
+    bare = build_runtime(settings, connection)
+    bare.config_store.apply(_example_config(), "okrs.yaml", "test", AT)
+    connection.sadd(DIRTY, "*")
+    result = flush(bare, now=AT)
+    assert result.written == [] and "no Jira configured" in (result.skipped or "")
+    assert connection.get(REPORT) is not None
+
+
+def test_config_store_records_metric_versions_on_change(connection, runtime) -> None:  # type: ignore[no-untyped-def]
+    store = runtime.config_store
+    first = store.metric_history("sev1_incidents")
+    assert len(first) == 1 and first[0]["author"] == "test"
+    again = store.apply(_example_config(), "okrs.yaml", "test", AT)
+    assert not again.changed
+    changed = store.apply(_example_config(**{"metrics.sev1_incidents.window": "30d"}), "okrs.yaml", "bob", AT)
+    assert changed.changed and [c.metric for c in changed.metric_changes] == ["sev1_incidents"]
+    history = store.metric_history("sev1_incidents")
+    assert [h["author"] for h in history] == ["test", "bob"] and history[0]["version"] != history[1]["version"]
