@@ -11,6 +11,7 @@ import redis
 
 from sync.dirty import mark_all
 from sync.jobs import schedule_flush, sweep
+from sync.pages import publish_due_pages
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Periodic:
             schedule_flush(connection, self.runtime.queue_name)
         if self._due("reconcile", self.reconcile_every, force) and self.runtime.jira is not None:
             self._reconcile()
+        publish_due_pages(self.runtime)
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

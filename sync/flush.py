@@ -15,6 +15,7 @@ from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, ref_from_text, ref_text
+from sync.pages import publish_pages
 from sync.runtime import Runtime
 from sync.writeback import apply_writes, post_checkin
 
@@ -61,6 +62,7 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
     statuses = kr_statuses(config, report)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
     result = FlushReport(dirty=len(members))
+    publish_pages(runtime, config, report, now)
     if runtime.jira is None:
         result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written"
         return result

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 DRAIN_JOB = "sync.jobs.drain_events"
 FLUSH_JOB = "sync.jobs.flush_okrs"
+RESYNC_JOB = "sync.jobs.resync_mirror"
 BATCH_SIZE = 200
 
 
@@ -66,6 +67,22 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
     result = flush(runtime_for(connection))
     return {"written": result.written, "unchanged": result.unchanged, "comments": result.comments,
             "skipped": result.skipped}
+
+
+def resync_mirror(full: bool = False, connection: redis.Redis | None = None) -> dict[str, Any]:
+    """`POST /api/v1/resync` runs this on a worker."""
+    from sync.reconcile import resync
+
+    connection = connection or _job_connection()
+    report = resync(runtime_for(connection), full=full)
+    return {"seen": report.seen, "drift": report.drift, "seconds": round(report.seconds, 3)}
+
+
+def enqueue_resync(connection: redis.Redis, queue_name: str, full: bool = False) -> Any:
+    return Queue(queue_name, connection=connection).enqueue(
+        RESYNC_JOB, kwargs={"full": full}, job_timeout=6 * 3600, result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600,
+        description=f"{'full ' if full else ''}resync of the mapped projects",
+    )
 
 
 def enqueue_drain(connection: redis.Redis, queue_name: str) -> Any:
