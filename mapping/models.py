@@ -238,10 +238,27 @@ class HealthBands(_Model):
         return self
 
 
+class Writeback(_Model):
+    """What the service writes into Jira besides the ``okrsync.status`` issue property (DESIGN §6)."""
+
+    epic_field: str | None = Field(default=None, description="A text field on contributor epics, by name")
+    kr_fields: dict[Literal["score", "health", "progress", "current", "summary"], str] = Field(
+        default={}, description="Fields of a KR's jira_issue, by name: score → 'OKR score', …")
+    checkin_comments: bool = Field(default=True, description="Comment on a KR's jira_issue when its health changes")
+
+    @property
+    def field_names(self) -> set[str]:
+        names = set(self.kr_fields.values())
+        if self.epic_field:
+            names.add(self.epic_field)
+        return {n.strip().lower() for n in names}
+
+
 class OkrConfig(_Model):
     version: Literal[1] = 1
     timezone: str = "UTC"
     health: HealthBands = HealthBands()
+    writeback: Writeback = Writeback()
     cycles: list[Cycle] = Field(min_length=1)
     metrics: dict[Identifier, Metric] = {}
     okr_sets: list[OkrSet] = []

@@ -60,12 +60,20 @@ def kr_statuses(config: OkrConfig, report: Mapping[str, Any]) -> dict[KrRef, dic
 
 
 def plan_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]],
-                as_of: datetime, trigger: Mapping[str, str], refs: set[KrRef] | None = None) -> list[Write]:
-    """The status property of every contributing epic and of every KR's own Jira issue.
+                as_of: datetime, trigger: Mapping[str, str], refs: set[KrRef] | None = None,
+                field_ids: Mapping[str, str] | None = None) -> list[Write]:
+    """The status property of every contributing epic and of every KR's own Jira issue, and the
+    configured fields (``writeback:``) when ``field_ids`` (lower-cased name → id) resolves them.
 
     ``refs`` limits the plan to the targets those KRs feed (an epic's property still lists all of
     its KRs, so it is rendered whole).
     """
+    writes = _property_writes(config, statuses, epics, as_of, trigger, refs)
+    return writes + field_writes(config, statuses, epics, refs, field_ids or {})
+
+
+def _property_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]],
+                     as_of: datetime, trigger: Mapping[str, str], refs: set[KrRef] | None) -> list[Write]:
     by_issue: dict[str, list[KrRef]] = {}
     for ref, keys in epics.items():
         for key in keys:
@@ -81,6 +89,55 @@ def plan_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], epi
             continue
         writes.append(_status_property(issue, sorted(set(kr_refs)), statuses, as_of, trigger))
     return writes
+
+
+def field_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]],
+                 refs: set[KrRef] | None, field_ids: Mapping[str, str]) -> list[Write]:
+    writeback = config.writeback
+    writes = []
+    for okr_set in config.okr_sets:
+        for objective in okr_set.objectives:
+            for kr in objective.key_results:
+                ref = (okr_set.id, kr.id)
+                if kr.jira_issue and writeback.kr_fields and ref in statuses and (refs is None or ref in refs):
+                    values = kr_field_values(statuses[ref], writeback.kr_fields, field_ids)
+                    if values:
+                        writes.append(Write(f"fields:{kr.jira_issue.upper()}", "fields", kr.jira_issue.upper(), values, values))
+    epic_field = field_ids.get((writeback.epic_field or "").strip().lower())
+    if epic_field:
+        writes += _epic_text_writes(statuses, epics, refs, epic_field)
+    return writes
+
+
+def kr_field_values(status: Mapping[str, Any], names: Mapping[Any, str], field_ids: Mapping[str, str]) -> dict[str, Any]:
+    """{field id: value} for the configured fields that Jira knows; unknown names are left out."""
+    values = {"score": status["score"], "health": HEALTH_WORDS[status["health"]], "progress": status["progress"],
+              "current": status["current"], "summary": status_line(status)}
+    return {field_ids[name.strip().lower()]: values[what] for what, name in names.items()
+            if name.strip().lower() in field_ids}
+
+
+def _epic_text_writes(statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]],
+                      refs: set[KrRef] | None, field_id: str) -> list[Write]:
+    by_epic: dict[str, list[KrRef]] = {}
+    for ref, keys in epics.items():
+        for key in keys:
+            by_epic.setdefault(key.upper(), []).append(ref)
+    writes = []
+    for epic, kr_refs in sorted(by_epic.items()):
+        if refs is not None and not refs.intersection(kr_refs):
+            continue
+        text = "\n".join(status_line(statuses[r]) for r in sorted(set(kr_refs)) if r in statuses)
+        writes.append(Write(f"fields:{epic}", "fields", epic, {field_id: text}, text))
+    return writes
+
+
+def status_line(status: Mapping[str, Any]) -> str:
+    """'O1.KR2 at risk · 0.27 · 33.3 → 15 %' — one line a reader understands."""
+    unit = f" {status['unit']}" if status.get("unit") else ""
+    score = "—" if status["score"] is None else f"{status['score']:.2f}"
+    values = f"{_number(status['current'])} → {_number(status['target'])}{unit}"
+    return f"{status['kr']} {HEALTH_WORDS[status['health']]} · {score} · {values}"
 
 
 def _status_property(issue: str, kr_refs: list[KrRef], statuses: Mapping[KrRef, dict[str, Any]],
@@ -114,4 +171,4 @@ def checkin_comment(status: Mapping[str, Any], old_health: str, new_health: str,
 
 
 def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
+    return "—" if value is None else f"{value:.4g}"

@@ -67,7 +67,8 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
         result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written"
         return result
     trigger = summarise_triggers(triggers)
-    writes = plan_writes(config, statuses, contributor_epic_keys(config, given), now, trigger, refs)
+    writes = plan_writes(config, statuses, contributor_epic_keys(config, given), now, trigger, refs,
+                         runtime.config_store.field_names())
     written = apply_writes(runtime.jira, runtime.written, writes)
     result.written, result.unchanged = written.written, written.unchanged
     result.comments = _checkins(runtime, config, statuses, refs, now)
@@ -104,7 +105,9 @@ def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict
         for objective in okr_set.objectives:
             for kr in objective.key_results:
                 ref = (okr_set.id, kr.id)
-                if not kr.jira_issue or (refs is not None and ref not in refs) or ref not in statuses:
+                if not kr.jira_issue or not config.writeback.checkin_comments:
+                    continue
+                if (refs is not None and ref not in refs) or ref not in statuses:
                     continue
                 status = statuses[ref]
                 old = runtime.written.health(ref_text(ref))

@@ -21,6 +21,7 @@ class SyncContext:
     mirror: Mirror
     dirty: DirtyTracker | None = None
     own_account: str | None = None  # the service's Jira account: its own writes start nothing
+    own_fields: frozenset[str] = frozenset()  # lower-cased names of the fields it writes
 
 
 @router.register("jira:issue_created", "jira:issue_updated")
@@ -32,7 +33,7 @@ def mirror_issue_state(event: IssueEvent, context: SyncContext) -> None:
         return
     if context.dirty is not None:
         context.dirty.heard_of(event.issue.id)
-        if not caused_by_own_write(event, context.own_account):
+        if not caused_by_own_write(event, context.own_account, context.own_fields):
             context.dirty.issue_changed(before, document, _trigger(event))
 
 
@@ -59,12 +60,13 @@ def mirror_issue_link(event: IssueLinkEvent, context: SyncContext) -> None:
         context.mirror.set_link(this, link_id, entry)
 
 
-def caused_by_own_write(event: IssueEvent, own_account: str | None) -> bool:
-    """An update made by the service's account that touched no field people edit."""
+def caused_by_own_write(event: IssueEvent, own_account: str | None, own_fields: frozenset[str] = frozenset()) -> bool:
+    """An update made by the service's account that touched only what the service writes."""
     if own_account is None or event.user is None or event.user.identity != own_account:
         return False
     items = event.changelog.items if event.changelog else []
-    return all(item.field.lower() in ("comment", "okrsync.status") for item in items)
+    ours = {"comment", "okrsync.status"} | own_fields
+    return all(item.field.lower() in ours for item in items)
 
 
 def _trigger(event: IssueEvent) -> dict[str, str]:

@@ -34,7 +34,9 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
     stream.ensure_group()
     stream.clear_drain_flag()
     tracker = DirtyTracker(connection, runtime.config_store)
-    context = SyncContext(mirror=runtime.mirror, dirty=tracker, own_account=runtime.config_store.own_account())
+    config = runtime.config_store.current()
+    context = SyncContext(mirror=runtime.mirror, dirty=tracker, own_account=runtime.config_store.own_account(),
+                          own_fields=frozenset(config.writeback.field_names) if config else frozenset())
     consumer = _consumer_name()
     applied = dead = 0
     while batch := stream.read_batch(consumer, batch_size):

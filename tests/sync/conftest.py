@@ -33,6 +33,8 @@ KR = "okrsync.status"
 SCENARIO: dict[str, Any] = {
     "users": [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "displayName": "Site Admin",
                "email": "admin@acme.example"}],
+    "customFields": [{"id": "customfield_10100", "name": "OKR score", "type": "number"},
+                     {"id": "customfield_10101", "name": "OKR health", "type": "string"}],
     "projects": [{"key": "SHOP", "name": "Shop", "components": ["Checkout"]}, {"key": "OKR", "name": "OKRs"}],
     "issues": [
         {"key": "SHOP-1", "type": "Epic", "summary": "Contract tests for payments", "labels": ["kr-escaped"],
@@ -44,6 +46,8 @@ SCENARIO: dict[str, Any] = {
 }
 CONFIG = """
 version: 1
+writeback:
+  kr_fields: {score: OKR score, health: OKR health}
 cycles: [{id: now, start: START, end: END}]
 metrics:
   escaped_share:

@@ -21,6 +21,8 @@ def test_a_jira_change_reaches_the_epic_and_the_kr_issue(service, connection) ->
     settled(connection, emulator)
     after = status_of(jira, "SHOP-1")
     assert after["current"] == 30.0 and after["provenance"]["trigger"]["kind"] == "webhook"
+    fields = jira.get_issue("OKR-1", fields=["customfield_10100", "customfield_10101"])["fields"]
+    assert (fields["customfield_10100"], fields["customfield_10101"]) == (after["score"], "off track")
     assert time.monotonic() - started < 15
     assert "Traceback" not in service["log"].read_text()
 
