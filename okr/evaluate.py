@@ -128,6 +128,8 @@ def contributing_epics(contributors: Contributors | None, documents: Sequence[Do
 
 
 def evaluation_input(at: datetime, config: OkrConfig, documents: Sequence[Document],
-                     measurements: Sequence[Any] = (), custom_fields: Mapping[str, str] | None = None) -> EvaluationInput:
+                     measurements: Sequence[Any] = (), custom_fields: Mapping[str, str] | None = None,
+                     remote_values: Mapping[str, MetricValue] | None = None) -> EvaluationInput:
     return EvaluationInput(at=at, tz=config.zone, documents=documents, measurements=measurements,
-                           custom_fields=custom_fields or {}, problem_programs=tuple(config.problem_programs))
+                           custom_fields=custom_fields or {}, problem_programs=tuple(config.problem_programs),
+                           remote_values=remote_values or {})

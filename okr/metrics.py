@@ -42,6 +42,8 @@ class EvaluationInput:
     measurements: Sequence[Measurement] = ()
     custom_fields: Mapping[str, str] = ()  # type: ignore[assignment]
     problem_programs: Sequence[ProblemProgram] = ()
+    # values of metrics outside the local JQL subset, computed through Jira search: "metric@cycle" → value
+    remote_values: Mapping[str, MetricValue] = ()  # type: ignore[assignment]
 
     @cached_property
     def jql_context(self) -> JqlContext:
@@ -97,7 +99,24 @@ def evaluate_metric(
     try:
         return _jira_metric(metric, cycle, given, filters)
     except JqlUnsupported as exc:
+        remote = dict(given.remote_values or {}).get(remote_key(metric_id, cycle.id))
+        if remote is not None:
+            return remote
         return MetricValue(None, 0, "remote", note=f"outside the local JQL subset ({exc}); evaluated through Jira search")
+
+
+def remote_key(metric_id: str, cycle_id: str) -> str:
+    return f"{metric_id}@{cycle_id}"
+
+
+def aggregate_documents(metric: Metric, documents: Sequence[Document], given: EvaluationInput) -> MetricValue:
+    """A metric over documents already known to match its JQL and window (from a remote search)."""
+    aggregate = metric.effective_aggregate
+    if aggregate in ("count", "ratio"):
+        raise ValueError(f"{aggregate} is computed from counts, not documents")
+    numbers = _durations(metric, documents, given) if metric.duration else _values(metric, documents, given)
+    value = REDUCERS[aggregate](numbers)
+    return MetricValue(value, len(numbers), "remote", note=None if value is not None else "no values in the window")
 
 
 def program_result(program: ProblemProgram, given: EvaluationInput, filters: FilterCache) -> ProgramResult:

@@ -24,6 +24,7 @@ class Periodic:
     runtime: Runtime
     recompute_every: float = 300.0
     reconcile_every: float = 600.0
+    remote_every: float = 300.0
     _last: dict[str, float] = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -48,6 +49,8 @@ class Periodic:
             schedule_flush(connection, self.runtime.queue_name)
         if self._due("reconcile", self.reconcile_every, force) and self.runtime.jira is not None:
             self._reconcile()
+        if self._due("remote", self.remote_every, force) and self.runtime.jira is not None:
+            self._refresh_remote()
         publish_due_pages(self.runtime)
 
     def _hold_lock(self, ttl: int = 60) -> bool:
@@ -58,6 +61,16 @@ class Periodic:
             connection.expire(LOCK, ttl)
             return True
         return False
+
+    def _refresh_remote(self) -> None:
+        from connector import ConnectorError
+        from sync.remote import refresh_remote_metrics
+
+        try:
+            if refresh_remote_metrics(self.runtime):
+                schedule_flush(self.runtime.redis, self.runtime.queue_name)
+        except ConnectorError as exc:
+            log.warning("scheduler: remote metrics not refreshed: %s", exc)
 
     def _reconcile(self) -> None:
         from connector import ConnectorError

@@ -16,6 +16,7 @@ from okr.metrics import EvaluationInput, FilterCache
 from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, ref_from_text, ref_text
 from sync.pages import publish_pages
+from sync.remote import stored_remote_values
 from sync.runtime import Runtime
 from sync.writeback import apply_writes, post_checkin
 
@@ -78,7 +79,8 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
 def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:
     pushed = [m for m, d in config.metrics.items() if d.source == "push"]
     return evaluation_input(now, config, list(runtime.mirror.documents()),
-                            runtime.measurements.for_metrics(pushed), runtime.config_store.field_names())
+                            runtime.measurements.for_metrics(pushed), runtime.config_store.field_names(),
+                            stored_remote_values(runtime))
 
 
 def contributor_epic_keys(config: OkrConfig, given: EvaluationInput) -> dict[KrRef, list[str]]:

@@ -25,7 +25,7 @@ from okrsync.settings import Settings
 from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
 from sync.queue import DRAIN_FLAG, STREAM
 from sync.reconcile import resync
-from sync.runtime import build_runtime, forget_runtimes
+from sync.runtime import build_runtime, forget_runtimes, install_runtime
 from tests.conftest import QUEUE, SECRET
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
@@ -111,6 +111,7 @@ def stack(site, connection: redis.Redis, tmp_path: Path) -> Iterator[dict[str, A
     settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
     server, url = serve(create_app(settings, connection=connection))
     runtime = build_runtime(settings, connection)
+    install_runtime(runtime)  # jobs run in this process (run_worker) use it, as a worker would
     config = tmp_path / "okrs.yaml"
     today = time.strftime("%Y-%m-%d", time.gmtime())
     config.write_text(CONFIG.replace("START", "2020-01-01").replace("END", today))

@@ -1,0 +1,60 @@
+"""A metric whose JQL the mirror cannot evaluate is counted through Jira's search, on a schedule."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sync.dirty import mark_all
+from sync.flush import REPORT
+from sync.jobs import schedule_flush
+from sync.remote import refresh_remote_metrics, remote_metrics
+from tests.conftest import QUEUE, run_worker
+
+REMOTE_METRIC = """
+  checkout_bugs_described:
+    description: Shop bugs whose description mentions checkout (text search runs in Jira)
+    source: jira
+    aggregate: count
+    jql: project = SHOP AND issuetype = Bug AND description ~ "checkout"
+    window: 30d
+"""
+REMOTE_KR = """
+          - id: KR3
+            title: Checkout bug reports down from 5 to 0
+            metric: checkout_bugs_described
+            baseline: 5
+            target: 0
+"""
+
+
+def _config_with_remote_metric(text: str) -> str:
+    text = text.replace("okr_sets:", REMOTE_METRIC.strip("\n") + "\nokr_sets:", 1)
+    return text.replace("          - id: KR2", REMOTE_KR.strip("\n") + "\n          - id: KR2", 1)
+
+
+def _kr(connection, kr_id: str) -> dict:  # type: ignore[no-untyped-def]
+    report = json.loads(connection.get(REPORT))
+    return next(kr for s in report["okr_sets"] for o in s["objectives"] for kr in o["key_results"] if kr["id"] == kr_id)
+
+
+def test_remote_metric_is_counted_in_jira_and_marked_remote(stack, connection) -> None:  # type: ignore[no-untyped-def]
+    runtime, jira = stack["runtime"], stack["jira"]
+    for key in ("SHOP-4", "SHOP-6"):
+        jira.update_fields(key, {"description": "Fails in the checkout flow"})
+    current = connection.hget("okrsync:config", "text").decode()
+    runtime.config_store.apply(_config_with_remote_metric(current), "okrs.yaml", "test", datetime.now(timezone.utc))
+    mark_all(connection, {"kind": "config"})
+    schedule_flush(connection, QUEUE)
+    assert list(remote_metrics(runtime.config_store.current())) == ["checkout_bugs_described"]
+    run_worker(connection)
+    before = _kr(connection, "KR3")
+    assert (before["current"], before["evaluated"]) == (None, "remote")  # not measured until the refresh
+
+    assert refresh_remote_metrics(runtime) == 1
+    schedule_flush(connection, QUEUE)  # as the scheduler does after a refresh
+    run_worker(connection)
+    kr = _kr(connection, "KR3")
+    assert (kr["current"], kr["count"], kr["evaluated"], kr["progress"]) == (2.0, 2, "remote", 0.6)
+    counted = stack["emulator"].faults.counters()["calls"]
+    assert any("approximate-count" in endpoint for endpoint in counted)
