@@ -47,6 +47,7 @@ def connect_redis(settings: Settings) -> redis.Redis:
             health_check_interval=30,
             # one quick retry rides out a blip; past that a webhook gets its 503 fast and Jira retries
             retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=1),
+            client_name=_client_name(),  # an embedded server tells its okrsync clients from others
         )
     return embedded_redis(settings.data_dir)
 
@@ -64,6 +65,14 @@ def embedded_redis(data_dir: Path) -> redis.Redis:
         atexit.register(_shut_down_if_last, client, os.getpid())
         _clients[cache_key] = client
     return _clients[cache_key]
+
+
+def stop_embedded_redis(client: redis.Redis) -> None:
+    """Stop the embedded server now (tools that remove its data directory afterwards call this)."""
+    try:
+        client.shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass  # the server closes the connection as it stops
 
 
 def describe_redis(settings: Settings) -> str:
