@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/jql_eval.py
 	$(BIN)/python bench/evaluate.py
+	$(BIN)/python bench/sync_burst.py
 
 clean:
 	rm -rf $(VENV) .okrsync .pytest_cache
