@@ -10,7 +10,8 @@ from mapping.models import OkrConfig
 from okr.jql import JqlContext, JqlError
 from okr.metrics import FilterCache, Predicate
 
-KrRef = tuple[str, str]  # (okr set id, KR id)
+KrRef = tuple[str, str]  # (okr set id, KR id), or (PROGRAM, program id)
+PROGRAM = "#program"
 Document = Mapping[str, Any]
 
 
@@ -42,6 +43,9 @@ def kr_filters(config: OkrConfig, cache: FilterCache | None = None) -> list[KrFi
                 compiled, always = _compile_all(texts, cache)
                 if compiled or epics or always:
                     out.append(KrFilters((okr_set.id, kr.id), tuple(compiled), epics, always))
+    for program in config.problem_programs:  # programs have work of their own: pages, action points
+        compiled, always = _compile_all(_program_filters(config, program.id), cache)
+        out.append(KrFilters((PROGRAM, program.id), tuple(compiled), frozenset(), always))
     return out
 
 

@@ -15,6 +15,7 @@ from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, ref_from_text, ref_text
+from sync.action_points import open_action_points
 from sync.pages import publish_pages
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
@@ -32,6 +33,7 @@ class FlushReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     comments: list[str] = field(default_factory=list)
+    action_points: list[str] = field(default_factory=list)
     seconds: float = 0.0
     skipped: str | None = None
 
@@ -64,6 +66,8 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
     result = FlushReport(dirty=len(members))
     publish_pages(runtime, config, report, now)
+    if config.problem_programs:
+        result.action_points = open_action_points(runtime, config, given, now).created
     if runtime.jira is None:
         result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written"
         return result

@@ -166,7 +166,8 @@ def test_only_krs_whose_filters_match_the_changed_issue_are_affected() -> None:
     incident = _doc("OPS-9", "2026-11-01T00:00:00.000Z", priority="Highest", statusCategory="done")
     assert affected_key_results(index, None, incident, context) == {
         ("company-q4", "O3.KR2"), ("shop-q4", "O1.KR1"),
-        ("shop-q4", "O3.KR1"), ("shop-q4", "O3.KR2")}  # incidents are also the program's escaped problems
+        ("shop-q4", "O3.KR1"), ("shop-q4", "O3.KR2"),  # incidents are also the program's escaped problems
+        ("#program", "platform-reverse-drive")}
     bug = _doc("SHOP-99", "2026-11-01T00:00:00.000Z", project="SHOP", issuetype="Bug")
     assert affected_key_results(index, None, bug, context) == {("shop-q4", "O1.KR2")}
     fixed = {**bug, "resolution": "Done", "statusCategory": "done"}  # now also a fixed bug (O2.KR1)

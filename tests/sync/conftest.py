@@ -86,8 +86,20 @@ def serve(app: Any) -> tuple[Any, str]:
 
 
 @pytest.fixture()
-def site(site_knobs: dict[str, Any]) -> Iterator[tuple[Any, str]]:
-    app = create_emulator(SCENARIO, flavor="cloud", knobs={"webhook_retry_delays_s": [0.05, 0.1, 0.2], **site_knobs})
+def scenario() -> dict[str, Any]:
+    """The emulated site; a test module overrides this fixture for a site of its own."""
+    return SCENARIO
+
+
+@pytest.fixture()
+def config_text() -> str:
+    """The okrs.yaml applied by the stack (START and END become the cycle's dates)."""
+    return CONFIG
+
+
+@pytest.fixture()
+def site(site_knobs: dict[str, Any], scenario: dict[str, Any]) -> Iterator[tuple[Any, str]]:
+    app = create_emulator(scenario, flavor="cloud", knobs={"webhook_retry_delays_s": [0.05, 0.1, 0.2], **site_knobs})
     server, url = serve(app)
     yield app.extensions["emulator"], url
     server.shutdown()
@@ -101,7 +113,8 @@ def site_knobs() -> dict[str, Any]:
 
 
 @pytest.fixture()
-def stack(site, connection: redis.Redis, tmp_path: Path) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def stack(site, connection: redis.Redis, tmp_path: Path, scenario: dict[str, Any],  # type: ignore[no-untyped-def]
+          config_text: str) -> Iterator[dict[str, Any]]:
     """The service on a real port, configured, webhook registered, mirror filled; no worker yet."""
     emulator, jira_url = site
     socket_path = connection.connection_pool.connection_kwargs["path"]
@@ -114,10 +127,10 @@ def stack(site, connection: redis.Redis, tmp_path: Path) -> Iterator[dict[str, A
     install_runtime(runtime)  # jobs run in this process (run_worker) use it, as a worker would
     config = tmp_path / "okrs.yaml"
     today = time.strftime("%Y-%m-%d", time.gmtime())
-    config.write_text(CONFIG.replace("START", "2020-01-01").replace("END", today))
+    config.write_text(config_text.replace("START", "2020-01-01").replace("END", today))
     apply_config_file(runtime, config, author="e2e")
     register_webhook(runtime, f"{url}/webhooks/jira")
-    assert resync(runtime).seen == len(SCENARIO["issues"])  # the mirror starts from Jira's state
+    assert resync(runtime).seen == len(scenario["issues"])  # the mirror starts from Jira's state
     yield {"emulator": emulator, "jira": runtime.jira, "runtime": runtime, "env": env, "settings": settings,
            "log": tmp_path / "worker.log", "url": url}
     server.shutdown()

@@ -1,0 +1,94 @@
+"""Opening action points in Jira for new candidate clusters (problem programs in ``create`` mode).
+
+Each cluster is claimed in Redis before its AP is created, so concurrent or repeated flushes (a
+webhook delivered three times, a retried job) open one AP, never two. The claim holds the AP's key
+and is released when the mirror shows that AP done, so a cluster that recurs later gets a new AP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mapping.models import OkrConfig, ProblemProgram
+from okr.metrics import EvaluationInput, FilterCache, program_result
+from okr.problems_review import ApProposal, ap_proposals
+from sync.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CLAIM_PREFIX = "okrsync:ap-claim:"  # program/category/theme → AP key (or "creating" while it is made)
+CLAIM_CREATING_SECONDS = 24 * 3600  # until reconciliation has surely mirrored the new AP
+LINK_TYPE = "Relates"
+
+
+@dataclass
+class ApReport:
+    created: list[str] = field(default_factory=list)
+    proposed: list[str] = field(default_factory=list)
+
+
+def open_action_points(runtime: Runtime, config: OkrConfig, given: EvaluationInput, now: datetime) -> ApReport:
+    report = ApReport()
+    filters = FilterCache()
+    for program in config.problem_programs:
+        proposals = ap_proposals(program, program_result(program, given, filters), now)
+        if program.action_points.mode == "propose" or runtime.jira is None:
+            report.proposed += [f"{program.id}:{p.cluster.category}/{p.cluster.theme}" for p in proposals]
+            continue
+        _release_finished_claims(runtime, program)
+        for proposal in proposals:
+            key = _create_once(runtime, program, proposal)
+            if key:
+                report.created.append(key)
+    return report
+
+
+def claim_key(program: ProblemProgram, proposal: ApProposal) -> str:
+    return f"{CLAIM_PREFIX}{program.id}/{proposal.cluster.category}/{proposal.cluster.theme}"
+
+
+def _create_once(runtime: Runtime, program: ProblemProgram, proposal: ApProposal) -> str | None:
+    claim = claim_key(program, proposal)
+    if not runtime.redis.set(claim, "creating", nx=True, ex=CLAIM_CREATING_SECONDS):
+        return None  # an AP exists (or is being made) for this cluster
+    created = runtime.jira.create_issue(ap_fields(proposal, _marker(claim)))
+    ap_key = str(created["key"])
+    runtime.redis.set(claim, ap_key, ex=CLAIM_CREATING_SECONDS)
+    for problem in proposal.links:
+        runtime.jira.link_issues(LINK_TYPE, inward_key=problem, outward_key=ap_key)
+    runtime.redis.hincrby("okrsync:stats", "action_points_created", 1)
+    log.info("opened action point %s for %s (%d problem(s) linked)", ap_key, claim, len(proposal.links))
+    return ap_key
+
+
+def ap_fields(proposal: ApProposal, marker: str) -> dict[str, Any]:
+    owner = f"\nOwner (from the problem source): {proposal.assignee}" if proposal.assignee else ""
+    fields: dict[str, Any] = {
+        "project": {"key": proposal.project},
+        "issuetype": {"name": proposal.issuetype},
+        "summary": proposal.summary,
+        "description": f"{proposal.description}{owner}\n\n[{marker}]",
+        "labels": [proposal.label],
+        "duedate": proposal.due.isoformat(),
+    }
+    if proposal.assignee and "@" not in proposal.assignee:  # an account id or user name, not an e-mail
+        fields["assignee"] = {"accountId": proposal.assignee}
+    return fields
+
+
+def _release_finished_claims(runtime: Runtime, program: ProblemProgram) -> None:
+    """A claim whose AP is done (in the mirror) frees its cluster for a new AP if it recurs."""
+    for claim in runtime.redis.scan_iter(f"{CLAIM_PREFIX}{program.id}/*"):
+        ap_key = (runtime.redis.get(claim) or b"").decode()
+        if ap_key and ap_key != "creating":
+            document = runtime.mirror.get(ap_key)
+            if document is not None and document.get("statusCategory") == "done":
+                runtime.redis.delete(claim)
+
+
+def _marker(claim: str) -> str:
+    return "okrsync-ap:" + hashlib.sha256(claim.encode()).hexdigest()[:12]

@@ -1,0 +1,103 @@
+"""Problem programs in `create` mode open one action point per candidate cluster, linked to its
+problems, however often the webhooks that made the cluster a candidate arrive."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import run_worker
+from webhooks.events import sign
+
+PLATFORM: dict[str, Any] = {
+    "users": [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "email": "admin@acme.example"}],
+    "projects": [{"key": "PLAT", "name": "Platform", "components": ["deploy", "search"]}],
+    "issues": [{"key": "PLAT-1", "type": "Task", "summary": "Old finding", "labels": ["retro-finding"],
+                "components": ["search"], "created": "-100d"}],
+}
+PROGRAM_CONFIG = """
+cycles: [{id: now, start: START, end: END}]
+okr_sets: []
+problem_programs:
+  - id: platform
+    name: Platform problem reverse-drive
+    window: 56d
+    sources:
+      - {id: retro, name: Retrospective findings, jql: project = PLAT AND labels = retro-finding, owner: "5b10a2844c20165700ede21g"}
+      - {id: interruptions, name: R&D interruptions, jql: project = PLAT AND labels = interruption}
+    classify:
+      labels: {system: problem-system, mechanism: problem-mechanism, people: problem-people}
+    theme: component
+    threshold: 9
+    action_points: {mode: create, project: PLAT, issuetype: Task, label: action-point, due_in: 14d}
+"""
+
+
+@pytest.fixture()
+def scenario() -> dict[str, Any]:
+    return PLATFORM
+
+
+@pytest.fixture()
+def config_text() -> str:
+    return PROGRAM_CONFIG
+
+
+def _create_problem(jira, number: int) -> str:  # type: ignore[no-untyped-def]
+    created = jira.create_issue({"project": {"key": "PLAT"}, "issuetype": {"name": "Task"},
+                                 "summary": f"Deploy rolled back again ({number})", "priority": {"name": "High"},
+                                 "labels": ["retro-finding", "problem-system"], "components": [{"name": "deploy"}]})
+    return str(created["key"])
+
+
+def _action_points(jira) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    return list(jira.search("project = PLAT AND labels = action-point", fields=["summary", "issuelinks", "duedate",
+                                                                                  "assignee", "description"]))
+
+
+def test_a_candidate_gets_exactly_one_linked_action_point(stack, connection) -> None:  # type: ignore[no-untyped-def]
+    emulator, jira = stack["emulator"], stack["jira"]
+    problems = [_create_problem(jira, n) for n in range(3)]  # 3 × impact 4 (High) = 12 ≥ 9
+    assert emulator.dispatcher.wait_idle(timeout=10)
+    last = list(emulator.dispatcher.recent)[-1]
+    print("the last delivery is replayed twice more, as a Jira retry would:", last.identifier)
+    for _ in range(2):
+        _replay(stack, last.body, last.identifier)
+    run_worker(connection)
+    run_worker(connection)  # the AP's own webhooks come back; nothing more is opened
+
+    aps = _action_points(jira)
+    assert len(aps) == 1, [a["key"] for a in aps]
+    fields = aps[0]["fields"]
+    assert fields["summary"] == "System problems keep recurring in deploy"
+    linked = {link.get("inwardIssue", link.get("outwardIssue", {})).get("key") for link in fields["issuelinks"]}
+    assert linked == set(problems)
+    assert fields["duedate"] and "frequency 3 × impact 4" in str(fields["description"])
+    assert fields["assignee"]["accountId"] == "5b10a2844c20165700ede21g"
+
+    _create_problem(jira, 4)  # the cluster grows while its AP is open: still one AP
+    assert emulator.dispatcher.wait_idle(timeout=10)
+    run_worker(connection)
+    assert len(_action_points(jira)) == 1
+
+
+def _replay(stack: dict[str, Any], body: bytes, identifier: str) -> None:
+    """Send a recorded delivery to the service again, with its identifier and signature."""
+    headers = {"X-Hub-Signature": sign(body, stack["env"]["OKRSYNC_WEBHOOK_SECRET"].encode()),
+               "X-Atlassian-Webhook-Identifier": identifier, "Content-Type": "application/json"}
+    answer = requests.post(f"{stack['url']}/webhooks/jira", data=body, headers=headers, timeout=5)
+    assert answer.status_code == 200 and answer.json()["status"] == "duplicate"
+
+
+def test_propose_mode_opens_nothing(stack, connection) -> None:  # type: ignore[no-untyped-def]
+    runtime, jira = stack["runtime"], stack["jira"]
+    text = connection.hget("okrsync:config", "text").decode().replace("mode: create", "mode: propose")
+    runtime.config_store.apply(text, "okrs.yaml", "test", datetime.now(timezone.utc))
+    for number in range(3):
+        _create_problem(jira, number)
+    assert stack["emulator"].dispatcher.wait_idle(timeout=10)
+    run_worker(connection)
+    assert _action_points(jira) == []
