@@ -44,6 +44,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     dedupe_seconds: int = Field(default=25 * 3600, ge=MIN_DEDUPE_SECONDS)
     queue_name: str = "okrsync"
+    admin_max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="Largest admin API request body.")
+    session_secret: SecretStr | None = Field(
+        default=None, description="Signs the admin pages' session cookie; unset derives it from ADMIN_TOKEN."
+    )
+    secure_cookies: bool | None = Field(
+        default=None, description="Mark the session cookie Secure; unset: when PUBLIC_URL is https."
+    )
+    measurement_skew_seconds: int = Field(
+        default=300, ge=0, description="How far in the future a pushed measurement's time may lie."
+    )
+    pages_interval_seconds: float = Field(
+        default=30.0, gt=0, description="At most one update per Confluence page per this many seconds."
+    )
     log_level: str = "INFO"
 
     @field_validator("redis_url", mode="before")

@@ -100,6 +100,11 @@ class EventCollector(Collector):
         yield _counter("okrsync_flushes", "Flushes run (recompute and write back)", counts.get("flushes", 0))
         yield _counter("okrsync_flush_seconds", "Seconds spent in flushes", counts.get("flush_seconds_total", 0))
         yield _counter("okrsync_reconcile_drift", "Issues reconciliation found out of date", counts.get("reconcile_drift", 0))
+        pages = CounterMetricFamily("okrsync_confluence_pages", "Confluence page updates by outcome", labels=["outcome"])
+        for outcome in ("writes", "creates", "unchanged", "deferred", "conflicts", "failures"):
+            pages.add_metric([outcome], counts.get(f"page_{outcome}", 0))
+        yield pages
+        yield _counter("okrsync_action_points_created", "Action points opened in Jira", counts.get("action_points_created", 0))
 
     def _event_counters(self, counts: dict[str, int | float], unknown: dict[str, int]) -> Iterator[Metric]:
         rejected = {k[len(REJECT_PREFIX):]: v for k, v in counts.items() if k.startswith(REJECT_PREFIX)}

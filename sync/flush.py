@@ -65,18 +65,18 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
     statuses = kr_statuses(config, report)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
     result = FlushReport(dirty=len(members))
-    publish_pages(runtime, config, report, now)
-    if config.problem_programs:
-        result.action_points = open_action_points(runtime, config, given, now).created
-    if runtime.jira is None:
-        result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written"
-        return result
     trigger = summarise_triggers(triggers)
-    writes = plan_writes(config, statuses, contributor_epic_keys(config, given), now, trigger, refs,
-                         runtime.config_store.field_names())
-    written = apply_writes(runtime.jira, runtime.written, writes)
-    result.written, result.unchanged = written.written, written.unchanged
-    result.comments = _checkins(runtime, config, statuses, refs, now)
+    if runtime.jira is None:
+        result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written to Jira"
+    else:
+        if config.problem_programs:
+            result.action_points = open_action_points(runtime, config, given, now).created
+        writes = plan_writes(config, statuses, contributor_epic_keys(config, given), now, trigger, refs,
+                             runtime.config_store.field_names())
+        written = apply_writes(runtime.jira, runtime.written, writes)
+        result.written, result.unchanged = written.written, written.unchanged
+        result.comments = _checkins(runtime, config, statuses, refs, now)
+    publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
 
 

@@ -1,17 +1,374 @@
-"""Confluence pages: one per OKR set and per problem program, with regions the service owns."""
+"""Confluence pages: one per OKR set and per problem program, with regions the service owns.
+
+The shell around the pure renderers (``okr.pages``, ``okr.pages_review``) and the region merge
+(``okr.pages_regions``):
+
+- **Coalescing.** A page is written at most once per ``pages_interval_seconds`` (default 30). A flush
+  inside the interval marks the page pending; the scheduler's ``publish_due_pages`` publishes it, from
+  the latest evaluation, once the interval has passed.
+- **Write only what changed.** The digest of the rendered regions (the as-of stamp aside) is kept in
+  Redis: the same digest → no Confluence call at all. Otherwise the page is read, and when its regions
+  already say exactly this, nothing is written either. So the page version moves only for news.
+- **People's words.** Only the regions are replaced; everything else is copied through. An edit made
+  between the read and the write answers 409: re-read, re-merge, write again (bounded).
+- **Never in the way.** A Confluence failure is logged, counted and retried on a later round; it never
+  fails the flush that also writes to Jira.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
-from mapping.models import OkrConfig
+import redis
+
+from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
+from mapping.models import ConfluenceTarget, OkrConfig, OkrSet
+from okr.evaluate import contributing_epics, evaluation_input
+from okr.metrics import EvaluationInput, FilterCache, program_result
+from okr.pages import Epic, PageContext, RenderedPage, okr_set_page
+from okr.pages_format import change_summary
+from okr.pages_regions import merge_regions, regions_equal
+from okr.pages_review import problem_review_page
+from okr.problems_types import issue_order
 from sync.runtime import Runtime
 
+log = logging.getLogger(__name__)
 
-def publish_pages(runtime: Runtime, config: OkrConfig, report: dict[str, Any], now: datetime) -> None:
-    """Called at the end of every flush with the fresh evaluation."""
+PREFIX = "okrsync:pages:"
+PENDING = PREFIX + "pending"  # page key → JSON {"since": epoch seconds, "trigger": {...}}
+STATE = PREFIX + "state:"  # + page key: hash page_id, digest, facts, written_at, failed_at
+LOCK = PREFIX + "lock:"  # + page key: one publisher per page at a time
+TREND = PREFIX + "trend:"  # + "<set>/<kr>": the KR's recent values, oldest first
+REPORT = "okrsync:report"  # the latest evaluation, written by every flush
+STATS = "okrsync:stats"
+TREND_KEPT = 12
+MAX_ATTEMPTS = 5  # writes tried against a page that keeps changing under us
+LOCK_SECONDS = 120
+DEFAULT_INTERVAL = 30.0
+RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+Outcome = Literal["created", "written", "unchanged", "failed"]
+
+
+class PageConflictError(ConnectorError):
+    """The page changed under every attempt to write it; it stays pending and is retried later."""
+
+
+@dataclass(frozen=True)
+class PageTarget:
+    key: str  # "set:shop-q4" | "program:platform-reverse-drive"
+    kind: Literal["set", "program"]
+    id: str
+    where: ConfluenceTarget
+
+
+@dataclass
+class PageState:
+    page_id: str | None = None
+    digest: str | None = None
+    facts: dict[str, list[str]] | None = None
+    written_at: float = 0.0
+    failed_at: float = 0.0
+
+
+# ---------------------------------------------------------------------------------- entry points
+
+
+def publish_pages(runtime: Runtime, config: OkrConfig, report: dict[str, Any], now: datetime,
+                  given: EvaluationInput | None = None, trigger: Mapping[str, str] | None = None) -> None:
+    """Called at the end of every flush with the fresh evaluation.
+
+    The pages say "as of" the report's time; ``given`` (the flush's evaluation input) saves reading
+    the mirror again, and ``trigger`` (what started the flush) goes into the as-of line. Coalescing
+    runs on the wall clock, whatever ``now`` is.
+    """
+    if runtime.confluence is None:
+        return
+    record_trends(runtime.redis, config, report)
+    clock = time.time()
+    due = [t for t in page_targets(config) if _due_or_deferred(runtime, t, clock, trigger)]
+    if due:
+        _publish(runtime, config, report, due, clock, given, trigger)
 
 
 def publish_due_pages(runtime: Runtime, now: datetime | None = None) -> None:
     """Called on every scheduler round: pages whose coalescing interval has passed."""
+    if runtime.confluence is None:
+        return
+    pending = {_text(k): json.loads(v) for k, v in runtime.redis.hgetall(PENDING).items()}
+    if not pending:
+        return
+    clock = now.timestamp() if now is not None else time.time()
+    config, report = runtime.config_store.current(), _latest_report(runtime.redis)
+    if config is None or report is None:
+        return
+    targets = {t.key: t for t in page_targets(config)}
+    gone = [k for k in pending if k not in targets]  # pages no longer configured
+    if gone:
+        runtime.redis.hdel(PENDING, *gone)
+    interval = pages_interval(runtime)
+    due = [key for key in pending if key in targets and clock - _last_attempt(_state(runtime.redis, key)) >= interval]
+    given = _evaluation_input(runtime, config, datetime.fromisoformat(str(report["at"]))) if due else None
+    for key in due:
+        _publish(runtime, config, report, [targets[key]], clock, given, pending[key].get("trigger"))
+
+
+def pages_interval(runtime: Runtime) -> float:
+    return float(getattr(runtime.settings, "pages_interval_seconds", DEFAULT_INTERVAL))
+
+
+def page_targets(config: OkrConfig) -> list[PageTarget]:
+    """Every configured page: OKR sets and problem programs with a ``confluence`` block."""
+    targets = [PageTarget(f"set:{s.id}", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence]
+    targets += [PageTarget(f"program:{p.id}", "program", p.id, p.confluence)
+                for p in config.problem_programs if p.confluence]
+    return targets
+
+
+# ---------------------------------------------------------------------------------- coalescing
+
+
+def _due_or_deferred(runtime: Runtime, target: PageTarget, clock: float, trigger: Mapping[str, str] | None) -> bool:
+    """Due when the interval since the last write (or failure) has passed; otherwise marked pending."""
+    if clock - _last_attempt(_state(runtime.redis, target.key)) >= pages_interval(runtime):
+        return True
+    _mark_pending(runtime.redis, target, clock, trigger)
+    runtime.redis.hincrby(STATS, "page_deferred", 1)
+    return False
+
+
+def _last_attempt(state: PageState) -> float:
+    return max(state.written_at, state.failed_at)
+
+
+def _mark_pending(connection: redis.Redis, target: PageTarget, clock: float, trigger: Mapping[str, str] | None) -> None:
+    connection.hset(PENDING, target.key, json.dumps({"since": clock, "trigger": dict(trigger or {})}))
+
+
+@contextmanager
+def _page_lock(connection: redis.Redis, target: PageTarget) -> Iterator[bool]:
+    token = uuid.uuid4().hex
+    held = bool(connection.set(LOCK + target.key, token, nx=True, ex=LOCK_SECONDS))
+    try:
+        yield held
+    finally:
+        if held:
+            connection.eval(RELEASE, 1, LOCK + target.key, token)
+
+
+# ---------------------------------------------------------------------------------- publishing
+
+
+def _publish(runtime: Runtime, config: OkrConfig, report: Mapping[str, Any], targets: list[PageTarget],
+             clock: float, given: EvaluationInput | None, trigger: Mapping[str, str] | None) -> None:
+    at = datetime.fromisoformat(str(report["at"]))
+    given = given or _evaluation_input(runtime, config, at)
+    for target in targets:
+        with _page_lock(runtime.redis, target) as held:
+            if not held:  # another process is writing this page: it goes again after that
+                _mark_pending(runtime.redis, target, clock, trigger)
+                continue
+            runtime.redis.hdel(PENDING, target.key)
+            outcome = _publish_safely(runtime, target, partial(render_target, runtime, config, report, target,
+                                                               given, trigger), clock)
+            if outcome == "failed":
+                _mark_pending(runtime.redis, target, clock, trigger)
+
+
+def _publish_safely(runtime: Runtime, target: PageTarget, rendered: Callable[[], RenderedPage],
+                    clock: float) -> Outcome:
+    """The outermost edge of a page write: a failure is logged and counted, never raised into the flush."""
+    try:
+        return publish_page(runtime, target, rendered(), clock)
+    except ConnectorError as exc:
+        log.warning("Confluence page %r (space %s) not updated: %s", target.where.title, target.where.space, exc)
+    except Exception:  # a page must never stop the Jira write-back that follows it
+        log.exception("Confluence page %r (space %s) not rendered", target.where.title, target.where.space)
+    runtime.redis.hset(STATE + target.key, "failed_at", clock)
+    runtime.redis.hincrby(STATS, "page_failures", 1)
+    return "failed"
+
+
+def publish_page(runtime: Runtime, target: PageTarget, rendered: RenderedPage, clock: float) -> Outcome:
+    """Create the page, or merge the regions into it; write only when they changed."""
+    state = _state(runtime.redis, target.key)
+    if state.page_id and state.digest == rendered.content_digest:
+        runtime.redis.hincrby(STATS, "page_unchanged", 1)
+        return "unchanged"
+    page = _open_page(runtime.confluence, target, state.page_id)
+    if page is None:
+        page = _create_page(runtime.confluence, target, rendered)
+        _remember(runtime.redis, target, page.id, rendered, clock, wrote=True)
+        runtime.redis.hincrby(STATS, "page_creates", 1)
+        return "created"
+    return _update_page(runtime, target, page, rendered, state, clock)
+
+
+def _update_page(runtime: Runtime, target: PageTarget, page: Any, rendered: RenderedPage, state: PageState,
+                 clock: float) -> Outcome:
+    confluence = runtime.confluence
+    assert confluence is not None
+    message = (change_summary(state.facts, rendered.facts) if state.facts is not None
+               else "OKR Sync: panels refreshed")
+    for _ in range(MAX_ATTEMPTS):
+        if regions_equal(page.body, rendered.regions, ignore=rendered.volatile):
+            _remember(runtime.redis, target, page.id, rendered, clock, wrote=False)
+            runtime.redis.hincrby(STATS, "page_unchanged", 1)
+            return "unchanged"
+        try:
+            page = confluence.update_page(page, merge_regions(page.body, rendered.regions), message)
+        except Conflict:  # someone saved in between: their edit is kept by merging into it
+            runtime.redis.hincrby(STATS, "page_conflicts", 1)
+            page = confluence.get_page(page.id)
+            continue
+        _remember(runtime.redis, target, page.id, rendered, clock, wrote=True)
+        return "written"
+    raise PageConflictError(f"the page changed under each of {MAX_ATTEMPTS} writes in a row; it stays pending "
+                            "and is written on a later round")
+
+
+def _open_page(confluence: Any, target: PageTarget, page_id: str | None) -> Any:
+    """The page by its remembered id (it may have been renamed or moved), else by space and title."""
+    if page_id:
+        try:
+            return confluence.get_page(page_id)
+        except NotFound:
+            log.info("Confluence page %s is gone; looking for %r by title", page_id, target.where.title)
+    return confluence.find_page(target.where.space, target.where.title)
+
+
+def _create_page(confluence: Any, target: PageTarget, rendered: RenderedPage) -> Any:
+    where = target.where
+    parent_id = _parent_id(confluence, where)
+    try:
+        return confluence.create_page(where.space, where.title, rendered.new_page_body(), parent_id)
+    except BadRequest:  # created by another process since we looked; update that one instead
+        found = confluence.find_page(where.space, where.title)
+        if found is None:
+            raise
+        return found
+    except NotFound as exc:
+        raise NotFound(f"{exc} — check that the Confluence space {where.space!r} exists and the account can "
+                       f"add pages to it (confluence.space of {target.key})", status=exc.status) from exc
+
+
+def _parent_id(confluence: Any, where: ConfluenceTarget) -> str | None:
+    if not where.parent:
+        return None
+    parent = confluence.find_page(where.space, where.parent)
+    if parent is None:
+        log.warning("Confluence parent page %r not found in space %s: %r is created at the top of the space; "
+                    "create the parent and move the page under it (updates keep working)",
+                    where.parent, where.space, where.title)
+        return None
+    return str(parent.id)
+
+
+# ---------------------------------------------------------------------------------- rendering
+
+
+def render_target(runtime: Runtime, config: OkrConfig, report: Mapping[str, Any], target: PageTarget,
+                  given: EvaluationInput, trigger: Mapping[str, str] | None) -> RenderedPage:
+    base = PageContext(at=given.at, tz=config.zone, jira_url=runtime.settings.jira_url,
+                       interval_seconds=pages_interval(runtime), trigger=trigger)
+    if target.kind == "program":
+        program = next(p for p in config.problem_programs if p.id == target.id)
+        return problem_review_page(program, program_result(program, given, FilterCache()), base)
+    okr_set = next(s for s in config.okr_sets if s.id == target.id)
+    result = next(r for r in report["okr_sets"] if r["id"] == target.id)
+    context = PageContext(at=base.at, tz=base.tz, jira_url=base.jira_url, interval_seconds=base.interval_seconds,
+                          trigger=trigger, trends=read_trends(runtime.redis, okr_set),
+                          epics=contributor_epics(okr_set, given),
+                          metric_history={m: runtime.config_store.metric_history(m) for m in _metrics_of(okr_set)})
+    return okr_set_page(config, okr_set, result, context)
+
+
+def contributor_epics(okr_set: OkrSet, given: EvaluationInput) -> dict[str, list[Epic]]:
+    """Each KR's contributing epics from the mirror; listed keys Jira has not shown us stay listed."""
+    filters = FilterCache()
+    found: dict[str, list[Epic]] = {}
+    for objective in okr_set.objectives:
+        for kr in objective.key_results:
+            documents = contributing_epics(kr.contributors, given.documents, given, filters)
+            if documents is None:
+                continue
+            epics = {str(d["key"]).upper(): Epic(str(d["key"]), d.get("summary"), d.get("status")) for d in documents}
+            for key in (kr.contributors.epics or []) if kr.contributors else []:
+                epics.setdefault(key.upper(), Epic(key.upper(), None, "not seen in Jira yet"))
+            found[kr.id] = sorted(epics.values(), key=lambda e: issue_order(e.key))
+    return found
+
+
+def _metrics_of(okr_set: OkrSet) -> set[str]:
+    return {kr.metric for o in okr_set.objectives for kr in o.key_results if kr.metric}
+
+
+def _evaluation_input(runtime: Runtime, config: OkrConfig, at: datetime) -> EvaluationInput:
+    """The mirror at ``at``, for contributing epics and problem programs (pushed values are not needed)."""
+    return evaluation_input(at, config, list(runtime.mirror.documents()), (), runtime.config_store.field_names())
+
+
+def _latest_report(connection: redis.Redis) -> dict[str, Any] | None:
+    raw = connection.get(REPORT)
+    return json.loads(raw) if raw else None
+
+
+# ---------------------------------------------------------------------------------- trends and state
+
+
+def record_trends(connection: redis.Redis, config: OkrConfig, report: Mapping[str, Any]) -> None:
+    """Append each KR's current value to its trend when it moved (so a recomputation adds nothing)."""
+    paged = {s.id for s in config.okr_sets if s.confluence}
+    values = {f"{s['id']}/{kr['id']}": kr["current"] for s in report["okr_sets"] if s["id"] in paged
+              for o in s["objectives"] for kr in o["key_results"] if kr["current"] is not None}
+    if not values:
+        return
+    reads = connection.pipeline(transaction=False)
+    for ref in values:
+        reads.lindex(TREND + ref, -1)
+    writes = connection.pipeline(transaction=False)
+    for (ref, value), last in zip(values.items(), reads.execute()):
+        if last is None or json.loads(last)["value"] != value:
+            writes.rpush(TREND + ref, json.dumps({"at": report["at"], "value": value}))
+            writes.ltrim(TREND + ref, -TREND_KEPT, -1)
+    writes.execute()
+
+
+def read_trends(connection: redis.Redis, okr_set: OkrSet) -> dict[str, list[float]]:
+    ids = [kr.id for o in okr_set.objectives for kr in o.key_results]
+    reads = connection.pipeline(transaction=False)
+    for kr_id in ids:
+        reads.lrange(f"{TREND}{okr_set.id}/{kr_id}", 0, -1)
+    return {kr_id: [float(json.loads(raw)["value"]) for raw in rows] for kr_id, rows in zip(ids, reads.execute())}
+
+
+def _state(connection: redis.Redis, key: str) -> PageState:
+    raw = {_text(k): _text(v) for k, v in connection.hgetall(STATE + key).items()}
+    return PageState(page_id=raw.get("page_id"), digest=raw.get("digest"),
+                     facts=json.loads(raw["facts"]) if "facts" in raw else None,
+                     written_at=float(raw.get("written_at", 0)), failed_at=float(raw.get("failed_at", 0)))
+
+
+def _remember(connection: redis.Redis, target: PageTarget, page_id: str, rendered: RenderedPage, clock: float,
+              wrote: bool) -> None:
+    fields: dict[Any, str | float] = {"page_id": page_id, "digest": rendered.content_digest,
+                              "facts": json.dumps(rendered.facts), "failed_at": 0}
+    pipe = connection.pipeline(transaction=False)
+    if wrote:
+        fields["written_at"] = clock
+        pipe.hincrby(STATS, "page_writes", 1)
+    pipe.hset(STATE + target.key, mapping=fields)
+    pipe.execute()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

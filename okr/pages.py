@@ -1,0 +1,245 @@
+"""The Confluence page of an OKR set, rendered as the regions the service owns (pure).
+
+    page = okr_set_page(config, okr_set, set_result, context)
+    page.regions            # (name, storage markup) in page order
+    page.content_digest     # changes only when what the page says changes (not its as-of time)
+    page.facts              # per KR: health, score, current — for the version comment
+
+The ``as-of`` region is volatile: it is refreshed whenever the page is written, but a new as-of time
+alone is never a reason to write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, tzinfo
+from typing import Any
+
+from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
+from okr import pages_format as fmt
+from okr.pages_regions import initial_body, region_macro
+from okr.pages_templates import render
+
+AS_OF = "as-of"
+ROOM = "<p />"  # an empty paragraph: room for people's text between the panels
+HINT = ("<p><em>Write your own notes, decisions and links anywhere outside the OKR Sync panels; "
+        "every update keeps them.</em></p>")
+
+
+@dataclass(frozen=True)
+class Epic:
+    key: str
+    summary: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page shows beyond the evaluation: where links go, recent values, definition history."""
+
+    at: datetime
+    tz: tzinfo
+    jira_url: str | None = None
+    interval_seconds: float = 30.0
+    trigger: Mapping[str, str] | None = None
+    trends: Mapping[str, Sequence[float]] = field(default_factory=dict)  # KR id → recent values, oldest first
+    epics: Mapping[str, Sequence[Epic]] = field(default_factory=dict)  # KR id → contributing epics
+    metric_history: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=dict)  # metric → versions
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    title: str
+    regions: tuple[tuple[str, str], ...]
+    facts: dict[str, list[str]]
+    volatile: frozenset[str] = frozenset({AS_OF})
+    room_after: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def content_digest(self) -> str:
+        """A digest of every region but the volatile ones."""
+        content = "\x00".join(f"{name}\x01{markup}" for name, markup in self.regions if name not in self.volatile)
+        return hashlib.sha256(content.encode()).hexdigest()[:32]
+
+    def new_page_body(self) -> str:
+        return initial_body(self.regions, self.room_after)
+
+
+def kr_label(objective: Objective, kr: KeyResult) -> str:
+    """``O1.KR2``: the KR id, prefixed with its objective's unless it already reads that way."""
+    return kr.id if kr.id.startswith(f"{objective.id}.") else f"{objective.id}.{kr.id}"
+
+
+def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: Mapping[str, Any], context: PageContext) -> RenderedPage:
+    """``result`` is the set's entry of the evaluation report (``report["okr_sets"][i]``)."""
+    objectives = [_objective_view(config, okr_set, objective, found, context)
+                  for objective, found in _paired(okr_set.objectives, result["objectives"])]
+    regions = [(AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, _stale_count(objectives))))),
+               ("summary", region_macro("summary", render("okr_summary", s=_summary_view(config, okr_set, result, objectives))))]
+    regions += [(f"objective-{o['id']}", region_macro(f"objective-{o['id']}", render("objective", o=o)))
+                for o in objectives]
+    regions.append(("notes", region_macro("notes", render("okr_notes", n=_notes_view(objectives)))))
+    room = {"summary": HINT, **{name: ROOM for name, _ in regions[2:]}}
+    facts = {kr["label"]: kr["facts"] for o in objectives for kr in o["key_results"]}
+    return RenderedPage(title=okr_set.confluence.title if okr_set.confluence else okr_set.name,
+                        regions=tuple(regions), facts=facts, room_after=room)
+
+
+def _paired(objectives: Sequence[Objective], results: Sequence[Mapping[str, Any]]) -> list[tuple[Objective, Mapping[str, Any]]]:
+    by_id = {r["id"]: r for r in results}
+    return [(o, by_id[o.id]) for o in objectives if o.id in by_id]
+
+
+def as_of_view(context: PageContext, stale: int) -> dict[str, str]:
+    every = f"{context.interval_seconds:g} s"
+    freshness = (f"Numbers follow every Jira change within seconds and are rechecked every few minutes; "
+                 f"this page is updated at most once every {every}, and only when a number or its context changed.")
+    if stale:
+        freshness += f" {stale} key result(s) read a pushed value older than its metric allows (STALE)."
+    return {"as_of": fmt.local_time(context.at, context.tz), "trigger": fmt.trigger_text(context.trigger),
+            "freshness": freshness}
+
+
+def _stale_count(objectives: Sequence[Mapping[str, Any]]) -> int:
+    return sum(1 for o in objectives for kr in o["key_results"] if kr["stale"])
+
+
+def _summary_view(config: OkrConfig, okr_set: OkrSet, result: Mapping[str, Any],
+                  objectives: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    cycle = config.cycle(okr_set.cycle)
+    bands = config.health
+    return {
+        "name": okr_set.name, "level": okr_set.level, "owner": okr_set.owner or "no owner named",
+        "cycle": f"{cycle.id} ({cycle.start:%Y-%m-%d} – {cycle.end:%Y-%m-%d})", "aligns_to": okr_set.aligns_to,
+        "expected": fmt.percent(result["expected"]),
+        "bands": (f"A key result is on track when its progress is within {bands.on_track * 100:.0f} points of that, "
+                  f"at risk within {bands.at_risk * 100:.0f}, off track beyond."),
+        "objectives": [{"id": o["id"], "title": o["title"], "score": o["score"], "health": o["health"],
+                        "measured": o["measured_short"]} for o in objectives],
+    }
+
+
+def _objective_view(config: OkrConfig, okr_set: OkrSet, objective: Objective, result: Mapping[str, Any],
+                    context: PageContext) -> dict[str, Any]:
+    results = {r["id"]: r for r in result["key_results"]}
+    krs = [_kr_view(config, okr_set, objective, kr, results[kr.id], context)
+           for kr in objective.key_results if kr.id in results]
+    contributors = [{"label": kr_label(objective, kr), "epics": [_epic_view(e, context) for e in context.epics[kr.id]]}
+                    for kr in objective.key_results if kr.id in context.epics]
+    return {
+        "id": objective.id, "title": objective.title, "score": fmt.score_text(result["score"]),
+        "health": fmt.health_status(result["health"]),
+        "measured": f"{result['measured']} of {result['total']} key results measured",
+        "measured_short": f"{result['measured']} of {result['total']}",
+        "key_results": krs, "contributors": contributors,
+    }
+
+
+def _kr_view(config: OkrConfig, okr_set: OkrSet, objective: Objective, kr: KeyResult, result: Mapping[str, Any],
+             context: PageContext) -> dict[str, Any]:
+    metric = config.metrics.get(kr.metric or "")
+    unit = metric.unit if metric else None
+    label = kr_label(objective, kr)
+    flags = [f for f in result["flags"] if f != "output_without_outcome"]
+    return {
+        "label": label, "title": kr.title, "owner": _owners(kr), "reason": _unmeasured_reason(kr, result),
+        "span": _span(result, unit),
+        "score": fmt.score_text(result["score"]), "bar": fmt.progress_bar(result["progress"]),
+        "health": fmt.health_status(result["health"]), "flags": [fmt.flag_status(f) for f in flags],
+        "trend": fmt.trend_text(context.trends.get(kr.id, ()), unit),
+        "delivery": _delivery_text(result), "stale": "stale" in result["flags"],
+        "gap": fmt.flag_status("output_without_outcome") if "output_without_outcome" in result["flags"] else None,
+        "provenance": _provenance(result), "metric": kr.metric,
+        "definition_changes": _definition_changes(config, okr_set, kr, context),
+        "facts": [result["health"], fmt.score_text(result["score"]), fmt.number(result["current"])],
+    }
+
+
+def _span(result: Mapping[str, Any], unit: str | None) -> str:
+    """``40% → 20% → 10%``: baseline → current → target."""
+    values = [result[k] for k in ("baseline", "current", "target")]
+    if all(v is None for v in values):
+        return "—"
+    return " → ".join(fmt.with_unit(v, unit) for v in values)
+
+
+def _owners(kr: KeyResult) -> str:
+    if not kr.owners:
+        return "no owner named"
+    return ", ".join(f"{o} (accountable)" if kr.accountable == o and len(kr.owners) > 1 else o for o in kr.owners)
+
+
+def _unmeasured_reason(kr: KeyResult, result: Mapping[str, Any]) -> str | None:
+    if kr.unmeasured:
+        return kr.unmeasured
+    if not kr.metric:
+        return "no metric bound to this key result yet"
+    if result["current"] is None:
+        if result["evaluated"] == "remote":
+            return "its JQL is outside the local subset; the value comes from a scheduled Jira search"
+        return "the metric has no value in its window yet"
+    return None
+
+
+def _delivery_text(result: Mapping[str, Any]) -> str:
+    if result["delivery"] is None:
+        return "no contributing epics"
+    return f"epics {fmt.percent(result['delivery'])} done · outcome {fmt.percent(result['progress'])}"
+
+
+def _provenance(result: Mapping[str, Any]) -> str:
+    """Metric and definition version, issues counted, where it was evaluated (the page stamp says when and why)."""
+    if not result["metric"]:
+        return "no metric"
+    counted = f"{result['count']} issue{'s' if result['count'] != 1 else ''}"
+    where = {"local": "local", "remote": "via Jira search", "none": "not evaluated"}.get(result["evaluated"],
+                                                                                         result["evaluated"])
+    return f"{result['metric']} {result['metric_version'] or ''} · {counted} · {where}"
+
+
+def _definition_changes(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, context: PageContext) -> list[dict[str, str]]:
+    if not kr.metric:
+        return []
+    return [{"day": day, "version": entry.get("version", ""), "author": entry.get("author", "")}
+            for day, entry in definition_changes_in_cycle(config, okr_set, kr.metric, context)]
+
+
+def definition_changes_in_cycle(config: OkrConfig, okr_set: OkrSet, metric: str,
+                                context: PageContext) -> list[tuple[str, Mapping[str, str]]]:
+    """(local day, version entry) of each new definition of ``metric`` applied inside the set's cycle.
+
+    The first entry of a metric's history is its first definition, not a change.
+    """
+    cycle = config.cycle(okr_set.cycle)
+    start = datetime.combine(cycle.start, time.min, context.tz)
+    end = datetime.combine(cycle.end, time.max, context.tz)
+    changes = []
+    for entry in list(context.metric_history.get(metric, ()))[1:]:
+        try:
+            at = datetime.fromisoformat(entry["at"])
+        except (KeyError, ValueError):
+            continue
+        if start <= at <= end:
+            changes.append((fmt.local_day(at, context.tz), entry))
+    return changes
+
+
+def _epic_view(epic: Epic, context: PageContext) -> dict[str, Any]:
+    return {"key": epic.key, "url": fmt.browse_url(context.jira_url, epic.key), "summary": epic.summary or "",
+            "status": epic.status or "no status"}
+
+
+def _notes_view(objectives: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    unmeasured = [{"label": kr["label"], "title": kr["title"], "reason": kr["reason"]}
+                  for o in objectives for kr in o["key_results"] if kr["reason"]]
+    affected: dict[tuple[str, str, str, str], list[str]] = {}
+    for o in objectives:
+        for kr in o["key_results"]:
+            for change in kr["definition_changes"]:
+                affected.setdefault((change["day"], kr["metric"], change["version"], change["author"]), []).append(kr["label"])
+    changes = [f"{day}: the definition of {metric} changed to {version}{f' ({author})' if author else ''}; "
+               f"compare {', '.join(labels)} with care across that date"
+               for (day, metric, version, author), labels in sorted(affected.items())]
+    return {"unmeasured": unmeasured, "definition_changes": changes}

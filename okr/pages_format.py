@@ -1,0 +1,169 @@
+"""How numbers, progress, trends and health read on a Confluence page (pure, plain text out).
+
+Bars and trends are text (block characters), so they render the same in Confluence's view, its
+editor, exports and any storage-format viewer, with no styling that an edit could drop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from urllib.parse import quote
+
+BAR_CELLS = 10
+SPARKS = "▁▂▃▄▅▆▇█"
+TREND_SHOWN = 8
+MESSAGE_LIMIT = 250  # Confluence keeps version comments short
+
+
+@dataclass(frozen=True)
+class Status:
+    """A Confluence status macro: a coloured lozenge."""
+
+    colour: str  # Green | Yellow | Red | Grey | Blue | Purple
+    title: str
+
+
+HEALTH_STATUS = {
+    "done": Status("Blue", "DONE"),
+    "on_track": Status("Green", "ON TRACK"),
+    "at_risk": Status("Yellow", "AT RISK"),
+    "off_track": Status("Red", "OFF TRACK"),
+    "not_measured": Status("Grey", "NOT MEASURED"),
+}
+FLAG_STATUS = {
+    "stale": Status("Grey", "STALE"),
+    "output_without_outcome": Status("Red", "OUTPUT WITHOUT OUTCOME"),
+    "no_owner": Status("Red", "NO OWNER"),
+    "no_due_date": Status("Yellow", "NO DUE DATE"),
+    "overdue": Status("Red", "OVERDUE"),
+    "watching": Status("Blue", "WATCHING"),
+    "effective": Status("Green", "EFFECTIVE"),
+    "ineffective": Status("Red", "INEFFECTIVE"),
+    "candidate": Status("Yellow", "AP CANDIDATE"),
+    "covered": Status("Grey", "AP OPEN"),
+}
+
+
+def health_status(health: str) -> Status:
+    return HEALTH_STATUS.get(health, Status("Grey", health.replace("_", " ").upper()))
+
+
+def flag_status(flag: str) -> Status:
+    return FLAG_STATUS.get(flag, Status("Grey", flag.replace("_", " ").upper()))
+
+
+def number(value: float | None) -> str:
+    """2 decimals at most, no trailing zeros; an em dash for no value."""
+    if value is None:
+        return "—"
+    rounded = round(value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{rounded:g}" if abs(rounded) < 1e15 else f"{value:.3g}"
+
+
+def with_unit(value: float | None, unit: str | None) -> str:
+    text = number(value)
+    if value is None or not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def score_text(score: float | None) -> str:
+    return "—" if score is None else f"{score:.2f}"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100):d}%"  # an int: never "-0%"
+
+
+def progress_bar(progress: float | None) -> str:
+    """``███████░░░ 70%``; the percentage keeps regressions (< 0) and overshoot (> 100%)."""
+    if progress is None:
+        return "—"
+    filled = round(min(max(progress, 0.0), 1.0) * BAR_CELLS)
+    return "█" * filled + "░" * (BAR_CELLS - filled) + f" {percent(progress)}"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """The recent values as block heights, oldest first."""
+    shown = list(values)[-TREND_SHOWN:]
+    if not shown:
+        return ""
+    low, high = min(shown), max(shown)
+    if high == low:
+        return SPARKS[3] * len(shown)
+    return "".join(SPARKS[round((v - low) / (high - low) * (len(SPARKS) - 1))] for v in shown)
+
+
+def trend_text(values: Sequence[float], unit: str | None) -> str:
+    """``▁▄█ 20 → 30 → 40%``: the shape, then the last few values."""
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{with_unit(values[0], unit)} (first reading)"
+    last = [number(v) for v in list(values)[-4:]]
+    tail = " → ".join(last)
+    return f"{sparkline(values)} {tail}{'%' if unit == '%' else (' ' + unit if unit else '')}"
+
+
+def local_time(at: datetime, tz: tzinfo) -> str:
+    local = at.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
+
+
+def local_day(at: datetime, tz: tzinfo) -> str:
+    return f"{at.astimezone(tz):%Y-%m-%d}"
+
+
+def browse_url(jira_url: str | None, key: str) -> str | None:
+    if not jira_url:
+        return None
+    return f"{jira_url.rstrip('/')}/browse/{quote(key, safe='')}"
+
+
+def trigger_text(trigger: Mapping[str, str] | None) -> str:
+    """What started the evaluation, in words: 'a Jira change (jira:issue_updated on SHOP-5)'."""
+    if not trigger:
+        return "a scheduled recomputation"
+    kind = trigger.get("kind", "")
+    if kind == "webhook":
+        said = ", ".join(v for v in (trigger.get("event"), trigger.get("issue")) if v)
+        text = f"a Jira change ({said})" if said else "a Jira change"
+    else:
+        text = {"reconcile": "a reconciliation with Jira", "resync": "a full resync from Jira",
+                "config": f"a configuration change (revision {trigger.get('revision', '?')})",
+                "schedule": "a scheduled recomputation", "recovery": "a recovery run"}.get(kind, kind or "an update")
+    coalesced = trigger.get("coalesced")
+    return f"{text}, with {coalesced} changes taken together" if coalesced else text
+
+
+Facts = Mapping[str, Sequence[str]]  # "O1.KR2" → [health, score, current]; "candidates" → ["3"]
+
+
+def change_summary(old: Facts | None, new: Facts) -> str:
+    """The version comment: ``O1.KR2 at_risk → on_track; O2.KR1 0.40 → 0.55``."""
+    if old is None:
+        return "Created by OKR Sync"
+    changes = [_change(label, old.get(label), values) for label, values in new.items()]
+    changes += [f"{label} removed" for label in old if label not in new]
+    said = [c for c in changes if c]
+    if not said:
+        return "OKR Sync: details updated (trend, delivery, epics or wording); no score or health changed"
+    return _capped("; ".join(said))
+
+
+def _change(label: str, before: Sequence[str] | None, after: Sequence[str]) -> str:
+    if before is None:
+        return f"{label} added"
+    moved = [f"{b} → {a}" for b, a in zip(before, after) if b != a]
+    headline = [f"{b} → {a}" for b, a in list(zip(before, after))[:2] if b != a]  # health, score
+    shown = headline or moved[:1]  # the value itself only when neither health nor score moved
+    return f"{label} {', '.join(shown)}" if shown else ""
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MESSAGE_LIMIT:
+        return text
+    cut = text[:MESSAGE_LIMIT - 12].rsplit("; ", 1)[0]
+    return f"{cut}; and more"

@@ -1,0 +1,127 @@
+"""The problem review page of a problem program, rendered as the regions the service owns (pure).
+
+It reads the biweekly review digest (``okr.problems_review.review_digest``): the problems new since
+the last review by source × category, the untriaged ones, the ranked AP candidates with the AP each
+one needs, the AP table with owners, due dates and flags, and whether closed APs worked — in the order
+a review meeting takes them: APs first, then what is new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mapping.models import ProblemProgram, days
+from okr import pages_format as fmt
+from okr.pages import AS_OF, HINT, ROOM, PageContext, RenderedPage, as_of_view
+from okr.pages_regions import region_macro
+from okr.pages_templates import render
+from okr.problems_review import ApProposal, ReviewDigest, ap_proposals, review_digest
+from okr.problems_types import ALL_CATEGORIES, NO_THEME, ClusterRef, Problem, ProgramResult
+
+
+def problem_review_page(program: ProblemProgram, result: ProgramResult, context: PageContext) -> RenderedPage:
+    digest = review_digest(program, result)
+    proposals = {p.cluster: p for p in ap_proposals(program, result, result.at)}
+    summaries = {ap.key: ap.summary for ap in result.action_points}
+    views = [  # the review's agenda: where the APs stand, whether closed ones worked, what is new, what needs an AP
+        ("action-points", "review_aps", {"a": _action_points_view(digest, summaries, context)}),
+        ("effectiveness", "review_effectiveness", {"e": _effectiveness_view(program, digest, context)}),
+        ("review", "review_new", {"r": _new_problems_view(program, digest, result, context)}),
+        ("candidates", "review_candidates", {"c": _candidates_view(digest, proposals, context)}),
+    ]
+    regions = [(AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, 0))))]
+    regions += [(name, region_macro(name, render(template, **values))) for name, template, values in views]
+    room = {"effectiveness": HINT, **{name: ROOM for name, _, _ in views[2:]}}
+    title = program.confluence.title if program.confluence else program.name
+    return RenderedPage(title=title, regions=tuple(regions), facts=review_facts(digest), room_after=room)
+
+
+def review_facts(digest: ReviewDigest) -> dict[str, list[str]]:
+    """What the version comment reports: counts, and each closed AP's verdict."""
+    new = sum(len(found) for source in digest.new_problems for found in source.by_category.values())
+    facts = {
+        "new problems": [str(new)],
+        "candidates": [str(len(digest.candidates))],
+        "open APs": [str(sum(1 for row in digest.action_points if row.effectiveness is None))],
+        "overdue APs": [str(sum(1 for row in digest.action_points if "overdue" in row.flags))],
+    }
+    facts.update({closed.key: [closed.effectiveness.verdict] for closed in digest.closed})
+    return facts
+
+
+def cluster_text(ref: ClusterRef | None) -> str:
+    if ref is None:
+        return "—"
+    theme = "no theme" if ref.theme == NO_THEME else ref.theme
+    return f"{ref.category} · {theme}"
+
+
+def _issue(key: str, context: PageContext, summary: str | None = None, created: str | None = None) -> dict[str, Any]:
+    return {"key": key, "url": fmt.browse_url(context.jira_url, key), "summary": summary or "", "created": created}
+
+
+def _problem(problem: Problem, context: PageContext) -> dict[str, Any]:
+    created = fmt.local_day(problem.created, context.tz) if problem.created else "no creation date"
+    return _issue(problem.key, context, problem.summary, created)
+
+
+def _new_problems_view(program: ProblemProgram, digest: ReviewDigest, result: ProgramResult,
+                       context: PageContext) -> dict[str, Any]:
+    rows = []
+    for source in digest.new_problems:
+        cells = [{"count": len(source.by_category[c]), "problems": [_problem(p, context) for p in source.by_category[c]]}
+                 for c in ALL_CATEGORIES]
+        total = sum(len(found) for found in source.by_category.values())
+        rows.append({"name": source.name, "cells": cells, "total": total})
+    return {
+        "program": program.name, "since": fmt.local_day(digest.since, context.tz),
+        "until": fmt.local_day(digest.at, context.tz), "every": f"{days(program.review_every)} days",
+        "window": f"{digest.window_days} days", "threshold": fmt.number(digest.threshold),
+        "categories": list(ALL_CATEGORIES), "sources": rows,
+        "untriaged": [_problem(p, context) for p in digest.untriaged],
+        "unsupported": ", ".join(result.unsupported_sources),
+    }
+
+
+def _candidates_view(digest: ReviewDigest, proposals: Mapping[ClusterRef, ApProposal],
+                     context: PageContext) -> dict[str, Any]:
+    rows = []
+    for rank, cluster in enumerate(digest.candidates, start=1):
+        proposal = proposals.get(cluster.ref)
+        rows.append({
+            "rank": rank, "cluster": cluster_text(cluster.ref),
+            "score": f"{cluster.frequency} × {fmt.number(cluster.impact)} = {fmt.number(cluster.score)}",
+            "problems": [_problem(p, context) for p in cluster.problems],
+            "proposal": proposal.summary if proposal else "",
+            "owner": (proposal.assignee if proposal else None) or "no owner named",
+            "due": f"{proposal.due:%Y-%m-%d}" if proposal else "—",
+        })
+    return {"rows": rows}
+
+
+def _action_points_view(digest: ReviewDigest, summaries: Mapping[str, str | None],
+                        context: PageContext) -> dict[str, Any]:
+    rows = [{"issue": _issue(row.key, context), "summary": summaries.get(row.key) or "",
+             "cluster": cluster_text(row.cluster), "owner": row.owner or "no owner",
+             "due": f"{row.due:%Y-%m-%d}" if row.due else "no due date", "status": row.status or "—",
+             "flags": [fmt.flag_status(f) for f in row.flags]} for row in digest.action_points]
+    return {"rows": rows}
+
+
+def _effectiveness_view(program: ProblemProgram, digest: ReviewDigest, context: PageContext) -> dict[str, Any]:
+    rows = []
+    for closed in digest.closed:
+        e = closed.effectiveness
+        decided = (f"until {fmt.local_day(e.decided_at, context.tz)}" if e.verdict == "watching"
+                   else f"judged {fmt.local_day(e.decided_at, context.tz)}")
+        rows.append({"issue": _issue(closed.key, context), "cluster": cluster_text(closed.cluster),
+                     "resolved": fmt.local_day(e.resolved, context.tz),
+                     "counts": f"{e.before} → {e.after} ({_rate(e.rate_before)} → {_rate(e.rate_after)} a day)",
+                     "verdict": fmt.flag_status(e.verdict), "decided": decided})
+    return {"rows": rows, "before_days": f"{digest.window_days} days",
+            "after_days": f"{days(program.action_points.effectiveness_window)} days"}
+
+
+def _rate(rate: float) -> str:
+    return f"{rate:.2f}"
