@@ -12,7 +12,7 @@ PORT ?= 8000
 RUN_ENV := OKRSYNC_WEBHOOK_SECRET="$${OKRSYNC_WEBHOOK_SECRET:-local-dev-secret}" \
            OKRSYNC_DATA_DIR="$${OKRSYNC_DATA_DIR:-$(CURDIR)/.okrsync}"
 
-.PHONY: run test venv bench clean
+.PHONY: run test venv bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,14 @@ run: $(STAMP)
 	$(BIN)/okrsync scheduler & scheduler=$$!; \
 	$(BIN)/okrsync serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium; installed here when missing (CI runs as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "the browser tests need chromium and chromium-driver: sudo apt-get install chromium chromium-driver"; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
 
+from okrsync.admin import register_admin
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings, load_settings
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         enqueue_drain=lambda: enqueue_drain(connection, settings.queue_name),
     )
     app.register_blueprint(webhooks_blueprint)
+    register_admin(app, settings, connection)
     _register_health(app, settings, connection)
     _register_error_handlers(app)
     return app

@@ -22,11 +22,15 @@ WEBHOOK_EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_delete
 
 
 def apply_config_file(runtime: Runtime, path: Path, author: str | None = None) -> Applied:
-    """Validate and store a configuration; everything it affects is recomputed. Raises ConfigError."""
-    text = path.read_text(encoding="utf-8")
-    applied = runtime.config_store.apply(text, str(path), author or _author(), datetime.now(timezone.utc))
+    """Validate and store a configuration file; everything it affects is recomputed. Raises ConfigError."""
+    return apply_config_text(runtime, path.read_text(encoding="utf-8"), author or _author(), str(path))
+
+
+def apply_config_text(runtime: Runtime, text: str, author: str, source: str) -> Applied:
+    """Validate and store a configuration (file, admin API); everything it affects is recomputed."""
+    applied = runtime.config_store.apply(text, source, author, datetime.now(timezone.utc))
     if applied.changed:
-        mark_all(runtime.redis, {"kind": "config", "revision": str(applied.revision)})
+        mark_all(runtime.redis, {"kind": "config", "revision": str(applied.revision), "author": author})
         from sync.jobs import schedule_flush
 
         schedule_flush(runtime.redis, runtime.queue_name)

@@ -1,0 +1,164 @@
+"""Sync health for `GET /api/v1/status` and the health page: per mapping (OKR set) and per page."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime, timezone
+from dataclasses import asdict
+from typing import Any
+
+import redis
+
+from mapping.models import OkrConfig
+from okrsync.stats import read_counts
+from sync.config_store import ConfigStore
+from sync.flush import REPORT
+from sync.mirror import Mirror
+from sync.queue import EventStream
+from sync.reconcile import LAST_RUN
+from sync.runtime import CALLS
+from sync.writeback import WRITTEN
+
+RETRIED_OUTCOMES = ("429", "5xx", "error")
+# Kept by the page publisher (sync/pages.py): per page key ("set:<id>", "program:<id>") a hash with
+# page_id, written_at and failed_at (epoch seconds); pages waiting for their coalescing interval.
+PAGE_STATE = "okrsync:pages:state:"
+PAGES_PENDING = "okrsync:pages:pending"
+LISTED = 50
+
+
+def collect_health(connection: redis.Redis, store: ConfigStore) -> dict[str, Any]:
+    config = store.current()
+    backlog = asdict(EventStream(connection).backlog())
+    reconciliation = last_reconciliation(connection)
+    written = written_issues(connection)
+    newest = newest_by_project(connection)
+    pages = page_statuses(config, connection)
+    mappings = [mapping_status(s.id, s.name, s.projects, newest, backlog["lag_seconds"], written, reconciliation,
+                               [p for p in pages if p["kind"] == "okr_set" and p["id"] == s.id])
+                for s in (config.okr_sets if config else [])]
+    counts = read_counts(connection)
+    return {
+        "configured": config is not None,
+        "revision": store.revision(),
+        "evaluated_at": evaluated_at(connection),
+        "queue": backlog,
+        "events": {k: float(v) for k, v in sorted(counts.items())},
+        "calls": call_summary(connection),
+        "write_backs_total": int(counts.get("writebacks", 0)),
+        "last_reconciliation": reconciliation,
+        "mappings": mappings,
+        "pages": pages,
+    }
+
+
+def mapping_status(set_id: str, name: str, projects: list[str], newest: dict[str, dict[str, Any]],
+                   lag: float, written: list[str], reconciliation: dict[str, Any] | None,
+                   pages: list[dict[str, Any]]) -> dict[str, Any]:
+    mapped = {p.upper() for p in projects}
+    latest = max((newest[p] for p in mapped if p in newest), key=lambda n: n["updated"] or "", default=None)
+    issues = [key for key in written if project_of(key) in mapped]
+    return {
+        "okr_set": set_id, "name": name, "projects": sorted(mapped),
+        "last_event": {"issue": latest["issue"] if latest else None, "updated": latest["updated"] if latest else None,
+                       "mirrored_issues": sum(newest[p]["count"] for p in mapped if p in newest)},
+        "queue_lag_seconds": lag,
+        "write_backs": {"targets": len(issues), "issues": sorted(set(issues))[:LISTED]},
+        "last_reconciliation": _only_projects(reconciliation, mapped),
+        "pages": pages,
+    }
+
+
+def newest_by_project(connection: redis.Redis) -> dict[str, dict[str, Any]]:
+    """Per project: the most recently updated mirrored issue and how many are mirrored."""
+    found: dict[str, dict[str, Any]] = defaultdict(lambda: {"issue": None, "updated": None, "count": 0})
+    for document in Mirror(connection).documents():
+        entry = found[str(document.get("project") or "").upper()]
+        entry["count"] += 1
+        updated = str(document.get("updated") or "")
+        if updated and updated > (entry["updated"] or ""):
+            entry["issue"], entry["updated"] = document.get("key"), updated
+    return dict(found)
+
+
+def written_issues(connection: redis.Redis) -> list[str]:
+    """Issue keys of recorded Jira writes ("property:SHOP-1", "comment:OKR-7", …)."""
+    return [target.decode().split(":", 1)[-1] for target in connection.hkeys(WRITTEN)]
+
+
+def project_of(issue_key: str) -> str:
+    return issue_key.rsplit("-", 1)[0].upper()
+
+
+def last_reconciliation(connection: redis.Redis) -> dict[str, Any] | None:
+    raw = connection.get(LAST_RUN)
+    if raw is None:
+        return None
+    run = json.loads(raw)
+    return {"at": run.get("at"), "seen": int(run.get("seen", 0)), "drift": int(run.get("drift", 0)),
+            "drifted": [str(k) for k in run.get("drifted", [])][:LISTED]}
+
+
+def _only_projects(run: dict[str, Any] | None, projects: set[str]) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    drifted = [k for k in run["drifted"] if project_of(k) in projects]
+    return {**run, "drift": len(drifted), "drifted": drifted}
+
+
+def call_summary(connection: redis.Redis) -> list[dict[str, Any]]:
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "rate_limited": 0, "retries": 0, "errors": 0})
+    for raw_key, raw_value in connection.hgetall(CALLS).items():
+        system, _, outcome = raw_key.decode().split("|", 2)
+        value, entry = int(raw_value), totals[system]
+        entry["calls"] += value
+        entry["rate_limited"] += value if outcome == "429" else 0
+        entry["retries"] += value if outcome in RETRIED_OUTCOMES else 0
+        entry["errors"] += value if outcome == "4xx" else 0
+    return [{"system": system, **entry} for system, entry in sorted(totals.items())]
+
+
+def page_statuses(config: OkrConfig | None, connection: redis.Redis) -> list[dict[str, Any]]:
+    if config is None:
+        return []
+    pages = [("okr_set", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence]
+    pages += [("problem_program", "program", p.id, p.confluence) for p in config.problem_programs if p.confluence]
+    return [page_status(connection, kind, f"{prefix}:{item_id}", item_id, target.space, target.title)
+            for kind, prefix, item_id, target in pages if target is not None]
+
+
+def page_status(connection: redis.Redis, kind: str, key: str, item_id: str, space: str, title: str) -> dict[str, Any]:
+    state = {k.decode(): v.decode() for k, v in connection.hgetall(PAGE_STATE + key).items()}
+    written_at, failed_at = _epoch_text(state.get("written_at")), _epoch_text(state.get("failed_at"))
+    return {"kind": kind, "id": item_id, "space": space, "title": title, "written": written_at is not None,
+            "written_at": written_at, "failed_at": failed_at, "pending": bool(connection.hexists(PAGES_PENDING, key))}
+
+
+def _epoch_text(raw: str | None) -> str | None:
+    try:
+        seconds = float(raw) if raw else 0.0
+    except ValueError:
+        return None
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat() if seconds > 0 else None
+
+
+def evaluated_at(connection: redis.Redis) -> str | None:
+    raw = connection.get(REPORT)
+    if raw is None:
+        return None
+    try:
+        return str(json.loads(raw).get("at"))
+    except (ValueError, AttributeError):
+        return None
+
+
+def latest_report(connection: redis.Redis) -> dict[str, Any] | None:
+    raw = connection.get(REPORT)
+    if raw is None:
+        return None
+    try:
+        report = json.loads(raw)
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) else None

@@ -1,0 +1,204 @@
+"""The admin pages (`/admin`): server-rendered, signed in with the admin token into a session
+cookie, every form carrying the session's CSRF token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from okr.evaluate import evaluation_input
+from okrsync.admin import views
+from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
+from okrsync.admin.context import AdminContext
+from okrsync.admin.document import child, edit_lock, save_document, stored_document
+from okrsync.admin.errors import ApiError
+from okrsync.admin.health import collect_health, latest_report
+from okrsync.admin.routing import ADMIN_EXTENSION
+
+PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form"}
+
+
+def pages_blueprint() -> Blueprint:
+    blueprint = Blueprint("admin_pages", __name__, url_prefix="/admin", template_folder="templates")
+    blueprint.before_request(_require_sign_in)
+    blueprint.context_processor(_template_helpers)
+    for rule, view, methods in (
+        ("/signin", signin_form, ["GET"]), ("/signin", signin, ["POST"]), ("/signout", signout, ["POST"]),
+        ("/", overview, ["GET"]), ("/sets/<set_id>/krs/<kr_id>", kr_detail, ["GET"]),
+        ("/mappings", mappings, ["GET"]), ("/mappings/<set_id>", save_mapping, ["POST"]),
+        ("/health", health, ["GET"]), ("/problems", problems, ["GET"]),
+    ):
+        blueprint.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=methods)
+    return blueprint
+
+
+def _admin() -> AdminContext:
+    return current_app.extensions[ADMIN_EXTENSION]
+
+
+# ---------------------------------------------------------------------------- signing in
+
+def _require_sign_in() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if session.get("user") != ADMIN:
+        return redirect(url_for("admin_pages.signin_form", next=request.full_path.rstrip("?")))
+    if request.method == "POST" and not csrf_matches(session.get("csrf"), request.form.get("csrf_token")):
+        abort(_page_error(400, "The form has expired (its security token does not match). Reload the page "
+                               "and submit it again."))
+    return None
+
+
+def signin_form() -> Any:
+    session.setdefault("csrf", new_csrf_token())
+    configured = ADMIN in configured_tokens(_admin().settings)
+    return render_template("admin_signin.html", configured=configured, error=None,
+                           next=_safe_next(request.args.get("next"))), 200 if configured else 503
+
+
+def signin() -> Any:
+    tokens = configured_tokens(_admin().settings)
+    if not csrf_matches(session.get("csrf"), request.form.get("csrf_token")):
+        return _signin_again("The sign-in form has expired; it has been reloaded, sign in again.", 400)
+    caller = caller_for_token(request.form.get("token", "").strip(), tokens) if ADMIN in tokens else None
+    if caller is None or caller.name != ADMIN:
+        return _signin_again("That is not the admin token (OKRSYNC_ADMIN_TOKEN).", 401)
+    session.clear()
+    session.permanent = True
+    session.update(user=ADMIN, csrf=new_csrf_token())
+    return redirect(_safe_next(request.form.get("next")) or url_for("admin_pages.overview"))
+
+
+def _signin_again(message: str, status: int) -> Any:
+    session["csrf"] = new_csrf_token()
+    configured = ADMIN in configured_tokens(_admin().settings)
+    return render_template("admin_signin.html", configured=configured, error=message,
+                           next=_safe_next(request.form.get("next"))), status
+
+
+def signout() -> Response:
+    session.clear()
+    return redirect(url_for("admin_pages.signin_form"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only paths of the admin pages: never an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or target.startswith("//"):
+        return None
+    return target
+
+
+# ---------------------------------------------------------------------------- pages
+
+def overview() -> str:
+    admin = _admin()
+    config, report = admin.store.current(), latest_report(admin.redis)
+    return render_template("admin_overview.html", sets=views.overview(config, report), report=report,
+                           configured=config is not None)
+
+
+def kr_detail(set_id: str, kr_id: str) -> str:
+    admin = _admin()
+    config = admin.store.current()
+    found = views.find_kr(config, set_id, kr_id) if config else None
+    if config is None or found is None:
+        abort(_page_error(404, f"There is no key result {kr_id} in OKR set {set_id}."))
+    okr_set, objective, kr = found
+    report = latest_report(admin.redis)
+    row = views.kr_row(okr_set, kr, views.kr_result(report, set_id, kr_id))
+    trend = views.trend_points(config, okr_set, kr, _evaluation_input(admin, config))
+    metric = config.metrics.get(kr.metric or "")
+    return render_template("admin_kr.html", set=okr_set, objective=objective, kr=kr, row=row, report=report,
+                           metric=metric, versions=admin.store.metric_history(kr.metric) if kr.metric else [],
+                           trend=trend, line=views.sparkline(trend))
+
+
+def _evaluation_input(admin: AdminContext, config: Any) -> Any:
+    pushed = [m for m, d in config.metrics.items() if d.source == "push"]
+    return evaluation_input(datetime.now(timezone.utc), config, list(admin.runtime.mirror.documents()),
+                            admin.runtime.measurements.for_metrics(pushed), admin.store.field_names())
+
+
+def mappings(errors: list[dict[str, str]] | None = None, status: int = 200, edited: str | None = None) -> Any:
+    admin = _admin()
+    config = admin.store.current()
+    return render_template("admin_mappings.html", sets=views.overview(config, None), configured=config is not None,
+                           errors=errors or [], edited=edited, saved=request.args.get("saved")), status
+
+
+def save_mapping(set_id: str) -> Any:
+    """Projects → OKR set and epics (keys or JQL) → KR, validated as a whole before it is stored."""
+    admin = _admin()
+    try:
+        with edit_lock(admin.redis):
+            document = stored_document(admin.redis)
+            apply_mapping_form(child(document, "okr_sets", set_id, "OKR set"), request.form)
+            applied = save_document(admin.runtime, document, ADMIN)
+    except ApiError as exc:
+        errors = [{"path": p.path, "message": p.message} for p in exc.problems] or [{"path": exc.path or "",
+                                                                                      "message": exc.message}]
+        return mappings(errors=errors, status=exc.status, edited=set_id)
+    saved = f"{set_id}: revision {applied.revision}" if applied.changed else f"{set_id}: nothing changed"
+    return redirect(url_for("admin_pages.mappings", saved=saved))
+
+
+def apply_mapping_form(okr_set: dict[str, Any], form: Any) -> None:
+    """The form's fields onto the set's document: `projects`, and `contributors:<objective>:<kr>` per KR."""
+    okr_set["projects"] = [p.strip().upper() for p in form.get("projects", "").replace(",", " ").split() if p.strip()]
+    for objective in okr_set.get("objectives") or []:
+        for kr in objective.get("key_results") or []:
+            field = f"contributors:{objective.get('id')}:{kr.get('id')}"
+            if field in form:
+                _set_contributors(kr, form.get(field, ""))
+
+
+def _set_contributors(kr: dict[str, Any], text: str) -> None:
+    """Issue keys (SHOP-12, SHOP-40) become `epics`; anything else is taken as JQL; empty removes them."""
+    text = text.strip()
+    if not text:
+        kr.pop("contributors", None)
+        return
+    keys = [k.strip().upper() for k in text.replace(",", " ").split()]
+    if all(_is_issue_key(k) for k in keys):
+        kr["contributors"] = {"epics": keys}
+    else:
+        kr["contributors"] = {"jql": text}
+
+
+def _is_issue_key(text: str) -> bool:
+    project, _, number = text.rpartition("-")
+    return bool(project) and project[0].isalpha() and project.replace("_", "").isalnum() and number.isdigit()
+
+
+def health() -> str:
+    admin = _admin()
+    return render_template("admin_health.html", status=collect_health(admin.redis, admin.store))
+
+
+def problems() -> str:
+    admin = _admin()
+    config, report = admin.store.current(), latest_report(admin.redis)
+    results = {p["id"]: p for p in (report or {}).get("problem_programs", [])}
+    programs = [{"program": p, "result": results.get(p.id)} for p in (config.problem_programs if config else [])]
+    return render_template("admin_problems.html", programs=programs, report=report)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def _page_error(status: int, message: str) -> Response:
+    return Response(render_template("admin_error.html", message=message, status=status), status=status,
+                    mimetype="text/html")
+
+
+def _template_helpers() -> dict[str, Callable[..., Any] | Any]:
+    return {"percent": views.percent, "number": views.number, "bar": views.bar_width,
+            "health_label": lambda h: views.HEALTH_LABELS.get(h, h), "csrf_token": session.get("csrf", ""),
+            "signed_in": session.get("user") == ADMIN}

@@ -1,0 +1,200 @@
+"""Request and answer bodies of the admin API that are not configuration models themselves.
+
+The configuration parts (cycles, metrics, OKR sets, objectives, KRs, problem programs) travel as the
+``mapping.models`` models; these are the envelopes around them and the operational bodies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictBool, field_validator
+
+from mapping.models import Contributors, Identifier, Metric
+
+T = TypeVar("T")
+
+ProjectKey = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+ClientKey = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(_Body):
+    path: str
+    message: str
+
+
+class ErrorBody(_Body):
+    error: str = Field(description="a stable code such as unauthorized, invalid_body, invalid_config, not_found")
+    message: str = Field(description="what is wrong and how to fix it")
+    path: str | None = Field(default=None, description="the field at fault, e.g. okr_sets[0].objectives[1].key_results[0].target")
+    problems: list[Problem] | None = None
+
+
+class MetricChange(_Body):
+    metric: str
+    old: str | None
+    new: str
+
+
+class Saved(_Body, Generic[T]):
+    revision: int = Field(description="the configuration revision now in force")
+    changed: bool = Field(description="false when the change left the configuration as it was")
+    metric_changes: list[MetricChange] = Field(description="metric definitions that got a new version")
+    item: T | None = Field(description="the part as stored (null after a delete)")
+
+
+class Items(_Body, Generic[T]):
+    items: list[T]
+
+
+class ConfigDocument(_Body):
+    revision: int
+    source: str | None = None
+    author: str | None = None
+    applied_at: str | None = None
+    document: dict[str, Any] | None = Field(description="the configuration in force as JSON; null before the first apply")
+
+
+class MetricVersion(_Body):
+    version: str
+    at: str
+    author: str
+
+
+class MetricEntry(_Body):
+    id: str
+    definition: Metric
+    versions: list[MetricVersion] = Field(description="definition versions, oldest first")
+
+
+class NewMetric(Metric):
+    """A metric definition with the id it is filed under in the metric dictionary."""
+
+    id: Identifier
+
+
+class Projects(_Body):
+    projects: list[ProjectKey] = Field(description="Jira project keys mapped to the OKR set")
+
+
+class ContributorsBody(Contributors):
+    """Epics doing the work of a KR: a JQL filter or a list of issue keys."""
+
+
+class MeasurementIn(_Body):
+    value: Annotated[float, Strict()] = Field(description="a JSON number", allow_inf_nan=False)
+    at: AwareDatetime | None = Field(default=None, description="when it was measured (default: now); with a UTC offset")
+    note: str | None = Field(default=None, max_length=2000)
+    source: str | None = Field(default=None, max_length=200, description="the pipeline or person that pushed it")
+    idempotency_key: ClientKey | None = Field(
+        default=None, description="a retry with the same key stores nothing new (also as the Idempotency-Key header)")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        if value is not None and not isinstance(value, (str, datetime)):
+            raise ValueError("an ISO-8601 time with a UTC offset such as 2026-11-20T09:00:00Z is required")
+        return value
+
+
+class MeasurementOut(_Body):
+    metric: str
+    value: float
+    at: datetime
+    note: str | None
+    source: str | None
+    idempotency_key: str | None
+    replayed: bool = Field(description="true when this key was seen before: nothing new was stored")
+    marked: list[str] = Field(description="the KRs (set/kr) queued for recomputation")
+
+
+class StoredMeasurement(_Body):
+    metric: str
+    value: float
+    at: datetime
+    note: str | None = None
+    source: str | None = None
+
+
+class ResyncIn(_Body):
+    full: StrictBool = Field(default=False, description="start over and forget issues Jira no longer has")
+
+
+class ResyncOut(_Body):
+    job_id: str
+    full: bool
+    queue: str
+    status: str
+
+
+class Backlog(_Body):
+    waiting: int
+    pending: int
+    dead: int
+    lag_seconds: float
+
+
+class SystemCalls(_Body):
+    system: str
+    calls: int
+    rate_limited: int = Field(description="attempts answered 429")
+    retries: int = Field(description="attempts answered 429, 5xx or not at all; the connector retries these")
+    errors: int = Field(description="attempts answered 4xx other than 429")
+
+
+class Reconciliation(_Body):
+    at: str | None
+    seen: int
+    drift: int
+    drifted: list[str]
+
+
+class LastEvent(_Body):
+    issue: str | None = Field(description="the most recently updated mirrored issue of the mapping")
+    updated: str | None
+    mirrored_issues: int
+
+
+class WriteBacks(_Body):
+    targets: int = Field(description="Jira targets (issue properties, fields, comments) with a recorded write")
+    issues: list[str] = Field(description="up to 50 of those issues")
+
+
+class PageStatus(_Body):
+    kind: str = Field(description="okr_set or problem_program")
+    id: str
+    space: str
+    title: str
+    written: bool = Field(description="the service has written its region of this page")
+    written_at: str | None = Field(description="the last write-back to the page")
+    failed_at: str | None = Field(description="the last failed attempt, when it failed since the last write")
+    pending: bool = Field(description="a change waits for the page's coalescing interval")
+
+
+class MappingStatus(_Body):
+    okr_set: str
+    name: str
+    projects: list[str]
+    last_event: LastEvent
+    queue_lag_seconds: float
+    write_backs: WriteBacks
+    last_reconciliation: Reconciliation | None
+    pages: list[PageStatus]
+
+
+class Status(_Body):
+    configured: bool
+    revision: int
+    evaluated_at: str | None = Field(description="time of the latest evaluation; null before the first one")
+    queue: Backlog
+    events: dict[str, float]
+    calls: list[SystemCalls]
+    write_backs_total: int
+    last_reconciliation: Reconciliation | None
+    mappings: list[MappingStatus]
+    pages: list[PageStatus]

@@ -1,0 +1,143 @@
+"""What the admin pages show, computed from the configuration and the latest evaluation (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from mapping.models import KeyResult, OkrConfig, OkrSet
+from okr.metrics import EvaluationInput, FilterCache, evaluate_metric
+from okr.timeframe import cycle_bounds
+
+HEALTH_LABELS = {"done": "done", "on_track": "on track", "at_risk": "at risk", "off_track": "off track",
+                 "not_measured": "not measured"}
+TREND_POINTS = 12
+
+
+def overview(config: OkrConfig | None, report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """One card per OKR set: objectives with their score and health, KRs with progress and delivery."""
+    if config is None:
+        return []
+    results = {s["id"]: s for s in (report or {}).get("okr_sets", [])}
+    return [_set_card(okr_set, results.get(okr_set.id)) for okr_set in config.okr_sets]
+
+
+def _set_card(okr_set: OkrSet, result: Mapping[str, Any] | None) -> dict[str, Any]:
+    objectives = {o["id"]: o for o in (result or {}).get("objectives", [])}
+    return {
+        "id": okr_set.id, "name": okr_set.name, "level": okr_set.level, "cycle": okr_set.cycle,
+        "owner": okr_set.owner, "projects": okr_set.projects,
+        "expected": (result or {}).get("expected"),
+        "evaluated": result is not None,
+        "objectives": [_objective_row(okr_set, o, objectives.get(o.id)) for o in okr_set.objectives],
+    }
+
+
+def _objective_row(okr_set: OkrSet, objective: Any, result: Mapping[str, Any] | None) -> dict[str, Any]:
+    krs = {k["id"]: k for k in (result or {}).get("key_results", [])}
+    return {
+        "id": objective.id, "title": objective.title,
+        "score": (result or {}).get("score"), "health": (result or {}).get("health", "not_measured"),
+        "measured": (result or {}).get("measured", 0), "total": len(objective.key_results),
+        "key_results": [kr_row(okr_set, kr, krs.get(kr.id)) for kr in objective.key_results],
+    }
+
+
+def kr_row(okr_set: OkrSet, kr: KeyResult, result: Mapping[str, Any] | None) -> dict[str, Any]:
+    result = result or {}
+    return {
+        "set": okr_set.id, "id": kr.id, "title": kr.title, "owner": ", ".join(kr.owners) or None,
+        "metric": kr.metric, "unmeasured": kr.unmeasured,
+        "baseline": kr.baseline, "target": kr.target, "current": result.get("current"),
+        "score": result.get("score"), "progress": result.get("progress"),
+        "health": result.get("health", "not_measured"), "flags": result.get("flags", []),
+        "delivery": result.get("delivery"), "evaluated": result.get("evaluated"), "count": result.get("count"),
+        "metric_version": result.get("metric_version"),
+        "contributors": _contributors_text(kr),
+    }
+
+
+def _contributors_text(kr: KeyResult) -> str:
+    if kr.contributors is None:
+        return ""
+    if kr.contributors.epics is not None:
+        return ", ".join(kr.contributors.epics)
+    return kr.contributors.jql or ""
+
+
+def find_kr(config: OkrConfig, set_id: str, kr_id: str) -> tuple[OkrSet, Any, KeyResult] | None:
+    for okr_set in config.okr_sets:
+        if okr_set.id != set_id:
+            continue
+        for objective in okr_set.objectives:
+            for kr in objective.key_results:
+                if kr.id == kr_id:
+                    return okr_set, objective, kr
+    return None
+
+
+def kr_result(report: Mapping[str, Any] | None, set_id: str, kr_id: str) -> dict[str, Any] | None:
+    for okr_set in (report or {}).get("okr_sets", []):
+        if okr_set["id"] != set_id:
+            continue
+        for objective in okr_set["objectives"]:
+            for kr in objective["key_results"]:
+                if kr["id"] == kr_id:
+                    return dict(kr)
+    return None
+
+
+def trend_points(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, given: EvaluationInput) -> list[dict[str, Any]]:
+    """The KR's metric evaluated at evenly spaced instants of its cycle up to now, over today's mirror
+    (a reconstruction: issues are counted by their dates, status changes are not replayed)."""
+    metric = config.metrics.get(kr.metric or "")
+    if metric is None or kr.unmeasured:
+        return []
+    cycle = config.cycle(okr_set.cycle)
+    start, end = cycle_bounds(cycle, given.tz)
+    last = min(given.at, end)
+    if last <= start:
+        return []
+    step = (last - start) / TREND_POINTS
+    filters = FilterCache()
+    points = []
+    for n in range(1, TREND_POINTS + 1):
+        at = start + step * n
+        value = evaluate_metric(kr.metric or "", metric, cycle, _at(given, at), filters).value
+        points.append({"at": at, "value": value})
+    return points
+
+
+def _at(given: EvaluationInput, at: datetime) -> EvaluationInput:
+    return EvaluationInput(at=at, tz=given.tz, documents=given.documents, measurements=given.measurements,
+                           custom_fields=given.custom_fields, problem_programs=given.problem_programs)
+
+
+def sparkline(points: Sequence[Mapping[str, Any]], width: int = 360, height: int = 80) -> str:
+    """SVG polyline coordinates for the measured points (gaps skipped)."""
+    values = [p["value"] for p in points if p["value"] is not None]
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = width / max(len(points) - 1, 1)
+    coordinates = [f"{i * step:.1f},{height - 6 - (p['value'] - low) / span * (height - 12):.1f}"
+                   for i, p in enumerate(points) if p["value"] is not None]
+    return " ".join(coordinates)
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
+
+
+def bar_width(value: float | None) -> int:
+    if value is None:
+        return 0
+    return int(round(max(0.0, min(1.0, value)) * 100))

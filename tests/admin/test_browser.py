@@ -1,0 +1,121 @@
+"""A real browser (headless Chromium) against the service on a loopback port: sign in, change a
+mapping, see the overview update. `UPDATE_SCREENSHOTS=1` refreshes docs/admin-overview.png."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.admin.conftest import ADMIN, ADMIN_TOKEN, mirror_issues, recompute
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOT = REPO / "docs" / "admin-overview.png"
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMEDRIVER = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
+INSTALL = ("headless Chromium is needed for this test: as root run "
+           "`apt-get update && apt-get install -y chromium chromium-driver` (Debian/Ubuntu), "
+           "and `pip install selenium`")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900")
+
+
+def _first_existing(paths: tuple[str, ...]) -> str | None:
+    return next((p for p in paths if Path(p).exists()), None)
+
+
+@pytest.fixture()
+def browser(tmp_path: Path) -> Iterator[object]:
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.fail(INSTALL)
+    binary, driver = _first_existing(CHROMIUM), _first_existing(CHROMEDRIVER)
+    if binary is None or driver is None:
+        pytest.fail(INSTALL)
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    chrome.set_page_load_timeout(30)
+    yield chrome
+    chrome.quit()
+
+
+@pytest.fixture()
+def served(admin_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, admin_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_sign_in_change_a_mapping_and_see_the_overview_update(browser, served: str, configured: str,  # type: ignore[no-untyped-def]
+                                                              connection: redis.Redis, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    mirror_issues(connection)
+    recompute(connection)
+    browser.get(served + "/admin/")
+    browser.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
+    browser.find_element(By.ID, "signin").click()
+    _wait_for(browser, "#kr-shop-KR1 .delivery")  # the click navigates: wait for the overview
+    assert "50%" in _delivery_of_kr1(browser)  # one of the two epics labelled kr-escaped is done
+
+    browser.get(served + "/admin/mappings")
+    field = browser.find_element(By.ID, "contributors-shop-KR1")
+    field.clear()
+    field.send_keys("SHOP-20")  # only the done epic
+    projects = browser.find_element(By.ID, "projects-shop")
+    projects.clear()
+    projects.send_keys("SHOP, PAY")
+    browser.find_element(By.ID, "save-shop").click()
+    _wait_for(browser, "#saved")
+    assert "Saved shop: revision 2" in browser.find_element(By.ID, "saved").text
+
+    pushed = requests.post(served + "/api/v1/metrics/conversion/measurements", headers=ADMIN,
+                           json={"value": 2.4, "source": "analytics"}, timeout=10)
+    assert pushed.status_code == 201
+    recompute(connection)  # what the worker does after a change
+    browser.get(served + "/admin/")
+    assert "100%" in _delivery_of_kr1(browser)
+    projects_shown = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#set-shop .project")]
+    assert projects_shown == ["SHOP", "PAY"]
+    assert "2.4" in browser.find_element(By.ID, "kr-shop-KR2").text
+    _screenshot(browser, tmp_path)
+
+
+def _wait_for(browser, selector: str, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, seconds).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
+
+
+def _delivery_of_kr1(browser) -> str:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    return browser.find_element(By.CSS_SELECTOR, "#kr-shop-KR1 .delivery").text
+
+
+def _screenshot(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    height = int(browser.execute_script("return document.documentElement.scrollHeight"))
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 1280, "height": min(height, 1600), "deviceScaleFactor": 1, "mobile": False})
+    shot = tmp_path / "overview.png"
+    browser.save_screenshot(str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(shot, SCREENSHOT)
