@@ -22,9 +22,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# With no Jira configured: the demo (emulator, demo company, web, worker, scheduler, activity).
+# With OKRSYNC_JIRA_URL set: the service itself, against that site.
 run: $(STAMP)
-	@echo "okrsync: web on http://$(HOST):$(PORT), worker and scheduler alongside (Ctrl-C stops all)"
-	@export $(RUN_ENV); \
+	@if [ -z "$$OKRSYNC_JIRA_URL" ]; then \
+	  export OKRSYNC_DATA_DIR="$${OKRSYNC_DATA_DIR:-$(CURDIR)/.okrsync}"; \
+	  exec $(BIN)/okrsync demo --host $(HOST) --port $(PORT); \
+	fi; \
+	echo "okrsync: web on http://$(HOST):$(PORT), worker and scheduler alongside (Ctrl-C stops all)"; \
+	export $(RUN_ENV); \
 	trap 'kill $$worker $$scheduler 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/okrsync worker & worker=$$!; \
 	$(BIN)/okrsync scheduler & scheduler=$$!; \

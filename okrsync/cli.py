@@ -276,6 +276,25 @@ def register_webhook_command(url: str | None) -> None:
     click.echo(f"webhook {result.action}: {result.url} (JQL: {result.jql})")
 
 
+@main.command()
+@click.option("--duration", type=float, help="Stop after this many seconds and print a summary (default: until Ctrl-C).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the web service.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port of the web service (another if busy).")
+@click.option("--emulator-port", default=8090, show_default=True, type=int, help="Port of the emulated Atlassian site.")
+@click.option("--pace", default=1.5, show_default=True, type=float, help="Seconds between two simulated actions.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Seed of the demo company and its activity.")
+def demo(duration: float | None, host: str, port: int, emulator_port: int, pace: float, seed: int) -> None:
+    """The whole product on the emulator with a demo company and a stream of activity."""
+    from okrsync.demo.runner import DemoOptions, run_demo
+
+    settings = _settings()
+    if settings.jira_url:
+        raise click.UsageError("okrsync demo runs on the emulator; with OKRSYNC_JIRA_URL set, run "
+                               "`okrsync serve`, `okrsync worker` and `okrsync scheduler` (make run does)")
+    run_demo(settings, DemoOptions(host=host, port=port, emulator_port=emulator_port, duration=duration,
+                                   pace=pace, seed=seed))
+
+
 def _runtime(settings: Settings, connection: redis.Redis):  # type: ignore[no-untyped-def]
     from sync.runtime import build_runtime, install_runtime
 

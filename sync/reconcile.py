@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 WATERMARK = "okrsync:reconcile:watermark"  # epoch ms: issues updated before this are known
 LAST_RUN = "okrsync:reconcile:last"
+LAST_RESYNC = "okrsync:resync:last"
 RESYNC_PROGRESS = "okrsync:resync:progress"  # project → "done" or the number of issues walked
 STATS = "okrsync:stats"
 OVERLAP = timedelta(minutes=10)  # clocks and Jira's index lag; re-reading a little is cheap
@@ -67,7 +68,7 @@ def reconcile(runtime: Runtime, now: datetime | None = None) -> SyncReport:
         if report.watermark:
             runtime.redis.set(WATERMARK, max(report.watermark, watermark))
     report.seconds = time.perf_counter() - started
-    _record(runtime, report, now)
+    _record(runtime, report, now, "reconcile")
     return report
 
 
@@ -118,15 +119,18 @@ def _config_and_jira(runtime: Runtime) -> tuple[OkrConfig, Any]:
     return config, runtime.jira
 
 
-def _record(runtime: Runtime, report: SyncReport, now: datetime) -> None:
+def _record(runtime: Runtime, report: SyncReport, now: datetime, kind: str) -> None:
     pipe = runtime.redis.pipeline(transaction=False)
-    pipe.hincrby(STATS, "reconcile_runs", 1)
-    pipe.hincrby(STATS, "reconcile_drift", report.drift)
-    pipe.set(LAST_RUN, json.dumps({"at": now.isoformat(), "seen": report.seen, "drift": report.drift,
-                                   "drifted": report.drifted[:50], "seconds": round(report.seconds, 3)}))
+    pipe.hincrby(STATS, f"{kind}_runs", 1)
+    pipe.hincrby(STATS, f"{kind}_drift", report.drift)
+    pipe.set(LAST_RUN if kind == "reconcile" else LAST_RESYNC,
+             json.dumps({"at": now.isoformat(), "seen": report.seen, "drift": report.drift,
+                         "drifted": report.drifted[:50], "seconds": round(report.seconds, 3)}))
     pipe.execute()
-    if report.drift:
+    if report.drift and kind == "reconcile":  # webhooks were missed: worth a warning
         log.warning("reconcile: %d of %d issue(s) had drifted: %s", report.drift, report.seen, report.drifted[:20])
+    elif report.drift:
+        log.info("%s: %d of %d issue(s) changed in the mirror", kind, report.drift, report.seen)
 
 
 def resync(runtime: Runtime, full: bool = False, progress: Callable[[str, int, int | None], None] | None = None,
@@ -158,7 +162,7 @@ def resync(runtime: Runtime, full: bool = False, progress: Callable[[str, int, i
     if report.watermark:
         runtime.redis.set(WATERMARK, max(report.watermark, int(runtime.redis.get(WATERMARK) or 0)))
     report.seconds = time.perf_counter() - started
-    _record(runtime, report, now or datetime.now(timezone.utc))
+    _record(runtime, report, now or datetime.now(timezone.utc), "resync")
     return report
 
 

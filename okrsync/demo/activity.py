@@ -1,0 +1,136 @@
+"""The stream of activity the demo plays: what people do in Jira and Confluence all day, and a data
+pipeline pushing measurements. Each action returns one line saying what it did."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from mapping.measurements import Measurement
+from okrsync.demo.scenario import BUG_TOPICS, INCIDENT_TOPICS, PROBLEM_SOURCES
+from sync.dirty import mark
+from sync.jobs import schedule_flush
+from sync.runtime import Runtime
+
+STATUS_IDS = {"To Do": "10000", "In Progress": "3", "In Review": "10001", "Done": "10002"}
+
+
+class DemoActivity:
+    def __init__(self, runtime: Runtime, emulator_url: str, seed: int = 7) -> None:
+        self.runtime = runtime
+        self.jira = runtime.jira
+        self.emulator_url = emulator_url.rstrip("/")
+        self.rng = random.Random(seed)
+        self.session = requests.Session()
+        self.session.auth = ("alice@shop.example", "demo")
+        self.conversion = 2.5
+        self.nps = 33.0
+
+    def actions(self) -> list[tuple[float, Callable[[], str]]]:
+        """(weight, action): the mix of a working day."""
+        return [(3, self.move_work), (2, self.report_bug), (1.5, self.open_incident), (1.5, self.resolve_incident),
+                (1.5, self.raise_problem), (1, self.push_conversion), (1, self.push_nps), (0.5, self.edit_page)]
+
+    def step(self) -> str:
+        weights, actions = zip(*self.actions())
+        action = self.rng.choices(actions, weights=weights)[0]
+        return action()
+
+    # ------------------------------------------------------------------ Jira
+
+    def move_work(self) -> str:
+        issues = list(self.jira.search("project = CHK AND issuetype in (Bug, Story) AND statusCategory != Done",
+                                       fields=["status"], page_size=50))
+        if not issues:
+            return self.report_bug()
+        issue = self.rng.choice(issues)
+        target = "Done" if issue["fields"]["status"]["name"] != "To Do" else "In Progress"
+        self._transition(issue["key"], target)
+        return f"{issue['key']} moved to {target}"
+
+    def report_bug(self) -> str:
+        escaped = self.rng.random() < 0.25
+        topic = self.rng.choice(BUG_TOPICS)
+        created = self.jira.create_issue({
+            "project": {"key": "CHK"}, "issuetype": {"name": "Bug"},
+            "summary": f"{topic.capitalize()} fails {'in production' if escaped else 'in staging'}",
+            "labels": ["escaped"] if escaped else [], "priority": {"name": self.rng.choice(["High", "Medium"])}})
+        return f"{created['key']} new bug{' (escaped to production)' if escaped else ''}"
+
+    def open_incident(self) -> str:
+        priority = self.rng.choice(["Highest", "High", "High"])
+        created = self.jira.create_issue({
+            "project": {"key": "OPS"}, "issuetype": {"name": "Incident"}, "priority": {"name": priority},
+            "summary": f"{self.rng.choice(INCIDENT_TOPICS).capitalize()} (live)", "labels": ["escaped-production"]})
+        return f"{created['key']} incident opened ({priority})"
+
+    def resolve_incident(self) -> str:
+        open_incidents = list(self.jira.search("project = OPS AND issuetype = Incident AND statusCategory != Done",
+                                               fields=["summary"], page_size=20))
+        if not open_incidents:
+            return self.open_incident()
+        key = self.rng.choice(open_incidents)["key"]
+        self._transition(key, "Done")
+        return f"{key} incident resolved"
+
+    def raise_problem(self) -> str:
+        source = self.rng.choice(list(PROBLEM_SOURCES))
+        component = self.rng.choice(["deploy", "ci", "on-call"])
+        category = {"deploy": "problem-system", "ci": "problem-mechanism", "on-call": "problem-people"}[component]
+        created = self.jira.create_issue({
+            "project": {"key": "PLAT"}, "issuetype": {"name": "Task"}, "priority": {"name": "High"},
+            "summary": self.rng.choice(PROBLEM_SOURCES[source]), "labels": [source, category],
+            "components": [{"name": component}]})
+        return f"{created['key']} problem raised ({source}, {component})"
+
+    def _transition(self, key: str, status: str) -> None:
+        url = f"{self.emulator_url}/rest/api/2/issue/{key}/transitions"
+        self.session.post(url, json={"transition": {"id": STATUS_IDS[status]}}, timeout=10).raise_for_status()
+
+    # ------------------------------------------------------------------ measurements
+
+    def push_conversion(self) -> str:
+        self.conversion = round(min(3.2, max(2.0, self.conversion + self.rng.uniform(-0.05, 0.12))), 2)
+        return self._push("checkout_conversion", self.conversion, "%")
+
+    def push_nps(self) -> str:
+        self.nps = round(min(50, max(20, self.nps + self.rng.uniform(-1, 2.5))), 1)
+        return self._push("nps", self.nps, "points")
+
+    def _push(self, metric: str, value: float, unit: str) -> str:
+        self.runtime.measurements.add(Measurement(metric=metric, value=value, at=datetime.now(timezone.utc),
+                                                  source="demo pipeline"))
+        config = self.runtime.config_store.current()
+        if config is not None:
+            refs = [f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results
+                    if kr.metric == metric]
+            mark(self.runtime.redis, refs, {"kind": "measurement", "metric": metric})
+            schedule_flush(self.runtime.redis, self.runtime.queue_name)
+        return f"{metric} measured at {value:g} {unit}"
+
+    # ------------------------------------------------------------------ Confluence
+
+    def edit_page(self) -> str:
+        confluence = self.runtime.confluence
+        if confluence is None:
+            return self.move_work()
+        page = confluence.find_page("OKR", "Checkout & Payments OKRs")
+        if page is None:
+            return "the Checkout & Payments page is not written yet"
+        note = f"<p>Note from Alice ({datetime.now(timezone.utc):%H:%M}): the escaped-defects trend is what we discuss on Monday.</p>"
+        confluence.update_page(page, page.body + note, "A person's note")
+        return f"a person added a note to the page '{page.title}'"
+
+
+def summary_of(report: dict[str, Any] | None) -> dict[str, int]:
+    """KRs by health in an evaluation."""
+    counts: dict[str, int] = {}
+    for okr_set in (report or {}).get("okr_sets", []):
+        for objective in okr_set["objectives"]:
+            for kr in objective["key_results"]:
+                counts[kr["health"]] = counts.get(kr["health"], 0) + 1
+    return counts
