@@ -51,11 +51,18 @@ class OkrSetResult:
     objectives: list[ObjectiveResult]
 
 
-def evaluate_config(config: OkrConfig, given: EvaluationInput) -> dict[str, Any]:
-    """The `okrsync evaluate --json` document."""
+def evaluate_config(config: OkrConfig, given: EvaluationInput, only: set[tuple[str, str]] | None = None,
+                    previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The `okrsync evaluate --json` document.
+
+    With ``only`` (the KRs an event touched) and the ``previous`` report, every other KR keeps its
+    previous result: nothing it reads has changed (time-based drift is handled by the scheduled
+    recomputation of everything).
+    """
     filters = FilterCache()
     values: dict[str, MetricValue] = {}
-    sets = [_evaluate_set(config, okr_set, given, filters, values) for okr_set in config.okr_sets]
+    reuse = _reusable(previous, only)
+    sets = [_evaluate_set(config, okr_set, given, filters, values, reuse) for okr_set in config.okr_sets]
     return {
         "at": given.at.isoformat(),
         "okr_sets": [asdict(result) for result in sets],
@@ -64,19 +71,37 @@ def evaluate_config(config: OkrConfig, given: EvaluationInput) -> dict[str, Any]
     }
 
 
+def _reusable(previous: Mapping[str, Any] | None, only: set[tuple[str, str]] | None) -> dict[tuple[str, str], dict[str, Any]]:
+    if previous is None or only is None:
+        return {}
+    return {(s["id"], kr["id"]): kr for s in previous.get("okr_sets", []) for o in s["objectives"]
+            for kr in o["key_results"] if (s["id"], kr["id"]) not in only}
+
+
 def _evaluate_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filters: FilterCache,
-                  values: dict[str, MetricValue]) -> OkrSetResult:
+                  values: dict[str, MetricValue], reuse: Mapping[tuple[str, str], dict[str, Any]]) -> OkrSetResult:
     cycle = config.cycle(okr_set.cycle)
     expected = round(expected_progress(cycle, given.at, given.tz), 4)
     objectives = []
     for objective in okr_set.objectives:
-        krs = [_evaluate_kr(config, okr_set, kr, expected, given, filters, values) for kr in objective.key_results]
+        krs = [_previous_result(reuse.get((okr_set.id, kr.id)), kr, config)
+               or _evaluate_kr(config, okr_set, kr, expected, given, filters, values) for kr in objective.key_results]
         weights = [scoring.WeightedScore(result.score, kr.weight) for result, kr in zip(krs, objective.key_results)]
         score = scoring.objective_score(weights)
         objectives.append(ObjectiveResult(
             id=objective.id, score=score, health=scoring.health(score, expected, config.health),
             measured=sum(1 for r in krs if r.score is not None), total=len(krs), key_results=krs))
     return OkrSetResult(id=okr_set.id, expected=expected, objectives=objectives)
+
+
+def _previous_result(previous: dict[str, Any] | None, kr: KeyResult, config: OkrConfig) -> KeyResultResult | None:
+    """The KR's previous result, when its definition (metric version, baseline, target) is unchanged."""
+    metric = config.metrics.get(kr.metric or "")
+    if previous is None or previous.get("metric_version") != (metric_version(metric) if metric else None):
+        return None
+    if (previous.get("baseline"), previous.get("target")) != (kr.baseline, kr.target):
+        return None
+    return KeyResultResult(**{name: previous[name] for name in KeyResultResult.__dataclass_fields__})
 
 
 def _evaluate_kr(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, expected: float, given: EvaluationInput,

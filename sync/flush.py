@@ -60,10 +60,10 @@ def flush(runtime: Runtime, now: datetime | None = None) -> FlushReport:
 def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
                          triggers: list[dict[str, Any]], now: datetime) -> FlushReport:
     given = _evaluation_input(runtime, config, now)
-    report = evaluate_config(config, given)
+    refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
+    report = evaluate_config(config, given, only=refs, previous=_previous_report(runtime))
     runtime.redis.set(REPORT, json.dumps(report, default=str))
     statuses = kr_statuses(config, report)
-    refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
     result = FlushReport(dirty=len(members))
     trigger = summarise_triggers(triggers)
     if runtime.jira is None:
@@ -78,6 +78,11 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
         result.comments = _checkins(runtime, config, statuses, refs, now)
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
+
+
+def _previous_report(runtime: Runtime) -> dict[str, Any] | None:
+    raw = runtime.redis.get(REPORT)
+    return json.loads(raw) if raw else None
 
 
 def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:

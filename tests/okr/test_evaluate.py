@@ -214,3 +214,16 @@ def test_measurement_file_errors_say_what_was_expected(tmp_path: Path) -> None:
                                        "--at", "2026-11-15T12:00:00Z"])
     assert result.exit_code == 2
     assert "m.jsonl line 1: value:" in result.output and '"metric": ID' in result.output
+
+
+def test_an_incremental_evaluation_recomputes_only_the_touched_krs(example_report: dict) -> None:
+    config = load_config_file(EXAMPLES / "okrs.yaml")
+    fewer_bugs = [d for d in read_issues(EXAMPLES / "issues.jsonl") if d["key"] != "SHOP-6"]
+    given = evaluation_input(AT, config, fewer_bugs, read_measurements(EXAMPLES / "measurements.jsonl"),
+                             read_field_names(EXAMPLES / "fields.json"))
+    touched = {("shop-q4", "O1.KR2")}
+    report = evaluate_config(config, given, only=touched, previous=example_report)
+    assert _kr(report, "shop-q4", "O1.KR2")["count"] == 8  # recomputed without SHOP-6
+    assert _kr(report, "shop-q4", "O2.KR1") == _kr(example_report, "shop-q4", "O2.KR1")  # kept as it was
+    full = evaluate_config(config, given)
+    assert _kr(full, "shop-q4", "O1.KR2") == _kr(report, "shop-q4", "O1.KR2")
