@@ -124,6 +124,8 @@ def _structured_macro(element: ElementTree.Element, page_link: PageLink) -> str:
     inner = _children(body, page_link) if body is not None else ""
     if name in ("info", "note", "warning", "tip", "panel", "expand", "code"):
         return f'<div class="macro"><strong>{html.escape(name)}</strong> {inner}</div>'
+    if name in ("details", "section", "column"):  # Confluence shows only their content
+        return f'<div class="macro">{inner}</div>'
     return f'<div class="macro">[{html.escape(name)} macro]{inner}</div>'
 
 
