@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from okr.jql_eval import as_number
 from okr.timeframe import start_of
 
 _ALIASES = {"resolved": "resolutiondate", "resolutiondate": "resolutiondate", "created": "created",
@@ -38,14 +39,5 @@ def field_time(document: Mapping[str, Any], name: str, custom_fields: Mapping[st
 
 
 def field_number(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str]) -> float | None:
-    value = field_value(document, name, custom_fields)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    """The field as a number (numbers and numeric text), the way JQL compares custom fields."""
+    return as_number(field_value(document, name, custom_fields))
