@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from datetime import datetime
@@ -65,17 +66,47 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--burst", is_flag=True, help="Drain what is queued, then exit.")
 def worker(burst: bool) -> None:
     """Run an RQ worker that applies queued events to the mirror."""
-    from rq import Worker
+    import socket
 
-    from sync.jobs import sweep
+    from sync.jobs import set_worker_identity, sweep
 
     settings = _settings()
     connection = connect_redis(settings)
     runtime = _runtime(settings, connection)
     _prepare(runtime)
     sweep(connection, settings.queue_name)  # events left by a previous run are drained first
+    set_worker_identity(f"{socket.gethostname()}:{os.getpid()}")
     click.echo(f"okrsync: worker on queue {settings.queue_name!r} ({describe_redis(settings)})")
-    Worker([settings.queue_name], connection=connection).work(burst=burst, logging_level=settings.log_level)
+    run_worker_until_stopped(settings, connection, burst)
+
+
+RESTART_PAUSE_SECONDS = 2.0
+
+
+def _shutdown_requested(worker: object) -> bool:
+    """SIGTERM / SIGINT reached RQ (it records when, idle or busy), or it could not tell us."""
+    if not hasattr(worker, "_shutdown_requested_date"):
+        return True  # an RQ without the attribute: never loop on a stop we cannot see
+    return getattr(worker, "_shutdown_requested_date") is not None or bool(getattr(worker, "_stop_requested", False))
+
+
+def run_worker_until_stopped(settings: Settings, connection: redis.Redis, burst: bool) -> None:
+    """RQ's loop ends on an error it does not handle (Redis gone in the middle of a job): start it
+    again once Redis answers, so a Redis restart does not leave the queue without a worker."""
+    from rq import Worker
+
+    while True:
+        try:
+            worker = Worker([settings.queue_name], connection=connection)
+            worker.work(burst=burst, logging_level=settings.log_level)
+        except redis.ConnectionError as exc:
+            log.warning("worker: Redis unreachable (%s); starting again in %.0f s", exc, RESTART_PAUSE_SECONDS)
+            time.sleep(RESTART_PAUSE_SECONDS)
+            continue
+        if burst or _shutdown_requested(worker):
+            return
+        log.warning("worker: the work loop ended on an error; starting again in %.0f s", RESTART_PAUSE_SECONDS)
+        time.sleep(RESTART_PAUSE_SECONDS)
 
 
 @main.command()

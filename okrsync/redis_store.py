@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 from okrsync.settings import Settings
@@ -40,16 +40,20 @@ class EmbeddedRedisError(RuntimeError):
 def connect_redis(settings: Settings) -> redis.Redis:
     """A client for the configured Redis, starting the embedded server when none is configured."""
     if settings.redis_url:
-        return redis.Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=2,
-            socket_timeout=5,
-            health_check_interval=30,
-            # one quick retry rides out a blip; past that a webhook gets its 503 fast and Jira retries
-            retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=1),
-            client_name=_client_name(),  # an embedded server tells its okrsync clients from others
-        )
+        return redis.Redis.from_url(settings.redis_url, **_client_options())
     return embedded_redis(settings.data_dir)
+
+
+def _client_options() -> dict[str, object]:
+    """The same for every client: fail fast, so a webhook gets its 503 quickly and Jira retries."""
+    return {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "health_check_interval": 30,
+        # one quick retry rides out a blip; past that the caller hears of the outage at once
+        "retry": Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=1),
+        "client_name": _client_name(),  # an embedded server tells its okrsync clients from others
+    }
 
 
 def embedded_redis(data_dir: Path) -> redis.Redis:
@@ -60,7 +64,7 @@ def embedded_redis(data_dir: Path) -> redis.Redis:
         data_dir.mkdir(parents=True, exist_ok=True)
         with _start_lock(data_dir):
             socket_path = _running_socket(data_dir) or _start_server(data_dir)
-        client = redis.Redis(unix_socket_path=str(socket_path), client_name=_client_name())
+        client = redis.Redis(unix_socket_path=str(socket_path), **_client_options())
         client.ping()
         atexit.register(_shut_down_if_last, client, os.getpid())
         _clients[cache_key] = client
@@ -102,11 +106,33 @@ def _socket_record(data_dir: Path) -> Path:
 
 
 def _running_socket(data_dir: Path) -> Path | None:
+    """The socket of the server already running for this data directory, if one is.
+
+    A server whose process is alive but slow to answer (busy, replaying its append-only file) is
+    waited for: starting a second one on the same files would split the data.
+    """
     record = _socket_record(data_dir)
     if not record.exists():
         return None
     socket_path = Path(record.read_text().strip())
-    return socket_path if _answers(socket_path) else None
+    if _answers(socket_path):
+        return socket_path
+    if _server_alive(data_dir):
+        _wait_for_socket(socket_path, data_dir)
+        return socket_path
+    return None
+
+
+def _server_alive(data_dir: Path) -> bool:
+    try:
+        pid = int((data_dir / "redis.pid").read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    try:
+        return "redis" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+    except OSError:
+        return True  # no /proc: trust the live pid
 
 
 def _start_server(data_dir: Path) -> Path:
@@ -153,7 +179,8 @@ def _wait_for_socket(socket_path: Path, data_dir: Path) -> None:
 
 def _answers(socket_path: Path) -> bool:
     try:
-        with redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1) as probe:
+        with redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1, socket_timeout=1,
+                         retry=Retry(NoBackoff(), 1)) as probe:
             return bool(probe.ping())
     except (redis.RedisError, OSError):
         return False

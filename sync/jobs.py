@@ -126,8 +126,20 @@ def _job_connection() -> redis.Redis:
     return job.connection
 
 
+_worker_identity: str | None = None
+
+
+def set_worker_identity(name: str) -> None:
+    """Called by `okrsync worker` before its work loop; forked job processes inherit it."""
+    global _worker_identity
+    _worker_identity = name
+
+
 def _consumer_name() -> str:
-    """Stable per worker, so the consumer group does not grow a consumer per job."""
+    """Stable per worker process, across RQ restarting its loop: what this worker read and did not
+    finish is then its own pending work, taken back at once (see EventStream.read_batch)."""
+    if _worker_identity:
+        return _worker_identity
     job = get_current_job()
     worker = getattr(job, "worker_name", None) if job else None
     return worker or f"{socket.gethostname()}:{os.getpid()}"

@@ -91,14 +91,21 @@ class EventStream:
         self.redis.delete(DRAIN_FLAG)
 
     def read_batch(self, consumer: str, count: int = 200) -> list[Entry]:
-        """Stale entries of dead consumers first, then new ones; empty when nothing is left."""
+        """This consumer's own unfinished entries (a drain interrupted by an error), then stale
+        entries of dead consumers, then new ones; empty when nothing is left."""
         try:
-            return self._claim_stale(consumer, count) or self._read_new(consumer, count)
+            return (self._read_own_pending(consumer, count) or self._claim_stale(consumer, count)
+                    or self._read_new(consumer, count))
         except redis.ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
             self.ensure_group()
             return self._read_new(consumer, count)
+
+    def _read_own_pending(self, consumer: str, count: int) -> list[Entry]:
+        """A worker runs one job at a time, so what it read and did not finish is safe to take back now."""
+        reply = self.redis.xreadgroup(GROUP, consumer, {STREAM: "0"}, count=count)
+        return _entries(reply[0][1]) if reply else []
 
     def _claim_stale(self, consumer: str, count: int) -> list[Entry]:
         reply = self.redis.xautoclaim(STREAM, GROUP, consumer, CLAIM_IDLE_MS, "0-0", count=count)
