@@ -12,7 +12,7 @@ PORT ?= 8000
 RUN_ENV := OKRSYNC_WEBHOOK_SECRET="$${OKRSYNC_WEBHOOK_SECRET:-local-dev-secret}" \
            OKRSYNC_DATA_DIR="$${OKRSYNC_DATA_DIR:-$(CURDIR)/.okrsync}"
 
-.PHONY: run test venv bench clean browser
+.PHONY: run test venv bench soak clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,11 +47,14 @@ test: $(STAMP) browser
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# All benchmarks, each in its own process, then one table (bench/results/summary.json); ~20 min.
+# BENCH_ARGS="--quick" for a smoke run, "--only ingest,economy" for some of them.
 bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/jql_eval.py
-	$(BIN)/python bench/evaluate.py
-	$(BIN)/python bench/sync_burst.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# The long fault suite: a 10-minute soak, longer streams, more kills (15-20 minutes).
+soak: $(STAMP)
+	$(BIN)/python -m pytest tests/reliability -q -s --soak
 
 clean:
 	rm -rf $(VENV) .okrsync .pytest_cache

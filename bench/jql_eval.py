@@ -113,12 +113,14 @@ def main() -> None:
     result = {"benchmark": "jql_eval", "documents": len(documents), "filters": len(FILTERS),
               "baseline_predicate": "document['project'] == 'OPS'", "baseline_us_per_document": round(baseline_us, 3),
               "mean_us_per_document_per_filter": round(mean, 3), "mean_ratio_to_baseline": round(mean / baseline_us, 2),
-              "total_seconds": round(total, 2), "python": sys.version.split()[0], "rows": rows}
+              "total_seconds": round(total, 2), "python": sys.version.split()[0], "per_filter": rows}
     print(f"baseline {baseline_us:.3f} µs/doc; JQL mean {mean:.3f} µs/doc/filter (×{mean / baseline_us:.1f}); "
           f"{len(FILTERS)} filters × {len(documents)} documents in {total:.1f} s")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "jql_eval.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "jql_eval.json").write_text(json.dumps({**result, "rows": [{
+        "figure": "jql: mean µs per document per filter / bare Python predicate", "value": result["mean_ratio_to_baseline"],
+        "shown": f"{result['mean_ratio_to_baseline']}×", "target": "—", "verdict": "INFO"}]}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
