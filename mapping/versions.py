@@ -12,8 +12,21 @@ from mapping.models import Metric
 _NOT_DEFINITION = {"description", "unit"}
 
 
+_VERSIONS: dict[int, tuple[Metric, str]] = {}
+
+
 def metric_version(metric: Metric) -> str:
-    """A short stable id of how the metric is computed: 'v-3f2a9c1b04de'."""
+    """A short stable id of how the metric is computed: 'v-3f2a9c1b04de' (worked out once per metric
+    object: definitions are immutable)."""
+    cached = _VERSIONS.get(id(metric))
+    if cached is None or cached[0] is not metric:
+        if len(_VERSIONS) > 4096:
+            _VERSIONS.clear()
+        cached = _VERSIONS[id(metric)] = (metric, _version_of(metric))
+    return cached[1]
+
+
+def _version_of(metric: Metric) -> str:
     fields = metric.model_dump(by_alias=True, exclude=_NOT_DEFINITION)
     fields["aggregate"] = metric.effective_aggregate
     fields["date_field"] = metric.effective_date_field

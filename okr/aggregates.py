@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from fractions import Fraction
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -20,11 +21,19 @@ def p90(values: Sequence[float]) -> float | None:
 
 
 def mean(values: Sequence[float]) -> float | None:
-    return float(statistics.fmean(values)) if values else None
+    """``None`` also when the sum leaves the range of floating-point numbers."""
+    try:
+        return float(statistics.fmean(values)) if values else None
+    except OverflowError:
+        return None
 
 
-def total(values: Sequence[float]) -> float:
-    return float(math.fsum(values))
+def total(values: Sequence[float]) -> float | None:
+    """``None`` when the sum leaves the range of floating-point numbers."""
+    try:
+        return float(math.fsum(values))
+    except OverflowError:
+        return None
 
 
 def ratio_percent(numerator: int, denominator: int) -> float | None:
@@ -34,3 +43,34 @@ def ratio_percent(numerator: int, denominator: int) -> float | None:
 
 REDUCERS = {"sum": total, "mean": mean, "median": median, "p90": p90,
             "duration_median": median, "duration_p90": p90}
+
+
+def sorted_median(ordered: Sequence[float]) -> float | None:
+    """``median`` of values already in order (the same arithmetic as ``statistics.median``)."""
+    n = len(ordered)
+    if not n:
+        return None
+    if n % 2:
+        return float(ordered[n // 2])
+    return float((ordered[n // 2 - 1] + ordered[n // 2]) / 2)
+
+
+def sorted_p90(ordered: Sequence[float]) -> float | None:
+    return float(ordered[math.ceil(0.9 * len(ordered)) - 1]) if ordered else None
+
+
+def reduce_kept(aggregate: str, ordered: Sequence[float], exact_sum: Fraction) -> float | None:
+    """An aggregate of values kept in order with their exact sum; equal to ``REDUCERS`` on the same
+    values (``math.fsum`` and ``float(Fraction)`` both round the exact sum once)."""
+    try:
+        if aggregate == "sum":
+            return float(exact_sum)
+        if aggregate == "mean":
+            return float(exact_sum) / len(ordered) if ordered else None
+    except OverflowError:  # as ``total`` and ``mean``
+        return None
+    if aggregate in ("median", "duration_median"):
+        return sorted_median(ordered)
+    if aggregate in ("p90", "duration_p90"):
+        return sorted_p90(ordered)
+    raise ValueError(f"aggregate {aggregate!r} is not a reduction of values")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from okr import scoring
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
 from okr.problems import program_json
 from okr.jql import JqlUnsupported
+from okr.live import LiveMirror
 from okr.timeframe import expected_progress
 
 
@@ -34,23 +35,6 @@ class KeyResultResult:
     count: int
 
 
-@dataclass(frozen=True)
-class ObjectiveResult:
-    id: str
-    score: float | None
-    health: str
-    measured: int
-    total: int
-    key_results: list[KeyResultResult] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class OkrSetResult:
-    id: str
-    expected: float
-    objectives: list[ObjectiveResult]
-
-
 def evaluate_config(config: OkrConfig, given: EvaluationInput, only: set[tuple[str, str]] | None = None,
                     previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The `okrsync evaluate --json` document.
@@ -65,10 +49,23 @@ def evaluate_config(config: OkrConfig, given: EvaluationInput, only: set[tuple[s
     sets = [_evaluate_set(config, okr_set, given, filters, values, reuse) for okr_set in config.okr_sets]
     return {
         "at": given.at.isoformat(),
-        "okr_sets": [asdict(result) for result in sets],
+        "okr_sets": sets,
         "problem_programs": [program_json(program_result(p, given, filters)) for p in config.problem_programs],
-        "lint": [finding.as_dict() for finding in lint(config)],
+        "lint": _lint_json(config),
     }
+
+
+_LINTED: dict[int, tuple[OkrConfig, list[dict[str, str]]]] = {}
+
+
+def _lint_json(config: OkrConfig) -> list[dict[str, str]]:
+    """The configuration's lint findings, worked out once per (immutable) configuration."""
+    cached = _LINTED.get(id(config))
+    if cached is None or cached[0] is not config:
+        if len(_LINTED) > 64:
+            _LINTED.clear()
+        cached = _LINTED[id(config)] = (config, [finding.as_dict() for finding in lint(config)])
+    return [dict(finding) for finding in cached[1]]
 
 
 def _reusable(previous: Mapping[str, Any] | None, only: set[tuple[str, str]] | None) -> dict[tuple[str, str], dict[str, Any]]:
@@ -79,29 +76,39 @@ def _reusable(previous: Mapping[str, Any] | None, only: set[tuple[str, str]] | N
 
 
 def _evaluate_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filters: FilterCache,
-                  values: dict[str, MetricValue], reuse: Mapping[tuple[str, str], dict[str, Any]]) -> OkrSetResult:
+                  values: dict[str, MetricValue], reuse: Mapping[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
     cycle = config.cycle(okr_set.cycle)
     expected = round(expected_progress(cycle, given.at, given.tz), 4)
     objectives = []
     for objective in okr_set.objectives:
         krs = [_previous_result(reuse.get((okr_set.id, kr.id)), kr, config)
-               or _evaluate_kr(config, okr_set, kr, expected, given, filters, values) for kr in objective.key_results]
-        weights = [scoring.WeightedScore(result.score, kr.weight) for result, kr in zip(krs, objective.key_results)]
+               or _kr_json(_evaluate_kr(config, okr_set, kr, expected, given, filters, values))
+               for kr in objective.key_results]
+        weights = [scoring.WeightedScore(result["score"], kr.weight) for result, kr in zip(krs, objective.key_results)]
         score = scoring.objective_score(weights)
-        objectives.append(ObjectiveResult(
-            id=objective.id, score=score, health=scoring.health(score, expected, config.health),
-            measured=sum(1 for r in krs if r.score is not None), total=len(krs), key_results=krs))
-    return OkrSetResult(id=okr_set.id, expected=expected, objectives=objectives)
+        objectives.append({"id": objective.id, "score": score, "health": scoring.health(score, expected, config.health),
+                           "measured": sum(1 for r in krs if r["score"] is not None), "total": len(krs),
+                           "key_results": krs})
+    return {"id": okr_set.id, "expected": expected, "objectives": objectives}
 
 
-def _previous_result(previous: dict[str, Any] | None, kr: KeyResult, config: OkrConfig) -> KeyResultResult | None:
+_RESULT_FIELDS = frozenset(KeyResultResult.__dataclass_fields__)
+
+
+def _kr_json(result: KeyResultResult) -> dict[str, Any]:
+    return {**result.__dict__, "flags": list(result.flags)}
+
+
+def _previous_result(previous: dict[str, Any] | None, kr: KeyResult, config: OkrConfig) -> dict[str, Any] | None:
     """The KR's previous result, when its definition (metric version, baseline, target) is unchanged."""
     metric = config.metrics.get(kr.metric or "")
-    if previous is None or previous.get("metric_version") != (metric_version(metric) if metric else None):
+    if previous is None or not previous.keys() >= _RESULT_FIELDS:
+        return None
+    if previous.get("metric_version") != (metric_version(metric) if metric else None):
         return None
     if (previous.get("baseline"), previous.get("target")) != (kr.baseline, kr.target):
         return None
-    return KeyResultResult(**{name: previous[name] for name in KeyResultResult.__dataclass_fields__})
+    return previous
 
 
 def _evaluate_kr(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, expected: float, given: EvaluationInput,
@@ -143,7 +150,12 @@ def contributing_epics(contributors: Contributors | None, documents: Sequence[Do
         return None
     if contributors.epics is not None:
         wanted = {key.upper() for key in contributors.epics}
+        if given.live is not None and documents is given.documents:
+            return [d for d in map(given.live.by_key, sorted(wanted)) if d is not None]
         return [d for d in documents if str(d.get("key", "")).upper() in wanted]
+    kept = given.live.matching(contributors.jql or "", given.at) if given.live is not None and documents is given.documents else None
+    if kept is not None:
+        return kept
     context = given.jql_context
     try:
         matches = filters.get(contributors.jql or "")
@@ -154,7 +166,11 @@ def contributing_epics(contributors: Contributors | None, documents: Sequence[Do
 
 def evaluation_input(at: datetime, config: OkrConfig, documents: Sequence[Document],
                      measurements: Sequence[Any] = (), custom_fields: Mapping[str, str] | None = None,
-                     remote_values: Mapping[str, MetricValue] | None = None) -> EvaluationInput:
+                     remote_values: Mapping[str, MetricValue] | None = None,
+                     live: LiveMirror | None = None) -> EvaluationInput:
+    """``live``: the same documents kept in memory (``okr.live``), made for this zone and these fields."""
+    if live is not None and (live.tz != config.zone or live.custom_fields != dict(custom_fields or {})):
+        raise ValueError("the live mirror was made for another zone or other custom fields")
     return EvaluationInput(at=at, tz=config.zone, documents=documents, measurements=measurements,
                            custom_fields=custom_fields or {}, problem_programs=tuple(config.problem_programs),
-                           remote_values=remote_values or {})
+                           remote_values=remote_values or {}, live=live)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -41,3 +42,19 @@ def field_time(document: Mapping[str, Any], name: str, custom_fields: Mapping[st
 def field_number(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str]) -> float | None:
     """The field as a number (numbers and numeric text), the way JQL compares custom fields."""
     return as_number(field_value(document, name, custom_fields))
+
+
+def field_finite_number(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str]) -> float | None:
+    """The field as a number a metric can aggregate: ``NaN`` and infinities are not measurements."""
+    number = field_number(document, name, custom_fields)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def field_duration(document: Mapping[str, Any], begin: str, finish: str, unit_seconds: float,
+                   custom_fields: Mapping[str, str], tz: tzinfo) -> float | None:
+    """From one date field to another, in units of ``unit_seconds``; ``None`` when either is missing."""
+    start = field_time(document, begin, custom_fields, tz)
+    end = field_time(document, finish, custom_fields, tz)
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds() / unit_seconds

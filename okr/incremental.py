@@ -73,13 +73,22 @@ def affected_key_results(index: list[KrFilters], before: Document | None, after:
                          context: JqlContext) -> set[KrRef]:
     """KRs whose filters match the issue before or after the change: only these need re-evaluating."""
     states = [d for d in (before, after) if d is not None]
+    keys = {str(d.get("key", "")).upper() for d in states}
+    verdicts: dict[int, bool] = {}  # KRs share filters: each distinct filter is tested once
+
+    def either_matches(matches: Predicate) -> bool:
+        found = verdicts.get(id(matches))
+        if found is None:
+            found = verdicts[id(matches)] = any(matches(d, context) for d in states)
+        return found
+
     affected = set()
     for entry in index:
-        if entry.always or any(str(d.get("key", "")).upper() in entry.epic_keys for d in states):
+        if entry.always or not keys.isdisjoint(entry.epic_keys):
             affected.add(entry.kr)
             continue
         try:
-            if any(matches(d, context) for matches in entry.filters for d in states):
+            if any(either_matches(matches) for matches in entry.filters):
                 affected.add(entry.kr)
         except JqlError:  # needs a field the mirror cannot resolve: cannot rule it out
             affected.add(entry.kr)

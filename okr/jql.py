@@ -23,6 +23,8 @@ from okr.jql_ast import (
     JqlContext,
     JqlError,
     JqlUnsupported,
+    Kind,
+    ORDER_OPERATORS,
     Not,
     Or,
     OrderKey,
@@ -34,11 +36,12 @@ from okr.jql_ast import (
 from okr.jql_eval import Predicate, bind, clauses_of
 from okr.jql_format import format_jql
 from okr.jql_parser import parse_jql
+from okr.jql_time import DATE_FUNCTIONS, is_relative_period
 
 __all__ = [
     "And", "Call", "Clause", "CustomField", "CustomFieldId", "Empty", "JqlContext", "JqlError",
     "JqlUnsupported", "Not", "Or", "OrderKey", "Query", "SystemField", "Value",
-    "bind", "compile_jql", "fields_of", "format_jql", "matches", "parse_jql",
+    "bind", "compile_jql", "depends_on_time", "fields_of", "moving_clauses", "format_jql", "matches", "parse_jql",
 ]
 
 Evaluator = Callable[[Mapping[str, Any], JqlContext], bool]
@@ -56,19 +59,31 @@ def compile_jql(text: str) -> Evaluator:
 
 
 def compile_query(query: Query) -> Evaluator:
+    """A query whose matches do not depend on the instant keeps its binding across contexts that
+    differ only in ``at`` (a flush makes a context per instant)."""
     cache: list[tuple[JqlContext, Predicate]] = []
     lock = threading.Lock()
+    fixed = not depends_on_time(query)
 
     def evaluate(document: Mapping[str, Any], context: JqlContext) -> bool:
         bound = cache[0] if cache else None
         if bound is None or bound[0] is not context:
             with lock:
-                bound = (context, bind(query, context))
+                if bound is not None and fixed and same_apart_from_instant(bound[0], context):
+                    bound = (context, bound[1])
+                else:
+                    bound = (context, bind(query, context))
                 cache[:] = [bound]
         return bound[1](document)
 
     evaluate.query = query  # type: ignore[attr-defined]
     return evaluate
+
+
+def same_apart_from_instant(one: JqlContext, other: JqlContext) -> bool:
+    return (one.tz == other.tz and one.current_user == other.current_user
+            and one.week_starts_on == other.week_starts_on
+            and (one.custom_fields is other.custom_fields or dict(one.custom_fields) == dict(other.custom_fields)))
 
 
 def fields_of(query: Query, custom_fields: Mapping[str, str] | None = None) -> frozenset[str]:
@@ -98,3 +113,34 @@ def clause_fields(clause: Clause, mapping: Mapping[str, str]) -> set[str]:
     if name in mapping:
         return {mapping[name]}
     return {"parent"} if spec is not None else {f"custom:{name}"}
+
+
+
+def depends_on_time(query: Query) -> bool:
+    """Whether the query's matches can change while the issues do not: a date function
+    (``startOfMonth()``, ``now()`` …) or a relative period (``-30d``) compared with a date, datetime or
+    custom field. Such a query's matches depend on the instant of evaluation."""
+    return bool(moving_clauses(query))
+
+
+def moving_clauses(query: Query) -> tuple[Clause, ...]:
+    """The clauses of ``depends_on_time``."""
+    if query.where is None:
+        return ()
+    return tuple(clause for clause in clauses_of((query.where,)) if _clause_depends_on_time(clause))
+
+
+def operands_of(clause: Clause) -> tuple[Value | Empty | Call, ...]:
+    return clause.operand if isinstance(clause.operand, tuple) else (clause.operand,)
+
+
+def _clause_depends_on_time(clause: Clause) -> bool:
+    operands = operands_of(clause)
+    if any(isinstance(o, Call) and (o.name == "now" or o.name in DATE_FUNCTIONS) for o in operands):
+        return True
+    spec = spec_of(clause.field)
+    if spec is not None and spec.kind not in (Kind.DATE, Kind.DATETIME):
+        return False
+    if spec is None and clause.operator not in ORDER_OPERATORS:  # custom fields compare dates only by order
+        return False
+    return any(isinstance(o, Value) and is_relative_period(o.text) for o in operands)

@@ -71,6 +71,11 @@ def is_date_text(text: str) -> bool:
     return parse_date_literal(text, timezone.utc) is not None or parse_period(text) is not None
 
 
+def is_relative_period(text: str) -> bool:
+    """A period relative to the instant of evaluation (``-30d``), not a calendar date."""
+    return parse_date_literal(text, timezone.utc) is None and parse_period(text) is not None
+
+
 def resolve_date_text(text: str, at: datetime, tz: tzinfo) -> datetime | None:
     """A date literal or a period relative to ``at``; ``None`` when it is neither."""
     moment = parse_date_literal(text, tz)

@@ -10,9 +10,10 @@ from typing import Any, Literal
 
 from mapping.measurements import Measurement
 from mapping.models import Cycle, Metric, ProblemProgram, days
-from okr.aggregates import REDUCERS, ratio_percent
-from okr.fields import field_number, field_time
+from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
+from okr.fields import field_duration, field_finite_number, field_time
 from okr.jql import JqlContext, JqlError, JqlUnsupported, compile_jql
+from okr.live import LiveMirror, Reader
 from okr.problems import evaluate_program, measure
 from okr.problems_types import ProgramResult
 from okr.timeframe import window_bounds
@@ -44,6 +45,8 @@ class EvaluationInput:
     problem_programs: Sequence[ProblemProgram] = ()
     # values of metrics outside the local JQL subset, computed through Jira search: "metric@cycle" → value
     remote_values: Mapping[str, MetricValue] = ()  # type: ignore[assignment]
+    # the same documents kept in memory with their selections (a long-lived worker's mirror)
+    live: LiveMirror | None = None
 
     @cached_property
     def jql_context(self) -> JqlContext:
@@ -64,6 +67,22 @@ class EvaluationInput:
 
     @cached_property
     def _selections(self) -> dict[tuple[str, str, str, str], list[Document]]:
+        return {}
+
+    def window_seconds(self, window: str, cycle: Cycle) -> tuple[float, float]:
+        """The window's bounds at ``at`` as POSIX timestamps, worked out once per run."""
+        key = (window, cycle.id)
+        if key not in self._windows:
+            start, end = window_bounds(window, cycle, self.at, self.tz)
+            self._windows[key] = (start.timestamp(), end.timestamp())
+        return self._windows[key]
+
+    @cached_property
+    def _windows(self) -> dict[tuple[str, str], tuple[float, float]]:
+        return {}
+
+    @cached_property
+    def _live_values(self) -> dict[tuple[Any, ...], MetricValue | None]:
         return {}
 
     @cached_property
@@ -116,7 +135,7 @@ def aggregate_documents(metric: Metric, documents: Sequence[Document], given: Ev
         raise ValueError(f"{aggregate} is computed from counts, not documents")
     numbers = _durations(metric, documents, given) if metric.duration else _values(metric, documents, given)
     value = REDUCERS[aggregate](numbers)
-    return MetricValue(value, len(numbers), "remote", note=None if value is not None else "no values in the window")
+    return MetricValue(value, len(numbers), "remote", note=_no_value_note(value, len(numbers)))
 
 
 def program_result(program: ProblemProgram, given: EvaluationInput, filters: FilterCache) -> ProgramResult:
@@ -135,6 +154,9 @@ def _problems_metric(metric: Metric, given: EvaluationInput, filters: FilterCach
 
 
 def _jira_metric(metric: Metric, cycle: Cycle, given: EvaluationInput, filters: FilterCache) -> MetricValue:
+    kept = _live_metric(metric, cycle, given)
+    if kept is not None:
+        return kept
     matching = _in_window(metric, cycle, given, filters.get(metric.jql or ""))
     aggregate = metric.effective_aggregate
     if aggregate == "count":
@@ -147,7 +169,54 @@ def _jira_metric(metric: Metric, cycle: Cycle, given: EvaluationInput, filters: 
         return MetricValue(value, len(matching), "local", note=None if value is not None else "no issues in the denominator")
     numbers = _durations(metric, matching, given) if metric.duration else _values(metric, matching, given)
     value = REDUCERS[aggregate](numbers)
-    return MetricValue(value, len(numbers), "local", note=None if value is not None else "no values in the window")
+    return MetricValue(value, len(numbers), "local", note=_no_value_note(value, len(numbers)))
+
+
+def _live_metric(metric: Metric, cycle: Cycle, given: EvaluationInput) -> MetricValue | None:
+    """The metric from the live mirror's selection; ``None`` when its queries are not kept there."""
+    live = given.live
+    if live is None:
+        return None
+    shape = (metric.jql or "", metric.effective_date_field, _reader(metric), metric.effective_aggregate,
+             metric.window, cycle.id)
+    if shape not in given._live_values:  # metrics defined alike share one value
+        given._live_values[shape] = _kept_value(live, metric, cycle, given, shape[2])
+    return given._live_values[shape]
+
+
+def _kept_value(live: LiveMirror, metric: Metric, cycle: Cycle, given: EvaluationInput,
+                reader: Reader) -> MetricValue | None:
+    selection = live.selection(metric.jql or "", metric.effective_date_field, reader, given.at)
+    if selection is None:
+        return None
+    start, end = given.window_seconds(metric.window, cycle)
+    aggregate = metric.effective_aggregate
+    if aggregate == "count":
+        count = selection.count(start, end)
+        return MetricValue(float(count), count, "local")
+    kept = selection.window(f"{metric.window}@{cycle.id}", start, end)
+    count = len(kept.values)
+    if aggregate == "ratio":
+        value = ratio_percent(int(kept.exact_sum), count)
+        return MetricValue(value, count, "local", note=None if value is not None else "no issues in the denominator")
+    value = reduce_kept(aggregate, kept.values, kept.exact_sum)
+    return MetricValue(value, count, "local", note=_no_value_note(value, count))
+
+
+def _no_value_note(value: float | None, count: int) -> str | None:
+    if value is not None:
+        return None
+    return "no values in the window" if not count else "the sum of the values is beyond the range of numbers"
+
+
+def _reader(metric: Metric) -> Reader:
+    if metric.effective_aggregate == "count":
+        return ("count",)
+    if metric.effective_aggregate == "ratio":
+        return ("ratio", metric.numerator_jql or "")
+    if metric.duration is not None:
+        return ("duration", metric.duration.from_, metric.duration.to, _UNIT_SECONDS[metric.duration.unit])
+    return ("field", metric.value_field or "")
 
 
 def _in_window(metric: Metric, cycle: Cycle, given: EvaluationInput, matches: Predicate) -> list[Document]:
@@ -166,20 +235,16 @@ def _in_window(metric: Metric, cycle: Cycle, given: EvaluationInput, matches: Pr
 
 
 def _values(metric: Metric, documents: Sequence[Document], given: EvaluationInput) -> list[float]:
-    numbers = (field_number(d, metric.value_field or "", given.custom_fields or {}) for d in documents)
+    numbers = (field_finite_number(d, metric.value_field or "", given.custom_fields or {}) for d in documents)
     return [n for n in numbers if n is not None]
 
 
 def _durations(metric: Metric, documents: Sequence[Document], given: EvaluationInput) -> list[float]:
-    assert metric.duration is not None
-    unit = _UNIT_SECONDS[metric.duration.unit]
-    out = []
-    for document in documents:
-        begin = field_time(document, metric.duration.from_, given.custom_fields or {}, given.tz)
-        finish = field_time(document, metric.duration.to, given.custom_fields or {}, given.tz)
-        if begin is not None and finish is not None:
-            out.append((finish - begin).total_seconds() / unit)
-    return out
+    duration, fields = metric.duration, given.custom_fields or {}
+    assert duration is not None
+    unit = _UNIT_SECONDS[duration.unit]
+    found = (field_duration(d, duration.from_, duration.to, unit, fields, given.tz) for d in documents)
+    return [n for n in found if n is not None]
 
 
 def latest_measurement(metric_id: str, metric: Metric, given: EvaluationInput) -> MetricValue:

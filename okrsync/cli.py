@@ -93,11 +93,11 @@ def _shutdown_requested(worker: object) -> bool:
 def run_worker_until_stopped(settings: Settings, connection: redis.Redis, burst: bool) -> None:
     """RQ's loop ends on an error it does not handle (Redis gone in the middle of a job): start it
     again once Redis answers, so a Redis restart does not leave the queue without a worker."""
-    from rq import Worker
+    from rq import SimpleWorker  # jobs run in this process: the mirror kept in memory lasts between them
 
     while True:
         try:
-            worker = Worker([settings.queue_name], connection=connection)
+            worker = SimpleWorker([settings.queue_name], connection=connection)
             worker.work(burst=burst, logging_level=settings.log_level)
         except redis.ConnectionError as exc:
             log.warning("worker: Redis unreachable (%s); starting again in %.0f s", exc, RESTART_PAUSE_SECONDS)

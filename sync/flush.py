@@ -87,9 +87,10 @@ def _previous_report(runtime: Runtime) -> dict[str, Any] | None:
 
 def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:
     pushed = [m for m, d in config.metrics.items() if d.source == "push"]
-    return evaluation_input(now, config, list(runtime.mirror.documents()),
-                            runtime.measurements.for_metrics(pushed), runtime.config_store.field_names(),
-                            stored_remote_values(runtime))
+    fields = runtime.config_store.field_names()
+    live = runtime.mirror_in_memory.current(config.zone, fields)
+    return evaluation_input(now, config, live.documents(), runtime.measurements.for_metrics(pushed), fields,
+                            stored_remote_values(runtime), live=live)
 
 
 def contributor_epic_keys(config: OkrConfig, given: EvaluationInput) -> dict[KrRef, list[str]]:

@@ -4,11 +4,17 @@ Keys: ``okrsync:mirror:issue:<id>`` (hash: ``doc`` JSON, ``version`` ms, ``key``
 ``okrsync:mirror:keys`` (issue key → id) and tombstones ``okrsync:mirror:gone:<id>`` that stop a
 late delivery from bringing a deleted issue back. Every write is one Lua call, so concurrent
 workers cannot interleave a compare and a set.
+
+The change feed: every write also takes the next number of ``okrsync:mirror:seq`` and files the
+issue id under it in ``okrsync:mirror:changes`` (a sorted set, one member per issue, scored by its
+latest change). A process that keeps the mirror in memory asks for what changed after the number
+it has seen (``changes_since``) instead of reading every issue again.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +23,20 @@ import redis
 ISSUE_PREFIX = "okrsync:mirror:issue:"
 GONE_PREFIX = "okrsync:mirror:gone:"
 KEY_INDEX = "okrsync:mirror:keys"
+SEQUENCE = "okrsync:mirror:seq"
+CHANGES = "okrsync:mirror:changes"
+EPOCH = "okrsync:mirror:epoch"  # new with change number 1: the numbers of an emptied mirror restart
 TOMBSTONE_SECONDS = 30 * 24 * 3600
+
+# KEYS[4..6] = SEQUENCE, CHANGES, EPOCH; ARGV ends with the writer's epoch token and the issue id.
+_NOTE_CHANGE = """
+local number = redis.call('INCR', KEYS[4])
+redis.call('ZADD', KEYS[5], number, ARGV[#ARGV])
+if number == 1 then
+  local now = redis.call('TIME')
+  redis.call('SET', KEYS[6], ARGV[#ARGV - 1] .. ':' .. now[1] .. '.' .. now[2])
+end
+"""
 
 _UPSERT_SCRIPT = """
 local gone = redis.call('GET', KEYS[2])
@@ -27,7 +46,8 @@ if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
 local old_key = redis.call('HGET', KEYS[1], 'key')
 if old_key and old_key ~= ARGV[3] then redis.call('HDEL', KEYS[3], old_key) end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2], 'key', ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
+""" + _NOTE_CHANGE + """
 return 1
 """
 
@@ -41,26 +61,51 @@ end
 local old_key = redis.call('HGET', KEYS[1], 'key')
 if old_key then redis.call('HDEL', KEYS[3], old_key) end
 redis.call('HDEL', KEYS[3], ARGV[2])
+""" + _NOTE_CHANGE + """
 return redis.call('DEL', KEYS[1])
 """
+
+_TOUCH_SCRIPT = """
+local number = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], number, ARGV[2])
+if number == 1 then
+  local now = redis.call('TIME')
+  redis.call('SET', KEYS[3], ARGV[1] .. ':' .. now[1] .. '.' .. now[2])
+end
+"""
+
+_CHANGES_SCRIPT = """
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local out = {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('GET', KEYS[3]) or ''}
+for i = 1, #found, 2 do
+  out[#out + 1] = found[i]
+  out[#out + 1] = found[i + 1]
+  out[#out + 1] = redis.call('HGET', ARGV[3] .. found[i], 'doc') or false
+end
+return out
+"""
+
 
 class Mirror:
     def __init__(self, connection: redis.Redis) -> None:
         self.redis = connection
         self._upsert = connection.register_script(_UPSERT_SCRIPT)
         self._delete = connection.register_script(_DELETE_SCRIPT)
+        self._note_change = connection.register_script(_TOUCH_SCRIPT)
+        self._changes = connection.register_script(_CHANGES_SCRIPT)
+        self._epoch = uuid.uuid4().hex  # part of the epoch when this process makes change number 1
 
     def upsert(self, document: dict[str, Any], version: int) -> bool:
         """Store ``document`` unless a newer state (or a later delete) is already there."""
         issue_id, key = document["id"], document["key"]
-        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX]
+        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, SEQUENCE, CHANGES, EPOCH]
         doc = json.dumps(document, separators=(",", ":"), sort_keys=True)
-        return bool(self._upsert(keys=keys, args=[version, doc, key, issue_id]))
+        return bool(self._upsert(keys=keys, args=[version, doc, key, self._epoch, issue_id]))
 
     def delete(self, issue_id: str, key: str, version: int) -> bool:
         """Remove the issue and leave a tombstone so older deliveries cannot revive it."""
-        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX]
-        return bool(self._delete(keys=keys, args=[version, key, TOMBSTONE_SECONDS]))
+        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, SEQUENCE, CHANGES, EPOCH]
+        return bool(self._delete(keys=keys, args=[version, key, TOMBSTONE_SECONDS, self._epoch, issue_id]))
 
     def set_link(self, issue_id: str, link_id: str, link: dict[str, str] | None) -> bool:
         """Add or replace (``link``) or remove (``None``) one link on a mirrored issue."""
@@ -75,6 +120,7 @@ class Mirror:
             document["links"] = links + ([link] if link else [])
             pipe.multi()
             pipe.hset(name, "doc", json.dumps(document, separators=(",", ":"), sort_keys=True))
+            self._note_change(keys=[SEQUENCE, CHANGES, EPOCH], args=[self._epoch, issue_id], client=pipe)
             return True
 
         return bool(self.redis.transaction(patch, name, value_from_callable=True))
@@ -91,6 +137,22 @@ class Mirror:
 
     def count(self) -> int:
         return int(self.redis.hlen(KEY_INDEX))
+
+    def sequence(self) -> tuple[int, str]:
+        """The number of the latest change (0 before the first) and the epoch it counts in."""
+        number, epoch = self.redis.mget(SEQUENCE, EPOCH)
+        return int(number or 0), (epoch or b"").decode()
+
+    def changes_since(self, seen: int, limit: int = 1000) -> tuple[int, str, list[tuple[int, str, dict[str, Any] | None]]]:
+        """The latest change number, the epoch, and up to ``limit`` issues changed after change number
+        ``seen``, oldest first, as (change number, issue id, document or ``None`` when deleted); one
+        atomic call. Another epoch than the one read with ``seen`` means the numbers started again."""
+        found = self._changes(keys=[CHANGES, SEQUENCE, EPOCH], args=[seen, limit, ISSUE_PREFIX])
+        out = []
+        for start in range(2, len(found), 3):
+            issue_id, number, raw = found[start : start + 3]
+            out.append((int(float(number)), issue_id.decode(), json.loads(raw) if raw else None))
+        return int(found[0]), found[1].decode(), out
 
     def documents(self, batch: int = 500) -> Iterator[dict[str, Any]]:
         """Every mirrored issue, in key order, read in pipelined batches."""

@@ -9,6 +9,7 @@ import redis
 
 from okrsync.settings import Settings, load_settings
 from sync.config_store import ConfigStore, MeasurementStore
+from sync.memory import MirrorInMemory
 from sync.mirror import Mirror
 from sync.writeback import WrittenStore
 
@@ -23,6 +24,13 @@ class Runtime:
     written: WrittenStore
     jira: Any | None = None  # connector.JiraPort when a Jira is configured
     confluence: Any | None = None
+    memory: MirrorInMemory | None = None  # the mirror kept in this process's memory, made on first use
+
+    @property
+    def mirror_in_memory(self) -> MirrorInMemory:
+        if self.memory is None:
+            self.memory = MirrorInMemory(self.mirror)
+        return self.memory
 
     @property
     def queue_name(self) -> str:

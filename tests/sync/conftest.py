@@ -172,10 +172,31 @@ def settled(connection: redis.Redis, emulator: Any, seconds: float = 30) -> None
 
 
 def jobs_waiting(connection: redis.Redis) -> int:
+    """Jobs queued, and jobs started by a worker that still lives (a SIGKILLed worker's job stays in
+    RQ's started registry until RQ's own cleanup; the job's work is taken over, see sync/dirty.py)."""
     from rq import Queue
 
     queue = Queue(QUEUE, connection=connection)
-    return queue.count + queue.started_job_registry.count
+    started = queue.started_job_registry.get_job_ids()
+    return queue.count + sum(1 for job_id in started if _run_by_a_live_worker(connection, job_id))
+
+
+def _run_by_a_live_worker(connection: redis.Redis, job_id: str) -> bool:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        name = Job.fetch(job_id, connection=connection).worker_name
+    except NoSuchJobError:
+        return False
+    pid = connection.hget(f"rq:worker:{name}", "pid") if name else None
+    if pid is None:
+        return True  # not told which process: assume it still works
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def status_property(jira: JiraPort, key: str) -> dict[str, Any] | None:

@@ -1,0 +1,422 @@
+"""The mirror held in memory with the selections a configuration reads, kept current one change at a
+time, so that re-evaluating a key result reads a few counters instead of passing over every issue (pure).
+
+A *selection* is the issues one JQL matches, ordered by one date field, each with the number its
+metric reads (nothing for a count, the numerator's verdict for a ratio, a field or a duration
+otherwise). Counts in a window come from the order by bisection. The values inside a window —
+``[start, end]`` of the metric's window at the instant — are kept as a sorted multiset with an exact
+sum: slid along when the instant moves, patched when an issue changes. Results are the same numbers
+a pass over the issues gives (``okr.metrics``), to the last bit.
+
+Queries whose matches move with time on their own (``created >= -30d``, ``startOfMonth()``) are not
+kept here; their metrics are evaluated by a pass over the issues.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone, tzinfo
+from fractions import Fraction
+from typing import Any, overload
+
+from sortedcontainers import SortedKeyList, SortedList
+
+from okr.fields import field_duration, field_finite_number, field_time
+from okr.jql import Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, operands_of, parse_jql
+from okr.jql_ast import Kind, spec_of
+from okr.jql_eval import (custom_field_id, date_threshold, datetime_threshold, document_date, document_datetime,
+                          instant_of)
+from okr.jql_time import day_start
+
+Document = Mapping[str, Any]
+Entry = tuple[float, str, float]  # (moment as a POSIX timestamp, issue id, value)
+# What a metric reads from each matching issue:
+#   ("count",) | ("ratio", numerator JQL) | ("field", name) | ("duration", from, to, seconds per unit)
+Reader = tuple[Any, ...]
+SelectionKey = tuple[str, str, Reader]
+
+_ANY_INSTANT = datetime(2000, 1, 1, tzinfo=timezone.utc)  # for queries whose matches do not depend on it
+
+
+@dataclass
+class WindowTotals:
+    """The values of one selection's entries whose moment lies in ``[start, end]``."""
+
+    start: float = math.inf
+    end: float = -math.inf
+    values: SortedList = field(default_factory=SortedList)
+    exact_sum: Fraction = field(default_factory=Fraction)
+
+    def covers(self, moment: float) -> bool:
+        return self.start <= moment <= self.end
+
+    def add(self, value: float) -> None:
+        self.values.add(value)
+        self.exact_sum += Fraction(value)
+
+    def discard(self, value: float) -> None:
+        self.values.remove(value)
+        self.exact_sum -= Fraction(value)
+
+
+class Selection:
+    """The issues one JQL matches that have the date field and the value, ordered by the date."""
+
+    def __init__(self, entry_of: Callable[[Document], tuple[float, float] | None]) -> None:
+        self._entry_of = entry_of
+        self._entries: dict[str, Entry] = {}
+        self._order: SortedKeyList = SortedKeyList(key=_moment)
+        self._windows: dict[str, WindowTotals] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def put(self, issue_id: str, document: Document | None) -> None:
+        """The issue's new state: ``None`` when it no longer matches (or is gone)."""
+        old = self._entries.pop(issue_id, None)
+        if old is not None:
+            self._order.remove(old)
+            for totals in self._windows.values():
+                if totals.covers(old[0]):
+                    totals.discard(old[2])
+        read = self._entry_of(document) if document is not None else None
+        if read is None:
+            return
+        entry = (read[0], issue_id, read[1])
+        self._entries[issue_id] = entry
+        self._order.add(entry)
+        for totals in self._windows.values():
+            if totals.covers(entry[0]):
+                totals.add(entry[2])
+
+    def count(self, start: float, end: float) -> int:
+        """Entries with ``start <= moment <= end``."""
+        if start > end:
+            return 0
+        return int(self._order.bisect_key_right(end) - self._order.bisect_key_left(start))
+
+    def window(self, name: str, start: float, end: float) -> WindowTotals:
+        """The values in ``[start, end]``, kept under ``name`` and slid from where it was last asked."""
+        totals = self._windows.setdefault(name, WindowTotals())
+        if (totals.start, totals.end) != (start, end):
+            self._slide(totals, start, end)
+        return totals
+
+    def _slide(self, totals: WindowTotals, start: float, end: float) -> None:
+        old_start, old_end = totals.start, totals.end
+        if old_start > old_end or start > end or start > old_end or end < old_start:  # nothing shared
+            totals.values.clear()
+            totals.exact_sum = Fraction(0)
+            for entry in self._between(start, end, True, True):
+                totals.add(entry[2])
+        else:
+            leaving = [*self._between(old_start, start, True, False), *self._between(end, old_end, False, True)]
+            joining = [*self._between(start, old_start, True, False), *self._between(old_end, end, False, True)]
+            for entry in leaving:
+                totals.discard(entry[2])
+            for entry in joining:
+                totals.add(entry[2])
+        totals.start, totals.end = start, end
+
+    def _between(self, low: float, high: float, low_in: bool, high_in: bool) -> Iterator[Entry]:
+        if low > high:
+            return iter(())
+        return iter(self._order.irange_key(low, high, inclusive=(low_in, high_in)))
+
+
+def _moment(entry: Entry) -> float:
+    return entry[0]
+
+
+@dataclass
+class KeptQuery:
+    """One JQL kept live: its matches (when asked for), its selections, and the instant its matches are
+    exact for. ``moving`` are its clauses compared with instants that move with time, as (where the
+    clause reads its dates, operands); a fixed query has none and never needs advancing."""
+
+    test: Callable[[Document, JqlContext], bool]
+    context: JqlContext
+    moving: tuple[tuple[DateSource, tuple[Any, ...]], ...]
+    matches: dict[str, Document] | None = None
+    selections: list[Selection] = field(default_factory=list)
+
+    def hits(self, document: Document | None) -> bool:
+        return document is not None and self.test(document, self.context)
+
+    def place(self, issue_id: str, document: Document | None) -> None:
+        """The issue's state as this query sees it: kept where it matches, dropped where not."""
+        if self.matches is None and not self.selections:
+            return
+        matching = document if self.hits(document) else None
+        if self.matches is not None:
+            if matching is None:
+                self.matches.pop(issue_id, None)
+            else:
+                self.matches[issue_id] = matching
+        for selection in self.selections:
+            selection.put(issue_id, matching)
+
+
+DateSource = tuple[str, str]  # ("datetime" | "date", document key) or ("custom", custom field id)
+
+
+class DateIndex:
+    """The instants one field holds, read the way JQL compares them, in order: which issues a moving
+    threshold passed over between two instants."""
+
+    def __init__(self, source: DateSource, tz: tzinfo) -> None:
+        self._source, self._tz = source, tz
+        self._moments: dict[str, tuple[float, ...]] = {}
+        self._order: SortedKeyList = SortedKeyList(key=_moment)
+
+    def put(self, issue_id: str, document: Document | None) -> None:
+        for moment in self._moments.pop(issue_id, ()):
+            self._order.remove((moment, issue_id))
+        moments = self._read(document) if document is not None else ()
+        if moments:
+            self._moments[issue_id] = moments
+            for moment in moments:
+                self._order.add((moment, issue_id))
+
+    def ids_between(self, low: float, high: float) -> set[str]:
+        return {entry[1] for entry in self._order.irange_key(low, high)}
+
+    def _read(self, document: Document) -> tuple[float, ...]:
+        kind, key = self._source
+        found: Iterable[float | None]
+        if kind == "custom":
+            custom = document.get("custom")
+            value = custom.get(key) if isinstance(custom, Mapping) else None
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            found = (self._day(i) if len(i) == 10 else self._instant(i) for i in items if isinstance(i, str))
+        else:
+            value = document.get(key)
+            found = iter((self._day(value) if kind == "date" else self._instant(value),))
+        return tuple(moment for moment in found if moment is not None)
+
+    def _instant(self, value: Any) -> float | None:
+        text = document_datetime(value)
+        return datetime.fromisoformat(text[:-1] + "+00:00").timestamp() if text else None
+
+    def _day(self, value: Any) -> float | None:
+        text = document_date(value)
+        return day_start(date.fromisoformat(text), self._tz).timestamp() if text else None
+
+
+def passed_over(kind: str, before: datetime | None, after: datetime | None, old: JqlContext,
+                new: JqlContext) -> tuple[float, float] | None:
+    """The instants a threshold moved over, as compared at the field's granularity; ``None`` when the
+    comparison did not change (the threshold stayed within one millisecond, or one day for dates)."""
+    if before is None and after is None:
+        return None
+    if before is None or after is None:
+        return (-math.inf, math.inf)
+    spans = []
+    if kind in ("datetime", "custom") and datetime_threshold(before) != datetime_threshold(after):
+        low, high = sorted((before.timestamp(), after.timestamp()))
+        spans.append((low - 0.001, high + 0.001))
+    if kind in ("date", "custom") and date_threshold(before, old) != date_threshold(after, new):
+        days = sorted((before.astimezone(old.tz).date(), after.astimezone(new.tz).date()))
+        spans.append((day_start(days[0], old.tz).timestamp(), day_start(days[1], old.tz).timestamp()))
+    if not spans:
+        return None
+    return (min(low for low, _ in spans), max(high for _, high in spans))
+
+
+class LiveMirror:
+    """Every mirrored issue by id, and the queries and selections evaluation has asked for so far."""
+
+    def __init__(self, tz: tzinfo, custom_fields: Mapping[str, str],
+                 documents: Iterator[Document] | Sequence[Document] = ()) -> None:
+        self.tz = tz
+        self.custom_fields = dict(custom_fields)
+        self._by_id: dict[str, Document] = {}
+        self._ids_by_key: dict[str, str] = {}
+        self._queries: dict[str, KeptQuery | None] = {}
+        self._selections: dict[SelectionKey, Selection | None] = {}
+        self._date_indexes: dict[DateSource, DateIndex] = {}  # made for the moving clauses asked for
+        for document in documents:
+            self.put(document)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def documents(self) -> LiveDocuments:
+        return LiveDocuments(self._by_id)
+
+    def get(self, issue_id: str) -> Document | None:
+        return self._by_id.get(issue_id)
+
+    def by_key(self, key: str) -> Document | None:
+        issue_id = self._ids_by_key.get(key.upper())
+        return self._by_id.get(issue_id) if issue_id is not None else None
+
+    def put(self, document: Document) -> None:
+        """An issue's current state (new or changed)."""
+        issue_id = str(document["id"])
+        before = self._by_id.get(issue_id)
+        if before is not None:
+            self._ids_by_key.pop(str(before.get("key", "")).upper(), None)
+        self._by_id[issue_id] = document
+        self._ids_by_key[str(document.get("key", "")).upper()] = issue_id
+        for index in self._date_indexes.values():
+            index.put(issue_id, document)
+        for query in self._queries.values():
+            if query is not None:
+                query.place(issue_id, document)
+
+    def remove(self, issue_id: str) -> None:
+        before = self._by_id.pop(issue_id, None)
+        if before is None:
+            return
+        self._ids_by_key.pop(str(before.get("key", "")).upper(), None)
+        for index in self._date_indexes.values():
+            index.put(issue_id, None)
+        for query in self._queries.values():
+            if query is not None:
+                query.place(issue_id, None)
+
+    def matching(self, jql: str, at: datetime) -> list[Document] | None:
+        """Every issue the JQL matches at ``at``; ``None`` when the query cannot be kept."""
+        query = self._query(jql, at)
+        if query is None:
+            return None
+        if query.matches is None:
+            query.matches = {i: d for i, d in self._by_id.items() if query.hits(d)}
+        return list(query.matches.values())
+
+    def selection(self, jql: str, date_field: str, reader: Reader, at: datetime) -> Selection | None:
+        """The selection of one metric shape, its matches exact at ``at``; ``None`` when its queries
+        cannot be kept."""
+        key = (jql, date_field, reader)
+        query = self._query(jql, at)
+        if key not in self._selections:
+            entry_of = self._entry_reader(date_field, reader)
+            selection = None if query is None or entry_of is None else Selection(entry_of)
+            if query is not None and selection is not None:
+                for issue_id, document in self._by_id.items():
+                    if query.hits(document):
+                        selection.put(issue_id, document)
+                query.selections.append(selection)
+            self._selections[key] = selection
+        return self._selections[key]
+
+    def _query(self, jql: str, at: datetime = _ANY_INSTANT) -> KeptQuery | None:
+        """The kept query, its matches made exact at ``at``: a moving query's matches change only for
+        issues whose dates lie between a threshold's old and new instants, and only those are tested."""
+        if jql not in self._queries:
+            self._queries[jql] = self._keep(jql, at)
+        query = self._queries[jql]
+        if query is not None and query.moving and query.context.at != at:
+            self._advance_query(query, at)
+        return query
+
+    def _keep(self, jql: str, at: datetime) -> KeptQuery | None:
+        try:
+            parsed = parse_jql(jql)
+            test = compile_jql(jql)
+        except JqlError:  # malformed or outside the local subset: evaluated elsewhere
+            return None
+        moving = []
+        for clause in moving_clauses(parsed):
+            source = self._date_source(clause)
+            if source is None:
+                return None
+            moving.append((source, operands_of(clause)))
+        return KeptQuery(test, self._context(at), tuple(moving))
+
+    def _date_source(self, clause: Clause) -> DateSource | None:
+        spec = spec_of(clause.field)
+        if spec is None:
+            try:
+                return ("custom", custom_field_id(clause.field, self._context(_ANY_INSTANT)))
+            except JqlError:
+                return None
+        if spec.kind in (Kind.DATE, Kind.DATETIME):
+            return ("date" if spec.kind is Kind.DATE else "datetime", spec.document_key)
+        return None  # a date function compared with a field that holds no dates: not kept
+
+    def _advance_query(self, query: KeptQuery, at: datetime) -> None:
+        old, new = query.context, self._context(at)
+        candidates: set[str] = set()
+        for source, operands in query.moving:
+            for before, after in zip(_instants(operands, old), _instants(operands, new)):
+                span = passed_over(source[0], before, after, old, new)
+                if span is not None:
+                    candidates |= self._date_index(source).ids_between(*span)
+        query.context = new
+        for issue_id in candidates:
+            query.place(issue_id, self._by_id.get(issue_id))
+
+    def _date_index(self, source: DateSource) -> DateIndex:
+        if source not in self._date_indexes:
+            index = self._date_indexes[source] = DateIndex(source, self.tz)
+            for issue_id, document in self._by_id.items():
+                index.put(issue_id, document)
+        return self._date_indexes[source]
+
+    def _context(self, at: datetime) -> JqlContext:
+        return JqlContext(at=at, tz=self.tz, custom_fields=self.custom_fields)
+
+    def _entry_reader(self, date_field: str, reader: Reader) -> Callable[[Document], tuple[float, float] | None] | None:
+        value_of = self._value_reader(reader)
+        if value_of is None:
+            return None
+        fields, tz = self.custom_fields, self.tz
+
+        def entry_of(document: Document) -> tuple[float, float] | None:
+            moment = field_time(document, date_field, fields, tz)
+            if moment is None:
+                return None
+            value = value_of(document)
+            return None if value is None else (moment.timestamp(), value)
+
+        return entry_of
+
+    def _value_reader(self, reader: Reader) -> Callable[[Document], float | None] | None:
+        fields, tz = self.custom_fields, self.tz
+        if reader[0] == "count":
+            return lambda document: 0.0
+        if reader[0] == "ratio":
+            numerator = self._query(reader[1])
+            if numerator is None:
+                return None
+            if numerator.moving:  # its verdicts would go stale inside the selection
+                return None
+            return lambda document: 1.0 if numerator.hits(document) else 0.0
+        if reader[0] == "field":
+            return lambda document: field_finite_number(document, reader[1], fields)
+        if reader[0] == "duration":
+            return lambda document: field_duration(document, reader[1], reader[2], reader[3], fields, tz)
+        raise ValueError(f"unknown selection reader {reader!r}")
+
+
+def _instants(operands: tuple[Any, ...], context: JqlContext) -> list[datetime | None]:
+    return [instant_of(operand, context) for operand in operands if not isinstance(operand, Empty)]
+
+
+class LiveDocuments(Sequence[Document]):
+    """The live mirror's issues as a sequence, listed only if someone indexes into it."""
+
+    def __init__(self, by_id: Mapping[str, Document]) -> None:
+        self._by_id = by_id
+        self._listed: list[Document] | None = None
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(self._by_id.values())
+
+    @overload
+    def __getitem__(self, index: int) -> Document: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Document]: ...
+
+    def __getitem__(self, index: int | slice) -> Document | Sequence[Document]:
+        if self._listed is None:
+            self._listed = list(self._by_id.values())
+        return self._listed[index]

@@ -1,0 +1,66 @@
+"""This process's copy of the mirror in memory (``okr.live``), caught up from the mirror's change
+feed before each use: a flush then re-evaluates the KRs an event touched from kept selections
+instead of reading and scanning every mirrored issue. Loaded once per process (a long-lived worker),
+again only when the zone or the custom fields change or the mirror in Redis was emptied."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Mapping
+from datetime import tzinfo
+
+from okr.live import LiveMirror
+from sync.mirror import Mirror
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_BATCH = 1000
+
+
+class MirrorInMemory:
+    def __init__(self, mirror: Mirror) -> None:
+        self._mirror = mirror
+        self._live: LiveMirror | None = None
+        self._seen = 0
+        self._epoch = ""
+        self.loads = 0  # full reads of the mirror, for the tests and the stats
+
+    def current(self, tz: tzinfo, custom_fields: Mapping[str, str]) -> LiveMirror:
+        """The mirror as Redis has it now, with every selection kept so far."""
+        live = self._live
+        if live is None or live.tz != tz or live.custom_fields != dict(custom_fields):
+            live = self._load(tz, custom_fields)
+        if not self._catch_up(live):
+            live = self._load(tz, custom_fields)
+            self._catch_up(live)
+        return live
+
+    def forget(self) -> None:
+        self._live, self._seen, self._epoch = None, 0, ""
+
+    def _load(self, tz: tzinfo, custom_fields: Mapping[str, str]) -> LiveMirror:
+        started = time.perf_counter()
+        self._seen, self._epoch = self._mirror.sequence()  # later changes are caught up after the read
+        self._live = None  # the old copy goes before the new one is read
+        self._live = LiveMirror(tz, custom_fields, self._mirror.documents())
+        self.loads += 1
+        gc.freeze()  # the issues live as long as the worker: the collector need not walk them again
+        log.info("mirror in memory: %d issue(s) read in %.2fs", len(self._live), time.perf_counter() - started)
+        return self._live
+
+    def _catch_up(self, live: LiveMirror) -> bool:
+        """Apply what changed since the last look; ``False`` when the mirror was started again."""
+        while True:
+            latest, epoch, changes = self._mirror.changes_since(self._seen, CATCH_UP_BATCH)
+            if epoch != self._epoch or latest < self._seen:
+                return False
+            for number, issue_id, document in changes:
+                if document is None:
+                    live.remove(issue_id)
+                else:
+                    live.put(document)
+                self._seen = number
+            if len(changes) < CATCH_UP_BATCH:
+                return True

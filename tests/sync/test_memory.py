@@ -1,0 +1,77 @@
+"""The mirror's change feed and this process's copy of the mirror in memory, on a real Redis."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Any
+
+import redis
+
+from sync.memory import MirrorInMemory
+from sync.mirror import Mirror
+
+
+def issue(number: int, **fields: Any) -> dict[str, Any]:
+    return {"id": str(number), "key": f"SHOP-{number}", "project": "SHOP", "links": [], **fields}
+
+
+def keys(memory: MirrorInMemory) -> list[str]:
+    return sorted(d["key"] for d in memory.current(timezone.utc, {}).documents())
+
+
+def test_every_write_is_in_the_change_feed_once_per_issue_with_its_latest_state(connection: redis.Redis) -> None:
+    mirror = Mirror(connection)
+    mirror.upsert(issue(1, status="To Do"), 1)
+    mirror.upsert(issue(2), 1)
+    mirror.upsert(issue(1, status="Done"), 2)
+    assert not mirror.upsert(issue(1, status="stale"), 1)  # older: not written, not a change
+    mirror.set_link("2", "10", {"id": "10", "type": "Blocks", "key": "SHOP-1"})
+    mirror.delete("1", "SHOP-1", 3)
+
+    latest, epoch, changes = mirror.changes_since(0)
+    assert latest == 5 and epoch
+    assert [(number, issue_id) for number, issue_id, _ in changes] == [(4, "2"), (5, "1")]
+    assert changes[0][2] is not None and changes[0][2]["links"][0]["key"] == "SHOP-1"
+    assert changes[1][2] is None  # deleted
+    assert mirror.changes_since(5)[2] == []
+    assert mirror.changes_since(4)[2] == [changes[1]]
+
+
+def test_the_copy_in_memory_follows_writes_made_by_other_processes_without_reading_everything(
+        connection: redis.Redis) -> None:
+    writer = Mirror(connection)  # another process: its own connection objects and epoch token
+    for number in range(1, 6):
+        writer.upsert(issue(number), 1)
+    memory = MirrorInMemory(Mirror(connection))
+    assert keys(memory) == [f"SHOP-{n}" for n in range(1, 6)]
+
+    writer.upsert(issue(6), 1)
+    writer.delete("2", "SHOP-2", 2)
+    writer.upsert(issue(3, key="SHOP-33"), 2)
+    assert keys(memory) == ["SHOP-1", "SHOP-33", "SHOP-4", "SHOP-5", "SHOP-6"]
+    assert memory.loads == 1
+
+
+def test_an_emptied_mirror_is_read_again_even_when_its_numbers_have_caught_up(connection: redis.Redis) -> None:
+    mirror = Mirror(connection)
+    for number in range(1, 4):
+        mirror.upsert(issue(number), 1)
+    memory = MirrorInMemory(mirror)
+    assert len(keys(memory)) == 3
+
+    connection.flushdb()
+    for number in range(10, 20):  # more changes than before: the numbers alone would not tell
+        mirror.upsert(issue(number), 1)
+    assert keys(memory) == sorted(f"SHOP-{n}" for n in range(10, 20))
+    assert memory.loads == 2
+
+
+def test_a_long_backlog_of_changes_is_caught_up_in_batches(connection: redis.Redis) -> None:
+    mirror = Mirror(connection)
+    memory = MirrorInMemory(mirror)
+    mirror.upsert(issue(1), 1)
+    assert keys(memory) == ["SHOP-1"]
+    for number in range(2, 2503):
+        mirror.upsert(issue(number), 1)
+    assert len(keys(memory)) == 2502
+    assert memory.loads == 1  # the backlog came from the feed, 1,000 changes a call
