@@ -24,6 +24,7 @@ from emulator.delivery import Dispatcher
 from emulator.faults import Faults, Knobs
 from emulator.render import View, issue_facts
 from emulator.scenario import load_site
+from emulator.search_cache import SearchCache
 from emulator.state import Issue, NotFound, Site, User
 from emulator.timefmt import utc_now
 
@@ -43,6 +44,7 @@ class Emulator:
     data_path: Path | None = None
     public_url: str | None = None
     started: float = field(default_factory=time.time)
+    searches: SearchCache = field(default_factory=SearchCache, repr=False)
 
     def base_url(self) -> str:
         if self.public_url:
@@ -61,12 +63,22 @@ class Emulator:
                               projects=projects)
 
     def search(self, text: str, actor: User | None) -> tuple[jql.Query, list[Issue]]:
-        """Issues matching ``text`` in the query's order. Raises JqlError. Caller holds the lock."""
-        query = jql.compile_jql(text, self.jql_context(actor))
+        """Issues matching ``text`` in the query's order (do not modify the list: it may be reused for the
+        next page until an issue is written). Raises JqlError. Caller holds the lock."""
+        context = self.jql_context(actor)
+        query = jql.compile_jql(text, context)
+        if query.reads_clock:
+            return query, self._evaluate(query)
+        key, revision = (text, context.current_user), self.site.issue_revision
+        cached = self.searches.get(key, revision)
+        return query, cached if cached is not None else self.searches.put(key, revision, self._evaluate(query))
+
+    def _evaluate(self, query: jql.Query) -> list[Issue]:
+        """Every issue's facts through the query, then its order: the cost a cached answer saves."""
         now = self.now()
         facts = [issue_facts(self.site, issue, now) for issue in self.site.issues.values()]
         matched = jql.sort_issues([f for f in facts if query.matches(f)], query.order)
-        return query, [self.site.issues[str(f["_id"])] for f in matched]
+        return [self.site.issues[str(f["_id"])] for f in matched]
 
     def matches(self, text: str, issue: Issue) -> bool:
         """Whether a webhook's JQL filter admits ``issue``; a filter that does not parse admits nothing."""

@@ -244,6 +244,7 @@ def record_change(site: Site, issue: Issue, actor: User, now: datetime, items: l
     entry = {"id": site.next_id("changelog"), "author": actor.account_id, "created": jira_time(now), "items": items}
     issue.changelog.append(entry)
     issue.fields["updated"] = jira_time(now)
+    site.issue_written()
     return entry
 
 

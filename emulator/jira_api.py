@@ -304,7 +304,7 @@ def delete_issue(api: str, reference: str) -> Response:
 
 
 def _children(issue: Issue) -> list[Issue]:
-    return [i for i in current_emulator().site.issues.values() if i.fields.get("parent") == issue.id]
+    return current_emulator().site.children(issue.id)
 
 
 @blueprint.get(f"{API}/issue/<reference>/transitions")
@@ -441,6 +441,7 @@ def edit_comment(api: str, reference: str, comment_id: str) -> Response:
         issue = emulator.site.issue(reference)
         comment = _comment(issue, comment_id)
         comment.update(body=body.get("body", comment["body"]), updated=jira_time(emulator.now()))
+        emulator.site.issue_written()
         _publish_comment_event(issue, comment, "comment_updated")
         return jsonify(comment_json(emulator.site, issue, comment, emulator.view(api)))
 
@@ -453,6 +454,7 @@ def delete_comment(api: str, reference: str, comment_id: str) -> Response:
         comment = _comment(issue, comment_id)
         _publish_comment_event(issue, comment, "comment_deleted")
         issue.comments.remove(comment)
+        emulator.site.issue_written()
     return Response(status=204)
 
 
@@ -470,6 +472,7 @@ def _add_comment(issue: Issue, body: Any) -> dict[str, Any]:
                "created": stamp, "updated": stamp}
     issue.comments.append(comment)
     issue.fields["updated"] = stamp
+    emulator.site.issue_written()
     _publish_comment_event(issue, comment, "comment_created")
     view = payloads.webhook_view(emulator.site, emulator.base_url())
     emulator.notify("jira:issue_updated", payloads.issue_commented_event(

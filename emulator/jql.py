@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator.timefmt import parse_moment, start_of_day
+from emulator.timefmt import parse_moment, relative_offset, start_of_day
 
 Facts = Mapping[str, Any]
 Predicate = Callable[[Facts], bool]
@@ -80,6 +80,7 @@ class Query:
     predicate: Predicate
     order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
     bounded: bool = True
+    reads_clock: bool = False  # relative dates or now()-style functions: the matches move with time
 
     def matches(self, facts: Facts) -> bool:
         return self.predicate(facts)
@@ -128,6 +129,7 @@ class _Parser:
         self.tokens = tokens
         self.index = 0
         self.context = context
+        self.reads_clock = False
 
     # -------------------------------------------------------------- structure
 
@@ -141,7 +143,7 @@ class _Parser:
         order = self._order_by()
         if not self._at_end():
             self._fail("either 'OR' or 'AND'")
-        return Query(predicate, order, bounded)
+        return Query(predicate, order, bounded, self.reads_clock)
 
     def _or(self) -> Predicate:
         parts = [self._and()]
@@ -287,6 +289,7 @@ class _Parser:
 
     def _literal(self, name: str, text: str) -> Any:
         if name in DATE_FIELDS:
+            self.reads_clock = self.reads_clock or relative_offset(text) is not None
             try:
                 return parse_moment(text, self.context.now)
             except ValueError:
@@ -317,6 +320,7 @@ class _Parser:
                    "endofday": start_of_day(now) + timedelta(days=1, milliseconds=-1)}
         if function not in moments or name not in DATE_FIELDS:
             raise JqlError(f"Unable to find JQL function '{token.text}()'.")
+        self.reads_clock = True
         return moments[function] + offset
 
     # -------------------------------------------------------------- tokens

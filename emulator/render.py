@@ -271,8 +271,7 @@ def _links_of(site: Site, issue: Issue) -> list[dict[str, Any]]:
 
 
 def _subtasks(site: Site, issue: Issue) -> list[Issue]:
-    return [i for i in site.issues.values() if i.fields.get("parent") == issue.id
-            and site.issue_type(i.fields["issuetype"]).get("subtask")]
+    return [i for i in site.children(issue.id) if site.issue_type(i.fields["issuetype"]).get("subtask")]
 
 
 def _optional(lookup: Any, reference: Any, render: Any) -> Any:

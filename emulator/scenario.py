@@ -154,6 +154,7 @@ def _seed_issue(site: Site, entry: dict[str, Any], now: datetime, where: str) ->
     if entry.get("status"):
         _set_status(site, issue, entry["status"], entry.get("resolved"), now)
     issue.fields["updated"] = jira_time(parse_moment(entry.get("updated", entry.get("created", "-30d")), now))
+    site.issue_written()
 
 
 def _replay(site: Site, issue: Any, change: dict[str, Any], now: datetime) -> None:
@@ -171,6 +172,7 @@ def _set_status(site: Site, issue: Any, status: str, resolved: Any, now: datetim
     if entry["category"] == edits.DONE:
         issue.fields["resolution"] = issue.fields.get("resolution") or str(site.resolutions[0]["id"])
         issue.fields["resolutiondate"] = jira_time(parse_moment(resolved or "-1d", now))
+    site.issue_written()
 
 
 def _generate(site: Site, entry: dict[str, Any], now: datetime) -> None:

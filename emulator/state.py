@@ -1,8 +1,9 @@
 """The emulated site's in-memory state: Jira catalog and issues, webhooks, Confluence spaces and pages.
 
 Issues keep *compact* field values (ids and ISO times); ``emulator.render`` turns them into the JSON
-each API flavour sends. Every mutation happens under ``Site.lock``; the whole state round-trips
-through plain JSON so ``--data FILE`` can persist it across restarts.
+each API flavour sends. Every mutation happens under ``Site.lock``, and every issue write moves
+``Site.issue_revision`` (``issue_written``), which is what lets a search answer be reused from page to
+page; the whole state round-trips through plain JSON so ``--data FILE`` can persist it across restarts.
 """
 
 from __future__ import annotations
@@ -125,6 +126,12 @@ class Site:
             raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}, got {self.flavor!r}")
         self.lock = threading.RLock()
         self._keys = {issue.key.upper(): issue.id for issue in self.issues.values()}
+        self.issue_revision = 0  # moves on every issue write; search answers are reused within one revision
+        self._children: tuple[int, dict[str, list[Issue]]] | None = None
+
+    def issue_written(self) -> None:
+        """Record that an issue was created, edited, commented or deleted (call it under the lock)."""
+        self.issue_revision += 1
 
     # ------------------------------------------------------------------ ids
 
@@ -163,13 +170,27 @@ class Site:
             return self.issues[issue_id]
         raise NotFound("Issue does not exist or you do not have permission to see it.")
 
+    def children(self, issue_id: str) -> list[Issue]:
+        """The issues whose parent is ``issue_id``, in creation order; indexed once per issue revision, so
+        rendering a page of issues does not scan every issue for each one."""
+        if self._children is None or self._children[0] != self.issue_revision:
+            index: dict[str, list[Issue]] = {}
+            for issue in self.issues.values():
+                parent = issue.fields.get("parent")
+                if parent:
+                    index.setdefault(parent, []).append(issue)
+            self._children = (self.issue_revision, index)
+        return list(self._children[1].get(issue_id, ()))
+
     def add_issue(self, issue: Issue) -> None:
         self.issues[issue.id] = issue
         self._keys[issue.key.upper()] = issue.id
+        self.issue_written()
 
     def remove_issue(self, issue: Issue) -> None:
         self.issues.pop(issue.id, None)
         self._keys.pop(issue.key.upper(), None)
+        self.issue_written()
 
     def issue_type(self, reference: Any) -> dict[str, Any]:
         return _catalog_entry(self.issue_types, reference, "issue type")

@@ -26,6 +26,7 @@ LAST_RESYNC = "okrsync:resync:last"
 RESYNC_PROGRESS = "okrsync:resync:progress"  # project → "done" or the number of issues walked
 STATS = "okrsync:stats"
 OVERLAP = timedelta(minutes=10)  # clocks and Jira's index lag; re-reading a little is cheap
+DRIFTED_KEPT = 50  # keys a report names; a first resync changes every issue, so only examples are kept
 # What the mirror document needs; nothing else is fetched.
 MIRROR_FIELDS = ["summary", "project", "issuetype", "status", "labels", "components", "priority", "resolution",
                  "assignee", "reporter", "created", "updated", "resolutiondate", "duedate", "parent",
@@ -35,10 +36,15 @@ MIRROR_FIELDS = ["summary", "project", "issuetype", "status", "labels", "compone
 @dataclass
 class SyncReport:
     seen: int = 0
-    drift: int = 0
-    drifted: list[str] = field(default_factory=list)
+    drift: int = 0  # every issue that changed in the mirror
+    drifted: list[str] = field(default_factory=list)  # the first DRIFTED_KEPT of them, by key
     watermark: int | None = None
     seconds: float = 0.0
+
+    def count_drift(self, key: str) -> None:
+        self.drift += 1
+        if len(self.drifted) < DRIFTED_KEPT:
+            self.drifted.append(key)
 
 
 def mapped_projects(config: OkrConfig) -> list[str]:
@@ -90,8 +96,7 @@ def apply_issues(runtime: Runtime, issues: Iterable[dict[str, Any]], report: Syn
         version = _version(issue)
         before = runtime.mirror.get(document["id"])
         if before != document and runtime.mirror.upsert(document, version):
-            report.drift += 1
-            report.drifted.append(document["key"])
+            report.count_drift(document["key"])
             tracker.issue_changed(before, document, {**trigger, "issue": document["key"]})
         report.watermark = max(report.watermark or 0, version)
         if on_issue:
@@ -125,7 +130,7 @@ def _record(runtime: Runtime, report: SyncReport, now: datetime, kind: str) -> N
     pipe.hincrby(STATS, f"{kind}_drift", report.drift)
     pipe.set(LAST_RUN if kind == "reconcile" else LAST_RESYNC,
              json.dumps({"at": now.isoformat(), "seen": report.seen, "drift": report.drift,
-                         "drifted": report.drifted[:50], "seconds": round(report.seconds, 3)}))
+                         "drifted": report.drifted[:DRIFTED_KEPT], "seconds": round(report.seconds, 3)}))
     pipe.execute()
     if report.drift and kind == "reconcile":  # webhooks were missed: worth a warning
         log.warning("reconcile: %d of %d issue(s) had drifted: %s", report.drift, report.seen, report.drifted[:20])
@@ -152,7 +157,9 @@ def resync(runtime: Runtime, full: bool = False, progress: Callable[[str, int, i
             if progress:
                 progress(project, count, total)
 
-        issues = _recording_keys(jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS), seen_keys)
+        issues = jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
+        if full:  # only a full resync needs the keys Jira still has
+            issues = _recording_keys(issues, seen_keys)
         before = report.seen
         apply_issues(runtime, issues, report, {"kind": "resync"}, on_issue=lambda n: walked(n - before))
         if full:
@@ -180,9 +187,10 @@ def _recording_keys(issues: Iterable[dict[str, Any]], keys: set[str]) -> Iterabl
 
 
 def _forget_missing(runtime: Runtime, project: str, seen: set[str], report: SyncReport) -> None:
+    """Delete the project's mirrored issues that the walk did not see. The documents are streamed batch
+    by batch (never all in memory); deleting one already read does not disturb the batches to come."""
     now_ms = int(time.time() * 1000)
-    for document in list(runtime.mirror.documents()):
+    for document in runtime.mirror.documents():
         if document.get("project") == project and document["key"] not in seen:
             runtime.mirror.delete(document["id"], document["key"], now_ms)
-            report.drift += 1
-            report.drifted.append(document["key"])
+            report.count_drift(document["key"])
