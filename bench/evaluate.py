@@ -92,7 +92,7 @@ def main() -> None:
         per_event.append(time.perf_counter() - started)
 
     real = real_path(documents, config, index, args.real_events)
-    assert real.pop("report") == report_at(config, documents, real["last_at"]), "kept selections disagree with a pass"
+    assert real.pop("kept_full") == report_at(config, documents, real["last_at"]), "kept selections disagree with a pass"
     real_p99_ms = real["real_path_p99_ms"]
     result = {
         "benchmark": "evaluate", "documents": args.documents, "krs": args.krs, "measured_krs": measured,
@@ -113,8 +113,11 @@ def main() -> None:
           f"them from kept selections): p50 {real['real_path_p50_ms']} ms, p99 {real_p99_ms} ms over "
           f"{real['real_path_events']} events ({result['real_path_p99_vs_baseline_pass']}× one bare pass; "
           f"{real['real_path_mean_krs']} KRs re-evaluated on average); the mirror write before it: p99 "
-          f"{real['mirror_write_p99_ms']} ms; once per worker: {real['memory_load_s']} s reading the mirror into "
-          f"memory, {real['selections_build_s']} s building the selections; the last report equals a full pass")
+          f"{real['mirror_write_p99_ms']} ms; p50/p99 of the parts: catching up {real['real_catch_up_p50_ms']}/"
+          f"{real['real_catch_up_p99_ms']} ms, affected KRs {real['real_affected_p50_ms']}/"
+          f"{real['real_affected_p99_ms']} ms, evaluation {real['real_evaluate_p50_ms']}/{real['real_evaluate_p99_ms']} ms; once per worker: {real['memory_load_s']} s reading the mirror into "
+          f"memory, {real['selections_build_s']} s building the selections; at the end, every KR re-evaluated "
+          f"from the kept selections equals a pass over the issues")
     rows = [
         row(f"evaluation: full, {args.krs} KRs over {args.documents} issues", result["full_evaluation_s"], "≤ 5 s",
             full <= 5, " s", note=f"{result['full_vs_baseline_pass']}× one bare pass over the issues"),
@@ -157,6 +160,7 @@ def real_path(documents: list[dict], config: Any, index: list, events: int) -> d
         rng = random.Random(11)
         current = {d["id"]: d for d in documents}
         writes, timings, touched = [], [], []
+        parts: dict[str, list[float]] = {"catch_up": [], "affected": [], "evaluate": []}
         at = AT
         for number in range(events):
             at = AT + timedelta(seconds=number + 1)
@@ -167,18 +171,28 @@ def real_path(documents: list[dict], config: Any, index: list, events: int) -> d
             writes.append(time.perf_counter() - started)
             started = time.perf_counter()
             live = memory.current(config.zone, fields)
+            caught_up = time.perf_counter()
             given = evaluation_input(at, config, live.documents(), [], fields, live=live)
             affected = affected_key_results(index, before, after, given.jql_context)
-            report = evaluate_config(config, given, only=affected, previous=report)
-            timings.append(time.perf_counter() - started)
+            found = time.perf_counter()
+            report = evaluate_config(config, given, only=affected, previous=report, previous_config=config)
+            done = time.perf_counter()
+            timings.append(done - started)
+            for name, seconds in (("catch_up", caught_up - started), ("affected", found - caught_up),
+                                  ("evaluate", done - found)):
+                parts[name].append(seconds)
             touched.append(len(affected))
         assert memory.loads == 1, memory.loads
         documents[:] = list(current.values())
+        # what the scheduled recomputation does: every KR again, from the kept selections
+        kept_full = evaluate_config(config, evaluation_input(at, config, live.documents(), [], fields, live=live))
         return {"real_path_events": events, "memory_load_s": round(load, 2), "selections_build_s": round(build, 2),
                 "real_path_p50_ms": round(percentile(timings, 50) * 1000, 3),
                 "real_path_p99_ms": round(percentile(timings, 99) * 1000, 3),
                 "real_path_mean_krs": round(statistics.fmean(touched), 1),
-                "mirror_write_p99_ms": round(percentile(writes, 99) * 1000, 3), "last_at": at, "report": report}
+                "mirror_write_p99_ms": round(percentile(writes, 99) * 1000, 3), "last_at": at, "kept_full": kept_full,
+                **{f"real_{name}_p{q}_ms": round(percentile(values, q) * 1000, 3)
+                   for name, values in parts.items() for q in (50, 99)}}
     finally:
         stop_embedded_redis(connection)
         shutil.rmtree(data, ignore_errors=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from mapping.lint import lint
-from mapping.models import Contributors, KeyResult, OkrConfig, OkrSet
+from mapping.models import Contributors, KeyResult, Objective, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
@@ -36,17 +36,23 @@ class KeyResultResult:
 
 
 def evaluate_config(config: OkrConfig, given: EvaluationInput, only: set[tuple[str, str]] | None = None,
-                    previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    previous: Mapping[str, Any] | None = None,
+                    previous_config: OkrConfig | None = None) -> dict[str, Any]:
     """The `okrsync evaluate --json` document.
 
     With ``only`` (the KRs an event touched) and the ``previous`` report, every other KR keeps its
     previous result: nothing it reads has changed (time-based drift is handled by the scheduled
-    recomputation of everything).
+    recomputation of everything). When ``previous`` is known to come from this very configuration
+    (``previous_config``), an objective none of whose KRs were touched is taken whole, its health
+    brought to the instant.
     """
     filters = FilterCache()
     values: dict[str, MetricValue] = {}
-    reuse = _reusable(previous, only)
-    sets = [_evaluate_set(config, okr_set, given, filters, values, reuse) for okr_set in config.okr_sets]
+    if previous is not None and only is not None and previous_config is config:
+        sets = [_carry_set(config, okr_set, given, filters, values, only, previous) for okr_set in config.okr_sets]
+    else:
+        reuse = _reusable(previous, only)
+        sets = [_evaluate_set(config, okr_set, given, filters, values, reuse) for okr_set in config.okr_sets]
     return {
         "at": given.at.isoformat(),
         "okr_sets": sets,
@@ -84,12 +90,36 @@ def _evaluate_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, fi
         krs = [_previous_result(reuse.get((okr_set.id, kr.id)), kr, config)
                or _kr_json(_evaluate_kr(config, okr_set, kr, expected, given, filters, values))
                for kr in objective.key_results]
-        weights = [scoring.WeightedScore(result["score"], kr.weight) for result, kr in zip(krs, objective.key_results)]
-        score = scoring.objective_score(weights)
-        objectives.append({"id": objective.id, "score": score, "health": scoring.health(score, expected, config.health),
-                           "measured": sum(1 for r in krs if r["score"] is not None), "total": len(krs),
-                           "key_results": krs})
+        objectives.append(_objective_json(config, objective, krs, expected))
     return {"id": okr_set.id, "expected": expected, "objectives": objectives}
+
+
+def _carry_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filters: FilterCache,
+               values: dict[str, MetricValue], only: set[tuple[str, str]], previous: Mapping[str, Any]) -> dict[str, Any]:
+    """``_evaluate_set`` from a previous result of the same configuration: same objectives, same KRs
+    in the same order, same definitions; only the touched KRs are evaluated again."""
+    before = next((s for s in previous.get("okr_sets", []) if s["id"] == okr_set.id), None)
+    if before is None or len(before["objectives"]) != len(okr_set.objectives):
+        return _evaluate_set(config, okr_set, given, filters, values, _reusable(previous, only))
+    cycle = config.cycle(okr_set.cycle)
+    expected = round(expected_progress(cycle, given.at, given.tz), 4)
+    objectives = []
+    for objective, was in zip(okr_set.objectives, before["objectives"]):
+        touched = [(okr_set.id, kr.id) in only for kr in objective.key_results]
+        if not any(touched):
+            objectives.append({**was, "health": scoring.health(was["score"], expected, config.health)})
+            continue
+        krs = [_kr_json(_evaluate_kr(config, okr_set, kr, expected, given, filters, values)) if hit else kept
+               for kr, hit, kept in zip(objective.key_results, touched, was["key_results"])]
+        objectives.append(_objective_json(config, objective, krs, expected))
+    return {"id": okr_set.id, "expected": expected, "objectives": objectives}
+
+
+def _objective_json(config: OkrConfig, objective: Objective, krs: list[dict[str, Any]], expected: float) -> dict[str, Any]:
+    weights = [scoring.WeightedScore(result["score"], kr.weight) for result, kr in zip(krs, objective.key_results)]
+    score = scoring.objective_score(weights)
+    return {"id": objective.id, "score": score, "health": scoring.health(score, expected, config.health),
+            "measured": sum(1 for r in krs if r["score"] is not None), "total": len(krs), "key_results": krs}
 
 
 _RESULT_FIELDS = frozenset(KeyResultResult.__dataclass_fields__)

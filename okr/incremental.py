@@ -1,12 +1,20 @@
-"""Which key results a changed issue can affect, so a webhook re-evaluates only those (pure)."""
+"""Which key results a changed issue can affect, so a webhook re-evaluates only those (pure).
+
+A KR's metric reads from each matching issue one *entry*: the instant of its date field and the
+number it contributes (nothing for a count, the numerator's verdict for a ratio, a field or a
+duration). A change affects the metric only when the issue starts or stops matching, or its entry
+changes; a change to anything else of a matching issue (its summary, its assignee …) does not.
+Contributors and problem programs show more of an issue, so any change of an issue they match counts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mapping.models import OkrConfig
+from mapping.models import Metric, OkrConfig
+from okr.fields import field_duration, field_finite_number, field_time
 from okr.jql import JqlContext, JqlError
 from okr.metrics import FilterCache, Predicate
 
@@ -15,24 +23,31 @@ PROGRAM = "#program"
 Document = Mapping[str, Any]
 
 
+Entry = Callable[[Document, JqlContext], tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
 class KrFilters:
     kr: KrRef
-    filters: tuple[Predicate, ...]
+    filters: tuple[Predicate, ...]  # any change of an issue matching one of these affects the KR
     epic_keys: frozenset[str]
     always: bool  # a filter outside the local subset: cannot rule the issue out
+    metric: tuple[Predicate, Entry] | None = None  # the metric's filter and the entry it reads
 
 
 def kr_filters(config: OkrConfig, cache: FilterCache | None = None) -> list[KrFilters]:
     """Every KR with the issue filters that feed it: its metric's JQL and its contributors."""
     cache = cache or FilterCache()
+    entries: dict[tuple[Any, ...], Entry] = {}
+    shared: dict[tuple[int, ...], Any] = {}  # one object per distinct set of filters, so KRs alike share decisions
     out = []
     for okr_set in config.okr_sets:
         for objective in okr_set.objectives:
             for kr in objective.key_results:
                 texts = []
                 metric = config.metrics.get(kr.metric or "")
-                if metric is not None and metric.source == "jira":
+                kept = _metric_filter(metric, cache, entries) if metric is not None and metric.source == "jira" else None
+                if metric is not None and metric.source == "jira" and kept is None:
                     texts += [t for t in (metric.jql, metric.numerator_jql) if t]
                 if metric is not None and metric.source == "problems":
                     texts += _program_filters(config, metric.program or "")
@@ -41,12 +56,47 @@ def kr_filters(config: OkrConfig, cache: FilterCache | None = None) -> list[KrFi
                     texts.append(contributors.jql)
                 epics = frozenset(k.upper() for k in (contributors.epics or [])) if contributors else frozenset()
                 compiled, always = _compile_all(texts, cache)
-                if compiled or epics or always:
-                    out.append(KrFilters((okr_set.id, kr.id), tuple(compiled), epics, always))
+                if compiled or epics or always or kept:
+                    filters = shared.setdefault(tuple(map(id, compiled)), tuple(compiled))
+                    kept = shared.setdefault(tuple(map(id, kept)), kept) if kept else None
+                    out.append(KrFilters((okr_set.id, kr.id), filters, epics, always, kept))
     for program in config.problem_programs:  # programs have work of their own: pages, action points
         compiled, always = _compile_all(_program_filters(config, program.id), cache)
         out.append(KrFilters((PROGRAM, program.id), tuple(compiled), frozenset(), always))
     return out
+
+
+def _metric_filter(metric: Metric, cache: FilterCache, entries: dict[tuple[Any, ...], Entry]) -> tuple[Predicate, Entry] | None:
+    """The metric's filter with the entry it reads; ``None`` when a query is outside the local subset.
+    Metrics that read alike share one entry reader (``entries``)."""
+    try:
+        matches = cache.get(metric.jql or "")
+        numerator = cache.get(metric.numerator_jql or "") if metric.effective_aggregate == "ratio" else None
+    except JqlError:
+        return None
+    shape = (metric.effective_date_field, metric.effective_aggregate, metric.numerator_jql, metric.value_field,
+             metric.duration)
+    if shape not in entries:
+        entries[shape] = _entry_reader(metric, numerator)
+    return matches, entries[shape]
+
+
+def _entry_reader(metric: Metric, numerator: Predicate | None) -> Entry:
+    date_field, aggregate, duration = metric.effective_date_field, metric.effective_aggregate, metric.duration
+    unit = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}[duration.unit] if duration else 0.0
+
+    def entry(document: Document, context: JqlContext) -> tuple[Any, ...]:
+        fields, tz = context.custom_fields, context.tz
+        moment = field_time(document, date_field, fields, tz)
+        if aggregate == "count":
+            return (moment,)
+        if numerator is not None:
+            return (moment, numerator(document, context))
+        if duration is not None:
+            return (moment, field_duration(document, duration.from_, duration.to, unit, fields, tz))
+        return (moment, field_finite_number(document, metric.value_field or "", fields))
+
+    return entry
 
 
 def _program_filters(config: OkrConfig, program_id: str) -> list[str]:
@@ -74,22 +124,57 @@ def affected_key_results(index: list[KrFilters], before: Document | None, after:
     """KRs whose filters match the issue before or after the change: only these need re-evaluating."""
     states = [d for d in (before, after) if d is not None]
     keys = {str(d.get("key", "")).upper() for d in states}
-    verdicts: dict[int, bool] = {}  # KRs share filters: each distinct filter is tested once
+    seen = Seen(before, after, context)
 
     def either_matches(matches: Predicate) -> bool:
-        found = verdicts.get(id(matches))
-        if found is None:
-            found = verdicts[id(matches)] = any(matches(d, context) for d in states)
-        return found
+        return seen.matches(matches, 0) or seen.matches(matches, 1)
 
     affected = set()
+    decided: dict[tuple[int, int], bool] = {}  # KRs that read alike share one decision
     for entry in index:
-        if entry.always or not keys.isdisjoint(entry.epic_keys):
+        if entry.always or (entry.epic_keys and not keys.isdisjoint(entry.epic_keys)):
             affected.add(entry.kr)
             continue
-        try:
-            if any(either_matches(matches) for matches in entry.filters):
-                affected.add(entry.kr)
-        except JqlError:  # needs a field the mirror cannot resolve: cannot rule it out
+        alike = (id(entry.filters), id(entry.metric))
+        hit = decided.get(alike)
+        if hit is None:
+            try:
+                hit = any(either_matches(matches) for matches in entry.filters) or (
+                    entry.metric is not None and seen.entry_changed(*entry.metric))
+            except JqlError:  # needs a field the mirror cannot resolve: cannot rule it out
+                hit = True
+            decided[alike] = hit
+        if hit:
             affected.add(entry.kr)
     return affected
+
+
+class Seen:
+    """One change's verdicts and entries, each worked out once however many KRs share a filter."""
+
+    def __init__(self, before: Document | None, after: Document | None, context: JqlContext) -> None:
+        self._states, self._context = (before, after), context
+        self._verdicts: dict[tuple[int, int], bool] = {}
+        self._entries: dict[tuple[int, int], tuple[Any, ...]] = {}
+
+    def matches(self, predicate: Predicate, state: int) -> bool:
+        key = (id(predicate), state)
+        if key not in self._verdicts:
+            document = self._states[state]
+            self._verdicts[key] = document is not None and predicate(document, self._context)
+        return self._verdicts[key]
+
+    def entry_changed(self, matches: Predicate, entry: Entry) -> bool:
+        """The issue starts or stops matching, or what the metric reads from it changes."""
+        was, is_now = self.matches(matches, 0), self.matches(matches, 1)
+        if was != is_now:
+            return True
+        return was and self._entry(entry, 0) != self._entry(entry, 1)
+
+    def _entry(self, entry: Entry, state: int) -> tuple[Any, ...]:
+        key = (id(entry), state)
+        if key not in self._entries:
+            document = self._states[state]
+            assert document is not None
+            self._entries[key] = entry(document, self._context)
+        return self._entries[key]

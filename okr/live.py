@@ -21,7 +21,7 @@ from datetime import date, datetime, timezone, tzinfo
 from fractions import Fraction
 from typing import Any, overload
 
-from sortedcontainers import SortedKeyList, SortedList
+from sortedcontainers import SortedList
 
 from okr.fields import field_duration, field_finite_number, field_time
 from okr.jql import Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, operands_of, parse_jql
@@ -67,7 +67,7 @@ class Selection:
     def __init__(self, entry_of: Callable[[Document], tuple[float, float] | None]) -> None:
         self._entry_of = entry_of
         self._entries: dict[str, Entry] = {}
-        self._order: SortedKeyList = SortedKeyList(key=_moment)
+        self._order: SortedList = SortedList()  # entries as tuples: equal moments still bisect by id
         self._windows: dict[str, WindowTotals] = {}
 
     def __len__(self) -> int:
@@ -75,13 +75,16 @@ class Selection:
 
     def put(self, issue_id: str, document: Document | None) -> None:
         """The issue's new state: ``None`` when it no longer matches (or is gone)."""
+        read = self._entry_of(document) if document is not None else None
+        old = self._entries.get(issue_id)
+        if old is not None and read is not None and (old[0], old[2]) == read:
+            return  # what this selection reads from the issue did not change
         old = self._entries.pop(issue_id, None)
         if old is not None:
             self._order.remove(old)
             for totals in self._windows.values():
                 if totals.covers(old[0]):
                     totals.discard(old[2])
-        read = self._entry_of(document) if document is not None else None
         if read is None:
             return
         entry = (read[0], issue_id, read[1])
@@ -95,7 +98,8 @@ class Selection:
         """Entries with ``start <= moment <= end``."""
         if start > end:
             return 0
-        return int(self._order.bisect_key_right(end) - self._order.bisect_key_left(start))
+        low, high = _span(self._order, start, end, True, True)
+        return high - low
 
     def window(self, name: str, start: float, end: float) -> WindowTotals:
         """The values in ``[start, end]``, kept under ``name`` and slid from where it was last asked."""
@@ -123,11 +127,15 @@ class Selection:
     def _between(self, low: float, high: float, low_in: bool, high_in: bool) -> Iterator[Entry]:
         if low > high:
             return iter(())
-        return iter(self._order.irange_key(low, high, inclusive=(low_in, high_in)))
+        start, stop = _span(self._order, low, high, low_in, high_in)
+        return self._order.islice(start, stop)
 
 
-def _moment(entry: Entry) -> float:
-    return entry[0]
+def _span(order: SortedList, low: float, high: float, low_in: bool, high_in: bool) -> tuple[int, int]:
+    """Positions of the tuples whose first item (a moment) lies between ``low`` and ``high``."""
+    start = order.bisect_left((low if low_in else math.nextafter(low, math.inf),))
+    stop = order.bisect_left((math.nextafter(high, math.inf) if high_in else high,))
+    return start, max(start, stop)
 
 
 @dataclass
@@ -169,7 +177,7 @@ class DateIndex:
     def __init__(self, source: DateSource, tz: tzinfo) -> None:
         self._source, self._tz = source, tz
         self._moments: dict[str, tuple[float, ...]] = {}
-        self._order: SortedKeyList = SortedKeyList(key=_moment)
+        self._order: SortedList = SortedList()
 
     def put(self, issue_id: str, document: Document | None) -> None:
         for moment in self._moments.pop(issue_id, ()):
@@ -181,7 +189,8 @@ class DateIndex:
                 self._order.add((moment, issue_id))
 
     def ids_between(self, low: float, high: float) -> set[str]:
-        return {entry[1] for entry in self._order.irange_key(low, high)}
+        start, stop = _span(self._order, low, high, True, True)
+        return {entry[1] for entry in self._order.islice(start, stop)}
 
     def _read(self, document: Document) -> tuple[float, ...]:
         kind, key = self._source
@@ -237,11 +246,17 @@ class LiveMirror:
         self._queries: dict[str, KeptQuery | None] = {}
         self._selections: dict[SelectionKey, Selection | None] = {}
         self._date_indexes: dict[DateSource, DateIndex] = {}  # made for the moving clauses asked for
+        self._readers: dict[tuple[str, Reader], Callable[[Document], tuple[float, float] | None] | None] = {}
         for document in documents:
             self.put(document)
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+    @property
+    def kept(self) -> int:
+        """How many queries, selections and date indexes are kept (grows as evaluation asks)."""
+        return len(self._queries) + len(self._selections) + len(self._date_indexes)
 
     def documents(self) -> LiveDocuments:
         return LiveDocuments(self._by_id)
@@ -325,6 +340,8 @@ class LiveMirror:
             if source is None:
                 return None
             moving.append((source, operands_of(clause)))
+        for source, _ in moving:
+            self._date_index(source)  # made now, not on the first move of the instant
         return KeptQuery(test, self._context(at), tuple(moving))
 
     def _date_source(self, clause: Clause) -> DateSource | None:
@@ -361,9 +378,15 @@ class LiveMirror:
         return JqlContext(at=at, tz=self.tz, custom_fields=self.custom_fields)
 
     def _entry_reader(self, date_field: str, reader: Reader) -> Callable[[Document], tuple[float, float] | None] | None:
-        value_of = self._value_reader(reader)
-        if value_of is None:
-            return None
+        """One reader per (date field, reader), shared by the selections that read alike: it reads a
+        document once however many selections it is put into."""
+        key = (date_field, reader)
+        if key not in self._readers:
+            value_of = self._value_reader(reader)
+            self._readers[key] = None if value_of is None else _read_once(self._entry(date_field, value_of))
+        return self._readers[key]
+
+    def _entry(self, date_field: str, value_of: Callable[[Document], float | None]) -> Callable[[Document], tuple[float, float] | None]:
         fields, tz = self.custom_fields, self.tz
 
         def entry_of(document: Document) -> tuple[float, float] | None:
@@ -391,6 +414,18 @@ class LiveMirror:
         if reader[0] == "duration":
             return lambda document: field_duration(document, reader[1], reader[2], reader[3], fields, tz)
         raise ValueError(f"unknown selection reader {reader!r}")
+
+
+def _read_once(read: Callable[[Document], tuple[float, float] | None]) -> Callable[[Document], tuple[float, float] | None]:
+    """``read``, remembering its last document (documents are replaced, never changed in place)."""
+    last: list[Any] = [None, None]
+
+    def read_once(document: Document) -> tuple[float, float] | None:
+        if last[0] is not document:
+            last[0], last[1] = document, read(document)
+        return last[1]
+
+    return read_once
 
 
 def _instants(operands: tuple[Any, ...], context: JqlContext) -> list[datetime | None]:

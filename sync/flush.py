@@ -24,6 +24,7 @@ from sync.writeback import apply_writes, post_checkin
 log = logging.getLogger(__name__)
 
 REPORT = "okrsync:report"  # the latest evaluation, for status pages and the admin API
+REPORT_NUMBER = "okrsync:report:number"  # counts reports written, by any process
 STATS = "okrsync:stats"
 
 
@@ -61,8 +62,9 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
                          triggers: list[dict[str, Any]], now: datetime) -> FlushReport:
     given = _evaluation_input(runtime, config, now)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
-    report = evaluate_config(config, given, only=refs, previous=_previous_report(runtime))
-    runtime.redis.set(REPORT, json.dumps(report, default=str))
+    previous, previous_config = _previous_report(runtime)
+    report = evaluate_config(config, given, only=refs, previous=previous, previous_config=previous_config)
+    _store_report(runtime, config, report)
     statuses = kr_statuses(config, report)
     result = FlushReport(dirty=len(members))
     trigger = summarise_triggers(triggers)
@@ -80,9 +82,22 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
     return result
 
 
-def _previous_report(runtime: Runtime) -> dict[str, Any] | None:
+def _previous_report(runtime: Runtime) -> tuple[dict[str, Any] | None, OkrConfig | None]:
+    """The latest report, and the configuration it was made with when this process made it (then it
+    comes from memory, not from Redis)."""
+    number = runtime.redis.get(REPORT_NUMBER)
+    kept = runtime.last_report
+    if kept is not None and number is not None and kept[0] == int(number):
+        return kept[2], kept[1]
     raw = runtime.redis.get(REPORT)
-    return json.loads(raw) if raw else None
+    return (json.loads(raw) if raw else None), None
+
+
+def _store_report(runtime: Runtime, config: OkrConfig, report: dict[str, Any]) -> None:
+    pipe = runtime.redis.pipeline(transaction=True)
+    pipe.set(REPORT, json.dumps(report, default=str))
+    pipe.incr(REPORT_NUMBER)
+    runtime.last_report = (int(pipe.execute()[-1]), config, report)
 
 
 def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:

@@ -25,6 +25,7 @@ class MirrorInMemory:
         self._live: LiveMirror | None = None
         self._seen = 0
         self._epoch = ""
+        self._kept_when_frozen = -1
         self.loads = 0  # full reads of the mirror, for the tests and the stats
 
     def current(self, tz: tzinfo, custom_fields: Mapping[str, str]) -> LiveMirror:
@@ -35,7 +36,15 @@ class MirrorInMemory:
         if not self._catch_up(live):
             live = self._load(tz, custom_fields)
             self._catch_up(live)
+        if live.kept != self._kept_when_frozen:  # selections made by the last flush live as long
+            self._freeze(live)
         return live
+
+    def _freeze(self, live: LiveMirror) -> None:
+        """Leave what lives as long as the worker out of the collector's full passes (a pass over
+        millions of kept objects would stall a flush)."""
+        gc.freeze()
+        self._kept_when_frozen = live.kept
 
     def forget(self) -> None:
         self._live, self._seen, self._epoch = None, 0, ""
@@ -46,7 +55,6 @@ class MirrorInMemory:
         self._live = None  # the old copy goes before the new one is read
         self._live = LiveMirror(tz, custom_fields, self._mirror.documents())
         self.loads += 1
-        gc.freeze()  # the issues live as long as the worker: the collector need not walk them again
         log.info("mirror in memory: %d issue(s) read in %.2fs", len(self._live), time.perf_counter() - started)
         return self._live
 

@@ -25,6 +25,7 @@ class Runtime:
     jira: Any | None = None  # connector.JiraPort when a Jira is configured
     confluence: Any | None = None
     memory: MirrorInMemory | None = None  # the mirror kept in this process's memory, made on first use
+    last_report: tuple[int, Any, dict[str, Any]] | None = None  # (report number, configuration, report) of this process
 
     @property
     def mirror_in_memory(self) -> MirrorInMemory:

@@ -1,0 +1,52 @@
+"""A KR the affected-KR step leaves out really keeps its value: the same number before and after the
+change, for random issues, changes and metric shapes (the shapes of tests/okr/test_live.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import given, settings, strategies as st
+
+from okr.evaluate import evaluate_config, evaluation_input
+from okr.incremental import affected_key_results, kr_filters
+from tests.okr.test_live import AT, CONFIG, FIELDS, documents
+
+INDEX = kr_filters(CONFIG)
+
+
+def results(issues: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    report = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, issues, custom_fields=FIELDS))
+    return {kr["id"]: kr for o in report["okr_sets"][0]["objectives"] for kr in o["key_results"]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(documents(), max_size=8), documents(), st.booleans(), st.booleans())
+def test_a_kr_left_out_keeps_its_value(others: list[dict[str, Any]], changed: dict[str, Any], was_there: bool,
+                                       stays: bool) -> None:
+    base = {d["id"]: d for d in others if d["id"] != changed["id"]}
+    before = {**changed, **others[0], "id": changed["id"]} if was_there and others else None
+    after = changed if stays or before is None else None
+    context = evaluation_input(AT, CONFIG, [], custom_fields=FIELDS).jql_context
+    affected = {kr for _, kr in affected_key_results(INDEX, before, after, context)}
+    old = results([*base.values(), *([before] if before else [])])
+    new = results([*base.values(), *([after] if after else [])])
+    for kr_id, result in old.items():
+        if kr_id not in affected:
+            assert (new[kr_id]["current"], new[kr_id]["count"], new[kr_id]["delivery"]) == (
+                result["current"], result["count"], result["delivery"]), kr_id
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(documents(), max_size=8), documents(), st.integers(min_value=0, max_value=3000))
+def test_objectives_carried_from_the_same_configuration_equal_a_kr_by_kr_reuse(
+        others: list[dict[str, Any]], changed: dict[str, Any], minutes_later: int) -> None:
+    issues = {d["id"]: d for d in others}
+    previous = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, list(issues.values()), custom_fields=FIELDS))
+    before = issues.get(changed["id"])
+    issues[changed["id"]] = changed
+    later = evaluation_input(AT + timedelta(minutes=minutes_later), CONFIG, list(issues.values()), custom_fields=FIELDS)
+    only = affected_key_results(INDEX, before, changed, later.jql_context)
+    kr_by_kr = evaluate_config(CONFIG, later, only=only, previous=previous)
+    carried = evaluate_config(CONFIG, later, only=only, previous=previous, previous_config=CONFIG)
+    assert carried == kr_by_kr
