@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 import redis
-from flask import Flask, Response, jsonify
+from flask import Flask, Request, Response, jsonify
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
@@ -42,9 +43,20 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     )
     app.register_blueprint(webhooks_blueprint)
     register_admin(app, settings, connection)
+    app.session_interface = CookiePathSessions()
     _register_health(app, settings, connection)
     _register_error_handlers(app)
     return app
+
+
+class CookiePathSessions(SecureCookieSessionInterface):
+    """Opens the session only where its cookie is sent (the admin pages' path): webhooks, health,
+    metrics and the bearer-token API never read, verify or sign a cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not request.path.startswith(self.get_cookie_path(app)):
+            return None  # Flask then uses a null session, which is never saved
+        return super().open_session(app, request)
 
 
 def _register_health(app: Flask, settings: Settings, connection: redis.Redis) -> None:

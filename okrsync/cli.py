@@ -64,20 +64,44 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Drain what is queued, then exit.")
-def worker(burst: bool) -> None:
+@click.option("--nice", "niceness", type=click.IntRange(0, 19),
+              help="Run at this niceness (0-19; default OKRSYNC_WORKER_NICE, 0) so that on cores shared with "
+                   "the web service, answering webhooks comes before draining them.")
+def worker(burst: bool, niceness: int | None) -> None:
     """Run an RQ worker that applies queued events to the mirror."""
     import socket
 
     from sync.jobs import set_worker_identity, sweep
 
     settings = _settings()
-    connection = connect_redis(settings)
+    connection = connect_redis(settings)  # an embedded Redis started here keeps the normal priority
+    _lower_priority(settings.worker_nice if niceness is None else niceness)
     runtime = _runtime(settings, connection)
     _prepare(runtime)
     sweep(connection, settings.queue_name)  # events left by a previous run are drained first
     set_worker_identity(f"{socket.gethostname()}:{os.getpid()}")
     click.echo(f"okrsync: worker on queue {settings.queue_name!r} ({describe_redis(settings)})")
     run_worker_until_stopped(settings, connection, burst)
+
+
+def _lower_priority(niceness: int) -> None:
+    """Only ever lowers the priority (raising it needs privileges): a worker started nicer stays so."""
+    if niceness <= os.getpriority(os.PRIO_PROCESS, 0):
+        return
+    os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    if os.getsid(0) == os.getpid():
+        _lower_session_priority(niceness)
+    log.info("worker: running at niceness %d", niceness)
+
+
+def _lower_session_priority(niceness: int) -> None:
+    """Linux with autogroups shares CPU between sessions before it looks at niceness, so a worker
+    that leads its own session (a service manager or setsid started it) lowers its session too;
+    one sharing a session with the web service must not, and does not need to."""
+    try:
+        Path("/proc/self/autogroup").write_text(f"{niceness}\n")
+    except OSError:  # no autogroups on this kernel: the niceness alone counts
+        pass
 
 
 RESTART_PAUSE_SECONDS = 2.0

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     pages_interval_seconds: float = Field(
         default=30.0, gt=0, description="At most one update per Confluence page per this many seconds."
     )
+    worker_nice: int = Field(
+        default=0, ge=0, le=19,
+        description="Niceness `okrsync worker` runs at (0-19); above 0 the web service answers first on shared cores.",
+    )
     log_level: str = "INFO"
 
     @field_validator("redis_url", mode="before")

@@ -26,6 +26,9 @@ STATS = "okrsync:stats"
 DRAIN_FLAG_SECONDS = 30
 # Entries delivered to a consumer that has been silent this long are claimed by the next drain.
 CLAIM_IDLE_MS = 60_000
+# Redis copies every entry a read returns into the reply while it serves nobody else, so a worker
+# reads a batch in chunks: a delivery being stored waits behind at most this many bodies.
+READ_CHUNK = 50
 
 _PUSH_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -112,8 +115,15 @@ class EventStream:
         return _entries(reply[1])
 
     def _read_new(self, consumer: str, count: int) -> list[Entry]:
-        reply = self.redis.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count)
-        return _entries(reply[0][1]) if reply else []
+        entries: list[Entry] = []
+        while len(entries) < count:
+            wanted = min(READ_CHUNK, count - len(entries))
+            reply = self.redis.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=wanted)
+            raw = reply[0][1] if reply else []
+            entries += _entries(raw)
+            if len(raw) < wanted:  # the stream has nothing more for now
+                break
+        return entries
 
     def ack(self, entry_ids: list[str]) -> None:
         if not entry_ids:

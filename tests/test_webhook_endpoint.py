@@ -249,3 +249,31 @@ def test_health_endpoints(client) -> None:  # type: ignore[no-untyped-def]
 def test_unknown_paths_and_methods_answer_json(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/nope").json["error"] == "not_found"
     assert client.get("/webhooks/jira").status_code == 405
+
+
+def test_only_the_admin_pages_open_a_session(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+    from flask import session
+    from flask.sessions import NullSession, SecureCookieSession
+
+    admin = Settings(**{**settings.model_dump(), "webhook_secret": SECRET, "admin_token": "t0ken"}, _env_file=None)
+    app = create_app(admin, connection=connection)
+    for path in ("/webhooks/jira", "/healthz", "/metrics", "/api/v1/okr-sets"):
+        with app.test_request_context(path, headers={"Cookie": "okrsync_admin=forged"}):
+            assert isinstance(session._get_current_object(), NullSession), path
+    with app.test_request_context("/admin/"):
+        assert isinstance(session._get_current_object(), SecureCookieSession)
+
+
+def test_a_batch_read_in_chunks_comes_whole_and_in_order(connection) -> None:  # type: ignore[no-untyped-def]
+    from sync.queue import READ_CHUNK
+
+    stream = EventStream(connection)
+    stream.ensure_group()
+    total = 2 * READ_CHUNK + 20
+    for number in range(total):
+        stream.push(f"chunk-{number}", b"{}")
+    first = stream.read_batch("reader", READ_CHUNK + 20)
+    stream.ack([entry.entry_id for entry in first])
+    rest = stream.read_batch("reader", 4 * READ_CHUNK)
+    assert (len(first), len(rest)) == (READ_CHUNK + 20, READ_CHUNK)
+    assert [entry.delivery for entry in first + rest] == [f"chunk-{number}" for number in range(total)]

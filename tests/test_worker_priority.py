@@ -1,0 +1,106 @@
+"""`okrsync worker --nice N` (or OKRSYNC_WORKER_NICE): the worker drains at a lower CPU priority, so
+on cores it shares with the web service webhooks are answered first; the embedded Redis it starts
+keeps the normal priority."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from okrsync.settings import SettingsError, load_settings
+
+OKRSYNC = str(Path(sys.executable).parent / "okrsync")
+
+
+def _start_worker(tmp_path: Path, arguments: list[str], extra_env: dict[str, str],
+                  own_session: bool = False) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "OKRSYNC_WEBHOOK_SECRET": "priority-secret", "OKRSYNC_DATA_DIR": str(tmp_path / "data"),
+           **extra_env}
+    env.pop("OKRSYNC_REDIS_URL", None)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with open(tmp_path / "worker.log", "wb") as log:
+        return subprocess.Popen([OKRSYNC, "worker", *arguments], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=tmp_path, start_new_session=own_session)
+
+
+def _session_niceness(pid: int) -> int:
+    """The niceness of the process's session (its autogroup: `/autogroup-42 nice 7`)."""
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+def _wait_until_working(worker: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Until RQ handles SIGTERM (it installs its handlers as its work loop starts)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and worker.poll() is None:
+        status = Path(f"/proc/{worker.pid}/status").read_text()
+        caught = int(status.split("SigCgt:")[1].split()[0], 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the worker did not start working (exit {worker.poll()})")
+
+
+def _stop(worker: subprocess.Popen[bytes], data_dir: Path) -> None:
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=30)
+    pidfile = data_dir / "redis.pid"  # the worker was the last okrsync process: it stops the embedded Redis
+    deadline = time.monotonic() + 10
+    while pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pidfile.exists():
+        os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+        raise AssertionError("the embedded Redis kept running after the worker stopped")
+
+
+@pytest.mark.blackbox
+@pytest.mark.parametrize(
+    ("arguments", "extra_env", "expected"),
+    [(["--nice", "7"], {}, 7), ([], {"OKRSYNC_WORKER_NICE": "6"}, 6), (["--nice", "5"], {"OKRSYNC_WORKER_NICE": "9"}, 5)],
+    ids=["option", "setting", "option-over-setting"],
+)
+def test_worker_runs_at_the_niceness_asked_for_and_its_redis_does_not(tmp_path, arguments, extra_env, expected) -> None:  # type: ignore[no-untyped-def]
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    worker = _start_worker(tmp_path, arguments, extra_env)
+    try:
+        _wait_until_working(worker)
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(own, expected)
+        redis_pid = int((tmp_path / "data" / "redis.pid").read_text().strip())
+        assert os.getpriority(os.PRIO_PROCESS, redis_pid) == own  # started before the worker lowered itself
+    finally:
+        _stop(worker, tmp_path / "data")
+
+
+@pytest.mark.blackbox
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="the kernel has no autogroups")
+def test_worker_leading_its_own_session_lowers_the_session_and_only_then(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sharing = _start_worker(tmp_path / "a", ["--nice", "7"], {})
+    leading = _start_worker(tmp_path / "b", ["--nice", "7"], {}, own_session=True)
+    try:
+        _wait_until_working(sharing)
+        _wait_until_working(leading)
+        assert _session_niceness(sharing.pid) == _session_niceness(os.getpid())  # the test's own session
+        assert _session_niceness(leading.pid) == max(7, _session_niceness(os.getpid()))
+    finally:
+        _stop(sharing, tmp_path / "a" / "data")
+        _stop(leading, tmp_path / "b" / "data")
+
+
+def test_worker_never_raises_its_priority() -> None:
+    script = ("import os; os.nice(9); from okrsync.cli import _lower_priority; before = os.getpriority(os.PRIO_PROCESS, 0); "
+              "_lower_priority(3); print(before, os.getpriority(os.PRIO_PROCESS, 0))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True, timeout=60)
+    before, after = done.stdout.split()
+    assert before == after
+
+
+def test_worker_niceness_outside_0_to_19_names_the_variable(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OKRSYNC_WORKER_NICE", "20")
+    with pytest.raises(SettingsError, match="OKRSYNC_WORKER_NICE"):
+        load_settings()
