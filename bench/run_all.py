@@ -30,7 +30,7 @@ BENCHES = [
     ("freshness", "freshness.py", "freshness", [], ["--seconds", "15"]),
     ("economy", "api_economy.py", "api_economy", [], ["--events", "1000", "--pages-interval", "5"]),
     ("resync", "resync.py", "resync", [], ["--issues", "2000", "--small", "500"]),
-    ("evaluate", "evaluate.py", "evaluate", [], ["--documents", "20000", "--no-mirror"]),
+    ("evaluate", "evaluate.py", "evaluate", [], ["--documents", "20000", "--real-events", "100"]),
     ("jql_eval", "jql_eval.py", "jql_eval", [], ["--documents", "20000"]),
 ]
 TIMEOUT_SECONDS = 900
