@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     pages_interval_seconds: float = Field(
         default=30.0, gt=0, description="At most one update per Confluence page per this many seconds."
     )
+    flush_interval_seconds: float = Field(
+        default=1.0, ge=0,
+        description="At least this long between the starts of two flushes: a stream of events shares one "
+                    "write per KR per interval.",
+    )
     worker_nice: int = Field(
         default=0, ge=0, le=19,
         description="Niceness `okrsync worker` runs at (0-19); above 0 the web service answers first on shared cores.",

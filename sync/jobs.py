@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from typing import Any
 
 import redis
@@ -24,6 +25,7 @@ DRAIN_JOB = "sync.jobs.drain_events"
 FLUSH_JOB = "sync.jobs.flush_okrs"
 RESYNC_JOB = "sync.jobs.resync_mirror"
 BATCH_SIZE = 200
+LAST_FLUSH = "okrsync:flush:last-started"  # POSIX time, for the flush interval
 
 
 def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -66,7 +68,17 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
     from sync.flush import flush
 
     connection = connection or _job_connection()
-    result = flush(runtime_for(connection))
+    runtime = runtime_for(connection)
+    wait = flush_wait_seconds(connection, float(getattr(runtime.settings, "flush_interval_seconds", 0.0)))
+    if wait > 0:
+        queue = Queue(runtime.queue_name, connection=connection)
+        if queue.count:  # drains wait: they run first, and this flush after them (its flag stays set)
+            _enqueue_flush(queue)
+            return {"deferred": round(wait, 3)}
+        time.sleep(wait)
+        drain_events(connection)  # what arrived meanwhile goes into this flush, not the next one
+    connection.set(LAST_FLUSH, repr(time.time()))
+    result = flush(runtime)
     return {"written": result.written, "unchanged": result.unchanged, "comments": result.comments,
             "skipped": result.skipped}
 
@@ -101,11 +113,21 @@ def schedule_flush(connection: redis.Redis, queue_name: str) -> bool:
     """Enqueue one flush unless one is already waiting."""
     if not connection.set(FLUSH_FLAG, "1", nx=True, ex=FLUSH_FLAG_SECONDS):
         return False
-    Queue(queue_name, connection=connection).enqueue(
-        FLUSH_JOB, job_timeout=900, result_ttl=300, failure_ttl=7 * 24 * 3600,
-        description="recompute dirty key results and write back what changed",
-    )
+    _enqueue_flush(Queue(queue_name, connection=connection))
     return True
+
+
+def _enqueue_flush(queue: Queue) -> None:
+    queue.enqueue(FLUSH_JOB, job_timeout=900, result_ttl=300, failure_ttl=7 * 24 * 3600,
+                  description="recompute dirty key results and write back what changed")
+
+
+def flush_wait_seconds(connection: redis.Redis, interval: float) -> float:
+    """How long until ``interval`` has passed since the last flush started (by any worker)."""
+    raw = connection.get(LAST_FLUSH)
+    if raw is None or interval <= 0:
+        return 0.0
+    return max(0.0, min(interval, float(raw) + interval - time.time()))
 
 
 def sweep(connection: redis.Redis, queue_name: str) -> bool:

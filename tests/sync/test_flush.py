@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,29 @@ def test_config_store_records_metric_versions_on_change(connection, runtime) -> 
     assert changed.changed and [c.metric for c in changed.metric_changes] == ["sev1_incidents"]
     history = store.metric_history("sev1_incidents")
     assert [h["author"] for h in history] == ["test", "bob"] and history[0]["version"] != history[1]["version"]
+
+
+def test_a_flush_too_soon_after_the_last_lets_queued_work_run_first(runtime, connection) -> None:  # type: ignore[no-untyped-def]
+    from rq import Queue
+
+    from sync.jobs import FLUSH_JOB, LAST_FLUSH, flush_okrs, flush_wait_seconds
+
+    assert flush_wait_seconds(connection, 1.0) == 0.0  # no flush yet
+    connection.set(LAST_FLUSH, repr(time.time()))
+    assert 0.5 < flush_wait_seconds(connection, 1.0) <= 1.0
+    assert flush_wait_seconds(connection, 0.0) == 0.0  # the interval switched off
+    queue = Queue(runtime.queue_name, connection=connection)
+    queue.enqueue("sync.jobs.drain_events", description="a drain waiting")
+    assert "deferred" in flush_okrs(connection)
+    assert [job.func_name for job in queue.jobs] == ["sync.jobs.drain_events", FLUSH_JOB]
+
+
+def test_a_flush_too_soon_with_nothing_queued_waits_out_the_interval(runtime, connection) -> None:  # type: ignore[no-untyped-def]
+    from sync.jobs import LAST_FLUSH, flush_okrs
+
+    connection.set(LAST_FLUSH, repr(time.time()))
+    started = time.monotonic()
+    result = flush_okrs(connection)
+    assert "deferred" not in result
+    assert time.monotonic() - started >= 0.5  # the default interval is 1 s
+    assert float(connection.get(LAST_FLUSH)) >= time.time() - 1
