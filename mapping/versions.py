@@ -6,33 +6,24 @@ import hashlib
 import json
 import re
 
+from mapping.memo import once_per_object
 from mapping.models import Metric
 
 # What a reader is told, not how the number is computed: changing these is not a new definition.
 _NOT_DEFINITION = {"description", "unit"}
 
 
-_VERSIONS: dict[int, tuple[Metric, str]] = {}
-
-
-def metric_version(metric: Metric) -> str:
-    """A short stable id of how the metric is computed: 'v-3f2a9c1b04de' (worked out once per metric
-    object: definitions are immutable)."""
-    cached = _VERSIONS.get(id(metric))
-    if cached is None or cached[0] is not metric:
-        if len(_VERSIONS) > 4096:
-            _VERSIONS.clear()
-        cached = _VERSIONS[id(metric)] = (metric, _version_of(metric))
-    return cached[1]
-
-
 def _version_of(metric: Metric) -> str:
+    """A short stable id of how the metric is computed: 'v-3f2a9c1b04de'."""
     fields = metric.model_dump(by_alias=True, exclude=_NOT_DEFINITION)
     fields["aggregate"] = metric.effective_aggregate
     fields["date_field"] = metric.effective_date_field
     normalised = {key: _normalise(value) for key, value in fields.items() if value is not None}
     digest = hashlib.sha256(json.dumps(normalised, sort_keys=True, default=str).encode()).hexdigest()
     return "v-" + digest[:12]
+
+
+metric_version = once_per_object(_version_of)  # definitions are immutable: hashed once per object
 
 
 def _normalise(value: object) -> object:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from mapping.lint import lint
+from mapping.memo import once_per_object
 from mapping.models import Contributors, KeyResult, Objective, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
@@ -61,17 +62,16 @@ def evaluate_config(config: OkrConfig, given: EvaluationInput, only: set[tuple[s
     }
 
 
-_LINTED: dict[int, tuple[OkrConfig, list[dict[str, str]]]] = {}
+def _lint_dicts(config: OkrConfig) -> list[dict[str, str]]:
+    return [finding.as_dict() for finding in lint(config)]
+
+
+_lint_findings = once_per_object(_lint_dicts, limit=64)
 
 
 def _lint_json(config: OkrConfig) -> list[dict[str, str]]:
-    """The configuration's lint findings, worked out once per (immutable) configuration."""
-    cached = _LINTED.get(id(config))
-    if cached is None or cached[0] is not config:
-        if len(_LINTED) > 64:
-            _LINTED.clear()
-        cached = _LINTED[id(config)] = (config, [finding.as_dict() for finding in lint(config)])
-    return [dict(finding) for finding in cached[1]]
+    """The configuration's lint findings (worked out once per immutable configuration), as copies."""
+    return [dict(finding) for finding in _lint_findings(config)]
 
 
 def _reusable(previous: Mapping[str, Any] | None, only: set[tuple[str, str]] | None) -> dict[tuple[str, str], dict[str, Any]]:

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from mapping.models import Metric, OkrConfig
-from okr.fields import field_duration, field_finite_number, field_time
+from okr.live import Reader, metric_entry
 from okr.jql import JqlContext, JqlError
-from okr.metrics import FilterCache, Predicate
+from okr.metrics import FilterCache, Predicate, metric_reader
 
 KrRef = tuple[str, str]  # (okr set id, KR id), or (PROGRAM, program id)
 PROGRAM = "#program"
 Document = Mapping[str, Any]
 
 
-Entry = Callable[[Document, JqlContext], tuple[Any, ...]]
+Entry = Callable[[Document, JqlContext], tuple[float, float] | None]  # okr.live.metric_entry in a context
 
 
 @dataclass(frozen=True)
@@ -74,27 +74,16 @@ def _metric_filter(metric: Metric, cache: FilterCache, entries: dict[tuple[Any, 
         numerator = cache.get(metric.numerator_jql or "") if metric.effective_aggregate == "ratio" else None
     except JqlError:
         return None
-    shape = (metric.effective_date_field, metric.effective_aggregate, metric.numerator_jql, metric.value_field,
-             metric.duration)
+    shape = (metric.effective_date_field, metric_reader(metric))
     if shape not in entries:
-        entries[shape] = _entry_reader(metric, numerator)
+        entries[shape] = _entry_reader(*shape, numerator)
     return matches, entries[shape]
 
 
-def _entry_reader(metric: Metric, numerator: Predicate | None) -> Entry:
-    date_field, aggregate, duration = metric.effective_date_field, metric.effective_aggregate, metric.duration
-    unit = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}[duration.unit] if duration else 0.0
-
-    def entry(document: Document, context: JqlContext) -> tuple[Any, ...]:
-        fields, tz = context.custom_fields, context.tz
-        moment = field_time(document, date_field, fields, tz)
-        if aggregate == "count":
-            return (moment,)
-        if numerator is not None:
-            return (moment, numerator(document, context))
-        if duration is not None:
-            return (moment, field_duration(document, duration.from_, duration.to, unit, fields, tz))
-        return (moment, field_finite_number(document, metric.value_field or "", fields))
+def _entry_reader(date_field: str, reader: Reader, numerator: Predicate | None) -> Entry:
+    def entry(document: Document, context: JqlContext) -> tuple[float, float] | None:
+        hits = None if numerator is None else lambda d: numerator(d, context)
+        return metric_entry(document, date_field, reader, context.custom_fields, context.tz, hits)
 
     return entry
 
@@ -155,7 +144,7 @@ class Seen:
     def __init__(self, before: Document | None, after: Document | None, context: JqlContext) -> None:
         self._states, self._context = (before, after), context
         self._verdicts: dict[tuple[int, int], bool] = {}
-        self._entries: dict[tuple[int, int], tuple[Any, ...]] = {}
+        self._entries: dict[tuple[int, int], tuple[float, float] | None] = {}
 
     def matches(self, predicate: Predicate, state: int) -> bool:
         key = (id(predicate), state)
@@ -171,7 +160,7 @@ class Seen:
             return True
         return was and self._entry(entry, 0) != self._entry(entry, 1)
 
-    def _entry(self, entry: Entry, state: int) -> tuple[Any, ...]:
+    def _entry(self, entry: Entry, state: int) -> tuple[float, float] | None:
         key = (id(entry), state)
         if key not in self._entries:
             document = self._states[state]

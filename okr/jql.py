@@ -37,6 +37,7 @@ from okr.jql_eval import Predicate, bind, clauses_of
 from okr.jql_format import format_jql
 from okr.jql_parser import parse_jql
 from okr.jql_time import DATE_FUNCTIONS, is_relative_period
+from okr.jql_validate import operands_of
 
 __all__ = [
     "And", "Call", "Clause", "CustomField", "CustomFieldId", "Empty", "JqlContext", "JqlError",
@@ -128,10 +129,6 @@ def moving_clauses(query: Query) -> tuple[Clause, ...]:
     if query.where is None:
         return ()
     return tuple(clause for clause in clauses_of((query.where,)) if _clause_depends_on_time(clause))
-
-
-def operands_of(clause: Clause) -> tuple[Value | Empty | Call, ...]:
-    return clause.operand if isinstance(clause.operand, tuple) else (clause.operand,)
 
 
 def _clause_depends_on_time(clause: Clause) -> bool:

@@ -24,11 +24,12 @@ from typing import Any, overload
 from sortedcontainers import SortedList
 
 from okr.fields import field_duration, field_finite_number, field_time
-from okr.jql import Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, operands_of, parse_jql
+from okr.jql import Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, parse_jql
 from okr.jql_ast import Kind, spec_of
 from okr.jql_eval import (custom_field_id, date_threshold, datetime_threshold, document_date, document_datetime,
                           instant_of)
 from okr.jql_time import day_start
+from okr.jql_validate import operands_of
 
 Document = Mapping[str, Any]
 Entry = tuple[float, str, float]  # (moment as a POSIX timestamp, issue id, value)
@@ -379,41 +380,45 @@ class LiveMirror:
 
     def _entry_reader(self, date_field: str, reader: Reader) -> Callable[[Document], tuple[float, float] | None] | None:
         """One reader per (date field, reader), shared by the selections that read alike: it reads a
-        document once however many selections it is put into."""
+        document once however many selections it is put into. ``None`` when a ratio's numerator is
+        not kept, or moves with time (its verdicts would go stale inside the selection)."""
         key = (date_field, reader)
         if key not in self._readers:
-            value_of = self._value_reader(reader)
-            self._readers[key] = None if value_of is None else _read_once(self._entry(date_field, value_of))
+            numerator = self._query(reader[1]) if reader[0] == "ratio" else None
+            if reader[0] == "ratio" and (numerator is None or numerator.moving):
+                self._readers[key] = None
+            else:
+                fields, tz = self.custom_fields, self.tz
+                hits = numerator.hits if numerator is not None else None
+                self._readers[key] = _read_once(lambda d: metric_entry(d, date_field, reader, fields, tz, hits))
         return self._readers[key]
 
-    def _entry(self, date_field: str, value_of: Callable[[Document], float | None]) -> Callable[[Document], tuple[float, float] | None]:
-        fields, tz = self.custom_fields, self.tz
 
-        def entry_of(document: Document) -> tuple[float, float] | None:
-            moment = field_time(document, date_field, fields, tz)
-            if moment is None:
-                return None
-            value = value_of(document)
-            return None if value is None else (moment.timestamp(), value)
+def metric_entry(document: Document, date_field: str, reader: Reader, fields: Mapping[str, str], tz: tzinfo,
+                 numerator: Callable[[Document], bool] | None) -> tuple[float, float] | None:
+    """What a metric reads from a matching issue: its date field as a POSIX timestamp and the number
+    it contributes; ``None`` when the issue has no such date or no such number (it then counts for
+    nothing). ``numerator`` decides a ratio's issues."""
+    moment = field_time(document, date_field, fields, tz)
+    if moment is None:
+        return None
+    value = _value(document, reader, fields, tz, numerator)
+    return None if value is None else (moment.timestamp(), value)
 
-        return entry_of
 
-    def _value_reader(self, reader: Reader) -> Callable[[Document], float | None] | None:
-        fields, tz = self.custom_fields, self.tz
-        if reader[0] == "count":
-            return lambda document: 0.0
-        if reader[0] == "ratio":
-            numerator = self._query(reader[1])
-            if numerator is None:
-                return None
-            if numerator.moving:  # its verdicts would go stale inside the selection
-                return None
-            return lambda document: 1.0 if numerator.hits(document) else 0.0
-        if reader[0] == "field":
-            return lambda document: field_finite_number(document, reader[1], fields)
-        if reader[0] == "duration":
-            return lambda document: field_duration(document, reader[1], reader[2], reader[3], fields, tz)
-        raise ValueError(f"unknown selection reader {reader!r}")
+def _value(document: Document, reader: Reader, fields: Mapping[str, str], tz: tzinfo,
+           numerator: Callable[[Document], bool] | None) -> float | None:
+    kind = reader[0]
+    if kind == "count":
+        return 0.0
+    if kind == "ratio":
+        assert numerator is not None
+        return 1.0 if numerator(document) else 0.0
+    if kind == "field":
+        return field_finite_number(document, reader[1], fields)
+    if kind == "duration":
+        return field_duration(document, reader[1], reader[2], reader[3], fields, tz)
+    raise ValueError(f"unknown selection reader {reader!r}")
 
 
 def _read_once(read: Callable[[Document], tuple[float, float] | None]) -> Callable[[Document], tuple[float, float] | None]:

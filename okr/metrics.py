@@ -177,7 +177,7 @@ def _live_metric(metric: Metric, cycle: Cycle, given: EvaluationInput) -> Metric
     live = given.live
     if live is None:
         return None
-    shape = (metric.jql or "", metric.effective_date_field, _reader(metric), metric.effective_aggregate,
+    shape = (metric.jql or "", metric.effective_date_field, metric_reader(metric), metric.effective_aggregate,
              metric.window, cycle.id)
     if shape not in given._live_values:  # metrics defined alike share one value
         given._live_values[shape] = _kept_value(live, metric, cycle, given, shape[2])
@@ -209,7 +209,8 @@ def _no_value_note(value: float | None, count: int) -> str | None:
     return "no values in the window" if not count else "the sum of the values is beyond the range of numbers"
 
 
-def _reader(metric: Metric) -> Reader:
+def metric_reader(metric: Metric) -> Reader:
+    """What the metric reads from each matching issue (``okr.live.metric_entry``)."""
     if metric.effective_aggregate == "count":
         return ("count",)
     if metric.effective_aggregate == "ratio":
@@ -224,7 +225,7 @@ def _in_window(metric: Metric, cycle: Cycle, given: EvaluationInput, matches: Pr
     field = metric.effective_date_field
     key = (metric.jql or "", metric.window, field, cycle.id)
     if key not in given._selections:
-        start, end = (b.timestamp() for b in window_bounds(metric.window, cycle, given.at, given.tz))
+        start, end = given.window_seconds(metric.window, cycle)
         context = given.jql_context
         given._selections[key] = [
             document

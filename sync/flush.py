@@ -14,12 +14,12 @@ from mapping.models import OkrConfig
 from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
-from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, ref_from_text, ref_text
+from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
 from sync.action_points import open_action_points
 from sync.pages import publish_pages
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
-from sync.writeback import apply_writes, post_checkin
+from sync.writeback import Checkin, apply_writes, post_checkin
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,8 @@ def contributor_epic_keys(config: OkrConfig, given: EvaluationInput) -> dict[KrR
 
 def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]],
               refs: set[KrRef] | None, now: datetime) -> list[str]:
-    posted = []
+    """Post the check-ins of changed health; a KR whose earlier attempt may still land stays dirty."""
+    posted, waiting = [], []
     for okr_set in config.okr_sets:
         for objective in okr_set.objectives:
             for kr in objective.key_results:
@@ -139,9 +140,14 @@ def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict
                 status = statuses[ref]
                 old = runtime.written.health(ref_text(ref))
                 text = checkin_comment(status, old or status["health"], status["health"], now)
-                if post_checkin(runtime.jira, runtime.written, ref_text(ref), kr.jira_issue, old,
-                                status["health"], text, now.date().isoformat()):
+                outcome = post_checkin(runtime.jira, runtime.written, ref_text(ref), kr.jira_issue, old,
+                                       status["health"], text, now.date().isoformat())
+                if outcome is Checkin.POSTED:
                     posted.append(f"{kr.jira_issue}:{kr.id}")
+                elif outcome is Checkin.WAITING:
+                    waiting.append(ref_text(ref))
+    if waiting:
+        mark(runtime.redis, waiting, {"kind": "check-in in flight"})
     return posted
 
 

@@ -69,7 +69,7 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
 
     connection = connection or _job_connection()
     runtime = runtime_for(connection)
-    wait = flush_wait_seconds(connection, float(getattr(runtime.settings, "flush_interval_seconds", 0.0)))
+    wait = flush_wait_seconds(connection, runtime.settings.flush_interval_seconds)
     if wait > 0:
         queue = Queue(runtime.queue_name, connection=connection)
         if queue.count:  # drains wait: they run first, and this flush after them (its flag stays set)
@@ -79,6 +79,8 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
         drain_events(connection)  # what arrived meanwhile goes into this flush, not the next one
     connection.set(LAST_FLUSH, repr(time.time()))
     result = flush(runtime)
+    if connection.exists(DIRTY):  # left for later (a check-in still in flight): come back to it
+        schedule_flush(connection, runtime.queue_name)
     return {"written": result.written, "unchanged": result.unchanged, "comments": result.comments,
             "skipped": result.skipped}
 

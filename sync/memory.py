@@ -46,9 +46,6 @@ class MirrorInMemory:
         gc.freeze()
         self._kept_when_frozen = live.kept
 
-    def forget(self) -> None:
-        self._live, self._seen, self._epoch = None, 0, ""
-
     def _load(self, tz: tzinfo, custom_fields: Mapping[str, str]) -> LiveMirror:
         started = time.perf_counter()
         self._seen, self._epoch = self._mirror.sequence()  # later changes are caught up after the read

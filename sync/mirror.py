@@ -28,13 +28,14 @@ CHANGES = "okrsync:mirror:changes"
 EPOCH = "okrsync:mirror:epoch"  # new with change number 1: the numbers of an emptied mirror restart
 TOMBSTONE_SECONDS = 30 * 24 * 3600
 
-# KEYS[4..6] = SEQUENCE, CHANGES, EPOCH; ARGV ends with the writer's epoch token and the issue id.
+# Every write's last three KEYS are SEQUENCE, CHANGES, EPOCH; its ARGV end with the writer's epoch
+# token and the issue id. On its own it notes a change made otherwise (``set_link``).
 _NOTE_CHANGE = """
-local number = redis.call('INCR', KEYS[4])
-redis.call('ZADD', KEYS[5], number, ARGV[#ARGV])
+local number = redis.call('INCR', KEYS[#KEYS - 2])
+redis.call('ZADD', KEYS[#KEYS - 1], number, ARGV[#ARGV])
 if number == 1 then
   local now = redis.call('TIME')
-  redis.call('SET', KEYS[6], ARGV[#ARGV - 1] .. ':' .. now[1] .. '.' .. now[2])
+  redis.call('SET', KEYS[#KEYS], ARGV[#ARGV - 1] .. ':' .. now[1] .. '.' .. now[2])
 end
 """
 
@@ -65,15 +66,6 @@ redis.call('HDEL', KEYS[3], ARGV[2])
 return redis.call('DEL', KEYS[1])
 """
 
-_TOUCH_SCRIPT = """
-local number = redis.call('INCR', KEYS[1])
-redis.call('ZADD', KEYS[2], number, ARGV[2])
-if number == 1 then
-  local now = redis.call('TIME')
-  redis.call('SET', KEYS[3], ARGV[1] .. ':' .. now[1] .. '.' .. now[2])
-end
-"""
-
 _CHANGES_SCRIPT = """
 local found = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
 local out = {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('GET', KEYS[3]) or ''}
@@ -91,7 +83,7 @@ class Mirror:
         self.redis = connection
         self._upsert = connection.register_script(_UPSERT_SCRIPT)
         self._delete = connection.register_script(_DELETE_SCRIPT)
-        self._note_change = connection.register_script(_TOUCH_SCRIPT)
+        self._note_change = connection.register_script(_NOTE_CHANGE)
         self._changes = connection.register_script(_CHANGES_SCRIPT)
         self._epoch = uuid.uuid4().hex  # part of the epoch when this process makes change number 1
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 import redis
@@ -16,7 +18,10 @@ log = logging.getLogger(__name__)
 
 WRITTEN = "okrsync:written"  # target → digest of the content last written
 HEALTH = "okrsync:kr-health"  # "set/kr" → health last reported
-PENDING_CHECKIN = "okrsync:checkin-pending"  # "set/kr" → marker of a comment being posted
+PENDING_CHECKIN = "okrsync:checkin-pending"  # "set/kr" → "<marker> <POSIX time>" of a comment being posted
+# A comment sent by a worker that died may still reach Jira after the worker is gone, for as long as
+# a request can take (the connector's timeout is 30 s): until then a missing comment is waited for.
+IN_FLIGHT_SECONDS = 35.0
 STATS = "okrsync:stats"
 MARKER_PREFIX = "okrsync-checkin:"
 
@@ -59,12 +64,16 @@ class WrittenStore:
         pipe.hdel(PENDING_CHECKIN, ref)
         pipe.execute()
 
-    def pending_checkin(self, ref: str) -> str | None:
+    def pending_checkin(self, ref: str) -> tuple[str, float] | None:
+        """The marker of a comment being posted, and when it was sent."""
         raw = self.redis.hget(PENDING_CHECKIN, ref)
-        return raw.decode() if raw else None
+        if not raw:
+            return None
+        marker, _, sent = raw.decode().partition(" ")
+        return marker, float(sent or 0)
 
-    def set_pending_checkin(self, ref: str, marker: str) -> None:
-        self.redis.hset(PENDING_CHECKIN, ref, marker)
+    def set_pending_checkin(self, ref: str, marker: str, sent: float) -> None:
+        self.redis.hset(PENDING_CHECKIN, ref, f"{marker} {sent:.3f}")
 
 
 def apply_writes(jira: JiraWriter, store: WrittenStore, writes: Iterable[Write]) -> WriteReport:
@@ -85,23 +94,39 @@ def apply_writes(jira: JiraWriter, store: WrittenStore, writes: Iterable[Write])
     return report
 
 
+class Checkin(Enum):
+    """What ``post_checkin`` did; true only when it posted."""
+
+    POSTED = "posted"
+    QUIET = "quiet"  # nothing to say, or it was said already
+    WAITING = "waiting"  # an earlier attempt, by a worker that died, may still land: ask again later
+
+    def __bool__(self) -> bool:
+        return self is Checkin.POSTED
+
+
 def post_checkin(jira: JiraWriter, store: WrittenStore, ref: str, issue: str, old: str | None, new: str,
-                 text: str, occasion: str) -> bool:
+                 text: str, occasion: str, now: float | None = None) -> Checkin:
     """Comment on a health change once, even when a worker dies between posting and recording.
 
     ``occasion`` (the day, say) tells two identical transitions weeks apart from a retry of one.
     """
     if old is None or old == new:
         store.set_health(ref, new)  # first sight, or no change: nothing to say
-        return False
+        return Checkin.QUIET
+    now = time.time() if now is None else now
     marker = MARKER_PREFIX + hashlib.sha256(f"{ref}|{old}|{new}|{occasion}".encode()).hexdigest()[:12]
-    if store.pending_checkin(ref) == marker and _already_posted(jira, issue, marker):
-        store.set_health(ref, new)
-        return False
-    store.set_pending_checkin(ref, marker)
+    pending = store.pending_checkin(ref)
+    if pending is not None:
+        if pending[0] == marker and _already_posted(jira, issue, marker):
+            store.set_health(ref, new)
+            return Checkin.QUIET
+        if now - pending[1] < IN_FLIGHT_SECONDS:
+            return Checkin.WAITING
+    store.set_pending_checkin(ref, marker, now)
     jira.add_comment(issue, f"{text}\n[{marker}]")
     store.set_health(ref, new)
-    return True
+    return Checkin.POSTED
 
 
 def _already_posted(jira: JiraWriter, issue: str, marker: str) -> bool:

@@ -228,3 +228,16 @@ def test_a_flush_too_soon_with_nothing_queued_waits_out_the_interval(runtime, co
     assert "deferred" not in result
     assert time.monotonic() - started >= 0.5  # the default interval is 1 s
     assert float(connection.get(LAST_FLUSH)) >= time.time() - 1
+
+
+def test_a_checkin_sent_by_a_worker_that_died_is_waited_for_before_it_is_sent_again(connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+    from sync.writeback import IN_FLIGHT_SECONDS, Checkin
+
+    store, ref = runtime.written, "shop-q4/O1.KR2"
+    store.set_health(ref, "on_track")
+    store.set_pending_checkin(ref, "okrsync-checkin:from-the-dead-worker", 1000.0)  # its request may still land
+    arguments = (jira, store, ref, "OKR-7", "on_track", "at_risk", "health changed", "2026-11-15")
+    assert post_checkin(*arguments, now=1000.0 + IN_FLIGHT_SECONDS / 2) is Checkin.WAITING
+    assert jira.of("comment") == [] and store.health(ref) == "on_track"
+    assert post_checkin(*arguments, now=1000.0 + IN_FLIGHT_SECONDS + 1) is Checkin.POSTED  # it never landed
+    assert len(jira.of("comment")) == 1 and store.health(ref) == "at_risk"
