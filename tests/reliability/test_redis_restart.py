@@ -4,7 +4,8 @@
 directory. A sender plays Jira: it posts signed deliveries continuously and retries every non-2xx
 answer later with the same identifier. Verified: during the outage every answer is a 503 (never a
 2xx for an event that was not stored, never a 500), the web process reconnects by itself once Redis
-is back, and every delivery that got a 2xx is in the mirror afterwards.
+is back, every delivery that got a 2xx is in the mirror afterwards, and the service log tells of the
+outage in lines of their own, without a traceback.
 """
 
 from __future__ import annotations
@@ -226,7 +227,9 @@ def test_redis_killed_and_restarted_under_load_loses_no_acknowledged_delivery(
         processes.stop_all()
         _stop_test_redis(data_dir)
     log = processes.log.read_text(errors="replace")
-    print(f"service log: {log.count('answering 503')} '503' lines, traceback: {log_has_traceback(processes.log)}")
+    print(f"service log: {log.count('answering 503')} '503' lines, "
+          f"{log.count('Redis unreachable')} 'Redis unreachable' lines, traceback: {log_has_traceback(processes.log)}")
+    assert not log_has_traceback(processes.log), "an outage of Redis was logged with a traceback"
 
 
 def _attached(data_dir: Path) -> bool:
