@@ -15,6 +15,7 @@ from typing import Any
 
 from mapping.models import Metric, OkrConfig
 from okr.live import Reader, metric_entry
+from okr.problems_aps import ap_filter
 from okr.jql import JqlContext, JqlError
 from okr.metrics import FilterCache, Predicate, metric_reader
 
@@ -92,9 +93,7 @@ def _program_filters(config: OkrConfig, program_id: str) -> list[str]:
     """A problem metric reads the program's problems (its sources) and its action points."""
     for program in config.problem_programs:
         if program.id == program_id:
-            aps = program.action_points
-            ap_filter = f'project = "{aps.project}" AND labels = "{aps.label}"'
-            return [source.jql for source in program.sources] + [ap_filter]
+            return [source.jql for source in program.sources] + [ap_filter(program.action_points)]
     return []
 
 

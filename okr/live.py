@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from fractions import Fraction
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 from sortedcontainers import SortedList
 
@@ -38,6 +38,7 @@ Entry = tuple[float, str, float]  # (moment as a POSIX timestamp, issue id, valu
 Reader = tuple[Any, ...]
 SelectionKey = tuple[str, str, Reader]
 
+T = TypeVar("T")
 _ANY_INSTANT = datetime(2000, 1, 1, tzinfo=timezone.utc)  # for queries whose matches do not depend on it
 
 
@@ -248,6 +249,7 @@ class LiveMirror:
         self._selections: dict[SelectionKey, Selection | None] = {}
         self._date_indexes: dict[DateSource, DateIndex] = {}  # made for the moving clauses asked for
         self._readers: dict[tuple[str, Reader], Callable[[Document], tuple[float, float] | None] | None] = {}
+        self._memos: dict[int, tuple[object, Any]] = {}
         for document in documents:
             self.put(document)
 
@@ -293,6 +295,16 @@ class LiveMirror:
         for query in self._queries.values():
             if query is not None:
                 query.place(issue_id, None)
+
+    def memo(self, owner: object, make: Callable[[], T]) -> T:
+        """Derived data kept with this mirror for ``owner`` (an immutable definition, such as a problem
+        program), made by ``make`` the first time. Past 16 owners (configurations change) all go."""
+        found = self._memos.get(id(owner))
+        if found is None or found[0] is not owner:
+            if len(self._memos) >= 16:
+                self._memos.clear()
+            found = self._memos[id(owner)] = (owner, make())
+        return found[1]
 
     def matching(self, jql: str, at: datetime) -> list[Document] | None:
         """Every issue the JQL matches at ``at``; ``None`` when the query cannot be kept."""

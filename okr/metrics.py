@@ -14,7 +14,7 @@ from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
 from okr.fields import field_duration, field_finite_number, field_time
 from okr.jql import JqlContext, JqlError, JqlUnsupported, compile_jql
 from okr.live import LiveMirror, Reader
-from okr.problems import evaluate_program, measure
+from okr.problems import ProblemMemo, evaluate_program, measure
 from okr.problems_types import ProgramResult
 from okr.timeframe import window_bounds
 
@@ -141,8 +141,18 @@ def aggregate_documents(metric: Metric, documents: Sequence[Document], given: Ev
 def program_result(program: ProblemProgram, given: EvaluationInput, filters: FilterCache) -> ProgramResult:
     """A problem program evaluated once per run, shared by its metrics and the report."""
     if program.id not in given._program_results:
-        given._program_results[program.id] = evaluate_program(program, given, filters.get)
+        given._program_results[program.id] = _evaluate_program(program, given, filters)
     return given._program_results[program.id]
+
+
+def _evaluate_program(program: ProblemProgram, given: EvaluationInput, filters: FilterCache) -> ProgramResult:
+    """Over a long-lived mirror, from its kept queries and with the problems it remembers for the
+    program, when the evaluation reads the mirror's tz and custom fields; otherwise by a pass."""
+    live = given.live
+    if live is None or live.tz != given.tz or live.custom_fields != dict(given.custom_fields or {}):
+        return evaluate_program(program, given, filters.get)
+    return evaluate_program(program, given, filters.get, lambda jql: live.matching(jql, given.at),
+                            live.memo(program, ProblemMemo))
 
 
 def _problems_metric(metric: Metric, given: EvaluationInput, filters: FilterCache) -> MetricValue:

@@ -12,17 +12,18 @@ Decisions the specification leaves open (also in the README):
   so no second AP is proposed while the first is open.
 - ``untriaged`` and ``sources`` list the problems created in the window, newest first.
 - AP issues are never problems themselves, even when a source's JQL matches them.
+- Action points are listed by issue key (AP-2 before AP-10).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from mapping.models import ProblemProgram, ProblemSource, days
 from okr.jql import JqlContext, JqlError, JqlUnsupported, compile_jql
-from okr.problems_aps import action_point, is_action_point
+from okr.problems_aps import action_point, ap_filter, is_action_point
 from okr.problems_classify import Matcher, first_source, problem_of
 from okr.problems_types import (
     UNTRIAGED,
@@ -32,10 +33,12 @@ from okr.problems_types import (
     Document,
     Problem,
     ProgramResult,
+    issue_order,
     newest_first,
 )
 
 Compiler = Callable[[str], Matcher]
+Matching = Callable[[str], Sequence[Document] | None]  # a query's matches kept in memory; None: not kept
 CompiledSource = tuple[ProblemSource, Matcher]
 MEASURES = ("problems_in_window", "open_candidates", "overdue_aps", "effective_ap_share")
 
@@ -55,18 +58,46 @@ class ProblemInput(Protocol):
     def jql_context(self) -> JqlContext: ...
 
 
-def evaluate_program(program: ProblemProgram, given: ProblemInput, compile: Compiler = compile_jql) -> ProgramResult:
+def evaluate_program(program: ProblemProgram, given: ProblemInput, compile: Compiler = compile_jql,
+                     matching: Matching | None = None, memo: ProblemMemo | None = None) -> ProgramResult:
+    """From a long-lived mirror: ``matching`` (its kept queries, exact at ``given.at`` in the same tz
+    and custom fields) gives the documents a source or the AP filter matches, so the others are not
+    looked at (without it, or for a query it does not keep, every document is tested), and ``memo``
+    keeps the problems of issues that did not change since the last time."""
     sources, unsupported = _compiled_sources(program, compile)
-    problems = tuple(sorted(_problems(program, given, sources), key=newest_first))
+    problems = tuple(sorted(_problems(program, given, _with_first_source(sources, given, matching), sources, memo),
+                            key=newest_first))
     members = cluster_members(problems)
     clusters_of = {p.key: p.clusters for p in problems}
-    aps = tuple(action_point(d, program, clusters_of, members, given.at, given.tz)
-                for d in given.documents if is_action_point(d, program.action_points))
+    aps = tuple(sorted((action_point(d, program, clusters_of, members, given.at, given.tz)
+                        for d in _ap_candidates(program, given, matching) if is_action_point(d, program.action_points)),
+                       key=lambda ap: issue_order(ap.key)))
     start = given.at - timedelta(days=days(program.window))
     clusters = rank_clusters(scored_clusters(program, members, aps, start, given.at))
     return ProgramResult(program_id=program.id, at=given.at, tz=given.tz, window_start=start, problems=problems,
                          clusters=clusters, action_points=aps, source_ids=tuple(s.id for s in program.sources),
                          unsupported_sources=unsupported)
+
+
+def _with_first_source(sources: Sequence[CompiledSource], given: ProblemInput,
+                       matching: Matching | None) -> Iterable[tuple[Document, str | None]]:
+    """Each document a source may match, with the first source whose kept matches hold it; every
+    document with ``None`` (to be tested) when a source's query is not kept."""
+    if matching is None:
+        return ((document, None) for document in given.documents)
+    first: dict[int, tuple[Document, str | None]] = {}
+    for source, _ in sources:
+        kept = matching(source.jql)
+        if kept is None:
+            return ((document, None) for document in given.documents)
+        for document in kept:
+            first.setdefault(id(document), (document, source.id))
+    return first.values()
+
+
+def _ap_candidates(program: ProblemProgram, given: ProblemInput, matching: Matching | None) -> Iterable[Document]:
+    kept = matching(ap_filter(program.action_points)) if matching is not None else None
+    return given.documents if kept is None else kept
 
 
 def _compiled_sources(program: ProblemProgram, compile: Compiler) -> tuple[list[CompiledSource], tuple[str, ...]]:
@@ -81,16 +112,44 @@ def _compiled_sources(program: ProblemProgram, compile: Compiler) -> tuple[list[
     return compiled, tuple(unsupported)
 
 
-def _problems(program: ProblemProgram, given: ProblemInput, sources: Sequence[CompiledSource]) -> list[Problem]:
+def _problems(program: ProblemProgram, given: ProblemInput, candidates: Iterable[tuple[Document, str | None]],
+              sources: Sequence[CompiledSource], memo: ProblemMemo | None) -> list[Problem]:
     context, fields = given.jql_context, given.custom_fields or {}
-    found = []
-    for document in given.documents:
-        if is_action_point(document, program.action_points):
-            continue
-        source = first_source(document, sources, context)
-        if source is not None:
-            found.append(problem_of(document, source, program, fields, given.tz))
+    found: list[Problem] = []
+    fresh: dict[str, tuple[Document, Problem]] = {}
+    for document, kept_source in candidates:
+        problem = memo.get(document, kept_source) if memo is not None and kept_source is not None else None
+        if problem is None:  # not remembered: a new or changed issue, or one not from a kept query
+            if is_action_point(document, program.action_points):
+                continue
+            source = kept_source or first_source(document, sources, context)
+            if source is None:
+                continue
+            problem = problem_of(document, source, program, fields, given.tz)
+        found.append(problem)
+        fresh[str(document.get("id"))] = (document, problem)
+    if memo is not None:
+        memo.replace(fresh)
     return found
+
+
+class ProblemMemo:
+    """One program's problems from its last evaluation over a long-lived mirror, by issue id. A
+    problem is reused while its issue's document is the same object (the mirror puts a new one when
+    the issue changes) and it comes from the same source; the mirror's tz and custom fields apply."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[Document, Problem]] = {}
+
+    def get(self, document: Document, source: str) -> Problem | None:
+        found = self._last.get(str(document.get("id")))
+        if found is None or found[0] is not document or found[1].source != source:
+            return None
+        return found[1]
+
+    def replace(self, problems: dict[str, tuple[Document, Problem]]) -> None:
+        """This evaluation's problems with their documents; the others are forgotten."""
+        self._last = problems
 
 
 def cluster_members(problems: Sequence[Problem]) -> dict[ClusterRef, list[Problem]]:

@@ -14,6 +14,11 @@ from okr.problems_types import ActionPoint, ClusterRef, Document, Effectiveness,
 SECONDS_PER_DAY = 86400.0
 
 
+def ap_filter(settings: ActionPoints) -> str:
+    """JQL for the program's APs, as the local evaluator reads it: ``is_action_point`` narrows it further."""
+    return f'project = "{settings.project}" AND labels = "{settings.label}"'
+
+
 def is_action_point(document: Document, settings: ActionPoints) -> bool:
     """An issue with the AP label in the AP project."""
     project = document.get("project")

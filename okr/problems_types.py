@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import cached_property
 from typing import Any, Literal
 
 from mapping.models import ProblemCategory
@@ -43,8 +44,8 @@ class Problem:
     impact: float
     created: datetime | None
 
-    @property
-    def clusters(self) -> tuple[ClusterRef, ...]:
+    @cached_property
+    def clusters(self) -> tuple[ClusterRef, ...]:  # worked out once: a problem is kept between evaluations
         return tuple(ClusterRef(self.category, theme) for theme in self.themes)
 
 
