@@ -16,6 +16,9 @@ Figures:
   the previous report. The instant moves on by one second per event, so windows and relative JQL
   (``-30d``, ``startOfMonth()``, ``now()``) move too. Once per worker, not per event: reading the
   mirror into memory and building the selections (its first flush).
+- a problem program per flush: the program of ``examples/okrs.yaml`` over the same documents, by a
+  pass over every issue and from the live mirror's kept queries with the problems it remembers (one
+  issue changed since the flush before); both must give the same result (informational).
 
 The verdict on "incremental p99 ≤ 1 ms" is given on that real path. Writes bench/results/evaluate.json.
 """
