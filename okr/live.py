@@ -267,6 +267,10 @@ class LiveMirror:
     def get(self, issue_id: str) -> Document | None:
         return self._by_id.get(issue_id)
 
+    def holds(self, documents: object) -> bool:
+        """``documents`` is this mirror's own view of its issues (``documents()``)."""
+        return isinstance(documents, LiveDocuments) and documents._by_id is self._by_id
+
     def by_key(self, key: str) -> Document | None:
         issue_id = self._ids_by_key.get(key.upper())
         return self._by_id.get(issue_id) if issue_id is not None else None
@@ -298,10 +302,10 @@ class LiveMirror:
 
     def memo(self, owner: object, make: Callable[[], T]) -> T:
         """Derived data kept with this mirror for ``owner`` (an immutable definition, such as a problem
-        program), made by ``make`` the first time. Past 16 owners (configurations change) all go."""
+        program), made by ``make`` the first time. Past 64 owners (configurations change) all go."""
         found = self._memos.get(id(owner))
         if found is None or found[0] is not owner:
-            if len(self._memos) >= 16:
+            if len(self._memos) >= 64:
                 self._memos.clear()
             found = self._memos[id(owner)] = (owner, make())
         return found[1]

@@ -149,7 +149,8 @@ def _evaluate_program(program: ProblemProgram, given: EvaluationInput, filters: 
     """Over a long-lived mirror, from its kept queries and with the problems it remembers for the
     program, when the evaluation reads the mirror's tz and custom fields; otherwise by a pass."""
     live = given.live
-    if live is None or live.tz != given.tz or live.custom_fields != dict(given.custom_fields or {}):
+    if live is None or not live.holds(given.documents) or live.tz != given.tz or \
+            live.custom_fields != dict(given.custom_fields or {}):
         return evaluate_program(program, given, filters.get)
     return evaluate_program(program, given, filters.get, lambda jql: live.matching(jql, given.at),
                             live.memo(program, ProblemMemo))

@@ -8,22 +8,23 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from mapping.models import ActionPoints, ProblemProgram, days
 from okr.fields import field_time
-from okr.problems_classify import texts
+from okr.jql_eval import folded_items
+from okr.jql_format import quote
 from okr.problems_types import ActionPoint, ClusterRef, Document, Effectiveness, Problem, Verdict
 
 SECONDS_PER_DAY = 86400.0
 
 
 def ap_filter(settings: ActionPoints) -> str:
-    """JQL for the program's APs, as the local evaluator reads it: ``is_action_point`` narrows it further."""
-    return f'project = "{settings.project}" AND labels = "{settings.label}"'
+    """JQL that matches exactly the issues ``is_action_point`` accepts."""
+    return f"project = {quote(settings.project)} AND labels = {quote(settings.label)}"
 
 
 def is_action_point(document: Document, settings: ActionPoints) -> bool:
-    """An issue with the AP label in the AP project."""
+    """An issue with the AP label in the AP project, compared as JQL compares them (any case)."""
     project = document.get("project")
-    labels = {label.lower() for label in texts(document.get("labels"))}
-    return isinstance(project, str) and project.upper() == settings.project.upper() and settings.label.lower() in labels
+    return (isinstance(project, str) and project.casefold() == settings.project.casefold()
+            and settings.label.casefold() in folded_items(document.get("labels")))
 
 
 def is_done(document: Document) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from okrsync.logs import FORMAT, configure_logging
+from okrsync.logs import FORMAT, RedisOutageInOneLine, configure_logging
 
 
 @pytest.fixture
@@ -34,11 +34,23 @@ def _raised(error: Exception) -> tuple:  # type: ignore[type-arg]
         return sys.exc_info()
 
 
+def _chained(first: Exception, then: Exception) -> Exception:
+    """``then`` raised while ``first`` was being handled (its ``__context__``)."""
+    try:
+        try:
+            raise first
+        except Exception:
+            raise then
+    except Exception as error:
+        return error
+
+
 def _job_failure(logger: logging.Logger, error: Exception) -> None:
     """How RQ reports a job that raised: the formatted traceback is the message's last argument."""
     import traceback
 
-    text = "".join(traceback.format_exception(*_raised(error)))
+    raised = (type(error), error, error.__traceback__) if error.__traceback__ else _raised(error)
+    text = "".join(traceback.format_exception(*raised))
     logger.error("Worker %s: job %s: exception raised while executing (%s)\n%s", "w1", "j1", "sync.jobs.drain", text)
 
 
@@ -74,9 +86,41 @@ def test_any_other_error_keeps_its_traceback(worker_log, how) -> None:  # type: 
     assert "Traceback (most recent call last)" in text and "KeyError: 'okr_sets'" in text
 
 
+def test_an_outage_met_while_handling_another_error_keeps_the_traceback(worker_log) -> None:  # type: ignore[no-untyped-def]
+    logger, out = worker_log
+    error = _chained(KeyError("okr_sets"), redis.ConnectionError("gone"))
+    logger.error("Worker %s: found an unhandled exception, quitting...", "w1",
+                 exc_info=(type(error), error, error.__traceback__))
+    _job_failure(logger, _chained(KeyError("okr_sets"), redis.ConnectionError("gone")))
+    text = out.getvalue()
+    assert text.count("Traceback (most recent call last)") == 4 and text.count("KeyError: 'okr_sets'") == 2
+
+
+def test_a_wrong_password_keeps_its_traceback(worker_log) -> None:  # type: ignore[no-untyped-def]
+    logger, out = worker_log
+    logger.error("Worker %s: found an unhandled exception, quitting...", "w1",
+                 exc_info=_raised(redis.AuthenticationError("invalid password")))
+    assert "Traceback (most recent call last)" in out.getvalue()
+
+
+def test_redis_loading_its_data_after_a_restart_is_an_outage(worker_log) -> None:  # type: ignore[no-untyped-def]
+    logger, out = worker_log
+    _job_failure(logger, redis.BusyLoadingError("Redis is loading the dataset in memory"))
+    assert "Traceback" not in out.getvalue() and "Redis unreachable" in out.getvalue()
+
+
+def test_a_record_with_arguments_that_do_not_fit_reaches_logging_unchanged(worker_log) -> None:  # type: ignore[no-untyped-def]
+    logger, _ = worker_log
+    record = logger.makeRecord("rq.worker", logging.ERROR, __file__, 1, "%s and %s", ("one",),
+                               _raised(redis.ConnectionError("gone")))
+    outage_filter = next(f for f in logger.filters if isinstance(f, RedisOutageInOneLine))
+    assert outage_filter.filter(record) is True
+    assert record.msg == "%s and %s" and record.exc_info is not None
+
+
 def test_configuring_twice_adds_one_filter() -> None:
     configure_logging("INFO")
     configure_logging("WARNING")
     logger = logging.getLogger("rq.worker")
-    assert sum(type(f).__name__ == "RedisOutageInOneLine" for f in logger.filters) == 1
+    assert sum(isinstance(f, RedisOutageInOneLine) for f in logger.filters) == 1
     configure_logging("INFO")
