@@ -48,6 +48,12 @@ class Problem:
     def clusters(self) -> tuple[ClusterRef, ...]:  # worked out once: a problem is kept between evaluations
         return tuple(ClusterRef(self.category, theme) for theme in self.themes)
 
+    @cached_property
+    def newest_first_key(self) -> tuple[int, float, tuple[str, int, str]]:  # see ``newest_first``
+        if self.created is None:
+            return (1, 0.0, issue_order(self.key))
+        return (0, -self.created.timestamp(), issue_order(self.key))
+
 
 @dataclass(frozen=True)
 class Cluster:
@@ -142,6 +148,4 @@ def issue_order(key: str) -> tuple[str, int, str]:
 
 def newest_first(problem: Problem) -> tuple[int, float, tuple[str, int, str]]:
     """Sort key: newest created first, undated last, then by issue key."""
-    if problem.created is None:
-        return (1, 0.0, issue_order(problem.key))
-    return (0, -problem.created.timestamp(), issue_order(problem.key))
+    return problem.newest_first_key

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import redis
 
 from sync.dirty import mark_all
-from sync.jobs import schedule_flush, sweep
-from sync.pages import publish_due_pages
+from sync.jobs import schedule_flush, schedule_pages, sweep
+from sync.pages import due_pages
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,9 @@ class Periodic:
             self._reconcile()
         if self._due("remote", self.remote_every, force) and self.runtime.jira is not None:
             self._refresh_remote()
-        publish_due_pages(self.runtime)
+        due = due_pages(self.runtime)
+        if due is not None and due.keys and schedule_pages(connection, self.runtime.queue_name):
+            log.info("scheduler: %d page(s) due, publishing on a worker", len(due.keys))
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

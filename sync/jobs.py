@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 DRAIN_JOB = "sync.jobs.drain_events"
 FLUSH_JOB = "sync.jobs.flush_okrs"
 RESYNC_JOB = "sync.jobs.resync_mirror"
+PAGES_JOB = "sync.jobs.publish_waiting_pages"
+PAGES_FLAG = "okrsync:pages:scheduled"  # a pages job waits: the scheduler does not add another
+PAGES_FLAG_SECONDS = 300
 BATCH_SIZE = 200
 LAST_FLUSH = "okrsync:flush:last-started"  # POSIX time, for the flush interval
 
@@ -83,6 +86,27 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
         schedule_flush(connection, runtime.queue_name)
     return {"written": result.written, "unchanged": result.unchanged, "comments": result.comments,
             "skipped": result.skipped}
+
+
+def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, Any]:
+    """Pages whose coalescing interval has passed, published with this worker's copy of the mirror."""
+    from sync import pages
+
+    connection = connection or _job_connection()
+    connection.delete(PAGES_FLAG)  # pages falling due from now on schedule another run
+    runtime = runtime_for(connection)
+    pages.publish_due_pages(runtime)
+    return {"published": True}
+
+
+def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
+    """Enqueue one run of ``publish_waiting_pages`` unless one is already waiting."""
+    if not connection.set(PAGES_FLAG, "1", nx=True, ex=PAGES_FLAG_SECONDS):
+        return False
+    Queue(queue_name, connection=connection).enqueue(
+        PAGES_JOB, job_timeout=900, result_ttl=300, failure_ttl=7 * 24 * 3600,
+        description="publish the Confluence pages whose coalescing interval has passed")
+    return True
 
 
 def resync_mirror(full: bool = False, connection: redis.Redis | None = None) -> dict[str, Any]:

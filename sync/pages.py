@@ -4,8 +4,8 @@ The shell around the pure renderers (``okr.pages``, ``okr.pages_review``) and th
 (``okr.pages_regions``):
 
 - **Coalescing.** A page is written at most once per ``pages_interval_seconds`` (default 30). A flush
-  inside the interval marks the page pending; the scheduler's ``publish_due_pages`` publishes it, from
-  the latest evaluation, once the interval has passed.
+  inside the interval marks the page pending; once the interval has passed the scheduler has a worker
+  publish it (``publish_due_pages``), from the latest evaluation.
 - **Write only what changed.** The digest of the rendered regions (the as-of stamp aside) is kept in
   Redis: the same digest → no Confluence call at all. Otherwise the page is read, and when its regions
   already say exactly this, nothing is written either. So the page version moves only for news.
@@ -101,25 +101,45 @@ def publish_pages(runtime: Runtime, config: OkrConfig, report: dict[str, Any], n
 
 
 def publish_due_pages(runtime: Runtime, now: datetime | None = None) -> None:
-    """Called on every scheduler round: pages whose coalescing interval has passed."""
-    if runtime.confluence is None:
+    """Pages whose coalescing interval has passed (the scheduler has a worker run this: the worker's
+    copy of the mirror is at hand there)."""
+    due = due_pages(runtime, now)
+    if due is None or not due.keys:
         return
+    clock = now.timestamp() if now is not None else time.time()
+    targets = {t.key: t for t in page_targets(due.config)}
+    given = _evaluation_input(runtime, due.config, datetime.fromisoformat(str(due.report["at"])))
+    for key in due.keys:
+        _publish(runtime, due.config, due.report, [targets[key]], clock, given, due.pending[key].get("trigger"))
+
+
+@dataclass(frozen=True)
+class DuePages:
+    config: OkrConfig
+    report: dict[str, Any]
+    pending: dict[str, dict[str, Any]]  # page key → {"since", "trigger"}
+    keys: list[str]  # the pending pages whose interval has passed
+
+
+def due_pages(runtime: Runtime, now: datetime | None = None) -> DuePages | None:
+    """The pending pages whose interval has passed (with the configuration, the latest report and
+    what is pending); a few Redis reads, no evaluation. Pages no longer configured are dropped."""
+    if runtime.confluence is None:
+        return None
     pending = {_text(k): json.loads(v) for k, v in runtime.redis.hgetall(PENDING).items()}
     if not pending:
-        return
+        return None
     clock = now.timestamp() if now is not None else time.time()
     config, report = runtime.config_store.current(), _latest_report(runtime.redis)
     if config is None or report is None:
-        return
+        return None
     targets = {t.key: t for t in page_targets(config)}
     gone = [k for k in pending if k not in targets]  # pages no longer configured
     if gone:
         runtime.redis.hdel(PENDING, *gone)
     interval = pages_interval(runtime)
-    due = [key for key in pending if key in targets and clock - _last_attempt(_state(runtime.redis, key)) >= interval]
-    given = _evaluation_input(runtime, config, datetime.fromisoformat(str(report["at"]))) if due else None
-    for key in due:
-        _publish(runtime, config, report, [targets[key]], clock, given, pending[key].get("trigger"))
+    keys = [key for key in pending if key in targets and clock - _last_attempt(_state(runtime.redis, key)) >= interval]
+    return DuePages(config, report, pending, keys)
 
 
 def pages_interval(runtime: Runtime) -> float:
@@ -313,8 +333,11 @@ def _metrics_of(okr_set: OkrSet) -> set[str]:
 
 
 def _evaluation_input(runtime: Runtime, config: OkrConfig, at: datetime) -> EvaluationInput:
-    """The mirror at ``at``, for contributing epics and problem programs (pushed values are not needed)."""
-    return evaluation_input(at, config, list(runtime.mirror.documents()), (), runtime.config_store.field_names())
+    """The mirror at ``at``, for contributing epics and problem programs (pushed values are not needed):
+    this process's copy kept in memory, caught up from the change feed."""
+    fields = runtime.config_store.field_names()
+    live = runtime.mirror_in_memory.current(config.zone, fields)
+    return evaluation_input(at, config, live.documents(), (), fields, live=live)
 
 
 def _latest_report(connection: redis.Redis) -> dict[str, Any] | None:

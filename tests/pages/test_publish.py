@@ -165,3 +165,31 @@ def test_without_confluence_nothing_is_recorded(page_runtime) -> None:  # type: 
     publish(page_runtime)
     publish_due_pages(page_runtime, later())
     assert not page_runtime.redis.keys("okrsync:pages:*")
+
+
+def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+    from rq import Queue
+
+    from okrsync.periodic import Periodic
+    from sync.jobs import PAGES_FLAG, PAGES_JOB, publish_waiting_pages
+    from sync.runtime import forget_runtimes, install_runtime
+
+    page_runtime.settings = page_runtime.settings.model_copy(update={"pages_interval_seconds": 0.2})
+    publish(page_runtime)
+    publish(page_runtime, escaped=("SHOP-2",))  # inside the interval: pending
+    assert confluence.titled("Shop OKRs").version == 1 and page_runtime.redis.hlen(PENDING) == 2
+    time.sleep(0.3)
+    confluence.calls.clear()
+    periodic = Periodic(page_runtime)
+    periodic.round()
+    periodic.round()
+    waiting = [job for job in Queue(page_runtime.settings.queue_name, connection=page_runtime.redis).jobs
+               if job.func_name == PAGES_JOB]
+    assert len(waiting) == 1 and confluence.calls == []  # the scheduler itself reads and writes no page
+    install_runtime(page_runtime)
+    try:
+        publish_waiting_pages(page_runtime.redis)  # what the worker runs
+    finally:
+        forget_runtimes()
+    assert confluence.titled("Shop OKRs").version == 2 and page_runtime.redis.hlen(PENDING) == 0
+    assert not page_runtime.redis.exists(PAGES_FLAG)
