@@ -191,6 +191,15 @@ class JiraPort:
         return self._call("add_comment", lambda: self.client.issue_add_comment(key, body),
                           "POST", f"rest/api/2/issue/{key}/comment", idempotent=False)
 
+    def find_users(self, text: str) -> list[dict[str, Any]]:
+        """Active users whose e-mail or name matches ``text`` (Cloud: ``query``, Data Center: ``username``)."""
+        if self.flavor == "cloud":
+            send = lambda: self.client.user_find_by_user_string(query=text, limit=10)  # noqa: E731
+        else:
+            send = lambda: self.client.user_find_by_user_string(username=text, limit=10)  # noqa: E731
+        found = self._call("find_users", send, "GET", "rest/api/2/user/search")
+        return [user for user in found if isinstance(user, dict)] if isinstance(found, list) else []
+
     def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Create an issue from its ``fields``; returns Jira's answer with ``id`` and ``key``."""
         return self._call("create_issue", lambda: self.client.create_issue(fields),

@@ -87,6 +87,27 @@ def user(api: str) -> Response:
     return jsonify(user_json(emulator.site.user(reference), emulator.view(api)))
 
 
+@blueprint.get(f"{API}/user/search")
+def user_search(api: str) -> Response:
+    """Cloud: ``query`` against display name and e-mail (or an exact ``accountId``); Data Center:
+    ``username`` against user name, display name and e-mail. Case-insensitive, active users only."""
+    emulator = current_emulator()
+    view = emulator.view(api)
+    cloud = view.flavor == "cloud"
+    if cloud and request.args.get("accountId"):
+        found = [u for u in emulator.site.users if u.account_id == request.args["accountId"]]
+    else:
+        text = (request.args.get("query") if cloud else request.args.get("username")) or ""
+        if not text.strip():
+            wanted = "query, accountId or property" if cloud else "username"
+            return jira_error(400, f"One of {wanted} must be given to search for users.")
+        needle = text.strip().casefold()
+        found = [u for u in emulator.site.users
+                 if any(needle in value.casefold() for value in (u.email, u.display_name, *(() if cloud else (u.name,))))]
+    start, size = max(0, _int_arg("startAt", 0)), max(0, _int_arg("maxResults", 50))
+    return jsonify([user_json(u, view) for u in found[start:start + size]])
+
+
 @blueprint.get(f"{API}/field")
 def fields(api: str) -> Response:
     return jsonify(field_catalog(current_emulator().site))

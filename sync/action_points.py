@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connector.errors import ConnectorError
 from mapping.models import OkrConfig, ProblemProgram
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems_review import ApProposal, ap_proposals
@@ -55,7 +56,8 @@ def _create_once(runtime: Runtime, program: ProblemProgram, proposal: ApProposal
     claim = claim_key(program, proposal)
     if not runtime.redis.set(claim, "creating", nx=True, ex=CLAIM_CREATING_SECONDS):
         return None  # an AP exists (or is being made) for this cluster
-    created = runtime.jira.create_issue(ap_fields(proposal, _marker(claim)))
+    assignee = assignee_field(runtime.jira, proposal.assignee)
+    created = runtime.jira.create_issue(ap_fields(proposal, _marker(claim), assignee))
     ap_key = str(created["key"])
     runtime.redis.set(claim, ap_key, ex=CLAIM_CREATING_SECONDS)
     for problem in proposal.links:
@@ -65,7 +67,8 @@ def _create_once(runtime: Runtime, program: ProblemProgram, proposal: ApProposal
     return ap_key
 
 
-def ap_fields(proposal: ApProposal, marker: str) -> dict[str, Any]:
+def ap_fields(proposal: ApProposal, marker: str, assignee: dict[str, str] | None = None) -> dict[str, Any]:
+    """The new AP's fields; the owner is named in the description too (whether or not Jira knows them)."""
     owner = f"\nOwner (from the problem source): {proposal.assignee}" if proposal.assignee else ""
     fields: dict[str, Any] = {
         "project": {"key": proposal.project},
@@ -75,9 +78,34 @@ def ap_fields(proposal: ApProposal, marker: str) -> dict[str, Any]:
         "labels": [proposal.label],
         "duedate": proposal.due.isoformat(),
     }
-    if proposal.assignee and "@" not in proposal.assignee:  # an account id or user name, not an e-mail
-        fields["assignee"] = {"accountId": proposal.assignee}
+    if assignee is not None:
+        fields["assignee"] = assignee
     return fields
+
+
+def assignee_field(jira: Any, owner: str | None) -> dict[str, str] | None:
+    """The source owner as Jira's assignee value: an account id as it is; an e-mail looked up among
+    Jira's users (exactly one user with that address: their account id on Cloud, user name on Data
+    Center). Nobody, or several, or a failed lookup: no assignee (the description names the owner)."""
+    if not owner:
+        return None
+    if "@" not in owner:
+        return {"accountId": owner}
+    try:
+        users = jira.find_users(owner)
+    except ConnectorError as exc:
+        log.warning("action point owner %s not looked up in Jira (%s); the AP is opened unassigned", owner, exc)
+        return None
+    same = [u for u in users if str(u.get("emailAddress") or "").casefold() == owner.casefold()]
+    if len(same) != 1:
+        log.warning("action point owner %s: %s in Jira; the AP is opened unassigned and names the owner in its "
+                    "description (give the source an account id as owner to assign it)",
+                    owner, "no user with this e-mail" if not same else f"{len(same)} users with this e-mail")
+        return None
+    user = same[0]
+    if user.get("accountId"):
+        return {"accountId": str(user["accountId"])}
+    return {"name": str(user.get("name") or user.get("key"))}
 
 
 def _release_finished_claims(runtime: Runtime, program: ProblemProgram) -> None:

@@ -193,3 +193,16 @@ def test_stats_are_shared_between_ports(cloud: Any, make_jira: Any) -> None:
     make_jira(cloud, flavor="cloud", stats=stats).myself()
     make_jira(cloud, flavor="cloud", stats=stats).get_issue("PAY-1")
     assert stats.snapshot()["calls"] == {"jira": {"get_issue": {"ok": 1}, "myself": {"ok": 1}}}
+
+
+# ---------------------------------------------------------------------------- users
+
+
+def test_users_are_found_by_e_mail_and_name_on_both_flavours(cloud: Any, datacenter: Any, make_jira: Any) -> None:
+    on_cloud, on_dc = make_jira(cloud, flavor="cloud"), make_jira(datacenter, flavor="datacenter")
+    assert [u["accountId"] for u in on_cloud.find_users("Alice@Acme.example")] == ["5b10ac8d82e05b22cc7d4ef5"]
+    assert [u["displayName"] for u in on_cloud.find_users("mensah")] == ["Bob Mensah"]
+    assert [u["name"] for u in on_dc.find_users("alice@acme.example")] == ["alice"]
+    assert [u["name"] for u in on_dc.find_users("bob")] == ["bob"]
+    assert on_cloud.find_users("nobody@acme.example") == []
+    assert cloud.calls("GET /rest/api/2/user/search") >= 3 and datacenter.calls("GET /rest/api/2/user/search") == 2

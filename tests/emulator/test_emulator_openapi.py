@@ -98,6 +98,7 @@ JIRA_READS = [
     "/rest/api/3/issue/PAY-3/transitions",
     "/rest/api/3/field",
     "/rest/api/3/myself",
+    "/rest/api/3/user/search?query=acme.example&maxResults=2",
     "/rest/api/3/serverInfo",
     "/rest/api/3/project",
     "/rest/api/3/project/search",

@@ -101,3 +101,20 @@ def test_propose_mode_opens_nothing(stack, connection) -> None:  # type: ignore[
     assert stack["emulator"].dispatcher.wait_idle(timeout=10)
     run_worker(connection)
     assert _action_points(jira) == []
+
+
+@pytest.mark.parametrize(("owner", "assigned"), [("Admin@Acme.example", "5b10a2844c20165700ede21g"),
+                                                 ("nobody@acme.example", None)], ids=["known", "unknown"])
+def test_an_owner_given_by_e_mail_is_looked_up_among_jira_users(stack, connection, owner, assigned) -> None:  # type: ignore[no-untyped-def]
+    runtime, jira = stack["runtime"], stack["jira"]
+    text = connection.hget("okrsync:config", "text").decode()
+    assert 'owner: "5b10a2844c20165700ede21g"' in text
+    runtime.config_store.apply(text.replace('owner: "5b10a2844c20165700ede21g"', f'owner: "{owner}"'), "okrs.yaml",
+                               "test", datetime.now(timezone.utc))
+    for number in range(3):
+        _create_problem(jira, number)
+    assert stack["emulator"].dispatcher.wait_idle(timeout=10)
+    run_worker(connection)
+    [ap] = _action_points(jira)
+    assert (ap["fields"].get("assignee") or {}).get("accountId") == assigned
+    assert f"Owner (from the problem source): {owner}" in str(ap["fields"]["description"])
