@@ -15,7 +15,7 @@ from typing import Any, Literal
 import requests
 from atlassian import Jira
 
-from connector.errors import NotFound
+from connector.errors import BadRequest, NotFound
 from connector.retry import RetryPolicy
 from connector.stats import CallStats
 from connector.transport import Credentials, Transport, check_url, client_options, keep_exact_timeout
@@ -198,6 +198,8 @@ class JiraPort:
         else:
             send = lambda: self.client.user_find_by_user_string(username=text, limit=10)  # noqa: E731
         found = self._call("find_users", send, "GET", "rest/api/2/user/search")
+        if isinstance(found, str):  # the client answers a misuse with a message instead of a call
+            raise BadRequest(f"user search for {text!r} not sent: {found}")
         return [user for user in found if isinstance(user, dict)] if isinstance(found, list) else []
 
     def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:

@@ -89,23 +89,31 @@ def user(api: str) -> Response:
 
 @blueprint.get(f"{API}/user/search")
 def user_search(api: str) -> Response:
-    """Cloud: ``query`` against display name and e-mail (or an exact ``accountId``); Data Center:
-    ``username`` against user name, display name and e-mail. Case-insensitive, active users only."""
+    """Cloud: ``query`` against display name and e-mail, or one exact ``accountId`` (not both); Data
+    Center: ``username`` against user name, display name and e-mail. A value matches when it, or
+    one of its words, starts with the text, in any case (``john`` finds John Smith and johnson@…)."""
     emulator = current_emulator()
     view = emulator.view(api)
     cloud = view.flavor == "cloud"
-    if cloud and request.args.get("accountId"):
-        found = [u for u in emulator.site.users if u.account_id == request.args["accountId"]]
-    else:
-        text = (request.args.get("query") if cloud else request.args.get("username")) or ""
-        if not text.strip():
-            wanted = "query, accountId or property" if cloud else "username"
-            return jira_error(400, f"One of {wanted} must be given to search for users.")
-        needle = text.strip().casefold()
+    account = request.args.get("accountId") if cloud else None
+    text = ((request.args.get("query") if cloud else request.args.get("username")) or "").strip()
+    if cloud and account and text:
+        return jira_error(400, "Specify either query or accountId, not both.")
+    if account:
+        found = [u for u in emulator.site.users if u.account_id == account]
+    elif text:
         found = [u for u in emulator.site.users
-                 if any(needle in value.casefold() for value in (u.email, u.display_name, *(() if cloud else (u.name,))))]
+                 if any(_starts(value, text) for value in (u.email, u.display_name, *(() if cloud else (u.name,))))]
+    else:
+        return jira_error(400, f"One of {'query or accountId' if cloud else 'username'} must be given to search "
+                               "for users.")
     start, size = max(0, _int_arg("startAt", 0)), max(0, _int_arg("maxResults", 50))
     return jsonify([user_json(u, view) for u in found[start:start + size]])
+
+
+def _starts(value: str, text: str) -> bool:
+    folded, wanted = value.casefold(), text.casefold()
+    return folded.startswith(wanted) or any(word.startswith(wanted) for word in folded.split())
 
 
 @blueprint.get(f"{API}/field")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connector.errors import ConnectorError
+from connector.errors import BadRequest, ConnectorError
 from mapping.models import OkrConfig, ProblemProgram
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems_review import ApProposal, ap_proposals
@@ -54,10 +54,12 @@ def claim_key(program: ProblemProgram, proposal: ApProposal) -> str:
 
 def _create_once(runtime: Runtime, program: ProblemProgram, proposal: ApProposal) -> str | None:
     claim = claim_key(program, proposal)
-    if not runtime.redis.set(claim, "creating", nx=True, ex=CLAIM_CREATING_SECONDS):
+    if runtime.redis.exists(claim):
         return None  # an AP exists (or is being made) for this cluster
-    assignee = assignee_field(runtime.jira, proposal.assignee)
-    created = runtime.jira.create_issue(ap_fields(proposal, _marker(claim), assignee))
+    assignee = assignee_field(runtime.jira, proposal.assignee)  # looked up before the claim is taken
+    if not runtime.redis.set(claim, "creating", nx=True, ex=CLAIM_CREATING_SECONDS):
+        return None
+    created = _create_ap(runtime, proposal, _marker(claim), assignee)
     ap_key = str(created["key"])
     runtime.redis.set(claim, ap_key, ex=CLAIM_CREATING_SECONDS)
     for problem in proposal.links:
@@ -65,6 +67,19 @@ def _create_once(runtime: Runtime, program: ProblemProgram, proposal: ApProposal
     runtime.redis.hincrby("okrsync:stats", "action_points_created", 1)
     log.info("opened action point %s for %s (%d problem(s) linked)", ap_key, claim, len(proposal.links))
     return ap_key
+
+
+def _create_ap(runtime: Runtime, proposal: ApProposal, marker: str, assignee: dict[str, str] | None) -> dict[str, Any]:
+    """Jira refuses an assignee who cannot be assigned issues in the project (400): the AP is opened
+    unassigned then, rather than not at all."""
+    try:
+        return runtime.jira.create_issue(ap_fields(proposal, marker, assignee))
+    except BadRequest as exc:
+        if assignee is None:
+            raise
+        log.warning("action point owner %s not accepted as assignee in %s (%s); the AP is opened unassigned",
+                    proposal.assignee, proposal.project, exc)
+        return runtime.jira.create_issue(ap_fields(proposal, marker, None))
 
 
 def ap_fields(proposal: ApProposal, marker: str, assignee: dict[str, str] | None = None) -> dict[str, Any]:
@@ -85,8 +100,9 @@ def ap_fields(proposal: ApProposal, marker: str, assignee: dict[str, str] | None
 
 def assignee_field(jira: Any, owner: str | None) -> dict[str, str] | None:
     """The source owner as Jira's assignee value: an account id as it is; an e-mail looked up among
-    Jira's users (exactly one user with that address: their account id on Cloud, user name on Data
-    Center). Nobody, or several, or a failed lookup: no assignee (the description names the owner)."""
+    Jira's users (exactly one user with that address, or the only user found when Cloud hides the
+    address: their account id on Cloud, user name on Data Center). Nobody, or several, or a failed
+    lookup: no assignee (the description names the owner)."""
     if not owner:
         return None
     if "@" not in owner:
@@ -97,6 +113,8 @@ def assignee_field(jira: Any, owner: str | None) -> dict[str, str] | None:
         log.warning("action point owner %s not looked up in Jira (%s); the AP is opened unassigned", owner, exc)
         return None
     same = [u for u in users if str(u.get("emailAddress") or "").casefold() == owner.casefold()]
+    if not same and len(users) == 1 and not users[0].get("emailAddress"):
+        same = users  # Cloud hides most addresses: the one user an exact address finds is taken as that user
     if len(same) != 1:
         log.warning("action point owner %s: %s in Jira; the AP is opened unassigned and names the owner in its "
                     "description (give the source an account id as owner to assign it)",
@@ -105,7 +123,8 @@ def assignee_field(jira: Any, owner: str | None) -> dict[str, str] | None:
     user = same[0]
     if user.get("accountId"):
         return {"accountId": str(user["accountId"])}
-    return {"name": str(user.get("name") or user.get("key"))}
+    name = user.get("name") or user.get("key")
+    return {"name": str(name)} if name else None
 
 
 def _release_finished_claims(runtime: Runtime, program: ProblemProgram) -> None:

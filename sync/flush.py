@@ -16,15 +16,13 @@ from okr.metrics import EvaluationInput, FilterCache
 from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
 from sync.action_points import open_action_points
-from sync.pages import publish_pages
+from sync.pages import REPORT, REPORT_NUMBER, publish_pages
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
 from sync.writeback import Checkin, apply_writes, post_checkin
 
 log = logging.getLogger(__name__)
 
-REPORT = "okrsync:report"  # the latest evaluation, for status pages and the admin API
-REPORT_NUMBER = "okrsync:report:number"  # counts reports written, by any process
 STATS = "okrsync:stats"
 
 

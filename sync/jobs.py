@@ -95,16 +95,19 @@ def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, An
     connection = connection or _job_connection()
     connection.delete(PAGES_FLAG)  # pages falling due from now on schedule another run
     runtime = runtime_for(connection)
-    pages.publish_due_pages(runtime)
-    return {"published": True}
+    if runtime.confluence is None:
+        log.warning("pages are due but this worker has no Confluence configured (OKRSYNC_CONFLUENCE_URL); "
+                    "give the worker the same settings as the scheduler")
+        return {"published": 0}
+    return {"published": pages.publish_due_pages(runtime)}
 
 
 def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
     """Enqueue one run of ``publish_waiting_pages`` unless one is already waiting."""
     if not connection.set(PAGES_FLAG, "1", nx=True, ex=PAGES_FLAG_SECONDS):
         return False
-    Queue(queue_name, connection=connection).enqueue(
-        PAGES_JOB, job_timeout=900, result_ttl=300, failure_ttl=7 * 24 * 3600,
+    Queue(queue_name, connection=connection).enqueue(  # not started within the flag's life: dropped, made again
+        PAGES_JOB, job_timeout=900, ttl=PAGES_FLAG_SECONDS, result_ttl=300, failure_ttl=7 * 24 * 3600,
         description="publish the Confluence pages whose coalescing interval has passed")
     return True
 

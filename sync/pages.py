@@ -48,7 +48,8 @@ PENDING = PREFIX + "pending"  # page key → JSON {"since": epoch seconds, "trig
 STATE = PREFIX + "state:"  # + page key: hash page_id, digest, facts, written_at, failed_at
 LOCK = PREFIX + "lock:"  # + page key: one publisher per page at a time
 TREND = PREFIX + "trend:"  # + "<set>/<kr>": the KR's recent values, oldest first
-REPORT = "okrsync:report"  # the latest evaluation, written by every flush
+REPORT = "okrsync:report"  # the latest evaluation, written by every flush (status pages, the admin API)
+REPORT_NUMBER = "okrsync:report:number"  # counts reports written, by any process
 STATS = "okrsync:stats"
 TREND_KEPT = 12
 MAX_ATTEMPTS = 5  # writes tried against a page that keeps changing under us
@@ -100,17 +101,24 @@ def publish_pages(runtime: Runtime, config: OkrConfig, report: dict[str, Any], n
         _publish(runtime, config, report, due, clock, given, trigger)
 
 
-def publish_due_pages(runtime: Runtime, now: datetime | None = None) -> None:
+def publish_due_pages(runtime: Runtime, now: datetime | None = None) -> int:
     """Pages whose coalescing interval has passed (the scheduler has a worker run this: the worker's
-    copy of the mirror is at hand there)."""
+    copy of the mirror is at hand there); returns how many were published. A page published by
+    someone else meanwhile, or a newer report, ends this run for that page."""
+    number = runtime.redis.get(REPORT_NUMBER)
     due = due_pages(runtime, now)
     if due is None or not due.keys:
-        return
+        return 0
     clock = now.timestamp() if now is not None else time.time()
     targets = {t.key: t for t in page_targets(due.config)}
     given = _evaluation_input(runtime, due.config, datetime.fromisoformat(str(due.report["at"])))
+    published = 0
     for key in due.keys:
-        _publish(runtime, due.config, due.report, [targets[key]], clock, given, due.pending[key].get("trigger"))
+        if runtime.redis.get(REPORT_NUMBER) != number:
+            break  # a newer report came meanwhile: its flush publishes or marks the pages again
+        published += _publish(runtime, due.config, due.report, [targets[key]], clock, given,
+                              due.pending[key].get("trigger"), only_pending=True)
+    return published
 
 
 @dataclass(frozen=True)
@@ -189,19 +197,27 @@ def _page_lock(connection: redis.Redis, target: PageTarget) -> Iterator[bool]:
 
 
 def _publish(runtime: Runtime, config: OkrConfig, report: Mapping[str, Any], targets: list[PageTarget],
-             clock: float, given: EvaluationInput | None, trigger: Mapping[str, str] | None) -> None:
+             clock: float, given: EvaluationInput | None, trigger: Mapping[str, str] | None,
+             only_pending: bool = False) -> int:
+    """Publish each target under its lock; ``only_pending``: skip one that is no longer pending
+    (published meanwhile by a flush). Returns how many went through (written or found unchanged)."""
     at = datetime.fromisoformat(str(report["at"]))
     given = given or _evaluation_input(runtime, config, at)
+    done = 0
     for target in targets:
         with _page_lock(runtime.redis, target) as held:
             if not held:  # another process is writing this page: it goes again after that
                 _mark_pending(runtime.redis, target, clock, trigger)
                 continue
-            runtime.redis.hdel(PENDING, target.key)
+            if not runtime.redis.hdel(PENDING, target.key) and only_pending:
+                continue
             outcome = _publish_safely(runtime, target, partial(render_target, runtime, config, report, target,
                                                                given, trigger), clock)
             if outcome == "failed":
                 _mark_pending(runtime.redis, target, clock, trigger)
+            else:
+                done += 1
+    return done
 
 
 def _publish_safely(runtime: Runtime, target: PageTarget, rendered: Callable[[], RenderedPage],

@@ -193,3 +193,16 @@ def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(pag
         forget_runtimes()
     assert confluence.titled("Shop OKRs").version == 2 and page_runtime.redis.hlen(PENDING) == 0
     assert not page_runtime.redis.exists(PAGES_FLAG)
+
+
+def test_a_due_page_published_meanwhile_by_a_flush_is_not_written_again(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+    from sync.pages import _publish, page_targets
+
+    publish(page_runtime)
+    config = page_runtime.config_store.current()
+    report = json.loads(page_runtime.redis.get(REPORT))
+    [target] = [t for t in page_targets(config) if t.key == "set:shop"]
+    assert not page_runtime.redis.hexists(PENDING, target.key)  # the flush wrote it: nothing pending
+    confluence.calls.clear()
+    assert _publish(page_runtime, config, report, [target], time.time(), None, None, only_pending=True) == 0
+    assert confluence.calls == []
