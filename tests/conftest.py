@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,3 +86,14 @@ def post_event(client: FlaskClient, payload: dict[str, Any] | bytes, identifier:
 def run_worker(connection: redis.Redis) -> None:
     """Process every queued job with a real RQ worker (in this process), then return."""
     SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=True)
+
+
+def assert_embedded_redis_stopped(data_dir: Path) -> None:
+    """The last okrsync process stops the embedded server; if one is left, it is stopped and the test fails."""
+    pidfile = data_dir / "redis.pid"
+    deadline = time.monotonic() + 10
+    while pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pidfile.exists():
+        os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+        raise AssertionError("the embedded Redis kept running after every okrsync process stopped")

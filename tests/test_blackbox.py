@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, assert_embedded_redis_stopped
 from webhooks.events import sign
 
 pytestmark = pytest.mark.blackbox
@@ -88,7 +88,7 @@ def test_serve_worker_curl_status(tmp_path: Path) -> None:
                 process.send_signal(signal.SIGTERM)
             for process in (worker, serve):
                 process.wait(timeout=30)
-            _stop_embedded_redis(tmp_path / "data")
+            assert_embedded_redis_stopped(tmp_path / "data")
     assert "Traceback" not in logs.read_text(), logs.read_text()
 
 
@@ -101,14 +101,3 @@ def _wait_for_mirror(env: dict[str, str], expected: int, seconds: float = 30) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"mirror did not fill: {report}")
         time.sleep(0.3)
-
-
-def _stop_embedded_redis(data_dir: Path) -> None:
-    """The last okrsync process stops the embedded server; if one is left, the test failed."""
-    pidfile = data_dir / "redis.pid"
-    deadline = time.monotonic() + 10
-    while pidfile.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if pidfile.exists():
-        os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
-        raise AssertionError("the embedded Redis kept running after every okrsync process stopped")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from okrsync.settings import SettingsError, load_settings
+from tests.conftest import assert_embedded_redis_stopped
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 
@@ -56,13 +57,7 @@ def _wait_until_working(worker: subprocess.Popen[bytes], seconds: float = 60) ->
 def _stop(worker: subprocess.Popen[bytes], data_dir: Path) -> None:
     worker.send_signal(signal.SIGTERM)
     worker.wait(timeout=30)
-    pidfile = data_dir / "redis.pid"  # the worker was the last okrsync process: it stops the embedded Redis
-    deadline = time.monotonic() + 10
-    while pidfile.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if pidfile.exists():
-        os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
-        raise AssertionError("the embedded Redis kept running after the worker stopped")
+    assert_embedded_redis_stopped(data_dir)  # the worker was the last okrsync process
 
 
 @pytest.mark.blackbox
