@@ -45,7 +45,7 @@ from bench.common import percentile, row, write_result  # noqa: E402
 from bench.jql_eval import CONTEXT, FILTERS, synthetic_documents  # noqa: E402
 from mapping.loader import load_config_document, load_config_file  # noqa: E402
 from okr.evaluate import evaluate_config, evaluation_input  # noqa: E402
-from okr.incremental import affected_key_results, kr_filters  # noqa: E402
+from okr.incremental import affected_key_results, kr_index  # noqa: E402
 
 AT = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
 AGGREGATES = [{"aggregate": "count", "window": "cycle"}, {"aggregate": "count", "window": "30d"},
@@ -87,7 +87,7 @@ def main() -> None:
     measured = sum(o["measured"] for s in report["okr_sets"] for o in s["objectives"])
     selections = len(given._selections)  # distinct (JQL, window, date field) passes over the issues
 
-    index = kr_filters(config)
+    index = kr_index(config)
     context = given.jql_context
     per_event, touched = [], []
     for document in documents[: args.events]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from mapping.lint import lint
 from mapping.memo import once_per_object
-from mapping.models import Contributors, KeyResult, Objective, OkrConfig, OkrSet
+from mapping.models import Contributors, Cycle, KeyResult, Metric, Objective, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
@@ -19,8 +18,9 @@ from okr.live import LiveMirror
 from okr.timeframe import expected_progress
 
 
-@dataclass(frozen=True)
-class KeyResultResult:
+class KeyResultResult(TypedDict):
+    """One KR's entry in the report (a plain dict: made for every KR an event touches)."""
+
     id: str
     metric: str | None
     metric_version: str | None
@@ -88,7 +88,7 @@ def _evaluate_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, fi
     objectives = []
     for objective in okr_set.objectives:
         krs = [_previous_result(reuse.get((okr_set.id, kr.id)), kr, config)
-               or _kr_json(_evaluate_kr(config, okr_set, kr, expected, given, filters, values))
+               or _evaluate_kr(config, okr_set, kr, expected, given, filters, values)
                for kr in objective.key_results]
         objectives.append(_objective_json(config, objective, krs, expected))
     return {"id": okr_set.id, "expected": expected, "objectives": objectives}
@@ -97,22 +97,54 @@ def _evaluate_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, fi
 def _carry_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filters: FilterCache,
                values: dict[str, MetricValue], only: set[tuple[str, str]], previous: Mapping[str, Any]) -> dict[str, Any]:
     """``_evaluate_set`` from a previous result of the same configuration: same objectives, same KRs
-    in the same order, same definitions; only the touched KRs are evaluated again."""
+    in the same order, same definitions; only the touched KRs are evaluated again, and an objective
+    none of whose KRs were touched is taken as it was (its health again if the expected progress moved)."""
     before = next((s for s in previous.get("okr_sets", []) if s["id"] == okr_set.id), None)
     if before is None or len(before["objectives"]) != len(okr_set.objectives):
         return _evaluate_set(config, okr_set, given, filters, values, _reusable(previous, only))
     cycle = config.cycle(okr_set.cycle)
     expected = round(expected_progress(cycle, given.at, given.tz), 4)
-    objectives = []
-    for objective, was in zip(okr_set.objectives, before["objectives"]):
-        touched = [(okr_set.id, kr.id) in only for kr in objective.key_results]
-        if not any(touched):
-            objectives.append({**was, "health": scoring.health(was["score"], expected, config.health)})
-            continue
-        krs = [_kr_json(_evaluate_kr(config, okr_set, kr, expected, given, filters, values)) if hit else kept
-               for kr, hit, kept in zip(objective.key_results, touched, was["key_results"])]
-        objectives.append(_objective_json(config, objective, krs, expected))
+    if before.get("expected") == expected:
+        objectives = list(before["objectives"])
+    else:
+        objectives = [{**was, "health": scoring.health(was["score"], expected, config.health)}
+                      for was in before["objectives"]]
+    places = _kr_places(okr_set)
+    touched: dict[int, list[int]] = {}
+    for set_id, kr_id in only:
+        if set_id == okr_set.id and kr_id in places:
+            number, position = places[kr_id]
+            touched.setdefault(number, []).append(position)
+    same_expected = before.get("expected") == expected
+    for number, positions in touched.items():
+        objective = okr_set.objectives[number]
+        krs = list(before["objectives"][number]["key_results"])
+        moved = False
+        for position in positions:
+            kr = objective.key_results[position]
+            metric, value = _kr_value(config, okr_set, cycle, kr, given, filters, values)
+            if same_expected and kr.contributors is None and _reads_as(krs[position], value):
+                continue  # the same value, the same expected progress: the same result
+            krs[position] = _kr_result(config, kr, metric, value, expected, given, filters)
+            moved = True
+        if moved:
+            objectives[number] = _objective_json(config, objective, krs, expected)
     return {"id": okr_set.id, "expected": expected, "objectives": objectives}
+
+
+def _reads_as(result: Mapping[str, Any], value: MetricValue) -> bool:
+    """A previous KR result was computed from this very metric value."""
+    return (not value.stale and result["current"] == value.value and result["count"] == value.count
+            and result["evaluated"] == value.evaluated and "stale" not in result["flags"])
+
+
+def _places_of(okr_set: OkrSet) -> dict[str, tuple[int, int]]:
+    """Each KR id of the set → (its objective's index, its index among the objective's KRs)."""
+    return {kr.id: (number, position) for number, objective in enumerate(okr_set.objectives)
+            for position, kr in enumerate(objective.key_results)}
+
+
+_kr_places = once_per_object(_places_of, limit=256)
 
 
 def _objective_json(config: OkrConfig, objective: Objective, krs: list[dict[str, Any]], expected: float) -> dict[str, Any]:
@@ -122,14 +154,10 @@ def _objective_json(config: OkrConfig, objective: Objective, krs: list[dict[str,
             "measured": sum(1 for r in krs if r["score"] is not None), "total": len(krs), "key_results": krs}
 
 
-_RESULT_FIELDS = frozenset(KeyResultResult.__dataclass_fields__)
+_RESULT_FIELDS = frozenset(KeyResultResult.__annotations__)
 
 
-def _kr_json(result: KeyResultResult) -> dict[str, Any]:
-    return {**result.__dict__, "flags": list(result.flags)}
-
-
-def _previous_result(previous: dict[str, Any] | None, kr: KeyResult, config: OkrConfig) -> dict[str, Any] | None:
+def _previous_result(previous: dict[str, Any] | None, kr: KeyResult, config: OkrConfig) -> Any:
     """The KR's previous result, when its definition (metric version, baseline, target) is unchanged."""
     metric = config.metrics.get(kr.metric or "")
     if previous is None or not previous.keys() >= _RESULT_FIELDS:
@@ -141,17 +169,31 @@ def _previous_result(previous: dict[str, Any] | None, kr: KeyResult, config: Okr
     return previous
 
 
+_UNMEASURED = MetricValue(None, 0, "none")
+
+
 def _evaluate_kr(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, expected: float, given: EvaluationInput,
                  filters: FilterCache, values: dict[str, MetricValue]) -> KeyResultResult:
+    metric, value = _kr_value(config, okr_set, config.cycle(okr_set.cycle), kr, given, filters, values)
+    return _kr_result(config, kr, metric, value, expected, given, filters)
+
+
+def _kr_value(config: OkrConfig, okr_set: OkrSet, cycle: Cycle, kr: KeyResult, given: EvaluationInput,
+              filters: FilterCache, values: dict[str, MetricValue]) -> tuple[Metric | None, MetricValue]:
+    """The KR's metric and its value in the set's cycle (each metric evaluated once per run)."""
     metric = config.metrics.get(kr.metric or "")
-    value = MetricValue(None, 0, "none", note=kr.unmeasured)
-    if metric is not None and not kr.unmeasured:
-        cache_key = f"{kr.metric}@{okr_set.cycle}"
-        if cache_key not in values:
-            values[cache_key] = evaluate_metric(kr.metric or "", metric, config.cycle(okr_set.cycle), given, filters)
-        value = values[cache_key]
+    if metric is None or kr.unmeasured:
+        return metric, _UNMEASURED
+    cache_key = f"{kr.metric}@{okr_set.cycle}"
+    if cache_key not in values:
+        values[cache_key] = evaluate_metric(kr.metric or "", metric, cycle, given, filters)
+    return metric, values[cache_key]
+
+
+def _kr_result(config: OkrConfig, kr: KeyResult, metric: Metric | None, value: MetricValue, expected: float,
+               given: EvaluationInput, filters: FilterCache) -> KeyResultResult:
     raw = scoring.progress(value.value, kr.baseline, kr.target)
-    delivered = contributor_delivery(kr.contributors, given, filters)
+    delivered = contributor_delivery(kr.contributors, given, filters) if kr.contributors is not None else None
     flags = []
     if value.stale:
         flags.append("stale")

@@ -25,6 +25,36 @@ def field_value(document: Mapping[str, Any], name: str, custom_fields: Mapping[s
     return custom.get(field_id) if isinstance(custom, Mapping) else None
 
 
+def field_key(name: str, custom_fields: Mapping[str, str]) -> str:
+    """Where ``field_value`` reads the field: a document key, or the id under the document's ``custom``."""
+    return _ALIASES.get(name.strip().lower()) or custom_fields.get(name.strip().lower(), name.strip())
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> frozenset[str]:
+    """The document keys, and the ids under ``custom``, whose values differ between two states of an
+    issue (strictly: ``1`` and ``True`` differ, as do ``1`` and ``1.0``)."""
+    changed = {key for key in before.keys() | after.keys() if not same_value(before.get(key), after.get(key))}
+    if "custom" in changed:
+        old, new = before.get("custom"), after.get("custom")
+        old = old if isinstance(old, Mapping) else {}
+        new = new if isinstance(new, Mapping) else {}
+        changed.update(key for key in old.keys() | new.keys() if not same_value(old.get(key), new.get(key)))
+    return frozenset(changed)
+
+
+def same_value(one: Any, other: Any) -> bool:
+    """Equal and of the same types all the way down (JSON values)."""
+    if one is other:
+        return True
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, Mapping):
+        return one.keys() == other.keys() and all(same_value(value, other[key]) for key, value in one.items())
+    if isinstance(one, (list, tuple)):
+        return len(one) == len(other) and all(map(same_value, one, other))
+    return bool(one == other)
+
+
 def field_time(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str], tz: tzinfo) -> datetime | None:
     """The field as an aware instant; a date-only value means the start of that day in ``tz``."""
     value = field_value(document, name, custom_fields)

@@ -10,13 +10,14 @@ Contributors and problem programs show more of an issue, so any change of an iss
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mapping.models import Metric, OkrConfig
-from okr.live import Reader, metric_entry
+from okr.fields import changed_fields
+from okr.live import Reader, entry_reads, metric_entry
 from okr.problems_aps import ap_filter
-from okr.jql import JqlContext, JqlError
+from okr.jql import JqlContext, JqlError, query_reads
 from okr.metrics import FilterCache, Predicate, metric_reader
 
 KrRef = tuple[str, str]  # (okr set id, KR id), or (PROGRAM, program id)
@@ -25,27 +26,70 @@ Document = Mapping[str, Any]
 
 
 Entry = Callable[[Document, JqlContext], tuple[float, float] | None]  # okr.live.metric_entry in a context
+Reads = tuple[frozenset[str] | None, frozenset[str] | None]  # (the filter's fields, the filter's and the entry's)
 
 
 @dataclass(frozen=True)
-class KrFilters:
-    kr: KrRef
-    filters: tuple[Predicate, ...]  # any change of an issue matching one of these affects the KR
-    epic_keys: frozenset[str]
-    always: bool  # a filter outside the local subset: cannot rule the issue out
-    metric: tuple[Predicate, Entry] | None = None  # the metric's filter and the entry it reads
+class MetricFilter:
+    """A metric's filter and the entry it reads from each matching issue."""
+
+    matches: Predicate
+    entry: Entry
+    jql: str
+    date_field: str
+    reader: Reader
+
+    def reads(self, custom_fields: Mapping[str, str]) -> Reads:
+        """The fields the filter reads, and those the filter and the entry read; ``None`` when not known."""
+        query, entry = query_reads(self.jql, custom_fields), entry_reads(self.date_field, self.reader, custom_fields)
+        return query, None if query is None or entry is None else query | entry
 
 
-def kr_filters(config: OkrConfig, cache: FilterCache | None = None) -> list[KrFilters]:
+@dataclass(frozen=True)
+class Rule:
+    """KRs fed by the same filters: one decision per change for all of them."""
+
+    krs: tuple[KrRef, ...]
+    filters: tuple[Predicate, ...]  # any change of an issue matching one of these affects the KRs
+    metric: MetricFilter | None = None
+
+
+@dataclass
+class KrIndex:
+    """Every KR with what feeds it: its metric's JQL and entry, its contributors, its problem program."""
+
+    rules: tuple[Rule, ...]
+    always: frozenset[KrRef]  # a filter outside the local subset: cannot rule any issue out
+    by_epic: Mapping[str, frozenset[KrRef]]  # contributing epics by key
+    _reads: dict[frozenset[tuple[str, str]], tuple[Reads, ...]] = field(default_factory=dict)
+
+    def metric_reads(self, custom_fields: Mapping[str, str]) -> tuple[Reads, ...]:
+        """What each rule's metric reads, by rule (worked out once per custom field mapping)."""
+        key = frozenset(custom_fields.items())
+        if key not in self._reads:
+            if len(self._reads) >= 16:
+                self._reads.clear()
+            self._reads[key] = tuple(r.metric.reads(custom_fields) if r.metric else (None, None) for r in self.rules)
+        return self._reads[key]
+
+
+def kr_index(config: OkrConfig, cache: FilterCache | None = None) -> KrIndex:
     """Every KR with the issue filters that feed it: its metric's JQL and its contributors."""
     cache = cache or FilterCache()
     entries: dict[tuple[Any, ...], Entry] = {}
     shared: dict[tuple[int, ...], Any] = {}  # one object per distinct set of filters, so KRs alike share decisions
-    out = []
+    rules: dict[tuple[int, int], list[Any]] = {}
+    always: set[KrRef] = set()
+    by_epic: dict[str, set[KrRef]] = {}
+
+    def feed(ref: KrRef, compiled: list[Predicate], metric: MetricFilter | None) -> None:
+        filters = shared.setdefault(tuple(map(id, compiled)), tuple(compiled))
+        rules.setdefault((id(filters), id(metric)), [[], filters, metric])[0].append(ref)
+
     for okr_set in config.okr_sets:
         for objective in okr_set.objectives:
             for kr in objective.key_results:
-                texts = []
+                ref, texts = (okr_set.id, kr.id), []
                 metric = config.metrics.get(kr.metric or "")
                 kept = _metric_filter(metric, cache, entries) if metric is not None and metric.source == "jira" else None
                 if metric is not None and metric.source == "jira" and kept is None:
@@ -55,30 +99,35 @@ def kr_filters(config: OkrConfig, cache: FilterCache | None = None) -> list[KrFi
                 contributors = kr.contributors
                 if contributors is not None and contributors.jql:
                     texts.append(contributors.jql)
-                epics = frozenset(k.upper() for k in (contributors.epics or [])) if contributors else frozenset()
-                compiled, always = _compile_all(texts, cache)
-                if compiled or epics or always or kept:
-                    filters = shared.setdefault(tuple(map(id, compiled)), tuple(compiled))
-                    kept = shared.setdefault(tuple(map(id, kept)), kept) if kept else None
-                    out.append(KrFilters((okr_set.id, kr.id), filters, epics, always, kept))
+                for key in (contributors.epics or []) if contributors else []:
+                    by_epic.setdefault(key.upper(), set()).add(ref)
+                compiled, unsupported = _compile_all(texts, cache)
+                if unsupported:
+                    always.add(ref)
+                if compiled or kept:
+                    feed(ref, compiled, shared.setdefault((id(kept),), kept) if kept else None)
     for program in config.problem_programs:  # programs have work of their own: pages, action points
-        compiled, always = _compile_all(_program_filters(config, program.id), cache)
-        out.append(KrFilters((PROGRAM, program.id), tuple(compiled), frozenset(), always))
-    return out
+        ref = (PROGRAM, program.id)
+        compiled, unsupported = _compile_all(_program_filters(config, program.id), cache)
+        if unsupported:
+            always.add(ref)
+        feed(ref, compiled, None)
+    return KrIndex(tuple(Rule(tuple(krs), filters, metric) for krs, filters, metric in rules.values()),
+                   frozenset(always), {key: frozenset(refs) for key, refs in by_epic.items()})
 
 
-def _metric_filter(metric: Metric, cache: FilterCache, entries: dict[tuple[Any, ...], Entry]) -> tuple[Predicate, Entry] | None:
+def _metric_filter(metric: Metric, cache: FilterCache, entries: dict[tuple[Any, ...], Any]) -> MetricFilter | None:
     """The metric's filter with the entry it reads; ``None`` when a query is outside the local subset.
-    Metrics that read alike share one entry reader (``entries``)."""
+    Metrics that read alike share one filter object (``entries``)."""
     try:
         matches = cache.get(metric.jql or "")
         numerator = cache.get(metric.numerator_jql or "") if metric.effective_aggregate == "ratio" else None
     except JqlError:
         return None
-    shape = (metric.effective_date_field, metric_reader(metric))
+    shape = (metric.jql or "", metric.effective_date_field, metric_reader(metric))
     if shape not in entries:
-        entries[shape] = _entry_reader(*shape, numerator)
-    return matches, entries[shape]
+        entries[shape] = MetricFilter(matches, _entry_reader(shape[1], shape[2], numerator), *shape)
+    return entries[shape]
 
 
 def _entry_reader(date_field: str, reader: Reader, numerator: Predicate | None) -> Entry:
@@ -107,33 +156,30 @@ def _compile_all(texts: list[str], cache: FilterCache) -> tuple[list[Predicate],
     return compiled, always
 
 
-def affected_key_results(index: list[KrFilters], before: Document | None, after: Document | None,
+def affected_key_results(index: KrIndex, before: Document | None, after: Document | None,
                          context: JqlContext) -> set[KrRef]:
-    """KRs whose filters match the issue before or after the change: only these need re-evaluating."""
-    states = [d for d in (before, after) if d is not None]
-    keys = {str(d.get("key", "")).upper() for d in states}
+    """KRs whose filters match the issue before or after the change: only these need re-evaluating.
+    A metric none of whose fields changed is not tested at all; one whose filter reads none of them
+    is tested against the issue once."""
+    affected = set(index.always)
+    for document in (before, after):
+        if document is not None:
+            affected |= index.by_epic.get(str(document.get("key", "")).upper(), frozenset())
+    changed = changed_fields(before, after) if before is not None and after is not None else None
+    reads = index.metric_reads(context.custom_fields) if changed is not None else ()
     seen = Seen(before, after, context)
-
-    def either_matches(matches: Predicate) -> bool:
-        return seen.matches(matches, 0) or seen.matches(matches, 1)
-
-    affected = set()
-    decided: dict[tuple[int, int], bool] = {}  # KRs that read alike share one decision
-    for entry in index:
-        if entry.always or (entry.epic_keys and not keys.isdisjoint(entry.epic_keys)):
-            affected.add(entry.kr)
-            continue
-        alike = (id(entry.filters), id(entry.metric))
-        hit = decided.get(alike)
-        if hit is None:
-            try:
-                hit = any(either_matches(matches) for matches in entry.filters) or (
-                    entry.metric is not None and seen.entry_changed(*entry.metric))
-            except JqlError:  # needs a field the mirror cannot resolve: cannot rule it out
-                hit = True
-            decided[alike] = hit
+    for number, rule in enumerate(index.rules):
+        try:
+            hit = any(seen.matches(matches, 0) or seen.matches(matches, 1) for matches in rule.filters)
+            if not hit and rule.metric is not None:
+                query, both = reads[number] if changed is not None else (None, None)
+                if both is None or not both.isdisjoint(changed):
+                    same_verdict = query is not None and query.isdisjoint(changed)
+                    hit = seen.entry_changed(rule.metric.matches, rule.metric.entry, same_verdict)
+        except JqlError:  # needs a field the mirror cannot resolve: cannot rule it out
+            hit = True
         if hit:
-            affected.add(entry.kr)
+            affected.update(rule.krs)
     return affected
 
 
@@ -152,9 +198,11 @@ class Seen:
             self._verdicts[key] = document is not None and predicate(document, self._context)
         return self._verdicts[key]
 
-    def entry_changed(self, matches: Predicate, entry: Entry) -> bool:
-        """The issue starts or stops matching, or what the metric reads from it changes."""
-        was, is_now = self.matches(matches, 0), self.matches(matches, 1)
+    def entry_changed(self, matches: Predicate, entry: Entry, same_verdict: bool = False) -> bool:
+        """The issue starts or stops matching, or what the metric reads from it changes. With
+        ``same_verdict`` (none of the fields the filter reads changed), the filter is tested once."""
+        is_now = self.matches(matches, 1)
+        was = is_now if same_verdict else self.matches(matches, 0)
         if was != is_now:
             return True
         return was and self._entry(entry, 0) != self._entry(entry, 1)

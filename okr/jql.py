@@ -33,7 +33,7 @@ from okr.jql_ast import (
     Value,
     spec_of,
 )
-from okr.jql_eval import Predicate, bind, clauses_of
+from okr.jql_eval import Predicate, bind, bind_moving, clauses_of, nodes_with
 from okr.jql_format import format_jql
 from okr.jql_parser import parse_jql
 from okr.jql_time import DATE_FUNCTIONS, is_relative_period
@@ -43,6 +43,7 @@ __all__ = [
     "And", "Call", "Clause", "CustomField", "CustomFieldId", "Empty", "JqlContext", "JqlError",
     "JqlUnsupported", "Not", "Or", "OrderKey", "Query", "SystemField", "Value",
     "bind", "compile_jql", "depends_on_time", "fields_of", "moving_clauses", "format_jql", "matches", "parse_jql",
+    "query_reads",
 ]
 
 Evaluator = Callable[[Mapping[str, Any], JqlContext], bool]
@@ -61,24 +62,37 @@ def compile_jql(text: str) -> Evaluator:
 
 def compile_query(query: Query) -> Evaluator:
     """A query whose matches do not depend on the instant keeps its binding across contexts that
-    differ only in ``at`` (a flush makes a context per instant)."""
-    cache: list[tuple[JqlContext, Predicate]] = []
+    differ only in ``at`` (a flush makes a context per instant); one that does binds again only its
+    moving clauses (``moving_clauses``), keeping the rest."""
+    cache: list[tuple[JqlContext, Predicate, dict[int, Predicate]]] = []
     lock = threading.Lock()
-    fixed = not depends_on_time(query)
+    moving = nodes_with(query.where, frozenset(map(id, moving_clauses(query)))) if query.where else frozenset()
 
     def evaluate(document: Mapping[str, Any], context: JqlContext) -> bool:
         bound = cache[0] if cache else None
         if bound is None or bound[0] is not context:
             with lock:
-                if bound is not None and fixed and same_apart_from_instant(bound[0], context):
-                    bound = (context, bound[1])
-                else:
-                    bound = (context, bind(query, context))
+                bound = _bound_for(query, context, moving, cache[0] if cache else None)
                 cache[:] = [bound]
         return bound[1](document)
 
     evaluate.query = query  # type: ignore[attr-defined]
     return evaluate
+
+
+def _bound_for(query: Query, context: JqlContext, moving: frozenset[int],
+               before: tuple[JqlContext, Predicate, dict[int, Predicate]] | None
+               ) -> tuple[JqlContext, Predicate, dict[int, Predicate]]:
+    """The query bound for ``context``, reusing what the binding ``before`` holds that still applies."""
+    if before is not None and same_apart_from_instant(before[0], context):
+        if not moving:
+            return context, before[1], before[2]
+        fixed = before[2]
+    else:
+        fixed = {}
+    if query.where is None:
+        return context, bind(query, context), fixed
+    return context, bind_moving(query.where, context, moving, fixed), fixed
 
 
 def same_apart_from_instant(one: JqlContext, other: JqlContext) -> bool:
@@ -99,6 +113,16 @@ def fields_of(query: Query, custom_fields: Mapping[str, str] | None = None) -> f
     for clause in clauses_of((query.where,)):
         found.update(clause_fields(clause, mapping))
     return frozenset(found)
+
+
+def query_reads(text: str, custom_fields: Mapping[str, str]) -> frozenset[str] | None:
+    """``fields_of`` a JQL text; ``None`` when it does not parse or names a custom field the mapping
+    cannot resolve (what it reads is then not known)."""
+    try:
+        found = fields_of(parse_jql(text), custom_fields)
+    except JqlError:
+        return None
+    return None if any(name.startswith("custom:") for name in found) else found
 
 
 def clause_fields(clause: Clause, mapping: Mapping[str, str]) -> set[str]:

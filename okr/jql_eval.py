@@ -78,6 +78,33 @@ def bind_node(node: Node, context: JqlContext) -> Predicate:
     return bind_clause(node, context)
 
 
+def bind_moving(node: Node, context: JqlContext, moving: frozenset[int], fixed: dict[int, Predicate]) -> Predicate:
+    """``bind_node`` again for a new instant. ``moving`` holds the ids of the nodes with a clause whose
+    matches depend on the instant (``nodes_with``); the other subtrees are taken from ``fixed``, bound
+    once for a context that differs from this one only in ``at``."""
+    if id(node) not in moving:
+        if id(node) not in fixed:
+            fixed[id(node)] = bind_node(node, context)
+        return fixed[id(node)]
+    if isinstance(node, And):
+        return all_of([bind_moving(item, context, moving, fixed) for item in node.items])
+    if isinstance(node, Or):
+        return any_of([bind_moving(item, context, moving, fixed) for item in node.items])
+    if isinstance(node, Not):
+        inner = bind_moving(node.item, context, moving, fixed)
+        return lambda document: not inner(document)
+    return bind_clause(node, context)
+
+
+def nodes_with(node: Node, clauses: frozenset[int]) -> frozenset[int]:
+    """The ids of ``node`` and its descendants that are, or hold, one of ``clauses`` (ids)."""
+    if isinstance(node, Clause):
+        return frozenset((id(node),)) if id(node) in clauses else frozenset()
+    children = (node.item,) if isinstance(node, Not) else node.items
+    found = frozenset().union(*(nodes_with(child, clauses) for child in children))
+    return found | {id(node)} if found else found
+
+
 def all_of(predicates: list[Predicate]) -> Predicate:
     if len(predicates) == 2:
         first, second = predicates

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
@@ -34,6 +35,7 @@ class Period:
         return frozenset(unit for _, unit in self.parts)
 
 
+@lru_cache(maxsize=1024)  # a query is bound again at every instant; its texts stay the same
 def parse_date_literal(text: str, tz: tzinfo) -> datetime | None:
     """``2026-10-01``, ``2026/10/01``, optionally with `` 10:00``: that moment in ``tz``."""
     match = _DATE_LITERAL.match(text)
@@ -47,6 +49,7 @@ def parse_date_literal(text: str, tz: tzinfo) -> datetime | None:
     return local.replace(tzinfo=tz)
 
 
+@lru_cache(maxsize=1024)
 def parse_period(text: str, default_unit: str = "m") -> Period | None:
     """``-30d``, ``4h``, ``-1w2d``, ``"-1w 2d"``; a bare number takes ``default_unit``
     (minutes for relative dates, as in Jira; the function's own period for date functions)."""

@@ -23,8 +23,8 @@ from typing import Any, TypeVar, overload
 
 from sortedcontainers import SortedList
 
-from okr.fields import field_duration, field_finite_number, field_time
-from okr.jql import Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, parse_jql
+from okr.fields import field_duration, field_finite_number, field_key, field_time
+from okr.jql import Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, parse_jql, query_reads
 from okr.jql_ast import Kind, spec_of
 from okr.jql_eval import (custom_field_id, date_threshold, datetime_threshold, document_date, document_datetime,
                           instant_of)
@@ -420,6 +420,18 @@ def metric_entry(document: Document, date_field: str, reader: Reader, fields: Ma
         return None
     value = _value(document, reader, fields, tz, numerator)
     return None if value is None else (moment.timestamp(), value)
+
+
+def entry_reads(date_field: str, reader: Reader, custom_fields: Mapping[str, str]) -> frozenset[str] | None:
+    """The fields (as ``okr.fields.changed_fields`` names them) ``metric_entry`` reads; ``None`` when
+    not known (a ratio's numerator that names an unknown custom field)."""
+    kind = reader[0]
+    names = {date_field, *([reader[1]] if kind == "field" else []), *(reader[1:3] if kind == "duration" else [])}
+    keys = frozenset(field_key(name, custom_fields) for name in names)
+    if kind != "ratio":
+        return keys
+    numerator = query_reads(reader[1], custom_fields)
+    return None if numerator is None else keys | numerator
 
 
 def _value(document: Document, reader: Reader, fields: Mapping[str, str], tz: tzinfo,

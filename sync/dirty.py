@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from mapping.models import OkrConfig
-from okr.incremental import KrFilters, KrRef, affected_key_results, kr_filters
+from okr.incremental import KrIndex, KrRef, affected_key_results, kr_index
 from okr.jql import JqlContext
 from sync.config_store import ConfigStore
 
@@ -41,7 +41,7 @@ class DirtyTracker:
     def __init__(self, connection: redis.Redis, store: ConfigStore) -> None:
         self.redis = connection
         self.store = store
-        self._index: tuple[int, list[KrFilters]] | None = None
+        self._index: tuple[int, KrIndex] | None = None
         self.marked = 0
 
     def issue_changed(self, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
@@ -63,10 +63,10 @@ class DirtyTracker:
         pipe.ltrim(RECENT_IDS, 0, RECENT_KEPT - 1)
         pipe.execute()
 
-    def _filters(self, config: OkrConfig) -> list[KrFilters]:
+    def _filters(self, config: OkrConfig) -> KrIndex:
         revision = self.store.revision()
         if self._index is None or self._index[0] != revision:
-            self._index = (revision, kr_filters(config))
+            self._index = (revision, kr_index(config))
         return self._index[1]
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from mapping.loader import load_config_document, load_config_file
 from mapping.measurements import Measurement
 from okr.evaluate import evaluate_config, evaluation_input
-from okr.incremental import affected_key_results, kr_filters
+from okr.incremental import affected_key_results, kr_index
 from okrsync.cli import main
 from okrsync.offline import read_field_names, read_issues, read_measurements
 
@@ -161,7 +161,7 @@ def test_a_measurement_after_the_evaluation_time_is_not_used() -> None:
 
 def test_only_krs_whose_inputs_the_change_moves_are_affected() -> None:
     config = load_config_file(EXAMPLES / "okrs.yaml")
-    index = kr_filters(config)
+    index = kr_index(config)
     context = evaluation_input(AT, config, []).jql_context
     incident = _doc("OPS-9", "2026-11-01T00:00:00.000Z", priority="Highest", statusCategory="done")
     assert affected_key_results(index, None, incident, context) == {

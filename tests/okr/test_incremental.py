@@ -9,10 +9,11 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 
 from okr.evaluate import evaluate_config, evaluation_input
-from okr.incremental import affected_key_results, kr_filters
+from okr.incremental import affected_key_results, kr_index
+from tests.okr.test_change_reads import changes
 from tests.okr.test_live import AT, CONFIG, FIELDS, documents
 
-INDEX = kr_filters(CONFIG)
+INDEX = kr_index(CONFIG)
 
 
 def results(issues: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -50,3 +51,32 @@ def test_objectives_carried_from_the_same_configuration_equal_a_kr_by_kr_reuse(
     kr_by_kr = evaluate_config(CONFIG, later, only=only, previous=previous)
     carried = evaluate_config(CONFIG, later, only=only, previous=previous, previous_config=CONFIG)
     assert carried == kr_by_kr
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(documents(), max_size=8), changes())
+def test_a_kr_left_out_when_few_fields_change_keeps_its_value(others: list[dict[str, Any]],
+                                                              change: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """The same as above for changes of a few fields, where the step skips metrics by the fields they read."""
+    before, after = change
+    base = [d for d in {d["id"]: d for d in others}.values() if d["id"] != before["id"]]
+    context = evaluation_input(AT, CONFIG, [], custom_fields=FIELDS).jql_context
+    affected = {kr for _, kr in affected_key_results(INDEX, before, after, context)}
+    old, new = results([*base, before]), results([*base, after])
+    for kr_id, result in old.items():
+        if kr_id not in affected:
+            assert (new[kr_id]["current"], new[kr_id]["count"], new[kr_id]["delivery"]) == (
+                result["current"], result["count"], result["delivery"]), kr_id
+
+
+def test_a_touched_kr_whose_value_stays_takes_the_health_of_the_new_instant() -> None:
+    issues = [{"id": str(n), "key": f"SHOP-{n}", "project": "SHOP", "created": "2026-10-05T10:00:00.000Z"}
+              for n in range(3)]
+    previous = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, issues, custom_fields=FIELDS))
+    later = evaluation_input(AT + timedelta(days=44), CONFIG, issues, custom_fields=FIELDS)
+    only = {("s", "KR0")}  # count_cycle: 3 of 10 all along
+    carried = evaluate_config(CONFIG, later, only=only, previous=previous, previous_config=CONFIG)
+    was, now = (r["okr_sets"][0]["objectives"][0]["key_results"][0] for r in (previous, carried))
+    assert (was["current"], now["current"]) == (3.0, 3.0)
+    assert (was["health"], now["health"]) == ("at_risk", "off_track")
+    assert carried == evaluate_config(CONFIG, later, only=only, previous=previous)
