@@ -23,7 +23,7 @@ from typing import Any, TypeVar, overload
 
 from sortedcontainers import SortedList
 
-from okr.fields import field_duration, field_finite_number, field_key, field_time
+from okr.fields import field_duration, field_finite_number, field_key, field_time, same_value
 from okr.jql import Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, parse_jql, query_reads
 from okr.jql_ast import Kind, spec_of
 from okr.jql_eval import (custom_field_id, date_threshold, datetime_threshold, document_date, document_datetime,
@@ -127,7 +127,7 @@ class Selection:
         totals.start, totals.end = start, end
 
     def _between(self, low: float, high: float, low_in: bool, high_in: bool) -> Iterator[Entry]:
-        if low > high:
+        if low > high or (low == high and not (low_in and high_in)):  # an empty range: no search
             return iter(())
         start, stop = _span(self._order, low, high, low_in, high_in)
         return self._order.islice(start, stop)
@@ -151,6 +151,7 @@ class KeptQuery:
     moving: tuple[tuple[DateSource, tuple[Any, ...]], ...]
     matches: dict[str, Document] | None = None
     selections: list[Selection] = field(default_factory=list)
+    instants: list[list[datetime | None]] | None = None  # the moving clauses' operands at ``context``, once known
 
     def hits(self, document: Document | None) -> bool:
         return document is not None and self.test(document, self.context)
@@ -189,6 +190,15 @@ class DateIndex:
             self._moments[issue_id] = moments
             for moment in moments:
                 self._order.add((moment, issue_id))
+
+    def reads_differ(self, one: Document, other: Document) -> bool:
+        """Whether two states of an issue hold different values in this index's field."""
+        kind, key = self._source
+        if kind == "custom":
+            one, other = one.get("custom"), other.get("custom")  # type: ignore[assignment]
+            one = one if isinstance(one, Mapping) else {}
+            other = other if isinstance(other, Mapping) else {}
+        return not same_value(one.get(key), other.get(key))
 
     def ids_between(self, low: float, high: float) -> set[str]:
         start, stop = _span(self._order, low, high, True, True)
@@ -284,7 +294,8 @@ class LiveMirror:
         self._by_id[issue_id] = document
         self._ids_by_key[str(document.get("key", "")).upper()] = issue_id
         for index in self._date_indexes.values():
-            index.put(issue_id, document)
+            if before is None or index.reads_differ(before, document):
+                index.put(issue_id, document)
         for query in self._queries.values():
             if query is not None:
                 query.place(issue_id, document)
@@ -374,13 +385,15 @@ class LiveMirror:
 
     def _advance_query(self, query: KeptQuery, at: datetime) -> None:
         old, new = query.context, self._context(at)
+        was = query.instants or [_instants(operands, old) for _, operands in query.moving]
+        now = [_instants(operands, new) for _, operands in query.moving]
         candidates: set[str] = set()
-        for source, operands in query.moving:
-            for before, after in zip(_instants(operands, old), _instants(operands, new)):
+        for (source, _), instants_before, instants_after in zip(query.moving, was, now):
+            for before, after in zip(instants_before, instants_after):
                 span = passed_over(source[0], before, after, old, new)
                 if span is not None:
                     candidates |= self._date_index(source).ids_between(*span)
-        query.context = new
+        query.context, query.instants = new, now
         for issue_id in candidates:
             query.place(issue_id, self._by_id.get(issue_id))
 

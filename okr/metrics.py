@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from mapping.measurements import Measurement
+from mapping.memo import once_per_object
 from mapping.models import Cycle, Metric, ProblemProgram, days
 from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
 from okr.fields import field_duration, field_finite_number, field_time
@@ -188,11 +189,18 @@ def _live_metric(metric: Metric, cycle: Cycle, given: EvaluationInput) -> Metric
     live = given.live
     if live is None:
         return None
-    shape = (metric.jql or "", metric.effective_date_field, metric_reader(metric), metric.effective_aggregate,
-             metric.window, cycle.id)
+    shape = (_shape_of(metric), cycle.id)
     if shape not in given._live_values:  # metrics defined alike share one value
-        given._live_values[shape] = _kept_value(live, metric, cycle, given, shape[2])
+        given._live_values[shape] = _kept_value(live, metric, cycle, given, shape[0][2])
     return given._live_values[shape]
+
+
+def _metric_shape(metric: Metric) -> tuple[str, str, Reader, str, str]:
+    """What a metric's value depends on, besides the cycle: metrics alike share one value."""
+    return metric.jql or "", metric.effective_date_field, metric_reader(metric), metric.effective_aggregate, metric.window
+
+
+_shape_of = once_per_object(_metric_shape)
 
 
 def _kept_value(live: LiveMirror, metric: Metric, cycle: Cycle, given: EvaluationInput,
