@@ -147,7 +147,8 @@ def _places_of(okr_set: OkrSet) -> dict[str, tuple[int, int]]:
 _kr_places = once_per_object(_places_of, limit=256)
 
 
-def _objective_json(config: OkrConfig, objective: Objective, krs: list[dict[str, Any]], expected: float) -> dict[str, Any]:
+def _objective_json(config: OkrConfig, objective: Objective, krs: Sequence[Mapping[str, Any]],
+                    expected: float) -> dict[str, Any]:
     weights = [scoring.WeightedScore(result["score"], kr.weight) for result, kr in zip(krs, objective.key_results)]
     score = scoring.objective_score(weights)
     return {"id": objective.id, "score": score, "health": scoring.health(score, expected, config.health),

@@ -166,21 +166,28 @@ def affected_key_results(index: KrIndex, before: Document | None, after: Documen
         if document is not None:
             affected |= index.by_epic.get(str(document.get("key", "")).upper(), frozenset())
     changed = changed_fields(before, after) if before is not None and after is not None else None
-    reads = index.metric_reads(context.custom_fields) if changed is not None else ()
+    reads = index.metric_reads(context.custom_fields) if changed is not None else None
     seen = Seen(before, after, context)
     for number, rule in enumerate(index.rules):
         try:
-            hit = any(seen.matches(matches, 0) or seen.matches(matches, 1) for matches in rule.filters)
-            if not hit and rule.metric is not None:
-                query, both = reads[number] if changed is not None else (None, None)
-                if both is None or not both.isdisjoint(changed):
-                    same_verdict = query is not None and query.isdisjoint(changed)
-                    hit = seen.entry_changed(rule.metric.matches, rule.metric.entry, same_verdict)
+            hit = any(seen.matches(matches, 0) or seen.matches(matches, 1) for matches in rule.filters) or (
+                rule.metric is not None
+                and _metric_moved(rule.metric, reads[number] if reads else (None, None), changed, seen))
         except JqlError:  # needs a field the mirror cannot resolve: cannot rule it out
             hit = True
         if hit:
             affected.update(rule.krs)
     return affected
+
+
+def _metric_moved(metric: MetricFilter, reads: Reads, changed: frozenset[str] | None, seen: Seen) -> bool:
+    """Whether the change moves what the metric reads from the issue; never when none of the fields
+    it reads changed (``changed``: ``None`` for an issue that appears or goes)."""
+    query, both = reads
+    if changed is not None and both is not None and both.isdisjoint(changed):
+        return False
+    same_verdict = changed is not None and query is not None and query.isdisjoint(changed)
+    return seen.entry_changed(metric.matches, metric.entry, same_verdict)
 
 
 class Seen:
