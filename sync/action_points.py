@@ -99,14 +99,15 @@ def ap_fields(proposal: ApProposal, marker: str, assignee: dict[str, str] | None
 
 
 def assignee_field(jira: Any, owner: str | None) -> dict[str, str] | None:
-    """The source owner as Jira's assignee value: an account id as it is; an e-mail looked up among
-    Jira's users (exactly one user with that address, or the only user found when Cloud hides the
-    address: their account id on Cloud, user name on Data Center). Nobody, or several, or a failed
-    lookup: no assignee (the description names the owner)."""
+    """The source owner as Jira's assignee value: anything but an e-mail as it is (an account id on
+    Cloud, a user name on Data Center); an e-mail looked up among Jira's users (exactly one user with
+    that address, or the only user found when Cloud hides the address: their account id on Cloud, user
+    name on Data Center). Nobody, or several, or a failed lookup: no assignee (the description names
+    the owner)."""
     if not owner:
         return None
     if "@" not in owner:
-        return {"accountId": owner}
+        return _owner_as_written(jira, owner)
     try:
         users = jira.find_users(owner)
     except ConnectorError as exc:
@@ -125,6 +126,16 @@ def assignee_field(jira: Any, owner: str | None) -> dict[str, str] | None:
         return {"accountId": str(user["accountId"])}
     name = user.get("name") or user.get("key")
     return {"name": str(name)} if name else None
+
+
+def _owner_as_written(jira: Any, owner: str) -> dict[str, str] | None:
+    try:
+        cloud = jira.flavor == "cloud"
+    except ConnectorError as exc:
+        log.warning("action point owner %s not assigned: the Jira flavour is unknown (%s); the AP is opened "
+                    "unassigned (set OKRSYNC_JIRA_FLAVOR to skip the lookup)", owner, exc)
+        return None
+    return {"accountId": owner} if cloud else {"name": owner}
 
 
 def _release_finished_claims(runtime: Runtime, program: ProblemProgram) -> None:

@@ -140,3 +140,19 @@ def test_an_address_cloud_hides_is_taken_only_from_a_single_user_found() -> None
     assert assignee_field(CloudHidingAddresses({"accountId": "a-1"}, {"accountId": "a-2"}), owner) is None
     assert assignee_field(CloudHidingAddresses({"accountId": "a-1", "emailAddress": "dan@acme.example"}), owner) is None
     assert assignee_field(CloudHidingAddresses({"name": "dana", "emailAddress": "Dana@acme.example"}), owner) == {"name": "dana"}
+
+
+class SiteOfFlavor:
+    """A Jira port that knows only its flavour (an owner that is not an e-mail is not looked up)."""
+
+    def __init__(self, flavor: str) -> None:
+        self.flavor = flavor
+
+    def find_users(self, text: str) -> list[dict[str, str]]:
+        raise AssertionError("an owner that is not an e-mail is not looked up")
+
+
+def test_an_owner_written_as_an_id_is_an_account_id_on_cloud_and_a_user_name_on_data_center() -> None:
+    assert assignee_field(SiteOfFlavor("cloud"), "5b10a2844c20165700ede21g") == {"accountId": "5b10a2844c20165700ede21g"}
+    assert assignee_field(SiteOfFlavor("datacenter"), "jdoe") == {"name": "jdoe"}
+    assert assignee_field(SiteOfFlavor("datacenter"), None) is None
