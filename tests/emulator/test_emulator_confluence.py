@@ -7,7 +7,7 @@ import requests
 from atlassian import Confluence
 from requests import HTTPError
 
-from conftest import AUTH, Running
+from tests.emulator.conftest import AUTH, Running
 
 
 def confluence(running: Running) -> Confluence:

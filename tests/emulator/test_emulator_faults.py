@@ -8,7 +8,7 @@ import pytest
 import requests
 from atlassian import Jira
 
-from conftest import AUTH, Running, serve
+from tests.emulator.conftest import AUTH, Running, serve
 from emulator.app import create_emulator
 from emulator.faults import Knobs, KnobError, updated_knobs
 

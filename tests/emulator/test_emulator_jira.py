@@ -7,7 +7,7 @@ import requests
 from atlassian import Jira
 from requests import HTTPError
 
-from conftest import AUTH, Running
+from tests.emulator.conftest import AUTH, Running
 
 
 def cloud_client(running: Running) -> Jira:

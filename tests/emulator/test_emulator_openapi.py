@@ -18,7 +18,7 @@ from openapi_core.configurations import Config
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_core.validation.response.exceptions import DataValidationError
 
-from conftest import AUTH, Running, serve
+from tests.emulator.conftest import AUTH, Running, serve
 from emulator.app import create_emulator
 
 JIRA_HOST = "https://your-domain.atlassian.net"

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 import emulator.app
-from conftest import AUTH, Running, bulk_scenario, serve
+from tests.emulator.conftest import AUTH, Running, bulk_scenario, serve
 from emulator.app import create_emulator
 from emulator.jql import JqlContext, compile_jql
 from emulator.search_cache import SearchCache

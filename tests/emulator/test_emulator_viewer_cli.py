@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from click.testing import CliRunner
 
-from conftest import Running
+from tests.emulator.conftest import Running
 from emulator.cli import command, knob_changes
 from emulator.viewer import render_storage
 

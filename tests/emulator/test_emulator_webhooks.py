@@ -7,7 +7,7 @@ import time
 import requests
 from atlassian import Jira
 
-from conftest import AUTH, Receiver, Running
+from tests.emulator.conftest import AUTH, Receiver, Running
 from webhooks.events import CommentEvent, IssueEvent, IssueLinkEvent, from_request, parse_event
 
 SECRET = "s3cret-for-tests"
