@@ -148,7 +148,9 @@ class Mirror:
 
     def documents(self, batch: int = 500) -> Iterator[dict[str, Any]]:
         """Every mirrored issue, in key order, read in pipelined batches."""
-        ids = [v.decode() for _, v in sorted(self.redis.hgetall(KEY_INDEX).items())]
+        # scanned in steps rather than one HGETALL: 100,000 entries at once would hold Redis (and the
+        # webhooks waiting on it) for tens of milliseconds; a SCAN may return an entry twice, hence the dict
+        ids = [v.decode() for _, v in sorted(dict(self.redis.hscan_iter(KEY_INDEX, count=1000)).items())]
         for start in range(0, len(ids), batch):
             pipe = self.redis.pipeline(transaction=False)
             for issue_id in ids[start : start + batch]:
