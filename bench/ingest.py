@@ -24,13 +24,13 @@ under bench/results/ingest.json.
 
 At the end every delivery answered 202 must have been applied by the worker (nothing lost).
 
-Latest run (2 cores shared with other work, Python 3.11, the command above with its defaults):
-bare endpoint 2,409/s (p50 2.28 ms, p99 10.04 ms); signed webhook with the worker draining 1,277/s
-(p50 5.38 ms, p99 15.76 ms): ratio 0.53, rounds 0.41-0.70, FAIL against >= 0.60; worker paused
-0.50 (1,142/s vs 2,282/s). At 200 deliveries/s: p99 7.4 ms (bare endpoint 3.11 ms), PASS. Both
-closed loops keep the two cores busy, so the ratio follows the CPU per request: about 700 us for a
-bare request (gunicorn and load generator), 1,600 us for a delivery (gunicorn ~1,000, Redis ~150,
-worker ~150, load generator ~310).
+Latest run (2 cores shared with other work, Python 3.11, the command above with its defaults, in
+`make bench`): bare endpoint 2,928/s (p50 2.2 ms, p99 8.27 ms); signed webhook with the worker
+draining 1,352/s (p50 4.16 ms, p99 19.07 ms): ratio 0.462, rounds 0.45-0.91, FAIL against >= 0.60;
+worker paused 0.504 (1,732/s vs 3,437/s). At 200 deliveries/s: p99 5.97 ms (bare endpoint 2.63 ms),
+PASS. Both closed loops keep the two cores busy, so the ratio follows the CPU per request: about
+600 us for a bare request (gunicorn ~460, load generator ~140), 1,400 us for a delivery (gunicorn
+~840, Redis ~140, worker ~200, load generator ~230).
 """
 
 from __future__ import annotations
