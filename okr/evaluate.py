@@ -115,7 +115,6 @@ def _carry_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filte
         if set_id == okr_set.id and kr_id in places:
             number, position = places[kr_id]
             touched.setdefault(number, []).append(position)
-    same_expected = before.get("expected") == expected
     for number, positions in touched.items():
         objective = okr_set.objectives[number]
         krs = list(before["objectives"][number]["key_results"])
@@ -123,8 +122,8 @@ def _carry_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filte
         for position in positions:
             kr = objective.key_results[position]
             metric, value = _kr_value(config, okr_set, cycle, kr, given, filters, values)
-            if same_expected and kr.contributors is None and _reads_as(krs[position], value):
-                continue  # the same value, the same expected progress: the same result
+            if kr.contributors is None and _reads_as(krs[position], value, kr, expected, config):
+                continue  # the same value, read at the same expected progress: the same result
             krs[position] = _kr_result(config, kr, metric, value, expected, given, filters)
             moved = True
         if moved:
@@ -132,10 +131,16 @@ def _carry_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filte
     return {"id": okr_set.id, "expected": expected, "objectives": objectives}
 
 
-def _reads_as(result: Mapping[str, Any], value: MetricValue) -> bool:
-    """A previous KR result was computed from this very metric value."""
-    return (not value.stale and result["current"] == value.value and result["count"] == value.count
-            and result["evaluated"] == value.evaluated and "stale" not in result["flags"])
+def _reads_as(result: Mapping[str, Any], value: MetricValue, kr: KeyResult, expected: float, config: OkrConfig) -> bool:
+    """A previous KR result is what this metric value gives now: the same value, and the same health
+    at today's expected progress (the result may date from an older one: a KR no event touched
+    keeps its result while the expected progress moves on)."""
+    if value.stale or "stale" in result["flags"]:
+        return False
+    if (result["current"], result["count"], result["evaluated"]) != (value.value, value.count, value.evaluated):
+        return False
+    return result["health"] == scoring.health(scoring.progress(value.value, kr.baseline, kr.target), expected,
+                                              config.health)
 
 
 def _places_of(okr_set: OkrSet) -> dict[str, tuple[int, int]]:

@@ -66,11 +66,13 @@ class KrIndex:
     def metric_reads(self, custom_fields: Mapping[str, str]) -> tuple[Reads, ...]:
         """What each rule's metric reads, by rule (worked out once per custom field mapping)."""
         key = frozenset(custom_fields.items())
-        if key not in self._reads:
+        found = self._reads.get(key)
+        if found is None:
+            found = tuple(r.metric.reads(custom_fields) if r.metric else (None, None) for r in self.rules)
             if len(self._reads) >= 16:
                 self._reads.clear()
-            self._reads[key] = tuple(r.metric.reads(custom_fields) if r.metric else (None, None) for r in self.rules)
-        return self._reads[key]
+            self._reads[key] = found
+        return found
 
 
 def kr_index(config: OkrConfig, cache: FilterCache | None = None) -> KrIndex:

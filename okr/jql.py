@@ -33,7 +33,7 @@ from okr.jql_ast import (
     Value,
     spec_of,
 )
-from okr.jql_eval import Predicate, bind, bind_moving, clauses_of, nodes_with
+from okr.jql_eval import EPIC_LINK, Predicate, bind, bind_moving, clauses_of, nodes_with
 from okr.jql_format import format_jql
 from okr.jql_parser import parse_jql
 from okr.jql_time import DATE_FUNCTIONS, is_relative_period
@@ -134,10 +134,13 @@ def clause_fields(clause: Clause, mapping: Mapping[str, str]) -> set[str]:
         return {"key", "id"}
     if spec is not None and spec.name != "Epic Link":
         return {spec.document_key}
+    if spec is not None:  # Epic Link, read as the evaluator reads it (okr.jql_eval.accessor)
+        field_id = mapping.get(EPIC_LINK)
+        return {field_id} if field_id else {"parent"}
     name = " ".join(field.name.split()).lower()
     if name in mapping:
         return {mapping[name]}
-    return {"parent"} if spec is not None else {f"custom:{name}"}
+    return {f"custom:{name}"}
 
 
 

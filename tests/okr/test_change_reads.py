@@ -28,13 +28,18 @@ QUERIES = [m["jql"] for m in METRICS.values() if m["jql"] != "sprint in openSpri
 ]
 CONTEXT = JqlContext(at=AT, tz=CONFIG.zone, custom_fields=FIELDS)
 KEYS = ["project", "issuetype", "status", "statusCategory", "labels", "resolution", "created", "updated",
-        "resolutiondate", "duedate", "key", "customfield_10016", "customfield_10020"]
+        "resolutiondate", "duedate", "key", "parent", "customfield_10016", "customfield_10020"]
+MAPPINGS = [FIELDS, {**FIELDS, "epic link": ""}, {**FIELDS, "epic link": "customfield_10020"}]
 
 
 @st.composite
 def changes(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     """An issue and the same issue with a few of its fields taken from another one."""
     before, other = draw(documents()), draw(documents())
+    for issue in (before, other):
+        parent = draw(st.sampled_from([None, "SHOP-1", "OPS-2"]))
+        if parent:
+            issue["parent"] = parent
     moved = draw(st.lists(st.sampled_from(KEYS), max_size=3, unique=True))
     after = {**before, "custom": dict(before["custom"])}
     for key in moved:
@@ -46,15 +51,16 @@ def changes(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     return before, after
 
 
-@settings(max_examples=300, deadline=None)
-@given(changes(), st.sampled_from(QUERIES))
-def test_a_query_reading_none_of_the_changed_fields_keeps_its_verdict(change: tuple[dict, dict], jql: str) -> None:
+@settings(max_examples=400, deadline=None)
+@given(changes(), st.sampled_from(QUERIES), st.sampled_from(MAPPINGS))
+def test_a_query_reading_none_of_the_changed_fields_keeps_its_verdict(change: tuple[dict, dict], jql: str,
+                                                                      fields: dict[str, str]) -> None:
     before, after = change
-    reads = query_reads(jql, FIELDS)
+    reads = query_reads(jql, fields)
     assert reads is not None, jql
-    test = compile_jql(jql)
+    test, context = compile_jql(jql), JqlContext(at=AT, tz=CONFIG.zone, custom_fields=fields)
     if reads.isdisjoint(changed_fields(before, after)):
-        assert test(before, CONTEXT) == test(after, CONTEXT), (jql, before, after)
+        assert test(before, context) == test(after, context), (jql, before, after)
 
 
 @settings(max_examples=300, deadline=None)
@@ -70,6 +76,12 @@ def test_an_entry_reading_none_of_the_changed_fields_stays(change: tuple[dict, d
     hits = (lambda d: numerator(d, CONTEXT)) if numerator else None  # noqa: E731
     entries = [metric_entry(d, metric.effective_date_field, reader, FIELDS, CONFIG.zone, hits) for d in change]
     assert entries[0] == entries[1], (name, before, after)
+
+
+def test_epic_link_is_read_where_the_evaluator_reads_it() -> None:
+    assert query_reads('"Epic Link" = SHOP-1', {"epic link": "customfield_10014"}) == {"customfield_10014"}
+    assert query_reads('"Epic Link" = SHOP-1', {"epic link": ""}) == {"parent"}
+    assert query_reads('"Epic Link" = SHOP-1', {}) == {"parent"}
 
 
 def test_what_reads_unknown_fields_is_not_known() -> None:

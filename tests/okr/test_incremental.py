@@ -80,3 +80,37 @@ def test_a_touched_kr_whose_value_stays_takes_the_health_of_the_new_instant() ->
     assert (was["current"], now["current"]) == (3.0, 3.0)
     assert (was["health"], now["health"]) == ("at_risk", "off_track")
     assert carried == evaluate_config(CONFIG, later, only=only, previous=previous)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(documents(), max_size=6),
+       st.lists(st.tuples(documents(), st.integers(min_value=0, max_value=20 * 24 * 60)), min_size=1, max_size=6))
+def test_a_chain_of_carried_reports_equals_a_chain_of_kr_by_kr_reuse(
+        others: list[dict[str, Any]], events: list[tuple[dict[str, Any], int]]) -> None:
+    """Events one after the other while the instant moves on: a KR one event leaves alone keeps its
+    result, and a later event that touches it without moving its value must still bring its health
+    to the new instant."""
+    issues = {d["id"]: d for d in others}
+    carried = kr_by_kr = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, list(issues.values()), custom_fields=FIELDS))
+    at = AT
+    for changed, minutes_later in events:
+        at += timedelta(minutes=minutes_later)
+        before = issues.get(changed["id"])
+        issues[changed["id"]] = changed
+        given = evaluation_input(at, CONFIG, list(issues.values()), custom_fields=FIELDS)
+        only = affected_key_results(INDEX, before, changed, given.jql_context)
+        carried = evaluate_config(CONFIG, given, only=only, previous=carried, previous_config=CONFIG)
+        kr_by_kr = evaluate_config(CONFIG, given, only=only, previous=kr_by_kr)
+        assert carried == kr_by_kr
+
+
+def test_a_touched_kr_left_alone_before_takes_the_health_of_the_new_instant() -> None:
+    issues = [{"id": str(n), "key": f"SHOP-{n}", "project": "SHOP", "created": "2026-10-05T10:00:00.000Z"}
+              for n in range(3)]
+    first = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, issues, custom_fields=FIELDS))
+    later = evaluation_input(AT + timedelta(days=44), CONFIG, issues, custom_fields=FIELDS)
+    other = evaluate_config(CONFIG, later, only={("s", "KR12")}, previous=first, previous_config=CONFIG)
+    then = evaluate_config(CONFIG, later, only={("s", "KR0")}, previous=other, previous_config=CONFIG)
+    kr0 = [r["okr_sets"][0]["objectives"][0]["key_results"][0] for r in (first, other, then)]
+    assert [kr["health"] for kr in kr0] == ["at_risk", "at_risk", "off_track"]  # left alone, then touched
+    assert then == evaluate_config(CONFIG, later, only={("s", "KR0")}, previous=other)
