@@ -1,8 +1,10 @@
-"""SIGKILL of the worker at random points (seeded delays) during a stream of changes that flip a KR's
-health (check-in comments) and make problem clusters AP candidates (action points opened in Jira).
-The worker is restarted each time; a scheduler process sweeps as in production. After the stream the
-service converges: mirror equal to Jira, status right, check-in comments form one unbroken chain
-(no comment posted twice) and every candidate cluster has exactly one action point."""
+"""SIGKILL of the worker at random points (seeded delays; every other kill then waits, up to 3 s, for
+the worker to be in a flush or a drain) during a stream of changes that flip a KR's health (check-in
+comments) and make problem clusters AP candidates (action points opened in Jira). The worker is
+restarted each time; a scheduler process sweeps as in production. After the stream the service
+converges: mirror equal to Jira, status right, check-in comments form one unbroken chain (no comment
+posted twice) and every candidate cluster has exactly one action point; at least one kill found the
+worker at work."""
 
 from __future__ import annotations
 
@@ -96,14 +98,16 @@ def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(
     hit: list[str] = []
     stream = EventStream(connection)
     try:
-        for _ in range(profile.kills):
+        for number in range(profile.kills):
             delay = rng.uniform(0.3, 2.5)
             time.sleep(delay)
-            in_flush, pending = connection.exists(IN_FLUSH), stream.backlog().pending
+            state = _worker_state(connection, stream)
+            if number % 2:  # every other kill waits (up to 3 s) for the worker to be at work
+                state = _first_busy(connection, stream, state, 3.0)
             worker.kill()  # SIGKILL
             worker.wait(timeout=10)
             delays.append(round(delay, 2))
-            hit.append("flush" if in_flush else "drain" if pending else "idle")
+            hit.append(state)
             worker = start_worker(stack)
         producer.join(timeout=600)
         assert not producer.is_alive()
@@ -131,6 +135,7 @@ def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(
               f"{len(chain)} check-in comments, chain breaks (a comment posted twice or lost) {len(broken)}; "
               f"{len(aps)} action point(s) for {len(THEMES)} candidate clusters")
         assert differences == []
+        assert set(hit) - {"idle"}, f"no kill found the worker at work: {hit}"
         assert status["current"] == expected()
         assert broken == [], chain
         if chain:
@@ -141,6 +146,21 @@ def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(
         stop.set()
         producer.join(timeout=60)
         stop_worker(worker)
+
+
+def _worker_state(connection: redis.Redis, stream: EventStream) -> str:
+    """What the worker is doing, as Redis shows it: a flush taken, deliveries read and not applied, or idle."""
+    if connection.exists(IN_FLUSH):
+        return "flush"
+    return "drain" if stream.backlog().pending else "idle"
+
+
+def _first_busy(connection: redis.Redis, stream: EventStream, state: str, seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    while state == "idle" and time.monotonic() < deadline:
+        time.sleep(0.005)
+        state = _worker_state(connection, stream)
+    return state
 
 
 def status_of_or_none(jira: Any) -> float | None:
