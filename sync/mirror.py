@@ -1,9 +1,10 @@
 """The issue mirror in Redis: one compact document per issue, newest state wins.
 
-Keys: ``okrsync:mirror:issue:<id>`` (hash: ``doc`` JSON, ``version`` ms, ``key``), the index
+Keys: ``okrsync:mirror:issue:<id>`` (hash: ``doc`` JSON, ``version`` ms, ``key``, and ``patched``
+once a link event changed the document after its version was stored), the index
 ``okrsync:mirror:keys`` (issue key → id) and tombstones ``okrsync:mirror:gone:<id>`` that stop a
-late delivery from bringing a deleted issue back. Every write is one Lua call, so concurrent
-workers cannot interleave a compare and a set.
+late delivery from bringing a deleted issue back. Every write is one Lua call (or one
+transaction), so concurrent workers cannot interleave a compare and a set.
 
 The change feed: every write also takes the next number of ``okrsync:mirror:seq`` and files the
 issue id under it in ``okrsync:mirror:changes`` (a sorted set, one member per issue, scored by its
@@ -44,10 +45,13 @@ local gone = redis.call('GET', KEYS[2])
 if gone and tonumber(gone) >= tonumber(ARGV[1]) then return 0 end
 local current = redis.call('HGET', KEYS[1], 'version')
 if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
+if current and tonumber(current) == tonumber(ARGV[1]) and ARGV[4] ~= '1'
+    and redis.call('HEXISTS', KEYS[1], 'patched') == 1 then return 0 end
 local old_key = redis.call('HGET', KEYS[1], 'key')
 if old_key and old_key ~= ARGV[3] then redis.call('HDEL', KEYS[3], old_key) end
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2], 'key', ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
+redis.call('HDEL', KEYS[1], 'patched')
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[6])
 """ + _NOTE_CHANGE + """
 return 1
 """
@@ -87,12 +91,17 @@ class Mirror:
         self._changes = connection.register_script(_CHANGES_SCRIPT)
         self._epoch = uuid.uuid4().hex  # part of the epoch when this process makes change number 1
 
-    def upsert(self, document: dict[str, Any], version: int) -> bool:
-        """Store ``document`` unless a newer state (or a later delete) is already there."""
+    def upsert(self, document: dict[str, Any], version: int, over_patches: bool = False) -> bool:
+        """Store ``document`` unless a newer state (or a later delete) is already there. A state of the
+        same version as the stored one whose links were patched since (``set_link``) is not stored
+        either: it is that state again, without the links (a delivery taken back after a worker died
+        mid-drain). ``over_patches``: the document is Jira's current state (resync, reconciliation),
+        stored over patches of its own version too."""
         issue_id, key = document["id"], document["key"]
         keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, SEQUENCE, CHANGES, EPOCH]
         doc = json.dumps(document, separators=(",", ":"), sort_keys=True)
-        return bool(self._upsert(keys=keys, args=[version, doc, key, self._epoch, issue_id]))
+        args = [version, doc, key, "1" if over_patches else "0", self._epoch, issue_id]
+        return bool(self._upsert(keys=keys, args=args))
 
     def delete(self, issue_id: str, key: str, version: int) -> bool:
         """Remove the issue and leave a tombstone so older deliveries cannot revive it."""
@@ -111,7 +120,7 @@ class Mirror:
             links = [x for x in document.get("links", []) if x.get("id") != link_id]
             document["links"] = links + ([link] if link else [])
             pipe.multi()
-            pipe.hset(name, "doc", json.dumps(document, separators=(",", ":"), sort_keys=True))
+            pipe.hset(name, mapping={"doc": json.dumps(document, separators=(",", ":"), sort_keys=True), "patched": "1"})
             self._note_change(keys=[SEQUENCE, CHANGES, EPOCH], args=[self._epoch, issue_id], client=pipe)
             return True
 

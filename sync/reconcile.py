@@ -95,7 +95,7 @@ def apply_issues(runtime: Runtime, issues: Iterable[dict[str, Any]], report: Syn
         document = issue_document(issue)
         version = _version(issue)
         before = runtime.mirror.get(document["id"])
-        if before != document and runtime.mirror.upsert(document, version):
+        if before != document and runtime.mirror.upsert(document, version, over_patches=True):
             report.count_drift(document["key"])
             tracker.issue_changed(before, document, {**trigger, "issue": document["key"]})
         report.watermark = max(report.watermark or 0, version)

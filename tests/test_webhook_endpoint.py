@@ -135,6 +135,41 @@ def test_issue_links_are_applied_to_both_ends(client, connection) -> None:  # ty
     assert mirror.get("LNK-1")["links"] == [] and mirror.get("LNK-2")["links"] == []
 
 
+def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, connection) -> None:  # type: ignore[no-untyped-def]
+    """A drain killed before it acknowledged leaves its deliveries to be taken back later, after link
+    events may have patched the same issues: the state comes again with the version it already has."""
+    created = _issue_event("LNK-1", "2026-11-01T10:00:00.000+0000")
+    post_event(client, created, "1")
+    post_event(client, _issue_event("LNK-2", "2026-11-01T10:00:00.000+0000"), "2")
+    link = {"timestamp": 1, "webhookEvent": "issuelink_created",
+            "issueLink": {"id": 77, "sourceIssueId": "91", "destinationIssueId": "92",
+                          "issueLinkType": {"name": "Blocks"}}}
+    post_event(client, link, "3")
+    run_worker(connection)
+    post_event(client, created, "1-taken-back")  # the same state of LNK-1 once more
+    run_worker(connection)
+    mirror = Mirror(connection)
+    assert [x["id"] for x in mirror.get("LNK-1")["links"]] == ["77"]
+    newer = _issue_event("LNK-1", "2026-11-01T10:00:05.000+0000", "Done", "done")
+    post_event(client, newer, "5")  # a newer state is Jira's word on the links too
+    run_worker(connection)
+    assert mirror.get("LNK-1")["statusCategory"] == "done" and mirror.get("LNK-1")["links"] == []
+
+
+def test_resync_stores_jira_state_over_a_patched_document_of_the_same_version(connection) -> None:  # type: ignore[no-untyped-def]
+    mirror = Mirror(connection)
+    document = {"id": "9", "key": "PAT-9", "links": []}
+    assert mirror.upsert(document, 1000)
+    assert mirror.set_link("9", "5", {"id": "5", "type": "Relates", "direction": "outward", "issue_id": "8", "key": ""})
+    assert not mirror.upsert(document, 1000)  # the same state again: the patch stays
+    assert mirror.get("PAT-9")["links"][0]["id"] == "5"
+    jira_state = {**document, "links": [{"id": "5", "type": "Relates", "direction": "outward", "issue_id": "8",
+                                         "key": "PAT-8"}]}
+    assert mirror.upsert(jira_state, 1000, over_patches=True)  # resync and reconciliation: Jira's current state
+    assert mirror.get("PAT-9")["links"][0]["key"] == "PAT-8"
+    assert mirror.upsert(jira_state, 1000)  # no patch since: stored as before
+
+
 @pytest.mark.parametrize("headers", [{}, {"X-Hub-Signature": "sha256=" + "ab" * 32}])
 def test_missing_or_wrong_signature_is_401_and_nothing_is_queued(client, connection, headers) -> None:  # type: ignore[no-untyped-def]
     body = json.dumps(load_fixture("webhook-issue-created.json")).encode()
