@@ -118,13 +118,20 @@ def test_delete_removes_the_document_and_a_late_update_cannot_revive_it(client, 
     assert Mirror(connection).count() == 0
 
 
-def test_issue_links_are_applied_to_both_ends(client, connection) -> None:  # type: ignore[no-untyped-def]
-    post_event(client, _issue_event("LNK-1", "2026-11-01T10:00:00.000+0000"), "1")
+def _linked_pair(client) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    """LNK-1 and LNK-2 created, then linked (LNK-1 blocks LNK-2): the first's state and the link event."""
+    created = _issue_event("LNK-1", "2026-11-01T10:00:00.000+0000")
+    post_event(client, created, "1")
     post_event(client, _issue_event("LNK-2", "2026-11-01T10:00:00.000+0000"), "2")
     link = {"timestamp": 1, "webhookEvent": "issuelink_created",
             "issueLink": {"id": 77, "sourceIssueId": "91", "destinationIssueId": "92",
                           "issueLinkType": {"name": "Blocks"}}}
     post_event(client, link, "3")
+    return created, link
+
+
+def test_issue_links_are_applied_to_both_ends(client, connection) -> None:  # type: ignore[no-untyped-def]
+    _, link = _linked_pair(client)
     run_worker(connection)
     mirror = Mirror(connection)
     assert mirror.get("LNK-1")["links"] == [
@@ -138,13 +145,7 @@ def test_issue_links_are_applied_to_both_ends(client, connection) -> None:  # ty
 def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, connection) -> None:  # type: ignore[no-untyped-def]
     """A drain killed before it acknowledged leaves its deliveries to be taken back later, after link
     events may have patched the same issues: the state comes again with the version it already has."""
-    created = _issue_event("LNK-1", "2026-11-01T10:00:00.000+0000")
-    post_event(client, created, "1")
-    post_event(client, _issue_event("LNK-2", "2026-11-01T10:00:00.000+0000"), "2")
-    link = {"timestamp": 1, "webhookEvent": "issuelink_created",
-            "issueLink": {"id": 77, "sourceIssueId": "91", "destinationIssueId": "92",
-                          "issueLinkType": {"name": "Blocks"}}}
-    post_event(client, link, "3")
+    created, _ = _linked_pair(client)
     run_worker(connection)
     post_event(client, created, "1-taken-back")  # the same state of LNK-1 once more
     run_worker(connection)
