@@ -60,7 +60,7 @@ from webhooks.events import sign  # noqa: E402
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 SECRET = "bench-secret"
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "jira-webhooks" / "webhook-issue-updated-labels.json"
+FIXTURE = ROOT / "tests" / "fixtures" / "jira-webhooks" / "webhook-issue-updated-labels.json"
 TARGET_RATIO = 0.60
 
 Request = tuple[str, str, bytes, dict[str, str]]

@@ -1,4 +1,4 @@
-"""Webhook bodies in the shape Jira sends them (see shared/fixtures/jira-webhooks/). Pure.
+"""Webhook bodies in the shape Jira sends them (see tests/fixtures/jira-webhooks/). Pure.
 
 The ``user`` and the issue's users follow the site's flavour: ``accountId`` on Cloud, ``name`` and
 ``key`` on Data Center. Issue bodies use REST v2 rendering, as Jira's own webhooks do.

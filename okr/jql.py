@@ -33,7 +33,7 @@ from okr.jql_ast import (
     Value,
     spec_of,
 )
-from okr.jql_eval import EPIC_LINK, Predicate, bind, bind_moving, clauses_of, nodes_with
+from okr.jql_eval import EPIC_LINK, Predicate, bind, bind_node, clauses_of, nodes_with
 from okr.jql_format import format_jql
 from okr.jql_parser import parse_jql
 from okr.jql_time import DATE_FUNCTIONS, is_relative_period
@@ -92,7 +92,7 @@ def _bound_for(query: Query, context: JqlContext, moving: frozenset[int],
         fixed = {}
     if query.where is None:
         return context, bind(query, context), fixed
-    return context, bind_moving(query.where, context, moving, fixed), fixed
+    return context, bind_node(query.where, context, moving, fixed), fixed
 
 
 def same_apart_from_instant(one: JqlContext, other: JqlContext) -> bool:

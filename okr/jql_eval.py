@@ -67,31 +67,22 @@ def bind(query: Query, context: JqlContext) -> Predicate:
     return bind_node(query.where, context)
 
 
-def bind_node(node: Node, context: JqlContext) -> Predicate:
-    if isinstance(node, And):
-        return all_of([bind_node(item, context) for item in node.items])
-    if isinstance(node, Or):
-        return any_of([bind_node(item, context) for item in node.items])
-    if isinstance(node, Not):
-        inner = bind_node(node.item, context)
-        return lambda document: not inner(document)
-    return bind_clause(node, context)
-
-
-def bind_moving(node: Node, context: JqlContext, moving: frozenset[int], fixed: dict[int, Predicate]) -> Predicate:
-    """``bind_node`` again for a new instant. ``moving`` holds the ids of the nodes with a clause whose
-    matches depend on the instant (``nodes_with``); the other subtrees are taken from ``fixed``, bound
-    once for a context that differs from this one only in ``at``."""
-    if id(node) not in moving:
+def bind_node(node: Node, context: JqlContext, moving: frozenset[int] = frozenset(),
+              fixed: dict[int, Predicate] | None = None) -> Predicate:
+    """The node as a predicate. With ``fixed`` (binding again for a new instant): the subtrees whose
+    id is not in ``moving`` (the nodes with a clause whose matches depend on the instant, see
+    ``nodes_with``) are taken from ``fixed``, bound once for a context that differs from this one
+    only in ``at``; only the moving clauses are bound anew."""
+    if fixed is not None and id(node) not in moving:
         if id(node) not in fixed:
             fixed[id(node)] = bind_node(node, context)
         return fixed[id(node)]
     if isinstance(node, And):
-        return all_of([bind_moving(item, context, moving, fixed) for item in node.items])
+        return all_of([bind_node(item, context, moving, fixed) for item in node.items])
     if isinstance(node, Or):
-        return any_of([bind_moving(item, context, moving, fixed) for item in node.items])
+        return any_of([bind_node(item, context, moving, fixed) for item in node.items])
     if isinstance(node, Not):
-        inner = bind_moving(node.item, context, moving, fixed)
+        inner = bind_node(node.item, context, moving, fixed)
         return lambda document: not inner(document)
     return bind_clause(node, context)
 

@@ -52,8 +52,8 @@ class Periodic:
         if self._due("remote", self.remote_every, force) and self.runtime.jira is not None:
             self._refresh_remote()
         due = due_pages(self.runtime)
-        if due is not None and due.keys and schedule_pages(connection, self.runtime.queue_name):
-            log.info("scheduler: %d page(s) due, publishing on a worker", len(due.keys))
+        if due is not None and due.targets and schedule_pages(connection, self.runtime.queue_name):
+            log.info("scheduler: %d page(s) due, publishing on a worker", len(due.targets))
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

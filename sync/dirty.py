@@ -50,7 +50,7 @@ class DirtyTracker:
         if config is None:
             return set()
         context = JqlContext(at=datetime.now(timezone.utc), tz=config.zone, custom_fields=self.store.field_names())
-        refs = affected_key_results(self._filters(config), before, after, context)
+        refs = affected_key_results(self._index_for(config), before, after, context)
         if refs:
             mark(self.redis, [ref_text(r) for r in refs], trigger)
             self.marked += len(refs)
@@ -63,7 +63,7 @@ class DirtyTracker:
         pipe.ltrim(RECENT_IDS, 0, RECENT_KEPT - 1)
         pipe.execute()
 
-    def _filters(self, config: OkrConfig) -> KrIndex:
+    def _index_for(self, config: OkrConfig) -> KrIndex:
         revision = self.store.revision()
         if self._index is None or self._index[0] != revision:
             self._index = (revision, kr_index(config))

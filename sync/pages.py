@@ -107,17 +107,16 @@ def publish_due_pages(runtime: Runtime, now: datetime | None = None) -> int:
     someone else meanwhile, or a newer report, ends this run for that page."""
     number = runtime.redis.get(REPORT_NUMBER)
     due = due_pages(runtime, now)
-    if due is None or not due.keys:
+    if due is None or not due.targets:
         return 0
     clock = now.timestamp() if now is not None else time.time()
-    targets = {t.key: t for t in page_targets(due.config)}
     given = _evaluation_input(runtime, due.config, datetime.fromisoformat(str(due.report["at"])))
     published = 0
-    for key in due.keys:
+    for target in due.targets:
         if runtime.redis.get(REPORT_NUMBER) != number:
             break  # a newer report came meanwhile: its flush publishes or marks the pages again
-        published += _publish(runtime, due.config, due.report, [targets[key]], clock, given,
-                              due.pending[key].get("trigger"), only_pending=True)
+        published += _publish(runtime, due.config, due.report, [target], clock, given,
+                              due.pending[target.key].get("trigger"), only_pending=True)
     return published
 
 
@@ -126,7 +125,7 @@ class DuePages:
     config: OkrConfig
     report: dict[str, Any]
     pending: dict[str, dict[str, Any]]  # page key → {"since", "trigger"}
-    keys: list[str]  # the pending pages whose interval has passed
+    targets: list[PageTarget]  # the pending pages whose interval has passed
 
 
 def due_pages(runtime: Runtime, now: datetime | None = None) -> DuePages | None:
@@ -146,8 +145,9 @@ def due_pages(runtime: Runtime, now: datetime | None = None) -> DuePages | None:
     if gone:
         runtime.redis.hdel(PENDING, *gone)
     interval = pages_interval(runtime)
-    keys = [key for key in pending if key in targets and clock - _last_attempt(_state(runtime.redis, key)) >= interval]
-    return DuePages(config, report, pending, keys)
+    due = [targets[key] for key in pending
+           if key in targets and clock - _last_attempt(_state(runtime.redis, key)) >= interval]
+    return DuePages(config, report, pending, due)
 
 
 def pages_interval(runtime: Runtime) -> float:

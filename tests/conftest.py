@@ -21,7 +21,7 @@ from okrsync.settings import Settings
 from webhooks.events import IDENTIFIER_HEADER, SIGNATURE_HEADER, sign
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures" / "jira-webhooks"
+FIXTURES = REPO / "tests" / "fixtures" / "jira-webhooks"  # captured deliveries (tests/fixtures/README.md)
 SECRET = "test-secret"
 QUEUE = "okrsync-test"
 
@@ -29,7 +29,7 @@ QUEUE = "okrsync-test"
 def fixture_paths() -> list[Path]:
     paths = sorted(FIXTURES.glob("*.json"))
     if not paths:
-        raise RuntimeError(f"no webhook fixtures found in {FIXTURES}; shared/ must sit beside the repo")
+        raise RuntimeError(f"no webhook fixtures found in {FIXTURES}")
     return paths
 
 
