@@ -15,11 +15,13 @@ from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
+from connector.errors import ConnectorError
 from sync.action_points import open_action_points
+from sync.failures import FailureStore, Situation
 from sync.pages import REPORT, REPORT_NUMBER, publish_pages
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
-from sync.writeback import Checkin, apply_writes, post_checkin
+from sync.writeback import Checkin, WriteGuard, apply_writes, post_checkin
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ class FlushReport:
     unchanged: int = 0
     comments: list[str] = field(default_factory=list)
     action_points: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # targets Jira refused or failed on in this flush
+    held: list[str] = field(default_factory=list)  # targets not tried: refused before, or backing off
     seconds: float = 0.0
     skipped: str | None = None
 
@@ -69,15 +73,57 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
     if runtime.jira is None:
         result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written to Jira"
     else:
+        guard = write_guard(runtime, now)
         if config.problem_programs:
-            result.action_points = open_action_points(runtime, config, given, now).created
+            result.action_points = _action_points(runtime, config, given, now, guard, result)
         writes = plan_writes(config, statuses, contributor_epic_keys(config, given), now, trigger, refs,
                              runtime.config_store.field_names())
-        written = apply_writes(runtime.jira, runtime.written, writes)
+        written = apply_writes(runtime.jira, runtime.written, writes, guard)
         result.written, result.unchanged = written.written, written.unchanged
-        result.comments = _checkins(runtime, config, statuses, refs, now)
+        result.failed, result.held = written.failed, written.held
+        result.comments = _checkins(runtime, config, statuses, refs, now, guard, result)
+        if refs is None:  # every target was planned: records of targets no longer planned are stale
+            guard.failures.keep_only([w.target for w in writes] + checkin_targets(config) + [ACTION_POINTS])
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
+
+
+ACTION_POINTS = "action-points"  # the failure target of opening action points
+
+
+def write_guard(runtime: Runtime, now: datetime) -> WriteGuard:
+    """Failures per target, compared with this configuration revision and each issue's mirror version."""
+    revision = runtime.config_store.revision()
+
+    def situation(issue: str) -> Situation:
+        return Situation(revision, runtime.mirror.version_of_key(issue) if issue else None)
+
+    return WriteGuard(FailureStore(runtime.redis), situation, now.timestamp())
+
+
+def _action_points(runtime: Runtime, config: OkrConfig, given: EvaluationInput, now: datetime,
+                   guard: WriteGuard, result: FlushReport) -> list[str]:
+    """Open the action points due; a refusal is recorded and the write-back goes on without them."""
+    if not guard.allows(ACTION_POINTS, ""):
+        result.held.append(ACTION_POINTS)
+        return []
+    try:
+        created = open_action_points(runtime, config, given, now).created
+    except ConnectorError as exc:
+        guard.failed(ACTION_POINTS, "", exc)
+        result.failed.append(ACTION_POINTS)
+        return []
+    guard.succeeded(ACTION_POINTS)
+    return created
+
+
+def checkin_targets(config: OkrConfig) -> list[str]:
+    return [checkin_target((s.id, kr.id)) for s in config.okr_sets for o in s.objectives for kr in o.key_results
+            if kr.jira_issue]
+
+
+def checkin_target(ref: KrRef) -> str:
+    return f"checkin:{ref_text(ref)}"
 
 
 def _previous_report(runtime: Runtime) -> tuple[dict[str, Any] | None, OkrConfig | None]:
@@ -124,8 +170,9 @@ def contributor_epic_keys(config: OkrConfig, given: EvaluationInput) -> dict[KrR
 
 
 def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]],
-              refs: set[KrRef] | None, now: datetime) -> list[str]:
-    """Post the check-ins of changed health; a KR whose earlier attempt may still land stays dirty."""
+              refs: set[KrRef] | None, now: datetime, guard: WriteGuard, result: FlushReport) -> list[str]:
+    """Post the check-ins of changed health; a KR whose earlier attempt may still land stays dirty.
+    A comment Jira refuses is recorded against its KR; the other KRs' comments go on."""
     posted, waiting = [], []
     for okr_set in config.okr_sets:
         for objective in okr_set.objectives:
@@ -135,11 +182,21 @@ def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict
                     continue
                 if (refs is not None and ref not in refs) or ref not in statuses:
                     continue
+                target = checkin_target(ref)
+                if not guard.allows(target, kr.jira_issue):
+                    result.held.append(target)
+                    continue
                 status = statuses[ref]
                 old = runtime.written.health(ref_text(ref))
                 text = checkin_comment(status, old or status["health"], status["health"], now)
-                outcome = post_checkin(runtime.jira, runtime.written, ref_text(ref), kr.jira_issue, old,
-                                       status["health"], text, now.date().isoformat())
+                try:
+                    outcome = post_checkin(runtime.jira, runtime.written, ref_text(ref), kr.jira_issue, old,
+                                           status["health"], text, now.date().isoformat())
+                except ConnectorError as exc:
+                    guard.failed(target, kr.jira_issue, exc)
+                    result.failed.append(target)
+                    continue
+                guard.succeeded(target)
                 if outcome is Checkin.POSTED:
                     posted.append(f"{kr.jira_issue}:{kr.id}")
                 elif outcome is Checkin.WAITING:
@@ -165,6 +222,8 @@ def _record_flush(runtime: Runtime, result: FlushReport) -> None:
     pipe.hincrbyfloat(STATS, "flush_seconds_total", result.seconds)
     pipe.hset(STATS, "flush_seconds_last", f"{result.seconds:.4f}")
     pipe.execute()
+    if result.failed:
+        runtime.redis.hincrby(STATS, "writeback_failures", len(result.failed))
     if result.written or result.comments:
         log.info("flush: %d KR(s) dirty, wrote %s, %d unchanged, comments %s (%.2fs)", result.dirty,
                  result.written, result.unchanged, result.comments, result.seconds)

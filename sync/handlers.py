@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sync.dirty import DirtyTracker
@@ -22,13 +23,31 @@ class SyncContext:
     dirty: DirtyTracker | None = None
     own_account: str | None = None  # the service's Jira account: its own writes start nothing
     own_fields: frozenset[str] = frozenset()  # lower-cased names of the fields it writes
+    received_ms: int | None = None  # when the service received the delivery being applied
+    on_clamped: Callable[[str], None] | None = None  # told the key of an issue whose version was clamped
+
+
+FUTURE_SKEW_MS = 5 * 60 * 1000  # how far ahead of its receipt an event's ``updated`` may lie
+
+
+def event_version(event: IssueEvent, context: SyncContext, version: int | None = None) -> int:
+    """The event's version (or ``version``), at most its receiving time: a far-future ``updated`` (a
+    skewed clock, a forged body) must not make every later state of the issue lose to it."""
+    version = event.version if version is None else version
+    if context.received_ms is not None and version > context.received_ms + FUTURE_SKEW_MS:
+        log.warning("%s: a time %d s after the delivery was received (updated %s); counted as received",
+                    event.issue.key, (version - context.received_ms) // 1000, event.issue.fields.get("updated"))
+        if context.on_clamped:
+            context.on_clamped(event.issue.key)
+        return context.received_ms
+    return version
 
 
 @router.register("jira:issue_created", "jira:issue_updated")
 def mirror_issue_state(event: IssueEvent, context: SyncContext) -> None:
     document = issue_document(event.issue.model_dump())
     before = context.mirror.get(event.issue.id) if context.dirty else None
-    if not context.mirror.upsert(document, event.version):
+    if not context.mirror.upsert(document, event_version(event, context)):
         log.info("kept newer mirror state of %s (delivery is older)", event.issue.key)
         return
     if context.dirty is not None:
@@ -40,7 +59,7 @@ def mirror_issue_state(event: IssueEvent, context: SyncContext) -> None:
 @router.register("jira:issue_deleted")
 def forget_deleted_issue(event: IssueEvent, context: SyncContext) -> None:
     before = context.mirror.get(event.issue.id) if context.dirty else None
-    deleted_at = max(event.timestamp or 0, event.version)
+    deleted_at = event_version(event, context, max(event.timestamp or 0, event.version))
     if context.mirror.delete(event.issue.id, event.issue.key, deleted_at) and context.dirty and before:
         context.dirty.issue_changed(before, None, _trigger(event))
 

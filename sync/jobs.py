@@ -8,14 +8,16 @@ import logging
 import os
 import socket
 import time
+from dataclasses import replace
 from typing import Any
 
 import redis
 from rq import Queue, get_current_job
 
-from sync.dirty import DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker
+from sync.dirty import ALL_DIRTY, DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker, mark_all
+from sync.failures import FailureStore
 from sync.handlers import SyncContext, router
-from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream
+from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream, entry_time_ms
 from sync.runtime import runtime_for
 from webhooks.events import parse_event
 
@@ -41,14 +43,15 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
     tracker = DirtyTracker(connection, runtime.config_store)
     config = runtime.config_store.current()
     context = SyncContext(mirror=runtime.mirror, dirty=tracker, own_account=runtime.config_store.own_account(),
-                          own_fields=frozenset(config.writeback.field_names) if config else frozenset())
+                          own_fields=frozenset(config.writeback.field_names) if config else frozenset(),
+                          on_clamped=lambda key: connection.hincrby(STATS, "clamped_versions", 1))
     consumer = _consumer_name()
     applied = dead = 0
     while batch := stream.read_batch(consumer, batch_size):
         done = []
         for entry in batch:
             try:
-                router.dispatch(parse_event(entry.body), context)
+                router.dispatch(parse_event(entry.body), replace(context, received_ms=entry_time_ms(entry.entry_id)))
             except redis.RedisError:
                 raise  # leave the batch pending; the next drain claims it
             except Exception as exc:  # one bad event must not block the rest
@@ -85,7 +88,7 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
     if connection.exists(DIRTY):  # left for later (a check-in still in flight): come back to it
         schedule_flush(connection, runtime.queue_name)
     return {"written": result.written, "unchanged": result.unchanged, "comments": result.comments,
-            "skipped": result.skipped}
+            "failed": result.failed, "held": result.held, "skipped": result.skipped}
 
 
 def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, Any]:
@@ -160,8 +163,11 @@ def flush_wait_seconds(connection: redis.Redis, interval: float) -> float:
 
 
 def sweep(connection: redis.Redis, queue_name: str) -> bool:
-    """Enqueue what is owed: a drain when events wait, a flush when KRs are dirty (or a flush died)."""
+    """Enqueue what is owed: a drain when events wait, a flush when KRs are dirty (or a flush died), and
+    every KR again when a write-back target's backoff has passed."""
     enqueued = False
+    if FailureStore(connection).due_retry(time.time()) and not connection.sismember(DIRTY, ALL_DIRTY):
+        mark_all(connection, {"kind": "retry"})
     if EventStream(connection).has_unapplied() and connection.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_SECONDS):
         enqueue_drain(connection, queue_name)
         enqueued = True

@@ -1,7 +1,9 @@
-"""The issue mirror in Redis: one compact document per issue, newest state wins.
+"""The issue mirror in Redis: one compact document per issue. Among events the newest state wins;
+what Jira answers to a read (resync, reconciliation) is the truth and replaces it.
 
-Keys: ``okrsync:mirror:issue:<id>`` (hash: ``doc`` JSON, ``version`` ms, ``key``, and ``patched``
-once a link event changed the document after its version was stored), the index
+Keys: ``okrsync:mirror:issue:<id>`` (hash: ``doc`` JSON, ``version`` ms, ``key``, ``source`` — "event"
+or "read" —, ``applied`` (Redis time in ms when it was stored), and ``patched`` once a link event
+changed the document after its version was stored), the index
 ``okrsync:mirror:keys`` (issue key → id) and tombstones ``okrsync:mirror:gone:<id>`` that stop a
 late delivery from bringing a deleted issue back. Every write is one Lua call (or one
 transaction), so concurrent workers cannot interleave a compare and a set.
@@ -40,18 +42,35 @@ if number == 1 then
 end
 """
 
+# ARGV: version, doc, key, mode ('0' an event, '1' a read of Jira), the read's start (ms, '' for now),
+# epoch, issue id. An event loses to a newer stored state, to a later delete and to the same state
+# with links patched since. A read is Jira's truth: it loses only to an event applied after the
+# read began whose version is newer, and to a delete made after the read began.
 _UPSERT_SCRIPT = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local read = ARGV[4] == '1'
+local started = tonumber(ARGV[5]) or now_ms
 local gone = redis.call('GET', KEYS[2])
-if gone and tonumber(gone) >= tonumber(ARGV[1]) then return 0 end
 local current = redis.call('HGET', KEYS[1], 'version')
-if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
-if current and tonumber(current) == tonumber(ARGV[1]) and ARGV[4] ~= '1'
-    and redis.call('HEXISTS', KEYS[1], 'patched') == 1 then return 0 end
+if read then
+  if gone and tonumber(gone) >= started then return 0 end
+  if current and tonumber(current) > tonumber(ARGV[1])
+      and redis.call('HGET', KEYS[1], 'source') == 'event'
+      and tonumber(redis.call('HGET', KEYS[1], 'applied') or '0') > started then return 0 end
+  if gone then redis.call('DEL', KEYS[2]) end
+else
+  if gone and tonumber(gone) >= tonumber(ARGV[1]) then return 0 end
+  if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
+  if current and tonumber(current) == tonumber(ARGV[1])
+      and redis.call('HEXISTS', KEYS[1], 'patched') == 1 then return 0 end
+end
 local old_key = redis.call('HGET', KEYS[1], 'key')
 if old_key and old_key ~= ARGV[3] then redis.call('HDEL', KEYS[3], old_key) end
-redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2], 'key', ARGV[3])
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2], 'key', ARGV[3],
+           'source', read and 'read' or 'event', 'applied', now_ms)
 redis.call('HDEL', KEYS[1], 'patched')
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[6])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[7])
 """ + _NOTE_CHANGE + """
 return 1
 """
@@ -92,16 +111,34 @@ class Mirror:
         self._epoch = uuid.uuid4().hex  # part of the epoch when this process makes change number 1
 
     def upsert(self, document: dict[str, Any], version: int, over_patches: bool = False) -> bool:
-        """Store ``document`` unless a newer state (or a later delete) is already there. A state of the
-        same version as the stored one whose links were patched since (``set_link``) is not stored
-        either: it is that state again, without the links (a delivery taken back after a worker died
-        mid-drain). ``over_patches``: the document is Jira's current state (resync, reconciliation),
-        stored over patches of its own version too."""
+        """Store the state an event carries unless a newer state (or a later delete) is already there.
+        A state of the same version as the stored one whose links were patched since (``set_link``) is
+        not stored either: it is that state again, without the links (a delivery taken back after a
+        worker died mid-drain). ``over_patches``: the document is Jira's current state, read just now
+        (``store_read`` with the read starting now)."""
+        if over_patches:
+            return self.store_read(document, version, None)
+        return self._store(document, version, read=False, read_started_ms=None)
+
+    def store_read(self, document: dict[str, Any], version: int, read_started_ms: int | None) -> bool:
+        """Store what Jira answered to a read (resync, reconciliation) begun at ``read_started_ms`` (Redis
+        time, ``server_time_ms``): it is the truth and replaces the stored state, whatever its version —
+        an ``updated`` that went back in time, or one stamped in the future, is repaired. It loses only
+        to what happened after the read began: an event with a newer version, or a delete."""
+        return self._store(document, version, read=True, read_started_ms=read_started_ms)
+
+    def _store(self, document: dict[str, Any], version: int, read: bool, read_started_ms: int | None) -> bool:
         issue_id, key = document["id"], document["key"]
         keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, SEQUENCE, CHANGES, EPOCH]
         doc = json.dumps(document, separators=(",", ":"), sort_keys=True)
-        args = [version, doc, key, "1" if over_patches else "0", self._epoch, issue_id]
+        started = "" if read_started_ms is None else str(read_started_ms)
+        args = [version, doc, key, "1" if read else "0", started, self._epoch, issue_id]
         return bool(self._upsert(keys=keys, args=args))
+
+    def server_time_ms(self) -> int:
+        """Now by Redis's clock, the one the stored states' application times are in."""
+        seconds, micros = self.redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000
 
     def delete(self, issue_id: str, key: str, version: int) -> bool:
         """Remove the issue and leave a tombstone so older deliveries cannot revive it."""
@@ -126,6 +163,11 @@ class Mirror:
 
         return bool(self.redis.transaction(patch, name, value_from_callable=True))
 
+    def get_with_version(self, issue_id: str) -> tuple[dict[str, Any] | None, int | None]:
+        """The stored document and its version, in one call."""
+        raw, version = self.redis.hmget(ISSUE_PREFIX + issue_id, ["doc", "version"])
+        return (json.loads(raw) if raw else None), (int(version) if version is not None else None)
+
     def get(self, key_or_id: str) -> dict[str, Any] | None:
         issue_id = self.redis.hget(KEY_INDEX, key_or_id)
         issue_id = issue_id.decode() if issue_id else key_or_id
@@ -135,6 +177,11 @@ class Mirror:
     def version(self, issue_id: str) -> int | None:
         raw = self.redis.hget(ISSUE_PREFIX + issue_id, "version")
         return int(raw) if raw is not None else None
+
+    def version_of_key(self, key: str) -> int | None:
+        """The stored version of the issue with this key; None when it is not mirrored."""
+        issue_id = self.redis.hget(KEY_INDEX, key.upper())
+        return self.version(issue_id.decode()) if issue_id else None
 
     def count(self) -> int:
         return int(self.redis.hlen(KEY_INDEX))

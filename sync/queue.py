@@ -179,7 +179,12 @@ def _entries(raw: list) -> list[Entry]:
 
 
 def _entry_time(entry_id: bytes | str) -> float:
-    return int(_text(entry_id).split("-", 1)[0]) / 1000.0
+    return entry_time_ms(entry_id) / 1000.0
+
+
+def entry_time_ms(entry_id: bytes | str) -> int:
+    """When Redis stored the entry (stream ids begin with their time in ms): when the delivery came in."""
+    return int(_text(entry_id).split("-", 1)[0])
 
 
 def _text(value: bytes | str) -> str:

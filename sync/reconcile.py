@@ -69,35 +69,54 @@ def reconcile(runtime: Runtime, now: datetime | None = None) -> SyncReport:
         watermark = int(runtime.redis.get(WATERMARK) or 0)
         jql = project_clause(projects) + _since(watermark, now) + " ORDER BY updated ASC"
         recent = sorted({int(i) for i in runtime.redis.lrange(RECENT_IDS, 0, -1) if i.isdigit()})
+        started = runtime.mirror.server_time_ms()
         issues = jira.search(jql, fields=MIRROR_FIELDS, reconcile_issues=recent)
-        apply_issues(runtime, issues, report, {"kind": "reconcile"})
-        if report.watermark:
-            runtime.redis.set(WATERMARK, max(report.watermark, watermark))
+        apply_issues(runtime, issues, report, {"kind": "reconcile"}, read_started_ms=started)
+        _advance_watermark(runtime, report, now)
     report.seconds = time.perf_counter() - started
     _record(runtime, report, now, "reconcile")
     return report
 
 
+def _advance_watermark(runtime: Runtime, report: SyncReport, now: datetime) -> None:
+    """The newest ``updated`` read, never past now: one issue stamped in the future (a skewed clock)
+    must not make later runs skip what changes meanwhile."""
+    if report.watermark:
+        stored = int(runtime.redis.get(WATERMARK) or 0)
+        runtime.redis.set(WATERMARK, clamped_watermark(max(report.watermark, stored), now))
+
+
+def clamped_watermark(watermark_ms: int, now: datetime) -> int:
+    return min(watermark_ms, int(now.timestamp() * 1000))
+
+
 def _since(watermark_ms: int, now: datetime) -> str:
-    """A relative clause (minutes ago) so the Jira account's time zone cannot shift it."""
+    """A relative clause (minutes ago) so the Jira account's time zone cannot shift it; the watermark
+    counts as at most now, so the clause always reaches back at least the overlap."""
     if not watermark_ms:
         return ""
-    since = datetime.fromtimestamp(watermark_ms / 1000, timezone.utc) - OVERLAP
+    since = datetime.fromtimestamp(clamped_watermark(watermark_ms, now) / 1000, timezone.utc) - OVERLAP
     minutes = max(1, math.ceil((now - since).total_seconds() / 60))
     return f' AND updated >= "-{minutes}m"'
 
 
 def apply_issues(runtime: Runtime, issues: Iterable[dict[str, Any]], report: SyncReport,
-                 trigger: dict[str, str], on_issue: Callable[[int], None] | None = None) -> None:
+                 trigger: dict[str, str], on_issue: Callable[[int], None] | None = None,
+                 read_started_ms: int | None = None) -> None:
+    """Store what Jira answered over the mirror where it differs (the document, or only its version:
+    an ``updated`` that went back in time or was stamped in the future is set right too)."""
     tracker = DirtyTracker(runtime.redis, runtime.config_store)
+    started = runtime.mirror.server_time_ms() if read_started_ms is None else read_started_ms
     for issue in issues:
         report.seen += 1
         document = issue_document(issue)
         version = _version(issue)
-        before = runtime.mirror.get(document["id"])
-        if before != document and runtime.mirror.upsert(document, version, over_patches=True):
-            report.count_drift(document["key"])
-            tracker.issue_changed(before, document, {**trigger, "issue": document["key"]})
+        before, stored_version = runtime.mirror.get_with_version(document["id"])
+        same = before == document
+        if (not same or stored_version != version) and runtime.mirror.store_read(document, version, started):
+            if not same:
+                report.count_drift(document["key"])
+                tracker.issue_changed(before, document, {**trigger, "issue": document["key"]})
         report.watermark = max(report.watermark or 0, version)
         if on_issue:
             on_issue(report.seen)
@@ -157,17 +176,18 @@ def resync(runtime: Runtime, full: bool = False, progress: Callable[[str, int, i
             if progress:
                 progress(project, count, total)
 
+        started = runtime.mirror.server_time_ms()
         issues = jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
         if full:  # only a full resync needs the keys Jira still has
             issues = _recording_keys(issues, seen_keys)
         before = report.seen
-        apply_issues(runtime, issues, report, {"kind": "resync"}, on_issue=lambda n: walked(n - before))
+        apply_issues(runtime, issues, report, {"kind": "resync"}, on_issue=lambda n: walked(n - before),
+                     read_started_ms=started)
         if full:
             _forget_missing(runtime, project, seen_keys, report)
         runtime.redis.hset(RESYNC_PROGRESS, project, "done")
     runtime.redis.delete(RESYNC_PROGRESS)
-    if report.watermark:
-        runtime.redis.set(WATERMARK, max(report.watermark, int(runtime.redis.get(WATERMARK) or 0)))
+    _advance_watermark(runtime, report, now or datetime.now(timezone.utc))
     report.seconds = time.perf_counter() - started
     _record(runtime, report, now or datetime.now(timezone.utc), "resync")
     return report

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
 import redis
 
+from connector.errors import ConnectorError
 from okr.render import STATUS_PROPERTY, Write
+from sync.failures import FailureStore, Situation, TargetFailure
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,33 @@ class WriteReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     comments: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # refused or failed in this flush
+    held: list[str] = field(default_factory=list)  # not tried: refused before, or backing off
+
+
+class WriteGuard:
+    """Keeps a failing target from stopping the others, and from being tried again too soon.
+
+    ``situation`` tells, for an issue key, the configuration revision and the issue's mirror version
+    a permanent failure is compared with. The failure records are read once per flush.
+    """
+
+    def __init__(self, failures: FailureStore, situation: Callable[[str], Situation], now: float) -> None:
+        self.failures = failures
+        self.situation = situation
+        self.now = now
+        self._known: dict[str, TargetFailure] = {f.target: f for f in failures.all()}
+
+    def allows(self, target: str, issue: str) -> bool:
+        failure = self._known.get(target)
+        return failure is None or failure.due(self.situation(issue), self.now)
+
+    def failed(self, target: str, issue: str, exc: ConnectorError) -> None:
+        self._known[target] = self.failures.record(target, issue, exc, self.situation(issue), self.now)
+
+    def succeeded(self, target: str) -> None:
+        if self._known.pop(target, None) is not None:
+            self.failures.clear(target)
 
 
 class WrittenStore:
@@ -75,23 +104,46 @@ class WrittenStore:
     def set_pending_checkin(self, ref: str, marker: str, sent: float) -> None:
         self.redis.hset(PENDING_CHECKIN, ref, f"{marker} {sent:.3f}")
 
+    def clear_pending_checkin(self, ref: str) -> None:
+        self.redis.hdel(PENDING_CHECKIN, ref)
 
-def apply_writes(jira: JiraWriter, store: WrittenStore, writes: Iterable[Write]) -> WriteReport:
+
+def apply_writes(jira: JiraWriter, store: WrittenStore, writes: Iterable[Write],
+                 guard: WriteGuard | None = None) -> WriteReport:
     """Perform each write whose content differs from the last one written; record it afterwards
-    (a crash in between repeats an idempotent write, never loses one)."""
+    (a crash in between repeats an idempotent write, never loses one). With a ``guard``, a write Jira
+    refuses is recorded against its target and the others go on; without one, it is raised."""
     report = WriteReport()
     for write in writes:
         digest = write.digest
         if store.digest(write.target) == digest:
             report.unchanged += 1
+            if guard:
+                guard.succeeded(write.target)
             continue
-        if write.kind == "property":
-            jira.set_property(write.issue, STATUS_PROPERTY, write.payload)
-        elif write.kind == "fields":
-            jira.update_fields(write.issue, write.payload)
+        if guard and not guard.allows(write.target, write.issue):
+            report.held.append(write.target)
+            continue
+        try:
+            _send(jira, write)
+        except ConnectorError as exc:
+            if guard is None:
+                raise
+            guard.failed(write.target, write.issue, exc)
+            report.failed.append(write.target)
+            continue
         store.record(write.target, digest)
         report.written.append(write.target)
+        if guard:
+            guard.succeeded(write.target)
     return report
+
+
+def _send(jira: JiraWriter, write: Write) -> None:
+    if write.kind == "property":
+        jira.set_property(write.issue, STATUS_PROPERTY, write.payload)
+    elif write.kind == "fields":
+        jira.update_fields(write.issue, write.payload)
 
 
 class Checkin(Enum):
@@ -124,7 +176,12 @@ def post_checkin(jira: JiraWriter, store: WrittenStore, ref: str, issue: str, ol
         if now - pending[1] < IN_FLIGHT_SECONDS:
             return Checkin.WAITING
     store.set_pending_checkin(ref, marker, now)
-    jira.add_comment(issue, f"{text}\n[{marker}]")
+    try:
+        jira.add_comment(issue, f"{text}\n[{marker}]")
+    except ConnectorError as exc:
+        if exc.status is not None and exc.status < 500 and exc.status != 429:
+            store.clear_pending_checkin(ref)  # refused: it did not land, nothing to wait for
+        raise
     store.set_health(ref, new)
     return Checkin.POSTED
 

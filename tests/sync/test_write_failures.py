@@ -1,0 +1,127 @@
+"""A write Jira refuses stays local to its target: the emulator on a real port, the real client, Redis.
+
+The flush runs in this process (``flush(runtime)``), so each test decides when it happens and what
+time it is; the worker process adds nothing to what is checked here.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from connector import JiraPort, RetryPolicy
+from sync.dirty import mark_all
+from sync.failures import FAILURES, FailureStore
+from sync.flush import flush
+from sync.jobs import sweep
+from tests.conftest import QUEUE
+from tests.sync.conftest import CONFIG, status_property
+
+MISSPELLED = CONFIG.replace("contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr-escaped}",
+                            "contributors: {epics: [SHOP-1, SHOP-99999]}")
+
+
+@pytest.fixture()
+def config_text() -> str:
+    return MISSPELLED
+
+
+@pytest.fixture()
+def runtime(stack: dict[str, Any]) -> Any:
+    """The stack's runtime with a Jira port that gives up fast (two attempts, no real waiting)."""
+    runtime = stack["runtime"]
+    runtime.jira = JiraPort(runtime.jira.settings, RetryPolicy(max_attempts=2, base_delay=0.01, jitter=0.0))
+    runtime.redis.delete(FAILURES)
+    return runtime
+
+
+def _apply(runtime: Any, text: str) -> None:
+    """A new configuration, with the cycle dates the stack gives it."""
+    dated = text.replace("START", "2020-01-01").replace("END", time.strftime("%Y-%m-%d", time.gmtime()))
+    runtime.config_store.apply(dated, "okrs.yaml", "test", datetime.now(timezone.utc))
+
+
+def _flush(runtime: Any, now: datetime | None = None) -> Any:
+    mark_all(runtime.redis, {"kind": "test"})
+    return flush(runtime, now=now)
+
+
+def _puts_on(emulator: Any, key: str) -> int:
+    calls = emulator.faults.counters()["calls"]
+    return sum(n for endpoint, outcomes in calls.items() if "PUT" in endpoint and key in endpoint
+               for n in outcomes.values())
+
+
+def test_a_missing_contributor_is_recorded_and_every_other_target_written(stack: dict[str, Any], runtime: Any) -> None:
+    report = _flush(runtime)
+    assert report.failed == ["property:SHOP-99999"]
+    assert status_property(stack["jira"], "SHOP-1") is not None
+    assert status_property(stack["jira"], "OKR-1") is not None
+    [failure] = FailureStore(runtime.redis).all()
+    assert (failure.target, failure.kind, failure.status) == ("property:SHOP-99999", "permanent", 404)
+    assert "SHOP-99999" in failure.reason
+
+
+def test_a_refused_target_is_not_tried_again_until_the_configuration_changes(stack: dict[str, Any],
+                                                                            runtime: Any) -> None:
+    emulator = stack["emulator"]
+    _flush(runtime)
+    emulator.faults.reset_counters()
+    again = _flush(runtime)
+    assert again.failed == [] and "property:SHOP-99999" in again.held
+    assert _puts_on(emulator, "SHOP-99999") == 0  # not sent at all: no hot loop against a refusal
+    _apply(runtime, MISSPELLED.replace("Dependable checkout", "Dependable checkout, always"))
+    after_change = _flush(runtime)
+    assert after_change.failed == ["property:SHOP-99999"]  # a new configuration: tried once more
+    assert FailureStore(runtime.redis).get("property:SHOP-99999").attempts == 2  # type: ignore[union-attr]
+
+
+def test_a_corrected_configuration_forgets_the_failure(stack: dict[str, Any], runtime: Any) -> None:
+    _flush(runtime)
+    _apply(runtime, MISSPELLED.replace(", SHOP-99999", ""))
+    report = _flush(runtime)
+    assert report.failed == [] and report.held == []
+    assert FailureStore(runtime.redis).all() == []
+
+
+def test_a_transient_failure_backs_off_for_its_target_only(stack: dict[str, Any], runtime: Any) -> None:
+    emulator = stack["emulator"]
+    _apply(runtime, MISSPELLED.replace(", SHOP-99999", ""))
+    emulator.faults.configure({"error_next": 2, "error_status": 503})  # both attempts of the first write
+    report = _flush(runtime)
+    assert report.failed == ["property:OKR-1"]  # written in key order: OKR-1 first, then SHOP-1
+    assert "property:SHOP-1" in report.written
+    failure = FailureStore(runtime.redis).get("property:OKR-1")
+    assert failure is not None and failure.kind == "transient" and failure.status == 503
+    assert failure.retry_at == pytest.approx(failure.last + 30)
+    soon = _flush(runtime)
+    assert "property:OKR-1" in soon.held  # still backing off
+    assert not FailureStore(runtime.redis).due_retry(time.time())
+    later = _flush(runtime, now=datetime.now(timezone.utc) + timedelta(seconds=31))
+    assert "property:OKR-1" in later.written
+    assert FailureStore(runtime.redis).all() == []
+
+
+def test_the_sweep_asks_for_a_flush_when_a_backoff_has_passed(stack: dict[str, Any], runtime: Any) -> None:
+    emulator = stack["emulator"]
+    _apply(runtime, MISSPELLED.replace(", SHOP-99999", ""))
+    emulator.faults.configure({"error_next": 2, "error_status": 503})
+    _flush(runtime, now=datetime.now(timezone.utc) - timedelta(seconds=60))  # failed a minute ago
+    runtime.redis.delete("okrsync:dirty", "okrsync:flush:pending")
+    assert FailureStore(runtime.redis).due_retry(time.time())
+    assert sweep(runtime.redis, QUEUE)
+    assert runtime.redis.sismember("okrsync:dirty", "*")
+
+
+def test_a_refused_checkin_comment_does_not_stop_the_others(stack: dict[str, Any], runtime: Any) -> None:
+    _flush(runtime)
+    runtime.written.set_health("shop/KR1", "done")  # the next flush reports a change of health on OKR-1
+    emulator = stack["emulator"]
+    emulator.faults.configure({"error_next": 2, "error_status": 503})
+    report = _flush(runtime)
+    assert report.failed == ["checkin:shop/KR1"] and report.comments == []
+    failure = FailureStore(runtime.redis).get("checkin:shop/KR1")
+    assert failure is not None and failure.kind == "transient" and failure.issue == "OKR-1"
