@@ -308,7 +308,7 @@ def resync(full: bool) -> None:
 @click.option("--url", help="Where Jira should deliver (default: OKRSYNC_PUBLIC_URL + /webhooks/jira).")
 def register_webhook_command(url: str | None) -> None:
     """Register (idempotently) the Jira webhook with the secret, the events used and a JQL filter."""
-    from connector import AuthError
+    from connector import AuthError, ConnectorError, NotFound
     from okrsync.ops import manual_webhook_steps, register_webhook
     from sync.reconcile import mapped_projects, project_clause
 
@@ -321,12 +321,14 @@ def register_webhook_command(url: str | None) -> None:
     _require_jira(runtime)
     try:
         result = register_webhook(runtime, url)
-    except AuthError:
+    except (AuthError, NotFound) as exc:
         config = runtime.config_store.current()
         jql = project_clause(mapped_projects(config)) if config else "project in (…)"
-        click.echo("The Jira account may not manage webhooks.\n" + manual_webhook_steps(url, jql), err=True)
+        why = ("This Jira has no webhook administration API (404)" if isinstance(exc, NotFound)
+               else "The Jira account may not manage webhooks")
+        click.echo(f"{why}.\n" + manual_webhook_steps(url, jql), err=True)
         sys.exit(4)
-    except RuntimeError as exc:
+    except (RuntimeError, ConnectorError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"webhook {result.action}: {result.url} (JQL: {result.jql})")
 

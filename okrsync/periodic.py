@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import redis
 
 from sync.dirty import mark_all
-from sync.jobs import schedule_flush, schedule_pages, sweep
+from sync.jobs import schedule_flush, schedule_pages, schedule_remote_refresh, sweep
 from sync.pages import due_pages
 from sync.runtime import Runtime
 
@@ -49,8 +49,9 @@ class Periodic:
             schedule_flush(connection, self.runtime.queue_name)
         if self._due("reconcile", self.reconcile_every, force) and self.runtime.jira is not None:
             self._reconcile()
-        if self._due("remote", self.remote_every, force) and self.runtime.jira is not None:
-            self._refresh_remote()
+        if self._due("remote", self.remote_every, force) and self._has_remote_metrics():
+            if schedule_remote_refresh(connection, self.runtime.queue_name):
+                log.debug("scheduler: remote metrics to be counted on a worker")
         due = due_pages(self.runtime)
         if due is not None and due.targets and schedule_pages(connection, self.runtime.queue_name):
             log.info("scheduler: %d page(s) due, publishing on a worker", len(due.targets))
@@ -64,15 +65,11 @@ class Periodic:
             return True
         return False
 
-    def _refresh_remote(self) -> None:
-        from connector import ConnectorError
-        from sync.remote import refresh_remote_metrics
+    def _has_remote_metrics(self) -> bool:
+        from sync.remote import remote_metrics
 
-        try:
-            if refresh_remote_metrics(self.runtime):
-                schedule_flush(self.runtime.redis, self.runtime.queue_name)
-        except ConnectorError as exc:
-            log.warning("scheduler: remote metrics not refreshed: %s", exc)
+        config = self.runtime.config_store.current()
+        return self.runtime.jira is not None and config is not None and bool(remote_metrics(config))
 
     def _reconcile(self) -> None:
         from connector import ConnectorError

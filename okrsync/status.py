@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime, timezone
 from itertools import islice
 from typing import Any
 
 import redis
 
 from okrsync.stats import read_counts
+from sync.failures import FailureStore
 from sync.mirror import Mirror
 from sync.queue import EventStream
+from sync.remote import remote_failures
 
 ISSUE_COLUMNS = ("key", "issuetype", "status", "statusCategory", "updated", "summary")
 
@@ -26,7 +29,32 @@ def collect_status(connection: redis.Redis, where: str, limit: int) -> dict[str,
         "queue": asdict(EventStream(connection).backlog()),
         "events": read_counts(connection),
         "mirror": {"issues": mirror.count(), "listed": issues},
+        "failing": failing_targets(connection),
     }
+
+
+def failing_targets(connection: redis.Redis) -> list[dict[str, Any]]:
+    """Every write-back target and remote metric whose last attempt failed: what, why, since when."""
+    rows = [{"target": f.target, "issue": f.issue, "kind": f.kind, "status": f.status, "reason": f.reason,
+             "since": _iso(f.since), "attempts": f.attempts, "retry_at": _iso(f.retry_at) if f.retry_at else None,
+             "retry": ("after the configuration or the issue changes" if f.kind == "permanent"
+                       else f"at {_readable(f.retry_at)}")}
+            for f in FailureStore(connection).all()]
+    rows += [{"target": f"remote metric {key}", "issue": None, "kind": "transient", "status": None,
+              "reason": failure["reason"], "since": failure["since"], "attempts": failure["attempts"],
+              "retry_at": None, "retry": "at the next remote refresh"}
+             for key, failure in remote_failures(connection).items()]
+    return rows
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _readable(seconds: float | None) -> str:
+    if seconds is None:
+        return "the next flush"
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def render_status(report: dict[str, Any]) -> str:
@@ -38,12 +66,24 @@ def render_status(report: dict[str, Any]) -> str:
         "Events:  " + (", ".join(f"{k} {v}" for k, v in sorted(events.items())) or "none yet"),
         f"Mirror:  {mirror['issues']} issue(s)",
     ]
+    lines += _failing_lines(report.get("failing", []))
     if mirror["listed"]:
         lines.append("")
         lines.append(_table(mirror["listed"]))
         if mirror["issues"] > len(mirror["listed"]):
             lines.append(f"… and {mirror['issues'] - len(mirror['listed'])} more (--limit)")
     return "\n".join(lines)
+
+
+def _failing_lines(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return ["Failing: none"]
+    lines = [f"Failing: {len(rows)} target(s) (every other target is kept current)"]
+    for row in rows:
+        since = row["since"].replace("T", " ").replace("Z", " UTC")
+        lines.append(f"  {row['target']}: {row['reason']} — since {since}, {row['attempts']} attempt(s); "
+                     f"tried again {row['retry']}")
+    return lines
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

@@ -29,6 +29,9 @@ RESYNC_JOB = "sync.jobs.resync_mirror"
 PAGES_JOB = "sync.jobs.publish_waiting_pages"
 PAGES_FLAG = "okrsync:pages:scheduled"  # a pages job waits: the scheduler does not add another
 PAGES_FLAG_SECONDS = 300
+REMOTE_JOB = "sync.jobs.refresh_remote"
+REMOTE_FLAG = "okrsync:remote:scheduled"  # a remote refresh waits or runs: the scheduler does not add another
+REMOTE_FLAG_SECONDS = 600
 BATCH_SIZE = 200
 LAST_FLUSH = "okrsync:flush:last-started"  # POSIX time, for the flush interval
 
@@ -112,6 +115,32 @@ def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
     Queue(queue_name, connection=connection).enqueue(  # not started within the flag's life: dropped, made again
         PAGES_JOB, job_timeout=900, ttl=PAGES_FLAG_SECONDS, result_ttl=300, failure_ttl=7 * 24 * 3600,
         description="publish the Confluence pages whose coalescing interval has passed")
+    return True
+
+
+def refresh_remote(connection: redis.Redis | None = None) -> dict[str, Any]:
+    """The metrics outside the local JQL subset, counted through Jira's search; a flush follows."""
+    from sync.remote import refresh_remote_metrics
+
+    connection = connection or _job_connection()
+    try:
+        runtime = runtime_for(connection)
+        report = refresh_remote_metrics(runtime)
+        if report.refreshed or report.failed:
+            schedule_flush(connection, runtime.queue_name)
+    finally:
+        connection.delete(REMOTE_FLAG)
+    return {"refreshed": report.refreshed, "failed": report.failed}
+
+
+def schedule_remote_refresh(connection: redis.Redis, queue_name: str) -> bool:
+    """Enqueue one remote refresh unless one waits or runs (searches run on a worker, never in the
+    scheduler's loop)."""
+    if not connection.set(REMOTE_FLAG, "1", nx=True, ex=REMOTE_FLAG_SECONDS):
+        return False
+    Queue(queue_name, connection=connection).enqueue(
+        REMOTE_JOB, job_timeout=REMOTE_FLAG_SECONDS, ttl=REMOTE_FLAG_SECONDS, result_ttl=300,
+        failure_ttl=7 * 24 * 3600, description="count the remote metrics through Jira's search")
     return True
 
 

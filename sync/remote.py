@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from connector.errors import ConnectorError
+from connector.retry import RetryPolicy
 from mapping.models import Cycle, Metric, OkrConfig
 from okr.evaluate import evaluation_input
 from okr.jql import JqlError, JqlUnsupported, parse_jql
@@ -23,6 +25,16 @@ from sync.runtime import Runtime
 log = logging.getLogger(__name__)
 
 REMOTE = "okrsync:remote-values"  # "metric@cycle" → JSON MetricValue + measured time
+REMOTE_FAILURES = "okrsync:remote-failures"  # "metric@cycle" → JSON {reason, since, last, attempts}
+# A refresh runs on a worker, each metric on its own: a search that keeps failing is given up on
+# after three attempts and ten seconds of waiting, and the next metric goes on.
+REFRESH_POLICY = RetryPolicy(max_attempts=3, max_delay=5.0, max_total_wait=10.0)
+
+
+@dataclass
+class RefreshReport:
+    refreshed: list[str] = field(default_factory=list)  # "metric@cycle"
+    failed: dict[str, str] = field(default_factory=dict)  # "metric@cycle" → reason
 
 
 def remote_metrics(config: OkrConfig) -> dict[str, Metric]:
@@ -41,23 +53,68 @@ def _unsupported(jql: str) -> bool:
     return False
 
 
-def refresh_remote_metrics(runtime: Runtime, now: datetime | None = None) -> int:
-    """Evaluate every remote metric for every cycle that uses it; mark their KRs dirty. Returns how many."""
+def refresh_remote_metrics(runtime: Runtime, now: datetime | None = None) -> RefreshReport:
+    """Evaluate every remote metric for every cycle that uses it, each on its own: one that fails keeps
+    its last value, marked stale with the reason, and the others are refreshed. Their KRs are marked
+    dirty."""
+    report = RefreshReport()
     config = runtime.config_store.current()
     if config is None or runtime.jira is None:
-        return 0
+        return report
     now = now or datetime.now(timezone.utc)
-    refreshed = 0
+    jira = bounded_port(runtime.jira)
     for metric_id, metric in remote_metrics(config).items():
         for cycle in _cycles_using(config, metric_id):
-            value = evaluate_remotely(runtime, config, metric, cycle, now)
-            runtime.redis.hset(REMOTE, remote_key(metric_id, cycle.id), json.dumps(asdict(value), default=str))
-            refreshed += 1
+            _refresh_one(runtime, jira, config, metric_id, metric, cycle, now, report)
         krs = [f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results
                if kr.metric == metric_id]
         if krs:
             mark(runtime.redis, krs, {"kind": "remote", "metric": metric_id})
-    return refreshed
+    return report
+
+
+def _refresh_one(runtime: Runtime, jira: Any, config: OkrConfig, metric_id: str, metric: Metric, cycle: Cycle,
+                 now: datetime, report: RefreshReport) -> None:
+    key = remote_key(metric_id, cycle.id)
+    try:
+        value = evaluate_remotely(runtime, config, metric, cycle, now, jira=jira)
+    except ConnectorError as exc:
+        _record_failure(runtime, key, str(exc), now)
+        report.failed[key] = str(exc)
+        return
+    runtime.redis.hset(REMOTE, key, json.dumps(asdict(value), default=str))
+    if runtime.redis.hdel(REMOTE_FAILURES, key):
+        log.info("remote metric %s refreshed again", key)
+    report.refreshed.append(key)
+
+
+def _record_failure(runtime: Runtime, key: str, reason: str, now: datetime) -> None:
+    """Keep the last value, marked stale with the reason; remember since when it fails."""
+    raw = runtime.redis.hget(REMOTE_FAILURES, key)
+    previous = json.loads(raw) if raw else None
+    failure = {"reason": reason, "since": previous["since"] if previous else now.isoformat(),
+               "last": now.isoformat(), "attempts": (previous["attempts"] if previous else 0) + 1}
+    runtime.redis.hset(REMOTE_FAILURES, key, json.dumps(failure))
+    stored = stored_remote_values(runtime).get(key)
+    note = f"not refreshed since {failure['since']}: {reason}"
+    kept = replace(stored, stale=True, note=note) if stored else MetricValue(None, 0, "remote", stale=True, note=note)
+    runtime.redis.hset(REMOTE, key, json.dumps(asdict(kept), default=str))
+    level = logging.WARNING if previous is None else logging.INFO
+    log.log(level, "remote metric %s not refreshed (attempt %d): %s", key, failure["attempts"], reason)
+
+
+def remote_failures(connection: Any) -> dict[str, dict[str, Any]]:
+    """The remote metrics whose last refresh failed: "metric@cycle" → reason, since, last, attempts."""
+    return {k.decode(): json.loads(v) for k, v in sorted(connection.hgetall(REMOTE_FAILURES).items())}
+
+
+def bounded_port(jira: Any) -> Any:
+    """The same Jira with the refresh's shorter retry budget (a fake or another port is used as it is)."""
+    from connector.jira import JiraPort
+
+    if isinstance(jira, JiraPort):
+        return JiraPort(jira.settings, REFRESH_POLICY, jira.stats)
+    return jira
 
 
 def stored_remote_values(runtime: Runtime) -> dict[str, MetricValue]:
@@ -69,10 +126,11 @@ def stored_remote_values(runtime: Runtime) -> dict[str, MetricValue]:
     return values
 
 
-def evaluate_remotely(runtime: Runtime, config: OkrConfig, metric: Metric, cycle: Cycle, now: datetime) -> MetricValue:
+def evaluate_remotely(runtime: Runtime, config: OkrConfig, metric: Metric, cycle: Cycle, now: datetime,
+                      jira: Any = None) -> MetricValue:
     """count and ratio through Jira's count; the other aggregates over the matching issues' fields."""
     window = _window_clause(metric, cycle, now, config)
-    jira = runtime.jira
+    jira = jira or runtime.jira
     aggregate = metric.effective_aggregate
     if aggregate == "count":
         total = int(jira.count(f"({metric.jql}){window}"))

@@ -68,6 +68,16 @@ def test_register_webhook_is_idempotent(env, site) -> None:  # type: ignore[no-u
     assert len(emulator.site.webhooks) == 1
 
 
+def test_register_webhook_without_the_webhook_api_prints_the_manual_steps(env, site) -> None:  # type: ignore[no-untyped-def]
+    emulator, _ = site
+    emulator.faults.configure({"webhook_api": False})  # a Jira that answers 404 for the webhook API
+    _run("apply", "okrs.yaml")
+    result = _run("register-webhook")
+    assert result.exit_code == 4, result.output
+    assert "no webhook administration API (404)" in result.output
+    assert "Jira settings → System → WebHooks" in result.output and "http://127.0.0.1:9/webhooks/jira" in result.output
+
+
 def test_commands_that_need_jira_say_which_settings(env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("OKRSYNC_JIRA_URL")
     result = _run("resync")

@@ -125,3 +125,16 @@ def test_a_refused_checkin_comment_does_not_stop_the_others(stack: dict[str, Any
     assert report.failed == ["checkin:shop/KR1"] and report.comments == []
     failure = FailureStore(runtime.redis).get("checkin:shop/KR1")
     assert failure is not None and failure.kind == "transient" and failure.issue == "OKR-1"
+
+
+def test_status_names_each_failing_target_its_reason_and_since_when(stack: dict[str, Any], runtime: Any) -> None:
+    from okrsync.status import collect_status, render_status
+
+    _flush(runtime)
+    report = collect_status(runtime.redis, "test", 0)
+    [row] = report["failing"]
+    assert (row["target"], row["kind"], row["status"]) == ("property:SHOP-99999", "permanent", 404)
+    assert row["since"].endswith("Z")
+    text = render_status(report)
+    assert "Failing: 1 target(s)" in text and "property:SHOP-99999" in text and "(404)" in text
+    assert "tried again after the configuration or the issue changes" in text
