@@ -166,7 +166,8 @@ def status(as_json: bool, limit: int) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
-def validate(file: Path) -> None:
+@click.option("--online", is_flag=True, help="Also ask Jira (OKRSYNC_JIRA_URL) whether the issues the file names exist.")
+def validate(file: Path, online: bool) -> None:
     """Check an okrs.yaml: exit 0 when valid, 1 with every problem and its path otherwise."""
     from mapping.versions import metric_version
 
@@ -176,6 +177,36 @@ def validate(file: Path) -> None:
                f"{len(config.problem_programs)} problem program(s))")
     for metric_id, metric in sorted(config.metrics.items()):
         click.echo(f"  metric {metric_id}: definition {metric_version(metric)}")
+    if online:
+        _warn_unknown_issues(_online_jira(), config)
+
+
+def _online_jira():  # type: ignore[no-untyped-def]
+    from connector import ConnectorError, jira_from_settings
+
+    settings = _settings()
+    try:
+        jira = jira_from_settings(settings)
+    except ConnectorError as exc:
+        raise click.ClickException(str(exc)) from None
+    if jira is None:
+        raise click.UsageError("--online needs a Jira: set OKRSYNC_JIRA_URL, OKRSYNC_JIRA_USER and OKRSYNC_JIRA_TOKEN")
+    return jira
+
+
+def _warn_unknown_issues(jira, config) -> int:  # type: ignore[no-untyped-def]
+    """Print a warning per issue key Jira does not have; how many there were."""
+    from connector import ConnectorError
+    from okrsync.ops import unknown_issues
+
+    try:
+        unknown = unknown_issues(jira, config)
+    except ConnectorError as exc:
+        click.echo(f"warning: the issue keys were not checked in Jira: {exc}", err=True)
+        return 0
+    for issue in unknown:
+        click.echo(f"warning: {issue.warning()}", err=True)
+    return len(unknown)
 
 
 @main.command()
@@ -265,8 +296,9 @@ def apply(file: Path) -> None:
     from okrsync.ops import apply_config_file
 
     settings = _settings()
-    _load_config_or_exit(file)  # a clear answer for a bad file before anything is stored
-    applied = apply_config_file(_runtime(settings, connect_redis(settings)), file)
+    config = _load_config_or_exit(file)  # a clear answer for a bad file before anything is stored
+    runtime = _runtime(settings, connect_redis(settings))
+    applied = apply_config_file(runtime, file)
     if not applied.changed:
         click.echo(f"{file}: already in force (revision {applied.revision})")
         return
@@ -274,6 +306,8 @@ def apply(file: Path) -> None:
     for change in applied.metric_changes:
         was = f"{change.old} → " if change.old else "new, "
         click.echo(f"  metric {change.metric}: {was}{change.new}")
+    if runtime.jira is not None:
+        _warn_unknown_issues(runtime.jira, config)
 
 
 @main.command()

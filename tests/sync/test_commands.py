@@ -96,3 +96,18 @@ def test_one_scheduler_round_reconciles_and_recomputes(env, connection) -> None:
     assert result.exit_code == 0, result.output
     assert connection.get("okrsync:reconcile:last") is not None
     assert b"*" in connection.smembers("okrsync:dirty")  # every KR recomputed; the reconciled ones too
+
+
+def test_apply_and_validate_online_warn_about_issue_keys_jira_does_not_have(env) -> None:  # type: ignore[no-untyped-def]
+    text = Path("okrs.yaml").read_text().replace(
+        "contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr-escaped}",
+        "contributors: {epics: [SHOP-1, SHOP-99999]}")
+    Path("misspelled.yaml").write_text(text)
+    warning = ("okr_sets[0].objectives[0].key_results[0].contributors.epics: SHOP-99999 does not exist in Jira (404)")
+    validated = CliRunner().invoke(main, ["validate", "--online", "misspelled.yaml"])
+    assert validated.exit_code == 0 and warning in validated.output, validated.output
+    assert "SHOP-1 " not in validated.output and "OKR-1" not in validated.output  # only the missing one
+    offline = _run("validate", "misspelled.yaml")
+    assert "SHOP-99999" not in offline.output  # offline, nothing is asked
+    applied = _run("apply", "misspelled.yaml")
+    assert applied.exit_code == 0 and warning in applied.output
