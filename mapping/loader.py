@@ -3,6 +3,7 @@ inside the document and what was expected."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 
 from mapping.errors import ConfigError, ConfigProblem
 from mapping.models import OkrConfig
+from mapping.numbers import OutOfRangeLiteral, integer_literal
 from mapping.references import reference_problems
 
 
@@ -27,10 +29,39 @@ def load_config_file(path: Path) -> OkrConfig:
 
 def load_config_text(text: str, source: str = "okrs.yaml") -> OkrConfig:
     try:
-        document = yaml.safe_load(text)
+        document = read_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(source, [_yaml_problem(exc)]) from None
     return load_config_document(document, source)
+
+
+def read_yaml(text: str) -> Any:
+    """Safe YAML, except that an integer too long to be a number (never converted) and a float beyond a
+    double's range are kept as an OutOfRangeLiteral, so the model's check names them as written;
+    raises yaml.YAMLError."""
+    return yaml.load(text, Loader=_ConfigLoader)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """yaml.SafeLoader with the two number constructors below."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if text.lstrip("+-").isdigit():  # decimal; 0x…, 0o… and 1:30 are YAML's own forms, short in practice
+        return integer_literal(text)
+    return loader.construct_yaml_int(node)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    value = loader.construct_yaml_float(node)
+    if math.isinf(value) and "inf" not in str(node.value).lower():
+        return OutOfRangeLiteral(str(node.value))  # 1.0e+400, not .inf: refused as written
+    return value
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_ConfigLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def load_config_document(document: Any, source: str = "okrs.yaml") -> OkrConfig:
@@ -102,5 +133,14 @@ def _friendly_message(error: Any) -> str:
     if kind == "string_pattern_mismatch":
         message = f"does not match the expected form {error['ctx']['pattern']}"
     if kind not in ("missing", "extra_forbidden") and "input" in error and not isinstance(error["input"], (dict, list)):
-        message += f" (got {error['input']!r})"
+        message += f" (got {_shown(error['input'])})"
     return message
+
+
+SHOWN_CHARACTERS = 60
+
+
+def _shown(value: Any) -> str:
+    """The value at fault as written, cut short: a message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS - 1] + "…"

@@ -1,7 +1,8 @@
 """The configuration document (``okrs.yaml``, DESIGN §3) as pydantic models.
 
 The same models sit behind the admin API. Unknown keys are errors (a typo must not silently drop a
-setting); cross-references between sections are checked in :mod:`mapping.references`.
+setting); cross-references between sections are checked in :mod:`mapping.references`. Every number
+is a :data:`mapping.numbers.Number`: finite and within ±1e15.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mapping.numbers import Number
 
 DAYS = re.compile(r"^[1-9][0-9]*d$")
 
@@ -127,9 +130,9 @@ class KeyResult(_Model):
     owner: str | list[str] | None = None
     accountable: str | None = None
     metric: str | None = None
-    baseline: float | None = None
-    target: float | None = None
-    weight: float = Field(default=1.0, gt=0)
+    baseline: Number | None = None
+    target: Number | None = None
+    weight: Number = Field(default=1.0, gt=0)
     signal: Literal["leading", "lagging"] | None = None
     contributors: Contributors | None = None
     jira_issue: str | None = None
@@ -153,7 +156,7 @@ class KeyResult(_Model):
 class Objective(_Model):
     id: Identifier
     title: str = Field(min_length=1)
-    weight: float = Field(default=1.0, gt=0)
+    weight: Number = Field(default=1.0, gt=0)
     key_results: list[KeyResult] = Field(min_length=1)
 
 
@@ -198,8 +201,8 @@ class Classification(_Model):
 
 class Impact(_Model):
     field: str = "priority"
-    scale: dict[str, float] = {"Highest": 5, "High": 4, "Medium": 3, "Low": 2, "Lowest": 1}
-    default: float = 3
+    scale: dict[str, Number] = {"Highest": 5, "High": 4, "Medium": 3, "Low": 2, "Lowest": 1}
+    default: Number = 3
 
 
 class ActionPoints(_Model):
@@ -220,7 +223,7 @@ class ProblemProgram(_Model):
     classify: Classification
     theme: str = Field(default="component", pattern=r"^(component|label:.+|field:.+)$")
     impact: Impact = Impact()
-    threshold: float = Field(default=9, gt=0)
+    threshold: Number = Field(default=9, gt=0)
     action_points: ActionPoints
     confluence: ConfluenceTarget | None = None
 
@@ -228,8 +231,8 @@ class ProblemProgram(_Model):
 class HealthBands(_Model):
     """Gap (expected − progress) limits: at or below on_track → on track; at or below at_risk → at risk."""
 
-    on_track: float = Field(default=0.10, ge=0)
-    at_risk: float = Field(default=0.25, ge=0)
+    on_track: Number = Field(default=0.10, ge=0)
+    at_risk: Number = Field(default=0.25, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> HealthBands:
