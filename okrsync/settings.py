@@ -62,6 +62,14 @@ class Settings(BaseSettings):
         description="At least this long between the starts of two flushes: a stream of events shares one "
                     "write per KR per interval.",
     )
+    checkin_hold_seconds: float = Field(
+        default=300.0, ge=0, le=7 * 24 * 3600,
+        description="A KR's new health must hold this long before its check-in comment is posted.",
+    )
+    checkin_min_interval_seconds: float = Field(
+        default=3600.0, ge=0, le=30 * 24 * 3600,
+        description="At most one check-in comment per KR per this many seconds.",
+    )
     worker_nice: int = Field(
         default=0, ge=0, le=19,
         description="Niceness `okrsync worker` runs at (0-19); above 0 the web service answers first on shared cores.",

@@ -21,7 +21,7 @@ from sync.failures import FailureStore, Situation
 from sync.pages import REPORT, REPORT_NUMBER, publish_pages
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
-from sync.writeback import Checkin, WriteGuard, apply_writes, post_checkin
+from sync.writeback import Checkin, CheckinPacing, WriteGuard, apply_writes, post_checkin
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,7 @@ def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict
     """Post the check-ins of changed health; a KR whose earlier attempt may still land stays dirty.
     A comment Jira refuses is recorded against its KR; the other KRs' comments go on."""
     posted, waiting = [], []
+    pacing = CheckinPacing(runtime.settings.checkin_hold_seconds, runtime.settings.checkin_min_interval_seconds)
     for okr_set in config.okr_sets:
         for objective in okr_set.objectives:
             for kr in objective.key_results:
@@ -191,7 +192,7 @@ def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict
                 text = checkin_comment(status, old or status["health"], status["health"], now)
                 try:
                     outcome = post_checkin(runtime.jira, runtime.written, ref_text(ref), kr.jira_issue, old,
-                                           status["health"], text, now.date().isoformat())
+                                           status["health"], text, now.date().isoformat(), pacing=pacing)
                 except ConnectorError as exc:
                     guard.failed(target, kr.jira_issue, exc)
                     result.failed.append(target)

@@ -14,8 +14,9 @@ from typing import Any
 import redis
 from rq import Queue, get_current_job
 
-from sync.dirty import ALL_DIRTY, DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker, mark_all
+from sync.dirty import ALL_DIRTY, DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker, mark, mark_all
 from sync.failures import FailureStore
+from sync.writeback import WrittenStore
 from sync.handlers import SyncContext, router
 from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream, entry_time_ms
 from sync.runtime import runtime_for
@@ -197,6 +198,9 @@ def sweep(connection: redis.Redis, queue_name: str) -> bool:
     enqueued = False
     if FailureStore(connection).due_retry(time.time()) and not connection.sismember(DIRTY, ALL_DIRTY):
         mark_all(connection, {"kind": "retry"})
+    held = WrittenStore(connection).due_checkins(time.time())
+    if held:
+        mark(connection, held, {"kind": "check-in held back"})
     if EventStream(connection).has_unapplied() and connection.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_SECONDS):
         enqueue_drain(connection, queue_name)
         enqueued = True

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 WRITTEN = "okrsync:written"  # target → digest of the content last written
 HEALTH = "okrsync:kr-health"  # "set/kr" → health last reported
 PENDING_CHECKIN = "okrsync:checkin-pending"  # "set/kr" → "<marker> <POSIX time>" of a comment being posted
+HEALTH_SEEN = "okrsync:kr-health-seen"  # "set/kr" → "<health> <POSIX time>": a new health not yet reported, since when
+LAST_CHECKIN = "okrsync:checkin-last"  # "set/kr" → POSIX time of the latest check-in comment posted
+CHECKIN_DUE = "okrsync:checkin-due"  # sorted set: "set/kr" scored by when its held-back check-in may go out
 # A comment sent by a worker that died may still reach Jira after the worker is gone, for as long as
 # a request can take (the connector's timeout is 30 s): until then a missing comment is waited for.
 IN_FLIGHT_SECONDS = 35.0
@@ -107,6 +110,54 @@ class WrittenStore:
     def clear_pending_checkin(self, ref: str) -> None:
         self.redis.hdel(PENDING_CHECKIN, ref)
 
+    def health_seen(self, ref: str, health: str, now: float) -> float:
+        """Since when ``health`` has been seen for the KR (now, when it is new)."""
+        raw = self.redis.hget(HEALTH_SEEN, ref)
+        seen, _, since = (raw.decode() if raw else "").partition(" ")
+        if seen == health and since:
+            return float(since)
+        self.redis.hset(HEALTH_SEEN, ref, f"{health} {now:.3f}")
+        return now
+
+    def forget_seen(self, ref: str) -> None:
+        self.redis.hdel(HEALTH_SEEN, ref)
+
+    def last_checkin(self, ref: str) -> float | None:
+        raw = self.redis.hget(LAST_CHECKIN, ref)
+        return float(raw) if raw else None
+
+    def checkin_posted(self, ref: str, now: float) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(LAST_CHECKIN, ref, f"{now:.3f}")
+        pipe.hdel(HEALTH_SEEN, ref)
+        pipe.zrem(CHECKIN_DUE, ref)
+        pipe.execute()
+
+    def hold_checkin(self, ref: str, until: float) -> None:
+        self.redis.zadd(CHECKIN_DUE, {ref: until})
+
+    def due_checkins(self, now: float) -> list[str]:
+        """The KRs whose held-back check-in may now go out; taken off the list."""
+        due = [r.decode() for r in self.redis.zrangebyscore(CHECKIN_DUE, 0, now)]
+        if due:
+            self.redis.zrem(CHECKIN_DUE, *due)
+        return due
+
+
+@dataclass(frozen=True)
+class CheckinPacing:
+    """A KR's new health is reported once it has held for ``hold`` seconds, and at most once per
+    ``min_interval`` seconds: a KR flapping around a threshold does not fill the issue with comments."""
+
+    hold: float = 0.0
+    min_interval: float = 0.0
+
+    def wait(self, seen_since: float, last_posted: float | None, now: float) -> float:
+        """Seconds until a check-in may be posted (0: now)."""
+        held = seen_since + self.hold - now
+        spaced = (last_posted + self.min_interval - now) if last_posted is not None else 0.0
+        return max(0.0, held, spaced)
+
 
 def apply_writes(jira: JiraWriter, store: WrittenStore, writes: Iterable[Write],
                  guard: WriteGuard | None = None) -> WriteReport:
@@ -152,21 +203,30 @@ class Checkin(Enum):
     POSTED = "posted"
     QUIET = "quiet"  # nothing to say, or it was said already
     WAITING = "waiting"  # an earlier attempt, by a worker that died, may still land: ask again later
+    HELD = "held"  # the new health has not held long enough, or the last comment is too recent
 
     def __bool__(self) -> bool:
         return self is Checkin.POSTED
 
 
 def post_checkin(jira: JiraWriter, store: WrittenStore, ref: str, issue: str, old: str | None, new: str,
-                 text: str, occasion: str, now: float | None = None) -> Checkin:
+                 text: str, occasion: str, now: float | None = None,
+                 pacing: CheckinPacing = CheckinPacing()) -> Checkin:
     """Comment on a health change once, even when a worker dies between posting and recording.
 
     ``occasion`` (the day, say) tells two identical transitions weeks apart from a retry of one.
+    With ``pacing``, a change is held back (HELD, and listed to be looked at again when it may go
+    out) until the new health has held long enough and the last comment is old enough.
     """
     if old is None or old == new:
-        store.set_health(ref, new)  # first sight, or no change: nothing to say
+        store.set_health(ref, new)  # first sight, or no change (a flap back): nothing to say
+        store.forget_seen(ref)
         return Checkin.QUIET
     now = time.time() if now is None else now
+    wait = pacing.wait(store.health_seen(ref, new, now), store.last_checkin(ref), now)
+    if wait > 0:
+        store.hold_checkin(ref, now + wait)
+        return Checkin.HELD
     marker = MARKER_PREFIX + hashlib.sha256(f"{ref}|{old}|{new}|{occasion}".encode()).hexdigest()[:12]
     pending = store.pending_checkin(ref)
     if pending is not None:
@@ -183,6 +243,7 @@ def post_checkin(jira: JiraWriter, store: WrittenStore, ref: str, issue: str, ol
             store.clear_pending_checkin(ref)  # refused: it did not land, nothing to wait for
         raise
     store.set_health(ref, new)
+    store.checkin_posted(ref, now)
     return Checkin.POSTED
 
 

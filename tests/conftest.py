@@ -37,6 +37,11 @@ def load_fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
 
 
+# Check-in comments as soon as a KR's health changes: the tests of posting them say when it happens
+# (the pacing itself is tested on its own, tests/sync/test_checkin_pacing.py).
+UNPACED_CHECKINS = {"checkin_hold_seconds": 0, "checkin_min_interval_seconds": 0}
+
+
 @pytest.fixture(autouse=True)
 def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests set what they need; nothing leaks in from the shell that runs them."""
@@ -57,7 +62,8 @@ def connection(redis_server: redis.Redis) -> Iterator[redis.Redis]:
 
 @pytest.fixture()
 def settings(tmp_path: Path) -> Settings:
-    return Settings(webhook_secret=SECRET, data_dir=tmp_path, queue_name=QUEUE, _env_file=None)
+    return Settings(webhook_secret=SECRET, data_dir=tmp_path, queue_name=QUEUE, _env_file=None,
+                    **UNPACED_CHECKINS)  # type: ignore[arg-type]
 
 
 @pytest.fixture()

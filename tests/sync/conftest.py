@@ -26,7 +26,7 @@ from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
 from sync.queue import DRAIN_FLAG, STREAM
 from sync.reconcile import resync
 from sync.runtime import build_runtime, forget_runtimes, install_runtime
-from tests.conftest import QUEUE, SECRET
+from tests.conftest import QUEUE, SECRET, UNPACED_CHECKINS
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 KR = "okrsync.status"
@@ -120,7 +120,8 @@ def stack(site, connection: redis.Redis, tmp_path: Path, scenario: dict[str, Any
     socket_path = connection.connection_pool.connection_kwargs["path"]
     env = {"OKRSYNC_WEBHOOK_SECRET": SECRET, "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
            "OKRSYNC_QUEUE_NAME": QUEUE, "OKRSYNC_JIRA_URL": jira_url, "OKRSYNC_JIRA_USER": "admin@acme.example",
-           "OKRSYNC_JIRA_TOKEN": "any", "OKRSYNC_DATA_DIR": str(tmp_path)}
+           "OKRSYNC_JIRA_TOKEN": "any", "OKRSYNC_DATA_DIR": str(tmp_path),
+           **{f"OKRSYNC_{name.upper()}": str(value) for name, value in UNPACED_CHECKINS.items()}}
     settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
     server, url = serve(create_app(settings, connection=connection))
     runtime = build_runtime(settings, connection)

@@ -1,0 +1,74 @@
+"""Check-in comments are paced: a new health must hold a while, and a KR gets at most one comment per
+interval, so a KR flapping around a threshold does not fill its issue with comments. Real Redis; the
+Jira side records the comments it is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from sync.jobs import sweep
+from sync.writeback import CHECKIN_DUE, Checkin, CheckinPacing, WrittenStore, post_checkin
+from tests.conftest import QUEUE
+
+REF, ISSUE = "shop/KR1", "OKR-1"
+PACING = CheckinPacing(hold=300, min_interval=3600)
+
+
+class CommentsOnly:
+    def __init__(self) -> None:
+        self.comments: list[str] = []
+
+    def add_comment(self, key: str, body: str) -> dict:
+        self.comments.append(body)
+        return {"id": str(len(self.comments))}
+
+    def get_issue(self, key: str, fields: Any = None) -> dict:
+        return {"key": key, "fields": {"comment": {"comments": [{"body": b} for b in self.comments]}}}
+
+
+def _report(jira: CommentsOnly, store: WrittenStore, new: str, at: float) -> Checkin:
+    return post_checkin(jira, store, REF, ISSUE, store.health(REF), new, f"now {new}", "2026-12-02", now=at,  # type: ignore[arg-type]
+                        pacing=PACING)
+
+
+def test_a_flapping_kr_posts_one_comment_after_its_health_held(connection: redis.Redis) -> None:
+    jira, store = CommentsOnly(), WrittenStore(connection)
+    assert _report(jira, store, "on_track", 0) is Checkin.QUIET  # first sight
+    at = 1000.0
+    for step in range(19):  # 19 flips in 38 s
+        health = "at_risk" if step % 2 == 0 else "on_track"
+        assert _report(jira, store, health, at + 2 * step) in (Checkin.HELD, Checkin.QUIET)
+    assert jira.comments == []
+    assert _report(jira, store, "at_risk", at + 40) is Checkin.HELD  # seen at_risk since 1036 only
+    assert _report(jira, store, "at_risk", at + 36 + 300) is Checkin.POSTED  # held five minutes
+    assert len(jira.comments) == 1
+
+
+def test_at_most_one_comment_per_interval(connection: redis.Redis) -> None:
+    jira, store = CommentsOnly(), WrittenStore(connection)
+    _report(jira, store, "on_track", 0)
+    _report(jira, store, "at_risk", 100)
+    assert _report(jira, store, "at_risk", 400) is Checkin.POSTED
+    _report(jira, store, "off_track", 500)
+    assert _report(jira, store, "off_track", 900) is Checkin.HELD  # held long enough, but too soon after
+    assert connection.zscore(CHECKIN_DUE, REF) == 400 + 3600
+    assert _report(jira, store, "off_track", 4000) is Checkin.POSTED
+    assert len(jira.comments) == 2
+
+
+def test_a_held_checkin_is_looked_at_again_when_it_may_go_out(connection: redis.Redis) -> None:
+    jira, store = CommentsOnly(), WrittenStore(connection)
+    _report(jira, store, "on_track", 0)
+    assert _report(jira, store, "at_risk", 100) is Checkin.HELD
+    assert store.due_checkins(399) == []
+    store.hold_checkin(REF, 0)  # due now
+    assert sweep(connection, QUEUE)
+    assert connection.sismember("okrsync:dirty", REF)  # the flush comes back to it
+
+
+def test_without_pacing_a_change_is_reported_at_once(connection: redis.Redis) -> None:
+    jira, store = CommentsOnly(), WrittenStore(connection)
+    post_checkin(jira, store, REF, ISSUE, None, "on_track", "x", "d", now=0)  # type: ignore[arg-type]
+    assert post_checkin(jira, store, REF, ISSUE, "on_track", "at_risk", "x", "d", now=1) is Checkin.POSTED  # type: ignore[arg-type]
