@@ -12,6 +12,7 @@ import redis
 
 from mapping.models import OkrConfig
 from okrsync.stats import read_counts
+from okrsync.status import failing_targets
 from sync.config_store import ConfigStore
 from sync.flush import REPORT
 from sync.mirror import Mirror
@@ -50,6 +51,7 @@ def collect_health(connection: redis.Redis, store: ConfigStore) -> dict[str, Any
         "last_reconciliation": reconciliation,
         "mappings": mappings,
         "pages": pages,
+        "failing": failing_targets(connection),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictBool, field_validator
 
 from mapping.models import Contributors, Identifier, Metric
+from mapping.numbers import Number
 
 T = TypeVar("T")
 
@@ -87,7 +88,7 @@ class ContributorsBody(Contributors):
 
 
 class MeasurementIn(_Body):
-    value: Annotated[float, Strict()] = Field(description="a JSON number", allow_inf_nan=False)
+    value: Annotated[Number, Strict()] = Field(description="a JSON number, finite and within ±1e15")
     at: AwareDatetime | None = Field(default=None, description="when it was measured (default: now); with a UTC offset")
     note: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=200, description="the pipeline or person that pushed it")
@@ -187,6 +188,19 @@ class MappingStatus(_Body):
     pages: list[PageStatus]
 
 
+class FailingTarget(_Body):
+    target: str = Field(description='what could not be written: "property:SHOP-12", "checkin:set/KR1", "remote metric m@cycle"')
+    issue: str | None = Field(description="the Jira issue it concerns")
+    kind: str = Field(description="permanent (refused: tried again when the configuration or the issue changes) "
+                                  "or transient (tried again after a backoff)")
+    status: int | None = Field(description="the HTTP status Jira answered; null without an answer")
+    reason: str
+    since: str = Field(description="the first failure of this run of failures (UTC)")
+    attempts: int
+    retry_at: str | None = Field(description="a transient failure is not tried again before this time (UTC)")
+    retry: str = Field(description="when it is tried again, in words")
+
+
 class Status(_Body):
     configured: bool
     revision: int
@@ -198,3 +212,4 @@ class Status(_Body):
     last_reconciliation: Reconciliation | None
     mappings: list[MappingStatus]
     pages: list[PageStatus]
+    failing: list[FailingTarget] = Field(description="every target whose last write failed; the others are current")

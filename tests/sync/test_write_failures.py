@@ -138,3 +138,23 @@ def test_status_names_each_failing_target_its_reason_and_since_when(stack: dict[
     text = render_status(report)
     assert "Failing: 1 target(s)" in text and "property:SHOP-99999" in text and "(404)" in text
     assert "tried again after the configuration or the issue changes" in text
+
+
+def test_the_status_api_and_the_sync_health_page_name_each_failing_target(stack: dict[str, Any], runtime: Any) -> None:
+    from okrsync.app import create_app
+    from tests.admin.conftest import ADMIN_TOKEN
+    from tests.admin.test_pages import sign_in
+
+    _flush(runtime)
+    from pydantic import SecretStr
+
+    settings = stack["settings"].model_copy(update={"admin_token": SecretStr(ADMIN_TOKEN)})
+    client = create_app(settings, connection=runtime.redis).test_client()
+    answer = client.get("/api/v1/status", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert answer.status_code == 200, answer.data
+    [failing] = answer.get_json()["failing"]
+    assert (failing["target"], failing["kind"], failing["status"]) == ("property:SHOP-99999", "permanent", 404)
+    assert "SHOP-99999" in failing["reason"] and failing["since"].endswith("Z")
+    sign_in(client)
+    page = client.get("/admin/health").data.decode()
+    assert "Failing targets" in page and "property:SHOP-99999" in page and "after the configuration or the issue changes" in page
