@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+from typing import Any
 
 import redis
 from flask import Flask, Request, Response, jsonify
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -33,6 +37,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     connection = connection if connection is not None else connect_redis(settings)
 
     app = Flask(__name__)
+    app.json = StrictJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["OKRSYNC_SETTINGS"] = settings
     app.extensions[INGEST_EXTENSION] = WebhookIngest(
@@ -47,6 +52,33 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     _register_health(app, settings, connection)
     _register_error_handlers(app)
     return app
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Every answer is strict JSON: a NaN or an infinity that reaches one is written as null (and
+    logged), never as the NaN / Infinity that Python's json writes by default and other parsers refuse."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs["allow_nan"] = False
+        try:
+            return super().dumps(obj, **kwargs)
+        except ValueError as exc:
+            if "Out of range float values" not in str(exc):
+                raise
+        log.warning("an answer held a NaN or an infinity; it is sent as null")
+        return super().dumps(_finite_or_null(json.loads(super().dumps(obj, **{**kwargs, "allow_nan": True}))),
+                             **kwargs)
+
+
+def _finite_or_null(value: Any) -> Any:
+    """Plain JSON data with every non-finite float replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_null(item) for item in value]
+    return value
 
 
 class CookiePathSessions(SecureCookieSessionInterface):

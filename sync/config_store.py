@@ -4,16 +4,21 @@ kept in Redis so every web and worker process sees the same state."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import redis
+from pydantic import ValidationError
 
 from mapping.loader import load_config_text
 from mapping.measurements import Measurement
 from mapping.models import OkrConfig
+from mapping.numbers import EXPECTED_NUMBER, is_bounded
 from mapping.versions import metric_version
+
+log = logging.getLogger(__name__)
 
 CONFIG = "okrsync:config"
 VERSION_PREFIX = "okrsync:metric-versions:"
@@ -101,12 +106,18 @@ class ConfigStore:
 
 
 class MeasurementStore:
-    """Pushed values per metric, ordered by their time."""
+    """Pushed values per metric, ordered by their time. Only finite values within ±1e15 are stored;
+    a stored row that is not such a measurement (written by an older version) is skipped when read,
+    with a warning, so it never stops an evaluation or a page."""
 
     def __init__(self, connection: redis.Redis) -> None:
         self.redis = connection
 
     def add(self, measurement: Measurement) -> None:
+        """Raises ValueError for a value that is not finite or lies beyond ±NUMBER_LIMIT."""
+        if not is_bounded(measurement.value):
+            raise ValueError(f"measurement of {measurement.metric}: {EXPECTED_NUMBER} is required "
+                             f"(got {measurement.value!r})")
         key = MEASUREMENT_PREFIX + measurement.metric
         pipe = self.redis.pipeline(transaction=True)
         pipe.zadd(key, {measurement.model_dump_json(): measurement.at.timestamp()})
@@ -117,7 +128,18 @@ class MeasurementStore:
         pipe = self.redis.pipeline(transaction=False)
         for metric_id in metric_ids:
             pipe.zrange(MEASUREMENT_PREFIX + metric_id, 0, -1)
-        return [Measurement.model_validate_json(raw) for rows in pipe.execute() for raw in rows]
+        found = [_stored_measurement(metric_id, raw) for metric_id, rows in zip(metric_ids, pipe.execute())
+                 for raw in rows]
+        return [m for m in found if m is not None]
+
+
+def _stored_measurement(metric_id: str, raw: bytes) -> Measurement | None:
+    try:
+        return Measurement.model_validate_json(raw)
+    except ValidationError as exc:
+        log.warning("a stored measurement of %s is skipped (%s): %s", metric_id,
+                    exc.errors()[0]["msg"] if exc.errors() else "invalid", raw[:120].decode(errors="replace"))
+        return None
 
 
 def _metric_changes(old: OkrConfig | None, new: OkrConfig) -> list[MetricChange]:

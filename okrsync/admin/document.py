@@ -17,7 +17,7 @@ import redis
 import yaml
 
 from mapping.errors import ConfigError
-from mapping.loader import load_config_document
+from mapping.loader import load_config_document, read_yaml
 from okrsync import ops
 from okrsync.admin.errors import ApiError, invalid_config
 from sync.config_store import CONFIG, Applied
@@ -40,7 +40,7 @@ def stored_document(connection: redis.Redis) -> dict[str, Any]:
     raw = connection.hget(CONFIG, "text")
     if raw is None:
         return {**EMPTY_DOCUMENT, "cycles": []}
-    document = yaml.safe_load(raw.decode())
+    document = read_yaml(raw.decode())
     return document if isinstance(document, dict) else {**EMPTY_DOCUMENT, "cycles": []}
 
 

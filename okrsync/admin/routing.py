@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from mapping.numbers import float_literal, integer_literal
 from okrsync.admin.auth import Caller, authenticate, require_write
 from okrsync.admin.errors import ApiError, invalid_body
 
@@ -122,7 +123,8 @@ def _body(op: Operation) -> Any:
             raise ApiError(400, "malformed", "a JSON body is required (Content-Type: application/json)")
         data = b"{}"
     try:
-        document = json.loads(data, parse_constant=_reject_constant)
+        document = json.loads(data, parse_constant=_reject_constant, parse_int=integer_literal,
+                              parse_float=float_literal)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed", f"the body is not JSON: {exc}") from None
     except RecursionError:

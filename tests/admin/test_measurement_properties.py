@@ -1,16 +1,16 @@
 """Any measurement body: never a server error, always a JSON answer, and stored only when it is a
-real number at a time that is not in the future."""
+real number within ±1e15 at a time that is not in the future."""
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from mapping.numbers import NUMBER_LIMIT
 from tests.admin.conftest import ADMIN
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
@@ -29,7 +29,7 @@ def acceptable(body: object) -> bool:
     if not isinstance(body, dict) or set(body) - {"value", "at", "note", "source", "idempotency_key"}:
         return False
     value = body.get("value")
-    return (isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= sys.float_info.max
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= NUMBER_LIMIT
             and math.isfinite(value) and _time_ok(body.get("at", None), "at" in body)
             and _optional_text(body.get("note"), 2000) and _optional_text(body.get("source"), 200)
             and _key_ok(body.get("idempotency_key")))
@@ -55,6 +55,9 @@ def _key_ok(value: object) -> bool:
 
 
 @example(body={"value": 10**400})
+@example(body={"value": 1e308})
+@example(body={"value": -1e15})
+@example(body={"value": 1e15 + 1})
 @example(body={"value": 1, "at": "2999-01-01T00:00:00Z"})
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bodies)
