@@ -4,6 +4,10 @@
 raw body, decodes the JSON and validates it into one of the event models below, raising
 :class:`WebhookError` subclasses whose messages say what is wrong and where.
 
+Every number of the body must fit a double, as Jira's do: ``NaN``, ``Infinity``, ``1e400`` or an
+integer of more than 308 digits makes the delivery malformed (400), so no custom field that is not a
+finite number reaches the queue or the mirror, and no integer is converted that Python would refuse.
+
 Both Jira Cloud (users by ``accountId``) and Jira Data Center (users by ``name``/``key``, old
 payloads without ``issue_event_type_name``) are accepted.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -257,13 +262,42 @@ def _decode_json(body: bytes) -> Any:
     if not body:
         raise MalformedBody("empty body: expected a Jira webhook JSON object")
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"), parse_int=_json_integer, parse_float=_json_float,
+                          parse_constant=_json_constant)
+    except _NotADouble as exc:
+        raise MalformedBody(f"{exc}; expected finite JSON numbers (Jira sends doubles)") from None
     except UnicodeDecodeError:
         raise MalformedBody("body is not UTF-8 text: expected a Jira webhook JSON object") from None
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise MalformedBody("JSON nested too deeply") from None
+
+
+DOUBLE_DIGITS = 308  # an integer literal with more digits may not fit a double
+
+
+class _NotADouble(ValueError):
+    """A number of the body that no double holds: the delivery is refused, so none reaches the mirror."""
+
+
+def _json_integer(text: str) -> int:
+    """Never converts an integer a double cannot hold (Python refuses beyond 4300 digits anyway)."""
+    digits = len(text) - text.startswith("-")
+    if digits > DOUBLE_DIGITS:
+        raise _NotADouble(f"the body holds an integer of {digits} digits, beyond the range of a double")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotADouble(f"the body holds the number {text[:40]}, beyond the range of a double")
+    return value
+
+
+def _json_constant(name: str) -> Any:
+    raise _NotADouble(f"the body holds {name}, which is not a JSON number")
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
