@@ -1,11 +1,14 @@
 """How numbers, progress, trends and health read on a Confluence page (pure, plain text out).
 
 Bars and trends are text (block characters), so they render the same in Confluence's view, its
-editor, exports and any storage-format viewer, with no styling that an edit could drop.
+editor, exports and any storage-format viewer, with no styling that an edit could drop. Every
+formatter takes any float a metric may hold (huge, tiny, NaN from old data, an infinity) and never
+raises: NaN reads as no value (—), an infinity as ∞.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -15,6 +18,7 @@ BAR_CELLS = 10
 SPARKS = "▁▂▃▄▅▆▇█"
 TREND_SHOWN = 8
 MESSAGE_LIMIT = 250  # Confluence keeps version comments short
+PERCENT_SPELLED_OUT = 1e9  # a larger percentage reads like 1.2e+12%
 
 
 @dataclass(frozen=True)
@@ -55,45 +59,76 @@ def flag_status(flag: str) -> Status:
 
 
 def number(value: float | None) -> str:
-    """2 decimals at most, no trailing zeros; an em dash for no value."""
-    if value is None:
-        return "—"
+    """2 decimals at most, no trailing zeros; an em dash for no value (or NaN), ∞ for an infinity."""
+    if value is None or not math.isfinite(value):
+        return non_finite_text(value)
     rounded = round(value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
     return f"{rounded:g}" if abs(rounded) < 1e15 else f"{value:.3g}"
 
 
+def non_finite_text(value: float | None) -> str:
+    """What a page shows for no value, NaN (left by old data) and the infinities."""
+    if value is None or math.isnan(value):
+        return "—"
+    return "∞" if value > 0 else "-∞"
+
+
 def with_unit(value: float | None, unit: str | None) -> str:
     text = number(value)
-    if value is None or not unit:
+    if value is None or math.isnan(value) or not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 def score_text(score: float | None) -> str:
-    return "—" if score is None else f"{score:.2f}"
+    if score is None or not math.isfinite(score):
+        return non_finite_text(score)
+    return f"{score:.2f}"
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{round(value * 100):d}%"  # an int: never "-0%"
+    if value is None or math.isnan(value):
+        return "—"
+    hundredths = value * 100
+    if not math.isfinite(hundredths):
+        return f"{non_finite_text(hundredths)}%"
+    if abs(hundredths) >= PERCENT_SPELLED_OUT:
+        return f"{hundredths:.3g}%"
+    return f"{round(hundredths):d}%"  # an int: never "-0%"
 
 
 def progress_bar(progress: float | None) -> str:
     """``███████░░░ 70%``; the percentage keeps regressions (< 0) and overshoot (> 100%)."""
-    if progress is None:
+    if progress is None or math.isnan(progress):
         return "—"
     filled = round(min(max(progress, 0.0), 1.0) * BAR_CELLS)
     return "█" * filled + "░" * (BAR_CELLS - filled) + f" {percent(progress)}"
 
 
 def sparkline(values: Sequence[float]) -> str:
-    """The recent values as block heights, oldest first."""
+    """The recent values as block heights, oldest first; a value that is not finite is a gap."""
     shown = list(values)[-TREND_SHOWN:]
-    if not shown:
-        return ""
-    low, high = min(shown), max(shown)
+    finite = [v for v in shown if math.isfinite(v)]
+    if not finite:
+        return " " * len(shown)
+    low, high = min(finite), max(finite)
+    return "".join(_spark(v, low, high) for v in shown)
+
+
+def _spark(value: float, low: float, high: float) -> str:
+    if not math.isfinite(value):
+        return " "
     if high == low:
-        return SPARKS[3] * len(shown)
-    return "".join(SPARKS[round((v - low) / (high - low) * (len(SPARKS) - 1))] for v in shown)
+        return SPARKS[3]
+    return SPARKS[round(position(value, low, high) * (len(SPARKS) - 1))]
+
+
+def position(value: float, low: float, high: float) -> float:
+    """Where ``value`` lies between ``low`` < ``high`` (finite), from 0 to 1, even when the span
+    itself overflows (-1e308 to 1e308)."""
+    span = high - low
+    share = (value / 2 - low / 2) / (high / 2 - low / 2) if math.isinf(span) else (value - low) / span
+    return min(max(share, 0.0), 1.0)
 
 
 def trend_text(values: Sequence[float], unit: str | None) -> str:

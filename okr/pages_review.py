@@ -8,6 +8,7 @@ a review meeting takes them: APs first, then what is new.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -124,4 +125,5 @@ def _effectiveness_view(program: ProblemProgram, digest: ReviewDigest, context: 
 
 
 def _rate(rate: float) -> str:
-    return f"{rate:.2f}"
+    """Problems a day to 2 decimals; a value no review could have (huge, NaN, ∞) as the pages show numbers."""
+    return f"{rate:.2f}" if math.isfinite(rate) and abs(rate) < 1e9 else fmt.number(rate)

@@ -1,18 +1,24 @@
-"""What the admin pages show, computed from the configuration and the latest evaluation (pure)."""
+"""What the admin pages show, computed from the configuration and the latest evaluation (pure).
+
+The number formatters take any float a report may hold (NaN from old data, an infinity, 1e308) and
+never raise: NaN reads as no value (—), an infinity as ∞, as on the Confluence pages."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from mapping.models import KeyResult, OkrConfig, OkrSet
+from okr import pages_format as fmt
 from okr.metrics import EvaluationInput, FilterCache, evaluate_metric
 from okr.timeframe import cycle_bounds
 
 HEALTH_LABELS = {"done": "done", "on_track": "on track", "at_risk": "at risk", "off_track": "off track",
                  "not_measured": "not measured"}
 TREND_POINTS = 12
+SPELLED_OUT = 1e7  # a larger share reads like 1.2e+12%
 
 
 def overview(config: OkrConfig | None, report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -115,29 +121,40 @@ def _at(given: EvaluationInput, at: datetime) -> EvaluationInput:
 
 
 def sparkline(points: Sequence[Mapping[str, Any]], width: int = 360, height: int = 80) -> str:
-    """SVG polyline coordinates for the measured points (gaps skipped)."""
-    values = [p["value"] for p in points if p["value"] is not None]
-    if len(values) < 2:
+    """SVG polyline coordinates for the measured points (gaps skipped: no value, NaN, an infinity)."""
+    measured = [(i, p["value"]) for i, p in enumerate(points) if _finite(p["value"])]
+    if len(measured) < 2:
         return ""
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
+    low, high = min(v for _, v in measured), max(v for _, v in measured)
     step = width / max(len(points) - 1, 1)
-    coordinates = [f"{i * step:.1f},{height - 6 - (p['value'] - low) / span * (height - 12):.1f}"
-                   for i, p in enumerate(points) if p["value"] is not None]
-    return " ".join(coordinates)
+    return " ".join(f"{i * step:.1f},{height - 6 - _height_share(v, low, high) * (height - 12):.1f}"
+                    for i, v in measured)
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _height_share(value: float, low: float, high: float) -> float:
+    return fmt.position(value, low, high) if high > low else 0.0
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+    if value is None or math.isnan(value):
+        return "—"
+    if not math.isfinite(value * 100):
+        return f"{fmt.non_finite_text(value)}%"
+    return f"{value:.0%}" if abs(value) < SPELLED_OUT else f"{value * 100:.3g}%"
 
 
 def number(value: float | None) -> str:
-    if value is None:
-        return "—"
+    if value is None or not math.isfinite(value):
+        return fmt.non_finite_text(value)
     return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
 
 
 def bar_width(value: float | None) -> int:
-    if value is None:
+    """Percent of the bar filled: 0 to 100 (nothing for no value or NaN)."""
+    if value is None or math.isnan(value):
         return 0
     return int(round(max(0.0, min(1.0, value)) * 100))
