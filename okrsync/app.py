@@ -16,6 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
 
 from okrsync.admin import register_admin
+from okrsync.admin.headers import SECURITY_HEADERS
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings, load_settings
@@ -51,7 +52,15 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.session_interface = CookiePathSessions()
     _register_health(app, settings, connection)
     _register_error_handlers(app)
+    app.after_request(_security_headers)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    """On every answer; an admin page has set its own Content-Security-Policy already."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 class StrictJSONProvider(DefaultJSONProvider):

@@ -8,6 +8,7 @@ from flask import Flask
 from okrsync.admin.auth import session_secret
 from okrsync.admin.context import admin_context
 from okrsync.admin.routing import ADMIN_EXTENSION
+from okrsync.admin.sessions import SESSION_SECONDS
 from okrsync.settings import Settings
 
 
@@ -23,7 +24,7 @@ def register_admin(app: Flask, settings: Settings, connection: redis.Redis) -> N
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure_cookies(settings),
         SESSION_COOKIE_PATH="/admin",
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        PERMANENT_SESSION_LIFETIME=SESSION_SECONDS,
     )
     app.register_blueprint(api_blueprint())
     app.register_blueprint(pages_blueprint())

@@ -59,10 +59,15 @@ def authenticate(authorization: str | None, settings: Settings) -> Caller:
                        headers={"WWW-Authenticate": REALM})
     caller = caller_for_token(token.strip(), tokens)
     if caller is None:
-        raise ApiError(401, "unauthorized", "the bearer token is not the admin or the read-only token "
-                       "(OKRSYNC_ADMIN_TOKEN / OKRSYNC_READ_TOKEN)",
-                       headers={"WWW-Authenticate": REALM + ', error="invalid_token"'})
+        raise InvalidToken(401, "unauthorized", "the bearer token is not the admin or the read-only token "
+                           "(OKRSYNC_ADMIN_TOKEN / OKRSYNC_READ_TOKEN)",
+                           headers={"WWW-Authenticate": REALM + ', error="invalid_token"'})
     return caller
+
+
+class InvalidToken(ApiError):
+    """A bearer token was offered and is not a configured one: a failed authentication (a missing
+    header is not one)."""
 
 
 def require_write(caller: Caller) -> None:

@@ -21,6 +21,7 @@ ERROR_STATUSES = {
     409: "Conflicts with what is stored (exists already, idempotency key reused, wrong metric source)",
     413: "The body is over OKRSYNC_ADMIN_MAX_BODY_BYTES",
     422: "The body or the resulting configuration is invalid; path names the field",
+    429: "Too many failed authentications from this address; retry after Retry-After seconds",
     503: "No admin token configured (OKRSYNC_ADMIN_TOKEN), or Redis unreachable",
 }
 
@@ -92,4 +93,5 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         responses[str(status)] = {"description": description, **error}
     if not op.public:
         responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     return responses

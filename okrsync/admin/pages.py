@@ -1,5 +1,6 @@
 """The admin pages (`/admin`): server-rendered, signed in with the admin token into a session
-cookie, every form carrying the session's CSRF token."""
+cookie whose session lives in Redis (sign-out revokes it), every form carrying the session's CSRF
+token; failed sign-ins are counted per address and slowed (:mod:`okrsync.admin.throttle`)."""
 
 from __future__ import annotations
 
@@ -8,27 +9,35 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+import redis
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from okr.evaluate import evaluation_input
-from okrsync.admin import views
+from okrsync.admin import throttle, views
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
 from okrsync.admin.document import child, edit_lock, save_document, stored_document
 from okrsync.admin.errors import ApiError
+from okrsync.admin.headers import page_policy
 from okrsync.admin.health import collect_health, latest_report
 from okrsync.admin.routing import ADMIN_EXTENSION
+from okrsync.admin.sessions import close_session, open_session, session_user
 
-PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form"}
+PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form", "admin_pages.stylesheet"}
+STYLESHEET = "admin_style.css.j2"
+INLINE_STYLES = "okrsync_inline_styles"  # flask.g: the style attributes the page being rendered holds
 
 
 def pages_blueprint() -> Blueprint:
     blueprint = Blueprint("admin_pages", __name__, url_prefix="/admin", template_folder="templates")
     blueprint.before_request(_require_sign_in)
+    blueprint.after_request(_page_headers)
+    blueprint.register_error_handler(redis.RedisError, _redis_unreachable)
     blueprint.context_processor(_template_helpers)
     for rule, view, methods in (
         ("/signin", signin_form, ["GET"]), ("/signin", signin, ["POST"]), ("/signout", signout, ["POST"]),
+        ("/admin.css", stylesheet, ["GET"]),
         ("/", overview, ["GET"]), ("/sets/<set_id>/krs/<kr_id>", kr_detail, ["GET"]),
         ("/mappings", mappings, ["GET"]), ("/mappings/<set_id>", save_mapping, ["POST"]),
         ("/health", health, ["GET"]), ("/problems", problems, ["GET"]),
@@ -46,7 +55,8 @@ def _admin() -> AdminContext:
 def _require_sign_in() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    if session.get("user") != ADMIN:
+    if not _signed_in():
+        session.clear()
         return redirect(url_for("admin_pages.signin_form", next=request.full_path.rstrip("?")))
     if request.method == "POST" and not csrf_matches(session.get("csrf"), request.form.get("csrf_token")):
         abort(_page_error(400, "The form has expired (its security token does not match). Reload the page "
@@ -61,29 +71,47 @@ def signin_form() -> Any:
                            next=_safe_next(request.args.get("next"))), 200 if configured else 503
 
 
+def _signed_in() -> bool:
+    """A session cookie for the admin whose session Redis still holds (sign-out or expiry ends it)."""
+    return session.get("user") == ADMIN and session_user(_admin().redis, session.get("sid")) == ADMIN
+
+
 def signin() -> Any:
-    tokens = configured_tokens(_admin().settings)
+    admin = _admin()
+    tokens = configured_tokens(admin.settings)
     if not csrf_matches(session.get("csrf"), request.form.get("csrf_token")):
         return _signin_again("The sign-in form has expired; it has been reloaded, sign in again.", 400)
+    source = request.remote_addr or "unknown"
+    wait = throttle.retry_after(admin.redis, source)
+    if wait is not None:
+        return _signin_again(f"Too many failed sign-ins from your address; try again in {wait} s.", 429,
+                             {"Retry-After": str(wait)})
     caller = caller_for_token(request.form.get("token", "").strip(), tokens) if ADMIN in tokens else None
     if caller is None or caller.name != ADMIN:
+        throttle.record_failure(admin.redis, source, "wrong token at the admin pages' sign-in")
         return _signin_again("That is not the admin token (OKRSYNC_ADMIN_TOKEN).", 401)
     session.clear()
     session.permanent = True
-    session.update(user=ADMIN, csrf=new_csrf_token())
+    session.update(user=ADMIN, csrf=new_csrf_token(), sid=open_session(admin.redis, ADMIN))
     return redirect(_safe_next(request.form.get("next")) or url_for("admin_pages.overview"))
 
 
-def _signin_again(message: str, status: int) -> Any:
+def _signin_again(message: str, status: int, headers: dict[str, str] | None = None) -> Any:
     session["csrf"] = new_csrf_token()
     configured = ADMIN in configured_tokens(_admin().settings)
     return render_template("admin_signin.html", configured=configured, error=message,
-                           next=_safe_next(request.form.get("next"))), status
+                           next=_safe_next(request.form.get("next"))), status, headers or {}
 
 
 def signout() -> Response:
+    """Ends the session in Redis: a copy of the cookie no longer signs anyone in."""
+    close_session(_admin().redis, session.get("sid"))
     session.clear()
     return redirect(url_for("admin_pages.signin_form"))
+
+
+def stylesheet() -> Response:
+    return Response(render_template(STYLESHEET), mimetype="text/css", headers={"Cache-Control": "max-age=300"})
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -198,7 +226,30 @@ def _page_error(status: int, message: str) -> Response:
                     mimetype="text/html")
 
 
+def _redis_unreachable(exc: redis.RedisError) -> Response:
+    response = _page_error(503, "Redis is unreachable, so the admin pages cannot be shown; retry shortly.")
+    response.headers["Retry-After"] = "10"
+    return response
+
+
+def _page_headers(response: Response) -> Response:
+    """A page may use the stylesheet and exactly the style attributes it holds; it is never cached,
+    so after sign-out the browser's back button shows nothing signed-in."""
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = page_policy(g.get(INLINE_STYLES, ()))
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _bar_style(value: float | None) -> str:
+    """The style attribute of a progress bar's filling; noted so the page's policy allows it."""
+    style = f"width: {views.bar_width(value)}%"
+    g.setdefault(INLINE_STYLES, set()).add(style)
+    return style
+
+
 def _template_helpers() -> dict[str, Callable[..., Any] | Any]:
-    return {"percent": views.percent, "number": views.number, "bar": views.bar_width,
+    return {"percent": views.percent, "number": views.number, "bar_style": _bar_style,
             "health_label": lambda h: views.HEALTH_LABELS.get(h, h), "csrf_token": session.get("csrf", ""),
-            "signed_in": session.get("user") == ADMIN}
+            "signed_in": request.endpoint not in PUBLIC_ENDPOINTS and session.get("user") == ADMIN,
+            "stylesheet": url_for("admin_pages.stylesheet")}

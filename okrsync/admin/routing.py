@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -15,8 +15,12 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mapping.numbers import float_literal, integer_literal
-from okrsync.admin.auth import Caller, authenticate, require_write
+from okrsync.admin import throttle
+from okrsync.admin.auth import Caller, InvalidToken, authenticate, require_write
 from okrsync.admin.errors import ApiError, invalid_body
+
+if TYPE_CHECKING:
+    from okrsync.admin.context import AdminContext
 
 ADMIN_EXTENSION = "okrsync_admin"
 PATH_PARAMETER = re.compile(r"<([a-z_]+)>")
@@ -101,13 +105,28 @@ def _handler(op: Operation) -> Callable[..., Response | tuple[Response, int]]:
 
 def _answer(op: Operation, path: dict[str, str]) -> Response | tuple[Response, int]:
     admin = current_app.extensions[ADMIN_EXTENSION]
-    caller = Caller("public") if op.public else authenticate(request.headers.get("Authorization"), admin.settings)
+    caller = Caller("public") if op.public else _authenticated(admin)
     if op.write:
         require_write(caller)
     body = _body(op) if op.body is not None else None
     result = op.view(admin, Request(caller, body, dict(request.headers)), **path)
     payload, status = result if isinstance(result, tuple) else (result, op.status)
     return jsonify(to_json(payload)), status
+
+
+def _authenticated(admin: AdminContext) -> Caller:
+    """The caller, unless its address has failed too often (429, before any token is compared); a
+    wrong token counts as a failure of the address."""
+    source = request.remote_addr or "unknown"
+    wait = throttle.retry_after(admin.redis, source)
+    if wait is not None:
+        raise ApiError(429, "too_many_failures", throttle.too_many_message(wait, "authentications"),
+                       headers={"Retry-After": str(wait)})
+    try:
+        return authenticate(request.headers.get("Authorization"), admin.settings)
+    except InvalidToken:
+        throttle.record_failure(admin.redis, source, "wrong bearer token on the admin API")
+        raise
 
 
 def to_json(payload: Any) -> Any:

@@ -46,6 +46,7 @@ def browser(tmp_path: Path) -> Iterator[object]:
     options.binary_location = binary
     for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # Content-Security-Policy reports
     chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
     chrome.set_page_load_timeout(30)
     yield chrome
@@ -94,6 +95,28 @@ def test_sign_in_change_a_mapping_and_see_the_overview_update(browser, served: s
     assert projects_shown == ["SHOP", "PAY"]
     assert "2.4" in browser.find_element(By.ID, "kr-shop-KR2").text
     _screenshot(browser, tmp_path)
+
+
+def test_pages_keep_their_styles_under_the_content_security_policy(browser, served: str, configured: str,  # type: ignore[no-untyped-def]
+                                                                   connection: redis.Redis) -> None:
+    from selenium.webdriver.common.by import By
+
+    mirror_issues(connection)
+    recompute(connection)
+    browser.get(served + "/admin/")
+    browser.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
+    browser.find_element(By.ID, "signin").click()
+    _wait_for(browser, "#kr-shop-KR1 .delivery")
+    bar, filled = browser.execute_script(
+        "const bar = document.querySelector('#kr-shop-KR1 .delivery .bar');"
+        "return [bar.getBoundingClientRect().width, bar.firstElementChild.getBoundingClientRect().width];")
+    assert bar == 110 and abs(filled - 55) < 1  # the stylesheet, and the bar's hashed style attribute
+    assert browser.execute_script("return getComputedStyle(document.querySelector('header')).backgroundColor") \
+        == "rgb(255, 255, 255)"
+    browser.get(served + "/admin/mappings")
+    browser.get(served + "/admin/sets/shop/krs/KR1")
+    refused = [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+    assert refused == []
 
 
 def _wait_for(browser, selector: str, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
