@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from mapping.errors import ConfigError, ConfigProblem
 from mapping.models import OkrConfig
-from mapping.numbers import OutOfRangeLiteral, integer_literal
+from mapping.numbers import LONG_INTEGER_DIGITS, OutOfRangeLiteral, integer_literal
 from mapping.references import reference_problems
 
 
@@ -48,9 +48,10 @@ class _ConfigLoader(yaml.SafeLoader):
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     text = str(loader.construct_scalar(node)).replace("_", "")
-    if text.lstrip("+-").isdigit():  # decimal; 0x…, 0o… and 1:30 are YAML's own forms, short in practice
+    digits = text.lstrip("+-")
+    if digits.isdigit() and len(digits) > LONG_INTEGER_DIGITS:
         return integer_literal(text)
-    return loader.construct_yaml_int(node)
+    return loader.construct_yaml_int(node)  # YAML's own forms too: 0x1f, 017 (octal), 1:30
 
 
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapping.errors import ConfigError
-from mapping.loader import load_config_document, load_config_text
+from mapping.loader import load_config_document, load_config_text, read_yaml
 from mapping.numbers import NUMBER_LIMIT
 from okrsync.cli import main
 from tests.mapping.test_config import _minimal
@@ -118,3 +118,8 @@ def test_yaml_baselines_are_accepted_exactly_when_finite_and_bounded(value: floa
         return
     assert _accepted(value)
     assert config.okr_sets[0].objectives[0].key_results[0].baseline == float(value)
+
+
+def test_yaml_integer_forms_read_as_yaml_reads_them() -> None:
+    assert read_yaml("a: 017\nb: 0x1f\nc: 1_000\nd: +12\ne: 1:30\nf: 12345678901234567890") == {
+        "a": 15, "b": 31, "c": 1000, "d": 12, "e": 90, "f": 12345678901234567890}
