@@ -180,3 +180,19 @@ def test_the_stylesheet_is_served_without_a_sign_in(api: FlaskClient) -> None:
     sheet = api.get(href.group(1))
     assert sheet.status_code == 200 and sheet.mimetype == "text/css"
     assert b".card" in sheet.data and b".signin-card" in sheet.data
+
+
+def test_with_redis_unreachable_sign_in_and_api_answer_503_not_500(admin_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from okrsync.app import create_app
+
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    down = redis.Redis(unix_socket_path=str(tmp_path / "no-redis.sock"), retry=Retry(NoBackoff(), 0))
+    client = create_app(admin_settings, connection=down).test_client()
+    answer = sign_in(client)
+    assert answer.status_code == 503 and b"Redis is unreachable" in answer.data
+    assert answer.headers["Retry-After"] == "10"
+    _check_headers(answer.headers)
+    api_answer = client.get("/api/v1/cycles", headers=ADMIN)
+    assert api_answer.status_code == 503 and api_answer.get_json()["error"] == "unavailable"
