@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mapping.numbers import Number
 
 
 class Measurement(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metric: str = Field(min_length=1)
-    value: float
+    value: Number
     at: datetime
     note: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=200)
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("value must be a finite number")
-        return value
 
     @field_validator("at")
     @classmethod

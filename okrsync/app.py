@@ -11,6 +11,7 @@ import redis
 from flask import Flask, Request, Response, jsonify
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     _register_health(app, settings, connection)
     _register_error_handlers(app)
     app.after_request(_security_headers)
+    if settings.proxy_hops:  # the client's address (failed sign-ins are counted per address) from the proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     return app
 
 

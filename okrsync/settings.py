@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         description="At least this long between the starts of two flushes: a stream of events shares one "
                     "write per KR per interval.",
     )
+    proxy_hops: int = Field(
+        default=0, ge=0, le=5,
+        description="Reverse proxies in front that append X-Forwarded-For (0: none); the client's address is "
+                    "read from them, so failed sign-ins are counted per client, not per proxy.",
+    )
     checkin_hold_seconds: float = Field(
         default=300.0, ge=0, le=7 * 24 * 3600,
         description="A KR's new health must hold this long before its check-in comment is posted.",

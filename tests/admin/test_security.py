@@ -14,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from okrsync.admin.sessions import SESSION_PREFIX, SESSION_SECONDS
+from okrsync.app import create_app
+from okrsync.settings import Settings
 from okrsync.admin.throttle import FAILURE_WINDOW_SECONDS, FAILURES_ALLOWED, FAILURES_PREFIX
 from tests.admin.conftest import ADMIN, ADMIN_TOKEN
 from tests.admin.test_pages import csrf_of, sign_in
@@ -196,3 +198,15 @@ def test_with_redis_unreachable_sign_in_and_api_answer_503_not_500(admin_setting
     _check_headers(answer.headers)
     api_answer = client.get("/api/v1/cycles", headers=ADMIN)
     assert api_answer.status_code == 503 and api_answer.get_json()["error"] == "unavailable"
+
+
+def test_behind_a_proxy_failures_are_counted_per_client(admin_settings: Settings, connection: redis.Redis,
+                                                        configured: str) -> None:
+    proxied = create_app(admin_settings.model_copy(update={"proxy_hops": 1}), connection=connection).test_client()
+    guesser = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    for _ in range(FAILURES_ALLOWED + 1):
+        proxied.get("/api/v1/cycles", headers=WRONG, environ_base=guesser)
+    assert proxied.get("/api/v1/cycles", headers=ADMIN, environ_base=guesser).status_code == 429
+    admin = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}  # the same proxy, another client
+    assert proxied.get("/api/v1/cycles", headers=ADMIN, environ_base=admin).status_code == 200
+    assert connection.get(FAILURES_PREFIX + "198.51.100.7") is not None
