@@ -14,6 +14,10 @@ Supported:
 - ``AND``, ``OR``, ``NOT`` and parentheses; ``ORDER BY`` on ``key``, ``id``, ``created``,
   ``updated``, ``resolutiondate``, ``priority`` with ``ASC`` / ``DESC``.
 
+As in Jira, ``NOT`` is pushed down to the clauses (De Morgan's laws, each operator flipped: ``=`` ↔
+``!=``, ``IN`` ↔ ``NOT IN``, ``>`` ↔ ``<=`` …), and a comparison never matches an empty field unless
+its operand holds ``EMPTY``: ``NOT labels = x`` matches, like ``labels != x``, only labelled issues.
+
 Anything else raises :class:`JqlError` carrying the message Jira would give; the API answers 400.
 Issues are seen through *facts*: plain dicts built by ``emulator.render.issue_facts``.
 """
@@ -41,6 +45,9 @@ ALIASES = {"type": "issuetype", "issuekey": "key", "resolved": "resolutiondate",
            "due": "duedate", "category": "statuscategory"}
 SORTABLE = {"key", "id", "created", "updated", "resolutiondate", "priority"}
 KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
+NEGATED = {"=": "!=", "!=": "=", "in": "not in", "not in": "in", "~": "!~", "!~": "~", "is": "is not",
+           "is not": "is", ">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+POSITIVE = frozenset(("=", "in", "~", "is"))
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -55,6 +62,16 @@ _TOKEN = re.compile(
 
 class JqlError(ValueError):
     """A query Jira would refuse; ``str(error)`` is Jira's message."""
+
+
+class _Empty:
+    """The operand ``EMPTY`` / ``NULL`` in ``=``, ``!=``, ``IN`` and ``NOT IN``."""
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY = _Empty()
 
 
 @dataclass(frozen=True)
@@ -138,39 +155,41 @@ class _Parser:
             predicate: Predicate = lambda facts: True  # noqa: E731
             bounded = False
         else:
-            predicate = self._or()
+            predicate = self._or(negated=False)
             bounded = True
         order = self._order_by()
         if not self._at_end():
             self._fail("either 'OR' or 'AND'")
         return Query(predicate, order, bounded, self.reads_clock)
 
-    def _or(self) -> Predicate:
-        parts = [self._and()]
+    # ``negated``: the part stands under an odd number of NOTs; it is built as its negation, as
+    # Jira rewrites it (OR ↔ AND, each clause's operator flipped).
+
+    def _or(self, negated: bool) -> Predicate:
+        parts = [self._and(negated)]
         while self._peek().keyword == "or":
             self._advance()
-            parts.append(self._and())
-        return parts[0] if len(parts) == 1 else (lambda facts: any(p(facts) for p in parts))
+            parts.append(self._and(negated))
+        return _joined(parts, every=negated)
 
-    def _and(self) -> Predicate:
-        parts = [self._not()]
+    def _and(self, negated: bool) -> Predicate:
+        parts = [self._not(negated)]
         while self._peek().keyword == "and":
             self._advance()
-            parts.append(self._not())
-        return parts[0] if len(parts) == 1 else (lambda facts: all(p(facts) for p in parts))
+            parts.append(self._not(negated))
+        return _joined(parts, every=not negated)
 
-    def _not(self) -> Predicate:
+    def _not(self, negated: bool) -> Predicate:
         token = self._peek()
         if token.keyword == "not":
             self._advance()
-            inner = self._not()
-            return lambda facts: not inner(facts)
+            return self._not(not negated)
         if token.kind == "punct" and token.text == "(":
             self._advance()
-            inner = self._or()
+            inner = self._or(negated)
             self._expect_punct(")")
             return inner
-        return self._clause()
+        return self._clause(negated)
 
     def _order_by(self) -> list[tuple[str, bool]]:
         if self._peek().keyword != "order":
@@ -197,7 +216,7 @@ class _Parser:
 
     # -------------------------------------------------------------- clauses
 
-    def _clause(self) -> Predicate:
+    def _clause(self, negated: bool) -> Predicate:
         token = self._advance()
         if token.kind not in ("word", "string") or token.keyword in KEYWORDS:
             self._fail("a field name", token)
@@ -206,17 +225,16 @@ class _Parser:
             raise JqlError(f"Field '{token.text}' does not exist or you do not have permission to view it.")
         operator = self._operator()
         if operator in ("is", "is not"):
-            return self._emptiness(name, operator)
+            return self._emptiness(name, NEGATED[operator] if negated else operator)
         if operator in ("in", "not in"):
             values = self._value_list(name)
-            return self._set_clause(name, operator, values, token.text)
+            return self._set_clause(name, operator, values, token.text, negated)
         value = self._value(name)
         if name in SET_FIELDS:
-            return self._set_clause(name, operator, _flatten([value]), token.text)
+            return self._set_clause(name, operator, _flatten([value]), token.text, negated)
         if name in DATE_FIELDS:
-            return _date_clause(name, operator, value, token.text)
-        if name in TEXT_FIELDS:
-            return _text_clause(name, operator, value, token.text)
+            return _date_clause(name, operator, value, token.text, negated)
+        return _text_clause(name, operator, value, token.text, negated)
 
     def _operator(self) -> str:
         token = self._advance()
@@ -244,19 +262,21 @@ class _Parser:
         wanted_empty = operator == "is"
         return lambda facts: _is_empty(facts.get(name)) == wanted_empty
 
-    def _set_clause(self, name: str, operator: str, values: list[Any], label: str) -> Predicate:
+    def _set_clause(self, name: str, operator: str, values: list[Any], label: str, negated: bool) -> Predicate:
+        """``=`` / ``IN`` (``!=`` / ``NOT IN`` negated): whether the field holds one of the values;
+        an empty field matches only a positive clause whose values hold EMPTY."""
         if name not in SET_FIELDS:
             if name in DATE_FIELDS and operator in ("in", "not in"):
-                moments = values
-                return lambda facts: (facts.get(name) in moments) == (operator == "in")
+                moments = [value for value in values if value is not EMPTY]
+                return _among(name, EMPTY in values, (operator in POSITIVE) != negated, lambda value: value in moments)
             raise JqlError(f"The operator '{operator.upper()}' is not supported by the '{label}' field.")
         if operator not in ("=", "!=", "in", "not in"):
             raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
-        wanted = _lowered(values)
+        wanted = _lowered([value for value in values if value is not EMPTY])
         if name == "project":
             self._check_projects(wanted)
-        positive = operator in ("=", "in")
-        return lambda facts: _intersects(facts.get(name), wanted) == positive
+        return _among(name, EMPTY in values, (operator in POSITIVE) != negated,
+                      lambda value: _intersects(value, wanted))
 
     def _check_projects(self, wanted: set[str]) -> None:
         known = self.context.projects
@@ -283,6 +303,8 @@ class _Parser:
             return self._literal(name, token.text)
         if token.kind != "word" or token.keyword in KEYWORDS - {"empty", "null"}:
             self._fail("a value", token)
+        if token.keyword in ("empty", "null") and name not in TEXT_FIELDS:
+            return EMPTY
         if self._peek().kind == "punct" and self._peek().text == "(":
             return self._function(name, token)
         return self._literal(name, token.text)
@@ -349,6 +371,25 @@ class _Parser:
                        f"(line 1, character {token.position})")
 
 
+def _joined(parts: list[Predicate], every: bool) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    return (lambda facts: all(p(facts) for p in parts)) if every else (lambda facts: any(p(facts) for p in parts))
+
+
+def _among(name: str, wants_empty: bool, positive: bool, holds: Callable[[Any], bool]) -> Predicate:
+    """A filled field matches when ``holds`` it (``positive``) or when it does not; an empty field
+    only when EMPTY is asked for (``= EMPTY``, ``IN (EMPTY, …)``): ``!= x`` and ``NOT IN`` never match it."""
+
+    def check(facts: Facts) -> bool:
+        value = facts.get(name)
+        if _is_empty(value):
+            return positive and wants_empty
+        return holds(value) == positive
+
+    return check
+
+
 def _flatten(values: list[Any]) -> list[Any]:
     flat: list[Any] = []
     for value in values:
@@ -378,16 +419,17 @@ _COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
 }
 
 
-def _date_clause(name: str, operator: str, value: Any, label: str) -> Predicate:
+def _date_clause(name: str, operator: str, value: Any, label: str, negated: bool) -> Predicate:
+    if value is EMPTY and operator in ("=", "!="):
+        return _among(name, True, (operator in POSITIVE) != negated, lambda moment: False)
     if operator not in _COMPARE or not isinstance(value, datetime):
         raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
-    compare = _COMPARE[operator]
+    compare = _COMPARE[NEGATED[operator] if negated else operator]
     return lambda facts: facts.get(name) is not None and compare(facts[name], value)
 
 
-def _text_clause(name: str, operator: str, value: Any, label: str) -> Predicate:
+def _text_clause(name: str, operator: str, value: Any, label: str, negated: bool) -> Predicate:
     if operator not in ("~", "!~"):
         raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
     needle = str(value).lower().strip("*")
-    positive = operator == "~"
-    return lambda facts: (needle in (facts.get(name) or "")) == positive
+    return _among(name, False, (operator in POSITIVE) != negated, lambda text: needle in text)

@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 Evaluator = Callable[[Mapping[str, Any], JqlContext], bool]
+Fixed = dict[tuple[int, bool], Predicate]  # subtrees bound once, by (node id, negated)
 
 
 def matches(query: Query, document: Mapping[str, Any], context: JqlContext) -> bool:
@@ -64,7 +65,7 @@ def compile_query(query: Query) -> Evaluator:
     """A query whose matches do not depend on the instant keeps its binding across contexts that
     differ only in ``at`` (a flush makes a context per instant); one that does binds again only its
     moving clauses (``moving_clauses``), keeping the rest."""
-    cache: list[tuple[JqlContext, Predicate, dict[int, Predicate]]] = []
+    cache: list[tuple[JqlContext, Predicate, Fixed]] = []
     lock = threading.Lock()
     moving = nodes_with(query.where, frozenset(map(id, moving_clauses(query)))) if query.where else frozenset()
 
@@ -81,15 +82,13 @@ def compile_query(query: Query) -> Evaluator:
 
 
 def _bound_for(query: Query, context: JqlContext, moving: frozenset[int],
-               before: tuple[JqlContext, Predicate, dict[int, Predicate]] | None
-               ) -> tuple[JqlContext, Predicate, dict[int, Predicate]]:
+               before: tuple[JqlContext, Predicate, Fixed] | None) -> tuple[JqlContext, Predicate, Fixed]:
     """The query bound for ``context``, reusing what the binding ``before`` holds that still applies."""
+    fixed: Fixed = {}
     if before is not None and same_apart_from_instant(before[0], context):
         if not moving:
             return context, before[1], before[2]
         fixed = before[2]
-    else:
-        fixed = {}
     if query.where is None:
         return context, bind(query, context), fixed
     return context, bind_node(query.where, context, moving, fixed), fixed

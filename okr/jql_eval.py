@@ -68,23 +68,40 @@ def bind(query: Query, context: JqlContext) -> Predicate:
 
 
 def bind_node(node: Node, context: JqlContext, moving: frozenset[int] = frozenset(),
-              fixed: dict[int, Predicate] | None = None) -> Predicate:
-    """The node as a predicate. With ``fixed`` (binding again for a new instant): the subtrees whose
-    id is not in ``moving`` (the nodes with a clause whose matches depend on the instant, see
-    ``nodes_with``) are taken from ``fixed``, bound once for a context that differs from this one
-    only in ``at``; only the moving clauses are bound anew."""
+              fixed: dict[tuple[int, bool], Predicate] | None = None, negated: bool = False) -> Predicate:
+    """The node as a predicate (its negation with ``negated``). With ``fixed`` (binding again for a
+    new instant): the subtrees whose id is not in ``moving`` (the nodes with a clause whose matches
+    depend on the instant, see ``nodes_with``) are taken from ``fixed``, bound once for a context
+    that differs from this one only in ``at``; only the moving clauses are bound anew.
+
+    NOT is evaluated as Jira does: pushed down to the clauses by De Morgan's laws, each clause's
+    operator flipped (``=`` ↔ ``!=``, ``IN`` ↔ ``NOT IN``, ``>`` ↔ ``<=`` …, see ``negated_clause``).
+    A comparison with an empty field is neither true nor false, so ``NOT labels = x`` matches no
+    issue without labels, just as ``labels != x`` does; only EMPTY and IS [NOT] answer for it."""
     if fixed is not None and id(node) not in moving:
-        if id(node) not in fixed:
-            fixed[id(node)] = bind_node(node, context)
-        return fixed[id(node)]
-    if isinstance(node, And):
-        return all_of([bind_node(item, context, moving, fixed) for item in node.items])
-    if isinstance(node, Or):
-        return any_of([bind_node(item, context, moving, fixed) for item in node.items])
+        key = (id(node), negated)
+        if key not in fixed:
+            fixed[key] = bind_node(node, context, negated=negated)
+        return fixed[key]
     if isinstance(node, Not):
-        inner = bind_node(node.item, context, moving, fixed)
-        return lambda document: not inner(document)
-    return bind_clause(node, context)
+        return bind_node(node.item, context, moving, fixed, not negated)
+    if isinstance(node, (And, Or)):
+        items = [bind_node(item, context, moving, fixed, negated) for item in node.items]
+        return all_of(items) if isinstance(node, And) != negated else any_of(items)
+    return bind_clause(negated_clause(node) if negated else node, context)
+
+
+NEGATED_OPERATORS: dict[str, str] = {
+    "=": "!=", "!=": "=", "in": "not in", "not in": "in", "~": "!~", "!~": "~", "is": "is not", "is not": "is",
+    ">": "<=", ">=": "<", "<": ">=", "<=": ">",
+}
+
+
+def negated_clause(clause: Clause) -> Clause:
+    """``NOT clause`` as one clause, as Jira rewrites it: the same field and operand, the opposite
+    operator. Like the clause, it does not match an issue whose field is empty unless its operand
+    holds EMPTY (or the operator is IS / IS NOT)."""
+    return Clause(clause.field, NEGATED_OPERATORS[clause.operator], clause.operand)
 
 
 def nodes_with(node: Node, clauses: frozenset[int]) -> frozenset[int]:

@@ -7,8 +7,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from okr.jql import JqlContext, JqlUnsupported, compile_jql, matches, parse_jql
+from okr.jql import (And, Clause, Empty, JqlContext, JqlUnsupported, Not, Or, Query, Value, bind, compile_jql,
+                     compile_query, fields_of, matches, parse_jql)
+from okr.jql_ast import Node
+from okr.jql_eval import is_empty
+from tests.okr.test_jql_properties import CONTEXT as PROPERTY_CONTEXT, formulas, mirror_documents
 
 AT = datetime(2026, 10, 15, 12, 0, tzinfo=timezone.utc)  # a Thursday
 FIELDS = {"story points": "customfield_10016", "team": "customfield_10001", "target date": "customfield_10020",
@@ -88,7 +93,8 @@ def test_negative_operators_never_match_an_empty_field(text: str) -> None:
     empty = document(assignee=None, labels=[], components=[], priority=None, resolution=None, parent=None,
                      created=None, duedate=None, summary=None, custom={})
     assert not check(text, empty)
-    assert check(f"NOT {text.replace('!=', '=').replace('not in', 'in').replace('!~', '~')}", empty)
+    # Jira: "field != value" is the same as "NOT field = value"; neither matches an empty field
+    assert not check(f"NOT {text.replace('!=', '=').replace('not in', 'in').replace('!~', '~')}", empty)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -122,6 +128,70 @@ def test_resolution_compares_case_insensitively_once_resolved() -> None:
 ])
 def test_logic_and_precedence(text: str, expected: bool) -> None:
     assert check(text) is expected
+
+
+UNLABELLED = document(labels=[])
+
+
+@pytest.mark.parametrize("labels, expected", [([], False), (["mock"], False), (["MOCK", "x"], False), (["x"], True)])
+def test_not_equals_matches_neither_the_value_nor_an_empty_field(labels: list[str], expected: bool) -> None:
+    for text in ("project = SHOP AND NOT labels = mock", "project = SHOP AND labels != mock",
+                 "project = SHOP AND NOT labels in (mock)", "project = SHOP AND labels not in (mock)"):
+        assert check(text, document(labels=labels)) is expected, text
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a comparison with an empty field is unknown: NOT unknown is unknown, and an unknown query does not match
+    ("NOT labels = a", False), ("NOT NOT labels = a", False), ("NOT labels != a", False),
+    ("NOT (labels = a OR assignee = acc-bob)", False),  # NOT (unknown OR false) = unknown
+    ("NOT (labels = a AND assignee = acc-bob)", True),  # NOT (unknown AND false) = true
+    ("NOT (labels = a AND assignee = acc-alice)", False),  # NOT (unknown AND true) = unknown
+    ("NOT (labels = a OR assignee = acc-alice)", False),  # NOT (unknown OR true) = false
+    ("NOT labels = a OR assignee = acc-alice", True), ("NOT labels = a OR NOT assignee = acc-bob", True),
+    # EMPTY and IS [NOT] EMPTY always answer
+    ("NOT labels is empty", False), ("NOT labels is not empty", True), ("NOT labels = EMPTY", False),
+    ("NOT labels != EMPTY", True), ("NOT labels in (a, EMPTY)", False), ("NOT labels not in (a, EMPTY)", True),
+    ("NOT (labels = a OR labels is empty)", False), ("NOT (labels = a AND labels is empty)", False),
+    ("NOT (labels = a AND labels is not empty)", True), ("NOT (labels = a OR labels is not empty)", False),
+    ("NOT resolution = Unresolved", False), ("NOT resolution != Unresolved", True),
+    # the same three values for other kinds of fields
+    ("NOT priority = Low", False), ("NOT statusCategory = done", False), ("NOT created > -10d", False),
+    ("NOT due <= now()", False), ("NOT summary ~ checkout", False), ('NOT "Story Points" > 3', False),
+    ("NOT Team = Platform", False), ("NOT Team = EMPTY", False), ("NOT Team in (EMPTY)", False),
+])
+def test_not_is_three_valued_over_an_empty_field(text: str, expected: bool) -> None:
+    empty = document(labels=[], priority=None, statusCategory=None, created=None, duedate=None, summary=None,
+                     custom={})
+    assert check(text, empty) is expected
+    assert compile_jql(text)(empty, CONTEXT) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("NOT labels = a", True), ("NOT (labels = a OR assignee = acc-bob)", True),
+    ("NOT (labels = escaped AND assignee = acc-alice)", False), ("NOT priority = Low", True),
+    ("NOT created > -10d", True), ("NOT due <= now()", False), ("NOT summary ~ checkout", False),
+    ('NOT "Story Points" > 3', False), ('NOT "Story Points" <= 3', True), ("NOT key > SHOP-5", False),
+    ("NOT key <= SHOP-5", True), ("NOT Team = Platform", False), ("NOT Team = EMPTY", True),
+])
+def test_not_over_a_filled_field_is_the_opposite_clause(text: str, expected: bool) -> None:
+    assert check(text) is expected
+    assert compile_jql(text)(document(), CONTEXT) is expected
+
+
+def test_not_of_a_key_order_matches_no_key_of_another_project() -> None:
+    other = document(key="OPS-3", project="OPS")
+    assert not check("key > SHOP-5", other) and not check("NOT key > SHOP-5", other)
+
+
+def test_a_shared_clause_keeps_its_polarity_in_a_compiled_query() -> None:
+    labelled = parse_jql("labels = x").where
+    moving = parse_jql("created >= -1d").where
+    assert labelled is not None and moving is not None
+    evaluate = compile_query(Query(Or((moving, labelled, Not(labelled)))))
+    assert evaluate(document(labels=["y"]), CONTEXT)
+    assert not evaluate(document(labels=[]), CONTEXT)
+    later = JqlContext(at=AT + timedelta(days=1), custom_fields=FIELDS, current_user="acc-alice")
+    assert evaluate(document(labels=["y"]), later) and not evaluate(document(labels=[]), later)
 
 
 @pytest.mark.parametrize("created, text, expected", [
@@ -306,3 +376,49 @@ def test_compiled_filters_rebind_for_a_new_context() -> None:
 def test_context_requires_an_aware_instant() -> None:
     with pytest.raises(ValueError, match="aware"):
         JqlContext(at=datetime(2026, 10, 15))
+
+
+
+# --- NOT against a three-valued reference: a comparison with an empty field is unknown ------------------
+
+
+def known(clause: Node, document: dict[str, Any]) -> bool | None:
+    """The clause's verdict; ``None`` (unknown) when it compares with an empty field without asking
+    for EMPTY, or orders the keys of another project."""
+    assert isinstance(clause, Clause)
+    verdict = bind(Query(clause), PROPERTY_CONTEXT)(document)
+    operands = clause.operand if isinstance(clause.operand, tuple) else (clause.operand,)
+    if clause.operator in ("is", "is not") or any(isinstance(o, Empty) for o in operands):
+        return verdict
+    if any(isinstance(o, Value) and o.text.lower() == "unresolved" for o in operands):
+        return verdict  # resolution = Unresolved is resolution = EMPTY
+    read = sorted(fields_of(Query(clause), PROPERTY_CONTEXT.custom_fields) - {"id"})
+    values = [document.get("custom", {}).get(f) if f.startswith("customfield_") else document.get(f) for f in read]
+    if all(is_empty(value) for value in values):
+        return None
+    if clause.operator in (">", ">=", "<", "<=") and read == ["key"]:
+        bound = operands[0]
+        assert isinstance(bound, Value)
+        if str(document["key"]).split("-")[0] != bound.text.split("-")[0]:
+            return None
+    return verdict
+
+
+def kleene(node: Node, document: dict[str, Any]) -> bool | None:
+    """Kleene's three-valued logic over ``known``: NOT unknown is unknown."""
+    if isinstance(node, Not):
+        inner = kleene(node.item, document)
+        return None if inner is None else not inner
+    if isinstance(node, (And, Or)):
+        values = [kleene(item, document) for item in node.items]
+        decisive = isinstance(node, Or)  # True decides an OR, False an AND
+        if decisive in values:
+            return decisive
+        return None if None in values else not decisive
+    return known(node, document)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(formulas, mirror_documents)
+def test_not_follows_three_valued_logic_on_random_documents(node: Node, document: dict[str, Any]) -> None:
+    assert bind(Query(node), PROPERTY_CONTEXT)(document) is (kleene(node, document) is True)
