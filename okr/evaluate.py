@@ -245,10 +245,13 @@ def contributing_epics(contributors: Contributors | None, documents: Sequence[Do
 def evaluation_input(at: datetime, config: OkrConfig, documents: Sequence[Document],
                      measurements: Sequence[Any] = (), custom_fields: Mapping[str, str] | None = None,
                      remote_values: Mapping[str, MetricValue] | None = None,
-                     live: LiveMirror | None = None) -> EvaluationInput:
-    """``live``: the same documents kept in memory (``okr.live``), made for this zone and these fields."""
+                     live: LiveMirror | None = None, current_user: str | None = None) -> EvaluationInput:
+    """``live``: the same documents kept in memory (``okr.live``), made for this zone and these fields.
+    ``current_user``: whom JQL's ``currentUser()`` means, the service's own account: an account id
+    (Cloud) or a user key or name (Data Center), as documents name users; without it
+    ``currentUser()`` matches no one."""
     if live is not None and (live.tz != config.zone or live.custom_fields != dict(custom_fields or {})):
         raise ValueError("the live mirror was made for another zone or other custom fields")
     return EvaluationInput(at=at, tz=config.zone, documents=documents, measurements=measurements,
                            custom_fields=custom_fields or {}, problem_programs=tuple(config.problem_programs),
-                           remote_values=remote_values or {}, live=live)
+                           remote_values=remote_values or {}, live=live, current_user=current_user or None)

@@ -43,7 +43,7 @@ __all__ = [
     "And", "Call", "Clause", "CustomField", "CustomFieldId", "Empty", "JqlContext", "JqlError",
     "JqlUnsupported", "Not", "Or", "OrderKey", "Query", "SystemField", "Value",
     "bind", "compile_jql", "depends_on_time", "fields_of", "moving_clauses", "format_jql", "matches", "parse_jql",
-    "query_reads",
+    "query_reads", "reads_current_user",
 ]
 
 Evaluator = Callable[[Mapping[str, Any], JqlContext], bool]
@@ -141,6 +141,14 @@ def clause_fields(clause: Clause, mapping: Mapping[str, str]) -> set[str]:
         return {mapping[name]}
     return {f"custom:{name}"}
 
+
+
+def reads_current_user(query: Query) -> bool:
+    """Whether the query calls ``currentUser()``: its matches depend on who asks (``JqlContext.current_user``)."""
+    if query.where is None:
+        return False
+    return any(isinstance(operand, Call) and operand.name == "currentUser"
+               for clause in clauses_of((query.where,)) for operand in operands_of(clause))
 
 
 def depends_on_time(query: Query) -> bool:

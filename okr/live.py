@@ -8,8 +8,10 @@ otherwise). Counts in a window come from the order by bisection. The values insi
 sum: slid along when the instant moves, patched when an issue changes. Results are the same numbers
 a pass over the issues gives (``okr.metrics``), to the last bit.
 
-Queries whose matches move with time on their own (``created >= -30d``, ``startOfMonth()``) are not
-kept here; their metrics are evaluated by a pass over the issues.
+Queries whose matches move with time on their own (``created >= -30d``, ``startOfMonth()``) are kept
+with an index of the dates they compare. Queries calling ``currentUser()`` are not kept: their
+matches depend on the evaluation's user (``EvaluationInput.current_user``), so their metrics are
+evaluated by a pass over the issues.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any, TypeVar, overload
 from sortedcontainers import SortedList
 
 from okr.fields import field_duration, field_finite_number, field_key, field_time, same_value
-from okr.jql import Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, parse_jql, query_reads
+from okr.jql import (Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, parse_jql, query_reads,
+                     reads_current_user)
 from okr.jql_ast import Kind, spec_of
 from okr.jql_eval import (custom_field_id, date_threshold, datetime_threshold, document_date, document_datetime,
                           instant_of)
@@ -361,6 +364,8 @@ class LiveMirror:
             parsed = parse_jql(jql)
             test = compile_jql(jql)
         except JqlError:  # malformed or outside the local subset: evaluated elsewhere
+            return None
+        if reads_current_user(parsed):  # matches depend on the evaluation's user: evaluated by a pass
             return None
         moving = []
         for clause in moving_clauses(parsed):

@@ -48,11 +48,15 @@ class EvaluationInput:
     remote_values: Mapping[str, MetricValue] = ()  # type: ignore[assignment]
     # the same documents kept in memory with their selections (a long-lived worker's mirror)
     live: LiveMirror | None = None
+    # whom JQL's currentUser() means: the service's own account, as an account id (Cloud) or a user
+    # key or name (Data Center), as documents name users; None: currentUser() matches no one
+    current_user: str | None = None
 
     @cached_property
     def jql_context(self) -> JqlContext:
         """One context per run: compiled filters bind to it once."""
-        return JqlContext(at=self.at, tz=self.tz, custom_fields=dict(self.custom_fields or {}))
+        return JqlContext(at=self.at, tz=self.tz, custom_fields=dict(self.custom_fields or {}),
+                          current_user=self.current_user)
 
     @cached_property
     def _times(self) -> dict[str, list[float | None]]:

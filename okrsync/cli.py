@@ -116,21 +116,40 @@ def _shutdown_requested(worker: object) -> bool:
 
 def run_worker_until_stopped(settings: Settings, connection: redis.Redis, burst: bool) -> None:
     """RQ's loop ends on an error it does not handle (Redis gone in the middle of a job): start it
-    again once Redis answers, so a Redis restart does not leave the queue without a worker."""
+    again once Redis answers, so a Redis restart does not leave the queue without a worker.
+
+    SIGTERM and SIGINT always stop it: inside RQ's loop RQ handles them (when Redis is unreachable
+    its shutdown fails and ends the loop with a ConnectionError: the worker stops then too); outside
+    it, starting or pausing, nothing is in hand and the process exits at once."""
     from rq import SimpleWorker  # jobs run in this process: the mirror kept in memory lasts between them
 
     while True:
+        _exit_on_stop_signals()  # until RQ's loop installs its own handlers
+        worker = SimpleWorker([settings.queue_name], connection=connection)
         try:
-            worker = SimpleWorker([settings.queue_name], connection=connection)
             worker.work(burst=burst, logging_level=settings.log_level)
         except redis.ConnectionError as exc:
+            if _shutdown_requested(worker):
+                log.info("worker: stopped (Redis unreachable: %s)", exc)
+                return
             log.warning("worker: Redis unreachable (%s); starting again in %.0f s", exc, RESTART_PAUSE_SECONDS)
-            time.sleep(RESTART_PAUSE_SECONDS)
-            continue
-        if burst or _shutdown_requested(worker):
-            return
-        log.warning("worker: the work loop ended on an error; starting again in %.0f s", RESTART_PAUSE_SECONDS)
+        else:
+            if burst or _shutdown_requested(worker):
+                return
+            log.warning("worker: the work loop ended on an error; starting again in %.0f s", RESTART_PAUSE_SECONDS)
+        _exit_on_stop_signals()  # RQ's handlers would raise its StopRequested out of the pause
         time.sleep(RESTART_PAUSE_SECONDS)
+
+
+def _exit_on_stop_signals() -> None:
+    import signal
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, _exit_now)
+
+
+def _exit_now(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 @main.command()
@@ -248,23 +267,28 @@ def schema() -> None:
 @click.option("--fields", "fields_file", type=click.Path(path_type=Path),
               help="Jira's /rest/api/2/field answer, to resolve custom field names.")
 @click.option("--at", "at_text", required=True, help="Evaluation instant, ISO-8601 with offset (2026-11-15T12:00:00Z).")
+@click.option("--user", "current_user", metavar="ID",
+              help="Whom JQL's currentUser() means (the service's Jira account): an account id on Cloud, the "
+                   "user key or name on Data Center, as issues name their assignee. Without it currentUser() "
+                   "matches no one.")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
 def evaluate(config_file: Path, issues_file: Path, measurements_file: Path | None, fields_file: Path | None,
-             at_text: str, as_json: bool) -> None:
+             at_text: str, current_user: str | None, as_json: bool) -> None:
     """Dry run: evaluate every KR over issues from files, at a given instant. Reads and writes nothing else."""
     from okr.evaluate import evaluate_config, evaluation_input
     from okrsync.offline import InputFileError, read_field_names, read_issues, read_measurements
     from okrsync.report import render_evaluation
 
     config = _load_config_or_exit(config_file)
-    at = _parse_instant(at_text)
+    at, user = _parse_instant(at_text), _parse_user(current_user)
     try:
         documents = read_issues(issues_file)
         measurements = read_measurements(measurements_file) if measurements_file else []
         custom_fields = read_field_names(fields_file) if fields_file else {}
     except InputFileError as exc:
         raise click.UsageError(str(exc)) from None
-    report = evaluate_config(config, evaluation_input(at, config, documents, measurements, custom_fields))
+    given = evaluation_input(at, config, documents, measurements, custom_fields, current_user=user)
+    report = evaluate_config(config, given)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_evaluation(report))
 
 
@@ -277,6 +301,16 @@ def _load_config_or_exit(file: Path):  # type: ignore[no-untyped-def]
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+
+
+def _parse_user(text: str | None) -> str | None:
+    """``--user`` trimmed; given but blank is a usage error."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise click.BadParameter("an empty user; expected an account id (Cloud) or a user key or name "
+                                 "(Data Center)", param_hint="--user")
+    return text.strip()
 
 
 def _parse_instant(text: str) -> datetime:
