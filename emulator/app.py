@@ -25,6 +25,7 @@ from emulator.faults import Faults, Knobs
 from emulator.render import View, issue_facts
 from emulator.scenario import load_site
 from emulator.search_cache import SearchCache
+from emulator.server_info import data_center_release
 from emulator.state import Issue, NotFound, Site, User
 from emulator.timefmt import utc_now
 
@@ -112,9 +113,11 @@ def create_emulator(
     require_auth: bool = False,
     data_path: str | Path | None = None,
     public_url: str | None = None,
+    server_version: str | None = None,
 ) -> Flask:
-    """The app over a site from ``scenario`` (name, file, mapping or Site), or from ``data_path`` if it exists."""
-    site = _initial_site(scenario, flavor, Path(data_path) if data_path else None)
+    """The app over a site from ``scenario`` (name, file, mapping or Site), or from ``data_path`` if it
+    exists; ``server_version`` is the Data Center release serverInfo reports (8.20.x or 9.x.y)."""
+    site = _initial_site(scenario, flavor, Path(data_path) if data_path else None, server_version)
     faults = Faults()
     if knobs:
         faults.configure(knobs if isinstance(knobs, dict) else _knob_dict(knobs))
@@ -127,15 +130,17 @@ def create_emulator(
     return app
 
 
-def _initial_site(scenario: Any, flavor: str | None, data_path: Path | None) -> Site:
+def _initial_site(scenario: Any, flavor: str | None, data_path: Path | None, server_version: str | None) -> Site:
     if data_path is not None and data_path.is_file():
         site = Site.from_json(json.loads(data_path.read_text(encoding="utf-8")))
         if flavor and flavor != site.flavor:
             site.flavor = flavor
+        if server_version:
+            site.server_version = data_center_release(server_version).version
         return site
     if isinstance(scenario, Site):
         return scenario
-    return load_site(scenario, flavor)
+    return load_site(scenario, flavor, server_version=server_version)
 
 
 def _knob_dict(knobs: Knobs) -> dict[str, Any]:
@@ -217,6 +222,13 @@ def _inject_faults() -> Response | None:
         response.status_code = knobs.error_status
         return response
     return None
+
+
+def no_such_resource() -> Response:
+    """What Jira's REST layer answers for a path no resource serves."""
+    response = jsonify({"message": f"null for uri: {request.url}", "status-code": 404})
+    response.status_code = 404
+    return response
 
 
 def rate_limited(retry_after: int) -> Response:

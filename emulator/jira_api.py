@@ -14,12 +14,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from emulator import edits, payloads
-from emulator.app import actor, current_emulator, not_found
+from emulator.app import actor, current_emulator, no_such_resource, not_found
 from emulator.jql import JqlError
 from emulator.render import (
     FieldSelection, comment_json, field_catalog, issue_json, issue_reference, issue_type_json, link_json, link_type_json,
     named_json, parse_field_selection, project_json, status_json, user_json,
 )
+from emulator.server_info import cloud_server_info, data_center_release, data_center_server_info
 from emulator.state import Issue, NotFound
 from emulator.timefmt import jira_time
 
@@ -63,12 +64,11 @@ def _jql_error(exc: JqlError) -> Response:
 @blueprint.get(f"{API}/serverInfo")
 def server_info(api: str) -> Response:
     emulator = current_emulator()
-    cloud = emulator.site.flavor == "cloud"
-    return jsonify(baseUrl=emulator.base_url(), version="1001.0.0-SNAPSHOT" if cloud else "9.12.0",
-                   versionNumbers=[1001, 0, 0] if cloud else [9, 12, 0],
-                   deploymentType="Cloud" if cloud else "Server", buildNumber=100280,
-                   buildDate="2025-12-01T00:00:00.000+0000", serverTitle=emulator.site.title,
-                   serverTime=jira_time(emulator.now()), scmInfo="emulator")
+    site = emulator.site
+    if site.flavor == "cloud":
+        return jsonify(cloud_server_info(emulator.base_url(), site.title, emulator.now()))
+    release = data_center_release(site.server_version)
+    return jsonify(data_center_server_info(release, emulator.base_url(), site.title, emulator.now()))
 
 
 @blueprint.get(f"{API}/myself")
@@ -219,7 +219,7 @@ def cloud_page_size(requested: int, selection: FieldSelection) -> int:
 def search_jql(api: str) -> Response:
     emulator = current_emulator()
     if emulator.site.flavor != "cloud":
-        return jira_error(404, "null for uri: " + request.url)
+        return no_such_resource()
     arguments = _search_arguments()
     text = str(arguments.get("jql") or "")
     selection = parse_field_selection(arguments.get("fields"), "id")
@@ -264,7 +264,8 @@ def search(api: str) -> Response:
     expand = _expand(arguments.get("expand"))
     with emulator.site.lock:
         _, issues = emulator.search(str(arguments.get("jql") or ""), actor())
-        page = [issue_json(emulator.site, i, emulator.view(api), selection, expand) for i in issues[start:start + size]]
+        page = [issue_json(emulator.site, i, emulator.view(api), selection, expand, listed=True)
+                for i in issues[start:start + size]]
     return jsonify({"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(issues),
                     "issues": page})
 

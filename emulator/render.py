@@ -27,6 +27,8 @@ SYSTEM_FIELDS: list[tuple[str, str, str]] = [  # id, name, schema type
     ("environment", "Environment", "string"), ("fixVersions", "Fix versions", "array"),
 ]
 NOT_NAVIGABLE = {"comment"}
+ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+LISTED_ISSUE_EXPAND = "operations,versionedRepresentations,editmeta,changelog,renderedFields"  # Data Center search
 
 
 @dataclass(frozen=True)
@@ -203,10 +205,12 @@ def issue_fields(site: Site, issue: Issue, view: View, selection: FieldSelection
 
 
 def issue_json(
-    site: Site, issue: Issue, view: View, selection: FieldSelection, expand: frozenset[str] = frozenset()
+    site: Site, issue: Issue, view: View, selection: FieldSelection, expand: frozenset[str] = frozenset(),
+    listed: bool = False,
 ) -> dict[str, Any]:
+    """The issue as ``GET /issue`` answers it; ``listed``: as an entry of Data Center's search."""
     body: dict[str, Any] = {
-        "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+        "expand": LISTED_ISSUE_EXPAND if listed and view.flavor == "datacenter" else ISSUE_EXPAND,
         "id": issue.id, "self": view.rest(f"issue/{issue.id}"), "key": issue.key,
     }
     fields = issue_fields(site, issue, view, selection)

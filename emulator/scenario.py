@@ -2,7 +2,8 @@
 
 A scenario names users, custom fields, projects, issues (with history), bulk-generated issues and
 Confluence spaces with pages. Times may be relative to now (``-7d``, ``-4h``). See
-``emulator/default.yaml`` for every supported key.
+``emulator/default.yaml`` for every supported key. ``serverVersion`` picks the Data Center release
+serverInfo reports.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from emulator import edits
+from emulator.server_info import VersionError, data_center_release
 from emulator.state import NotFound, Page, Project, Site, Space, User
 from emulator.timefmt import jira_time, iso_time, parse_moment, utc_now
 
@@ -77,20 +79,22 @@ def read_scenario(path: Path) -> dict[str, Any]:
 
 
 def load_site(scenario: str | Path | dict[str, Any] | None = None, flavor: str | None = None,
-              now: datetime | None = None) -> Site:
-    """Build a fresh site from a scenario name, file or already-parsed mapping."""
+              now: datetime | None = None, server_version: str | None = None) -> Site:
+    """Build a fresh site from a scenario name, file or already-parsed mapping; ``server_version``
+    overrides the scenario's ``serverVersion`` (Data Center)."""
     document = scenario if isinstance(scenario, dict) else read_scenario(resolve_scenario(
         str(scenario) if scenario is not None else None))
     try:
-        return build_site(document, flavor, now or utc_now())
+        return build_site(document, flavor, now or utc_now(), server_version)
     except (NotFound, edits.FieldErrors, KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ScenarioError):
             raise
         raise ScenarioError(f"scenario: {exc}") from None
 
 
-def build_site(document: dict[str, Any], flavor: str | None, now: datetime) -> Site:
+def build_site(document: dict[str, Any], flavor: str | None, now: datetime, server_version: str | None = None) -> Site:
     site = Site(flavor=flavor or document.get("flavor", "cloud"), title=document.get("title", "Emulated Atlassian site"),
+                server_version=_server_version(server_version or document.get("serverVersion")),
                 issue_types=list(ISSUE_TYPES), statuses=list(STATUSES), priorities=list(PRIORITIES),
                 resolutions=list(RESOLUTIONS), link_types=list(LINK_TYPES))
     site.users = [_user(entry) for entry in document.get("users") or []] or [_user({"name": "admin"})]
@@ -104,6 +108,16 @@ def build_site(document: dict[str, Any], flavor: str | None, now: datetime) -> S
     for entry in (document.get("confluence") or {}).get("spaces") or []:
         _seed_space(site, entry, now)
     return site
+
+
+def _server_version(version: Any) -> str:
+    """The Data Center release named (``8.20.13``, ``9.12``…), checked; empty for the default."""
+    if not version:
+        return ""
+    try:
+        return data_center_release(str(version)).version
+    except VersionError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _user(entry: dict[str, Any]) -> User:

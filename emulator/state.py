@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 FLAVORS = ("cloud", "datacenter")
+ISSUE_NOT_FOUND = {  # the 404 errorMessages entry for an issue that does not exist, per flavour
+    "cloud": "Issue does not exist or you do not have permission to see it.",
+    "datacenter": "Issue Does Not Exist",
+}
 
 
 class NotFound(LookupError):
@@ -106,6 +110,7 @@ class Page:
 class Site:
     flavor: str = "cloud"
     title: str = "Emulated Atlassian site"
+    server_version: str = ""  # Data Center's version (serverInfo); empty: the default release
     users: list[User] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
     issue_types: list[dict[str, Any]] = field(default_factory=list)
@@ -168,7 +173,7 @@ class Site:
         issue_id = self._keys.get(str(reference).upper(), str(reference))
         if issue_id in self.issues:
             return self.issues[issue_id]
-        raise NotFound("Issue does not exist or you do not have permission to see it.")
+        raise NotFound(ISSUE_NOT_FOUND[self.flavor])
 
     def children(self, issue_id: str) -> list[Issue]:
         """The issues whose parent is ``issue_id``, in creation order; indexed once per issue revision, so
@@ -233,6 +238,7 @@ class Site:
         return cls(
             flavor=data.get("flavor", "cloud"),
             title=data.get("title", "Emulated Atlassian site"),
+            server_version=data.get("server_version", ""),
             users=[User(**u) for u in data.get("users", [])],
             projects=[Project(**p) for p in data.get("projects", [])],
             issue_types=data.get("issue_types", []),
