@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,12 @@ class Emulator:
         return View(base=self.base_url(), api=api, flavor=self.site.flavor)
 
     def now(self) -> datetime:
+        """Jira's clock: the wall clock moved by the ``clock_offset_s`` knob. It stamps every change
+        (``updated``, changelog, comments), the webhooks those changes send, ``serverTime`` and JQL's now."""
+        return utc_now() + timedelta(seconds=self.faults.knobs.clock_offset_s)
+
+    def wall_clock(self) -> datetime:
+        """The real time, for what Jira's clock does not stamp (Confluence pages)."""
         return utc_now()
 
     def jql_context(self, actor: User | None = None) -> jql.JqlContext:
@@ -151,13 +157,16 @@ def _register(app: Flask) -> None:
     from emulator.confluence_api import blueprint as confluence
     from emulator.control import blueprint as control
     from emulator.jira_api import blueprint as jira
+    from emulator.remote_links import blueprint as remote_links
     from emulator.viewer import blueprint as viewer
     from emulator.webhook_admin import blueprint as webhook_admin
 
-    for blueprint in (jira, webhook_admin, confluence, viewer, control):
+    for blueprint in (jira, remote_links, webhook_admin, confluence, viewer, control):
         app.register_blueprint(blueprint)
     app.before_request(_authenticate)
     app.before_request(_inject_faults)
+    app.before_request(_refuse_missing_webhook_api)
+    app.before_request(_refuse_issue_writes)
     app.after_request(_count_and_persist)
 
 
@@ -224,10 +233,43 @@ def _inject_faults() -> Response | None:
     return None
 
 
+WEBHOOK_API = re.compile(r"^/rest/(?:webhooks/[^/]+|api/[^/]+)/webhooks?(?:/|$)")
+WRITES = frozenset(("POST", "PUT", "DELETE"))
+REFUSAL_MESSAGES = {403: "You do not have permission to edit issues in this project.", 404: "Issue Does Not Exist"}
+
+
+def _refuse_missing_webhook_api() -> Response | None:
+    """``webhook_api`` off: the webhook admin paths answer 404 as Jira's REST layer does for a resource
+    it does not have (``{"message": "null for uri: …", "status-code": 404}``)."""
+    if current_emulator().faults.knobs.webhook_api or not WEBHOOK_API.match(request.path):
+        return None
+    return no_such_resource()
+
+
 def no_such_resource() -> Response:
     """What Jira's REST layer answers for a path no resource serves."""
     response = jsonify({"message": f"null for uri: {request.url}", "status-code": 404})
     response.status_code = 404
+    return response
+
+
+def _refuse_issue_writes() -> Response | None:
+    """``refuse_write_keys``: a write to one of those issues (edit, delete, transition, property,
+    comment, remote link) answers ``refuse_write_status`` with Jira's error body; reads still work."""
+    knobs = current_emulator().faults.knobs
+    reference = (request.view_args or {}).get("reference")
+    if not knobs.refuse_write_keys or request.method not in WRITES or reference is None:
+        return None
+    try:
+        key = current_emulator().site.issue(str(reference)).key
+    except NotFound:
+        return None  # the handler answers the missing issue as Jira does
+    if key.upper() not in {k.strip().upper() for k in knobs.refuse_write_keys}:
+        return None
+    status = knobs.refuse_write_status
+    message = REFUSAL_MESSAGES.get(status, f"The request was refused ({status}) for issue {key}.")
+    response = jsonify(errorMessages=[message], errors={})
+    response.status_code = status
     return response
 
 

@@ -198,7 +198,7 @@ def create_content() -> Response:
         space = pages.space_or_error(emulator.site, (body.get("space") or {}).get("key"))
         ancestors = body.get("ancestors") or []
         page = pages.create_page(emulator.site, space, body.get("title"), _storage_value(body) or "",
-                                 str(ancestors[-1]["id"]) if ancestors else None, actor().account_id, emulator.now())
+                                 str(ancestors[-1]["id"]) if ancestors else None, actor().account_id, emulator.wall_clock())
         return jsonify(content_json(emulator.site, page, {"body.storage", "ancestors"}))
 
 
@@ -219,7 +219,7 @@ def update_content(page_id: str) -> Response:
         page = emulator.site.page(page_id)
         pages.update_page(emulator.site, page, title=body.get("title", page.title), body=_storage_value(body),
                           version=version.get("number"), parent_id=str(ancestors[-1]["id"]) if ancestors else None,
-                          message=str(version.get("message") or ""), author=actor().account_id, now=emulator.now())
+                          message=str(version.get("message") or ""), author=actor().account_id, now=emulator.wall_clock())
         return jsonify(content_json(emulator.site, page, {"body.storage", "ancestors"}))
 
 
@@ -351,7 +351,7 @@ def create_page_v2() -> Response:
     with emulator.site.lock:
         space = pages.space_or_error(emulator.site, str(body.get("spaceId") or ""))
         page = pages.create_page(emulator.site, space, body.get("title"), _storage_value(body) or "",
-                                 body.get("parentId"), actor().account_id, emulator.now())
+                                 body.get("parentId"), actor().account_id, emulator.wall_clock())
         return jsonify(page_v2_json(emulator.site, page, "storage"))
 
 
@@ -364,7 +364,7 @@ def update_page_v2(page_id: str) -> Response:
         page = emulator.site.page(page_id)
         pages.update_page(emulator.site, page, title=body.get("title", page.title), body=_storage_value(body),
                           version=version.get("number"), parent_id=body.get("parentId"),
-                          message=str(version.get("message") or ""), author=actor().account_id, now=emulator.now())
+                          message=str(version.get("message") or ""), author=actor().account_id, now=emulator.wall_clock())
         return jsonify(page_v2_json(emulator.site, page, "storage"))
 
 

@@ -209,6 +209,16 @@ def token_offset(token: str, jql: str) -> int:
     return offset
 
 
+def failing_search(text: str) -> Response | None:
+    """``fail_search_jql``: a search whose JQL contains one of the knob's substrings answers
+    ``fail_search_status`` with Jira's error body, every time; None lets the search run."""
+    knobs = current_emulator().faults.knobs
+    hit = next((part for part in knobs.fail_search_jql if part and part in text), None)
+    if hit is None:
+        return None
+    return jira_error(knobs.fail_search_status, f"The search failed: its JQL contains {hit!r} (fail_search_jql).")
+
+
 def cloud_page_size(requested: int, selection: FieldSelection) -> int:
     """Jira Cloud returns up to 5000 issues a page for id/key only, otherwise at most 100."""
     cap = CLOUD_MAX_IDENTIFIER_RESULTS if selection.only_identifiers else CLOUD_MAX_RESULTS
@@ -222,6 +232,9 @@ def search_jql(api: str) -> Response:
         return no_such_resource()
     arguments = _search_arguments()
     text = str(arguments.get("jql") or "")
+    refused = failing_search(text)
+    if refused is not None:
+        return refused
     selection = parse_field_selection(arguments.get("fields"), "id")
     size = cloud_page_size(_int_arg("maxResults", CLOUD_DEFAULT_RESULTS, arguments), selection)
     offset = token_offset(arguments["nextPageToken"], text) if arguments.get("nextPageToken") else 0
@@ -242,6 +255,9 @@ def search_jql(api: str) -> Response:
 def approximate_count(api: str) -> Response:
     emulator = current_emulator()
     text = str(_body().get("jql") or "")
+    refused = failing_search(text)
+    if refused is not None:
+        return refused
     with emulator.site.lock:
         query, issues = emulator.search(text, actor())
     if not query.bounded:
@@ -258,12 +274,16 @@ def search(api: str) -> Response:
                                "API. A full migration guideline is available at "
                                "https://developer.atlassian.com/changelog/#CHANGE-2046")
     arguments = _search_arguments()
+    text = str(arguments.get("jql") or "")
+    refused = failing_search(text)
+    if refused is not None:
+        return refused
     start = max(0, _int_arg("startAt", 0, arguments))
     size = max(0, min(_int_arg("maxResults", 50, arguments), DC_MAX_RESULTS))
     selection = parse_field_selection(arguments.get("fields"), "*navigable")
     expand = _expand(arguments.get("expand"))
     with emulator.site.lock:
-        _, issues = emulator.search(str(arguments.get("jql") or ""), actor())
+        _, issues = emulator.search(text, actor())
         page = [issue_json(emulator.site, i, emulator.view(api), selection, expand, listed=True)
                 for i in issues[start:start + size]]
     return jsonify({"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(issues),

@@ -63,6 +63,7 @@ class Issue:
     changelog: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
+    remote_links: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def number(self) -> int:

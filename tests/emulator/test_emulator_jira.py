@@ -165,3 +165,29 @@ def test_catalog_endpoints(cloud: Running) -> None:
     assert [p["key"] for p in jira.projects()] == ["PAY", "OPS"]
     assert jira.myself()["accountId"] == "5b10a2844c20165700ede21g"
     assert jira.get_server_info()["deploymentType"] == "Cloud"
+
+
+def test_remote_links_are_created_replaced_by_global_id_and_deleted(cloud: Running) -> None:
+    url = f"{cloud.url}/rest/api/2/issue/PAY-1/remotelink"
+    page = {"globalId": "confluence=65000", "relationship": "OKR page",
+            "object": {"url": f"{cloud.url}/wiki/pages/65000", "title": "OKRs home"}}
+    created = requests.post(url, json=page, auth=AUTH, timeout=5)
+    assert created.status_code == 201
+    link_id = created.json()["id"]
+    assert created.json()["self"] == f"{url.replace('PAY-1', cloud.emulator.site.issue('PAY-1').id)}/{link_id}"
+    again = requests.post(url, json={**page, "object": {**page["object"], "title": "Renamed"}}, auth=AUTH, timeout=5)
+    assert (again.status_code, again.json()["id"]) == (200, link_id)  # the same globalId replaces the link
+    [listed] = requests.get(url, auth=AUTH, timeout=5).json()
+    assert (listed["id"], listed["object"]["title"], listed["relationship"]) == (link_id, "Renamed", "OKR page")
+    by_global_id = requests.get(url, params={"globalId": "confluence=65000"}, auth=AUTH, timeout=5).json()
+    assert by_global_id == listed
+    missing_title = requests.post(url, json={"object": {"url": "https://example.com"}}, auth=AUTH, timeout=5)
+    assert missing_title.status_code == 400 and "title" in missing_title.json()["errors"]
+    replaced = requests.put(f"{url}/{link_id}", json={"object": {"url": "https://example.com/x", "title": "X"}},
+                            auth=AUTH, timeout=5)
+    assert replaced.status_code == 204
+    assert requests.get(f"{url}/{link_id}", auth=AUTH, timeout=5).json()["object"]["title"] == "X"
+    assert requests.delete(f"{url}/{link_id}", auth=AUTH, timeout=5).status_code == 204
+    assert requests.get(url, auth=AUTH, timeout=5).json() == []
+    gone = requests.delete(url, params={"globalId": "confluence=65000"}, auth=AUTH, timeout=5)
+    assert gone.status_code == 404 and gone.json()["errorMessages"]

@@ -191,3 +191,22 @@ def test_confluence_v2_follows_the_document(site: Running, confluence_v2_api: Op
         assert response.status_code == 200, response.text
         path = re.sub(r"^https?://[^/]+/wiki/api/v2", "", response.request.url or "")
         check(confluence_v2_api, CONFLUENCE_V2_HOST, response, path)
+
+
+def test_jira_remote_links_follow_the_document(site: Running, jira_api: OpenAPI) -> None:
+    """The list (``GET …/remotelink``) is left out: the document declares one object there, though its
+    own example, like Jira, answers an array of them."""
+    link = {"globalId": "okr=validated", "object": {"url": "https://example.com/okr", "title": "OKR page"}}
+    created = call(site, "POST", "/rest/api/3/issue/PAY-4/remotelink", json=link)
+    assert created.status_code == 201
+    link_id = created.json()["id"]
+    responses = [
+        created,
+        call(site, "POST", "/rest/api/3/issue/PAY-4/remotelink", json=link),
+        call(site, "GET", f"/rest/api/3/issue/PAY-4/remotelink/{link_id}"),
+        call(site, "PUT", f"/rest/api/3/issue/PAY-4/remotelink/{link_id}", json=link),
+        call(site, "DELETE", "/rest/api/3/issue/PAY-4/remotelink?globalId=okr%3Dvalidated"),
+    ]
+    for response in responses:
+        assert response.status_code < 300, response.text
+        check_jira(jira_api, response)
