@@ -149,7 +149,7 @@ def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> Eva
     fields = runtime.config_store.field_names()
     live = runtime.mirror_in_memory.current(config.zone, fields)
     return evaluation_input(now, config, live.documents(), runtime.measurements.for_metrics(pushed), fields,
-                            stored_remote_values(runtime), live=live)
+                            stored_remote_values(runtime), live=live, current_user=runtime.config_store.own_account())
 
 
 def contributor_epic_keys(config: OkrConfig, given: EvaluationInput) -> dict[KrRef, list[str]]:

@@ -353,7 +353,8 @@ def _evaluation_input(runtime: Runtime, config: OkrConfig, at: datetime) -> Eval
     this process's copy kept in memory, caught up from the change feed."""
     fields = runtime.config_store.field_names()
     live = runtime.mirror_in_memory.current(config.zone, fields)
-    return evaluation_input(at, config, live.documents(), (), fields, live=live)
+    return evaluation_input(at, config, live.documents(), (), fields, live=live,
+                            current_user=runtime.config_store.own_account())
 
 
 def _latest_report(connection: redis.Redis) -> dict[str, Any] | None:

@@ -140,7 +140,8 @@ def evaluate_remotely(runtime: Runtime, config: OkrConfig, metric: Metric, cycle
         numerator = int(jira.count(f"({metric.jql}) AND ({metric.numerator_jql}){window}"))
         return MetricValue(ratio_percent(numerator, denominator), denominator, "remote", measured_at=now)
     issues = jira.search(f"({metric.jql}){window}")
-    given = evaluation_input(now, config, [issue_document(i) for i in issues], [], runtime.config_store.field_names())
+    given = evaluation_input(now, config, [issue_document(i) for i in issues], [], runtime.config_store.field_names(),
+                             current_user=runtime.config_store.own_account())
     value = aggregate_documents(metric, given.documents, given)
     return MetricValue(value.value, value.count, "remote", measured_at=now, note=value.note)
 

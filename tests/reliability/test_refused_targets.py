@@ -14,11 +14,17 @@ from sync.failures import FailureStore
 from tests.conftest import QUEUE
 from tests.reliability.conftest import Profile
 from tests.reliability.test_deliveries import change_stream, escaped_share
-from tests.sync.conftest import CONFIG, settled, status_of
+from tests.sync.conftest import CONFIG, SCENARIO, settled, status_of
 
 pytestmark = pytest.mark.reliability
 
-REFUSING = "SHOP-2"  # a bug that also serves as a contributor epic below, on which Jira refuses writes (403)
+REFUSING = "SHOP-12"  # a contributor epic on which Jira refuses writes (403)
+
+
+@pytest.fixture()
+def scenario() -> dict[str, Any]:
+    epic = {"key": REFUSING, "type": "Epic", "summary": "Locked epic", "status": "In Progress", "created": "-20d"}
+    return {**SCENARIO, "issues": [*SCENARIO["issues"], epic]}
 
 
 @pytest.fixture()
@@ -45,7 +51,7 @@ def test_refused_targets_stay_local_through_a_stream_of_changes(
     print(f"injected: {changes} changes with SHOP-99999 missing and {REFUSING} refusing writes; "
           f"verified: {sorted(failures)} recorded, {log.count('Traceback')} traceback(s) in the worker log, "
           f"SHOP-1 and OKR-1 current {status_of(jira, 'SHOP-1')['current']} (Jira's data: {expected})")
-    assert sorted(failures) == ["property:SHOP-2", "property:SHOP-99999"]
+    assert sorted(failures) == [f"property:{REFUSING}", "property:SHOP-99999"]
     assert (failures["property:SHOP-99999"].status, failures[f"property:{REFUSING}"].status) == (404, 403)
     assert "Traceback" not in log
     warned = [line for line in log.splitlines() if " WARNING sync.failures: " in line]
