@@ -11,7 +11,7 @@ import redis
 
 from sync.mirror import Mirror
 from sync.queue import STATS
-from sync.reconcile import _since, clamped_watermark
+from sync.reconcile import _since, _version, clamped_watermark, resync
 from tests.conftest import load_fixture, post_event, run_worker
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=timezone.utc)
@@ -84,3 +84,23 @@ def test_the_reconcile_watermark_never_passes_now() -> None:
     assert _since(future, NOW) == ' AND updated >= "-10m"'  # the overlap, not "-1m"
     past = int((NOW - timedelta(hours=1)).timestamp() * 1000)
     assert _since(past, NOW) == ' AND updated >= "-70m"'
+
+
+def test_resync_repairs_the_mirror_after_jiras_clock_went_back(stack: dict[str, Any], connection: redis.Redis) -> None:
+    """Jira restored or its clock set back: the next change is stamped earlier than the mirrored one.
+    The event loses (it looks older); the resync reads Jira's state and stores it all the same."""
+    emulator, jira, runtime = stack["emulator"], stack["jira"], stack["runtime"]
+    jira.update_fields("SHOP-2", {"summary": "before the restore"})
+    stack["emulator"].dispatcher.wait_idle(timeout=10)
+    run_worker(connection)
+    assert runtime.mirror.get("SHOP-2")["summary"] == "before the restore"
+    emulator.faults.configure({"clock_offset_s": -3600})
+    jira.update_fields("SHOP-2", {"summary": "after the restore"})
+    stack["emulator"].dispatcher.wait_idle(timeout=10)
+    run_worker(connection)
+    assert runtime.mirror.get("SHOP-2")["summary"] == "before the restore"  # the event looked older
+    report = resync(runtime, full=True)
+    assert "SHOP-2" in report.drifted
+    assert runtime.mirror.get("SHOP-2")["summary"] == "after the restore"
+    issue = jira.get_issue("SHOP-2", fields=["updated"])
+    assert runtime.mirror.version(runtime.mirror.get("SHOP-2")["id"]) == _version(issue)
