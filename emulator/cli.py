@@ -17,6 +17,8 @@ import click
 @click.option("--data", "data_path", default=None, type=click.Path(dir_okay=False),
               help="Persist state to this JSON file and load it at start when it exists.")
 @click.option("--public-url", default=None, help="Base URL used in self links and webhook bodies.")
+@click.option("--server-version", default=None, metavar="VERSION",
+              help="Data Center release serverInfo reports: 8.20.x or 9.x.y, or 8.20 / 9.12 (default 9.12.15).")
 @click.option("--require-auth", is_flag=True, help="Accept only the scenario's users and tokens (else 401).")
 @click.option("--latency-ms", type=float, default=None, help="Delay every API call by this much.")
 @click.option("--rate-limit-fraction", type=float, default=None, help="Answer this fraction of calls with 429.")
@@ -29,19 +31,20 @@ import click
               help="Seconds before each retry (Jira's schedule, compressed); default 0.1,0.2,0.4,0.8,1.6.")
 @click.option("--seed", type=int, default=None, help="Seed for every random fault decision.")
 def command(host: str, port: int, scenario: str | None, flavor: str | None, data_path: str | None,
-            public_url: str | None, require_auth: bool, **fault_options: Any) -> None:
+            public_url: str | None, server_version: str | None, require_auth: bool, **fault_options: Any) -> None:
     """Run a local stand-in for Jira (at /) and Confluence (at /wiki), with fault knobs at /_emulator."""
     from werkzeug.serving import make_server
 
     from emulator.app import create_emulator
     from emulator.faults import KnobError
     from emulator.scenario import ScenarioError
+    from emulator.server_info import VersionError
 
     knobs = knob_changes(fault_options)
     try:
         app = create_emulator(scenario, flavor=flavor, knobs=knobs, require_auth=require_auth,
-                              data_path=data_path, public_url=public_url)
-    except (ScenarioError, KnobError) as exc:
+                              data_path=data_path, public_url=public_url, server_version=server_version)
+    except (ScenarioError, KnobError, VersionError) as exc:
         raise click.ClickException(str(exc)) from None
     server = make_server(host, port, app, threaded=True)
     site = app.extensions["emulator"].site

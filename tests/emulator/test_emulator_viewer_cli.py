@@ -61,3 +61,9 @@ def test_cli_refuses_an_unknown_scenario() -> None:
 def test_cli_fault_options_map_to_knobs() -> None:
     assert knob_changes({"error_fraction": 0.2, "latency_ms": None, "webhook_retry_delays": "0.1,0.5"}) == {
         "error_fraction": 0.2, "webhook_retry_delays_s": "0.1,0.5"}
+
+
+def test_cli_refuses_a_server_version_data_center_never_had() -> None:
+    result = CliRunner().invoke(command, ["--flavor", "datacenter", "--server-version", "7.13", "--port", "0"])
+    assert result.exit_code != 0 and "'7.13'" in result.output and "8.20.x or 9.x.y" in result.output
+    assert "--server-version" in CliRunner().invoke(command, ["--help"]).output
