@@ -105,10 +105,8 @@ class Query:
 
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
-    position = 0
-    while position < len(text):
-        if text[position:].strip() == "":
-            break
+    position, end = 0, len(text.rstrip())  # what follows ``end`` is blanks: no token
+    while position < end:
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
             where = len(text) - len(text[position:].lstrip())
@@ -311,10 +309,10 @@ class _Parser:
 
     def _literal(self, name: str, text: str) -> Any:
         if name in DATE_FIELDS:
-            self.reads_clock = self.reads_clock or relative_offset(text) is not None
             try:
+                self.reads_clock = self.reads_clock or relative_offset(text) is not None
                 return parse_moment(text, self.context.now)
-            except ValueError:
+            except (ValueError, OverflowError):  # not a date, or an offset beyond the calendar
                 raise JqlError(
                     f"Date value '{text}' for field '{name}' is invalid. Valid formats include: "
                     f"'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period "
@@ -335,7 +333,7 @@ class _Parser:
         if argument is not None:
             try:
                 offset = parse_moment(argument, self.context.now) - self.context.now
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise JqlError(f"Invalid argument '{argument}' for function '{token.text}'.") from None
         now = self.context.now
         moments = {"now": now, "startofday": start_of_day(now),

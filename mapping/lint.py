@@ -12,7 +12,7 @@ MAX_OBJECTIVES = {"company": 4, "department": 4, "team": 3}
 MIN_KRS, MAX_KRS = 2, 4
 DELIVERY_VERBS = ("launch", "ship", "release", "deliver", "build", "complete", "上线", "完成")
 _DONE_FILTER = re.compile(
-    r"status(category)?\s*(=|in)\s*\(?\s*\"?(done|closed|resolved|完成)|resolution\s+is\s+not\s+empty|resolved\s*(>|<|=)",
+    r"status(category)?\s*(=|in)\s*(?:\(\s*)?\"?(done|closed|resolved|完成)|resolution\s+is\s+not\s+empty|resolved\s*(>|<|=)",
     re.IGNORECASE,
 )
 

@@ -112,9 +112,18 @@ def build_field(tree: Tree, text: str) -> FieldRef:
     token = tree.children[0]
     assert isinstance(token, Token)
     if token.type == "CF":
-        return CustomFieldId(int(re.sub(r"\D", "", token)))
+        return CustomFieldId(custom_field_number(token, text))
     name = unquote(token, text) if token.type == "STRING" else str(token)
     return field_named(name, token, text)
+
+
+def custom_field_number(token: Token, text: str) -> int:
+    """The NNNNN of ``cf[NNNNN]``; Jira's field ids are short numbers, so a long one is an error."""
+    digits = re.sub(r"\D", "", token)
+    if len(digits) > 18:
+        raise JqlError(f"the custom field id {where(token, text)} has {len(digits)} digits; "
+                       "expected cf[NNNNN] with the field's id in Jira")
+    return int(digits)
 
 
 def field_named(name: str, token: Token | None = None, text: str = "") -> FieldRef:
@@ -236,7 +245,10 @@ def syntax_message(error: UnexpectedInput, text: str) -> str:
     return f"cannot parse the query: {error}"
 
 
-_LAST_TOKEN = re.compile(r"""(!=|!~|>=|<=|[=~<>(),]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s=!~<>(),"']+)\s*$""")
+# A word is tried only where a word starts: tried inside a long word that is not the last, it
+# failed once per character (quadratic time).
+_LAST_TOKEN = re.compile(
+    r"""(!=|!~|>=|<=|[=~<>(),]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|(?<![^\s=!~<>(),"'])[^\s=!~<>(),"']+)\s*$""")
 
 
 def unexpected_token_message(error: UnexpectedToken, text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -13,8 +14,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 _DATE_LITERAL = re.compile(
     r"^\s*(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?\s*$"
 )
-_PERIOD = re.compile(r"^\s*([+-])?\s*((?:\d+\s*[yYMwWdDhHm]?\s*)+)$")
-_PERIOD_PART = re.compile(r"(\d+)\s*([yYMwWdDhHm]?)")
+PERIOD_UNITS = frozenset("yYMwWdDhHm")
 
 DATE_FUNCTIONS: dict[str, str] = {  # function → its natural period unit
     "startOfDay": "d", "endOfDay": "d",
@@ -52,15 +52,45 @@ def parse_date_literal(text: str, tz: tzinfo) -> datetime | None:
 @lru_cache(maxsize=1024)
 def parse_period(text: str, default_unit: str = "m") -> Period | None:
     """``-30d``, ``4h``, ``-1w2d``, ``"-1w 2d"``; a bare number takes ``default_unit``
-    (minutes for relative dates, as in Jira; the function's own period for date functions)."""
-    match = _PERIOD.match(text)
-    if not match:
+    (minutes for relative dates, as in Jira; the function's own period for date functions).
+    Read in one pass over the text: time linear in its length, whatever it holds."""
+    body = text.lstrip()
+    sign = -1 if body[:1] == "-" else 1
+    parts = period_parts(body[1:] if body[:1] in ("-", "+") else body)
+    if not parts:
         return None
-    sign = -1 if match.group(1) == "-" else 1
-    parts = tuple(
-        (sign * int(amount), _unit(unit, default_unit)) for amount, unit in _PERIOD_PART.findall(match.group(2))
-    )
-    return Period(parts)
+    try:
+        return Period(tuple((sign * int(amount), _unit(unit, default_unit)) for amount, unit in parts))
+    except ValueError:  # an amount of more digits than an integer is read from: no period
+        return None
+
+
+def period_parts(body: str) -> list[tuple[str, str]] | None:
+    """``1w 2d`` → ``[("1", "w"), ("2", "d")]``: amounts (digits) each with an optional unit letter
+    after optional spaces, spaces anywhere between; ``None`` for anything else (a unit without an
+    amount, another character)."""
+    parts: list[tuple[str, str]] = []
+    position, end = 0, len(body)
+    while position < end:
+        if body[position].isspace():
+            position += 1
+            continue
+        digits_end = _run_end(body, position, str.isdecimal)
+        if digits_end == position:
+            return None
+        unit_at = _run_end(body, digits_end, str.isspace)
+        unit = body[unit_at] if unit_at < end and body[unit_at] in PERIOD_UNITS else ""
+        parts.append((body[position:digits_end], unit))
+        position = unit_at + len(unit)
+    return parts
+
+
+def _run_end(text: str, start: int, belongs: Callable[[str], bool]) -> int:
+    """Where the run of characters ``belongs`` accepts, from ``start``, ends."""
+    position = start
+    while position < len(text) and belongs(text[position]):
+        position += 1
+    return position
 
 
 def _unit(unit: str, default_unit: str) -> str:

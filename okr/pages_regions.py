@@ -47,7 +47,7 @@ def find_regions(body: str) -> list[RegionSpan]:
     """The service's regions on a page, in page order; a region nested in another one is part of it."""
     spans: list[RegionSpan] = []
     stack: list[tuple[int, str | None]] = []  # (start, region name) of each open macro
-    for tag in MACRO_TAG.finditer(body):
+    for tag in MACRO_TAG.finditer(body, 0, body.rfind(">") + 1):  # none ends after the last '>': not tried there
         closing, self_closing = tag.group(1) == "/", tag.group(2) == "/"
         if self_closing:
             continue

@@ -137,7 +137,7 @@ class ProgramResult:
         return {source: tuple(p for p in found if p.source == source) for source in self.source_ids}
 
 
-_KEY = re.compile(r"^(.*?)-?(\d+)$")
+_KEY = re.compile(r"^(.*?)-?(?<!\d)(\d+)$")  # the number starts a run of digits: linear in the key
 
 
 def issue_order(key: str) -> tuple[str, int, str]:
