@@ -134,6 +134,8 @@ def clause_fields(clause: Clause, mapping: Mapping[str, str]) -> set[str]:
     if spec is not None and spec.name != "Epic Link":
         return {spec.document_key}
     if spec is not None:  # Epic Link, read as the evaluator reads it (okr.jql_eval.accessor)
+        if not mapping:
+            return {"custom:epic link"}  # not known yet which field it is
         field_id = mapping.get(EPIC_LINK)
         return {field_id} if field_id else {"parent"}
     name = " ".join(field.name.split()).lower()

@@ -160,9 +160,20 @@ def accessor(clause: Clause, context: JqlContext) -> tuple[Kind, Callable[[Docum
     if spec is not None and spec.kind is not Kind.EPIC_LINK:
         return spec.kind, top_level(spec.document_key)
     if spec is not None:  # Epic Link: the configured custom field, else the parent
-        field_id = context.custom_fields.get(EPIC_LINK)
+        field_id = epic_link_field(context.custom_fields)
         return (Kind.CUSTOM, custom_value(field_id)) if field_id else (Kind.NAME, top_level("parent"))
     return Kind.CUSTOM, custom_value(custom_field_id(clause.field, context))
+
+
+def epic_link_field(custom_fields: Mapping[str, str]) -> str | None:
+    """The Epic Link custom field's id; None where the site has none (Cloud links epics by ``parent``).
+
+    Before the field names are known (none learned from Jira yet) it cannot be told which: the clause
+    is then evaluated remotely rather than read as ``parent`` — on Data Center that would count 0."""
+    if not custom_fields:
+        raise JqlUnsupported("'Epic Link' cannot be resolved before the Jira field names are known "
+                             "(they are read from Jira at start; offline, give --fields); it is evaluated remotely")
+    return custom_fields.get(EPIC_LINK) or None
 
 
 def custom_field_id(field: CustomField | CustomFieldId | Any, context: JqlContext) -> str:

@@ -349,9 +349,16 @@ def test_epic_link_uses_the_configured_field_else_the_parent() -> None:
     mapped = JqlContext(at=AT, custom_fields={"epic link": "customfield_10014"})
     linked = document(parent=None, custom={"customfield_10014": "SHOP-7"})
     assert check('"Epic Link" = shop-7', linked, mapped)
-    assert not check('"Epic Link" = SHOP-7', linked, JqlContext(at=AT))
-    assert check('"Epic Link" = SHOP-1', document(), JqlContext(at=AT))
-    assert check("'epic link' in (SHOP-1)", document(), JqlContext(at=AT))
+    no_epic_link = JqlContext(at=AT, custom_fields={"story points": "customfield_10016"})  # the site has none
+    assert not check('"Epic Link" = SHOP-7', linked, no_epic_link)
+    assert check('"Epic Link" = SHOP-1', document(), no_epic_link)
+    assert check("'epic link' in (SHOP-1)", document(), no_epic_link)
+
+
+def test_epic_link_before_the_field_names_are_known_is_evaluated_remotely() -> None:
+    """Read as the parent it would count 0 on Data Center, where stories name their epic in a custom field."""
+    with pytest.raises(JqlUnsupported, match="Epic Link"):
+        check('"Epic Link" = SHOP-1', document(), JqlContext(at=AT))
 
 
 def test_an_unknown_custom_field_is_unsupported_locally() -> None:
