@@ -31,12 +31,15 @@ CLAIM_IDLE_MS = 60_000
 READ_CHUNK = 50
 
 _PUSH_SCRIPT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
+if redis.call('EXISTS', KEYS[1]) == 1 or (KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1) then
   redis.call('HINCRBY', KEYS[4], 'duplicate', 1)
   return 0
 end
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'body', ARGV[2])
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])
+if KEYS[5] then
+  redis.call('SET', KEYS[5], '1', 'EX', ARGV[3])
+end
 redis.call('HINCRBY', KEYS[4], 'queued', 1)
 if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[4]) then
   return 2
@@ -74,9 +77,12 @@ class EventStream:
 
     # ------------------------------------------------------------------ producer side
 
-    def push(self, delivery: str, body: bytes) -> PushResult:
-        """Store a delivery unless it was seen within the dedupe window. Raises redis errors."""
+    def push(self, delivery: str, body: bytes, also_seen_as: str | None = None) -> PushResult:
+        """Store a delivery unless it was seen within the dedupe window, under its id or under
+        ``also_seen_as`` (the webhook passes a digest of the body). Raises redis errors."""
         keys = [SEEN_PREFIX + delivery, STREAM, DRAIN_FLAG, STATS]
+        if also_seen_as is not None and also_seen_as != delivery:
+            keys.append(SEEN_PREFIX + also_seen_as)
         args = [delivery, body, self.dedupe_seconds, DRAIN_FLAG_SECONDS]
         return PushResult(int(self._push(keys=keys, args=args)))
 

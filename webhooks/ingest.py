@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,8 +47,10 @@ class WebhookIngest:
         return self.store(delivery, body, event.kind)
 
     def store(self, delivery: str, body: bytes, kind: str) -> Answer:
+        """Queue the delivery unless its id or its very body was stored within the dedupe window: a
+        captured delivery replayed under a new id (the signature still holds) is a duplicate too."""
         try:
-            result = self.stream.push(delivery, body)
+            result = self.stream.push(delivery, body, also_seen_as=body_digest(body))
         except redis.RedisError as exc:
             self.local.add_unavailable()
             log.error("delivery %s (%s) not stored, answering 503: %s", delivery, kind, exc)
@@ -72,3 +75,8 @@ class WebhookIngest:
         log.info("delivery %s refused with %d: %s", delivery, status, message)
         count(self.stream.redis, REJECT_PREFIX + reason)
         return Answer(status, {"error": reason, "message": message})
+
+
+def body_digest(body: bytes) -> str:
+    """The name a body is remembered under, as a delivery without an id is (``sha256:<hex>``)."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
