@@ -1,14 +1,18 @@
-"""Hardening of POST /webhooks/jira: replays under a new delivery id."""
+"""Hardening of POST /webhooks/jira: replays under a new delivery id, chunked bodies over the limit."""
 
 from __future__ import annotations
 
 import copy
+import io
 import json
 
+from okrsync.app import create_app
+from okrsync.settings import Settings
 from sync.jobs import enqueue_drain
 from sync.mirror import Mirror
 from sync.queue import STREAM, EventStream
-from tests.conftest import QUEUE, load_fixture, post_event, run_worker
+from tests.conftest import QUEUE, SECRET, load_fixture, post_event, run_worker, signed_headers
+from webhooks.body import DISCARD_FACTOR
 
 
 def _issue(key: str, issue_id: str) -> dict:
@@ -74,3 +78,53 @@ def test_a_state_taken_back_from_the_stream_after_a_link_keeps_the_link(client, 
     enqueue_drain(connection, QUEUE)
     run_worker(connection)
     assert [link["id"] for link in Mirror(connection).get("LNK-1")["links"]] == ["77"]
+
+
+def _small_limit_client(settings: Settings, connection, limit: int):  # type: ignore[no-untyped-def]
+    small = Settings(**{**settings.model_dump(), "webhook_secret": SECRET, "max_body_bytes": limit}, _env_file=None)
+    return create_app(small, connection=connection).test_client()
+
+
+def _chunked(client, body: bytes):  # type: ignore[no-untyped-def]
+    """As a server hands over a chunked body: no Content-Length, a stream the server ends."""
+    headers = signed_headers(body)
+    return client.post("/webhooks/jira", input_stream=io.BytesIO(body), headers=headers,
+                       environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
+
+
+def _padded(size: int) -> bytes:
+    head, tail = b'{"webhookEvent": "jira:brand_new_thing", "timestamp": 1, "pad": "', b'"}'
+    return head + b"x" * (size - len(head) - len(tail)) + tail
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_a_failed_signature(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+    answer = _chunked(_small_limit_client(settings, connection, 1000), _padded(1001))
+    assert answer.status_code == 413 and answer.json["error"] == "too_large"
+    assert "1000-byte limit" in answer.json["message"] and "OKRSYNC_MAX_BODY_BYTES" in answer.json["message"]
+    assert answer.headers["Connection"] == "close"
+    assert connection.xlen(STREAM) == 0
+
+
+def test_a_chunked_body_of_exactly_the_limit_is_accepted(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+    answer = _chunked(_small_limit_client(settings, connection, 1000), _padded(1000))
+    assert answer.status_code == 200 and answer.json["status"] == "unknown"
+
+
+def test_a_declared_body_over_the_limit_is_read_to_its_end_then_413(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+    body = _padded(3000)
+    stream = io.BytesIO(body)
+    client = _small_limit_client(settings, connection, 1000)
+    answer = client.post("/webhooks/jira", input_stream=stream, content_length=len(body),
+                         headers=signed_headers(body))
+    assert answer.status_code == 413 and answer.headers["Connection"] == "close"
+    assert stream.tell() == len(body)  # read (and dropped) to its end: the client can read the answer
+
+
+def test_a_body_far_over_the_limit_is_not_read(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+    body = _padded(1000 * DISCARD_FACTOR + 1)
+    stream = io.BytesIO(body)
+    client = _small_limit_client(settings, connection, 1000)
+    answer = client.post("/webhooks/jira", input_stream=stream, content_length=len(body),
+                         headers=signed_headers(body))
+    assert answer.status_code == 413 and "not read" in answer.json["message"]
+    assert stream.tell() == 0
