@@ -125,11 +125,12 @@ def run_worker_until_stopped(settings: Settings, connection: redis.Redis, burst:
 
     while True:
         _exit_on_stop_signals()  # until RQ's loop installs its own handlers
-        worker = SimpleWorker([settings.queue_name], connection=connection)
+        worker: SimpleWorker | None = None
         try:
+            worker = SimpleWorker([settings.queue_name], connection=connection)  # it names its connection
             worker.work(burst=burst, logging_level=settings.log_level)
         except redis.ConnectionError as exc:
-            if _shutdown_requested(worker):
+            if worker is not None and _shutdown_requested(worker):
                 log.info("worker: stopped (Redis unreachable: %s)", exc)
                 return
             log.warning("worker: Redis unreachable (%s); starting again in %.0f s", exc, RESTART_PAUSE_SECONDS)
