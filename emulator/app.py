@@ -20,6 +20,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from emulator import jql
+from emulator.custom_fields import jql_clauses
 from emulator.delivery import Dispatcher
 from emulator.faults import Faults, Knobs
 from emulator.render import View, issue_facts
@@ -67,7 +68,7 @@ class Emulator:
     def jql_context(self, actor: User | None = None) -> jql.JqlContext:
         projects = frozenset(v.lower() for p in self.site.projects for v in (p.key, p.name, p.id))
         return jql.JqlContext(now=self.now(), current_user=frozenset(actor.aliases()) if actor else frozenset(),
-                              projects=projects)
+                              projects=projects, custom_fields=searchable_custom_fields(self.site))
 
     def search(self, text: str, actor: User | None) -> tuple[jql.Query, list[Issue]]:
         """Issues matching ``text`` in the query's order (do not modify the list: it may be reused for the
@@ -91,8 +92,9 @@ class Emulator:
         """Whether a webhook's JQL filter admits ``issue``; a filter that does not parse admits nothing."""
         if not text.strip():
             return True
+        context = jql.JqlContext(now=self.now(), custom_fields=searchable_custom_fields(self.site))
         try:
-            query = jql.compile_jql(text, jql.JqlContext(now=self.now()))
+            query = jql.compile_jql(text, context)
         except jql.JqlError:
             return False
         return query.matches(issue_facts(self.site, issue))
@@ -109,6 +111,12 @@ class Emulator:
     def persist(self) -> None:
         if self.data_path is not None:
             self.site.save(self.data_path)
+
+
+def searchable_custom_fields(site: Site) -> dict[str, jql.CustomClause]:
+    """The custom fields JQL can name on this site: Data Center's (Epic Link, Story Points…); none on
+    Cloud, whose emulated search knows system fields only."""
+    return jql_clauses(site.custom_fields) if site.flavor == "datacenter" else {}
 
 
 def create_emulator(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from emulator.custom_fields import is_epic_link
 from emulator.state import Issue, NotFound, Project, Site, User
 from emulator.timefmt import jira_time
 
@@ -50,9 +51,10 @@ def normalize_fields(site: Site, project: Project, incoming: dict[str, Any]) -> 
 
 def normalize_value(site: Site, project: Project, name: str, value: Any) -> Any:
     if name.startswith("customfield_"):
-        if site.custom_field(name) is None:
+        custom = site.custom_field(name)
+        if custom is None:
             raise ValueError(f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown.")
-        return value
+        return _epic_link(site, value) if is_epic_link(custom) else value
     if name not in SETTABLE:
         raise ValueError(f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown.")
     if value is None or value == []:
@@ -99,6 +101,23 @@ def _user(site: Site, project: Project, value: Any) -> str:
 def _parent(site: Site, project: Project, value: Any) -> str:
     reference = value.get("key") or value.get("id") if isinstance(value, dict) else value
     return site.issue(str(reference)).id
+
+
+def _epic_link(site: Site, value: Any) -> str | None:
+    """Data Center's Epic Link input: the epic's key (or id) as text, or null / "" to unlink; stored as
+    the epic's id."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"The Epic Link must be an epic's issue key as text, got {value!r}.")
+    try:
+        epic = site.issue(value)
+    except NotFound:
+        raise ValueError(f"The Epic Link {value!r} is not an issue: no issue has that key.") from None
+    kind = site.issue_type(epic.fields["issuetype"])["name"]
+    if kind != "Epic":
+        raise ValueError(f"The Epic Link {value!r} is not an epic: {epic.key} is a {kind}.")
+    return epic.id
 
 
 def _duedate(site: Site, project: Project, value: Any) -> str:
@@ -206,6 +225,8 @@ def _component_items(project: Project, old: list[str], new: list[str]) -> list[d
 
 
 def _raw(site: Site, name: str, value: Any) -> str | None:
+    if value is not None and is_epic_link(site.custom_field(name)):
+        return str(value)  # Data Center's Epic Link item: from/to hold the epic's id, the strings its key
     if value is None or name in ("summary", "description", "environment", "labels") or name.startswith("customfield_"):
         return None
     if name in ("assignee", "reporter"):
@@ -231,6 +252,8 @@ def display_value(site: Site, project: Project, name: str, value: Any) -> str | 
     }
     if name in lookups:
         return lookups[name](value)
+    if is_epic_link(site.custom_field(name)):
+        return site.issues[value].key if value in site.issues else str(value)
     if isinstance(value, dict):
         return str(value.get("value") or value.get("name") or value)
     return str(value)

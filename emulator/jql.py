@@ -11,6 +11,10 @@ Supported:
   offsets (``-7d``, ``-4h``, ``-2w``, ``-30m``) and ``now()``, ``startOfDay()``, ``endOfDay()``;
 - ``~`` / ``!~`` (contains) on ``summary``, ``description`` and ``text``;
 - ``currentUser()`` for ``assignee`` / ``reporter``;
+- the custom fields the context names (``JqlContext.custom_fields``), by name (``"Story Points"``) or
+  ``cf[NNNNN]``: an issue reference (Epic Link: ``=``, ``!=``, ``IN``, ``NOT IN`` with keys or ids),
+  a number (``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``IN``, ``NOT IN``) or text (``~``, ``!~``),
+  each also with ``IS [NOT] EMPTY``;
 - ``AND``, ``OR``, ``NOT`` and parentheses; ``ORDER BY`` on ``key``, ``id``, ``created``,
   ``updated``, ``resolutiondate``, ``priority`` with ``ASC`` / ``DESC``.
 
@@ -86,10 +90,20 @@ class Token:
 
 
 @dataclass(frozen=True)
+class CustomClause:
+    """A custom field JQL may name: the facts key holding its value, how it compares, its name."""
+
+    fact: str  # customfield_10101
+    kind: str  # issue | number | text
+    label: str  # Epic Link
+
+
+@dataclass(frozen=True)
 class JqlContext:
     now: datetime
     current_user: frozenset[str] = frozenset()
     projects: frozenset[str] | None = None  # lowercase keys, names and ids; None skips the check
+    custom_fields: Mapping[str, CustomClause] = field(default_factory=dict)  # lower-cased JQL name → field
 
 
 @dataclass
@@ -219,6 +233,9 @@ class _Parser:
         if token.kind not in ("word", "string") or token.keyword in KEYWORDS:
             self._fail("a field name", token)
         name = ALIASES.get(token.text.lower(), token.text.lower())
+        custom = self.context.custom_fields.get(token.text.lower())
+        if custom is not None and name not in SET_FIELDS | DATE_FIELDS | TEXT_FIELDS:
+            return self._custom_clause(custom, token.text, negated)
         if name not in SET_FIELDS | DATE_FIELDS | TEXT_FIELDS:
             raise JqlError(f"Field '{token.text}' does not exist or you do not have permission to view it.")
         operator = self._operator()
@@ -274,6 +291,24 @@ class _Parser:
         if name == "project":
             self._check_projects(wanted)
         return _among(name, EMPTY in values, (operator in POSITIVE) != negated,
+                      lambda value: _intersects(value, wanted))
+
+    def _custom_clause(self, custom: CustomClause, label: str, negated: bool) -> Predicate:
+        """A clause on a custom field, by the kind of its values (see CustomClause)."""
+        operator = self._operator()
+        if operator in ("is", "is not"):
+            return self._emptiness(custom.fact, NEGATED[operator] if negated else operator)
+        values = self._value_list(custom.fact) if operator in ("in", "not in") else [self._value(custom.fact)]
+        if custom.kind == "text":
+            if operator not in ("~", "!~"):
+                raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
+            return _text_clause(custom.fact, operator, values[0], label, negated)
+        if operator not in (_NUMBER_OPERATORS if custom.kind == "number" else ("=", "!=", "in", "not in")):
+            raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
+        if custom.kind == "number":
+            return _number_clause(custom.fact, operator, [_number(v, label) for v in values], negated)
+        wanted = _lowered([value for value in values if value is not EMPTY])
+        return _among(custom.fact, EMPTY in values, (operator in POSITIVE) != negated,
                       lambda value: _intersects(value, wanted))
 
     def _check_projects(self, wanted: set[str]) -> None:
@@ -410,7 +445,7 @@ def _intersects(value: Any, wanted: set[str]) -> bool:
     return not have.isdisjoint(wanted)
 
 
-_COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {  # datetimes, or numbers
     "=": lambda a, b: a == b, "!=": lambda a, b: a != b,
     "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
@@ -424,6 +459,31 @@ def _date_clause(name: str, operator: str, value: Any, label: str, negated: bool
         raise JqlError(f"The operator '{operator}' is not supported by the '{label}' field.")
     compare = _COMPARE[NEGATED[operator] if negated else operator]
     return lambda facts: facts.get(name) is not None and compare(facts[name], value)
+
+
+_NUMBER_OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in")
+
+
+def _number(value: Any, label: str) -> Any:
+    """A JQL operand of a number field: EMPTY, or the number the text spells."""
+    if value is EMPTY:
+        return EMPTY
+    try:
+        return float(str(value))
+    except ValueError:
+        raise JqlError(f"The value '{value}' is not a valid number for the field '{label}'.") from None
+
+
+def _number_clause(name: str, operator: str, values: list[Any], negated: bool) -> Predicate:
+    """``=`` / ``IN`` (and their negations) hold the field among the numbers; ``<`` … compare with the
+    one number. An empty field matches only a positive clause whose values hold EMPTY."""
+    numbers = [value for value in values if value is not EMPTY]
+    if operator in ("=", "!=", "in", "not in"):
+        return _among(name, EMPTY in values, (operator in POSITIVE) != negated, lambda value: value in numbers)
+    if not numbers or len(values) != 1:
+        raise JqlError(f"The operator '{operator}' needs one number, got {len(values)} value(s).")
+    compare, bound = _COMPARE[NEGATED[operator] if negated else operator], numbers[0]
+    return lambda facts: facts.get(name) is not None and compare(facts[name], bound)
 
 
 def _text_clause(name: str, operator: str, value: Any, label: str, negated: bool) -> Predicate:

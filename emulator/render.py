@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from emulator.custom_fields import clause_kind, custom_type, field_number, is_epic_link
 from emulator.state import Issue, NotFound, Project, Site, User
 from emulator.timefmt import parse_moment, utc_now
 
@@ -196,7 +197,15 @@ def field_value(site: Site, issue: Issue, name: str, view: View) -> Any:
     }
     if name in renderers:
         return renderers[name]()
+    if is_epic_link(site.custom_field(name)):
+        return epic_key(site, stored)
     return stored
+
+
+def epic_key(site: Site, epic_id: Any) -> str | None:
+    """The Epic Link as Data Center sends it: the epic's key, as text."""
+    epic = site.issues.get(str(epic_id)) if epic_id else None
+    return epic.key if epic is not None else None
 
 
 def issue_fields(site: Site, issue: Issue, view: View, selection: FieldSelection) -> dict[str, Any]:
@@ -297,9 +306,8 @@ def field_catalog(site: Site) -> list[dict[str, Any]]:
               for i, n, t in SYSTEM_FIELDS]
     custom = [{"id": f["id"], "key": f["id"], "name": f["name"], "custom": True, "orderable": True,
                "navigable": True, "searchable": True,
-               "clauseNames": [f"cf[{f['id'].split('_')[-1]}]", f["name"]],
-               "schema": {"type": f.get("type", "string"), "custom": f.get("custom", "com.atlassian.jira.plugin.system.customfieldtypes:float"),
-                          "customId": int(f["id"].split("_")[-1])}}
+               "clauseNames": [f"cf[{field_number(f['id'])}]", f["name"]],
+               "schema": {"type": f.get("type", "string"), "custom": custom_type(f), "customId": field_number(f["id"])}}
               for f in site.custom_fields]
     return system + custom
 
@@ -342,7 +350,26 @@ def issue_facts(site: Site, issue: Issue, now: datetime | None = None) -> dict[s
         "summary": (fields.get("summary") or "").lower(),
         "description": adf_to_text(fields.get("description") or "").lower(),
         "text": text,
+        **(custom_facts(site, issue) if site.flavor == "datacenter" else {}),
     }
+
+
+def custom_facts(site: Site, issue: Issue) -> dict[str, Any]:
+    """Each custom field under its id, as its JQL clauses compare it: an Epic Link as the epic's key
+    and id, a number as a float, text lower-cased; an empty or malformed value as None."""
+    return {entry["id"]: _custom_fact(site, clause_kind(entry), issue.fields.get(entry["id"]))
+            for entry in site.custom_fields}
+
+
+def _custom_fact(site: Site, kind: str, value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if kind == "issue":
+        epic = site.issues.get(str(value))
+        return _lower({epic.key, epic.id}) if epic is not None else None
+    if kind == "number":
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return str(value).lower()
 
 
 def _lower(values: Any) -> set[str]:

@@ -2,8 +2,11 @@
 
 A scenario names users, custom fields, projects, issues (with history), bulk-generated issues and
 Confluence spaces with pages. Times may be relative to now (``-7d``, ``-4h``). See
-``emulator/default.yaml`` for every supported key. ``serverVersion`` picks the Data Center release
-serverInfo reports.
+``emulator/default.yaml`` for every supported key.
+
+An issue's epic (``epic: KEY``, or a ``parent`` that is an epic) is its ``parent`` on Cloud and its
+Epic Link on Data Center, where ``parent`` is for sub-tasks only; a Data Center epic's Epic Name is
+its ``epicName``, else its summary. ``serverVersion`` picks the Data Center release serverInfo reports.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import yaml
 
 from emulator import edits
+from emulator.custom_fields import EPIC_LINK, EPIC_NAME, with_agile_fields
 from emulator.server_info import VersionError, data_center_release
 from emulator.state import NotFound, Page, Project, Site, Space, User
 from emulator.timefmt import jira_time, iso_time, parse_moment, utc_now
@@ -99,6 +103,8 @@ def build_site(document: dict[str, Any], flavor: str | None, now: datetime, serv
                 resolutions=list(RESOLUTIONS), link_types=list(LINK_TYPES))
     site.users = [_user(entry) for entry in document.get("users") or []] or [_user({"name": "admin"})]
     site.custom_fields = [_custom_field(entry) for entry in document.get("customFields") or []]
+    if site.flavor == "datacenter":
+        site.custom_fields = with_agile_fields(site.custom_fields)
     for entry in document.get("projects") or []:
         site.projects.append(_project(site, entry))
     for index, entry in enumerate(document.get("issues") or []):
@@ -151,7 +157,7 @@ def _seed_issue(site: Site, entry: dict[str, Any], now: datetime, where: str) ->
                 "labels": entry.get("labels", []), "components": entry.get("components", []),
                 **({"priority": {"name": entry["priority"]}} if entry.get("priority") else {}),
                 **({"assignee": {"name": entry["assignee"]}} if entry.get("assignee") else {}),
-                **({"parent": {"key": entry["parent"]}} if entry.get("parent") else {}),
+                **_hierarchy_fields(site, entry, where),
                 **({"description": entry["description"]} if entry.get("description") else {}),
                 **({"duedate": str(entry["due"])} if entry.get("due") else {}),
                 **(entry.get("fields") or {})}
@@ -169,6 +175,36 @@ def _seed_issue(site: Site, entry: dict[str, Any], now: datetime, where: str) ->
         _set_status(site, issue, entry["status"], entry.get("resolved"), now)
     issue.fields["updated"] = jira_time(parse_moment(entry.get("updated", entry.get("created", "-30d")), now))
     site.issue_written()
+
+
+def _hierarchy_fields(site: Site, entry: dict[str, Any], where: str) -> dict[str, Any]:
+    """``parent`` and the epic as the site's flavour holds them: on Data Center an epic is the Epic
+    Link (``parent`` stays for sub-tasks) and an epic carries its Epic Name; on Cloud both are ``parent``."""
+    epic, parent = entry.get("epic"), entry.get("parent")
+    if epic and parent:
+        raise ScenarioError(f"{where}: give either epic or parent, not both")
+    if site.flavor != "datacenter":
+        return {"parent": {"key": epic or parent}} if epic or parent else {}
+    found: dict[str, Any] = {}
+    if epic or (parent and _is_epic_key(site, str(parent)) and entry.get("type") != "Sub-task"):
+        found[_agile_field_id(site, EPIC_LINK)] = str(epic or parent)
+    elif parent:
+        found["parent"] = {"key": parent}
+    if entry.get("type") == "Epic":
+        found[_agile_field_id(site, EPIC_NAME)] = str(entry.get("epicName") or entry["summary"])
+    return found
+
+
+def _is_epic_key(site: Site, key: str) -> bool:
+    try:
+        issue = site.issue(key)
+    except NotFound:
+        return False
+    return bool(site.issue_type(issue.fields["issuetype"])["name"] == "Epic")
+
+
+def _agile_field_id(site: Site, custom: str) -> str:
+    return next(str(f["id"]) for f in site.custom_fields if f.get("custom") == custom)
 
 
 def _replay(site: Site, issue: Any, change: dict[str, Any], now: datetime) -> None:

@@ -7,12 +7,13 @@ signs the deliveries.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator.app import current_emulator
-from emulator.jql import JqlContext, JqlError, compile_jql
+from emulator.app import current_emulator, searchable_custom_fields
+from emulator.jql import CustomClause, JqlContext, JqlError, compile_jql
 from emulator.state import Webhook
 from emulator.timefmt import utc_now
 
@@ -29,8 +30,10 @@ class RegistrationError(ValueError):
     """A webhook registration Jira would refuse."""
 
 
-def registration(body: Any, existing: Webhook | None, webhook_id: str) -> Webhook:
-    """Validate a create/update body into a Webhook; raises RegistrationError saying what is wrong."""
+def registration(body: Any, existing: Webhook | None, webhook_id: str,
+                 custom_fields: Mapping[str, CustomClause] | None = None) -> Webhook:
+    """Validate a create/update body into a Webhook; raises RegistrationError saying what is wrong.
+    ``custom_fields``: the custom fields the JQL filter may name."""
     if not isinstance(body, dict):
         raise RegistrationError("The request body must be a JSON object with name, url and events.")
     url = body.get("url", existing.url if existing else "")
@@ -45,7 +48,7 @@ def registration(body: Any, existing: Webhook | None, webhook_id: str) -> Webhoo
               (existing.jql if existing else ""))
     if jql.strip():
         try:
-            compile_jql(jql, JqlContext(now=utc_now()))
+            compile_jql(jql, JqlContext(now=utc_now(), custom_fields=custom_fields or {}))
         except JqlError as exc:
             raise RegistrationError(f"Invalid JQL filter: {exc}") from None
     return Webhook(id=webhook_id, name=str(body.get("name", existing.name if existing else "webhook")), url=url,
@@ -79,7 +82,8 @@ def create_webhook() -> Response:
     emulator = current_emulator()
     with emulator.site.lock:
         try:
-            hook = registration(request.get_json(silent=True), None, emulator.site.next_id("webhook", 1))
+            hook = registration(request.get_json(silent=True), None, emulator.site.next_id("webhook", 1),
+                                searchable_custom_fields(emulator.site))
         except RegistrationError as exc:
             return _error(400, str(exc))
         emulator.site.webhooks[hook.id] = hook
@@ -105,7 +109,8 @@ def update_webhook(webhook_id: str) -> Response:
         if existing is None:
             return _error(404, f"No webhook with id {webhook_id}.")
         try:
-            hook = registration(request.get_json(silent=True), existing, webhook_id)
+            hook = registration(request.get_json(silent=True), existing, webhook_id,
+                                searchable_custom_fields(emulator.site))
         except RegistrationError as exc:
             return _error(400, str(exc))
         emulator.site.webhooks[webhook_id] = hook
