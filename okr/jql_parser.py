@@ -50,10 +50,31 @@ def parse_jql(text: str) -> Query:
     if not isinstance(text, str):
         raise JqlError(f"JQL must be text, not {type(text).__name__}")
     try:
-        tree = jql_parser().parse(text)
+        query = build_query(jql_parser().parse(text), text)
     except UnexpectedInput as error:
         raise JqlError(syntax_message(error, text)) from None
-    return build_query(tree, text)
+    except RecursionError:  # thousands of NOTs: no filter a person writes
+        query = None
+    if query is None or (query.where is not None and nesting_depth(query.where) > MAX_NESTING):
+        raise JqlError(f"the query nests NOT, AND and OR more than {MAX_NESTING} levels deep; "
+                       "write it with fewer levels") from None
+    return query
+
+
+MAX_NESTING = 100  # levels of NOT / AND / OR; evaluating deeper ones would exhaust Python's stack
+
+
+def nesting_depth(node: Node) -> int:
+    """How many levels of NOT / AND / OR lie above the deepest clause (counted without recursion)."""
+    deepest, waiting = 0, [(node, 1)]
+    while waiting:
+        current, depth = waiting.pop()
+        deepest = max(deepest, depth)
+        if isinstance(current, Not):
+            waiting.append((current.item, depth + 1))
+        elif isinstance(current, (And, Or)):
+            waiting.extend((item, depth + 1) for item in current.items)
+    return deepest
 
 
 # --- tree → AST -------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ class DirtyTracker:
         config = self.store.current()
         if config is None:
             return set()
-        context = JqlContext(at=datetime.now(timezone.utc), tz=config.zone, custom_fields=self.store.field_names())
+        context = JqlContext(at=datetime.now(timezone.utc), tz=config.zone, custom_fields=self.store.field_names(),
+                             current_user=self.store.own_account())
         refs = affected_key_results(self._index_for(config), before, after, context)
         if refs:
             mark(self.redis, [ref_text(r) for r in refs], trigger)

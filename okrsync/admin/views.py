@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -116,8 +117,9 @@ def trend_points(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, given: Evalu
 
 
 def _at(given: EvaluationInput, at: datetime) -> EvaluationInput:
-    return EvaluationInput(at=at, tz=given.tz, documents=given.documents, measurements=given.measurements,
-                           custom_fields=given.custom_fields, problem_programs=given.problem_programs)
+    """The same input at another instant (the user ``currentUser()`` means included), over the documents
+    as they are: no kept selections (made for the instant they were bound at), no remote values (counted now)."""
+    return replace(given, at=at, live=None, remote_values={})
 
 
 def sparkline(points: Sequence[Mapping[str, Any]], width: int = 360, height: int = 80) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from okr.jql import (
     And, Call, Clause, CustomField, CustomFieldId, Empty, JqlError, JqlUnsupported, Not, Or, OrderKey,
-    Query, SystemField, Value, fields_of, format_jql, parse_jql,
+    Query, SystemField, Value, compile_jql, fields_of, format_jql, parse_jql,
 )
 
 
@@ -204,3 +204,11 @@ def test_fields_of_names_the_document_keys_read() -> None:
     assert fields_of(parse_jql('"Epic Link" = A-1'), {"team": "customfield_10001"}) == {"parent"}
     assert fields_of(parse_jql('"Epic Link" = A-1'), {"epic link": "customfield_10014"}) == {"customfield_10014"}
     assert fields_of(parse_jql("")) == frozenset()
+
+
+def test_a_query_nested_too_deep_is_a_jql_error_not_a_crash() -> None:
+    for text in ("NOT " * 3000 + "a = b", "NOT " * 150 + "a = b", "(a = b AND " * 900 + "a = b" + ")" * 900):
+        with pytest.raises(JqlError, match="more than 100 levels deep"):
+            parse_jql(text)
+    assert compile_jql("NOT " * 99 + "labels = x")  # deep, but within the bound: it parses and binds
+    assert parse_jql("(" * 3000 + "a = b" + ")" * 3000).where == parse_jql("a = b").where  # parentheses alone add none
