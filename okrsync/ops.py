@@ -141,6 +141,8 @@ def unknown_issues(jira: Any, config: Any) -> list[UnknownIssue]:
             except NotFound:
                 answers[key] = "does not exist in Jira (404)"
             except AuthError as exc:
+                if exc.status == 401:
+                    raise  # the credentials, not the key: said once by the caller
                 answers[key] = f"is not visible to the service's account ({exc.status})"
         if answers[key]:
             unknown.append(UnknownIssue(where, key, str(answers[key])))

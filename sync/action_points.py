@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,10 +33,12 @@ class ApReport:
     proposed: list[str] = field(default_factory=list)
 
 
-def open_action_points(runtime: Runtime, config: OkrConfig, given: EvaluationInput, now: datetime) -> ApReport:
+def open_action_points(runtime: Runtime, config: OkrConfig, given: EvaluationInput, now: datetime,
+                       programs: Sequence[ProblemProgram] | None = None) -> ApReport:
+    """Open the action points due, for every problem program (or those of ``programs``)."""
     report = ApReport()
     filters = FilterCache()
-    for program in config.problem_programs:
+    for program in config.problem_programs if programs is None else programs:
         proposals = ap_proposals(program, program_result(program, given, filters), now)
         if program.action_points.mode == "propose" or runtime.jira is None:
             report.proposed += [f"{program.id}:{p.cluster.category}/{p.cluster.theme}" for p in proposals]

@@ -1,7 +1,7 @@
 """Write-back failures, one record per target: a refused write stays local to its target.
 
 A target is what is remembered as written ("property:SHOP-1", "fields:OKR-7", "checkin:company/KR1").
-When Jira refuses a write for good (400, 403, 404, 410) the target is recorded as *permanent* with
+When Jira refuses a write for good (400, 403, 404, 410, 413) the target is recorded as *permanent* with
 the configuration revision and the issue's mirror version it failed under; it is not tried again
 until one of them changes. Any other failure (429, 5xx, a timeout, a refused connection, 401) is
 *transient*: the target is tried again after a backoff of its own (30 s, doubling, at most an hour).
@@ -23,7 +23,7 @@ from connector.errors import ConnectorError
 log = logging.getLogger(__name__)
 
 FAILURES = "okrsync:writeback:failures"  # target → JSON TargetFailure
-PERMANENT_STATUSES = frozenset({400, 403, 404, 410})
+PERMANENT_STATUSES = frozenset({400, 403, 404, 410, 413})
 FIRST_RETRY_SECONDS = 30.0
 LONGEST_RETRY_SECONDS = 3600.0
 

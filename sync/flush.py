@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from mapping.models import OkrConfig
+from mapping.models import OkrConfig, ProblemProgram
 from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
@@ -21,7 +21,7 @@ from sync.failures import FailureStore, Situation
 from sync.pages import REPORT, REPORT_NUMBER, publish_pages
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
-from sync.writeback import Checkin, CheckinPacing, WriteGuard, apply_writes, post_checkin
+from sync.writeback import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +72,28 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
     trigger = summarise_triggers(triggers)
     if runtime.jira is None:
         result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written to Jira"
+        FailureStore(runtime.redis).keep_only([])  # nothing is tried: nothing waits to be tried again
     else:
         guard = write_guard(runtime, now)
-        if config.problem_programs:
-            result.action_points = _action_points(runtime, config, given, now, guard, result)
+        for program in config.problem_programs:
+            result.action_points += _action_points(runtime, config, given, now, guard, result, program)
         writes = plan_writes(config, statuses, contributor_epic_keys(config, given), now, trigger, refs,
                              runtime.config_store.field_names())
         written = apply_writes(runtime.jira, runtime.written, writes, guard)
         result.written, result.unchanged = written.written, written.unchanged
-        result.failed, result.held = written.failed, written.held
+        result.failed += written.failed
+        result.held += written.held
         result.comments = _checkins(runtime, config, statuses, refs, now, guard, result)
-        if refs is None:  # every target was planned: records of targets no longer planned are stale
-            guard.failures.keep_only([w.target for w in writes] + checkin_targets(config) + [ACTION_POINTS])
+        if refs is None:  # every target was planned: records of targets this flush does not try are stale
+            guard.failures.keep_only([w.target for w in writes] + checkin_targets(config)
+                                     + [action_points_target(p.id) for p in config.problem_programs])
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
 
 
-ACTION_POINTS = "action-points"  # the failure target of opening action points
+def action_points_target(program_id: str) -> str:
+    """The failure target of opening one problem program's action points."""
+    return f"action-points:{program_id}"
 
 
 def write_guard(runtime: Runtime, now: datetime) -> WriteGuard:
@@ -102,22 +107,32 @@ def write_guard(runtime: Runtime, now: datetime) -> WriteGuard:
 
 
 def _action_points(runtime: Runtime, config: OkrConfig, given: EvaluationInput, now: datetime,
-                   guard: WriteGuard, result: FlushReport) -> list[str]:
-    """Open the action points due; a refusal is recorded and the write-back goes on without them."""
-    if not guard.allows(ACTION_POINTS, ""):
-        result.held.append(ACTION_POINTS)
+                   guard: WriteGuard, result: FlushReport, program: ProblemProgram) -> list[str]:
+    """Open one program's action points; a failure is recorded and the write-back goes on without them
+    (the outermost edge of this write: whatever it raises stays here)."""
+    target = action_points_target(program.id)
+    if not guard.allows(target, ""):
+        result.held.append(target)
         return []
     try:
-        created = open_action_points(runtime, config, given, now).created
+        created = open_action_points(runtime, config, given, now, programs=[program]).created
     except ConnectorError as exc:
-        guard.failed(ACTION_POINTS, "", exc)
-        result.failed.append(ACTION_POINTS)
+        guard.failed(target, "", exc)
+        result.failed.append(target)
         return []
-    guard.succeeded(ACTION_POINTS)
+    except Exception as exc:  # a defect here must not stop the KRs' write-back
+        log.exception("action points of %s not opened", program.id)
+        guard.failed(target, "", TargetRefusal(f"{type(exc).__name__}: {exc}"))
+        result.failed.append(target)
+        return []
+    guard.succeeded(target)
     return created
 
 
 def checkin_targets(config: OkrConfig) -> list[str]:
+    """The check-in targets a flush tries: none when check-in comments are off."""
+    if not config.writeback.checkin_comments:
+        return []
     return [checkin_target((s.id, kr.id)) for s in config.okr_sets for o in s.objectives for kr in o.key_results
             if kr.jira_issue]
 

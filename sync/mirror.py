@@ -25,6 +25,7 @@ import redis
 
 ISSUE_PREFIX = "okrsync:mirror:issue:"
 GONE_PREFIX = "okrsync:mirror:gone:"
+GONE_AT_PREFIX = "okrsync:mirror:gone-at:"  # Redis time (ms) a tombstone was set: a read begun before it loses
 KEY_INDEX = "okrsync:mirror:keys"
 SEQUENCE = "okrsync:mirror:seq"
 CHANGES = "okrsync:mirror:changes"
@@ -44,8 +45,8 @@ end
 
 # ARGV: version, doc, key, mode ('0' an event, '1' a read of Jira), the read's start (ms, '' for now),
 # epoch, issue id. An event loses to a newer stored state, to a later delete and to the same state
-# with links patched since. A read is Jira's truth: it loses only to an event applied after the
-# read began whose version is newer, and to a delete made after the read began.
+# with links patched since. A read is Jira's truth: it loses only to a newer state applied after the
+# read began (an event, or a read begun later), and to a delete made after the read began.
 _UPSERT_SCRIPT = """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -54,11 +55,11 @@ local started = tonumber(ARGV[5]) or now_ms
 local gone = redis.call('GET', KEYS[2])
 local current = redis.call('HGET', KEYS[1], 'version')
 if read then
-  if gone and tonumber(gone) >= started then return 0 end
+  local gone_at = redis.call('GET', KEYS[4])
+  if gone and tonumber(gone_at or gone) >= started then return 0 end
   if current and tonumber(current) > tonumber(ARGV[1])
-      and redis.call('HGET', KEYS[1], 'source') == 'event'
       and tonumber(redis.call('HGET', KEYS[1], 'applied') or '0') > started then return 0 end
-  if gone then redis.call('DEL', KEYS[2]) end
+  if gone then redis.call('DEL', KEYS[2], KEYS[4]) end
 else
   if gone and tonumber(gone) >= tonumber(ARGV[1]) then return 0 end
   if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
@@ -80,7 +81,9 @@ local current = redis.call('HGET', KEYS[1], 'version')
 if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
 local gone = redis.call('GET', KEYS[2])
 if not gone or tonumber(gone) < tonumber(ARGV[1]) then
+  local clock = redis.call('TIME')
   redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
+  redis.call('SET', KEYS[4], tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000), 'EX', ARGV[3])
 end
 local old_key = redis.call('HGET', KEYS[1], 'key')
 if old_key then redis.call('HDEL', KEYS[3], old_key) end
@@ -129,7 +132,8 @@ class Mirror:
 
     def _store(self, document: dict[str, Any], version: int, read: bool, read_started_ms: int | None) -> bool:
         issue_id, key = document["id"], document["key"]
-        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, SEQUENCE, CHANGES, EPOCH]
+        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, GONE_AT_PREFIX + issue_id, SEQUENCE,
+                CHANGES, EPOCH]
         doc = json.dumps(document, separators=(",", ":"), sort_keys=True)
         started = "" if read_started_ms is None else str(read_started_ms)
         args = [version, doc, key, "1" if read else "0", started, self._epoch, issue_id]
@@ -142,7 +146,8 @@ class Mirror:
 
     def delete(self, issue_id: str, key: str, version: int) -> bool:
         """Remove the issue and leave a tombstone so older deliveries cannot revive it."""
-        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, SEQUENCE, CHANGES, EPOCH]
+        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, GONE_AT_PREFIX + issue_id, SEQUENCE,
+                CHANGES, EPOCH]
         return bool(self._delete(keys=keys, args=[version, key, TOMBSTONE_SECONDS, self._epoch, issue_id]))
 
     def set_link(self, issue_id: str, link_id: str, link: dict[str, str] | None) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 from mapping.models import OkrConfig
 from sync.dirty import RECENT_IDS, DirtyTracker
 from sync.documents import issue_document
+from sync.handlers import FUTURE_SKEW_MS
 from sync.runtime import Runtime
 from webhooks.events import parse_jira_time
 
@@ -69,9 +70,9 @@ def reconcile(runtime: Runtime, now: datetime | None = None) -> SyncReport:
         watermark = int(runtime.redis.get(WATERMARK) or 0)
         jql = project_clause(projects) + _since(watermark, now) + " ORDER BY updated ASC"
         recent = sorted({int(i) for i in runtime.redis.lrange(RECENT_IDS, 0, -1) if i.isdigit()})
-        started = runtime.mirror.server_time_ms()
+        read_started = runtime.mirror.server_time_ms()
         issues = jira.search(jql, fields=MIRROR_FIELDS, reconcile_issues=recent)
-        apply_issues(runtime, issues, report, {"kind": "reconcile"}, read_started_ms=started)
+        apply_issues(runtime, issues, report, {"kind": "reconcile"}, read_started_ms=read_started)
         _advance_watermark(runtime, report, now)
     report.seconds = time.perf_counter() - started
     _record(runtime, report, now, "reconcile")
@@ -110,7 +111,7 @@ def apply_issues(runtime: Runtime, issues: Iterable[dict[str, Any]], report: Syn
     for issue in issues:
         report.seen += 1
         document = issue_document(issue)
-        version = _version(issue)
+        version = clamped_version(_version(issue), started)
         before, stored_version = runtime.mirror.get_with_version(document["id"])
         same = before == document
         if (not same or stored_version != version) and runtime.mirror.store_read(document, version, started):
@@ -124,6 +125,12 @@ def apply_issues(runtime: Runtime, issues: Iterable[dict[str, Any]], report: Syn
         from sync.jobs import schedule_flush
 
         schedule_flush(runtime.redis, runtime.queue_name)
+
+
+def clamped_version(version: int, read_started_ms: int) -> int:
+    """As for events (sync.handlers.event_version): an ``updated`` more than the skew after the read
+    began counts as the read's start, so a Jira clock running ahead orders reads and events alike."""
+    return read_started_ms if version > read_started_ms + FUTURE_SKEW_MS else version
 
 
 def _version(issue: dict[str, Any]) -> int:
@@ -176,13 +183,13 @@ def resync(runtime: Runtime, full: bool = False, progress: Callable[[str, int, i
             if progress:
                 progress(project, count, total)
 
-        started = runtime.mirror.server_time_ms()
+        read_started = runtime.mirror.server_time_ms()
         issues = jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
         if full:  # only a full resync needs the keys Jira still has
             issues = _recording_keys(issues, seen_keys)
         before = report.seen
         apply_issues(runtime, issues, report, {"kind": "resync"}, on_issue=lambda n: walked(n - before),
-                     read_started_ms=started)
+                     read_started_ms=read_started)
         if full:
             _forget_missing(runtime, project, seen_keys, report)
         runtime.redis.hset(RESYNC_PROGRESS, project, "done")

@@ -63,7 +63,9 @@ def refresh_remote_metrics(runtime: Runtime, now: datetime | None = None) -> Ref
         return report
     now = now or datetime.now(timezone.utc)
     jira = bounded_port(runtime.jira)
-    for metric_id, metric in remote_metrics(config).items():
+    metrics = remote_metrics(config)
+    _forget_dropped(runtime, {remote_key(m, c.id) for m in metrics for c in _cycles_using(config, m)})
+    for metric_id, metric in metrics.items():
         for cycle in _cycles_using(config, metric_id):
             _refresh_one(runtime, jira, config, metric_id, metric, cycle, now, report)
         krs = [f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results
@@ -82,10 +84,23 @@ def _refresh_one(runtime: Runtime, jira: Any, config: OkrConfig, metric_id: str,
         _record_failure(runtime, key, str(exc), now)
         report.failed[key] = str(exc)
         return
+    except Exception as exc:  # one metric's defect (an answer it cannot read) must not stop the others
+        log.exception("remote metric %s not counted", key)
+        _record_failure(runtime, key, f"{type(exc).__name__}: {exc}", now)
+        report.failed[key] = f"{type(exc).__name__}: {exc}"
+        return
     runtime.redis.hset(REMOTE, key, json.dumps(asdict(value), default=str))
     if runtime.redis.hdel(REMOTE_FAILURES, key):
         log.info("remote metric %s refreshed again", key)
     report.refreshed.append(key)
+
+
+def _forget_dropped(runtime: Runtime, kept: set[str]) -> None:
+    """Values and failures of remote metrics the configuration no longer has (or no longer uses)."""
+    for name in (REMOTE, REMOTE_FAILURES):
+        gone = [k for k in (key.decode() for key in runtime.redis.hkeys(name)) if k not in kept]
+        if gone:
+            runtime.redis.hdel(name, *gone)
 
 
 def _record_failure(runtime: Runtime, key: str, reason: str, now: datetime) -> None:

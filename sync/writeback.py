@@ -47,6 +47,13 @@ class WriteReport:
     held: list[str] = field(default_factory=list)  # not tried: refused before, or backing off
 
 
+OUTAGE_AFTER = 3  # transient failures in a row, in one flush, that mean Jira itself is failing
+
+
+class TargetRefusal(ConnectorError):
+    """A failure of one target that says nothing of Jira as a whole (a defect in what was sent)."""
+
+
 class WriteGuard:
     """Keeps a failing target from stopping the others, and from being tried again too soon.
 
@@ -59,15 +66,31 @@ class WriteGuard:
         self.situation = situation
         self.now = now
         self._known: dict[str, TargetFailure] = {f.target: f for f in failures.all()}
+        self.outage: ConnectorError | None = None  # Jira as a whole is failing in this flush
+        self._failing_in_a_row = 0
 
     def allows(self, target: str, issue: str) -> bool:
+        """Whether to try the target now. Once OUTAGE_AFTER targets in a row failed for want of an answer
+        (no answer, 5xx, 429, 401), Jira as a whole is taken to be failing: the remaining targets wait for
+        the backoff too, instead of each spending the connector's retry budget again."""
+        if self.outage is not None:
+            held = ConnectorError(f"not tried: Jira was failing in this flush ({self.outage})",
+                                  status=self.outage.status)
+            self._known[target] = self.failures.record(target, issue, held, self.situation(issue), self.now)
+            return False
         failure = self._known.get(target)
         return failure is None or failure.due(self.situation(issue), self.now)
 
     def failed(self, target: str, issue: str, exc: ConnectorError) -> None:
-        self._known[target] = self.failures.record(target, issue, exc, self.situation(issue), self.now)
+        failure = self.failures.record(target, issue, exc, self.situation(issue), self.now)
+        self._known[target] = failure
+        if failure.kind == "transient" and not isinstance(exc, TargetRefusal):
+            self._failing_in_a_row += 1
+            if self._failing_in_a_row >= OUTAGE_AFTER:
+                self.outage = exc
 
     def succeeded(self, target: str) -> None:
+        self._failing_in_a_row = 0
         if self._known.pop(target, None) is not None:
             self.failures.clear(target)
 
@@ -232,6 +255,7 @@ def post_checkin(jira: JiraWriter, store: WrittenStore, ref: str, issue: str, ol
     if pending is not None:
         if pending[0] == marker and _already_posted(jira, issue, marker):
             store.set_health(ref, new)
+            store.checkin_posted(ref, pending[1])  # it did go out, then: the pacing counts from it
             return Checkin.QUIET
         if now - pending[1] < IN_FLIGHT_SECONDS:
             return Checkin.WAITING

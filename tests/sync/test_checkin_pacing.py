@@ -4,6 +4,7 @@ Jira side records the comments it is sent."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import redis
@@ -72,3 +73,17 @@ def test_without_pacing_a_change_is_reported_at_once(connection: redis.Redis) ->
     jira, store = CommentsOnly(), WrittenStore(connection)
     post_checkin(jira, store, REF, ISSUE, None, "on_track", "x", "d", now=0)  # type: ignore[arg-type]
     assert post_checkin(jira, store, REF, ISSUE, "on_track", "at_risk", "x", "d", now=1) is Checkin.POSTED  # type: ignore[arg-type]
+
+
+def test_a_comment_found_posted_after_a_crash_counts_for_the_pacing(connection: redis.Redis) -> None:
+    jira, store = CommentsOnly(), WrittenStore(connection)
+    _report(jira, store, "on_track", 0)
+    _report(jira, store, "at_risk", 100)
+    assert _report(jira, store, "at_risk", 400) is Checkin.POSTED
+    # a worker posted the next change at 4100 and died before recording it: its marker is pending
+    marker = "okrsync-checkin:" + hashlib.sha256(f"{REF}|at_risk|off_track|2026-12-02".encode()).hexdigest()[:12]
+    store.set_pending_checkin(REF, marker, 4100.0)
+    jira.comments.append(f"posted by the worker that died\n[{marker}]")
+    _report(jira, store, "off_track", 4000)  # seen since 4000 (held: too soon after 400)
+    assert _report(jira, store, "off_track", 4400) is Checkin.QUIET  # found posted: not posted again
+    assert store.last_checkin(REF) == 4100.0  # the pacing counts from the comment found

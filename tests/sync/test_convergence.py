@@ -104,3 +104,28 @@ def test_resync_repairs_the_mirror_after_jiras_clock_went_back(stack: dict[str, 
     assert runtime.mirror.get("SHOP-2")["summary"] == "after the restore"
     issue = jira.get_issue("SHOP-2", fields=["updated"])
     assert runtime.mirror.version(runtime.mirror.get("SHOP-2")["id"]) == _version(issue)
+
+
+def test_a_read_begun_before_a_delete_does_not_bring_the_issue_back(connection: redis.Redis) -> None:
+    """Jira's clock behind Redis's: the delete's own version is small, but it was applied after the read began."""
+    mirror = Mirror(connection)
+    mirror.upsert(_doc("Done"), 1_000)
+    started = mirror.server_time_ms() - 1_000
+    assert mirror.delete("7", "CON-7", 1_500)
+    assert not mirror.store_read(_doc("Done"), 1_000, started)
+    assert mirror.get("CON-7") is None
+
+
+def test_a_read_loses_to_a_newer_read_applied_after_it_began(connection: redis.Redis) -> None:
+    mirror = Mirror(connection)
+    older_read_started = mirror.server_time_ms() - 1_000
+    assert mirror.store_read(_doc("Done"), 3_000, mirror.server_time_ms())  # a resync that began later
+    assert not mirror.store_read(_doc("To Do"), 2_000, older_read_started)  # a reconcile still running
+    assert mirror.get("CON-7") == _doc("Done")
+
+
+def test_a_read_of_a_jira_clock_far_ahead_is_ordered_like_the_events() -> None:
+    from sync.reconcile import clamped_version
+
+    assert clamped_version(10**13, 1_000) == 1_000  # as an event received then would be
+    assert clamped_version(1_000 + 60_000, 1_000) == 61_000  # a minute ahead is kept

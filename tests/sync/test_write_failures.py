@@ -152,3 +152,53 @@ def test_the_status_api_and_the_sync_health_page_name_each_failing_target(stack:
     sign_in(client)
     page = client.get("/admin/health").data.decode()
     assert "Failing targets" in page and "property:SHOP-99999" in page and "after the configuration or the issue changes" in page
+
+
+def test_records_of_targets_no_flush_tries_are_forgotten(stack: dict[str, Any], runtime: Any) -> None:
+    """A check-in that failed, then check-ins turned off: its record must not ask for flushes for ever."""
+    _apply(runtime, MISSPELLED.replace(", SHOP-99999", ""))
+    _flush(runtime)
+    runtime.written.set_health("shop/KR1", "done")
+    stack["emulator"].faults.configure({"error_next": 2, "error_status": 503})
+    _flush(runtime, now=datetime.now(timezone.utc) - timedelta(seconds=60))
+    assert FailureStore(runtime.redis).due_retry(time.time())
+    _apply(runtime, MISSPELLED.replace(", SHOP-99999", "").replace("writeback:\n", "writeback:\n  checkin_comments: false\n"))
+    _flush(runtime)
+    assert FailureStore(runtime.redis).all() == [] and not FailureStore(runtime.redis).due_retry(time.time())
+
+
+MANY_EPICS = MISSPELLED.replace("[SHOP-1, SHOP-99999]", "[SHOP-1, SHOP-2, SHOP-3, SHOP-4, SHOP-5, SHOP-6]")
+
+
+def test_when_jira_itself_fails_the_rest_of_the_flush_waits_instead_of_retrying_each(stack: dict[str, Any],
+                                                                                  runtime: Any) -> None:
+    emulator = stack["emulator"]
+    _apply(runtime, MANY_EPICS)
+    emulator.faults.configure({"error_fraction": 1.0, "error_status": 503})
+    emulator.faults.reset_counters()
+    report = _flush(runtime)
+    emulator.faults.configure({"error_fraction": 0.0})
+    calls = emulator.faults.counters()["total_calls"]
+    assert len(report.failed) == 3 and report.written == []  # three in a row: Jira is down
+    assert calls == 3 * 2  # two attempts each; the other targets were not sent
+    failures = FailureStore(runtime.redis).all()
+    assert {f.target for f in failures} >= set(report.failed) | {t for t in report.held if t.startswith("property:")}
+    assert all(f.kind == "transient" and f.retry_at for f in failures)  # all tried again after the backoff
+    later = _flush(runtime, now=datetime.now(timezone.utc) + timedelta(seconds=31))
+    assert later.failed == [] and len([t for t in later.written if t.startswith("property:")]) == 7
+
+
+def test_a_refused_checkin_leaves_the_other_krs_checkins_alone(stack: dict[str, Any], runtime: Any) -> None:
+    """Two KRs reporting on their own issues; Jira refuses comments (and every write) on one of them."""
+    second = MISSPELLED.replace(", SHOP-99999", "").replace(
+        "          - id: KR2\n            title: Repeat purchases\n            unmeasured: no survey yet",
+        "          - id: KR2\n            title: Escaped defects, seen from the epic\n            metric: escaped_share\n"
+        "            baseline: 40\n            target: 10\n            jira_issue: SHOP-1")
+    _apply(runtime, second)
+    _flush(runtime)
+    for ref in ("shop/KR1", "shop/KR2"):
+        runtime.written.set_health(ref, "done")  # the next flush reports a change of health on both
+    stack["emulator"].faults.configure({"refuse_write_keys": ["OKR-1"], "refuse_write_status": 403})
+    report = _flush(runtime)
+    assert "checkin:shop/KR1" in report.failed and report.comments == ["SHOP-1:KR2"]
+    assert FailureStore(runtime.redis).get("checkin:shop/KR1").kind == "permanent"  # type: ignore[union-attr]
