@@ -27,12 +27,12 @@ def test_cli_reports_the_missing_secret_without_a_traceback(monkeypatch, tmp_pat
 
 def test_settings_come_from_the_prefixed_environment(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OKRSYNC_WEBHOOK_SECRET", "old, new")
+    monkeypatch.setenv("OKRSYNC_WEBHOOK_SECRET", "old-secret-1, new-secret-2")
     monkeypatch.setenv("OKRSYNC_MAX_BODY_BYTES", "1234")
     settings = load_settings()
-    assert settings.webhook_secrets() == (b"old", b"new")
+    assert settings.webhook_secrets() == (b"old-secret-1", b"new-secret-2")
     assert settings.max_body_bytes == 1234 and settings.redis_url is None
-    assert "old" not in repr(settings)  # secrets never show in logs
+    assert "old-secret-1" not in repr(settings) and "new-secret-2" not in repr(settings)  # never in logs
 
 
 def test_malformed_settings_name_the_variable_and_hide_secrets(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
