@@ -52,7 +52,8 @@ def _settings() -> Settings:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
 def serve(host: str, port: int, workers: int) -> None:
-    """Run the web service (webhook endpoint, health, metrics) under gunicorn."""
+    """Run the web service (webhook endpoint, health, metrics) under gunicorn; each request is read
+    before a thread gets it, so slow clients never hold one (settings in okrsync/gunicorn_conf.py)."""
     settings = _settings()
     settings.require_webhook_secrets()
     connect_redis(settings)  # start the embedded Redis before gunicorn forks its workers
