@@ -176,6 +176,7 @@ def deliveries(count: int, first: int = 0) -> list[Request]:
     for number in range(first, first + count):
         template["issue"]["key"] = f"BEN-{number % 500}"
         template["issue"]["id"] = str(100000 + number % 500)
+        template["timestamp"] = 1_700_000_000_000 + number  # as Jira's: no two events share a body
         body = json.dumps(template).encode()
         headers = {"Content-Type": "application/json", "X-Hub-Signature": sign(body, SECRET.encode()),
                    "X-Atlassian-Webhook-Identifier": f"bench-{number}"}
