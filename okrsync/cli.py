@@ -296,13 +296,39 @@ def evaluate(config_file: Path, issues_file: Path, measurements_file: Path | Non
 
 def _load_config_or_exit(file: Path):  # type: ignore[no-untyped-def]
     from mapping.errors import ConfigError
-    from mapping.loader import load_config_file
+    from mapping.loader import load_config_text
 
     try:
-        return load_config_file(file)
+        return load_config_text(read_config_text(file), source=str(file))
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+
+
+MAX_CONFIG_BYTES = 1024 * 1024  # a real okrs.yaml is a few hundred KiB at most; parsing 50 MB takes minutes
+
+
+def read_config_text(file: Path) -> str:
+    """The text of a configuration file, read no further than MAX_CONFIG_BYTES (a pipe or a device
+    has no size to check first). Raises ConfigError naming the file, the problem and the fix."""
+    from mapping.errors import ConfigError, ConfigProblem
+
+    def problem(message: str) -> ConfigError:
+        return ConfigError(str(file), [ConfigProblem("", message)])
+
+    try:
+        with open(file, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise problem(f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise problem(f"the file is larger than {MAX_CONFIG_BYTES // 1024} KiB, the most a configuration may be: "
+                      "check that it is the okrs.yaml you meant, and move data that is not configuration "
+                      "(issues, measurements) out of it")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise problem("the file is not UTF-8 text") from None
 
 
 def _parse_user(text: str | None) -> str | None:
