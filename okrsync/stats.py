@@ -8,6 +8,7 @@ counts queued and duplicate deliveries in the same round trip that stores them. 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 
@@ -23,6 +24,22 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_EVENTS = "okrsync:stats:unknown"
 REJECT_PREFIX = "rejected:"
+# Unknown event names come from signed bodies: label values of okrsync_events_unknown_total are
+# kept to a bounded set. A name Jira sends is counted under its name; any other well-formed name
+# too while fewer than MAX_UNKNOWN_NAMES names are counted (a new Jira event type still shows by
+# name), and everything else as "other".
+MAX_UNKNOWN_NAMES = 50
+MAX_LABEL_VALUES = 128  # what a scrape shows at most: the names above, Jira's own, "other"
+OTHER_EVENTS = "other"
+EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(:[a-z][a-z0-9_]*)?")
+_COUNT_UNKNOWN = """
+local name = ARGV[1]
+if ARGV[2] ~= '1' and redis.call('HEXISTS', KEYS[1], name) == 0
+   and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+  name = ARGV[4]
+end
+return redis.call('HINCRBY', KEYS[1], name, 1)
+"""
 
 
 class LocalCounts:
@@ -37,16 +54,27 @@ class LocalCounts:
             self.unavailable += 1
 
 
-def count(connection: redis.Redis, name: str, kind: str | None = None) -> None:
-    """Best effort: a counter must never turn an answer into an error."""
+def count(connection: redis.Redis, name: str, kind: str | None = None, known: bool = False) -> None:
+    """Best effort: a counter must never turn an answer into an error. ``kind``: the name of an
+    unknown event, ``known`` when Jira sends such events (counted by name whatever the others)."""
     try:
         pipe = connection.pipeline(transaction=False)
         pipe.hincrby(STATS, name, 1)
         if kind is not None:
-            pipe.hincrby(UNKNOWN_EVENTS, kind[:100], 1)
+            label = kind if known or EVENT_NAME.fullmatch(kind[:64]) else OTHER_EVENTS
+            pipe.eval(_COUNT_UNKNOWN, 1, UNKNOWN_EVENTS, label[:64], int(known), MAX_UNKNOWN_NAMES, OTHER_EVENTS)
         pipe.execute()
     except redis.RedisError:
         log.warning("could not count %s: Redis unreachable", name)
+
+
+def bounded_unknown(counts: dict[str, int]) -> dict[str, int]:
+    """What was counted before the cap (or by hand) folded into "other" past MAX_LABEL_VALUES names."""
+    if len(counts) <= MAX_LABEL_VALUES:
+        return counts
+    kept = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_LABEL_VALUES - 1])
+    kept[OTHER_EVENTS] = sum(counts.values()) - sum(v for k, v in kept.items() if k != OTHER_EVENTS)
+    return kept
 
 
 def read_counts(connection: redis.Redis) -> dict[str, int | float]:
@@ -124,7 +152,7 @@ class EventCollector(Collector):
             by_reason.add_metric([reason], value)
         yield by_reason
         by_type = CounterMetricFamily("okrsync_events_unknown", "Deliveries of unknown event types", labels=["event"])
-        for kind, value in sorted(unknown.items()):
+        for kind, value in sorted(bounded_unknown(unknown).items()):
             by_type.add_metric([kind], value)
         yield by_type
 

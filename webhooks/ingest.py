@@ -42,7 +42,7 @@ class WebhookIngest:
         decision = self.router.decide(event)
         if decision is not Decision.QUEUE:
             unknown = event.kind if decision is Decision.UNKNOWN else None
-            count(self.stream.redis, decision.value, unknown)
+            count(self.stream.redis, decision.value, unknown, known=self.router.is_jira_event(event.kind))
             return Answer(200, {"status": decision.value, "event": event.kind})
         return self.store(delivery, body, event.kind)
 

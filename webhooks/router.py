@@ -57,6 +57,25 @@ IGNORED_EVENTS = frozenset(
 )
 
 
+# Other event names Jira's webhooks send (Cloud and Data Center). An unknown event is counted under
+# its name when it is one of these (or while few names are counted, see okrsync.stats), else as "other".
+OTHER_JIRA_EVENTS = frozenset(
+    {
+        "attachment_created",
+        "attachment_deleted",
+        "issue_property_set",
+        "issue_property_deleted",
+        "filter_created",
+        "filter_updated",
+        "filter_deleted",
+        "project_soft_deleted",
+        "project_restored_deleted",
+        "project_archived",
+        "project_restored_archived",
+    }
+)
+
+
 class Decision(str, Enum):
     QUEUE = "queue"
     IGNORED = "ignored"
@@ -80,6 +99,10 @@ class Router:
     @property
     def kinds(self) -> frozenset[str]:
         return frozenset(self._handlers)
+
+    def is_jira_event(self, kind: str) -> bool:
+        """A name Jira sends: handled here, ignored on purpose, or listed in OTHER_JIRA_EVENTS."""
+        return kind in self._handlers or kind in IGNORED_EVENTS or kind in OTHER_JIRA_EVENTS
 
     def decide(self, event: JiraEvent) -> Decision:
         if event.kind in self._handlers:
