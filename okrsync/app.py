@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 import redis
-from flask import Flask, Request, Response, jsonify
+from flask import Flask, Request, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,7 +21,7 @@ from okrsync.admin.headers import SECURITY_HEADERS
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings, load_settings
-from okrsync.stats import EventCollector
+from okrsync.stats import METRICS_UNAUTHORIZED, EventCollector, metrics_allowed
 from sync.handlers import router
 from sync.jobs import enqueue_drain
 from sync.queue import EventStream
@@ -118,7 +118,10 @@ def _register_health(app: Flask, settings: Settings, connection: redis.Redis) ->
         return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
 
     @app.get("/metrics")
-    def metrics() -> Response:
+    def metrics() -> Response | tuple[Response, int, dict[str, str]]:
+        if not metrics_allowed(settings.metrics_token, request.headers.get("Authorization")):
+            return (jsonify({"error": "unauthorized", "message": METRICS_UNAUTHORIZED}), 401,
+                    {"WWW-Authenticate": 'Bearer realm="metrics"'})
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     )
     admin_token: SecretStr | None = None
     read_token: SecretStr | None = None
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, GET /metrics needs Authorization: Bearer <this token>."
+    )
     jira_url: str | None = None
     jira_flavor: Literal["cloud", "datacenter"] | None = None
     jira_user: str | None = None

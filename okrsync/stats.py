@@ -7,6 +7,7 @@ counts queued and duplicate deliveries in the same round trip that stores them. 
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import threading
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 import redis
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from pydantic import SecretStr
 
 from sync.mirror import Mirror
 from sync.queue import STATS, EventStream
@@ -84,6 +86,18 @@ def read_counts(connection: redis.Redis) -> dict[str, int | float]:
 def _number(raw: bytes) -> int | float:
     text = raw.decode()
     return float(text) if "." in text else int(text)
+
+
+def metrics_allowed(token: SecretStr | None, authorization: str | None) -> bool:
+    """No OKRSYNC_METRICS_TOKEN: open, as before; with one, ``Authorization: Bearer <token>``."""
+    if token is None:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+
+
+METRICS_UNAUTHORIZED = ("GET /metrics needs the metrics token: send Authorization: Bearer <OKRSYNC_METRICS_TOKEN> "
+                        "(set the same token in the scraper's configuration)")
 
 
 class EventCollector(Collector):

@@ -1,12 +1,39 @@
-"""GET /metrics: a bounded set of label values for unknown event types (their names come from
-signed bodies)."""
+"""GET /metrics: an optional bearer token (OKRSYNC_METRICS_TOKEN), and a bounded set of label values
+for unknown event types (their names come from signed bodies)."""
 
 from __future__ import annotations
 
 import re
 
+from okrsync.app import create_app
+from okrsync.settings import Settings
 from okrsync.stats import MAX_LABEL_VALUES, MAX_UNKNOWN_NAMES, OTHER_EVENTS
-from tests.conftest import post_event
+from tests.conftest import SECRET, post_event
+
+
+def _with(settings: Settings, connection, **changes):  # type: ignore[no-untyped-def]
+    changed = Settings(**{**settings.model_dump(), "webhook_secret": SECRET, **changes}, _env_file=None)
+    return create_app(changed, connection=connection).test_client()
+
+
+def test_with_a_metrics_token_a_scrape_needs_it(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+    client = _with(settings, connection, metrics_token="scrape-t0ken")
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic scrape-t0ken"}):
+        answer = client.get("/metrics", headers=headers)
+        assert answer.status_code == 401, headers
+        assert answer.json["error"] == "unauthorized" and "OKRSYNC_METRICS_TOKEN" in answer.json["message"]
+        assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    answer = client.get("/metrics", headers={"Authorization": "Bearer scrape-t0ken"})
+    assert answer.status_code == 200 and "okrsync_redis_up 1.0" in answer.text
+
+
+def test_without_a_metrics_token_metrics_stay_open(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/metrics").status_code == 200
+
+
+def test_the_token_never_shows_in_the_settings(settings: Settings) -> None:
+    assert "scrape-t0ken" not in repr(Settings(**{**settings.model_dump(), "metrics_token": "scrape-t0ken"},
+                                               _env_file=None))
 
 
 def _unknown_labels(text: str) -> dict[str, float]:
