@@ -18,7 +18,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 from okrsync import gunicorn_conf
 
 
-class _OkrsyncApplication(BaseApplication):  # type: ignore[misc]
+class _OkrsyncApplication(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         super().__init__()
@@ -112,7 +112,7 @@ def _timeout_answer() -> bytes:
     return TIMEOUT_ANSWER % (len(body), body)
 
 
-class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
+class BufferingThreadWorker(ThreadWorker):
     """gunicorn's gthread worker, whose event loop reads each request (line, headers and a body up
     to BUFFER_BODY_BYTES) before a thread is given it, so slow clients never hold a thread. A
     request not complete within HEADER_SECONDS (its head) and BODY_SECONDS more (its body) is
