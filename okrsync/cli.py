@@ -363,8 +363,8 @@ def apply(file: Path) -> None:
     applied = apply_config_file(runtime, file)
     if not applied.changed:
         click.echo(f"{file}: already in force (revision {applied.revision})")
-        return
-    click.echo(f"{file}: applied as revision {applied.revision}")
+    else:
+        click.echo(f"{file}: applied as revision {applied.revision}")
     for change in applied.metric_changes:
         was = f"{change.old} → " if change.old else "new, "
         click.echo(f"  metric {change.metric}: {was}{change.new}")

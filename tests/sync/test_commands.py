@@ -111,3 +111,5 @@ def test_apply_and_validate_online_warn_about_issue_keys_jira_does_not_have(env)
     assert "SHOP-99999" not in offline.output  # offline, nothing is asked
     applied = _run("apply", "misspelled.yaml")
     assert applied.exit_code == 0 and warning in applied.output
+    again = _run("apply", "misspelled.yaml")  # already in force: the key is still missing, and said so
+    assert "already in force" in again.output and warning in again.output
