@@ -43,7 +43,16 @@ def read_yaml(text: str) -> Any:
 
 
 class _ConfigLoader(yaml.SafeLoader):
-    """yaml.SafeLoader with the two number constructors below."""
+    """yaml.SafeLoader with the two number constructors below, and without aliases: a few nested
+    ``*alias`` references make a small file stand for an exponentially large document."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"the alias *{event.anchor} is not supported in okrs.yaml: write the value out "
+                "where it is used", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:

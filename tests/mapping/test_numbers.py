@@ -123,3 +123,18 @@ def test_yaml_baselines_are_accepted_exactly_when_finite_and_bounded(value: floa
 def test_yaml_integer_forms_read_as_yaml_reads_them() -> None:
     assert read_yaml("a: 017\nb: 0x1f\nc: 1_000\nd: +12\ne: 1:30\nf: 12345678901234567890") == {
         "a": 15, "b": 31, "c": 1000, "d": 12, "e": 90, "f": 12345678901234567890}
+
+
+def test_yaml_aliases_are_refused_at_once() -> None:
+    """A few nested aliases stand for a document of billions of nodes; the file is refused, fast."""
+    import time
+
+    from mapping.errors import ConfigError
+    from mapping.loader import load_config_text
+
+    layers = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    layers += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"alias \*a0 is not supported"):
+        load_config_text("\n".join(layers) + "\n")
+    assert time.perf_counter() - started < 1.0
