@@ -112,7 +112,7 @@ def test_delete_removes_the_document_and_a_late_update_cannot_revive_it(client, 
     run_worker(connection)
     assert Mirror(connection).get("IDT-19") is not None
     post_event(client, load_fixture("webhook-issue-deleted.json"), identifier="d")
-    post_event(client, created, identifier="late-replay")
+    post_event(client, {**created, "timestamp": (created.get("timestamp") or 0) + 1}, identifier="late-replay")  # another delivery of the older state
     run_worker(connection)
     assert Mirror(connection).get("IDT-19") is None
     assert Mirror(connection).count() == 0
@@ -147,7 +147,7 @@ def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, conne
     events may have patched the same issues: the state comes again with the version it already has."""
     created, _ = _linked_pair(client)
     run_worker(connection)
-    post_event(client, created, "1-taken-back")  # the same state of LNK-1 once more
+    post_event(client, {**created, "timestamp": (created.get("timestamp") or 0) + 1}, "1-taken-back")  # the same state of LNK-1 once more (another body, not a duplicate)
     run_worker(connection)
     mirror = Mirror(connection)
     assert [x["id"] for x in mirror.get("LNK-1")["links"]] == ["77"]
