@@ -268,6 +268,8 @@ def syntax_message(error: UnexpectedInput, text: str) -> str:
 
 # A word is tried only where a word starts: tried inside a long word that is not the last, it
 # failed once per character (quadratic time).
+LAST_TOKEN_WINDOW = 200  # characters before the error the last token is looked for in (a search from
+# every position of a long run of quotes and escapes would take quadratic time)
 _LAST_TOKEN = re.compile(
     r"""(!=|!~|>=|<=|[=~<>(),]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|(?<![^\s=!~<>(),"'])[^\s=!~<>(),"']+)\s*$""")
 
@@ -275,7 +277,7 @@ _LAST_TOKEN = re.compile(
 def unexpected_token_message(error: UnexpectedToken, text: str) -> str:
     token = error.token
     end = token.start_pos if token.type != "$END" and token.start_pos is not None else len(text)
-    last = _LAST_TOKEN.search(text[:end])
+    last = _LAST_TOKEN.search(text[max(0, end - LAST_TOKEN_WINDOW):end])
     after = f" after '{last.group(1)}'" if last else ""
     expected = plausible(error.expected, text[:end])
     if token.type == "$END":

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput
 
 from okr.jql_grammar import jql_parser
-from okr.jql_parser import _LAST_TOKEN, parse_jql
+from okr.jql_parser import _LAST_TOKEN, LAST_TOKEN_WINDOW, parse_jql
 from okr.jql_time import Period, _unit, parse_period
 from okr.jql import JqlError
 from okr.pages_regions import MACRO_TAG, find_regions
@@ -96,6 +96,21 @@ def tags_up_to_the_last_gt(pattern: re.Pattern[str], text: str) -> Any:
     return list(pattern.finditer(text, 0, text.rfind(">") + 1))
 
 
+def search_before_an_error(pattern: re.Pattern[str], text: str) -> Any:
+    """As ``okr.jql_parser.unexpected_token_message`` looks for the last token: in the window before it."""
+    return pattern.search(text[-LAST_TOKEN_WINDOW:])
+
+
+def fullmatch_of_an_event_name(pattern: re.Pattern[str], text: str) -> Any:
+    """As ``okrsync.stats`` checks an unknown event name: its first 64 characters."""
+    return pattern.fullmatch(text[:64])
+
+
+def search_in_request_head(pattern: Any, text: str) -> Any:
+    """As ``okrsync.gunicorn_app`` reads the buffered request head (bytes)."""
+    return pattern.search(text.encode("utf-8", "replace"))
+
+
 def tokens(pattern: re.Pattern[str], text: str) -> Any:
     """As ``emulator.jql.tokenize`` reads tokens: one match at each position until one fails."""
     position = 0
@@ -110,7 +125,7 @@ COMPILED: dict[str, tuple[Use, ...]] = {
     "okr.pages_regions:MACRO_TAG": (tags_up_to_the_last_gt,),
     "okr.pages_regions:PARAMETER": (match,),
     "okr.jql_parser:_ESCAPE": (sub,),
-    "okr.jql_parser:_LAST_TOKEN": (search,),
+    "okr.jql_parser:_LAST_TOKEN": (search_before_an_error,),
     "okr.problems_types:_KEY": (match,),
     "okr.jql_format:_BARE": (fullmatch,),
     "okr.jql_validate:ISSUE_KEY": (match,),
@@ -126,6 +141,10 @@ COMPILED: dict[str, tuple[Use, ...]] = {
     "emulator.server_info:_VERSION": (match,),
     "emulator.app:WEBHOOK_API": (match,),
     "emulator.viewer:SAFE_HREF": (match,),
+    "okrsync.stats:EVENT_NAME": (fullmatch_of_an_event_name,),
+    "okrsync.gunicorn_app:_CONTENT_LENGTH": (search_in_request_head,),
+    "okrsync.gunicorn_app:_CHUNKED": (search_in_request_head,),
+    "okrsync.gunicorn_app:_EXPECT_CONTINUE": (search_in_request_head,),
 }
 # Patterns written in the call (``re.sub(r"\D", "", text)``): (file, pattern) → the ways they are used.
 INLINE: dict[tuple[str, str], tuple[Use, ...]] = {
@@ -136,7 +155,6 @@ INLINE: dict[tuple[str, str], tuple[Use, ...]] = {
     ("emulator/confluence_api.py", r"[^A-Za-z0-9]+"): (sub,),
     ("emulator/viewer.py", r"&([A-Za-z][A-Za-z0-9]*);"): (sub,),
     ("emulator/app.py", r"<(?:[^>]*:)?(\w+)>"): (sub,),
-    ("okrsync/gunicorn_app.py", r"'([\w.]+) \("): (findall,),
 }
 PATTERN_FUNCTIONS = frozenset(("compile", "match", "search", "fullmatch", "findall", "finditer", "sub", "subn",
                                "split"))
@@ -233,7 +251,7 @@ def pumped(head: str, motif: str, tail: str, longest: int = LONGEST) -> str:
 adversarial = st.builds(pumped, ends, motifs, ends)
 
 KNOWN_HARD = [  # the strings that made the former patterns backtrack, and their cousins
-    pumped("-", "1", "x"), pumped("-", "1 ", "x"), pumped("", "1d", "dd"), pumped("", "a", " = x "),
+    pumped("", '"\\', ""), pumped("-", "1", "x"), pumped("-", "1 ", "x"), pumped("", "1d", "dd"), pumped("", "a", " = x "),
     pumped("status =", " ", "x"), pumped("statusCategory in", " ", " ("), pumped("", "1", "x"),
     pumped("A", "1", "-"), pumped("", "<ac:structured-macro ", ""), pumped("<ac:parameter ac:name='", "x", ""),
     pumped("", " ", "x"), pumped("", '"', ""), pumped("", "\\", ""), pumped("", "'a", ""), pumped("", "&a", ""),
