@@ -36,21 +36,27 @@ def scenario() -> dict[str, Any]:
         "users": USERS,
         "projects": [{"key": "SHOP", "name": "Shop"}],
         "issues": [{"key": "SHOP-1", "type": "Epic", "summary": "Quality epic", "labels": ["kr"], "created": "-20d"}],
-        "generate": [{"project": "SHOP", "count": BUGS, "types": ["Bug"], "statuses": ["To Do"], "days": 20,
-                      "summary": "Bug"}],
+        "generate": [
+            {"project": "SHOP", "count": BUGS, "types": ["Bug"], "statuses": ["To Do"], "days": 20, "summary": "Bug"}
+        ],
         "confluence": {"spaces": [{"key": "OKR", "name": "OKRs", "pages": [{"title": "OKRs"}]}]},
     }
 
 
 def config(krs: int) -> str:
-    metrics = "\n".join(f"  hot{k}: {{description: bugs labelled hot{k}, source: jira, aggregate: count, window: cycle, "
-                        f"unit: bugs, jql: project = SHOP AND issuetype = Bug AND labels = hot{k}}}" for k in range(krs))
+    metrics = "\n".join(
+        f"  hot{k}: {{description: bugs labelled hot{k}, source: jira, aggregate: count, window: cycle, "
+        f"unit: bugs, jql: project = SHOP AND issuetype = Bug AND labels = hot{k}}}"
+        for k in range(krs)
+    )
     objectives = []
     for first in range(0, krs, 4):
         lines = [f"      - id: O{first // 4 + 1}", f"        title: Objective {first // 4 + 1}", "        key_results:"]
         for k in range(first, min(krs, first + 4)):
-            lines.append(f"          - {{id: KR{k}, title: Hot bugs {k} down, owner: alice@example.com, metric: hot{k}, "
-                         f"baseline: {BUGS}, target: 0, contributors: {{jql: project = SHOP AND issuetype = Epic AND labels = kr}}}}")
+            lines.append(
+                f"          - {{id: KR{k}, title: Hot bugs {k} down, owner: alice@example.com, metric: hot{k}, "
+                f"baseline: {BUGS}, target: 0, contributors: {{jql: project = SHOP AND issuetype = Epic AND labels = kr}}}}"
+            )
         objectives.append("\n".join(lines))
     return f"""
 cycles: [{{id: c, start: 2020-01-01, end: 2099-12-31}}]
@@ -110,8 +116,11 @@ def quiet(stack: Stack) -> bool:
     from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
     from sync.queue import EventStream
 
-    return (stack.emulator.dispatcher.idle() and not EventStream(stack.connection).has_unapplied()
-            and not stack.connection.exists(DIRTY, IN_FLUSH, FLUSH_FLAG))
+    return (
+        stack.emulator.dispatcher.idle()
+        and not EventStream(stack.connection).has_unapplied()
+        and not stack.connection.exists(DIRTY, IN_FLUSH, FLUSH_FLAG)
+    )
 
 
 def status_values(stack: Stack) -> dict[str, Any]:
@@ -124,8 +133,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--krs", type=int, default=10)
     parser.add_argument("--senders", type=int, default=4, help="threads sending the edits (BUGS must divide evenly)")
-    parser.add_argument("--pages-interval", type=float, default=30.0,
-                        help="OKRSYNC_PAGES_INTERVAL_SECONDS (the product default is 30)")
+    parser.add_argument(
+        "--pages-interval", type=float, default=30.0, help="OKRSYNC_PAGES_INTERVAL_SECONDS (the product default is 30)"
+    )
     args = parser.parse_args()
     assert BUGS % args.senders == 0, "--senders must divide 500"
 
@@ -139,8 +149,10 @@ def main() -> None:
         burst_seconds = time.monotonic() - started
         expected = expected_values(args.events, args.krs)
         wanted = {kr: float(n) for kr, n in expected.items()}
-        print(f"{args.events} events sent in {burst_seconds:.1f} s ({args.events / burst_seconds:.0f}/s); "
-              f"{len(errors)} failed; waiting for the final values {expected}")
+        print(
+            f"{args.events} events sent in {burst_seconds:.1f} s ({args.events / burst_seconds:.0f}/s); "
+            f"{len(errors)} failed; waiting for the final values {expected}"
+        )
         current: dict[str, Any] = {}
 
         def caught_up() -> bool:
@@ -161,27 +173,48 @@ def main() -> None:
     per_event = kinds["total"] / events
     reads_per_event = kinds["jira_reads"] / events
     result = {
-        "benchmark": "api_economy", "events": events, "krs": args.krs, "senders": args.senders,
-        "pages_interval_s": args.pages_interval, "send_errors": len(errors),
-        "burst_seconds": round(burst_seconds, 2), "events_per_second_sent": round(events / burst_seconds, 1),
+        "benchmark": "api_economy",
+        "events": events,
+        "krs": args.krs,
+        "senders": args.senders,
+        "pages_interval_s": args.pages_interval,
+        "send_errors": len(errors),
+        "burst_seconds": round(burst_seconds, 2),
+        "events_per_second_sent": round(events / burst_seconds, 1),
         "first_event_to_final_status_s": round(caught_up_seconds, 2),
-        "service_calls": calls, "by_kind": kinds,
-        "calls_per_event": round(per_event, 5), "jira_reads_per_event": round(reads_per_event, 5),
-        "baseline_calls_per_event": 1.0, "calls_vs_baseline": round(per_event / 1.0, 5),
+        "service_calls": calls,
+        "by_kind": kinds,
+        "calls_per_event": round(per_event, 5),
+        "jira_reads_per_event": round(reads_per_event, 5),
+        "baseline_calls_per_event": 1.0,
+        "calls_vs_baseline": round(per_event / 1.0, 5),
         "page_versions_written": pages_after - pages_before,
-        "flushes": int(stats.get("flushes", 0)), "page_writes": int(stats.get("page_writes", 0)),
+        "flushes": int(stats.get("flushes", 0)),
+        "page_writes": int(stats.get("page_writes", 0)),
     }
-    print(f"{events} events over {args.krs} KRs: the service made {kinds['total']} call(s) "
-          f"({kinds['jira_writes']} Jira writes, {kinds['jira_reads']} Jira reads, {kinds['confluence']} Confluence) "
-          f"= {per_event:.4f} per event; one write per event would be 1.0")
-    print(f"burst sent in {burst_seconds:.1f} s; final values written {caught_up_seconds:.1f} s after the first event; "
-          f"page versions written {result['page_versions_written']} (interval {args.pages_interval:g} s)")
+    print(
+        f"{events} events over {args.krs} KRs: the service made {kinds['total']} call(s) "
+        f"({kinds['jira_writes']} Jira writes, {kinds['jira_reads']} Jira reads, {kinds['confluence']} Confluence) "
+        f"= {per_event:.4f} per event; one write per event would be 1.0"
+    )
+    print(
+        f"burst sent in {burst_seconds:.1f} s; final values written {caught_up_seconds:.1f} s after the first event; "
+        f"page versions written {result['page_versions_written']} (interval {args.pages_interval:g} s)"
+    )
     print("calls by operation:", calls)
     rows = [
-        row(f"economy: service calls per event ({events} events, {args.krs} KRs; baseline 1 write/event = 1.0)",
-            round(per_event, 4), "≤ 0.05", per_event <= 0.05 and not errors),
-        row("economy: Jira reads per event (locally evaluated metrics)", round(reads_per_event, 4), "0",
-            kinds["jira_reads"] == 0),
+        row(
+            f"economy: service calls per event ({events} events, {args.krs} KRs; baseline 1 write/event = 1.0)",
+            round(per_event, 4),
+            "≤ 0.05",
+            per_event <= 0.05 and not errors,
+        ),
+        row(
+            "economy: Jira reads per event (locally evaluated metrics)",
+            round(reads_per_event, 4),
+            "0",
+            kinds["jira_reads"] == 0,
+        ),
     ]
     write_result("api_economy", result, rows)
 

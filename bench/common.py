@@ -35,10 +35,19 @@ RESULTS = ROOT / "bench" / "results"
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 SERVICE_USER = "admin@acme.example"
 BENCH_USER = "bencher@acme.example"
-USERS = [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "email": SERVICE_USER},
-         {"name": "bencher", "accountId": "5b10a2844c20165700ede99b", "email": BENCH_USER}]
-JIRA_WRITES = {"set_property", "update_fields", "add_comment", "create_issue", "link_issues",
-               "register_webhook", "delete_webhook"}
+USERS = [
+    {"name": "admin", "accountId": "5b10a2844c20165700ede21g", "email": SERVICE_USER},
+    {"name": "bencher", "accountId": "5b10a2844c20165700ede99b", "email": BENCH_USER},
+]
+JIRA_WRITES = {
+    "set_property",
+    "update_fields",
+    "add_comment",
+    "create_issue",
+    "link_issues",
+    "register_webhook",
+    "delete_webhook",
+}
 
 
 # ------------------------------------------------------------------------------ figures
@@ -56,8 +65,14 @@ def percentile(values: Sequence[float], q: float) -> float:
 def row(figure: str, value: Any, target: str, passed: bool | None, unit: str = "", note: str = "") -> dict[str, Any]:
     """One line of the summary table: figure, measured value, target, PASS/FAIL (INFO: no target)."""
     shown = f"{value:g}{unit}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-    return {"figure": figure, "value": value, "shown": shown, "target": target,
-            "verdict": "INFO" if passed is None else "PASS" if passed else "FAIL", **({"note": note} if note else {})}
+    return {
+        "figure": figure,
+        "value": value,
+        "shown": shown,
+        "target": target,
+        "verdict": "INFO" if passed is None else "PASS" if passed else "FAIL",
+        **({"note": note} if note else {}),
+    }
 
 
 def write_result(name: str, result: dict[str, Any], rows: list[dict[str, Any]]) -> Path:
@@ -117,8 +132,15 @@ def wait_until(check: Callable[[], Any], seconds: float, every: float = 0.05, wh
 class Stack:
     """Emulator + service (in process), worker (+ scheduler) processes, embedded Redis; see the module doc."""
 
-    def __init__(self, scenario: dict[str, Any], config: str, *, pages_interval: float | None = None,
-                 scheduler_interval: float | None = None, log_level: str = "WARNING") -> None:
+    def __init__(
+        self,
+        scenario: dict[str, Any],
+        config: str,
+        *,
+        pages_interval: float | None = None,
+        scheduler_interval: float | None = None,
+        log_level: str = "WARNING",
+    ) -> None:
         self.scenario = scenario
         self.config = config
         self.pages_interval = pages_interval
@@ -158,16 +180,25 @@ class Stack:
         server, self.jira_url = serve(emulator_app)
         self.servers.append(server)
         socket_path = self.connection.connection_pool.connection_kwargs["path"]
-        self.env = {"OKRSYNC_WEBHOOK_SECRET": "bench", "OKRSYNC_JIRA_URL": self.jira_url,
-                    "OKRSYNC_JIRA_USER": SERVICE_USER, "OKRSYNC_JIRA_TOKEN": "x",
-                    "OKRSYNC_REDIS_URL": f"unix://{socket_path}", "OKRSYNC_DATA_DIR": str(self.data),
-                    "OKRSYNC_LOG_LEVEL": self.log_level}
+        self.env = {
+            "OKRSYNC_WEBHOOK_SECRET": "bench",
+            "OKRSYNC_JIRA_URL": self.jira_url,
+            "OKRSYNC_JIRA_USER": SERVICE_USER,
+            "OKRSYNC_JIRA_TOKEN": "x",
+            "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
+            "OKRSYNC_DATA_DIR": str(self.data),
+            "OKRSYNC_LOG_LEVEL": self.log_level,
+        }
         if self.pages_interval is not None:
-            self.env.update({"OKRSYNC_CONFLUENCE_URL": self.jira_url + "/wiki", "OKRSYNC_CONFLUENCE_USER": SERVICE_USER,
-                             "OKRSYNC_CONFLUENCE_TOKEN": "x",
-                             "OKRSYNC_PAGES_INTERVAL_SECONDS": str(self.pages_interval)})
-        self.settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in self.env.items()},
-                                 _env_file=None)
+            self.env.update(
+                {
+                    "OKRSYNC_CONFLUENCE_URL": self.jira_url + "/wiki",
+                    "OKRSYNC_CONFLUENCE_USER": SERVICE_USER,
+                    "OKRSYNC_CONFLUENCE_TOKEN": "x",
+                    "OKRSYNC_PAGES_INTERVAL_SECONDS": str(self.pages_interval),
+                }
+            )
+        self.settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in self.env.items()}, _env_file=None)
         server, self.service_url = serve(create_app(self.settings, connection=self.connection))
         self.servers.append(server)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the app factory may have reset it
@@ -183,8 +214,9 @@ class Stack:
             self.spawn("scheduler", "--interval", str(self.scheduler_interval))
 
     def spawn(self, *command: str) -> subprocess.Popen[Any]:
-        process = subprocess.Popen([OKRSYNC, *command], env={**os.environ, **self.env},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [OKRSYNC, *command], env={**os.environ, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.processes.append(process)
         return process
 

@@ -36,7 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +49,16 @@ from mapping.loader import load_config_document, load_config_file  # noqa: E402
 from okr.evaluate import evaluate_config, evaluation_input  # noqa: E402
 from okr.incremental import affected_key_results, kr_index  # noqa: E402
 
-AT = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
-AGGREGATES = [{"aggregate": "count", "window": "cycle"}, {"aggregate": "count", "window": "30d"},
-              {"aggregate": "duration_median", "duration": {"from": "created", "to": "updated", "unit": "hours"},
-               "window": "cycle"}]
+AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
+AGGREGATES = [
+    {"aggregate": "count", "window": "cycle"},
+    {"aggregate": "count", "window": "30d"},
+    {
+        "aggregate": "duration_median",
+        "duration": {"from": "created", "to": "updated", "unit": "hours"},
+        "window": "cycle",
+    },
+]
 
 
 def synthetic_config(krs: int) -> dict:
@@ -60,14 +66,23 @@ def synthetic_config(krs: int) -> dict:
     for number in range(krs):
         shape = AGGREGATES[number % len(AGGREGATES)]
         metric_id = f"m{number}"
-        metrics[metric_id] = {"description": f"metric {number}", "source": "jira",
-                              "jql": FILTERS[number % len(FILTERS)], **shape}
-        key_results.append({"id": f"KR{number}", "title": f"KR {number}", "metric": metric_id,
-                            "baseline": 0, "target": 100 + number})
-    objectives = [{"id": f"O{n}", "title": f"Objective {n}", "key_results": key_results[n:n + 4]}
-                  for n in range(0, krs, 4)]
-    return {"cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}], "metrics": metrics,
-            "okr_sets": [{"id": "bench", "name": "Bench", "cycle": "Q4", "objectives": objectives}]}
+        metrics[metric_id] = {
+            "description": f"metric {number}",
+            "source": "jira",
+            "jql": FILTERS[number % len(FILTERS)],
+            **shape,
+        }
+        key_results.append(
+            {"id": f"KR{number}", "title": f"KR {number}", "metric": metric_id, "baseline": 0, "target": 100 + number}
+        )
+    objectives = [
+        {"id": f"O{n}", "title": f"Objective {n}", "key_results": key_results[n : n + 4]} for n in range(0, krs, 4)
+    ]
+    return {
+        "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
+        "metrics": metrics,
+        "okr_sets": [{"id": "bench", "name": "Bench", "cycle": "Q4", "objectives": objectives}],
+    }
 
 
 def main() -> None:
@@ -100,13 +115,20 @@ def main() -> None:
 
     program = program_figures(documents)
     real = real_path(documents, config, index, args.real_events)
-    assert real.pop("kept_full") == report_at(config, documents, real["last_at"]), "kept selections disagree with a pass"
+    assert real.pop("kept_full") == report_at(config, documents, real["last_at"]), (
+        "kept selections disagree with a pass"
+    )
     real_p99_ms = real["real_path_p99_ms"]
     machine = machine_tail(real["real_path_p50_ms"] / 1000, args.real_events)
     result = {
-        "benchmark": "evaluate", "documents": args.documents, "krs": args.krs, "measured_krs": measured,
-        "baseline_pass_s": round(baseline, 4), "full_evaluation_s": round(full, 3),
-        "full_vs_baseline_pass": round(full / baseline, 1), "distinct_selections": selections,
+        "benchmark": "evaluate",
+        "documents": args.documents,
+        "krs": args.krs,
+        "measured_krs": measured,
+        "baseline_pass_s": round(baseline, 4),
+        "full_evaluation_s": round(full, 3),
+        "full_vs_baseline_pass": round(full / baseline, 1),
+        "distinct_selections": selections,
         "affected_p50_ms": round(statistics.median(per_event) * 1000, 3),
         "affected_p99_ms": round(percentile(per_event, 99) * 1000, 3),
         "mean_krs_touched_per_event": round(statistics.fmean(touched), 1),
@@ -116,37 +138,68 @@ def main() -> None:
         "fixed_work_p99_vs_p50": machine,
         "program": program,
     }
-    print(f"full evaluation: {args.krs} KRs over {args.documents} issues in {result['full_evaluation_s']} s "
-          f"({result['full_vs_baseline_pass']}× one bare pass over the issues, {result['baseline_pass_s']} s; "
-          f"{selections} distinct JQL/window selections)")
-    print(f"per event: affected KRs found in p50 {result['affected_p50_ms']} ms, p99 {result['affected_p99_ms']} ms; "
-          f"{result['mean_krs_touched_per_event']} of {args.krs} KRs touched on average")
-    print(f"per event, the real path (catch the in-memory mirror up from Redis, find the affected KRs, re-evaluate "
-          f"them from kept selections): p50 {real['real_path_p50_ms']} ms, p99 {real_p99_ms} ms over "
-          f"{real['real_path_events']} events ({result['real_path_p99_vs_baseline_pass']}× one bare pass; p99 / p50 "
-          f"{result['real_path_p99_vs_p50']} where a fixed Python workload of the same median length has {machine}; "
-          f"{real['real_path_mean_krs']} KRs re-evaluated on average); the mirror write before it: p99 "
-          f"{real['mirror_write_p99_ms']} ms; p50/p99 of the parts: catching up {real['real_catch_up_p50_ms']}/"
-          f"{real['real_catch_up_p99_ms']} ms, affected KRs {real['real_affected_p50_ms']}/"
-          f"{real['real_affected_p99_ms']} ms, evaluation {real['real_evaluate_p50_ms']}/{real['real_evaluate_p99_ms']} ms; once per worker: {real['memory_load_s']} s reading the mirror into "
-          f"memory, {real['selections_build_s']} s building the selections; at the end, every KR re-evaluated "
-          f"from the kept selections equals a pass over the issues")
-    print(f"problem program (examples/okrs.yaml, {program['problems']} problems, {program['action_points']} action "
-          f"points among {args.documents} issues), once per flush: {program['pass_ms']} ms by a pass over the issues, "
-          f"{program['kept_ms']} ms from the kept queries, one change before each flush (medians; {program['pass_vs_kept']}×); the first "
-          f"flush keeps the queries in {program['first_kept_ms']} ms; both give the same result")
+    print(
+        f"full evaluation: {args.krs} KRs over {args.documents} issues in {result['full_evaluation_s']} s "
+        f"({result['full_vs_baseline_pass']}× one bare pass over the issues, {result['baseline_pass_s']} s; "
+        f"{selections} distinct JQL/window selections)"
+    )
+    print(
+        f"per event: affected KRs found in p50 {result['affected_p50_ms']} ms, p99 {result['affected_p99_ms']} ms; "
+        f"{result['mean_krs_touched_per_event']} of {args.krs} KRs touched on average"
+    )
+    print(
+        f"per event, the real path (catch the in-memory mirror up from Redis, find the affected KRs, re-evaluate "
+        f"them from kept selections): p50 {real['real_path_p50_ms']} ms, p99 {real_p99_ms} ms over "
+        f"{real['real_path_events']} events ({result['real_path_p99_vs_baseline_pass']}× one bare pass; p99 / p50 "
+        f"{result['real_path_p99_vs_p50']} where a fixed Python workload of the same median length has {machine}; "
+        f"{real['real_path_mean_krs']} KRs re-evaluated on average); the mirror write before it: p99 "
+        f"{real['mirror_write_p99_ms']} ms; p50/p99 of the parts: catching up {real['real_catch_up_p50_ms']}/"
+        f"{real['real_catch_up_p99_ms']} ms, affected KRs {real['real_affected_p50_ms']}/"
+        f"{real['real_affected_p99_ms']} ms, evaluation {real['real_evaluate_p50_ms']}/{real['real_evaluate_p99_ms']} ms; once per worker: {real['memory_load_s']} s reading the mirror into "
+        f"memory, {real['selections_build_s']} s building the selections; at the end, every KR re-evaluated "
+        f"from the kept selections equals a pass over the issues"
+    )
+    print(
+        f"problem program (examples/okrs.yaml, {program['problems']} problems, {program['action_points']} action "
+        f"points among {args.documents} issues), once per flush: {program['pass_ms']} ms by a pass over the issues, "
+        f"{program['kept_ms']} ms from the kept queries, one change before each flush (medians; {program['pass_vs_kept']}×); the first "
+        f"flush keeps the queries in {program['first_kept_ms']} ms; both give the same result"
+    )
     rows = [
-        row(f"evaluation: full, {args.krs} KRs over {args.documents} issues", result["full_evaluation_s"], "≤ 5 s",
-            full <= 5, " s", note=f"{result['full_vs_baseline_pass']}× one bare pass over the issues"),
-        row("evaluation: per-event p99, affected-KR step only (okr/incremental.py)", result["affected_p99_ms"],
-            "(≤ 1 ms, informational)", result["affected_p99_ms"] <= 1, " ms"),
-        row("evaluation: per-event incremental re-evaluation p99 (in-memory mirror caught up from Redis + "
-            "affected KRs + kept selections)", real_p99_ms, "≤ 1 ms", real_p99_ms <= 1, " ms",
+        row(
+            f"evaluation: full, {args.krs} KRs over {args.documents} issues",
+            result["full_evaluation_s"],
+            "≤ 5 s",
+            full <= 5,
+            " s",
+            note=f"{result['full_vs_baseline_pass']}× one bare pass over the issues",
+        ),
+        row(
+            "evaluation: per-event p99, affected-KR step only (okr/incremental.py)",
+            result["affected_p99_ms"],
+            "(≤ 1 ms, informational)",
+            result["affected_p99_ms"] <= 1,
+            " ms",
+        ),
+        row(
+            "evaluation: per-event incremental re-evaluation p99 (in-memory mirror caught up from Redis + "
+            "affected KRs + kept selections)",
+            real_p99_ms,
+            "≤ 1 ms",
+            real_p99_ms <= 1,
+            " ms",
             note=f"{result['real_path_p99_vs_baseline_pass']}× one bare pass over the issues; p50 {real['real_path_p50_ms']} ms; "
-                 f"p99 / p50 {result['real_path_p99_vs_p50']}, a fixed workload's {machine}"),
-        row(f"evaluation: a problem program per flush ({program['problems']} problems among {args.documents} issues), "
-            f"kept queries vs a pass over the issues", program["kept_ms"], "—", None, " ms",
-            note=f"a pass: {program['pass_ms']} ms, {program['pass_vs_kept']}× longer"),
+            f"p99 / p50 {result['real_path_p99_vs_p50']}, a fixed workload's {machine}",
+        ),
+        row(
+            f"evaluation: a problem program per flush ({program['problems']} problems among {args.documents} issues), "
+            f"kept queries vs a pass over the issues",
+            program["kept_ms"],
+            "—",
+            None,
+            " ms",
+            note=f"a pass: {program['pass_ms']} ms, {program['pass_vs_kept']}× longer",
+        ),
     ]
     write_result("evaluate", result, rows)
 
@@ -161,6 +214,7 @@ def bare_pass_seconds(documents: list[dict]) -> float:
 def machine_tail(seconds: float, count: int) -> float:
     """The machine's own tail, a baseline for a p99: p99 / p50 of a fixed piece of Python work whose
     median lasts about ``seconds``, run ``count`` times (the work never changes; the time does)."""
+
     def work(rounds: int) -> float:
         started = time.perf_counter()
         total = 0
@@ -214,21 +268,33 @@ def real_path(documents: list[dict], config: Any, index: list, events: int) -> d
             report = evaluate_config(config, given, only=affected, previous=report, previous_config=config)
             done = time.perf_counter()
             timings.append(done - started)
-            for name, seconds in (("catch_up", caught_up - started), ("affected", found - caught_up),
-                                  ("evaluate", done - found)):
+            for name, seconds in (
+                ("catch_up", caught_up - started),
+                ("affected", found - caught_up),
+                ("evaluate", done - found),
+            ):
                 parts[name].append(seconds)
             touched.append(len(affected))
         assert memory.loads == 1, memory.loads
         documents[:] = list(current.values())
         # what the scheduled recomputation does: every KR again, from the kept selections
         kept_full = evaluate_config(config, evaluation_input(at, config, live.documents(), [], fields, live=live))
-        return {"real_path_events": events, "memory_load_s": round(load, 2), "selections_build_s": round(build, 2),
-                "real_path_p50_ms": round(percentile(timings, 50) * 1000, 3),
-                "real_path_p99_ms": round(percentile(timings, 99) * 1000, 3),
-                "real_path_mean_krs": round(statistics.fmean(touched), 1),
-                "mirror_write_p99_ms": round(percentile(writes, 99) * 1000, 3), "last_at": at, "kept_full": kept_full,
-                **{f"real_{name}_p{q}_ms": round(percentile(values, q) * 1000, 3)
-                   for name, values in parts.items() for q in (50, 99)}}
+        return {
+            "real_path_events": events,
+            "memory_load_s": round(load, 2),
+            "selections_build_s": round(build, 2),
+            "real_path_p50_ms": round(percentile(timings, 50) * 1000, 3),
+            "real_path_p99_ms": round(percentile(timings, 99) * 1000, 3),
+            "real_path_mean_krs": round(statistics.fmean(touched), 1),
+            "mirror_write_p99_ms": round(percentile(writes, 99) * 1000, 3),
+            "last_at": at,
+            "kept_full": kept_full,
+            **{
+                f"real_{name}_p{q}_ms": round(percentile(values, q) * 1000, 3)
+                for name, values in parts.items()
+                for q in (50, 99)
+            },
+        }
     finally:
         stop_embedded_redis(connection)
         shutil.rmtree(data, ignore_errors=True)
@@ -245,8 +311,14 @@ def program_figures(documents: list[dict]) -> dict[str, Any]:
     live = LiveMirror(AT.tzinfo, fields, documents)  # type: ignore[arg-type]
 
     def kept_at(at: datetime) -> tuple[Any, float]:
-        given = EvaluationInput(at=at, tz=AT.tzinfo, documents=live.documents(), custom_fields=fields,  # type: ignore[arg-type]
-                                problem_programs=[program], live=live)
+        given = EvaluationInput(
+            at=at,
+            tz=AT.tzinfo,
+            documents=live.documents(),
+            custom_fields=fields,  # type: ignore[arg-type]
+            problem_programs=[program],
+            live=live,
+        )
         started = time.perf_counter()
         result = program_result(program, given, FilterCache())
         return result, time.perf_counter() - started
@@ -268,9 +340,14 @@ def program_figures(documents: list[dict]) -> dict[str, Any]:
     gc.unfreeze()
     assert kept == passed, "the program from kept queries differs from a pass over the issues"
     kept_seconds, pass_seconds = statistics.median(kept_times), statistics.median(pass_times)
-    return {"problems": len(passed.problems), "action_points": len(passed.action_points),
-            "first_kept_ms": round(first * 1000, 1), "kept_ms": round(kept_seconds * 1000, 1),
-            "pass_ms": round(pass_seconds * 1000, 1), "pass_vs_kept": round(pass_seconds / kept_seconds, 1)}
+    return {
+        "problems": len(passed.problems),
+        "action_points": len(passed.action_points),
+        "first_kept_ms": round(first * 1000, 1),
+        "kept_ms": round(kept_seconds * 1000, 1),
+        "pass_ms": round(pass_seconds * 1000, 1),
+        "pass_vs_kept": round(pass_seconds / kept_seconds, 1),
+    }
 
 
 def report_at(config: Any, documents: list[dict], at: datetime) -> dict[str, Any]:
@@ -282,9 +359,14 @@ def changed(document: dict, at: datetime) -> dict:
     """The issue resolved (or reopened) at ``at``: status, resolution and dates move."""
     stamp_at = at.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
     done = document["statusCategory"] != "done"
-    return {**document, "status": "Done" if done else "To Do", "statusCategory": "done" if done else "new",
-            "resolution": "Done" if done else None, "resolutiondate": stamp_at if done else None,
-            "updated": stamp_at}
+    return {
+        **document,
+        "status": "Done" if done else "To Do",
+        "statusCategory": "done" if done else "new",
+        "resolution": "Done" if done else None,
+        "resolutiondate": stamp_at if done else None,
+        "updated": stamp_at,
+    }
 
 
 if __name__ == "__main__":

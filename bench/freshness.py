@@ -64,8 +64,9 @@ def scenario(bugs: int) -> dict[str, Any]:
         "users": USERS,
         "projects": [{"key": "SHOP", "name": "Shop"}],
         "issues": [{"key": "SHOP-1", "type": "Epic", "summary": "Quality epic", "labels": ["kr"], "created": "-20d"}],
-        "generate": [{"project": "SHOP", "count": bugs, "types": ["Bug"], "statuses": ["To Do"], "days": 20,
-                      "summary": "Bug"}],
+        "generate": [
+            {"project": "SHOP", "count": bugs, "types": ["Bug"], "statuses": ["To Do"], "days": 20, "summary": "Bug"}
+        ],
         "confluence": {"spaces": [{"key": "OKR", "name": "OKRs", "pages": [{"title": "OKRs"}]}]},
     }
 
@@ -134,7 +135,9 @@ def watch_page(stack: Stack, seen: Observations, stop: threading.Event) -> None:
         time.sleep(0.02)
 
 
-def send_events(stack: Stack, count: int, rate: float, senders: int) -> tuple[list[tuple[int, float]], list[str], float]:
+def send_events(
+    stack: Stack, count: int, rate: float, senders: int
+) -> tuple[list[tuple[int, float]], list[str], float]:
     """Open loop: event n is due at start + n / rate. Returns (k, time the k-th edit returned)."""
     returned: list[tuple[int, float]] = []
     errors: list[str] = []
@@ -187,20 +190,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the stream runs")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="emulator latency per call")
     parser.add_argument("--pages-interval", type=float, default=5.0, help="OKRSYNC_PAGES_INTERVAL_SECONDS")
-    parser.add_argument("--scheduler-interval", type=float, default=5.0, help="okrsync scheduler --interval (default 5)")
+    parser.add_argument(
+        "--scheduler-interval", type=float, default=5.0, help="okrsync scheduler --interval (default 5)"
+    )
     parser.add_argument("--senders", type=int, default=4)
     args = parser.parse_args()
     count = int(args.rate * args.seconds)
 
-    with Stack(scenario(count), CONFIG, pages_interval=args.pages_interval,
-               scheduler_interval=args.scheduler_interval) as stack:
+    with Stack(
+        scenario(count), CONFIG, pages_interval=args.pages_interval, scheduler_interval=args.scheduler_interval
+    ) as stack:
         wait_until(lambda: status_value(stack) == 0 and page_value(stack)[1] == 0, 120, 0.2, "first status and page")
         stack.emulator.faults.configure({"latency_ms": args.latency_ms})
         time.sleep(args.pages_interval)  # start with the page's interval passed, as in a quiet moment
         jira_seen, page_seen, round_trips = Observations(), Observations(), []
         stop = threading.Event()
-        watchers = [threading.Thread(target=watch_jira, args=(stack, jira_seen, round_trips, stop), daemon=True),
-                    threading.Thread(target=watch_page, args=(stack, page_seen, stop), daemon=True)]
+        watchers = [
+            threading.Thread(target=watch_jira, args=(stack, jira_seen, round_trips, stop), daemon=True),
+            threading.Thread(target=watch_page, args=(stack, page_seen, stop), daemon=True),
+        ]
         for watcher in watchers:
             watcher.start()
         before = stack.service_calls()
@@ -210,8 +218,12 @@ def main() -> None:
         final = float(len(returned))
         grace = args.pages_interval + args.scheduler_interval + 30
         try:
-            wait_until(lambda: jira_seen.latest() >= final and page_seen.latest() >= final, grace, 0.1,
-                       f"value {final:g} in Jira and on the page")
+            wait_until(
+                lambda: jira_seen.latest() >= final and page_seen.latest() >= final,
+                grace,
+                0.1,
+                f"value {final:g} in Jira and on the page",
+            )
         except TimeoutError as exc:
             print(f"warning: {exc}; events not seen count as missing")
         stop.set()
@@ -223,32 +235,56 @@ def main() -> None:
     page_latency, page_missing = latencies(returned, page_seen)
     baseline = summary(round_trips)
     result = {
-        "benchmark": "freshness", "rate": args.rate, "seconds": args.seconds, "events": count,
-        "events_returned": len(returned), "send_errors": len(errors), "max_sender_lag_s": round(lag, 3),
-        "sent_seconds": round(sent_seconds, 2), "latency_ms": args.latency_ms,
-        "pages_interval_s": args.pages_interval, "scheduler_interval_s": args.scheduler_interval,
+        "benchmark": "freshness",
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "events": count,
+        "events_returned": len(returned),
+        "send_errors": len(errors),
+        "max_sender_lag_s": round(lag, 3),
+        "sent_seconds": round(sent_seconds, 2),
+        "latency_ms": args.latency_ms,
+        "pages_interval_s": args.pages_interval,
+        "scheduler_interval_s": args.scheduler_interval,
         "baseline_property_read_round_trip": baseline | {"reads": len(round_trips)},
         "jira": summary(jira_latency) | {"missing": jira_missing, "distinct_values_seen": len(jira_seen.values)},
         "confluence": summary(page_latency) | {"missing": page_missing, "page_versions_seen": len(page_seen.values)},
-        "service_calls": calls, "by_kind": split_calls(calls),
+        "service_calls": calls,
+        "by_kind": split_calls(calls),
     }
     jira_p95, page_p95 = result["jira"]["p95_s"], result["confluence"]["p95_s"]
     page_target = args.pages_interval + 2
-    print(f"{len(returned)} edits at {args.rate:g}/s over {sent_seconds:.1f} s, emulator latency {args.latency_ms:g} ms "
-          f"(max sender lag {lag * 1000:.0f} ms, {len(errors)} failed)")
-    print(f"baseline: a property read round trip p50 {baseline['p50_s'] * 1000:.0f} ms, "
-          f"p95 {baseline['p95_s'] * 1000:.0f} ms ({len(round_trips)} reads)")
+    print(
+        f"{len(returned)} edits at {args.rate:g}/s over {sent_seconds:.1f} s, emulator latency {args.latency_ms:g} ms "
+        f"(max sender lag {lag * 1000:.0f} ms, {len(errors)} failed)"
+    )
+    print(
+        f"baseline: a property read round trip p50 {baseline['p50_s'] * 1000:.0f} ms, "
+        f"p95 {baseline['p95_s'] * 1000:.0f} ms ({len(round_trips)} reads)"
+    )
     for name, figures in (("Jira status property", result["jira"]), ("Confluence page", result["confluence"])):
-        print(f"change → {name}: p50 {figures['p50_s']} s  p95 {figures['p95_s']} s  p99 {figures['p99_s']} s  "
-              f"max {figures['max_s']} s  ({figures['missing']} never seen)")
+        print(
+            f"change → {name}: p50 {figures['p50_s']} s  p95 {figures['p95_s']} s  p99 {figures['p99_s']} s  "
+            f"max {figures['max_s']} s  ({figures['missing']} never seen)"
+        )
     print("service calls during the stream:", calls)
     jira_ratio = round(jira_p95 / baseline["p95_s"], 1)
     rows = [
-        row(f"freshness: change → Jira status p95 ({args.rate:g} ev/s, {args.latency_ms:g} ms/call)", jira_p95,
-            "≤ 2 s", jira_p95 <= 2 and not jira_missing, " s",
-            note=f"{jira_ratio}× the emulator's property read round trip p95 ({baseline['p95_s']} s)"),
-        row(f"freshness: change → Confluence page p95 (interval {args.pages_interval:g} s)", page_p95,
-            f"≤ {page_target:g} s (interval + 2)", page_p95 <= page_target and not page_missing, " s"),
+        row(
+            f"freshness: change → Jira status p95 ({args.rate:g} ev/s, {args.latency_ms:g} ms/call)",
+            jira_p95,
+            "≤ 2 s",
+            jira_p95 <= 2 and not jira_missing,
+            " s",
+            note=f"{jira_ratio}× the emulator's property read round trip p95 ({baseline['p95_s']} s)",
+        ),
+        row(
+            f"freshness: change → Confluence page p95 (interval {args.pages_interval:g} s)",
+            page_p95,
+            f"≤ {page_target:g} s (interval + 2)",
+            page_p95 <= page_target and not page_missing,
+            " s",
+        ),
     ]
     write_result("freshness", result, rows)
 

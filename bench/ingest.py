@@ -163,9 +163,13 @@ def paced(port: int, requests: list[Request], rate: float, senders: int) -> dict
         thread.join()
     elapsed = time.perf_counter() - start
     return {
-        "requests": len(requests), "target_rate": rate, "achieved_per_second": round(len(requests) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 2), "p99_ms": round(percentile(latencies, 99) * 1000, 2),
-        "max_ms": round(max(latencies) * 1000, 2), "max_sender_lag_ms": round(max(behind) * 1000, 2),
+        "requests": len(requests),
+        "target_rate": rate,
+        "achieved_per_second": round(len(requests) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "max_ms": round(max(latencies) * 1000, 2),
+        "max_sender_lag_ms": round(max(behind) * 1000, 2),
         "statuses": statuses,
     }
 
@@ -178,8 +182,11 @@ def deliveries(count: int, first: int = 0) -> list[Request]:
         template["issue"]["id"] = str(100000 + number % 500)
         template["timestamp"] = 1_700_000_000_000 + number  # as Jira's: no two events share a body
         body = json.dumps(template).encode()
-        headers = {"Content-Type": "application/json", "X-Hub-Signature": sign(body, SECRET.encode()),
-                   "X-Atlassian-Webhook-Identifier": f"bench-{number}"}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature": sign(body, SECRET.encode()),
+            "X-Atlassian-Webhook-Identifier": f"bench-{number}",
+        }
         out.append(("POST", "/webhooks/jira", body, headers))
     return out
 
@@ -240,8 +247,12 @@ class Service:
 
     def __init__(self, workers: int, worker_nice: int) -> None:
         self.data = tempfile.mkdtemp(prefix="okrsync-bench-")
-        self.env = {**os.environ, "OKRSYNC_WEBHOOK_SECRET": SECRET, "OKRSYNC_DATA_DIR": self.data,
-                    "OKRSYNC_LOG_LEVEL": "WARNING"}
+        self.env = {
+            **os.environ,
+            "OKRSYNC_WEBHOOK_SECRET": SECRET,
+            "OKRSYNC_DATA_DIR": self.data,
+            "OKRSYNC_LOG_LEVEL": "WARNING",
+        }
         self.env.pop("OKRSYNC_REDIS_URL", None)
         self.env.pop("OKRSYNC_WORKER_NICE", None)
         self.port = free_port()
@@ -252,13 +263,13 @@ class Service:
 
     def start(self) -> None:
         quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": self.env}
-        self.serve = subprocess.Popen([OKRSYNC, "serve", "--port", str(self.port), "--workers", str(self.workers)],
-                                      **quiet)
+        self.serve = subprocess.Popen(
+            [OKRSYNC, "serve", "--port", str(self.port), "--workers", str(self.workers)], **quiet
+        )
         wait_up(self.port)  # the server starts the embedded Redis, so Redis keeps the normal priority
         # A process group of its own, so that pausing it pauses any job process it forks as well, but
         # the session of the server: Linux shares CPU between sessions (autogroups) before niceness.
-        self.worker = subprocess.Popen([OKRSYNC, "worker", "--nice", str(self.worker_nice)],
-                                       process_group=0, **quiet)
+        self.worker = subprocess.Popen([OKRSYNC, "worker", "--nice", str(self.worker_nice)], process_group=0, **quiet)
 
     def pause_worker(self) -> None:
         os.killpg(self.worker.pid, signal.SIGSTOP)  # type: ignore[union-attr]
@@ -273,10 +284,14 @@ class Service:
         """CPU seconds so far: gunicorn (arbiter and workers), the okrsync worker, Redis, this load generator."""
         serve, worker = self.serve.pid, self.worker.pid  # type: ignore[union-attr]
         redis_pid = int(Path(self.data, "redis.pid").read_text().strip())
-        return {"web": sum(cpu_seconds(p) for p in [serve, *children(serve)]),
-                "worker": sum(cpu_seconds(p) for p in [worker, *children(worker)]),
-                "redis": cpu_seconds(redis_pid), "load_generator": time.process_time(),
-                "machine": machine_busy_seconds(), "wall": time.monotonic()}
+        return {
+            "web": sum(cpu_seconds(p) for p in [serve, *children(serve)]),
+            "worker": sum(cpu_seconds(p) for p in [worker, *children(worker)]),
+            "redis": cpu_seconds(redis_pid),
+            "load_generator": time.process_time(),
+            "machine": machine_busy_seconds(),
+            "wall": time.monotonic(),
+        }
 
     def stop(self) -> None:
         if self.worker is not None:
@@ -334,14 +349,22 @@ def median_round(rounds: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 
 def summarise_rounds(rounds: list[dict[str, dict]]) -> list[dict[str, Any]]:
-    return [{**r, "ratio": round(r["webhook"]["per_second"] / r["bare"]["per_second"], 3),
-             "paused_ratio": round(r["worker_paused"]["per_second"] / r["bare"]["per_second"], 3)} for r in rounds]
+    return [
+        {
+            **r,
+            "ratio": round(r["webhook"]["per_second"] / r["bare"]["per_second"], 3),
+            "paused_ratio": round(r["worker_paused"]["per_second"] / r["bare"]["per_second"], 3),
+        }
+        for r in rounds
+    ]
 
 
 def phase_line(name: str, phase: dict) -> str:
-    return (f"{name:<28}{phase['per_second']:>8}/s  p50 {phase['p50_ms']} ms  p99 {phase['p99_ms']} ms  "
-            f"CPU µs/request {phase['cpu_us_per_request']}  other processes {phase['other_processes_cores']} cores  "
-            f"statuses {phase['statuses']}")
+    return (
+        f"{name:<28}{phase['per_second']:>8}/s  p50 {phase['p50_ms']} ms  p99 {phase['p99_ms']} ms  "
+        f"CPU µs/request {phase['cpu_us_per_request']}  other processes {phase['other_processes_cores']} cores  "
+        f"statuses {phase['statuses']}"
+    )
 
 
 # ------------------------------------------------------------------------------ main
@@ -371,20 +394,36 @@ def main() -> None:
         rounds = []
         for number in range(args.rounds):
             rounds.append(closed_round(service, number, args))
-            print(f"round {number + 1}: " + ", ".join(f"{k} {v['per_second']}/s (others {v['other_processes_cores']} "
-                                                    f"cores)" for k, v in rounds[-1].items()), flush=True)
-        paced_bare = measured(service, lambda: paced(service.port, [BARE] * paced_count, args.rate, args.senders),
-                              paced_count)
-        paced_ingest = measured(service, lambda: paced(service.port, deliveries(paced_count, first=10**8), args.rate,
-                                                       args.senders), paced_count)
+            print(
+                f"round {number + 1}: "
+                + ", ".join(
+                    f"{k} {v['per_second']}/s (others {v['other_processes_cores']} cores)"
+                    for k, v in rounds[-1].items()
+                ),
+                flush=True,
+            )
+        paced_bare = measured(
+            service, lambda: paced(service.port, [BARE] * paced_count, args.rate, args.senders), paced_count
+        )
+        paced_ingest = measured(
+            service,
+            lambda: paced(service.port, deliveries(paced_count, first=10**8), args.rate, args.senders),
+            paced_count,
+        )
         final = wait_drained(service.port)
     finally:
         service.stop()
     report(args, summarise_rounds(rounds), paced_bare, paced_ingest, final, paced_count)
 
 
-def report(args: argparse.Namespace, rounds: list[dict[str, Any]], paced_bare: dict, paced_ingest: dict,
-           final: dict[str, float], paced_count: int) -> None:
+def report(
+    args: argparse.Namespace,
+    rounds: list[dict[str, Any]],
+    paced_bare: dict,
+    paced_ingest: dict,
+    final: dict[str, float],
+    paced_count: int,
+) -> None:
     chosen = median_round(rounds, "ratio")
     ratio, bare, ingest = chosen["ratio"], chosen["bare"], chosen["webhook"]
     alone = median_round(rounds, "paused_ratio")
@@ -392,38 +431,78 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]], paced_bare: d
     accepted = final.get("okrsync_events_queued_total", 0)
     applied = final.get("okrsync_events_applied_total", 0) + final.get("okrsync_events_dead_lettered_total", 0)
     all_202 = paced_ingest["statuses"].get(202, 0) == paced_count and all(
-        r[p]["statuses"].get(202, 0) == args.requests for r in rounds for p in ("webhook", "worker_paused"))
+        r[p]["statuses"].get(202, 0) == args.requests for r in rounds for p in ("webhook", "worker_paused")
+    )
     nothing_lost = all_202 and accepted == accepted_total and applied == accepted
-    result = {"benchmark": "ingest", "bare_endpoint": bare, "webhook": ingest, "throughput_ratio": ratio,
-              "round_ratios": [r["ratio"] for r in rounds],
-              "worker_paused": {"throughput_ratio": alone["paused_ratio"], "webhook": alone["worker_paused"],
-                                "bare_endpoint": alone["bare"], "round_ratios": [r["paused_ratio"] for r in rounds]},
-              "rounds": rounds, "workers": args.workers, "concurrency": args.concurrency,
-              "worker_nice": args.worker_nice,
-              "deliveries": {"answered_202": accepted_total if all_202 else None, "queued": accepted,
-                             "applied_or_dead": applied, "nothing_lost": nothing_lost},
-              "fixed_rate": {"rate": args.rate, "seconds": args.seconds, "senders": args.senders,
-                             "bare_endpoint": paced_bare, "webhook": paced_ingest,
-                             "p99_ratio_to_bare": round(paced_ingest["p99_ms"] / paced_bare["p99_ms"], 2)}}
+    result = {
+        "benchmark": "ingest",
+        "bare_endpoint": bare,
+        "webhook": ingest,
+        "throughput_ratio": ratio,
+        "round_ratios": [r["ratio"] for r in rounds],
+        "worker_paused": {
+            "throughput_ratio": alone["paused_ratio"],
+            "webhook": alone["worker_paused"],
+            "bare_endpoint": alone["bare"],
+            "round_ratios": [r["paused_ratio"] for r in rounds],
+        },
+        "rounds": rounds,
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "worker_nice": args.worker_nice,
+        "deliveries": {
+            "answered_202": accepted_total if all_202 else None,
+            "queued": accepted,
+            "applied_or_dead": applied,
+            "nothing_lost": nothing_lost,
+        },
+        "fixed_rate": {
+            "rate": args.rate,
+            "seconds": args.seconds,
+            "senders": args.senders,
+            "bare_endpoint": paced_bare,
+            "webhook": paced_ingest,
+            "p99_ratio_to_bare": round(paced_ingest["p99_ms"] / paced_bare["p99_ms"], 2),
+        },
+    }
     print(phase_line("bare endpoint", bare))
     print(phase_line(f"webhook, worker --nice {args.worker_nice}", ingest))
     print(phase_line("webhook, worker paused", alone["worker_paused"]))
-    print(f"throughput ratio webhook / bare: {ratio} (median of rounds {result['round_ratios']}); "
-          f"worker paused: {alone['paused_ratio']} (rounds {result['worker_paused']['round_ratios']})")
+    print(
+        f"throughput ratio webhook / bare: {ratio} (median of rounds {result['round_ratios']}); "
+        f"worker paused: {alone['paused_ratio']} (rounds {result['worker_paused']['round_ratios']})"
+    )
     for name, phase in (("bare endpoint ", paced_bare), ("signed webhook", paced_ingest)):
-        print(f"{name} at {args.rate:g}/s for {args.seconds:g} s (open loop, {args.senders} senders): "
-              f"achieved {phase['achieved_per_second']}/s  p50 {phase['p50_ms']} ms  p99 {phase['p99_ms']} ms  "
-              f"max {phase['max_ms']} ms  statuses {phase['statuses']}")
+        print(
+            f"{name} at {args.rate:g}/s for {args.seconds:g} s (open loop, {args.senders} senders): "
+            f"achieved {phase['achieved_per_second']}/s  p50 {phase['p50_ms']} ms  p99 {phase['p99_ms']} ms  "
+            f"max {phase['max_ms']} ms  statuses {phase['statuses']}"
+        )
     print(f"deliveries: {result['deliveries']}")
     rows = [
-        row(f"ingest: webhook throughput / bare endpoint (gunicorn, closed loop, worker --nice {args.worker_nice} "
-            f"draining, median of {args.rounds} rounds)", ratio, f"≥ {TARGET_RATIO:.2f}",
-            ratio >= TARGET_RATIO and nothing_lost, note=f"{ingest['per_second']}/s vs {bare['per_second']}/s"),
-        row("ingest: webhook throughput / bare endpoint, worker paused (the web tier alone)", alone["paused_ratio"],
-            "—", None, note=f"{alone['worker_paused']['per_second']}/s vs {alone['bare']['per_second']}/s"),
-        row(f"ingest: p99 latency at {args.rate:g} deliveries/s (open loop)", paced_ingest["p99_ms"], "≤ 50 ms",
-            paced_ingest["p99_ms"] <= 50 and nothing_lost, " ms",
-            note=f"bare endpoint p99 {paced_bare['p99_ms']} ms at the same rate"),
+        row(
+            f"ingest: webhook throughput / bare endpoint (gunicorn, closed loop, worker --nice {args.worker_nice} "
+            f"draining, median of {args.rounds} rounds)",
+            ratio,
+            f"≥ {TARGET_RATIO:.2f}",
+            ratio >= TARGET_RATIO and nothing_lost,
+            note=f"{ingest['per_second']}/s vs {bare['per_second']}/s",
+        ),
+        row(
+            "ingest: webhook throughput / bare endpoint, worker paused (the web tier alone)",
+            alone["paused_ratio"],
+            "—",
+            None,
+            note=f"{alone['worker_paused']['per_second']}/s vs {alone['bare']['per_second']}/s",
+        ),
+        row(
+            f"ingest: p99 latency at {args.rate:g} deliveries/s (open loop)",
+            paced_ingest["p99_ms"],
+            "≤ 50 ms",
+            paced_ingest["p99_ms"] <= 50 and nothing_lost,
+            " ms",
+            note=f"bare endpoint p99 {paced_bare['p99_ms']} ms at the same rate",
+        ),
     ]
     write_result("ingest", result, rows)
 

@@ -13,18 +13,22 @@ import json
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from okr.jql import JqlContext, bind, parse_jql  # noqa: E402
 
-AT = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
-CONTEXT = JqlContext(at=AT, custom_fields={"story points": "customfield_10016", "team": "customfield_10001",
-                                           "epic link": "customfield_10014"}, current_user="acc-7")
+AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
+CONTEXT = JqlContext(
+    at=AT,
+    custom_fields={"story points": "customfield_10016", "team": "customfield_10001", "epic link": "customfield_10014"},
+    current_user="acc-7",
+)
 FILTERS = [
     "project = OPS AND issuetype = Incident AND priority = Highest",
     "project = OPS AND issuetype = Incident AND statusCategory = Done",
@@ -62,21 +66,35 @@ def synthetic_documents(count: int, seed: int = 7) -> list[dict[str, Any]]:
         status, category = rng.choice(statuses)
         created = AT - timedelta(minutes=rng.randrange(0, 60 * 24 * 120))
         resolved = created + timedelta(hours=rng.randrange(1, 400)) if category == "done" else None
-        documents.append({
-            "id": str(100000 + number), "key": f"{project}-{number}", "project": project,
-            "issuetype": rng.choice(types), "subtask": False, "status": status, "statusCategory": category,
-            "summary": " ".join(rng.sample(words, 4)), "labels": rng.sample(labels, rng.randrange(0, 3)),
-            "components": rng.sample(["Checkout", "Payments", "Search", "Core"], rng.randrange(0, 2)),
-            "priority": rng.choice(["Highest", "High", "Medium", "Low"]),
-            "resolution": "Done" if resolved else None, "assignee": rng.choice([None, "acc-7", "acc-8", "acc-9"]),
-            "reporter": "acc-1", "parent": None, "links": [],
-            "custom": {"customfield_10016": rng.choice([1, 2, 3, 5, 8, 13]),
-                       "customfield_10001": rng.choice(["Core", "Growth"]),
-                       "customfield_10014": f"SHOP-{rng.randrange(1, 20)}"},
-            "created": stamp(created), "updated": stamp(created + timedelta(hours=rng.randrange(0, 300))),
-            "resolutiondate": stamp(resolved) if resolved else None,
-            "duedate": (created + timedelta(days=rng.randrange(1, 60))).date().isoformat(),
-        })
+        documents.append(
+            {
+                "id": str(100000 + number),
+                "key": f"{project}-{number}",
+                "project": project,
+                "issuetype": rng.choice(types),
+                "subtask": False,
+                "status": status,
+                "statusCategory": category,
+                "summary": " ".join(rng.sample(words, 4)),
+                "labels": rng.sample(labels, rng.randrange(0, 3)),
+                "components": rng.sample(["Checkout", "Payments", "Search", "Core"], rng.randrange(0, 2)),
+                "priority": rng.choice(["Highest", "High", "Medium", "Low"]),
+                "resolution": "Done" if resolved else None,
+                "assignee": rng.choice([None, "acc-7", "acc-8", "acc-9"]),
+                "reporter": "acc-1",
+                "parent": None,
+                "links": [],
+                "custom": {
+                    "customfield_10016": rng.choice([1, 2, 3, 5, 8, 13]),
+                    "customfield_10001": rng.choice(["Core", "Growth"]),
+                    "customfield_10014": f"SHOP-{rng.randrange(1, 20)}",
+                },
+                "created": stamp(created),
+                "updated": stamp(created + timedelta(hours=rng.randrange(0, 300))),
+                "resolutiondate": stamp(resolved) if resolved else None,
+                "duedate": (created + timedelta(days=rng.randrange(1, 60))).date().isoformat(),
+            }
+        )
     return documents
 
 
@@ -105,22 +123,54 @@ def main() -> None:
         bind_ms = (time.perf_counter() - bind_started) * 1000
         elapsed, hits = seconds_for(predicate, documents)
         per_document = elapsed / len(documents) * 1e6
-        rows.append({"filter": text, "us_per_document": round(per_document, 3), "matches": hits,
-                     "parse_and_bind_ms": round(bind_ms, 3), "ratio_to_baseline": round(per_document / baseline_us, 2)})
+        rows.append(
+            {
+                "filter": text,
+                "us_per_document": round(per_document, 3),
+                "matches": hits,
+                "parse_and_bind_ms": round(bind_ms, 3),
+                "ratio_to_baseline": round(per_document / baseline_us, 2),
+            }
+        )
         print(f"{per_document:7.3f} µs/doc  ×{per_document / baseline_us:5.1f}  {hits:>6} hits  {text}")
     total = time.perf_counter() - started
     mean = sum(row["us_per_document"] for row in rows) / len(rows)
-    result = {"benchmark": "jql_eval", "documents": len(documents), "filters": len(FILTERS),
-              "baseline_predicate": "document['project'] == 'OPS'", "baseline_us_per_document": round(baseline_us, 3),
-              "mean_us_per_document_per_filter": round(mean, 3), "mean_ratio_to_baseline": round(mean / baseline_us, 2),
-              "total_seconds": round(total, 2), "python": sys.version.split()[0], "per_filter": rows}
-    print(f"baseline {baseline_us:.3f} µs/doc; JQL mean {mean:.3f} µs/doc/filter (×{mean / baseline_us:.1f}); "
-          f"{len(FILTERS)} filters × {len(documents)} documents in {total:.1f} s")
+    result = {
+        "benchmark": "jql_eval",
+        "documents": len(documents),
+        "filters": len(FILTERS),
+        "baseline_predicate": "document['project'] == 'OPS'",
+        "baseline_us_per_document": round(baseline_us, 3),
+        "mean_us_per_document_per_filter": round(mean, 3),
+        "mean_ratio_to_baseline": round(mean / baseline_us, 2),
+        "total_seconds": round(total, 2),
+        "python": sys.version.split()[0],
+        "per_filter": rows,
+    }
+    print(
+        f"baseline {baseline_us:.3f} µs/doc; JQL mean {mean:.3f} µs/doc/filter (×{mean / baseline_us:.1f}); "
+        f"{len(FILTERS)} filters × {len(documents)} documents in {total:.1f} s"
+    )
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "jql_eval.json").write_text(json.dumps({**result, "rows": [{
-        "figure": "jql: mean µs per document per filter / bare Python predicate", "value": result["mean_ratio_to_baseline"],
-        "shown": f"{result['mean_ratio_to_baseline']}×", "target": "—", "verdict": "INFO"}]}, indent=2) + "\n")
+    (out / "jql_eval.json").write_text(
+        json.dumps(
+            {
+                **result,
+                "rows": [
+                    {
+                        "figure": "jql: mean µs per document per filter / bare Python predicate",
+                        "value": result["mean_ratio_to_baseline"],
+                        "shown": f"{result['mean_ratio_to_baseline']}×",
+                        "target": "—",
+                        "verdict": "INFO",
+                    }
+                ],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -75,17 +75,28 @@ def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
     from sync.runtime import CALLS, build_runtime
 
     started = time.perf_counter()
-    app = create_emulator({"users": USERS, "projects": [{"key": "BIG", "name": "Big"}],
-                           "generate": [{"project": "BIG", "count": issues, "labels": ["a", "b", "c"], "days": 60}]},
-                          flavor="cloud")
+    app = create_emulator(
+        {
+            "users": USERS,
+            "projects": [{"key": "BIG", "name": "Big"}],
+            "generate": [{"project": "BIG", "count": issues, "labels": ["a", "b", "c"], "days": 60}],
+        },
+        flavor="cloud",
+    )
     generated = time.perf_counter() - started
     server, url = serve(app)
     data = Path(tempfile.mkdtemp(prefix="okrsync-bench-"))
     connection = embedded_redis(data / "redis")
     try:
-        env = {"OKRSYNC_JIRA_URL": url, "OKRSYNC_JIRA_USER": SERVICE_USER, "OKRSYNC_JIRA_TOKEN": "x",
-               "OKRSYNC_JIRA_FLAVOR": "cloud", "OKRSYNC_DATA_DIR": str(data), "OKRSYNC_LOG_LEVEL": "WARNING",
-               "OKRSYNC_REDIS_URL": f"unix://{connection.connection_pool.connection_kwargs['path']}"}
+        env = {
+            "OKRSYNC_JIRA_URL": url,
+            "OKRSYNC_JIRA_USER": SERVICE_USER,
+            "OKRSYNC_JIRA_TOKEN": "x",
+            "OKRSYNC_JIRA_FLAVOR": "cloud",
+            "OKRSYNC_DATA_DIR": str(data),
+            "OKRSYNC_LOG_LEVEL": "WARNING",
+            "OKRSYNC_REDIS_URL": f"unix://{connection.connection_pool.connection_kwargs['path']}",
+        }
         settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
         apply_config_text(build_runtime(settings, connection), CONFIG, "bench", "bench")
         started = time.perf_counter()
@@ -103,20 +114,29 @@ def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
     kinds = split_calls(calls)
     minimum = math.ceil(issues / PAGE_LIMIT)
     return {
-        "issues": issues, "exit_code": child["exit_code"], "generate_s": round(generated, 2),
-        "wall_s": round(wall, 2), "resync_cpu_s": round(child["cpu_s"], 2),
-        "peak_rss_mb": round(child["peak_rss_kb"] / 1024, 1), "calls": calls, "total_calls": kinds["total"],
-        "minimum_calls": minimum, "calls_vs_minimum": round(kinds["total"] / minimum, 4),
-        "mirrored": mirrored, "redis_used_memory_mb": round(redis_memory / 2**20, 1),
-        "baseline_bare_walk_s": round(bare["seconds"], 2), "baseline_bare_walk_pages": bare["pages"],
+        "issues": issues,
+        "exit_code": child["exit_code"],
+        "generate_s": round(generated, 2),
+        "wall_s": round(wall, 2),
+        "resync_cpu_s": round(child["cpu_s"], 2),
+        "peak_rss_mb": round(child["peak_rss_kb"] / 1024, 1),
+        "calls": calls,
+        "total_calls": kinds["total"],
+        "minimum_calls": minimum,
+        "calls_vs_minimum": round(kinds["total"] / minimum, 4),
+        "mirrored": mirrored,
+        "redis_used_memory_mb": round(redis_memory / 2**20, 1),
+        "baseline_bare_walk_s": round(bare["seconds"], 2),
+        "baseline_bare_walk_pages": bare["pages"],
         "emulator_share_of_wall": round(min(1.0, bare["seconds"] / wall), 2),
     }
 
 
 def launched(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run ``command`` under the launcher: its exit code, peak RSS (kB) and CPU seconds."""
-    answer = subprocess.run([sys.executable, "-c", LAUNCHER, *command], env=env, capture_output=True, text=True,
-                            check=False)
+    answer = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *command], env=env, capture_output=True, text=True, check=False
+    )
     if answer.returncode != 0:
         raise RuntimeError(f"the launcher of {' '.join(command)} failed ({answer.returncode}): {answer.stderr[-2000:]}")
     figures: dict[str, Any] = json.loads(answer.stdout)
@@ -146,12 +166,14 @@ def bare_walk(app: Any) -> dict[str, Any]:
 
 
 def describe(run: dict[str, Any]) -> str:
-    return (f"{run['issues']:,} issues: resync {run['wall_s']} s wall ({run['resync_cpu_s']} s CPU in the resync "
-            f"process), {run['total_calls']} calls for a minimum of {run['minimum_calls']} "
-            f"({run['calls_vs_minimum']}×), peak RSS {run['peak_rss_mb']} MB, Redis {run['redis_used_memory_mb']} MB; "
-            f"baseline: the same count + {run['baseline_bare_walk_pages']} pages straight from the emulator "
-            f"{run['baseline_bare_walk_s']} s (≈ {run['emulator_share_of_wall']:.0%} of the wall time); "
-            f"{run['mirrored']:,} mirrored, exit {run['exit_code']}")
+    return (
+        f"{run['issues']:,} issues: resync {run['wall_s']} s wall ({run['resync_cpu_s']} s CPU in the resync "
+        f"process), {run['total_calls']} calls for a minimum of {run['minimum_calls']} "
+        f"({run['calls_vs_minimum']}×), peak RSS {run['peak_rss_mb']} MB, Redis {run['redis_used_memory_mb']} MB; "
+        f"baseline: the same count + {run['baseline_bare_walk_pages']} pages straight from the emulator "
+        f"{run['baseline_bare_walk_s']} s (≈ {run['emulator_share_of_wall']:.0%} of the wall time); "
+        f"{run['mirrored']:,} mirrored, exit {run['exit_code']}"
+    )
 
 
 def rss_slope(small: dict[str, Any] | None, big: dict[str, Any]) -> float | None:
@@ -164,25 +186,46 @@ def rss_slope(small: dict[str, Any] | None, big: dict[str, Any]) -> float | None
 def summary_rows(big: dict[str, Any], small: dict[str, Any] | None) -> list[dict[str, Any]]:
     ok = big["exit_code"] == 0 and big["mirrored"] == big["issues"]
     slope = rss_slope(small, big)
-    per_thousand = (f"{small['peak_rss_mb']} MB at {small['issues']:,} issues in the same run, "
-                    f"{slope:+.2f} MB per 1,000 issues") if small and slope is not None else "no smaller run"
+    per_thousand = (
+        (f"{small['peak_rss_mb']} MB at {small['issues']:,} issues in the same run, {slope:+.2f} MB per 1,000 issues")
+        if small and slope is not None
+        else "no smaller run"
+    )
     return [
-        row(f"resync: calls / minimum pages ({big['issues']:,} issues)", big["calls_vs_minimum"], "≤ 1.05",
-            big["calls_vs_minimum"] <= 1.05 and ok, "×",
-            note=f"{big['total_calls']:,} calls, minimum {big['minimum_calls']:,}"),
-        row(f"resync: peak RSS of the resync process ({big['issues']:,} issues)", big["peak_rss_mb"], "≤ 500 MB",
-            big["peak_rss_mb"] <= 500 and ok, " MB", note=per_thousand),
-        row(f"resync: wall time, {big['issues']:,} issues from the emulator", big["wall_s"], "—", None, " s",
+        row(
+            f"resync: calls / minimum pages ({big['issues']:,} issues)",
+            big["calls_vs_minimum"],
+            "≤ 1.05",
+            big["calls_vs_minimum"] <= 1.05 and ok,
+            "×",
+            note=f"{big['total_calls']:,} calls, minimum {big['minimum_calls']:,}",
+        ),
+        row(
+            f"resync: peak RSS of the resync process ({big['issues']:,} issues)",
+            big["peak_rss_mb"],
+            "≤ 500 MB",
+            big["peak_rss_mb"] <= 500 and ok,
+            " MB",
+            note=per_thousand,
+        ),
+        row(
+            f"resync: wall time, {big['issues']:,} issues from the emulator",
+            big["wall_s"],
+            "—",
+            None,
+            " s",
             note=f"resync process CPU {big['resync_cpu_s']} s; the same count and pages straight from the "
-                 f"emulator {big['baseline_bare_walk_s']} s"),
+            f"emulator {big['baseline_bare_walk_s']} s",
+        ),
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=100_000, help="issues in the emulator for the measured run")
-    parser.add_argument("--small", type=int, default=1000,
-                        help="a smaller run for the memory per 1,000 issues (0: skip)")
+    parser.add_argument(
+        "--small", type=int, default=1000, help="a smaller run for the memory per 1,000 issues (0: skip)"
+    )
     parser.add_argument("--not-full", action="store_true", help="`okrsync resync` instead of `resync --full`")
     args = parser.parse_args()
 
@@ -194,10 +237,16 @@ def main() -> None:
     big, small = runs[-1], (runs[0] if len(runs) == 2 else None)
     slope = rss_slope(small, big)
     if small is not None and slope is not None:
-        print(f"resync process memory: {slope:+.2f} MB per 1,000 issues between {small['issues']:,} and "
-              f"{big['issues']:,} issues")
-    result = {"benchmark": "resync", "command": "okrsync resync" + ("" if args.not_full else " --full"),
-              "runs": runs, "rss_mb_per_1000_issues": None if slope is None else round(slope, 3)}
+        print(
+            f"resync process memory: {slope:+.2f} MB per 1,000 issues between {small['issues']:,} and "
+            f"{big['issues']:,} issues"
+        )
+    result = {
+        "benchmark": "resync",
+        "command": "okrsync resync" + ("" if args.not_full else " --full"),
+        "runs": runs,
+        "rss_mb_per_1000_issues": None if slope is None else round(slope, 3),
+    }
     write_result("resync", result, summary_rows(big, small))
 
 

@@ -18,7 +18,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,29 +43,49 @@ def run(name: str, script: str, result: str, arguments: list[str]) -> tuple[list
     started = time.monotonic()
     print(f"\n=== {name}: bench/{script} {' '.join(arguments)}", flush=True)
     try:
-        process = subprocess.run([sys.executable, str(ROOT / "bench" / script), *arguments], cwd=ROOT,
-                                 timeout=TIMEOUT_SECONDS)
+        process = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / script), *arguments], cwd=ROOT, timeout=TIMEOUT_SECONDS
+        )
         code: int | str = process.returncode
     except subprocess.TimeoutExpired:
         code = f"timed out after {TIMEOUT_SECONDS} s"
-    meta = {"bench": name, "exit": code, "seconds": round(time.monotonic() - started, 1),
-            "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
+    meta = {
+        "bench": name,
+        "exit": code,
+        "seconds": round(time.monotonic() - started, 1),
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
     rows = []
     if code == 0 and path.is_file():
         rows = json.loads(path.read_text()).get("rows", [])
     if not rows and name != "jql_eval":
-        rows = [{"figure": f"{name}: benchmark did not finish (exit {code})", "value": None, "shown": "—",
-                 "target": "runs", "verdict": "FAIL"}]
+        rows = [
+            {
+                "figure": f"{name}: benchmark did not finish (exit {code})",
+                "value": None,
+                "shown": "—",
+                "target": "runs",
+                "verdict": "FAIL",
+            }
+        ]
     return [{**r, "bench": name} for r in rows], meta
 
 
 def table(rows: list[dict]) -> str:
-    widths = [max(len(str(r[k])) for r in rows + [{"figure": "figure", "shown": "value", "target": "target",
-                                                    "verdict": "verdict"}]) for k in ("figure", "shown", "target")]
+    widths = [
+        max(
+            len(str(r[k]))
+            for r in rows + [{"figure": "figure", "shown": "value", "target": "target", "verdict": "verdict"}]
+        )
+        for k in ("figure", "shown", "target")
+    ]
     lines = [f"{'figure':<{widths[0]}}  {'value':>{widths[1]}}  {'target':<{widths[2]}}  verdict"]
     lines.append("-" * len(lines[0]))
     for r in rows:
-        lines.append(f"{r['figure']:<{widths[0]}}  {r['shown']:>{widths[1]}}  {r['target']:<{widths[2]}}  {r['verdict']}")
+        lines.append(
+            f"{r['figure']:<{widths[0]}}  {r['shown']:>{widths[1]}}  {r['target']:<{widths[2]}}  {r['verdict']}"
+        )
     return "\n".join(lines)
 
 
@@ -99,13 +119,29 @@ def main() -> None:
         rows, runs = merged_with_previous(rows, runs)
     print("\n" + table(rows))
     failed = sum(1 for r in rows if r["verdict"] == "FAIL")
-    print(f"\n{len(rows)} figures, {failed} FAIL; per-bench JSON in bench/results/, this table in "
-          "bench/results/summary.json")
+    print(
+        f"\n{len(rows)} figures, {failed} FAIL; per-bench JSON in bench/results/, this table in "
+        "bench/results/summary.json"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "summary.json").write_text(json.dumps({
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "runs": runs, "rows": rows}, indent=2, default=str) + "\n")
+    (RESULTS / "summary.json").write_text(
+        json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "quick": args.quick,
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                },
+                "runs": runs,
+                "rows": rows,
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -28,10 +28,10 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from connector import JiraPort, JiraSettings  # noqa: E402
 from emulator.app import create_emulator  # noqa: E402
 from okrsync.app import create_app  # noqa: E402
 from okrsync.ops import apply_config_file, register_webhook  # noqa: E402
-from connector import JiraPort, JiraSettings  # noqa: E402
 from okrsync.redis_store import embedded_redis, stop_embedded_redis  # noqa: E402
 from okrsync.settings import Settings  # noqa: E402
 from sync.reconcile import resync  # noqa: E402
@@ -42,9 +42,10 @@ BUGS = 40
 SCENARIO: dict[str, Any] = {
     "users": [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "email": "admin@acme.example"}],
     "projects": [{"key": "SHOP", "name": "Shop"}],
-    "issues": [{"key": "SHOP-1", "type": "Epic", "summary": "Quality epic", "labels": ["kr"], "created": "-20d"},
-               *[{"key": f"SHOP-{n}", "type": "Bug", "summary": f"Bug {n}", "created": "-3d"}
-                 for n in range(2, 2 + BUGS)]],
+    "issues": [
+        {"key": "SHOP-1", "type": "Epic", "summary": "Quality epic", "labels": ["kr"], "created": "-20d"},
+        *[{"key": f"SHOP-{n}", "type": "Bug", "summary": f"Bug {n}", "created": "-3d"} for n in range(2, 2 + BUGS)],
+    ],
 }
 CONFIG = """
 cycles: [{id: c, start: 2020-01-01, end: 2099-12-31}]
@@ -97,9 +98,15 @@ def main() -> None:
     emulator_app = create_emulator(SCENARIO, flavor="cloud")
     emulator = emulator_app.extensions["emulator"]
     _, jira_url = serve(emulator_app)
-    env = {"OKRSYNC_WEBHOOK_SECRET": "bench", "OKRSYNC_JIRA_URL": jira_url, "OKRSYNC_JIRA_USER": "admin@acme.example",
-           "OKRSYNC_JIRA_TOKEN": "x", "OKRSYNC_REDIS_URL": f"unix://{connection.connection_pool.connection_kwargs['path']}",
-           "OKRSYNC_DATA_DIR": str(data), "OKRSYNC_LOG_LEVEL": "WARNING"}
+    env = {
+        "OKRSYNC_WEBHOOK_SECRET": "bench",
+        "OKRSYNC_JIRA_URL": jira_url,
+        "OKRSYNC_JIRA_USER": "admin@acme.example",
+        "OKRSYNC_JIRA_TOKEN": "x",
+        "OKRSYNC_REDIS_URL": f"unix://{connection.connection_pool.connection_kwargs['path']}",
+        "OKRSYNC_DATA_DIR": str(data),
+        "OKRSYNC_LOG_LEVEL": "WARNING",
+    }
     settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
     _, url = serve(create_app(settings, connection=connection))
     runtime = build_runtime(settings, connection)
@@ -107,8 +114,9 @@ def main() -> None:
     apply_config_file(runtime, data / "okrs.yaml", author="bench")
     register_webhook(runtime, f"{url}/webhooks/jira")
     resync(runtime)
-    worker = subprocess.Popen([OKRSYNC, "worker"], env={**os.environ, **env},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [OKRSYNC, "worker"], env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         jira = JiraPort(JiraSettings(url=jira_url, user="admin@acme.example", token="x"))  # the bench's own, uncounted
         wait_for_value(jira, 0.0, seconds=60)
@@ -127,14 +135,20 @@ def main() -> None:
         worker.wait(timeout=30)
     events = args.events + 1
     result = {
-        "benchmark": "sync_burst", "events": events, "latency_ms": args.latency_ms,
+        "benchmark": "sync_burst",
+        "events": events,
+        "latency_ms": args.latency_ms,
         "burst_seconds": round(last_event - started, 2),
-        "service_calls": calls, "calls_per_event": round(calls / events, 4),
-        "naive_calls_per_event": 1.0, "calls_vs_naive": round(calls / events, 4),
+        "service_calls": calls,
+        "calls_per_event": round(calls / events, 4),
+        "naive_calls_per_event": 1.0,
+        "calls_vs_naive": round(calls / events, 4),
         "last_event_to_write_s": round(written - last_event, 3),
     }
-    print(f"{events} events in {result['burst_seconds']} s → {calls} Jira call(s) by the service = "
-          f"{result['calls_per_event']} per event (one write per event would be 1.0)")
+    print(
+        f"{events} events in {result['burst_seconds']} s → {calls} Jira call(s) by the service = "
+        f"{result['calls_per_event']} per event (one write per event would be 1.0)"
+    )
     print(f"last event → status written: {result['last_event_to_write_s']} s")
     print("calls by operation:", {k.decode(): int(v) for k, v in connection.hgetall(CALLS).items()})
     out = ROOT / "bench" / "results"

@@ -6,7 +6,13 @@ A narrow port: the handful of calls the product makes, one exception tree, one r
 
 from connector.confluence import ConfluencePort, ConfluenceSettings, Page
 from connector.errors import (
-    AuthError, BadRequest, Conflict, ConnectorError, NotFound, RateLimited, Unavailable,
+    AuthError,
+    BadRequest,
+    Conflict,
+    ConnectorError,
+    NotFound,
+    RateLimited,
+    Unavailable,
 )
 from connector.factory import confluence_from_settings, jira_from_settings
 from connector.jira import JiraPort, JiraSettings, webhook_id
@@ -14,7 +20,22 @@ from connector.retry import RetryPolicy, parse_retry_after
 from connector.stats import CallStats
 
 __all__ = [
-    "AuthError", "BadRequest", "CallStats", "Conflict", "ConfluencePort", "ConfluenceSettings", "ConnectorError",
-    "JiraPort", "JiraSettings", "NotFound", "Page", "RateLimited", "RetryPolicy", "Unavailable",
-    "confluence_from_settings", "jira_from_settings", "parse_retry_after", "webhook_id",
+    "AuthError",
+    "BadRequest",
+    "CallStats",
+    "Conflict",
+    "ConfluencePort",
+    "ConfluenceSettings",
+    "ConnectorError",
+    "JiraPort",
+    "JiraSettings",
+    "NotFound",
+    "Page",
+    "RateLimited",
+    "RetryPolicy",
+    "Unavailable",
+    "confluence_from_settings",
+    "jira_from_settings",
+    "parse_retry_after",
+    "webhook_id",
 ]

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import requests
 from atlassian import Confluence
 
-from connector.retry import RetryPolicy
+from connector.retry import DEFAULT_POLICY, RetryPolicy
 from connector.stats import CallStats
 from connector.transport import Credentials, Transport, check_url, client_options, keep_exact_timeout
 
@@ -58,11 +58,14 @@ def page_from_content(content: dict[str, Any], body: str | None = None) -> Page:
     """A Page from a v1 content object; ``body`` fills in when the answer carried no storage body."""
     storage = ((content.get("body") or {}).get("storage") or {}).get("value")
     ancestors = content.get("ancestors") or []
-    return Page(id=str(content["id"]), title=str(content.get("title", "")),
-                space=str((content.get("space") or {}).get("key", "")),
-                version=int((content.get("version") or {}).get("number", 1)),
-                body=storage if storage is not None else (body or ""),
-                parent_id=str(ancestors[-1]["id"]) if ancestors else None)
+    return Page(
+        id=str(content["id"]),
+        title=str(content.get("title", "")),
+        space=str((content.get("space") or {}).get("key", "")),
+        version=int((content.get("version") or {}).get("number", 1)),
+        body=storage if storage is not None else (body or ""),
+        parent_id=str(ancestors[-1]["id"]) if ancestors else None,
+    )
 
 
 def first_result(answer: Any) -> dict[str, Any] | None:
@@ -80,8 +83,13 @@ def first_result(answer: Any) -> dict[str, Any] | None:
 class ConfluencePort:
     """Pages in storage format; one Transport, so retries, errors and counts match the Jira port's."""
 
-    def __init__(self, settings: ConfluenceSettings, policy: RetryPolicy = RetryPolicy(),
-                 stats: CallStats | None = None, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        settings: ConfluenceSettings,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        stats: CallStats | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
         self.settings = settings
         self.stats = stats if stats is not None else CallStats()
         credentials = Credentials(settings.user, settings.token, "OKRSYNC_CONFLUENCE")
@@ -89,15 +97,19 @@ class ConfluencePort:
         # cloud=False on every site: it selects the client's v1 content API (/rest/api/content), which
         # Cloud and Data Center both serve; left to guess from an *.atlassian.net host, the client
         # switches to a v2 wrapper that has no get_page_by_id or create_page.
-        self.client = Confluence(confluence_base_url(settings.url), cloud=False,
-                                 **client_options(Confluence, credentials, settings.timeout, session))
+        self.client = Confluence(
+            confluence_base_url(settings.url),
+            cloud=False,
+            **client_options(Confluence, credentials, settings.timeout, session),
+        )
         keep_exact_timeout(self.client, settings.timeout)
         self.transport = Transport("confluence", credentials, policy, self.stats)
 
     def find_page(self, space: str, title: str) -> Page | None:
         """The page titled ``title`` in ``space``, with its storage body and version; None if there is none."""
-        answer = self._call("find_page", lambda: self.client.get_page_by_title(space, title, expand=PAGE_EXPAND),
-                            "GET", CONTENT)
+        answer = self._call(
+            "find_page", lambda: self.client.get_page_by_title(space, title, expand=PAGE_EXPAND), "GET", CONTENT
+        )
         found = first_result(answer)
         if found is None:
             return None
@@ -106,26 +118,42 @@ class ConfluencePort:
         return page_from_content(found)
 
     def get_page(self, page_id: str) -> Page:
-        answer = self._call("get_page", lambda: self.client.get_page_by_id(page_id, expand=PAGE_EXPAND),
-                            "GET", f"{CONTENT}/{page_id}")
+        answer = self._call(
+            "get_page", lambda: self.client.get_page_by_id(page_id, expand=PAGE_EXPAND), "GET", f"{CONTENT}/{page_id}"
+        )
         return page_from_content(answer)
 
     def create_page(self, space: str, title: str, body: str, parent_id: str | None = None) -> Page:
-        answer = self._call("create_page", lambda: self.client.create_page(
-            space, title, body, parent_id=parent_id, representation="storage"), "POST", CONTENT, idempotent=False)
+        answer = self._call(
+            "create_page",
+            lambda: self.client.create_page(space, title, body, parent_id=parent_id, representation="storage"),
+            "POST",
+            CONTENT,
+            idempotent=False,
+        )
         return page_from_content(answer, body)
 
     def update_page(self, page: Page, body: str, message: str) -> Page:
         """Write ``body`` as the version after ``page.version``; Conflict (409, not retried) if that is stale."""
-        content = {"id": page.id, "type": "page", "title": page.title, "status": "current",
-                   "version": {"number": page.version + 1, "message": message, "minorEdit": False},
-                   "body": {"storage": {"value": body, "representation": "storage"}}}
+        content = {
+            "id": page.id,
+            "type": "page",
+            "title": page.title,
+            "status": "current",
+            "version": {"number": page.version + 1, "message": message, "minorEdit": False},
+            "body": {"storage": {"value": body, "representation": "storage"}},
+        }
         path = f"{CONTENT}/{page.id}"
         answer = self._call("update_page", lambda: self.client.put(path, data=content), "PUT", path)
         updated = page_from_content(answer or {"id": page.id}, body)
-        return Page(id=updated.id, title=updated.title or page.title, space=updated.space or page.space,
-                    version=max(updated.version, page.version + 1), body=updated.body,
-                    parent_id=updated.parent_id or page.parent_id)
+        return Page(
+            id=updated.id,
+            title=updated.title or page.title,
+            space=updated.space or page.space,
+            version=max(updated.version, page.version + 1),
+            body=updated.body,
+            parent_id=updated.parent_id or page.parent_id,
+        )
 
     def _call(self, operation: str, send: Any, method: str, path: str, *, idempotent: bool = True) -> Any:
         return self.transport.call(operation, send, method=method, path="/" + path, idempotent=idempotent)

@@ -11,8 +11,9 @@ from __future__ import annotations
 class ConnectorError(Exception):
     """A call to Jira or Confluence failed; ``status`` is None when no HTTP answer came back."""
 
-    def __init__(self, message: str, *, status: int | None = None, method: str | None = None,
-                 url: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, method: str | None = None, url: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.method = method
@@ -38,8 +39,15 @@ class BadRequest(ConnectorError):
 class RateLimited(ConnectorError):
     """429 still answered when the retry budget was spent; ``retry_after`` is the server's last hint."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = 429,
-                 method: str | None = None, url: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = 429,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
         super().__init__(message, status=status, method=method, url=url)
         self.retry_after = retry_after
 

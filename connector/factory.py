@@ -14,26 +14,34 @@ from connector.retry import RetryPolicy
 from connector.stats import CallStats
 
 
-def jira_from_settings(settings: Any, policy: RetryPolicy | None = None,
-                       stats: CallStats | None = None) -> JiraPort | None:
+def jira_from_settings(
+    settings: Any, policy: RetryPolicy | None = None, stats: CallStats | None = None
+) -> JiraPort | None:
     """The Jira port, or None when OKRSYNC_JIRA_URL is unset (the service then runs without write-back)."""
     url = _text(getattr(settings, "jira_url", None))
     if url is None:
         return None
-    jira = JiraSettings(url=url, user=_text(getattr(settings, "jira_user", None)),
-                        token=_secret(getattr(settings, "jira_token", None)),
-                        flavor=getattr(settings, "jira_flavor", None) or None)
+    jira = JiraSettings(
+        url=url,
+        user=_text(getattr(settings, "jira_user", None)),
+        token=_secret(getattr(settings, "jira_token", None)),
+        flavor=getattr(settings, "jira_flavor", None) or None,
+    )
     return JiraPort(jira, policy or RetryPolicy(), stats)
 
 
-def confluence_from_settings(settings: Any, policy: RetryPolicy | None = None,
-                             stats: CallStats | None = None) -> ConfluencePort | None:
+def confluence_from_settings(
+    settings: Any, policy: RetryPolicy | None = None, stats: CallStats | None = None
+) -> ConfluencePort | None:
     """The Confluence port, or None when OKRSYNC_CONFLUENCE_URL is unset (pages are then not written)."""
     url = _text(getattr(settings, "confluence_url", None))
     if url is None:
         return None
-    confluence = ConfluenceSettings(url=url, user=_text(getattr(settings, "confluence_user", None)),
-                                    token=_secret(getattr(settings, "confluence_token", None)))
+    confluence = ConfluenceSettings(
+        url=url,
+        user=_text(getattr(settings, "confluence_user", None)),
+        token=_secret(getattr(settings, "confluence_token", None)),
+    )
     return ConfluencePort(confluence, policy or RetryPolicy(), stats)
 
 

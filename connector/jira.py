@@ -16,7 +16,7 @@ import requests
 from atlassian import Jira
 
 from connector.errors import BadRequest, NotFound
-from connector.retry import RetryPolicy
+from connector.retry import DEFAULT_POLICY, RetryPolicy
 from connector.stats import CallStats
 from connector.transport import Credentials, Transport, check_url, client_options, keep_exact_timeout
 
@@ -50,14 +50,22 @@ def webhook_id(registration: dict[str, Any]) -> str:
 class JiraPort:
     """The Jira calls the product makes; one Transport runs them all (retries, errors, counts)."""
 
-    def __init__(self, settings: JiraSettings, policy: RetryPolicy = RetryPolicy(), stats: CallStats | None = None,
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        settings: JiraSettings,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        stats: CallStats | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
         self.settings = settings
         self.stats = stats if stats is not None else CallStats()
         credentials = Credentials(settings.user, settings.token, "OKRSYNC_JIRA")
         check_url(settings.url, "OKRSYNC_JIRA")
-        self.client = Jira(settings.url.rstrip("/"), cloud=settings.flavor == "cloud",
-                           **client_options(Jira, credentials, settings.timeout, session))
+        self.client = Jira(
+            settings.url.rstrip("/"),
+            cloud=settings.flavor == "cloud",
+            **client_options(Jira, credentials, settings.timeout, session),
+        )
         keep_exact_timeout(self.client, settings.timeout)
         self.transport = Transport("jira", credentials, policy, self.stats)
         self._flavor: Flavor | None = settings.flavor
@@ -88,8 +96,15 @@ class JiraPort:
 
     # ------------------------------------------------------------------ search
 
-    def search(self, jql: str, fields: Sequence[str] | None = None, expand_changelog: bool = False,
-               page_size: int = 100, *, reconcile_issues: Sequence[int] = ()) -> Iterator[dict[str, Any]]:
+    def search(
+        self,
+        jql: str,
+        fields: Sequence[str] | None = None,
+        expand_changelog: bool = False,
+        page_size: int = 100,
+        *,
+        reconcile_issues: Sequence[int] = (),
+    ) -> Iterator[dict[str, Any]]:
         """Issues matching ``jql``, fetched lazily one page (one call) at a time.
 
         ``fields`` None asks for all fields. ``reconcile_issues`` (Cloud only, ignored on Data Center)
@@ -98,8 +113,15 @@ class JiraPort:
         for page in self.search_pages(jql, fields, expand_changelog, page_size, reconcile_issues=reconcile_issues):
             yield from page
 
-    def search_pages(self, jql: str, fields: Sequence[str] | None = None, expand_changelog: bool = False,
-                     page_size: int = 100, *, reconcile_issues: Sequence[int] = ()) -> Iterator[list[dict[str, Any]]]:
+    def search_pages(
+        self,
+        jql: str,
+        fields: Sequence[str] | None = None,
+        expand_changelog: bool = False,
+        page_size: int = 100,
+        *,
+        reconcile_issues: Sequence[int] = (),
+    ) -> Iterator[list[dict[str, Any]]]:
         """The same search page by page, for progress reporting."""
         wanted = ",".join(fields) if fields else "*all"
         expand = "changelog" if expand_changelog else None
@@ -108,16 +130,22 @@ class JiraPort:
             return self._cloud_pages(jql, wanted, expand, size, list(reconcile_issues))
         return self._datacenter_pages(jql, wanted, expand, max(1, page_size))
 
-    def _cloud_pages(self, jql: str, fields: str, expand: str | None, size: int,
-                     reconcile: list[int]) -> Iterator[list[dict[str, Any]]]:
+    def _cloud_pages(
+        self, jql: str, fields: str, expand: str | None, size: int, reconcile: list[int]
+    ) -> Iterator[list[dict[str, Any]]]:
         token: str | None = None
         while True:
             if reconcile:
                 page = self._cloud_page_posted(jql, fields, expand, size, token, reconcile)
             else:
-                page = self._call("search", lambda: self.client.enhanced_jql(
-                    jql, fields=fields, nextPageToken=token, limit=size, expand=expand),
-                    "GET", "rest/api/3/search/jql")
+                page = self._call(
+                    "search",
+                    lambda token=token: self.client.enhanced_jql(
+                        jql, fields=fields, nextPageToken=token, limit=size, expand=expand
+                    ),
+                    "GET",
+                    "rest/api/3/search/jql",
+                )
             issues = page.get("issues") or []
             if issues:
                 yield issues
@@ -125,24 +153,33 @@ class JiraPort:
             if page.get("isLast") or not token or not issues:
                 return
 
-    def _cloud_page_posted(self, jql: str, fields: str, expand: str | None, size: int, token: str | None,
-                           reconcile: list[int]) -> dict[str, Any]:
+    def _cloud_page_posted(
+        self, jql: str, fields: str, expand: str | None, size: int, token: str | None, reconcile: list[int]
+    ) -> dict[str, Any]:
         """POST form of the search: the only one that carries ``reconcileIssues``; the client has no call for it."""
-        body: dict[str, Any] = {"jql": jql, "fields": fields.split(","), "maxResults": size,
-                                "reconcileIssues": reconcile}
+        body: dict[str, Any] = {
+            "jql": jql,
+            "fields": fields.split(","),
+            "maxResults": size,
+            "reconcileIssues": reconcile,
+        }
         if token:
             body["nextPageToken"] = token
         if expand:
             body["expand"] = expand
-        return self._call("search", lambda: self.client.post("rest/api/3/search/jql", data=body),
-                          "POST", "rest/api/3/search/jql")
+        return self._call(
+            "search", lambda: self.client.post("rest/api/3/search/jql", data=body), "POST", "rest/api/3/search/jql"
+        )
 
-    def _datacenter_pages(self, jql: str, fields: str, expand: str | None,
-                          size: int) -> Iterator[list[dict[str, Any]]]:
+    def _datacenter_pages(self, jql: str, fields: str, expand: str | None, size: int) -> Iterator[list[dict[str, Any]]]:
         start = 0
         while True:
-            page = self._call("search", lambda: self.client.jql(
-                jql, fields=fields, start=start, limit=size, expand=expand), "GET", "rest/api/2/search")
+            page = self._call(
+                "search",
+                lambda start=start: self.client.jql(jql, fields=fields, start=start, limit=size, expand=expand),
+                "GET",
+                "rest/api/2/search",
+            )
             issues = page.get("issues") or []
             if issues:
                 yield issues
@@ -153,11 +190,16 @@ class JiraPort:
     def count(self, jql: str) -> int:
         """How many issues match: Cloud's approximate count, or Data Center's ``total`` of an empty page."""
         if self.flavor == "cloud":
-            answer = self._call("count", lambda: self.client.post(
-                "rest/api/3/search/approximate-count", data={"jql": jql}), "POST", "rest/api/3/search/approximate-count")
+            answer = self._call(
+                "count",
+                lambda: self.client.post("rest/api/3/search/approximate-count", data={"jql": jql}),
+                "POST",
+                "rest/api/3/search/approximate-count",
+            )
             return int(answer.get("count", 0))
-        answer = self._call("count", lambda: self.client.jql(jql, fields="id", start=0, limit=0),
-                            "GET", "rest/api/2/search")
+        answer = self._call(
+            "count", lambda: self.client.jql(jql, fields="id", start=0, limit=0), "GET", "rest/api/2/search"
+        )
         return int(answer.get("total", 0))
 
     # ------------------------------------------------------------------ issues
@@ -173,23 +215,37 @@ class JiraPort:
         answers differently, and a missing issue surfaces on the next write anyway.
         """
         try:
-            answer = self._call("get_property", lambda: self.client.get_issue_property(key, name),
-                                "GET", f"rest/api/2/issue/{key}/properties/{name}")
+            answer = self._call(
+                "get_property",
+                lambda: self.client.get_issue_property(key, name),
+                "GET",
+                f"rest/api/2/issue/{key}/properties/{name}",
+            )
         except NotFound:
             return None
         return (answer or {}).get("value")
 
     def set_property(self, key: str, name: str, value: Any) -> None:
-        self._call("set_property", lambda: self.client.set_issue_property(key, name, value),
-                   "PUT", f"rest/api/2/issue/{key}/properties/{name}")
+        self._call(
+            "set_property",
+            lambda: self.client.set_issue_property(key, name, value),
+            "PUT",
+            f"rest/api/2/issue/{key}/properties/{name}",
+        )
 
     def update_fields(self, key: str, fields: dict[str, Any]) -> None:
-        self._call("update_fields", lambda: self.client.update_issue_field(key, fields),
-                   "PUT", f"rest/api/2/issue/{key}")
+        self._call(
+            "update_fields", lambda: self.client.update_issue_field(key, fields), "PUT", f"rest/api/2/issue/{key}"
+        )
 
     def add_comment(self, key: str, body: str) -> dict[str, Any]:
-        return self._call("add_comment", lambda: self.client.issue_add_comment(key, body),
-                          "POST", f"rest/api/2/issue/{key}/comment", idempotent=False)
+        return self._call(
+            "add_comment",
+            lambda: self.client.issue_add_comment(key, body),
+            "POST",
+            f"rest/api/2/issue/{key}/comment",
+            idempotent=False,
+        )
 
     def find_users(self, text: str) -> list[dict[str, Any]]:
         """Active users whose e-mail or name matches ``text`` (Cloud: ``query``, Data Center: ``username``)."""
@@ -204,13 +260,15 @@ class JiraPort:
 
     def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Create an issue from its ``fields``; returns Jira's answer with ``id`` and ``key``."""
-        return self._call("create_issue", lambda: self.client.create_issue(fields),
-                          "POST", "rest/api/2/issue", idempotent=False)
+        return self._call(
+            "create_issue", lambda: self.client.create_issue(fields), "POST", "rest/api/2/issue", idempotent=False
+        )
 
     def link_issues(self, link_type: str, inward_key: str, outward_key: str) -> None:
         link = {"type": {"name": link_type}, "inwardIssue": {"key": inward_key}, "outwardIssue": {"key": outward_key}}
-        self._call("link_issues", lambda: self.client.create_issue_link(link), "POST", "rest/api/2/issueLink",
-                   idempotent=False)
+        self._call(
+            "link_issues", lambda: self.client.create_issue_link(link), "POST", "rest/api/2/issueLink", idempotent=False
+        )
 
     # ------------------------------------------------------------------ webhooks (admin API; the client has no calls)
 
@@ -218,10 +276,17 @@ class JiraPort:
         return self._call("list_webhooks", lambda: self.client.get(WEBHOOKS), "GET", WEBHOOKS) or []
 
     def register_webhook(self, name: str, url: str, events: Sequence[str], jql: str, secret: str) -> dict[str, Any]:
-        body = {"name": name, "url": url, "events": list(events), "excludeBody": False,
-                "filters": {"issue-related-events-section": jql}, "secret": secret}
-        return self._call("register_webhook", lambda: self.client.post(WEBHOOKS, data=body), "POST", WEBHOOKS,
-                          idempotent=False)
+        body = {
+            "name": name,
+            "url": url,
+            "events": list(events),
+            "excludeBody": False,
+            "filters": {"issue-related-events-section": jql},
+            "secret": secret,
+        }
+        return self._call(
+            "register_webhook", lambda: self.client.post(WEBHOOKS, data=body), "POST", WEBHOOKS, idempotent=False
+        )
 
     def delete_webhook(self, webhook_id: str | int) -> None:
         path = f"{WEBHOOKS}/{webhook_id}"

@@ -18,7 +18,7 @@ import random as _random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from enum import Enum
 
@@ -26,9 +26,9 @@ from enum import Enum
 class FailureKind(Enum):
     """How the retry layer treats a failed attempt."""
 
-    RATE_LIMITED = "rate_limited"   # 429: retry after the hint, else back off
-    UNAVAILABLE = "unavailable"     # 5xx, connection refused, timeout: back off
-    FINAL = "final"                 # any other 4xx, or a write that may already have landed
+    RATE_LIMITED = "rate_limited"  # 429: retry after the hint, else back off
+    UNAVAILABLE = "unavailable"  # 5xx, connection refused, timeout: back off
+    FINAL = "final"  # any other 4xx, or a write that may already have landed
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,10 @@ class RetryPolicy:
         return wait
 
 
+# The policy a port uses when given none (a module-level value: a default argument is built once anyway).
+DEFAULT_POLICY = RetryPolicy()
+
+
 def parse_retry_after(value: str | None, now: float) -> float | None:
     """``Retry-After`` in seconds from now: delta-seconds or an HTTP-date; None when absent or unreadable.
 
@@ -102,5 +106,5 @@ def _seconds_until_http_date(text: str, now: float) -> float | None:
     if moment is None:
         return None
     if moment.tzinfo is None:  # "-0000": HTTP dates are always GMT
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, moment.timestamp() - now)

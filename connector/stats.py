@@ -57,8 +57,11 @@ class CallStats:
         """Calls matching every given criterion, e.g. ``count("jira", outcome="429")``."""
         wanted = (system, operation, outcome)
         with self._lock:
-            return sum(n for key, n in self._calls.items()
-                       if all(w is None or w == k for w, k in zip(wanted, key)))
+            return sum(
+                n
+                for key, n in self._calls.items()
+                if all(w is None or w == k for w, k in zip(wanted, key, strict=False))
+            )
 
     def snapshot(self) -> dict[str, Any]:
         """``{"calls": {system: {operation: {outcome: n}}}, "total_calls", "rate_limited", "retries",
@@ -67,9 +70,13 @@ class CallStats:
             calls: dict[str, dict[str, dict[str, int]]] = {}
             for (system, operation, outcome), n in sorted(self._calls.items()):
                 calls.setdefault(system, {}).setdefault(operation, {})[outcome] = n
-            return {"calls": calls, "total_calls": sum(self._calls.values()),
-                    "rate_limited": sum(n for (_, _, o), n in self._calls.items() if o == "429"),
-                    "retries": self._retries, "wait_seconds": round(self._wait_seconds, 3)}
+            return {
+                "calls": calls,
+                "total_calls": sum(self._calls.values()),
+                "rate_limited": sum(n for (_, _, o), n in self._calls.items() if o == "429"),
+                "retries": self._retries,
+                "wait_seconds": round(self._wait_seconds, 3),
+            }
 
     def _notify(self, system: str, operation: str, outcome: str) -> None:
         if self.on_call is None:

@@ -22,7 +22,13 @@ import requests
 from atlassian.errors import ApiError
 
 from connector.errors import (
-    AuthError, BadRequest, Conflict, ConnectorError, NotFound, RateLimited, Unavailable,
+    AuthError,
+    BadRequest,
+    Conflict,
+    ConnectorError,
+    NotFound,
+    RateLimited,
+    Unavailable,
 )
 from connector.retry import Failure, FailureKind, RetryPolicy, parse_retry_after
 from connector.stats import CallStats, outcome_of_status
@@ -44,24 +50,30 @@ class Credentials:
 
     def check(self) -> None:
         if self.user and not self.token:
-            raise ConnectorError(f"{self.env_prefix}_USER is set but {self.env_prefix}_TOKEN is not: set "
-                                 f"{self.env_prefix}_TOKEN to an API token (Cloud) or unset {self.env_prefix}_USER "
-                                 "and use a personal access token (Data Center)")
+            raise ConnectorError(
+                f"{self.env_prefix}_USER is set but {self.env_prefix}_TOKEN is not: set "
+                f"{self.env_prefix}_TOKEN to an API token (Cloud) or unset {self.env_prefix}_USER "
+                "and use a personal access token (Data Center)"
+            )
 
 
 def check_url(url: str, env_prefix: str) -> None:
     """Refuse a site URL that could never work, before any call is retried against it."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectorError(f"{env_prefix}_URL must be the site's http(s) address, e.g. https://acme.atlassian.net; "
-                             f"got {url.rsplit('@', 1)[-1]!r}")  # never echo user:password@
+        raise ConnectorError(
+            f"{env_prefix}_URL must be the site's http(s) address, e.g. https://acme.atlassian.net; "
+            f"got {url.rsplit('@', 1)[-1]!r}"
+        )  # never echo user:password@
     if parts.username or parts.password:
-        raise ConnectorError(f"{env_prefix}_URL must not carry credentials: put them in {env_prefix}_USER and "
-                             f"{env_prefix}_TOKEN")
+        raise ConnectorError(
+            f"{env_prefix}_URL must not carry credentials: put them in {env_prefix}_USER and {env_prefix}_TOKEN"
+        )
 
 
-def client_options(client_class: type, credentials: Credentials, timeout: float,
-                   session: requests.Session | None) -> dict[str, Any]:
+def client_options(
+    client_class: type, credentials: Credentials, timeout: float, session: requests.Session | None
+) -> dict[str, Any]:
     """Constructor arguments for an atlassian-python-api client: Basic auth when a user is set, else Bearer.
 
     Retry switches are passed only if the installed client version knows them.
@@ -159,13 +171,21 @@ class Transport:
             return result
 
     def _before_retry(self, operation: str, problem: Problem, wait: float) -> None:
-        log.info("%s %s (%s %s) answered %s; retrying in %.2fs", self.system, operation, problem.method,
-                 problem.path, problem.status or "no response", wait)
+        log.info(
+            "%s %s (%s %s) answered %s; retrying in %.2fs",
+            self.system,
+            operation,
+            problem.method,
+            problem.path,
+            problem.status or "no response",
+            wait,
+        )
         self.stats.record_retry(wait)
         self.policy.sleep(wait)
 
-    def _error(self, operation: str, problem: Problem, attempts: int, waited: float,
-               idempotent: bool) -> ConnectorError:
+    def _error(
+        self, operation: str, problem: Problem, attempts: int, waited: float, idempotent: bool
+    ) -> ConnectorError:
         name = SYSTEM_NAMES.get(self.system, self.system)
         where = f"{name} {operation} ({problem.method} {problem.path})"
         said = f": {problem.server_text}" if problem.server_text else ""
@@ -178,27 +198,38 @@ class Transport:
         if status == 404:
             return NotFound(f"{where} found nothing (404){said}", **context)
         if status == 409:
-            return Conflict(f"{where} conflicts with a newer version (409){said}; re-read it and apply the "
-                            "change again", **context)
+            return Conflict(
+                f"{where} conflicts with a newer version (409){said}; re-read it and apply the change again", **context
+            )
         if status == 429:
-            return RateLimited(f"{where} is still rate-limited after {attempts} attempt(s) and {waited:.1f}s of "
-                               f"waiting{_hint(problem.retry_after)}; try again later or lower the call rate",
-                               retry_after=problem.retry_after, **context)
+            return RateLimited(
+                f"{where} is still rate-limited after {attempts} attempt(s) and {waited:.1f}s of "
+                f"waiting{_hint(problem.retry_after)}; try again later or lower the call rate",
+                retry_after=problem.retry_after,
+                **context,
+            )
         if status is not None and status < 500:
             return BadRequest(f"{where} was rejected ({status}){said}", **context)
         if problem.read_timed_out and not idempotent:
-            return Unavailable(f"{where} timed out after the request was sent{said}; it may have been applied, so "
-                               "it was not repeated — re-read before writing again", **context)
+            return Unavailable(
+                f"{where} timed out after the request was sent{said}; it may have been applied, so "
+                "it was not repeated — re-read before writing again",
+                **context,
+            )
         return Unavailable(self._unavailable_message(where, problem, attempts, waited, said), **context)
 
     def _auth_advice(self, where: str, status: int, said: str) -> str:
         prefix = self.credentials.env_prefix
         if status == 401:
-            return (f"{where} refused the credentials (401){said}; check {prefix}_USER / {prefix}_TOKEN — on Cloud "
-                    f"the user is the account's email and the token an API token, on Data Center leave "
-                    f"{prefix}_USER unset and use a personal access token")
-        return (f"{where} is not allowed for this account (403){said}; grant the account in {prefix}_USER the "
-                f"permission, or check {prefix}_USER / {prefix}_TOKEN name the intended account")
+            return (
+                f"{where} refused the credentials (401){said}; check {prefix}_USER / {prefix}_TOKEN — on Cloud "
+                f"the user is the account's email and the token an API token, on Data Center leave "
+                f"{prefix}_USER unset and use a personal access token"
+            )
+        return (
+            f"{where} is not allowed for this account (403){said}; grant the account in {prefix}_USER the "
+            f"permission, or check {prefix}_USER / {prefix}_TOKEN name the intended account"
+        )
 
     def _unavailable_message(self, where: str, problem: Problem, attempts: int, waited: float, said: str) -> str:
         if problem.status:
@@ -218,17 +249,34 @@ def read_problem(exc: BaseException, method: str, path: str, now: float) -> Prob
     """What a client exception says: status, request, server text, Retry-After; nothing secret."""
     cause = _http_cause(exc)
     if not isinstance(cause, requests.RequestException):
-        return Problem(status=None, method=method, path=path, server_text=_shorten(str(cause)), retry_after=None,
-                       client_refused=True)
+        return Problem(
+            status=None,
+            method=method,
+            path=path,
+            server_text=_shorten(str(cause)),
+            retry_after=None,
+            client_refused=True,
+        )
     response = getattr(cause, "response", None)
     request = getattr(cause, "request", None) or getattr(response, "request", None)
     if request is not None and getattr(request, "url", None):
         method, path = str(request.method), urlsplit(str(request.url)).path
     if response is None:
-        return Problem(status=None, method=method, path=path, server_text=_connection_reason(cause),
-                       retry_after=None, read_timed_out=isinstance(cause, requests.ReadTimeout))
-    return Problem(status=response.status_code, method=method, path=path, server_text=server_text(response),
-                   retry_after=parse_retry_after(response.headers.get("Retry-After"), now))
+        return Problem(
+            status=None,
+            method=method,
+            path=path,
+            server_text=_connection_reason(cause),
+            retry_after=None,
+            read_timed_out=isinstance(cause, requests.ReadTimeout),
+        )
+    return Problem(
+        status=response.status_code,
+        method=method,
+        path=path,
+        server_text=server_text(response),
+        retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
+    )
 
 
 def _http_cause(exc: BaseException) -> BaseException:
@@ -257,7 +305,7 @@ def server_text(response: requests.Response) -> str:
 
 
 def _connection_reason(exc: BaseException) -> str:
-    """"[Errno 111] Connection refused" rather than a pool repr with object addresses."""
+    """ "[Errno 111] Connection refused" rather than a pool repr with object addresses."""
     inner = exc.args[0] if exc.args else exc
     reason = getattr(inner, "reason", inner)
     text = str(reason).rsplit(": ", 1)[-1]

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +36,24 @@ from sync.pages import contributor_epics
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-AT = datetime(2026, 11, 15, 12, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 JIRA = "https://acme.atlassian.net"
-SPACES = {"spaces": [
-    {"key": "OKR", "name": "Objectives and Key Results"},
-    {"key": "SHOP", "name": "Shop product-tech", "pages": [{"title": "OKRs", "body": "<p>The shop team's OKRs.</p>"}]},
-    {"key": "PLAT", "name": "Platform"},
-]}
+SPACES = {
+    "spaces": [
+        {"key": "OKR", "name": "Objectives and Key Results"},
+        {
+            "key": "SHOP",
+            "name": "Shop product-tech",
+            "pages": [{"title": "OKRs", "body": "<p>The shop team's OKRs.</p>"}],
+        },
+        {"key": "PLAT", "name": "Platform"},
+    ]
+}
 PERSON_NOTES = {
     "okr-page": "<h2>Team notes</h2><p>Monday check-in: MTTR work is paying off; the bug-fix KR needs the triage "
-                "rota back. <strong>Decision:</strong> pause the payment rewrite until O2 is green.</p>",
+    "rota back. <strong>Decision:</strong> pause the payment rewrite until O2 is green.</p>",
     "problem-review-page": "<p><strong>Review notes:</strong> triage the escaped incidents before Thursday; "
-                           "deploy-pipeline AP goes to the SRE guild.</p>",
+    "deploy-pipeline AP goes to the SRE guild.</p>",
 }
 
 
@@ -58,8 +64,10 @@ def main() -> None:
     measurements = read_measurements(EXAMPLES / "measurements.jsonl")
     fields = read_field_names(EXAMPLES / "fields.json")
     given = evaluation_input(AT, config, documents, measurements, fields)
-    pages = {"okr-page": okr_page(config, given, trends(config, documents, measurements, fields)),
-             "problem-review-page": review_page(config, given)}
+    pages = {
+        "okr-page": okr_page(config, given, trends(config, documents, measurements, fields)),
+        "problem-review-page": review_page(config, given),
+    }
     with emulator() as url:
         confluence = ConfluencePort(ConfluenceSettings(f"{url}/wiki", "admin@acme.example", "any"))
         for name, (space, rendered, parent) in pages.items():
@@ -74,13 +82,20 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def okr_page(config: OkrConfig, given: EvaluationInput, history: dict[str, list[float]]) -> tuple[str, RenderedPage, str | None]:
+def okr_page(
+    config: OkrConfig, given: EvaluationInput, history: dict[str, list[float]]
+) -> tuple[str, RenderedPage, str | None]:
     okr_set = next(s for s in config.okr_sets if s.id == "shop-q4")
     report = evaluate_config(config, given)
     result = next(r for r in report["okr_sets"] if r["id"] == okr_set.id)
-    context = PageContext(at=AT, tz=config.zone, jira_url=JIRA, trigger={"kind": "webhook", "event": "jira:issue_updated",
-                                                                         "issue": "SHOP-31"},
-                          trends=history, epics=contributor_epics(okr_set, given))
+    context = PageContext(
+        at=AT,
+        tz=config.zone,
+        jira_url=JIRA,
+        trigger={"kind": "webhook", "event": "jira:issue_updated", "issue": "SHOP-31"},
+        trends=history,
+        epics=contributor_epics(okr_set, given),
+    )
     assert okr_set.confluence is not None
     return okr_set.confluence.space, okr_set_page(config, okr_set, result, context), okr_set.confluence.parent
 
@@ -93,13 +108,15 @@ def review_page(config: OkrConfig, given: EvaluationInput) -> tuple[str, Rendere
     return program.confluence.space, rendered, program.confluence.parent
 
 
-def trends(config: OkrConfig, documents: list[dict[str, Any]], measurements: list[Any],
-           fields: dict[str, str]) -> dict[str, list[float]]:
+def trends(
+    config: OkrConfig, documents: list[dict[str, Any]], measurements: list[Any], fields: dict[str, str]
+) -> dict[str, list[float]]:
     """Each shop KR's value at weekly evaluations up to AT, kept when it moved (as the service keeps them)."""
     history: dict[str, list[float]] = {}
     for weeks in range(5, -1, -1):
-        report = evaluate_config(config, evaluation_input(AT - timedelta(weeks=weeks), config, documents,
-                                                          measurements, fields))
+        report = evaluate_config(
+            config, evaluation_input(AT - timedelta(weeks=weeks), config, documents, measurements, fields)
+        )
         shop = next(r for r in report["okr_sets"] if r["id"] == "shop-q4")
         for objective in shop["objectives"]:
             for kr in objective["key_results"]:
@@ -126,7 +143,9 @@ class emulator:
 def store(confluence: ConfluencePort, space: str, rendered: RenderedPage, parent: str | None, note: str) -> str:
     """Create the page as the service does, then add a person's note after the first panels."""
     parent_page = confluence.find_page(space, parent) if parent else None
-    page = confluence.create_page(space, rendered.title, rendered.new_page_body(), parent_page.id if parent_page else None)
+    page = confluence.create_page(
+        space, rendered.title, rendered.new_page_body(), parent_page.id if parent_page else None
+    )
     anchor = find_regions(page.body)[1].end
     confluence.update_page(page, page.body[:anchor] + note + page.body[anchor:], "a person's notes")
     return page.id
@@ -134,11 +153,27 @@ def store(confluence: ConfluencePort, space: str, rendered: RenderedPage, parent
 
 def shoot(chromium: str, url: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                        f"--user-data-dir={profile}", f"--screenshot={target}", "--window-size=1280,2000",
-                        "--force-device-scale-factor=0.8", url],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                f"--screenshot={target}",
+                "--window-size=1280,2000",
+                "--force-device-scale-factor=0.8",
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     size = target.stat().st_size
     print(f"{target.relative_to(REPO) if target.is_relative_to(REPO) else target}: {size // 1024} KB")
     if size > 300 * 1024:

@@ -67,8 +67,12 @@ class Emulator:
 
     def jql_context(self, actor: User | None = None) -> jql.JqlContext:
         projects = frozenset(v.lower() for p in self.site.projects for v in (p.key, p.name, p.id))
-        return jql.JqlContext(now=self.now(), current_user=frozenset(actor.aliases()) if actor else frozenset(),
-                              projects=projects, custom_fields=searchable_custom_fields(self.site))
+        return jql.JqlContext(
+            now=self.now(),
+            current_user=frozenset(actor.aliases()) if actor else frozenset(),
+            projects=projects,
+            custom_fields=searchable_custom_fields(self.site),
+        )
 
     def search(self, text: str, actor: User | None) -> tuple[jql.Query, list[Issue]]:
         """Issues matching ``text`` in the query's order (do not modify the list: it may be reused for the
@@ -135,8 +139,14 @@ def create_emulator(
     faults = Faults()
     if knobs:
         faults.configure(knobs if isinstance(knobs, dict) else _knob_dict(knobs))
-    emulator = Emulator(site=site, faults=faults, dispatcher=Dispatcher(faults), require_auth=require_auth,
-                        data_path=Path(data_path) if data_path else None, public_url=public_url)
+    emulator = Emulator(
+        site=site,
+        faults=faults,
+        dispatcher=Dispatcher(faults),
+        require_auth=require_auth,
+        data_path=Path(data_path) if data_path else None,
+        public_url=public_url,
+    )
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["emulator"] = emulator
@@ -199,8 +209,9 @@ def _authenticate() -> Response | None:
     emulator = current_emulator()
     user = credentials_user(emulator.site, request.headers.get("Authorization", ""), emulator.require_auth)
     if user is None and emulator.require_auth:
-        response = jsonify(errorMessages=["You are not authenticated. Authentication required to perform this "
-                                          "operation."], errors={})
+        response = jsonify(
+            errorMessages=["You are not authenticated. Authentication required to perform this operation."], errors={}
+        )
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Basic realm="protected-area"'
         return response
@@ -285,9 +296,16 @@ def rate_limited(retry_after: int) -> Response:
     response = jsonify(errorMessages=["Rate limit exceeded."], errors={})
     response.status_code = 429
     reset = datetime.fromtimestamp(time.time() + retry_after).astimezone().isoformat(timespec="seconds")
-    response.headers.update({"Retry-After": str(retry_after), "X-RateLimit-Limit": "100",
-                             "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset,
-                             "X-RateLimit-NearLimit": "true", "RateLimit-Reason": "jira-quota-tenant-based"})
+    response.headers.update(
+        {
+            "Retry-After": str(retry_after),
+            "X-RateLimit-Limit": "100",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": reset,
+            "X-RateLimit-NearLimit": "true",
+            "RateLimit-Reason": "jira-quota-tenant-based",
+        }
+    )
     return response
 
 

@@ -10,15 +10,32 @@ import click
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8090, show_default=True, type=int, help="Port to listen on (0 picks a free one).")
-@click.option("--scenario", default=None, metavar="NAME|FILE",
-              help="A shipped scenario name (default) or a YAML/JSON scenario file.")
-@click.option("--flavor", type=click.Choice(["cloud", "datacenter"]), default=None,
-              help="Jira Cloud or Jira Data Center behaviour (default: the scenario's, else cloud).")
-@click.option("--data", "data_path", default=None, type=click.Path(dir_okay=False),
-              help="Persist state to this JSON file and load it at start when it exists.")
+@click.option(
+    "--scenario",
+    default=None,
+    metavar="NAME|FILE",
+    help="A shipped scenario name (default) or a YAML/JSON scenario file.",
+)
+@click.option(
+    "--flavor",
+    type=click.Choice(["cloud", "datacenter"]),
+    default=None,
+    help="Jira Cloud or Jira Data Center behaviour (default: the scenario's, else cloud).",
+)
+@click.option(
+    "--data",
+    "data_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Persist state to this JSON file and load it at start when it exists.",
+)
 @click.option("--public-url", default=None, help="Base URL used in self links and webhook bodies.")
-@click.option("--server-version", default=None, metavar="VERSION",
-              help="Data Center release serverInfo reports: 8.20.x or 9.x.y, or 8.20 / 9.12 (default 9.12.15).")
+@click.option(
+    "--server-version",
+    default=None,
+    metavar="VERSION",
+    help="Data Center release serverInfo reports: 8.20.x or 9.x.y, or 8.20 / 9.12 (default 9.12.15).",
+)
 @click.option("--require-auth", is_flag=True, help="Accept only the scenario's users and tokens (else 401).")
 @click.option("--latency-ms", type=float, default=None, help="Delay every API call by this much.")
 @click.option("--rate-limit-fraction", type=float, default=None, help="Answer this fraction of calls with 429.")
@@ -27,11 +44,24 @@ import click
 @click.option("--webhook-drop-fraction", type=float, default=None, help="Drop this fraction of deliveries.")
 @click.option("--webhook-duplicate-fraction", type=float, default=None, help="Deliver this fraction twice.")
 @click.option("--webhook-reorder-fraction", type=float, default=None, help="Hold back this fraction of deliveries.")
-@click.option("--webhook-retry-delays", default=None, metavar="S,S,…",
-              help="Seconds before each retry (Jira's schedule, compressed); default 0.1,0.2,0.4,0.8,1.6.")
+@click.option(
+    "--webhook-retry-delays",
+    default=None,
+    metavar="S,S,…",
+    help="Seconds before each retry (Jira's schedule, compressed); default 0.1,0.2,0.4,0.8,1.6.",
+)
 @click.option("--seed", type=int, default=None, help="Seed for every random fault decision.")
-def command(host: str, port: int, scenario: str | None, flavor: str | None, data_path: str | None,
-            public_url: str | None, server_version: str | None, require_auth: bool, **fault_options: Any) -> None:
+def command(
+    host: str,
+    port: int,
+    scenario: str | None,
+    flavor: str | None,
+    data_path: str | None,
+    public_url: str | None,
+    server_version: str | None,
+    require_auth: bool,
+    **fault_options: Any,
+) -> None:
     """Run a local stand-in for Jira (at /) and Confluence (at /wiki), with fault knobs at /_emulator."""
     from werkzeug.serving import make_server
 
@@ -42,15 +72,24 @@ def command(host: str, port: int, scenario: str | None, flavor: str | None, data
 
     knobs = knob_changes(fault_options)
     try:
-        app = create_emulator(scenario, flavor=flavor, knobs=knobs, require_auth=require_auth,
-                              data_path=data_path, public_url=public_url, server_version=server_version)
+        app = create_emulator(
+            scenario,
+            flavor=flavor,
+            knobs=knobs,
+            require_auth=require_auth,
+            data_path=data_path,
+            public_url=public_url,
+            server_version=server_version,
+        )
     except (ScenarioError, KnobError, VersionError) as exc:
         raise click.ClickException(str(exc)) from None
     server = make_server(host, port, app, threaded=True)
     site = app.extensions["emulator"].site
-    click.echo(f"Atlassian emulator ({site.flavor}, {len(site.issues)} issues, {len(site.pages)} pages) on "
-               f"http://{host}:{server.server_port}  —  Jira at /, Confluence at /wiki, pages at /view, "
-               f"control at /_emulator")
+    click.echo(
+        f"Atlassian emulator ({site.flavor}, {len(site.issues)} issues, {len(site.pages)} pages) on "
+        f"http://{host}:{server.server_port}  —  Jira at /, Confluence at /wiki, pages at /view, "
+        f"control at /_emulator"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

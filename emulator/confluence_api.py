@@ -27,16 +27,20 @@ V2_MAX_LIMIT = 250
 
 
 def _v1_error(status: int, message: str) -> Response:
-    response = jsonify(statusCode=status, message=message,
-                       data={"authorized": status != 403, "valid": status < 500, "errors": [], "successful": False})
+    response = jsonify(
+        statusCode=status,
+        message=message,
+        data={"authorized": status != 403, "valid": status < 500, "errors": [], "successful": False},
+    )
     response.status_code = status
     return response
 
 
 def _v2_error(status: int, message: str) -> Response:
     codes = {400: "INVALID_REQUEST_PARAMETER", 404: "NOT_FOUND", 409: "CONFLICT"}
-    response = jsonify(errors=[{"status": status, "code": codes.get(status, "ERROR"), "title": message,
-                                "detail": None}])
+    response = jsonify(
+        errors=[{"status": status, "code": codes.get(status, "ERROR"), "title": message, "detail": None}]
+    )
     response.status_code = status
     return response
 
@@ -78,11 +82,17 @@ def web_path(page: Page) -> str:
 
 
 def confluence_user(user: User) -> dict[str, Any]:
-    return {"type": "known", "accountId": user.account_id, "accountType": "atlassian", "email": user.email,
-            "publicName": user.display_name, "displayName": user.display_name,
-            "profilePicture": {"path": avatar_urls(user.email)["48x48"], "width": 48, "height": 48,
-                               "isDefault": True},
-            "isExternalCollaborator": False, "_links": {"self": f"{_wiki()}/rest/api/user?accountId={user.account_id}"}}
+    return {
+        "type": "known",
+        "accountId": user.account_id,
+        "accountType": "atlassian",
+        "email": user.email,
+        "publicName": user.display_name,
+        "displayName": user.display_name,
+        "profilePicture": {"path": avatar_urls(user.email)["48x48"], "width": 48, "height": 48, "isDefault": True},
+        "isExternalCollaborator": False,
+        "_links": {"self": f"{_wiki()}/rest/api/user?accountId={user.account_id}"},
+    }
 
 
 def _user_or_default(site: Site, account_id: str) -> User:
@@ -93,51 +103,119 @@ def _user_or_default(site: Site, account_id: str) -> User:
 
 
 def version_json(site: Site, page: Page) -> dict[str, Any]:
-    return {"by": confluence_user(_user_or_default(site, page.author)), "when": page.updated,
-            "friendlyWhen": page.updated, "message": page.message, "number": page.version, "minorEdit": False,
-            "contentTypeModified": False, "_links": {"self": f"{_wiki()}/rest/experimental/content/{page.id}/version/{page.version}"}}
+    return {
+        "by": confluence_user(_user_or_default(site, page.author)),
+        "when": page.updated,
+        "friendlyWhen": page.updated,
+        "message": page.message,
+        "number": page.version,
+        "minorEdit": False,
+        "contentTypeModified": False,
+        "_links": {"self": f"{_wiki()}/rest/experimental/content/{page.id}/version/{page.version}"},
+    }
 
 
 def space_json(space: Space) -> dict[str, Any]:
-    return {"id": int(space.id), "key": space.key, "name": space.name, "type": space.type, "status": "current",
-            "_expandable": {"settings": "", "metadata": "", "operations": "", "lookAndFeel": "", "identifiers": "",
-                            "permissions": "", "icon": "", "description": "", "theme": "", "history": "",
-                            "homepage": f"/rest/api/content/{space.homepage_id}" if space.homepage_id else ""},
-            "_links": {"webui": f"/spaces/{space.key}", "self": f"{_wiki()}/rest/api/space/{space.key}"}}
+    return {
+        "id": int(space.id),
+        "key": space.key,
+        "name": space.name,
+        "type": space.type,
+        "status": "current",
+        "_expandable": {
+            "settings": "",
+            "metadata": "",
+            "operations": "",
+            "lookAndFeel": "",
+            "identifiers": "",
+            "permissions": "",
+            "icon": "",
+            "description": "",
+            "theme": "",
+            "history": "",
+            "homepage": f"/rest/api/content/{space.homepage_id}" if space.homepage_id else "",
+        },
+        "_links": {"webui": f"/spaces/{space.key}", "self": f"{_wiki()}/rest/api/space/{space.key}"},
+    }
 
 
 def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": page.id, "type": "page", "status": page.status, "title": page.title,
-                            "space": space_json(site.space(page.space_key)), "version": version_json(site, page)}
+    body: dict[str, Any] = {
+        "id": page.id,
+        "type": "page",
+        "status": page.status,
+        "title": page.title,
+        "space": space_json(site.space(page.space_key)),
+        "version": version_json(site, page),
+    }
     if "history" in expand:
         body["history"] = history_json(site, page)
     if "ancestors" in expand:
         body["ancestors"] = [content_json(site, a, set()) for a in pages.ancestors_of(site, page)]
     if any(e.startswith("body") for e in expand):
-        body["body"] = {"storage": {"value": page.body, "representation": "storage", "embeddedContent": [],
-                                    "_expandable": {"content": f"/rest/api/content/{page.id}"}},
-                        "_expandable": {"view": "", "export_view": "", "styled_view": "", "editor": "",
-                                        "atlas_doc_format": "", "anonymous_export_view": ""}}
+        body["body"] = {
+            "storage": {
+                "value": page.body,
+                "representation": "storage",
+                "embeddedContent": [],
+                "_expandable": {"content": f"/rest/api/content/{page.id}"},
+            },
+            "_expandable": {
+                "view": "",
+                "export_view": "",
+                "styled_view": "",
+                "editor": "",
+                "atlas_doc_format": "",
+                "anonymous_export_view": "",
+            },
+        }
     if "children.page" in expand:
-        body["children"] = {"page": _paged([content_json(site, c, set()) for c in pages.children_of(site, page.id)],
-                                           0, V1_DEFAULT_LIMIT, f"/rest/api/content/{page.id}/child/page")}
-    body["_expandable"] = {k: "" for k in ("childTypes", "container", "metadata", "operations", "children",
-                                            "restrictions", "ancestors", "body", "descendants")
-                           if k not in body}
-    body["_links"] = {"webui": web_path(page), "edit": f"/pages/resumedraft.action?draftId={page.id}",
-                      "tinyui": f"/x/{page.id}", "self": f"{_wiki()}/rest/api/content/{page.id}",
-                      "base": _wiki(), "context": "/wiki"}
+        body["children"] = {
+            "page": _paged(
+                [content_json(site, c, set()) for c in pages.children_of(site, page.id)],
+                0,
+                V1_DEFAULT_LIMIT,
+                f"/rest/api/content/{page.id}/child/page",
+            )
+        }
+    body["_expandable"] = {
+        k: ""
+        for k in (
+            "childTypes",
+            "container",
+            "metadata",
+            "operations",
+            "children",
+            "restrictions",
+            "ancestors",
+            "body",
+            "descendants",
+        )
+        if k not in body
+    }
+    body["_links"] = {
+        "webui": web_path(page),
+        "edit": f"/pages/resumedraft.action?draftId={page.id}",
+        "tinyui": f"/x/{page.id}",
+        "self": f"{_wiki()}/rest/api/content/{page.id}",
+        "base": _wiki(),
+        "context": "/wiki",
+    }
     return body
 
 
 def history_json(site: Site, page: Page) -> dict[str, Any]:
-    return {"latest": True, "createdBy": confluence_user(_user_or_default(site, page.author)),
-            "createdDate": page.created, "lastUpdated": version_json(site, page),
-            "_links": {"self": f"{_wiki()}/rest/api/content/{page.id}/history"}}
+    return {
+        "latest": True,
+        "createdBy": confluence_user(_user_or_default(site, page.author)),
+        "createdDate": page.created,
+        "lastUpdated": version_json(site, page),
+        "_links": {"self": f"{_wiki()}/rest/api/content/{page.id}/history"},
+    }
 
 
 def _paged(results: list[Any], start: int, limit: int, path: str) -> dict[str, Any]:
-    window = results[start:start + limit]
+    window = results[start : start + limit]
     links: dict[str, str] = {"base": _wiki(), "context": "/wiki", "self": f"{_wiki()}{path}"}
     if start + limit < len(results):
         links["next"] = f"{path}?start={start + limit}&limit={limit}"
@@ -181,8 +259,13 @@ def find_content() -> Response:
     space_key, title = request.args.get("spaceKey"), request.args.get("title")
     start, limit = _window()
     with site.lock:
-        found = [p for p in site.pages.values() if p.status == "current"
-                 and (space_key is None or p.space_key == space_key) and (title is None or p.title == title)]
+        found = [
+            p
+            for p in site.pages.values()
+            if p.status == "current"
+            and (space_key is None or p.space_key == space_key)
+            and (title is None or p.title == title)
+        ]
         results = [content_json(site, p, _expand_arg()) for p in sorted(found, key=lambda p: int(p.id))]
     return jsonify(_paged(results, start, limit, "/rest/api/content"))
 
@@ -197,8 +280,15 @@ def create_content() -> Response:
     with emulator.site.lock:
         space = pages.space_or_error(emulator.site, (body.get("space") or {}).get("key"))
         ancestors = body.get("ancestors") or []
-        page = pages.create_page(emulator.site, space, body.get("title"), _storage_value(body) or "",
-                                 str(ancestors[-1]["id"]) if ancestors else None, actor().account_id, emulator.wall_clock())
+        page = pages.create_page(
+            emulator.site,
+            space,
+            body.get("title"),
+            _storage_value(body) or "",
+            str(ancestors[-1]["id"]) if ancestors else None,
+            actor().account_id,
+            emulator.wall_clock(),
+        )
         return jsonify(content_json(emulator.site, page, {"body.storage", "ancestors"}))
 
 
@@ -217,9 +307,17 @@ def update_content(page_id: str) -> Response:
     ancestors = body.get("ancestors") or []
     with emulator.site.lock:
         page = emulator.site.page(page_id)
-        pages.update_page(emulator.site, page, title=body.get("title", page.title), body=_storage_value(body),
-                          version=version.get("number"), parent_id=str(ancestors[-1]["id"]) if ancestors else None,
-                          message=str(version.get("message") or ""), author=actor().account_id, now=emulator.wall_clock())
+        pages.update_page(
+            emulator.site,
+            page,
+            title=body.get("title", page.title),
+            body=_storage_value(body),
+            version=version.get("number"),
+            parent_id=str(ancestors[-1]["id"]) if ancestors else None,
+            message=str(version.get("message") or ""),
+            author=actor().account_id,
+            now=emulator.wall_clock(),
+        )
         return jsonify(content_json(emulator.site, page, {"body.storage", "ancestors"}))
 
 
@@ -254,8 +352,10 @@ def children(page_id: str) -> Response:
     with site.lock:
         site.page(page_id)
         results = [content_json(site, c, set()) for c in pages.children_of(site, page_id)]
-    return jsonify(page=_paged(results, 0, V1_DEFAULT_LIMIT, f"/rest/api/content/{page_id}/child/page"),
-                   _links={"base": _wiki(), "context": "/wiki"})
+    return jsonify(
+        page=_paged(results, 0, V1_DEFAULT_LIMIT, f"/rest/api/content/{page_id}/child/page"),
+        _links={"base": _wiki(), "context": "/wiki"},
+    )
 
 
 @blueprint.get(f"{V1}/space")
@@ -278,14 +378,28 @@ def get_space(key: str) -> Response:
 def page_v2_json(site: Site, page: Page, body_format: str | None) -> dict[str, Any]:
     space = site.space(page.space_key)
     body: dict[str, Any] = {
-        "id": page.id, "status": page.status, "title": page.title, "spaceId": space.id,
+        "id": page.id,
+        "status": page.status,
+        "title": page.title,
+        "spaceId": space.id,
         **({"parentId": page.parent_id, "parentType": "page"} if page.parent_id else {}),
-        "position": int(page.id) % 1000, "authorId": page.author, "ownerId": page.author, "createdAt": page.created,
-        "version": {"createdAt": page.updated, "message": page.message, "number": page.version, "minorEdit": False,
-                    "authorId": page.author},
+        "position": int(page.id) % 1000,
+        "authorId": page.author,
+        "ownerId": page.author,
+        "createdAt": page.created,
+        "version": {
+            "createdAt": page.updated,
+            "message": page.message,
+            "number": page.version,
+            "minorEdit": False,
+            "authorId": page.author,
+        },
         "body": {},
-        "_links": {"webui": web_path(page), "editui": f"/pages/resumedraft.action?draftId={page.id}",
-                   "tinyui": f"/x/{page.id}"},
+        "_links": {
+            "webui": web_path(page),
+            "editui": f"/pages/resumedraft.action?draftId={page.id}",
+            "tinyui": f"/x/{page.id}",
+        },
     }
     if body_format == "storage":
         body["body"] = {"storage": {"representation": "storage", "value": page.body}}
@@ -295,9 +409,17 @@ def page_v2_json(site: Site, page: Page, body_format: str | None) -> dict[str, A
 
 
 def space_v2_json(site: Site, space: Space) -> dict[str, Any]:
-    return {"id": space.id, "key": space.key, "name": space.name, "type": space.type, "status": "current",
-            "authorId": site.default_user().account_id, "createdAt": "2024-01-01T00:00:00.000Z",
-            "homepageId": space.homepage_id, "_links": {"webui": f"/spaces/{space.key}"}}
+    return {
+        "id": space.id,
+        "key": space.key,
+        "name": space.name,
+        "type": space.type,
+        "status": "current",
+        "authorId": site.default_user().account_id,
+        "createdAt": "2024-01-01T00:00:00.000Z",
+        "homepageId": space.homepage_id,
+        "_links": {"webui": f"/spaces/{space.key}"},
+    }
 
 
 def _cursor_window(total: int) -> tuple[int, int]:
@@ -317,7 +439,7 @@ def _cursor_page(results: list[Any], path: str) -> dict[str, Any]:
         cursor = base64.urlsafe_b64encode(str(offset + limit).encode()).decode()
         others = "".join(f"&{k}={v}" for k, v in request.args.items(multi=True) if k != "cursor")
         links["next"] = f"/wiki{path}?cursor={cursor}{others}"
-    return {"results": results[offset:offset + limit], "_links": links}
+    return {"results": results[offset : offset + limit], "_links": links}
 
 
 def _space_ids() -> set[str]:
@@ -330,9 +452,13 @@ def list_pages_v2() -> Response:
     title, ids, space_ids = request.args.get("title"), set(request.args.getlist("id")), _space_ids()
     with site.lock:
         spaces_by_key = {s.key: s.id for s in site.spaces}
-        found = [p for p in sorted(site.pages.values(), key=lambda p: int(p.id))
-                 if (not space_ids or spaces_by_key.get(p.space_key) in space_ids)
-                 and (title is None or p.title == title) and (not ids or p.id in ids)]
+        found = [
+            p
+            for p in sorted(site.pages.values(), key=lambda p: int(p.id))
+            if (not space_ids or spaces_by_key.get(p.space_key) in space_ids)
+            and (title is None or p.title == title)
+            and (not ids or p.id in ids)
+        ]
         results = [page_v2_json(site, p, request.args.get("body-format")) for p in found]
     return jsonify(_cursor_page(results, "/api/v2/pages"))
 
@@ -350,8 +476,15 @@ def create_page_v2() -> Response:
     body = _json_body()
     with emulator.site.lock:
         space = pages.space_or_error(emulator.site, str(body.get("spaceId") or ""))
-        page = pages.create_page(emulator.site, space, body.get("title"), _storage_value(body) or "",
-                                 body.get("parentId"), actor().account_id, emulator.wall_clock())
+        page = pages.create_page(
+            emulator.site,
+            space,
+            body.get("title"),
+            _storage_value(body) or "",
+            body.get("parentId"),
+            actor().account_id,
+            emulator.wall_clock(),
+        )
         return jsonify(page_v2_json(emulator.site, page, "storage"))
 
 
@@ -362,9 +495,17 @@ def update_page_v2(page_id: str) -> Response:
     version = body.get("version") or {}
     with emulator.site.lock:
         page = emulator.site.page(page_id)
-        pages.update_page(emulator.site, page, title=body.get("title", page.title), body=_storage_value(body),
-                          version=version.get("number"), parent_id=body.get("parentId"),
-                          message=str(version.get("message") or ""), author=actor().account_id, now=emulator.wall_clock())
+        pages.update_page(
+            emulator.site,
+            page,
+            title=body.get("title", page.title),
+            body=_storage_value(body),
+            version=version.get("number"),
+            parent_id=body.get("parentId"),
+            message=str(version.get("message") or ""),
+            author=actor().account_id,
+            now=emulator.wall_clock(),
+        )
         return jsonify(page_v2_json(emulator.site, page, "storage"))
 
 
@@ -381,8 +522,16 @@ def page_children_v2(page_id: str) -> Response:
     site = current_emulator().site
     with site.lock:
         site.page(page_id)
-        results = [{"id": c.id, "status": c.status, "title": c.title, "spaceId": site.space(c.space_key).id,
-                    "childPosition": index} for index, c in enumerate(pages.children_of(site, page_id))]
+        results = [
+            {
+                "id": c.id,
+                "status": c.status,
+                "title": c.title,
+                "spaceId": site.space(c.space_key).id,
+                "childPosition": index,
+            }
+            for index, c in enumerate(pages.children_of(site, page_id))
+        ]
     return jsonify(_cursor_page(results, f"/api/v2/pages/{page_id}/children"))
 
 

@@ -27,7 +27,7 @@ def get_faults() -> Response:
 def set_faults() -> Response:
     changes = request.get_json(silent=True)
     if not isinstance(changes, dict):
-        return _error("send a JSON object of fault settings, e.g. {\"error_fraction\": 0.1}")
+        return _error('send a JSON object of fault settings, e.g. {"error_fraction": 0.1}')
     try:
         knobs = current_emulator().faults.configure(changes)
     except KnobError as exc:
@@ -58,8 +58,15 @@ def deliveries() -> Response:
 def health() -> Response:
     emulator = current_emulator()
     site = emulator.site
-    return jsonify(status="ok", flavor=site.flavor, title=site.title, issues=len(site.issues),
-                   pages=len(site.pages), webhooks=len(site.webhooks), requireAuth=emulator.require_auth)
+    return jsonify(
+        status="ok",
+        flavor=site.flavor,
+        title=site.title,
+        issues=len(site.issues),
+        pages=len(site.pages),
+        webhooks=len(site.webhooks),
+        requireAuth=emulator.require_auth,
+    )
 
 
 def _error(message: str) -> Response:

@@ -41,8 +41,11 @@ def should_retry(status: int | None) -> bool:
 
 
 def delivery_headers(body: bytes, secret: str, identifier: str, retry: int) -> dict[str, str]:
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
-               "X-Atlassian-Webhook-Identifier": identifier}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        "X-Atlassian-Webhook-Identifier": identifier,
+    }
     if secret:
         headers["X-Hub-Signature"] = signature(body, secret)
     if retry:
@@ -63,8 +66,15 @@ class Delivery:
     outcome: str = "pending"  # pending | delivered | failed | dropped
 
     def summary(self) -> dict[str, Any]:
-        return {"identifier": self.identifier, "webhook": self.webhook_id, "url": self.url, "event": self.event,
-                "attempts": self.attempts, "statuses": self.statuses, "outcome": self.outcome}
+        return {
+            "identifier": self.identifier,
+            "webhook": self.webhook_id,
+            "url": self.url,
+            "event": self.event,
+            "attempts": self.attempts,
+            "statuses": self.statuses,
+            "outcome": self.outcome,
+        }
 
 
 class Dispatcher:
@@ -172,8 +182,13 @@ class Dispatcher:
             return
         delivery.outcome = "failed"
         self.faults.count_webhook("failed")
-        log.warning("webhook %s to %s gave up after %d attempts (last status %s)",
-                    delivery.identifier, delivery.url, delivery.attempts, status)
+        log.warning(
+            "webhook %s to %s gave up after %d attempts (last status %s)",
+            delivery.identifier,
+            delivery.url,
+            delivery.attempts,
+            status,
+        )
 
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
         try:

@@ -13,8 +13,18 @@ from emulator.state import Issue, NotFound, Project, Site, User
 from emulator.timefmt import jira_time
 
 SETTABLE = {
-    "summary", "description", "environment", "issuetype", "priority", "labels", "components",
-    "assignee", "reporter", "parent", "duedate", "resolution",
+    "summary",
+    "description",
+    "environment",
+    "issuetype",
+    "priority",
+    "labels",
+    "components",
+    "assignee",
+    "reporter",
+    "parent",
+    "duedate",
+    "resolution",
 }
 LIST_FIELDS = {"labels", "components"}
 CHANGELOG_NAMES = {"components": "Component", "parent": "IssueParentAssociation"}
@@ -170,7 +180,7 @@ def apply_update_operations(
 
 def _apply_operations(site: Site, project: Project, name: str, value: Any, operations: Any) -> Any:
     if not isinstance(operations, list):
-        raise ValueError(f"update.{name} must be a list of operations like [{{\"set\": …}}]")
+        raise ValueError(f'update.{name} must be a list of operations like [{{"set": …}}]')
     for operation in operations:
         if not isinstance(operation, dict) or len(operation) != 1:
             raise ValueError(f"each operation on '{name}' must be one of set, add, remove")
@@ -180,7 +190,9 @@ def _apply_operations(site: Site, project: Project, name: str, value: Any, opera
         elif verb in ("add", "remove") and name in LIST_FIELDS:
             item = normalize_value(site, project, name, [argument])[0]
             items = list(value or [])
-            value = (items + [item] if item not in items else items) if verb == "add" else [i for i in items if i != item]
+            value = (
+                (items + [item] if item not in items else items) if verb == "add" else [i for i in items if i != item]
+            )
             value = sorted(value) if name == "labels" else value
         else:
             raise ValueError(f"Field '{name}' does not support operation '{verb}'")
@@ -190,7 +202,9 @@ def _apply_operations(site: Site, project: Project, name: str, value: Any, opera
 # ---------------------------------------------------------------------------- changelog
 
 
-def changelog_items(site: Site, project: Project, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+def changelog_items(
+    site: Site, project: Project, before: dict[str, Any], after: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Jira's changelog items for every field whose compact value differs."""
     items: list[dict[str, Any]] = []
     for name in after:
@@ -221,7 +235,9 @@ def _component_items(project: Project, old: list[str], new: list[str]) -> list[d
     names = {c["id"]: c["name"] for c in project.components}
     removed = [{"from": c, "fromString": names.get(c), "to": None, "toString": None} for c in old if c not in new]
     added = [{"from": None, "fromString": None, "to": c, "toString": names.get(c)} for c in new if c not in old]
-    return [{"field": "Component", "fieldtype": "jira", "fieldId": "components", **change} for change in removed + added]
+    return [
+        {"field": "Component", "fieldtype": "jira", "fieldId": "components", **change} for change in removed + added
+    ]
 
 
 def _raw(site: Site, name: str, value: Any) -> str | None:
@@ -277,12 +293,19 @@ def create_issue(site: Site, incoming: dict[str, Any], actor: User, now: datetim
         project = site.project(incoming.get("project"))
     except NotFound:
         raise FieldErrors({"project": "Specify a valid project ID or key"}) from None
-    missing = {n: f"You must specify {w}." for n, w in (("summary", "a summary of the issue"),
-                                                         ("issuetype", "an issue type")) if not incoming.get(n)}
+    missing = {
+        n: f"You must specify {w}."
+        for n, w in (("summary", "a summary of the issue"), ("issuetype", "an issue type"))
+        if not incoming.get(n)
+    }
     if missing:
         raise FieldErrors(missing)
-    compact = {"labels": [], "components": [], "reporter": actor.account_id,
-               **normalize_fields(site, project, incoming)}
+    compact = {
+        "labels": [],
+        "components": [],
+        "reporter": actor.account_id,
+        **normalize_fields(site, project, incoming),
+    }
     issue = new_issue(site, project, compact, actor, now)
     items = changelog_items(site, project, {}, compact)
     return issue, {"id": site.next_id("changelog"), "items": items}
@@ -293,10 +316,21 @@ def new_issue(site: Site, project: Project, compact: dict[str, Any], actor: User
     site.sequences[f"issue:{project.key}"] = number
     stamp = jira_time(now)
     fields = {
-        "summary": "", "description": None, "priority": str(site.priorities[2]["id"]) if site.priorities else None,
-        "labels": [], "components": [], "assignee": None, "reporter": actor.account_id,
-        "creator": actor.account_id, "status": str(site.statuses[0]["id"]), "resolution": None,
-        "resolutiondate": None, "parent": None, "duedate": None, "created": stamp, "updated": stamp,
+        "summary": "",
+        "description": None,
+        "priority": str(site.priorities[2]["id"]) if site.priorities else None,
+        "labels": [],
+        "components": [],
+        "assignee": None,
+        "reporter": actor.account_id,
+        "creator": actor.account_id,
+        "status": str(site.statuses[0]["id"]),
+        "resolution": None,
+        "resolutiondate": None,
+        "parent": None,
+        "duedate": None,
+        "created": stamp,
+        "updated": stamp,
         **compact,
     }
     issue = Issue(id=site.next_id("issue"), key=f"{project.key}-{number}", project_id=project.id, fields=fields)

@@ -13,8 +13,13 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, get_args, get_type_hints
 
-FRACTIONS = ("rate_limit_fraction", "error_fraction", "webhook_drop_fraction", "webhook_duplicate_fraction",
-             "webhook_reorder_fraction")
+FRACTIONS = (
+    "rate_limit_fraction",
+    "error_fraction",
+    "webhook_drop_fraction",
+    "webhook_duplicate_fraction",
+    "webhook_reorder_fraction",
+)
 TRUE_WORDS = frozenset(("true", "1", "yes", "on"))
 FALSE_WORDS = frozenset(("false", "0", "no", "off"))
 

@@ -17,8 +17,19 @@ from emulator import edits, payloads
 from emulator.app import actor, current_emulator, no_such_resource, not_found
 from emulator.jql import JqlError
 from emulator.render import (
-    FieldSelection, comment_json, field_catalog, issue_json, issue_reference, issue_type_json, link_json, link_type_json,
-    named_json, parse_field_selection, project_json, status_json, user_json,
+    FieldSelection,
+    comment_json,
+    field_catalog,
+    issue_json,
+    issue_reference,
+    issue_type_json,
+    link_json,
+    link_type_json,
+    named_json,
+    parse_field_selection,
+    project_json,
+    status_json,
+    user_json,
 )
 from emulator.server_info import cloud_server_info, data_center_release, data_center_server_info
 from emulator.state import Issue, NotFound
@@ -74,8 +85,15 @@ def server_info(api: str) -> Response:
 @blueprint.get(f"{API}/myself")
 def myself(api: str) -> Response:
     body = user_json(actor(), current_emulator().view(api))
-    return jsonify({**body, "locale": "en_US", "groups": {"size": 1, "items": []},
-                    "applicationRoles": {"size": 1, "items": []}, "expand": "groups,applicationRoles"})
+    return jsonify(
+        {
+            **body,
+            "locale": "en_US",
+            "groups": {"size": 1, "items": []},
+            "applicationRoles": {"size": 1, "items": []},
+            "expand": "groups,applicationRoles",
+        }
+    )
 
 
 @blueprint.get(f"{API}/user")
@@ -102,13 +120,17 @@ def user_search(api: str) -> Response:
     if account:
         found = [u for u in emulator.site.users if u.account_id == account]
     elif text:
-        found = [u for u in emulator.site.users
-                 if any(_starts(value, text) for value in (u.email, u.display_name, *(() if cloud else (u.name,))))]
+        found = [
+            u
+            for u in emulator.site.users
+            if any(_starts(value, text) for value in (u.email, u.display_name, *(() if cloud else (u.name,))))
+        ]
     else:
-        return jira_error(400, f"One of {'query or accountId' if cloud else 'username'} must be given to search "
-                               "for users.")
+        return jira_error(
+            400, f"One of {'query or accountId' if cloud else 'username'} must be given to search for users."
+        )
     start, size = max(0, _int_arg("startAt", 0)), max(0, _int_arg("maxResults", 50))
-    return jsonify([user_json(u, view) for u in found[start:start + size]])
+    return jsonify([user_json(u, view) for u in found[start : start + size]])
 
 
 def _starts(value: str, text: str) -> bool:
@@ -132,9 +154,17 @@ def project_search(api: str) -> Response:
     emulator = current_emulator()
     start, limit = _int_arg("startAt", 0), _int_arg("maxResults", 50)
     values = [project_json(p, emulator.view(api)) for p in emulator.site.projects]
-    page = values[start:start + limit]
-    return jsonify({"self": request.url, "maxResults": limit, "startAt": start, "total": len(values),
-                    "isLast": start + len(page) >= len(values), "values": page})
+    page = values[start : start + limit]
+    return jsonify(
+        {
+            "self": request.url,
+            "maxResults": limit,
+            "startAt": start,
+            "total": len(values),
+            "isLast": start + len(page) >= len(values),
+            "values": page,
+        }
+    )
 
 
 @blueprint.get(f"{API}/project/<reference>")
@@ -242,9 +272,12 @@ def search_jql(api: str) -> Response:
     with emulator.site.lock:
         query, issues = emulator.search(text, actor())
         if not query.bounded:
-            return jira_error(400, "Unbounded JQL queries are not allowed here. Please add a search "
-                                   "restriction to your query.")
-        page = [issue_json(emulator.site, i, emulator.view(api), selection, expand) for i in issues[offset:offset + size]]
+            return jira_error(
+                400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+            )
+        page = [
+            issue_json(emulator.site, i, emulator.view(api), selection, expand) for i in issues[offset : offset + size]
+        ]
     body: dict[str, Any] = {"issues": page, "isLast": offset + size >= len(issues)}
     if not body["isLast"]:
         body["nextPageToken"] = page_token(offset + size, text)
@@ -261,8 +294,9 @@ def approximate_count(api: str) -> Response:
     with emulator.site.lock:
         query, issues = emulator.search(text, actor())
     if not query.bounded:
-        return jira_error(400, "Unbounded JQL queries are not allowed here. Please add a search restriction "
-                               "to your query.")
+        return jira_error(
+            400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+        )
     return jsonify(count=len(issues))
 
 
@@ -270,9 +304,12 @@ def approximate_count(api: str) -> Response:
 def search(api: str) -> Response:
     emulator = current_emulator()
     if emulator.site.flavor == "cloud":
-        return jira_error(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
-                               "API. A full migration guideline is available at "
-                               "https://developer.atlassian.com/changelog/#CHANGE-2046")
+        return jira_error(
+            410,
+            "The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
+            "API. A full migration guideline is available at "
+            "https://developer.atlassian.com/changelog/#CHANGE-2046",
+        )
     arguments = _search_arguments()
     text = str(arguments.get("jql") or "")
     refused = failing_search(text)
@@ -284,10 +321,13 @@ def search(api: str) -> Response:
     expand = _expand(arguments.get("expand"))
     with emulator.site.lock:
         _, issues = emulator.search(text, actor())
-        page = [issue_json(emulator.site, i, emulator.view(api), selection, expand, listed=True)
-                for i in issues[start:start + size]]
-    return jsonify({"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(issues),
-                    "issues": page})
+        page = [
+            issue_json(emulator.site, i, emulator.view(api), selection, expand, listed=True)
+            for i in issues[start : start + size]
+        ]
+    return jsonify(
+        {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(issues), "issues": page}
+    )
 
 
 # ---------------------------------------------------------------------------- issues
@@ -324,16 +364,18 @@ def edit_issue(api: str, reference: str) -> Response:
     body = _body()
     with emulator.site.lock:
         issue = emulator.site.issue(reference)
-        entry = edits.edit_issue(emulator.site, issue, body.get("fields") or {}, body.get("update") or {},
-                                 actor(), emulator.now())
+        entry = edits.edit_issue(
+            emulator.site, issue, body.get("fields") or {}, body.get("update") or {}, actor(), emulator.now()
+        )
         for operation in (body.get("update") or {}).get("comment") or []:
             if "add" in operation:
                 _add_comment(issue, operation["add"].get("body"))
         for item in body.get("properties") or []:
             _set_property(issue, item["key"], item["value"])
         if entry is not None:
-            _publish_issue_event(issue, "jira:issue_updated", edits.event_type_name(entry["items"], emulator.site),
-                                 entry)
+            _publish_issue_event(
+                issue, "jira:issue_updated", edits.event_type_name(entry["items"], emulator.site), entry
+            )
         if request.args.get("returnIssue") == "true":
             return jsonify(issue_json(emulator.site, issue, emulator.view(api), parse_field_selection(None, "*all")))
     return Response(status=204)
@@ -362,10 +404,23 @@ def transitions(api: str, reference: str) -> Response:
     emulator = current_emulator()
     emulator.site.issue(reference)
     view = emulator.view(api)
-    return jsonify(expand="transitions", transitions=[
-        {"id": str(s["id"]), "name": s["name"], "to": status_json(s, view), "hasScreen": False, "isGlobal": True,
-         "isInitial": False, "isAvailable": True, "isConditional": False, "isLooped": False}
-        for s in emulator.site.statuses])
+    return jsonify(
+        expand="transitions",
+        transitions=[
+            {
+                "id": str(s["id"]),
+                "name": s["name"],
+                "to": status_json(s, view),
+                "hasScreen": False,
+                "isGlobal": True,
+                "isInitial": False,
+                "isAvailable": True,
+                "isConditional": False,
+                "isLooped": False,
+            }
+            for s in emulator.site.statuses
+        ],
+    )
 
 
 @blueprint.post(f"{API}/issue/<reference>/transitions")
@@ -381,8 +436,9 @@ def transition(api: str, reference: str) -> Response:
             return jira_error(400, f"Transition id '{wanted}' is not valid for this issue.")
         entry = edits.transition_issue(emulator.site, issue, wanted, actor(), emulator.now())
         if body.get("fields") or body.get("update"):
-            more = edits.edit_issue(emulator.site, issue, body.get("fields") or {}, body.get("update") or {},
-                                    actor(), emulator.now())
+            more = edits.edit_issue(
+                emulator.site, issue, body.get("fields") or {}, body.get("update") or {}, actor(), emulator.now()
+            )
             entry["items"].extend(more["items"] if more else [])
         _publish_issue_event(issue, "jira:issue_updated", edits.event_type_name(entry["items"], emulator.site), entry)
     return Response(status=204)
@@ -391,8 +447,16 @@ def transition(api: str, reference: str) -> Response:
 def _publish_issue_event(issue: Issue, event: str, type_name: str, changelog: dict[str, Any] | None) -> None:
     emulator = current_emulator()
     view = payloads.webhook_view(emulator.site, emulator.base_url())
-    payload = payloads.issue_event(emulator.site, issue, view, event=event, type_name=type_name, actor=actor(),
-                                   now=emulator.now(), changelog=changelog)
+    payload = payloads.issue_event(
+        emulator.site,
+        issue,
+        view,
+        event=event,
+        type_name=type_name,
+        actor=actor(),
+        now=emulator.now(),
+        changelog=changelog,
+    )
     emulator.notify(event, payload, issue)
 
 
@@ -445,8 +509,9 @@ def _set_property(issue: Issue, key: str, value: Any) -> None:
         raise edits.FieldErrors({}, ["The property key must be between 1 and 255 characters long."])
     size = len(json.dumps(value, separators=(",", ":")).encode())
     if size > PROPERTY_LIMIT:
-        raise edits.FieldErrors({}, [f"The property value is too long: {size} bytes, the limit is "
-                                     f"{PROPERTY_LIMIT} bytes (32 KB)."])
+        raise edits.FieldErrors(
+            {}, [f"The property value is too long: {size} bytes, the limit is {PROPERTY_LIMIT} bytes (32 KB)."]
+        )
     issue.properties[key] = value
 
 
@@ -458,7 +523,7 @@ def comments(api: str, reference: str) -> Response:
     emulator = current_emulator()
     issue = emulator.site.issue(reference)
     start, limit = _int_arg("startAt", 0), _int_arg("maxResults", 5000)
-    page = [comment_json(emulator.site, issue, c, emulator.view(api)) for c in issue.comments[start:start + limit]]
+    page = [comment_json(emulator.site, issue, c, emulator.view(api)) for c in issue.comments[start : start + limit]]
     return jsonify(startAt=start, maxResults=limit, total=len(issue.comments), comments=page)
 
 
@@ -518,23 +583,32 @@ def _comment(issue: Issue, comment_id: str) -> dict[str, Any]:
 def _add_comment(issue: Issue, body: Any) -> dict[str, Any]:
     emulator = current_emulator()
     stamp = jira_time(emulator.now())
-    comment = {"id": emulator.site.next_id("comment"), "author": actor().account_id, "body": body,
-               "created": stamp, "updated": stamp}
+    comment = {
+        "id": emulator.site.next_id("comment"),
+        "author": actor().account_id,
+        "body": body,
+        "created": stamp,
+        "updated": stamp,
+    }
     issue.comments.append(comment)
     issue.fields["updated"] = stamp
     emulator.site.issue_written()
     _publish_comment_event(issue, comment, "comment_created")
     view = payloads.webhook_view(emulator.site, emulator.base_url())
-    emulator.notify("jira:issue_updated", payloads.issue_commented_event(
-        emulator.site, issue, comment, view, actor=actor(), now=emulator.now()), issue)
+    emulator.notify(
+        "jira:issue_updated",
+        payloads.issue_commented_event(emulator.site, issue, comment, view, actor=actor(), now=emulator.now()),
+        issue,
+    )
     return comment
 
 
 def _publish_comment_event(issue: Issue, comment: dict[str, Any], event: str) -> None:
     emulator = current_emulator()
     view = payloads.webhook_view(emulator.site, emulator.base_url())
-    emulator.notify(event, payloads.comment_event(emulator.site, issue, comment, view, event=event,
-                                                  now=emulator.now()), issue)
+    emulator.notify(
+        event, payloads.comment_event(emulator.site, issue, comment, view, event=event, now=emulator.now()), issue
+    )
 
 
 # ---------------------------------------------------------------------------- links
@@ -554,8 +628,9 @@ def create_link(api: str) -> Response:
         outward = site.issue(_issue_reference(body.get("outwardIssue")))
         link = {"id": site.next_id("link"), "type": str(link_type["id"]), "inward": inward.id, "outward": outward.id}
         site.links[link["id"]] = link
-        emulator.notify("issuelink_created", payloads.link_event(site, link, event="issuelink_created",
-                                                                 now=emulator.now()))
+        emulator.notify(
+            "issuelink_created", payloads.link_event(site, link, event="issuelink_created", now=emulator.now())
+        )
         if (body.get("comment") or {}).get("body"):
             _add_comment(inward, body["comment"]["body"])
     response = jsonify({})
@@ -589,6 +664,7 @@ def delete_link(api: str, link_id: str) -> Response:
         link = emulator.site.links.pop(link_id, None)
         if link is None:
             return jira_error(404, f"No issue link with id '{link_id}' exists.")
-        emulator.notify("issuelink_deleted", payloads.link_event(emulator.site, link, event="issuelink_deleted",
-                                                                 now=emulator.now()))
+        emulator.notify(
+            "issuelink_deleted", payloads.link_event(emulator.site, link, event="issuelink_deleted", now=emulator.now())
+        )
     return Response(status=204)

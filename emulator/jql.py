@@ -40,17 +40,46 @@ Facts = Mapping[str, Any]
 Predicate = Callable[[Facts], bool]
 
 SET_FIELDS = {
-    "project", "issuetype", "status", "statuscategory", "labels", "key", "id", "priority",
-    "component", "resolution", "assignee", "reporter", "parent",
+    "project",
+    "issuetype",
+    "status",
+    "statuscategory",
+    "labels",
+    "key",
+    "id",
+    "priority",
+    "component",
+    "resolution",
+    "assignee",
+    "reporter",
+    "parent",
 }
 DATE_FIELDS = {"created", "updated", "resolutiondate", "duedate"}
 TEXT_FIELDS = {"summary", "description", "text"}
-ALIASES = {"type": "issuetype", "issuekey": "key", "resolved": "resolutiondate", "components": "component",
-           "due": "duedate", "category": "statuscategory"}
+ALIASES = {
+    "type": "issuetype",
+    "issuekey": "key",
+    "resolved": "resolutiondate",
+    "components": "component",
+    "due": "duedate",
+    "category": "statuscategory",
+}
 SORTABLE = {"key", "id", "created", "updated", "resolutiondate", "priority"}
 KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
-NEGATED = {"=": "!=", "!=": "=", "in": "not in", "not in": "in", "~": "!~", "!~": "~", "is": "is not",
-           "is not": "is", ">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+NEGATED = {
+    "=": "!=",
+    "!=": "=",
+    "in": "not in",
+    "not in": "in",
+    "~": "!~",
+    "!~": "~",
+    "is": "is not",
+    "is not": "is",
+    ">": "<=",
+    ">=": "<",
+    "<": ">=",
+    "<=": ">",
+}
 POSITIVE = frozenset(("=", "in", "~", "is"))
 
 _TOKEN = re.compile(
@@ -124,8 +153,10 @@ def tokenize(text: str) -> list[Token]:
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
             where = len(text) - len(text[position:].lstrip())
-            raise JqlError(f"Error in the JQL Query: The character '{text[where]}' is a reserved "
-                           f"JQL character. (line 1, character {where + 1})")
+            raise JqlError(
+                f"Error in the JQL Query: The character '{text[where]}' is a reserved "
+                f"JQL character. (line 1, character {where + 1})"
+            )
         kind = match.lastgroup or "word"
         value = match.group(kind)
         start = match.start(kind)
@@ -290,8 +321,9 @@ class _Parser:
         wanted = _lowered([value for value in values if value is not EMPTY])
         if name == "project":
             self._check_projects(wanted)
-        return _among(name, EMPTY in values, (operator in POSITIVE) != negated,
-                      lambda value: _intersects(value, wanted))
+        return _among(
+            name, EMPTY in values, (operator in POSITIVE) != negated, lambda value: _intersects(value, wanted)
+        )
 
     def _custom_clause(self, custom: CustomClause, label: str, negated: bool) -> Predicate:
         """A clause on a custom field, by the kind of its values (see CustomClause)."""
@@ -308,8 +340,9 @@ class _Parser:
         if custom.kind == "number":
             return _number_clause(custom.fact, operator, [_number(v, label) for v in values], negated)
         wanted = _lowered([value for value in values if value is not EMPTY])
-        return _among(custom.fact, EMPTY in values, (operator in POSITIVE) != negated,
-                      lambda value: _intersects(value, wanted))
+        return _among(
+            custom.fact, EMPTY in values, (operator in POSITIVE) != negated, lambda value: _intersects(value, wanted)
+        )
 
     def _check_projects(self, wanted: set[str]) -> None:
         known = self.context.projects
@@ -371,8 +404,11 @@ class _Parser:
             except (ValueError, OverflowError):
                 raise JqlError(f"Invalid argument '{argument}' for function '{token.text}'.") from None
         now = self.context.now
-        moments = {"now": now, "startofday": start_of_day(now),
-                   "endofday": start_of_day(now) + timedelta(days=1, milliseconds=-1)}
+        moments = {
+            "now": now,
+            "startofday": start_of_day(now),
+            "endofday": start_of_day(now) + timedelta(days=1, milliseconds=-1),
+        }
         if function not in moments or name not in DATE_FIELDS:
             raise JqlError(f"Unable to find JQL function '{token.text}()'.")
         self.reads_clock = True
@@ -400,8 +436,9 @@ class _Parser:
     def _fail(self, expected: str, token: Token | None = None) -> None:
         token = token or self._peek()
         got = "end of query" if token.kind == "end" else f"'{token.text}'"
-        raise JqlError(f"Error in the JQL Query: Expecting {expected} but got {got}. "
-                       f"(line 1, character {token.position})")
+        raise JqlError(
+            f"Error in the JQL Query: Expecting {expected} but got {got}. (line 1, character {token.position})"
+        )
 
 
 def _joined(parts: list[Predicate], every: bool) -> Predicate:
@@ -446,9 +483,12 @@ def _intersects(value: Any, wanted: set[str]) -> bool:
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {  # datetimes, or numbers
-    "=": lambda a, b: a == b, "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 
 

@@ -31,8 +31,11 @@ def _check_title(site: Site, space: Space, title: object, own_id: str | None) ->
         raise PageError(400, "A page must have a non-empty title.")
     clash = find_by_title(site, space.key, title)
     if clash is not None and clash.id != own_id:
-        raise PageError(400, f"A page with this title already exists: A page already exists with the title "
-                             f"{title} in the space with key {space.key}")
+        raise PageError(
+            400,
+            f"A page with this title already exists: A page already exists with the title "
+            f"{title} in the space with key {space.key}",
+        )
     return title
 
 
@@ -45,21 +48,40 @@ def _check_parent(site: Site, space: Space, parent_id: str | None) -> str | None
     return parent.id
 
 
-def create_page(site: Site, space: Space, title: object, body: str, parent_id: str | None, author: str,
-                now: datetime) -> Page:
+def create_page(
+    site: Site, space: Space, title: object, body: str, parent_id: str | None, author: str, now: datetime
+) -> Page:
     checked_title = _check_title(site, space, title, None)
     parent = _check_parent(site, space, parent_id)
     stamp = iso_time(now)
-    page = Page(id=site.next_id("content", 65000), space_key=space.key, title=checked_title, body=body,
-                author=author, created=stamp, updated=stamp, parent_id=parent)
+    page = Page(
+        id=site.next_id("content", 65000),
+        space_key=space.key,
+        title=checked_title,
+        body=body,
+        author=author,
+        created=stamp,
+        updated=stamp,
+        parent_id=parent,
+    )
     site.pages[page.id] = page
     if space.homepage_id is None:
         space.homepage_id = page.id
     return page
 
 
-def update_page(site: Site, page: Page, *, title: object, body: str | None, version: object, parent_id: str | None,
-                message: str, author: str, now: datetime) -> Page:
+def update_page(
+    site: Site,
+    page: Page,
+    *,
+    title: object,
+    body: str | None,
+    version: object,
+    parent_id: str | None,
+    message: str,
+    author: str,
+    now: datetime,
+) -> Page:
     """Confluence's optimistic locking: ``version`` must be exactly the current number + 1, else 409."""
     if not isinstance(version, int) or isinstance(version, bool):
         raise PageError(400, "Must supply an incremented version when updating Content. No version supplied.")
@@ -79,8 +101,10 @@ def update_page(site: Site, page: Page, *, title: object, body: str | None, vers
 
 
 def find_by_title(site: Site, space_key: str, title: str) -> Page | None:
-    return next((p for p in site.pages.values() if p.space_key == space_key and p.title == title
-                 and p.status == "current"), None)
+    return next(
+        (p for p in site.pages.values() if p.space_key == space_key and p.title == title and p.status == "current"),
+        None,
+    )
 
 
 def children_of(site: Site, page_id: str) -> list[Page]:

@@ -45,7 +45,7 @@ def link_input(body: Any) -> dict[str, Any]:
         raise LinkError({"object": "The request body must be a JSON object with an 'object'."})
     item = body.get("object")
     if not isinstance(item, dict):
-        raise LinkError({"object": "'object' is required: {\"url\": …, \"title\": …}."})
+        raise LinkError({"object": '\'object\' is required: {"url": …, "title": …}.'})
     missing = {name: f"'object.{name}' is required." for name in ("url", "title") if not item.get(name)}
     if missing:
         raise LinkError(missing)
@@ -54,8 +54,11 @@ def link_input(body: Any) -> dict[str, Any]:
 
 def link_json(issue: Issue, link: dict[str, Any], api: str) -> dict[str, Any]:
     base = current_emulator().base_url()
-    return {"id": int(link["id"]), "self": f"{base}/rest/api/{api}/issue/{issue.id}/remotelink/{link['id']}",
-            **{key: value for key, value in link.items() if key != "id"}}
+    return {
+        "id": int(link["id"]),
+        "self": f"{base}/rest/api/{api}/issue/{issue.id}/remotelink/{link['id']}",
+        **{key: value for key, value in link.items() if key != "id"},
+    }
 
 
 def _find(issue: Issue, link_id: str) -> dict[str, Any]:

@@ -17,15 +17,28 @@ STATUS_CATEGORIES = {
     "done": {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
 }
 SYSTEM_FIELDS: list[tuple[str, str, str]] = [  # id, name, schema type
-    ("summary", "Summary", "string"), ("description", "Description", "string"),
-    ("issuetype", "Issue Type", "issuetype"), ("project", "Project", "project"),
-    ("status", "Status", "status"), ("priority", "Priority", "priority"), ("labels", "Labels", "array"),
-    ("components", "Components", "array"), ("assignee", "Assignee", "user"), ("reporter", "Reporter", "user"),
-    ("creator", "Creator", "user"), ("created", "Created", "datetime"), ("updated", "Updated", "datetime"),
-    ("resolution", "Resolution", "resolution"), ("resolutiondate", "Resolved", "datetime"),
-    ("parent", "Parent", "issuelink"), ("duedate", "Due date", "date"), ("subtasks", "Sub-tasks", "array"),
-    ("issuelinks", "Linked Issues", "array"), ("comment", "Comment", "comments-page"),
-    ("environment", "Environment", "string"), ("fixVersions", "Fix versions", "array"),
+    ("summary", "Summary", "string"),
+    ("description", "Description", "string"),
+    ("issuetype", "Issue Type", "issuetype"),
+    ("project", "Project", "project"),
+    ("status", "Status", "status"),
+    ("priority", "Priority", "priority"),
+    ("labels", "Labels", "array"),
+    ("components", "Components", "array"),
+    ("assignee", "Assignee", "user"),
+    ("reporter", "Reporter", "user"),
+    ("creator", "Creator", "user"),
+    ("created", "Created", "datetime"),
+    ("updated", "Updated", "datetime"),
+    ("resolution", "Resolution", "resolution"),
+    ("resolutiondate", "Resolved", "datetime"),
+    ("parent", "Parent", "issuelink"),
+    ("duedate", "Due date", "date"),
+    ("subtasks", "Sub-tasks", "array"),
+    ("issuelinks", "Linked Issues", "array"),
+    ("comment", "Comment", "comments-page"),
+    ("environment", "Environment", "string"),
+    ("fixVersions", "Fix versions", "array"),
 ]
 NOT_NAVIGABLE = {"comment"}
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
@@ -86,38 +99,70 @@ def avatar_urls(seed: str) -> dict[str, str]:
 
 def user_json(user: User, view: View) -> dict[str, Any]:
     if view.flavor == "cloud":
-        identity = {"self": f"{view.base}/rest/api/{view.api}/user?accountId={user.account_id}",
-                    "accountId": user.account_id, "accountType": "atlassian"}
+        identity = {
+            "self": f"{view.base}/rest/api/{view.api}/user?accountId={user.account_id}",
+            "accountId": user.account_id,
+            "accountType": "atlassian",
+        }
     else:
         identity = {"self": f"{view.base}/rest/api/2/user?username={user.name}", "name": user.name, "key": user.key}
-    return {**identity, "emailAddress": user.email, "avatarUrls": avatar_urls(user.email),
-            "displayName": user.display_name, "active": True, "timeZone": user.time_zone}
+    return {
+        **identity,
+        "emailAddress": user.email,
+        "avatarUrls": avatar_urls(user.email),
+        "displayName": user.display_name,
+        "active": True,
+        "timeZone": user.time_zone,
+    }
 
 
 def status_json(status: dict[str, Any], view: View) -> dict[str, Any]:
     category = STATUS_CATEGORIES[status["category"]]
-    return {"self": view.rest(f"status/{status['id']}"), "description": "", "iconUrl": f"{view.base}/",
-            "name": status["name"], "id": str(status["id"]),
-            "statusCategory": {"self": view.rest(f"statuscategory/{category['id']}"), **category}}
+    return {
+        "self": view.rest(f"status/{status['id']}"),
+        "description": "",
+        "iconUrl": f"{view.base}/",
+        "name": status["name"],
+        "id": str(status["id"]),
+        "statusCategory": {"self": view.rest(f"statuscategory/{category['id']}"), **category},
+    }
 
 
 def issue_type_json(entry: dict[str, Any], view: View) -> dict[str, Any]:
-    return {"self": view.rest(f"issuetype/{entry['id']}"), "id": str(entry["id"]),
-            "description": entry.get("description", ""), "iconUrl": f"{view.base}/images/icons/issuetype.svg",
-            "name": entry["name"], "subtask": bool(entry.get("subtask")), "avatarId": 10300,
-            "hierarchyLevel": entry.get("hierarchyLevel", 0)}
+    return {
+        "self": view.rest(f"issuetype/{entry['id']}"),
+        "id": str(entry["id"]),
+        "description": entry.get("description", ""),
+        "iconUrl": f"{view.base}/images/icons/issuetype.svg",
+        "name": entry["name"],
+        "subtask": bool(entry.get("subtask")),
+        "avatarId": 10300,
+        "hierarchyLevel": entry.get("hierarchyLevel", 0),
+    }
 
 
 def named_json(kind: str, entry: dict[str, Any], view: View) -> dict[str, Any]:
-    return {"self": view.rest(f"{kind}/{entry['id']}"), "id": str(entry["id"]), "name": entry["name"],
-            **({"iconUrl": f"{view.base}/images/icons/priorities/{entry['name'].lower()}.svg"}
-               if kind == "priority" else {"description": entry.get("description", "")})}
+    return {
+        "self": view.rest(f"{kind}/{entry['id']}"),
+        "id": str(entry["id"]),
+        "name": entry["name"],
+        **(
+            {"iconUrl": f"{view.base}/images/icons/priorities/{entry['name'].lower()}.svg"}
+            if kind == "priority"
+            else {"description": entry.get("description", "")}
+        ),
+    }
 
 
 def project_json(project: Project, view: View, site: Site | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "self": view.rest(f"project/{project.id}"), "id": project.id, "key": project.key, "name": project.name,
-        "projectTypeKey": project.project_type, "simplified": False, "avatarUrls": avatar_urls(project.key),
+        "self": view.rest(f"project/{project.id}"),
+        "id": project.id,
+        "key": project.key,
+        "name": project.name,
+        "projectTypeKey": project.project_type,
+        "simplified": False,
+        "avatarUrls": avatar_urls(project.key),
     }
     if site is not None:
         body["issueTypes"] = [issue_type_json(site.issue_type(n), view) for n in project.issue_types]
@@ -126,8 +171,12 @@ def project_json(project: Project, view: View, site: Site | None = None) -> dict
 
 
 def component_json(component: dict[str, str], view: View) -> dict[str, Any]:
-    return {"self": view.rest(f"component/{component['id']}"), "id": component["id"],
-            "name": component["name"], "description": component.get("description", "")}
+    return {
+        "self": view.rest(f"component/{component['id']}"),
+        "id": component["id"],
+        "name": component["name"],
+        "description": component.get("description", ""),
+    }
 
 
 # ---------------------------------------------------------------------------- rich text
@@ -135,8 +184,11 @@ def component_json(component: dict[str, str], view: View) -> dict[str, Any]:
 
 def text_to_adf(text: str) -> dict[str, Any]:
     paragraphs = [p for p in text.split("\n\n")] or [""]
-    return {"type": "doc", "version": 1, "content": [
-        {"type": "paragraph", "content": [{"type": "text", "text": p}] if p else []} for p in paragraphs]}
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": p}] if p else []} for p in paragraphs],
+    }
 
 
 def adf_to_text(node: Any) -> str:
@@ -165,12 +217,19 @@ def rich_text(value: Any, view: View) -> Any:
 
 def issue_reference(site: Site, issue: Issue, view: View) -> dict[str, Any]:
     """The short form used for parents, links and sub-tasks."""
-    return {"id": issue.id, "key": issue.key, "self": view.rest(f"issue/{issue.id}"), "fields": {
-        "summary": issue.fields.get("summary"),
-        "status": status_json(site.status(issue.fields["status"]), view),
-        "priority": _optional(site.priority, issue.fields.get("priority"), lambda e: named_json("priority", e, view)),
-        "issuetype": issue_type_json(site.issue_type(issue.fields["issuetype"]), view),
-    }}
+    return {
+        "id": issue.id,
+        "key": issue.key,
+        "self": view.rest(f"issue/{issue.id}"),
+        "fields": {
+            "summary": issue.fields.get("summary"),
+            "status": status_json(site.status(issue.fields["status"]), view),
+            "priority": _optional(
+                site.priority, issue.fields.get("priority"), lambda e: named_json("priority", e, view)
+            ),
+            "issuetype": issue_type_json(site.issue_type(issue.fields["issuetype"]), view),
+        },
+    }
 
 
 def field_value(site: Site, issue: Issue, name: str, view: View) -> Any:
@@ -214,13 +273,19 @@ def issue_fields(site: Site, issue: Issue, view: View, selection: FieldSelection
 
 
 def issue_json(
-    site: Site, issue: Issue, view: View, selection: FieldSelection, expand: frozenset[str] = frozenset(),
+    site: Site,
+    issue: Issue,
+    view: View,
+    selection: FieldSelection,
+    expand: frozenset[str] = frozenset(),
     listed: bool = False,
 ) -> dict[str, Any]:
     """The issue as ``GET /issue`` answers it; ``listed``: as an entry of Data Center's search."""
     body: dict[str, Any] = {
         "expand": LISTED_ISSUE_EXPAND if listed and view.flavor == "datacenter" else ISSUE_EXPAND,
-        "id": issue.id, "self": view.rest(f"issue/{issue.id}"), "key": issue.key,
+        "id": issue.id,
+        "self": view.rest(f"issue/{issue.id}"),
+        "key": issue.key,
     }
     fields = issue_fields(site, issue, view, selection)
     if fields or not selection.only_identifiers:
@@ -238,8 +303,12 @@ def changelog_json(site: Site, issue: Issue, view: View) -> dict[str, Any]:
 
 
 def history_json(site: Site, entry: dict[str, Any], view: View) -> dict[str, Any]:
-    return {"id": entry["id"], "author": _optional(site.user, entry.get("author"), lambda u: user_json(u, view)),
-            "created": entry["created"], "items": [changelog_item(i, view) for i in entry["items"]]}
+    return {
+        "id": entry["id"],
+        "author": _optional(site.user, entry.get("author"), lambda u: user_json(u, view)),
+        "created": entry["created"],
+        "items": [changelog_item(i, view) for i in entry["items"]],
+    }
 
 
 def changelog_item(item: dict[str, Any], view: View) -> dict[str, Any]:
@@ -251,25 +320,45 @@ def changelog_item(item: dict[str, Any], view: View) -> dict[str, Any]:
 
 def comment_json(site: Site, issue: Issue, comment: dict[str, Any], view: View) -> dict[str, Any]:
     author = _optional(site.user, comment.get("author"), lambda u: user_json(u, view))
-    return {"self": view.rest(f"issue/{issue.id}/comment/{comment['id']}"), "id": comment["id"],
-            "author": author, "body": rich_text(comment["body"], view), "updateAuthor": author,
-            "created": comment["created"], "updated": comment["updated"], "jsdPublic": True}
+    return {
+        "self": view.rest(f"issue/{issue.id}/comment/{comment['id']}"),
+        "id": comment["id"],
+        "author": author,
+        "body": rich_text(comment["body"], view),
+        "updateAuthor": author,
+        "created": comment["created"],
+        "updated": comment["updated"],
+        "jsdPublic": True,
+    }
 
 
 def comments_page(site: Site, issue: Issue, view: View) -> dict[str, Any]:
     comments = [comment_json(site, issue, c, view) for c in issue.comments]
-    return {"comments": comments, "self": view.rest(f"issue/{issue.id}/comment"),
-            "maxResults": len(comments), "total": len(comments), "startAt": 0}
+    return {
+        "comments": comments,
+        "self": view.rest(f"issue/{issue.id}/comment"),
+        "maxResults": len(comments),
+        "total": len(comments),
+        "startAt": 0,
+    }
 
 
 def link_type_json(entry: dict[str, Any], view: View) -> dict[str, Any]:
-    return {"id": str(entry["id"]), "name": entry["name"], "inward": entry["inward"], "outward": entry["outward"],
-            "self": view.rest(f"issueLinkType/{entry['id']}")}
+    return {
+        "id": str(entry["id"]),
+        "name": entry["name"],
+        "inward": entry["inward"],
+        "outward": entry["outward"],
+        "self": view.rest(f"issueLinkType/{entry['id']}"),
+    }
 
 
 def link_json(site: Site, link: dict[str, Any], issue: Issue, view: View) -> dict[str, Any]:
-    body = {"id": link["id"], "self": view.rest(f"issueLink/{link['id']}"),
-            "type": link_type_json(site.link_type(link["type"]), view)}
+    body = {
+        "id": link["id"],
+        "self": view.rest(f"issueLink/{link['id']}"),
+        "type": link_type_json(site.link_type(link["type"]), view),
+    }
     if link["inward"] == issue.id:
         body["outwardIssue"] = issue_reference(site, site.issues[link["outward"]], view)
     else:
@@ -278,9 +367,13 @@ def link_json(site: Site, link: dict[str, Any], issue: Issue, view: View) -> dic
 
 
 def _links_of(site: Site, issue: Issue) -> list[dict[str, Any]]:
-    return [link for link in site.links.values()
-            if issue.id in (link["inward"], link["outward"])
-            and link["inward"] in site.issues and link["outward"] in site.issues]
+    return [
+        link
+        for link in site.links.values()
+        if issue.id in (link["inward"], link["outward"])
+        and link["inward"] in site.issues
+        and link["outward"] in site.issues
+    ]
 
 
 def _subtasks(site: Site, issue: Issue) -> list[Issue]:
@@ -301,14 +394,34 @@ def _optional(lookup: Any, reference: Any, render: Any) -> Any:
 
 def field_catalog(site: Site) -> list[dict[str, Any]]:
     """What ``GET /field`` answers: system fields, then the scenario's custom fields."""
-    system = [{"id": i, "key": i, "name": n, "custom": False, "orderable": True, "navigable": i not in NOT_NAVIGABLE,
-               "searchable": True, "clauseNames": [i], "schema": {"type": t, "system": i}}
-              for i, n, t in SYSTEM_FIELDS]
-    custom = [{"id": f["id"], "key": f["id"], "name": f["name"], "custom": True, "orderable": True,
-               "navigable": True, "searchable": True,
-               "clauseNames": [f"cf[{field_number(f['id'])}]", f["name"]],
-               "schema": {"type": f.get("type", "string"), "custom": custom_type(f), "customId": field_number(f["id"])}}
-              for f in site.custom_fields]
+    system = [
+        {
+            "id": i,
+            "key": i,
+            "name": n,
+            "custom": False,
+            "orderable": True,
+            "navigable": i not in NOT_NAVIGABLE,
+            "searchable": True,
+            "clauseNames": [i],
+            "schema": {"type": t, "system": i},
+        }
+        for i, n, t in SYSTEM_FIELDS
+    ]
+    custom = [
+        {
+            "id": f["id"],
+            "key": f["id"],
+            "name": f["name"],
+            "custom": True,
+            "orderable": True,
+            "navigable": True,
+            "searchable": True,
+            "clauseNames": [f"cf[{field_number(f['id'])}]", f["name"]],
+            "schema": {"type": f.get("type", "string"), "custom": custom_type(f), "customId": field_number(f["id"])},
+        }
+        for f in site.custom_fields
+    ]
     return system + custom
 
 
@@ -326,27 +439,41 @@ def issue_facts(site: Site, issue: Issue, now: datetime | None = None) -> dict[s
     times = {name: _time(fields.get(name), now) for name in ("created", "updated", "resolutiondate")}
     due = _time(fields.get("duedate"), now)
     priority_rank = next((i for i, p in enumerate(site.priorities) if str(p["id"]) == fields.get("priority")), None)
-    text = " ".join(filter(None, [fields.get("summary"), adf_to_text(fields.get("description") or ""),
-                                  *(adf_to_text(c["body"]) for c in issue.comments)])).lower()
+    text = " ".join(
+        filter(
+            None,
+            [
+                fields.get("summary"),
+                adf_to_text(fields.get("description") or ""),
+                *(adf_to_text(c["body"]) for c in issue.comments),
+            ],
+        )
+    ).lower()
     return {
         "_id": int(issue.id),
-        "_sort_key": (project.key, issue.number), "_sort_id": int(issue.id),
-        "_sort_created": times["created"], "_sort_updated": times["updated"],
-        "_sort_resolutiondate": times["resolutiondate"], "_sort_priority": priority_rank,
+        "_sort_key": (project.key, issue.number),
+        "_sort_id": int(issue.id),
+        "_sort_created": times["created"],
+        "_sort_updated": times["updated"],
+        "_sort_resolutiondate": times["resolutiondate"],
+        "_sort_priority": priority_rank,
         "project": _lower({project.key, project.name, project.id}),
         "issuetype": _entry_names(site.issue_type(fields["issuetype"])),
         "status": _entry_names(status),
         "statuscategory": _lower({category["key"], category["name"], str(category["id"])}),
         "labels": _lower(fields.get("labels") or []),
-        "key": {issue.key.lower()}, "id": {issue.id},
+        "key": {issue.key.lower()},
+        "id": {issue.id},
         "priority": _maybe(site.priority, fields.get("priority")),
         "resolution": _maybe(site.resolution, fields.get("resolution")),
-        "component": _lower({v for c in project.components if c["id"] in (fields.get("components") or [])
-                             for v in (c["id"], c["name"])}),
+        "component": _lower(
+            {v for c in project.components if c["id"] in (fields.get("components") or []) for v in (c["id"], c["name"])}
+        ),
         "assignee": _user_names(site, fields.get("assignee")),
         "reporter": _user_names(site, fields.get("reporter")),
         "parent": _lower({parent.key, parent.id}) if parent else set(),
-        **times, "duedate": due,
+        **times,
+        "duedate": due,
         "summary": (fields.get("summary") or "").lower(),
         "description": adf_to_text(fields.get("description") or "").lower(),
         "text": text,
@@ -357,8 +484,10 @@ def issue_facts(site: Site, issue: Issue, now: datetime | None = None) -> dict[s
 def custom_facts(site: Site, issue: Issue) -> dict[str, Any]:
     """Each custom field under its id, as its JQL clauses compare it: an Epic Link as the epic's key
     and id, a number as a float, text lower-cased; an empty or malformed value as None."""
-    return {entry["id"]: _custom_fact(site, clause_kind(entry), issue.fields.get(entry["id"]))
-            for entry in site.custom_fields}
+    return {
+        entry["id"]: _custom_fact(site, clause_kind(entry), issue.fields.get(entry["id"]))
+        for entry in site.custom_fields
+    }
 
 
 def _custom_fact(site: Site, kind: str, value: Any) -> Any:

@@ -24,14 +24,19 @@ from emulator import edits
 from emulator.custom_fields import EPIC_LINK, EPIC_NAME, with_agile_fields
 from emulator.server_info import VersionError, data_center_release
 from emulator.state import NotFound, Page, Project, Site, Space, User
-from emulator.timefmt import jira_time, iso_time, parse_moment, utc_now
+from emulator.timefmt import iso_time, jira_time, parse_moment, utc_now
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = "default"
 _DAY = timedelta(days=1)
 
 ISSUE_TYPES = [
-    {"id": "10000", "name": "Epic", "hierarchyLevel": 1, "description": "A big user story that needs to be broken down."},
+    {
+        "id": "10000",
+        "name": "Epic",
+        "hierarchyLevel": 1,
+        "description": "A big user story that needs to be broken down.",
+    },
     {"id": "10001", "name": "Story", "hierarchyLevel": 0, "description": "Functionality expressed as a user goal."},
     {"id": "10002", "name": "Task", "hierarchyLevel": 0, "description": "A small, distinct piece of work."},
     {"id": "10003", "name": "Bug", "hierarchyLevel": 0, "description": "A problem or error."},
@@ -45,7 +50,11 @@ STATUSES = [
     {"id": "10002", "name": "Done", "category": "done"},
 ]
 PRIORITIES = [{"id": str(i), "name": n} for i, n in enumerate(["Highest", "High", "Medium", "Low", "Lowest"], 1)]
-RESOLUTIONS = [{"id": "10000", "name": "Done"}, {"id": "10001", "name": "Won't Do"}, {"id": "10002", "name": "Duplicate"}]
+RESOLUTIONS = [
+    {"id": "10000", "name": "Done"},
+    {"id": "10001", "name": "Won't Do"},
+    {"id": "10002", "name": "Duplicate"},
+]
 LINK_TYPES = [
     {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
     {"id": "10001", "name": "Relates", "inward": "relates to", "outward": "relates to"},
@@ -67,8 +76,9 @@ def resolve_scenario(name_or_path: str | None) -> Path:
         if shipped.is_file():
             return shipped
     shipped_names = sorted(p.stem for p in PACKAGE_DIR.glob("*.yaml"))
-    raise ScenarioError(f"scenario {name_or_path!r} is neither a file nor one of the shipped scenarios "
-                        f"({', '.join(shipped_names)})")
+    raise ScenarioError(
+        f"scenario {name_or_path!r} is neither a file nor one of the shipped scenarios ({', '.join(shipped_names)})"
+    )
 
 
 def read_scenario(path: Path) -> dict[str, Any]:
@@ -82,12 +92,19 @@ def read_scenario(path: Path) -> dict[str, Any]:
     return document
 
 
-def load_site(scenario: str | Path | dict[str, Any] | None = None, flavor: str | None = None,
-              now: datetime | None = None, server_version: str | None = None) -> Site:
+def load_site(
+    scenario: str | Path | dict[str, Any] | None = None,
+    flavor: str | None = None,
+    now: datetime | None = None,
+    server_version: str | None = None,
+) -> Site:
     """Build a fresh site from a scenario name, file or already-parsed mapping; ``server_version``
     overrides the scenario's ``serverVersion`` (Data Center)."""
-    document = scenario if isinstance(scenario, dict) else read_scenario(resolve_scenario(
-        str(scenario) if scenario is not None else None))
+    document = (
+        scenario
+        if isinstance(scenario, dict)
+        else read_scenario(resolve_scenario(str(scenario) if scenario is not None else None))
+    )
     try:
         return build_site(document, flavor, now or utc_now(), server_version)
     except (NotFound, edits.FieldErrors, KeyError, TypeError, ValueError) as exc:
@@ -97,10 +114,16 @@ def load_site(scenario: str | Path | dict[str, Any] | None = None, flavor: str |
 
 
 def build_site(document: dict[str, Any], flavor: str | None, now: datetime, server_version: str | None = None) -> Site:
-    site = Site(flavor=flavor or document.get("flavor", "cloud"), title=document.get("title", "Emulated Atlassian site"),
-                server_version=_server_version(server_version or document.get("serverVersion")),
-                issue_types=list(ISSUE_TYPES), statuses=list(STATUSES), priorities=list(PRIORITIES),
-                resolutions=list(RESOLUTIONS), link_types=list(LINK_TYPES))
+    site = Site(
+        flavor=flavor or document.get("flavor", "cloud"),
+        title=document.get("title", "Emulated Atlassian site"),
+        server_version=_server_version(server_version or document.get("serverVersion")),
+        issue_types=list(ISSUE_TYPES),
+        statuses=list(STATUSES),
+        priorities=list(PRIORITIES),
+        resolutions=list(RESOLUTIONS),
+        link_types=list(LINK_TYPES),
+    )
     site.users = [_user(entry) for entry in document.get("users") or []] or [_user({"name": "admin"})]
     site.custom_fields = [_custom_field(entry) for entry in document.get("customFields") or []]
     if site.flavor == "datacenter":
@@ -129,10 +152,15 @@ def _server_version(version: Any) -> str:
 def _user(entry: dict[str, Any]) -> User:
     name = entry["name"]
     account = entry.get("accountId") or "5b10ac8d" + hashlib.sha1(name.encode()).hexdigest()[:16]
-    return User(account_id=account, name=name, key=entry.get("key", name),
-                display_name=entry.get("displayName", name.title()),
-                email=entry.get("email", f"{name}@example.com"), token=str(entry.get("token", "")),
-                time_zone=entry.get("timeZone", "UTC"))
+    return User(
+        account_id=account,
+        name=name,
+        key=entry.get("key", name),
+        display_name=entry.get("displayName", name.title()),
+        email=entry.get("email", f"{name}@example.com"),
+        token=str(entry.get("token", "")),
+        time_zone=entry.get("timeZone", "UTC"),
+    )
 
 
 def _custom_field(entry: dict[str, Any]) -> dict[str, Any]:
@@ -143,24 +171,36 @@ def _custom_field(entry: dict[str, Any]) -> dict[str, Any]:
 
 def _project(site: Site, entry: dict[str, Any]) -> Project:
     index = len(site.projects)
-    components = [{"id": str(10000 + index * 100 + i), "name": name, "description": ""}
-                  for i, name in enumerate(entry.get("components") or [])]
-    return Project(id=str(entry.get("id", 10000 + index)), key=entry["key"], name=entry.get("name", entry["key"]),
-                   issue_types=entry.get("issueTypes") or [t["name"] for t in site.issue_types],
-                   project_type=entry.get("type", "software"), lead=entry.get("lead", ""), components=components)
+    components = [
+        {"id": str(10000 + index * 100 + i), "name": name, "description": ""}
+        for i, name in enumerate(entry.get("components") or [])
+    ]
+    return Project(
+        id=str(entry.get("id", 10000 + index)),
+        key=entry["key"],
+        name=entry.get("name", entry["key"]),
+        issue_types=entry.get("issueTypes") or [t["name"] for t in site.issue_types],
+        project_type=entry.get("type", "software"),
+        lead=entry.get("lead", ""),
+        components=components,
+    )
 
 
 def _seed_issue(site: Site, entry: dict[str, Any], now: datetime, where: str) -> None:
     project = site.project(entry.get("project") or entry["key"].rsplit("-", 1)[0])
     actor = site.user(entry["reporter"]) if entry.get("reporter") else site.default_user()
-    incoming = {"summary": entry["summary"], "issuetype": {"name": entry.get("type", "Task")},
-                "labels": entry.get("labels", []), "components": entry.get("components", []),
-                **({"priority": {"name": entry["priority"]}} if entry.get("priority") else {}),
-                **({"assignee": {"name": entry["assignee"]}} if entry.get("assignee") else {}),
-                **_hierarchy_fields(site, entry, where),
-                **({"description": entry["description"]} if entry.get("description") else {}),
-                **({"duedate": str(entry["due"])} if entry.get("due") else {}),
-                **(entry.get("fields") or {})}
+    incoming = {
+        "summary": entry["summary"],
+        "issuetype": {"name": entry.get("type", "Task")},
+        "labels": entry.get("labels", []),
+        "components": entry.get("components", []),
+        **({"priority": {"name": entry["priority"]}} if entry.get("priority") else {}),
+        **({"assignee": {"name": entry["assignee"]}} if entry.get("assignee") else {}),
+        **_hierarchy_fields(site, entry, where),
+        **({"description": entry["description"]} if entry.get("description") else {}),
+        **({"duedate": str(entry["due"])} if entry.get("due") else {}),
+        **(entry.get("fields") or {}),
+    }
     try:
         compact = edits.normalize_fields(site, project, incoming)
     except edits.FieldErrors as exc:
@@ -236,9 +276,11 @@ def _generate(site: Site, entry: dict[str, Any], now: datetime) -> None:
     actor = site.default_user()
     for number in range(int(entry["count"])):
         created = now - (days * (1 - number / max(1, int(entry["count"])))) * _DAY
-        compact = {"summary": f"{entry.get('summary', 'Generated issue')} {number + 1}",
-                   "issuetype": str(site.issue_type(types[number % len(types)])["id"]),
-                   "labels": sorted(chooser.sample(labels, k=min(len(labels), chooser.randint(0, 2))))}
+        compact = {
+            "summary": f"{entry.get('summary', 'Generated issue')} {number + 1}",
+            "issuetype": str(site.issue_type(types[number % len(types)])["id"]),
+            "labels": sorted(chooser.sample(labels, k=min(len(labels), chooser.randint(0, 2)))),
+        }
         issue = edits.new_issue(site, project, compact, actor, created)
         _set_status(site, issue, chooser.choice(statuses), iso_time(created + _DAY), now)
 
@@ -254,11 +296,16 @@ def _seed_space(site: Site, entry: dict[str, Any], now: datetime) -> None:
 
 def _seed_page(site: Site, space: Space, entry: dict[str, Any], parent_id: str | None, now: datetime) -> None:
     stamp = iso_time(parse_moment(entry.get("created", "-7d"), now))
-    page = Page(id=site.next_id("content", 65000), space_key=space.key, title=entry["title"],
-                body=entry.get("body", ""), author=site.default_user().account_id, created=stamp, updated=stamp,
-                parent_id=parent_id)
+    page = Page(
+        id=site.next_id("content", 65000),
+        space_key=space.key,
+        title=entry["title"],
+        body=entry.get("body", ""),
+        author=site.default_user().account_id,
+        created=stamp,
+        updated=stamp,
+        parent_id=parent_id,
+    )
     site.pages[page.id] = page
     for child in entry.get("children") or []:
         _seed_page(site, space, child, page.id, now)
-
-

@@ -42,11 +42,17 @@ def data_center_release(version: str | None) -> Release:
     text = SHORT_VERSIONS.get(str(version or "").strip(), str(version or "").strip()) or DEFAULT_DATA_CENTER_VERSION
     match = _VERSION.match(text)
     if match is None or int(match.group(1)) not in SUPPORTED_MAJORS:
-        raise VersionError(f"serverVersion {version!r} is not a Jira Data Center release the emulator serves: "
-                           f"use 8.20.x or 9.x.y (e.g. 8.20.13, 9.12.15), or 8.20 / 9.12")
+        raise VersionError(
+            f"serverVersion {version!r} is not a Jira Data Center release the emulator serves: "
+            f"use 8.20.x or 9.x.y (e.g. 8.20.13, 9.12.15), or 8.20 / 9.12"
+        )
     major, minor, patch = (int(part) for part in match.groups())
-    return Release(version=text, numbers=(major, minor, patch), build_number=build_number(major, minor, patch),
-                   build_date=BUILD_DATES[major])
+    return Release(
+        version=text,
+        numbers=(major, minor, patch),
+        build_number=build_number(major, minor, patch),
+        build_date=BUILD_DATES[major],
+    )
 
 
 def build_number(major: int, minor: int, patch: int) -> int:
@@ -57,13 +63,29 @@ def build_number(major: int, minor: int, patch: int) -> int:
 
 
 def cloud_server_info(base: str, title: str, now: datetime) -> dict[str, Any]:
-    return {"baseUrl": base, "version": "1001.0.0-SNAPSHOT", "versionNumbers": [1001, 0, 0],
-            "deploymentType": "Cloud", "buildNumber": 100280, "buildDate": "2025-12-01T00:00:00.000+0000",
-            "serverTime": jira_time(now), "scmInfo": "emulator", "serverTitle": title}
+    return {
+        "baseUrl": base,
+        "version": "1001.0.0-SNAPSHOT",
+        "versionNumbers": [1001, 0, 0],
+        "deploymentType": "Cloud",
+        "buildNumber": 100280,
+        "buildDate": "2025-12-01T00:00:00.000+0000",
+        "serverTime": jira_time(now),
+        "scmInfo": "emulator",
+        "serverTitle": title,
+    }
 
 
 def data_center_server_info(release: Release, base: str, title: str, now: datetime) -> dict[str, Any]:
-    return {"baseUrl": base, "version": release.version, "versionNumbers": list(release.numbers),
-            "deploymentType": "Server", "buildNumber": release.build_number, "buildDate": release.build_date,
-            "databaseBuildNumber": release.build_number, "serverTime": jira_time(now),
-            "scmInfo": hashlib.sha1(release.version.encode()).hexdigest(), "serverTitle": title}
+    return {
+        "baseUrl": base,
+        "version": release.version,
+        "versionNumbers": list(release.numbers),
+        "deploymentType": "Server",
+        "buildNumber": release.build_number,
+        "buildDate": release.build_date,
+        "databaseBuildNumber": release.build_number,
+        "serverTime": jira_time(now),
+        "scmInfo": hashlib.sha1(release.version.encode()).hexdigest(),
+        "serverTitle": title,
+    }

@@ -55,8 +55,7 @@ def parse_moment(value: object, now: datetime) -> datetime:
         moment = datetime.fromisoformat(iso)
     except ValueError:
         raise ValueError(
-            f"{text!r} is not a time: use -7d / -4h style offsets, 2024-05-01, '2024-05-01 10:00' "
-            f"or ISO-8601"
+            f"{text!r} is not a time: use -7d / -4h style offsets, 2024-05-01, '2024-05-01 10:00' or ISO-8601"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -23,12 +23,53 @@ blueprint = Blueprint("viewer", __name__)
 
 AC = "http://atlassian.com/content"
 RI = "http://atlassian.com/resource/identifier"
-ALLOWED = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "ul",
-           "ol", "li", "strong", "b", "em", "i", "u", "s", "del", "code", "pre", "blockquote", "span", "div", "br",
-           "hr", "a", "sub", "sup", "colgroup", "col"}
+ALLOWED = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "span",
+    "div",
+    "br",
+    "hr",
+    "a",
+    "sub",
+    "sup",
+    "colgroup",
+    "col",
+}
 VOID = {"br", "hr", "col"}
-LOZENGES = {"green": "#1f845a", "yellow": "#b38600", "red": "#c9372c", "blue": "#0c66e4", "purple": "#6e5dc6",
-            "grey": "#626f86"}
+LOZENGES = {
+    "green": "#1f845a",
+    "yellow": "#b38600",
+    "red": "#c9372c",
+    "blue": "#0c66e4",
+    "purple": "#6e5dc6",
+    "grey": "#626f86",
+}
 SAFE_HREF = re.compile(r"^(https?:|mailto:|/|#)", re.IGNORECASE)
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#172b4d}
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #dfe1e6;padding:.4rem .6rem;text-align:left}
@@ -44,13 +85,16 @@ def render_storage(storage: str, page_link: PageLink = lambda title, space: None
     try:
         root = ElementTree.fromstring(_as_document(storage))
     except ElementTree.ParseError as exc:
-        return f'<p><em>This page\'s storage format does not parse ({html.escape(str(exc))}):</em></p>' \
-               f'<pre class="unparsed">{html.escape(storage)}</pre>'
+        return (
+            f"<p><em>This page's storage format does not parse ({html.escape(str(exc))}):</em></p>"
+            f'<pre class="unparsed">{html.escape(storage)}</pre>'
+        )
     return _children(root, page_link)
 
 
 def _as_document(storage: str) -> str:
     """Declare the ac:/ri: namespaces and turn HTML named entities into numeric ones."""
+
     def entity(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in ("amp", "lt", "gt", "quot", "apos"):
@@ -72,7 +116,7 @@ def _children(element: ElementTree.Element, page_link: PageLink) -> str:
 def _element(element: ElementTree.Element, page_link: PageLink) -> str:
     tag = element.tag
     if tag.startswith(f"{{{AC}}}"):
-        return _macro(element, tag[len(AC) + 2:], page_link)
+        return _macro(element, tag[len(AC) + 2 :], page_link)
     if tag.startswith("{"):
         return ""
     if tag not in ALLOWED:
@@ -107,8 +151,7 @@ def _macro(element: ElementTree.Element, name: str, page_link: PageLink) -> str:
 
 
 def _parameters(element: ElementTree.Element) -> dict[str, str]:
-    return {p.get(f"{{{AC}}}name", ""): "".join(p.itertext())
-            for p in element.findall(f"{{{AC}}}parameter")}
+    return {p.get(f"{{{AC}}}name", ""): "".join(p.itertext()) for p in element.findall(f"{{{AC}}}parameter")}
 
 
 def _structured_macro(element: ElementTree.Element, page_link: PageLink) -> str:
@@ -146,12 +189,15 @@ def _link(element: ElementTree.Element, page_link: PageLink) -> str:
 
 
 def page_document(page: Page, content: str, breadcrumbs: list[tuple[str, str]]) -> str:
-    trail = " / ".join(f'<a href="{html.escape(href, quote=True)}">{html.escape(label)}</a>'
-                       for label, href in breadcrumbs)
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(page.title)}</title>"
-            f"<style>{STYLE}</style></head><body><nav>{trail}</nav><h1>{html.escape(page.title)}</h1>"
-            f"<p><small>version {page.version} · updated {html.escape(page.updated)}</small></p>"
-            f"{content}</body></html>")
+    trail = " / ".join(
+        f'<a href="{html.escape(href, quote=True)}">{html.escape(label)}</a>' for label, href in breadcrumbs
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(page.title)}</title>'
+        f"<style>{STYLE}</style></head><body><nav>{trail}</nav><h1>{html.escape(page.title)}</h1>"
+        f"<p><small>version {page.version} · updated {html.escape(page.updated)}</small></p>"
+        f"{content}</body></html>"
+    )
 
 
 # ---------------------------------------------------------------------------- routes
@@ -164,11 +210,16 @@ def index() -> Response:
     items = []
     with site.lock:
         for space in site.spaces:
-            links = "".join(f'<li><a href="{url_for("viewer.show_page", page_id=p.id)}">{html.escape(p.title)}</a></li>'
-                            for p in sorted(site.pages.values(), key=lambda p: int(p.id)) if p.space_key == space.key)
+            links = "".join(
+                f'<li><a href="{url_for("viewer.show_page", page_id=p.id)}">{html.escape(p.title)}</a></li>'
+                for p in sorted(site.pages.values(), key=lambda p: int(p.id))
+                if p.space_key == space.key
+            )
             items.append(f"<h2>{html.escape(space.name)} ({html.escape(space.key)})</h2><ul>{links}</ul>")
-    document = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Pages</title><style>{STYLE}</style>"
-                f"</head><body><h1>{html.escape(site.title)}: pages</h1>{''.join(items)}</body></html>")
+    document = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>Pages</title><style>{STYLE}</style>'
+        f"</head><body><h1>{html.escape(site.title)}: pages</h1>{''.join(items)}</body></html>"
+    )
     return Response(document, mimetype="text/html")
 
 
@@ -182,13 +233,16 @@ def show_page(page_id: str) -> Response:
             abort(404)
 
         def link(title: str, space_key: str | None) -> str | None:
-            target = next((p for p in site.pages.values()
-                           if p.title == title and p.space_key == (space_key or page.space_key)), None)
+            target = next(
+                (p for p in site.pages.values() if p.title == title and p.space_key == (space_key or page.space_key)),
+                None,
+            )
             return url_for("viewer.show_page", page_id=target.id) if target else None
 
         content = render_storage(page.body, link)
         crumbs = [("All pages", url_for("viewer.index"))] + [
-            (a.title, url_for("viewer.show_page", page_id=a.id)) for a in ancestors_of(site, page)]
+            (a.title, url_for("viewer.show_page", page_id=a.id)) for a in ancestors_of(site, page)
+        ]
     return Response(page_document(page, content, crumbs), mimetype="text/html")
 
 

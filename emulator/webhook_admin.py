@@ -21,8 +21,14 @@ blueprint = Blueprint("webhook_admin", __name__)
 
 ROOT = "/rest/webhooks/1.0/webhook"
 KNOWN_EVENTS = {
-    "jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "comment_created", "comment_updated",
-    "comment_deleted", "issuelink_created", "issuelink_deleted",
+    "jira:issue_created",
+    "jira:issue_updated",
+    "jira:issue_deleted",
+    "comment_created",
+    "comment_updated",
+    "comment_deleted",
+    "issuelink_created",
+    "issuelink_deleted",
 }
 
 
@@ -30,8 +36,9 @@ class RegistrationError(ValueError):
     """A webhook registration Jira would refuse."""
 
 
-def registration(body: Any, existing: Webhook | None, webhook_id: str,
-                 custom_fields: Mapping[str, CustomClause] | None = None) -> Webhook:
+def registration(
+    body: Any, existing: Webhook | None, webhook_id: str, custom_fields: Mapping[str, CustomClause] | None = None
+) -> Webhook:
     """Validate a create/update body into a Webhook; raises RegistrationError saying what is wrong.
     ``custom_fields``: the custom fields the JQL filter may name."""
     if not isinstance(body, dict):
@@ -44,25 +51,39 @@ def registration(body: Any, existing: Webhook | None, webhook_id: str,
     if unknown:
         raise RegistrationError(f"Unknown events {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_EVENTS))}.")
     filters = body.get("filters") or {}
-    jql = str(filters.get("issue-related-events-section") or body.get("jqlFilter") or
-              (existing.jql if existing else ""))
+    jql = str(
+        filters.get("issue-related-events-section") or body.get("jqlFilter") or (existing.jql if existing else "")
+    )
     if jql.strip():
         try:
             compile_jql(jql, JqlContext(now=utc_now(), custom_fields=custom_fields or {}))
         except JqlError as exc:
             raise RegistrationError(f"Invalid JQL filter: {exc}") from None
-    return Webhook(id=webhook_id, name=str(body.get("name", existing.name if existing else "webhook")), url=url,
-                   events=list(events), jql=jql,
-                   secret=str(body.get("secret", existing.secret if existing else "") or ""),
-                   enabled=bool(body.get("enabled", existing.enabled if existing else True)),
-                   exclude_body=bool(body.get("excludeBody", False)), last_updated=str(int(utc_now().timestamp() * 1000)))
+    return Webhook(
+        id=webhook_id,
+        name=str(body.get("name", existing.name if existing else "webhook")),
+        url=url,
+        events=list(events),
+        jql=jql,
+        secret=str(body.get("secret", existing.secret if existing else "") or ""),
+        enabled=bool(body.get("enabled", existing.enabled if existing else True)),
+        exclude_body=bool(body.get("excludeBody", False)),
+        last_updated=str(int(utc_now().timestamp() * 1000)),
+    )
 
 
 def webhook_json(hook: Webhook, base: str) -> dict[str, Any]:
     """The registration as Jira lists it; the secret is never echoed back."""
-    return {"self": f"{base}{ROOT}/{hook.id}", "name": hook.name, "url": hook.url, "events": hook.events,
-            "filters": {"issue-related-events-section": hook.jql}, "excludeBody": hook.exclude_body,
-            "enabled": hook.enabled, "lastUpdated": int(hook.last_updated or 0)}
+    return {
+        "self": f"{base}{ROOT}/{hook.id}",
+        "name": hook.name,
+        "url": hook.url,
+        "events": hook.events,
+        "filters": {"issue-related-events-section": hook.jql},
+        "excludeBody": hook.exclude_body,
+        "enabled": hook.enabled,
+        "lastUpdated": int(hook.last_updated or 0),
+    }
 
 
 def _error(status: int, message: str) -> Response:
@@ -82,8 +103,12 @@ def create_webhook() -> Response:
     emulator = current_emulator()
     with emulator.site.lock:
         try:
-            hook = registration(request.get_json(silent=True), None, emulator.site.next_id("webhook", 1),
-                                searchable_custom_fields(emulator.site))
+            hook = registration(
+                request.get_json(silent=True),
+                None,
+                emulator.site.next_id("webhook", 1),
+                searchable_custom_fields(emulator.site),
+            )
         except RegistrationError as exc:
             return _error(400, str(exc))
         emulator.site.webhooks[hook.id] = hook
@@ -109,8 +134,9 @@ def update_webhook(webhook_id: str) -> Response:
         if existing is None:
             return _error(404, f"No webhook with id {webhook_id}.")
         try:
-            hook = registration(request.get_json(silent=True), existing, webhook_id,
-                                searchable_custom_fields(emulator.site))
+            hook = registration(
+                request.get_json(silent=True), existing, webhook_id, searchable_custom_fields(emulator.site)
+            )
         except RegistrationError as exc:
             return _error(400, str(exc))
         emulator.site.webhooks[webhook_id] = hook

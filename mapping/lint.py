@@ -41,38 +41,64 @@ def lint(config: OkrConfig) -> list[LintFinding]:
 def _set_findings(okr_set: OkrSet) -> Iterator[LintFinding]:
     limit = MAX_OBJECTIVES[okr_set.level]
     if len(okr_set.objectives) > limit:
-        yield LintFinding("too-many-objectives", okr_set.id,
-                          f"{len(okr_set.objectives)} objectives in a {okr_set.level} set; keep at most {limit} to stay focused")
+        yield LintFinding(
+            "too-many-objectives",
+            okr_set.id,
+            f"{len(okr_set.objectives)} objectives in a {okr_set.level} set; keep at most {limit} to stay focused",
+        )
 
 
 def _objective_findings(okr_set: OkrSet, objective: Objective) -> Iterator[LintFinding]:
     count = len(objective.key_results)
     if not MIN_KRS <= count <= MAX_KRS:
-        yield LintFinding("kr-count", f"{okr_set.id}/{objective.id}",
-                          f"{count} key result(s); an objective needs {MIN_KRS}–{MAX_KRS} to be measurable without noise")
+        yield LintFinding(
+            "kr-count",
+            f"{okr_set.id}/{objective.id}",
+            f"{count} key result(s); an objective needs {MIN_KRS}–{MAX_KRS} to be measurable without noise",
+        )
 
 
 def _kr_findings(config: OkrConfig, where: str, kr: KeyResult) -> Iterator[LintFinding]:
     if not kr.metric and not kr.unmeasured:
-        yield LintFinding("no-metric", where, "no metric and no 'unmeasured' reason: say how it is measured, or honestly why not yet")
+        yield LintFinding(
+            "no-metric", where, "no metric and no 'unmeasured' reason: say how it is measured, or honestly why not yet"
+        )
     if kr.title.strip().lower().startswith(DELIVERY_VERBS):
-        yield LintFinding("task-shaped", where, f"title {kr.title!r} describes an output; phrase the outcome it should change")
+        yield LintFinding(
+            "task-shaped", where, f"title {kr.title!r} describes an output; phrase the outcome it should change"
+        )
     metric = config.metrics.get(kr.metric or "")
     if metric is not None and counts_done_issues(metric):
-        yield LintFinding("task-shaped", where, f"metric {kr.metric!r} counts finished issues, which is delivery, not an outcome")
+        yield LintFinding(
+            "task-shaped", where, f"metric {kr.metric!r} counts finished issues, which is delivery, not an outcome"
+        )
     if len(kr.owners) > 1 and (kr.accountable is None or kr.accountable not in kr.owners):
-        yield LintFinding("shared-kr-owner", where,
-                          f"{len(kr.owners)} owners and no single accountable one: set 'accountable' to one of them")
+        yield LintFinding(
+            "shared-kr-owner",
+            where,
+            f"{len(kr.owners)} owners and no single accountable one: set 'accountable' to one of them",
+        )
     if kr.baseline is not None and kr.baseline == kr.target:
-        yield LintFinding("baseline-equals-target", where, f"baseline and target are both {kr.baseline:g}: progress cannot be computed")
+        yield LintFinding(
+            "baseline-equals-target",
+            where,
+            f"baseline and target are both {kr.baseline:g}: progress cannot be computed",
+        )
 
 
 def _metric_findings(config: OkrConfig) -> Iterator[LintFinding]:
     for metric_id, metric in config.metrics.items():
         if not (metric.description or "").strip():
-            yield LintFinding("metric-description", f"metrics.{metric_id}",
-                              "no description: write the definition so everyone reads the number the same way")
+            yield LintFinding(
+                "metric-description",
+                f"metrics.{metric_id}",
+                "no description: write the definition so everyone reads the number the same way",
+            )
 
 
 def counts_done_issues(metric: Metric) -> bool:
-    return metric.source == "jira" and metric.effective_aggregate == "count" and bool(_DONE_FILTER.search(metric.jql or ""))
+    return (
+        metric.source == "jira"
+        and metric.effective_aggregate == "count"
+        and bool(_DONE_FILTER.search(metric.jql or ""))
+    )

@@ -50,8 +50,11 @@ class _ConfigLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, f"the alias *{event.anchor} is not supported in okrs.yaml: write the value out "
-                "where it is used", event.start_mark)
+                None,
+                None,
+                f"the alias *{event.anchor} is not supported in okrs.yaml: write the value out where it is used",
+                event.start_mark,
+            )
         return super().compose_node(parent, index)
 
 
@@ -77,7 +80,9 @@ _ConfigLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 def load_config_document(document: Any, source: str = "okrs.yaml") -> OkrConfig:
     if not isinstance(document, dict):
         found = "an empty document" if document is None else f"a {type(document).__name__}"
-        raise ConfigError(source, [ConfigProblem("", f"expected a mapping with version, cycles, metrics, okr_sets; found {found}")])
+        raise ConfigError(
+            source, [ConfigProblem("", f"expected a mapping with version, cycles, metrics, okr_sets; found {found}")]
+        )
     try:
         config = OkrConfig.model_validate(document)
     except ValidationError as exc:
@@ -153,4 +158,4 @@ SHOWN_CHARACTERS = 60
 def _shown(value: Any) -> str:
     """The value at fault as written, cut short: a message stays one readable line."""
     text = repr(value)
-    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS - 1] + "…"
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"

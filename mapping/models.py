@@ -57,9 +57,9 @@ class Duration(_Model):
 class Metric(_Model):
     description: str | None = None
     source: Literal["jira", "push", "problems"] = "jira"
-    aggregate: Literal[
-        "count", "ratio", "sum", "mean", "median", "p90", "duration_median", "duration_p90", "latest"
-    ] | None = None
+    aggregate: (
+        Literal["count", "ratio", "sum", "mean", "median", "p90", "duration_median", "duration_p90", "latest"] | None
+    ) = None
     jql: str | None = None
     numerator_jql: str | None = None
     date_field: str | None = None
@@ -182,7 +182,9 @@ class ProblemSource(_Model):
     id: Identifier
     name: str = Field(min_length=1)
     jql: str = Field(min_length=1)
-    owner: str | None = Field(default=None, min_length=1, description="who keeps this source up to date; assignee of its APs")
+    owner: str | None = Field(
+        default=None, min_length=1, description="who keeps this source up to date; assignee of its APs"
+    )
 
 
 ProblemCategory = Literal["system", "mechanism", "people"]
@@ -190,7 +192,9 @@ ProblemCategory = Literal["system", "mechanism", "people"]
 
 class Classification(_Model):
     labels: dict[ProblemCategory, Annotated[str, Field(min_length=1)]] | None = None
-    field: str | None = Field(default=None, min_length=1, description="a select field with options System / Mechanism / People")
+    field: str | None = Field(
+        default=None, min_length=1, description="a select field with options System / Mechanism / People"
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> Classification:
@@ -246,7 +250,8 @@ class Writeback(_Model):
 
     epic_field: str | None = Field(default=None, description="A text field on contributor epics, by name")
     kr_fields: dict[Literal["score", "health", "progress", "current", "summary"], str] = Field(
-        default={}, description="Fields of a KR's jira_issue, by name: score → 'OKR score', …")
+        default={}, description="Fields of a KR's jira_issue, by name: score → 'OKR score', …"
+    )
     checkin_comments: bool = Field(default=True, description="Comment on a KR's jira_issue when its health changes")
 
     @property
@@ -273,7 +278,9 @@ class OkrConfig(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (expected an IANA name such as UTC or Asia/Shanghai)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (expected an IANA name such as UTC or Asia/Shanghai)"
+            ) from None
         return value
 
     @property

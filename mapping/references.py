@@ -34,33 +34,54 @@ def _set_problems(config: OkrConfig) -> list[ConfigProblem]:
     for s_index, okr_set in enumerate(config.okr_sets):
         here = f"okr_sets[{s_index}]"
         if okr_set.cycle not in cycles:
-            problems.append(ConfigProblem(f"{here}.cycle", f"unknown cycle {okr_set.cycle!r} (expected one of {sorted(cycles)})"))
+            problems.append(
+                ConfigProblem(f"{here}.cycle", f"unknown cycle {okr_set.cycle!r} (expected one of {sorted(cycles)})")
+            )
         if okr_set.aligns_to:
             target = tuple(okr_set.aligns_to.split("/", 1))
             if target not in objectives:
-                problems.append(ConfigProblem(f"{here}.aligns_to", f"no objective {okr_set.aligns_to!r} (expected set-id/objective-id)"))
+                problems.append(
+                    ConfigProblem(
+                        f"{here}.aligns_to", f"no objective {okr_set.aligns_to!r} (expected set-id/objective-id)"
+                    )
+                )
             elif target[0] == okr_set.id:
                 problems.append(ConfigProblem(f"{here}.aligns_to", "a set cannot align to its own objective"))
         problems += _duplicates(f"{here}.objectives", [o.id for o in okr_set.objectives])
-        kr_ids = [(o_index, k_index, kr.id) for o_index, o in enumerate(okr_set.objectives) for k_index, kr in enumerate(o.key_results)]
+        kr_ids = [
+            (o_index, k_index, kr.id)
+            for o_index, o in enumerate(okr_set.objectives)
+            for k_index, kr in enumerate(o.key_results)
+        ]
         seen: set[str] = set()
         for o_index, k_index, kr_id in kr_ids:
             if kr_id in seen:
-                problems.append(ConfigProblem(f"{here}.objectives[{o_index}].key_results[{k_index}].id", f"duplicate KR id {kr_id!r} in set {okr_set.id!r}"))
+                problems.append(
+                    ConfigProblem(
+                        f"{here}.objectives[{o_index}].key_results[{k_index}].id",
+                        f"duplicate KR id {kr_id!r} in set {okr_set.id!r}",
+                    )
+                )
             seen.add(kr_id)
         for o_index, objective in enumerate(okr_set.objectives):
             for k_index, kr in enumerate(objective.key_results):
                 if kr.metric and kr.metric not in config.metrics:
-                    problems.append(ConfigProblem(
-                        f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
-                        f"unknown metric {kr.metric!r} (define it under metrics)"))
+                    problems.append(
+                        ConfigProblem(
+                            f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
+                            f"unknown metric {kr.metric!r} (define it under metrics)",
+                        )
+                    )
     return problems
 
 
 def _metric_problems(config: OkrConfig) -> list[ConfigProblem]:
     programs = {p.id for p in config.problem_programs}
     return [
-        ConfigProblem(f"metrics.{metric_id}.program", f"unknown problem program {metric.program!r} (expected one of {sorted(programs)})")
+        ConfigProblem(
+            f"metrics.{metric_id}.program",
+            f"unknown problem program {metric.program!r} (expected one of {sorted(programs)})",
+        )
         for metric_id, metric in config.metrics.items()
         if metric.source == "problems" and metric.program not in programs
     ]
@@ -73,7 +94,12 @@ def _program_problems(config: OkrConfig) -> list[ConfigProblem]:
         problems += _duplicates(f"{here}.sources", [s.id for s in program.sources])
         problems += _shared_category_labels(f"{here}.classify.labels", program.classify.labels or {})
         if program.theme.partition(":")[2].strip() == "" and program.theme != "component":
-            problems.append(ConfigProblem(f"{here}.theme", f"{program.theme!r} names no prefix or field (expected label:<prefix> or field:<name>)"))
+            problems.append(
+                ConfigProblem(
+                    f"{here}.theme",
+                    f"{program.theme!r} names no prefix or field (expected label:<prefix> or field:<name>)",
+                )
+            )
     return problems
 
 
@@ -82,8 +108,11 @@ def _shared_category_labels(path: str, labels: dict[ProblemCategory, str]) -> li
     owners: dict[str, list[ProblemCategory]] = {}
     for category, label in labels.items():
         owners.setdefault(label.strip().lower(), []).append(category)
-    return [ConfigProblem(path, f"{' and '.join(categories)} share the label {label!r}; give each category its own label")
-            for label, categories in owners.items() if len(categories) > 1]
+    return [
+        ConfigProblem(path, f"{' and '.join(categories)} share the label {label!r}; give each category its own label")
+        for label, categories in owners.items()
+        if len(categories) > 1
+    ]
 
 
 def _jql_problems(config: OkrConfig) -> list[ConfigProblem]:
@@ -111,7 +140,10 @@ def _jql_texts(config: OkrConfig) -> Iterable[tuple[str, str]]:
         for o_index, objective in enumerate(okr_set.objectives):
             for k_index, kr in enumerate(objective.key_results):
                 if kr.contributors is not None and kr.contributors.jql:
-                    yield f"okr_sets[{s_index}].objectives[{o_index}].key_results[{k_index}].contributors.jql", kr.contributors.jql
+                    yield (
+                        f"okr_sets[{s_index}].objectives[{o_index}].key_results[{k_index}].contributors.jql",
+                        kr.contributors.jql,
+                    )
     for p_index, program in enumerate(config.problem_programs):
         for i_index, source in enumerate(program.sources):
             yield f"problem_programs[{p_index}].sources[{i_index}].jql", source.jql

@@ -41,8 +41,7 @@ def ratio_percent(numerator: int, denominator: int) -> float | None:
     return 100.0 * numerator / denominator if denominator else None
 
 
-REDUCERS = {"sum": total, "mean": mean, "median": median, "p90": p90,
-            "duration_median": median, "duration_p90": p90}
+REDUCERS = {"sum": total, "mean": mean, "median": median, "p90": p90, "duration_median": median, "duration_p90": p90}
 
 
 def sorted_median(ordered: Sequence[float]) -> float | None:

@@ -11,10 +11,10 @@ from mapping.memo import once_per_object
 from mapping.models import Contributors, Cycle, KeyResult, Metric, Objective, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
-from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
-from okr.problems import program_json
 from okr.jql import JqlUnsupported
 from okr.live import LiveMirror
+from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
+from okr.problems import program_json
 from okr.timeframe import expected_progress
 
 
@@ -36,9 +36,13 @@ class KeyResultResult(TypedDict):
     count: int
 
 
-def evaluate_config(config: OkrConfig, given: EvaluationInput, only: set[tuple[str, str]] | None = None,
-                    previous: Mapping[str, Any] | None = None,
-                    previous_config: OkrConfig | None = None) -> dict[str, Any]:
+def evaluate_config(
+    config: OkrConfig,
+    given: EvaluationInput,
+    only: set[tuple[str, str]] | None = None,
+    previous: Mapping[str, Any] | None = None,
+    previous_config: OkrConfig | None = None,
+) -> dict[str, Any]:
     """The `okrsync evaluate --json` document.
 
     With ``only`` (the KRs an event touched) and the ``previous`` report, every other KR keeps its
@@ -74,28 +78,50 @@ def _lint_json(config: OkrConfig) -> list[dict[str, str]]:
     return [dict(finding) for finding in _lint_findings(config)]
 
 
-def _reusable(previous: Mapping[str, Any] | None, only: set[tuple[str, str]] | None) -> dict[tuple[str, str], dict[str, Any]]:
+def _reusable(
+    previous: Mapping[str, Any] | None, only: set[tuple[str, str]] | None
+) -> dict[tuple[str, str], dict[str, Any]]:
     if previous is None or only is None:
         return {}
-    return {(s["id"], kr["id"]): kr for s in previous.get("okr_sets", []) for o in s["objectives"]
-            for kr in o["key_results"] if (s["id"], kr["id"]) not in only}
+    return {
+        (s["id"], kr["id"]): kr
+        for s in previous.get("okr_sets", [])
+        for o in s["objectives"]
+        for kr in o["key_results"]
+        if (s["id"], kr["id"]) not in only
+    }
 
 
-def _evaluate_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filters: FilterCache,
-                  values: dict[str, MetricValue], reuse: Mapping[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+def _evaluate_set(
+    config: OkrConfig,
+    okr_set: OkrSet,
+    given: EvaluationInput,
+    filters: FilterCache,
+    values: dict[str, MetricValue],
+    reuse: Mapping[tuple[str, str], dict[str, Any]],
+) -> dict[str, Any]:
     cycle = config.cycle(okr_set.cycle)
     expected = round(expected_progress(cycle, given.at, given.tz), 4)
     objectives = []
     for objective in okr_set.objectives:
-        krs = [_previous_result(reuse.get((okr_set.id, kr.id)), kr, config)
-               or _evaluate_kr(config, okr_set, kr, expected, given, filters, values)
-               for kr in objective.key_results]
+        krs = [
+            _previous_result(reuse.get((okr_set.id, kr.id)), kr, config)
+            or _evaluate_kr(config, okr_set, kr, expected, given, filters, values)
+            for kr in objective.key_results
+        ]
         objectives.append(_objective_json(config, objective, krs, expected))
     return {"id": okr_set.id, "expected": expected, "objectives": objectives}
 
 
-def _carry_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filters: FilterCache,
-               values: dict[str, MetricValue], only: set[tuple[str, str]], previous: Mapping[str, Any]) -> dict[str, Any]:
+def _carry_set(
+    config: OkrConfig,
+    okr_set: OkrSet,
+    given: EvaluationInput,
+    filters: FilterCache,
+    values: dict[str, MetricValue],
+    only: set[tuple[str, str]],
+    previous: Mapping[str, Any],
+) -> dict[str, Any]:
     """``_evaluate_set`` from a previous result of the same configuration: same objectives, same KRs
     in the same order, same definitions; only the touched KRs are evaluated again, and an objective
     none of whose KRs were touched is taken as it was (its health again if the expected progress moved)."""
@@ -107,8 +133,9 @@ def _carry_set(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, filte
     if before.get("expected") == expected:
         objectives = list(before["objectives"])
     else:
-        objectives = [{**was, "health": scoring.health(was["score"], expected, config.health)}
-                      for was in before["objectives"]]
+        objectives = [
+            {**was, "health": scoring.health(was["score"], expected, config.health)} for was in before["objectives"]
+        ]
     places = _kr_places(okr_set)
     touched: dict[int, list[int]] = {}
     for set_id, kr_id in only:
@@ -139,25 +166,39 @@ def _reads_as(result: Mapping[str, Any], value: MetricValue, kr: KeyResult, expe
         return False
     if (result["current"], result["count"], result["evaluated"]) != (value.value, value.count, value.evaluated):
         return False
-    return result["health"] == scoring.health(scoring.progress(value.value, kr.baseline, kr.target), expected,
-                                              config.health)
+    return result["health"] == scoring.health(
+        scoring.progress(value.value, kr.baseline, kr.target), expected, config.health
+    )
 
 
 def _places_of(okr_set: OkrSet) -> dict[str, tuple[int, int]]:
     """Each KR id of the set → (its objective's index, its index among the objective's KRs)."""
-    return {kr.id: (number, position) for number, objective in enumerate(okr_set.objectives)
-            for position, kr in enumerate(objective.key_results)}
+    return {
+        kr.id: (number, position)
+        for number, objective in enumerate(okr_set.objectives)
+        for position, kr in enumerate(objective.key_results)
+    }
 
 
 _kr_places = once_per_object(_places_of, limit=256)
 
 
-def _objective_json(config: OkrConfig, objective: Objective, krs: Sequence[Mapping[str, Any]],
-                    expected: float) -> dict[str, Any]:
-    weights = [scoring.WeightedScore(result["score"], kr.weight) for result, kr in zip(krs, objective.key_results)]
+def _objective_json(
+    config: OkrConfig, objective: Objective, krs: Sequence[Mapping[str, Any]], expected: float
+) -> dict[str, Any]:
+    weights = [
+        scoring.WeightedScore(result["score"], kr.weight)
+        for result, kr in zip(krs, objective.key_results, strict=False)
+    ]
     score = scoring.objective_score(weights)
-    return {"id": objective.id, "score": score, "health": scoring.health(score, expected, config.health),
-            "measured": sum(1 for r in krs if r["score"] is not None), "total": len(krs), "key_results": krs}
+    return {
+        "id": objective.id,
+        "score": score,
+        "health": scoring.health(score, expected, config.health),
+        "measured": sum(1 for r in krs if r["score"] is not None),
+        "total": len(krs),
+        "key_results": krs,
+    }
 
 
 _RESULT_FIELDS = frozenset(KeyResultResult.__annotations__)
@@ -178,14 +219,28 @@ def _previous_result(previous: dict[str, Any] | None, kr: KeyResult, config: Okr
 _UNMEASURED = MetricValue(None, 0, "none")
 
 
-def _evaluate_kr(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, expected: float, given: EvaluationInput,
-                 filters: FilterCache, values: dict[str, MetricValue]) -> KeyResultResult:
+def _evaluate_kr(
+    config: OkrConfig,
+    okr_set: OkrSet,
+    kr: KeyResult,
+    expected: float,
+    given: EvaluationInput,
+    filters: FilterCache,
+    values: dict[str, MetricValue],
+) -> KeyResultResult:
     metric, value = _kr_value(config, okr_set, config.cycle(okr_set.cycle), kr, given, filters, values)
     return _kr_result(config, kr, metric, value, expected, given, filters)
 
 
-def _kr_value(config: OkrConfig, okr_set: OkrSet, cycle: Cycle, kr: KeyResult, given: EvaluationInput,
-              filters: FilterCache, values: dict[str, MetricValue]) -> tuple[Metric | None, MetricValue]:
+def _kr_value(
+    config: OkrConfig,
+    okr_set: OkrSet,
+    cycle: Cycle,
+    kr: KeyResult,
+    given: EvaluationInput,
+    filters: FilterCache,
+    values: dict[str, MetricValue],
+) -> tuple[Metric | None, MetricValue]:
     """The KR's metric and its value in the set's cycle (each metric evaluated once per run)."""
     metric = config.metrics.get(kr.metric or "")
     if metric is None or kr.unmeasured:
@@ -196,8 +251,15 @@ def _kr_value(config: OkrConfig, okr_set: OkrSet, cycle: Cycle, kr: KeyResult, g
     return metric, values[cache_key]
 
 
-def _kr_result(config: OkrConfig, kr: KeyResult, metric: Metric | None, value: MetricValue, expected: float,
-               given: EvaluationInput, filters: FilterCache) -> KeyResultResult:
+def _kr_result(
+    config: OkrConfig,
+    kr: KeyResult,
+    metric: Metric | None,
+    value: MetricValue,
+    expected: float,
+    given: EvaluationInput,
+    filters: FilterCache,
+) -> KeyResultResult:
     raw = scoring.progress(value.value, kr.baseline, kr.target)
     delivered = contributor_delivery(kr.contributors, given, filters) if kr.contributors is not None else None
     flags = []
@@ -206,15 +268,25 @@ def _kr_result(config: OkrConfig, kr: KeyResult, metric: Metric | None, value: M
     if scoring.output_without_outcome(delivered, raw):
         flags.append("output_without_outcome")
     return KeyResultResult(
-        id=kr.id, metric=kr.metric, metric_version=metric_version(metric) if metric else None,
-        current=value.value, baseline=kr.baseline, target=kr.target,
-        progress=None if raw is None else round(raw, 4), score=scoring.score(raw),
-        health=scoring.health(raw, expected, config.health), flags=flags,
+        id=kr.id,
+        metric=kr.metric,
+        metric_version=metric_version(metric) if metric else None,
+        current=value.value,
+        baseline=kr.baseline,
+        target=kr.target,
+        progress=None if raw is None else round(raw, 4),
+        score=scoring.score(raw),
+        health=scoring.health(raw, expected, config.health),
+        flags=flags,
         delivery=None if delivered is None else round(delivered, 4),
-        evaluated=value.evaluated, count=value.count)
+        evaluated=value.evaluated,
+        count=value.count,
+    )
 
 
-def contributor_delivery(contributors: Contributors | None, given: EvaluationInput, filters: FilterCache) -> float | None:
+def contributor_delivery(
+    contributors: Contributors | None, given: EvaluationInput, filters: FilterCache
+) -> float | None:
     """done / total of the contributing epics, by status category."""
     epics = contributing_epics(contributors, given.documents, given, filters)
     if epics is None:
@@ -222,8 +294,9 @@ def contributor_delivery(contributors: Contributors | None, given: EvaluationInp
     return scoring.delivery(sum(1 for e in epics if e.get("statusCategory") == "done"), len(epics))
 
 
-def contributing_epics(contributors: Contributors | None, documents: Sequence[Document], given: EvaluationInput,
-                       filters: FilterCache) -> list[Document] | None:
+def contributing_epics(
+    contributors: Contributors | None, documents: Sequence[Document], given: EvaluationInput, filters: FilterCache
+) -> list[Document] | None:
     if contributors is None:
         return None
     if contributors.epics is not None:
@@ -231,7 +304,11 @@ def contributing_epics(contributors: Contributors | None, documents: Sequence[Do
         if given.live is not None and documents is given.documents:
             return [d for d in map(given.live.by_key, sorted(wanted)) if d is not None]
         return [d for d in documents if str(d.get("key", "")).upper() in wanted]
-    kept = given.live.matching(contributors.jql or "", given.at) if given.live is not None and documents is given.documents else None
+    kept = (
+        given.live.matching(contributors.jql or "", given.at)
+        if given.live is not None and documents is given.documents
+        else None
+    )
     if kept is not None:
         return kept
     context = given.jql_context
@@ -242,16 +319,30 @@ def contributing_epics(contributors: Contributors | None, documents: Sequence[Do
         return None
 
 
-def evaluation_input(at: datetime, config: OkrConfig, documents: Sequence[Document],
-                     measurements: Sequence[Any] = (), custom_fields: Mapping[str, str] | None = None,
-                     remote_values: Mapping[str, MetricValue] | None = None,
-                     live: LiveMirror | None = None, current_user: str | None = None) -> EvaluationInput:
+def evaluation_input(
+    at: datetime,
+    config: OkrConfig,
+    documents: Sequence[Document],
+    measurements: Sequence[Any] = (),
+    custom_fields: Mapping[str, str] | None = None,
+    remote_values: Mapping[str, MetricValue] | None = None,
+    live: LiveMirror | None = None,
+    current_user: str | None = None,
+) -> EvaluationInput:
     """``live``: the same documents kept in memory (``okr.live``), made for this zone and these fields.
     ``current_user``: whom JQL's ``currentUser()`` means, the service's own account: an account id
     (Cloud) or a user key or name (Data Center), as documents name users; without it
     ``currentUser()`` matches no one."""
     if live is not None and (live.tz != config.zone or live.custom_fields != dict(custom_fields or {})):
         raise ValueError("the live mirror was made for another zone or other custom fields")
-    return EvaluationInput(at=at, tz=config.zone, documents=documents, measurements=measurements,
-                           custom_fields=custom_fields or {}, problem_programs=tuple(config.problem_programs),
-                           remote_values=remote_values or {}, live=live, current_user=current_user or None)
+    return EvaluationInput(
+        at=at,
+        tz=config.zone,
+        documents=documents,
+        measurements=measurements,
+        custom_fields=custom_fields or {},
+        problem_programs=tuple(config.problem_programs),
+        remote_values=remote_values or {},
+        live=live,
+        current_user=current_user or None,
+    )

@@ -10,9 +10,16 @@ from typing import Any
 from okr.jql_eval import as_number
 from okr.timeframe import start_of
 
-_ALIASES = {"resolved": "resolutiondate", "resolutiondate": "resolutiondate", "created": "created",
-            "updated": "updated", "duedate": "duedate", "due": "duedate",
-            "createddate": "created", "updateddate": "updated"}
+_ALIASES = {
+    "resolved": "resolutiondate",
+    "resolutiondate": "resolutiondate",
+    "created": "created",
+    "updated": "updated",
+    "duedate": "duedate",
+    "due": "duedate",
+    "createddate": "created",
+    "updateddate": "updated",
+}
 
 
 def field_value(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str]) -> Any:
@@ -80,8 +87,14 @@ def field_finite_number(document: Mapping[str, Any], name: str, custom_fields: M
     return number if number is not None and math.isfinite(number) else None
 
 
-def field_duration(document: Mapping[str, Any], begin: str, finish: str, unit_seconds: float,
-                   custom_fields: Mapping[str, str], tz: tzinfo) -> float | None:
+def field_duration(
+    document: Mapping[str, Any],
+    begin: str,
+    finish: str,
+    unit_seconds: float,
+    custom_fields: Mapping[str, str],
+    tz: tzinfo,
+) -> float | None:
     """From one date field to another, in units of ``unit_seconds``; ``None`` when either is missing."""
     start = field_time(document, begin, custom_fields, tz)
     end = field_time(document, finish, custom_fields, tz)

@@ -15,10 +15,10 @@ from typing import Any
 
 from mapping.models import Metric, OkrConfig
 from okr.fields import changed_fields
-from okr.live import Reader, entry_reads, metric_entry
-from okr.problems_aps import ap_filter
 from okr.jql import JqlContext, JqlError, query_reads
+from okr.live import Reader, entry_reads, metric_entry
 from okr.metrics import FilterCache, Predicate, metric_reader
+from okr.problems_aps import ap_filter
 
 KrRef = tuple[str, str]  # (okr set id, KR id), or (PROGRAM, program id)
 PROGRAM = "#program"
@@ -93,7 +93,9 @@ def kr_index(config: OkrConfig, cache: FilterCache | None = None) -> KrIndex:
             for kr in objective.key_results:
                 ref, texts = (okr_set.id, kr.id), []
                 metric = config.metrics.get(kr.metric or "")
-                kept = _metric_filter(metric, cache, entries) if metric is not None and metric.source == "jira" else None
+                kept = (
+                    _metric_filter(metric, cache, entries) if metric is not None and metric.source == "jira" else None
+                )
                 if metric is not None and metric.source == "jira" and kept is None:
                     texts += [t for t in (metric.jql, metric.numerator_jql) if t]
                 if metric is not None and metric.source == "problems":
@@ -114,8 +116,11 @@ def kr_index(config: OkrConfig, cache: FilterCache | None = None) -> KrIndex:
         if unsupported:
             always.add(ref)
         feed(ref, compiled, None)
-    return KrIndex(tuple(Rule(tuple(krs), filters, metric) for krs, filters, metric in rules.values()),
-                   frozenset(always), {key: frozenset(refs) for key, refs in by_epic.items()})
+    return KrIndex(
+        tuple(Rule(tuple(krs), filters, metric) for krs, filters, metric in rules.values()),
+        frozenset(always),
+        {key: frozenset(refs) for key, refs in by_epic.items()},
+    )
 
 
 def _metric_filter(metric: Metric, cache: FilterCache, entries: dict[tuple[Any, ...], Any]) -> MetricFilter | None:
@@ -158,8 +163,9 @@ def _compile_all(texts: list[str], cache: FilterCache) -> tuple[list[Predicate],
     return compiled, always
 
 
-def affected_key_results(index: KrIndex, before: Document | None, after: Document | None,
-                         context: JqlContext) -> set[KrRef]:
+def affected_key_results(
+    index: KrIndex, before: Document | None, after: Document | None, context: JqlContext
+) -> set[KrRef]:
     """KRs whose filters match the issue before or after the change: only these need re-evaluating.
     A metric none of whose fields changed is not tested at all; one whose filter reads none of them
     is tested against the issue once."""
@@ -174,7 +180,8 @@ def affected_key_results(index: KrIndex, before: Document | None, after: Documen
         try:
             hit = any(seen.matches(matches, 0) or seen.matches(matches, 1) for matches in rule.filters) or (
                 rule.metric is not None
-                and _metric_moved(rule.metric, reads[number] if reads else (None, None), changed, seen))
+                and _metric_moved(rule.metric, reads[number] if reads else (None, None), changed, seen)
+            )
         except JqlError:  # needs a field the mirror cannot resolve: cannot rule it out
             hit = True
         if hit:

@@ -11,9 +11,11 @@ outside the local subset: the caller evaluates it remotely through Jira search i
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from okr.jql_ast import (
+    ORDER_OPERATORS,
     And,
     Call,
     Clause,
@@ -24,7 +26,6 @@ from okr.jql_ast import (
     JqlError,
     JqlUnsupported,
     Kind,
-    ORDER_OPERATORS,
     Not,
     Or,
     OrderKey,
@@ -40,10 +41,31 @@ from okr.jql_time import DATE_FUNCTIONS, is_relative_period
 from okr.jql_validate import operands_of
 
 __all__ = [
-    "And", "Call", "Clause", "CustomField", "CustomFieldId", "Empty", "JqlContext", "JqlError",
-    "JqlUnsupported", "Not", "Or", "OrderKey", "Query", "SystemField", "Value",
-    "bind", "compile_jql", "depends_on_time", "fields_of", "moving_clauses", "format_jql", "matches", "parse_jql",
-    "query_reads", "reads_current_user",
+    "And",
+    "Call",
+    "Clause",
+    "CustomField",
+    "CustomFieldId",
+    "Empty",
+    "JqlContext",
+    "JqlError",
+    "JqlUnsupported",
+    "Not",
+    "Or",
+    "OrderKey",
+    "Query",
+    "SystemField",
+    "Value",
+    "bind",
+    "compile_jql",
+    "depends_on_time",
+    "fields_of",
+    "moving_clauses",
+    "format_jql",
+    "matches",
+    "parse_jql",
+    "query_reads",
+    "reads_current_user",
 ]
 
 Evaluator = Callable[[Mapping[str, Any], JqlContext], bool]
@@ -81,8 +103,9 @@ def compile_query(query: Query) -> Evaluator:
     return evaluate
 
 
-def _bound_for(query: Query, context: JqlContext, moving: frozenset[int],
-               before: tuple[JqlContext, Predicate, Fixed] | None) -> tuple[JqlContext, Predicate, Fixed]:
+def _bound_for(
+    query: Query, context: JqlContext, moving: frozenset[int], before: tuple[JqlContext, Predicate, Fixed] | None
+) -> tuple[JqlContext, Predicate, Fixed]:
     """The query bound for ``context``, reusing what the binding ``before`` holds that still applies."""
     fixed: Fixed = {}
     if before is not None and same_apart_from_instant(before[0], context):
@@ -95,9 +118,12 @@ def _bound_for(query: Query, context: JqlContext, moving: frozenset[int],
 
 
 def same_apart_from_instant(one: JqlContext, other: JqlContext) -> bool:
-    return (one.tz == other.tz and one.current_user == other.current_user
-            and one.week_starts_on == other.week_starts_on
-            and (one.custom_fields is other.custom_fields or dict(one.custom_fields) == dict(other.custom_fields)))
+    return (
+        one.tz == other.tz
+        and one.current_user == other.current_user
+        and one.week_starts_on == other.week_starts_on
+        and (one.custom_fields is other.custom_fields or dict(one.custom_fields) == dict(other.custom_fields))
+    )
 
 
 def fields_of(query: Query, custom_fields: Mapping[str, str] | None = None) -> frozenset[str]:
@@ -144,13 +170,15 @@ def clause_fields(clause: Clause, mapping: Mapping[str, str]) -> set[str]:
     return {f"custom:{name}"}
 
 
-
 def reads_current_user(query: Query) -> bool:
     """Whether the query calls ``currentUser()``: its matches depend on who asks (``JqlContext.current_user``)."""
     if query.where is None:
         return False
-    return any(isinstance(operand, Call) and operand.name == "currentUser"
-               for clause in clauses_of((query.where,)) for operand in operands_of(clause))
+    return any(
+        isinstance(operand, Call) and operand.name == "currentUser"
+        for clause in clauses_of((query.where,))
+        for operand in operands_of(clause)
+    )
 
 
 def depends_on_time(query: Query) -> bool:

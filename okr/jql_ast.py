@@ -3,11 +3,11 @@ catalogue of fields the mirror can answer. Pure data, no behaviour beyond lookup
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from enum import Enum
 from types import MappingProxyType
-from typing import Mapping, Union
 
 
 class JqlError(ValueError):
@@ -30,7 +30,7 @@ class JqlContext:
     """
 
     at: datetime
-    tz: tzinfo = timezone.utc
+    tz: tzinfo = UTC
     custom_fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     current_user: str | None = None
     week_starts_on: int = SUNDAY
@@ -83,7 +83,7 @@ class CustomFieldId:
     number: int
 
 
-FieldRef = Union[SystemField, CustomField, CustomFieldId]
+FieldRef = SystemField | CustomField | CustomFieldId
 
 
 @dataclass(frozen=True)
@@ -134,13 +134,48 @@ FIELD_ALIASES: dict[str, str] = {
 UNMIRRORED_FIELDS: frozenset[str] = frozenset(
     name.lower()
     for name in (
-        "affectedVersion", "approvals", "attachments", "category", "comment", "creator", "description",
-        "environment", "filter", "request", "savedFilter", "searchRequest", "fixVersion", "issueFunction",
-        "issueLink", "issueLinkType", "lastViewed", "level", "originalEstimate", "timeOriginalEstimate",
-        "remainingEstimate", "timeEstimate", "timeSpent", "sprint", "subtasks", "timeTracking",
-        "votes", "voter", "watchers", "watcher", "workRatio", "worklogAuthor", "worklogComment",
-        "worklogDate", "statusCategoryChangedDate", "lastStatusChange", "hierarchyLevel", "updatedBy",
-        "resolvedBy", "affectedVersions", "fixVersions", "version",
+        "affectedVersion",
+        "approvals",
+        "attachments",
+        "category",
+        "comment",
+        "creator",
+        "description",
+        "environment",
+        "filter",
+        "request",
+        "savedFilter",
+        "searchRequest",
+        "fixVersion",
+        "issueFunction",
+        "issueLink",
+        "issueLinkType",
+        "lastViewed",
+        "level",
+        "originalEstimate",
+        "timeOriginalEstimate",
+        "remainingEstimate",
+        "timeEstimate",
+        "timeSpent",
+        "sprint",
+        "subtasks",
+        "timeTracking",
+        "votes",
+        "voter",
+        "watchers",
+        "watcher",
+        "workRatio",
+        "worklogAuthor",
+        "worklogComment",
+        "worklogDate",
+        "statusCategoryChangedDate",
+        "lastStatusChange",
+        "hierarchyLevel",
+        "updatedBy",
+        "resolvedBy",
+        "affectedVersions",
+        "fixVersions",
+        "version",
     )
 )
 
@@ -175,7 +210,7 @@ class Call:
     args: tuple[str, ...] = ()
 
 
-Operand = Union[Value, Empty, Call]
+Operand = Value | Empty | Call
 
 EQUALITY_OPERATORS = ("=", "!=")
 ORDER_OPERATORS = (">", ">=", "<", "<=")
@@ -210,7 +245,7 @@ class Not:
     item: Node
 
 
-Node = Union[Clause, And, Or, Not]
+Node = Clause | And | Or | Not
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ by the ``exact`` flag of its threshold."""
 from __future__ import annotations
 
 import operator as operator_module
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from okr.jql_ast import (
+    And,
     Call,
     Clause,
     CustomField,
@@ -29,7 +31,6 @@ from okr.jql_ast import (
     Not,
     Operand,
     Or,
-    And,
     Query,
     SystemField,
     Value,
@@ -43,10 +44,17 @@ Document = Mapping[str, Any]
 Predicate = Callable[[Document], bool]
 
 CATEGORY_KEYS = {
-    "new": "new", "to do": "new", "2": "new",
-    "indeterminate": "indeterminate", "in progress": "indeterminate", "4": "indeterminate",
-    "done": "done", "3": "done",
-    "undefined": "undefined", "no category": "undefined", "1": "undefined",
+    "new": "new",
+    "to do": "new",
+    "2": "new",
+    "indeterminate": "indeterminate",
+    "in progress": "indeterminate",
+    "4": "indeterminate",
+    "done": "done",
+    "3": "done",
+    "undefined": "undefined",
+    "no category": "undefined",
+    "1": "undefined",
 }
 EPIC_LINK = "epic link"
 RESOLUTION = SystemField("resolution")
@@ -67,8 +75,13 @@ def bind(query: Query, context: JqlContext) -> Predicate:
     return bind_node(query.where, context)
 
 
-def bind_node(node: Node, context: JqlContext, moving: frozenset[int] = frozenset(),
-              fixed: dict[tuple[int, bool], Predicate] | None = None, negated: bool = False) -> Predicate:
+def bind_node(
+    node: Node,
+    context: JqlContext,
+    moving: frozenset[int] = frozenset(),
+    fixed: dict[tuple[int, bool], Predicate] | None = None,
+    negated: bool = False,
+) -> Predicate:
     """The node as a predicate (its negation with ``negated``). With ``fixed`` (binding again for a
     new instant): the subtrees whose id is not in ``moving`` (the nodes with a clause whose matches
     depend on the instant, see ``nodes_with``) are taken from ``fixed``, bound once for a context
@@ -92,8 +105,18 @@ def bind_node(node: Node, context: JqlContext, moving: frozenset[int] = frozense
 
 
 NEGATED_OPERATORS: dict[str, str] = {
-    "=": "!=", "!=": "=", "in": "not in", "not in": "in", "~": "!~", "!~": "~", "is": "is not", "is not": "is",
-    ">": "<=", ">=": "<", "<": ">=", "<=": ">",
+    "=": "!=",
+    "!=": "=",
+    "in": "not in",
+    "not in": "in",
+    "~": "!~",
+    "!~": "~",
+    "is": "is not",
+    "is not": "is",
+    ">": "<=",
+    ">=": "<",
+    "<": ">=",
+    "<=": ">",
 }
 
 
@@ -171,8 +194,10 @@ def epic_link_field(custom_fields: Mapping[str, str]) -> str | None:
     Before the field names are known (none learned from Jira yet) it cannot be told which: the clause
     is then evaluated remotely rather than read as ``parent`` — on Data Center that would count 0."""
     if not custom_fields:
-        raise JqlUnsupported("'Epic Link' cannot be resolved before the Jira field names are known "
-                             "(they are read from Jira at start; offline, give --fields); it is evaluated remotely")
+        raise JqlUnsupported(
+            "'Epic Link' cannot be resolved before the Jira field names are known "
+            "(they are read from Jira at start; offline, give --fields); it is evaluated remotely"
+        )
     return custom_fields.get(EPIC_LINK) or None
 
 
@@ -240,16 +265,19 @@ def name_atoms(clause: Clause, kind: Kind, context: JqlContext) -> tuple[frozens
 def bind_name(clause: Clause, read: Callable[[Document], Any], context: JqlContext) -> Predicate:
     names, empty = name_atoms(clause, Kind.NAME, context)
     if clause.operator in ("=", "in"):
+
         def positive(document: Document) -> bool:
             value = read(document)
             if isinstance(value, str) and value:
                 return value.casefold() in names
             return empty
+
         return positive
 
     def negative(document: Document) -> bool:
         value = read(document)
         return isinstance(value, str) and value != "" and value.casefold() not in names
+
     return negative
 
 
@@ -262,6 +290,7 @@ def bind_category(clause: Clause, read: Callable[[Document], Any], context: JqlC
         if value is None:
             return empty and positive
         return (value in names) == positive
+
     return check
 
 
@@ -284,6 +313,7 @@ def bind_names(clause: Clause, read: Callable[[Document], Any], context: JqlCont
             return empty and positive
         hit = any(item in names for item in items)
         return hit if positive else not hit
+
     return check
 
 
@@ -311,6 +341,7 @@ def bind_key(clause: Clause, read: Callable[[Document], Any], context: JqlContex
             return False
         hit = key.upper() in keys or (isinstance(issue_id, (str, int)) and str(issue_id) in ids)
         return hit == positive
+
     return check
 
 
@@ -323,11 +354,15 @@ def bind_key_order(operator: str, bound: tuple[str, int] | None) -> Predicate:
     def check(document: Document) -> bool:
         own = split_key(document.get("key"))
         return own is not None and own[0] == project and compare(own[1], number)
+
     return check
 
 
 ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
-    ">": operator_module.gt, ">=": operator_module.ge, "<": operator_module.lt, "<=": operator_module.le,
+    ">": operator_module.gt,
+    ">=": operator_module.ge,
+    "<": operator_module.lt,
+    "<=": operator_module.le,
 }
 
 
@@ -364,11 +399,11 @@ def _instant_of(operand: Operand, context: JqlContext) -> datetime | None:
 
 
 def utc_millis(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def datetime_threshold(moment: datetime) -> Threshold:
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     floored = utc.replace(microsecond=utc.microsecond // 1000 * 1000)
     return Threshold(utc_millis(floored), floored == utc)
 
@@ -402,7 +437,7 @@ def document_datetime(value: Any) -> str | None:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return utc_millis(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    return utc_millis(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def document_date(value: Any) -> str | None:
@@ -416,8 +451,7 @@ def document_date(value: Any) -> str | None:
         return None
 
 
-def bind_temporal(clause: Clause, read: Callable[[Document], Any], context: JqlContext,
-                  is_date: bool) -> Predicate:
+def bind_temporal(clause: Clause, read: Callable[[Document], Any], context: JqlContext, is_date: bool) -> Predicate:
     normalise = document_date if is_date else document_datetime
     tests = temporal_tests(clause, context, is_date)
     negative = clause.operator in ("!=", "not in")
@@ -427,6 +461,7 @@ def bind_temporal(clause: Clause, read: Callable[[Document], Any], context: JqlC
         def single(document: Document) -> bool:  # the common case, without the loop
             value = normalise(read(document))
             return value is not None and test(value)
+
         return single
 
     def check(document: Document) -> bool:
@@ -435,6 +470,7 @@ def bind_temporal(clause: Clause, read: Callable[[Document], Any], context: JqlC
             return tests.empty and not negative
         hit = any(test(value) for test in tests.tests)
         return hit != negative
+
     return check
 
 
@@ -484,6 +520,7 @@ def bind_text(clause: Clause, read: Callable[[Document], Any], context: JqlConte
             return False
         hit = any(matcher(text) for text in texts)
         return hit == positive
+
     return check
 
 
@@ -608,6 +645,7 @@ def bind_custom(clause: Clause, read: Callable[[Document], Any], context: JqlCon
         else:
             hit = test(value)
         return hit != negative
+
     return check
 
 

@@ -23,10 +23,29 @@ from okr.jql_ast import (
 )
 
 _BARE = re.compile(r"[\w.@:/+*#$%^?;\-]+")
-RESERVED = frozenset((
-    "and", "or", "not", "is", "in", "empty", "null", "was", "changed", "after", "before", "by",
-    "during", "on", "from", "to", "order", "asc", "desc",
-))
+RESERVED = frozenset(
+    (
+        "and",
+        "or",
+        "not",
+        "is",
+        "in",
+        "empty",
+        "null",
+        "was",
+        "changed",
+        "after",
+        "before",
+        "by",
+        "during",
+        "on",
+        "from",
+        "to",
+        "order",
+        "asc",
+        "desc",
+    )
+)
 _CONTROL = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 

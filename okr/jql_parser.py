@@ -4,7 +4,7 @@ valid JQL outside the local subset becomes ``JqlUnsupported`` naming the constru
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -37,8 +37,16 @@ from okr.jql_validate import validate_clause
 FUNCTION_NAMES: dict[str, str] = {
     name.lower(): name
     for name in (
-        "now", "currentUser", "startOfDay", "endOfDay", "startOfWeek", "endOfWeek",
-        "startOfMonth", "endOfMonth", "startOfYear", "endOfYear",
+        "now",
+        "currentUser",
+        "startOfDay",
+        "endOfDay",
+        "startOfWeek",
+        "endOfWeek",
+        "startOfMonth",
+        "endOfMonth",
+        "startOfYear",
+        "endOfYear",
     )
 }
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t", "r": "\r", " ": " "}
@@ -56,8 +64,9 @@ def parse_jql(text: str) -> Query:
     except RecursionError:  # thousands of NOTs: no filter a person writes
         query = None
     if query is None or (query.where is not None and nesting_depth(query.where) > MAX_NESTING):
-        raise JqlError(f"the query nests NOT, AND and OR more than {MAX_NESTING} levels deep; "
-                       "write it with fewer levels") from None
+        raise JqlError(
+            f"the query nests NOT, AND and OR more than {MAX_NESTING} levels deep; write it with fewer levels"
+        ) from None
     return query
 
 
@@ -142,8 +151,10 @@ def custom_field_number(token: Token, text: str) -> int:
     """The NNNNN of ``cf[NNNNN]``; Jira's field ids are short numbers, so a long one is an error."""
     digits = re.sub(r"\D", "", token)
     if len(digits) > 18:
-        raise JqlError(f"the custom field id {where(token, text)} has {len(digits)} digits; "
-                       "expected cf[NNNNN] with the field's id in Jira")
+        raise JqlError(
+            f"the custom field id {where(token, text)} has {len(digits)} digits; "
+            "expected cf[NNNNN] with the field's id in Jira"
+        )
     return int(digits)
 
 
@@ -214,8 +225,10 @@ def unquote(token: Token, text: str) -> str:
             return chr(int(escape[1:], 16))
         if escape in _ESCAPES:
             return _ESCAPES[escape]
-        raise JqlError(f"unknown escape '\\{escape}' in the string {where(token, text)}; "
-                       "expected one of \\\" \\' \\\\ \\n \\t \\r \\uXXXX")
+        raise JqlError(
+            f"unknown escape '\\{escape}' in the string {where(token, text)}; "
+            "expected one of \\\" \\' \\\\ \\n \\t \\r \\uXXXX"
+        )
 
     return _ESCAPE.sub(replace, body)
 
@@ -235,8 +248,19 @@ def position(line: int | None, column: int | None, text: str) -> str:
     return f"at column {column}" if "\n" not in text else f"at line {line}, column {column}"
 
 
-_HUMAN = {"_AND": "AND", "_OR": "OR", "RPAR": "')'", "$END": "the end of the query", "ORDER_BY": "ORDER BY",
-          "COMMA": "','", "LPAR": "'('", "NOT": "NOT", "IS": "IS", "IN": "IN", "DIRECTION": "ASC or DESC"}
+_HUMAN = {
+    "_AND": "AND",
+    "_OR": "OR",
+    "RPAR": "')'",
+    "$END": "the end of the query",
+    "ORDER_BY": "ORDER BY",
+    "COMMA": "','",
+    "LPAR": "'('",
+    "NOT": "NOT",
+    "IS": "IS",
+    "IN": "IN",
+    "DIRECTION": "ASC or DESC",
+}
 
 
 def expected_phrase(expected: Iterable[str]) -> str:
@@ -271,19 +295,19 @@ def syntax_message(error: UnexpectedInput, text: str) -> str:
 LAST_TOKEN_WINDOW = 200  # characters before the error the last token is looked for in (a search from
 # every position of a long run of quotes and escapes would take quadratic time)
 _LAST_TOKEN = re.compile(
-    r"""(!=|!~|>=|<=|[=~<>(),]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|(?<![^\s=!~<>(),"'])[^\s=!~<>(),"']+)\s*$""")
+    r"""(!=|!~|>=|<=|[=~<>(),]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|(?<![^\s=!~<>(),"'])[^\s=!~<>(),"']+)\s*$"""
+)
 
 
 def unexpected_token_message(error: UnexpectedToken, text: str) -> str:
     token = error.token
     end = token.start_pos if token.type != "$END" and token.start_pos is not None else len(text)
-    last = _LAST_TOKEN.search(text[max(0, end - LAST_TOKEN_WINDOW):end])
+    last = _LAST_TOKEN.search(text[max(0, end - LAST_TOKEN_WINDOW) : end])
     after = f" after '{last.group(1)}'" if last else ""
     expected = plausible(error.expected, text[:end])
     if token.type == "$END":
         return f"expected {expected_phrase(expected)}{after} at the end of the query"
-    return (f"expected {expected_phrase(expected)}{after} {position(token.line, token.column, text)}, "
-            f"found '{token}'")
+    return f"expected {expected_phrase(expected)}{after} {position(token.line, token.column, text)}, found '{token}'"
 
 
 def plausible(expected: Iterable[str], before: str) -> set[str]:

@@ -9,8 +9,8 @@ consecutive words; a term prefixed with ``-`` or ``NOT`` must not appear; the wo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 _WORD = re.compile(r"\w+")
 _QUERY_PART = re.compile(r'(-|\bNOT\s+)?("([^"]*)"?|[^\s"]+)')

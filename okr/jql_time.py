@@ -7,20 +7,22 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
-_DATE_LITERAL = re.compile(
-    r"^\s*(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?\s*$"
-)
+_DATE_LITERAL = re.compile(r"^\s*(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?\s*$")
 PERIOD_UNITS = frozenset("yYMwWdDhHm")
 
 DATE_FUNCTIONS: dict[str, str] = {  # function → its natural period unit
-    "startOfDay": "d", "endOfDay": "d",
-    "startOfWeek": "w", "endOfWeek": "w",
-    "startOfMonth": "M", "endOfMonth": "M",
-    "startOfYear": "y", "endOfYear": "y",
+    "startOfDay": "d",
+    "endOfDay": "d",
+    "startOfWeek": "w",
+    "endOfWeek": "w",
+    "startOfMonth": "M",
+    "endOfMonth": "M",
+    "startOfYear": "y",
+    "endOfYear": "y",
 }
 ONE_MILLISECOND = timedelta(milliseconds=1)
 
@@ -101,12 +103,12 @@ def _unit(unit: str, default_unit: str) -> str:
 
 def is_date_text(text: str) -> bool:
     """Whether ``text`` is a valid date literal or relative period (for validation at parse time)."""
-    return parse_date_literal(text, timezone.utc) is not None or parse_period(text) is not None
+    return parse_date_literal(text, UTC) is not None or parse_period(text) is not None
 
 
 def is_relative_period(text: str) -> bool:
     """A period relative to the instant of evaluation (``-30d``), not a calendar date."""
-    return parse_date_literal(text, timezone.utc) is None and parse_period(text) is not None
+    return parse_date_literal(text, UTC) is None and parse_period(text) is not None
 
 
 def resolve_date_text(text: str, at: datetime, tz: tzinfo) -> datetime | None:
@@ -131,7 +133,7 @@ def shift(moment: datetime, period: Period) -> datetime:
             moment = moment + timedelta(days=amount * (7 if unit == "w" else 1))
         else:
             elapsed = timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount)
-            moment = (moment.astimezone(timezone.utc) + elapsed).astimezone(moment.tzinfo)
+            moment = (moment.astimezone(UTC) + elapsed).astimezone(moment.tzinfo)
     return moment
 
 
@@ -180,7 +182,7 @@ def date_function(name: str, argument: str | None, at: datetime, tz: tzinfo, wee
 
 def _wall_to_instant(moment: datetime) -> datetime:
     """Normalise a wall-clock result (possibly in a DST gap) to a real instant in UTC."""
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def day_start(day: date, tz: tzinfo) -> datetime:

@@ -19,18 +19,33 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from fractions import Fraction
 from typing import Any, TypeVar, overload
 
 from sortedcontainers import SortedList
 
 from okr.fields import field_duration, field_finite_number, field_key, field_time, same_value
-from okr.jql import (Clause, Empty, JqlContext, JqlError, compile_jql, moving_clauses, parse_jql, query_reads,
-                     reads_current_user)
+from okr.jql import (
+    Clause,
+    Empty,
+    JqlContext,
+    JqlError,
+    compile_jql,
+    moving_clauses,
+    parse_jql,
+    query_reads,
+    reads_current_user,
+)
 from okr.jql_ast import Kind, spec_of
-from okr.jql_eval import (custom_field_id, date_threshold, datetime_threshold, document_date, document_datetime,
-                          instant_of)
+from okr.jql_eval import (
+    custom_field_id,
+    date_threshold,
+    datetime_threshold,
+    document_date,
+    document_datetime,
+    instant_of,
+)
 from okr.jql_time import day_start
 from okr.jql_validate import operands_of
 
@@ -42,7 +57,7 @@ Reader = tuple[Any, ...]
 SelectionKey = tuple[str, str, Reader]
 
 T = TypeVar("T")
-_ANY_INSTANT = datetime(2000, 1, 1, tzinfo=timezone.utc)  # for queries whose matches do not depend on it
+_ANY_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)  # for queries whose matches do not depend on it
 
 
 @dataclass
@@ -229,8 +244,9 @@ class DateIndex:
         return day_start(date.fromisoformat(text), self._tz).timestamp() if text else None
 
 
-def passed_over(kind: str, before: datetime | None, after: datetime | None, old: JqlContext,
-                new: JqlContext) -> tuple[float, float] | None:
+def passed_over(
+    kind: str, before: datetime | None, after: datetime | None, old: JqlContext, new: JqlContext
+) -> tuple[float, float] | None:
     """The instants a threshold moved over, as compared at the field's granularity; ``None`` when the
     comparison did not change (the threshold stayed within one millisecond, or one day for dates)."""
     if before is None and after is None:
@@ -252,8 +268,9 @@ def passed_over(kind: str, before: datetime | None, after: datetime | None, old:
 class LiveMirror:
     """Every mirrored issue by id, and the queries and selections evaluation has asked for so far."""
 
-    def __init__(self, tz: tzinfo, custom_fields: Mapping[str, str],
-                 documents: Iterator[Document] | Sequence[Document] = ()) -> None:
+    def __init__(
+        self, tz: tzinfo, custom_fields: Mapping[str, str], documents: Iterator[Document] | Sequence[Document] = ()
+    ) -> None:
         self.tz = tz
         self.custom_fields = dict(custom_fields)
         self._by_id: dict[str, Document] = {}
@@ -393,8 +410,8 @@ class LiveMirror:
         was = query.instants or [_instants(operands, old) for _, operands in query.moving]
         now = [_instants(operands, new) for _, operands in query.moving]
         candidates: set[str] = set()
-        for (source, _), instants_before, instants_after in zip(query.moving, was, now):
-            for before, after in zip(instants_before, instants_after):
+        for (source, _), instants_before, instants_after in zip(query.moving, was, now, strict=False):
+            for before, after in zip(instants_before, instants_after, strict=False):
                 span = passed_over(source[0], before, after, old, new)
                 if span is not None:
                     candidates |= self._date_index(source).ids_between(*span)
@@ -428,8 +445,14 @@ class LiveMirror:
         return self._readers[key]
 
 
-def metric_entry(document: Document, date_field: str, reader: Reader, fields: Mapping[str, str], tz: tzinfo,
-                 numerator: Callable[[Document], bool] | None) -> tuple[float, float] | None:
+def metric_entry(
+    document: Document,
+    date_field: str,
+    reader: Reader,
+    fields: Mapping[str, str],
+    tz: tzinfo,
+    numerator: Callable[[Document], bool] | None,
+) -> tuple[float, float] | None:
     """What a metric reads from a matching issue: its date field as a POSIX timestamp and the number
     it contributes; ``None`` when the issue has no such date or no such number (it then counts for
     nothing). ``numerator`` decides a ratio's issues."""
@@ -452,8 +475,13 @@ def entry_reads(date_field: str, reader: Reader, custom_fields: Mapping[str, str
     return None if numerator is None else keys | numerator
 
 
-def _value(document: Document, reader: Reader, fields: Mapping[str, str], tz: tzinfo,
-           numerator: Callable[[Document], bool] | None) -> float | None:
+def _value(
+    document: Document,
+    reader: Reader,
+    fields: Mapping[str, str],
+    tz: tzinfo,
+    numerator: Callable[[Document], bool] | None,
+) -> float | None:
     kind = reader[0]
     if kind == "count":
         return 0.0
@@ -467,7 +495,9 @@ def _value(document: Document, reader: Reader, fields: Mapping[str, str], tz: tz
     raise ValueError(f"unknown selection reader {reader!r}")
 
 
-def _read_once(read: Callable[[Document], tuple[float, float] | None]) -> Callable[[Document], tuple[float, float] | None]:
+def _read_once(
+    read: Callable[[Document], tuple[float, float] | None],
+) -> Callable[[Document], tuple[float, float] | None]:
     """``read``, remembering its last document (documents are replaced, never changed in place)."""
     last: list[Any] = [None, None]
 

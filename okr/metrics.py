@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta, tzinfo
+from functools import cached_property
 from typing import Any, Literal
 
 from mapping.measurements import Measurement
@@ -55,8 +55,9 @@ class EvaluationInput:
     @cached_property
     def jql_context(self) -> JqlContext:
         """One context per run: compiled filters bind to it once."""
-        return JqlContext(at=self.at, tz=self.tz, custom_fields=dict(self.custom_fields or {}),
-                          current_user=self.current_user)
+        return JqlContext(
+            at=self.at, tz=self.tz, custom_fields=dict(self.custom_fields or {}), current_user=self.current_user
+        )
 
     @cached_property
     def _times(self) -> dict[str, list[float | None]]:
@@ -126,7 +127,9 @@ def evaluate_metric(
         remote = dict(given.remote_values or {}).get(remote_key(metric_id, cycle.id))
         if remote is not None:
             return remote
-        return MetricValue(None, 0, "remote", note=f"outside the local JQL subset ({exc}); evaluated through Jira search")
+        return MetricValue(
+            None, 0, "remote", note=f"outside the local JQL subset ({exc}); evaluated through Jira search"
+        )
 
 
 def remote_key(metric_id: str, cycle_id: str) -> str:
@@ -154,11 +157,16 @@ def _evaluate_program(program: ProblemProgram, given: EvaluationInput, filters: 
     """Over a long-lived mirror, from its kept queries and with the problems it remembers for the
     program, when the evaluation reads the mirror's tz and custom fields; otherwise by a pass."""
     live = given.live
-    if live is None or not live.holds(given.documents) or live.tz != given.tz or \
-            live.custom_fields != dict(given.custom_fields or {}):
+    if (
+        live is None
+        or not live.holds(given.documents)
+        or live.tz != given.tz
+        or live.custom_fields != dict(given.custom_fields or {})
+    ):
         return evaluate_program(program, given, filters.get)
-    return evaluate_program(program, given, filters.get, lambda jql: live.matching(jql, given.at),
-                            live.memo(program, ProblemMemo))
+    return evaluate_program(
+        program, given, filters.get, lambda jql: live.matching(jql, given.at), live.memo(program, ProblemMemo)
+    )
 
 
 def _problems_metric(metric: Metric, given: EvaluationInput, filters: FilterCache) -> MetricValue:
@@ -182,7 +190,9 @@ def _jira_metric(metric: Metric, cycle: Cycle, given: EvaluationInput, filters: 
         context = given.jql_context
         hits = sum(1 for document in matching if numerator(document, context))
         value = ratio_percent(hits, len(matching))
-        return MetricValue(value, len(matching), "local", note=None if value is not None else "no issues in the denominator")
+        return MetricValue(
+            value, len(matching), "local", note=None if value is not None else "no issues in the denominator"
+        )
     numbers = _durations(metric, matching, given) if metric.duration else _values(metric, matching, given)
     value = REDUCERS[aggregate](numbers)
     return MetricValue(value, len(numbers), "local", note=_no_value_note(value, len(numbers)))
@@ -201,14 +211,21 @@ def _live_metric(metric: Metric, cycle: Cycle, given: EvaluationInput) -> Metric
 
 def _metric_shape(metric: Metric) -> tuple[str, str, Reader, str, str]:
     """What a metric's value depends on, besides the cycle: metrics alike share one value."""
-    return metric.jql or "", metric.effective_date_field, metric_reader(metric), metric.effective_aggregate, metric.window
+    return (
+        metric.jql or "",
+        metric.effective_date_field,
+        metric_reader(metric),
+        metric.effective_aggregate,
+        metric.window,
+    )
 
 
 _shape_of = once_per_object(_metric_shape)
 
 
-def _kept_value(live: LiveMirror, metric: Metric, cycle: Cycle, given: EvaluationInput,
-                reader: Reader) -> MetricValue | None:
+def _kept_value(
+    live: LiveMirror, metric: Metric, cycle: Cycle, given: EvaluationInput, reader: Reader
+) -> MetricValue | None:
     selection = live.selection(metric.jql or "", metric.effective_date_field, reader, given.at)
     if selection is None:
         return None
@@ -252,7 +269,7 @@ def _in_window(metric: Metric, cycle: Cycle, given: EvaluationInput, matches: Pr
         context = given.jql_context
         given._selections[key] = [
             document
-            for document, moment in zip(given.documents, given.times(field))
+            for document, moment in zip(given.documents, given.times(field), strict=False)
             if moment is not None and start <= moment <= end and matches(document, context)
         ]
     return given._selections[key]

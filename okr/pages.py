@@ -24,8 +24,10 @@ from okr.pages_templates import render
 
 AS_OF = "as-of"
 ROOM = "<p />"  # an empty paragraph: room for people's text between the panels
-HINT = ("<p><em>Write your own notes, decisions and links anywhere outside the OKR Sync panels; "
-        "every update keeps them.</em></p>")
+HINT = (
+    "<p><em>Write your own notes, decisions and links anywhere outside the OKR Sync panels; "
+    "every update keeps them.</em></p>"
+)
 
 
 @dataclass(frozen=True)
@@ -74,84 +76,140 @@ def kr_label(objective: Objective, kr: KeyResult) -> str:
 
 def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: Mapping[str, Any], context: PageContext) -> RenderedPage:
     """``result`` is the set's entry of the evaluation report (``report["okr_sets"][i]``)."""
-    objectives = [_objective_view(config, okr_set, objective, found, context)
-                  for objective, found in _paired(okr_set.objectives, result["objectives"])]
-    regions = [(AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, _stale_count(objectives))))),
-               ("summary", region_macro("summary", render("okr_summary", s=_summary_view(config, okr_set, result, objectives))))]
-    regions += [(f"objective-{o['id']}", region_macro(f"objective-{o['id']}", render("objective", o=o)))
-                for o in objectives]
+    objectives = [
+        _objective_view(config, okr_set, objective, found, context)
+        for objective, found in _paired(okr_set.objectives, result["objectives"])
+    ]
+    regions = [
+        (AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, _stale_count(objectives))))),
+        (
+            "summary",
+            region_macro("summary", render("okr_summary", s=_summary_view(config, okr_set, result, objectives))),
+        ),
+    ]
+    regions += [
+        (f"objective-{o['id']}", region_macro(f"objective-{o['id']}", render("objective", o=o))) for o in objectives
+    ]
     regions.append(("notes", region_macro("notes", render("okr_notes", n=_notes_view(objectives)))))
     room = {"summary": HINT, **{name: ROOM for name, _ in regions[2:]}}
     facts = {kr["label"]: kr["facts"] for o in objectives for kr in o["key_results"]}
-    return RenderedPage(title=okr_set.confluence.title if okr_set.confluence else okr_set.name,
-                        regions=tuple(regions), facts=facts, room_after=room)
+    return RenderedPage(
+        title=okr_set.confluence.title if okr_set.confluence else okr_set.name,
+        regions=tuple(regions),
+        facts=facts,
+        room_after=room,
+    )
 
 
-def _paired(objectives: Sequence[Objective], results: Sequence[Mapping[str, Any]]) -> list[tuple[Objective, Mapping[str, Any]]]:
+def _paired(
+    objectives: Sequence[Objective], results: Sequence[Mapping[str, Any]]
+) -> list[tuple[Objective, Mapping[str, Any]]]:
     by_id = {r["id"]: r for r in results}
     return [(o, by_id[o.id]) for o in objectives if o.id in by_id]
 
 
 def as_of_view(context: PageContext, stale: int) -> dict[str, str]:
     every = f"{context.interval_seconds:g} s"
-    freshness = (f"Numbers follow every Jira change within seconds and are rechecked every few minutes; "
-                 f"this page is updated at most once every {every}, and only when a number or its context changed.")
+    freshness = (
+        f"Numbers follow every Jira change within seconds and are rechecked every few minutes; "
+        f"this page is updated at most once every {every}, and only when a number or its context changed."
+    )
     if stale:
         freshness += f" {stale} key result(s) read a pushed value older than its metric allows (STALE)."
-    return {"as_of": fmt.local_time(context.at, context.tz), "trigger": fmt.trigger_text(context.trigger),
-            "freshness": freshness}
+    return {
+        "as_of": fmt.local_time(context.at, context.tz),
+        "trigger": fmt.trigger_text(context.trigger),
+        "freshness": freshness,
+    }
 
 
 def _stale_count(objectives: Sequence[Mapping[str, Any]]) -> int:
     return sum(1 for o in objectives for kr in o["key_results"] if kr["stale"])
 
 
-def _summary_view(config: OkrConfig, okr_set: OkrSet, result: Mapping[str, Any],
-                  objectives: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _summary_view(
+    config: OkrConfig, okr_set: OkrSet, result: Mapping[str, Any], objectives: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     cycle = config.cycle(okr_set.cycle)
     bands = config.health
     return {
-        "name": okr_set.name, "level": okr_set.level, "owner": okr_set.owner or "no owner named",
-        "cycle": f"{cycle.id} ({cycle.start:%Y-%m-%d} – {cycle.end:%Y-%m-%d})", "aligns_to": okr_set.aligns_to,
+        "name": okr_set.name,
+        "level": okr_set.level,
+        "owner": okr_set.owner or "no owner named",
+        "cycle": f"{cycle.id} ({cycle.start:%Y-%m-%d} – {cycle.end:%Y-%m-%d})",
+        "aligns_to": okr_set.aligns_to,
         "expected": fmt.percent(result["expected"]),
-        "bands": (f"A key result is on track when its progress is within {bands.on_track * 100:.0f} points of that, "
-                  f"at risk within {bands.at_risk * 100:.0f}, off track beyond."),
-        "objectives": [{"id": o["id"], "title": o["title"], "score": o["score"], "health": o["health"],
-                        "measured": o["measured_short"]} for o in objectives],
+        "bands": (
+            f"A key result is on track when its progress is within {bands.on_track * 100:.0f} points of that, "
+            f"at risk within {bands.at_risk * 100:.0f}, off track beyond."
+        ),
+        "objectives": [
+            {
+                "id": o["id"],
+                "title": o["title"],
+                "score": o["score"],
+                "health": o["health"],
+                "measured": o["measured_short"],
+            }
+            for o in objectives
+        ],
     }
 
 
-def _objective_view(config: OkrConfig, okr_set: OkrSet, objective: Objective, result: Mapping[str, Any],
-                    context: PageContext) -> dict[str, Any]:
+def _objective_view(
+    config: OkrConfig, okr_set: OkrSet, objective: Objective, result: Mapping[str, Any], context: PageContext
+) -> dict[str, Any]:
     results = {r["id"]: r for r in result["key_results"]}
-    krs = [_kr_view(config, okr_set, objective, kr, results[kr.id], context)
-           for kr in objective.key_results if kr.id in results]
-    contributors = [{"label": kr_label(objective, kr), "epics": [_epic_view(e, context) for e in context.epics[kr.id]]}
-                    for kr in objective.key_results if kr.id in context.epics]
+    krs = [
+        _kr_view(config, okr_set, objective, kr, results[kr.id], context)
+        for kr in objective.key_results
+        if kr.id in results
+    ]
+    contributors = [
+        {"label": kr_label(objective, kr), "epics": [_epic_view(e, context) for e in context.epics[kr.id]]}
+        for kr in objective.key_results
+        if kr.id in context.epics
+    ]
     return {
-        "id": objective.id, "title": objective.title, "score": fmt.score_text(result["score"]),
+        "id": objective.id,
+        "title": objective.title,
+        "score": fmt.score_text(result["score"]),
         "health": fmt.health_status(result["health"]),
         "measured": f"{result['measured']} of {result['total']} key results measured",
         "measured_short": f"{result['measured']} of {result['total']}",
-        "key_results": krs, "contributors": contributors,
+        "key_results": krs,
+        "contributors": contributors,
     }
 
 
-def _kr_view(config: OkrConfig, okr_set: OkrSet, objective: Objective, kr: KeyResult, result: Mapping[str, Any],
-             context: PageContext) -> dict[str, Any]:
+def _kr_view(
+    config: OkrConfig,
+    okr_set: OkrSet,
+    objective: Objective,
+    kr: KeyResult,
+    result: Mapping[str, Any],
+    context: PageContext,
+) -> dict[str, Any]:
     metric = config.metrics.get(kr.metric or "")
     unit = metric.unit if metric else None
     label = kr_label(objective, kr)
     flags = [f for f in result["flags"] if f != "output_without_outcome"]
     return {
-        "label": label, "title": kr.title, "owner": _owners(kr), "reason": _unmeasured_reason(kr, result),
+        "label": label,
+        "title": kr.title,
+        "owner": _owners(kr),
+        "reason": _unmeasured_reason(kr, result),
         "span": _span(result, unit),
-        "score": fmt.score_text(result["score"]), "bar": fmt.progress_bar(result["progress"]),
-        "health": fmt.health_status(result["health"]), "flags": [fmt.flag_status(f) for f in flags],
+        "score": fmt.score_text(result["score"]),
+        "bar": fmt.progress_bar(result["progress"]),
+        "health": fmt.health_status(result["health"]),
+        "flags": [fmt.flag_status(f) for f in flags],
         "trend": fmt.trend_text(context.trends.get(kr.id, ()), unit),
-        "delivery": _delivery_text(result), "stale": "stale" in result["flags"],
+        "delivery": _delivery_text(result),
+        "stale": "stale" in result["flags"],
         "gap": fmt.flag_status("output_without_outcome") if "output_without_outcome" in result["flags"] else None,
-        "provenance": _provenance(result), "metric": kr.metric,
+        "provenance": _provenance(result),
+        "metric": kr.metric,
         "definition_changes": _definition_changes(config, okr_set, kr, context),
         "facts": [result["health"], fmt.score_text(result["score"]), fmt.number(result["current"])],
     }
@@ -194,20 +252,26 @@ def _provenance(result: Mapping[str, Any]) -> str:
     if not result["metric"]:
         return "no metric"
     counted = f"{result['count']} issue{'s' if result['count'] != 1 else ''}"
-    where = {"local": "local", "remote": "via Jira search", "none": "not evaluated"}.get(result["evaluated"],
-                                                                                         result["evaluated"])
+    where = {"local": "local", "remote": "via Jira search", "none": "not evaluated"}.get(
+        result["evaluated"], result["evaluated"]
+    )
     return f"{result['metric']} {result['metric_version'] or ''} · {counted} · {where}"
 
 
-def _definition_changes(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, context: PageContext) -> list[dict[str, str]]:
+def _definition_changes(
+    config: OkrConfig, okr_set: OkrSet, kr: KeyResult, context: PageContext
+) -> list[dict[str, str]]:
     if not kr.metric:
         return []
-    return [{"day": day, "version": entry.get("version", ""), "author": entry.get("author", "")}
-            for day, entry in definition_changes_in_cycle(config, okr_set, kr.metric, context)]
+    return [
+        {"day": day, "version": entry.get("version", ""), "author": entry.get("author", "")}
+        for day, entry in definition_changes_in_cycle(config, okr_set, kr.metric, context)
+    ]
 
 
-def definition_changes_in_cycle(config: OkrConfig, okr_set: OkrSet, metric: str,
-                                context: PageContext) -> list[tuple[str, Mapping[str, str]]]:
+def definition_changes_in_cycle(
+    config: OkrConfig, okr_set: OkrSet, metric: str, context: PageContext
+) -> list[tuple[str, Mapping[str, str]]]:
     """(local day, version entry) of each new definition of ``metric`` applied inside the set's cycle.
 
     The first entry of a metric's history is its first definition, not a change.
@@ -227,19 +291,31 @@ def definition_changes_in_cycle(config: OkrConfig, okr_set: OkrSet, metric: str,
 
 
 def _epic_view(epic: Epic, context: PageContext) -> dict[str, Any]:
-    return {"key": epic.key, "url": fmt.browse_url(context.jira_url, epic.key), "summary": epic.summary or "",
-            "status": epic.status or "no status"}
+    return {
+        "key": epic.key,
+        "url": fmt.browse_url(context.jira_url, epic.key),
+        "summary": epic.summary or "",
+        "status": epic.status or "no status",
+    }
 
 
 def _notes_view(objectives: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    unmeasured = [{"label": kr["label"], "title": kr["title"], "reason": kr["reason"]}
-                  for o in objectives for kr in o["key_results"] if kr["reason"]]
+    unmeasured = [
+        {"label": kr["label"], "title": kr["title"], "reason": kr["reason"]}
+        for o in objectives
+        for kr in o["key_results"]
+        if kr["reason"]
+    ]
     affected: dict[tuple[str, str, str, str], list[str]] = {}
     for o in objectives:
         for kr in o["key_results"]:
             for change in kr["definition_changes"]:
-                affected.setdefault((change["day"], kr["metric"], change["version"], change["author"]), []).append(kr["label"])
-    changes = [f"{day}: the definition of {metric} changed to {version}{f' ({author})' if author else ''}; "
-               f"compare {', '.join(labels)} with care across that date"
-               for (day, metric, version, author), labels in sorted(affected.items())]
+                affected.setdefault((change["day"], kr["metric"], change["version"], change["author"]), []).append(
+                    kr["label"]
+                )
+    changes = [
+        f"{day}: the definition of {metric} changed to {version}{f' ({author})' if author else ''}; "
+        f"compare {', '.join(labels)} with care across that date"
+        for (day, metric, version, author), labels in sorted(affected.items())
+    ]
     return {"unmeasured": unmeasured, "definition_changes": changes}

@@ -166,9 +166,13 @@ def trigger_text(trigger: Mapping[str, str] | None) -> str:
         said = ", ".join(v for v in (trigger.get("event"), trigger.get("issue")) if v)
         text = f"a Jira change ({said})" if said else "a Jira change"
     else:
-        text = {"reconcile": "a reconciliation with Jira", "resync": "a full resync from Jira",
-                "config": f"a configuration change (revision {trigger.get('revision', '?')})",
-                "schedule": "a scheduled recomputation", "recovery": "a recovery run"}.get(kind, kind or "an update")
+        text = {
+            "reconcile": "a reconciliation with Jira",
+            "resync": "a full resync from Jira",
+            "config": f"a configuration change (revision {trigger.get('revision', '?')})",
+            "schedule": "a scheduled recomputation",
+            "recovery": "a recovery run",
+        }.get(kind, kind or "an update")
     coalesced = trigger.get("coalesced")
     return f"{text}, with {coalesced} changes taken together" if coalesced else text
 
@@ -191,8 +195,8 @@ def change_summary(old: Facts | None, new: Facts) -> str:
 def _change(label: str, before: Sequence[str] | None, after: Sequence[str]) -> str:
     if before is None:
         return f"{label} added"
-    moved = [f"{b} → {a}" for b, a in zip(before, after) if b != a]
-    headline = [f"{b} → {a}" for b, a in list(zip(before, after))[:2] if b != a]  # health, score
+    moved = [f"{b} → {a}" for b, a in zip(before, after, strict=False) if b != a]
+    headline = [f"{b} → {a}" for b, a in list(zip(before, after, strict=False))[:2] if b != a]  # health, score
     shown = headline or moved[:1]  # the value itself only when neither health nor score moved
     return f"{label} {', '.join(shown)}" if shown else ""
 
@@ -200,5 +204,5 @@ def _change(label: str, before: Sequence[str] | None, after: Sequence[str]) -> s
 def _capped(text: str) -> str:
     if len(text) <= MESSAGE_LIMIT:
         return text
-    cut = text[:MESSAGE_LIMIT - 12].rsplit("; ", 1)[0]
+    cut = text[: MESSAGE_LIMIT - 12].rsplit("; ", 1)[0]
     return f"{cut}; and more"

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 
 REGION_PREFIX = "okrsync-"
 MACRO_TAG = re.compile(r"<(/?)ac:structured-macro\b[^>]*?(/?)>", re.IGNORECASE)
-PARAMETER = re.compile(r"""\s*<ac:parameter\s+ac:name\s*=\s*(["'])(?P<name>[^"']*)\1\s*>(?P<value>[^<]*)</ac:parameter\s*>""",
-                       re.IGNORECASE)
+PARAMETER = re.compile(
+    r"""\s*<ac:parameter\s+ac:name\s*=\s*(["'])(?P<name>[^"']*)\1\s*>(?P<value>[^<]*)</ac:parameter\s*>""",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,11 @@ class RegionSpan:
 
 def region_macro(name: str, inner: str) -> str:
     """The storage markup of one region; ``inner`` is already storage format."""
-    return (f'<ac:structured-macro ac:name="details" ac:schema-version="1">'
-            f'<ac:parameter ac:name="id">{REGION_PREFIX}{name}</ac:parameter>'
-            f"<ac:rich-text-body>{inner}</ac:rich-text-body></ac:structured-macro>")
+    return (
+        f'<ac:structured-macro ac:name="details" ac:schema-version="1">'
+        f'<ac:parameter ac:name="id">{REGION_PREFIX}{name}</ac:parameter>'
+        f"<ac:rich-text-body>{inner}</ac:rich-text-body></ac:structured-macro>"
+    )
 
 
 def find_regions(body: str) -> list[RegionSpan]:
@@ -68,7 +72,7 @@ def _region_name(body: str, position: int) -> str | None:
     while (parameter := PARAMETER.match(body, position)) is not None:
         value = parameter.group("value").strip()
         if parameter.group("name").lower() == "id" and value.startswith(REGION_PREFIX):
-            return value[len(REGION_PREFIX):]
+            return value[len(REGION_PREFIX) :]
         position = parameter.end()
     return None
 
@@ -77,7 +81,7 @@ def page_regions(body: str) -> dict[str, str]:
     """Region name → its markup on the page (the first one, when a region was copied)."""
     found: dict[str, str] = {}
     for span in find_regions(body):
-        found.setdefault(span.name, body[span.start:span.end])
+        found.setdefault(span.name, body[span.start : span.end])
     return found
 
 
@@ -101,7 +105,7 @@ def merge_regions(body: str, regions: Sequence[tuple[str, str]]) -> str:
     inserts = _insertions(order, {s.name for s in spans})
     parts, position, seen = [], 0, set()
     for index, span in enumerate(spans):
-        parts.append(body[position:span.start])
+        parts.append(body[position : span.start])
         if index == 0:
             parts.append(_markup(inserts.get(None, []), wanted))
         if span.name in wanted and span.name not in seen:
@@ -132,4 +136,4 @@ def regions_equal(body: str, regions: Sequence[tuple[str, str]], ignore: frozens
     """Does the page already carry exactly these regions (apart from ``ignore``), once each, in this order?"""
     spans = [s for s in find_regions(body) if s.name not in ignore]
     expected = [(name, markup) for name, markup in regions if name not in ignore]
-    return [(s.name, body[s.start:s.end]) for s in spans] == expected
+    return [(s.name, body[s.start : s.end]) for s in spans] == expected

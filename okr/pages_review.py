@@ -67,46 +67,66 @@ def _problem(problem: Problem, context: PageContext) -> dict[str, Any]:
     return _issue(problem.key, context, problem.summary, created)
 
 
-def _new_problems_view(program: ProblemProgram, digest: ReviewDigest, result: ProgramResult,
-                       context: PageContext) -> dict[str, Any]:
+def _new_problems_view(
+    program: ProblemProgram, digest: ReviewDigest, result: ProgramResult, context: PageContext
+) -> dict[str, Any]:
     rows = []
     for source in digest.new_problems:
-        cells = [{"count": len(source.by_category[c]), "problems": [_problem(p, context) for p in source.by_category[c]]}
-                 for c in ALL_CATEGORIES]
+        cells = [
+            {"count": len(source.by_category[c]), "problems": [_problem(p, context) for p in source.by_category[c]]}
+            for c in ALL_CATEGORIES
+        ]
         total = sum(len(found) for found in source.by_category.values())
         rows.append({"name": source.name, "cells": cells, "total": total})
     return {
-        "program": program.name, "since": fmt.local_day(digest.since, context.tz),
-        "until": fmt.local_day(digest.at, context.tz), "every": f"{days(program.review_every)} days",
-        "window": f"{digest.window_days} days", "threshold": fmt.number(digest.threshold),
-        "categories": list(ALL_CATEGORIES), "sources": rows,
+        "program": program.name,
+        "since": fmt.local_day(digest.since, context.tz),
+        "until": fmt.local_day(digest.at, context.tz),
+        "every": f"{days(program.review_every)} days",
+        "window": f"{digest.window_days} days",
+        "threshold": fmt.number(digest.threshold),
+        "categories": list(ALL_CATEGORIES),
+        "sources": rows,
         "untriaged": [_problem(p, context) for p in digest.untriaged],
         "unsupported": ", ".join(result.unsupported_sources),
     }
 
 
-def _candidates_view(digest: ReviewDigest, proposals: Mapping[ClusterRef, ApProposal],
-                     context: PageContext) -> dict[str, Any]:
+def _candidates_view(
+    digest: ReviewDigest, proposals: Mapping[ClusterRef, ApProposal], context: PageContext
+) -> dict[str, Any]:
     rows = []
     for rank, cluster in enumerate(digest.candidates, start=1):
         proposal = proposals.get(cluster.ref)
-        rows.append({
-            "rank": rank, "cluster": cluster_text(cluster.ref),
-            "score": f"{cluster.frequency} × {fmt.number(cluster.impact)} = {fmt.number(cluster.score)}",
-            "problems": [_problem(p, context) for p in cluster.problems],
-            "proposal": proposal.summary if proposal else "",
-            "owner": (proposal.assignee if proposal else None) or "no owner named",
-            "due": f"{proposal.due:%Y-%m-%d}" if proposal else "—",
-        })
+        rows.append(
+            {
+                "rank": rank,
+                "cluster": cluster_text(cluster.ref),
+                "score": f"{cluster.frequency} × {fmt.number(cluster.impact)} = {fmt.number(cluster.score)}",
+                "problems": [_problem(p, context) for p in cluster.problems],
+                "proposal": proposal.summary if proposal else "",
+                "owner": (proposal.assignee if proposal else None) or "no owner named",
+                "due": f"{proposal.due:%Y-%m-%d}" if proposal else "—",
+            }
+        )
     return {"rows": rows}
 
 
-def _action_points_view(digest: ReviewDigest, summaries: Mapping[str, str | None],
-                        context: PageContext) -> dict[str, Any]:
-    rows = [{"issue": _issue(row.key, context), "summary": summaries.get(row.key) or "",
-             "cluster": cluster_text(row.cluster), "owner": row.owner or "no owner",
-             "due": f"{row.due:%Y-%m-%d}" if row.due else "no due date", "status": row.status or "—",
-             "flags": [fmt.flag_status(f) for f in row.flags]} for row in digest.action_points]
+def _action_points_view(
+    digest: ReviewDigest, summaries: Mapping[str, str | None], context: PageContext
+) -> dict[str, Any]:
+    rows = [
+        {
+            "issue": _issue(row.key, context),
+            "summary": summaries.get(row.key) or "",
+            "cluster": cluster_text(row.cluster),
+            "owner": row.owner or "no owner",
+            "due": f"{row.due:%Y-%m-%d}" if row.due else "no due date",
+            "status": row.status or "—",
+            "flags": [fmt.flag_status(f) for f in row.flags],
+        }
+        for row in digest.action_points
+    ]
     return {"rows": rows}
 
 
@@ -114,14 +134,26 @@ def _effectiveness_view(program: ProblemProgram, digest: ReviewDigest, context: 
     rows = []
     for closed in digest.closed:
         e = closed.effectiveness
-        decided = (f"until {fmt.local_day(e.decided_at, context.tz)}" if e.verdict == "watching"
-                   else f"judged {fmt.local_day(e.decided_at, context.tz)}")
-        rows.append({"issue": _issue(closed.key, context), "cluster": cluster_text(closed.cluster),
-                     "resolved": fmt.local_day(e.resolved, context.tz),
-                     "counts": f"{e.before} → {e.after} ({_rate(e.rate_before)} → {_rate(e.rate_after)} a day)",
-                     "verdict": fmt.flag_status(e.verdict), "decided": decided})
-    return {"rows": rows, "before_days": f"{digest.window_days} days",
-            "after_days": f"{days(program.action_points.effectiveness_window)} days"}
+        decided = (
+            f"until {fmt.local_day(e.decided_at, context.tz)}"
+            if e.verdict == "watching"
+            else f"judged {fmt.local_day(e.decided_at, context.tz)}"
+        )
+        rows.append(
+            {
+                "issue": _issue(closed.key, context),
+                "cluster": cluster_text(closed.cluster),
+                "resolved": fmt.local_day(e.resolved, context.tz),
+                "counts": f"{e.before} → {e.after} ({_rate(e.rate_before)} → {_rate(e.rate_after)} a day)",
+                "verdict": fmt.flag_status(e.verdict),
+                "decided": decided,
+            }
+        )
+    return {
+        "rows": rows,
+        "before_days": f"{digest.window_days} days",
+        "after_days": f"{days(program.action_points.effectiveness_window)} days",
+    }
 
 
 def _rate(rate: float) -> str:

@@ -115,9 +115,17 @@ half the rate of the {{ e.before_days }} before; it is watched until then.</p>\
 <td>{{ row.counts }}</td><td>{{ m.status(row.verdict) }} {{ row.decided }}</td></tr>{% endfor %}</tbody></table>\
 {% else %}<p>No closed action point to judge yet.</p>{% endif %}"""
 
-TEMPLATES = {"macros": MACROS, "as_of": AS_OF, "okr_summary": OKR_SUMMARY, "objective": OBJECTIVE,
-             "okr_notes": OKR_NOTES, "review_new": REVIEW_NEW, "review_candidates": REVIEW_CANDIDATES,
-             "review_aps": REVIEW_APS, "review_effectiveness": REVIEW_EFFECTIVENESS}
+TEMPLATES = {
+    "macros": MACROS,
+    "as_of": AS_OF,
+    "okr_summary": OKR_SUMMARY,
+    "objective": OBJECTIVE,
+    "okr_notes": OKR_NOTES,
+    "review_new": REVIEW_NEW,
+    "review_candidates": REVIEW_CANDIDATES,
+    "review_aps": REVIEW_APS,
+    "review_effectiveness": REVIEW_EFFECTIVENESS,
+}
 
 
 def xml_text(value: Any) -> Any:
@@ -131,8 +139,13 @@ def xml_text(value: Any) -> Any:
 
 @cache
 def environment() -> Environment:
-    return Environment(loader=DictLoader(dict(TEMPLATES)), autoescape=True, finalize=xml_text,
-                       undefined=StrictUndefined, keep_trailing_newline=False)
+    return Environment(
+        loader=DictLoader(dict(TEMPLATES)),
+        autoescape=True,
+        finalize=xml_text,
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
 
 
 def template(name: str) -> Template:

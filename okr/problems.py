@@ -58,29 +58,51 @@ class ProblemInput(Protocol):
     def jql_context(self) -> JqlContext: ...
 
 
-def evaluate_program(program: ProblemProgram, given: ProblemInput, compile: Compiler = compile_jql,
-                     matching: Matching | None = None, memo: ProblemMemo | None = None) -> ProgramResult:
+def evaluate_program(
+    program: ProblemProgram,
+    given: ProblemInput,
+    compile: Compiler = compile_jql,
+    matching: Matching | None = None,
+    memo: ProblemMemo | None = None,
+) -> ProgramResult:
     """From a long-lived mirror: ``matching`` (its kept queries, exact at ``given.at`` in the same tz
     and custom fields) gives the documents a source or the AP filter matches, so the others are not
     looked at (without it, or for a query it does not keep, every document is tested), and ``memo``
     keeps the problems of issues that did not change since the last time."""
     sources, unsupported = _compiled_sources(program, compile)
-    problems = tuple(sorted(_problems(program, given, _with_first_source(sources, given, matching), sources, memo),
-                            key=newest_first))
+    problems = tuple(
+        sorted(_problems(program, given, _with_first_source(sources, given, matching), sources, memo), key=newest_first)
+    )
     members = cluster_members(problems)
     clusters_of = {p.key: p.clusters for p in problems}
-    aps = tuple(sorted((action_point(d, program, clusters_of, members, given.at, given.tz)
-                        for d in _ap_candidates(program, given, matching) if is_action_point(d, program.action_points)),
-                       key=lambda ap: issue_order(ap.key)))
+    aps = tuple(
+        sorted(
+            (
+                action_point(d, program, clusters_of, members, given.at, given.tz)
+                for d in _ap_candidates(program, given, matching)
+                if is_action_point(d, program.action_points)
+            ),
+            key=lambda ap: issue_order(ap.key),
+        )
+    )
     start = given.at - timedelta(days=days(program.window))
     clusters = rank_clusters(scored_clusters(program, members, aps, start, given.at))
-    return ProgramResult(program_id=program.id, at=given.at, tz=given.tz, window_start=start, problems=problems,
-                         clusters=clusters, action_points=aps, source_ids=tuple(s.id for s in program.sources),
-                         unsupported_sources=unsupported)
+    return ProgramResult(
+        program_id=program.id,
+        at=given.at,
+        tz=given.tz,
+        window_start=start,
+        problems=problems,
+        clusters=clusters,
+        action_points=aps,
+        source_ids=tuple(s.id for s in program.sources),
+        unsupported_sources=unsupported,
+    )
 
 
-def _with_first_source(sources: Sequence[CompiledSource], given: ProblemInput,
-                       matching: Matching | None) -> Iterable[tuple[Document, str | None]]:
+def _with_first_source(
+    sources: Sequence[CompiledSource], given: ProblemInput, matching: Matching | None
+) -> Iterable[tuple[Document, str | None]]:
     """Each document a source may match, with the first source whose kept matches hold it; every
     document with ``None`` (to be tested) when a source's query is not kept."""
     if matching is None:
@@ -112,8 +134,13 @@ def _compiled_sources(program: ProblemProgram, compile: Compiler) -> tuple[list[
     return compiled, tuple(unsupported)
 
 
-def _problems(program: ProblemProgram, given: ProblemInput, candidates: Iterable[tuple[Document, str | None]],
-              sources: Sequence[CompiledSource], memo: ProblemMemo | None) -> list[Problem]:
+def _problems(
+    program: ProblemProgram,
+    given: ProblemInput,
+    candidates: Iterable[tuple[Document, str | None]],
+    sources: Sequence[CompiledSource],
+    memo: ProblemMemo | None,
+) -> list[Problem]:
     context, fields = given.jql_context, given.custom_fields or {}
     found: list[Problem] = []
     fresh: dict[str, tuple[Document, Problem]] = {}
@@ -161,8 +188,13 @@ def cluster_members(problems: Sequence[Problem]) -> dict[ClusterRef, list[Proble
     return members
 
 
-def scored_clusters(program: ProblemProgram, members: Mapping[ClusterRef, Sequence[Problem]],
-                    aps: Sequence[ActionPoint], start: datetime, at: datetime) -> list[Cluster]:
+def scored_clusters(
+    program: ProblemProgram,
+    members: Mapping[ClusterRef, Sequence[Problem]],
+    aps: Sequence[ActionPoint],
+    start: datetime,
+    at: datetime,
+) -> list[Cluster]:
     """Clusters with a problem created in [start, at]: frequency, impact, candidacy."""
     open_cover: dict[ClusterRef, list[str]] = {}
     for ap in aps:
@@ -183,9 +215,11 @@ def scored_clusters(program: ProblemProgram, members: Mapping[ClusterRef, Sequen
 
 def rank_clusters(clusters: Sequence[Cluster]) -> tuple[Cluster, ...]:
     """Candidates by score, then frequency, then newest problem; then the others by score (same ties)."""
+
     def order(cluster: Cluster) -> tuple[bool, float, int, float, ClusterRef]:
         newest = cluster.newest.timestamp() if cluster.newest is not None else float("-inf")
         return (not cluster.candidate, -cluster.score, -cluster.frequency, -newest, cluster.ref)
+
     return tuple(sorted(clusters, key=order))
 
 
@@ -201,14 +235,24 @@ def program_json(result: ProgramResult) -> dict[str, Any]:
 
 
 def cluster_json(cluster: Cluster) -> dict[str, Any]:
-    return {"category": cluster.ref.category, "theme": cluster.ref.theme, "frequency": cluster.frequency,
-            "impact": cluster.impact, "score": cluster.score, "candidate": cluster.candidate,
-            "problems": [p.key for p in cluster.problems]}
+    return {
+        "category": cluster.ref.category,
+        "theme": cluster.ref.theme,
+        "frequency": cluster.frequency,
+        "impact": cluster.impact,
+        "score": cluster.score,
+        "candidate": cluster.candidate,
+        "problems": [p.key for p in cluster.problems],
+    }
 
 
 def action_point_json(ap: ActionPoint) -> dict[str, Any]:
-    return {"key": ap.key, "cluster": ap.cluster.as_dict() if ap.cluster else None, "flags": list(ap.flags),
-            "effectiveness": ap.effectiveness.verdict if ap.effectiveness else None}
+    return {
+        "key": ap.key,
+        "cluster": ap.cluster.as_dict() if ap.cluster else None,
+        "flags": list(ap.flags),
+        "effectiveness": ap.effectiveness.verdict if ap.effectiveness else None,
+    }
 
 
 def measure(result: ProgramResult, name: str) -> tuple[float | None, int, str | None]:

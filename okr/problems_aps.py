@@ -23,8 +23,11 @@ def ap_filter(settings: ActionPoints) -> str:
 def is_action_point(document: Document, settings: ActionPoints) -> bool:
     """An issue with the AP label in the AP project, compared as JQL compares them (any case)."""
     project = document.get("project")
-    return (isinstance(project, str) and project.casefold() == settings.project.casefold()
-            and settings.label.casefold() in folded_items(document.get("labels")))
+    return (
+        isinstance(project, str)
+        and project.casefold() == settings.project.casefold()
+        and settings.label.casefold() in folded_items(document.get("labels"))
+    )
 
 
 def is_done(document: Document) -> bool:
@@ -78,8 +81,9 @@ def main_cluster(linked: Sequence[str], clusters_of: Mapping[str, tuple[ClusterR
     return min(counts, key=lambda ref: (-counts[ref], ref))
 
 
-def effectiveness(resolved: datetime, problems: Sequence[Problem], program: ProblemProgram,
-                  at: datetime) -> Effectiveness:
+def effectiveness(
+    resolved: datetime, problems: Sequence[Problem], program: ProblemProgram, at: datetime
+) -> Effectiveness:
     """Rate before = problems created in [r − window, r] per day; rate after = those created in
     (r, r + effectiveness window] per day; `watching` while at < r + effectiveness window; then
     `effective` when rate after ≤ 0.5 × rate before, else `ineffective`."""
@@ -93,8 +97,15 @@ def effectiveness(resolved: datetime, problems: Sequence[Problem], program: Prob
         verdict = "watching"
     else:  # after/settle ≤ 0.5 × before/window, in integers so an exact half is not lost to rounding
         verdict = "effective" if 2 * after * window <= before * settle else "ineffective"
-    return Effectiveness(verdict=verdict, resolved=resolved, decided_at=_later(resolved, settle),
-                         before=before, after=after, rate_before=before / window, rate_after=after / settle)
+    return Effectiveness(
+        verdict=verdict,
+        resolved=resolved,
+        decided_at=_later(resolved, settle),
+        before=before,
+        after=after,
+        rate_before=before / window,
+        rate_after=after / settle,
+    )
 
 
 def _later(moment: datetime, count: int) -> datetime:
@@ -104,8 +115,14 @@ def _later(moment: datetime, count: int) -> datetime:
         return datetime.max.replace(tzinfo=moment.tzinfo)
 
 
-def action_point(document: Document, program: ProblemProgram, clusters_of: Mapping[str, tuple[ClusterRef, ...]],
-                 members: Mapping[ClusterRef, Sequence[Problem]], at: datetime, tz: tzinfo) -> ActionPoint:
+def action_point(
+    document: Document,
+    program: ProblemProgram,
+    clusters_of: Mapping[str, tuple[ClusterRef, ...]],
+    members: Mapping[ClusterRef, Sequence[Problem]],
+    at: datetime,
+    tz: tzinfo,
+) -> ActionPoint:
     linked = tuple(key for key in linked_keys(document) if key in clusters_of)
     cluster = main_cluster(linked, clusters_of)
     resolved = resolved_at(document, tz) if is_done(document) else None

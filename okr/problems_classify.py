@@ -17,9 +17,20 @@ from okr.problems_types import CATEGORIES, CROSS, NO_THEME, UNTRIAGED, Document,
 Matcher = Callable[[Mapping[str, Any], JqlContext], bool]
 
 # Mirror document keys a theme or impact field may name directly (anything else is a custom field).
-_DOCUMENT_KEYS = {"priority": "priority", "status": "status", "resolution": "resolution", "assignee": "assignee",
-                  "reporter": "reporter", "issuetype": "issuetype", "type": "issuetype", "project": "project",
-                  "labels": "labels", "label": "labels", "components": "components", "component": "components"}
+_DOCUMENT_KEYS = {
+    "priority": "priority",
+    "status": "status",
+    "resolution": "resolution",
+    "assignee": "assignee",
+    "reporter": "reporter",
+    "issuetype": "issuetype",
+    "type": "issuetype",
+    "project": "project",
+    "labels": "labels",
+    "label": "labels",
+    "components": "components",
+    "component": "components",
+}
 
 
 def texts(value: object) -> list[str]:
@@ -43,7 +54,9 @@ def field_texts(document: Document, name: str, custom_fields: Mapping[str, str])
     return texts(field_value(document, name, custom_fields))
 
 
-def first_source(document: Document, sources: Sequence[tuple[ProblemSource, Matcher]], context: JqlContext) -> str | None:
+def first_source(
+    document: Document, sources: Sequence[tuple[ProblemSource, Matcher]], context: JqlContext
+) -> str | None:
     """The id of the first source whose JQL matches: a problem belongs to exactly one source."""
     for source, matches in sources:
         if matches(document, context):
@@ -52,8 +65,11 @@ def first_source(document: Document, sources: Sequence[tuple[ProblemSource, Matc
 
 
 def category_of(document: Document, classify: Classification, custom_fields: Mapping[str, str]) -> str:
-    found = _label_categories(document, classify.labels) if classify.labels else \
-        _field_categories(document, classify.field or "", custom_fields)
+    found = (
+        _label_categories(document, classify.labels)
+        if classify.labels
+        else _field_categories(document, classify.field or "", custom_fields)
+    )
     if not found:
         return UNTRIAGED
     return found[0] if len(found) == 1 else CROSS
@@ -84,8 +100,11 @@ def themes_of(document: Document, theme: str, custom_fields: Mapping[str, str]) 
 
 def _label_suffixes(document: Document, prefix: str) -> list[str]:
     wanted = prefix.lower()
-    return [label[len(prefix):] for label in texts(document.get("labels"))
-            if label.lower().startswith(wanted) and len(label) > len(prefix)]
+    return [
+        label[len(prefix) :]
+        for label in texts(document.get("labels"))
+        if label.lower().startswith(wanted) and len(label) > len(prefix)
+    ]
 
 
 def impact_of(document: Document, impact: Impact, custom_fields: Mapping[str, str]) -> tuple[str | None, float]:
@@ -97,8 +116,9 @@ def impact_of(document: Document, impact: Impact, custom_fields: Mapping[str, st
     return (values[0] if values else None), (max(weights) if weights else impact.default)
 
 
-def problem_of(document: Document, source: str, program: ProblemProgram, custom_fields: Mapping[str, str],
-               tz: tzinfo) -> Problem:
+def problem_of(
+    document: Document, source: str, program: ProblemProgram, custom_fields: Mapping[str, str], tz: tzinfo
+) -> Problem:
     impact_value, impact = impact_of(document, program.impact, custom_fields)
     summary = document.get("summary")
     return Problem(

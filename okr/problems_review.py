@@ -74,26 +74,49 @@ def review_digest(program: ProblemProgram, result: ProgramResult) -> ReviewDiges
     since = result.at - timedelta(days=days(program.review_every))
     fresh = [p for p in result.problems if p.created is not None and since < p.created <= result.at]
     return ReviewDigest(
-        program_id=program.id, name=program.name, at=result.at, since=since,
-        window_days=days(program.window), window_start=result.window_start, threshold=program.threshold,
+        program_id=program.id,
+        name=program.name,
+        at=result.at,
+        since=since,
+        window_days=days(program.window),
+        window_start=result.window_start,
+        threshold=program.threshold,
         new_problems=tuple(_new_by_source(program, fresh)),
         untriaged=result.untriaged,
         candidates=result.candidates,
         action_points=tuple(_ap_row(ap) for ap in result.action_points),
-        closed=tuple(ClosedAp(ap.key, ap.cluster, ap.effectiveness) for ap in result.action_points
-                     if ap.cluster is not None and ap.effectiveness is not None),
+        closed=tuple(
+            ClosedAp(ap.key, ap.cluster, ap.effectiveness)
+            for ap in result.action_points
+            if ap.cluster is not None and ap.effectiveness is not None
+        ),
     )
 
 
 def _new_by_source(program: ProblemProgram, fresh: Sequence[Problem]) -> list[NewProblems]:
-    return [NewProblems(source.id, source.name, {
-        category: tuple(p for p in fresh if p.source == source.id and p.category == category)
-        for category in ALL_CATEGORIES}) for source in program.sources]
+    return [
+        NewProblems(
+            source.id,
+            source.name,
+            {
+                category: tuple(p for p in fresh if p.source == source.id and p.category == category)
+                for category in ALL_CATEGORIES
+            },
+        )
+        for source in program.sources
+    ]
 
 
 def _ap_row(ap: ActionPoint) -> ApRow:
-    return ApRow(key=ap.key, cluster=ap.cluster, owner=ap.assignee, due=ap.due, status=ap.status, flags=ap.flags,
-                 effectiveness=ap.effectiveness.verdict if ap.effectiveness else None)
+    return ApRow(
+        key=ap.key,
+        cluster=ap.cluster,
+        owner=ap.assignee,
+        due=ap.due,
+        status=ap.status,
+        flags=ap.flags,
+        effectiveness=ap.effectiveness.verdict if ap.effectiveness else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -116,11 +139,19 @@ def ap_proposals(program: ProblemProgram, result: ProgramResult, at: datetime) -
     due = at.astimezone(result.tz).date() + timedelta(days=days(settings.due_in))
     owners = {source.id: source.owner for source in program.sources}
     return tuple(
-        ApProposal(cluster=c.ref, project=settings.project, issuetype=settings.issuetype, summary=ap_summary(c.ref),
-                   description=ap_description(program, result, c), label=settings.label, due=due,
-                   assignee=owners.get(c.problems[0].source) if c.problems else None,
-                   links=tuple(p.key for p in c.problems))
-        for c in result.candidates)
+        ApProposal(
+            cluster=c.ref,
+            project=settings.project,
+            issuetype=settings.issuetype,
+            summary=ap_summary(c.ref),
+            description=ap_description(program, result, c),
+            label=settings.label,
+            due=due,
+            assignee=owners.get(c.problems[0].source) if c.problems else None,
+            links=tuple(p.key for p in c.problems),
+        )
+        for c in result.candidates
+    )
 
 
 def ap_summary(ref: ClusterRef) -> str:
@@ -150,7 +181,9 @@ def problem_line(problem: Problem) -> str:
     created = f"{problem.created:%Y-%m-%d}" if problem.created else "no creation date"
     said = problem.impact_value or "no priority"
     title = f": {problem.summary}" if problem.summary else ""
-    return f"{problem.key}{title} (source {problem.source}, {said} → impact {_number(problem.impact)}, created {created})"
+    return (
+        f"{problem.key}{title} (source {problem.source}, {said} → impact {_number(problem.impact)}, created {created})"
+    )
 
 
 def _number(value: float) -> str:
@@ -163,13 +196,27 @@ AP_ROW_HEADER = ("AP", "cluster", "flags", "effectiveness")
 
 def problem_rows(program: Mapping[str, Any]) -> list[tuple[str, ...]]:
     """One row of text per cluster of a `problem_programs[]` JSON entry, in ranked order."""
-    return [(c["category"], c["theme"], str(c["frequency"]), _number(c["impact"]), _number(c["score"]),
-             "candidate" if c["candidate"] else "", ", ".join(c["problems"])) for c in program["clusters"]]
+    return [
+        (
+            c["category"],
+            c["theme"],
+            str(c["frequency"]),
+            _number(c["impact"]),
+            _number(c["score"]),
+            "candidate" if c["candidate"] else "",
+            ", ".join(c["problems"]),
+        )
+        for c in program["clusters"]
+    ]
 
 
 def action_point_rows(program: Mapping[str, Any]) -> list[tuple[str, ...]]:
     """One row of text per action point of a `problem_programs[]` JSON entry."""
+
     def cluster(ref: Mapping[str, str] | None) -> str:
         return f"{ref['category']}/{ref['theme']}" if ref else "—"
-    return [(ap["key"], cluster(ap["cluster"]), ", ".join(ap["flags"]), ap["effectiveness"] or "—")
-            for ap in program["action_points"]]
+
+    return [
+        (ap["key"], cluster(ap["cluster"]), ", ".join(ap["flags"]), ap["effectiveness"] or "—")
+        for ap in program["action_points"]
+    ]

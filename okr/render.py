@@ -19,8 +19,13 @@ from mapping.models import OkrConfig
 STATUS_PROPERTY = "okrsync.status"
 KrRef = tuple[str, str]
 
-HEALTH_WORDS = {"done": "done", "on_track": "on track", "at_risk": "at risk",
-                "off_track": "off track", "not_measured": "not measured"}
+HEALTH_WORDS = {
+    "done": "done",
+    "on_track": "on track",
+    "at_risk": "at risk",
+    "off_track": "off track",
+    "not_measured": "not measured",
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,12 @@ def content_digest(content: Any) -> str:
 
 def kr_statuses(config: OkrConfig, report: Mapping[str, Any]) -> dict[KrRef, dict[str, Any]]:
     """Each KR's result with the words a reader needs (titles, objective, unit)."""
-    titles = {(s.id, kr.id): (o.id, kr.title, config.metrics.get(kr.metric or ""))
-              for s in config.okr_sets for o in s.objectives for kr in o.key_results}
+    titles = {
+        (s.id, kr.id): (o.id, kr.title, config.metrics.get(kr.metric or ""))
+        for s in config.okr_sets
+        for o in s.objectives
+        for kr in o.key_results
+    }
     statuses = {}
     for okr_set in report["okr_sets"]:
         for objective in okr_set["objectives"]:
@@ -51,17 +60,42 @@ def kr_statuses(config: OkrConfig, report: Mapping[str, Any]) -> dict[KrRef, dic
                 ref = (okr_set["id"], result["id"])
                 objective_id, title, metric = titles[ref]
                 statuses[ref] = {
-                    "okr_set": okr_set["id"], "objective": objective_id, "kr": result["id"], "title": title,
-                    "unit": metric.unit if metric else None, "expected": okr_set["expected"],
-                    **{k: result[k] for k in ("current", "baseline", "target", "progress", "score", "health",
-                                              "flags", "delivery", "metric", "metric_version", "evaluated", "count")},
+                    "okr_set": okr_set["id"],
+                    "objective": objective_id,
+                    "kr": result["id"],
+                    "title": title,
+                    "unit": metric.unit if metric else None,
+                    "expected": okr_set["expected"],
+                    **{
+                        k: result[k]
+                        for k in (
+                            "current",
+                            "baseline",
+                            "target",
+                            "progress",
+                            "score",
+                            "health",
+                            "flags",
+                            "delivery",
+                            "metric",
+                            "metric_version",
+                            "evaluated",
+                            "count",
+                        )
+                    },
                 }
     return statuses
 
 
-def plan_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]],
-                as_of: datetime, trigger: Mapping[str, str], refs: set[KrRef] | None = None,
-                field_ids: Mapping[str, str] | None = None) -> list[Write]:
+def plan_writes(
+    config: OkrConfig,
+    statuses: Mapping[KrRef, dict[str, Any]],
+    epics: Mapping[KrRef, list[str]],
+    as_of: datetime,
+    trigger: Mapping[str, str],
+    refs: set[KrRef] | None = None,
+    field_ids: Mapping[str, str] | None = None,
+) -> list[Write]:
     """The status property of every contributing epic and of every KR's own Jira issue, and the
     configured fields (``writeback:``) when ``field_ids`` (lower-cased name → id) resolves them.
 
@@ -72,8 +106,14 @@ def plan_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], epi
     return writes + field_writes(config, statuses, epics, refs, field_ids or {})
 
 
-def _property_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]],
-                     as_of: datetime, trigger: Mapping[str, str], refs: set[KrRef] | None) -> list[Write]:
+def _property_writes(
+    config: OkrConfig,
+    statuses: Mapping[KrRef, dict[str, Any]],
+    epics: Mapping[KrRef, list[str]],
+    as_of: datetime,
+    trigger: Mapping[str, str],
+    refs: set[KrRef] | None,
+) -> list[Write]:
     by_issue: dict[str, list[KrRef]] = {}
     for ref, keys in epics.items():
         for key in keys:
@@ -91,8 +131,13 @@ def _property_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]]
     return writes
 
 
-def field_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]],
-                 refs: set[KrRef] | None, field_ids: Mapping[str, str]) -> list[Write]:
+def field_writes(
+    config: OkrConfig,
+    statuses: Mapping[KrRef, dict[str, Any]],
+    epics: Mapping[KrRef, list[str]],
+    refs: set[KrRef] | None,
+    field_ids: Mapping[str, str],
+) -> list[Write]:
     writeback = config.writeback
     writes = []
     for okr_set in config.okr_sets:
@@ -102,23 +147,36 @@ def field_writes(config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], ep
                 if kr.jira_issue and writeback.kr_fields and ref in statuses and (refs is None or ref in refs):
                     values = kr_field_values(statuses[ref], writeback.kr_fields, field_ids)
                     if values:
-                        writes.append(Write(f"fields:{kr.jira_issue.upper()}", "fields", kr.jira_issue.upper(), values, values))
+                        writes.append(
+                            Write(f"fields:{kr.jira_issue.upper()}", "fields", kr.jira_issue.upper(), values, values)
+                        )
     epic_field = field_ids.get((writeback.epic_field or "").strip().lower())
     if epic_field:
         writes += _epic_text_writes(statuses, epics, refs, epic_field)
     return writes
 
 
-def kr_field_values(status: Mapping[str, Any], names: Mapping[Any, str], field_ids: Mapping[str, str]) -> dict[str, Any]:
+def kr_field_values(
+    status: Mapping[str, Any], names: Mapping[Any, str], field_ids: Mapping[str, str]
+) -> dict[str, Any]:
     """{field id: value} for the configured fields that Jira knows; unknown names are left out."""
-    values = {"score": status["score"], "health": HEALTH_WORDS[status["health"]], "progress": status["progress"],
-              "current": status["current"], "summary": status_line(status)}
-    return {field_ids[name.strip().lower()]: values[what] for what, name in names.items()
-            if name.strip().lower() in field_ids}
+    values = {
+        "score": status["score"],
+        "health": HEALTH_WORDS[status["health"]],
+        "progress": status["progress"],
+        "current": status["current"],
+        "summary": status_line(status),
+    }
+    return {
+        field_ids[name.strip().lower()]: values[what]
+        for what, name in names.items()
+        if name.strip().lower() in field_ids
+    }
 
 
-def _epic_text_writes(statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]],
-                      refs: set[KrRef] | None, field_id: str) -> list[Write]:
+def _epic_text_writes(
+    statuses: Mapping[KrRef, dict[str, Any]], epics: Mapping[KrRef, list[str]], refs: set[KrRef] | None, field_id: str
+) -> list[Write]:
     by_epic: dict[str, list[KrRef]] = {}
     for ref, keys in epics.items():
         for key in keys:
@@ -140,8 +198,13 @@ def status_line(status: Mapping[str, Any]) -> str:
     return f"{status['kr']} {HEALTH_WORDS[status['health']]} · {score} · {values}"
 
 
-def _status_property(issue: str, kr_refs: list[KrRef], statuses: Mapping[KrRef, dict[str, Any]],
-                     as_of: datetime, trigger: Mapping[str, str]) -> Write:
+def _status_property(
+    issue: str,
+    kr_refs: list[KrRef],
+    statuses: Mapping[KrRef, dict[str, Any]],
+    as_of: datetime,
+    trigger: Mapping[str, str],
+) -> Write:
     content = [statuses[ref] for ref in kr_refs if ref in statuses]
     payload = {
         "as_of": as_of.isoformat(),
@@ -152,8 +215,14 @@ def _status_property(issue: str, kr_refs: list[KrRef], statuses: Mapping[KrRef, 
 
 def provenance(status: Mapping[str, Any], as_of: datetime, trigger: Mapping[str, str]) -> dict[str, Any]:
     """Where a number comes from: metric and version, issues counted, local or remote, what triggered it."""
-    return {"metric": status["metric"], "metric_version": status["metric_version"], "count": status["count"],
-            "evaluated": status["evaluated"], "trigger": dict(trigger), "at": as_of.isoformat()}
+    return {
+        "metric": status["metric"],
+        "metric_version": status["metric_version"],
+        "count": status["count"],
+        "evaluated": status["evaluated"],
+        "trigger": dict(trigger),
+        "at": as_of.isoformat(),
+    }
 
 
 def checkin_comment(status: Mapping[str, Any], old_health: str, new_health: str, as_of: datetime) -> str:
@@ -165,9 +234,11 @@ def checkin_comment(status: Mapping[str, Any], old_health: str, new_health: str,
         if status["score"] is not None:
             values += f", score {status['score']:.2f}"
         values += "."
-    return (f"OKR check-in — {status['kr']} {status['title']}: {HEALTH_WORDS[old_health]} → "
-            f"{HEALTH_WORDS[new_health]}.{values} Expected progress {status['expected']:.0%} "
-            f"as of {as_of:%Y-%m-%d %H:%M %Z}. (OKR Sync, metric {status['metric']} {status['metric_version']})")
+    return (
+        f"OKR check-in — {status['kr']} {status['title']}: {HEALTH_WORDS[old_health]} → "
+        f"{HEALTH_WORDS[new_health]}.{values} Expected progress {status['expected']:.0%} "
+        f"as of {as_of:%Y-%m-%d %H:%M %Z}. (OKR Sync, metric {status['metric']} {status['metric_version']})"
+    )
 
 
 def _number(value: float | None) -> str:

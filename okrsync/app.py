@@ -11,10 +11,10 @@ import redis
 from flask import Flask, Request, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from werkzeug.middleware.proxy_fix import ProxyFix
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from okrsync.admin import register_admin
 from okrsync.admin.headers import SECURITY_HEADERS
@@ -78,8 +78,7 @@ class StrictJSONProvider(DefaultJSONProvider):
             if "Out of range float values" not in str(exc):
                 raise
         log.warning("an answer held a NaN or an infinity; it is sent as null")
-        return super().dumps(_finite_or_null(json.loads(super().dumps(obj, **{**kwargs, "allow_nan": True}))),
-                             **kwargs)
+        return super().dumps(_finite_or_null(json.loads(super().dumps(obj, **{**kwargs, "allow_nan": True}))), **kwargs)
 
 
 def _finite_or_null(value: Any) -> Any:
@@ -120,8 +119,11 @@ def _register_health(app: Flask, settings: Settings, connection: redis.Redis) ->
     @app.get("/metrics")
     def metrics() -> Response | tuple[Response, int, dict[str, str]]:
         if not metrics_allowed(settings.metrics_token, request.headers.get("Authorization")):
-            return (jsonify({"error": "unauthorized", "message": METRICS_UNAUTHORIZED}), 401,
-                    {"WWW-Authenticate": 'Bearer realm="metrics"'})
+            return (
+                jsonify({"error": "unauthorized", "message": METRICS_UNAUTHORIZED}),
+                401,
+                {"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -65,9 +65,13 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Drain what is queued, then exit.")
-@click.option("--nice", "niceness", type=click.IntRange(0, 19),
-              help="Run at this niceness (0-19; default OKRSYNC_WORKER_NICE, 0) so that on cores shared with "
-                   "the web service, answering webhooks comes before draining them.")
+@click.option(
+    "--nice",
+    "niceness",
+    type=click.IntRange(0, 19),
+    help="Run at this niceness (0-19; default OKRSYNC_WORKER_NICE, 0) so that on cores shared with "
+    "the web service, answering webhooks comes before draining them.",
+)
 def worker(burst: bool, niceness: int | None) -> None:
     """Run an RQ worker that applies queued events to the mirror."""
     import socket
@@ -112,7 +116,7 @@ def _shutdown_requested(worker: object) -> bool:
     """SIGTERM / SIGINT reached RQ (it records when, idle or busy), or it could not tell us."""
     if not hasattr(worker, "_shutdown_requested_date"):
         return True  # an RQ without the attribute: never loop on a stop we cannot see
-    return getattr(worker, "_shutdown_requested_date") is not None or bool(getattr(worker, "_stop_requested", False))
+    return worker._shutdown_requested_date is not None or bool(getattr(worker, "_stop_requested", False))
 
 
 def run_worker_until_stopped(settings: Settings, connection: redis.Redis, burst: bool) -> None:
@@ -156,10 +160,20 @@ def _exit_now(signum: int, _frame: object) -> None:
 
 @main.command()
 @click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between sweeps.")
-@click.option("--recompute-every", default=300.0, show_default=True, type=float,
-              help="Seconds between recomputations of every KR (time-based windows, expected progress).")
-@click.option("--reconcile-every", default=600.0, show_default=True, type=float,
-              help="Seconds between reconciliations with Jira (when a Jira is configured).")
+@click.option(
+    "--recompute-every",
+    default=300.0,
+    show_default=True,
+    type=float,
+    help="Seconds between recomputations of every KR (time-based windows, expected progress).",
+)
+@click.option(
+    "--reconcile-every",
+    default=600.0,
+    show_default=True,
+    type=float,
+    help="Seconds between reconciliations with Jira (when a Jira is configured).",
+)
 @click.option("--once", is_flag=True, help="Run one round of everything and exit.")
 def scheduler(interval: float, recompute_every: float, reconcile_every: float, once: bool) -> None:
     """Run periodic work: re-drain stranded events, recompute KRs, reconcile with Jira."""
@@ -187,15 +201,19 @@ def status(as_json: bool, limit: int) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--online", is_flag=True, help="Also ask Jira (OKRSYNC_JIRA_URL) whether the issues the file names exist.")
+@click.option(
+    "--online", is_flag=True, help="Also ask Jira (OKRSYNC_JIRA_URL) whether the issues the file names exist."
+)
 def validate(file: Path, online: bool) -> None:
     """Check an okrs.yaml: exit 0 when valid, 1 with every problem and its path otherwise."""
     from mapping.versions import metric_version
 
     config = _load_config_or_exit(file)
     sets, krs = len(config.okr_sets), sum(len(o.key_results) for s in config.okr_sets for o in s.objectives)
-    click.echo(f"{file}: valid ({sets} OKR set(s), {krs} key result(s), {len(config.metrics)} metric(s), "
-               f"{len(config.problem_programs)} problem program(s))")
+    click.echo(
+        f"{file}: valid ({sets} OKR set(s), {krs} key result(s), {len(config.metrics)} metric(s), "
+        f"{len(config.problem_programs)} problem program(s))"
+    )
     for metric_id, metric in sorted(config.metrics.items()):
         click.echo(f"  metric {metric_id}: definition {metric_version(metric)}")
     if online:
@@ -262,20 +280,44 @@ def schema() -> None:
 
 @main.command()
 @click.option("--config", "config_file", required=True, type=click.Path(path_type=Path), help="okrs.yaml")
-@click.option("--issues", "issues_file", required=True, type=click.Path(path_type=Path),
-              help="Jira REST issue objects, one JSON object per line.")
-@click.option("--measurements", "measurements_file", type=click.Path(path_type=Path),
-              help='Pushed values, one {"metric", "value", "at"} per line.')
-@click.option("--fields", "fields_file", type=click.Path(path_type=Path),
-              help="Jira's /rest/api/2/field answer, to resolve custom field names.")
+@click.option(
+    "--issues",
+    "issues_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Jira REST issue objects, one JSON object per line.",
+)
+@click.option(
+    "--measurements",
+    "measurements_file",
+    type=click.Path(path_type=Path),
+    help='Pushed values, one {"metric", "value", "at"} per line.',
+)
+@click.option(
+    "--fields",
+    "fields_file",
+    type=click.Path(path_type=Path),
+    help="Jira's /rest/api/2/field answer, to resolve custom field names.",
+)
 @click.option("--at", "at_text", required=True, help="Evaluation instant, ISO-8601 with offset (2026-11-15T12:00:00Z).")
-@click.option("--user", "current_user", metavar="ID",
-              help="Whom JQL's currentUser() means (the service's Jira account): an account id on Cloud, the "
-                   "user key or name on Data Center, as issues name their assignee. Without it currentUser() "
-                   "matches no one.")
+@click.option(
+    "--user",
+    "current_user",
+    metavar="ID",
+    help="Whom JQL's currentUser() means (the service's Jira account): an account id on Cloud, the "
+    "user key or name on Data Center, as issues name their assignee. Without it currentUser() "
+    "matches no one.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
-def evaluate(config_file: Path, issues_file: Path, measurements_file: Path | None, fields_file: Path | None,
-             at_text: str, current_user: str | None, as_json: bool) -> None:
+def evaluate(
+    config_file: Path,
+    issues_file: Path,
+    measurements_file: Path | None,
+    fields_file: Path | None,
+    at_text: str,
+    current_user: str | None,
+    as_json: bool,
+) -> None:
     """Dry run: evaluate every KR over issues from files, at a given instant. Reads and writes nothing else."""
     from okr.evaluate import evaluate_config, evaluation_input
     from okrsync.offline import InputFileError, read_field_names, read_issues, read_measurements
@@ -322,9 +364,11 @@ def read_config_text(file: Path) -> str:
     except OSError as exc:
         raise problem(f"cannot read the file: {exc.strerror or exc}") from None
     if len(raw) > MAX_CONFIG_BYTES:
-        raise problem(f"the file is larger than {MAX_CONFIG_BYTES // 1024} KiB, the most a configuration may be: "
-                      "check that it is the okrs.yaml you meant, and move data that is not configuration "
-                      "(issues, measurements) out of it")
+        raise problem(
+            f"the file is larger than {MAX_CONFIG_BYTES // 1024} KiB, the most a configuration may be: "
+            "check that it is the okrs.yaml you meant, and move data that is not configuration "
+            "(issues, measurements) out of it"
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -336,8 +380,9 @@ def _parse_user(text: str | None) -> str | None:
     if text is None:
         return None
     if not text.strip():
-        raise click.BadParameter("an empty user; expected an account id (Cloud) or a user key or name "
-                                 "(Data Center)", param_hint="--user")
+        raise click.BadParameter(
+            "an empty user; expected an account id (Cloud) or a user key or name (Data Center)", param_hint="--user"
+        )
     return text.strip()
 
 
@@ -345,7 +390,9 @@ def _parse_instant(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO-8601 time such as 2026-11-15T12:00:00Z", param_hint="--at") from None
+        raise click.BadParameter(
+            f"{text!r} is not an ISO-8601 time such as 2026-11-15T12:00:00Z", param_hint="--at"
+        ) from None
     if moment.tzinfo is None:
         raise click.BadParameter(f"{text!r} has no UTC offset; add Z or +08:00", param_hint="--at")
     return moment
@@ -420,8 +467,11 @@ def register_webhook_command(url: str | None) -> None:
     except (AuthError, NotFound) as exc:
         config = runtime.config_store.current()
         jql = project_clause(mapped_projects(config)) if config else "project in (…)"
-        why = ("This Jira has no webhook administration API (404)" if isinstance(exc, NotFound)
-               else "The Jira account may not manage webhooks")
+        why = (
+            "This Jira has no webhook administration API (404)"
+            if isinstance(exc, NotFound)
+            else "The Jira account may not manage webhooks"
+        )
         click.echo(f"{why}.\n" + manual_webhook_steps(url, jql), err=True)
         sys.exit(4)
     except (RuntimeError, ConnectorError) as exc:
@@ -430,7 +480,9 @@ def register_webhook_command(url: str | None) -> None:
 
 
 @main.command()
-@click.option("--duration", type=float, help="Stop after this many seconds and print a summary (default: until Ctrl-C).")
+@click.option(
+    "--duration", type=float, help="Stop after this many seconds and print a summary (default: until Ctrl-C)."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address of the web service.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port of the web service (another if busy).")
 @click.option("--emulator-port", default=8090, show_default=True, type=int, help="Port of the emulated Atlassian site.")
@@ -442,10 +494,14 @@ def demo(duration: float | None, host: str, port: int, emulator_port: int, pace:
 
     settings = _settings()
     if settings.jira_url:
-        raise click.UsageError("okrsync demo runs on the emulator; with OKRSYNC_JIRA_URL set, run "
-                               "`okrsync serve`, `okrsync worker` and `okrsync scheduler` (make run does)")
-    run_demo(settings, DemoOptions(host=host, port=port, emulator_port=emulator_port, duration=duration,
-                                   pace=pace, seed=seed))
+        raise click.UsageError(
+            "okrsync demo runs on the emulator; with OKRSYNC_JIRA_URL set, run "
+            "`okrsync serve`, `okrsync worker` and `okrsync scheduler` (make run does)"
+        )
+    run_demo(
+        settings,
+        DemoOptions(host=host, port=port, emulator_port=emulator_port, duration=duration, pace=pace, seed=seed),
+    )
 
 
 def _runtime(settings: Settings, connection: redis.Redis):  # type: ignore[no-untyped-def]

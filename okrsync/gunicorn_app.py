@@ -88,8 +88,7 @@ class _Arriving:
                 return len(self.data) > MAX_HEAD_BYTES
             self.head_end = end + 4
             self.deadline = now + gunicorn_conf.BODY_SECONDS
-        return _complete(bytes(self.data[:self.head_end]).lower(), len(self.data) - self.head_end,
-                         self.data[-5:])
+        return _complete(bytes(self.data[: self.head_end]).lower(), len(self.data) - self.head_end, self.data[-5:])
 
 
 def _complete(head: bytes, body_bytes: int, tail: bytearray) -> bool:
@@ -102,13 +101,17 @@ def _complete(head: bytes, body_bytes: int, tail: bytearray) -> bool:
     return body_bytes >= (int(length.group(1)) if length else 0)
 
 
-TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                  b"Content-Length: %d\r\n\r\n%s")
+TIMEOUT_ANSWER = (
+    b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n%s"
+)
 
 
 def _timeout_answer() -> bytes:
-    body = (b'{"error": "timeout", "message": "the request did not arrive within %g s (headers) and %g s '
-            b'(body); send it again"}' % (gunicorn_conf.HEADER_SECONDS, gunicorn_conf.BODY_SECONDS))
+    body = (
+        b'{"error": "timeout", "message": "the request did not arrive within %g s (headers) and %g s '
+        b'(body); send it again"}' % (gunicorn_conf.HEADER_SECONDS, gunicorn_conf.BODY_SECONDS)
+    )
     return TIMEOUT_ANSWER % (len(body), body)
 
 

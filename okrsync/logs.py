@@ -11,15 +11,33 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Redis gone or not ready yet: what a restart looks like from a client (not a wrong password)
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (exceptions.ConnectionError, exceptions.TimeoutError)
-NOT_AN_OUTAGE: tuple[type[BaseException], ...] = (exceptions.AuthenticationError, exceptions.AuthorizationError,
-                                                 exceptions.ExternalAuthProviderError)
+NOT_AN_OUTAGE: tuple[type[BaseException], ...] = (
+    exceptions.AuthenticationError,
+    exceptions.AuthorizationError,
+    exceptions.ExternalAuthProviderError,
+)
 # what the network under a Redis client raises on the way there (the cause of an outage error)
 SOCKET_ERRORS: tuple[type[BaseException], ...] = (OSError, redis.RedisError)
-OUTAGE_NAMES = ("redis.exceptions.ConnectionError", "redis.exceptions.TimeoutError", "redis.exceptions.BusyLoadingError")
-SOCKET_NAMES = (*OUTAGE_NAMES, "ConnectionRefusedError", "ConnectionResetError", "BrokenPipeError", "FileNotFoundError",
-                "TimeoutError", "socket.timeout", "OSError")
-CHAIN_LINES = ("Traceback (most recent call last)", "During handling of the above exception",
-               "The above exception was the direct cause")
+OUTAGE_NAMES = (
+    "redis.exceptions.ConnectionError",
+    "redis.exceptions.TimeoutError",
+    "redis.exceptions.BusyLoadingError",
+)
+SOCKET_NAMES = (
+    *OUTAGE_NAMES,
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "BrokenPipeError",
+    "FileNotFoundError",
+    "TimeoutError",
+    "socket.timeout",
+    "OSError",
+)
+CHAIN_LINES = (
+    "Traceback (most recent call last)",
+    "During handling of the above exception",
+    "The above exception was the direct cause",
+)
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -75,8 +93,9 @@ def _is_outage_text(formatted: str) -> bool:
     """A formatted traceback whose last exception is an outage and whose earlier ones are socket errors."""
     lines = formatted.strip().splitlines()
     raised = [line for line in lines if line and not line[0].isspace() and not line.startswith(CHAIN_LINES)]
-    return (bool(raised) and raised[-1].startswith(OUTAGE_NAMES)
-            and all(line.startswith(SOCKET_NAMES) for line in raised))
+    return (
+        bool(raised) and raised[-1].startswith(OUTAGE_NAMES) and all(line.startswith(SOCKET_NAMES) for line in raised)
+    )
 
 
 def _one_line(record: logging.LogRecord, message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,13 @@ from sync.runtime import Runtime
 log = logging.getLogger(__name__)
 
 WEBHOOK_NAME = "OKR Sync for Jira"
-WEBHOOK_EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-                  "issuelink_created", "issuelink_deleted"]
+WEBHOOK_EVENTS = [
+    "jira:issue_created",
+    "jira:issue_updated",
+    "jira:issue_deleted",
+    "issuelink_created",
+    "issuelink_deleted",
+]
 
 
 def apply_config_file(runtime: Runtime, path: Path, author: str | None = None) -> Applied:
@@ -28,7 +33,7 @@ def apply_config_file(runtime: Runtime, path: Path, author: str | None = None) -
 
 def apply_config_text(runtime: Runtime, text: str, author: str, source: str) -> Applied:
     """Validate and store a configuration (file, admin API); everything it affects is recomputed."""
-    applied = runtime.config_store.apply(text, source, author, datetime.now(timezone.utc))
+    applied = runtime.config_store.apply(text, source, author, datetime.now(UTC))
     if applied.changed:
         mark_all(runtime.redis, {"kind": "config", "revision": str(applied.revision), "author": author})
         from sync.jobs import schedule_flush
@@ -48,8 +53,11 @@ def learn_jira_facts(runtime: Runtime) -> None:
     """Field names (to resolve custom fields in JQL) and the service's own account (to ignore its writes)."""
     if runtime.jira is None:
         return
-    names = {f["name"].strip().lower(): f["id"] for f in runtime.jira.fields()
-             if isinstance(f.get("name"), str) and isinstance(f.get("id"), str)}
+    names = {
+        f["name"].strip().lower(): f["id"]
+        for f in runtime.jira.fields()
+        if isinstance(f.get("name"), str) and isinstance(f.get("id"), str)
+    }
     runtime.config_store.set_field_names(names)
     me = runtime.jira.myself()
     identity = me.get("accountId") or me.get("key") or me.get("name")
@@ -69,8 +77,10 @@ def register_webhook(runtime: Runtime, url: str) -> WebhookResult:
     """Idempotent: an identical registration is left alone; one for the same URL that differs is replaced."""
     config = runtime.config_store.current()
     if config is None:
-        raise RuntimeError("no configuration applied: the webhook's JQL filter covers the mapped projects; "
-                           "run `okrsync apply okrs.yaml` first")
+        raise RuntimeError(
+            "no configuration applied: the webhook's JQL filter covers the mapped projects; "
+            "run `okrsync apply okrs.yaml` first"
+        )
     projects = mapped_projects(config)
     if not projects:
         raise RuntimeError("no mapped projects: list them under okr_sets[].projects in okrs.yaml")

@@ -181,16 +181,26 @@ def _start_server(data_dir: Path) -> Path:
     socket_path.unlink(missing_ok=True)
     command = [
         _server_binary(),
-        "--daemonize", "yes",
-        "--port", "0",
-        "--unixsocket", str(socket_path),
-        "--unixsocketperm", "700",
-        "--dir", str(data_dir),
-        "--dbfilename", "okrsync.rdb",
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",  # the AOF is written before Redis answers; fsync each second
-        "--pidfile", str(data_dir / "redis.pid"),
-        "--logfile", str(data_dir / "redis.log"),
+        "--daemonize",
+        "yes",
+        "--port",
+        "0",
+        "--unixsocket",
+        str(socket_path),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(data_dir),
+        "--dbfilename",
+        "okrsync.rdb",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",  # the AOF is written before Redis answers; fsync each second
+        "--pidfile",
+        str(data_dir / "redis.pid"),
+        "--logfile",
+        str(data_dir / "redis.log"),
     ]
     if subprocess.run(command, capture_output=True, umask=SERVER_UMASK).returncode != 0:
         raise EmbeddedRedisError(f"the embedded Redis did not start; see {data_dir / 'redis.log'}")
@@ -220,8 +230,9 @@ def _wait_for_socket(socket_path: Path, data_dir: Path) -> None:
 
 def _answers(socket_path: Path) -> bool:
     try:
-        with redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1, socket_timeout=1,
-                         retry=Retry(NoBackoff(), 1)) as probe:
+        with redis.Redis(
+            unix_socket_path=str(socket_path), socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 1)
+        ) as probe:
             return bool(probe.ping())
     except (redis.RedisError, OSError):
         return False

@@ -6,8 +6,13 @@ from typing import Any
 
 from okr.problems_review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
 
-HEALTH_MARK = {"done": "✔ done", "on_track": "● on track", "at_risk": "▲ at risk",
-               "off_track": "✖ off track", "not_measured": "○ not measured"}
+HEALTH_MARK = {
+    "done": "✔ done",
+    "on_track": "● on track",
+    "at_risk": "▲ at risk",
+    "off_track": "✖ off track",
+    "not_measured": "○ not measured",
+}
 
 
 def render_evaluation(report: dict[str, Any]) -> str:
@@ -16,8 +21,10 @@ def render_evaluation(report: dict[str, Any]) -> str:
         lines += ["", f"{okr_set['id']}  (expected progress {okr_set['expected']:.0%})"]
         for objective in okr_set["objectives"]:
             score = "—" if objective["score"] is None else f"{objective['score']:.2f}"
-            lines.append(f"  {objective['id']}  score {score}  {HEALTH_MARK[objective['health']]}"
-                         f"  ({objective['measured']} of {objective['total']} KRs measured)")
+            lines.append(
+                f"  {objective['id']}  score {score}  {HEALTH_MARK[objective['health']]}"
+                f"  ({objective['measured']} of {objective['total']} KRs measured)"
+            )
             for kr in objective["key_results"]:
                 lines.append("    " + _kr_line(kr))
     for program in report.get("problem_programs", []):
@@ -32,8 +39,10 @@ def render_evaluation(report: dict[str, Any]) -> str:
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     if not rows:
         return ["  (none)"]
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in (header, *rows)]
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=False)]
+    return [
+        "  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in (header, *rows)
+    ]
 
 
 def _kr_line(kr: dict[str, Any]) -> str:

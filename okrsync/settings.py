@@ -19,9 +19,7 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="OKRSYNC_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="OKRSYNC_", env_file=".env", extra="ignore", frozen=True)
 
     redis_url: str | None = Field(
         default=None, description="Redis server URL; unset starts an embedded Redis under DATA_DIR."
@@ -61,25 +59,34 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="At most one update per Confluence page per this many seconds."
     )
     flush_interval_seconds: float = Field(
-        default=1.0, ge=0,
+        default=1.0,
+        ge=0,
         description="At least this long between the starts of two flushes: a stream of events shares one "
-                    "write per KR per interval.",
+        "write per KR per interval.",
     )
     proxy_hops: int = Field(
-        default=0, ge=0, le=5,
+        default=0,
+        ge=0,
+        le=5,
         description="Reverse proxies in front that append X-Forwarded-For (0: none); the client's address is "
-                    "read from them, so failed sign-ins are counted per client, not per proxy.",
+        "read from them, so failed sign-ins are counted per client, not per proxy.",
     )
     checkin_hold_seconds: float = Field(
-        default=300.0, ge=0, le=7 * 24 * 3600,
+        default=300.0,
+        ge=0,
+        le=7 * 24 * 3600,
         description="A KR's new health must hold this long before its check-in comment is posted.",
     )
     checkin_min_interval_seconds: float = Field(
-        default=3600.0, ge=0, le=30 * 24 * 3600,
+        default=3600.0,
+        ge=0,
+        le=30 * 24 * 3600,
         description="At most one check-in comment per KR per this many seconds.",
     )
     worker_nice: int = Field(
-        default=0, ge=0, le=19,
+        default=0,
+        ge=0,
+        le=19,
         description="Niceness `okrsync worker` runs at (0-19); above 0 the web service answers first on shared cores.",
     )
     log_level: str = "INFO"

@@ -74,7 +74,7 @@ def bounded_unknown(counts: dict[str, int]) -> dict[str, int]:
     """What was counted before the cap (or by hand) folded into "other" past MAX_LABEL_VALUES names."""
     if len(counts) <= MAX_LABEL_VALUES:
         return counts
-    kept = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_LABEL_VALUES - 1])
+    kept = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: MAX_LABEL_VALUES - 1])
     kept[OTHER_EVENTS] = sum(counts.values()) - sum(v for k, v in kept.items() if k != OTHER_EVENTS)
     return kept
 
@@ -96,8 +96,10 @@ def metrics_allowed(token: SecretStr | None, authorization: str | None) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
 
 
-METRICS_UNAUTHORIZED = ("GET /metrics needs the metrics token: send Authorization: Bearer <OKRSYNC_METRICS_TOKEN> "
-                        "(set the same token in the scraper's configuration)")
+METRICS_UNAUTHORIZED = (
+    "GET /metrics needs the metrics token: send Authorization: Bearer <OKRSYNC_METRICS_TOKEN> "
+    "(set the same token in the scraper's configuration)"
+)
 
 
 class EventCollector(Collector):
@@ -129,8 +131,11 @@ class EventCollector(Collector):
         yield from self._sync_metrics(counts)
 
     def _sync_metrics(self, counts: dict[str, int | float]) -> Iterator[Metric]:
-        calls = CounterMetricFamily("okrsync_atlassian_calls", "Calls to Jira and Confluence by outcome",
-                                    labels=["system", "operation", "outcome"])
+        calls = CounterMetricFamily(
+            "okrsync_atlassian_calls",
+            "Calls to Jira and Confluence by outcome",
+            labels=["system", "operation", "outcome"],
+        )
         limited = 0
         for key, value in sorted(self.redis.hgetall(CALLS).items()):
             system, operation, outcome = key.decode().split("|", 2)
@@ -141,18 +146,26 @@ class EventCollector(Collector):
         yield _counter("okrsync_writebacks", "Writes to Jira whose content had changed", counts.get("writebacks", 0))
         yield _counter("okrsync_flushes", "Flushes run (recompute and write back)", counts.get("flushes", 0))
         yield _counter("okrsync_flush_seconds", "Seconds spent in flushes", counts.get("flush_seconds_total", 0))
-        yield _counter("okrsync_reconcile_drift", "Issues reconciliation found out of date", counts.get("reconcile_drift", 0))
-        pages = CounterMetricFamily("okrsync_confluence_pages", "Confluence page updates by outcome", labels=["outcome"])
+        yield _counter(
+            "okrsync_reconcile_drift", "Issues reconciliation found out of date", counts.get("reconcile_drift", 0)
+        )
+        pages = CounterMetricFamily(
+            "okrsync_confluence_pages", "Confluence page updates by outcome", labels=["outcome"]
+        )
         for outcome in ("writes", "creates", "unchanged", "deferred", "conflicts", "failures"):
             pages.add_metric([outcome], counts.get(f"page_{outcome}", 0))
         yield pages
-        yield _counter("okrsync_action_points_created", "Action points opened in Jira", counts.get("action_points_created", 0))
+        yield _counter(
+            "okrsync_action_points_created", "Action points opened in Jira", counts.get("action_points_created", 0)
+        )
 
     def _event_counters(self, counts: dict[str, int | float], unknown: dict[str, int]) -> Iterator[Metric]:
-        rejected = {k[len(REJECT_PREFIX):]: v for k, v in counts.items() if k.startswith(REJECT_PREFIX)}
+        rejected = {k[len(REJECT_PREFIX) :]: v for k, v in counts.items() if k.startswith(REJECT_PREFIX)}
         answered = sum(v for k, v in counts.items() if k in ("queued", "duplicate", "ignored", "unknown"))
         received = answered + sum(rejected.values()) + self.local.unavailable
-        yield _counter("okrsync_events_received", "Webhook deliveries received (this process's 503s included)", received)
+        yield _counter(
+            "okrsync_events_received", "Webhook deliveries received (this process's 503s included)", received
+        )
         for name, help_text in (
             ("queued", "Deliveries stored for the workers"),
             ("duplicate", "Deliveries already seen (same webhook identifier)"),

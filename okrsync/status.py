@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
@@ -35,26 +35,49 @@ def collect_status(connection: redis.Redis, where: str, limit: int) -> dict[str,
 
 def failing_targets(connection: redis.Redis) -> list[dict[str, Any]]:
     """Every write-back target and remote metric whose last attempt failed: what, why, since when."""
-    rows = [{"target": f.target, "issue": f.issue, "kind": f.kind, "status": f.status, "reason": f.reason,
-             "since": _iso(f.since), "attempts": f.attempts, "retry_at": _iso(f.retry_at) if f.retry_at else None,
-             "retry": ("after the configuration or the issue changes" if f.kind == "permanent"
-                       else f"at {_readable(f.retry_at)}")}
-            for f in FailureStore(connection).all()]
-    rows += [{"target": f"remote metric {key}", "issue": None, "kind": "transient", "status": None,
-              "reason": failure["reason"], "since": failure["since"], "attempts": failure["attempts"],
-              "retry_at": None, "retry": "at the next remote refresh"}
-             for key, failure in remote_failures(connection).items()]
+    rows = [
+        {
+            "target": f.target,
+            "issue": f.issue,
+            "kind": f.kind,
+            "status": f.status,
+            "reason": f.reason,
+            "since": _iso(f.since),
+            "attempts": f.attempts,
+            "retry_at": _iso(f.retry_at) if f.retry_at else None,
+            "retry": (
+                "after the configuration or the issue changes"
+                if f.kind == "permanent"
+                else f"at {_readable(f.retry_at)}"
+            ),
+        }
+        for f in FailureStore(connection).all()
+    ]
+    rows += [
+        {
+            "target": f"remote metric {key}",
+            "issue": None,
+            "kind": "transient",
+            "status": None,
+            "reason": failure["reason"],
+            "since": failure["since"],
+            "attempts": failure["attempts"],
+            "retry_at": None,
+            "retry": "at the next remote refresh",
+        }
+        for key, failure in remote_failures(connection).items()
+    ]
     return rows
 
 
 def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _readable(seconds: float | None) -> str:
     if seconds is None:
         return "the next flush"
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def render_status(report: dict[str, Any]) -> str:
@@ -81,16 +104,18 @@ def _failing_lines(rows: list[dict[str, Any]]) -> list[str]:
     lines = [f"Failing: {len(rows)} target(s) (every other target is kept current)"]
     for row in rows:
         since = row["since"].replace("T", " ").replace("Z", " UTC")
-        lines.append(f"  {row['target']}: {row['reason']} — since {since}, {row['attempts']} attempt(s); "
-                     f"tried again {row['retry']}")
+        lines.append(
+            f"  {row['target']}: {row['reason']} — since {since}, {row['attempts']} attempt(s); "
+            f"tried again {row['retry']}"
+        )
     return lines
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
     cells = [[_cell(row.get(c)) for c in ISSUE_COLUMNS] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(ISSUE_COLUMNS)]
-    header = "  ".join(c.ljust(w) for c, w in zip(ISSUE_COLUMNS, widths))
-    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    header = "  ".join(c.ljust(w) for c, w in zip(ISSUE_COLUMNS, widths, strict=False))
+    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in cells]
     return "\n".join([header.rstrip(), *body])
 
 

@@ -33,8 +33,13 @@ class ApReport:
     proposed: list[str] = field(default_factory=list)
 
 
-def open_action_points(runtime: Runtime, config: OkrConfig, given: EvaluationInput, now: datetime,
-                       programs: Sequence[ProblemProgram] | None = None) -> ApReport:
+def open_action_points(
+    runtime: Runtime,
+    config: OkrConfig,
+    given: EvaluationInput,
+    now: datetime,
+    programs: Sequence[ProblemProgram] | None = None,
+) -> ApReport:
     """Open the action points due, for every problem program (or those of ``programs``)."""
     report = ApReport()
     filters = FilterCache()
@@ -80,8 +85,12 @@ def _create_ap(runtime: Runtime, proposal: ApProposal, marker: str, assignee: di
     except BadRequest as exc:
         if assignee is None:
             raise
-        log.warning("action point owner %s not accepted as assignee in %s (%s); the AP is opened unassigned",
-                    proposal.assignee, proposal.project, exc)
+        log.warning(
+            "action point owner %s not accepted as assignee in %s (%s); the AP is opened unassigned",
+            proposal.assignee,
+            proposal.project,
+            exc,
+        )
         return runtime.jira.create_issue(ap_fields(proposal, marker, None))
 
 
@@ -120,9 +129,12 @@ def assignee_field(jira: Any, owner: str | None) -> dict[str, str] | None:
     if not same and len(users) == 1 and not users[0].get("emailAddress"):
         same = users  # Cloud hides most addresses: the one user an exact address finds is taken as that user
     if len(same) != 1:
-        log.warning("action point owner %s: %s in Jira; the AP is opened unassigned and names the owner in its "
-                    "description (give the source an account id as owner to assign it)",
-                    owner, "no user with this e-mail" if not same else f"{len(same)} users with this e-mail")
+        log.warning(
+            "action point owner %s: %s in Jira; the AP is opened unassigned and names the owner in its "
+            "description (give the source an account id as owner to assign it)",
+            owner,
+            "no user with this e-mail" if not same else f"{len(same)} users with this e-mail",
+        )
         return None
     user = same[0]
     if user.get("accountId"):
@@ -135,8 +147,12 @@ def _owner_as_written(jira: Any, owner: str) -> dict[str, str] | None:
     try:
         cloud = jira.flavor == "cloud"
     except ConnectorError as exc:
-        log.warning("action point owner %s not assigned: the Jira flavour is unknown (%s); the AP is opened "
-                    "unassigned (set OKRSYNC_JIRA_FLAVOR to skip the lookup)", owner, exc)
+        log.warning(
+            "action point owner %s not assigned: the Jira flavour is unknown (%s); the AP is opened "
+            "unassigned (set OKRSYNC_JIRA_FLAVOR to skip the lookup)",
+            owner,
+            exc,
+        )
         return None
     return {"accountId": owner} if cloud else {"name": owner}
 

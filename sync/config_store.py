@@ -116,8 +116,9 @@ class MeasurementStore:
     def add(self, measurement: Measurement) -> None:
         """Raises ValueError for a value that is not finite or lies beyond ±NUMBER_LIMIT."""
         if not is_bounded(measurement.value):
-            raise ValueError(f"measurement of {measurement.metric}: {EXPECTED_NUMBER} is required "
-                             f"(got {measurement.value!r})")
+            raise ValueError(
+                f"measurement of {measurement.metric}: {EXPECTED_NUMBER} is required (got {measurement.value!r})"
+            )
         key = MEASUREMENT_PREFIX + measurement.metric
         pipe = self.redis.pipeline(transaction=True)
         pipe.zadd(key, {measurement.model_dump_json(): measurement.at.timestamp()})
@@ -128,8 +129,11 @@ class MeasurementStore:
         pipe = self.redis.pipeline(transaction=False)
         for metric_id in metric_ids:
             pipe.zrange(MEASUREMENT_PREFIX + metric_id, 0, -1)
-        found = [_stored_measurement(metric_id, raw) for metric_id, rows in zip(metric_ids, pipe.execute())
-                 for raw in rows]
+        found = [
+            _stored_measurement(metric_id, raw)
+            for metric_id, rows in zip(metric_ids, pipe.execute(), strict=False)
+            for raw in rows
+        ]
         return [m for m in found if m is not None]
 
 
@@ -137,8 +141,12 @@ def _stored_measurement(metric_id: str, raw: bytes) -> Measurement | None:
     try:
         return Measurement.model_validate_json(raw)
     except ValidationError as exc:
-        log.warning("a stored measurement of %s is skipped (%s): %s", metric_id,
-                    exc.errors()[0]["msg"] if exc.errors() else "invalid", raw[:120].decode(errors="replace"))
+        log.warning(
+            "a stored measurement of %s is skipped (%s): %s",
+            metric_id,
+            exc.errors()[0]["msg"] if exc.errors() else "invalid",
+            raw[:120].decode(errors="replace"),
+        )
         return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -44,13 +44,18 @@ class DirtyTracker:
         self._index: tuple[int, KrIndex] | None = None
         self.marked = 0
 
-    def issue_changed(self, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
-                      trigger: Mapping[str, str]) -> set[KrRef]:
+    def issue_changed(
+        self, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, trigger: Mapping[str, str]
+    ) -> set[KrRef]:
         config = self.store.current()
         if config is None:
             return set()
-        context = JqlContext(at=datetime.now(timezone.utc), tz=config.zone, custom_fields=self.store.field_names(),
-                             current_user=self.store.own_account())
+        context = JqlContext(
+            at=datetime.now(UTC),
+            tz=config.zone,
+            custom_fields=self.store.field_names(),
+            current_user=self.store.own_account(),
+        )
         refs = affected_key_results(self._index_for(config), before, after, context)
         if refs:
             mark(self.redis, [ref_text(r) for r in refs], trigger)

@@ -8,7 +8,7 @@ their value. Total: any field of an unexpected shape is dropped, never an except
 
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import UTC, date
 from typing import Any
 
 from webhooks.events import parse_jira_time
@@ -65,9 +65,7 @@ def issue_links(raw: object) -> list[dict[str, str]]:
         for direction, side in (("outward", "outwardIssue"), ("inward", "inwardIssue")):
             other = _dict(link.get(side))
             if other.get("key"):
-                links.append(
-                    link_entry(link.get("id", ""), kind.get("name", ""), direction, other)
-                )
+                links.append(link_entry(link.get("id", ""), kind.get("name", ""), direction, other))
     return links
 
 
@@ -114,7 +112,7 @@ def utc_time(value: object) -> str | None:
         moment = parse_jira_time(value)
     except (TypeError, ValueError):
         return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def calendar_date(value: object) -> str | None:

@@ -68,14 +68,25 @@ def retry_delay(attempts: int) -> float:
     return min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1))
 
 
-def next_failure(previous: TargetFailure | None, target: str, issue: str, exc: ConnectorError,
-                 situation: Situation, now: float) -> TargetFailure:
+def next_failure(
+    previous: TargetFailure | None, target: str, issue: str, exc: ConnectorError, situation: Situation, now: float
+) -> TargetFailure:
     """The record after one more failed attempt (pure)."""
     kind = failure_kind(exc.status)
     attempts = (previous.attempts if previous else 0) + 1
-    failure = TargetFailure(target=target, issue=issue, kind=kind, status=exc.status, reason=str(exc),
-                            since=previous.since if previous else now, last=now, attempts=attempts, retry_at=None,
-                            config_revision=situation.config_revision, issue_version=situation.issue_version)
+    failure = TargetFailure(
+        target=target,
+        issue=issue,
+        kind=kind,
+        status=exc.status,
+        reason=str(exc),
+        since=previous.since if previous else now,
+        last=now,
+        attempts=attempts,
+        retry_at=None,
+        config_revision=situation.config_revision,
+        issue_version=situation.issue_version,
+    )
     if kind == "transient":
         failure = replace(failure, retry_at=now + retry_delay(attempts))
     return failure
@@ -95,8 +106,7 @@ class FailureStore:
         found = [_decode(raw) for raw in self.redis.hgetall(FAILURES).values()]
         return sorted((f for f in found if f is not None), key=lambda f: (f.since, f.target))
 
-    def record(self, target: str, issue: str, exc: ConnectorError, situation: Situation,
-               now: float) -> TargetFailure:
+    def record(self, target: str, issue: str, exc: ConnectorError, situation: Situation, now: float) -> TargetFailure:
         previous = self.get(target)
         failure = next_failure(previous, target, issue, exc, situation, now)
         self.redis.hset(FAILURES, target, json.dumps(asdict(failure)))
@@ -116,19 +126,32 @@ class FailureStore:
 
     def due_retry(self, now: float) -> bool:
         """Whether a transient failure's backoff has passed (the scheduler then asks for a flush)."""
-        return any(f.kind == "transient" and f.due(Situation(f.config_revision, f.issue_version), now)
-                   for f in self.all())
+        return any(
+            f.kind == "transient" and f.due(Situation(f.config_revision, f.issue_version), now) for f in self.all()
+        )
 
 
 def _log_failure(failure: TargetFailure, first: bool) -> None:
     """One warning when a target starts failing (or changes kind); later attempts at INFO level."""
     level = logging.WARNING if first else logging.INFO
     if failure.kind == "permanent":
-        log.log(level, "write-back: %s refused (%s); not tried again until the configuration or %s changes: %s",
-                failure.target, failure.status, failure.issue, failure.reason)
+        log.log(
+            level,
+            "write-back: %s refused (%s); not tried again until the configuration or %s changes: %s",
+            failure.target,
+            failure.status,
+            failure.issue,
+            failure.reason,
+        )
     else:
-        log.log(level, "write-back: %s failed (attempt %d, trying again in %.0fs): %s", failure.target,
-                failure.attempts, (failure.retry_at or failure.last) - failure.last, failure.reason)
+        log.log(
+            level,
+            "write-back: %s failed (attempt %d, trying again in %.0fs): %s",
+            failure.target,
+            failure.attempts,
+            (failure.retry_at or failure.last) - failure.last,
+            failure.reason,
+        )
 
 
 def _decode(raw: bytes | str) -> TargetFailure | None:

@@ -7,16 +7,16 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from connector.errors import ConnectorError
 from mapping.models import OkrConfig, ProblemProgram
 from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
-from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
-from connector.errors import ConnectorError
 from sync.action_points import open_action_points
+from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
 from sync.failures import FailureStore, Situation
 from sync.pages import REPORT, REPORT_NUMBER, publish_pages
 from sync.remote import stored_remote_values
@@ -52,7 +52,7 @@ def flush(runtime: Runtime, now: datetime | None = None) -> FlushReport:
         finish_claim(runtime.redis)
         return FlushReport(dirty=len(members), skipped="no configuration applied (okrsync apply FILE)")
     started = time.perf_counter()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     result = _recompute_and_write(runtime, config, members, triggers, now)
     result.seconds = time.perf_counter() - started
     finish_claim(runtime.redis)
@@ -60,8 +60,9 @@ def flush(runtime: Runtime, now: datetime | None = None) -> FlushReport:
     return result
 
 
-def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
-                         triggers: list[dict[str, Any]], now: datetime) -> FlushReport:
+def _recompute_and_write(
+    runtime: Runtime, config: OkrConfig, members: set[str], triggers: list[dict[str, Any]], now: datetime
+) -> FlushReport:
     given = _evaluation_input(runtime, config, now)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
     previous, previous_config = _previous_report(runtime)
@@ -77,16 +78,26 @@ def _recompute_and_write(runtime: Runtime, config: OkrConfig, members: set[str],
         guard = write_guard(runtime, now)
         for program in config.problem_programs:
             result.action_points += _action_points(runtime, config, given, now, guard, result, program)
-        writes = plan_writes(config, statuses, contributor_epic_keys(config, given), now, trigger, refs,
-                             runtime.config_store.field_names())
+        writes = plan_writes(
+            config,
+            statuses,
+            contributor_epic_keys(config, given),
+            now,
+            trigger,
+            refs,
+            runtime.config_store.field_names(),
+        )
         written = apply_writes(runtime.jira, runtime.written, writes, guard)
         result.written, result.unchanged = written.written, written.unchanged
         result.failed += written.failed
         result.held += written.held
         result.comments = _checkins(runtime, config, statuses, refs, now, guard, result)
         if refs is None:  # every target was planned: records of targets this flush does not try are stale
-            guard.failures.keep_only([w.target for w in writes] + checkin_targets(config)
-                                     + [action_points_target(p.id) for p in config.problem_programs])
+            guard.failures.keep_only(
+                [w.target for w in writes]
+                + checkin_targets(config)
+                + [action_points_target(p.id) for p in config.problem_programs]
+            )
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
 
@@ -106,8 +117,15 @@ def write_guard(runtime: Runtime, now: datetime) -> WriteGuard:
     return WriteGuard(FailureStore(runtime.redis), situation, now.timestamp())
 
 
-def _action_points(runtime: Runtime, config: OkrConfig, given: EvaluationInput, now: datetime,
-                   guard: WriteGuard, result: FlushReport, program: ProblemProgram) -> list[str]:
+def _action_points(
+    runtime: Runtime,
+    config: OkrConfig,
+    given: EvaluationInput,
+    now: datetime,
+    guard: WriteGuard,
+    result: FlushReport,
+    program: ProblemProgram,
+) -> list[str]:
     """Open one program's action points; a failure is recorded and the write-back goes on without them
     (the outermost edge of this write: whatever it raises stays here)."""
     target = action_points_target(program.id)
@@ -133,8 +151,13 @@ def checkin_targets(config: OkrConfig) -> list[str]:
     """The check-in targets a flush tries: none when check-in comments are off."""
     if not config.writeback.checkin_comments:
         return []
-    return [checkin_target((s.id, kr.id)) for s in config.okr_sets for o in s.objectives for kr in o.key_results
-            if kr.jira_issue]
+    return [
+        checkin_target((s.id, kr.id))
+        for s in config.okr_sets
+        for o in s.objectives
+        for kr in o.key_results
+        if kr.jira_issue
+    ]
 
 
 def checkin_target(ref: KrRef) -> str:
@@ -163,8 +186,16 @@ def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> Eva
     pushed = [m for m, d in config.metrics.items() if d.source == "push"]
     fields = runtime.config_store.field_names()
     live = runtime.mirror_in_memory.current(config.zone, fields)
-    return evaluation_input(now, config, live.documents(), runtime.measurements.for_metrics(pushed), fields,
-                            stored_remote_values(runtime), live=live, current_user=runtime.config_store.own_account())
+    return evaluation_input(
+        now,
+        config,
+        live.documents(),
+        runtime.measurements.for_metrics(pushed),
+        fields,
+        stored_remote_values(runtime),
+        live=live,
+        current_user=runtime.config_store.own_account(),
+    )
 
 
 def contributor_epic_keys(config: OkrConfig, given: EvaluationInput) -> dict[KrRef, list[str]]:
@@ -184,8 +215,15 @@ def contributor_epic_keys(config: OkrConfig, given: EvaluationInput) -> dict[KrR
     return keys
 
 
-def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]],
-              refs: set[KrRef] | None, now: datetime, guard: WriteGuard, result: FlushReport) -> list[str]:
+def _checkins(
+    runtime: Runtime,
+    config: OkrConfig,
+    statuses: Mapping[KrRef, dict[str, Any]],
+    refs: set[KrRef] | None,
+    now: datetime,
+    guard: WriteGuard,
+    result: FlushReport,
+) -> list[str]:
     """Post the check-ins of changed health; a KR whose earlier attempt may still land stays dirty.
     A comment Jira refuses is recorded against its KR; the other KRs' comments go on."""
     posted, waiting = [], []
@@ -206,8 +244,17 @@ def _checkins(runtime: Runtime, config: OkrConfig, statuses: Mapping[KrRef, dict
                 old = runtime.written.health(ref_text(ref))
                 text = checkin_comment(status, old or status["health"], status["health"], now)
                 try:
-                    outcome = post_checkin(runtime.jira, runtime.written, ref_text(ref), kr.jira_issue, old,
-                                           status["health"], text, now.date().isoformat(), pacing=pacing)
+                    outcome = post_checkin(
+                        runtime.jira,
+                        runtime.written,
+                        ref_text(ref),
+                        kr.jira_issue,
+                        old,
+                        status["health"],
+                        text,
+                        now.date().isoformat(),
+                        pacing=pacing,
+                    )
                 except ConnectorError as exc:
                     guard.failed(target, kr.jira_issue, exc)
                     result.failed.append(target)
@@ -241,5 +288,11 @@ def _record_flush(runtime: Runtime, result: FlushReport) -> None:
     if result.failed:
         runtime.redis.hincrby(STATS, "writeback_failures", len(result.failed))
     if result.written or result.comments:
-        log.info("flush: %d KR(s) dirty, wrote %s, %d unchanged, comments %s (%.2fs)", result.dirty,
-                 result.written, result.unchanged, result.comments, result.seconds)
+        log.info(
+            "flush: %d KR(s) dirty, wrote %s, %d unchanged, comments %s (%.2fs)",
+            result.dirty,
+            result.written,
+            result.unchanged,
+            result.comments,
+            result.seconds,
+        )

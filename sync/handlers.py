@@ -35,8 +35,12 @@ def event_version(event: IssueEvent, context: SyncContext, version: int | None =
     skewed clock, a forged body) must not make every later state of the issue lose to it."""
     version = event.version if version is None else version
     if context.received_ms is not None and version > context.received_ms + FUTURE_SKEW_MS:
-        log.warning("%s: a time %d s after the delivery was received (updated %s); counted as received",
-                    event.issue.key, (version - context.received_ms) // 1000, event.issue.fields.get("updated"))
+        log.warning(
+            "%s: a time %d s after the delivery was received (updated %s); counted as received",
+            event.issue.key,
+            (version - context.received_ms) // 1000,
+            event.issue.fields.get("updated"),
+        )
         if context.on_clamped:
             context.on_clamped(event.issue.key)
         return context.received_ms

@@ -16,10 +16,10 @@ from rq import Queue, get_current_job
 
 from sync.dirty import ALL_DIRTY, DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker, mark, mark_all
 from sync.failures import FailureStore
-from sync.writeback import WrittenStore
 from sync.handlers import SyncContext, router
 from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream, entry_time_ms
 from sync.runtime import runtime_for
+from sync.writeback import WrittenStore
 from webhooks.events import parse_event
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,13 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
     stream.clear_drain_flag()
     tracker = DirtyTracker(connection, runtime.config_store)
     config = runtime.config_store.current()
-    context = SyncContext(mirror=runtime.mirror, dirty=tracker, own_account=runtime.config_store.own_account(),
-                          own_fields=frozenset(config.writeback.field_names) if config else frozenset(),
-                          on_clamped=lambda key: connection.hincrby(STATS, "clamped_versions", 1))
+    context = SyncContext(
+        mirror=runtime.mirror,
+        dirty=tracker,
+        own_account=runtime.config_store.own_account(),
+        own_fields=frozenset(config.writeback.field_names) if config else frozenset(),
+        on_clamped=lambda key: connection.hincrby(STATS, "clamped_versions", 1),
+    )
     consumer = _consumer_name()
     applied = dead = 0
     while batch := stream.read_batch(consumer, batch_size):
@@ -91,8 +95,14 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
     result = flush(runtime)
     if connection.exists(DIRTY):  # left for later (a check-in still in flight): come back to it
         schedule_flush(connection, runtime.queue_name)
-    return {"written": result.written, "unchanged": result.unchanged, "comments": result.comments,
-            "failed": result.failed, "held": result.held, "skipped": result.skipped}
+    return {
+        "written": result.written,
+        "unchanged": result.unchanged,
+        "comments": result.comments,
+        "failed": result.failed,
+        "held": result.held,
+        "skipped": result.skipped,
+    }
 
 
 def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, Any]:
@@ -103,8 +113,10 @@ def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, An
     connection.delete(PAGES_FLAG)  # pages falling due from now on schedule another run
     runtime = runtime_for(connection)
     if runtime.confluence is None:
-        log.warning("pages are due but this worker has no Confluence configured (OKRSYNC_CONFLUENCE_URL); "
-                    "give the worker the same settings as the scheduler")
+        log.warning(
+            "pages are due but this worker has no Confluence configured (OKRSYNC_CONFLUENCE_URL); "
+            "give the worker the same settings as the scheduler"
+        )
         return {"published": 0}
     return {"published": pages.publish_due_pages(runtime)}
 
@@ -114,8 +126,13 @@ def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
     if not connection.set(PAGES_FLAG, "1", nx=True, ex=PAGES_FLAG_SECONDS):
         return False
     Queue(queue_name, connection=connection).enqueue(  # not started within the flag's life: dropped, made again
-        PAGES_JOB, job_timeout=900, ttl=PAGES_FLAG_SECONDS, result_ttl=300, failure_ttl=7 * 24 * 3600,
-        description="publish the Confluence pages whose coalescing interval has passed")
+        PAGES_JOB,
+        job_timeout=900,
+        ttl=PAGES_FLAG_SECONDS,
+        result_ttl=300,
+        failure_ttl=7 * 24 * 3600,
+        description="publish the Confluence pages whose coalescing interval has passed",
+    )
     return True
 
 
@@ -140,8 +157,13 @@ def schedule_remote_refresh(connection: redis.Redis, queue_name: str) -> bool:
     if not connection.set(REMOTE_FLAG, "1", nx=True, ex=REMOTE_FLAG_SECONDS):
         return False
     Queue(queue_name, connection=connection).enqueue(
-        REMOTE_JOB, job_timeout=REMOTE_FLAG_SECONDS, ttl=REMOTE_FLAG_SECONDS, result_ttl=300,
-        failure_ttl=7 * 24 * 3600, description="count the remote metrics through Jira's search")
+        REMOTE_JOB,
+        job_timeout=REMOTE_FLAG_SECONDS,
+        ttl=REMOTE_FLAG_SECONDS,
+        result_ttl=300,
+        failure_ttl=7 * 24 * 3600,
+        description="count the remote metrics through Jira's search",
+    )
     return True
 
 
@@ -156,7 +178,11 @@ def resync_mirror(full: bool = False, connection: redis.Redis | None = None) -> 
 
 def enqueue_resync(connection: redis.Redis, queue_name: str, full: bool = False) -> Any:
     return Queue(queue_name, connection=connection).enqueue(
-        RESYNC_JOB, kwargs={"full": full}, job_timeout=6 * 3600, result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600,
+        RESYNC_JOB,
+        kwargs={"full": full},
+        job_timeout=6 * 3600,
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
         description=f"{'full ' if full else ''}resync of the mapped projects",
     )
 
@@ -180,8 +206,13 @@ def schedule_flush(connection: redis.Redis, queue_name: str) -> bool:
 
 
 def _enqueue_flush(queue: Queue) -> None:
-    queue.enqueue(FLUSH_JOB, job_timeout=900, result_ttl=300, failure_ttl=7 * 24 * 3600,
-                  description="recompute dirty key results and write back what changed")
+    queue.enqueue(
+        FLUSH_JOB,
+        job_timeout=900,
+        result_ttl=300,
+        failure_ttl=7 * 24 * 3600,
+        description="recompute dirty key results and write back what changed",
+    )
 
 
 def flush_wait_seconds(connection: redis.Redis, interval: float) -> float:

@@ -47,7 +47,8 @@ end
 # epoch, issue id. An event loses to a newer stored state, to a later delete and to the same state
 # with links patched since. A read is Jira's truth: it loses only to a newer state applied after the
 # read began (an event, or a read begun later), and to a delete made after the read began.
-_UPSERT_SCRIPT = """
+_UPSERT_SCRIPT = (
+    """
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local read = ARGV[4] == '1'
@@ -72,11 +73,15 @@ redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2], 'key', ARGV[3],
            'source', read and 'read' or 'event', 'applied', now_ms)
 redis.call('HDEL', KEYS[1], 'patched')
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[7])
-""" + _NOTE_CHANGE + """
+"""
+    + _NOTE_CHANGE
+    + """
 return 1
 """
+)
 
-_DELETE_SCRIPT = """
+_DELETE_SCRIPT = (
+    """
 local current = redis.call('HGET', KEYS[1], 'version')
 if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
 local gone = redis.call('GET', KEYS[2])
@@ -88,9 +93,12 @@ end
 local old_key = redis.call('HGET', KEYS[1], 'key')
 if old_key then redis.call('HDEL', KEYS[3], old_key) end
 redis.call('HDEL', KEYS[3], ARGV[2])
-""" + _NOTE_CHANGE + """
+"""
+    + _NOTE_CHANGE
+    + """
 return redis.call('DEL', KEYS[1])
 """
+)
 
 _CHANGES_SCRIPT = """
 local found = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
@@ -132,8 +140,15 @@ class Mirror:
 
     def _store(self, document: dict[str, Any], version: int, read: bool, read_started_ms: int | None) -> bool:
         issue_id, key = document["id"], document["key"]
-        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, GONE_AT_PREFIX + issue_id, SEQUENCE,
-                CHANGES, EPOCH]
+        keys = [
+            ISSUE_PREFIX + issue_id,
+            GONE_PREFIX + issue_id,
+            KEY_INDEX,
+            GONE_AT_PREFIX + issue_id,
+            SEQUENCE,
+            CHANGES,
+            EPOCH,
+        ]
         doc = json.dumps(document, separators=(",", ":"), sort_keys=True)
         started = "" if read_started_ms is None else str(read_started_ms)
         args = [version, doc, key, "1" if read else "0", started, self._epoch, issue_id]
@@ -146,8 +161,15 @@ class Mirror:
 
     def delete(self, issue_id: str, key: str, version: int) -> bool:
         """Remove the issue and leave a tombstone so older deliveries cannot revive it."""
-        keys = [ISSUE_PREFIX + issue_id, GONE_PREFIX + issue_id, KEY_INDEX, GONE_AT_PREFIX + issue_id, SEQUENCE,
-                CHANGES, EPOCH]
+        keys = [
+            ISSUE_PREFIX + issue_id,
+            GONE_PREFIX + issue_id,
+            KEY_INDEX,
+            GONE_AT_PREFIX + issue_id,
+            SEQUENCE,
+            CHANGES,
+            EPOCH,
+        ]
         return bool(self._delete(keys=keys, args=[version, key, TOMBSTONE_SECONDS, self._epoch, issue_id]))
 
     def set_link(self, issue_id: str, link_id: str, link: dict[str, str] | None) -> bool:
@@ -162,7 +184,9 @@ class Mirror:
             links = [x for x in document.get("links", []) if x.get("id") != link_id]
             document["links"] = links + ([link] if link else [])
             pipe.multi()
-            pipe.hset(name, mapping={"doc": json.dumps(document, separators=(",", ":"), sort_keys=True), "patched": "1"})
+            pipe.hset(
+                name, mapping={"doc": json.dumps(document, separators=(",", ":"), sort_keys=True), "patched": "1"}
+            )
             self._note_change(keys=[SEQUENCE, CHANGES, EPOCH], args=[self._epoch, issue_id], client=pipe)
             return True
 
@@ -196,7 +220,9 @@ class Mirror:
         number, epoch = self.redis.mget(SEQUENCE, EPOCH)
         return int(number or 0), (epoch or b"").decode()
 
-    def changes_since(self, seen: int, limit: int = 1000) -> tuple[int, str, list[tuple[int, str, dict[str, Any] | None]]]:
+    def changes_since(
+        self, seen: int, limit: int = 1000
+    ) -> tuple[int, str, list[tuple[int, str, dict[str, Any] | None]]]:
         """The latest change number, the epoch, and up to ``limit`` issues changed after change number
         ``seen``, oldest first, as (change number, issue id, document or ``None`` when deleted); one
         atomic call. Another epoch than the one read with ``seen`` means the numbers started again."""

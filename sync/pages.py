@@ -84,8 +84,14 @@ class PageState:
 # ---------------------------------------------------------------------------------- entry points
 
 
-def publish_pages(runtime: Runtime, config: OkrConfig, report: dict[str, Any], now: datetime,
-                  given: EvaluationInput | None = None, trigger: Mapping[str, str] | None = None) -> None:
+def publish_pages(
+    runtime: Runtime,
+    config: OkrConfig,
+    report: dict[str, Any],
+    now: datetime,
+    given: EvaluationInput | None = None,
+    trigger: Mapping[str, str] | None = None,
+) -> None:
     """Called at the end of every flush with the fresh evaluation.
 
     The pages say "as of" the report's time; ``given`` (the flush's evaluation input) saves reading
@@ -115,8 +121,16 @@ def publish_due_pages(runtime: Runtime, now: datetime | None = None) -> int:
     for target in due.targets:
         if runtime.redis.get(REPORT_NUMBER) != number:
             break  # a newer report came meanwhile: its flush publishes or marks the pages again
-        published += _publish(runtime, due.config, due.report, [target], clock, given,
-                              due.pending[target.key].get("trigger"), only_pending=True)
+        published += _publish(
+            runtime,
+            due.config,
+            due.report,
+            [target],
+            clock,
+            given,
+            due.pending[target.key].get("trigger"),
+            only_pending=True,
+        )
     return published
 
 
@@ -145,8 +159,11 @@ def due_pages(runtime: Runtime, now: datetime | None = None) -> DuePages | None:
     if gone:
         runtime.redis.hdel(PENDING, *gone)
     interval = pages_interval(runtime)
-    due = [targets[key] for key in pending
-           if key in targets and clock - _last_attempt(_state(runtime.redis, key)) >= interval]
+    due = [
+        targets[key]
+        for key in pending
+        if key in targets and clock - _last_attempt(_state(runtime.redis, key)) >= interval
+    ]
     return DuePages(config, report, pending, due)
 
 
@@ -157,8 +174,9 @@ def pages_interval(runtime: Runtime) -> float:
 def page_targets(config: OkrConfig) -> list[PageTarget]:
     """Every configured page: OKR sets and problem programs with a ``confluence`` block."""
     targets = [PageTarget(f"set:{s.id}", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence]
-    targets += [PageTarget(f"program:{p.id}", "program", p.id, p.confluence)
-                for p in config.problem_programs if p.confluence]
+    targets += [
+        PageTarget(f"program:{p.id}", "program", p.id, p.confluence) for p in config.problem_programs if p.confluence
+    ]
     return targets
 
 
@@ -196,9 +214,16 @@ def _page_lock(connection: redis.Redis, target: PageTarget) -> Iterator[bool]:
 # ---------------------------------------------------------------------------------- publishing
 
 
-def _publish(runtime: Runtime, config: OkrConfig, report: Mapping[str, Any], targets: list[PageTarget],
-             clock: float, given: EvaluationInput | None, trigger: Mapping[str, str] | None,
-             only_pending: bool = False) -> int:
+def _publish(
+    runtime: Runtime,
+    config: OkrConfig,
+    report: Mapping[str, Any],
+    targets: list[PageTarget],
+    clock: float,
+    given: EvaluationInput | None,
+    trigger: Mapping[str, str] | None,
+    only_pending: bool = False,
+) -> int:
     """Publish each target under its lock; ``only_pending``: skip one that is no longer pending
     (published meanwhile by a flush). Returns how many went through (written or found unchanged)."""
     at = datetime.fromisoformat(str(report["at"]))
@@ -211,8 +236,9 @@ def _publish(runtime: Runtime, config: OkrConfig, report: Mapping[str, Any], tar
                 continue
             if not runtime.redis.hdel(PENDING, target.key) and only_pending:
                 continue
-            outcome = _publish_safely(runtime, target, partial(render_target, runtime, config, report, target,
-                                                               given, trigger), clock)
+            outcome = _publish_safely(
+                runtime, target, partial(render_target, runtime, config, report, target, given, trigger), clock
+            )
             if outcome == "failed":
                 _mark_pending(runtime.redis, target, clock, trigger)
             else:
@@ -220,8 +246,9 @@ def _publish(runtime: Runtime, config: OkrConfig, report: Mapping[str, Any], tar
     return done
 
 
-def _publish_safely(runtime: Runtime, target: PageTarget, rendered: Callable[[], RenderedPage],
-                    clock: float) -> Outcome:
+def _publish_safely(
+    runtime: Runtime, target: PageTarget, rendered: Callable[[], RenderedPage], clock: float
+) -> Outcome:
     """The outermost edge of a page write: a failure is logged and counted, never raised into the flush."""
     try:
         return publish_page(runtime, target, rendered(), clock)
@@ -249,12 +276,12 @@ def publish_page(runtime: Runtime, target: PageTarget, rendered: RenderedPage, c
     return _update_page(runtime, target, page, rendered, state, clock)
 
 
-def _update_page(runtime: Runtime, target: PageTarget, page: Any, rendered: RenderedPage, state: PageState,
-                 clock: float) -> Outcome:
+def _update_page(
+    runtime: Runtime, target: PageTarget, page: Any, rendered: RenderedPage, state: PageState, clock: float
+) -> Outcome:
     confluence = runtime.confluence
     assert confluence is not None
-    message = (change_summary(state.facts, rendered.facts) if state.facts is not None
-               else "OKR Sync: panels refreshed")
+    message = change_summary(state.facts, rendered.facts) if state.facts is not None else "OKR Sync: panels refreshed"
     for _ in range(MAX_ATTEMPTS):
         if regions_equal(page.body, rendered.regions, ignore=rendered.volatile):
             _remember(runtime.redis, target, page.id, rendered, clock, wrote=False)
@@ -268,8 +295,10 @@ def _update_page(runtime: Runtime, target: PageTarget, page: Any, rendered: Rend
             continue
         _remember(runtime.redis, target, page.id, rendered, clock, wrote=True)
         return "written"
-    raise PageConflictError(f"the page changed under each of {MAX_ATTEMPTS} writes in a row; it stays pending "
-                            "and is written on a later round")
+    raise PageConflictError(
+        f"the page changed under each of {MAX_ATTEMPTS} writes in a row; it stays pending "
+        "and is written on a later round"
+    )
 
 
 def _open_page(confluence: Any, target: PageTarget, page_id: str | None) -> Any:
@@ -293,8 +322,11 @@ def _create_page(confluence: Any, target: PageTarget, rendered: RenderedPage) ->
             raise
         return found
     except NotFound as exc:
-        raise NotFound(f"{exc} — check that the Confluence space {where.space!r} exists and the account can "
-                       f"add pages to it (confluence.space of {target.key})", status=exc.status) from exc
+        raise NotFound(
+            f"{exc} — check that the Confluence space {where.space!r} exists and the account can "
+            f"add pages to it (confluence.space of {target.key})",
+            status=exc.status,
+        ) from exc
 
 
 def _parent_id(confluence: Any, where: ConfluenceTarget) -> str | None:
@@ -302,9 +334,13 @@ def _parent_id(confluence: Any, where: ConfluenceTarget) -> str | None:
         return None
     parent = confluence.find_page(where.space, where.parent)
     if parent is None:
-        log.warning("Confluence parent page %r not found in space %s: %r is created at the top of the space; "
-                    "create the parent and move the page under it (updates keep working)",
-                    where.parent, where.space, where.title)
+        log.warning(
+            "Confluence parent page %r not found in space %s: %r is created at the top of the space; "
+            "create the parent and move the page under it (updates keep working)",
+            where.parent,
+            where.space,
+            where.title,
+        )
         return None
     return str(parent.id)
 
@@ -312,19 +348,36 @@ def _parent_id(confluence: Any, where: ConfluenceTarget) -> str | None:
 # ---------------------------------------------------------------------------------- rendering
 
 
-def render_target(runtime: Runtime, config: OkrConfig, report: Mapping[str, Any], target: PageTarget,
-                  given: EvaluationInput, trigger: Mapping[str, str] | None) -> RenderedPage:
-    base = PageContext(at=given.at, tz=config.zone, jira_url=runtime.settings.jira_url,
-                       interval_seconds=pages_interval(runtime), trigger=trigger)
+def render_target(
+    runtime: Runtime,
+    config: OkrConfig,
+    report: Mapping[str, Any],
+    target: PageTarget,
+    given: EvaluationInput,
+    trigger: Mapping[str, str] | None,
+) -> RenderedPage:
+    base = PageContext(
+        at=given.at,
+        tz=config.zone,
+        jira_url=runtime.settings.jira_url,
+        interval_seconds=pages_interval(runtime),
+        trigger=trigger,
+    )
     if target.kind == "program":
         program = next(p for p in config.problem_programs if p.id == target.id)
         return problem_review_page(program, program_result(program, given, FilterCache()), base)
     okr_set = next(s for s in config.okr_sets if s.id == target.id)
     result = next(r for r in report["okr_sets"] if r["id"] == target.id)
-    context = PageContext(at=base.at, tz=base.tz, jira_url=base.jira_url, interval_seconds=base.interval_seconds,
-                          trigger=trigger, trends=read_trends(runtime.redis, okr_set),
-                          epics=contributor_epics(okr_set, given),
-                          metric_history={m: runtime.config_store.metric_history(m) for m in _metrics_of(okr_set)})
+    context = PageContext(
+        at=base.at,
+        tz=base.tz,
+        jira_url=base.jira_url,
+        interval_seconds=base.interval_seconds,
+        trigger=trigger,
+        trends=read_trends(runtime.redis, okr_set),
+        epics=contributor_epics(okr_set, given),
+        metric_history={m: runtime.config_store.metric_history(m) for m in _metrics_of(okr_set)},
+    )
     return okr_set_page(config, okr_set, result, context)
 
 
@@ -353,8 +406,9 @@ def _evaluation_input(runtime: Runtime, config: OkrConfig, at: datetime) -> Eval
     this process's copy kept in memory, caught up from the change feed."""
     fields = runtime.config_store.field_names()
     live = runtime.mirror_in_memory.current(config.zone, fields)
-    return evaluation_input(at, config, live.documents(), (), fields, live=live,
-                            current_user=runtime.config_store.own_account())
+    return evaluation_input(
+        at, config, live.documents(), (), fields, live=live, current_user=runtime.config_store.own_account()
+    )
 
 
 def _latest_report(connection: redis.Redis) -> dict[str, Any] | None:
@@ -368,15 +422,21 @@ def _latest_report(connection: redis.Redis) -> dict[str, Any] | None:
 def record_trends(connection: redis.Redis, config: OkrConfig, report: Mapping[str, Any]) -> None:
     """Append each KR's current value to its trend when it moved (so a recomputation adds nothing)."""
     paged = {s.id for s in config.okr_sets if s.confluence}
-    values = {f"{s['id']}/{kr['id']}": kr["current"] for s in report["okr_sets"] if s["id"] in paged
-              for o in s["objectives"] for kr in o["key_results"] if kr["current"] is not None}
+    values = {
+        f"{s['id']}/{kr['id']}": kr["current"]
+        for s in report["okr_sets"]
+        if s["id"] in paged
+        for o in s["objectives"]
+        for kr in o["key_results"]
+        if kr["current"] is not None
+    }
     if not values:
         return
     reads = connection.pipeline(transaction=False)
     for ref in values:
         reads.lindex(TREND + ref, -1)
     writes = connection.pipeline(transaction=False)
-    for (ref, value), last in zip(values.items(), reads.execute()):
+    for (ref, value), last in zip(values.items(), reads.execute(), strict=False):
         if last is None or json.loads(last)["value"] != value:
             writes.rpush(TREND + ref, json.dumps({"at": report["at"], "value": value}))
             writes.ltrim(TREND + ref, -TREND_KEPT, -1)
@@ -388,20 +448,32 @@ def read_trends(connection: redis.Redis, okr_set: OkrSet) -> dict[str, list[floa
     reads = connection.pipeline(transaction=False)
     for kr_id in ids:
         reads.lrange(f"{TREND}{okr_set.id}/{kr_id}", 0, -1)
-    return {kr_id: [float(json.loads(raw)["value"]) for raw in rows] for kr_id, rows in zip(ids, reads.execute())}
+    return {
+        kr_id: [float(json.loads(raw)["value"]) for raw in rows]
+        for kr_id, rows in zip(ids, reads.execute(), strict=False)
+    }
 
 
 def _state(connection: redis.Redis, key: str) -> PageState:
     raw = {_text(k): _text(v) for k, v in connection.hgetall(STATE + key).items()}
-    return PageState(page_id=raw.get("page_id"), digest=raw.get("digest"),
-                     facts=json.loads(raw["facts"]) if "facts" in raw else None,
-                     written_at=float(raw.get("written_at", 0)), failed_at=float(raw.get("failed_at", 0)))
+    return PageState(
+        page_id=raw.get("page_id"),
+        digest=raw.get("digest"),
+        facts=json.loads(raw["facts"]) if "facts" in raw else None,
+        written_at=float(raw.get("written_at", 0)),
+        failed_at=float(raw.get("failed_at", 0)),
+    )
 
 
-def _remember(connection: redis.Redis, target: PageTarget, page_id: str, rendered: RenderedPage, clock: float,
-              wrote: bool) -> None:
-    fields: dict[Any, str | float] = {"page_id": page_id, "digest": rendered.content_digest,
-                              "facts": json.dumps(rendered.facts), "failed_at": 0}
+def _remember(
+    connection: redis.Redis, target: PageTarget, page_id: str, rendered: RenderedPage, clock: float, wrote: bool
+) -> None:
+    fields: dict[Any, str | float] = {
+        "page_id": page_id,
+        "digest": rendered.content_digest,
+        "facts": json.dumps(rendered.facts),
+        "failed_at": 0,
+    }
     pipe = connection.pipeline(transaction=False)
     if wrote:
         fields["written_at"] = clock

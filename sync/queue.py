@@ -103,8 +103,11 @@ class EventStream:
         """This consumer's own unfinished entries (a drain interrupted by an error), then stale
         entries of dead consumers, then new ones; empty when nothing is left."""
         try:
-            return (self._read_own_pending(consumer, count) or self._claim_stale(consumer, count)
-                    or self._read_new(consumer, count))
+            return (
+                self._read_own_pending(consumer, count)
+                or self._claim_stale(consumer, count)
+                or self._read_new(consumer, count)
+            )
         except redis.ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
@@ -178,9 +181,7 @@ def _entries(raw: list) -> list[Entry]:
     for entry_id, fields in raw:
         if not fields:  # deleted while pending
             continue
-        entries.append(
-            Entry(entry_id=_text(entry_id), delivery=_text(fields[b"id"]), body=fields[b"body"])
-        )
+        entries.append(Entry(entry_id=_text(entry_id), delivery=_text(fields[b"id"]), body=fields[b"body"]))
     return entries
 
 

@@ -9,7 +9,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mapping.models import OkrConfig
@@ -29,9 +29,25 @@ STATS = "okrsync:stats"
 OVERLAP = timedelta(minutes=10)  # clocks and Jira's index lag; re-reading a little is cheap
 DRIFTED_KEPT = 50  # keys a report names; a first resync changes every issue, so only examples are kept
 # What the mirror document needs; nothing else is fetched.
-MIRROR_FIELDS = ["summary", "project", "issuetype", "status", "labels", "components", "priority", "resolution",
-                 "assignee", "reporter", "created", "updated", "resolutiondate", "duedate", "parent",
-                 "issuelinks", "*navigable"]
+MIRROR_FIELDS = [
+    "summary",
+    "project",
+    "issuetype",
+    "status",
+    "labels",
+    "components",
+    "priority",
+    "resolution",
+    "assignee",
+    "reporter",
+    "created",
+    "updated",
+    "resolutiondate",
+    "duedate",
+    "parent",
+    "issuelinks",
+    "*navigable",
+]
 
 
 @dataclass
@@ -62,7 +78,7 @@ def project_clause(projects: Iterable[str]) -> str:
 def reconcile(runtime: Runtime, now: datetime | None = None) -> SyncReport:
     """Re-read what changed since the watermark (minus an overlap) and apply the differences."""
     config, jira = _config_and_jira(runtime)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     started = time.perf_counter()
     projects = mapped_projects(config)
     report = SyncReport()
@@ -96,14 +112,19 @@ def _since(watermark_ms: int, now: datetime) -> str:
     counts as at most now, so the clause always reaches back at least the overlap."""
     if not watermark_ms:
         return ""
-    since = datetime.fromtimestamp(clamped_watermark(watermark_ms, now) / 1000, timezone.utc) - OVERLAP
+    since = datetime.fromtimestamp(clamped_watermark(watermark_ms, now) / 1000, UTC) - OVERLAP
     minutes = max(1, math.ceil((now - since).total_seconds() / 60))
     return f' AND updated >= "-{minutes}m"'
 
 
-def apply_issues(runtime: Runtime, issues: Iterable[dict[str, Any]], report: SyncReport,
-                 trigger: dict[str, str], on_issue: Callable[[int], None] | None = None,
-                 read_started_ms: int | None = None) -> None:
+def apply_issues(
+    runtime: Runtime,
+    issues: Iterable[dict[str, Any]],
+    report: SyncReport,
+    trigger: dict[str, str],
+    on_issue: Callable[[int], None] | None = None,
+    read_started_ms: int | None = None,
+) -> None:
     """Store what Jira answered over the mirror where it differs (the document, or only its version:
     an ``updated`` that went back in time or was stamped in the future is set right too)."""
     tracker = DirtyTracker(runtime.redis, runtime.config_store)
@@ -154,9 +175,18 @@ def _record(runtime: Runtime, report: SyncReport, now: datetime, kind: str) -> N
     pipe = runtime.redis.pipeline(transaction=False)
     pipe.hincrby(STATS, f"{kind}_runs", 1)
     pipe.hincrby(STATS, f"{kind}_drift", report.drift)
-    pipe.set(LAST_RUN if kind == "reconcile" else LAST_RESYNC,
-             json.dumps({"at": now.isoformat(), "seen": report.seen, "drift": report.drift,
-                         "drifted": report.drifted[:DRIFTED_KEPT], "seconds": round(report.seconds, 3)}))
+    pipe.set(
+        LAST_RUN if kind == "reconcile" else LAST_RESYNC,
+        json.dumps(
+            {
+                "at": now.isoformat(),
+                "seen": report.seen,
+                "drift": report.drift,
+                "drifted": report.drifted[:DRIFTED_KEPT],
+                "seconds": round(report.seconds, 3),
+            }
+        ),
+    )
     pipe.execute()
     if report.drift and kind == "reconcile":  # webhooks were missed: worth a warning
         log.warning("reconcile: %d of %d issue(s) had drifted: %s", report.drift, report.seen, report.drifted[:20])
@@ -164,8 +194,12 @@ def _record(runtime: Runtime, report: SyncReport, now: datetime, kind: str) -> N
         log.info("%s: %d of %d issue(s) changed in the mirror", kind, report.drift, report.seen)
 
 
-def resync(runtime: Runtime, full: bool = False, progress: Callable[[str, int, int | None], None] | None = None,
-           now: datetime | None = None) -> SyncReport:
+def resync(
+    runtime: Runtime,
+    full: bool = False,
+    progress: Callable[[str, int, int | None], None] | None = None,
+    now: datetime | None = None,
+) -> SyncReport:
     """Walk every mapped project. Resumable: projects already walked are skipped unless ``full``;
     ``full`` also forgets mirrored issues of those projects that Jira no longer has."""
     config, jira = _config_and_jira(runtime)
@@ -188,15 +222,21 @@ def resync(runtime: Runtime, full: bool = False, progress: Callable[[str, int, i
         if full:  # only a full resync needs the keys Jira still has
             issues = _recording_keys(issues, seen_keys)
         before = report.seen
-        apply_issues(runtime, issues, report, {"kind": "resync"}, on_issue=lambda n: walked(n - before),
-                     read_started_ms=read_started)
+        apply_issues(
+            runtime,
+            issues,
+            report,
+            {"kind": "resync"},
+            on_issue=lambda n, before=before: walked(n - before),
+            read_started_ms=read_started,
+        )
         if full:
             _forget_missing(runtime, project, seen_keys, report)
         runtime.redis.hset(RESYNC_PROGRESS, project, "done")
     runtime.redis.delete(RESYNC_PROGRESS)
-    _advance_watermark(runtime, report, now or datetime.now(timezone.utc))
+    _advance_watermark(runtime, report, now or datetime.now(UTC))
     report.seconds = time.perf_counter() - started
-    _record(runtime, report, now or datetime.now(timezone.utc), "resync")
+    _record(runtime, report, now or datetime.now(UTC), "resync")
     return report
 
 

@@ -7,16 +7,16 @@ import json
 import logging
 import math
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from connector.errors import ConnectorError
 from connector.retry import RetryPolicy
 from mapping.models import Cycle, Metric, OkrConfig
+from okr.aggregates import ratio_percent
 from okr.evaluate import evaluation_input
 from okr.jql import JqlError, JqlUnsupported, parse_jql
 from okr.metrics import MetricValue, aggregate_documents, remote_key
-from okr.aggregates import ratio_percent
 from okr.timeframe import window_bounds
 from sync.dirty import mark
 from sync.documents import issue_document
@@ -39,8 +39,11 @@ class RefreshReport:
 
 def remote_metrics(config: OkrConfig) -> dict[str, Metric]:
     """Jira metrics with a filter the mirror cannot evaluate."""
-    return {metric_id: metric for metric_id, metric in config.metrics.items()
-            if metric.source == "jira" and any(_unsupported(t) for t in (metric.jql, metric.numerator_jql) if t)}
+    return {
+        metric_id: metric
+        for metric_id, metric in config.metrics.items()
+        if metric.source == "jira" and any(_unsupported(t) for t in (metric.jql, metric.numerator_jql) if t)
+    }
 
 
 def _unsupported(jql: str) -> bool:
@@ -61,22 +64,35 @@ def refresh_remote_metrics(runtime: Runtime, now: datetime | None = None) -> Ref
     config = runtime.config_store.current()
     if config is None or runtime.jira is None:
         return report
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     jira = bounded_port(runtime.jira)
     metrics = remote_metrics(config)
     _forget_dropped(runtime, {remote_key(m, c.id) for m in metrics for c in _cycles_using(config, m)})
     for metric_id, metric in metrics.items():
         for cycle in _cycles_using(config, metric_id):
             _refresh_one(runtime, jira, config, metric_id, metric, cycle, now, report)
-        krs = [f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results
-               if kr.metric == metric_id]
+        krs = [
+            f"{s.id}/{kr.id}"
+            for s in config.okr_sets
+            for o in s.objectives
+            for kr in o.key_results
+            if kr.metric == metric_id
+        ]
         if krs:
             mark(runtime.redis, krs, {"kind": "remote", "metric": metric_id})
     return report
 
 
-def _refresh_one(runtime: Runtime, jira: Any, config: OkrConfig, metric_id: str, metric: Metric, cycle: Cycle,
-                 now: datetime, report: RefreshReport) -> None:
+def _refresh_one(
+    runtime: Runtime,
+    jira: Any,
+    config: OkrConfig,
+    metric_id: str,
+    metric: Metric,
+    cycle: Cycle,
+    now: datetime,
+    report: RefreshReport,
+) -> None:
     key = remote_key(metric_id, cycle.id)
     try:
         value = evaluate_remotely(runtime, config, metric, cycle, now, jira=jira)
@@ -107,8 +123,12 @@ def _record_failure(runtime: Runtime, key: str, reason: str, now: datetime) -> N
     """Keep the last value, marked stale with the reason; remember since when it fails."""
     raw = runtime.redis.hget(REMOTE_FAILURES, key)
     previous = json.loads(raw) if raw else None
-    failure = {"reason": reason, "since": previous["since"] if previous else now.isoformat(),
-               "last": now.isoformat(), "attempts": (previous["attempts"] if previous else 0) + 1}
+    failure = {
+        "reason": reason,
+        "since": previous["since"] if previous else now.isoformat(),
+        "last": now.isoformat(),
+        "attempts": (previous["attempts"] if previous else 0) + 1,
+    }
     runtime.redis.hset(REMOTE_FAILURES, key, json.dumps(failure))
     stored = stored_remote_values(runtime).get(key)
     note = f"not refreshed since {failure['since']}: {reason}"
@@ -141,8 +161,9 @@ def stored_remote_values(runtime: Runtime) -> dict[str, MetricValue]:
     return values
 
 
-def evaluate_remotely(runtime: Runtime, config: OkrConfig, metric: Metric, cycle: Cycle, now: datetime,
-                      jira: Any = None) -> MetricValue:
+def evaluate_remotely(
+    runtime: Runtime, config: OkrConfig, metric: Metric, cycle: Cycle, now: datetime, jira: Any = None
+) -> MetricValue:
     """count and ratio through Jira's count; the other aggregates over the matching issues' fields."""
     window = _window_clause(metric, cycle, now, config)
     jira = jira or runtime.jira
@@ -155,8 +176,14 @@ def evaluate_remotely(runtime: Runtime, config: OkrConfig, metric: Metric, cycle
         numerator = int(jira.count(f"({metric.jql}) AND ({metric.numerator_jql}){window}"))
         return MetricValue(ratio_percent(numerator, denominator), denominator, "remote", measured_at=now)
     issues = jira.search(f"({metric.jql}){window}")
-    given = evaluation_input(now, config, [issue_document(i) for i in issues], [], runtime.config_store.field_names(),
-                             current_user=runtime.config_store.own_account())
+    given = evaluation_input(
+        now,
+        config,
+        [issue_document(i) for i in issues],
+        [],
+        runtime.config_store.field_names(),
+        current_user=runtime.config_store.own_account(),
+    )
     value = aggregate_documents(metric, given.documents, given)
     return MetricValue(value.value, value.count, "remote", measured_at=now, note=value.note)
 
@@ -178,5 +205,3 @@ def _jql_field(name: str) -> str:
 def _cycles_using(config: OkrConfig, metric_id: str) -> list[Cycle]:
     ids = {s.cycle for s in config.okr_sets for o in s.objectives for kr in o.key_results if kr.metric == metric_id}
     return [config.cycle(cycle_id) for cycle_id in sorted(ids)]
-
-

@@ -41,17 +41,25 @@ class Runtime:
 CALLS = "okrsync:stats:calls"  # "system|operation|outcome" → count, across processes
 
 
-def build_runtime(settings: Settings, connection: redis.Redis, jira: Any | None = None,
-                  confluence: Any | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings, connection: redis.Redis, jira: Any | None = None, confluence: Any | None = None
+) -> Runtime:
     if (jira is None and settings.jira_url) or (confluence is None and settings.confluence_url):
         from connector import CallStats, confluence_from_settings, jira_from_settings
 
         stats = CallStats(on_call=_count_calls_in(connection))
         jira = jira or jira_from_settings(settings, stats=stats)
         confluence = confluence or confluence_from_settings(settings, stats=stats)
-    return Runtime(settings=settings, redis=connection, config_store=ConfigStore(connection),
-                   mirror=Mirror(connection), measurements=MeasurementStore(connection),
-                   written=WrittenStore(connection), jira=jira, confluence=confluence)
+    return Runtime(
+        settings=settings,
+        redis=connection,
+        config_store=ConfigStore(connection),
+        mirror=Mirror(connection),
+        measurements=MeasurementStore(connection),
+        written=WrittenStore(connection),
+        jira=jira,
+        confluence=confluence,
+    )
 
 
 def _count_calls_in(connection: redis.Redis) -> Any:

@@ -74,8 +74,9 @@ class WriteGuard:
         (no answer, 5xx, 429, 401), Jira as a whole is taken to be failing: the remaining targets wait for
         the backoff too, instead of each spending the connector's retry budget again."""
         if self.outage is not None:
-            held = ConnectorError(f"not tried: Jira was failing in this flush ({self.outage})",
-                                  status=self.outage.status)
+            held = ConnectorError(
+                f"not tried: Jira was failing in this flush ({self.outage})", status=self.outage.status
+            )
             self._known[target] = self.failures.record(target, issue, held, self.situation(issue), self.now)
             return False
         failure = self._known.get(target)
@@ -182,8 +183,9 @@ class CheckinPacing:
         return max(0.0, held, spaced)
 
 
-def apply_writes(jira: JiraWriter, store: WrittenStore, writes: Iterable[Write],
-                 guard: WriteGuard | None = None) -> WriteReport:
+def apply_writes(
+    jira: JiraWriter, store: WrittenStore, writes: Iterable[Write], guard: WriteGuard | None = None
+) -> WriteReport:
     """Perform each write whose content differs from the last one written; record it afterwards
     (a crash in between repeats an idempotent write, never loses one). With a ``guard``, a write Jira
     refuses is recorded against its target and the others go on; without one, it is raised."""
@@ -232,9 +234,18 @@ class Checkin(Enum):
         return self is Checkin.POSTED
 
 
-def post_checkin(jira: JiraWriter, store: WrittenStore, ref: str, issue: str, old: str | None, new: str,
-                 text: str, occasion: str, now: float | None = None,
-                 pacing: CheckinPacing = CheckinPacing()) -> Checkin:
+def post_checkin(
+    jira: JiraWriter,
+    store: WrittenStore,
+    ref: str,
+    issue: str,
+    old: str | None,
+    new: str,
+    text: str,
+    occasion: str,
+    now: float | None = None,
+    pacing: CheckinPacing = CheckinPacing(),
+) -> Checkin:
     """Comment on a health change once, even when a worker dies between posting and recording.
 
     ``occasion`` (the day, say) tells two identical transitions weeks apart from a retry of one.

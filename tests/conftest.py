@@ -62,8 +62,7 @@ def connection(redis_server: redis.Redis) -> Iterator[redis.Redis]:
 
 @pytest.fixture()
 def settings(tmp_path: Path) -> Settings:
-    return Settings(webhook_secret=SECRET, data_dir=tmp_path, queue_name=QUEUE, _env_file=None,
-                    **UNPACED_CHECKINS)  # type: ignore[arg-type]
+    return Settings(webhook_secret=SECRET, data_dir=tmp_path, queue_name=QUEUE, _env_file=None, **UNPACED_CHECKINS)  # type: ignore[arg-type]
 
 
 @pytest.fixture()
@@ -83,8 +82,9 @@ def signed_headers(body: bytes, identifier: str | None = None, secret: str = SEC
     return headers
 
 
-def post_event(client: FlaskClient, payload: dict[str, Any] | bytes, identifier: str | None = None,
-               secret: str = SECRET):  # type: ignore[no-untyped-def]
+def post_event(
+    client: FlaskClient, payload: dict[str, Any] | bytes, identifier: str | None = None, secret: str = SECRET
+):  # type: ignore[no-untyped-def]
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return client.post("/webhooks/jira", data=body, headers=signed_headers(body, identifier, secret))
 

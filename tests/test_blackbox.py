@@ -23,9 +23,13 @@ pytestmark = pytest.mark.blackbox
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 SECRET = "blackbox-secret"
-PAYLOADS = ["webhook-issue-created.json", "webhook-issue-updated-labels.json",
-            "webhook-server-issue-updated-resolved.json", "webhook-cloud-issue-created-many-fields.json",
-            "webhook-cloud-comment-created.json"]
+PAYLOADS = [
+    "webhook-issue-created.json",
+    "webhook-issue-updated-labels.json",
+    "webhook-server-issue-updated-resolved.json",
+    "webhook-cloud-issue-created-many-fields.json",
+    "webhook-cloud-comment-created.json",
+]
 
 
 def _free_port() -> int:
@@ -47,10 +51,25 @@ def _wait_for(url: str, seconds: float = 30) -> None:
 
 
 def _post_with_curl(url: str, body: bytes, delivery: str) -> tuple[int, dict]:
-    command = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", url,
-               "-H", "Content-Type: application/json",
-               "-H", f"X-Hub-Signature: {sign(body, SECRET.encode())}",
-               "-H", f"X-Atlassian-Webhook-Identifier: {delivery}", "--data-binary", "@-"]
+    command = [
+        "curl",
+        "-sS",
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code}",
+        "-X",
+        "POST",
+        url,
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        f"X-Hub-Signature: {sign(body, SECRET.encode())}",
+        "-H",
+        f"X-Atlassian-Webhook-Identifier: {delivery}",
+        "--data-binary",
+        "@-",
+    ]
     done = subprocess.run(command, input=body, capture_output=True, check=True, timeout=30)
     text, _, code = done.stdout.decode().rpartition("\n")
     return int(code), json.loads(text)
@@ -68,13 +87,20 @@ def test_serve_worker_curl_status(tmp_path: Path) -> None:
     port = _free_port()
     logs = tmp_path / "serve.log"
     with open(logs, "wb") as log:
-        serve = subprocess.Popen([OKRSYNC, "serve", "--port", str(port), "--workers", "1"], env=env,
-                                 stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+        serve = subprocess.Popen(
+            [OKRSYNC, "serve", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
         worker = subprocess.Popen([OKRSYNC, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
         try:
             _wait_for(f"http://127.0.0.1:{port}/healthz")
             url = f"http://127.0.0.1:{port}/webhooks/jira"
-            answers = [_post_with_curl(url, (FIXTURES / name).read_bytes(), f"bb-{i}") for i, name in enumerate(PAYLOADS)]
+            answers = [
+                _post_with_curl(url, (FIXTURES / name).read_bytes(), f"bb-{i}") for i, name in enumerate(PAYLOADS)
+            ]
             assert [code for code, _ in answers] == [202, 202, 202, 202, 200]
             assert _post_with_curl(url, (FIXTURES / PAYLOADS[0]).read_bytes(), "bb-0")[1]["status"] == "duplicate"
             report = _wait_for_mirror(env, expected=3)

@@ -35,8 +35,14 @@ def _memory_capped() -> None:
 
 
 def test_a_device_with_no_end_is_refused_too(tmp_path: Path) -> None:
-    done = subprocess.run([OKRSYNC, "validate", "/dev/zero"], capture_output=True, text=True, timeout=60,
-                          preexec_fn=_memory_capped, cwd=tmp_path)
+    done = subprocess.run(
+        [OKRSYNC, "validate", "/dev/zero"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_memory_capped,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1 and "larger than 1024 KiB" in done.stderr, done.stderr[-2000:]
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from mapping.lint import lint
+from mapping.loader import load_config_text
 from okrsync.demo.runner import _demo_config
 from okrsync.demo.scenario import demo_scenario
-from mapping.loader import load_config_text
-from mapping.lint import lint
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 
@@ -38,8 +38,14 @@ def test_the_demo_company_has_a_few_hundred_issues() -> None:
 def test_a_bounded_demo_exits_0_with_pages_written_and_krs_in_several_states(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}
     env["OKRSYNC_DATA_DIR"] = str(tmp_path / "data")
-    done = subprocess.run([OKRSYNC, "demo", "--duration", "20", "--pace", "0.7", "--port", "0", "--emulator-port", "0"],
-                          env=env, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    done = subprocess.run(
+        [OKRSYNC, "demo", "--duration", "20", "--pace", "0.7", "--port", "0", "--emulator-port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert "Traceback" not in output and "Traceback" not in (tmp_path / "data" / "demo.log").read_text()

@@ -40,7 +40,7 @@ def _chained(first: Exception, then: Exception) -> Exception:
         try:
             raise first
         except Exception:
-            raise then
+            raise then  # noqa: B904 -- the point: `then` keeps `first` as its context
     except Exception as error:
         return error
 
@@ -61,8 +61,10 @@ def test_work_loop_losing_redis_is_one_line(worker_log) -> None:  # type: ignore
     text = out.getvalue()
     assert "Traceback" not in text
     assert text.count("\n") == 1
-    assert "Worker w1: found an unhandled exception, quitting... (Redis unreachable: Error 111 connecting to " \
-           "/tmp/100%/redis.sock. Connection refused.)" in text
+    assert (
+        "Worker w1: found an unhandled exception, quitting... (Redis unreachable: Error 111 connecting to "
+        "/tmp/100%/redis.sock. Connection refused.)" in text
+    )
 
 
 def test_job_failing_on_a_redis_timeout_is_one_line(worker_log) -> None:  # type: ignore[no-untyped-def]
@@ -70,8 +72,10 @@ def test_job_failing_on_a_redis_timeout_is_one_line(worker_log) -> None:  # type
     _job_failure(logger, redis.TimeoutError("Timeout reading from socket"))
     text = out.getvalue()
     assert "Traceback" not in text and text.count("\n") == 1
-    assert ("Worker w1: job j1: exception raised while executing (sync.jobs.drain) "
-            "(Redis unreachable: redis.exceptions.TimeoutError: Timeout reading from socket)") in text
+    assert (
+        "Worker w1: job j1: exception raised while executing (sync.jobs.drain) "
+        "(Redis unreachable: redis.exceptions.TimeoutError: Timeout reading from socket)"
+    ) in text
 
 
 @pytest.mark.parametrize("how", ["work loop", "job"])
@@ -89,8 +93,9 @@ def test_any_other_error_keeps_its_traceback(worker_log, how) -> None:  # type: 
 def test_an_outage_met_while_handling_another_error_keeps_the_traceback(worker_log) -> None:  # type: ignore[no-untyped-def]
     logger, out = worker_log
     error = _chained(KeyError("okr_sets"), redis.ConnectionError("gone"))
-    logger.error("Worker %s: found an unhandled exception, quitting...", "w1",
-                 exc_info=(type(error), error, error.__traceback__))
+    logger.error(
+        "Worker %s: found an unhandled exception, quitting...", "w1", exc_info=(type(error), error, error.__traceback__)
+    )
     _job_failure(logger, _chained(KeyError("okr_sets"), redis.ConnectionError("gone")))
     text = out.getvalue()
     assert text.count("Traceback (most recent call last)") == 4 and text.count("KeyError: 'okr_sets'") == 2
@@ -98,8 +103,11 @@ def test_an_outage_met_while_handling_another_error_keeps_the_traceback(worker_l
 
 def test_a_wrong_password_keeps_its_traceback(worker_log) -> None:  # type: ignore[no-untyped-def]
     logger, out = worker_log
-    logger.error("Worker %s: found an unhandled exception, quitting...", "w1",
-                 exc_info=_raised(redis.AuthenticationError("invalid password")))
+    logger.error(
+        "Worker %s: found an unhandled exception, quitting...",
+        "w1",
+        exc_info=_raised(redis.AuthenticationError("invalid password")),
+    )
     assert "Traceback (most recent call last)" in out.getvalue()
 
 
@@ -111,8 +119,9 @@ def test_redis_loading_its_data_after_a_restart_is_an_outage(worker_log) -> None
 
 def test_a_record_with_arguments_that_do_not_fit_reaches_logging_unchanged(worker_log) -> None:  # type: ignore[no-untyped-def]
     logger, _ = worker_log
-    record = logger.makeRecord("rq.worker", logging.ERROR, __file__, 1, "%s and %s", ("one",),
-                               _raised(redis.ConnectionError("gone")))
+    record = logger.makeRecord(
+        "rq.worker", logging.ERROR, __file__, 1, "%s and %s", ("one",), _raised(redis.ConnectionError("gone"))
+    )
     outage_filter = next(f for f in logger.filters if isinstance(f, RedisOutageInOneLine))
     assert outage_filter.filter(record) is True
     assert record.msg == "%s and %s" and record.exc_info is not None

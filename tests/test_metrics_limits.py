@@ -32,8 +32,9 @@ def test_without_a_metrics_token_metrics_stay_open(client) -> None:  # type: ign
 
 
 def test_the_token_never_shows_in_the_settings(settings: Settings) -> None:
-    assert "scrape-t0ken" not in repr(Settings(**{**settings.model_dump(), "metrics_token": "scrape-t0ken"},
-                                               _env_file=None))
+    assert "scrape-t0ken" not in repr(
+        Settings(**{**settings.model_dump(), "metrics_token": "scrape-t0ken"}, _env_file=None)
+    )
 
 
 def _unknown_labels(text: str) -> dict[str, float]:

@@ -32,10 +32,13 @@ SLOW_CONNECTIONS = 16
 ATTACK_SECONDS = 12.0
 ANSWER_WITHIN_SECONDS = 2.0
 WEBHOOKS = 3
-SLOW_REQUEST = (b"POST /webhooks/jira HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                b"X-Atlassian-Webhook-Identifier: slow\r\nContent-Length: 100\r\n\r\n" + b"{" * 100)
-SLOW_BODY_HEADERS = (b"POST /webhooks/jira HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 5000\r\n\r\n")
+SLOW_REQUEST = (
+    b"POST /webhooks/jira HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b"X-Atlassian-Webhook-Identifier: slow\r\nContent-Length: 100\r\n\r\n" + b"{" * 100
+)
+SLOW_BODY_HEADERS = (
+    b"POST /webhooks/jira HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+)
 
 
 class SlowClients:
@@ -64,7 +67,7 @@ class SlowClients:
                 return
             for connection in self.sockets:
                 try:
-                    connection.sendall(self.trickle[offset:offset + 1])
+                    connection.sendall(self.trickle[offset : offset + 1])
                 except OSError:
                     pass  # the server closed it (a read timeout): that is allowed
             self.ticks += 1
@@ -88,8 +91,11 @@ def _signed_delivery(number: int) -> tuple[bytes, dict[str, str]]:
     payload["issue"]["key"] = f"SLOW-{number}"
     payload["issue"]["id"] = str(70000 + number)
     body = json.dumps(payload).encode()
-    return body, {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, SECRET.encode()),
-                  IDENTIFIER_HEADER: f"slow-client-{number}"}
+    return body, {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(body, SECRET.encode()),
+        IDENTIFIER_HEADER: f"slow-client-{number}",
+    }
 
 
 def _post_within(port: int, number: int, seconds: float) -> tuple[int, float]:
@@ -118,8 +124,10 @@ def served(tmp_path: Path) -> Iterator[int]:
 def _deliveries_during(slow: SlowClients, port: int, first: int) -> list[tuple[int, float]]:
     slow.wait_ticks(2)  # every slow connection has been read from by now and is mid-request
     answers = [_post_within(port, first + number, ANSWER_WITHIN_SECONDS) for number in range(WEBHOOKS)]
-    print(f"{slow.count} slow connections, {slow.ticks} byte(s) each so far; signed webhooks meanwhile: "
-          + ", ".join(f"{status} in {seconds * 1000:.0f} ms" for status, seconds in answers))
+    print(
+        f"{slow.count} slow connections, {slow.ticks} byte(s) each so far; signed webhooks meanwhile: "
+        + ", ".join(f"{status} in {seconds * 1000:.0f} ms" for status, seconds in answers)
+    )
     return answers
 
 

@@ -112,7 +112,9 @@ def test_delete_removes_the_document_and_a_late_update_cannot_revive_it(client, 
     run_worker(connection)
     assert Mirror(connection).get("IDT-19") is not None
     post_event(client, load_fixture("webhook-issue-deleted.json"), identifier="d")
-    post_event(client, {**created, "timestamp": (created.get("timestamp") or 0) + 1}, identifier="late-replay")  # another delivery of the older state
+    post_event(
+        client, {**created, "timestamp": (created.get("timestamp") or 0) + 1}, identifier="late-replay"
+    )  # another delivery of the older state
     run_worker(connection)
     assert Mirror(connection).get("IDT-19") is None
     assert Mirror(connection).count() == 0
@@ -123,9 +125,11 @@ def _linked_pair(client) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     created = _issue_event("LNK-1", "2026-11-01T10:00:00.000+0000")
     post_event(client, created, "1")
     post_event(client, _issue_event("LNK-2", "2026-11-01T10:00:00.000+0000"), "2")
-    link = {"timestamp": 1, "webhookEvent": "issuelink_created",
-            "issueLink": {"id": 77, "sourceIssueId": "91", "destinationIssueId": "92",
-                          "issueLinkType": {"name": "Blocks"}}}
+    link = {
+        "timestamp": 1,
+        "webhookEvent": "issuelink_created",
+        "issueLink": {"id": 77, "sourceIssueId": "91", "destinationIssueId": "92", "issueLinkType": {"name": "Blocks"}},
+    }
     post_event(client, link, "3")
     return created, link
 
@@ -135,7 +139,8 @@ def test_issue_links_are_applied_to_both_ends(client, connection) -> None:  # ty
     run_worker(connection)
     mirror = Mirror(connection)
     assert mirror.get("LNK-1")["links"] == [
-        {"id": "77", "type": "Blocks", "direction": "outward", "issue_id": "92", "key": "LNK-2"}]
+        {"id": "77", "type": "Blocks", "direction": "outward", "issue_id": "92", "key": "LNK-2"}
+    ]
     assert mirror.get("LNK-2")["links"][0]["direction"] == "inward"
     post_event(client, {**link, "webhookEvent": "issuelink_deleted"}, "4")
     run_worker(connection)
@@ -147,7 +152,9 @@ def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, conne
     events may have patched the same issues: the state comes again with the version it already has."""
     created, _ = _linked_pair(client)
     run_worker(connection)
-    post_event(client, {**created, "timestamp": (created.get("timestamp") or 0) + 1}, "1-taken-back")  # the same state of LNK-1 once more (another body, not a duplicate)
+    post_event(
+        client, {**created, "timestamp": (created.get("timestamp") or 0) + 1}, "1-taken-back"
+    )  # the same state of LNK-1 once more (another body, not a duplicate)
     run_worker(connection)
     mirror = Mirror(connection)
     assert [x["id"] for x in mirror.get("LNK-1")["links"]] == ["77"]
@@ -164,8 +171,10 @@ def test_resync_stores_jira_state_over_a_patched_document_of_the_same_version(co
     assert mirror.set_link("9", "5", {"id": "5", "type": "Relates", "direction": "outward", "issue_id": "8", "key": ""})
     assert not mirror.upsert(document, 1000)  # the same state again: the patch stays
     assert mirror.get("PAT-9")["links"][0]["id"] == "5"
-    jira_state = {**document, "links": [{"id": "5", "type": "Relates", "direction": "outward", "issue_id": "8",
-                                         "key": "PAT-8"}]}
+    jira_state = {
+        **document,
+        "links": [{"id": "5", "type": "Relates", "direction": "outward", "issue_id": "8", "key": "PAT-8"}],
+    }
     assert mirror.upsert(jira_state, 1000, over_patches=True)  # resync and reconciliation: Jira's current state
     assert mirror.get("PAT-9")["links"][0]["key"] == "PAT-8"
     assert mirror.upsert(jira_state, 1000)  # no patch since: stored as before
@@ -205,8 +214,9 @@ def test_oversized_body_is_413(settings: Settings, connection) -> None:  # type:
 
 
 def test_unreachable_redis_is_503_so_jira_retries(settings: Settings) -> None:
-    unreachable = Settings(**{**settings.model_dump(), "webhook_secret": SECRET,
-                              "redis_url": "redis://127.0.0.1:1/0"}, _env_file=None)
+    unreachable = Settings(
+        **{**settings.model_dump(), "webhook_secret": SECRET, "redis_url": "redis://127.0.0.1:1/0"}, _env_file=None
+    )
     client = create_app(unreachable).test_client()
     answer = post_event(client, load_fixture("webhook-issue-created.json"), identifier="x")
     assert answer.status_code == 503 and answer.headers["Retry-After"]

@@ -22,8 +22,16 @@ json_values = st.recursive(
     max_leaves=20,
 )
 event_names = st.sampled_from(
-    ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "issuelink_created",
-     "issuelink_deleted", "comment_created", "sprint_started", "jira:whatever"]
+    [
+        "jira:issue_created",
+        "jira:issue_updated",
+        "jira:issue_deleted",
+        "issuelink_created",
+        "issuelink_deleted",
+        "comment_created",
+        "sprint_started",
+        "jira:whatever",
+    ]
 )
 jira_times = st.sampled_from(["2026-11-01T10:00:00.000+0000", "2019-02-15T19:01:52.971-0800", None])
 issue_fields = st.fixed_dictionaries(
@@ -46,7 +54,8 @@ jira_like = st.fixed_dictionaries(
         "issue": st.fixed_dictionaries(
             {"id": st.integers(1, 10**6).map(str), "key": st.from_regex(r"[A-Z]{2,4}-[1-9][0-9]{0,3}", fullmatch=True)},
             optional={"fields": issue_fields},
-        ) | json_values,
+        )
+        | json_values,
         "issueLink": json_values,
         "user": json_values,
         "changelog": json_values,

@@ -23,9 +23,11 @@ def _issue(key: str, issue_id: str) -> dict:
 
 
 def _link_event(kind: str, timestamp: int) -> dict:
-    return {"timestamp": timestamp, "webhookEvent": kind,
-            "issueLink": {"id": 77, "sourceIssueId": "91", "destinationIssueId": "92",
-                          "issueLinkType": {"name": "Blocks"}}}
+    return {
+        "timestamp": timestamp,
+        "webhookEvent": kind,
+        "issueLink": {"id": 77, "sourceIssueId": "91", "destinationIssueId": "92", "issueLinkType": {"name": "Blocks"}},
+    }
 
 
 def test_the_same_body_under_a_new_delivery_id_is_a_duplicate(client, connection) -> None:  # type: ignore[no-untyped-def]
@@ -49,8 +51,13 @@ def test_a_replayed_link_deletion_does_not_remove_a_link_jira_still_has(client, 
     post_event(client, _issue("LNK-1", "91"), "issue-1")
     post_event(client, _issue("LNK-2", "92"), "issue-2")
     deleted = json.dumps(_link_event("issuelink_deleted", 2)).encode()
-    for number, body in enumerate([json.dumps(_link_event("issuelink_created", 1)).encode(), deleted,
-                                   json.dumps(_link_event("issuelink_created", 3)).encode()]):
+    for number, body in enumerate(
+        [
+            json.dumps(_link_event("issuelink_created", 1)).encode(),
+            deleted,
+            json.dumps(_link_event("issuelink_created", 3)).encode(),
+        ]
+    ):
         assert post_event(client, body, f"link-{number}").status_code == 202
     run_worker(connection)
     assert [link["id"] for link in Mirror(connection).get("LNK-1")["links"]] == ["77"]
@@ -88,8 +95,12 @@ def _small_limit_client(settings: Settings, connection, limit: int):  # type: ig
 def _chunked(client, body: bytes):  # type: ignore[no-untyped-def]
     """As a server hands over a chunked body: no Content-Length, a stream the server ends."""
     headers = signed_headers(body)
-    return client.post("/webhooks/jira", input_stream=io.BytesIO(body), headers=headers,
-                       environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
+    return client.post(
+        "/webhooks/jira",
+        input_stream=io.BytesIO(body),
+        headers=headers,
+        environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    )
 
 
 def _padded(size: int) -> bytes:
@@ -114,8 +125,7 @@ def test_a_declared_body_over_the_limit_is_read_to_its_end_then_413(settings: Se
     body = _padded(3000)
     stream = io.BytesIO(body)
     client = _small_limit_client(settings, connection, 1000)
-    answer = client.post("/webhooks/jira", input_stream=stream, content_length=len(body),
-                         headers=signed_headers(body))
+    answer = client.post("/webhooks/jira", input_stream=stream, content_length=len(body), headers=signed_headers(body))
     assert answer.status_code == 413 and answer.headers["Connection"] == "close"
     assert stream.tell() == len(body)  # read (and dropped) to its end: the client can read the answer
 
@@ -124,7 +134,6 @@ def test_a_body_far_over_the_limit_is_not_read(settings: Settings, connection) -
     body = _padded(1000 * DISCARD_FACTOR + 1)
     stream = io.BytesIO(body)
     client = _small_limit_client(settings, connection, 1000)
-    answer = client.post("/webhooks/jira", input_stream=stream, content_length=len(body),
-                         headers=signed_headers(body))
+    answer = client.post("/webhooks/jira", input_stream=stream, content_length=len(body), headers=signed_headers(body))
     assert answer.status_code == 413 and "not read" in answer.json["message"]
     assert stream.tell() == 0

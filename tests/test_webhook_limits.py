@@ -34,9 +34,12 @@ def _padded(size: int) -> bytes:
 
 
 def _urllib_post(port: int, body: bytes) -> tuple[int, dict]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/jira", data=body, method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              SIGNATURE_HEADER: sign(body, SECRET.encode())})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/webhooks/jira",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, SECRET.encode())},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.loads(answer.read())
@@ -54,10 +57,18 @@ def test_a_client_that_writes_a_body_over_the_limit_before_reading_gets_the_413(
 def test_a_chunked_body_over_the_limit_is_413(served: int) -> None:
     body = _padded(LIMIT + 10)
     connection = http.client.HTTPConnection("127.0.0.1", served, timeout=30)
-    chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))
-    connection.request("POST", "/webhooks/jira", body=chunks, encode_chunked=True,
-                       headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked",
-                                SIGNATURE_HEADER: sign(body, SECRET.encode())})
+    chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
+    connection.request(
+        "POST",
+        "/webhooks/jira",
+        body=chunks,
+        encode_chunked=True,
+        headers={
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+            SIGNATURE_HEADER: sign(body, SECRET.encode()),
+        },
+    )
     answer = connection.getresponse()
     assert answer.status == 413, answer.read()
     assert json.loads(answer.read())["error"] == "too_large"

@@ -19,16 +19,25 @@ from webhooks.events import MalformedBody
 
 
 def issue_updated(custom_value: str) -> bytes:
-    return ('{"webhookEvent": "jira:issue_updated", "timestamp": 1767225600000, "issue": {"id": "10001", '
-            '"key": "SHOP-1", "fields": {"updated": "2026-11-01T10:00:00.000+0000", "project": {"key": "SHOP"}, '
-            f'"customfield_10001": {custom_value}}}}}}}').encode()
+    return (
+        '{"webhookEvent": "jira:issue_updated", "timestamp": 1767225600000, "issue": {"id": "10001", '
+        '"key": "SHOP-1", "fields": {"updated": "2026-11-01T10:00:00.000+0000", "project": {"key": "SHOP"}, '
+        f'"customfield_10001": {custom_value}}}}}}}'
+    ).encode()
 
 
-@pytest.mark.parametrize("literal, said", [
-    ("1" * 5000, "an integer of 5000 digits"), ("-" + "9" * 400, "an integer of 400 digits"),
-    ("1e400", "1e400"), ("-1e999", "-1e999"),
-    ("NaN", "NaN"), ("Infinity", "Infinity"), ("-Infinity", "-Infinity"),
-])
+@pytest.mark.parametrize(
+    "literal, said",
+    [
+        ("1" * 5000, "an integer of 5000 digits"),
+        ("-" + "9" * 400, "an integer of 400 digits"),
+        ("1e400", "1e400"),
+        ("-1e999", "-1e999"),
+        ("NaN", "NaN"),
+        ("Infinity", "Infinity"),
+        ("-Infinity", "-Infinity"),
+    ],
+)
 def test_a_number_beyond_a_double_is_a_400_naming_it(client, connection, literal: str, said: str) -> None:  # type: ignore[no-untyped-def]
     answer = post_event(client, issue_updated(literal))
     assert answer.status_code == 400, answer.data[:300]
@@ -75,8 +84,7 @@ numbers = st.one_of(st.floats(), st.integers(), st.integers(min_value=10**300, m
 def test_any_number_in_a_custom_field_is_a_2xx_or_a_400_never_a_5xx(client, connection, value) -> None:  # type: ignore[no-untyped-def]
     literal = json.dumps(value) if not isinstance(value, int) else str(value)
     answer = post_event(client, issue_updated(literal))
-    representable = (math.isfinite(value) if isinstance(value, float)
-                     else len(str(abs(value))) <= 308)
+    representable = math.isfinite(value) if isinstance(value, float) else len(str(abs(value))) <= 308
     if representable:
         assert answer.status_code == 202, answer.get_json()
     else:

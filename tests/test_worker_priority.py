@@ -19,15 +19,26 @@ from tests.conftest import assert_embedded_redis_stopped
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 
 
-def _start_worker(tmp_path: Path, arguments: list[str], extra_env: dict[str, str],
-                  own_session: bool = False) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OKRSYNC_WEBHOOK_SECRET": "priority-secret", "OKRSYNC_DATA_DIR": str(tmp_path / "data"),
-           **extra_env}
+def _start_worker(
+    tmp_path: Path, arguments: list[str], extra_env: dict[str, str], own_session: bool = False
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OKRSYNC_WEBHOOK_SECRET": "priority-secret",
+        "OKRSYNC_DATA_DIR": str(tmp_path / "data"),
+        **extra_env,
+    }
     env.pop("OKRSYNC_REDIS_URL", None)
     tmp_path.mkdir(parents=True, exist_ok=True)
     with open(tmp_path / "worker.log", "wb") as log:
-        return subprocess.Popen([OKRSYNC, "worker", *arguments], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                cwd=tmp_path, start_new_session=own_session)
+        return subprocess.Popen(
+            [OKRSYNC, "worker", *arguments],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            start_new_session=own_session,
+        )
 
 
 def _session_niceness(pid: int) -> int:
@@ -63,7 +74,11 @@ def _stop(worker: subprocess.Popen[bytes], data_dir: Path) -> None:
 @pytest.mark.blackbox
 @pytest.mark.parametrize(
     ("arguments", "extra_env", "expected"),
-    [(["--nice", "7"], {}, 7), ([], {"OKRSYNC_WORKER_NICE": "6"}, 6), (["--nice", "5"], {"OKRSYNC_WORKER_NICE": "9"}, 5)],
+    [
+        (["--nice", "7"], {}, 7),
+        ([], {"OKRSYNC_WORKER_NICE": "6"}, 6),
+        (["--nice", "5"], {"OKRSYNC_WORKER_NICE": "9"}, 5),
+    ],
     ids=["option", "setting", "option-over-setting"],
 )
 def test_worker_runs_at_the_niceness_asked_for_and_its_redis_does_not(tmp_path, arguments, extra_env, expected) -> None:  # type: ignore[no-untyped-def]
@@ -94,8 +109,10 @@ def test_worker_leading_its_own_session_lowers_the_session_and_only_then(tmp_pat
 
 
 def test_worker_never_raises_its_priority() -> None:
-    script = ("import os; os.nice(9); from okrsync.cli import _lower_priority; before = os.getpriority(os.PRIO_PROCESS, 0); "
-              "_lower_priority(3); print(before, os.getpriority(os.PRIO_PROCESS, 0))")
+    script = (
+        "import os; os.nice(9); from okrsync.cli import _lower_priority; before = os.getpriority(os.PRIO_PROCESS, 0); "
+        "_lower_priority(3); print(before, os.getpriority(os.PRIO_PROCESS, 0))"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True, timeout=60)
     before, after = done.stdout.split()
     assert before == after

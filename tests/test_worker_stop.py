@@ -38,8 +38,7 @@ def _environment(tmp_path: Path) -> dict[str, str]:
 
 def _start(command: list[str], tmp_path: Path) -> subprocess.Popen[bytes]:
     with open(tmp_path / "worker.log", "wb") as log:
-        return subprocess.Popen(command, env=_environment(tmp_path), stdout=log, stderr=subprocess.STDOUT,
-                                cwd=tmp_path)
+        return subprocess.Popen(command, env=_environment(tmp_path), stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
 
 
 def _kill_embedded_redis(data_dir: Path) -> None:

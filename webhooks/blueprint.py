@@ -29,8 +29,11 @@ def receive_jira_webhook() -> tuple[Response, int]:
         return _respond(_too_large(exc))
     except OSError as exc:  # the client went away or stalled mid-body: nothing to verify
         log.info("webhook body not received whole, answering 408: %s", exc)
-        return _respond(Answer(408, {"error": "incomplete", "message": f"the body did not arrive whole ({exc}); "
-                                     "send it again"}, CLOSE))
+        return _respond(
+            Answer(
+                408, {"error": "incomplete", "message": f"the body did not arrive whole ({exc}); send it again"}, CLOSE
+            )
+        )
     return _respond(_ingest().handle(request.headers, body))
 
 

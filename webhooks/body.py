@@ -24,8 +24,10 @@ class BodyTooLarge(Exception):
     def __init__(self, limit: int, declared: int | None) -> None:
         self.limit, self.declared = limit, declared
         size = f"a body of {declared} bytes" if declared is not None else "a chunked body"
-        super().__init__(f"{size} is larger than the {limit}-byte limit (OKRSYNC_MAX_BODY_BYTES; raise it "
-                         "if Jira's deliveries are this large)")
+        super().__init__(
+            f"{size} is larger than the {limit}-byte limit (OKRSYNC_MAX_BODY_BYTES; raise it "
+            "if Jira's deliveries are this large)"
+        )
 
 
 class BodyIncomplete(OSError):

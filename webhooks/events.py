@@ -150,8 +150,7 @@ class Issue(_Model):
                 parse_jira_time(updated)
             except (TypeError, ValueError):
                 raise ValueError(
-                    f"fields.updated must be a Jira time like 2019-02-15T19:01:52.971-0800, "
-                    f"got {str(updated)[:60]!r}"
+                    f"fields.updated must be a Jira time like 2019-02-15T19:01:52.971-0800, got {str(updated)[:60]!r}"
                 ) from None
         return fields
 
@@ -208,9 +207,7 @@ class IssueLinkEvent(_Event):
 
 
 class CommentEvent(_Event):
-    webhook_event: Literal["comment_created", "comment_updated", "comment_deleted"] = Field(
-        alias="webhookEvent"
-    )
+    webhook_event: Literal["comment_created", "comment_updated", "comment_deleted"] = Field(alias="webhookEvent")
     comment: Comment
     issue: Issue | None = None
 
@@ -249,8 +246,7 @@ def parse_event(body: bytes) -> JiraEvent:
         raise NotAJiraEvent(f"expected a JSON object, got {type(document).__name__}")
     name = document.get("webhookEvent")
     if not isinstance(name, str) or not name.strip():
-        raise NotAJiraEvent("not a Jira event: 'webhookEvent' (a string such as "
-                            "'jira:issue_updated') is missing")
+        raise NotAJiraEvent("not a Jira event: 'webhookEvent' (a string such as 'jira:issue_updated') is missing")
     model = MODELS.get(name, OtherEvent)
     try:
         return model.model_validate(document)  # type: ignore[return-value]
@@ -262,8 +258,9 @@ def _decode_json(body: bytes) -> Any:
     if not body:
         raise MalformedBody("empty body: expected a Jira webhook JSON object")
     try:
-        return json.loads(body.decode("utf-8"), parse_int=_json_integer, parse_float=_json_float,
-                          parse_constant=_json_constant)
+        return json.loads(
+            body.decode("utf-8"), parse_int=_json_integer, parse_float=_json_float, parse_constant=_json_constant
+        )
     except _NotADouble as exc:
         raise MalformedBody(f"{exc}; expected finite JSON numbers (Jira sends doubles)") from None
     except UnicodeDecodeError:

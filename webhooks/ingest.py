@@ -71,8 +71,9 @@ class WebhookIngest:
         except redis.RedisError as exc:  # the event is stored; the scheduler's sweep drains it
             log.warning("delivery %s stored, drain not enqueued (%s); the sweep will pick it up", delivery, exc)
 
-    def reject(self, status: int, reason: str, message: str, delivery: str,
-               headers: Mapping[str, str] | None = None) -> Answer:
+    def reject(
+        self, status: int, reason: str, message: str, delivery: str, headers: Mapping[str, str] | None = None
+    ) -> Answer:
         log.info("delivery %s refused with %d: %s", delivery, status, message)
         count(self.stream.redis, REJECT_PREFIX + reason)
         return Answer(status, {"error": reason, "message": message}, dict(headers or {}))

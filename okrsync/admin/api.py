@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app
@@ -21,8 +21,15 @@ from okrsync.admin.errors import ApiError, invalid_body, not_found
 from okrsync.admin.health import collect_health
 from okrsync.admin.openapi import openapi_document
 from okrsync.admin.push import check_push_metric, measurement_from, push_measurement
-from okrsync.admin.routing import (ADMIN_EXTENSION, OPERATIONS, PATH_PARAMETER, HeaderParameter, Request,
-                                   add_operations, operation)
+from okrsync.admin.routing import (
+    ADMIN_EXTENSION,
+    OPERATIONS,
+    PATH_PARAMETER,
+    HeaderParameter,
+    Request,
+    add_operations,
+    operation,
+)
 from sync.config_store import Applied
 from sync.jobs import enqueue_resync
 
@@ -31,6 +38,7 @@ MEASUREMENTS_LISTED = 100
 
 
 # ---------------------------------------------------------------------------- the stored document
+
 
 def _edit(admin: AdminContext, request: Request, change: Callable[[dict[str, Any]], None]) -> Applied:
     with edit_lock(admin.redis):
@@ -55,6 +63,7 @@ def _normalised(model: type[BaseModel], item: Any) -> BaseModel:
 
 # ---------------------------------------------------------------------------- lists of parts with ids
 
+
 @dataclass(frozen=True)
 class Collection:
     kind: str  # "cycle"
@@ -64,7 +73,7 @@ class Collection:
 
     def parent(self, document: dict[str, Any], parent_ids: list[str]) -> dict[str, Any]:
         node = document
-        for (section, kind), item_id in zip(self.parents, parent_ids):
+        for (section, kind), item_id in zip(self.parents, parent_ids, strict=False):
             node = child(node, section, item_id, kind)
         return node
 
@@ -79,30 +88,38 @@ def list_parts(admin: AdminContext, collection: Collection, parent_ids: list[str
 
 def get_part(admin: AdminContext, collection: Collection, parent_ids: list[str], item_id: str) -> BaseModel:
     document = stored_document(admin.redis)
-    return _normalised(collection.model, child(collection.parent(document, parent_ids), collection.section,
-                                               item_id, collection.kind))
+    return _normalised(
+        collection.model, child(collection.parent(document, parent_ids), collection.section, item_id, collection.kind)
+    )
 
 
 def create_part(admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str]) -> Any:
     item: BaseModel = request.body
-    item_id = str(getattr(item, "id"))
+    item_id = str(item.id)
 
     def change(document: dict[str, Any]) -> None:
         items = collection.items(document, parent_ids)
         if index_of(items, item_id) is not None:
-            raise ApiError(409, "exists", f"{collection.kind} {item_id!r} exists already; change it with PUT",
-                           path="id")
+            raise ApiError(
+                409, "exists", f"{collection.kind} {item_id!r} exists already; change it with PUT", path="id"
+            )
         items.append(_as_document(item))
 
     return _saved(_edit(admin, request, change), item), 201
 
 
-def replace_part(admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str],
-                 item_id: str) -> schemas.Saved[Any]:
+def replace_part(
+    admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str], item_id: str
+) -> schemas.Saved[Any]:
     item: BaseModel = request.body
-    if str(getattr(item, "id")) != item_id:
-        raise ApiError(422, "invalid_body", f"the body's id {getattr(item, 'id')!r} differs from {item_id!r} in the "
-                       "URL; to rename, create the new one and delete the old", path="id")
+    if str(item.id) != item_id:
+        raise ApiError(
+            422,
+            "invalid_body",
+            f"the body's id {item.id!r} differs from {item_id!r} in the "
+            "URL; to rename, create the new one and delete the old",
+            path="id",
+        )
 
     def change(document: dict[str, Any]) -> None:
         parent = collection.parent(document, parent_ids)
@@ -113,8 +130,9 @@ def replace_part(admin: AdminContext, request: Request, collection: Collection, 
     return _saved(_edit(admin, request, change), item)
 
 
-def delete_part(admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str],
-                item_id: str) -> schemas.Saved[Any]:
+def delete_part(
+    admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str], item_id: str
+) -> schemas.Saved[Any]:
     def change(document: dict[str, Any]) -> None:
         parent = collection.parent(document, parent_ids)
         child(parent, collection.section, item_id, collection.kind)
@@ -150,12 +168,25 @@ def register_collection(collection: Collection, base: str, id_name: str, tag: st
         return delete_part(admin, request, collection, ids(path), path[id_name])
 
     stem = collection.section
-    for view, verb in ((list_view, "list"), (create_view, "create"), (get_view, "get"), (replace_view, "replace"),
-                       (delete_view, "delete")):
+    for view, verb in (
+        (list_view, "list"),
+        (create_view, "create"),
+        (get_view, "get"),
+        (replace_view, "replace"),
+        (delete_view, "delete"),
+    ):
         view.__name__ = f"{verb}_{stem}"
     operation("GET", base, f"List the {kind}s", tag, schemas.Items[model])(list_view)  # type: ignore[valid-type]
-    operation("POST", base, f"Create a {kind}", tag, schemas.Saved[model], status=201, body=model,  # type: ignore[valid-type]
-              write=True)(create_view)
+    operation(
+        "POST",
+        base,
+        f"Create a {kind}",
+        tag,
+        schemas.Saved[model],
+        status=201,
+        body=model,  # type: ignore[valid-type]
+        write=True,
+    )(create_view)
     operation("GET", one, f"Get a {kind}", tag, model)(get_view)
     operation("PUT", one, f"Replace a {kind}", tag, schemas.Saved[model], body=model, write=True)(replace_view)  # type: ignore[valid-type]
     operation("DELETE", one, f"Delete a {kind}", tag, schemas.Saved[model], write=True)(delete_view)  # type: ignore[valid-type]
@@ -165,15 +196,28 @@ SETS = ("okr_sets", "OKR set")
 OBJECTIVES = ("objectives", "objective")
 register_collection(Collection("cycle", "cycles", Cycle), "/cycles", "cycle_id", "cycles")
 register_collection(Collection("OKR set", "okr_sets", OkrSet), "/okr-sets", "set_id", "okr sets")
-register_collection(Collection("objective", "objectives", Objective, (SETS,)),
-                    "/okr-sets/<set_id>/objectives", "objective_id", "okr sets")
-register_collection(Collection("key result", "key_results", KeyResult, (SETS, OBJECTIVES)),
-                    "/okr-sets/<set_id>/objectives/<objective_id>/key-results", "kr_id", "okr sets")
-register_collection(Collection("problem program", "problem_programs", ProblemProgram), "/problem-programs",
-                    "program_id", "problem programs")
+register_collection(
+    Collection("objective", "objectives", Objective, (SETS,)),
+    "/okr-sets/<set_id>/objectives",
+    "objective_id",
+    "okr sets",
+)
+register_collection(
+    Collection("key result", "key_results", KeyResult, (SETS, OBJECTIVES)),
+    "/okr-sets/<set_id>/objectives/<objective_id>/key-results",
+    "kr_id",
+    "okr sets",
+)
+register_collection(
+    Collection("problem program", "problem_programs", ProblemProgram),
+    "/problem-programs",
+    "program_id",
+    "problem programs",
+)
 
 
 # ---------------------------------------------------------------------------- mappings
+
 
 @operation("GET", "/okr-sets/<set_id>/projects", "The Jira projects mapped to an OKR set", "mappings", schemas.Projects)
 def get_projects(admin: AdminContext, request: Request, set_id: str) -> schemas.Projects:
@@ -181,8 +225,15 @@ def get_projects(admin: AdminContext, request: Request, set_id: str) -> schemas.
     return schemas.Projects(projects=list(okr_set.get("projects") or []))
 
 
-@operation("PUT", "/okr-sets/<set_id>/projects", "Map Jira projects to an OKR set", "mappings",
-           schemas.Saved[schemas.Projects], body=schemas.Projects, write=True)
+@operation(
+    "PUT",
+    "/okr-sets/<set_id>/projects",
+    "Map Jira projects to an OKR set",
+    "mappings",
+    schemas.Saved[schemas.Projects],
+    body=schemas.Projects,
+    write=True,
+)
 def put_projects(admin: AdminContext, request: Request, set_id: str) -> schemas.Saved[Any]:
     projects = [p.upper() for p in request.body.projects]
 
@@ -192,11 +243,18 @@ def put_projects(admin: AdminContext, request: Request, set_id: str) -> schemas.
     return _saved(_edit(admin, request, change), schemas.Projects(projects=projects))
 
 
-@operation("PUT", "/okr-sets/<set_id>/objectives/<objective_id>/key-results/<kr_id>/contributors",
-           "Set the epics contributing to a KR (JQL or issue keys)", "mappings",
-           schemas.Saved[schemas.ContributorsBody], body=schemas.ContributorsBody, write=True)
-def put_contributors(admin: AdminContext, request: Request, set_id: str, objective_id: str,
-                     kr_id: str) -> schemas.Saved[Any]:
+@operation(
+    "PUT",
+    "/okr-sets/<set_id>/objectives/<objective_id>/key-results/<kr_id>/contributors",
+    "Set the epics contributing to a KR (JQL or issue keys)",
+    "mappings",
+    schemas.Saved[schemas.ContributorsBody],
+    body=schemas.ContributorsBody,
+    write=True,
+)
+def put_contributors(
+    admin: AdminContext, request: Request, set_id: str, objective_id: str, kr_id: str
+) -> schemas.Saved[Any]:
     contributors = _as_document(request.body)
 
     def change(document: dict[str, Any]) -> None:
@@ -205,10 +263,17 @@ def put_contributors(admin: AdminContext, request: Request, set_id: str, objecti
     return _saved(_edit(admin, request, change), request.body)
 
 
-@operation("DELETE", "/okr-sets/<set_id>/objectives/<objective_id>/key-results/<kr_id>/contributors",
-           "Remove a KR's contributing epics", "mappings", schemas.Saved[schemas.ContributorsBody], write=True)
-def delete_contributors(admin: AdminContext, request: Request, set_id: str, objective_id: str,
-                        kr_id: str) -> schemas.Saved[Any]:
+@operation(
+    "DELETE",
+    "/okr-sets/<set_id>/objectives/<objective_id>/key-results/<kr_id>/contributors",
+    "Remove a KR's contributing epics",
+    "mappings",
+    schemas.Saved[schemas.ContributorsBody],
+    write=True,
+)
+def delete_contributors(
+    admin: AdminContext, request: Request, set_id: str, objective_id: str, kr_id: str
+) -> schemas.Saved[Any]:
     def change(document: dict[str, Any]) -> None:
         _key_result(document, set_id, objective_id, kr_id).pop("contributors", None)
 
@@ -226,31 +291,50 @@ def _key_result(document: dict[str, Any], set_id: str, objective_id: str, kr_id:
 
 # ---------------------------------------------------------------------------- metrics
 
+
 def _metrics_of(document: dict[str, Any]) -> dict[str, Any]:
     metrics = document.get("metrics")
     if metrics is None:
         metrics = document["metrics"] = {}
     if not isinstance(metrics, dict):
-        raise ApiError(409, "invalid_document", "'metrics' in the stored configuration is not a mapping; "
-                       "fix it with `okrsync apply okrs.yaml`")
+        raise ApiError(
+            409,
+            "invalid_document",
+            "'metrics' in the stored configuration is not a mapping; fix it with `okrsync apply okrs.yaml`",
+        )
     return metrics
 
 
 def _metric_entry(admin: AdminContext, metric_id: str, definition: Any) -> schemas.MetricEntry:
-    versions = [schemas.MetricVersion(**{k: str(v) for k, v in entry.items() if k in ("version", "at", "author")})
-                for entry in admin.store.metric_history(metric_id)]
+    versions = [
+        schemas.MetricVersion(**{k: str(v) for k, v in entry.items() if k in ("version", "at", "author")})
+        for entry in admin.store.metric_history(metric_id)
+    ]
     return schemas.MetricEntry(id=metric_id, definition=Metric.model_validate(definition), versions=versions)
 
 
-@operation("GET", "/metrics", "List the metric dictionary with definition versions", "metrics",
-           schemas.Items[schemas.MetricEntry])
+@operation(
+    "GET",
+    "/metrics",
+    "List the metric dictionary with definition versions",
+    "metrics",
+    schemas.Items[schemas.MetricEntry],
+)
 def list_metrics(admin: AdminContext, request: Request) -> schemas.Items[Any]:
     metrics = _metrics_of(stored_document(admin.redis))
     return schemas.Items[Any](items=[_metric_entry(admin, m, d) for m, d in metrics.items()])
 
 
-@operation("POST", "/metrics", "Add a metric definition", "metrics", schemas.Saved[schemas.MetricEntry],
-           status=201, body=schemas.NewMetric, write=True)
+@operation(
+    "POST",
+    "/metrics",
+    "Add a metric definition",
+    "metrics",
+    schemas.Saved[schemas.MetricEntry],
+    status=201,
+    body=schemas.NewMetric,
+    write=True,
+)
 def create_metric(admin: AdminContext, request: Request) -> Any:
     definition = _as_document(request.body)
     metric_id = definition.pop("id")
@@ -273,8 +357,15 @@ def get_metric(admin: AdminContext, request: Request, metric_id: str) -> schemas
     return _metric_entry(admin, metric_id, metrics[metric_id])
 
 
-@operation("PUT", "/metrics/<metric_id>", "Replace a metric definition (a changed definition gets a new version)",
-           "metrics", schemas.Saved[schemas.MetricEntry], body=Metric, write=True)
+@operation(
+    "PUT",
+    "/metrics/<metric_id>",
+    "Replace a metric definition (a changed definition gets a new version)",
+    "metrics",
+    schemas.Saved[schemas.MetricEntry],
+    body=Metric,
+    write=True,
+)
 def replace_metric(admin: AdminContext, request: Request, metric_id: str) -> schemas.Saved[Any]:
     definition = _as_document(request.body)
 
@@ -288,8 +379,14 @@ def replace_metric(admin: AdminContext, request: Request, metric_id: str) -> sch
     return _saved(applied, _metric_entry(admin, metric_id, definition))
 
 
-@operation("DELETE", "/metrics/<metric_id>", "Delete a metric definition no KR uses", "metrics",
-           schemas.Saved[schemas.MetricEntry], write=True)
+@operation(
+    "DELETE",
+    "/metrics/<metric_id>",
+    "Delete a metric definition no KR uses",
+    "metrics",
+    schemas.Saved[schemas.MetricEntry],
+    write=True,
+)
 def delete_metric(admin: AdminContext, request: Request, metric_id: str) -> schemas.Saved[Any]:
     def change(document: dict[str, Any]) -> None:
         metrics = _metrics_of(document)
@@ -300,30 +397,47 @@ def delete_metric(admin: AdminContext, request: Request, metric_id: str) -> sche
     return _saved(_edit(admin, request, change), None)
 
 
-IDEMPOTENCY = HeaderParameter(IDEMPOTENCY_HEADER, "a client key: a retry with the same key stores nothing new",
-                              {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[\x21-\x7e]+$"})
+IDEMPOTENCY = HeaderParameter(
+    IDEMPOTENCY_HEADER,
+    "a client key: a retry with the same key stores nothing new",
+    {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[\x21-\x7e]+$"},
+)
 
 
-@operation("POST", "/metrics/<metric_id>/measurements", "Push a measured value of a push metric", "metrics",
-           schemas.MeasurementOut, status=201, body=schemas.MeasurementIn, write=True, headers=(IDEMPOTENCY,),
-           other_statuses=(200,))
+@operation(
+    "POST",
+    "/metrics/<metric_id>/measurements",
+    "Push a measured value of a push metric",
+    "metrics",
+    schemas.MeasurementOut,
+    status=201,
+    body=schemas.MeasurementIn,
+    write=True,
+    headers=(IDEMPOTENCY,),
+    other_statuses=(200,),
+)
 def post_measurement(admin: AdminContext, request: Request, metric_id: str) -> Any:
     config = admin.store.current()
     check_push_metric(config, metric_id)
     body: schemas.MeasurementIn = request.body
     key = _idempotency_key(request, body)
-    measurement = measurement_from(metric_id, body, datetime.now(timezone.utc), admin.settings.measurement_skew_seconds)
+    measurement = measurement_from(metric_id, body, datetime.now(UTC), admin.settings.measurement_skew_seconds)
     pushed = push_measurement(admin.runtime, config, measurement, body, key)  # type: ignore[arg-type]
-    answer = schemas.MeasurementOut(**pushed.measurement.model_dump(), idempotency_key=key,
-                                    replayed=pushed.replayed, marked=pushed.marked)
+    answer = schemas.MeasurementOut(
+        **pushed.measurement.model_dump(), idempotency_key=key, replayed=pushed.replayed, marked=pushed.marked
+    )
     return answer, 200 if pushed.replayed else 201
 
 
 def _idempotency_key(request: Request, body: schemas.MeasurementIn) -> str | None:
     header = request.headers.get(IDEMPOTENCY_HEADER)
     if header is not None and body.idempotency_key is not None and header != body.idempotency_key:
-        raise ApiError(422, "invalid_body", f"the {IDEMPOTENCY_HEADER} header and the body's idempotency_key differ; "
-                       "send one of them", path="idempotency_key")
+        raise ApiError(
+            422,
+            "invalid_body",
+            f"the {IDEMPOTENCY_HEADER} header and the body's idempotency_key differ; send one of them",
+            path="idempotency_key",
+        )
     if header is not None:
         try:
             schemas.MeasurementIn(value=0, idempotency_key=header)
@@ -332,8 +446,13 @@ def _idempotency_key(request: Request, body: schemas.MeasurementIn) -> str | Non
     return header if header is not None else body.idempotency_key
 
 
-@operation("GET", "/metrics/<metric_id>/measurements", "The newest pushed values of a metric", "metrics",
-           schemas.Items[schemas.StoredMeasurement])
+@operation(
+    "GET",
+    "/metrics/<metric_id>/measurements",
+    "The newest pushed values of a metric",
+    "metrics",
+    schemas.Items[schemas.StoredMeasurement],
+)
 def list_measurements(admin: AdminContext, request: Request, metric_id: str) -> schemas.Items[Any]:
     config = admin.store.current()
     check_push_metric(config, metric_id)
@@ -343,21 +462,33 @@ def list_measurements(admin: AdminContext, request: Request, metric_id: str) -> 
 
 # ---------------------------------------------------------------------------- the whole document
 
+
 @operation("GET", "/config", "The configuration in force, as JSON", "configuration", schemas.ConfigDocument)
 def get_config(admin: AdminContext, request: Request) -> schemas.ConfigDocument:
     info = admin.store.info()
     document = stored_document(admin.redis) if info else None
-    return schemas.ConfigDocument(revision=admin.store.revision(), source=info.get("source"),
-                                  author=info.get("author"), applied_at=info.get("applied_at"),
-                                  document=_json_ready(document))
+    return schemas.ConfigDocument(
+        revision=admin.store.revision(),
+        source=info.get("source"),
+        author=info.get("author"),
+        applied_at=info.get("applied_at"),
+        document=_json_ready(document),
+    )
 
 
-@operation("PUT", "/config", "Replace the whole configuration (same document as okrs.yaml)", "configuration",
-           schemas.Saved[OkrConfig], body=OkrConfig, raw_body=True, write=True)
+@operation(
+    "PUT",
+    "/config",
+    "Replace the whole configuration (same document as okrs.yaml)",
+    "configuration",
+    schemas.Saved[OkrConfig],
+    body=OkrConfig,
+    raw_body=True,
+    write=True,
+)
 def put_config(admin: AdminContext, request: Request) -> schemas.Saved[Any]:
     if not isinstance(request.body, dict):
-        raise ApiError(422, "invalid_config", "expected a JSON object with version, cycles, metrics, okr_sets",
-                       path="")
+        raise ApiError(422, "invalid_config", "expected a JSON object with version, cycles, metrics, okr_sets", path="")
 
     def change(document: dict[str, Any]) -> None:
         document.clear()
@@ -375,13 +506,23 @@ def _json_ready(document: dict[str, Any] | None) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------------------- operations
 
+
 @operation("GET", "/status", "Sync health per mapping and per page", "operations", schemas.Status)
 def get_status(admin: AdminContext, request: Request) -> schemas.Status:
     return schemas.Status.model_validate(collect_health(admin.redis, admin.store))
 
 
-@operation("POST", "/resync", "Walk the mapped projects in Jira into the mirror (on a worker)", "operations",
-           schemas.ResyncOut, status=202, body=schemas.ResyncIn, body_required=False, write=True)
+@operation(
+    "POST",
+    "/resync",
+    "Walk the mapped projects in Jira into the mirror (on a worker)",
+    "operations",
+    schemas.ResyncOut,
+    status=202,
+    body=schemas.ResyncIn,
+    body_required=False,
+    write=True,
+)
 def post_resync(admin: AdminContext, request: Request) -> schemas.ResyncOut:
     full = request.body.full
     job = enqueue_resync(admin.redis, admin.settings.queue_name, full=full)

@@ -16,8 +16,10 @@ from okrsync.settings import Settings
 ADMIN = "admin"
 READ_ONLY = "read"
 REALM = 'Bearer realm="okrsync"'
-NO_ADMIN_TOKEN = ("the admin API is off: no admin token is configured; set OKRSYNC_ADMIN_TOKEN "
-                  "(e.g. OKRSYNC_ADMIN_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'))")
+NO_ADMIN_TOKEN = (
+    "the admin API is off: no admin token is configured; set OKRSYNC_ADMIN_TOKEN "
+    "(e.g. OKRSYNC_ADMIN_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'))"
+)
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,20 @@ def authenticate(authorization: str | None, settings: Settings) -> Caller:
         raise ApiError(503, "not_configured", NO_ADMIN_TOKEN)
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "send the admin or read-only token as 'Authorization: Bearer <token>'",
-                       headers={"WWW-Authenticate": REALM})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send the admin or read-only token as 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": REALM},
+        )
     caller = caller_for_token(token.strip(), tokens)
     if caller is None:
-        raise InvalidToken(401, "unauthorized", "the bearer token is not the admin or the read-only token "
-                           "(OKRSYNC_ADMIN_TOKEN / OKRSYNC_READ_TOKEN)",
-                           headers={"WWW-Authenticate": REALM + ', error="invalid_token"'})
+        raise InvalidToken(
+            401,
+            "unauthorized",
+            "the bearer token is not the admin or the read-only token (OKRSYNC_ADMIN_TOKEN / OKRSYNC_READ_TOKEN)",
+            headers={"WWW-Authenticate": REALM + ', error="invalid_token"'},
+        )
     return caller
 
 
@@ -72,8 +81,9 @@ class InvalidToken(ApiError):
 
 def require_write(caller: Caller) -> None:
     if not caller.can_write:
-        raise ApiError(403, "forbidden", "the read-only token cannot change anything; use the admin token "
-                       "(OKRSYNC_ADMIN_TOKEN)")
+        raise ApiError(
+            403, "forbidden", "the read-only token cannot change anything; use the admin token (OKRSYNC_ADMIN_TOKEN)"
+        )
 
 
 def session_secret(settings: Settings) -> bytes:

@@ -29,7 +29,12 @@ class AdminContext:
 
 def admin_context(settings: Settings, connection: redis.Redis) -> AdminContext:
     """No Jira or Confluence connection: the web process only reads and stores; workers write back."""
-    runtime = Runtime(settings=settings, redis=connection, config_store=ConfigStore(connection),
-                      mirror=Mirror(connection), measurements=MeasurementStore(connection),
-                      written=WrittenStore(connection))
+    runtime = Runtime(
+        settings=settings,
+        redis=connection,
+        config_store=ConfigStore(connection),
+        mirror=Mirror(connection),
+        measurements=MeasurementStore(connection),
+        written=WrittenStore(connection),
+    )
     return AdminContext(settings, runtime)

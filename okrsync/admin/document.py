@@ -54,8 +54,9 @@ def save_document(runtime: Runtime, document: dict[str, Any], author: str) -> Ap
 
 
 def dump_document(document: dict[str, Any]) -> str:
-    return yaml.dump(document, Dumper=_DocumentDumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=120)
+    return yaml.dump(
+        document, Dumper=_DocumentDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120
+    )
 
 
 class _DocumentDumper(yaml.SafeDumper):
@@ -89,6 +90,7 @@ def edit_lock(connection: redis.Redis) -> Iterator[None]:
 
 # ---------------------------------------------------------------------------- navigating the document
 
+
 def child(parent: dict[str, Any], section: str, item_id: str, kind: str) -> dict[str, Any]:
     """The item of ``parent[section]`` with this id; 404 naming the known ids otherwise."""
     items = items_of(parent, section)
@@ -103,8 +105,11 @@ def items_of(parent: dict[str, Any], section: str) -> list[dict[str, Any]]:
     if items is None:
         items = parent[section] = []
     if not isinstance(items, list):
-        raise ApiError(409, "invalid_document", f"'{section}' in the stored configuration is not a list; "
-                       "fix it with `okrsync apply okrs.yaml`")
+        raise ApiError(
+            409,
+            "invalid_document",
+            f"'{section}' in the stored configuration is not a list; fix it with `okrsync apply okrs.yaml`",
+        )
     return items
 
 

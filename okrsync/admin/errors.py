@@ -8,15 +8,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from mapping.errors import ConfigError, ConfigProblem
-from mapping.loader import document_path
 from mapping.loader import _friendly_message as friendly_message  # one wording for the file and the API
+from mapping.loader import document_path
 
 
 class ApiError(Exception):
     """An answer other than success; ``path`` names the field of the request or document at fault."""
 
-    def __init__(self, status: int, error: str, message: str, path: str | None = None,
-                 problems: list[ConfigProblem] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        path: str | None = None,
+        problems: list[ConfigProblem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error = error

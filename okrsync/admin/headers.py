@@ -25,8 +25,10 @@ def page_policy(inline_styles: Iterable[str]) -> str:
     """The policy of an admin page whose style attributes are exactly ``inline_styles``."""
     hashes = sorted({f"'sha256-{_digest(style)}'" for style in inline_styles})
     styles = " ".join(["'self'", *(["'unsafe-hashes'", *hashes] if hashes else [])])
-    return (f"default-src 'none'; style-src {styles}; img-src 'self'; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'")
+    return (
+        f"default-src 'none'; style-src {styles}; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 def _digest(text: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timezone
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -36,9 +36,19 @@ def collect_health(connection: redis.Redis, store: ConfigStore) -> dict[str, Any
     written = written_issues(connection)
     newest = newest_by_project(connection)
     pages = page_statuses(config, connection)
-    mappings = [mapping_status(s.id, s.name, s.projects, newest, backlog["lag_seconds"], written, reconciliation,
-                               [p for p in pages if p["kind"] == "okr_set" and p["id"] == s.id])
-                for s in (config.okr_sets if config else [])]
+    mappings = [
+        mapping_status(
+            s.id,
+            s.name,
+            s.projects,
+            newest,
+            backlog["lag_seconds"],
+            written,
+            reconciliation,
+            [p for p in pages if p["kind"] == "okr_set" and p["id"] == s.id],
+        )
+        for s in (config.okr_sets if config else [])
+    ]
     counts = read_counts(connection)
     return {
         "configured": config is not None,
@@ -55,16 +65,28 @@ def collect_health(connection: redis.Redis, store: ConfigStore) -> dict[str, Any
     }
 
 
-def mapping_status(set_id: str, name: str, projects: list[str], newest: dict[str, dict[str, Any]],
-                   lag: float, written: list[str], reconciliation: dict[str, Any] | None,
-                   pages: list[dict[str, Any]]) -> dict[str, Any]:
+def mapping_status(
+    set_id: str,
+    name: str,
+    projects: list[str],
+    newest: dict[str, dict[str, Any]],
+    lag: float,
+    written: list[str],
+    reconciliation: dict[str, Any] | None,
+    pages: list[dict[str, Any]],
+) -> dict[str, Any]:
     mapped = {p.upper() for p in projects}
     latest = max((newest[p] for p in mapped if p in newest), key=lambda n: n["updated"] or "", default=None)
     issues = [key for key in written if project_of(key) in mapped]
     return {
-        "okr_set": set_id, "name": name, "projects": sorted(mapped),
-        "last_event": {"issue": latest["issue"] if latest else None, "updated": latest["updated"] if latest else None,
-                       "mirrored_issues": sum(newest[p]["count"] for p in mapped if p in newest)},
+        "okr_set": set_id,
+        "name": name,
+        "projects": sorted(mapped),
+        "last_event": {
+            "issue": latest["issue"] if latest else None,
+            "updated": latest["updated"] if latest else None,
+            "mirrored_issues": sum(newest[p]["count"] for p in mapped if p in newest),
+        },
         "queue_lag_seconds": lag,
         "write_backs": {"targets": len(issues), "issues": sorted(set(issues))[:LISTED]},
         "last_reconciliation": _only_projects(reconciliation, mapped),
@@ -98,8 +120,12 @@ def last_reconciliation(connection: redis.Redis) -> dict[str, Any] | None:
     if raw is None:
         return None
     run = json.loads(raw)
-    return {"at": run.get("at"), "seen": int(run.get("seen", 0)), "drift": int(run.get("drift", 0)),
-            "drifted": [str(k) for k in run.get("drifted", [])][:LISTED]}
+    return {
+        "at": run.get("at"),
+        "seen": int(run.get("seen", 0)),
+        "drift": int(run.get("drift", 0)),
+        "drifted": [str(k) for k in run.get("drifted", [])][:LISTED],
+    }
 
 
 def _only_projects(run: dict[str, Any] | None, projects: set[str]) -> dict[str, Any] | None:
@@ -126,15 +152,26 @@ def page_statuses(config: OkrConfig | None, connection: redis.Redis) -> list[dic
         return []
     pages = [("okr_set", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence]
     pages += [("problem_program", "program", p.id, p.confluence) for p in config.problem_programs if p.confluence]
-    return [page_status(connection, kind, f"{prefix}:{item_id}", item_id, target.space, target.title)
-            for kind, prefix, item_id, target in pages if target is not None]
+    return [
+        page_status(connection, kind, f"{prefix}:{item_id}", item_id, target.space, target.title)
+        for kind, prefix, item_id, target in pages
+        if target is not None
+    ]
 
 
 def page_status(connection: redis.Redis, kind: str, key: str, item_id: str, space: str, title: str) -> dict[str, Any]:
     state = {k.decode(): v.decode() for k, v in connection.hgetall(PAGE_STATE + key).items()}
     written_at, failed_at = _epoch_text(state.get("written_at")), _epoch_text(state.get("failed_at"))
-    return {"kind": kind, "id": item_id, "space": space, "title": title, "written": written_at is not None,
-            "written_at": written_at, "failed_at": failed_at, "pending": bool(connection.hexists(PAGES_PENDING, key))}
+    return {
+        "kind": kind,
+        "id": item_id,
+        "space": space,
+        "title": title,
+        "written": written_at is not None,
+        "written_at": written_at,
+        "failed_at": failed_at,
+        "pending": bool(connection.hexists(PAGES_PENDING, key)),
+    }
 
 
 def _epoch_text(raw: str | None) -> str | None:
@@ -142,7 +179,7 @@ def _epoch_text(raw: str | None) -> str | None:
         seconds = float(raw) if raw else 0.0
     except ValueError:
         return None
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat() if seconds > 0 else None
+    return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds > 0 else None
 
 
 def evaluated_at(connection: redis.Redis) -> str | None:

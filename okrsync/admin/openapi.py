@@ -33,12 +33,14 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
         paths.setdefault("/api/v1" + op.openapi_path, {})[op.method.lower()] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "OKR Sync for Jira admin API", "version": "1",
-                 "description": "Configuration, pushed measurements and sync health. Authorization: Bearer "
-                                "<OKRSYNC_ADMIN_TOKEN> (everything) or <OKRSYNC_READ_TOKEN> (reads)."},
+        "info": {
+            "title": "OKR Sync for Jira admin API",
+            "version": "1",
+            "description": "Configuration, pushed measurements and sync health. Authorization: Bearer "
+            "<OKRSYNC_ADMIN_TOKEN> (everything) or <OKRSYNC_READ_TOKEN> (reads).",
+        },
         "paths": paths,
-        "components": {"schemas": schemas,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
 
 
@@ -66,16 +68,19 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     else:
         entry["security"] = []
     if op.body is not None:
-        entry["requestBody"] = {"required": op.body_required,
-                                "content": {"application/json": {"schema": refs[(op.body, "validation")]}}}
+        entry["requestBody"] = {
+            "required": op.body_required,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
     return entry
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
-    parameters = [{"name": name, "in": "path", "required": True, "schema": IDENTIFIER}
-                  for name in op.path_parameters]
-    parameters += [{"name": h.name, "in": "header", "required": False, "description": h.description,
-                    "schema": h.schema} for h in op.headers]
+    parameters = [{"name": name, "in": "path", "required": True, "schema": IDENTIFIER} for name in op.path_parameters]
+    parameters += [
+        {"name": h.name, "in": "header", "required": False, "description": h.description, "schema": h.schema}
+        for h in op.headers
+    ]
     return parameters
 
 
@@ -84,8 +89,10 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     success = {"description": "OK", "content": {"application/json": {"schema": answer}}}
     responses: dict[str, Any] = {str(op.status): success}
     for status in op.other_statuses:
-        responses[str(status)] = {"description": "A retry with a known idempotency key: nothing new stored",
-                                  "content": {"application/json": {"schema": answer}}}
+        responses[str(status)] = {
+            "description": "A retry with a known idempotency key: nothing new stored",
+            "content": {"application/json": {"schema": answer}},
+        }
     error = {"content": {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}}
     for status, description in ERROR_STATUSES.items():
         if op.public and status != 503:

@@ -5,7 +5,7 @@ token; failed sign-ins are counted per address and slowed (:mod:`okrsync.admin.t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,11 +36,16 @@ def pages_blueprint() -> Blueprint:
     blueprint.register_error_handler(redis.RedisError, _redis_unreachable)
     blueprint.context_processor(_template_helpers)
     for rule, view, methods in (
-        ("/signin", signin_form, ["GET"]), ("/signin", signin, ["POST"]), ("/signout", signout, ["POST"]),
+        ("/signin", signin_form, ["GET"]),
+        ("/signin", signin, ["POST"]),
+        ("/signout", signout, ["POST"]),
         ("/admin.css", stylesheet, ["GET"]),
-        ("/", overview, ["GET"]), ("/sets/<set_id>/krs/<kr_id>", kr_detail, ["GET"]),
-        ("/mappings", mappings, ["GET"]), ("/mappings/<set_id>", save_mapping, ["POST"]),
-        ("/health", health, ["GET"]), ("/problems", problems, ["GET"]),
+        ("/", overview, ["GET"]),
+        ("/sets/<set_id>/krs/<kr_id>", kr_detail, ["GET"]),
+        ("/mappings", mappings, ["GET"]),
+        ("/mappings/<set_id>", save_mapping, ["POST"]),
+        ("/health", health, ["GET"]),
+        ("/problems", problems, ["GET"]),
     ):
         blueprint.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=methods)
     return blueprint
@@ -52,6 +57,7 @@ def _admin() -> AdminContext:
 
 # ---------------------------------------------------------------------------- signing in
 
+
 def _require_sign_in() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -59,16 +65,20 @@ def _require_sign_in() -> Response | None:
         session.clear()
         return redirect(url_for("admin_pages.signin_form", next=request.full_path.rstrip("?")))
     if request.method == "POST" and not csrf_matches(session.get("csrf"), request.form.get("csrf_token")):
-        abort(_page_error(400, "The form has expired (its security token does not match). Reload the page "
-                               "and submit it again."))
+        abort(
+            _page_error(
+                400, "The form has expired (its security token does not match). Reload the page and submit it again."
+            )
+        )
     return None
 
 
 def signin_form() -> Any:
     session.setdefault("csrf", new_csrf_token())
     configured = ADMIN in configured_tokens(_admin().settings)
-    return render_template("admin_signin.html", configured=configured, error=None,
-                           next=_safe_next(request.args.get("next"))), 200 if configured else 503
+    return render_template(
+        "admin_signin.html", configured=configured, error=None, next=_safe_next(request.args.get("next"))
+    ), 200 if configured else 503
 
 
 def _signed_in() -> bool:
@@ -84,8 +94,9 @@ def signin() -> Any:
     source = request.remote_addr or "unknown"
     wait = throttle.retry_after(admin.redis, source)
     if wait is not None:
-        return _signin_again(f"Too many failed sign-ins from your address; try again in {wait} s.", 429,
-                             {"Retry-After": str(wait)})
+        return _signin_again(
+            f"Too many failed sign-ins from your address; try again in {wait} s.", 429, {"Retry-After": str(wait)}
+        )
     caller = caller_for_token(request.form.get("token", "").strip(), tokens) if ADMIN in tokens else None
     if caller is None or caller.name != ADMIN:
         throttle.record_failure(admin.redis, source, "wrong token at the admin pages' sign-in")
@@ -99,8 +110,13 @@ def signin() -> Any:
 def _signin_again(message: str, status: int, headers: dict[str, str] | None = None) -> Any:
     session["csrf"] = new_csrf_token()
     configured = ADMIN in configured_tokens(_admin().settings)
-    return render_template("admin_signin.html", configured=configured, error=message,
-                           next=_safe_next(request.form.get("next"))), status, headers or {}
+    return (
+        render_template(
+            "admin_signin.html", configured=configured, error=message, next=_safe_next(request.form.get("next"))
+        ),
+        status,
+        headers or {},
+    )
 
 
 def signout() -> Response:
@@ -126,11 +142,13 @@ def _safe_next(target: str | None) -> str | None:
 
 # ---------------------------------------------------------------------------- pages
 
+
 def overview() -> str:
     admin = _admin()
     config, report = admin.store.current(), latest_report(admin.redis)
-    return render_template("admin_overview.html", sets=views.overview(config, report), report=report,
-                           configured=config is not None)
+    return render_template(
+        "admin_overview.html", sets=views.overview(config, report), report=report, configured=config is not None
+    )
 
 
 def kr_detail(set_id: str, kr_id: str) -> str:
@@ -144,22 +162,42 @@ def kr_detail(set_id: str, kr_id: str) -> str:
     row = views.kr_row(okr_set, kr, views.kr_result(report, set_id, kr_id))
     trend = views.trend_points(config, okr_set, kr, _evaluation_input(admin, config))
     metric = config.metrics.get(kr.metric or "")
-    return render_template("admin_kr.html", set=okr_set, objective=objective, kr=kr, row=row, report=report,
-                           metric=metric, versions=admin.store.metric_history(kr.metric) if kr.metric else [],
-                           trend=trend, line=views.sparkline(trend))
+    return render_template(
+        "admin_kr.html",
+        set=okr_set,
+        objective=objective,
+        kr=kr,
+        row=row,
+        report=report,
+        metric=metric,
+        versions=admin.store.metric_history(kr.metric) if kr.metric else [],
+        trend=trend,
+        line=views.sparkline(trend),
+    )
 
 
 def _evaluation_input(admin: AdminContext, config: Any) -> Any:
     pushed = [m for m, d in config.metrics.items() if d.source == "push"]
-    return evaluation_input(datetime.now(timezone.utc), config, list(admin.runtime.mirror.documents()),
-                            admin.runtime.measurements.for_metrics(pushed), admin.store.field_names())
+    return evaluation_input(
+        datetime.now(UTC),
+        config,
+        list(admin.runtime.mirror.documents()),
+        admin.runtime.measurements.for_metrics(pushed),
+        admin.store.field_names(),
+    )
 
 
 def mappings(errors: list[dict[str, str]] | None = None, status: int = 200, edited: str | None = None) -> Any:
     admin = _admin()
     config = admin.store.current()
-    return render_template("admin_mappings.html", sets=views.overview(config, None), configured=config is not None,
-                           errors=errors or [], edited=edited, saved=request.args.get("saved")), status
+    return render_template(
+        "admin_mappings.html",
+        sets=views.overview(config, None),
+        configured=config is not None,
+        errors=errors or [],
+        edited=edited,
+        saved=request.args.get("saved"),
+    ), status
 
 
 def save_mapping(set_id: str) -> Any:
@@ -171,8 +209,9 @@ def save_mapping(set_id: str) -> Any:
             apply_mapping_form(child(document, "okr_sets", set_id, "OKR set"), request.form)
             applied = save_document(admin.runtime, document, ADMIN)
     except ApiError as exc:
-        errors = [{"path": p.path, "message": p.message} for p in exc.problems] or [{"path": exc.path or "",
-                                                                                      "message": exc.message}]
+        errors = [{"path": p.path, "message": p.message} for p in exc.problems] or [
+            {"path": exc.path or "", "message": exc.message}
+        ]
         return mappings(errors=errors, status=exc.status, edited=set_id)
     saved = f"{set_id}: revision {applied.revision}" if applied.changed else f"{set_id}: nothing changed"
     return redirect(url_for("admin_pages.mappings", saved=saved))
@@ -221,9 +260,11 @@ def problems() -> str:
 
 # ---------------------------------------------------------------------------- helpers
 
+
 def _page_error(status: int, message: str) -> Response:
-    return Response(render_template("admin_error.html", message=message, status=status), status=status,
-                    mimetype="text/html")
+    return Response(
+        render_template("admin_error.html", message=message, status=status), status=status, mimetype="text/html"
+    )
 
 
 def _redis_unreachable(exc: redis.RedisError) -> Response:
@@ -249,7 +290,12 @@ def _bar_style(value: float | None) -> str:
 
 
 def _template_helpers() -> dict[str, Callable[..., Any] | Any]:
-    return {"percent": views.percent, "number": views.number, "bar_style": _bar_style,
-            "health_label": lambda h: views.HEALTH_LABELS.get(h, h), "csrf_token": session.get("csrf", ""),
-            "signed_in": request.endpoint not in PUBLIC_ENDPOINTS and session.get("user") == ADMIN,
-            "stylesheet": url_for("admin_pages.stylesheet")}
+    return {
+        "percent": views.percent,
+        "number": views.number,
+        "bar_style": _bar_style,
+        "health_label": lambda h: views.HEALTH_LABELS.get(h, h),
+        "csrf_token": session.get("csrf", ""),
+        "signed_in": request.endpoint not in PUBLIC_ENDPOINTS and session.get("user") == ADMIN,
+        "stylesheet": url_for("admin_pages.stylesheet"),
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import redis
 
@@ -40,27 +40,39 @@ def check_push_metric(config: OkrConfig | None, metric_id: str) -> None:
     metrics = config.metrics if config else {}
     pushed = sorted(m for m, d in metrics.items() if d.source == "push")
     if metric_id not in metrics:
-        raise ApiError(404, "unknown_metric", f"no metric {metric_id!r} in the metric dictionary; push metrics: "
-                       f"{', '.join(pushed) or 'none (add one with source: push)'}")
+        raise ApiError(
+            404,
+            "unknown_metric",
+            f"no metric {metric_id!r} in the metric dictionary; push metrics: "
+            f"{', '.join(pushed) or 'none (add one with source: push)'}",
+        )
     source = metrics[metric_id].source
     if source != "push":
-        raise ApiError(409, "not_a_push_metric", f"metric {metric_id!r} has source {source}: its values are "
-                       f"computed from {'Jira issues' if source == 'jira' else 'a problem program'}; "
-                       "only metrics with source: push accept measurements")
+        raise ApiError(
+            409,
+            "not_a_push_metric",
+            f"metric {metric_id!r} has source {source}: its values are "
+            f"computed from {'Jira issues' if source == 'jira' else 'a problem program'}; "
+            "only metrics with source: push accept measurements",
+        )
 
 
 def measurement_from(metric_id: str, body: MeasurementIn, now: datetime, skew_seconds: int) -> Measurement:
     at = body.at or now
     if at > now + timedelta(seconds=skew_seconds):
-        raise ApiError(422, "invalid_body", f"'at' {at.isoformat()} lies in the future (more than {skew_seconds}s "
-                       f"after the server's clock, {now.isoformat(timespec='seconds')}); send the time it was measured",
-                       path="at")
-    return Measurement(metric=metric_id, value=body.value, at=at.astimezone(timezone.utc),
-                       note=body.note, source=body.source)
+        raise ApiError(
+            422,
+            "invalid_body",
+            f"'at' {at.isoformat()} lies in the future (more than {skew_seconds}s "
+            f"after the server's clock, {now.isoformat(timespec='seconds')}); send the time it was measured",
+            path="at",
+        )
+    return Measurement(metric=metric_id, value=body.value, at=at.astimezone(UTC), note=body.note, source=body.source)
 
 
-def push_measurement(runtime: Runtime, config: OkrConfig, measurement: Measurement, body: MeasurementIn,
-                     key: str | None) -> Pushed:
+def push_measurement(
+    runtime: Runtime, config: OkrConfig, measurement: Measurement, body: MeasurementIn, key: str | None
+) -> Pushed:
     replayed = False
     if key is not None:
         measurement, replayed = _claim_key(runtime.redis, measurement, _request_digest(body), key)
@@ -81,21 +93,35 @@ def _claim_key(connection: redis.Redis, measurement: Measurement, digest: str, k
         return measurement, False
     stored = json.loads(raw)
     if stored["request"] != digest:
-        raise ApiError(409, "idempotency_conflict", f"idempotency key {key!r} was used for a different measurement "
-                       "of this metric; use a new key for a new value", path="idempotency_key")
+        raise ApiError(
+            409,
+            "idempotency_conflict",
+            f"idempotency key {key!r} was used for a different measurement "
+            "of this metric; use a new key for a new value",
+            path="idempotency_key",
+        )
     return Measurement.model_validate(stored["measurement"]), True
 
 
 def _request_digest(body: MeasurementIn) -> str:
     """What the client sent, without the key; a retry without 'at' matches the first request."""
-    fields = {"value": body.value, "note": body.note, "source": body.source,
-              "at": body.at.isoformat() if body.at else None}
+    fields = {
+        "value": body.value,
+        "note": body.note,
+        "source": body.source,
+        "at": body.at.isoformat() if body.at else None,
+    }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def _mark_users(runtime: Runtime, config: OkrConfig, metric_id: str) -> list[str]:
-    members = sorted(f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results
-                     if kr.metric == metric_id and not kr.unmeasured)
+    members = sorted(
+        f"{s.id}/{kr.id}"
+        for s in config.okr_sets
+        for o in s.objectives
+        for kr in o.key_results
+        if kr.metric == metric_id and not kr.unmeasured
+    )
     if members:
         mark(runtime.redis, members, {"kind": "measurement", "metric": metric_id})
         schedule_flush(runtime.redis, runtime.queue_name)

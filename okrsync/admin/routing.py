@@ -93,11 +93,18 @@ def _handler(op: Operation) -> Callable[..., Response | tuple[Response, int]]:
             return error_response(exc)
         except RequestEntityTooLarge:
             limit = current_app.extensions[ADMIN_EXTENSION].settings.admin_max_body_bytes
-            return error_response(ApiError(413, "too_large", f"the request body is over {limit} bytes "
-                                           "(OKRSYNC_ADMIN_MAX_BODY_BYTES)"))
+            return error_response(
+                ApiError(413, "too_large", f"the request body is over {limit} bytes (OKRSYNC_ADMIN_MAX_BODY_BYTES)")
+            )
         except redis.RedisError:
-            return error_response(ApiError(503, "unavailable", "Redis is unreachable; nothing was changed, "
-                                           "retry shortly", headers={"Retry-After": "10"}))
+            return error_response(
+                ApiError(
+                    503,
+                    "unavailable",
+                    "Redis is unreachable; nothing was changed, retry shortly",
+                    headers={"Retry-After": "10"},
+                )
+            )
 
     handle.__name__ = op.name
     return handle
@@ -120,8 +127,12 @@ def _authenticated(admin: AdminContext) -> Caller:
     source = request.remote_addr or "unknown"
     wait = throttle.retry_after(admin.redis, source)
     if wait is not None:
-        raise ApiError(429, "too_many_failures", throttle.too_many_message(wait, "authentications"),
-                       headers={"Retry-After": str(wait)})
+        raise ApiError(
+            429,
+            "too_many_failures",
+            throttle.too_many_message(wait, "authentications"),
+            headers={"Retry-After": str(wait)},
+        )
     try:
         return authenticate(request.headers.get("Authorization"), admin.settings)
     except InvalidToken:
@@ -142,8 +153,9 @@ def _body(op: Operation) -> Any:
             raise ApiError(400, "malformed", "a JSON body is required (Content-Type: application/json)")
         data = b"{}"
     try:
-        document = json.loads(data, parse_constant=_reject_constant, parse_int=integer_literal,
-                              parse_float=float_literal)
+        document = json.loads(
+            data, parse_constant=_reject_constant, parse_int=integer_literal, parse_float=float_literal
+        )
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed", f"the body is not JSON: {exc}") from None
     except RecursionError:

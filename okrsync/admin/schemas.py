@@ -32,7 +32,9 @@ class Problem(_Body):
 class ErrorBody(_Body):
     error: str = Field(description="a stable code such as unauthorized, invalid_body, invalid_config, not_found")
     message: str = Field(description="what is wrong and how to fix it")
-    path: str | None = Field(default=None, description="the field at fault, e.g. okr_sets[0].objectives[1].key_results[0].target")
+    path: str | None = Field(
+        default=None, description="the field at fault, e.g. okr_sets[0].objectives[1].key_results[0].target"
+    )
     problems: list[Problem] | None = None
 
 
@@ -58,7 +60,9 @@ class ConfigDocument(_Body):
     source: str | None = None
     author: str | None = None
     applied_at: str | None = None
-    document: dict[str, Any] | None = Field(description="the configuration in force as JSON; null before the first apply")
+    document: dict[str, Any] | None = Field(
+        description="the configuration in force as JSON; null before the first apply"
+    )
 
 
 class MetricVersion(_Body):
@@ -93,7 +97,8 @@ class MeasurementIn(_Body):
     note: str | None = Field(default=None, max_length=2000)
     source: str | None = Field(default=None, max_length=200, description="the pipeline or person that pushed it")
     idempotency_key: ClientKey | None = Field(
-        default=None, description="a retry with the same key stores nothing new (also as the Idempotency-Key header)")
+        default=None, description="a retry with the same key stores nothing new (also as the Idempotency-Key header)"
+    )
 
     @field_validator("at", mode="before")
     @classmethod
@@ -189,10 +194,14 @@ class MappingStatus(_Body):
 
 
 class FailingTarget(_Body):
-    target: str = Field(description='what could not be written: "property:SHOP-12", "checkin:set/KR1", "remote metric m@cycle"')
+    target: str = Field(
+        description='what could not be written: "property:SHOP-12", "checkin:set/KR1", "remote metric m@cycle"'
+    )
     issue: str | None = Field(description="the Jira issue it concerns")
-    kind: str = Field(description="permanent (refused: tried again when the configuration or the issue changes) "
-                                  "or transient (tried again after a backoff)")
+    kind: str = Field(
+        description="permanent (refused: tried again when the configuration or the issue changes) "
+        "or transient (tried again after a backoff)"
+    )
     status: int | None = Field(description="the HTTP status Jira answered; null without an answer")
     reason: str
     since: str = Field(description="the first failure of this run of failures (UTC)")

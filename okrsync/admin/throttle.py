@@ -36,14 +36,25 @@ def record_failure(connection: redis.Redis, source: str, what: str) -> int:
     pipe.set(FAILURES_PREFIX + source, 0, ex=FAILURE_WINDOW_SECONDS, nx=True)  # the window starts now
     pipe.incr(FAILURES_PREFIX + source)
     count = int(pipe.execute()[-1])
-    log.warning("failed authentication from %s: %s (%d of %d allowed in %d s)", source, what, count,
-                FAILURES_ALLOWED, FAILURE_WINDOW_SECONDS)
+    log.warning(
+        "failed authentication from %s: %s (%d of %d allowed in %d s)",
+        source,
+        what,
+        count,
+        FAILURES_ALLOWED,
+        FAILURE_WINDOW_SECONDS,
+    )
     if count == FAILURES_ALLOWED:
-        log.warning("authentication from %s is refused (429) for the rest of its %d-second window",
-                    source, FAILURE_WINDOW_SECONDS)
+        log.warning(
+            "authentication from %s is refused (429) for the rest of its %d-second window",
+            source,
+            FAILURE_WINDOW_SECONDS,
+        )
     return count
 
 
 def too_many_message(wait: int, what: str) -> str:
-    return (f"too many failed {what} from this address ({FAILURES_ALLOWED} within {FAILURE_WINDOW_SECONDS} s); "
-            f"retry in {wait} s")
+    return (
+        f"too many failed {what} from this address ({FAILURES_ALLOWED} within {FAILURE_WINDOW_SECONDS} s); "
+        f"retry in {wait} s"
+    )

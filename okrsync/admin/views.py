@@ -16,8 +16,13 @@ from okr import pages_format as fmt
 from okr.metrics import EvaluationInput, FilterCache, evaluate_metric
 from okr.timeframe import cycle_bounds
 
-HEALTH_LABELS = {"done": "done", "on_track": "on track", "at_risk": "at risk", "off_track": "off track",
-                 "not_measured": "not measured"}
+HEALTH_LABELS = {
+    "done": "done",
+    "on_track": "on track",
+    "at_risk": "at risk",
+    "off_track": "off track",
+    "not_measured": "not measured",
+}
 TREND_POINTS = 12
 SPELLED_OUT = 1e7  # a larger share reads like 1.2e+12%
 
@@ -33,8 +38,12 @@ def overview(config: OkrConfig | None, report: Mapping[str, Any] | None) -> list
 def _set_card(okr_set: OkrSet, result: Mapping[str, Any] | None) -> dict[str, Any]:
     objectives = {o["id"]: o for o in (result or {}).get("objectives", [])}
     return {
-        "id": okr_set.id, "name": okr_set.name, "level": okr_set.level, "cycle": okr_set.cycle,
-        "owner": okr_set.owner, "projects": okr_set.projects,
+        "id": okr_set.id,
+        "name": okr_set.name,
+        "level": okr_set.level,
+        "cycle": okr_set.cycle,
+        "owner": okr_set.owner,
+        "projects": okr_set.projects,
         "expected": (result or {}).get("expected"),
         "evaluated": result is not None,
         "objectives": [_objective_row(okr_set, o, objectives.get(o.id)) for o in okr_set.objectives],
@@ -44,9 +53,12 @@ def _set_card(okr_set: OkrSet, result: Mapping[str, Any] | None) -> dict[str, An
 def _objective_row(okr_set: OkrSet, objective: Any, result: Mapping[str, Any] | None) -> dict[str, Any]:
     krs = {k["id"]: k for k in (result or {}).get("key_results", [])}
     return {
-        "id": objective.id, "title": objective.title,
-        "score": (result or {}).get("score"), "health": (result or {}).get("health", "not_measured"),
-        "measured": (result or {}).get("measured", 0), "total": len(objective.key_results),
+        "id": objective.id,
+        "title": objective.title,
+        "score": (result or {}).get("score"),
+        "health": (result or {}).get("health", "not_measured"),
+        "measured": (result or {}).get("measured", 0),
+        "total": len(objective.key_results),
         "key_results": [kr_row(okr_set, kr, krs.get(kr.id)) for kr in objective.key_results],
     }
 
@@ -54,12 +66,22 @@ def _objective_row(okr_set: OkrSet, objective: Any, result: Mapping[str, Any] | 
 def kr_row(okr_set: OkrSet, kr: KeyResult, result: Mapping[str, Any] | None) -> dict[str, Any]:
     result = result or {}
     return {
-        "set": okr_set.id, "id": kr.id, "title": kr.title, "owner": ", ".join(kr.owners) or None,
-        "metric": kr.metric, "unmeasured": kr.unmeasured,
-        "baseline": kr.baseline, "target": kr.target, "current": result.get("current"),
-        "score": result.get("score"), "progress": result.get("progress"),
-        "health": result.get("health", "not_measured"), "flags": result.get("flags", []),
-        "delivery": result.get("delivery"), "evaluated": result.get("evaluated"), "count": result.get("count"),
+        "set": okr_set.id,
+        "id": kr.id,
+        "title": kr.title,
+        "owner": ", ".join(kr.owners) or None,
+        "metric": kr.metric,
+        "unmeasured": kr.unmeasured,
+        "baseline": kr.baseline,
+        "target": kr.target,
+        "current": result.get("current"),
+        "score": result.get("score"),
+        "progress": result.get("progress"),
+        "health": result.get("health", "not_measured"),
+        "flags": result.get("flags", []),
+        "delivery": result.get("delivery"),
+        "evaluated": result.get("evaluated"),
+        "count": result.get("count"),
         "metric_version": result.get("metric_version"),
         "contributors": _contributors_text(kr),
     }
@@ -129,8 +151,9 @@ def sparkline(points: Sequence[Mapping[str, Any]], width: int = 360, height: int
         return ""
     low, high = min(v for _, v in measured), max(v for _, v in measured)
     step = width / max(len(points) - 1, 1)
-    return " ".join(f"{i * step:.1f},{height - 6 - _height_share(v, low, high) * (height - 12):.1f}"
-                    for i, v in measured)
+    return " ".join(
+        f"{i * step:.1f},{height - 6 - _height_share(v, low, high) * (height - 12):.1f}" for i, v in measured
+    )
 
 
 def _finite(value: float | None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -32,19 +32,32 @@ class DemoActivity:
 
     def actions(self) -> list[tuple[float, Callable[[], str]]]:
         """(weight, action): the mix of a working day."""
-        return [(3, self.move_work), (2, self.report_bug), (1.5, self.open_incident), (1.5, self.resolve_incident),
-                (1.5, self.raise_problem), (1, self.push_conversion), (1, self.push_nps), (0.5, self.edit_page)]
+        return [
+            (3, self.move_work),
+            (2, self.report_bug),
+            (1.5, self.open_incident),
+            (1.5, self.resolve_incident),
+            (1.5, self.raise_problem),
+            (1, self.push_conversion),
+            (1, self.push_nps),
+            (0.5, self.edit_page),
+        ]
 
     def step(self) -> str:
-        weights, actions = zip(*self.actions())
+        weights, actions = zip(*self.actions(), strict=False)
         action = self.rng.choices(actions, weights=weights)[0]
         return action()
 
     # ------------------------------------------------------------------ Jira
 
     def move_work(self) -> str:
-        issues = list(self.jira.search("project = CHK AND issuetype in (Bug, Story) AND statusCategory != Done",
-                                       fields=["status"], page_size=50))
+        issues = list(
+            self.jira.search(
+                "project = CHK AND issuetype in (Bug, Story) AND statusCategory != Done",
+                fields=["status"],
+                page_size=50,
+            )
+        )
         if not issues:
             return self.report_bug()
         issue = self.rng.choice(issues)
@@ -55,22 +68,36 @@ class DemoActivity:
     def report_bug(self) -> str:
         escaped = self.rng.random() < 0.25
         topic = self.rng.choice(BUG_TOPICS)
-        created = self.jira.create_issue({
-            "project": {"key": "CHK"}, "issuetype": {"name": "Bug"},
-            "summary": f"{topic.capitalize()} fails {'in production' if escaped else 'in staging'}",
-            "labels": ["escaped"] if escaped else [], "priority": {"name": self.rng.choice(["High", "Medium"])}})
+        created = self.jira.create_issue(
+            {
+                "project": {"key": "CHK"},
+                "issuetype": {"name": "Bug"},
+                "summary": f"{topic.capitalize()} fails {'in production' if escaped else 'in staging'}",
+                "labels": ["escaped"] if escaped else [],
+                "priority": {"name": self.rng.choice(["High", "Medium"])},
+            }
+        )
         return f"{created['key']} new bug{' (escaped to production)' if escaped else ''}"
 
     def open_incident(self) -> str:
         priority = self.rng.choice(["Highest", "High", "High"])
-        created = self.jira.create_issue({
-            "project": {"key": "OPS"}, "issuetype": {"name": "Incident"}, "priority": {"name": priority},
-            "summary": f"{self.rng.choice(INCIDENT_TOPICS).capitalize()} (live)", "labels": ["escaped-production"]})
+        created = self.jira.create_issue(
+            {
+                "project": {"key": "OPS"},
+                "issuetype": {"name": "Incident"},
+                "priority": {"name": priority},
+                "summary": f"{self.rng.choice(INCIDENT_TOPICS).capitalize()} (live)",
+                "labels": ["escaped-production"],
+            }
+        )
         return f"{created['key']} incident opened ({priority})"
 
     def resolve_incident(self) -> str:
-        open_incidents = list(self.jira.search("project = OPS AND issuetype = Incident AND statusCategory != Done",
-                                               fields=["summary"], page_size=20))
+        open_incidents = list(
+            self.jira.search(
+                "project = OPS AND issuetype = Incident AND statusCategory != Done", fields=["summary"], page_size=20
+            )
+        )
         if not open_incidents:
             return self.open_incident()
         key = self.rng.choice(open_incidents)["key"]
@@ -81,10 +108,16 @@ class DemoActivity:
         source = self.rng.choice(list(PROBLEM_SOURCES))
         component = self.rng.choice(["deploy", "ci", "on-call"])
         category = {"deploy": "problem-system", "ci": "problem-mechanism", "on-call": "problem-people"}[component]
-        created = self.jira.create_issue({
-            "project": {"key": "PLAT"}, "issuetype": {"name": "Task"}, "priority": {"name": "High"},
-            "summary": self.rng.choice(PROBLEM_SOURCES[source]), "labels": [source, category],
-            "components": [{"name": component}]})
+        created = self.jira.create_issue(
+            {
+                "project": {"key": "PLAT"},
+                "issuetype": {"name": "Task"},
+                "priority": {"name": "High"},
+                "summary": self.rng.choice(PROBLEM_SOURCES[source]),
+                "labels": [source, category],
+                "components": [{"name": component}],
+            }
+        )
         return f"{created['key']} problem raised ({source}, {component})"
 
     def _transition(self, key: str, status: str) -> None:
@@ -102,12 +135,18 @@ class DemoActivity:
         return self._push("nps", self.nps, "points")
 
     def _push(self, metric: str, value: float, unit: str) -> str:
-        self.runtime.measurements.add(Measurement(metric=metric, value=value, at=datetime.now(timezone.utc),
-                                                  source="demo pipeline"))
+        self.runtime.measurements.add(
+            Measurement(metric=metric, value=value, at=datetime.now(UTC), source="demo pipeline")
+        )
         config = self.runtime.config_store.current()
         if config is not None:
-            refs = [f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results
-                    if kr.metric == metric]
+            refs = [
+                f"{s.id}/{kr.id}"
+                for s in config.okr_sets
+                for o in s.objectives
+                for kr in o.key_results
+                if kr.metric == metric
+            ]
             mark(self.runtime.redis, refs, {"kind": "measurement", "metric": metric})
             schedule_flush(self.runtime.redis, self.runtime.queue_name)
         return f"{metric} measured at {value:g} {unit}"
@@ -121,7 +160,7 @@ class DemoActivity:
         page = confluence.find_page("OKR", "Checkout & Payments OKRs")
         if page is None:
             return "the Checkout & Payments page is not written yet"
-        note = f"<p>Note from Alice ({datetime.now(timezone.utc):%H:%M}): the escaped-defects trend is what we discuss on Monday.</p>"
+        note = f"<p>Note from Alice ({datetime.now(UTC):%H:%M}): the escaped-defects trend is what we discuss on Monday.</p>"
         confluence.update_page(page, page.body + note, "A person's note")
         return f"a person added a note to the page '{page.title}'"
 

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -54,8 +54,9 @@ class Processes:
 
     def start(self, name: str, arguments: list[str], env: dict[str, str], log: TextIO) -> None:
         command = [str(Path(sys.executable).parent / "okrsync"), *arguments]
-        self.running.append((name, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                    start_new_session=True)))
+        self.running.append(
+            (name, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        )
 
     def check(self) -> None:
         for name, process in self.running:
@@ -102,32 +103,48 @@ def _child_env(settings: Settings, data_dir: Path, emulator_url: str, public_url
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else "demo-" + secrets.token_hex(8)
     token = settings.admin_token.get_secret_value() if settings.admin_token else "demo-admin-" + secrets.token_hex(6)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}
-    env.update({
-        "OKRSYNC_DATA_DIR": str(data_dir), "OKRSYNC_WEBHOOK_SECRET": secret, "OKRSYNC_ADMIN_TOKEN": token,
-        "OKRSYNC_JIRA_URL": emulator_url, "OKRSYNC_JIRA_USER": DEMO_USER, "OKRSYNC_JIRA_TOKEN": "demo",
-        "OKRSYNC_CONFLUENCE_URL": emulator_url + "/wiki", "OKRSYNC_CONFLUENCE_USER": DEMO_USER,
-        "OKRSYNC_CONFLUENCE_TOKEN": "demo", "OKRSYNC_PUBLIC_URL": public_url,
-        "OKRSYNC_PAGES_INTERVAL_SECONDS": "5", "OKRSYNC_LOG_LEVEL": settings.log_level,
-    })
+    env.update(
+        {
+            "OKRSYNC_DATA_DIR": str(data_dir),
+            "OKRSYNC_WEBHOOK_SECRET": secret,
+            "OKRSYNC_ADMIN_TOKEN": token,
+            "OKRSYNC_JIRA_URL": emulator_url,
+            "OKRSYNC_JIRA_USER": DEMO_USER,
+            "OKRSYNC_JIRA_TOKEN": "demo",
+            "OKRSYNC_CONFLUENCE_URL": emulator_url + "/wiki",
+            "OKRSYNC_CONFLUENCE_USER": DEMO_USER,
+            "OKRSYNC_CONFLUENCE_TOKEN": "demo",
+            "OKRSYNC_PUBLIC_URL": public_url,
+            "OKRSYNC_PAGES_INTERVAL_SECONDS": "5",
+            "OKRSYNC_LOG_LEVEL": settings.log_level,
+        }
+    )
     if settings.redis_url:
         env["OKRSYNC_REDIS_URL"] = settings.redis_url
     return env
 
 
-def _start_site(processes: Processes, env: dict[str, str], data_dir: Path, emulator_url: str,
-                options: DemoOptions, log: TextIO) -> None:
+def _start_site(
+    processes: Processes, env: dict[str, str], data_dir: Path, emulator_url: str, options: DemoOptions, log: TextIO
+) -> None:
     scenario = data_dir / "demo-scenario.json"
     scenario.write_text(json.dumps(demo_scenario(options.seed)))
     port = emulator_url.rsplit(":", 1)[1]
-    processes.start("emulator", ["emulator", "--port", port, "--scenario", str(scenario),
-                                 "--webhook-retry-delays", "0.2,0.5,1,2"], env, log)
+    processes.start(
+        "emulator",
+        ["emulator", "--port", port, "--scenario", str(scenario), "--webhook-retry-delays", "0.2,0.5,1,2"],
+        env,
+        log,
+    )
     _wait_up(emulator_url + "/_emulator/health", "the emulator", processes)
 
 
-def _prepare_product(settings: Settings, env: dict[str, str], connection: redis.Redis, public_url: str,
-                     out: TextIO) -> Runtime:
-    child = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items() if k.startswith("OKRSYNC_")},
-                     _env_file=None)
+def _prepare_product(
+    settings: Settings, env: dict[str, str], connection: redis.Redis, public_url: str, out: TextIO
+) -> Runtime:
+    child = Settings(
+        **{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items() if k.startswith("OKRSYNC_")}, _env_file=None
+    )
     runtime = build_runtime(child, connection)
     install_runtime(runtime)
     apply_config_text(runtime, _demo_config(date.today()), "demo", str(DEMO_CONFIG))
@@ -144,20 +161,23 @@ def _prepare_product(settings: Settings, env: dict[str, str], connection: redis.
 
 def _seed_measurements(runtime: Runtime) -> None:
     """What the data pipeline pushed before today: the last few weekly readings."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for weeks_ago, conversion, nps in ((3, 2.42, 31.5), (2, 2.47, 32.0), (1, 2.51, 33.5)):
         at = now - timedelta(weeks=weeks_ago)
         for metric, value in (("checkout_conversion", conversion), ("nps", nps)):
             runtime.measurements.add(Measurement(metric=metric, value=value, at=at, source="demo pipeline"))
 
 
-def _start_product(processes: Processes, env: dict[str, str], public_url: str, options: DemoOptions,
-                   log: TextIO) -> None:
-    processes.start("web", ["serve", "--host", options.host, "--port", public_url.rsplit(":", 1)[1],
-                            "--workers", "1"], env, log)
+def _start_product(
+    processes: Processes, env: dict[str, str], public_url: str, options: DemoOptions, log: TextIO
+) -> None:
+    processes.start(
+        "web", ["serve", "--host", options.host, "--port", public_url.rsplit(":", 1)[1], "--workers", "1"], env, log
+    )
     processes.start("worker", ["worker"], env, log)
-    processes.start("scheduler", ["scheduler", "--interval", "2", "--recompute-every", "60",
-                                  "--reconcile-every", "120"], env, log)
+    processes.start(
+        "scheduler", ["scheduler", "--interval", "2", "--recompute-every", "60", "--reconcile-every", "120"], env, log
+    )
     _wait_up(public_url + "/healthz", "the web service", processes)
 
 
@@ -196,9 +216,13 @@ def _summary(connection: redis.Redis, out: TextIO) -> dict[str, Any]:
     stats = {k.decode(): v.decode() for k, v in connection.hgetall(STATS).items()}
     raw = connection.get(REPORT)
     health = summary_of(json.loads(raw) if raw else None)
-    summary = {"events_processed": int(stats.get("applied", 0)), "pages_written": int(stats.get("page_writes", 0)),
-               "jira_writes": int(stats.get("writebacks", 0)),
-               "action_points_opened": int(stats.get("action_points_created", 0)), "krs_by_health": health}
+    summary = {
+        "events_processed": int(stats.get("applied", 0)),
+        "pages_written": int(stats.get("page_writes", 0)),
+        "jira_writes": int(stats.get("writebacks", 0)),
+        "action_points_opened": int(stats.get("action_points_created", 0)),
+        "krs_by_health": health,
+    }
     out.write("\nSummary\n")
     out.write(f"  events processed:      {summary['events_processed']}\n")
     out.write(f"  Jira writes:           {summary['jira_writes']}\n")

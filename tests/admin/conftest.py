@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,8 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from okrsync.admin.document import apply_config_text
 from okrsync.admin.context import admin_context
+from okrsync.admin.document import apply_config_text
 from okrsync.app import create_app
 from okrsync.settings import Settings
 from sync.documents import issue_document
@@ -30,7 +30,7 @@ READ = {"Authorization": f"Bearer {READ_TOKEN}"}
 
 
 def config_text(today: date | None = None) -> str:
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     start, end = today - timedelta(days=30), today + timedelta(days=60)
     return f"""\
 version: 1
@@ -80,22 +80,40 @@ okr_sets:
 """
 
 
-def jira_issue(key: str, issuetype: str, created: datetime, labels: list[str] | None = None,
-               status: str = "To Do", category: str = "new") -> dict[str, Any]:
+def jira_issue(
+    key: str,
+    issuetype: str,
+    created: datetime,
+    labels: list[str] | None = None,
+    status: str = "To Do",
+    category: str = "new",
+) -> dict[str, Any]:
     stamp = created.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    return {"id": str(abs(hash(key)) % 10**8), "key": key, "fields": {
-        "project": {"key": key.split("-")[0]}, "issuetype": {"name": issuetype}, "summary": f"{issuetype} {key}",
-        "status": {"name": status, "statusCategory": {"key": category}}, "labels": labels or [],
-        "created": stamp, "updated": stamp}}
+    return {
+        "id": str(abs(hash(key)) % 10**8),
+        "key": key,
+        "fields": {
+            "project": {"key": key.split("-")[0]},
+            "issuetype": {"name": issuetype},
+            "summary": f"{issuetype} {key}",
+            "status": {"name": status, "statusCategory": {"key": category}},
+            "labels": labels or [],
+            "created": stamp,
+            "updated": stamp,
+        },
+    }
 
 
 def mirror_issues(connection: redis.Redis) -> None:
     """Ten bugs in the last days (three escaped) and two epics, one of them done."""
-    now = datetime.now(timezone.utc)
-    issues = [jira_issue(f"SHOP-{n}", "Bug", now - timedelta(days=n), ["escaped"] if n <= 3 else [])
-              for n in range(1, 11)]
-    issues += [jira_issue("SHOP-20", "Epic", now - timedelta(days=20), ["kr-escaped"], "Done", "done"),
-               jira_issue("SHOP-21", "Epic", now - timedelta(days=20), ["kr-escaped"])]
+    now = datetime.now(UTC)
+    issues = [
+        jira_issue(f"SHOP-{n}", "Bug", now - timedelta(days=n), ["escaped"] if n <= 3 else []) for n in range(1, 11)
+    ]
+    issues += [
+        jira_issue("SHOP-20", "Epic", now - timedelta(days=20), ["kr-escaped"], "Done", "done"),
+        jira_issue("SHOP-21", "Epic", now - timedelta(days=20), ["kr-escaped"]),
+    ]
     mirror = Mirror(connection)
     for issue in issues:
         mirror.upsert(issue_document(issue), 1)
@@ -103,8 +121,14 @@ def mirror_issues(connection: redis.Redis) -> None:
 
 @pytest.fixture()
 def admin_settings(tmp_path: Path) -> Settings:
-    return Settings(webhook_secret=SECRET, admin_token=ADMIN_TOKEN, read_token=READ_TOKEN, data_dir=tmp_path,
-                    queue_name=QUEUE, _env_file=None)
+    return Settings(
+        webhook_secret=SECRET,
+        admin_token=ADMIN_TOKEN,
+        read_token=READ_TOKEN,
+        data_dir=tmp_path,
+        queue_name=QUEUE,
+        _env_file=None,
+    )
 
 
 @pytest.fixture()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -15,7 +15,7 @@ from okrsync.app import create_app
 from okrsync.settings import Settings
 from sync.config_store import CONFIG, ConfigStore
 from sync.dirty import DIRTY, FLUSH_FLAG
-from tests.admin.conftest import ADMIN, READ, config_text, mirror_issues, recompute
+from tests.admin.conftest import ADMIN, READ, mirror_issues, recompute
 from tests.conftest import QUEUE, SECRET
 
 KR = {"id": "KR9", "title": "Checkout errors from 3% to 1%", "metric": "conversion", "baseline": 3, "target": 1}
@@ -26,6 +26,7 @@ def stored_yaml(connection: redis.Redis) -> dict:
 
 
 # ---------------------------------------------------------------------------- auth
+
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic YWRtaW46eA=="}])
 def test_without_a_known_token_the_answer_is_401_with_www_authenticate(api: FlaskClient, headers) -> None:
@@ -57,6 +58,7 @@ def test_openapi_document_is_public(api: FlaskClient) -> None:
 
 # ---------------------------------------------------------------------------- bodies
 
+
 def test_malformed_json_is_400(api: FlaskClient, configured: str) -> None:
     answer = api.post("/api/v1/cycles", data=b"{not json", headers=ADMIN, content_type="application/json")
     assert answer.status_code == 400 and answer.get_json()["error"] == "malformed"
@@ -65,23 +67,26 @@ def test_malformed_json_is_400(api: FlaskClient, configured: str) -> None:
 def test_a_body_over_the_limit_is_413(admin_settings: Settings, connection: redis.Redis) -> None:
     settings = admin_settings.model_copy(update={"admin_max_body_bytes": 100})
     client = create_app(settings, connection=connection).test_client()
-    answer = client.post("/api/v1/cycles", data=b'{"id": "' + b"x" * 200 + b'"}', headers=ADMIN,
-                         content_type="application/json")
+    answer = client.post(
+        "/api/v1/cycles", data=b'{"id": "' + b"x" * 200 + b'"}', headers=ADMIN, content_type="application/json"
+    )
     assert answer.status_code == 413
     assert "OKRSYNC_ADMIN_MAX_BODY_BYTES" in answer.get_json()["message"]
 
 
 def test_an_invalid_body_names_the_field(api: FlaskClient, configured: str) -> None:
-    answer = api.post("/api/v1/okr-sets/shop/objectives/O1/key-results", headers=ADMIN,
-                      json={**KR, "baseline": "three"})
+    answer = api.post(
+        "/api/v1/okr-sets/shop/objectives/O1/key-results", headers=ADMIN, json={**KR, "baseline": "three"}
+    )
     assert answer.status_code == 422
     assert answer.get_json()["path"] == "baseline"
     assert "a number is required" in answer.get_json()["message"]
 
 
 def test_a_change_that_breaks_the_document_names_the_document_path(api: FlaskClient, configured: str) -> None:
-    answer = api.post("/api/v1/okr-sets/shop/objectives/O1/key-results", headers=ADMIN,
-                      json={**KR, "metric": "no_such_metric"})
+    answer = api.post(
+        "/api/v1/okr-sets/shop/objectives/O1/key-results", headers=ADMIN, json={**KR, "metric": "no_such_metric"}
+    )
     assert answer.status_code == 422
     body = answer.get_json()
     assert body["error"] == "invalid_config"
@@ -97,6 +102,7 @@ def test_deleting_a_cycle_in_use_is_refused_with_the_path(api: FlaskClient, conf
 
 # ---------------------------------------------------------------------------- configuration parts
 
+
 def test_cycles_crud(api: FlaskClient, configured: str, connection: redis.Redis) -> None:
     cycle = {"id": "2027-Q1", "start": "2027-01-01", "end": "2027-03-31"}
     created = api.post("/api/v1/cycles", headers=ADMIN, json=cycle)
@@ -111,8 +117,9 @@ def test_cycles_crud(api: FlaskClient, configured: str, connection: redis.Redis)
     assert [c["id"] for c in api.get("/api/v1/cycles", headers=READ).get_json()["items"]] == ["now"]
 
 
-def test_a_change_is_stored_with_its_author_and_recomputed(api: FlaskClient, configured: str,
-                                                          connection: redis.Redis) -> None:
+def test_a_change_is_stored_with_its_author_and_recomputed(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
     connection.delete(DIRTY, FLUSH_FLAG)
     answer = api.put("/api/v1/okr-sets/shop/projects", headers=ADMIN, json={"projects": ["shop", "PAY"]})
     assert answer.status_code == 200
@@ -132,8 +139,9 @@ def test_okr_sets_objectives_and_key_results(api: FlaskClient, configured: str) 
     assert api.get("/api/v1/okr-sets/shop-copy/objectives/O2", headers=READ).get_json()["title"] == "Faster pages"
     kr = api.get("/api/v1/okr-sets/shop-copy/objectives/O2/key-results/KR9", headers=READ).get_json()
     assert kr["target"] == 1
-    changed = api.put("/api/v1/okr-sets/shop-copy/objectives/O2/key-results/KR9", headers=ADMIN,
-                      json={**KR, "target": 0.5})
+    changed = api.put(
+        "/api/v1/okr-sets/shop-copy/objectives/O2/key-results/KR9", headers=ADMIN, json={**KR, "target": 0.5}
+    )
     assert changed.get_json()["item"]["target"] == 0.5
     listed = api.get("/api/v1/okr-sets/shop-copy/objectives/O2/key-results", headers=READ).get_json()
     assert [k["id"] for k in listed["items"]] == ["KR9"]
@@ -160,9 +168,17 @@ def test_metrics_crud_records_definition_versions(api: FlaskClient, configured: 
     created = api.post("/api/v1/metrics", headers=ADMIN, json=metric)
     assert created.status_code == 201
     assert created.get_json()["metric_changes"][0]["metric"] == "nps"
-    changed = api.put("/api/v1/metrics/escaped_share", headers=ADMIN, json={
-        "source": "jira", "aggregate": "ratio", "jql": "project = SHOP AND issuetype = Bug",
-        "numerator_jql": "project = SHOP AND issuetype = Bug AND labels = escaped", "window": "14d"})
+    changed = api.put(
+        "/api/v1/metrics/escaped_share",
+        headers=ADMIN,
+        json={
+            "source": "jira",
+            "aggregate": "ratio",
+            "jql": "project = SHOP AND issuetype = Bug",
+            "numerator_jql": "project = SHOP AND issuetype = Bug AND labels = escaped",
+            "window": "14d",
+        },
+    )
     assert changed.get_json()["metric_changes"][0]["old"] is not None
     entry = api.get("/api/v1/metrics/escaped_share", headers=READ).get_json()
     assert len(entry["versions"]) == 2 and entry["versions"][-1]["author"] == "admin"
@@ -171,11 +187,14 @@ def test_metrics_crud_records_definition_versions(api: FlaskClient, configured: 
     assert api.delete("/api/v1/metrics/conversion", headers=ADMIN).get_json()["path"].endswith(".metric")
     assert api.delete("/api/v1/metrics/nps", headers=ADMIN).status_code == 200
     assert {m["id"] for m in api.get("/api/v1/metrics", headers=READ).get_json()["items"]} == {
-        "escaped_share", "conversion"}
+        "escaped_share",
+        "conversion",
+    }
 
 
 PROGRAM = {
-    "id": "reverse-drive", "name": "Platform reverse-drive",
+    "id": "reverse-drive",
+    "name": "Platform reverse-drive",
     "sources": [{"id": "retro", "name": "Retrospectives", "jql": "project = SHOP AND labels = retro"}],
     "classify": {"labels": {"system": "problem-system", "mechanism": "problem-mechanism", "people": "problem-people"}},
     "action_points": {"project": "SHOP"},
@@ -191,8 +210,9 @@ def test_problem_programs_crud(api: FlaskClient, configured: str) -> None:
     assert api.get("/api/v1/problem-programs", headers=READ).get_json() == {"items": []}
 
 
-def test_whole_configuration_round_trips_with_apply_and_export(api: FlaskClient, configured: str,
-                                                               connection: redis.Redis) -> None:
+def test_whole_configuration_round_trips_with_apply_and_export(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
     document = api.get("/api/v1/config", headers=READ).get_json()
     assert document["source"] == "okrs.yaml" and document["revision"] == 1
     replaced = api.put("/api/v1/config", headers=ADMIN, json=document["document"])
@@ -211,12 +231,14 @@ def test_first_configuration_can_be_built_through_the_api(api: FlaskClient) -> N
 
 # ---------------------------------------------------------------------------- measurements
 
+
 def measurements_url(metric: str = "conversion") -> str:
     return f"/api/v1/metrics/{metric}/measurements"
 
 
-def test_a_pushed_value_is_stored_marks_its_krs_and_shows_in_the_evaluation(api: FlaskClient, configured: str,
-                                                                           connection: redis.Redis) -> None:
+def test_a_pushed_value_is_stored_marks_its_krs_and_shows_in_the_evaluation(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
     recompute(connection)
     answer = api.post(measurements_url(), headers=ADMIN, json={"value": 2.5, "note": "week 47", "source": "dwh"})
     assert answer.status_code == 201
@@ -237,10 +259,17 @@ def test_a_retry_with_the_same_key_stores_nothing_new(api: FlaskClient, configur
     assert other.status_code == 409 and other.get_json()["path"] == "idempotency_key"
 
 
-@pytest.mark.parametrize("body, path", [
-    ({"value": "2.5"}, "value"), ({"value": True}, "value"), ({}, "value"), ({"value": 1, "extra": 1}, "extra"),
-    ({"value": 1, "at": "2026-11-20T09:00:00"}, "at"), ({"value": 1, "at": "yesterday"}, "at"),
-])
+@pytest.mark.parametrize(
+    "body, path",
+    [
+        ({"value": "2.5"}, "value"),
+        ({"value": True}, "value"),
+        ({}, "value"),
+        ({"value": 1, "extra": 1}, "extra"),
+        ({"value": 1, "at": "2026-11-20T09:00:00"}, "at"),
+        ({"value": 1, "at": "yesterday"}, "at"),
+    ],
+)
 def test_invalid_measurements_are_refused_with_the_field(api: FlaskClient, configured: str, body, path) -> None:
     answer = api.post(measurements_url(), headers=ADMIN, json=body)
     assert answer.status_code == 422, answer.get_json()
@@ -253,8 +282,8 @@ def test_non_finite_numbers_are_refused(api: FlaskClient, configured: str) -> No
 
 
 def test_a_time_in_the_future_beyond_the_skew_is_refused(api: FlaskClient, configured: str) -> None:
-    soon = (datetime.now(timezone.utc) + timedelta(minutes=2)).isoformat()
-    later = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    soon = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert api.post(measurements_url(), headers=ADMIN, json={"value": 1, "at": soon}).status_code == 201
     answer = api.post(measurements_url(), headers=ADMIN, json={"value": 1, "at": later})
     assert answer.status_code == 422 and "future" in answer.get_json()["message"]
@@ -269,15 +298,20 @@ def test_unknown_and_non_push_metrics_are_refused(api: FlaskClient, configured: 
 
 # ---------------------------------------------------------------------------- operations
 
+
 def test_status_reports_per_mapping_and_per_page(api: FlaskClient, configured: str, connection: redis.Redis) -> None:
     mirror_issues(connection)
     connection.hset("okrsync:written", "property:SHOP-20", "digest")
-    connection.hset("okrsync:stats:calls", mapping={"jira|search|ok": 5, "jira|search|429": 2,
-                                                     "confluence|update|5xx": 1})
-    connection.hset("okrsync:pages:state:set:shop", mapping={"page_id": "42", "written_at": 1795000000.0,
-                                                             "failed_at": 0})
-    connection.set("okrsync:reconcile:last", '{"at": "2026-11-21T10:00:00+00:00", "seen": 9, "drift": 2, '
-                                              '"drifted": ["SHOP-3", "OPS-1"], "seconds": 0.2}')
+    connection.hset(
+        "okrsync:stats:calls", mapping={"jira|search|ok": 5, "jira|search|429": 2, "confluence|update|5xx": 1}
+    )
+    connection.hset(
+        "okrsync:pages:state:set:shop", mapping={"page_id": "42", "written_at": 1795000000.0, "failed_at": 0}
+    )
+    connection.set(
+        "okrsync:reconcile:last",
+        '{"at": "2026-11-21T10:00:00+00:00", "seen": 9, "drift": 2, "drifted": ["SHOP-3", "OPS-1"], "seconds": 0.2}',
+    )
     status = api.get("/api/v1/status", headers=READ).get_json()
     mapping = status["mappings"][0]
     assert mapping["okr_set"] == "shop" and mapping["last_event"]["mirrored_issues"] == 12

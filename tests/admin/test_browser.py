@@ -21,11 +21,22 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "docs" / "admin-overview.png"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
-INSTALL = ("headless Chromium is needed for this test: as root run "
-           "`apt-get update && apt-get install -y chromium chromium-driver` (Debian/Ubuntu), "
-           "and `pip install selenium`")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900")
+INSTALL = (
+    "headless Chromium is needed for this test: as root run "
+    "`apt-get update && apt-get install -y chromium chromium-driver` (Debian/Ubuntu), "
+    "and `pip install selenium`"
+)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,900",
+)
 
 
 def _first_existing(paths: tuple[str, ...]) -> str | None:
@@ -62,8 +73,13 @@ def served(admin_app: Flask) -> Iterator[str]:
     server.shutdown()
 
 
-def test_sign_in_change_a_mapping_and_see_the_overview_update(browser, served: str, configured: str,  # type: ignore[no-untyped-def]
-                                                              connection: redis.Redis, tmp_path: Path) -> None:
+def test_sign_in_change_a_mapping_and_see_the_overview_update(
+    browser,
+    served: str,
+    configured: str,  # type: ignore[no-untyped-def]
+    connection: redis.Redis,
+    tmp_path: Path,
+) -> None:
     from selenium.webdriver.common.by import By
 
     mirror_issues(connection)
@@ -85,8 +101,12 @@ def test_sign_in_change_a_mapping_and_see_the_overview_update(browser, served: s
     _wait_for(browser, "#saved")
     assert "Saved shop: revision 2" in browser.find_element(By.ID, "saved").text
 
-    pushed = requests.post(served + "/api/v1/metrics/conversion/measurements", headers=ADMIN,
-                           json={"value": 2.4, "source": "analytics"}, timeout=10)
+    pushed = requests.post(
+        served + "/api/v1/metrics/conversion/measurements",
+        headers=ADMIN,
+        json={"value": 2.4, "source": "analytics"},
+        timeout=10,
+    )
     assert pushed.status_code == 201
     recompute(connection)  # what the worker does after a change
     browser.get(served + "/admin/")
@@ -97,8 +117,12 @@ def test_sign_in_change_a_mapping_and_see_the_overview_update(browser, served: s
     _screenshot(browser, tmp_path)
 
 
-def test_pages_keep_their_styles_under_the_content_security_policy(browser, served: str, configured: str,  # type: ignore[no-untyped-def]
-                                                                   connection: redis.Redis) -> None:
+def test_pages_keep_their_styles_under_the_content_security_policy(
+    browser,
+    served: str,
+    configured: str,  # type: ignore[no-untyped-def]
+    connection: redis.Redis,
+) -> None:
     from selenium.webdriver.common.by import By
 
     mirror_issues(connection)
@@ -109,13 +133,18 @@ def test_pages_keep_their_styles_under_the_content_security_policy(browser, serv
     _wait_for(browser, "#kr-shop-KR1 .delivery")
     bar, filled = browser.execute_script(
         "const bar = document.querySelector('#kr-shop-KR1 .delivery .bar');"
-        "return [bar.getBoundingClientRect().width, bar.firstElementChild.getBoundingClientRect().width];")
+        "return [bar.getBoundingClientRect().width, bar.firstElementChild.getBoundingClientRect().width];"
+    )
     assert bar == 110 and abs(filled - 55) < 1  # the stylesheet, and the bar's hashed style attribute
-    assert browser.execute_script("return getComputedStyle(document.querySelector('header')).backgroundColor") \
+    assert (
+        browser.execute_script("return getComputedStyle(document.querySelector('header')).backgroundColor")
         == "rgb(255, 255, 255)"
+    )
     browser.get(served + "/admin/mappings")
     browser.get(served + "/admin/sets/shop/krs/KR1")
-    refused = [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+    refused = [
+        entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]
+    ]
     assert refused == []
 
 
@@ -135,8 +164,10 @@ def _delivery_of_kr1(browser) -> str:  # type: ignore[no-untyped-def]
 
 def _screenshot(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     height = int(browser.execute_script("return document.documentElement.scrollHeight"))
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": 1280, "height": min(height, 1600), "deviceScaleFactor": 1, "mobile": False})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": min(height, 1600), "deviceScaleFactor": 1, "mobile": False},
+    )
     shot = tmp_path / "overview.png"
     browser.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -18,23 +18,36 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.admin.conftest import ADMIN, READ
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 EXAMPLES = {"admin": 10, "read-only": 4}  # bounded: the whole run stays well under a minute
 
 
 def test_openapi_document_lists_every_route(api, configured) -> None:
     document = api.get("/api/v1/openapi.json").get_json()
-    served = {(rule.rule, method) for rule in api.application.url_map.iter_rules()
-              if rule.rule.startswith("/api/v1") for method in rule.methods - {"HEAD", "OPTIONS"}}
-    documented = {(path.replace("{", "<").replace("}", ">"), method.upper())
-                  for path, operations in document["paths"].items() for method in operations}
+    served = {
+        (rule.rule, method)
+        for rule in api.application.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {
+        (path.replace("{", "<").replace("}", ">"), method.upper())
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
     assert served == documented
 
 
 @pytest.mark.parametrize("token", ["admin", "read-only"])
-def test_no_server_error_and_no_schema_violation(admin_app: Flask, configured: str, connection: redis.Redis,
-                                                 token: str) -> None:
+def test_no_server_error_and_no_schema_violation(
+    admin_app: Flask, configured: str, connection: redis.Redis, token: str
+) -> None:
     """Anonymous calls are covered by the auth tests; a read-only token meets the 403 paths."""
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", admin_app)
     headers = ADMIN if token == "admin" else READ
@@ -48,8 +61,14 @@ def test_no_server_error_and_no_schema_violation(admin_app: Flask, configured: s
 
 def _exercise(operation, headers: dict[str, str], examples: int, failures: list[str]) -> None:  # type: ignore[no-untyped-def]
     @seed(20261121)
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy())
     def run(case) -> None:  # type: ignore[no-untyped-def]
         try:

@@ -80,8 +80,9 @@ def test_overview_says_plainly_when_nothing_is_evaluated_yet(api: FlaskClient, c
     assert b"No evaluation yet" in page and b"Dependable checkout" in page
 
 
-def test_overview_kr_detail_health_and_problems_after_an_evaluation(api: FlaskClient, configured: str,
-                                                                   connection: redis.Redis) -> None:
+def test_overview_kr_detail_health_and_problems_after_an_evaluation(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
     mirror_issues(connection)
     recompute(connection)
     sign_in(api)
@@ -96,8 +97,11 @@ def test_overview_kr_detail_health_and_problems_after_an_evaluation(api: FlaskCl
 
 def test_an_invalid_mapping_is_not_saved_and_the_error_names_the_field(api: FlaskClient, configured: str) -> None:
     sign_in(api)
-    form = {"csrf_token": csrf_of(api.get("/admin/mappings").data), "projects": "SHOP",
-            "contributors:O1:KR1": "project = SHOP AND (("}
+    form = {
+        "csrf_token": csrf_of(api.get("/admin/mappings").data),
+        "projects": "SHOP",
+        "contributors:O1:KR1": "project = SHOP AND ((",
+    }
     answer = api.post("/admin/mappings/shop", data=form)
     assert answer.status_code == 422
     assert b"okr_sets[0].objectives[0].key_results[0].contributors" in answer.data
@@ -106,8 +110,12 @@ def test_an_invalid_mapping_is_not_saved_and_the_error_names_the_field(api: Flas
 
 def test_a_valid_mapping_is_saved(api: FlaskClient, configured: str, connection: redis.Redis) -> None:
     sign_in(api)
-    form = {"csrf_token": csrf_of(api.get("/admin/mappings").data), "projects": "shop pay",
-            "contributors:O1:KR1": "SHOP-20, shop-21", "contributors:O1:KR2": ""}
+    form = {
+        "csrf_token": csrf_of(api.get("/admin/mappings").data),
+        "projects": "shop pay",
+        "contributors:O1:KR1": "SHOP-20, shop-21",
+        "contributors:O1:KR2": "",
+    }
     answer = api.post("/admin/mappings/shop", data=form)
     assert answer.status_code == 302
     config = ConfigStore(connection).current()

@@ -30,8 +30,9 @@ def _with_every_float(value: Any, replacement: float) -> Any:
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 1e308, -1e308, 5e-324])
-def test_overview_and_kr_detail_render_any_stored_number(api: FlaskClient, configured: str,
-                                                         connection: redis.Redis, value: float) -> None:
+def test_overview_and_kr_detail_render_any_stored_number(
+    api: FlaskClient, configured: str, connection: redis.Redis, value: float
+) -> None:
     mirror_issues(connection)
     report = recompute(connection)
     connection.set(REPORT, json.dumps(_with_every_float(report, value)))  # Python writes NaN / Infinity here

@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from okrsync.admin.sessions import SESSION_PREFIX, SESSION_SECONDS
+from okrsync.admin.throttle import FAILURE_WINDOW_SECONDS, FAILURES_ALLOWED, FAILURES_PREFIX
 from okrsync.app import create_app
 from okrsync.settings import Settings
-from okrsync.admin.throttle import FAILURE_WINDOW_SECONDS, FAILURES_ALLOWED, FAILURES_PREFIX
 from tests.admin.conftest import ADMIN, ADMIN_TOKEN
 from tests.admin.test_pages import csrf_of, sign_in
 from tests.conftest import post_event
@@ -41,6 +41,7 @@ def sign_out(client: FlaskClient) -> None:
 
 
 # ---------------------------------------------------------------------------- sessions
+
 
 def test_sign_out_revokes_a_copied_session_cookie(api: FlaskClient, admin_app: Flask) -> None:
     sign_in(api)
@@ -78,8 +79,10 @@ def test_signing_out_one_browser_keeps_the_others_signed_in(api: FlaskClient, ad
 
 # ---------------------------------------------------------------------------- failed authentications
 
-def test_wrong_bearer_tokens_are_logged_and_slowed_per_source(api: FlaskClient, configured: str,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+
+def test_wrong_bearer_tokens_are_logged_and_slowed_per_source(
+    api: FlaskClient, configured: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING):
         answers = [api.get("/api/v1/cycles", headers=WRONG).status_code for _ in range(FAILURES_ALLOWED + 5)]
     assert answers == [401] * FAILURES_ALLOWED + [429] * 5
@@ -93,16 +96,17 @@ def test_wrong_bearer_tokens_are_logged_and_slowed_per_source(api: FlaskClient, 
     assert ADMIN_TOKEN not in caplog.text
 
 
-def test_three_hundred_wrong_tokens_cost_ten_comparisons(api: FlaskClient, configured: str,
-                                                         connection: redis.Redis) -> None:
-    statuses = [api.get("/api/v1/status", headers={"Authorization": f"Bearer guess-{n}"}).status_code
-                for n in range(300)]
+def test_three_hundred_wrong_tokens_cost_ten_comparisons(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
+    statuses = [
+        api.get("/api/v1/status", headers={"Authorization": f"Bearer guess-{n}"}).status_code for n in range(300)
+    ]
     assert statuses.count(401) == FAILURES_ALLOWED and statuses.count(429) == 300 - FAILURES_ALLOWED
     assert int(connection.get(FAILURES_PREFIX + "127.0.0.1") or 0) == FAILURES_ALLOWED
 
 
-def test_the_source_may_try_again_after_the_window(api: FlaskClient, configured: str,
-                                                   connection: redis.Redis) -> None:
+def test_the_source_may_try_again_after_the_window(api: FlaskClient, configured: str, connection: redis.Redis) -> None:
     for _ in range(FAILURES_ALLOWED + 1):
         api.get("/api/v1/cycles", headers=WRONG)
     assert api.get("/api/v1/cycles", headers=ADMIN).status_code == 429
@@ -115,8 +119,7 @@ def test_a_request_without_a_token_is_not_a_failed_guess(api: FlaskClient, confi
     assert api.get("/api/v1/cycles", headers=ADMIN).status_code == 200
 
 
-def test_wrong_sign_ins_are_logged_and_slowed_per_source(api: FlaskClient,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_wrong_sign_ins_are_logged_and_slowed_per_source(api: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         statuses = [sign_in(api, f"wrong-sign-in-{n}").status_code for n in range(FAILURES_ALLOWED + 3)]
     assert statuses == [401] * FAILURES_ALLOWED + [429] * 3
@@ -138,6 +141,7 @@ def test_sign_ins_and_bearer_tokens_share_the_count_of_a_source(api: FlaskClient
 
 # ---------------------------------------------------------------------------- security headers
 
+
 def _check_headers(headers) -> str:  # type: ignore[no-untyped-def]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
@@ -149,13 +153,31 @@ def _check_headers(headers) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_every_answer_carries_the_security_headers(api: FlaskClient, client: FlaskClient, configured: str) -> None:
-    answers = [api.get("/healthz"), api.get("/readyz"), api.get("/metrics"), api.get("/api/v1/openapi.json"),
-               api.get("/api/v1/cycles", headers=ADMIN), api.get("/api/v1/cycles"), api.get("/nowhere"),
-               api.get("/admin/signin"), api.get("/admin/"), api.post("/webhooks/jira", data=b"{}"),
-               post_event(client, {"webhookEvent": "sprint_started"})]
+    answers = [
+        api.get("/healthz"),
+        api.get("/readyz"),
+        api.get("/metrics"),
+        api.get("/api/v1/openapi.json"),
+        api.get("/api/v1/cycles", headers=ADMIN),
+        api.get("/api/v1/cycles"),
+        api.get("/nowhere"),
+        api.get("/admin/signin"),
+        api.get("/admin/"),
+        api.post("/webhooks/jira", data=b"{}"),
+        post_event(client, {"webhookEvent": "sprint_started"}),
+    ]
     sign_in(api)
-    answers += [api.get(path) for path in ("/admin/", "/admin/mappings", "/admin/health", "/admin/problems",
-                                           "/admin/sets/shop/krs/KR1", "/admin/sets/shop/krs/nope")]
+    answers += [
+        api.get(path)
+        for path in (
+            "/admin/",
+            "/admin/mappings",
+            "/admin/health",
+            "/admin/problems",
+            "/admin/sets/shop/krs/KR1",
+            "/admin/sets/shop/krs/nope",
+        )
+    ]
     for answer in answers:
         _check_headers(answer.headers)
 
@@ -185,10 +207,10 @@ def test_the_stylesheet_is_served_without_a_sign_in(api: FlaskClient) -> None:
 
 
 def test_with_redis_unreachable_sign_in_and_api_answer_503_not_500(admin_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from okrsync.app import create_app
-
     from redis.backoff import NoBackoff
     from redis.retry import Retry
+
+    from okrsync.app import create_app
 
     down = redis.Redis(unix_socket_path=str(tmp_path / "no-redis.sock"), retry=Retry(NoBackoff(), 0))
     client = create_app(admin_settings, connection=down).test_client()
@@ -200,8 +222,9 @@ def test_with_redis_unreachable_sign_in_and_api_answer_503_not_500(admin_setting
     assert api_answer.status_code == 503 and api_answer.get_json()["error"] == "unavailable"
 
 
-def test_behind_a_proxy_failures_are_counted_per_client(admin_settings: Settings, connection: redis.Redis,
-                                                        configured: str) -> None:
+def test_behind_a_proxy_failures_are_counted_per_client(
+    admin_settings: Settings, connection: redis.Redis, configured: str
+) -> None:
     proxied = create_app(admin_settings.model_copy(update={"proxy_hops": 1}), connection=connection).test_client()
     guesser = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
     for _ in range(FAILURES_ALLOWED + 1):

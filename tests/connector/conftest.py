@@ -130,11 +130,25 @@ ConfluenceFactory = Callable[..., ConfluencePort]
 
 @pytest.fixture
 def make_jira(policy: RetryPolicy) -> JiraFactory:
-    def make(site: Site, *, flavor: str | None = None, user: str | None = ADMIN[0], token: str | None = ADMIN[1],
-             retry: RetryPolicy | None = None, stats: CallStats | None = None, timeout: float = 10) -> JiraPort:
-        settings = JiraSettings(url=site.url, user=user, token=token, flavor=flavor,  # type: ignore[arg-type]
-                                timeout=timeout)
+    def make(
+        site: Site,
+        *,
+        flavor: str | None = None,
+        user: str | None = ADMIN[0],
+        token: str | None = ADMIN[1],
+        retry: RetryPolicy | None = None,
+        stats: CallStats | None = None,
+        timeout: float = 10,
+    ) -> JiraPort:
+        settings = JiraSettings(
+            url=site.url,
+            user=user,
+            token=token,
+            flavor=flavor,  # type: ignore[arg-type]
+            timeout=timeout,
+        )
         return JiraPort(settings, retry or policy, stats)
+
     return make
 
 
@@ -143,4 +157,5 @@ def make_confluence(policy: RetryPolicy) -> ConfluenceFactory:
     def make(site: Site, *, retry: RetryPolicy | None = None, stats: CallStats | None = None) -> ConfluencePort:
         settings = ConfluenceSettings(url=site.url + "/wiki", user=ADMIN[0], token=ADMIN[1])
         return ConfluencePort(settings, retry or policy, stats)
+
     return make

@@ -60,11 +60,14 @@ def test_an_unknown_page_id_is_not_found(cloud: Any, make_confluence: Any) -> No
     assert caught.value.url == "/wiki/rest/api/content/424242"
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("https://acme.atlassian.net", "https://acme.atlassian.net/wiki"),
-    ("https://acme.atlassian.net/wiki/", "https://acme.atlassian.net/wiki"),
-    ("https://confluence.acme.example", "https://confluence.acme.example"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://acme.atlassian.net", "https://acme.atlassian.net/wiki"),
+        ("https://acme.atlassian.net/wiki/", "https://acme.atlassian.net/wiki"),
+        ("https://confluence.acme.example", "https://confluence.acme.example"),
+    ],
+)
 def test_cloud_site_urls_gain_wiki(given: str, expected: str) -> None:
     assert confluence_base_url(given) == expected
 
@@ -83,8 +86,9 @@ def test_pages_are_plain_values() -> None:
 
 
 def test_a_cloud_site_gets_the_v1_content_client_with_an_exact_timeout() -> None:
-    port = ConfluencePort(ConfluenceSettings(url="https://acme.atlassian.net", user="me@acme.example",
-                                             token="t", timeout=2.5))
+    port = ConfluencePort(
+        ConfluenceSettings(url="https://acme.atlassian.net", user="me@acme.example", token="t", timeout=2.5)
+    )
     assert port.client.url == "https://acme.atlassian.net/wiki"
     assert callable(port.client.get_page_by_id) and callable(port.client.create_page)
     assert port.client.timeout == 2.5

@@ -20,9 +20,15 @@ def test_no_url_means_no_port() -> None:
 
 
 def test_ports_take_url_user_token_and_flavour(cloud: Any) -> None:
-    configured = settings(jira_url=cloud.url, jira_user="admin@acme.example", jira_token=SecretStr("admin-token"),
-                          jira_flavor="cloud", confluence_url=cloud.url + "/wiki",
-                          confluence_user="admin@acme.example", confluence_token=SecretStr("admin-token"))
+    configured = settings(
+        jira_url=cloud.url,
+        jira_user="admin@acme.example",
+        jira_token=SecretStr("admin-token"),
+        jira_flavor="cloud",
+        confluence_url=cloud.url + "/wiki",
+        confluence_user="admin@acme.example",
+        confluence_token=SecretStr("admin-token"),
+    )
     jira = jira_from_settings(configured)
     confluence = confluence_from_settings(configured)
     assert isinstance(jira, JiraPort) and isinstance(confluence, ConfluencePort)

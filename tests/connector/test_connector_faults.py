@@ -35,8 +35,7 @@ def test_5xx_backs_off_exponentially_then_succeeds(cloud: Any, make_jira: Any, f
 
 def test_persistent_5xx_gives_up_within_the_total_wait(cloud: Any, make_jira: Any, fake_time: Any) -> None:
     cloud.faults(error_fraction=1.0)
-    retry = RetryPolicy(max_attempts=20, max_total_wait=10.0, jitter=0.0, sleep=fake_time.sleep,
-                        clock=fake_time.clock)
+    retry = RetryPolicy(max_attempts=20, max_total_wait=10.0, jitter=0.0, sleep=fake_time.sleep, clock=fake_time.clock)
     jira = make_jira(cloud, flavor="cloud", retry=retry)
     with pytest.raises(Unavailable) as caught:
         jira.update_fields("PAY-3", {"summary": "never lands"})

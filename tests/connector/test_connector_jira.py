@@ -58,8 +58,9 @@ def test_search_can_expand_the_changelog(cloud: Any, make_jira: Any) -> None:
 def test_cloud_search_with_reconcile_issues_posts_the_query(cloud: Any, make_jira: Any) -> None:
     jira = make_jira(cloud, flavor="cloud")
     just_changed = int(jira.get_issue("PAY-3", fields=["summary"])["id"])
-    keys = [i["key"] for i in jira.search("project = PAY ORDER BY key", fields=["summary"],
-                                          reconcile_issues=[just_changed])]
+    keys = [
+        i["key"] for i in jira.search("project = PAY ORDER BY key", fields=["summary"], reconcile_issues=[just_changed])
+    ]
     assert "PAY-3" in keys
     assert cloud.calls("POST /rest/api/3/search/jql", "200") == 1
 
@@ -78,8 +79,9 @@ def test_a_bad_query_is_a_bad_request_quoting_jira(cloud: Any, make_jira: Any) -
 
 
 @pytest.mark.parametrize(("site_fixture", "expected"), [("cloud", "cloud"), ("datacenter", "datacenter")])
-def test_the_flavour_is_read_once_from_server_info(request: pytest.FixtureRequest, make_jira: Any,
-                                                   site_fixture: str, expected: str) -> None:
+def test_the_flavour_is_read_once_from_server_info(
+    request: pytest.FixtureRequest, make_jira: Any, site_fixture: str, expected: str
+) -> None:
     site = request.getfixturevalue(site_fixture)
     jira = make_jira(site)
     assert jira.flavor == expected
@@ -131,8 +133,14 @@ def test_comments(cloud: Any, make_jira: Any) -> None:
 
 def test_create_issue_and_link_it(cloud: Any, make_jira: Any) -> None:
     jira = make_jira(cloud)
-    created = jira.create_issue({"project": {"key": "PAY"}, "issuetype": {"name": "Task"},
-                                 "summary": "Action point: add checkout alerting", "labels": ["action-point"]})
+    created = jira.create_issue(
+        {
+            "project": {"key": "PAY"},
+            "issuetype": {"name": "Task"},
+            "summary": "Action point: add checkout alerting",
+            "labels": ["action-point"],
+        }
+    )
     assert created["key"].startswith("PAY-") and created["id"]
     jira.link_issues("Relates", created["key"], "PAY-4")
     links = jira.get_issue(created["key"], fields=["issuelinks"])["fields"]["issuelinks"]
@@ -150,11 +158,17 @@ def test_create_issue_without_a_project_says_what_is_missing(cloud: Any, make_ji
 def test_webhook_register_list_delete(cloud: Any, make_jira: Any) -> None:
     jira = make_jira(cloud)
     assert jira.list_webhooks() == []
-    hook = jira.register_webhook("OKR Sync", "https://okrsync.example/webhooks/jira",
-                                 ["jira:issue_created", "jira:issue_updated"], "project in (PAY, OPS)", "s3cret")
+    hook = jira.register_webhook(
+        "OKR Sync",
+        "https://okrsync.example/webhooks/jira",
+        ["jira:issue_created", "jira:issue_updated"],
+        "project in (PAY, OPS)",
+        "s3cret",
+    )
     listed = jira.list_webhooks()
-    assert [(h["name"], h["filters"]["issue-related-events-section"]) for h in listed] == \
-        [("OKR Sync", "project in (PAY, OPS)")]
+    assert [(h["name"], h["filters"]["issue-related-events-section"]) for h in listed] == [
+        ("OKR Sync", "project in (PAY, OPS)")
+    ]
     jira.delete_webhook(webhook_id(hook))
     assert jira.list_webhooks() == []
     with pytest.raises(NotFound):

@@ -111,8 +111,12 @@ def test_call_stats_count_by_system_operation_and_outcome() -> None:
     stats.record_retry(1.5)
     snapshot = stats.snapshot()
     assert snapshot["calls"] == {"confluence": {"update_page": {"ok": 1}}, "jira": {"search": {"429": 1, "ok": 1}}}
-    assert (snapshot["total_calls"], snapshot["rate_limited"], snapshot["retries"], snapshot["wait_seconds"]) == \
-        (3, 1, 1, 1.5)
+    assert (snapshot["total_calls"], snapshot["rate_limited"], snapshot["retries"], snapshot["wait_seconds"]) == (
+        3,
+        1,
+        1,
+        1.5,
+    )
     assert stats.count("jira") == 2 and stats.count(outcome="ok") == 2
     assert seen[0] == ("jira", "search", "429")
 

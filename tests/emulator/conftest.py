@@ -74,10 +74,12 @@ def datacenter() -> Iterator[Running]:
 
 
 def bulk_scenario(count: int) -> dict[str, Any]:
-    return {"users": [{"name": "admin", "email": "admin@acme.example"}],
-            "projects": [{"key": "BULK", "name": "Bulk"}, {"key": "SMALL", "name": "Small"}],
-            "issues": [{"project": "SMALL", "summary": "Only one", "type": "Task"}],
-            "generate": [{"project": "BULK", "count": count, "labels": ["alpha", "beta"], "days": 200}]}
+    return {
+        "users": [{"name": "admin", "email": "admin@acme.example"}],
+        "projects": [{"key": "BULK", "name": "Bulk"}, {"key": "SMALL", "name": "Small"}],
+        "issues": [{"project": "SMALL", "summary": "Only one", "type": "Task"}],
+        "generate": [{"project": "BULK", "count": count, "labels": ["alpha", "beta"], "days": 200}],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +122,9 @@ def receiver() -> Iterator[Receiver]:
             target = box["receiver"]
             with target.condition:
                 status = target.statuses.pop(0) if target.statuses else 200
-                target.received.append({"headers": dict(self.headers), "body": body, "answered": status,
-                                        "json": json.loads(body)})
+                target.received.append(
+                    {"headers": dict(self.headers), "body": body, "answered": status, "json": json.loads(body)}
+                )
                 target.condition.notify_all()
             self.send_response(status)
             self.send_header("Content-Length", "0")

@@ -9,9 +9,9 @@ import pytest
 import requests
 from atlassian import Jira
 
-from tests.emulator.conftest import AUTH, Running, serve
 from emulator.app import create_emulator
-from emulator.faults import Knobs, KnobError, updated_knobs
+from emulator.faults import KnobError, Knobs, updated_knobs
+from tests.emulator.conftest import AUTH, Running, serve
 
 
 def test_forced_429_carries_retry_after_and_rate_limit_headers(cloud: Running) -> None:
@@ -26,8 +26,7 @@ def test_forced_429_carries_retry_after_and_rate_limit_headers(cloud: Running) -
 def test_error_fraction_is_deterministic_for_a_seed(cloud: Running) -> None:
     def outcomes() -> list[int]:
         cloud.faults(seed=42, error_fraction=0.5, error_status=502)
-        return [requests.get(f"{cloud.url}/rest/api/2/serverInfo", auth=AUTH, timeout=5).status_code
-                for _ in range(20)]
+        return [requests.get(f"{cloud.url}/rest/api/2/serverInfo", auth=AUTH, timeout=5).status_code for _ in range(20)]
 
     first, second = outcomes(), outcomes()
     assert first == second and {502, 200} == set(first)
@@ -78,7 +77,8 @@ def test_state_persists_across_restarts(tmp_path) -> None:  # type: ignore[no-un
     data = tmp_path / "state.json"
     with serve(create_emulator(data_path=data)) as running:
         Jira(url=running.url, username=AUTH[0], password="x", cloud=True).issue_update(
-            "PAY-4", fields={"summary": "Survives a restart"})
+            "PAY-4", fields={"summary": "Survives a restart"}
+        )
     with serve(create_emulator(data_path=data)) as running:
         issue = Jira(url=running.url, username=AUTH[0], password="x", cloud=True).issue("PAY-4")
         assert issue["fields"]["summary"] == "Survives a restart"
@@ -98,8 +98,9 @@ def _writes(url: str, reference: str) -> dict[str, requests.Response]:
         "comment": requests.post(f"{issue}/comment", json={"body": "Check-in"}, auth=AUTH, timeout=5),
         "transition": requests.post(f"{issue}/transitions", json={"transition": {"id": "3"}}, auth=AUTH, timeout=5),
         "add remote link": requests.post(f"{issue}/remotelink", json=link, auth=AUTH, timeout=5),
-        "delete remote link": requests.delete(f"{issue}/remotelink", params={"globalId": "okr=1"}, auth=AUTH,
-                                              timeout=5),
+        "delete remote link": requests.delete(
+            f"{issue}/remotelink", params={"globalId": "okr=1"}, auth=AUTH, timeout=5
+        ),
     }
 
 
@@ -108,8 +109,10 @@ def test_refused_writes_answer_403_with_jiras_body_and_reads_still_work(cloud: R
     for reference in ("PAY-2", "pay-2", cloud.emulator.site.issue("PAY-2").id):
         for write, response in _writes(cloud.url, reference).items():
             assert response.status_code == 403, (reference, write, response.text)
-            assert response.json() == {"errorMessages": ["You do not have permission to edit issues in this project."],
-                                       "errors": {}}, (reference, write)
+            assert response.json() == {
+                "errorMessages": ["You do not have permission to edit issues in this project."],
+                "errors": {},
+            }, (reference, write)
     jira = Jira(url=cloud.url, username=AUTH[0], password=AUTH[1], cloud=True)
     assert jira.issue("PAY-2")["fields"]["summary"] == "One-page checkout"  # nothing was written, reads work
     assert jira.get_issue_property_keys("PAY-2")["keys"] == []
@@ -121,8 +124,9 @@ def test_refused_writes_can_answer_404_and_a_missing_issue_is_still_jiras_404(da
     datacenter.emulator.faults.configure({"refuse_write_keys": ["PAY-4", "NOPE-1"], "refuse_write_status": 404})
     for write, response in _writes(datacenter.url, "PAY-4").items():
         assert (response.status_code, response.json()["errorMessages"]) == (404, ["Issue Does Not Exist"]), write
-    missing = requests.put(f"{datacenter.url}/rest/api/2/issue/NOPE-1", json={"fields": {"summary": "x"}}, auth=AUTH,
-                           timeout=5)
+    missing = requests.put(
+        f"{datacenter.url}/rest/api/2/issue/NOPE-1", json={"fields": {"summary": "x"}}, auth=AUTH, timeout=5
+    )
     assert (missing.status_code, missing.json()["errorMessages"]) == (404, ["Issue Does Not Exist"])
     read = requests.get(f"{datacenter.url}/rest/api/2/issue/PAY-4/properties", auth=AUTH, timeout=5)
     assert read.status_code == 200
@@ -174,10 +178,13 @@ def test_searches_whose_jql_holds_a_listed_text_fail_every_time(cloud: Running) 
     failing, fine = 'project = PAY AND summary ~ "Payment"', "project = PAY AND labels = checkout"
     url = f"{cloud.url}/rest/api/3/search"
     for _ in range(3):
-        answers = [requests.get(f"{url}/jql", params={"jql": failing}, auth=AUTH, timeout=5),
-                   requests.post(f"{url}/jql", json={"jql": failing}, auth=AUTH, timeout=5),
-                   requests.post(f"{url}/approximate-count", json={"jql": "project = PAY AND labels = ledger"},
-                                 auth=AUTH, timeout=5)]
+        answers = [
+            requests.get(f"{url}/jql", params={"jql": failing}, auth=AUTH, timeout=5),
+            requests.post(f"{url}/jql", json={"jql": failing}, auth=AUTH, timeout=5),
+            requests.post(
+                f"{url}/approximate-count", json={"jql": "project = PAY AND labels = ledger"}, auth=AUTH, timeout=5
+            ),
+        ]
         assert [a.status_code for a in answers] == [500, 500, 500]
         assert all(a.json()["errors"] == {} and "fail_search_jql" in a.json()["errorMessages"][0] for a in answers)
     jira = Jira(url=cloud.url, username=AUTH[0], password=AUTH[1], cloud=True)
@@ -206,10 +213,13 @@ def test_without_the_webhook_api_its_paths_answer_404(datacenter: Running) -> No
     created = requests.post(root, json=hook, auth=AUTH, timeout=5)
     assert created.status_code == 201
     datacenter.emulator.faults.configure({"webhook_api": False})
-    answers = [requests.get(root, auth=AUTH, timeout=5), requests.post(root, json=hook, auth=AUTH, timeout=5),
-               requests.get(created.json()["self"], auth=AUTH, timeout=5),
-               requests.delete(created.json()["self"], auth=AUTH, timeout=5),
-               requests.get(f"{datacenter.url}/rest/api/2/webhook", auth=AUTH, timeout=5)]
+    answers = [
+        requests.get(root, auth=AUTH, timeout=5),
+        requests.post(root, json=hook, auth=AUTH, timeout=5),
+        requests.get(created.json()["self"], auth=AUTH, timeout=5),
+        requests.delete(created.json()["self"], auth=AUTH, timeout=5),
+        requests.get(f"{datacenter.url}/rest/api/2/webhook", auth=AUTH, timeout=5),
+    ]
     assert [a.status_code for a in answers] == [404] * 5
     assert answers[0].json() == {"message": f"null for uri: {root}", "status-code": 404}
     assert requests.get(f"{datacenter.url}/rest/api/2/issue/PAY-1", auth=AUTH, timeout=5).status_code == 200
@@ -218,8 +228,15 @@ def test_without_the_webhook_api_its_paths_answer_404(datacenter: Running) -> No
 
 
 def test_list_and_boolean_knobs_are_coerced_or_refused() -> None:
-    knobs = updated_knobs(Knobs(), {"refuse_write_keys": "SHOP-1, SHOP-2", "fail_search_jql": ["a, b", 'c = "d"'],
-                                    "webhook_api": "off", "clock_offset_s": "-3600"})
+    knobs = updated_knobs(
+        Knobs(),
+        {
+            "refuse_write_keys": "SHOP-1, SHOP-2",
+            "fail_search_jql": ["a, b", 'c = "d"'],
+            "webhook_api": "off",
+            "clock_offset_s": "-3600",
+        },
+    )
     assert knobs.refuse_write_keys == ["SHOP-1", "SHOP-2"] and knobs.fail_search_jql == ["a, b", 'c = "d"']
     assert knobs.webhook_api is False and knobs.clock_offset_s == -3600.0
     assert updated_knobs(Knobs(), {"webhook_api": 1}).webhook_api is True

@@ -24,8 +24,9 @@ def test_cloud_pages_through_more_than_a_thousand_issues_with_next_page_token(bu
     token = None
     pages = 0
     while True:
-        page = jira.enhanced_jql("project = BULK ORDER BY key ASC", fields="summary,status,labels",
-                                 nextPageToken=token, limit=100)
+        page = jira.enhanced_jql(
+            "project = BULK ORDER BY key ASC", fields="summary,status,labels", nextPageToken=token, limit=100
+        )
         keys += [issue["key"] for issue in page["issues"]]
         pages += 1
         if page["isLast"]:
@@ -46,8 +47,9 @@ def test_cloud_caps_max_results_at_100_unless_only_ids_are_requested(bulk_cloud:
 
 
 def test_cloud_list_helper_collects_every_issue(bulk_cloud: Running) -> None:
-    issues = cloud_client(bulk_cloud).enhanced_jql_get_list_of_tickets("project = BULK AND labels = alpha",
-                                                                       fields="labels")
+    issues = cloud_client(bulk_cloud).enhanced_jql_get_list_of_tickets(
+        "project = BULK AND labels = alpha", fields="labels"
+    )
     assert issues and all("alpha" in issue["fields"]["labels"] for issue in issues)
 
 
@@ -69,11 +71,19 @@ def test_cloud_refuses_unbounded_and_invalid_jql(bulk_cloud: Running) -> None:
 
 
 def test_cloud_post_search_with_changelog(cloud: Running) -> None:
-    response = requests.post(f"{cloud.url}/rest/api/3/search/jql", auth=AUTH, timeout=5,
-                             json={"jql": "key = PAY-2", "fields": ["status"], "expand": "changelog"})
+    response = requests.post(
+        f"{cloud.url}/rest/api/3/search/jql",
+        auth=AUTH,
+        timeout=5,
+        json={"jql": "key = PAY-2", "fields": ["status"], "expand": "changelog"},
+    )
     issue = response.json()["issues"][0]
-    statuses = [item["toString"] for history in issue["changelog"]["histories"] for item in history["items"]
-                if item["field"] == "status"]
+    statuses = [
+        item["toString"]
+        for history in issue["changelog"]["histories"]
+        for item in history["items"]
+        if item["field"] == "status"
+    ]
     assert statuses == ["In Progress", "In Review"]
     assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
 
@@ -101,8 +111,11 @@ def test_datacenter_has_no_enhanced_search_and_names_users(datacenter: Running) 
 
 def test_edits_and_properties_are_visible_on_re_read(cloud: Running) -> None:
     jira = cloud_client(cloud)
-    jira.issue_update("PAY-4", fields={"summary": "Refund totals round half-even", "priority": {"name": "Low"}},
-                      update={"labels": [{"add": "okr-2025-q3"}, {"remove": "ledger"}]})
+    jira.issue_update(
+        "PAY-4",
+        fields={"summary": "Refund totals round half-even", "priority": {"name": "Low"}},
+        update={"labels": [{"add": "okr-2025-q3"}, {"remove": "ledger"}]},
+    )
     jira.set_issue_property("PAY-4", "okrsync.progress", {"kr": "KR-1", "share": 0.25})
     issue = jira.issue("PAY-4", expand="changelog")
     assert issue["fields"]["summary"] == "Refund totals round half-even"
@@ -123,24 +136,34 @@ def test_property_values_over_32_kb_are_refused(cloud: Running) -> None:
 
 
 def test_unknown_fields_are_refused_like_jira(cloud: Running) -> None:
-    response = requests.put(f"{cloud.url}/rest/api/2/issue/PAY-4", auth=AUTH, timeout=5,
-                            json={"fields": {"customfield_99999": 1, "labels": ["has space"]}})
+    response = requests.put(
+        f"{cloud.url}/rest/api/2/issue/PAY-4",
+        auth=AUTH,
+        timeout=5,
+        json={"fields": {"customfield_99999": 1, "labels": ["has space"]}},
+    )
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"customfield_99999", "labels"}
 
 
 def test_create_comment_link_and_transition(cloud: Running) -> None:
     jira = cloud_client(cloud)
-    created = jira.issue_create(fields={"project": {"key": "PAY"}, "issuetype": {"name": "Story"},
-                                        "summary": "Wallet payments", "customfield_10016": 8,
-                                        "components": [{"name": "Mobile"}]})
+    created = jira.issue_create(
+        fields={
+            "project": {"key": "PAY"},
+            "issuetype": {"name": "Story"},
+            "summary": "Wallet payments",
+            "customfield_10016": 8,
+            "components": [{"name": "Mobile"}],
+        }
+    )
     key = created["key"]
     assert key == "PAY-6"
     jira.issue_add_comment(key, "Kick-off done")
-    jira.create_issue_link({"type": {"name": "Blocks"}, "inwardIssue": {"key": key},
-                            "outwardIssue": {"key": "PAY-3"}})
-    requests.post(f"{cloud.url}/rest/api/2/issue/{key}/transitions", json={"transition": {"id": "10002"}},
-                  auth=AUTH, timeout=5).raise_for_status()
+    jira.create_issue_link({"type": {"name": "Blocks"}, "inwardIssue": {"key": key}, "outwardIssue": {"key": "PAY-3"}})
+    requests.post(
+        f"{cloud.url}/rest/api/2/issue/{key}/transitions", json={"transition": {"id": "10002"}}, auth=AUTH, timeout=5
+    ).raise_for_status()
     issue = jira.issue(key)
     fields = issue["fields"]
     assert fields["status"]["name"] == "Done" and fields["resolution"]["name"] == "Done"
@@ -153,8 +176,9 @@ def test_create_comment_link_and_transition(cloud: Running) -> None:
 def test_v3_renders_rich_text_as_document_format(cloud: Running) -> None:
     jira = cloud_client(cloud)
     jira.issue_update("PAY-1", fields={"description": "Make checkout one page."})
-    v3 = requests.get(f"{cloud.url}/rest/api/3/issue/PAY-1", params={"fields": "description"}, auth=AUTH,
-                      timeout=5).json()
+    v3 = requests.get(
+        f"{cloud.url}/rest/api/3/issue/PAY-1", params={"fields": "description"}, auth=AUTH, timeout=5
+    ).json()
     assert v3["fields"]["description"]["type"] == "doc"
     assert jira.issue("PAY-1", fields="description")["fields"]["description"] == "Make checkout one page."
 
@@ -169,8 +193,11 @@ def test_catalog_endpoints(cloud: Running) -> None:
 
 def test_remote_links_are_created_replaced_by_global_id_and_deleted(cloud: Running) -> None:
     url = f"{cloud.url}/rest/api/2/issue/PAY-1/remotelink"
-    page = {"globalId": "confluence=65000", "relationship": "OKR page",
-            "object": {"url": f"{cloud.url}/wiki/pages/65000", "title": "OKRs home"}}
+    page = {
+        "globalId": "confluence=65000",
+        "relationship": "OKR page",
+        "object": {"url": f"{cloud.url}/wiki/pages/65000", "title": "OKRs home"},
+    }
     created = requests.post(url, json=page, auth=AUTH, timeout=5)
     assert created.status_code == 201
     link_id = created.json()["id"]
@@ -183,8 +210,9 @@ def test_remote_links_are_created_replaced_by_global_id_and_deleted(cloud: Runni
     assert by_global_id == listed
     missing_title = requests.post(url, json={"object": {"url": "https://example.com"}}, auth=AUTH, timeout=5)
     assert missing_title.status_code == 400 and "title" in missing_title.json()["errors"]
-    replaced = requests.put(f"{url}/{link_id}", json={"object": {"url": "https://example.com/x", "title": "X"}},
-                            auth=AUTH, timeout=5)
+    replaced = requests.put(
+        f"{url}/{link_id}", json={"object": {"url": "https://example.com/x", "title": "X"}}, auth=AUTH, timeout=5
+    )
     assert replaced.status_code == 204
     assert requests.get(f"{url}/{link_id}", auth=AUTH, timeout=5).json()["object"]["title"] == "X"
     assert requests.delete(f"{url}/{link_id}", auth=AUTH, timeout=5).status_code == 204

@@ -18,8 +18,8 @@ from openapi_core.configurations import Config
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_core.validation.response.exceptions import DataValidationError
 
-from tests.emulator.conftest import AUTH, Running, serve
 from emulator.app import create_emulator
+from tests.emulator.conftest import AUTH, Running, serve
 
 JIRA_HOST = "https://your-domain.atlassian.net"
 CONFLUENCE_V2_HOST = "https://acme.atlassian.net/wiki/api/v2"
@@ -115,8 +115,12 @@ def test_jira_reads_follow_the_document(site: Running, jira_api: OpenAPI, path: 
 
 
 def test_jira_writes_follow_the_document(site: Running, jira_api: OpenAPI) -> None:
-    created = call(site, "POST", "/rest/api/3/issue", json={"fields": {
-        "project": {"key": "PAY"}, "issuetype": {"name": "Task"}, "summary": "Validated"}})
+    created = call(
+        site,
+        "POST",
+        "/rest/api/3/issue",
+        json={"fields": {"project": {"key": "PAY"}, "issuetype": {"name": "Task"}, "summary": "Validated"}},
+    )
     assert created.status_code == 201
     key = created.json()["key"]
     responses = [
@@ -125,8 +129,12 @@ def test_jira_writes_follow_the_document(site: Running, jira_api: OpenAPI) -> No
         call(site, "PUT", f"/rest/api/3/issue/{key}/properties/okr", json={"progress": 0.5}),
         call(site, "GET", f"/rest/api/3/issue/{key}/properties/okr"),
         call(site, "POST", f"/rest/api/3/issue/{key}/comment", json={"body": "noted"}),
-        call(site, "POST", "/rest/api/3/issueLink", json={"type": {"name": "Blocks"}, "inwardIssue": {"key": key},
-                                                          "outwardIssue": {"key": "PAY-1"}}),
+        call(
+            site,
+            "POST",
+            "/rest/api/3/issueLink",
+            json={"type": {"name": "Blocks"}, "inwardIssue": {"key": key}, "outwardIssue": {"key": "PAY-1"}},
+        ),
         call(site, "POST", f"/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "3"}}),
         call(site, "POST", "/rest/api/3/search/jql", json={"jql": "project = PAY", "fields": ["summary"]}),
         call(site, "POST", "/rest/api/3/search/approximate-count", json={"jql": "project = PAY"}),
@@ -157,12 +165,24 @@ def test_confluence_v1_reads_follow_the_document(site: Running, confluence_v1_ap
 
 
 def test_confluence_v1_writes_follow_the_document(site: Running, confluence_v1_api: OpenAPI) -> None:
-    created = call(site, "POST", "/wiki/rest/api/content", json={
-        "type": "page", "title": "Validated page", "space": {"key": "OKR"},
-        "body": {"storage": {"value": "<p>a</p>", "representation": "storage"}}})
+    created = call(
+        site,
+        "POST",
+        "/wiki/rest/api/content",
+        json={
+            "type": "page",
+            "title": "Validated page",
+            "space": {"key": "OKR"},
+            "body": {"storage": {"value": "<p>a</p>", "representation": "storage"}},
+        },
+    )
     page_id = created.json()["id"]
-    update = {"type": "page", "title": "Validated page", "version": {"number": 2},
-              "body": {"storage": {"value": "<p>b</p>", "representation": "storage"}}}
+    update = {
+        "type": "page",
+        "title": "Validated page",
+        "version": {"number": 2},
+        "body": {"storage": {"value": "<p>b</p>", "representation": "storage"}},
+    }
     updated = call(site, "PUT", f"/wiki/rest/api/content/{page_id}", json=update)
     stale = call(site, "PUT", f"/wiki/rest/api/content/{page_id}", json=update)
     assert (created.status_code, updated.status_code, stale.status_code) == (200, 200, 409)
@@ -173,18 +193,36 @@ def test_confluence_v1_writes_follow_the_document(site: Running, confluence_v1_a
 def test_confluence_v2_follows_the_document(site: Running, confluence_v2_api: OpenAPI) -> None:
     space = call(site, "GET", "/wiki/api/v2/spaces?keys=OKR")
     space_id = space.json()["results"][0]["id"]
-    created = call(site, "POST", "/wiki/api/v2/pages", json={
-        "spaceId": space_id, "status": "current", "title": "v2 validated",
-        "body": {"representation": "storage", "value": "<p>a</p>"}})
+    created = call(
+        site,
+        "POST",
+        "/wiki/api/v2/pages",
+        json={
+            "spaceId": space_id,
+            "status": "current",
+            "title": "v2 validated",
+            "body": {"representation": "storage", "value": "<p>a</p>"},
+        },
+    )
     page_id = created.json()["id"]
     responses = [
-        space, created,
+        space,
+        created,
         call(site, "GET", f"/wiki/api/v2/spaces/{space_id}"),
         call(site, "GET", f"/wiki/api/v2/pages?space-id={space_id}&body-format=storage&limit=1"),
         call(site, "GET", f"/wiki/api/v2/pages/{page_id}?body-format=storage"),
-        call(site, "PUT", f"/wiki/api/v2/pages/{page_id}", json={
-            "id": page_id, "status": "current", "title": "v2 validated",
-            "body": {"representation": "storage", "value": "<p>b</p>"}, "version": {"number": 2}}),
+        call(
+            site,
+            "PUT",
+            f"/wiki/api/v2/pages/{page_id}",
+            json={
+                "id": page_id,
+                "status": "current",
+                "title": "v2 validated",
+                "body": {"representation": "storage", "value": "<p>b</p>"},
+                "version": {"number": 2},
+            },
+        ),
         call(site, "GET", "/wiki/api/v2/pages/65000/children"),
     ]
     for response in responses:

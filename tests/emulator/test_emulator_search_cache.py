@@ -12,10 +12,10 @@ import pytest
 import requests
 
 import emulator.app
-from tests.emulator.conftest import AUTH, Running, bulk_scenario, serve
 from emulator.app import create_emulator
 from emulator.jql import JqlContext, compile_jql
 from emulator.search_cache import SearchCache
+from tests.emulator.conftest import AUTH, Running, bulk_scenario, serve
 
 
 @pytest.fixture
@@ -39,8 +39,9 @@ def keys(running: Running, jql: str) -> list[str]:
 
 
 def count(running: Running, jql: str) -> int:
-    answer = requests.post(f"{running.url}/rest/api/3/search/approximate-count", json={"jql": jql}, auth=AUTH,
-                           timeout=10)
+    answer = requests.post(
+        f"{running.url}/rest/api/3/search/approximate-count", json={"jql": jql}, auth=AUTH, timeout=10
+    )
     assert answer.status_code == 200, answer.text
     return int(answer.json()["count"])
 
@@ -52,7 +53,8 @@ def call(running: Running, method: str, path: str, **kwargs: Any) -> requests.Re
 
 
 def test_a_walk_builds_the_facts_of_each_issue_once_not_once_per_page(
-        bulk_cloud: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    bulk_cloud: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
     built: list[str] = []
     real = emulator.app.issue_facts
 
@@ -87,8 +89,19 @@ def test_created_and_edited_issues_are_found_by_the_next_search(small: Running) 
     assert keys(small, "project = BULK AND labels = gamma") == []
     call(small, "PUT", "issue/BULK-2", json={"update": {"labels": [{"add": "gamma"}]}})
     assert keys(small, "project = BULK AND labels = gamma") == ["BULK-2"]
-    created = call(small, "POST", "issue", json={"fields": {
-        "project": {"key": "BULK"}, "summary": "New one", "issuetype": {"name": "Task"}, "labels": ["gamma"]}})
+    created = call(
+        small,
+        "POST",
+        "issue",
+        json={
+            "fields": {
+                "project": {"key": "BULK"},
+                "summary": "New one",
+                "issuetype": {"name": "Task"},
+                "labels": ["gamma"],
+            }
+        },
+    )
     assert keys(small, "project = BULK AND labels = gamma ORDER BY key DESC") == [created.json()["key"], "BULK-2"]
     assert count(small, "project = BULK AND labels = gamma") == 2
     call(small, "PUT", "issue/BULK-2", json={"update": {"labels": [{"remove": "gamma"}]}})
@@ -98,8 +111,11 @@ def test_created_and_edited_issues_are_found_by_the_next_search(small: Running) 
 def test_a_transition_moves_an_issue_between_searches(small: Running) -> None:
     done_before = set(keys(small, "project = BULK AND statusCategory = Done"))
     open_key = next(k for k in keys(small, "project = BULK ORDER BY key ASC") if k not in done_before)
-    done = next(t for t in call(small, "GET", f"issue/{open_key}/transitions").json()["transitions"]
-                if t["to"]["statusCategory"]["key"] == "done")
+    done = next(
+        t
+        for t in call(small, "GET", f"issue/{open_key}/transitions").json()["transitions"]
+        if t["to"]["statusCategory"]["key"] == "done"
+    )
     call(small, "POST", f"issue/{open_key}/transitions", json={"transition": {"id": done["id"]}})
     assert set(keys(small, "project = BULK AND statusCategory = Done")) == done_before | {open_key}
 
@@ -115,9 +131,17 @@ def test_comments_are_searchable_as_soon_as_they_are_written_edited_or_deleted(s
 
 
 def test_a_query_that_reads_the_clock_follows_it_without_any_write() -> None:
-    app = create_emulator({"users": [{"name": "admin"}], "projects": [{"key": "T", "name": "T"}],
-                           "issues": [{"project": "T", "summary": "old", "created": "-3d"},
-                                      {"project": "T", "summary": "new", "created": "-1h"}]}, flavor="cloud")
+    app = create_emulator(
+        {
+            "users": [{"name": "admin"}],
+            "projects": [{"key": "T", "name": "T"}],
+            "issues": [
+                {"project": "T", "summary": "old", "created": "-3d"},
+                {"project": "T", "summary": "new", "created": "-1h"},
+            ],
+        },
+        flavor="cloud",
+    )
     site_emulator = app.extensions["emulator"]
     clock = {"now": datetime.now(UTC)}
     site_emulator.now = lambda: clock["now"]  # type: ignore[method-assign]
@@ -130,26 +154,49 @@ def test_a_query_that_reads_the_clock_follows_it_without_any_write() -> None:
 
 def test_only_relative_dates_and_date_functions_make_a_query_read_the_clock() -> None:
     context = JqlContext(now=datetime(2024, 5, 1, tzinfo=UTC))
-    reads = {text: compile_jql(text, context).reads_clock for text in (
-        "project = T", 'created >= "2024-01-01"', "updated >= 2024-01-01 ORDER BY updated",
-        "updated >= -15m", 'created > "-2w"', "duedate <= endOfDay()", "resolved >= startOfDay(-1d)",
-        "assignee = currentUser()")}
-    assert reads == {"project = T": False, 'created >= "2024-01-01"': False,
-                     "updated >= 2024-01-01 ORDER BY updated": False, "updated >= -15m": True,
-                     'created > "-2w"': True, "duedate <= endOfDay()": True, "resolved >= startOfDay(-1d)": True,
-                     "assignee = currentUser()": False}
+    reads = {
+        text: compile_jql(text, context).reads_clock
+        for text in (
+            "project = T",
+            'created >= "2024-01-01"',
+            "updated >= 2024-01-01 ORDER BY updated",
+            "updated >= -15m",
+            'created > "-2w"',
+            "duedate <= endOfDay()",
+            "resolved >= startOfDay(-1d)",
+            "assignee = currentUser()",
+        )
+    }
+    assert reads == {
+        "project = T": False,
+        'created >= "2024-01-01"': False,
+        "updated >= 2024-01-01 ORDER BY updated": False,
+        "updated >= -15m": True,
+        'created > "-2w"': True,
+        "duedate <= endOfDay()": True,
+        "resolved >= startOfDay(-1d)": True,
+        "assignee = currentUser()": False,
+    }
 
 
 def test_currentuser_answers_are_kept_apart_per_user() -> None:
-    scenario = {"users": [{"name": "admin", "email": "admin@acme.example"},
-                          {"name": "bob", "email": "bob@acme.example"}],
-                "projects": [{"key": "T", "name": "T"}],
-                "issues": [{"project": "T", "summary": "Admin's", "assignee": "admin"},
-                           {"project": "T", "summary": "Bob's", "assignee": "bob"}]}
+    scenario = {
+        "users": [{"name": "admin", "email": "admin@acme.example"}, {"name": "bob", "email": "bob@acme.example"}],
+        "projects": [{"key": "T", "name": "T"}],
+        "issues": [
+            {"project": "T", "summary": "Admin's", "assignee": "admin"},
+            {"project": "T", "summary": "Bob's", "assignee": "bob"},
+        ],
+    }
     with serve(create_emulator(scenario, flavor="cloud")) as running:
+
         def mine(login: str) -> list[str]:
-            answer = requests.post(f"{running.url}/rest/api/3/search/jql", auth=(login, "x"), timeout=10,
-                                   json={"jql": "project = T AND assignee = currentUser()", "fields": ["summary"]})
+            answer = requests.post(
+                f"{running.url}/rest/api/3/search/jql",
+                auth=(login, "x"),
+                timeout=10,
+                json={"jql": "project = T AND assignee = currentUser()", "fields": ["summary"]},
+            )
             assert answer.status_code == 200, answer.text
             return [issue["key"] for issue in answer.json()["issues"]]
 
@@ -164,9 +211,19 @@ def test_sub_tasks_follow_their_parent_through_creation_and_deletion(small: Runn
         return [s["key"] for s in fields["subtasks"]]
 
     assert subtasks() == []
-    child = call(small, "POST", "issue", json={"fields": {
-        "project": {"key": "BULK"}, "summary": "Part", "issuetype": {"name": "Sub-task"},
-        "parent": {"key": "BULK-1"}}}).json()
+    child = call(
+        small,
+        "POST",
+        "issue",
+        json={
+            "fields": {
+                "project": {"key": "BULK"},
+                "summary": "Part",
+                "issuetype": {"name": "Sub-task"},
+                "parent": {"key": "BULK-1"},
+            }
+        },
+    ).json()
     assert subtasks() == [child["key"]]
     call(small, "DELETE", f"issue/{child['key']}")
     assert subtasks() == []

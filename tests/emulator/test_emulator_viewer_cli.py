@@ -5,12 +5,14 @@ from __future__ import annotations
 import requests
 from click.testing import CliRunner
 
-from tests.emulator.conftest import Running
 from emulator.cli import command, knob_changes
 from emulator.viewer import render_storage
+from tests.emulator.conftest import Running
 
-STATUS = ('<ac:structured-macro ac:name="status"><ac:parameter ac:name="colour">Red</ac:parameter>'
-          '<ac:parameter ac:name="title">AT RISK</ac:parameter></ac:structured-macro>')
+STATUS = (
+    '<ac:structured-macro ac:name="status"><ac:parameter ac:name="colour">Red</ac:parameter>'
+    '<ac:parameter ac:name="title">AT RISK</ac:parameter></ac:structured-macro>'
+)
 
 
 def test_status_macros_become_coloured_lozenges() -> None:
@@ -19,16 +21,20 @@ def test_status_macros_become_coloured_lozenges() -> None:
 
 
 def test_text_scripts_and_unsafe_links_are_neutralised() -> None:
-    html = render_storage('<p>a &lt;b&gt; &amp; c&nbsp;d</p><script>alert(1)</script>'
-                          '<a href="javascript:alert(1)" onclick="x()">bad</a><a href="https://ok.example/">ok</a>')
+    html = render_storage(
+        "<p>a &lt;b&gt; &amp; c&nbsp;d</p><script>alert(1)</script>"
+        '<a href="javascript:alert(1)" onclick="x()">bad</a><a href="https://ok.example/">ok</a>'
+    )
     assert "<script>" not in html and "javascript:" not in html and "onclick" not in html
     assert "a &lt;b&gt; &amp; c\xa0d" in html and '<a href="https://ok.example/">ok</a>' in html
 
 
 def test_tables_and_page_links_render() -> None:
-    storage = ('<table><tbody><tr><th colspan="2">KR</th></tr></tbody></table>'
-               '<ac:link><ri:page ri:content-title="Q3 Payments"/><ac:plain-text-link-body>Q3</ac:plain-text-link-body>'
-               '</ac:link>')
+    storage = (
+        '<table><tbody><tr><th colspan="2">KR</th></tr></tbody></table>'
+        '<ac:link><ri:page ri:content-title="Q3 Payments"/><ac:plain-text-link-body>Q3</ac:plain-text-link-body>'
+        "</ac:link>"
+    )
     html = render_storage(storage, lambda title, space: "/view/pages/9" if title == "Q3 Payments" else None)
     assert '<th colspan="2">KR</th>' in html and '<a href="/view/pages/9">Q3</a>' in html
 
@@ -60,7 +66,9 @@ def test_cli_refuses_an_unknown_scenario() -> None:
 
 def test_cli_fault_options_map_to_knobs() -> None:
     assert knob_changes({"error_fraction": 0.2, "latency_ms": None, "webhook_retry_delays": "0.1,0.5"}) == {
-        "error_fraction": 0.2, "webhook_retry_delays_s": "0.1,0.5"}
+        "error_fraction": 0.2,
+        "webhook_retry_delays_s": "0.1,0.5",
+    }
 
 
 def test_cli_refuses_a_server_version_data_center_never_had() -> None:

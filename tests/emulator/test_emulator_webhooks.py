@@ -11,14 +11,22 @@ from tests.emulator.conftest import AUTH, Receiver, Running
 from webhooks.events import CommentEvent, IssueEvent, IssueLinkEvent, from_request, parse_event
 
 SECRET = "s3cret-for-tests"
-ALL_EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "comment_created",
-              "issuelink_created"]
+ALL_EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "comment_created", "issuelink_created"]
 
 
 def register(running: Running, receiver: Receiver, events: list[str] | None = None, jql: str = "") -> dict:
-    response = requests.post(f"{running.url}/rest/webhooks/1.0/webhook", auth=AUTH, timeout=5, json={
-        "name": "okrsync", "url": receiver.url, "events": events or ALL_EVENTS,
-        "filters": {"issue-related-events-section": jql}, "secret": SECRET})
+    response = requests.post(
+        f"{running.url}/rest/webhooks/1.0/webhook",
+        auth=AUTH,
+        timeout=5,
+        json={
+            "name": "okrsync",
+            "url": receiver.url,
+            "events": events or ALL_EVENTS,
+            "filters": {"issue-related-events-section": jql},
+            "secret": SECRET,
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -42,7 +50,11 @@ def test_an_edit_arrives_signed_and_parses_as_a_jira_event(cloud: Running, recei
     assert event.issue.key == "PAY-3" and event.user and event.user.account_id
     item = event.changelog.items[0]
     assert (item.field, item.field_id, item.from_string, item.to_string) == (
-        "labels", "labels", "checkout", "checkout okr-2025-q3")
+        "labels",
+        "labels",
+        "checkout",
+        "checkout okr-2025-q3",
+    )
     assert headers["X-Atlassian-Webhook-Identifier"] and "X-Atlassian-Webhook-Retry" not in headers
     assert delivery["json"]["issue"]["fields"]["updated"][-5:] == "+0000"
 
@@ -50,20 +62,28 @@ def test_an_edit_arrives_signed_and_parses_as_a_jira_event(cloud: Running, recei
 def test_every_event_kind_parses(cloud: Running, receiver: Receiver) -> None:
     register(cloud, receiver)
     client = jira(cloud)
-    key = client.issue_create(fields={"project": {"key": "PAY"}, "issuetype": {"name": "Task"},
-                                      "summary": "Webhook coverage"})["key"]
+    key = client.issue_create(
+        fields={"project": {"key": "PAY"}, "issuetype": {"name": "Task"}, "summary": "Webhook coverage"}
+    )["key"]
     client.issue_add_comment(key, "first")
-    client.create_issue_link({"type": {"name": "Relates"}, "inwardIssue": {"key": key},
-                              "outwardIssue": {"key": "PAY-1"}})
-    requests.post(f"{cloud.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "10002"}},
-                  auth=AUTH, timeout=5).raise_for_status()
+    client.create_issue_link(
+        {"type": {"name": "Relates"}, "inwardIssue": {"key": key}, "outwardIssue": {"key": "PAY-1"}}
+    )
+    requests.post(
+        f"{cloud.url}/rest/api/3/issue/{key}/transitions", json={"transition": {"id": "10002"}}, auth=AUTH, timeout=5
+    ).raise_for_status()
     requests.delete(f"{cloud.url}/rest/api/2/issue/{key}", auth=AUTH, timeout=5).raise_for_status()
     received = receiver.wait_for(6)
     events = [parse_event(d["body"]) for d in received]
     names = [(e.webhook_event, getattr(e, "issue_event_type_name", None)) for e in events]
-    assert names == [("jira:issue_created", "issue_created"), ("comment_created", None),
-                     ("jira:issue_updated", "issue_commented"), ("issuelink_created", None),
-                     ("jira:issue_updated", "issue_resolved"), ("jira:issue_deleted", "issue_deleted")]
+    assert names == [
+        ("jira:issue_created", "issue_created"),
+        ("comment_created", None),
+        ("jira:issue_updated", "issue_commented"),
+        ("issuelink_created", None),
+        ("jira:issue_updated", "issue_resolved"),
+        ("jira:issue_deleted", "issue_deleted"),
+    ]
     assert isinstance(events[1], CommentEvent) and isinstance(events[3], IssueLinkEvent)
     assert len({d["headers"]["X-Atlassian-Webhook-Identifier"] for d in received}) == 6
 
@@ -114,8 +134,10 @@ def test_the_duplicate_knob_delivers_twice_with_one_identifier(cloud: Running, r
     jira(cloud).issue_update("PAY-4", fields={"summary": "Twice"})
     received = receiver.wait_for(2)
     assert received[0]["body"] == received[1]["body"]
-    assert received[0]["headers"]["X-Atlassian-Webhook-Identifier"] == \
-        received[1]["headers"]["X-Atlassian-Webhook-Identifier"]
+    assert (
+        received[0]["headers"]["X-Atlassian-Webhook-Identifier"]
+        == received[1]["headers"]["X-Atlassian-Webhook-Identifier"]
+    )
 
 
 def test_the_reorder_knob_lets_later_changes_overtake(cloud: Running, receiver: Receiver) -> None:
@@ -145,6 +167,10 @@ def test_webhook_admin_lists_and_deletes(cloud: Running, receiver: Receiver) -> 
     assert [h["url"] for h in listed] == [receiver.url] and "secret" not in listed[0]
     assert requests.delete(hook["self"], auth=AUTH, timeout=5).status_code == 204
     assert requests.get(f"{cloud.url}/rest/webhooks/1.0/webhook", auth=AUTH, timeout=5).json() == []
-    bad = requests.post(f"{cloud.url}/rest/webhooks/1.0/webhook", auth=AUTH, timeout=5,
-                        json={"url": receiver.url, "events": ["jira:issue_moved"]})
+    bad = requests.post(
+        f"{cloud.url}/rest/webhooks/1.0/webhook",
+        auth=AUTH,
+        timeout=5,
+        json={"url": receiver.url, "events": ["jira:issue_moved"]},
+    )
     assert bad.status_code == 400 and "jira:issue_moved" in bad.json()["errorMessages"][0]

@@ -26,13 +26,29 @@ def _minimal(**overrides):  # type: ignore[no-untyped-def]
         "version": 1,
         "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
         "metrics": {"sev1": {"description": "SEV1s", "source": "jira", "jql": "project = OPS"}},
-        "okr_sets": [{
-            "id": "shop", "name": "Shop", "cycle": "Q4",
-            "objectives": [{"id": "O1", "title": "Dependable checkout", "key_results": [
-                {"id": "KR1", "title": "SEV1s down from 6 to 2", "metric": "sev1", "baseline": 6, "target": 2},
-                {"id": "KR2", "title": "Repeat purchases", "unmeasured": "no survey yet"},
-            ]}],
-        }],
+        "okr_sets": [
+            {
+                "id": "shop",
+                "name": "Shop",
+                "cycle": "Q4",
+                "objectives": [
+                    {
+                        "id": "O1",
+                        "title": "Dependable checkout",
+                        "key_results": [
+                            {
+                                "id": "KR1",
+                                "title": "SEV1s down from 6 to 2",
+                                "metric": "sev1",
+                                "baseline": 6,
+                                "target": 2,
+                            },
+                            {"id": "KR2", "title": "Repeat purchases", "unmeasured": "no survey yet"},
+                        ],
+                    }
+                ],
+            }
+        ],
     }
     document.update(overrides)
     return document
@@ -58,29 +74,41 @@ def test_a_wrong_type_names_the_path_and_what_is_expected() -> None:
 def test_a_measured_kr_needs_baseline_and_target() -> None:
     document = _minimal()
     del document["okr_sets"][0]["objectives"][0]["key_results"][0]["baseline"]
-    assert _problems(document) == ["okr_sets[0].objectives[0].key_results[0]: a KR with a metric needs a number for baseline"]
+    assert _problems(document) == [
+        "okr_sets[0].objectives[0].key_results[0]: a KR with a metric needs a number for baseline"
+    ]
 
 
 def test_unknown_keys_are_errors_not_silently_dropped() -> None:
     document = _minimal()
     document["okr_sets"][0]["objectives"][0]["titel"] = "typo"
-    assert _problems(document) == ["okr_sets[0].objectives[0].titel: unknown key (check the spelling; see `okrsync schema`)"]
+    assert _problems(document) == [
+        "okr_sets[0].objectives[0].titel: unknown key (check the spelling; see `okrsync schema`)"
+    ]
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
         (lambda d: d["okr_sets"][0].update(cycle="Q5"), "okr_sets[0].cycle: unknown cycle 'Q5'"),
-        (lambda d: d["okr_sets"][0]["objectives"][0]["key_results"][0].update(metric="nope"),
-         "okr_sets[0].objectives[0].key_results[0].metric: unknown metric 'nope'"),
-        (lambda d: d["okr_sets"][0]["objectives"][0]["key_results"][1].update(id="KR1"),
-         "okr_sets[0].objectives[0].key_results[1].id: duplicate KR id 'KR1'"),
+        (
+            lambda d: d["okr_sets"][0]["objectives"][0]["key_results"][0].update(metric="nope"),
+            "okr_sets[0].objectives[0].key_results[0].metric: unknown metric 'nope'",
+        ),
+        (
+            lambda d: d["okr_sets"][0]["objectives"][0]["key_results"][1].update(id="KR1"),
+            "okr_sets[0].objectives[0].key_results[1].id: duplicate KR id 'KR1'",
+        ),
         (lambda d: d["okr_sets"].append({**d["okr_sets"][0]}), "okr_sets[1].id: duplicate id 'shop'"),
         (lambda d: d["okr_sets"][0].update(aligns_to="company/O9"), "okr_sets[0].aligns_to: no objective 'company/O9'"),
-        (lambda d: d["metrics"].update(r={"source": "jira", "aggregate": "ratio", "jql": "x"}),
-         "metrics.r: aggregate ratio needs 'numerator_jql'"),
-        (lambda d: d["metrics"].update(p={"source": "problems", "program": "nope", "measure": "overdue_aps"}),
-         "metrics.p.program: unknown problem program 'nope'"),
+        (
+            lambda d: d["metrics"].update(r={"source": "jira", "aggregate": "ratio", "jql": "x"}),
+            "metrics.r: aggregate ratio needs 'numerator_jql'",
+        ),
+        (
+            lambda d: d["metrics"].update(p={"source": "problems", "program": "nope", "measure": "overdue_aps"}),
+            "metrics.p.program: unknown problem program 'nope'",
+        ),
         (lambda d: d.update(timezone="Mars/Olympus"), "timezone: unknown time zone 'Mars/Olympus'"),
         (lambda d: d["cycles"][0].update(end="2026-09-01"), "cycles[0]: end 2026-09-01 is before start 2026-10-01"),
         (lambda d: d["metrics"]["sev1"].update(window="month"), "metrics.sev1.window: does not match"),
@@ -105,9 +133,13 @@ def test_documents_that_are_not_mappings_are_explained(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                    max_leaves=15))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+        max_leaves=15,
+    )
+)
 def test_arbitrary_documents_give_config_errors_never_crashes(document) -> None:  # type: ignore[no-untyped-def]
     try:
         load_config_document(document)
@@ -131,7 +163,9 @@ def test_lint_flags_each_rule_with_the_kr_it_concerns() -> None:
     document["metrics"]["done_epics"] = {"source": "jira", "jql": "issuetype = Epic AND statusCategory = Done"}
     krs = document["okr_sets"][0]["objectives"][0]["key_results"]
     krs.append({"id": "KR3", "title": "Launch the new checkout", "metric": "done_epics", "baseline": 0, "target": 5})
-    krs.append({"id": "KR4", "title": "Shared goal", "owner": ["a@x", "b@x"], "metric": "sev1", "baseline": 3, "target": 3})
+    krs.append(
+        {"id": "KR4", "title": "Shared goal", "owner": ["a@x", "b@x"], "metric": "sev1", "baseline": 3, "target": 3}
+    )
     krs.append({"id": "KR5", "title": "Something vague"})
     document["okr_sets"][0]["objectives"] += [
         {"id": f"O{n}", "title": "t", "key_results": [{"id": f"K{n}", "title": "x", "unmeasured": "later"}]}
@@ -156,7 +190,9 @@ def test_chinese_delivery_verbs_are_task_shaped() -> None:
 def test_metric_versions_change_with_the_definition_only() -> None:
     base = Metric(description="a", source="jira", jql="project = OPS")
     assert metric_version(base) == metric_version(Metric(description="changed", source="jira", jql="project  =  OPS "))
-    assert metric_version(base) == metric_version(Metric(source="jira", aggregate="count", jql="project = OPS", window="cycle"))
+    assert metric_version(base) == metric_version(
+        Metric(source="jira", aggregate="count", jql="project = OPS", window="cycle")
+    )
     assert metric_version(base) != metric_version(Metric(source="jira", jql="project = OPS", window="30d"))
     assert metric_version(base) != metric_version(Metric(source="jira", jql="project = SHOP"))
     assert metric_version(base).startswith("v-") and len(metric_version(base)) == 14
@@ -184,8 +220,13 @@ def test_lint_command_prints_findings_and_strict_fails(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(document))
     result = CliRunner().invoke(main, ["lint", str(path), "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.output) == [{"rule": "metric-description", "where": "metrics.sev1",
-                                          "message": "no description: write the definition so everyone reads the number the same way"}]
+    assert json.loads(result.output) == [
+        {
+            "rule": "metric-description",
+            "where": "metrics.sev1",
+            "message": "no description: write the definition so everyone reads the number the same way",
+        }
+    ]
     assert CliRunner().invoke(main, ["lint", str(path), "--strict"]).exit_code == 1
 
 

@@ -34,10 +34,19 @@ def _problems_of_text(text: str) -> list[str]:
     return [str(p) for p in raised.value.problems]
 
 
-@pytest.mark.parametrize("literal, shown", [
-    (".inf", "inf"), ("-.inf", "-inf"), (".nan", "nan"), ("1e400", "'1e400'"), ("1.0e+400", "1.0e+400"),
-    ("1e16", "'1e16'"), ("-2000000000000000", "-2000000000000000"), ("true", "True"),
-])
+@pytest.mark.parametrize(
+    "literal, shown",
+    [
+        (".inf", "inf"),
+        ("-.inf", "-inf"),
+        (".nan", "nan"),
+        ("1e400", "'1e400'"),
+        ("1.0e+400", "1.0e+400"),
+        ("1e16", "'1e16'"),
+        ("-2000000000000000", "-2000000000000000"),
+        ("true", "True"),
+    ],
+)
 def test_a_number_out_of_range_names_path_value_and_bound(literal: str, shown: str) -> None:
     assert _problems_of_text(_yaml_with("baseline", literal)) == [f"{KR}.baseline: {EXPECTED} (got {shown})"]
 
@@ -51,15 +60,20 @@ def test_a_5000_digit_integer_is_one_problem_not_a_crash() -> None:
 
 def test_a_huge_integer_where_text_belongs_is_explained_briefly() -> None:
     text = yaml.safe_dump(_minimal(), sort_keys=False).replace("title: Dependable checkout", "title: " + "7" * 5000)
-    assert _problems_of_text(text) == ["okr_sets[0].objectives[0].title: text is required (got an integer of 5000 digits)"]
+    assert _problems_of_text(text) == [
+        "okr_sets[0].objectives[0].title: text is required (got an integer of 5000 digits)"
+    ]
 
 
-@pytest.mark.parametrize("place, path", [
-    (lambda d: d["okr_sets"][0]["objectives"][0]["key_results"][0].update(target=float("nan")), f"{KR}.target"),
-    (lambda d: d["okr_sets"][0]["objectives"][0]["key_results"][0].update(weight=float("inf")), f"{KR}.weight"),
-    (lambda d: d["okr_sets"][0]["objectives"][0].update(weight=1e300), "okr_sets[0].objectives[0].weight"),
-    (lambda d: d.update(health={"on_track": float("inf")}), "health.on_track"),
-])
+@pytest.mark.parametrize(
+    "place, path",
+    [
+        (lambda d: d["okr_sets"][0]["objectives"][0]["key_results"][0].update(target=float("nan")), f"{KR}.target"),
+        (lambda d: d["okr_sets"][0]["objectives"][0]["key_results"][0].update(weight=float("inf")), f"{KR}.weight"),
+        (lambda d: d["okr_sets"][0]["objectives"][0].update(weight=1e300), "okr_sets[0].objectives[0].weight"),
+        (lambda d: d.update(health={"on_track": float("inf")}), "health.on_track"),
+    ],
+)
 def test_every_number_of_the_document_is_bounded(place, path: str) -> None:  # type: ignore[no-untyped-def]
     document = _minimal()
     place(document)
@@ -70,14 +84,23 @@ def test_every_number_of_the_document_is_bounded(place, path: str) -> None:  # t
 
 
 def test_problem_program_numbers_are_bounded() -> None:
-    program = {"id": "p", "name": "P", "sources": [{"id": "s", "name": "S", "jql": "project = OPS"}],
-               "classify": {"field": "Category"}, "action_points": {"project": "OPS"},
-               "threshold": float("inf"), "impact": {"scale": {"High": float("nan")}, "default": 1e20}}
+    program = {
+        "id": "p",
+        "name": "P",
+        "sources": [{"id": "s", "name": "S", "jql": "project = OPS"}],
+        "classify": {"field": "Category"},
+        "action_points": {"project": "OPS"},
+        "threshold": float("inf"),
+        "impact": {"scale": {"High": float("nan")}, "default": 1e20},
+    }
     with pytest.raises(ConfigError) as raised:
         load_config_document(_minimal(problem_programs=[program]))
     paths = sorted(p.path for p in raised.value.problems)
-    assert paths == ["problem_programs[0].impact.default", "problem_programs[0].impact.scale.High",
-                     "problem_programs[0].threshold"]
+    assert paths == [
+        "problem_programs[0].impact.default",
+        "problem_programs[0].impact.scale.High",
+        "problem_programs[0].threshold",
+    ]
     assert all(EXPECTED in p.message for p in raised.value.problems)
 
 
@@ -122,7 +145,13 @@ def test_yaml_baselines_are_accepted_exactly_when_finite_and_bounded(value: floa
 
 def test_yaml_integer_forms_read_as_yaml_reads_them() -> None:
     assert read_yaml("a: 017\nb: 0x1f\nc: 1_000\nd: +12\ne: 1:30\nf: 12345678901234567890") == {
-        "a": 15, "b": 31, "c": 1000, "d": 12, "e": 90, "f": 12345678901234567890}
+        "a": 15,
+        "b": 31,
+        "c": 1000,
+        "d": 12,
+        "e": 90,
+        "f": 12345678901234567890,
+    }
 
 
 def test_yaml_aliases_are_refused_at_once() -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okr.fields import changed_fields, same_value
 from okr.jql import JqlContext, bind, compile_jql, parse_jql, query_reads
@@ -27,8 +28,22 @@ QUERIES = [m["jql"] for m in METRICS.values() if m["jql"] != "sprint in openSpri
     "(project = OPS OR project = SHOP) AND NOT (status = Done OR labels is empty)",
 ]
 CONTEXT = JqlContext(at=AT, tz=CONFIG.zone, custom_fields=FIELDS)
-KEYS = ["project", "issuetype", "status", "statusCategory", "labels", "resolution", "created", "updated",
-        "resolutiondate", "duedate", "key", "parent", "customfield_10016", "customfield_10020"]
+KEYS = [
+    "project",
+    "issuetype",
+    "status",
+    "statusCategory",
+    "labels",
+    "resolution",
+    "created",
+    "updated",
+    "resolutiondate",
+    "duedate",
+    "key",
+    "parent",
+    "customfield_10016",
+    "customfield_10020",
+]
 MAPPINGS = [FIELDS, {**FIELDS, "epic link": ""}, {**FIELDS, "epic link": "customfield_10020"}]
 
 
@@ -53,8 +68,9 @@ def changes(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
 
 @settings(max_examples=400, deadline=None)
 @given(changes(), st.sampled_from(QUERIES), st.sampled_from(MAPPINGS))
-def test_a_query_reading_none_of_the_changed_fields_keeps_its_verdict(change: tuple[dict, dict], jql: str,
-                                                                      fields: dict[str, str]) -> None:
+def test_a_query_reading_none_of_the_changed_fields_keeps_its_verdict(
+    change: tuple[dict, dict], jql: str, fields: dict[str, str]
+) -> None:
     before, after = change
     reads = query_reads(jql, fields)
     assert reads is not None, jql
@@ -90,7 +106,10 @@ def test_what_reads_unknown_fields_is_not_known() -> None:
     assert query_reads("project = ", FIELDS) is None
     assert entry_reads("created", ("ratio", '"No Such Field" = 1'), FIELDS) is None
     assert entry_reads("resolved", ("duration", "created", "Target date", 3600.0), FIELDS) == {
-        "resolutiondate", "created", "customfield_10020"}
+        "resolutiondate",
+        "created",
+        "customfield_10020",
+    }
 
 
 def test_changed_fields_name_top_level_keys_and_custom_ids_strictly() -> None:
@@ -104,10 +123,12 @@ def test_changed_fields_name_top_level_keys_and_custom_ids_strictly() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(minutes, min_size=1, max_size=6), st.lists(documents(), min_size=1, max_size=4),
-       st.sampled_from(QUERIES))
+@given(
+    st.lists(minutes, min_size=1, max_size=6), st.lists(documents(), min_size=1, max_size=4), st.sampled_from(QUERIES)
+)
 def test_a_query_bound_again_at_each_instant_answers_as_a_fresh_binding(
-        offsets: list[int], issues: list[dict[str, Any]], jql: str) -> None:
+    offsets: list[int], issues: list[dict[str, Any]], jql: str
+) -> None:
     compiled, query = compile_jql(jql), parse_jql(jql)
     for offset in offsets:
         context = JqlContext(at=AT + timedelta(minutes=offset), tz=CONFIG.zone, custom_fields=FIELDS)

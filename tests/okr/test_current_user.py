@@ -4,7 +4,7 @@ and to ``okrsync evaluate`` as ``--user``; without it currentUser() matches no o
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +17,59 @@ from okr.evaluate import evaluate_config, evaluation_input
 from okr.live import LiveMirror
 from okrsync.cli import main
 
-AT = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
 BOT = "5b10ac8d82e05b22cc7d4ef5"  # the service's account id (Cloud)
 METRICS = {
     "mine": {"description": "issues assigned to the service", "jql": "project = OPS AND assignee = currentUser()"},
     "not_mine": {"description": "assigned to someone else", "jql": "project = OPS AND NOT assignee = currentUser()"},
-    "mine_share": {"description": "share assigned to the service", "aggregate": "ratio", "jql": "project = OPS",
-                   "numerator_jql": "assignee in (currentUser())"},
+    "mine_share": {
+        "description": "share assigned to the service",
+        "aggregate": "ratio",
+        "jql": "project = OPS",
+        "numerator_jql": "assignee in (currentUser())",
+    },
 }
 DOCUMENT: dict[str, Any] = {
     "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
     "metrics": METRICS,
-    "okr_sets": [{"id": "s", "name": "S", "cycle": "Q4", "objectives": [{"id": "O1", "title": "t", "key_results": [
-        {"id": f"KR{n}", "title": f"k{n}", "metric": metric, "baseline": 0, "target": 10}
-        for n, metric in enumerate(METRICS, 1)]}]}],
+    "okr_sets": [
+        {
+            "id": "s",
+            "name": "S",
+            "cycle": "Q4",
+            "objectives": [
+                {
+                    "id": "O1",
+                    "title": "t",
+                    "key_results": [
+                        {"id": f"KR{n}", "title": f"k{n}", "metric": metric, "baseline": 0, "target": 10}
+                        for n, metric in enumerate(METRICS, 1)
+                    ],
+                }
+            ],
+        }
+    ],
 }
 CONFIG = load_config_document(DOCUMENT)
 ASSIGNEES = [BOT, BOT, "5b109f2e9729b51b54dc274d", None]  # two the service's, one someone else's, one unassigned
 
 
 def _documents() -> list[dict[str, Any]]:
-    return [{"key": f"OPS-{n}", "id": str(10000 + n), "project": "OPS", "issuetype": "Task", "labels": [],
-             "components": [], "statusCategory": "new", "created": "2026-11-01T00:00:00.000Z", "custom": {},
-             "assignee": assignee} for n, assignee in enumerate(ASSIGNEES, 1)]
+    return [
+        {
+            "key": f"OPS-{n}",
+            "id": str(10000 + n),
+            "project": "OPS",
+            "issuetype": "Task",
+            "labels": [],
+            "components": [],
+            "statusCategory": "new",
+            "created": "2026-11-01T00:00:00.000Z",
+            "custom": {},
+            "assignee": assignee,
+        }
+        for n, assignee in enumerate(ASSIGNEES, 1)
+    ]
 
 
 def _currents(report: dict[str, Any]) -> dict[str, Any]:
@@ -74,18 +104,35 @@ def test_a_long_lived_mirror_gives_the_same_numbers_for_the_current_user() -> No
 
 
 def _issue(n: int, assignee: str | None) -> dict[str, Any]:
-    return {"id": str(10000 + n), "key": f"OPS-{n}", "fields": {
-        "project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "status": {"name": "To Do", "statusCategory": {
-            "key": "new"}}, "labels": [], "components": [], "created": "2026-11-01T00:00:00.000+0000",
-        "assignee": {"accountId": assignee} if assignee else None}}
+    return {
+        "id": str(10000 + n),
+        "key": f"OPS-{n}",
+        "fields": {
+            "project": {"key": "OPS"},
+            "issuetype": {"name": "Task"},
+            "status": {"name": "To Do", "statusCategory": {"key": "new"}},
+            "labels": [],
+            "components": [],
+            "created": "2026-11-01T00:00:00.000+0000",
+            "assignee": {"accountId": assignee} if assignee else None,
+        },
+    }
 
 
 @pytest.fixture()
 def files(tmp_path: Path) -> list[str]:
     (tmp_path / "okrs.yaml").write_text(yaml.safe_dump(DOCUMENT))
     (tmp_path / "issues.jsonl").write_text("".join(json.dumps(_issue(n, a)) + "\n" for n, a in enumerate(ASSIGNEES, 1)))
-    return ["evaluate", "--config", str(tmp_path / "okrs.yaml"), "--issues", str(tmp_path / "issues.jsonl"),
-            "--at", "2026-11-15T12:00:00Z", "--json"]
+    return [
+        "evaluate",
+        "--config",
+        str(tmp_path / "okrs.yaml"),
+        "--issues",
+        str(tmp_path / "issues.jsonl"),
+        "--at",
+        "2026-11-15T12:00:00Z",
+        "--json",
+    ]
 
 
 def test_evaluate_command_without_user_counts_no_issue_as_the_current_users(files: list[str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,17 +17,34 @@ from okrsync.cli import main
 from okrsync.offline import read_field_names, read_issues, read_measurements
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-AT = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
-KR_KEYS = {"id", "metric", "metric_version", "current", "baseline", "target", "progress", "score", "health",
-           "flags", "delivery", "evaluated", "count"}
+AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
+KR_KEYS = {
+    "id",
+    "metric",
+    "metric_version",
+    "current",
+    "baseline",
+    "target",
+    "progress",
+    "score",
+    "health",
+    "flags",
+    "delivery",
+    "evaluated",
+    "count",
+}
 
 
 @pytest.fixture(scope="module")
 def example_report() -> dict:
     config = load_config_file(EXAMPLES / "okrs.yaml")
-    given = evaluation_input(AT, config, read_issues(EXAMPLES / "issues.jsonl"),
-                             read_measurements(EXAMPLES / "measurements.jsonl"),
-                             read_field_names(EXAMPLES / "fields.json"))
+    given = evaluation_input(
+        AT,
+        config,
+        read_issues(EXAMPLES / "issues.jsonl"),
+        read_measurements(EXAMPLES / "measurements.jsonl"),
+        read_field_names(EXAMPLES / "fields.json"),
+    )
     return evaluate_config(config, given)
 
 
@@ -95,17 +112,43 @@ def test_the_example_lints_clean(example_report: dict) -> None:
 
 
 def _config(metric: dict, kr: dict | None = None):  # type: ignore[no-untyped-def]
-    return load_config_document({
-        "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
-        "metrics": {"m": {"description": "d", **metric}},
-        "okr_sets": [{"id": "s", "name": "S", "cycle": "Q4", "objectives": [{"id": "O1", "title": "t", "key_results": [
-            {"id": "KR1", "title": "k", "metric": "m", "baseline": 0, "target": 10, **(kr or {})}]}]}],
-    })
+    return load_config_document(
+        {
+            "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
+            "metrics": {"m": {"description": "d", **metric}},
+            "okr_sets": [
+                {
+                    "id": "s",
+                    "name": "S",
+                    "cycle": "Q4",
+                    "objectives": [
+                        {
+                            "id": "O1",
+                            "title": "t",
+                            "key_results": [
+                                {"id": "KR1", "title": "k", "metric": "m", "baseline": 0, "target": 10, **(kr or {})}
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def _doc(key: str, created: str, **fields):  # type: ignore[no-untyped-def]
-    return {"key": key, "id": key, "project": "OPS", "issuetype": "Incident", "labels": [], "components": [],
-            "statusCategory": "new", "created": created, "custom": {}, **fields}
+    return {
+        "key": key,
+        "id": key,
+        "project": "OPS",
+        "issuetype": "Incident",
+        "labels": [],
+        "components": [],
+        "statusCategory": "new",
+        "created": created,
+        "custom": {},
+        **fields,
+    }
 
 
 def _only_kr(config, documents, measurements=(), at=AT) -> dict:  # type: ignore[no-untyped-def]
@@ -115,8 +158,13 @@ def _only_kr(config, documents, measurements=(), at=AT) -> dict:  # type: ignore
 
 def test_cycle_window_boundaries_are_inclusive() -> None:
     config = _config({"jql": "project = OPS"})
-    documents = [_doc("A", "2026-10-01T00:00:00.000Z"), _doc("B", "2026-09-30T23:59:59.999Z"),
-                 _doc("C", "2026-11-15T12:00:00.000Z"), _doc("D", "2026-11-15T12:00:00.001Z"), _doc("E", None)]
+    documents = [
+        _doc("A", "2026-10-01T00:00:00.000Z"),
+        _doc("B", "2026-09-30T23:59:59.999Z"),
+        _doc("C", "2026-11-15T12:00:00.000Z"),
+        _doc("D", "2026-11-15T12:00:00.001Z"),
+        _doc("E", None),
+    ]
     assert _only_kr(config, documents)["count"] == 2  # A and C
 
 
@@ -134,9 +182,11 @@ def test_ratio_with_an_empty_denominator_has_no_value() -> None:
 
 def test_value_aggregates_use_a_custom_field_by_name() -> None:
     config = _config({"aggregate": "sum", "jql": "project = OPS", "value_field": "Story Points"})
-    documents = [_doc("A", "2026-10-02T00:00:00.000Z", custom={"customfield_1": 3}),
-                 _doc("B", "2026-10-03T00:00:00.000Z", custom={"customfield_1": "4.5"}),
-                 _doc("C", "2026-10-04T00:00:00.000Z", custom={})]
+    documents = [
+        _doc("A", "2026-10-02T00:00:00.000Z", custom={"customfield_1": 3}),
+        _doc("B", "2026-10-03T00:00:00.000Z", custom={"customfield_1": "4.5"}),
+        _doc("C", "2026-10-04T00:00:00.000Z", custom={}),
+    ]
     report = evaluate_config(config, evaluation_input(AT, config, documents, [], {"story points": "customfield_1"}))
     kr = report["okr_sets"][0]["objectives"][0]["key_results"][0]
     assert (kr["current"], kr["count"]) == (7.5, 2)
@@ -149,13 +199,15 @@ def test_jql_outside_the_local_subset_is_marked_remote() -> None:
 
 def test_a_measurement_after_the_evaluation_time_is_not_used() -> None:
     config = _config({"source": "push", "stale_after": "8d"})
-    pushes = [Measurement(metric="m", value=4, at=datetime(2026, 11, 10, tzinfo=timezone.utc)),
-              Measurement(metric="m", value=9, at=datetime(2026, 11, 16, tzinfo=timezone.utc))]
+    pushes = [
+        Measurement(metric="m", value=4, at=datetime(2026, 11, 10, tzinfo=UTC)),
+        Measurement(metric="m", value=9, at=datetime(2026, 11, 16, tzinfo=UTC)),
+    ]
     kr = _only_kr(config, [], pushes)
     assert (kr["current"], kr["flags"]) == (4, [])
-    later = _only_kr(config, [], pushes, at=datetime(2026, 11, 24, tzinfo=timezone.utc))
+    later = _only_kr(config, [], pushes, at=datetime(2026, 11, 24, tzinfo=UTC))
     assert (later["current"], later["flags"]) == (9, [])
-    stale = _only_kr(config, [], pushes[:1], at=datetime(2026, 11, 18, 0, 0, 1, tzinfo=timezone.utc))
+    stale = _only_kr(config, [], pushes[:1], at=datetime(2026, 11, 18, 0, 0, 1, tzinfo=UTC))
     assert stale["flags"] == ["stale"]
 
 
@@ -165,9 +217,12 @@ def test_only_krs_whose_inputs_the_change_moves_are_affected() -> None:
     context = evaluation_input(AT, config, []).jql_context
     incident = _doc("OPS-9", "2026-11-01T00:00:00.000Z", priority="Highest", statusCategory="done")
     assert affected_key_results(index, None, incident, context) == {
-        ("company-q4", "O3.KR2"), ("shop-q4", "O1.KR1"),
-        ("shop-q4", "O3.KR1"), ("shop-q4", "O3.KR2"),  # incidents are also the program's escaped problems
-        ("#program", "platform-reverse-drive")}
+        ("company-q4", "O3.KR2"),
+        ("shop-q4", "O1.KR1"),
+        ("shop-q4", "O3.KR1"),
+        ("shop-q4", "O3.KR2"),  # incidents are also the program's escaped problems
+        ("#program", "platform-reverse-drive"),
+    }
     bug = _doc("SHOP-99", "2026-11-01T00:00:00.000Z", project="SHOP", issuetype="Bug")
     assert affected_key_results(index, None, bug, context) == {("shop-q4", "O1.KR2")}
     fixed = {**bug, "resolution": "Done", "statusCategory": "done"}  # now also a fixed bug (O2.KR1)
@@ -184,9 +239,19 @@ def test_only_krs_whose_inputs_the_change_moves_are_affected() -> None:
 
 
 def test_evaluate_command_prints_json_and_a_table() -> None:
-    arguments = ["evaluate", "--config", str(EXAMPLES / "okrs.yaml"), "--issues", str(EXAMPLES / "issues.jsonl"),
-                 "--measurements", str(EXAMPLES / "measurements.jsonl"), "--fields", str(EXAMPLES / "fields.json"),
-                 "--at", "2026-11-15T12:00:00Z"]
+    arguments = [
+        "evaluate",
+        "--config",
+        str(EXAMPLES / "okrs.yaml"),
+        "--issues",
+        str(EXAMPLES / "issues.jsonl"),
+        "--measurements",
+        str(EXAMPLES / "measurements.jsonl"),
+        "--fields",
+        str(EXAMPLES / "fields.json"),
+        "--at",
+        "2026-11-15T12:00:00Z",
+    ]
     as_json = CliRunner().invoke(main, arguments + ["--json"])
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.output)["okr_sets"][1]["id"] == "shop-q4"
@@ -206,7 +271,9 @@ def test_evaluate_command_prints_json_and_a_table() -> None:
 def test_evaluate_input_errors_name_the_line(tmp_path: Path, content: str, at: str, message: str) -> None:
     issues = tmp_path / "issues.jsonl"
     issues.write_text(content)
-    result = CliRunner().invoke(main, ["evaluate", "--config", str(EXAMPLES / "okrs.yaml"), "--issues", str(issues), "--at", at])
+    result = CliRunner().invoke(
+        main, ["evaluate", "--config", str(EXAMPLES / "okrs.yaml"), "--issues", str(issues), "--at", at]
+    )
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
 
@@ -214,9 +281,20 @@ def test_evaluate_input_errors_name_the_line(tmp_path: Path, content: str, at: s
 def test_measurement_file_errors_say_what_was_expected(tmp_path: Path) -> None:
     measurements = tmp_path / "m.jsonl"
     measurements.write_text('{"metric": "x", "value": "high", "at": "2026-11-01T00:00:00Z"}\n')
-    result = CliRunner().invoke(main, ["evaluate", "--config", str(EXAMPLES / "okrs.yaml"), "--issues",
-                                       str(EXAMPLES / "issues.jsonl"), "--measurements", str(measurements),
-                                       "--at", "2026-11-15T12:00:00Z"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            "--config",
+            str(EXAMPLES / "okrs.yaml"),
+            "--issues",
+            str(EXAMPLES / "issues.jsonl"),
+            "--measurements",
+            str(measurements),
+            "--at",
+            "2026-11-15T12:00:00Z",
+        ],
+    )
     assert result.exit_code == 2
     assert "m.jsonl line 1: value:" in result.output and '"metric": ID' in result.output
 
@@ -224,8 +302,13 @@ def test_measurement_file_errors_say_what_was_expected(tmp_path: Path) -> None:
 def test_an_incremental_evaluation_recomputes_only_the_touched_krs(example_report: dict) -> None:
     config = load_config_file(EXAMPLES / "okrs.yaml")
     fewer_bugs = [d for d in read_issues(EXAMPLES / "issues.jsonl") if d["key"] != "SHOP-6"]
-    given = evaluation_input(AT, config, fewer_bugs, read_measurements(EXAMPLES / "measurements.jsonl"),
-                             read_field_names(EXAMPLES / "fields.json"))
+    given = evaluation_input(
+        AT,
+        config,
+        fewer_bugs,
+        read_measurements(EXAMPLES / "measurements.jsonl"),
+        read_field_names(EXAMPLES / "fields.json"),
+    )
     touched = {("shop-q4", "O1.KR2")}
     report = evaluate_config(config, given, only=touched, previous=example_report)
     assert _kr(report, "shop-q4", "O1.KR2")["count"] == 8  # recomputed without SHOP-6

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okr.evaluate import evaluate_config, evaluation_input
 from okr.incremental import affected_key_results, kr_index
@@ -23,8 +24,9 @@ def results(issues: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(documents(), max_size=8), documents(), st.booleans(), st.booleans())
-def test_a_kr_left_out_keeps_its_value(others: list[dict[str, Any]], changed: dict[str, Any], was_there: bool,
-                                       stays: bool) -> None:
+def test_a_kr_left_out_keeps_its_value(
+    others: list[dict[str, Any]], changed: dict[str, Any], was_there: bool, stays: bool
+) -> None:
     base = {d["id"]: d for d in others if d["id"] != changed["id"]}
     before = {**changed, **others[0], "id": changed["id"]} if was_there and others else None
     after = changed if stays or before is None else None
@@ -35,13 +37,17 @@ def test_a_kr_left_out_keeps_its_value(others: list[dict[str, Any]], changed: di
     for kr_id, result in old.items():
         if kr_id not in affected:
             assert (new[kr_id]["current"], new[kr_id]["count"], new[kr_id]["delivery"]) == (
-                result["current"], result["count"], result["delivery"]), kr_id
+                result["current"],
+                result["count"],
+                result["delivery"],
+            ), kr_id
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(documents(), max_size=8), documents(), st.integers(min_value=0, max_value=3000))
 def test_objectives_carried_from_the_same_configuration_equal_a_kr_by_kr_reuse(
-        others: list[dict[str, Any]], changed: dict[str, Any], minutes_later: int) -> None:
+    others: list[dict[str, Any]], changed: dict[str, Any], minutes_later: int
+) -> None:
     issues = {d["id"]: d for d in others}
     previous = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, list(issues.values()), custom_fields=FIELDS))
     before = issues.get(changed["id"])
@@ -55,8 +61,9 @@ def test_objectives_carried_from_the_same_configuration_equal_a_kr_by_kr_reuse(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(documents(), max_size=8), changes())
-def test_a_kr_left_out_when_few_fields_change_keeps_its_value(others: list[dict[str, Any]],
-                                                              change: tuple[dict[str, Any], dict[str, Any]]) -> None:
+def test_a_kr_left_out_when_few_fields_change_keeps_its_value(
+    others: list[dict[str, Any]], change: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
     """The same as above for changes of a few fields, where the step skips metrics by the fields they read."""
     before, after = change
     base = [d for d in {d["id"]: d for d in others}.values() if d["id"] != before["id"]]
@@ -66,12 +73,16 @@ def test_a_kr_left_out_when_few_fields_change_keeps_its_value(others: list[dict[
     for kr_id, result in old.items():
         if kr_id not in affected:
             assert (new[kr_id]["current"], new[kr_id]["count"], new[kr_id]["delivery"]) == (
-                result["current"], result["count"], result["delivery"]), kr_id
+                result["current"],
+                result["count"],
+                result["delivery"],
+            ), kr_id
 
 
 def test_a_touched_kr_whose_value_stays_takes_the_health_of_the_new_instant() -> None:
-    issues = [{"id": str(n), "key": f"SHOP-{n}", "project": "SHOP", "created": "2026-10-05T10:00:00.000Z"}
-              for n in range(3)]
+    issues = [
+        {"id": str(n), "key": f"SHOP-{n}", "project": "SHOP", "created": "2026-10-05T10:00:00.000Z"} for n in range(3)
+    ]
     previous = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, issues, custom_fields=FIELDS))
     later = evaluation_input(AT + timedelta(days=44), CONFIG, issues, custom_fields=FIELDS)
     only = {("s", "KR0")}  # count_cycle: 3 of 10 all along
@@ -83,15 +94,20 @@ def test_a_touched_kr_whose_value_stays_takes_the_health_of_the_new_instant() ->
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(documents(), max_size=6),
-       st.lists(st.tuples(documents(), st.integers(min_value=0, max_value=20 * 24 * 60)), min_size=1, max_size=6))
+@given(
+    st.lists(documents(), max_size=6),
+    st.lists(st.tuples(documents(), st.integers(min_value=0, max_value=20 * 24 * 60)), min_size=1, max_size=6),
+)
 def test_a_chain_of_carried_reports_equals_a_chain_of_kr_by_kr_reuse(
-        others: list[dict[str, Any]], events: list[tuple[dict[str, Any], int]]) -> None:
+    others: list[dict[str, Any]], events: list[tuple[dict[str, Any], int]]
+) -> None:
     """Events one after the other while the instant moves on: a KR one event leaves alone keeps its
     result, and a later event that touches it without moving its value must still bring its health
     to the new instant."""
     issues = {d["id"]: d for d in others}
-    carried = kr_by_kr = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, list(issues.values()), custom_fields=FIELDS))
+    carried = kr_by_kr = evaluate_config(
+        CONFIG, evaluation_input(AT, CONFIG, list(issues.values()), custom_fields=FIELDS)
+    )
     at = AT
     for changed, minutes_later in events:
         at += timedelta(minutes=minutes_later)
@@ -105,8 +121,9 @@ def test_a_chain_of_carried_reports_equals_a_chain_of_kr_by_kr_reuse(
 
 
 def test_a_touched_kr_left_alone_before_takes_the_health_of_the_new_instant() -> None:
-    issues = [{"id": str(n), "key": f"SHOP-{n}", "project": "SHOP", "created": "2026-10-05T10:00:00.000Z"}
-              for n in range(3)]
+    issues = [
+        {"id": str(n), "key": f"SHOP-{n}", "project": "SHOP", "created": "2026-10-05T10:00:00.000Z"} for n in range(3)
+    ]
     first = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, issues, custom_fields=FIELDS))
     later = evaluation_input(AT + timedelta(days=44), CONFIG, issues, custom_fields=FIELDS)
     other = evaluate_config(CONFIG, later, only={("s", "KR12")}, previous=first, previous_config=CONFIG)

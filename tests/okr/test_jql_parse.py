@@ -5,8 +5,24 @@ from __future__ import annotations
 import pytest
 
 from okr.jql import (
-    And, Call, Clause, CustomField, CustomFieldId, Empty, JqlError, JqlUnsupported, Not, Or, OrderKey,
-    Query, SystemField, Value, compile_jql, fields_of, format_jql, parse_jql,
+    And,
+    Call,
+    Clause,
+    CustomField,
+    CustomFieldId,
+    Empty,
+    JqlError,
+    JqlUnsupported,
+    Not,
+    Or,
+    OrderKey,
+    Query,
+    SystemField,
+    Value,
+    compile_jql,
+    fields_of,
+    format_jql,
+    parse_jql,
 )
 
 
@@ -21,30 +37,47 @@ def test_empty_query_matches_everything(text: str) -> None:
 
 def test_precedence_not_binds_tighter_than_and_which_binds_tighter_than_or() -> None:
     query = parse_jql("status = A OR NOT status = B AND status = C")
-    assert query.where == Or((
-        clause("status", "=", Value("A")),
-        And((Not(clause("status", "=", Value("B"))), clause("status", "=", Value("C")))),
-    ))
+    assert query.where == Or(
+        (
+            clause("status", "=", Value("A")),
+            And((Not(clause("status", "=", Value("B"))), clause("status", "=", Value("C")))),
+        )
+    )
 
 
 def test_parentheses_override_precedence_and_are_kept_in_the_tree() -> None:
     query = parse_jql("(status = A OR status = B) AND status = C")
-    assert query.where == And((
-        Or((clause("status", "=", Value("A")), clause("status", "=", Value("B")))),
-        clause("status", "=", Value("C")),
-    ))
+    assert query.where == And(
+        (
+            Or((clause("status", "=", Value("A")), clause("status", "=", Value("B")))),
+            clause("status", "=", Value("C")),
+        )
+    )
 
 
-@pytest.mark.parametrize("text", [
-    "STATUS = Done", "Status = Done", "status = Done", "sTaTuS = Done",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STATUS = Done",
+        "Status = Done",
+        "status = Done",
+        "sTaTuS = Done",
+    ],
+)
 def test_field_names_are_case_insensitive(text: str) -> None:
     assert parse_jql(text).where == clause("status", "=", Value("Done"))
 
 
-@pytest.mark.parametrize("text", [
-    "a = 1 and b = 2", "a = 1 AND b = 2", "a = 1 And b = 2", "a = 1 && b = 2", "a = 1 & b = 2",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = 1 and b = 2",
+        "a = 1 AND b = 2",
+        "a = 1 And b = 2",
+        "a = 1 && b = 2",
+        "a = 1 & b = 2",
+    ],
+)
 def test_and_keyword_spellings(text: str) -> None:
     assert isinstance(parse_jql(text).where, And)
 
@@ -65,13 +98,25 @@ def test_words_that_start_with_keywords_are_plain_words() -> None:
     assert query.where.items[0] == Clause(CustomField("android"), "=", Value("orders"))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("type = Bug", "issuetype"), ("issuetype = Bug", "issuetype"), ("createdDate > -1d", "created"),
-    ("updatedDate > -1d", "updated"), ("resolutiondate > -1d", "resolved"), ("resolved > -1d", "resolved"),
-    ("due < now()", "duedate"), ("issuekey = A-1", "key"), ("id = 10001", "key"), ("issue = A-1", "key"),
-    ("components = UI", "component"), ("component = UI", "component"), ("'Epic Link' = A-1", "Epic Link"),
-    ('"epic link" = A-1', "Epic Link"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("type = Bug", "issuetype"),
+        ("issuetype = Bug", "issuetype"),
+        ("createdDate > -1d", "created"),
+        ("updatedDate > -1d", "updated"),
+        ("resolutiondate > -1d", "resolved"),
+        ("resolved > -1d", "resolved"),
+        ("due < now()", "duedate"),
+        ("issuekey = A-1", "key"),
+        ("id = 10001", "key"),
+        ("issue = A-1", "key"),
+        ("components = UI", "component"),
+        ("component = UI", "component"),
+        ("'Epic Link' = A-1", "Epic Link"),
+        ('"epic link" = A-1', "Epic Link"),
+    ],
+)
 def test_field_aliases_resolve_to_the_canonical_field(text: str, expected: str) -> None:
     where = parse_jql(text).where
     assert isinstance(where, Clause) and where.field == SystemField(expected)
@@ -83,18 +128,26 @@ def test_custom_fields_by_name_and_by_id() -> None:
     assert parse_jql("cf[10014] = A-1").where == Clause(CustomFieldId(10014), "=", Value("A-1"))
 
 
-@pytest.mark.parametrize("text, operand", [
-    ("status = EMPTY", Empty()), ("status = null", Empty()), ("status = NULL", Empty()),
-    ('status = "EMPTY"', Value("EMPTY")),
-    ("assignee = currentUser()", Call("currentUser")), ("assignee = CURRENTUSER()", Call("currentUser")),
-    ("created > startofmonth(-1)", Call("startOfMonth", ("-1",))),
-    ('created > startOfDay("-1d")', Call("startOfDay", ("-1d",))),
-    ('created < endOfWeek("+1w")', Call("endOfWeek", ("+1w",))),
-    ('summary ~ "say \\"hi\\" \\\\ there"', Value('say "hi" \\ there')),
-    ("summary ~ 'it\\'s'", Value("it's")),
-    ("created > -30d", Value("-30d")), ('created > "-1w 2d"', Value("-1w 2d")),
-    ("created > 2026/10/01", Value("2026/10/01")), ('created > "2026-10-01 10:00"', Value("2026-10-01 10:00")),
-])
+@pytest.mark.parametrize(
+    "text, operand",
+    [
+        ("status = EMPTY", Empty()),
+        ("status = null", Empty()),
+        ("status = NULL", Empty()),
+        ('status = "EMPTY"', Value("EMPTY")),
+        ("assignee = currentUser()", Call("currentUser")),
+        ("assignee = CURRENTUSER()", Call("currentUser")),
+        ("created > startofmonth(-1)", Call("startOfMonth", ("-1",))),
+        ('created > startOfDay("-1d")', Call("startOfDay", ("-1d",))),
+        ('created < endOfWeek("+1w")', Call("endOfWeek", ("+1w",))),
+        ('summary ~ "say \\"hi\\" \\\\ there"', Value('say "hi" \\ there')),
+        ("summary ~ 'it\\'s'", Value("it's")),
+        ("created > -30d", Value("-30d")),
+        ('created > "-1w 2d"', Value("-1w 2d")),
+        ("created > 2026/10/01", Value("2026/10/01")),
+        ('created > "2026-10-01 10:00"', Value("2026-10-01 10:00")),
+    ],
+)
 def test_operands(text: str, operand: object) -> None:
     where = parse_jql(text).where
     assert isinstance(where, Clause) and where.operand == operand
@@ -113,55 +166,64 @@ def test_order_by_is_parsed_and_kept() -> None:
     assert parse_jql("order by updated").where is None
 
 
-@pytest.mark.parametrize("text, canonical", [
-    ("project = shop and type = bug", "project = shop AND issuetype = bug"),
-    ("a = 1 or (b = 2 or c = 3)", "a = 1 OR (b = 2 OR c = 3)"),
-    ("a = 1 and (b = 2 and c = 3)", "a = 1 AND (b = 2 AND c = 3)"),
-    ("a = 1 or b = 2 and c = 3", "a = 1 OR b = 2 AND c = 3"),
-    ("not (a = 1 or b = 2)", "NOT (a = 1 OR b = 2)"),
-    ("!!a = 1", "NOT NOT a = 1"),
-    ("status in ('To Do', Done)", 'status IN ("To Do", Done)'),
-    ("assignee is null", "assignee IS EMPTY"),
-    ("'Story Points' > 3 order by created desc", '"Story Points" > 3 ORDER BY created DESC'),
-    ('summary ~ "and"', 'summary ~ "and"'),
-    ("created >= startofday(-1)", "created >= startOfDay(-1)"),
-])
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        ("project = shop and type = bug", "project = shop AND issuetype = bug"),
+        ("a = 1 or (b = 2 or c = 3)", "a = 1 OR (b = 2 OR c = 3)"),
+        ("a = 1 and (b = 2 and c = 3)", "a = 1 AND (b = 2 AND c = 3)"),
+        ("a = 1 or b = 2 and c = 3", "a = 1 OR b = 2 AND c = 3"),
+        ("not (a = 1 or b = 2)", "NOT (a = 1 OR b = 2)"),
+        ("!!a = 1", "NOT NOT a = 1"),
+        ("status in ('To Do', Done)", 'status IN ("To Do", Done)'),
+        ("assignee is null", "assignee IS EMPTY"),
+        ("'Story Points' > 3 order by created desc", '"Story Points" > 3 ORDER BY created DESC'),
+        ('summary ~ "and"', 'summary ~ "and"'),
+        ("created >= startofday(-1)", "created >= startOfDay(-1)"),
+    ],
+)
 def test_format_is_canonical_and_round_trips(text: str, canonical: str) -> None:
     query = parse_jql(text)
     assert format_jql(query) == canonical
     assert parse_jql(canonical) == query
 
 
-@pytest.mark.parametrize("text, message", [
-    ("status = ", "expected a value after '=' at the end of the query"),
-    ("project = SHOP AND status =", "expected a value after '=' at the end of the query"),
-    ("project = SHOP AND status = AND x = 1", "expected a value after '=' at column 29, found 'AND'"),
-    ("status", "expected an operator"),
-    ("status Done", "expected an operator (=, !=, ~, !~, >, >=, <, <=, IN, NOT IN, IS, IS NOT) after 'status' at column 8"),
-    ("a = b c", "expected AND, OR or ORDER BY after 'b' at column 7, found 'c'"),
-    ("(a = b", "expected ')' after 'b' at the end of the query"),
-    ("a in b", "expected a list of values in parentheses after 'in' at column 6"),
-    ("a in ()", "expected a value after '(' at column 7"),
-    ("a is b", "expected EMPTY or NOT EMPTY after 'is' at column 6"),
-    ('a = "open', "unterminated string at column 5"),
-    ("a = b }", "unexpected character '}' at column 7"),
-    ("a = b and", "expected a field name after 'and' at the end of the query"),
-    ("a = 1\nAND = 2", "expected a field name after 'AND' at line 2, column 5"),
-    ("created > soon", "'soon' at column 11 is not a date for the field 'created'"),
-    ("due = 2026-13-45", "is not a date for the field 'duedate'"),
-    ("status ~ Done", "the operator '~' at column 8 is not supported by the field 'status'"),
-    ("summary = Done", "the operator '=' at column 9 is not supported by the text field 'summary'"),
-    ("labels > a", "the operator '>' at column 8 is not supported by the field 'labels'"),
-    ("created > EMPTY", "EMPTY cannot be used with '>'"),
-    ("status = now()", "the function 'now()' at column 10 is not supported by the field 'status'"),
-    ("created > startOfDay(1, 2)", "takes at most one offset"),
-    ("created > startOfDay(soon)", "expected an offset such as"),
-    ("assignee = currentUser(x)", "takes no arguments"),
-    ("status = not", "expected a value after '=' at column 10, found 'not'"),
-    ("and = 1", "expected a field name at column 1, found 'and'"),
-    ("key > banana", "'banana' at column 7 is not an issue key"),
-    ('a = "\\q"', "unknown escape '\\q'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("status = ", "expected a value after '=' at the end of the query"),
+        ("project = SHOP AND status =", "expected a value after '=' at the end of the query"),
+        ("project = SHOP AND status = AND x = 1", "expected a value after '=' at column 29, found 'AND'"),
+        ("status", "expected an operator"),
+        (
+            "status Done",
+            "expected an operator (=, !=, ~, !~, >, >=, <, <=, IN, NOT IN, IS, IS NOT) after 'status' at column 8",
+        ),
+        ("a = b c", "expected AND, OR or ORDER BY after 'b' at column 7, found 'c'"),
+        ("(a = b", "expected ')' after 'b' at the end of the query"),
+        ("a in b", "expected a list of values in parentheses after 'in' at column 6"),
+        ("a in ()", "expected a value after '(' at column 7"),
+        ("a is b", "expected EMPTY or NOT EMPTY after 'is' at column 6"),
+        ('a = "open', "unterminated string at column 5"),
+        ("a = b }", "unexpected character '}' at column 7"),
+        ("a = b and", "expected a field name after 'and' at the end of the query"),
+        ("a = 1\nAND = 2", "expected a field name after 'AND' at line 2, column 5"),
+        ("created > soon", "'soon' at column 11 is not a date for the field 'created'"),
+        ("due = 2026-13-45", "is not a date for the field 'duedate'"),
+        ("status ~ Done", "the operator '~' at column 8 is not supported by the field 'status'"),
+        ("summary = Done", "the operator '=' at column 9 is not supported by the text field 'summary'"),
+        ("labels > a", "the operator '>' at column 8 is not supported by the field 'labels'"),
+        ("created > EMPTY", "EMPTY cannot be used with '>'"),
+        ("status = now()", "the function 'now()' at column 10 is not supported by the field 'status'"),
+        ("created > startOfDay(1, 2)", "takes at most one offset"),
+        ("created > startOfDay(soon)", "expected an offset such as"),
+        ("assignee = currentUser(x)", "takes no arguments"),
+        ("status = not", "expected a value after '=' at column 10, found 'not'"),
+        ("and = 1", "expected a field name at column 1, found 'and'"),
+        ("key > banana", "'banana' at column 7 is not an issue key"),
+        ('a = "\\q"', "unknown escape '\\q'"),
+    ],
+)
 def test_errors_name_the_position_and_what_was_expected(text: str, message: str) -> None:
     with pytest.raises(JqlError) as caught:
         parse_jql(text)
@@ -169,23 +231,26 @@ def test_errors_name_the_position_and_what_was_expected(text: str, message: str)
     assert message in str(caught.value)
 
 
-@pytest.mark.parametrize("text, construct", [
-    ("sprint in openSprints()", "sprint"),
-    ("fixVersion = 1.0", "fixVersion"),
-    ('fixVersion = "1.0"', "fixVersion"),
-    ("status WAS Done", "WAS"),
-    ("status was not in (Done) after -1w", "WAS NOT IN"),
-    ("status CHANGED FROM Open TO Done", "CHANGED"),
-    ('issueFunction in linkedIssuesOf("project = A")', "issueFunction"),
-    ('assignee in membersOf("jira-users")', "membersOf()"),
-    ("issuetype in standardIssueTypes()", "standardIssueTypes()"),
-    ("priority > Low", "ordering by priority"),
-    ('description ~ "crash"', "description"),
-    ('comment ~ "crash"', "comment"),
-    ('project = "My Project"', "project by name"),
-    ("project = 10000", "project by id"),
-    ("status = 10001", "status by id"),
-])
+@pytest.mark.parametrize(
+    "text, construct",
+    [
+        ("sprint in openSprints()", "sprint"),
+        ("fixVersion = 1.0", "fixVersion"),
+        ('fixVersion = "1.0"', "fixVersion"),
+        ("status WAS Done", "WAS"),
+        ("status was not in (Done) after -1w", "WAS NOT IN"),
+        ("status CHANGED FROM Open TO Done", "CHANGED"),
+        ('issueFunction in linkedIssuesOf("project = A")', "issueFunction"),
+        ('assignee in membersOf("jira-users")', "membersOf()"),
+        ("issuetype in standardIssueTypes()", "standardIssueTypes()"),
+        ("priority > Low", "ordering by priority"),
+        ('description ~ "crash"', "description"),
+        ('comment ~ "crash"', "comment"),
+        ('project = "My Project"', "project by name"),
+        ("project = 10000", "project by id"),
+        ("status = 10001", "status by id"),
+    ],
+)
 def test_valid_jql_outside_the_subset_is_unsupported(text: str, construct: str) -> None:
     with pytest.raises(JqlUnsupported) as caught:
         parse_jql(text)

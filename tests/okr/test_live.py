@@ -3,39 +3,68 @@ changes, deletions and instants of evaluation (including instants that go back).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mapping.loader import load_config_document
 from okr.evaluate import contributing_epics, evaluation_input
 from okr.live import LiveMirror
 from okr.metrics import FilterCache, evaluate_metric
 
-AT = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
 FIELDS = {"story points": "customfield_10016", "target date": "customfield_10020"}
 
 METRICS: dict[str, dict[str, Any]] = {
     "count_cycle": {"jql": "project = SHOP", "aggregate": "count", "window": "cycle"},
-    "count_30d_resolved": {"jql": "project = SHOP AND issuetype = Bug", "aggregate": "count", "window": "30d",
-                           "date_field": "resolved"},
-    "ratio": {"jql": "project in (SHOP, OPS)", "numerator_jql": "labels = escaped", "aggregate": "ratio",
-              "window": "cycle"},
+    "count_30d_resolved": {
+        "jql": "project = SHOP AND issuetype = Bug",
+        "aggregate": "count",
+        "window": "30d",
+        "date_field": "resolved",
+    },
+    "ratio": {
+        "jql": "project in (SHOP, OPS)",
+        "numerator_jql": "labels = escaped",
+        "aggregate": "ratio",
+        "window": "cycle",
+    },
     "moving_resolved": {"jql": "resolved >= -10d AND resolution = Done", "aggregate": "count", "window": "cycle"},
-    "moving_month": {"jql": "created >= startOfMonth(-1) AND created < startOfMonth()", "aggregate": "count",
-                     "window": "cycle"},
+    "moving_month": {
+        "jql": "created >= startOfMonth(-1) AND created < startOfMonth()",
+        "aggregate": "count",
+        "window": "cycle",
+    },
     "moving_due": {"jql": "duedate < now() AND statusCategory != Done", "aggregate": "count", "window": "cycle"},
     "sum_points": {"jql": "updated >= -7d", "aggregate": "sum", "value_field": "Story Points", "window": "cycle"},
     "mean_points": {"jql": "project = OPS", "aggregate": "mean", "value_field": "Story Points", "window": "14d"},
-    "median_points": {"jql": "statusCategory = Done", "aggregate": "median", "value_field": "Story Points",
-                      "window": "cycle"},
-    "p90_points": {"jql": "project = SHOP", "aggregate": "p90", "value_field": "Story Points", "window": "60d",
-                   "date_field": "updated"},
-    "lead_time": {"jql": "statusCategory = Done", "aggregate": "duration_median", "window": "cycle",
-                  "duration": {"from": "created", "to": "resolved", "unit": "hours"}},
-    "lead_time_p90": {"jql": "project = OPS", "aggregate": "duration_p90", "window": "30d",
-                      "duration": {"from": "created", "to": "resolved", "unit": "days"}},
+    "median_points": {
+        "jql": "statusCategory = Done",
+        "aggregate": "median",
+        "value_field": "Story Points",
+        "window": "cycle",
+    },
+    "p90_points": {
+        "jql": "project = SHOP",
+        "aggregate": "p90",
+        "value_field": "Story Points",
+        "window": "60d",
+        "date_field": "updated",
+    },
+    "lead_time": {
+        "jql": "statusCategory = Done",
+        "aggregate": "duration_median",
+        "window": "cycle",
+        "duration": {"from": "created", "to": "resolved", "unit": "hours"},
+    },
+    "lead_time_p90": {
+        "jql": "project = OPS",
+        "aggregate": "duration_p90",
+        "window": "30d",
+        "duration": {"from": "created", "to": "resolved", "unit": "days"},
+    },
     "custom_number_order": {"jql": '"Story Points" >= 5', "aggregate": "count", "window": "cycle"},
     "custom_date_moving": {"jql": '"Target date" < now() AND project = SHOP', "aggregate": "count", "window": "cycle"},
     "custom_date_relative": {"jql": '"Target date" >= -3d', "aggregate": "count", "window": "cycle"},
@@ -45,16 +74,34 @@ METRICS: dict[str, dict[str, Any]] = {
 
 def config() -> Any:
     metrics = {name: {"description": name, "source": "jira", **shape} for name, shape in METRICS.items()}
-    krs = [{"id": f"KR{n}", "title": name, "metric": name, "baseline": 0, "target": 10}
-           for n, name in enumerate(METRICS)]
-    krs.append({"id": "EPICS", "title": "epics", "unmeasured": "delivery only",
-                "contributors": {"jql": "issuetype = Epic AND project = SHOP"}})
-    krs.append({"id": "LISTED", "title": "listed", "unmeasured": "delivery only",
-                "contributors": {"epics": ["SHOP-1", "OPS-2", "SHOP-404"]}})
-    return load_config_document({
-        "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}], "metrics": metrics,
-        "okr_sets": [{"id": "s", "name": "S", "cycle": "Q4", "objectives": [{"id": "O", "title": "O", "key_results": krs}]}],
-    })
+    krs = [
+        {"id": f"KR{n}", "title": name, "metric": name, "baseline": 0, "target": 10} for n, name in enumerate(METRICS)
+    ]
+    krs.append(
+        {
+            "id": "EPICS",
+            "title": "epics",
+            "unmeasured": "delivery only",
+            "contributors": {"jql": "issuetype = Epic AND project = SHOP"},
+        }
+    )
+    krs.append(
+        {
+            "id": "LISTED",
+            "title": "listed",
+            "unmeasured": "delivery only",
+            "contributors": {"epics": ["SHOP-1", "OPS-2", "SHOP-404"]},
+        }
+    )
+    return load_config_document(
+        {
+            "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
+            "metrics": metrics,
+            "okr_sets": [
+                {"id": "s", "name": "S", "cycle": "Q4", "objectives": [{"id": "O", "title": "O", "key_results": krs}]}
+            ],
+        }
+    )
 
 
 CONFIG = config()
@@ -76,29 +123,51 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     resolved = created + timedelta(minutes=draw(st.integers(min_value=0, max_value=60 * 24 * 50))) if done else None
     points = draw(st.one_of(st.none(), st.sampled_from([1, 2, 3, 5, 8, 0.5, "13", "x", float("nan"), 1e308])))
     target = created + timedelta(minutes=draw(minutes))
-    target_date = draw(st.sampled_from([None, 7, stamp(target), target.date().isoformat(), [stamp(target), "x"],
-                                        [target.date().isoformat(), 3], target.isoformat()]))
+    target_date = draw(
+        st.sampled_from(
+            [
+                None,
+                7,
+                stamp(target),
+                target.date().isoformat(),
+                [stamp(target), "x"],
+                [target.date().isoformat(), 3],
+                target.isoformat(),
+            ]
+        )
+    )
     custom: dict[str, Any] = {} if points is None else {"customfield_10016": points}
     if target_date is not None:
         custom["customfield_10020"] = target_date
     return {
-        "id": str(10000 + number), "key": f"{project}-{number}", "project": project,
+        "id": str(10000 + number),
+        "key": f"{project}-{number}",
+        "project": project,
         "issuetype": draw(st.sampled_from(["Bug", "Story", "Epic"])),
-        "status": "Done" if done else "To Do", "statusCategory": "done" if done else "new",
+        "status": "Done" if done else "To Do",
+        "statusCategory": "done" if done else "new",
         "labels": draw(st.lists(st.sampled_from(["escaped", "ux"]), max_size=2, unique=True)),
-        "resolution": "Done" if done else None, "links": [],
+        "resolution": "Done" if done else None,
+        "links": [],
         "custom": custom,
-        "created": stamp(created), "updated": stamp(created + timedelta(minutes=abs(draw(minutes)))),
+        "created": stamp(created),
+        "updated": stamp(created + timedelta(minutes=abs(draw(minutes)))),
         "resolutiondate": stamp(resolved) if resolved else None,
-        "duedate": draw(st.one_of(st.none(), st.just((created + timedelta(days=draw(st.integers(0, 40)))).date().isoformat()))),
+        "duedate": draw(
+            st.one_of(st.none(), st.just((created + timedelta(days=draw(st.integers(0, 40)))).date().isoformat()))
+        ),
     }
 
 
-steps = st.lists(st.one_of(
-    st.tuples(st.just("put"), documents()),
-    st.tuples(st.just("remove"), st.integers(min_value=1, max_value=12)),
-    st.tuples(st.just("evaluate"), minutes),
-), min_size=1, max_size=40)
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), documents()),
+        st.tuples(st.just("remove"), st.integers(min_value=1, max_value=12)),
+        st.tuples(st.just("evaluate"), minutes),
+    ),
+    min_size=1,
+    max_size=40,
+)
 
 
 def assert_same_numbers(live: LiveMirror, at: datetime) -> None:
@@ -136,15 +205,24 @@ def test_live_mirror_matches_a_pass_over_the_issues(plan: list[tuple[str, Any]])
 
 
 def test_a_query_outside_the_local_subset_is_not_kept() -> None:
-    live = LiveMirror(timezone.utc, {})
+    live = LiveMirror(UTC, {})
     assert live.selection("sprint in openSprints()", "created", ("count",), AT) is None
     assert live.matching("project = ", AT) is None
 
 
 def test_a_moving_query_gives_its_matches_at_each_instant_asked() -> None:
-    issues = [{"id": str(n), "key": f"A-{n}", "project": "A", "resolution": "Done",
-               "resolutiondate": stamp(AT - timedelta(days=n))} for n in range(1, 101)]
-    live = LiveMirror(timezone.utc, {}, issues)
+    issues = [
+        {
+            "id": str(n),
+            "key": f"A-{n}",
+            "project": "A",
+            "resolution": "Done",
+            "resolutiondate": stamp(AT - timedelta(days=n)),
+        }
+        for n in range(1, 101)
+    ]
+    live = LiveMirror(UTC, {}, issues)
+
     def resolved_within_ten_days(at: datetime) -> list[str]:
         return sorted(d["key"] for d in live.matching("resolved >= -10d", at) or [])
 

@@ -28,13 +28,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput
 
+from mapping.lint import _DONE_FILTER
+from okr.jql import JqlError
 from okr.jql_grammar import jql_parser
 from okr.jql_parser import _LAST_TOKEN, LAST_TOKEN_WINDOW, parse_jql
 from okr.jql_time import Period, _unit, parse_period
-from okr.jql import JqlError
 from okr.pages_regions import MACRO_TAG, find_regions
 from okr.problems_types import _KEY
-from mapping.lint import _DONE_FILTER
 from okrsync.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +67,7 @@ def at_most(limit: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
 
 Use = Callable[[re.Pattern[str], str], Any]
 
@@ -156,8 +157,9 @@ INLINE: dict[tuple[str, str], tuple[Use, ...]] = {
     ("emulator/viewer.py", r"&([A-Za-z][A-Za-z0-9]*);"): (sub,),
     ("emulator/app.py", r"<(?:[^>]*:)?(\w+)>"): (sub,),
 }
-PATTERN_FUNCTIONS = frozenset(("compile", "match", "search", "fullmatch", "findall", "finditer", "sub", "subn",
-                               "split"))
+PATTERN_FUNCTIONS = frozenset(
+    ("compile", "match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split")
+)
 
 
 def compiled_pattern(name: str) -> re.Pattern[str]:
@@ -186,9 +188,15 @@ def product_files() -> list[Path]:
 
 def pattern_calls(tree: ast.AST) -> list[ast.Call]:
     """Calls ``re.<function>(…)`` in a module."""
-    return [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
-            and node.func.attr in PATTERN_FUNCTIONS]
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "re"
+        and node.func.attr in PATTERN_FUNCTIONS
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -201,8 +209,13 @@ def patterns_in_source() -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
         relative = path.relative_to(ROOT)
         module = ".".join(relative.with_suffix("").parts)
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        named = {id(node.value): target.id for node in tree.body if isinstance(node, ast.Assign)
-                 for target in node.targets if isinstance(target, ast.Name)}
+        named = {
+            id(node.value): target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         for call in pattern_calls(tree):
             if call.func.attr == "compile":  # type: ignore[attr-defined]
                 compiled.add(f"{module}:{named.get(id(call), f'line {call.lineno}')}")
@@ -218,7 +231,8 @@ def test_every_product_regex_is_listed() -> None:
     unlisted = sorted(compiled - set(COMPILED)) + [f"{path}: {text!r}" for path, text in sorted(inline - set(INLINE))]
     assert not unlisted, (
         f"regular expressions not checked for backtracking: {unlisted}; add each to COMPILED (a module-level "
-        "name, with how the product uses it) or INLINE in tests/okr/test_regex_budget.py")
+        "name, with how the product uses it) or INLINE in tests/okr/test_regex_budget.py"
+    )
     gone = sorted(set(COMPILED) - compiled) + [f"{path}: {text!r}" for path, text in sorted(set(INLINE) - inline)]
     assert not gone, f"listed in tests/okr/test_regex_budget.py but no longer in the product: {gone}; remove them"
 
@@ -232,11 +246,70 @@ def test_the_source_scan_sees_every_re_compile() -> None:
 # --- adversarial strings ------------------------------------------------------------------------------
 
 PIECES = [
-    "1", "123456789", "0", "٣", " ", "   ", "\t", "\n", "\u00a0", "d", "D", "w", "M", "m", "h", "y", "x", "Z", "_",
-    "-", "+", "/", ":", ".", "=", "!", "~", "<", ">", "(", ")", ",", '"', "'", "\\", "&", ";", "@", "[", "]",
-    "status", " = ", "in", "done", "resolution is not empty", "resolved", "<ac:structured-macro ",
-    "<ac:parameter ac:name='id'>", "</ac:parameter>", "ac:", "cf[", "-1d", "2026-10-01", " 10:00", "SHOP-",
-    "AND ", "OR ", "EMPTY", "now()", "/rest/api/", "webhooks", "<a:b>", "&amp", "1.2.",
+    "1",
+    "123456789",
+    "0",
+    "٣",
+    " ",
+    "   ",
+    "\t",
+    "\n",
+    "\u00a0",
+    "d",
+    "D",
+    "w",
+    "M",
+    "m",
+    "h",
+    "y",
+    "x",
+    "Z",
+    "_",
+    "-",
+    "+",
+    "/",
+    ":",
+    ".",
+    "=",
+    "!",
+    "~",
+    "<",
+    ">",
+    "(",
+    ")",
+    ",",
+    '"',
+    "'",
+    "\\",
+    "&",
+    ";",
+    "@",
+    "[",
+    "]",
+    "status",
+    " = ",
+    "in",
+    "done",
+    "resolution is not empty",
+    "resolved",
+    "<ac:structured-macro ",
+    "<ac:parameter ac:name='id'>",
+    "</ac:parameter>",
+    "ac:",
+    "cf[",
+    "-1d",
+    "2026-10-01",
+    " 10:00",
+    "SHOP-",
+    "AND ",
+    "OR ",
+    "EMPTY",
+    "now()",
+    "/rest/api/",
+    "webhooks",
+    "<a:b>",
+    "&amp",
+    "1.2.",
 ]
 motifs = st.lists(st.sampled_from(PIECES), min_size=1, max_size=5).map("".join)
 ends = st.sampled_from(["", *PIECES])
@@ -251,11 +324,26 @@ def pumped(head: str, motif: str, tail: str, longest: int = LONGEST) -> str:
 adversarial = st.builds(pumped, ends, motifs, ends)
 
 KNOWN_HARD = [  # the strings that made the former patterns backtrack, and their cousins
-    pumped("", '"\\', ""), pumped("-", "1", "x"), pumped("-", "1 ", "x"), pumped("", "1d", "dd"), pumped("", "a", " = x "),
-    pumped("status =", " ", "x"), pumped("statusCategory in", " ", " ("), pumped("", "1", "x"),
-    pumped("A", "1", "-"), pumped("", "<ac:structured-macro ", ""), pumped("<ac:parameter ac:name='", "x", ""),
-    pumped("", " ", "x"), pumped("", '"', ""), pumped("", "\\", ""), pumped("", "'a", ""), pumped("", "&a", ""),
-    pumped("<", "a:", ""), pumped("", "+11", "1"), pumped("/rest/api/", "a", "/webhooks?"), pumped("", "1.", "x"),
+    pumped("", '"\\', ""),
+    pumped("-", "1", "x"),
+    pumped("-", "1 ", "x"),
+    pumped("", "1d", "dd"),
+    pumped("", "a", " = x "),
+    pumped("status =", " ", "x"),
+    pumped("statusCategory in", " ", " ("),
+    pumped("", "1", "x"),
+    pumped("A", "1", "-"),
+    pumped("", "<ac:structured-macro ", ""),
+    pumped("<ac:parameter ac:name='", "x", ""),
+    pumped("", " ", "x"),
+    pumped("", '"', ""),
+    pumped("", "\\", ""),
+    pumped("", "'a", ""),
+    pumped("", "&a", ""),
+    pumped("<", "a:", ""),
+    pumped("", "+11", "1"),
+    pumped("/rest/api/", "a", "/webhooks?"),
+    pumped("", "1.", "x"),
 ]
 
 
@@ -281,8 +369,11 @@ def seconds(use: Use, pattern: re.Pattern[str], text: str) -> float:
 
 
 def over_budget(text: str) -> list[str]:
-    return [f"{label} ({use.__name__}): {elapsed * 1000:.0f} ms" for label, pattern, use in EVERY_USE
-            if (elapsed := seconds(use, pattern, text)) > BUDGET_SECONDS]
+    return [
+        f"{label} ({use.__name__}): {elapsed * 1000:.0f} ms"
+        for label, pattern, use in EVERY_USE
+        if (elapsed := seconds(use, pattern, text)) > BUDGET_SECONDS
+    ]
 
 
 @pytest.mark.parametrize("text", KNOWN_HARD, ids=lambda text: repr(text[:12] + "…" + text[-6:]))
@@ -301,6 +392,7 @@ def test_generated_strings_are_answered_within_budget(text: str) -> None:
 def test_the_jql_lexer_and_periods_answer_within_budget(text: str) -> None:
     """The JQL grammar's terminals (lark compiles them into regular expressions; lark makes a token
     object per token, some microseconds each) and periods."""
+
     def lex_and_read_period() -> None:
         try:
             list(jql_parser().lex(text))
@@ -311,9 +403,16 @@ def test_the_jql_lexer_and_periods_answer_within_budget(text: str) -> None:
     assert best_time(lex_and_read_period, LEXER_BUDGET_SECONDS) <= LEXER_BUDGET_SECONDS
 
 
-@pytest.mark.parametrize("text", [pumped("created >= -", "1", "x"), pumped("", "a", " = x y"),
-                                  pumped("created >= -", "1", ""), pumped("cf[", "1", "] = 1"),
-                                  pumped('summary ~ "', "a\\\"", '"')])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pumped("created >= -", "1", "x"),
+        pumped("", "a", " = x y"),
+        pumped("created >= -", "1", ""),
+        pumped("cf[", "1", "] = 1"),
+        pumped('summary ~ "', 'a\\"', '"'),
+    ],
+)
 def test_parsing_long_jql_answers_quickly_with_a_message_or_a_query(text: str) -> None:
     started = time.perf_counter()
     with at_most(2 * HARD_LIMIT_SECONDS):
@@ -332,7 +431,8 @@ FORMER_LAST_TOKEN = re.compile(r"""(!=|!~|>=|<=|[=~<>(),]|"(?:[^"\\]|\\.)*"|'(?:
 FORMER_KEY = re.compile(r"^(.*?)-?(\d+)$")
 FORMER_DONE_FILTER = re.compile(
     r"status(category)?\s*(=|in)\s*\(?\s*\"?(done|closed|resolved|完成)|resolution\s+is\s+not\s+empty|resolved\s*(>|<|=)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 SHORT = 12
 
 
@@ -341,8 +441,12 @@ def former_period(text: str, default_unit: str) -> Period | None:
     if not found:
         return None
     sign = -1 if found.group(1) == "-" else 1
-    return Period(tuple((sign * int(amount), _unit(unit, default_unit))
-                        for amount, unit in FORMER_PERIOD_PART.findall(found.group(2))))
+    return Period(
+        tuple(
+            (sign * int(amount), _unit(unit, default_unit))
+            for amount, unit in FORMER_PERIOD_PART.findall(found.group(2))
+        )
+    )
 
 
 def short_texts(alphabet: list[str]) -> st.SearchStrategy[str]:
@@ -360,7 +464,7 @@ def test_periods_are_read_as_before(text: str, default_unit: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(short_texts(list("ab1 \t\n=!~<>(),\"'\\") + ["!=", ">=", "\\\""]))
+@given(short_texts(list("ab1 \t\n=!~<>(),\"'\\") + ["!=", ">=", '\\"']))
 def test_the_last_token_is_found_as_before(text: str) -> None:
     assert spans(_LAST_TOKEN.search(text)) == spans(FORMER_LAST_TOKEN.search(text))
 
@@ -372,15 +476,51 @@ def test_issue_keys_are_split_as_before(key: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(short_texts(["status", "Category", "category", " ", "\t", "=", "in", "(", '"', "Done", "closed", "完成", "x",
-                    "resolved", ">", "resolution is not empty", "resolution  is not"]))
+@given(
+    short_texts(
+        [
+            "status",
+            "Category",
+            "category",
+            " ",
+            "\t",
+            "=",
+            "in",
+            "(",
+            '"',
+            "Done",
+            "closed",
+            "完成",
+            "x",
+            "resolved",
+            ">",
+            "resolution is not empty",
+            "resolution  is not",
+        ]
+    )
+)
 def test_done_filters_are_recognised_as_before(jql: str) -> None:
     assert spans(_DONE_FILTER.search(jql)) == spans(FORMER_DONE_FILTER.search(jql))
 
 
 @settings(max_examples=300, deadline=None)
-@given(short_texts(["<ac:structured-macro", "</ac:structured-macro", "<ac:structured-macroX", ">", "/>", "/", " ",
-                    "x", "<", "a=\"1\"", "<ac:parameter ac:name=\"id\">okrsync-a</ac:parameter>"]))
+@given(
+    short_texts(
+        [
+            "<ac:structured-macro",
+            "</ac:structured-macro",
+            "<ac:structured-macroX",
+            ">",
+            "/>",
+            "/",
+            " ",
+            "x",
+            "<",
+            'a="1"',
+            '<ac:parameter ac:name="id">okrsync-a</ac:parameter>',
+        ]
+    )
+)
 def test_macro_tags_are_found_as_before(body: str) -> None:
     limited = [spans(tag) for tag in MACRO_TAG.finditer(body, 0, body.rfind(">") + 1)]
     assert limited == [spans(tag) for tag in MACRO_TAG.finditer(body)]
@@ -407,14 +547,20 @@ okr_sets:
 THIRTY = "1" * 30
 
 
-@pytest.mark.parametrize(("jql", "exit_code", "message"), [
-    (f"'project = OPS AND created >= -{THIRTY}'", 0, "valid (1 OKR set(s)"),
-    (f"'project = OPS AND created >= -{THIRTY}x'", 1, f"'-{THIRTY}x' at column 30 is not a date for the field 'created'"),
-    (f"'project = OPS AND created >= \"-{THIRTY} {THIRTY}dd\"'", 1, "is not a date for the field 'created'"),
-    (f"'project = OPS AND created >= startOfDay(-{THIRTY}x)'", 1, "expected an offset such as -1"),
-])
-def test_validate_answers_a_thirty_digit_period_at_once(tmp_path: Path, jql: str, exit_code: int,
-                                                         message: str) -> None:
+@pytest.mark.parametrize(
+    ("jql", "exit_code", "message"),
+    [
+        (f"'project = OPS AND created >= -{THIRTY}'", 0, "valid (1 OKR set(s)"),
+        (
+            f"'project = OPS AND created >= -{THIRTY}x'",
+            1,
+            f"'-{THIRTY}x' at column 30 is not a date for the field 'created'",
+        ),
+        (f"'project = OPS AND created >= \"-{THIRTY} {THIRTY}dd\"'", 1, "is not a date for the field 'created'"),
+        (f"'project = OPS AND created >= startOfDay(-{THIRTY}x)'", 1, "expected an offset such as -1"),
+    ],
+)
+def test_validate_answers_a_thirty_digit_period_at_once(tmp_path: Path, jql: str, exit_code: int, message: str) -> None:
     path = tmp_path / "okrs.yaml"
     path.write_text(CONFIG.format(jql=jql))
     started = time.perf_counter()

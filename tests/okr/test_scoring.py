@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from okr.timeframe import cycle_bounds, expected_progress, window_bounds
 
 BANDS = HealthBands()
 Q4 = Cycle(id="Q4", start=date(2026, 10, 1), end=date(2026, 12, 31))
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,9 @@ def test_progress(current, baseline, target, expected) -> None:  # type: ignore[
     assert scoring.progress(current, baseline, target) == expected
 
 
-@pytest.mark.parametrize(("raw", "score"), [(-0.5, 0.0), (0.0, 0.0), (0.333333, 0.33), (0.666, 0.67), (1.25, 1.0), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "score"), [(-0.5, 0.0), (0.0, 0.0), (0.333333, 0.33), (0.666, 0.67), (1.25, 1.0), (None, None)]
+)
 def test_score_is_clamped_and_rounded_to_two_decimals(raw, score) -> None:  # type: ignore[no-untyped-def]
     assert scoring.score(raw) == score
 
@@ -110,7 +112,14 @@ def test_median_mean_sum_and_ratio() -> None:
 
 @pytest.mark.parametrize(
     ("delivered", "raw", "flag"),
-    [(1.0, 0.5, True), (0.8, 0.3, True), (0.8, 0.31, False), (0.79, 0.0, False), (1.0, None, False), (None, 0.0, False)],
+    [
+        (1.0, 0.5, True),
+        (0.8, 0.3, True),
+        (0.8, 0.31, False),
+        (0.79, 0.0, False),
+        (1.0, None, False),
+        (None, 0.0, False),
+    ],
 )
 def test_output_without_outcome(delivered, raw, flag) -> None:  # type: ignore[no-untyped-def]
     assert scoring.output_without_outcome(delivered, raw) is flag

@@ -29,11 +29,22 @@ def confluence() -> FakeConfluence:
 
 @pytest.fixture()
 def page_runtime(connection: redis.Redis, confluence: FakeConfluence, tmp_path: Path) -> Runtime:
-    settings = Settings(webhook_secret=SECRET, data_dir=tmp_path, queue_name=QUEUE,
-                            jira_url="https://acme.atlassian.net", _env_file=None)
-    runtime = Runtime(settings=settings, redis=connection, config_store=ConfigStore(connection),
-                      mirror=Mirror(connection), measurements=MeasurementStore(connection),
-                      written=WrittenStore(connection), confluence=confluence)
+    settings = Settings(
+        webhook_secret=SECRET,
+        data_dir=tmp_path,
+        queue_name=QUEUE,
+        jira_url="https://acme.atlassian.net",
+        _env_file=None,
+    )
+    runtime = Runtime(
+        settings=settings,
+        redis=connection,
+        config_store=ConfigStore(connection),
+        mirror=Mirror(connection),
+        measurements=MeasurementStore(connection),
+        written=WrittenStore(connection),
+        confluence=confluence,
+    )
     runtime.config_store.apply(CONFIG, "okrs.yaml", "test", AT)
     for version, document in enumerate(documents(), start=1):
         runtime.mirror.upsert(document, version)

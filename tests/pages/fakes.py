@@ -18,7 +18,9 @@ class FakeConfluence:
     down: bool = False
 
     def add(self, space: str, title: str, body: str, parent_id: str | None = None) -> Page:
-        page = Page(id=str(65000 + len(self.pages)), title=title, space=space, version=1, body=body, parent_id=parent_id)
+        page = Page(
+            id=str(65000 + len(self.pages)), title=title, space=space, version=1, body=body, parent_id=parent_id
+        )
         self.pages[page.id] = page
         return page
 

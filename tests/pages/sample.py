@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from mapping.loader import load_config_text
@@ -13,7 +13,7 @@ from okr.pages import Epic, PageContext, RenderedPage, okr_set_page
 from okr.pages_review import problem_review_page
 from sync.documents import issue_document
 
-AT = datetime(2026, 11, 15, 12, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 HOSTILE = '<ac:structured-macro ac:name="html"><ac:plain-text-body><![CDATA[<script>x()</script>]]></ac:plain-text-body></ac:structured-macro> & ]]> <b>'
 
 CONFIG = """
@@ -63,12 +63,29 @@ problem_programs:
 """
 
 
-def jira_issue(key: str, kind: str, summary: str, created: str, *, labels: list[str] | None = None,
-               status: str = "To Do", category: str = "new", **extra: Any) -> dict[str, Any]:
-    fields = {"project": {"key": key.split("-")[0]}, "issuetype": {"name": kind}, "summary": summary,
-              "status": {"name": status, "statusCategory": {"key": category}}, "labels": labels or [],
-              "components": [{"name": c} for c in extra.pop("components", [])], "priority": {"name": "High"},
-              "created": created, "updated": created, **extra}
+def jira_issue(
+    key: str,
+    kind: str,
+    summary: str,
+    created: str,
+    *,
+    labels: list[str] | None = None,
+    status: str = "To Do",
+    category: str = "new",
+    **extra: Any,
+) -> dict[str, Any]:
+    fields = {
+        "project": {"key": key.split("-")[0]},
+        "issuetype": {"name": kind},
+        "summary": summary,
+        "status": {"name": status, "statusCategory": {"key": category}},
+        "labels": labels or [],
+        "components": [{"name": c} for c in extra.pop("components", [])],
+        "priority": {"name": "High"},
+        "created": created,
+        "updated": created,
+        **extra,
+    }
     project, number = key.split("-")
     return {"id": str(sum(ord(c) for c in project) * 1000 + int(number)), "key": key, "fields": fields}
 
@@ -80,19 +97,64 @@ def link(key: str) -> dict[str, Any]:
 def documents(epic_summary: str = "Contract tests for payments") -> list[dict[str, Any]]:
     issues = [
         jira_issue("SHOP-1", "Epic", epic_summary, "2026-10-02T09:00:00.000+0000", status="Done", category="done"),
-        *[jira_issue(f"SHOP-{n}", "Bug", f"Bug {n}", "2026-11-01T09:00:00.000+0000",
-                     labels=["escaped"] if n < 4 else []) for n in range(2, 12)],
-        *[jira_issue(f"PLAT-{n}", "Task", f"Flaky deploy {n}", f"2026-11-{n:02d}T09:00:00.000+0000",
-                     labels=["retro", "problem-system"], components=["Deploy"]) for n in range(1, 4)],
-        *[jira_issue(f"PLAT-{n}", "Task", f"Search times out {n}", f"2026-11-{n:02d}T09:00:00.000+0000",
-                     labels=["retro", "problem-system"], components=["Search"]) for n in (4, 5)],
-        jira_issue("PLAT-20", "Task", "Deploy froze", "2026-10-05T09:00:00.000+0000",
-                   labels=["retro", "problem-system"], components=["Deploy"]),
-        jira_issue("PLAT-8", "Task", "Freeze-proof deploys", "2026-10-06T09:00:00.000+0000", status="Done",
-                   category="done", labels=["action-point"], duedate="2026-10-20", resolutiondate="2026-10-10T09:00:00.000+0000",
-                   assignee={"accountId": "ops-lead"}, issuelinks=[link("PLAT-20")]),
-        jira_issue("PLAT-9", "Task", "Fix the deploy pipeline", "2026-10-01T09:00:00.000+0000",
-                   labels=["action-point"], duedate="2026-11-01", issuelinks=[link("PLAT-1")]),
+        *[
+            jira_issue(
+                f"SHOP-{n}", "Bug", f"Bug {n}", "2026-11-01T09:00:00.000+0000", labels=["escaped"] if n < 4 else []
+            )
+            for n in range(2, 12)
+        ],
+        *[
+            jira_issue(
+                f"PLAT-{n}",
+                "Task",
+                f"Flaky deploy {n}",
+                f"2026-11-{n:02d}T09:00:00.000+0000",
+                labels=["retro", "problem-system"],
+                components=["Deploy"],
+            )
+            for n in range(1, 4)
+        ],
+        *[
+            jira_issue(
+                f"PLAT-{n}",
+                "Task",
+                f"Search times out {n}",
+                f"2026-11-{n:02d}T09:00:00.000+0000",
+                labels=["retro", "problem-system"],
+                components=["Search"],
+            )
+            for n in (4, 5)
+        ],
+        jira_issue(
+            "PLAT-20",
+            "Task",
+            "Deploy froze",
+            "2026-10-05T09:00:00.000+0000",
+            labels=["retro", "problem-system"],
+            components=["Deploy"],
+        ),
+        jira_issue(
+            "PLAT-8",
+            "Task",
+            "Freeze-proof deploys",
+            "2026-10-06T09:00:00.000+0000",
+            status="Done",
+            category="done",
+            labels=["action-point"],
+            duedate="2026-10-20",
+            resolutiondate="2026-10-10T09:00:00.000+0000",
+            assignee={"accountId": "ops-lead"},
+            issuelinks=[link("PLAT-20")],
+        ),
+        jira_issue(
+            "PLAT-9",
+            "Task",
+            "Fix the deploy pipeline",
+            "2026-10-01T09:00:00.000+0000",
+            labels=["action-point"],
+            duedate="2026-11-01",
+            issuelinks=[link("PLAT-1")],
+        ),
     ]
     return [issue_document(issue) for issue in issues]
 
@@ -109,12 +171,18 @@ def evaluated(docs: list[dict[str, Any]] | None = None) -> tuple[OkrConfig, Eval
 
 def context(**overrides: Any) -> PageContext:
     values: dict[str, Any] = {
-        "at": AT, "tz": timezone.utc, "jira_url": "https://acme.atlassian.net",
+        "at": AT,
+        "tz": UTC,
+        "jira_url": "https://acme.atlassian.net",
         "trigger": {"kind": "webhook", "event": "jira:issue_updated", "issue": "SHOP-5"},
         "trends": {"O1.KR1": [20.0, 25.0, 30.0]},
         "epics": {"O1.KR1": [Epic("SHOP-1", "Contract tests for payments", "Done")]},
-        "metric_history": {"escaped_share": [{"version": "v-1", "at": "2026-09-20T10:00:00+00:00", "author": "a"},
-                                             {"version": "v-2", "at": "2026-11-02T10:00:00+00:00", "author": "b"}]},
+        "metric_history": {
+            "escaped_share": [
+                {"version": "v-1", "at": "2026-09-20T10:00:00+00:00", "author": "a"},
+                {"version": "v-2", "at": "2026-11-02T10:00:00+00:00", "author": "b"},
+            ]
+        },
     }
     return PageContext(**{**values, **overrides})
 

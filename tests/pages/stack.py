@@ -18,25 +18,52 @@ from flask import request
 from emulator.app import create_emulator
 from okrsync.app import create_app
 from okrsync.ops import apply_config_file, register_webhook
+from okrsync.settings import Settings
 from sync.reconcile import resync
 from sync.runtime import build_runtime, forget_runtimes
 from tests.conftest import QUEUE, SECRET
-from okrsync.settings import Settings
 from tests.sync.conftest import serve
 
 INTERVAL = 0.5
 SCENARIO: dict[str, Any] = {
-    "users": [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "displayName": "Site Admin",
-               "email": "admin@acme.example"}],
+    "users": [
+        {
+            "name": "admin",
+            "accountId": "5b10a2844c20165700ede21g",
+            "displayName": "Site Admin",
+            "email": "admin@acme.example",
+        }
+    ],
     "projects": [{"key": "SHOP", "name": "Shop"}],
     "issues": [
-        {"key": "SHOP-1", "type": "Epic", "summary": "Contract tests <for> payments & refunds", "labels": ["kr-escaped"],
-         "status": "Done", "created": "-20d"},
-        *[{"key": f"SHOP-{n}", "type": "Bug", "summary": f"Bug {n}", "labels": ["escaped"] if n < 4 else [],
-           "created": "-3d"} for n in range(2, 12)],
+        {
+            "key": "SHOP-1",
+            "type": "Epic",
+            "summary": "Contract tests <for> payments & refunds",
+            "labels": ["kr-escaped"],
+            "status": "Done",
+            "created": "-20d",
+        },
+        *[
+            {
+                "key": f"SHOP-{n}",
+                "type": "Bug",
+                "summary": f"Bug {n}",
+                "labels": ["escaped"] if n < 4 else [],
+                "created": "-3d",
+            }
+            for n in range(2, 12)
+        ],
     ],
-    "confluence": {"spaces": [{"key": "OKR", "name": "Objectives and Key Results",
-                               "pages": [{"title": "OKRs", "body": "<p>All OKR pages.</p>"}]}]},
+    "confluence": {
+        "spaces": [
+            {
+                "key": "OKR",
+                "name": "Objectives and Key Results",
+                "pages": [{"title": "OKRs", "body": "<p>All OKR pages.</p>"}],
+            }
+        ]
+    },
 }
 CONFIG = """
 version: 1
@@ -100,11 +127,19 @@ def page_stack(connection: redis.Redis, tmp_path: Path) -> Iterator[dict[str, An
     app.before_request(edit)
     site_server, site_url = serve(app)
     socket_path = connection.connection_pool.connection_kwargs["path"]
-    env = {"OKRSYNC_WEBHOOK_SECRET": SECRET, "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
-           "OKRSYNC_QUEUE_NAME": QUEUE, "OKRSYNC_JIRA_URL": site_url, "OKRSYNC_JIRA_USER": "admin@acme.example",
-           "OKRSYNC_JIRA_TOKEN": "any", "OKRSYNC_CONFLUENCE_URL": f"{site_url}/wiki",
-           "OKRSYNC_CONFLUENCE_USER": "admin@acme.example", "OKRSYNC_CONFLUENCE_TOKEN": "any",
-           "OKRSYNC_DATA_DIR": str(tmp_path), "OKRSYNC_PAGES_INTERVAL_SECONDS": str(INTERVAL)}
+    env = {
+        "OKRSYNC_WEBHOOK_SECRET": SECRET,
+        "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
+        "OKRSYNC_QUEUE_NAME": QUEUE,
+        "OKRSYNC_JIRA_URL": site_url,
+        "OKRSYNC_JIRA_USER": "admin@acme.example",
+        "OKRSYNC_JIRA_TOKEN": "any",
+        "OKRSYNC_CONFLUENCE_URL": f"{site_url}/wiki",
+        "OKRSYNC_CONFLUENCE_USER": "admin@acme.example",
+        "OKRSYNC_CONFLUENCE_TOKEN": "any",
+        "OKRSYNC_DATA_DIR": str(tmp_path),
+        "OKRSYNC_PAGES_INTERVAL_SECONDS": str(INTERVAL),
+    }
     settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
     server, url = serve(create_app(settings, connection=connection))
     runtime = build_runtime(settings, connection)
@@ -114,12 +149,20 @@ def page_stack(connection: redis.Redis, tmp_path: Path) -> Iterator[dict[str, An
     register_webhook(runtime, f"{url}/webhooks/jira")
     resync(runtime)
     log = tmp_path / "processes.log"
-    processes = [_launch(["worker"], env, log),
-                 _launch(["scheduler", "--interval", "0.1", "--recompute-every", "3600", "--reconcile-every", "3600"],
-                         env, log)]
+    processes = [
+        _launch(["worker"], env, log),
+        _launch(["scheduler", "--interval", "0.1", "--recompute-every", "3600", "--reconcile-every", "3600"], env, log),
+    ]
     try:
-        yield {"emulator": emulator, "runtime": runtime, "jira": runtime.jira, "confluence": runtime.confluence,
-               "edit": edit, "log": log, "site_url": site_url}
+        yield {
+            "emulator": emulator,
+            "runtime": runtime,
+            "jira": runtime.jira,
+            "confluence": runtime.confluence,
+            "edit": edit,
+            "log": log,
+            "site_url": site_url,
+        }
     finally:
         for process in processes:
             _stop(process)
@@ -134,8 +177,13 @@ OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 
 def _launch(arguments: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     output = open(log, "ab")
-    return subprocess.Popen([OKRSYNC, *arguments], env={**os.environ, **env},
-                            stdout=output, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
+    return subprocess.Popen(
+        [OKRSYNC, *arguments],
+        env={**os.environ, **env},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:

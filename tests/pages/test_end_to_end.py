@@ -11,8 +11,11 @@ from okr.pages_regions import page_regions
 from tests.pages.stack import INTERVAL, wait_for
 from tests.sync.conftest import settled
 
-ABOVE, BETWEEN, BELOW = ("<p>Above: our own intro.</p>", "<p>Between: a decision from the review.</p>",
-                         "<p>Below: links and notes.</p>")
+ABOVE, BETWEEN, BELOW = (
+    "<p>Above: our own intro.</p>",
+    "<p>Between: a decision from the review.</p>",
+    "<p>Below: links and notes.</p>",
+)
 
 
 def page(stack: dict[str, Any]) -> Any:
@@ -37,7 +40,9 @@ def add_people_text(stack: dict[str, Any]) -> None:
     found = page(stack)
     body = found.body
     first = body.index("<ac:structured-macro")
-    between = body.index('<ac:structured-macro ac:name="details" ac:schema-version="1"><ac:parameter ac:name="id">okrsync-objective-O2')
+    between = body.index(
+        '<ac:structured-macro ac:name="details" ac:schema-version="1"><ac:parameter ac:name="id">okrsync-objective-O2'
+    )
     body = ABOVE + body[:first] + body[first:between] + BETWEEN + body[between:] + BELOW
     stack["confluence"].update_page(found, body, "a person's notes")
 
@@ -60,8 +65,11 @@ def test_kr_changes_reach_the_page_and_people_text_survives_ten_updates(pages_st
         count = 3 + round_ % 3  # 30%, 40%, 50%, 30%, …: every round moves the KR
         started = time.monotonic()
         set_escaped(pages_stack, count)
-        wait_for(lambda: current_of_kr1(pages_stack) == f"{count * 10}%", seconds=INTERVAL + 10,
-                 what=f"the KR at {count * 10}% on the page")
+        wait_for(
+            lambda count=count: current_of_kr1(pages_stack) == f"{count * 10}%",
+            seconds=INTERVAL + 10,
+            what=f"the KR at {count * 10}% on the page",
+        )
         assert time.monotonic() - started < INTERVAL + 5
     body = page(pages_stack).body
     assert body.startswith(ABOVE) and body.endswith(BELOW) and body.count(BETWEEN) == 1

@@ -20,8 +20,25 @@ from okr.pages import okr_set_page
 from okrsync.admin import views
 from tests.pages.sample import context, evaluated
 
-EXTREMES = [math.inf, -math.inf, math.nan, 1e308, -1e308, 1.7976931348623157e308, 5e-324, -5e-324, 2.2e-308,
-            0.0, -0.0, 1e15, -1e15, 0.005, -0.005, 0.995, 1e-7]
+EXTREMES = [
+    math.inf,
+    -math.inf,
+    math.nan,
+    1e308,
+    -1e308,
+    1.7976931348623157e308,
+    5e-324,
+    -5e-324,
+    2.2e-308,
+    0.0,
+    -0.0,
+    1e15,
+    -1e15,
+    0.005,
+    -0.005,
+    0.995,
+    1e-7,
+]
 any_float = st.one_of(st.floats(), st.sampled_from(EXTREMES))
 maybe_float = st.one_of(st.none(), any_float)
 
@@ -56,8 +73,9 @@ def readable(text: str) -> bool:
 @pytest.mark.parametrize("name, formatter", SINGLE, ids=[n for n, _ in SINGLE])
 @settings(max_examples=300, deadline=None)
 @given(value=maybe_float)
-def test_single_value_formatters_render_any_float(name: str, formatter: Callable[[Any], str],
-                                                  value: float | None) -> None:
+def test_single_value_formatters_render_any_float(
+    name: str, formatter: Callable[[Any], str], value: float | None
+) -> None:
     text = formatter(value)
     assert isinstance(text, str) and readable(text), (name, value, text)
 
@@ -65,8 +83,9 @@ def test_single_value_formatters_render_any_float(name: str, formatter: Callable
 @pytest.mark.parametrize("name, formatter", SERIES, ids=[n for n, _ in SERIES])
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(any_float, max_size=14))
-def test_series_formatters_render_any_floats(name: str, formatter: Callable[[list[float]], str],
-                                             values: list[float]) -> None:
+def test_series_formatters_render_any_floats(
+    name: str, formatter: Callable[[list[float]], str], values: list[float]
+) -> None:
     text = formatter(values)
     assert isinstance(text, str) and readable(text), (name, values, text)
 

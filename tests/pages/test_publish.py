@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from okr.evaluate import evaluate_config, evaluation_input
@@ -18,13 +18,18 @@ from tests.pages.sample import AT, documents
 PERSON = "<p>Decided on Monday: we stop the payment rewrite.</p>"
 
 
-def publish(runtime: Runtime, escaped: tuple[str, ...] = ("SHOP-2", "SHOP-3"), use_mirror: bool = False) -> dict[str, Any]:
+def publish(
+    runtime: Runtime, escaped: tuple[str, ...] = ("SHOP-2", "SHOP-3"), use_mirror: bool = False
+) -> dict[str, Any]:
     """Evaluate with these bugs labelled escaped and publish, as a flush does."""
     config = runtime.config_store.current()
     assert config is not None
-    docs = [{**d, "labels": ["escaped"] if d["key"] in escaped else
-             [label for label in d["labels"] if label != "escaped"]} if d["key"].startswith("SHOP-") and d["key"] != "SHOP-1"
-            else d for d in documents()]
+    docs = [
+        {**d, "labels": ["escaped"] if d["key"] in escaped else [label for label in d["labels"] if label != "escaped"]}
+        if d["key"].startswith("SHOP-") and d["key"] != "SHOP-1"
+        else d
+        for d in documents()
+    ]
     given = evaluation_input(AT, config, docs)
     report = evaluate_config(config, given)
     runtime.redis.set(REPORT, json.dumps(report, default=str))
@@ -40,7 +45,7 @@ def stats(runtime: Runtime) -> dict[str, int]:
 
 
 def later(seconds: float = 31) -> datetime:
-    return datetime.fromtimestamp(time.time() + seconds, timezone.utc)
+    return datetime.fromtimestamp(time.time() + seconds, UTC)
 
 
 def test_the_first_sync_creates_both_pages_the_set_page_under_its_parent(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
@@ -183,8 +188,11 @@ def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(pag
     periodic = Periodic(page_runtime)
     periodic.round()
     periodic.round()
-    waiting = [job for job in Queue(page_runtime.settings.queue_name, connection=page_runtime.redis).jobs
-               if job.func_name == PAGES_JOB]
+    waiting = [
+        job
+        for job in Queue(page_runtime.settings.queue_name, connection=page_runtime.redis).jobs
+        if job.func_name == PAGES_JOB
+    ]
     assert len(waiting) == 1 and confluence.calls == []  # the scheduler itself reads and writes no page
     install_runtime(page_runtime)
     try:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from okr.pages_regions import find_regions, merge_regions, page_regions, region_macro, regions_equal
 
 A, B, C = region_macro("a", "<p>A1</p>"), region_macro("b", "<p>B1</p>"), region_macro("c", "<p>C1</p>")
-NEW = [("a", region_macro("a", "<p>A2</p>")), ("b", region_macro("b", "<p>B2</p>")), ("c", region_macro("c", "<p>C2</p>"))]
+NEW = [
+    ("a", region_macro("a", "<p>A2</p>")),
+    ("b", region_macro("b", "<p>B2</p>")),
+    ("c", region_macro("c", "<p>C2</p>")),
+]
 ABOVE, BETWEEN, BELOW = "<h1>Our plan</h1><p>Above &amp; beyond</p>", "<p>Between <b>us</b></p>", "<p>Below</p>"
 
 
@@ -25,18 +29,22 @@ def test_ten_merges_change_nothing_but_the_regions() -> None:
 
 
 def test_regions_are_found_after_confluence_rewrites_the_markup() -> None:
-    rewritten = ("<p>x</p><ac:structured-macro ac:macro-id='1f0c' ac:schema-version=\"1\" ac:name=\"details\">\n  "
-                 "<ac:parameter ac:name='hidden'>false</ac:parameter>\n  <ac:parameter ac:name=\"id\"> okrsync-a </ac:parameter>"
-                 "<ac:rich-text-body><p>old</p><ac:structured-macro ac:name=\"status\"><ac:parameter ac:name=\"title\">X"
-                 "</ac:parameter></ac:structured-macro></ac:rich-text-body></ac:structured-macro><p>y</p>")
+    rewritten = (
+        '<p>x</p><ac:structured-macro ac:macro-id=\'1f0c\' ac:schema-version="1" ac:name="details">\n  '
+        "<ac:parameter ac:name='hidden'>false</ac:parameter>\n  <ac:parameter ac:name=\"id\"> okrsync-a </ac:parameter>"
+        '<ac:rich-text-body><p>old</p><ac:structured-macro ac:name="status"><ac:parameter ac:name="title">X'
+        "</ac:parameter></ac:structured-macro></ac:rich-text-body></ac:structured-macro><p>y</p>"
+    )
     assert [s.name for s in find_regions(rewritten)] == ["a"]
     assert merge_regions(rewritten, NEW[:1]) == "<p>x</p>" + NEW[0][1] + "<p>y</p>"
 
 
 def test_other_macros_and_lookalike_text_are_not_regions() -> None:
-    page = ('<ac:structured-macro ac:name="details"><ac:parameter ac:name="id">team-facts</ac:parameter>'
-            "<ac:rich-text-body><p>ours</p></ac:rich-text-body></ac:structured-macro>"
-            "<p>okrsync-a is mentioned here</p><ac:structured-macro ac:name=\"toc\"/>")
+    page = (
+        '<ac:structured-macro ac:name="details"><ac:parameter ac:name="id">team-facts</ac:parameter>'
+        "<ac:rich-text-body><p>ours</p></ac:rich-text-body></ac:structured-macro>"
+        '<p>okrsync-a is mentioned here</p><ac:structured-macro ac:name="toc"/>'
+    )
     assert find_regions(page) == []
     assert merge_regions(page, NEW[:1]) == page + NEW[0][1]
 

@@ -10,11 +10,10 @@ from xml.dom import minidom
 
 import pytest
 
-from okr.pages import RenderedPage
-from okr.pages_regions import page_regions
 from mapping.loader import load_config_text
 from okr.evaluate import evaluate_config, evaluation_input
-from okr.pages import Epic, okr_set_page
+from okr.pages import Epic, RenderedPage, okr_set_page
+from okr.pages_regions import page_regions
 from tests.pages.sample import CONFIG, HOSTILE, context, documents, evaluated, review_page, set_page
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -30,7 +29,9 @@ def readable(page: RenderedPage) -> str:
     """One indented block per region, so a golden diff shows what changed."""
     blocks = []
     for name, markup in page.regions:
-        pretty = minidom.parseString(f'<region xmlns:ac="{AC}" xmlns:ri="{RI}">{markup}</region>').toprettyxml(indent=" ")
+        pretty = minidom.parseString(f'<region xmlns:ac="{AC}" xmlns:ri="{RI}">{markup}</region>').toprettyxml(
+            indent=" "
+        )
         blocks.append(f"== {name} ==\n" + "\n".join(line for line in pretty.splitlines()[1:] if line.strip()))
     return "\n".join(blocks) + "\n"
 
@@ -41,7 +42,9 @@ def test_regions_match_the_golden(name, page) -> None:  # type: ignore[no-untype
     text = readable(page())
     if os.environ.get("UPDATE_GOLDEN") or not golden.exists():
         golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8"), f"rendered regions differ from {golden} (UPDATE_GOLDEN=1 rewrites it)"
+    assert text == golden.read_text(encoding="utf-8"), (
+        f"rendered regions differ from {golden} (UPDATE_GOLDEN=1 rewrites it)"
+    )
 
 
 @pytest.mark.parametrize("page", [set_page, review_page])
@@ -56,11 +59,22 @@ def test_a_new_page_is_well_formed_storage_format(page) -> None:  # type: ignore
 
 def test_the_set_page_says_what_a_reader_needs() -> None:
     text = "".join(parsed(set_page().new_page_body()).itertext())
-    for expected in ("As of 2026-11-15 12:00 UTC", "a Jira change (jira:issue_updated, SHOP-5)",
-                     "40% → 20% → 10%", "0.67", "███████░░░ 67%", "▁▅█ 20 → 25 → 30%", "epics 100% done",
-                     "escaped_share v-", "10 issues · local",
-                     "definition changed on 2026-11-02", "No survey yet; first reading in December",
-                     "Contract tests for payments (Done)", "ON TRACK", "NOT MEASURED"):
+    for expected in (
+        "As of 2026-11-15 12:00 UTC",
+        "a Jira change (jira:issue_updated, SHOP-5)",
+        "40% → 20% → 10%",
+        "0.67",
+        "███████░░░ 67%",
+        "▁▅█ 20 → 25 → 30%",
+        "epics 100% done",
+        "escaped_share v-",
+        "10 issues · local",
+        "definition changed on 2026-11-02",
+        "No survey yet; first reading in December",
+        "Contract tests for payments (Done)",
+        "ON TRACK",
+        "NOT MEASURED",
+    ):
         assert expected in text, expected
 
 
@@ -128,7 +142,19 @@ def first_at_plus_hours(hours: int):  # type: ignore[no-untyped-def]
 
 def test_the_review_page_shows_the_digest() -> None:
     text = "".join(parsed(review_page().new_page_body()).itertext())
-    for expected in ("2026-11-01 – 2026-11-15", "system · Search", "2 × 4 = 8", "System problems keep recurring in Search",
-                     "owner pm@example.com", "due 2026-11-29", "PLAT-9", "no owner", "2026-11-01", "OVERDUE",
-                     "NO OWNER", "INEFFECTIVE", "judged 2026-11-07"):
+    for expected in (
+        "2026-11-01 – 2026-11-15",
+        "system · Search",
+        "2 × 4 = 8",
+        "System problems keep recurring in Search",
+        "owner pm@example.com",
+        "due 2026-11-29",
+        "PLAT-9",
+        "no owner",
+        "2026-11-01",
+        "OVERDUE",
+        "NO OWNER",
+        "INEFFECTIVE",
+        "judged 2026-11-07",
+    ):
         assert expected in text, expected

@@ -33,8 +33,12 @@ SEED_FROM_ENV = os.environ.get("OKRSYNC_FAULT_SEED", "")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--soak", action="store_true", default=False,
-                     help="run the long version of the fault suite (tests/reliability); also OKRSYNC_SOAK=1")
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help="run the long version of the fault suite (tests/reliability); also OKRSYNC_SOAK=1",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,10 +62,30 @@ class Profile:
     soak_rate: float = 5.0
 
 
-SHORT = Profile("short", deliveries_rounds=6, kill_changes=40, kills=4, redis_seconds=4, redis_outage_seconds=2.5,
-                storm_changes=10, conflict_rounds=8, dropped_changes=60, soak_seconds=40)
-LONG = Profile("long", deliveries_rounds=40, kill_changes=300, kills=20, redis_seconds=30, redis_outage_seconds=8,
-               storm_changes=60, conflict_rounds=40, dropped_changes=600, soak_seconds=600)
+SHORT = Profile(
+    "short",
+    deliveries_rounds=6,
+    kill_changes=40,
+    kills=4,
+    redis_seconds=4,
+    redis_outage_seconds=2.5,
+    storm_changes=10,
+    conflict_rounds=8,
+    dropped_changes=60,
+    soak_seconds=40,
+)
+LONG = Profile(
+    "long",
+    deliveries_rounds=40,
+    kill_changes=300,
+    kills=20,
+    redis_seconds=30,
+    redis_outage_seconds=8,
+    storm_changes=60,
+    conflict_rounds=40,
+    dropped_changes=600,
+    soak_seconds=600,
+)
 
 
 def soak_requested(config: pytest.Config) -> bool:
@@ -95,8 +119,9 @@ class Processes:
 
     def start(self, arguments: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
         output = open(self.log, "ab")
-        process = subprocess.Popen([OKRSYNC, *arguments], env={**os.environ, **env}, stdout=output,
-                                   stderr=subprocess.STDOUT, cwd=cwd)
+        process = subprocess.Popen(
+            [OKRSYNC, *arguments], env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT, cwd=cwd
+        )
         output.close()
         self.started.append(process)
         return process
@@ -149,8 +174,11 @@ def quiet(connection: redis.Redis, queue_name: str) -> bool:
     from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
     from sync.queue import STREAM
 
-    return not (connection.xlen(STREAM) or connection.exists(DIRTY, IN_FLUSH, FLUSH_FLAG)
-                or Queue(queue_name, connection=connection).count)
+    return not (
+        connection.xlen(STREAM)
+        or connection.exists(DIRTY, IN_FLUSH, FLUSH_FLAG)
+        or Queue(queue_name, connection=connection).count
+    )
 
 
 def rss_kib(pid: int) -> int | None:

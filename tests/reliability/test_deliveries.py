@@ -27,8 +27,11 @@ def escaped_share(jira: Any) -> float:
 
 
 def mirror_differences(runtime: Any, jira: Any) -> list[str]:
-    return [issue["key"] for issue in jira.search("project in (SHOP, OKR)")
-            if runtime.mirror.get(issue["key"]) != issue_document(issue)]
+    return [
+        issue["key"]
+        for issue in jira.search("project in (SHOP, OKR)")
+        if runtime.mirror.get(issue["key"]) != issue_document(issue)
+    ]
 
 
 def change_stream(jira: Any, rng: random.Random, changes: int) -> None:
@@ -39,10 +42,13 @@ def change_stream(jira: Any, rng: random.Random, changes: int) -> None:
         jira.update_fields(key, {"labels": labels, "summary": f"{key} change {number}"})
 
 
-@pytest.mark.parametrize("site_knobs", [{"webhook_duplicate_fraction": 0.3, "webhook_reorder_fraction": 0.3,
-                                          "webhook_reorder_delay_s": 0.3, "seed": 11}])
+@pytest.mark.parametrize(
+    "site_knobs",
+    [{"webhook_duplicate_fraction": 0.3, "webhook_reorder_fraction": 0.3, "webhook_reorder_delay_s": 0.3, "seed": 11}],
+)
 def test_duplicated_and_reordered_deliveries_leave_the_mirror_equal_to_jira(
-        service, connection: redis.Redis, profile: Profile, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    service, connection: redis.Redis, profile: Profile, rng: random.Random
+) -> None:  # type: ignore[no-untyped-def]
     emulator, jira, runtime = service["emulator"], service["jira"], service["runtime"]
     settled(connection, emulator)
     emulator.faults.reset_counters()
@@ -51,16 +57,20 @@ def test_duplicated_and_reordered_deliveries_leave_the_mirror_equal_to_jira(
     change_stream(jira, rng, changes)
     settled(connection, emulator, seconds=120)
     webhooks = emulator.faults.counters()["webhooks"]
-    print(f"injected: {changes} changes; {webhooks.get('duplicated', 0)} deliveries duplicated, "
-          f"{webhooks.get('reordered', 0)} delayed by 0.3 s (overtaken by later ones)")
+    print(
+        f"injected: {changes} changes; {webhooks.get('duplicated', 0)} deliveries duplicated, "
+        f"{webhooks.get('reordered', 0)} delayed by 0.3 s (overtaken by later ones)"
+    )
     assert webhooks.get("duplicated", 0) > 0 and webhooks.get("reordered", 0) > 0
 
     duplicates = int(connection.hget(STATS, "duplicate") or 0) - duplicates_before
     differences = mirror_differences(runtime, jira)
     status, expected = status_of(jira, "SHOP-1"), escaped_share(jira)
-    print(f"verified: {duplicates} duplicates answered 200 and stored once; mirror differs from Jira on "
-          f"{len(differences)} issue(s); KR current {status['current']} (Jira's data: {expected}), "
-          f"health {status['health']}; reconciliation drift {reconcile(runtime).drift}")
+    print(
+        f"verified: {duplicates} duplicates answered 200 and stored once; mirror differs from Jira on "
+        f"{len(differences)} issue(s); KR current {status['current']} (Jira's data: {expected}), "
+        f"health {status['health']}; reconciliation drift {reconcile(runtime).drift}"
+    )
     assert duplicates >= webhooks["duplicated"]
     assert differences == []
     assert status["current"] == expected
@@ -69,7 +79,8 @@ def test_duplicated_and_reordered_deliveries_leave_the_mirror_equal_to_jira(
 
 @pytest.mark.parametrize("site_knobs", [{"webhook_drop_fraction": 0.2, "seed": 23}])
 def test_twenty_percent_dropped_webhooks_are_healed_by_reconciliation(
-        service, connection: redis.Redis, profile: Profile, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    service, connection: redis.Redis, profile: Profile, rng: random.Random
+) -> None:  # type: ignore[no-untyped-def]
     emulator, jira, runtime = service["emulator"], service["jira"], service["runtime"]
     settled(connection, emulator)
     emulator.faults.reset_counters()
@@ -82,15 +93,19 @@ def test_twenty_percent_dropped_webhooks_are_healed_by_reconciliation(
         rounds += 1
     settled(connection, emulator, seconds=60)
     dropped = emulator.faults.counters()["webhooks"].get("dropped", 0)
-    print(f"injected: {dropped} of {profile.dropped_changes} deliveries dropped "
-          f"({100 * dropped / profile.dropped_changes:.0f}%), {rounds} reconciliations during the stream")
+    print(
+        f"injected: {dropped} of {profile.dropped_changes} deliveries dropped "
+        f"({100 * dropped / profile.dropped_changes:.0f}%), {rounds} reconciliations during the stream"
+    )
     assert dropped > 0.1 * profile.dropped_changes
 
     differences = mirror_differences(runtime, jira)
     status, expected = status_of(jira, "SHOP-1"), escaped_share(jira)
     final = reconcile(runtime).drift
-    print(f"verified: drift found per reconciliation {drift}, then {final}; mirror differs on {len(differences)} "
-          f"issue(s); KR current {status['current']} (Jira's data: {expected})")
+    print(
+        f"verified: drift found per reconciliation {drift}, then {final}; mirror differs on {len(differences)} "
+        f"issue(s); KR current {status['current']} (Jira's data: {expected})"
+    )
     assert sum(drift) > 0 and final == 0
     assert differences == []
     assert status["current"] == expected and status_of(jira, "OKR-1")["current"] == expected

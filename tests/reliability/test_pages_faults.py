@@ -56,7 +56,8 @@ def calls_by_site(counters: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 
 def test_a_long_429_and_5xx_storm_on_jira_and_confluence_delays_but_loses_nothing(
-        pages, connection: redis.Redis, profile: Profile, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    pages, connection: redis.Redis, profile: Profile, rng: random.Random
+) -> None:  # type: ignore[no-untyped-def]
     emulator = pages["emulator"]
     jira = JiraPort(JiraSettings(url=pages["site_url"], user="admin@acme.example", token="x"), PATIENT, CallStats())
     wait_for(lambda: current_of_kr1(pages) == "20%", seconds=30, what="the first page")
@@ -70,21 +71,28 @@ def test_a_long_429_and_5xx_storm_on_jira_and_confluence_delays_but_loses_nothin
     storm = time.monotonic() - started
     counters = calls_by_site(emulator.faults.counters())
     emulator.faults.configure({"rate_limit_fraction": 0.0, "error_fraction": 0.0})
-    print(f"injected: {storm:.0f} s storm (20% 429 with Retry-After 1 s, 10% 503) over {profile.storm_changes} "
-          f"changes; Jira answers {counters['jira']}, Confluence answers {counters['confluence']}")
+    print(
+        f"injected: {storm:.0f} s storm (20% 429 with Retry-After 1 s, 10% 503) over {profile.storm_changes} "
+        f"changes; Jira answers {counters['jira']}, Confluence answers {counters['confluence']}"
+    )
     assert counters["jira"].get("429") and counters["jira"].get("503")
     assert counters["confluence"].get("429") or counters["confluence"].get("503")
 
     expected = escaped_share(jira)
     shown = f"{expected:g}%"
     started = time.monotonic()
-    wait_for(lambda: current_of_kr1(pages) == shown and status_of(jira, "SHOP-1")["current"] == expected,
-             seconds=180, what=f"the page and the epic's status at {shown} after the storm")
+    wait_for(
+        lambda: current_of_kr1(pages) == shown and status_of(jira, "SHOP-1")["current"] == expected,
+        seconds=180,
+        what=f"the page and the epic's status at {shown} after the storm",
+    )
     calls = {k.decode(): int(v) for k, v in connection.hgetall("okrsync:stats:calls").items()}
     retried = {k: v for k, v in calls.items() if k.endswith(("|429", "|5xx", "|rate_limited", "|unavailable"))}
-    print(f"verified: {time.monotonic() - started:.1f} s after the storm the epic's okrsync.status and the "
-          f"Confluence page both say {shown} (Jira's data); service-side failed attempts by outcome: {retried}; "
-          f"dead letters: {connection.xlen('okrsync:events:dead')}")
+    print(
+        f"verified: {time.monotonic() - started:.1f} s after the storm the epic's okrsync.status and the "
+        f"Confluence page both say {shown} (Jira's data); service-side failed attempts by outcome: {retried}; "
+        f"dead letters: {connection.xlen('okrsync:events:dead')}"
+    )
     assert connection.xlen("okrsync:events:dead") == 0
 
 
@@ -116,10 +124,12 @@ class Person:
 
 
 def test_a_person_editing_during_many_updates_keeps_every_word(
-        pages, connection: redis.Redis, profile: Profile, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    pages, connection: redis.Redis, profile: Profile, rng: random.Random
+) -> None:  # type: ignore[no-untyped-def]
     wait_for(lambda: current_of_kr1(pages) == "20%", seconds=30, what="the first page")
-    confluence = ConfluencePort(ConfluenceSettings(url=f"{pages['site_url']}/wiki", user="admin@acme.example",
-                                                   token="x"), PATIENT, CallStats())
+    confluence = ConfluencePort(
+        ConfluenceSettings(url=f"{pages['site_url']}/wiki", user="admin@acme.example", token="x"), PATIENT, CallStats()
+    )
     person = Person(confluence, rng, pages["edit"])
     thread = threading.Thread(target=person.run, daemon=True)
     thread.start()
@@ -135,8 +145,11 @@ def test_a_person_editing_during_many_updates_keeps_every_word(
                 pages["edit"].paragraph, pages["edit"].armed = paragraph, True
                 forced.append(paragraph)
             set_escaped(pages["jira"], count, labelled)
-            wait_for(lambda: current_of_kr1(pages) == f"{count * 10}%", seconds=INTERVAL + 20,
-                     what=f"the KR at {count * 10}% on the page")
+            wait_for(
+                lambda count=count: current_of_kr1(pages) == f"{count * 10}%",
+                seconds=INTERVAL + 20,
+                what=f"the KR at {count * 10}% on the page",
+            )
             if forced and forced[-1] not in landed and not pages["edit"].armed:
                 landed.append(forced[-1])
             pages["edit"].armed = False
@@ -148,12 +161,16 @@ def test_a_person_editing_during_many_updates_keeps_every_word(
     missing = [note for note in person.notes + landed if body.count(note) != 1]
     order = [body.index(note) for note in person.notes]
     conflicts = int(connection.hget("okrsync:stats", "page_conflicts") or 0) - conflicts_before
-    print(f"injected: {profile.conflict_rounds} KR updates while a person saved {len(person.notes)} notes "
-          f"({person.conflicts} of their saves hit a 409), {len(landed)} of {len(forced)} armed saves landed "
-          f"between the service's read and write")
-    print(f"verified: service resolved {conflicts} conflict(s); every person's note present once and in order: "
-          f"{not missing and order == sorted(order)}; final region says {current_of_kr1(pages)} "
-          f"(expected {count * 10}%), page version {page(pages).version}")
+    print(
+        f"injected: {profile.conflict_rounds} KR updates while a person saved {len(person.notes)} notes "
+        f"({person.conflicts} of their saves hit a 409), {len(landed)} of {len(forced)} armed saves landed "
+        f"between the service's read and write"
+    )
+    print(
+        f"verified: service resolved {conflicts} conflict(s); every person's note present once and in order: "
+        f"{not missing and order == sorted(order)}; final region says {current_of_kr1(pages)} "
+        f"(expected {count * 10}%), page version {page(pages).version}"
+    )
     # An armed save lands before the next page PUT, the service's or (in a race) the person's own:
     # either way that PUT meets a 409, so every landed save shows up as one conflict on one side.
     assert person.notes and landed and conflicts >= 1 and conflicts + person.conflicts >= len(landed)

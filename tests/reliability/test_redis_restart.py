@@ -89,8 +89,11 @@ class Sender:
         return not any(thread.is_alive() for thread in self.threads)
 
     def post(self, session: requests.Session, item: Delivery) -> int | None:
-        headers = {"X-Hub-Signature": sign(item.body, SECRET.encode()), "Content-Type": "application/json",
-                   "X-Atlassian-Webhook-Identifier": item.identifier}
+        headers = {
+            "X-Hub-Signature": sign(item.body, SECRET.encode()),
+            "Content-Type": "application/json",
+            "X-Atlassian-Webhook-Identifier": item.identifier,
+        }
         if item.answers:
             headers["X-Atlassian-Webhook-Retry"] = str(len(item.answers))
         sent = time.monotonic()
@@ -148,7 +151,8 @@ def data_dir() -> Iterator[Path]:
 
 
 def test_redis_killed_and_restarted_under_load_loses_no_acknowledged_delivery(
-        data_dir: Path, processes: Processes, profile: Profile, tmp_path: Path) -> None:
+    data_dir: Path, processes: Processes, profile: Profile, tmp_path: Path
+) -> None:
     env = {"OKRSYNC_WEBHOOK_SECRET": SECRET, "OKRSYNC_DATA_DIR": str(data_dir), "OKRSYNC_LOG_LEVEL": "WARNING"}
     port = free_port()
     serve = processes.start(["serve", "--port", str(port), "--workers", "2"], env, cwd=tmp_path)
@@ -168,32 +172,46 @@ def test_redis_killed_and_restarted_under_load_loses_no_acknowledged_delivery(
         os.kill(redis_pid, signal.SIGKILL)
         killed_at = time.monotonic()
         wait_until(lambda: not Path(f"/proc/{redis_pid}").exists() or _zombie(redis_pid), 5, "Redis to die")
-        print(f"injected: SIGKILL of redis-server (pid {redis_pid}) after {before} deliveries, "
-              f"{profile.redis_outage_seconds:g} s outage under continuous load")
+        print(
+            f"injected: SIGKILL of redis-server (pid {redis_pid}) after {before} deliveries, "
+            f"{profile.redis_outage_seconds:g} s outage under continuous load"
+        )
         time.sleep(profile.redis_outage_seconds)
         restarted_at = time.monotonic()
         client = redis_store.embedded_redis(data_dir)  # any okrsync process would start it again from the AOF
         back_at = time.monotonic()
-        print(f"restarted Redis from its append-only file in {back_at - restarted_at:.2f} s "
-              f"(new pid {(data_dir / 'redis.pid').read_text().strip()})")
+        print(
+            f"restarted Redis from its append-only file in {back_at - restarted_at:.2f} s "
+            f"(new pid {(data_dir / 'redis.pid').read_text().strip()})"
+        )
         time.sleep(profile.redis_seconds)
         sender.producing = False
         assert sender.join(timeout=120), "the sender could not get every delivery accepted within 120 s"
 
         answers = [(item, sent, status, took) for item in sender.deliveries for sent, status, took in item.answers]
-        sent_during = [(sent, status, took) for _, sent, status, took in answers
-                       if killed_at + 0.2 <= sent < back_at]
-        in_outage = [(sent, status, took) for _, sent, status, took in answers
-                     if sent < back_at and sent + took > killed_at + 0.05]
+        [(sent, status, took) for _, sent, status, took in answers if killed_at + 0.2 <= sent < back_at]
+        in_outage = [
+            (sent, status, took)
+            for _, sent, status, took in answers
+            if sent < back_at and sent + took > killed_at + 0.05
+        ]
         codes = sorted({str(status) for _, status, _ in in_outage})
-        early_2xx = [a for a in in_outage if a[1] is not None and 200 <= a[1] < 300  # sent after the kill, so not stored
-                     and a[0] > killed_at + 0.05 and a[0] + a[2] < restarted_at]
+        early_2xx = [
+            a
+            for a in in_outage
+            if a[1] is not None
+            and 200 <= a[1] < 300  # sent after the kill, so not stored
+            and a[0] > killed_at + 0.05
+            and a[0] + a[2] < restarted_at
+        ]
         refused = [took for _, status, took in in_outage if status == 503]
         retried = [item for item in sender.deliveries if len(item.answers) > 1]
         accepted = [item for item in sender.deliveries if item.accepted]
-        print(f"outage: {len(in_outage)} requests in flight while Redis was down ({back_at - killed_at:.1f} s), "
-              f"answers {codes}, {len(refused)} × 503 (p50 {_ms(statistics.median(refused or [0]))} ms, "
-              f"max {_ms(max(refused or [0]))} ms); {len(retried)} deliveries retried by the sender")
+        print(
+            f"outage: {len(in_outage)} requests in flight while Redis was down ({back_at - killed_at:.1f} s), "
+            f"answers {codes}, {len(refused)} × 503 (p50 {_ms(statistics.median(refused or [0]))} ms, "
+            f"max {_ms(max(refused or [0]))} ms); {len(retried)} deliveries retried by the sender"
+        )
         assert set(codes) <= {"503", "202"}, f"answers to requests in flight during the outage: {codes}"
         assert not early_2xx, "a 2xx was answered while Redis was down"
         assert refused, "no 503 during the outage"
@@ -205,30 +223,37 @@ def test_redis_killed_and_restarted_under_load_loses_no_acknowledged_delivery(
         stranded = client.xlen(STREAM)
         # a drain that was mid-batch when Redis died left its batch pending; it is claimed once idle for
         # CLAIM_IDLE_MS, by a drain the scheduler's sweep enqueues
-        wait_until(lambda: quiet(client, QUEUE), CLAIM_IDLE_MS / 1000 + 60, "the stream to be drained after the restart")
+        wait_until(
+            lambda: quiet(client, QUEUE), CLAIM_IDLE_MS / 1000 + 60, "the stream to be drained after the restart"
+        )
         converged = time.monotonic() - back_at
         pipe = client.pipeline(transaction=False)
         for item in accepted:
             pipe.exists(ISSUE_PREFIX + str(FIRST_ID + item.number))
-        missing = [item.number for item, present in zip(accepted, pipe.execute()) if not present]
-        print(f"verified: {stranded} event(s) waiting after the load, drained {converged:.1f} s after the restart; "
-              f"{len(accepted)} deliveries got a 2xx ({len(after)} after the restart), "
-              f"{len(missing)} missing from the mirror; worker alive: {worker.poll() is None}")
+        missing = [item.number for item, present in zip(accepted, pipe.execute(), strict=False) if not present]
+        print(
+            f"verified: {stranded} event(s) waiting after the load, drained {converged:.1f} s after the restart; "
+            f"{len(accepted)} deliveries got a 2xx ({len(after)} after the restart), "
+            f"{len(missing)} missing from the mirror; worker alive: {worker.poll() is None}"
+        )
         assert missing == [], f"acknowledged deliveries lost: {missing[:20]}"
         assert worker.poll() is None and serve.poll() is None and scheduler.poll() is None
         # "answers in milliseconds" holds for a 503 too: Jira should hear "retry later" at once, and the
         # web process must not spend all its threads waiting for a Redis that is gone
         assert statistics.median(refused) <= 1.0, (
             f"while Redis was down a 503 took {statistics.median(refused):.2f} s (median) and only "
-            f"{len(refused)} requests were answered in {back_at - killed_at:.1f} s")
+            f"{len(refused)} requests were answered in {back_at - killed_at:.1f} s"
+        )
     finally:
         sender.stopped.set()
         sender.join(timeout=40)
         processes.stop_all()
         _stop_test_redis(data_dir)
     log = processes.log.read_text(errors="replace")
-    print(f"service log: {log.count('answering 503')} '503' lines, "
-          f"{log.count('Redis unreachable')} 'Redis unreachable' lines, traceback: {log_has_traceback(processes.log)}")
+    print(
+        f"service log: {log.count('answering 503')} '503' lines, "
+        f"{log.count('Redis unreachable')} 'Redis unreachable' lines, traceback: {log_has_traceback(processes.log)}"
+    )
     assert not log_has_traceback(processes.log), "an outage of Redis was logged with a traceback"
 
 

@@ -29,8 +29,10 @@ def scenario() -> dict[str, Any]:
 
 @pytest.fixture()
 def config_text() -> str:
-    return CONFIG.replace("contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr-escaped}",
-                          f"contributors: {{epics: [SHOP-1, SHOP-99999, {REFUSING}]}}")
+    return CONFIG.replace(
+        "contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr-escaped}",
+        f"contributors: {{epics: [SHOP-1, SHOP-99999, {REFUSING}]}}",
+    )
 
 
 @pytest.fixture()
@@ -39,7 +41,8 @@ def site_knobs() -> dict[str, Any]:
 
 
 def test_refused_targets_stay_local_through_a_stream_of_changes(
-        service, connection: redis.Redis, profile: Profile, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    service, connection: redis.Redis, profile: Profile, rng: random.Random
+) -> None:  # type: ignore[no-untyped-def]
     emulator, jira = service["emulator"], service["jira"]
     settled(connection, emulator)
     changes = profile.dropped_changes
@@ -48,9 +51,11 @@ def test_refused_targets_stay_local_through_a_stream_of_changes(
     log = service["log"].read_text(errors="replace")
     failures = {f.target: f for f in FailureStore(connection).all()}
     expected = escaped_share(jira)
-    print(f"injected: {changes} changes with SHOP-99999 missing and {REFUSING} refusing writes; "
-          f"verified: {sorted(failures)} recorded, {log.count('Traceback')} traceback(s) in the worker log, "
-          f"SHOP-1 and OKR-1 current {status_of(jira, 'SHOP-1')['current']} (Jira's data: {expected})")
+    print(
+        f"injected: {changes} changes with SHOP-99999 missing and {REFUSING} refusing writes; "
+        f"verified: {sorted(failures)} recorded, {log.count('Traceback')} traceback(s) in the worker log, "
+        f"SHOP-1 and OKR-1 current {status_of(jira, 'SHOP-1')['current']} (Jira's data: {expected})"
+    )
     assert sorted(failures) == [f"property:{REFUSING}", "property:SHOP-99999"]
     assert (failures["property:SHOP-99999"].status, failures[f"property:{REFUSING}"].status) == (404, 403)
     assert "Traceback" not in log

@@ -75,22 +75,40 @@ def key_census(client: redis.Redis) -> dict[str, Any]:
             rq_other += 1
         else:
             kind = client.type(key).decode()
-            size = {"list": client.llen, "stream": client.xlen, "hash": client.hlen, "set": client.scard,
-                    "zset": client.zcard}.get(kind, lambda _: 1)(key)
+            size = {
+                "list": client.llen,
+                "stream": client.xlen,
+                "hash": client.hlen,
+                "set": client.scard,
+                "zset": client.zcard,
+            }.get(kind, lambda _: 1)(key)
             state[key] = int(size)
-    return {"dbsize": client.dbsize(), "seen": seen, "seen_ttl_bad": seen_ttl_bad, "rq_jobs": rq_jobs,
-            "rq_other": rq_other, "state": state}
+    return {
+        "dbsize": client.dbsize(),
+        "seen": seen,
+        "seen_ttl_bad": seen_ttl_bad,
+        "rq_jobs": rq_jobs,
+        "rq_other": rq_other,
+        "state": state,
+    }
 
 
 def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
-        data_dir: Path, processes: Processes, profile: Profile, tmp_path: Path) -> None:
+    data_dir: Path, processes: Processes, profile: Profile, tmp_path: Path
+) -> None:
     app = create_emulator(SCENARIO, flavor="cloud", knobs={"webhook_retry_delays_s": [0.05, 0.1, 0.2]})
     emulator = app.extensions["emulator"]
     site_server, jira_url = serve(app)
     client = redis_store.embedded_redis(data_dir)
     port = free_port()
-    env = {"OKRSYNC_WEBHOOK_SECRET": SECRET, "OKRSYNC_DATA_DIR": str(data_dir), "OKRSYNC_JIRA_URL": jira_url,
-           "OKRSYNC_JIRA_USER": "admin@acme.example", "OKRSYNC_JIRA_TOKEN": "any", "OKRSYNC_LOG_LEVEL": "WARNING"}
+    env = {
+        "OKRSYNC_WEBHOOK_SECRET": SECRET,
+        "OKRSYNC_DATA_DIR": str(data_dir),
+        "OKRSYNC_JIRA_URL": jira_url,
+        "OKRSYNC_JIRA_USER": "admin@acme.example",
+        "OKRSYNC_JIRA_TOKEN": "any",
+        "OKRSYNC_LOG_LEVEL": "WARNING",
+    }
     settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
     runtime = build_runtime(settings, client)
     config = tmp_path / "okrs.yaml"
@@ -100,14 +118,18 @@ def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
     resync(runtime)
     web = processes.start(["serve", "--port", str(port), "--workers", "2"], env, cwd=tmp_path)
     worker = processes.start(["worker"], env, cwd=tmp_path)
-    processes.start(["scheduler", "--interval", "1", "--reconcile-every", "60", "--recompute-every", "30"], env,
-                    cwd=tmp_path)
+    processes.start(
+        ["scheduler", "--interval", "1", "--reconcile-every", "60", "--recompute-every", "30"], env, cwd=tmp_path
+    )
     jira = JiraPort(JiraSettings(url=jira_url, user="admin@acme.example", token="x"), RetryPolicy(), CallStats())
     try:
         wait_until(lambda: _ready(f"http://127.0.0.1:{port}/readyz"), 30, "okrsync serve")
         gunicorn_workers = wait_until(lambda: len(children(web.pid)) >= 2 and children(web.pid), 30, "gunicorn workers")
-        watched = {"worker": worker.pid, **{f"web-{i}": pid for i, pid in enumerate(gunicorn_workers)},
-                   "redis": int((data_dir / "redis.pid").read_text())}
+        watched = {
+            "worker": worker.pid,
+            **{f"web-{i}": pid for i, pid in enumerate(gunicorn_workers)},
+            "redis": int((data_dir / "redis.pid").read_text()),
+        }
         samples: list[dict[str, Any]] = []
         interval, events, started = 1 / profile.soak_rate, 0, time.monotonic()
         next_sample = started
@@ -117,16 +139,18 @@ def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
             jira.update_fields(key, {"labels": ["escaped"] if escaped else [], "summary": f"{key} soak {events}"})
             events += 1
             if time.monotonic() >= next_sample:
-                samples.append({"t": elapsed, "rss": {n: rss_kib(p) for n, p in watched.items()},
-                                **key_census(client)})
+                samples.append({"t": elapsed, "rss": {n: rss_kib(p) for n, p in watched.items()}, **key_census(client)})
                 next_sample += max(2.0, profile.soak_seconds / 40)
             time.sleep(max(0.0, started + events * interval - time.monotonic()))
         rate = events / (time.monotonic() - started)
         wait_until(lambda: emulator.dispatcher.idle() and quiet(client, QUEUE), 60, "the service to catch up")
-        samples.append({"t": time.monotonic() - started, "rss": {n: rss_kib(p) for n, p in watched.items()},
-                        **key_census(client)})
-        print(f"injected: {events} Jira changes in {profile.soak_seconds:g} s ({rate:.2f} events/s), "
-              f"{len(samples)} samples of VmRSS and Redis keys")
+        samples.append(
+            {"t": time.monotonic() - started, "rss": {n: rss_kib(p) for n, p in watched.items()}, **key_census(client)}
+        )
+        print(
+            f"injected: {events} Jira changes in {profile.soak_seconds:g} s ({rate:.2f} events/s), "
+            f"{len(samples)} samples of VmRSS and Redis keys"
+        )
 
         judged = [s for s in samples if s["t"] >= WARM_UP * profile.soak_seconds]
         cap = RSS_GROWTH_CAP_MIB[profile.name]
@@ -134,23 +158,29 @@ def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
         for name in watched:
             series = [s["rss"][name] for s in judged if s["rss"][name]]
             growth[name] = (series[0] / 1024, max(series) / 1024, (max(series) - series[0]) / 1024)
-        print("memory after warm-up (MiB: first, max, growth): "
-              + ", ".join(f"{n} {a:.0f}/{b:.0f}/{g:+.1f}" for n, (a, b, g) in growth.items()))
+        print(
+            "memory after warm-up (MiB: first, max, growth): "
+            + ", ".join(f"{n} {a:.0f}/{b:.0f}/{g:+.1f}" for n, (a, b, g) in growth.items())
+        )
         last = samples[-1]
         # every delivery ever stored left two seen keys: its delivery id and the digest of its body
         queued = int(client.hget(STATS, "queued") or 0)
         biggest = sorted(last["state"].items(), key=lambda kv: -kv[1])[:6]
         state_max = max(len(s["state"]) for s in samples)
         collection_max = max(max(s["state"].values(), default=0) for s in samples)
-        print(f"redis: DBSIZE {samples[0]['dbsize']} → {last['dbsize']}; okrsync:seen:* {last['seen']} "
-              f"(= 2 × {queued} deliveries stored, incl. {queued - events} echoes of the service's own writes; by design for {DEDUPE_SECONDS} s); rq:job:* max "
-              f"{max(s['rq_jobs'] for s in samples)} (result_ttl-bounded); other okrsync keys max {state_max} "
-              f"(cap {STATE_KEYS_CAP}), largest collection max {collection_max} (cap {COLLECTION_CAP}): {biggest}")
+        print(
+            f"redis: DBSIZE {samples[0]['dbsize']} → {last['dbsize']}; okrsync:seen:* {last['seen']} "
+            f"(= 2 × {queued} deliveries stored, incl. {queued - events} echoes of the service's own writes; by design for {DEDUPE_SECONDS} s); rq:job:* max "
+            f"{max(s['rq_jobs'] for s in samples)} (result_ttl-bounded); other okrsync keys max {state_max} "
+            f"(cap {STATE_KEYS_CAP}), largest collection max {collection_max} (cap {COLLECTION_CAP}): {biggest}"
+        )
         status = status_of(jira, "SHOP-1")
         bugs = list(jira.search("project = SHOP AND issuetype = Bug", fields=["labels"]))
         expected = round(100 * sum("escaped" in b["fields"]["labels"] for b in bugs) / len(bugs), 4)
-        print(f"verified: status {status['current']} = Jira's {expected}; stream {client.xlen(STREAM)}, dead letters "
-              f"{client.xlen(DEAD_LETTERS)}; processes alive: {worker.poll() is None and web.poll() is None}")
+        print(
+            f"verified: status {status['current']} = Jira's {expected}; stream {client.xlen(STREAM)}, dead letters "
+            f"{client.xlen(DEAD_LETTERS)}; processes alive: {worker.poll() is None and web.poll() is None}"
+        )
 
         for name, (_, _, grown) in growth.items():
             assert grown <= cap, f"{name} grew {grown:.1f} MiB after warm-up (cap {cap} MiB)"

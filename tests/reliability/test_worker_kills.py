@@ -46,8 +46,10 @@ CHECKIN = re.compile(r"OKR check-in — \S+ .*?: (.+?) → (.+?)\.")
 
 @pytest.fixture()
 def scenario() -> dict[str, Any]:
-    return {**SCENARIO, "projects": [*SCENARIO["projects"], {"key": "PLAT", "name": "Platform",
-                                                             "components": list(THEMES)}]}
+    return {
+        **SCENARIO,
+        "projects": [*SCENARIO["projects"], {"key": "PLAT", "name": "Platform", "components": list(THEMES)}],
+    }
 
 
 @pytest.fixture()
@@ -62,10 +64,16 @@ def _stream(jira: Any, rng: random.Random, changes: int, made: list[str], stop: 
             return
         if number % 7 == 3 and len(made) < 6:  # three High problems per theme: 3 × 4 = 12 ≥ 9, a candidate
             theme = THEMES[len(made) % 2]
-            created = jira.create_issue({"project": {"key": "PLAT"}, "issuetype": {"name": "Task"},
-                                         "summary": f"{theme} failed again ({number})", "priority": {"name": "High"},
-                                         "labels": ["retro-finding", "problem-system"],
-                                         "components": [{"name": theme}]})
+            created = jira.create_issue(
+                {
+                    "project": {"key": "PLAT"},
+                    "issuetype": {"name": "Task"},
+                    "summary": f"{theme} failed again ({number})",
+                    "priority": {"name": "High"},
+                    "labels": ["retro-finding", "problem-system"],
+                    "components": [{"name": theme}],
+                }
+            )
             made.append(str(created["key"]))
             continue
         escaped = 1 if number % 4 < 2 else rng.randint(2, 5)  # 10% (done) or 20–50% (off track)
@@ -84,10 +92,12 @@ def _checkins(jira: Any) -> list[tuple[str, str]]:
 
 
 def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(
-        stack, connection: redis.Redis, processes: Processes, profile: Profile, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    stack, connection: redis.Redis, processes: Processes, profile: Profile, rng: random.Random
+) -> None:  # type: ignore[no-untyped-def]
     emulator, jira, runtime = stack["emulator"], stack["jira"], stack["runtime"]
-    processes.start(["scheduler", "--interval", "1", "--recompute-every", "3600", "--reconcile-every", "3600"],
-                    stack["env"])
+    processes.start(
+        ["scheduler", "--interval", "1", "--recompute-every", "3600", "--reconcile-every", "3600"], stack["env"]
+    )
     emulator.faults.configure({"latency_ms": 150})  # a slower Jira: flushes last long enough to be hit
     worker = start_worker(stack)
     made: list[str] = []
@@ -111,28 +121,40 @@ def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(
         producer.join(timeout=600)
         assert not producer.is_alive()
         emulator.faults.configure({"latency_ms": 0})
-        print(f"injected: {len(delays)} SIGKILLs of the worker after {delays} s (worker was in: {hit}), "
-              f"during {profile.kill_changes} changes ({len(made)} problems created); each time a new worker started at once")
+        print(
+            f"injected: {len(delays)} SIGKILLs of the worker after {delays} s (worker was in: {hit}), "
+            f"during {profile.kill_changes} changes ({len(made)} problems created); each time a new worker started at once"
+        )
 
         started = time.monotonic()
         expected = lambda: _escaped_share(jira)  # noqa: E731
-        wait_until(lambda: emulator.dispatcher.idle() and quiet(connection, QUEUE)
-                   and status_of_or_none(jira) == expected(), CLAIM_IDLE_MS / 1000 + 90,
-                   "the service to converge after the last kill", every=0.5)
+        wait_until(
+            lambda: emulator.dispatcher.idle() and quiet(connection, QUEUE) and status_of_or_none(jira) == expected(),
+            CLAIM_IDLE_MS / 1000 + 90,
+            "the service to converge after the last kill",
+            every=0.5,
+        )
         converged = time.monotonic() - started
 
-        differences = [i["key"] for i in jira.search("project in (SHOP, OKR, PLAT)")
-                       if runtime.mirror.get(i["key"]) != issue_document(i)]
+        differences = [
+            i["key"]
+            for i in jira.search("project in (SHOP, OKR, PLAT)")
+            if runtime.mirror.get(i["key"]) != issue_document(i)
+        ]
         status = status_of(jira, "SHOP-1")
         chain = _checkins(jira)
-        broken = [(a, b) for a, b in zip(chain, chain[1:]) if a[1] != b[0]]
+        broken = [(a, b) for a, b in zip(chain, chain[1:], strict=False) if a[1] != b[0]]
         aps = list(jira.search("project = PLAT AND labels = action-point", fields=["components", "issuelinks"]))
-        linked = [{link.get("inwardIssue", link.get("outwardIssue", {})).get("key") for link in ap["fields"]["issuelinks"]}
-                  for ap in aps]
-        print(f"verified: converged {converged:.1f} s after the stream; mirror differs on {len(differences)} issue(s); "
-              f"KR current {status['current']} = Jira's {expected()}, health {status['health']}; "
-              f"{len(chain)} check-in comments, chain breaks (a comment posted twice or lost) {len(broken)}; "
-              f"{len(aps)} action point(s) for {len(THEMES)} candidate clusters")
+        linked = [
+            {link.get("inwardIssue", link.get("outwardIssue", {})).get("key") for link in ap["fields"]["issuelinks"]}
+            for ap in aps
+        ]
+        print(
+            f"verified: converged {converged:.1f} s after the stream; mirror differs on {len(differences)} issue(s); "
+            f"KR current {status['current']} = Jira's {expected()}, health {status['health']}; "
+            f"{len(chain)} check-in comments, chain breaks (a comment posted twice or lost) {len(broken)}; "
+            f"{len(aps)} action point(s) for {len(THEMES)} candidate clusters"
+        )
         assert differences == [], {key: _fields_apart(runtime.mirror.get(key), jira, key) for key in differences}
         assert set(hit) - {"idle"}, f"no kill found the worker at work: {hit}"
         assert status["current"] == expected()
@@ -151,8 +173,11 @@ def _fields_apart(mirrored: dict[str, Any] | None, jira: Any, key: str) -> dict[
     """The fields in which the mirror and Jira's own document of an issue differ: (mirror, Jira)."""
     theirs = issue_document(next(iter(jira.search(f"key = {key}"))))
     mine = mirrored or {}
-    return {name: (mine.get(name), theirs.get(name)) for name in mine.keys() | theirs.keys()
-            if mine.get(name) != theirs.get(name)}
+    return {
+        name: (mine.get(name), theirs.get(name))
+        for name in mine.keys() | theirs.keys()
+        if mine.get(name) != theirs.get(name)
+    }
 
 
 def _worker_state(connection: redis.Redis, pid: int) -> str:

@@ -31,17 +31,39 @@ from tests.conftest import QUEUE, SECRET, UNPACED_CHECKINS
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 KR = "okrsync.status"
 SCENARIO: dict[str, Any] = {
-    "users": [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "displayName": "Site Admin",
-               "email": "admin@acme.example"}],
-    "customFields": [{"id": "customfield_10100", "name": "OKR score", "type": "number"},
-                     {"id": "customfield_10101", "name": "OKR health", "type": "string"}],
+    "users": [
+        {
+            "name": "admin",
+            "accountId": "5b10a2844c20165700ede21g",
+            "displayName": "Site Admin",
+            "email": "admin@acme.example",
+        }
+    ],
+    "customFields": [
+        {"id": "customfield_10100", "name": "OKR score", "type": "number"},
+        {"id": "customfield_10101", "name": "OKR health", "type": "string"},
+    ],
     "projects": [{"key": "SHOP", "name": "Shop", "components": ["Checkout"]}, {"key": "OKR", "name": "OKRs"}],
     "issues": [
-        {"key": "SHOP-1", "type": "Epic", "summary": "Contract tests for payments", "labels": ["kr-escaped"],
-         "status": "In Progress", "created": "-20d"},
+        {
+            "key": "SHOP-1",
+            "type": "Epic",
+            "summary": "Contract tests for payments",
+            "labels": ["kr-escaped"],
+            "status": "In Progress",
+            "created": "-20d",
+        },
         {"key": "OKR-1", "type": "Task", "summary": "KR: escaped defects", "created": "-20d"},
-        *[{"key": f"SHOP-{n}", "type": "Bug", "summary": f"Bug {n}", "labels": ["escaped"] if n < 4 else [],
-           "created": "-3d"} for n in range(2, 12)],
+        *[
+            {
+                "key": f"SHOP-{n}",
+                "type": "Bug",
+                "summary": f"Bug {n}",
+                "labels": ["escaped"] if n < 4 else [],
+                "created": "-3d",
+            }
+            for n in range(2, 12)
+        ],
     ],
 }
 CONFIG = """
@@ -113,15 +135,26 @@ def site_knobs() -> dict[str, Any]:
 
 
 @pytest.fixture()
-def stack(site, connection: redis.Redis, tmp_path: Path, scenario: dict[str, Any],  # type: ignore[no-untyped-def]
-          config_text: str) -> Iterator[dict[str, Any]]:
+def stack(
+    site,
+    connection: redis.Redis,
+    tmp_path: Path,
+    scenario: dict[str, Any],  # type: ignore[no-untyped-def]
+    config_text: str,
+) -> Iterator[dict[str, Any]]:
     """The service on a real port, configured, webhook registered, mirror filled; no worker yet."""
     emulator, jira_url = site
     socket_path = connection.connection_pool.connection_kwargs["path"]
-    env = {"OKRSYNC_WEBHOOK_SECRET": SECRET, "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
-           "OKRSYNC_QUEUE_NAME": QUEUE, "OKRSYNC_JIRA_URL": jira_url, "OKRSYNC_JIRA_USER": "admin@acme.example",
-           "OKRSYNC_JIRA_TOKEN": "any", "OKRSYNC_DATA_DIR": str(tmp_path),
-           **{f"OKRSYNC_{name.upper()}": str(value) for name, value in UNPACED_CHECKINS.items()}}
+    env = {
+        "OKRSYNC_WEBHOOK_SECRET": SECRET,
+        "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
+        "OKRSYNC_QUEUE_NAME": QUEUE,
+        "OKRSYNC_JIRA_URL": jira_url,
+        "OKRSYNC_JIRA_USER": "admin@acme.example",
+        "OKRSYNC_JIRA_TOKEN": "any",
+        "OKRSYNC_DATA_DIR": str(tmp_path),
+        **{f"OKRSYNC_{name.upper()}": str(value) for name, value in UNPACED_CHECKINS.items()},
+    }
     settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
     server, url = serve(create_app(settings, connection=connection))
     runtime = build_runtime(settings, connection)
@@ -132,16 +165,24 @@ def stack(site, connection: redis.Redis, tmp_path: Path, scenario: dict[str, Any
     apply_config_file(runtime, config, author="e2e")
     register_webhook(runtime, f"{url}/webhooks/jira")
     assert resync(runtime).seen == len(scenario["issues"])  # the mirror starts from Jira's state
-    yield {"emulator": emulator, "jira": runtime.jira, "runtime": runtime, "env": env, "settings": settings,
-           "log": tmp_path / "worker.log", "url": url}
+    yield {
+        "emulator": emulator,
+        "jira": runtime.jira,
+        "runtime": runtime,
+        "env": env,
+        "settings": settings,
+        "log": tmp_path / "worker.log",
+        "url": url,
+    }
     server.shutdown()
     forget_runtimes()
 
 
 def start_worker(stack: dict[str, Any]) -> subprocess.Popen:
     log = open(stack["log"], "ab")
-    return subprocess.Popen([OKRSYNC, "worker"], env={**os.environ, **stack["env"]}, stdout=log,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [OKRSYNC, "worker"], env={**os.environ, **stack["env"]}, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
@@ -212,7 +253,9 @@ def status_of(jira: JiraPort, key: str) -> dict[str, Any]:
 
 def property_writes(emulator: Any) -> int:
     calls = emulator.faults.counters()["calls"]
-    return sum(n for endpoint, outcomes in calls.items() if "properties" in endpoint and "PUT" in endpoint
-               for status, n in outcomes.items())
-
-
+    return sum(
+        n
+        for endpoint, outcomes in calls.items()
+        if "properties" in endpoint and "PUT" in endpoint
+        for status, n in outcomes.items()
+    )

@@ -3,7 +3,7 @@ problems, however often the webhooks that made the cluster a candidate arrive.""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,8 +16,16 @@ from webhooks.events import sign
 PLATFORM: dict[str, Any] = {
     "users": [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "email": "admin@acme.example"}],
     "projects": [{"key": "PLAT", "name": "Platform", "components": ["deploy", "search"]}],
-    "issues": [{"key": "PLAT-1", "type": "Task", "summary": "Old finding", "labels": ["retro-finding"],
-                "components": ["search"], "created": "-100d"}],
+    "issues": [
+        {
+            "key": "PLAT-1",
+            "type": "Task",
+            "summary": "Old finding",
+            "labels": ["retro-finding"],
+            "components": ["search"],
+            "created": "-100d",
+        }
+    ],
 }
 PROGRAM_CONFIG = """
 cycles: [{id: now, start: START, end: END}]
@@ -48,15 +56,26 @@ def config_text() -> str:
 
 
 def _create_problem(jira, number: int) -> str:  # type: ignore[no-untyped-def]
-    created = jira.create_issue({"project": {"key": "PLAT"}, "issuetype": {"name": "Task"},
-                                 "summary": f"Deploy rolled back again ({number})", "priority": {"name": "High"},
-                                 "labels": ["retro-finding", "problem-system"], "components": [{"name": "deploy"}]})
+    created = jira.create_issue(
+        {
+            "project": {"key": "PLAT"},
+            "issuetype": {"name": "Task"},
+            "summary": f"Deploy rolled back again ({number})",
+            "priority": {"name": "High"},
+            "labels": ["retro-finding", "problem-system"],
+            "components": [{"name": "deploy"}],
+        }
+    )
     return str(created["key"])
 
 
 def _action_points(jira) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    return list(jira.search("project = PLAT AND labels = action-point", fields=["summary", "issuelinks", "duedate",
-                                                                                  "assignee", "description"]))
+    return list(
+        jira.search(
+            "project = PLAT AND labels = action-point",
+            fields=["summary", "issuelinks", "duedate", "assignee", "description"],
+        )
+    )
 
 
 def test_a_candidate_gets_exactly_one_linked_action_point(stack, connection) -> None:  # type: ignore[no-untyped-def]
@@ -87,8 +106,11 @@ def test_a_candidate_gets_exactly_one_linked_action_point(stack, connection) -> 
 
 def _replay(stack: dict[str, Any], body: bytes, identifier: str) -> None:
     """Send a recorded delivery to the service again, with its identifier and signature."""
-    headers = {"X-Hub-Signature": sign(body, stack["env"]["OKRSYNC_WEBHOOK_SECRET"].encode()),
-               "X-Atlassian-Webhook-Identifier": identifier, "Content-Type": "application/json"}
+    headers = {
+        "X-Hub-Signature": sign(body, stack["env"]["OKRSYNC_WEBHOOK_SECRET"].encode()),
+        "X-Atlassian-Webhook-Identifier": identifier,
+        "Content-Type": "application/json",
+    }
     answer = requests.post(f"{stack['url']}/webhooks/jira", data=body, headers=headers, timeout=5)
     assert answer.status_code == 200 and answer.json()["status"] == "duplicate"
 
@@ -96,7 +118,7 @@ def _replay(stack: dict[str, Any], body: bytes, identifier: str) -> None:
 def test_propose_mode_opens_nothing(stack, connection) -> None:  # type: ignore[no-untyped-def]
     runtime, jira = stack["runtime"], stack["jira"]
     text = connection.hget("okrsync:config", "text").decode().replace("mode: create", "mode: propose")
-    runtime.config_store.apply(text, "okrs.yaml", "test", datetime.now(timezone.utc))
+    runtime.config_store.apply(text, "okrs.yaml", "test", datetime.now(UTC))
     for number in range(3):
         _create_problem(jira, number)
     assert stack["emulator"].dispatcher.wait_idle(timeout=10)
@@ -104,16 +126,25 @@ def test_propose_mode_opens_nothing(stack, connection) -> None:  # type: ignore[
     assert _action_points(jira) == []
 
 
-@pytest.mark.parametrize(("owner", "assigned"), [("Admin@Acme.example", "5b10a2844c20165700ede21g"),
-                                                 ("nobody@acme.example", None),
-                                                 ("5b10a2844c2016570000dead", None)],  # Jira refuses it: 400
-                         ids=["known e-mail", "unknown e-mail", "account Jira refuses"])
+@pytest.mark.parametrize(
+    ("owner", "assigned"),
+    [
+        ("Admin@Acme.example", "5b10a2844c20165700ede21g"),
+        ("nobody@acme.example", None),
+        ("5b10a2844c2016570000dead", None),
+    ],  # Jira refuses it: 400
+    ids=["known e-mail", "unknown e-mail", "account Jira refuses"],
+)
 def test_an_owner_is_assigned_when_jira_knows_them_and_the_ap_opened_anyway(stack, connection, owner, assigned) -> None:  # type: ignore[no-untyped-def]
     runtime, jira = stack["runtime"], stack["jira"]
     text = connection.hget("okrsync:config", "text").decode()
     assert 'owner: "5b10a2844c20165700ede21g"' in text
-    runtime.config_store.apply(text.replace('owner: "5b10a2844c20165700ede21g"', f'owner: "{owner}"'), "okrs.yaml",
-                               "test", datetime.now(timezone.utc))
+    runtime.config_store.apply(
+        text.replace('owner: "5b10a2844c20165700ede21g"', f'owner: "{owner}"'),
+        "okrs.yaml",
+        "test",
+        datetime.now(UTC),
+    )
     for number in range(3):
         _create_problem(jira, number)
     assert stack["emulator"].dispatcher.wait_idle(timeout=10)
@@ -136,10 +167,14 @@ class CloudHidingAddresses:
 
 def test_an_address_cloud_hides_is_taken_only_from_a_single_user_found() -> None:
     owner = "dana@acme.example"
-    assert assignee_field(CloudHidingAddresses({"accountId": "a-1", "displayName": "Dana"}), owner) == {"accountId": "a-1"}
+    assert assignee_field(CloudHidingAddresses({"accountId": "a-1", "displayName": "Dana"}), owner) == {
+        "accountId": "a-1"
+    }
     assert assignee_field(CloudHidingAddresses({"accountId": "a-1"}, {"accountId": "a-2"}), owner) is None
     assert assignee_field(CloudHidingAddresses({"accountId": "a-1", "emailAddress": "dan@acme.example"}), owner) is None
-    assert assignee_field(CloudHidingAddresses({"name": "dana", "emailAddress": "Dana@acme.example"}), owner) == {"name": "dana"}
+    assert assignee_field(CloudHidingAddresses({"name": "dana", "emailAddress": "Dana@acme.example"}), owner) == {
+        "name": "dana"
+    }
 
 
 class SiteOfFlavor:
@@ -153,6 +188,8 @@ class SiteOfFlavor:
 
 
 def test_an_owner_written_as_an_id_is_an_account_id_on_cloud_and_a_user_name_on_data_center() -> None:
-    assert assignee_field(SiteOfFlavor("cloud"), "5b10a2844c20165700ede21g") == {"accountId": "5b10a2844c20165700ede21g"}
+    assert assignee_field(SiteOfFlavor("cloud"), "5b10a2844c20165700ede21g") == {
+        "accountId": "5b10a2844c20165700ede21g"
+    }
     assert assignee_field(SiteOfFlavor("datacenter"), "jdoe") == {"name": "jdoe"}
     assert assignee_field(SiteOfFlavor("datacenter"), None) is None

@@ -30,8 +30,18 @@ class CommentsOnly:
 
 
 def _report(jira: CommentsOnly, store: WrittenStore, new: str, at: float) -> Checkin:
-    return post_checkin(jira, store, REF, ISSUE, store.health(REF), new, f"now {new}", "2026-12-02", now=at,  # type: ignore[arg-type]
-                        pacing=PACING)
+    return post_checkin(
+        jira,
+        store,
+        REF,
+        ISSUE,
+        store.health(REF),
+        new,
+        f"now {new}",
+        "2026-12-02",
+        now=at,  # type: ignore[arg-type]
+        pacing=PACING,
+    )
 
 
 def test_a_flapping_kr_posts_one_comment_after_its_health_held(connection: redis.Redis) -> None:

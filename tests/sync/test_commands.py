@@ -16,10 +16,16 @@ from tests.sync.conftest import CONFIG, SCENARIO
 @pytest.fixture()
 def env(site, connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # type: ignore[no-untyped-def]
     _, jira_url = site
-    values = {"OKRSYNC_WEBHOOK_SECRET": SECRET, "OKRSYNC_QUEUE_NAME": QUEUE, "OKRSYNC_JIRA_URL": jira_url,
-              "OKRSYNC_REDIS_URL": f"unix://{connection.connection_pool.connection_kwargs['path']}",
-              "OKRSYNC_JIRA_USER": "admin@acme.example", "OKRSYNC_JIRA_TOKEN": "any",
-              "OKRSYNC_PUBLIC_URL": "http://127.0.0.1:9/", "OKRSYNC_DATA_DIR": str(tmp_path)}
+    values = {
+        "OKRSYNC_WEBHOOK_SECRET": SECRET,
+        "OKRSYNC_QUEUE_NAME": QUEUE,
+        "OKRSYNC_JIRA_URL": jira_url,
+        "OKRSYNC_REDIS_URL": f"unix://{connection.connection_pool.connection_kwargs['path']}",
+        "OKRSYNC_JIRA_USER": "admin@acme.example",
+        "OKRSYNC_JIRA_TOKEN": "any",
+        "OKRSYNC_PUBLIC_URL": "http://127.0.0.1:9/",
+        "OKRSYNC_DATA_DIR": str(tmp_path),
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
@@ -61,7 +67,7 @@ def test_register_webhook_is_idempotent(env, site) -> None:  # type: ignore[no-u
     _run("apply", "okrs.yaml")
     first = _run("register-webhook")
     assert first.exit_code == 0 and "webhook created: http://127.0.0.1:9/webhooks/jira" in first.output
-    assert "project in (\"OKR\", \"SHOP\")" in first.output
+    assert 'project in ("OKR", "SHOP")' in first.output
     again = _run("register-webhook")
     assert again.exit_code == 0 and "webhook unchanged" in again.output
     emulator, _ = site
@@ -99,11 +105,16 @@ def test_one_scheduler_round_reconciles_and_recomputes(env, connection) -> None:
 
 
 def test_apply_and_validate_online_warn_about_issue_keys_jira_does_not_have(env) -> None:  # type: ignore[no-untyped-def]
-    text = Path("okrs.yaml").read_text().replace(
-        "contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr-escaped}",
-        "contributors: {epics: [SHOP-1, SHOP-99999]}")
+    text = (
+        Path("okrs.yaml")
+        .read_text()
+        .replace(
+            "contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr-escaped}",
+            "contributors: {epics: [SHOP-1, SHOP-99999]}",
+        )
+    )
     Path("misspelled.yaml").write_text(text)
-    warning = ("okr_sets[0].objectives[0].key_results[0].contributors.epics: SHOP-99999 does not exist in Jira (404)")
+    warning = "okr_sets[0].objectives[0].key_results[0].contributors.epics: SHOP-99999 does not exist in Jira (404)"
     validated = CliRunner().invoke(main, ["validate", "--online", "misspelled.yaml"])
     assert validated.exit_code == 0 and warning in validated.output, validated.output
     assert "SHOP-1 " not in validated.output and "OKR-1" not in validated.output  # only the missing one

@@ -4,7 +4,7 @@ truth, a far-future ``updated`` is counted as received, and the reconcile waterm
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
@@ -14,7 +14,7 @@ from sync.queue import STATS
 from sync.reconcile import _since, _version, clamped_watermark, resync
 from tests.conftest import load_fixture, post_event, run_worker
 
-NOW = datetime(2026, 12, 2, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 
 
 def _doc(status: str) -> dict[str, Any]:
@@ -63,14 +63,14 @@ def test_a_far_future_updated_is_counted_as_received(client: Any, connection: re
     assert document is not None and document["summary"] == "forged"
     assert version is not None and version <= mirror.server_time_ms()  # clamped to when it came in
     assert int(connection.hget(STATS, "clamped_versions") or 0) == 1
-    later = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    later = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
     post_event(client, _update("FUT-1", "901", later, "real"), "f-2")
     run_worker(connection)
     assert mirror.get("FUT-1")["summary"] == "real"  # the next real update is not pinned out
 
 
 def test_an_updated_a_little_ahead_is_kept_as_it_is(client: Any, connection: redis.Redis) -> None:
-    ahead = (datetime.now(timezone.utc) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    ahead = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
     post_event(client, _update("FUT-2", "902", ahead, "skewed a little"), "s-1")
     run_worker(connection)
     _, version = Mirror(connection).get_with_version("902")

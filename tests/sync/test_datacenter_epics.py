@@ -18,18 +18,36 @@ from tests.sync.conftest import KR, serve, settled
 EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
 SCENARIO: dict[str, Any] = {
     "users": [{"name": "admin", "displayName": "Site Admin", "email": "admin@acme.example"}],
-    "customFields": [{"id": "customfield_10200", "name": "OKR score", "type": "number"},
-                     {"id": "customfield_10201", "name": "OKR health", "type": "string"},
-                     {"id": "customfield_10106", "name": "Story Points", "type": "number"}],
+    "customFields": [
+        {"id": "customfield_10200", "name": "OKR score", "type": "number"},
+        {"id": "customfield_10201", "name": "OKR health", "type": "string"},
+        {"id": "customfield_10106", "name": "Story Points", "type": "number"},
+    ],
     "projects": [{"key": "SHOP", "name": "Shop"}, {"key": "OKR", "name": "OKRs"}],
     "issues": [
         {"key": "SHOP-1", "type": "Epic", "summary": "Checkout revamp", "epicName": "Checkout", "created": "-20d"},
         {"key": "SHOP-2", "type": "Epic", "summary": "Search", "created": "-20d"},
-        *[{"key": f"SHOP-{n}", "type": "Story", "summary": f"Checkout story {n}", "epic": "SHOP-1",
-           "status": "Done" if n < 5 else "In Progress", "fields": {"customfield_10106": points}, "created": "-3d"}
-          for n, points in ((3, 3), (4, 5), (5, 8), (6, 1), (7, 2))],
-        {"key": "SHOP-8", "type": "Story", "summary": "Search story 8", "epic": "SHOP-2", "status": "Done",
-         "fields": {"customfield_10106": 2}, "created": "-3d"},
+        *[
+            {
+                "key": f"SHOP-{n}",
+                "type": "Story",
+                "summary": f"Checkout story {n}",
+                "epic": "SHOP-1",
+                "status": "Done" if n < 5 else "In Progress",
+                "fields": {"customfield_10106": points},
+                "created": "-3d",
+            }
+            for n, points in ((3, 3), (4, 5), (5, 8), (6, 1), (7, 2))
+        ],
+        {
+            "key": "SHOP-8",
+            "type": "Story",
+            "summary": "Search story 8",
+            "epic": "SHOP-2",
+            "status": "Done",
+            "fields": {"customfield_10106": 2},
+            "created": "-3d",
+        },
         {"key": "SHOP-9", "type": "Story", "summary": "Search story 9", "epic": "SHOP-2", "created": "-3d"},
         {"key": "OKR-1", "type": "Task", "summary": "KR: checkout stories done", "created": "-20d"},
         {"key": "OKR-2", "type": "Task", "summary": "KR: checkout points done", "created": "-20d"},
@@ -92,8 +110,9 @@ def config_text() -> str:
 @pytest.fixture()
 def site(site_knobs: dict[str, Any], scenario: dict[str, Any]) -> Iterator[tuple[Any, str]]:
     """The stack's emulated Jira (tests/sync/conftest.py), on the Data Center flavour."""
-    app = create_emulator(scenario, flavor="datacenter",
-                          knobs={"webhook_retry_delays_s": [0.05, 0.1, 0.2], **site_knobs})
+    app = create_emulator(
+        scenario, flavor="datacenter", knobs={"webhook_retry_delays_s": [0.05, 0.1, 0.2], **site_knobs}
+    )
     server, url = serve(app)
     yield app.extensions["emulator"], url
     server.shutdown()

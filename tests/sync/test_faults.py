@@ -32,8 +32,11 @@ def test_rate_limits_and_server_errors_delay_writes_but_lose_none(stack, connect
     emulator, jira = stack["emulator"], stack["jira"]
     waits: list[float] = []
     stats = CallStats()
-    faulty = JiraPort(JiraSettings(url=stack["settings"].jira_url, user="admin@acme.example", token="x"),
-                      RetryPolicy(sleep=waits.append), stats)
+    faulty = JiraPort(
+        JiraSettings(url=stack["settings"].jira_url, user="admin@acme.example", token="x"),
+        RetryPolicy(sleep=waits.append),
+        stats,
+    )
     install_runtime(build_runtime(stack["settings"], connection, jira=faulty))
     print(f"injected: 429 (Retry-After {RETRY_AFTER}s) on 30% and 503 on 5% of calls")
     emulator.faults.configure({"retry_after_s": RETRY_AFTER, "seed": 7})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,10 @@ from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
 from sync.flush import REPORT, flush
 from sync.runtime import build_runtime, forget_runtimes, install_runtime
 from sync.writeback import post_checkin
-from tests.conftest import SECRET, post_event, run_worker
+from tests.conftest import post_event, run_worker
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-AT = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
 
 
 class RecordingJira:
@@ -81,8 +81,13 @@ def _issues() -> list[dict[str, Any]]:
 
 
 def _event(issue: dict[str, Any], kind: str = "jira:issue_updated") -> dict[str, Any]:
-    return {"webhookEvent": kind, "timestamp": 1, "issue": issue,
-            "user": {"accountId": "someone"}, "changelog": {"id": "1", "items": []}}
+    return {
+        "webhookEvent": kind,
+        "timestamp": 1,
+        "issue": issue,
+        "user": {"accountId": "someone"},
+        "changelog": {"id": "1", "items": []},
+    }
 
 
 def _load_example_issues(client, connection) -> None:  # type: ignore[no-untyped-def]
@@ -128,8 +133,11 @@ def test_a_change_that_moves_a_metric_rewrites_only_its_targets(client, connecti
 
 
 def test_an_issue_no_kr_reads_marks_nothing(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
-    issue = {"id": "77", "key": "HR-1", "fields": {"project": {"key": "HR"}, "issuetype": {"name": "Task"},
-                                                   "updated": "2026-11-14T10:00:00.000+0000"}}
+    issue = {
+        "id": "77",
+        "key": "HR-1",
+        "fields": {"project": {"key": "HR"}, "issuetype": {"name": "Task"}, "updated": "2026-11-14T10:00:00.000+0000"},
+    }
     post_event(client, _event(issue, "jira:issue_created"), "hr")
     run_worker(connection)
     assert jira.calls == [] and connection.scard(DIRTY) == 0
@@ -140,8 +148,11 @@ def test_own_writes_do_not_start_another_flush(client, connection, runtime, jira
     runtime.config_store.set_own_account("okrsync-bot")
     epic = copy.deepcopy(next(i for i in _issues() if i["key"] == "SHOP-1"))
     epic["fields"]["updated"] = "2026-11-15T10:00:00.000+0000"
-    event = {**_event(epic), "user": {"accountId": "okrsync-bot"},
-             "changelog": {"id": "9", "items": [{"field": "Comment", "fieldtype": "jira"}]}}
+    event = {
+        **_event(epic),
+        "user": {"accountId": "okrsync-bot"},
+        "changelog": {"id": "9", "items": [{"field": "Comment", "fieldtype": "jira"}]},
+    }
     post_event(client, event, "own")
     run_worker(connection)
     assert connection.scard(DIRTY) == 0 and connection.get("okrsync:flush:pending") is None

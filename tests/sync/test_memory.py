@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 import redis
@@ -16,7 +16,7 @@ def issue(number: int, **fields: Any) -> dict[str, Any]:
 
 
 def keys(memory: MirrorInMemory) -> list[str]:
-    return sorted(d["key"] for d in memory.current(timezone.utc, {}).documents())
+    return sorted(d["key"] for d in memory.current(UTC, {}).documents())
 
 
 def test_every_write_is_in_the_change_feed_once_per_issue_with_its_latest_state(connection: redis.Redis) -> None:
@@ -38,7 +38,8 @@ def test_every_write_is_in_the_change_feed_once_per_issue_with_its_latest_state(
 
 
 def test_the_copy_in_memory_follows_writes_made_by_other_processes_without_reading_everything(
-        connection: redis.Redis) -> None:
+    connection: redis.Redis,
+) -> None:
     writer = Mirror(connection)  # another process: its own connection objects and epoch token
     for number in range(1, 6):
         writer.upsert(issue(number), 1)

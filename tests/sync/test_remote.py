@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sync.dirty import mark_all
 from sync.flush import REPORT
@@ -43,7 +43,7 @@ def test_remote_metric_is_counted_in_jira_and_marked_remote(stack, connection) -
     for key in ("SHOP-4", "SHOP-6"):
         jira.update_fields(key, {"description": "Fails in the checkout flow"})
     current = connection.hget("okrsync:config", "text").decode()
-    runtime.config_store.apply(_config_with_remote_metric(current), "okrs.yaml", "test", datetime.now(timezone.utc))
+    runtime.config_store.apply(_config_with_remote_metric(current), "okrs.yaml", "test", datetime.now(UTC))
     mark_all(connection, {"kind": "config"})
     schedule_flush(connection, QUEUE)
     assert list(remote_metrics(runtime.config_store.current())) == ["checkout_bugs_described"]
@@ -88,7 +88,7 @@ def test_a_failing_remote_metric_is_stale_alone_and_the_others_refresh(stack, co
     current = connection.hget("okrsync:config", "text").decode()
     text = _config_with_remote_metric(current).replace("okr_sets:", FLAKY_METRIC.strip("\n") + "\nokr_sets:", 1)
     text = text.replace("          - id: KR2", FLAKY_KR.strip("\n") + "\n          - id: KR2", 1)
-    runtime.config_store.apply(text, "okrs.yaml", "test", datetime.now(timezone.utc))
+    runtime.config_store.apply(text, "okrs.yaml", "test", datetime.now(UTC))
     emulator.faults.configure({"fail_search_jql": ['"payment"'], "fail_search_status": 500})
     started = time.monotonic()
     report = refresh_remote_metrics(runtime)
@@ -114,7 +114,7 @@ def test_the_scheduler_leaves_remote_searches_to_a_worker(stack, connection) -> 
 
     runtime, emulator = stack["runtime"], stack["emulator"]
     current = connection.hget("okrsync:config", "text").decode()
-    runtime.config_store.apply(_config_with_remote_metric(current), "okrs.yaml", "test", datetime.now(timezone.utc))
+    runtime.config_store.apply(_config_with_remote_metric(current), "okrs.yaml", "test", datetime.now(UTC))
     emulator.faults.reset_counters()
     Periodic(runtime, reconcile_every=10**9).round(force=True)
     assert not any("approximate-count" in e for e in emulator.faults.counters()["calls"])  # no count ran here

@@ -24,16 +24,25 @@ ISSUES = DRIFTED_KEPT + 10
 
 @pytest.fixture()
 def scenario() -> dict[str, Any]:
-    return {"users": [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "email": "admin@acme.example"}],
-            "projects": [{"key": "SHOP", "name": "Shop"}, {"key": "OKR", "name": "OKRs"}],
-            "generate": [{"project": "SHOP", "count": ISSUES, "labels": ["escaped"], "days": 10}]}
+    return {
+        "users": [{"name": "admin", "accountId": "5b10a2844c20165700ede21g", "email": "admin@acme.example"}],
+        "projects": [{"key": "SHOP", "name": "Shop"}, {"key": "OKR", "name": "OKRs"}],
+        "generate": [{"project": "SHOP", "count": ISSUES, "labels": ["escaped"], "days": 10}],
+    }
 
 
 @pytest.fixture()
 def runtime(site: tuple[Any, str], connection: redis.Redis, tmp_path: Path) -> Iterator[Runtime]:
     _, jira_url = site
-    settings = Settings(webhook_secret=SECRET, queue_name=QUEUE, data_dir=tmp_path, jira_url=jira_url,
-                        jira_user="admin@acme.example", jira_token="any", _env_file=None)
+    settings = Settings(
+        webhook_secret=SECRET,
+        queue_name=QUEUE,
+        data_dir=tmp_path,
+        jira_url=jira_url,
+        jira_user="admin@acme.example",
+        jira_token="any",
+        _env_file=None,
+    )
     runtime = build_runtime(settings, connection)
     apply_config_text(runtime, CONFIG.replace("START", "2020-01-01").replace("END", "2099-12-31"), "test", "test")
     yield runtime

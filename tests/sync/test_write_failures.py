@@ -7,7 +7,7 @@ time it is; the worker process adds nothing to what is checked here.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +20,10 @@ from sync.jobs import sweep
 from tests.conftest import QUEUE
 from tests.sync.conftest import CONFIG, property_writes, status_property
 
-MISSPELLED = CONFIG.replace("contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr-escaped}",
-                            "contributors: {epics: [SHOP-1, SHOP-99999]}")
+MISSPELLED = CONFIG.replace(
+    "contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr-escaped}",
+    "contributors: {epics: [SHOP-1, SHOP-99999]}",
+)
 
 
 @pytest.fixture()
@@ -41,7 +43,7 @@ def runtime(stack: dict[str, Any]) -> Any:
 def _apply(runtime: Any, text: str) -> None:
     """A new configuration, with the cycle dates the stack gives it."""
     dated = text.replace("START", "2020-01-01").replace("END", time.strftime("%Y-%m-%d", time.gmtime()))
-    runtime.config_store.apply(dated, "okrs.yaml", "test", datetime.now(timezone.utc))
+    runtime.config_store.apply(dated, "okrs.yaml", "test", datetime.now(UTC))
 
 
 def _flush(runtime: Any, now: datetime | None = None) -> Any:
@@ -59,8 +61,9 @@ def test_a_missing_contributor_is_recorded_and_every_other_target_written(stack:
     assert "SHOP-99999" in failure.reason
 
 
-def test_a_refused_target_is_not_tried_again_until_the_configuration_changes(stack: dict[str, Any],
-                                                                            runtime: Any) -> None:
+def test_a_refused_target_is_not_tried_again_until_the_configuration_changes(
+    stack: dict[str, Any], runtime: Any
+) -> None:
     emulator = stack["emulator"]
     _flush(runtime)
     emulator.faults.reset_counters()
@@ -94,7 +97,7 @@ def test_a_transient_failure_backs_off_for_its_target_only(stack: dict[str, Any]
     soon = _flush(runtime)
     assert "property:OKR-1" in soon.held  # still backing off
     assert not FailureStore(runtime.redis).due_retry(time.time())
-    later = _flush(runtime, now=datetime.now(timezone.utc) + timedelta(seconds=31))
+    later = _flush(runtime, now=datetime.now(UTC) + timedelta(seconds=31))
     assert "property:OKR-1" in later.written
     assert FailureStore(runtime.redis).all() == []
 
@@ -103,7 +106,7 @@ def test_the_sweep_asks_for_a_flush_when_a_backoff_has_passed(stack: dict[str, A
     emulator = stack["emulator"]
     _apply(runtime, MISSPELLED.replace(", SHOP-99999", ""))
     emulator.faults.configure({"error_next": 2, "error_status": 503})
-    _flush(runtime, now=datetime.now(timezone.utc) - timedelta(seconds=60))  # failed a minute ago
+    _flush(runtime, now=datetime.now(UTC) - timedelta(seconds=60))  # failed a minute ago
     runtime.redis.delete("okrsync:dirty", "okrsync:flush:pending")
     assert FailureStore(runtime.redis).due_retry(time.time())
     assert sweep(runtime.redis, QUEUE)
@@ -151,7 +154,11 @@ def test_the_status_api_and_the_sync_health_page_name_each_failing_target(stack:
     assert "SHOP-99999" in failing["reason"] and failing["since"].endswith("Z")
     sign_in(client)
     page = client.get("/admin/health").data.decode()
-    assert "Failing targets" in page and "property:SHOP-99999" in page and "after the configuration or the issue changes" in page
+    assert (
+        "Failing targets" in page
+        and "property:SHOP-99999" in page
+        and "after the configuration or the issue changes" in page
+    )
 
 
 def test_records_of_targets_no_flush_tries_are_forgotten(stack: dict[str, Any], runtime: Any) -> None:
@@ -160,9 +167,12 @@ def test_records_of_targets_no_flush_tries_are_forgotten(stack: dict[str, Any], 
     _flush(runtime)
     runtime.written.set_health("shop/KR1", "done")
     stack["emulator"].faults.configure({"error_next": 2, "error_status": 503})
-    _flush(runtime, now=datetime.now(timezone.utc) - timedelta(seconds=60))
+    _flush(runtime, now=datetime.now(UTC) - timedelta(seconds=60))
     assert FailureStore(runtime.redis).due_retry(time.time())
-    _apply(runtime, MISSPELLED.replace(", SHOP-99999", "").replace("writeback:\n", "writeback:\n  checkin_comments: false\n"))
+    _apply(
+        runtime,
+        MISSPELLED.replace(", SHOP-99999", "").replace("writeback:\n", "writeback:\n  checkin_comments: false\n"),
+    )
     _flush(runtime)
     assert FailureStore(runtime.redis).all() == [] and not FailureStore(runtime.redis).due_retry(time.time())
 
@@ -170,8 +180,9 @@ def test_records_of_targets_no_flush_tries_are_forgotten(stack: dict[str, Any], 
 MANY_EPICS = MISSPELLED.replace("[SHOP-1, SHOP-99999]", "[SHOP-1, SHOP-2, SHOP-3, SHOP-4, SHOP-5, SHOP-6]")
 
 
-def test_when_jira_itself_fails_the_rest_of_the_flush_waits_instead_of_retrying_each(stack: dict[str, Any],
-                                                                                  runtime: Any) -> None:
+def test_when_jira_itself_fails_the_rest_of_the_flush_waits_instead_of_retrying_each(
+    stack: dict[str, Any], runtime: Any
+) -> None:
     emulator = stack["emulator"]
     _apply(runtime, MANY_EPICS)
     emulator.faults.configure({"error_fraction": 1.0, "error_status": 503})
@@ -184,7 +195,7 @@ def test_when_jira_itself_fails_the_rest_of_the_flush_waits_instead_of_retrying_
     failures = FailureStore(runtime.redis).all()
     assert {f.target for f in failures} >= set(report.failed) | {t for t in report.held if t.startswith("property:")}
     assert all(f.kind == "transient" and f.retry_at for f in failures)  # all tried again after the backoff
-    later = _flush(runtime, now=datetime.now(timezone.utc) + timedelta(seconds=31))
+    later = _flush(runtime, now=datetime.now(UTC) + timedelta(seconds=31))
     assert later.failed == [] and len([t for t in later.written if t.startswith("property:")]) == 7
 
 
@@ -193,7 +204,8 @@ def test_a_refused_checkin_leaves_the_other_krs_checkins_alone(stack: dict[str, 
     second = MISSPELLED.replace(", SHOP-99999", "").replace(
         "          - id: KR2\n            title: Repeat purchases\n            unmeasured: no survey yet",
         "          - id: KR2\n            title: Escaped defects, seen from the epic\n            metric: escaped_share\n"
-        "            baseline: 40\n            target: 10\n            jira_issue: SHOP-1")
+        "            baseline: 40\n            target: 10\n            jira_issue: SHOP-1",
+    )
     _apply(runtime, second)
     _flush(runtime)
     for ref in ("shop/KR1", "shop/KR2"):
