@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from okr.jql import JqlContext, bind, parse_jql  # noqa: E402
+from jql.query import JqlContext, bind, parse_jql  # noqa: E402
 
 AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
 CONTEXT = JqlContext(

@@ -28,11 +28,11 @@ from mapping.loader import load_config_text
 from mapping.models import OkrConfig
 from okr.evaluate import evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache, program_result
-from okr.pages import PageContext, RenderedPage, okr_set_page
-from okr.pages_regions import find_regions
-from okr.pages_review import problem_review_page
 from okrsync.offline import read_field_names, read_issues, read_measurements
-from sync.pages import contributor_epics
+from publish.confluence.okr_page import PageContext, RenderedPage, okr_set_page
+from publish.confluence.regions import find_regions
+from publish.confluence.review_page import problem_review_page
+from sync.confluence_writer import contributor_epics
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

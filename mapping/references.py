@@ -117,7 +117,7 @@ def _shared_category_labels(path: str, labels: dict[ProblemCategory, str]) -> li
 
 def _jql_problems(config: OkrConfig) -> list[ConfigProblem]:
     """Malformed JQL is an error; valid JQL outside the local subset is fine (evaluated remotely)."""
-    from okr.jql import JqlError, JqlUnsupported, parse_jql
+    from jql.query import JqlError, JqlUnsupported, parse_jql
 
     problems = []
     for path, text in _jql_texts(config):

@@ -1,1 +1,1 @@
-"""The pure core: JQL over the mirror, metrics, scoring, health and rendering. No I/O."""
+"""The numbers, without I/O: metrics, aggregates, timeframes, scoring, evaluation and the problem reverse-drive."""

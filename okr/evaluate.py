@@ -6,15 +6,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
+from jql.query import JqlUnsupported
 from mapping.lint import lint
 from mapping.memo import once_per_object
 from mapping.models import Contributors, Cycle, KeyResult, Metric, Objective, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
-from okr.jql import JqlUnsupported
 from okr.live import LiveMirror
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
-from okr.problems import program_json
+from okr.problems.engine import program_json
 from okr.timeframe import expected_progress
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from okr.jql_eval import as_number
+from jql.evaluator import as_number
 from okr.timeframe import start_of
 
 _ALIASES = {

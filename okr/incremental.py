@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jql.query import JqlContext, JqlError, query_reads
 from mapping.models import Metric, OkrConfig
 from okr.fields import changed_fields
-from okr.jql import JqlContext, JqlError, query_reads
 from okr.live import Reader, entry_reads, metric_entry
 from okr.metrics import FilterCache, Predicate, metric_reader
-from okr.problems_aps import ap_filter
+from okr.problems.action_points import ap_filter
 
 KrRef = tuple[str, str]  # (okr set id, KR id), or (PROGRAM, program id)
 PROGRAM = "#program"

@@ -25,8 +25,16 @@ from typing import Any, TypeVar, overload
 
 from sortedcontainers import SortedList
 
-from okr.fields import field_duration, field_finite_number, field_key, field_time, same_value
-from okr.jql import (
+from jql.dates import day_start
+from jql.evaluator import (
+    custom_field_id,
+    date_threshold,
+    datetime_threshold,
+    document_date,
+    document_datetime,
+    instant_of,
+)
+from jql.query import (
     Clause,
     Empty,
     JqlContext,
@@ -37,17 +45,9 @@ from okr.jql import (
     query_reads,
     reads_current_user,
 )
-from okr.jql_ast import Kind, spec_of
-from okr.jql_eval import (
-    custom_field_id,
-    date_threshold,
-    datetime_threshold,
-    document_date,
-    document_datetime,
-    instant_of,
-)
-from okr.jql_time import day_start
-from okr.jql_validate import operands_of
+from jql.syntax import Kind, spec_of
+from jql.validate import operands_of
+from okr.fields import field_duration, field_finite_number, field_key, field_time, same_value
 
 Document = Mapping[str, Any]
 Entry = tuple[float, str, float]  # (moment as a POSIX timestamp, issue id, value)

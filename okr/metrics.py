@@ -8,15 +8,15 @@ from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 from typing import Any, Literal
 
+from jql.query import JqlContext, JqlError, JqlUnsupported, compile_jql
 from mapping.measurements import Measurement
 from mapping.memo import once_per_object
 from mapping.models import Cycle, Metric, ProblemProgram, days
 from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
 from okr.fields import field_duration, field_finite_number, field_time
-from okr.jql import JqlContext, JqlError, JqlUnsupported, compile_jql
 from okr.live import LiveMirror, Reader
-from okr.problems import ProblemMemo, evaluate_program, measure
-from okr.problems_types import ProgramResult
+from okr.problems.engine import ProblemMemo, evaluate_program, measure
+from okr.problems.model import ProgramResult
 from okr.timeframe import window_bounds
 
 Document = Mapping[str, Any]

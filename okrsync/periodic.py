@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import redis
 
+from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
 from sync.jobs import schedule_flush, schedule_pages, schedule_remote_refresh, sweep
-from sync.pages import due_pages
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)

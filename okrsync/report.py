@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from okr.problems_review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
+from okr.problems.review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
 
 HEALTH_MARK = {
     "done": "✔ done",

@@ -17,7 +17,7 @@ from typing import Any
 from connector.errors import BadRequest, ConnectorError
 from mapping.models import OkrConfig, ProblemProgram
 from okr.metrics import EvaluationInput, FilterCache, program_result
-from okr.problems_review import ApProposal, ap_proposals
+from okr.problems.review import ApProposal, ap_proposals
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)

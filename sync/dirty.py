@@ -10,9 +10,9 @@ from typing import Any
 
 import redis
 
+from jql.query import JqlContext
 from mapping.models import OkrConfig
 from okr.incremental import KrIndex, KrRef, affected_key_results, kr_index
-from okr.jql import JqlContext
 from sync.config_store import ConfigStore
 
 DIRTY = "okrsync:dirty"  # set of "set-id/kr-id"

@@ -14,14 +14,14 @@ from connector.errors import ConnectorError
 from mapping.models import OkrConfig, ProblemProgram
 from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
-from okr.render import KrRef, checkin_comment, kr_statuses, plan_writes
+from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync.action_points import open_action_points
+from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
 from sync.failures import FailureStore, Situation
-from sync.pages import REPORT, REPORT_NUMBER, publish_pages
+from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
-from sync.writeback import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
 
 log = logging.getLogger(__name__)
 

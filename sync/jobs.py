@@ -17,9 +17,9 @@ from rq import Queue, get_current_job
 from sync.dirty import ALL_DIRTY, DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker, mark, mark_all
 from sync.failures import FailureStore
 from sync.handlers import SyncContext, router
+from sync.jira_writer import WrittenStore
 from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream, entry_time_ms
 from sync.runtime import runtime_for
-from sync.writeback import WrittenStore
 from webhooks.events import parse_event
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
 
 def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, Any]:
     """Pages whose coalescing interval has passed, published with this worker's copy of the mirror."""
-    from sync import pages
+    from sync import confluence_writer as pages
 
     connection = connection or _job_connection()
     connection.delete(PAGES_FLAG)  # pages falling due from now on schedule another run

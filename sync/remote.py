@@ -12,10 +12,10 @@ from typing import Any
 
 from connector.errors import ConnectorError
 from connector.retry import RetryPolicy
+from jql.query import JqlError, JqlUnsupported, parse_jql
 from mapping.models import Cycle, Metric, OkrConfig
 from okr.aggregates import ratio_percent
 from okr.evaluate import evaluation_input
-from okr.jql import JqlError, JqlUnsupported, parse_jql
 from okr.metrics import MetricValue, aggregate_documents, remote_key
 from okr.timeframe import window_bounds
 from sync.dirty import mark

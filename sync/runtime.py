@@ -9,9 +9,9 @@ import redis
 
 from okrsync.settings import Settings, load_settings
 from sync.config_store import ConfigStore, MeasurementStore
+from sync.jira_writer import WrittenStore
 from sync.memory import MirrorInMemory
 from sync.mirror import Mirror
-from sync.writeback import WrittenStore
 
 
 @dataclass

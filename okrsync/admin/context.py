@@ -8,9 +8,9 @@ import redis
 
 from okrsync.settings import Settings
 from sync.config_store import ConfigStore, MeasurementStore
+from sync.jira_writer import WrittenStore
 from sync.mirror import Mirror
 from sync.runtime import Runtime
-from sync.writeback import WrittenStore
 
 
 @dataclass

@@ -15,14 +15,14 @@ from okrsync.stats import read_counts
 from okrsync.status import failing_targets
 from sync.config_store import ConfigStore
 from sync.flush import REPORT
+from sync.jira_writer import WRITTEN
 from sync.mirror import Mirror
 from sync.queue import EventStream
 from sync.reconcile import LAST_RUN
 from sync.runtime import CALLS
-from sync.writeback import WRITTEN
 
 RETRIED_OUTCOMES = ("429", "5xx", "error")
-# Kept by the page publisher (sync/pages.py): per page key ("set:<id>", "program:<id>") a hash with
+# Kept by the page publisher (sync/confluence_writer.py): per page key ("set:<id>", "program:<id>") a hash with
 # page_id, written_at and failed_at (epoch seconds); pages waiting for their coalescing interval.
 PAGE_STATE = "okrsync:pages:state:"
 PAGES_PENDING = "okrsync:pages:pending"

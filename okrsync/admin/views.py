@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from mapping.models import KeyResult, OkrConfig, OkrSet
-from okr import pages_format as fmt
 from okr.metrics import EvaluationInput, FilterCache, evaluate_metric
 from okr.timeframe import cycle_bounds
+from publish.confluence import formatting as fmt
 
 HEALTH_LABELS = {
     "done": "done",

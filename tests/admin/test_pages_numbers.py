@@ -12,7 +12,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
-from sync.pages import REPORT
+from sync.confluence_writer import REPORT
 from tests.admin.conftest import mirror_issues, recompute
 from tests.admin.test_pages import sign_in
 

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jql.query import JqlContext, bind, compile_jql, parse_jql, query_reads
 from okr.fields import changed_fields, same_value
-from okr.jql import JqlContext, bind, compile_jql, parse_jql, query_reads
 from okr.live import entry_reads, metric_entry
 from okr.metrics import metric_reader
 from tests.okr.test_live import AT, CONFIG, FIELDS, METRICS, documents, minutes

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from okr.jql import (
+from jql.evaluator import is_empty
+from jql.query import (
     And,
     Clause,
     Empty,
@@ -26,8 +27,7 @@ from okr.jql import (
     matches,
     parse_jql,
 )
-from okr.jql_ast import Node
-from okr.jql_eval import is_empty
+from jql.syntax import Node
 from tests.okr.test_jql_properties import CONTEXT as PROPERTY_CONTEXT
 from tests.okr.test_jql_properties import formulas, mirror_documents
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from okr.jql import (
+from jql.query import (
     And,
     Call,
     Clause,

@@ -9,7 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from okr.jql import (
+from jql.dates import DATE_FUNCTIONS
+from jql.query import (
     And,
     Call,
     Clause,
@@ -29,8 +30,7 @@ from okr.jql import (
     matches,
     parse_jql,
 )
-from okr.jql_ast import FIELD_ALIASES, SYSTEM_FIELDS, UNMIRRORED_FIELDS, Node
-from okr.jql_time import DATE_FUNCTIONS
+from jql.syntax import FIELD_ALIASES, SYSTEM_FIELDS, UNMIRRORED_FIELDS, Node
 
 CONTEXT = JqlContext(
     at=datetime(2026, 10, 15, 12, tzinfo=UTC),

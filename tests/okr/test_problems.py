@@ -19,9 +19,9 @@ from mapping.models import ProblemProgram
 from okr import metrics as metrics_module
 from okr.evaluate import evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput
-from okr.problems import evaluate_program, program_json
-from okr.problems_review import action_point_rows, ap_proposals, problem_rows, review_digest
-from okr.problems_types import ClusterRef, ProgramResult
+from okr.problems.engine import evaluate_program, program_json
+from okr.problems.model import ClusterRef, ProgramResult
+from okr.problems.review import action_point_rows, ap_proposals, problem_rows, review_digest
 from okrsync.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from okr.live import LiveMirror
 from okr.metrics import EvaluationInput, FilterCache, program_result
-from okr.problems import ProblemMemo, evaluate_program
+from okr.problems.engine import ProblemMemo, evaluate_program
 from tests.okr.test_problems import AT, LABELS, SOURCES, _ap, _problem, _program
 
 MOVING = {

@@ -28,14 +28,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput
 
+from jql.dates import Period, _unit, parse_period
+from jql.grammar import jql_parser
+from jql.parser import _LAST_TOKEN, LAST_TOKEN_WINDOW, parse_jql
+from jql.query import JqlError
 from mapping.lint import _DONE_FILTER
-from okr.jql import JqlError
-from okr.jql_grammar import jql_parser
-from okr.jql_parser import _LAST_TOKEN, LAST_TOKEN_WINDOW, parse_jql
-from okr.jql_time import Period, _unit, parse_period
-from okr.pages_regions import MACRO_TAG, find_regions
-from okr.problems_types import _KEY
+from okr.problems.model import _KEY
 from okrsync.cli import main
+from publish.confluence.regions import MACRO_TAG, find_regions
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT_PACKAGES = ("okr", "mapping", "webhooks", "sync", "connector", "okrsync", "emulator")
@@ -93,12 +93,12 @@ def sub(pattern: re.Pattern[str], text: str) -> Any:
 
 
 def tags_up_to_the_last_gt(pattern: re.Pattern[str], text: str) -> Any:
-    """As ``okr.pages_regions.find_regions`` reads macro tags."""
+    """As ``publish.confluence.regions.find_regions`` reads macro tags."""
     return list(pattern.finditer(text, 0, text.rfind(">") + 1))
 
 
 def search_before_an_error(pattern: re.Pattern[str], text: str) -> Any:
-    """As ``okr.jql_parser.unexpected_token_message`` looks for the last token: in the window before it."""
+    """As ``jql.parser.unexpected_token_message`` looks for the last token: in the window before it."""
     return pattern.search(text[-LAST_TOKEN_WINDOW:])
 
 
@@ -122,18 +122,18 @@ def tokens(pattern: re.Pattern[str], text: str) -> Any:
 
 # Each compiled pattern of the product ("module:NAME") with the ways the product uses it.
 COMPILED: dict[str, tuple[Use, ...]] = {
-    "okr.pages_templates:NOT_XML": (sub,),
-    "okr.pages_regions:MACRO_TAG": (tags_up_to_the_last_gt,),
-    "okr.pages_regions:PARAMETER": (match,),
-    "okr.jql_parser:_ESCAPE": (sub,),
-    "okr.jql_parser:_LAST_TOKEN": (search_before_an_error,),
-    "okr.problems_types:_KEY": (match,),
-    "okr.jql_format:_BARE": (fullmatch,),
-    "okr.jql_validate:ISSUE_KEY": (match,),
-    "okr.jql_validate:PROJECT_KEY": (match,),
-    "okr.jql_time:_DATE_LITERAL": (match,),
-    "okr.jql_text:_WORD": (findall,),
-    "okr.jql_text:_QUERY_PART": (findall,),
+    "publish.confluence.templates:NOT_XML": (sub,),
+    "publish.confluence.regions:MACRO_TAG": (tags_up_to_the_last_gt,),
+    "publish.confluence.regions:PARAMETER": (match,),
+    "jql.parser:_ESCAPE": (sub,),
+    "jql.parser:_LAST_TOKEN": (search_before_an_error,),
+    "okr.problems.model:_KEY": (match,),
+    "jql.formatting:_BARE": (fullmatch,),
+    "jql.validate:ISSUE_KEY": (match,),
+    "jql.validate:PROJECT_KEY": (match,),
+    "jql.dates:_DATE_LITERAL": (match,),
+    "jql.text:_WORD": (findall,),
+    "jql.text:_QUERY_PART": (findall,),
     "mapping.lint:_DONE_FILTER": (search,),
     "mapping.models:DAYS": (match,),
     "okrsync.admin.routing:PATH_PARAMETER": (findall, sub),
@@ -149,7 +149,7 @@ COMPILED: dict[str, tuple[Use, ...]] = {
 }
 # Patterns written in the call (``re.sub(r"\D", "", text)``): (file, pattern) → the ways they are used.
 INLINE: dict[tuple[str, str], tuple[Use, ...]] = {
-    ("okr/jql_parser.py", r"\D"): (sub,),
+    ("jql/parser.py", r"\D"): (sub,),
     ("mapping/versions.py", r"\s+"): (sub,),
     ("emulator/jql.py", r"\\(.)"): (sub,),
     ("emulator/timefmt.py", r"([+-]\d\d)(\d\d)$"): (sub,),

@@ -12,9 +12,9 @@ import redis
 
 from okrsync.settings import Settings
 from sync.config_store import ConfigStore, MeasurementStore
+from sync.jira_writer import WrittenStore
 from sync.mirror import Mirror
 from sync.runtime import Runtime
-from sync.writeback import WrittenStore
 from tests.conftest import QUEUE, SECRET
 from tests.pages.fakes import FakeConfluence
 from tests.pages.sample import AT, CONFIG, documents

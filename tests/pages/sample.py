@@ -9,8 +9,8 @@ from mapping.loader import load_config_text
 from mapping.models import OkrConfig
 from okr.evaluate import evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache, program_result
-from okr.pages import Epic, PageContext, RenderedPage, okr_set_page
-from okr.pages_review import problem_review_page
+from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
+from publish.confluence.review_page import problem_review_page
 from sync.documents import issue_document
 
 AT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import re
 import time
 from typing import Any
 
-from okr.pages_regions import page_regions
+from publish.confluence.regions import page_regions
 from tests.pages.stack import INTERVAL, wait_for
 from tests.sync.conftest import settled
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from okr import pages_format as fmt
-from okr import pages_review
-from okr.pages import okr_set_page
 from okrsync.admin import views
+from publish.confluence import formatting as fmt
+from publish.confluence import review_page as pages_review
+from publish.confluence.okr_page import okr_set_page
 from tests.pages.sample import context, evaluated
 
 EXTREMES = [

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from okr.evaluate import evaluate_config, evaluation_input
-from okr.pages_regions import page_regions
-from sync.pages import MAX_ATTEMPTS, PENDING, REPORT, STATE, STATS, TREND, publish_due_pages, publish_pages
+from publish.confluence.regions import page_regions
+from sync.confluence_writer import MAX_ATTEMPTS, PENDING, REPORT, STATE, STATS, TREND, publish_due_pages, publish_pages
 from sync.runtime import Runtime
 from tests.pages.fakes import FakeConfluence
 from tests.pages.sample import AT, documents
@@ -204,7 +204,7 @@ def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(pag
 
 
 def test_a_due_page_published_meanwhile_by_a_flush_is_not_written_again(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
-    from sync.pages import _publish, page_targets
+    from sync.confluence_writer import _publish, page_targets
 
     publish(page_runtime)
     config = page_runtime.config_store.current()

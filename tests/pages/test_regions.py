@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from okr.pages_regions import find_regions, merge_regions, page_regions, region_macro, regions_equal
+from publish.confluence.regions import find_regions, merge_regions, page_regions, region_macro, regions_equal
 
 A, B, C = region_macro("a", "<p>A1</p>"), region_macro("b", "<p>B1</p>"), region_macro("c", "<p>C1</p>")
 NEW = [

@@ -12,8 +12,8 @@ import pytest
 
 from mapping.loader import load_config_text
 from okr.evaluate import evaluate_config, evaluation_input
-from okr.pages import Epic, RenderedPage, okr_set_page
-from okr.pages_regions import page_regions
+from publish.confluence.okr_page import Epic, RenderedPage, okr_set_page
+from publish.confluence.regions import page_regions
 from tests.pages.sample import CONFIG, HOSTILE, context, documents, evaluated, review_page, set_page
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -212,6 +212,6 @@ def _escaped_share(jira: Any) -> float:
 
 
 def _health_word(health: str) -> str:
-    from okr.render import HEALTH_WORDS
+    from publish.jira import HEALTH_WORDS
 
     return str(HEALTH_WORDS[health])

@@ -15,8 +15,8 @@ import yaml
 from okrsync.settings import Settings
 from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
 from sync.flush import REPORT, flush
+from sync.jira_writer import post_checkin
 from sync.runtime import build_runtime, forget_runtimes, install_runtime
-from sync.writeback import post_checkin
 from tests.conftest import post_event, run_worker
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -242,7 +242,7 @@ def test_a_flush_too_soon_with_nothing_queued_waits_out_the_interval(runtime, co
 
 
 def test_a_checkin_sent_by_a_worker_that_died_is_waited_for_before_it_is_sent_again(connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
-    from sync.writeback import IN_FLIGHT_SECONDS, Checkin
+    from sync.jira_writer import IN_FLIGHT_SECONDS, Checkin
 
     store, ref = runtime.written, "shop-q4/O1.KR2"
     store.set_health(ref, "on_track")

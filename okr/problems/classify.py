@@ -9,10 +9,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Any
 
+from jql.query import JqlContext
 from mapping.models import Classification, Impact, ProblemCategory, ProblemProgram, ProblemSource
 from okr.fields import field_time, field_value
-from okr.jql import JqlContext
-from okr.problems_types import CATEGORIES, CROSS, NO_THEME, UNTRIAGED, Document, Problem
+from okr.problems.model import CATEGORIES, CROSS, NO_THEME, UNTRIAGED, Document, Problem
 
 Matcher = Callable[[Mapping[str, Any], JqlContext], bool]
 

@@ -1,6 +1,6 @@
 """The problem review page of a problem program, rendered as the regions the service owns (pure).
 
-It reads the biweekly review digest (``okr.problems_review.review_digest``): the problems new since
+It reads the biweekly review digest (``okr.problems.review.review_digest``): the problems new since
 the last review by source × category, the untriaged ones, the ranked AP candidates with the AP each
 one needs, the AP table with owners, due dates and flags, and whether closed APs worked — in the order
 a review meeting takes them: APs first, then what is new.
@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from mapping.models import ProblemProgram, days
-from okr import pages_format as fmt
-from okr.pages import AS_OF, HINT, ROOM, PageContext, RenderedPage, as_of_view
-from okr.pages_regions import region_macro
-from okr.pages_templates import render
-from okr.problems_review import ApProposal, ReviewDigest, ap_proposals, review_digest
-from okr.problems_types import ALL_CATEGORIES, NO_THEME, ClusterRef, Problem, ProgramResult
+from okr.problems.model import ALL_CATEGORIES, NO_THEME, ClusterRef, Problem, ProgramResult
+from okr.problems.review import ApProposal, ReviewDigest, ap_proposals, review_digest
+from publish.confluence import formatting as fmt
+from publish.confluence.okr_page import AS_OF, HINT, ROOM, PageContext, RenderedPage, as_of_view
+from publish.confluence.regions import region_macro
+from publish.confluence.templates import render
 
 
 def problem_review_page(program: ProblemProgram, result: ProgramResult, context: PageContext) -> RenderedPage:

@@ -18,9 +18,9 @@ from datetime import datetime, time, tzinfo
 from typing import Any
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
-from okr import pages_format as fmt
-from okr.pages_regions import initial_body, region_macro
-from okr.pages_templates import render
+from publish.confluence import formatting as fmt
+from publish.confluence.regions import initial_body, region_macro
+from publish.confluence.templates import render
 
 AS_OF = "as-of"
 ROOM = "<p />"  # an empty paragraph: room for people's text between the panels

@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
+from jql.query import JqlContext, JqlError, JqlUnsupported, compile_jql
 from mapping.models import ProblemProgram, ProblemSource, days
-from okr.jql import JqlContext, JqlError, JqlUnsupported, compile_jql
-from okr.problems_aps import action_point, ap_filter, is_action_point
-from okr.problems_classify import Matcher, first_source, problem_of
-from okr.problems_types import (
+from okr.problems.action_points import action_point, ap_filter, is_action_point
+from okr.problems.classify import Matcher, first_source, problem_of
+from okr.problems.model import (
     UNTRIAGED,
     ActionPoint,
     Cluster,

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import redis
 
 from connector.errors import ConnectorError
-from okr.render import STATUS_PROPERTY, Write
+from publish.jira import STATUS_PROPERTY, Write
 from sync.failures import FailureStore, Situation, TargetFailure
 
 log = logging.getLogger(__name__)

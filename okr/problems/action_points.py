@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
+from jql.evaluator import folded_items
+from jql.formatting import quote
 from mapping.models import ActionPoints, ProblemProgram, days
 from okr.fields import field_time
-from okr.jql_eval import folded_items
-from okr.jql_format import quote
-from okr.problems_types import ActionPoint, ClusterRef, Document, Effectiveness, Problem, Verdict
+from okr.problems.model import ActionPoint, ClusterRef, Document, Effectiveness, Problem, Verdict
 
 SECONDS_PER_DAY = 86400.0
 

@@ -14,7 +14,11 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from okr.jql_ast import (
+from jql.dates import DATE_FUNCTIONS, is_relative_period
+from jql.evaluator import EPIC_LINK, Predicate, bind, bind_node, clauses_of, nodes_with
+from jql.formatting import format_jql
+from jql.parser import parse_jql
+from jql.syntax import (
     ORDER_OPERATORS,
     And,
     Call,
@@ -34,11 +38,7 @@ from okr.jql_ast import (
     Value,
     spec_of,
 )
-from okr.jql_eval import EPIC_LINK, Predicate, bind, bind_node, clauses_of, nodes_with
-from okr.jql_format import format_jql
-from okr.jql_parser import parse_jql
-from okr.jql_time import DATE_FUNCTIONS, is_relative_period
-from okr.jql_validate import operands_of
+from jql.validate import operands_of
 
 __all__ = [
     "And",
@@ -159,7 +159,7 @@ def clause_fields(clause: Clause, mapping: Mapping[str, str]) -> set[str]:
         return {"key", "id"}
     if spec is not None and spec.name != "Epic Link":
         return {spec.document_key}
-    if spec is not None:  # Epic Link, read as the evaluator reads it (okr.jql_eval.accessor)
+    if spec is not None:  # Epic Link, read as the evaluator reads it (jql.evaluator.accessor)
         if not mapping:
             return {"custom:epic link"}  # not known yet which field it is
         field_id = mapping.get(EPIC_LINK)

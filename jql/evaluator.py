@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from okr.jql_ast import (
+from jql.dates import DATE_FUNCTIONS, date_function, day_start, resolve_date_text
+from jql.syntax import (
     And,
     Call,
     Clause,
@@ -36,9 +37,8 @@ from okr.jql_ast import (
     Value,
     spec_of,
 )
-from okr.jql_text import text_matcher
-from okr.jql_time import DATE_FUNCTIONS, date_function, day_start, resolve_date_text
-from okr.jql_validate import operands_of
+from jql.text import text_matcher
+from jql.validate import operands_of
 
 Document = Mapping[str, Any]
 Predicate = Callable[[Document], bool]

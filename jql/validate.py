@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from okr.jql_ast import (
+from jql.dates import DATE_FUNCTIONS, is_date_text, parse_period
+from jql.syntax import (
     EMPTINESS_OPERATORS,
     EQUALITY_OPERATORS,
     LIST_OPERATORS,
@@ -26,7 +27,6 @@ from okr.jql_ast import (
     Value,
     spec_of,
 )
-from okr.jql_time import DATE_FUNCTIONS, is_date_text, parse_period
 
 DATE_KINDS = frozenset((Kind.DATETIME, Kind.DATE))
 FUNCTION_KINDS: dict[str, frozenset[Kind]] = {

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from mapping.models import ProblemProgram, days
-from okr.problems_types import (
+from okr.problems.model import (
     ALL_CATEGORIES,
     CROSS,
     NO_THEME,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from okr.jql_ast import (
+from jql.syntax import (
     And,
     Call,
     Clause,

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from okr.jql_ast import (
+from jql.grammar import jql_parser
+from jql.syntax import (
     FIELD_ALIASES,
     SYSTEM_FIELDS,
     UNMIRRORED_FIELDS,
@@ -31,8 +32,7 @@ from okr.jql_ast import (
     SystemField,
     Value,
 )
-from okr.jql_grammar import jql_parser
-from okr.jql_validate import validate_clause
+from jql.validate import validate_clause
 
 FUNCTION_NAMES: dict[str, str] = {
     name.lower(): name

@@ -1,7 +1,7 @@
 """Confluence pages: one per OKR set and per problem program, with regions the service owns.
 
-The shell around the pure renderers (``okr.pages``, ``okr.pages_review``) and the region merge
-(``okr.pages_regions``):
+The shell around the pure renderers (``publish.confluence.okr_page``, ``publish.confluence.review_page``) and the region merge
+(``publish.confluence.regions``):
 
 - **Coalescing.** A page is written at most once per ``pages_interval_seconds`` (default 30). A flush
   inside the interval marks the page pending; once the interval has passed the scheduler has a worker
@@ -34,11 +34,11 @@ from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
 from mapping.models import ConfluenceTarget, OkrConfig, OkrSet
 from okr.evaluate import contributing_epics, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache, program_result
-from okr.pages import Epic, PageContext, RenderedPage, okr_set_page
-from okr.pages_format import change_summary
-from okr.pages_regions import merge_regions, regions_equal
-from okr.pages_review import problem_review_page
-from okr.problems_types import issue_order
+from okr.problems.model import issue_order
+from publish.confluence.formatting import change_summary
+from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
+from publish.confluence.regions import merge_regions, regions_equal
+from publish.confluence.review_page import problem_review_page
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)

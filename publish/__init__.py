@@ -1,0 +1,1 @@
+"""What gets written, rendered without I/O: the Jira write plan and the Confluence page regions."""
