@@ -1,4 +1,4 @@
-"""JQL over the mirror: the subset of Jira's query language the product evaluates locally (DESIGN §4).
+"""JQL over the mirror: the subset of Jira's query language the product evaluates locally.
 
     query = parse_jql('project = SHOP AND labels = escaped AND created >= startOfMonth(-1)')
     matches(query, document, JqlContext(at=now, tz=zone, custom_fields=fields))

@@ -1,4 +1,4 @@
-"""Lint (DESIGN §3): warnings about OKRs that will mislead, never silent, never fatal."""
+"""Lint: warnings about OKRs that will mislead, never silent, never fatal."""
 
 from __future__ import annotations
 

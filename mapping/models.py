@@ -1,4 +1,4 @@
-"""The configuration document (``okrs.yaml``, DESIGN §3) as pydantic models.
+"""The configuration document (``okrs.yaml``) as pydantic models.
 
 The same models sit behind the admin API. Unknown keys are errors (a typo must not silently drop a
 setting); cross-references between sections are checked in :mod:`mapping.references`. Every number
@@ -246,7 +246,7 @@ class HealthBands(_Model):
 
 
 class Writeback(_Model):
-    """What the service writes into Jira besides the ``okrsync.status`` issue property (DESIGN §6)."""
+    """What the service writes into Jira besides the ``okrsync.status`` issue property."""
 
     epic_field: str | None = Field(default=None, description="A text field on contributor epics, by name")
     kr_fields: dict[Literal["score", "health", "progress", "current", "summary"], str] = Field(

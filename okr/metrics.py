@@ -1,4 +1,4 @@
-"""One metric's value at an instant (DESIGN §4 aggregates), with how it was obtained."""
+"""One metric's value at an instant, with how it was obtained."""
 
 from __future__ import annotations
 

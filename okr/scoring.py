@@ -1,4 +1,4 @@
-"""Progress, score, health and flags (DESIGN §4). Plain numbers in, plain numbers out."""
+"""Progress, score, health and flags. Plain numbers in, plain numbers out."""
 
 from __future__ import annotations
 

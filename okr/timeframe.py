@@ -1,4 +1,4 @@
-"""Cycles, windows and expected progress (DESIGN §4), evaluated at an instant in the configured zone."""
+"""Cycles, windows and expected progress, evaluated at an instant in the configured zone."""
 
 from __future__ import annotations
 

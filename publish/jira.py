@@ -1,4 +1,4 @@
-"""What to write into Jira for an evaluation (DESIGN §6), as plain data (pure).
+"""What to write into Jira for an evaluation, as plain data (pure).
 
 Every write carries a *content* part (what the numbers say) and a volatile part (as-of time, the
 trigger). Only a change of content is a reason to write, so a recomputation that finds the same

@@ -1,6 +1,6 @@
 """The compact mirror document of one Jira issue. Pure: a Jira REST issue in, a small dict out.
 
-It keeps what the JQL subset evaluated over the mirror needs (DESIGN §4) and nothing else, in the
+It keeps what the JQL subset evaluated over the mirror needs and nothing else, in the
 same shape for Cloud and Data Center: users as one identity (``accountId``, else ``key``/``name``),
 times as UTC ISO-8601, dates as ``YYYY-MM-DD``, options and users inside custom fields flattened to
 their value. Total: any field of an unexpected shape is dropped, never an exception.

@@ -1,4 +1,4 @@
-"""Writing to Jira only what changed, remembering what was written (DESIGN §6)."""
+"""Writing to Jira only what changed, remembering what was written."""
 
 from __future__ import annotations
 

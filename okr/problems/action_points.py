@@ -1,4 +1,4 @@
-"""Action points: which issues are APs, their flags, their cluster and whether they worked (DESIGN §4, pure)."""
+"""Action points: which issues are APs, their flags, their cluster and whether they worked (pure)."""
 
 from __future__ import annotations
 

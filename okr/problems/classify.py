@@ -1,4 +1,4 @@
-"""One mirror document as a problem: its source, category, themes and impact (DESIGN §4, pure).
+"""One mirror document as a problem: its source, category, themes and impact (pure).
 
 Total over documents of any shape: a field of an unexpected type reads as empty, never an exception.
 """

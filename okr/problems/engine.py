@@ -1,4 +1,4 @@
-"""The problem reverse-drive (DESIGN §4 Problems, APs): problems → clusters → frequency × impact →
+"""The problem reverse-drive: problems → clusters → frequency × impact →
 candidates, and the action points that answer them. Pure: plain data in, plain data out.
 
     result = evaluate_program(program, given)          # given: at, tz, documents, custom_fields, jql_context

@@ -1,4 +1,4 @@
-"""What the problem reverse-drive computes (DESIGN §4 Problems, APs), as plain frozen data."""
+"""What the problem reverse-drive computes (APs), as plain frozen data."""
 
 from __future__ import annotations
 

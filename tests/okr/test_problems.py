@@ -1,4 +1,4 @@
-"""The problem reverse-drive (DESIGN §4 Problems, APs), every rule hand-computed, plus the example."""
+"""The problem reverse-drive, every rule hand-computed, plus the example."""
 
 from __future__ import annotations
 
