@@ -44,7 +44,10 @@ browser:
 	  else echo "the browser tests need chromium and chromium-driver: sudo apt-get install chromium chromium-driver"; fi; }
 
 test: $(STAMP) browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # All benchmarks, each in its own process, then one table (bench/results/summary.json); ~20 min.

@@ -55,7 +55,7 @@ def config(krs: int) -> str:
         for k in range(first, min(krs, first + 4)):
             lines.append(
                 f"          - {{id: KR{k}, title: Hot bugs {k} down, owner: alice@example.com, metric: hot{k}, "
-                f"baseline: {BUGS}, target: 0, contributors: {{jql: project = SHOP AND issuetype = Epic AND labels = kr}}}}"
+                f"baseline: {BUGS}, target: 0, contributors: {{jql: project = SHOP AND issuetype = Epic AND labels = kr}}}}"  # noqa: E501
             )
         objectives.append("\n".join(lines))
     return f"""

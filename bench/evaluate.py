@@ -155,14 +155,14 @@ def main() -> None:
         f"{real['real_path_mean_krs']} KRs re-evaluated on average); the mirror write before it: p99 "
         f"{real['mirror_write_p99_ms']} ms; p50/p99 of the parts: catching up {real['real_catch_up_p50_ms']}/"
         f"{real['real_catch_up_p99_ms']} ms, affected KRs {real['real_affected_p50_ms']}/"
-        f"{real['real_affected_p99_ms']} ms, evaluation {real['real_evaluate_p50_ms']}/{real['real_evaluate_p99_ms']} ms; once per worker: {real['memory_load_s']} s reading the mirror into "
+        f"{real['real_affected_p99_ms']} ms, evaluation {real['real_evaluate_p50_ms']}/{real['real_evaluate_p99_ms']} ms; once per worker: {real['memory_load_s']} s reading the mirror into "  # noqa: E501
         f"memory, {real['selections_build_s']} s building the selections; at the end, every KR re-evaluated "
         f"from the kept selections equals a pass over the issues"
     )
     print(
         f"problem program (examples/okrs.yaml, {program['problems']} problems, {program['action_points']} action "
         f"points among {args.documents} issues), once per flush: {program['pass_ms']} ms by a pass over the issues, "
-        f"{program['kept_ms']} ms from the kept queries, one change before each flush (medians; {program['pass_vs_kept']}×); the first "
+        f"{program['kept_ms']} ms from the kept queries, one change before each flush (medians; {program['pass_vs_kept']}×); the first "  # noqa: E501
         f"flush keeps the queries in {program['first_kept_ms']} ms; both give the same result"
     )
     rows = [
@@ -188,7 +188,7 @@ def main() -> None:
             "≤ 1 ms",
             real_p99_ms <= 1,
             " ms",
-            note=f"{result['real_path_p99_vs_baseline_pass']}× one bare pass over the issues; p50 {real['real_path_p50_ms']} ms; "
+            note=f"{result['real_path_p99_vs_baseline_pass']}× one bare pass over the issues; p50 {real['real_path_p50_ms']} ms; "  # noqa: E501
             f"p99 / p50 {result['real_path_p99_vs_p50']}, a fixed workload's {machine}",
         ),
         row(

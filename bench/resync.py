@@ -55,7 +55,7 @@ okr_sets:
         key_results:
           - {id: KR1, title: Fewer bugs, owner: alice@example.com, metric: open_bugs, baseline: 100, target: 10}
           - {id: KR2, title: Later, unmeasured: not yet}
-"""
+"""  # noqa: E501
 # Runs the command given after it and prints its exit code and rusage as JSON: see the module doc.
 LAUNCHER = """
 import json, os, subprocess, sys

@@ -64,7 +64,7 @@ okr_sets:
           - {id: KR1, title: Escaped share down, metric: escaped, baseline: 50, target: 5,
              contributors: {jql: project = SHOP AND issuetype = Epic AND labels = kr}}
           - {id: KR2, title: Later, unmeasured: not yet}
-"""
+"""  # noqa: E501
 
 
 def serve(app: Any) -> tuple[Any, str]:

@@ -97,7 +97,7 @@ def _missing_for_source(metric: Metric) -> str | None:
     aggregate = metric.effective_aggregate
     if metric.source == "jira":
         if aggregate not in JIRA_AGGREGATES:
-            return f"aggregate '{aggregate}' is not available for source jira (expected one of {', '.join(JIRA_AGGREGATES)})"
+            return f"aggregate '{aggregate}' is not available for source jira (expected one of {', '.join(JIRA_AGGREGATES)})"  # noqa: E501
         if not metric.jql:
             return "source jira needs 'jql' (the issues this metric counts)"
         if aggregate == "ratio" and not metric.numerator_jql:

@@ -230,7 +230,7 @@ def checkin_comment(status: Mapping[str, Any], old_health: str, new_health: str,
     unit = f" {status['unit']}" if status.get("unit") else ""
     values = ""
     if status["current"] is not None:
-        values = f" Now {_number(status['current'])}{unit} (baseline {_number(status['baseline'])}, target {_number(status['target'])})"
+        values = f" Now {_number(status['current'])}{unit} (baseline {_number(status['baseline'])}, target {_number(status['target'])})"  # noqa: E501
         if status["score"] is not None:
             values += f", score {status['score']:.2f}"
         values += "."

@@ -1,6 +1,7 @@
 """Confluence pages: one per OKR set and per problem program, with regions the service owns.
 
-The shell around the pure renderers (``publish.confluence.okr_page``, ``publish.confluence.review_page``) and the region merge
+The shell around the pure renderers (``publish.confluence.okr_page``, ``publish.confluence.review_page``)
+and the region merge
 (``publish.confluence.regions``):
 
 - **Coalescing.** A page is written at most once per ``pages_interval_seconds`` (default 30). A flush

@@ -117,7 +117,7 @@ def test_version_prefers_fields_updated_over_delivery_time() -> None:
         (b'{"webhookEvent": "jira:issue_updated"}', NotAJiraEvent, "issue: Field required"),
         (b'{"webhookEvent": "jira:issue_updated", "issue": {"id": "1"}}', NotAJiraEvent, "issue.key"),
         (
-            b'{"webhookEvent": "jira:issue_updated", "issue": {"id": "1", "key": "A-1", "fields": {"updated": "soon"}}}',
+            b'{"webhookEvent": "jira:issue_updated", "issue": {"id": "1", "key": "A-1", "fields": {"updated": "soon"}}}',  # noqa: E501
             NotAJiraEvent,
             "fields.updated must be a Jira time",
         ),

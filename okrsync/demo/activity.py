@@ -160,7 +160,7 @@ class DemoActivity:
         page = confluence.find_page("OKR", "Checkout & Payments OKRs")
         if page is None:
             return "the Checkout & Payments page is not written yet"
-        note = f"<p>Note from Alice ({datetime.now(UTC):%H:%M}): the escaped-defects trend is what we discuss on Monday.</p>"
+        note = f"<p>Note from Alice ({datetime.now(UTC):%H:%M}): the escaped-defects trend is what we discuss on Monday.</p>"  # noqa: E501
         confluence.update_page(page, page.body + note, "A person's note")
         return f"a person added a note to the page '{page.title}'"
 

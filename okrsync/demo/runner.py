@@ -238,7 +238,7 @@ def _print_where_to_look(out: TextIO, public_url: str, emulator_url: str, env: d
         f"  admin pages       {public_url}/admin/   (sign in with the token {env['OKRSYNC_ADMIN_TOKEN']})\n"
         f"  Confluence pages  {emulator_url}/view/   (the emulated Confluence: Company OKRs, "
         "Checkout & Payments OKRs, Platform problem review)\n"
-        f"  Jira issues       {emulator_url}/rest/api/2/issue/CHK-1/properties/okrsync.status   (the status on an epic)\n"
+        f"  Jira issues       {emulator_url}/rest/api/2/issue/CHK-1/properties/okrsync.status   (the status on an epic)\n"  # noqa: E501
         f"  health, metrics   {public_url}/readyz   {public_url}/metrics\n"
         f"  logs              {data_dir / 'demo.log'}\n"
         "Activity follows; Ctrl-C stops everything.\n\n"

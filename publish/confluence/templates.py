@@ -59,7 +59,7 @@ OBJECTIVE = """\
 {% if o.contributors %}<p><strong>Contributing epics</strong></p><ul>\
 {% for c in o.contributors %}<li><strong>{{ c.label }}</strong>: \
 {% for e in c.epics %}{{ m.issue(e) }} {{ e.summary }} ({{ e.status }}){% if not loop.last %}; {% endif %}{% endfor %}\
-{% if not c.epics %}no epic matches yet{% endif %}</li>{% endfor %}</ul>{% endif %}"""
+{% if not c.epics %}no epic matches yet{% endif %}</li>{% endfor %}</ul>{% endif %}"""  # noqa: E501
 
 OKR_NOTES = """\
 <h2>Honest notes</h2>\
@@ -68,7 +68,7 @@ OKR_NOTES = """\
 {% endfor %}</ul>{% else %}<p>Every key result has a value.</p>{% endif %}\
 <h3>Metric definitions changed in this cycle</h3>\
 {% if n.definition_changes %}<ul>{% for d in n.definition_changes %}<li>{{ d }}</li>{% endfor %}</ul>\
-{% else %}<p>No metric definition changed in this cycle, so scores compare like with like.</p>{% endif %}"""
+{% else %}<p>No metric definition changed in this cycle, so scores compare like with like.</p>{% endif %}"""  # noqa: E501
 
 REVIEW_NEW = """\
 {% import "macros" as m %}\
@@ -83,7 +83,7 @@ counted for AP candidates over {{ r.window }}; a cluster scoring {{ r.threshold 
 {% if r.untriaged %}<ul>{% for p in r.untriaged %}<li>{{ m.issue(p) }} {{ p.summary }} ({{ p.created }})</li>{% endfor %}</ul>\
 {% else %}<p>Every problem in the window has a category.</p>{% endif %}\
 {% if r.unsupported %}<p><em>Sources evaluated only through Jira search (JQL outside the local subset): \
-{{ r.unsupported }}.</em></p>{% endif %}"""
+{{ r.unsupported }}.</em></p>{% endif %}"""  # noqa: E501
 
 REVIEW_CANDIDATES = """\
 {% import "macros" as m %}\
@@ -102,7 +102,7 @@ REVIEW_APS = """\
 {% for row in a.rows %}<tr><td>{{ m.issue(row.issue) }} {{ row.summary }}</td><td>{{ row.cluster }}</td>\
 <td>{{ row.owner }}</td><td>{{ row.due }}</td><td>{{ row.status }}</td>\
 <td>{% for f in row.flags %}{{ m.status(f) }} {% endfor %}</td></tr>{% endfor %}</tbody></table>\
-{% else %}<p>No action points yet.</p>{% endif %}"""
+{% else %}<p>No action points yet.</p>{% endif %}"""  # noqa: E501
 
 REVIEW_EFFECTIVENESS = """\
 {% import "macros" as m %}\

@@ -1,4 +1,4 @@
-"""The emulator's answers validate against Atlassian's OpenAPI documents in shared/specs/ (openapi-core).
+"""The emulator's answers validate against Atlassian's OpenAPI documents in OKRSYNC_OPENAPI_DIR (openapi-core).
 
 One deliberate leniency: Jira writes times as ``2019-02-15T19:01:52.971+0000`` (offset without a
 colon) although its document declares RFC 3339 ``date-time``. The emulator sends what Jira really

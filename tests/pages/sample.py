@@ -14,7 +14,7 @@ from publish.confluence.review_page import problem_review_page
 from sync.documents import issue_document
 
 AT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
-HOSTILE = '<ac:structured-macro ac:name="html"><ac:plain-text-body><![CDATA[<script>x()</script>]]></ac:plain-text-body></ac:structured-macro> & ]]> <b>'
+HOSTILE = '<ac:structured-macro ac:name="html"><ac:plain-text-body><![CDATA[<script>x()</script>]]></ac:plain-text-body></ac:structured-macro> & ]]> <b>'  # noqa: E501
 
 CONFIG = """
 version: 1

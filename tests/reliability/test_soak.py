@@ -170,7 +170,7 @@ def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
         collection_max = max(max(s["state"].values(), default=0) for s in samples)
         print(
             f"redis: DBSIZE {samples[0]['dbsize']} → {last['dbsize']}; okrsync:seen:* {last['seen']} "
-            f"(= 2 × {queued} deliveries stored, incl. {queued - events} echoes of the service's own writes; by design for {DEDUPE_SECONDS} s); rq:job:* max "
+            f"(= 2 × {queued} deliveries stored, incl. {queued - events} echoes of the service's own writes; by design for {DEDUPE_SECONDS} s); rq:job:* max "  # noqa: E501
             f"{max(s['rq_jobs'] for s in samples)} (result_ttl-bounded); other okrsync keys max {state_max} "
             f"(cap {STATE_KEYS_CAP}), largest collection max {collection_max} (cap {COLLECTION_CAP}): {biggest}"
         )

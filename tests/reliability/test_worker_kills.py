@@ -123,7 +123,7 @@ def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(
         emulator.faults.configure({"latency_ms": 0})
         print(
             f"injected: {len(delays)} SIGKILLs of the worker after {delays} s (worker was in: {hit}), "
-            f"during {profile.kill_changes} changes ({len(made)} problems created); each time a new worker started at once"
+            f"during {profile.kill_changes} changes ({len(made)} problems created); each time a new worker started at once"  # noqa: E501
         )
 
         started = time.monotonic()

@@ -42,7 +42,7 @@ problem_programs:
     theme: component
     threshold: 9
     action_points: {mode: create, project: PLAT, issuetype: Task, label: action-point, due_in: 14d}
-"""
+"""  # noqa: E501
 
 
 @pytest.fixture()

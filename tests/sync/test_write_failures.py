@@ -203,7 +203,7 @@ def test_a_refused_checkin_leaves_the_other_krs_checkins_alone(stack: dict[str, 
     """Two KRs reporting on their own issues; Jira refuses comments (and every write) on one of them."""
     second = MISSPELLED.replace(", SHOP-99999", "").replace(
         "          - id: KR2\n            title: Repeat purchases\n            unmeasured: no survey yet",
-        "          - id: KR2\n            title: Escaped defects, seen from the epic\n            metric: escaped_share\n"
+        "          - id: KR2\n            title: Escaped defects, seen from the epic\n            metric: escaped_share\n"  # noqa: E501
         "            baseline: 40\n            target: 10\n            jira_issue: SHOP-1",
     )
     _apply(runtime, second)
