@@ -66,12 +66,12 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture()
-def app(settings: Settings, connection: redis.Redis):  # type: ignore[no-untyped-def]
+def app(settings: Settings, connection: redis.Redis):
     return create_app(settings, connection=connection)
 
 
 @pytest.fixture()
-def client(app) -> FlaskClient:  # type: ignore[no-untyped-def]
+def client(app) -> FlaskClient:
     return app.test_client()
 
 
@@ -84,7 +84,7 @@ def signed_headers(body: bytes, identifier: str | None = None, secret: str = SEC
 
 def post_event(
     client: FlaskClient, payload: dict[str, Any] | bytes, identifier: str | None = None, secret: str = SECRET
-):  # type: ignore[no-untyped-def]
+):
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return client.post("/webhooks/jira", data=body, headers=signed_headers(body, identifier, secret))
 

@@ -59,7 +59,7 @@ def test_identifier_falls_back_to_a_body_digest() -> None:
 
 
 @pytest.mark.parametrize("path", fixture_paths(), ids=lambda p: p.stem)
-def test_every_captured_payload_parses(path) -> None:  # type: ignore[no-untyped-def]
+def test_every_captured_payload_parses(path) -> None:
     event = events.parse_event(path.read_bytes())
     assert not isinstance(event, OtherEvent)
     if event.kind.startswith("jira:issue_"):

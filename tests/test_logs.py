@@ -54,7 +54,7 @@ def _job_failure(logger: logging.Logger, error: Exception) -> None:
     logger.error("Worker %s: job %s: exception raised while executing (%s)\n%s", "w1", "j1", "sync.jobs.drain", text)
 
 
-def test_work_loop_losing_redis_is_one_line(worker_log) -> None:  # type: ignore[no-untyped-def]
+def test_work_loop_losing_redis_is_one_line(worker_log) -> None:
     logger, out = worker_log
     error = redis.ConnectionError("Error 111 connecting to /tmp/100%/redis.sock. Connection refused.")
     logger.error("Worker %s: found an unhandled exception, quitting...", "w1", exc_info=_raised(error))
@@ -67,7 +67,7 @@ def test_work_loop_losing_redis_is_one_line(worker_log) -> None:  # type: ignore
     )
 
 
-def test_job_failing_on_a_redis_timeout_is_one_line(worker_log) -> None:  # type: ignore[no-untyped-def]
+def test_job_failing_on_a_redis_timeout_is_one_line(worker_log) -> None:
     logger, out = worker_log
     _job_failure(logger, redis.TimeoutError("Timeout reading from socket"))
     text = out.getvalue()
@@ -79,7 +79,7 @@ def test_job_failing_on_a_redis_timeout_is_one_line(worker_log) -> None:  # type
 
 
 @pytest.mark.parametrize("how", ["work loop", "job"])
-def test_any_other_error_keeps_its_traceback(worker_log, how) -> None:  # type: ignore[no-untyped-def]
+def test_any_other_error_keeps_its_traceback(worker_log, how) -> None:
     logger, out = worker_log
     error = KeyError("okr_sets")
     if how == "job":
@@ -90,7 +90,7 @@ def test_any_other_error_keeps_its_traceback(worker_log, how) -> None:  # type: 
     assert "Traceback (most recent call last)" in text and "KeyError: 'okr_sets'" in text
 
 
-def test_an_outage_met_while_handling_another_error_keeps_the_traceback(worker_log) -> None:  # type: ignore[no-untyped-def]
+def test_an_outage_met_while_handling_another_error_keeps_the_traceback(worker_log) -> None:
     logger, out = worker_log
     error = _chained(KeyError("okr_sets"), redis.ConnectionError("gone"))
     logger.error(
@@ -101,7 +101,7 @@ def test_an_outage_met_while_handling_another_error_keeps_the_traceback(worker_l
     assert text.count("Traceback (most recent call last)") == 4 and text.count("KeyError: 'okr_sets'") == 2
 
 
-def test_a_wrong_password_keeps_its_traceback(worker_log) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_password_keeps_its_traceback(worker_log) -> None:
     logger, out = worker_log
     logger.error(
         "Worker %s: found an unhandled exception, quitting...",
@@ -111,13 +111,13 @@ def test_a_wrong_password_keeps_its_traceback(worker_log) -> None:  # type: igno
     assert "Traceback (most recent call last)" in out.getvalue()
 
 
-def test_redis_loading_its_data_after_a_restart_is_an_outage(worker_log) -> None:  # type: ignore[no-untyped-def]
+def test_redis_loading_its_data_after_a_restart_is_an_outage(worker_log) -> None:
     logger, out = worker_log
     _job_failure(logger, redis.BusyLoadingError("Redis is loading the dataset in memory"))
     assert "Traceback" not in out.getvalue() and "Redis unreachable" in out.getvalue()
 
 
-def test_a_record_with_arguments_that_do_not_fit_reaches_logging_unchanged(worker_log) -> None:  # type: ignore[no-untyped-def]
+def test_a_record_with_arguments_that_do_not_fit_reaches_logging_unchanged(worker_log) -> None:
     logger, _ = worker_log
     record = logger.makeRecord(
         "rq.worker", logging.ERROR, __file__, 1, "%s and %s", ("one",), _raised(redis.ConnectionError("gone"))

@@ -11,12 +11,12 @@ from okrsync.stats import MAX_LABEL_VALUES, MAX_UNKNOWN_NAMES, OTHER_EVENTS
 from tests.conftest import SECRET, post_event
 
 
-def _with(settings: Settings, connection, **changes):  # type: ignore[no-untyped-def]
+def _with(settings: Settings, connection, **changes):
     changed = Settings(**{**settings.model_dump(), "webhook_secret": SECRET, **changes}, _env_file=None)
     return create_app(changed, connection=connection).test_client()
 
 
-def test_with_a_metrics_token_a_scrape_needs_it(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+def test_with_a_metrics_token_a_scrape_needs_it(settings: Settings, connection) -> None:
     client = _with(settings, connection, metrics_token="scrape-t0ken")
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic scrape-t0ken"}):
         answer = client.get("/metrics", headers=headers)
@@ -27,7 +27,7 @@ def test_with_a_metrics_token_a_scrape_needs_it(settings: Settings, connection) 
     assert answer.status_code == 200 and "okrsync_redis_up 1.0" in answer.text
 
 
-def test_without_a_metrics_token_metrics_stay_open(client) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_metrics_token_metrics_stay_open(client) -> None:
     assert client.get("/metrics").status_code == 200
 
 
@@ -41,7 +41,7 @@ def _unknown_labels(text: str) -> dict[str, float]:
     return {m[0]: float(m[1]) for m in re.findall(r'okrsync_events_unknown_total\{event="([^"]*)"\} (\S+)', text)}
 
 
-def test_unknown_event_names_become_a_bounded_set_of_labels(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_event_names_become_a_bounded_set_of_labels(client, connection) -> None:
     for number in range(MAX_UNKNOWN_NAMES + 20):
         post_event(client, {"webhookEvent": f"jira:made_up_{number}", "timestamp": number})
     post_event(client, {"webhookEvent": "attachment_created", "timestamp": 1})  # Jira's own: kept by name
@@ -53,7 +53,7 @@ def test_unknown_event_names_become_a_bounded_set_of_labels(client, connection) 
     assert sum(labels.values()) == MAX_UNKNOWN_NAMES + 22
 
 
-def test_a_hash_filled_before_the_cap_is_folded_when_scraped(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_hash_filled_before_the_cap_is_folded_when_scraped(client, connection) -> None:
     connection.hset("okrsync:stats:unknown", mapping={f"made_up_{n}": 1 for n in range(500)})
     labels = _unknown_labels(client.get("/metrics").text)
     assert len(labels) == MAX_LABEL_VALUES and sum(labels.values()) == 500

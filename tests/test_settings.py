@@ -11,12 +11,12 @@ from okrsync.redis_store import embedded_redis
 from okrsync.settings import Settings, SettingsError, load_settings
 
 
-def test_missing_webhook_secret_is_a_startup_error_naming_the_variable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_webhook_secret_is_a_startup_error_naming_the_variable(tmp_path) -> None:
     with pytest.raises(SettingsError, match="OKRSYNC_WEBHOOK_SECRET is not set"):
         create_app(Settings(data_dir=tmp_path, _env_file=None))
 
 
-def test_cli_reports_the_missing_secret_without_a_traceback(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_reports_the_missing_secret_without_a_traceback(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("OKRSYNC_WEBHOOK_SECRET", raising=False)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["serve", "--port", "1"])
@@ -25,7 +25,7 @@ def test_cli_reports_the_missing_secret_without_a_traceback(monkeypatch, tmp_pat
     assert "Traceback" not in result.output
 
 
-def test_settings_come_from_the_prefixed_environment(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_settings_come_from_the_prefixed_environment(monkeypatch, tmp_path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OKRSYNC_WEBHOOK_SECRET", "old-secret-1, new-secret-2")
     monkeypatch.setenv("OKRSYNC_MAX_BODY_BYTES", "1234")
@@ -35,7 +35,7 @@ def test_settings_come_from_the_prefixed_environment(monkeypatch, tmp_path) -> N
     assert "old-secret-1" not in repr(settings) and "new-secret-2" not in repr(settings)  # never in logs
 
 
-def test_malformed_settings_name_the_variable_and_hide_secrets(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_settings_name_the_variable_and_hide_secrets(monkeypatch, tmp_path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OKRSYNC_MAX_BODY_BYTES", "lots")
     monkeypatch.setenv("OKRSYNC_JIRA_FLAVOR", "cloudy")
@@ -46,14 +46,14 @@ def test_malformed_settings_name_the_variable_and_hide_secrets(monkeypatch, tmp_
     assert "OKRSYNC_JIRA_FLAVOR" in message and "'cloud'" in message
 
 
-def test_dedupe_window_cannot_be_set_below_a_day(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_dedupe_window_cannot_be_set_below_a_day(monkeypatch, tmp_path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OKRSYNC_DEDUPE_SECONDS", "60")
     with pytest.raises(SettingsError, match="OKRSYNC_DEDUPE_SECONDS"):
         load_settings()
 
 
-def test_embedded_redis_persists_append_only_under_the_data_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_embedded_redis_persists_append_only_under_the_data_dir(tmp_path) -> None:
     client = embedded_redis(tmp_path / "data")
     assert client.config_get("appendonly")["appendonly"] == "yes"
     assert client.config_get("appendfsync")["appendfsync"] == "everysec"

@@ -16,7 +16,7 @@ from tests.conftest import SECRET, fixture_paths, load_fixture, post_event, run_
 ISSUE_BEARING = [p for p in fixture_paths() if json.loads(p.read_text())["webhookEvent"].startswith("jira:issue_")]
 
 
-def _issue_event(key: str, updated: str, status: str = "To Do", category: str = "new", **fields):  # type: ignore[no-untyped-def]
+def _issue_event(key: str, updated: str, status: str = "To Do", category: str = "new", **fields):
     payload = copy.deepcopy(load_fixture("webhook-issue-updated-edited.json"))
     payload["issue"]["key"] = key
     payload["issue"]["id"] = "9" + key.split("-")[1]
@@ -27,7 +27,7 @@ def _issue_event(key: str, updated: str, status: str = "To Do", category: str = 
 
 
 @pytest.mark.parametrize("path", fixture_paths(), ids=lambda p: p.stem)
-def test_every_captured_payload_is_answered_2xx(client, connection, path) -> None:  # type: ignore[no-untyped-def]
+def test_every_captured_payload_is_answered_2xx(client, connection, path) -> None:
     answer = post_event(client, path.read_bytes(), identifier=path.stem)
     assert answer.status_code in (200, 202), answer.json
     expected = "queued" if path in ISSUE_BEARING else "ignored"
@@ -35,7 +35,7 @@ def test_every_captured_payload_is_answered_2xx(client, connection, path) -> Non
 
 
 @pytest.mark.parametrize("path", ISSUE_BEARING, ids=lambda p: p.stem)
-def test_issue_bearing_payloads_land_in_the_mirror(client, connection, path) -> None:  # type: ignore[no-untyped-def]
+def test_issue_bearing_payloads_land_in_the_mirror(client, connection, path) -> None:
     payload = json.loads(path.read_text())
     assert post_event(client, payload, identifier=path.stem).status_code == 202
     run_worker(connection)
@@ -53,7 +53,7 @@ def test_issue_bearing_payloads_land_in_the_mirror(client, connection, path) -> 
         assert document["updated"].endswith("Z") and document["created"].endswith("Z")
 
 
-def test_mirror_document_has_the_fields_jql_needs(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_mirror_document_has_the_fields_jql_needs(client, connection) -> None:
     post_event(client, load_fixture("webhook-cloud-issue-created-many-fields.json"), identifier="d1")
     run_worker(connection)
     document = Mirror(connection).get("KT-22")
@@ -67,7 +67,7 @@ def test_mirror_document_has_the_fields_jql_needs(client, connection) -> None:  
     assert "customfield_10018" not in document["custom"]  # nested junk is not mirrored
 
 
-def test_duplicate_deliveries_are_processed_once(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_deliveries_are_processed_once(client, connection) -> None:
     payload = load_fixture("webhook-issue-created.json")
     first = post_event(client, payload, identifier="delivery-1")
     again = post_event(client, payload, identifier="delivery-1")
@@ -77,14 +77,14 @@ def test_duplicate_deliveries_are_processed_once(client, connection) -> None:  #
     assert connection.ttl("okrsync:seen:delivery-1") >= 24 * 3600
 
 
-def test_duplicates_without_identifier_are_recognised_by_body(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_duplicates_without_identifier_are_recognised_by_body(client, connection) -> None:
     body = json.dumps(load_fixture("webhook-issue-created.json")).encode()
     assert post_event(client, body).status_code == 202
     assert post_event(client, body).status_code == 200
     assert connection.xlen(STREAM) == 1
 
 
-def test_older_delivery_never_overwrites_newer_state(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_older_delivery_never_overwrites_newer_state(client, connection) -> None:
     newer = _issue_event("ORD-1", "2026-11-02T10:00:00.000+0000", "Done", "done")
     older = _issue_event("ORD-1", "2026-11-01T10:00:00.000+0000", "In Progress", "indeterminate")
     post_event(client, newer, identifier="n")
@@ -93,7 +93,7 @@ def test_older_delivery_never_overwrites_newer_state(client, connection) -> None
     assert Mirror(connection).get("ORD-1")["statusCategory"] == "done"
 
 
-def test_newer_delivery_replaces_older_state_across_drains(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_newer_delivery_replaces_older_state_across_drains(client, connection) -> None:
     post_event(client, _issue_event("ORD-2", "2026-11-01T10:00:00.000+0000", "In Progress", "indeterminate"), "a")
     run_worker(connection)
     post_event(client, _issue_event("ORD-2", "2026-11-01T10:00:01.000+0100", "Done", "done", labels=["x"]), "b")
@@ -105,7 +105,7 @@ def test_newer_delivery_replaces_older_state_across_drains(client, connection) -
     assert (document["statusCategory"], document["labels"]) == ("done", ["x"])
 
 
-def test_delete_removes_the_document_and_a_late_update_cannot_revive_it(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_delete_removes_the_document_and_a_late_update_cannot_revive_it(client, connection) -> None:
     created = load_fixture("webhook-issue-deleted.json")
     created["webhookEvent"] = "jira:issue_created"
     post_event(client, created, identifier="c")
@@ -120,7 +120,7 @@ def test_delete_removes_the_document_and_a_late_update_cannot_revive_it(client, 
     assert Mirror(connection).count() == 0
 
 
-def _linked_pair(client) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+def _linked_pair(client) -> tuple[dict, dict]:
     """LNK-1 and LNK-2 created, then linked (LNK-1 blocks LNK-2): the first's state and the link event."""
     created = _issue_event("LNK-1", "2026-11-01T10:00:00.000+0000")
     post_event(client, created, "1")
@@ -134,7 +134,7 @@ def _linked_pair(client) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     return created, link
 
 
-def test_issue_links_are_applied_to_both_ends(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_issue_links_are_applied_to_both_ends(client, connection) -> None:
     _, link = _linked_pair(client)
     run_worker(connection)
     mirror = Mirror(connection)
@@ -147,7 +147,7 @@ def test_issue_links_are_applied_to_both_ends(client, connection) -> None:  # ty
     assert mirror.get("LNK-1")["links"] == [] and mirror.get("LNK-2")["links"] == []
 
 
-def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, connection) -> None:
     """A drain killed before it acknowledged leaves its deliveries to be taken back later, after link
     events may have patched the same issues: the state comes again with the version it already has."""
     created, _ = _linked_pair(client)
@@ -164,7 +164,7 @@ def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, conne
     assert mirror.get("LNK-1")["statusCategory"] == "done" and mirror.get("LNK-1")["links"] == []
 
 
-def test_resync_stores_jira_state_over_a_patched_document_of_the_same_version(connection) -> None:  # type: ignore[no-untyped-def]
+def test_resync_stores_jira_state_over_a_patched_document_of_the_same_version(connection) -> None:
     mirror = Mirror(connection)
     document = {"id": "9", "key": "PAT-9", "links": []}
     assert mirror.upsert(document, 1000)
@@ -181,14 +181,14 @@ def test_resync_stores_jira_state_over_a_patched_document_of_the_same_version(co
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Hub-Signature": "sha256=" + "ab" * 32}])
-def test_missing_or_wrong_signature_is_401_and_nothing_is_queued(client, connection, headers) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_wrong_signature_is_401_and_nothing_is_queued(client, connection, headers) -> None:
     body = json.dumps(load_fixture("webhook-issue-created.json")).encode()
     answer = client.post("/webhooks/jira", data=body, headers=headers)
     assert answer.status_code == 401 and answer.json["error"] == "signature"
     assert connection.xlen(STREAM) == 0
 
 
-def test_signature_with_another_secret_is_401(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_signature_with_another_secret_is_401(client, connection) -> None:
     answer = post_event(client, load_fixture("webhook-issue-created.json"), secret="not-the-secret")
     assert answer.status_code == 401 and connection.xlen(STREAM) == 0
 
@@ -197,14 +197,14 @@ def test_signature_with_another_secret_is_401(client, connection) -> None:  # ty
     ("body", "message"),
     [(b"{oops", "malformed JSON at line 1"), (b'{"name": "not jira"}', "webhookEvent"), (b"42", "JSON object")],
 )
-def test_malformed_and_non_jira_json_is_400_naming_the_problem(client, connection, body, message) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_and_non_jira_json_is_400_naming_the_problem(client, connection, body, message) -> None:
     answer = post_event(client, body)
     assert answer.status_code == 400
     assert message in answer.json["message"] and answer.json["error"] in ("malformed", "not_jira")
     assert connection.xlen(STREAM) == 0
 
 
-def test_oversized_body_is_413(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+def test_oversized_body_is_413(settings: Settings, connection) -> None:
     small = Settings(**{**settings.model_dump(), "webhook_secret": SECRET, "max_body_bytes": 1000}, _env_file=None)
     client = create_app(small, connection=connection).test_client()
     body = b'{"webhookEvent": "jira:issue_updated", "pad": "' + b"x" * 2000 + b'"}'
@@ -225,7 +225,7 @@ def test_unreachable_redis_is_503_so_jira_retries(settings: Settings) -> None:
     assert "okrsync_events_unavailable_total 1.0" in client.get("/metrics").text
 
 
-def test_unknown_event_types_are_200_and_counted(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_event_types_are_200_and_counted(client, connection) -> None:
     answer = post_event(client, {"webhookEvent": "jira:brand_new_thing", "timestamp": 1})
     assert answer.status_code == 200 and answer.json["status"] == "unknown"
     assert connection.xlen(STREAM) == 0
@@ -233,7 +233,7 @@ def test_unknown_event_types_are_200_and_counted(client, connection) -> None:  #
     assert 'okrsync_events_unknown_total{event="jira:brand_new_thing"} 1.0' in metrics
 
 
-def test_metrics_count_every_outcome(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_count_every_outcome(client, connection) -> None:
     payload = load_fixture("webhook-issue-created.json")
     post_event(client, payload, "m1")
     post_event(client, payload, "m1")
@@ -256,13 +256,13 @@ def test_metrics_count_every_outcome(client, connection) -> None:  # type: ignor
         assert line in text, line
 
 
-def test_queue_lag_reports_the_oldest_waiting_event(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_queue_lag_reports_the_oldest_waiting_event(client, connection) -> None:
     post_event(client, load_fixture("webhook-issue-created.json"), "lag")
     backlog = EventStream(connection).backlog(now=10**10)
     assert backlog.waiting == 1 and backlog.lag_seconds > 1000
 
 
-def test_a_burst_is_drained_by_one_coalesced_job(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_is_drained_by_one_coalesced_job(client, connection) -> None:
     for number in range(50):
         post_event(client, _issue_event(f"BRS-{number}", "2026-11-01T10:00:00.000+0000"), f"b{number}")
     from rq import Queue
@@ -272,10 +272,10 @@ def test_a_burst_is_drained_by_one_coalesced_job(client, connection) -> None:  #
     assert Mirror(connection).count() == 50 and connection.xlen(STREAM) == 0
 
 
-def test_an_event_that_cannot_be_applied_is_kept_as_a_dead_letter(client, connection, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_event_that_cannot_be_applied_is_kept_as_a_dead_letter(client, connection, monkeypatch) -> None:
     import sync.handlers
 
-    def explode(document):  # type: ignore[no-untyped-def]
+    def explode(document):
         raise ValueError("bad document")
 
     monkeypatch.setattr(sync.handlers, "issue_document", explode)
@@ -286,18 +286,18 @@ def test_an_event_that_cannot_be_applied_is_kept_as_a_dead_letter(client, connec
     assert b"bad document" in connection.xrange("okrsync:events:dead")[0][1][b"error"]
 
 
-def test_health_endpoints(client) -> None:  # type: ignore[no-untyped-def]
+def test_health_endpoints(client) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json["checks"]["redis"] == "ok"
 
 
-def test_unknown_paths_and_methods_answer_json(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_paths_and_methods_answer_json(client) -> None:
     assert client.get("/nope").json["error"] == "not_found"
     assert client.get("/webhooks/jira").status_code == 405
 
 
-def test_only_the_admin_pages_open_a_session(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_admin_pages_open_a_session(settings: Settings, connection) -> None:
     from flask import session
     from flask.sessions import NullSession, SecureCookieSession
 
@@ -310,7 +310,7 @@ def test_only_the_admin_pages_open_a_session(settings: Settings, connection) -> 
         assert isinstance(session._get_current_object(), SecureCookieSession)
 
 
-def test_a_batch_read_in_chunks_comes_whole_and_in_order(connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_read_in_chunks_comes_whole_and_in_order(connection) -> None:
     from sync.queue import READ_CHUNK
 
     stream = EventStream(connection)

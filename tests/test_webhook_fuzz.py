@@ -65,7 +65,7 @@ jira_like = st.fixed_dictionaries(
 
 @FUZZ
 @given(body=st.binary(max_size=300), headers=st.dictionaries(header_names, header_values, max_size=4))
-def test_arbitrary_bodies_and_headers_never_get_a_5xx(client, connection, body, headers) -> None:  # type: ignore[no-untyped-def]
+def test_arbitrary_bodies_and_headers_never_get_a_5xx(client, connection, body, headers) -> None:
     answer = client.post("/webhooks/jira", data=body, headers=headers)
     assert answer.status_code < 500
     assert answer.status_code == 401  # no valid signature in random headers
@@ -74,7 +74,7 @@ def test_arbitrary_bodies_and_headers_never_get_a_5xx(client, connection, body, 
 
 @FUZZ
 @given(document=json_values)
-def test_signed_arbitrary_json_never_gets_a_5xx(client, connection, document) -> None:  # type: ignore[no-untyped-def]
+def test_signed_arbitrary_json_never_gets_a_5xx(client, connection, document) -> None:
     answer = post_event(client, json.dumps(document).encode())
     assert answer.status_code in (200, 202, 400), answer.json
     assert answer.is_json
@@ -82,7 +82,7 @@ def test_signed_arbitrary_json_never_gets_a_5xx(client, connection, document) ->
 
 @FUZZ
 @given(payloads=st.lists(jira_like, min_size=1, max_size=8))
-def test_every_accepted_jira_like_event_is_applied_or_kept(client, connection, payloads) -> None:  # type: ignore[no-untyped-def]
+def test_every_accepted_jira_like_event_is_applied_or_kept(client, connection, payloads) -> None:
     connection.flushdb()
     accepted = 0
     for payload in payloads:

@@ -30,7 +30,7 @@ def _link_event(kind: str, timestamp: int) -> dict:
     }
 
 
-def test_the_same_body_under_a_new_delivery_id_is_a_duplicate(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_body_under_a_new_delivery_id_is_a_duplicate(client, connection) -> None:
     body = json.dumps(load_fixture("webhook-issue-created.json")).encode()
     first = post_event(client, body, identifier="captured-1")
     replay = post_event(client, body, identifier="replayed-under-a-new-id")
@@ -40,14 +40,14 @@ def test_the_same_body_under_a_new_delivery_id_is_a_duplicate(client, connection
     assert "okrsync_events_duplicate_total 1.0" in client.get("/metrics").text
 
 
-def test_a_body_seen_without_an_id_and_then_with_one_is_a_duplicate(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_body_seen_without_an_id_and_then_with_one_is_a_duplicate(client, connection) -> None:
     body = json.dumps(load_fixture("webhook-issue-created.json")).encode()
     assert post_event(client, body).status_code == 202
     assert post_event(client, body, identifier="now-with-an-id").json["status"] == "duplicate"
     assert connection.xlen(STREAM) == 1
 
 
-def test_a_replayed_link_deletion_does_not_remove_a_link_jira_still_has(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_replayed_link_deletion_does_not_remove_a_link_jira_still_has(client, connection) -> None:
     post_event(client, _issue("LNK-1", "91"), "issue-1")
     post_event(client, _issue("LNK-2", "92"), "issue-2")
     deleted = json.dumps(_link_event("issuelink_deleted", 2)).encode()
@@ -67,13 +67,13 @@ def test_a_replayed_link_deletion_does_not_remove_a_link_jira_still_has(client, 
     assert [link["id"] for link in Mirror(connection).get("LNK-1")["links"]] == ["77"]
 
 
-def test_distinct_bodies_under_new_ids_are_all_queued(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_distinct_bodies_under_new_ids_are_all_queued(client, connection) -> None:
     answers = [post_event(client, _issue(f"DST-{n}", str(500 + n)), f"distinct-{n}") for n in range(3)]
     assert [a.status_code for a in answers] == [202, 202, 202]
     assert connection.xlen(STREAM) == 3
 
 
-def test_a_state_taken_back_from_the_stream_after_a_link_keeps_the_link(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_state_taken_back_from_the_stream_after_a_link_keeps_the_link(client, connection) -> None:
     """A drain killed before it acknowledged applies its entries again after link events: the stream
     holds them under their delivery ids (no webhook is involved, so no body digest stops them)."""
     created = json.dumps(_issue("LNK-1", "91")).encode()
@@ -87,12 +87,12 @@ def test_a_state_taken_back_from_the_stream_after_a_link_keeps_the_link(client, 
     assert [link["id"] for link in Mirror(connection).get("LNK-1")["links"]] == ["77"]
 
 
-def _small_limit_client(settings: Settings, connection, limit: int):  # type: ignore[no-untyped-def]
+def _small_limit_client(settings: Settings, connection, limit: int):
     small = Settings(**{**settings.model_dump(), "webhook_secret": SECRET, "max_body_bytes": limit}, _env_file=None)
     return create_app(small, connection=connection).test_client()
 
 
-def _chunked(client, body: bytes):  # type: ignore[no-untyped-def]
+def _chunked(client, body: bytes):
     """As a server hands over a chunked body: no Content-Length, a stream the server ends."""
     headers = signed_headers(body)
     return client.post(
@@ -108,7 +108,7 @@ def _padded(size: int) -> bytes:
     return head + b"x" * (size - len(head) - len(tail)) + tail
 
 
-def test_a_chunked_body_over_the_limit_is_413_not_a_failed_signature(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_chunked_body_over_the_limit_is_413_not_a_failed_signature(settings: Settings, connection) -> None:
     answer = _chunked(_small_limit_client(settings, connection, 1000), _padded(1001))
     assert answer.status_code == 413 and answer.json["error"] == "too_large"
     assert "1000-byte limit" in answer.json["message"] and "OKRSYNC_MAX_BODY_BYTES" in answer.json["message"]
@@ -116,12 +116,12 @@ def test_a_chunked_body_over_the_limit_is_413_not_a_failed_signature(settings: S
     assert connection.xlen(STREAM) == 0
 
 
-def test_a_chunked_body_of_exactly_the_limit_is_accepted(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_chunked_body_of_exactly_the_limit_is_accepted(settings: Settings, connection) -> None:
     answer = _chunked(_small_limit_client(settings, connection, 1000), _padded(1000))
     assert answer.status_code == 200 and answer.json["status"] == "unknown"
 
 
-def test_a_declared_body_over_the_limit_is_read_to_its_end_then_413(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_declared_body_over_the_limit_is_read_to_its_end_then_413(settings: Settings, connection) -> None:
     body = _padded(3000)
     stream = io.BytesIO(body)
     client = _small_limit_client(settings, connection, 1000)
@@ -130,7 +130,7 @@ def test_a_declared_body_over_the_limit_is_read_to_its_end_then_413(settings: Se
     assert stream.tell() == len(body)  # read (and dropped) to its end: the client can read the answer
 
 
-def test_a_body_far_over_the_limit_is_not_read(settings: Settings, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_body_far_over_the_limit_is_not_read(settings: Settings, connection) -> None:
     body = _padded(1000 * DISCARD_FACTOR + 1)
     stream = io.BytesIO(body)
     client = _small_limit_client(settings, connection, 1000)

@@ -38,7 +38,7 @@ def issue_updated(custom_value: str) -> bytes:
         ("-Infinity", "-Infinity"),
     ],
 )
-def test_a_number_beyond_a_double_is_a_400_naming_it(client, connection, literal: str, said: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_number_beyond_a_double_is_a_400_naming_it(client, connection, literal: str, said: str) -> None:
     answer = post_event(client, issue_updated(literal))
     assert answer.status_code == 400, answer.data[:300]
     body = answer.get_json()
@@ -53,18 +53,18 @@ def test_parse_event_refuses_non_finite_and_huge_numbers(literal: str) -> None:
         events.parse_event(issue_updated(literal))
 
 
-def test_the_largest_numbers_a_double_holds_are_kept(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_the_largest_numbers_a_double_holds_are_kept(client, connection) -> None:
     event = events.parse_event(issue_updated("1.7976931348623157e308"))
     assert isinstance(event, events.IssueEvent) and event.issue.fields["customfield_10001"] == 1.7976931348623157e308
     assert events.parse_event(issue_updated("9" * 308)).issue.fields["customfield_10001"] == int("9" * 308)  # type: ignore[union-attr]
     assert post_event(client, issue_updated("-2.5e-320")).status_code == 202
 
 
-def _mirrored_bytes(connection) -> bytes:  # type: ignore[no-untyped-def]
+def _mirrored_bytes(connection) -> bytes:
     return b"".join(connection.hget(key, "doc") or b"" for key in connection.scan_iter("okrsync:mirror:issue:*"))
 
 
-def test_only_finite_custom_field_values_reach_the_mirror(client, connection) -> None:  # type: ignore[no-untyped-def]
+def test_only_finite_custom_field_values_reach_the_mirror(client, connection) -> None:
     post_event(client, issue_updated("NaN"), identifier="with-nan")
     post_event(client, issue_updated("Infinity"), identifier="with-infinity")
     run_worker(connection)
@@ -81,7 +81,7 @@ numbers = st.one_of(st.floats(), st.integers(), st.integers(min_value=10**300, m
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=numbers)
-def test_any_number_in_a_custom_field_is_a_2xx_or_a_400_never_a_5xx(client, connection, value) -> None:  # type: ignore[no-untyped-def]
+def test_any_number_in_a_custom_field_is_a_2xx_or_a_400_never_a_5xx(client, connection, value) -> None:
     literal = json.dumps(value) if not isinstance(value, int) else str(value)
     answer = post_event(client, issue_updated(literal))
     representable = math.isfinite(value) if isinstance(value, float) else len(str(abs(value))) <= 308

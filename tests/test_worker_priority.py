@@ -81,7 +81,7 @@ def _stop(worker: subprocess.Popen[bytes], data_dir: Path) -> None:
     ],
     ids=["option", "setting", "option-over-setting"],
 )
-def test_worker_runs_at_the_niceness_asked_for_and_its_redis_does_not(tmp_path, arguments, extra_env, expected) -> None:  # type: ignore[no-untyped-def]
+def test_worker_runs_at_the_niceness_asked_for_and_its_redis_does_not(tmp_path, arguments, extra_env, expected) -> None:
     own = os.getpriority(os.PRIO_PROCESS, 0)
     worker = _start_worker(tmp_path, arguments, extra_env)
     try:
@@ -95,7 +95,7 @@ def test_worker_runs_at_the_niceness_asked_for_and_its_redis_does_not(tmp_path, 
 
 @pytest.mark.blackbox
 @pytest.mark.skipif(not _in_an_autogroup(), reason="no autogroup decides this process's CPU share")
-def test_worker_leading_its_own_session_lowers_the_session_and_only_then(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_worker_leading_its_own_session_lowers_the_session_and_only_then(tmp_path) -> None:
     sharing = _start_worker(tmp_path / "a", ["--nice", "7"], {})
     leading = _start_worker(tmp_path / "b", ["--nice", "7"], {}, own_session=True)
     try:
@@ -118,7 +118,7 @@ def test_worker_never_raises_its_priority() -> None:
     assert before == after
 
 
-def test_worker_niceness_outside_0_to_19_names_the_variable(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_worker_niceness_outside_0_to_19_names_the_variable(monkeypatch, tmp_path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OKRSYNC_WORKER_NICE", "20")
     with pytest.raises(SettingsError, match="OKRSYNC_WORKER_NICE"):

@@ -76,7 +76,7 @@ def served(admin_app: Flask) -> Iterator[str]:
 def test_sign_in_change_a_mapping_and_see_the_overview_update(
     browser,
     served: str,
-    configured: str,  # type: ignore[no-untyped-def]
+    configured: str,
     connection: redis.Redis,
     tmp_path: Path,
 ) -> None:
@@ -120,7 +120,7 @@ def test_sign_in_change_a_mapping_and_see_the_overview_update(
 def test_pages_keep_their_styles_under_the_content_security_policy(
     browser,
     served: str,
-    configured: str,  # type: ignore[no-untyped-def]
+    configured: str,
     connection: redis.Redis,
 ) -> None:
     from selenium.webdriver.common.by import By
@@ -148,7 +148,7 @@ def test_pages_keep_their_styles_under_the_content_security_policy(
     assert refused == []
 
 
-def _wait_for(browser, selector: str, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(browser, selector: str, seconds: float = 10) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -156,13 +156,13 @@ def _wait_for(browser, selector: str, seconds: float = 10) -> None:  # type: ign
     WebDriverWait(browser, seconds).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
 
 
-def _delivery_of_kr1(browser) -> str:  # type: ignore[no-untyped-def]
+def _delivery_of_kr1(browser) -> str:
     from selenium.webdriver.common.by import By
 
     return browser.find_element(By.CSS_SELECTOR, "#kr-shop-KR1 .delivery").text
 
 
-def _screenshot(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _screenshot(browser, tmp_path: Path) -> None:
     height = int(browser.execute_script("return document.documentElement.scrollHeight"))
     browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",

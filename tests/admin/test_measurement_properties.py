@@ -74,7 +74,7 @@ def _key_ok(value: object) -> bool:
 @example(body={"value": 1, "at": "2999-01-01T00:00:00Z"})
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bodies)
-def test_measurement_bodies(api, configured, body) -> None:  # type: ignore[no-untyped-def]
+def test_measurement_bodies(api, configured, body) -> None:
     answer = api.post(
         "/api/v1/metrics/conversion/measurements", headers=ADMIN, data=json.dumps(body), content_type="application/json"
     )

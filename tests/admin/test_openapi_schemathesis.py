@@ -59,7 +59,7 @@ def test_no_server_error_and_no_schema_violation(
     assert not failures, "\n\n".join(failures[:5])
 
 
-def _exercise(operation, headers: dict[str, str], examples: int, failures: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _exercise(operation, headers: dict[str, str], examples: int, failures: list[str]) -> None:
     @seed(20261121)
     @settings(
         max_examples=examples,
@@ -70,7 +70,7 @@ def _exercise(operation, headers: dict[str, str], examples: int, failures: list[
         suppress_health_check=list(HealthCheck),
     )
     @given(case=operation.as_strategy())
-    def run(case) -> None:  # type: ignore[no-untyped-def]
+    def run(case) -> None:
         try:
             case.call_and_validate(headers=headers, checks=CHECKS)
         except Exception as exc:  # collect, so one run reports every broken operation

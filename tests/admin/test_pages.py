@@ -19,7 +19,7 @@ def csrf_of(page: bytes) -> str:
     return found.group(1).decode()
 
 
-def sign_in(client: FlaskClient, token: str = ADMIN_TOKEN, next_page: str | None = None):  # type: ignore[no-untyped-def]
+def sign_in(client: FlaskClient, token: str = ADMIN_TOKEN, next_page: str | None = None):
     form = {"token": token, "csrf_token": csrf_of(client.get("/admin/signin").data)}
     if next_page:
         form["next"] = next_page

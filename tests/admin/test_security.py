@@ -142,7 +142,7 @@ def test_sign_ins_and_bearer_tokens_share_the_count_of_a_source(api: FlaskClient
 # ---------------------------------------------------------------------------- security headers
 
 
-def _check_headers(headers) -> str:  # type: ignore[no-untyped-def]
+def _check_headers(headers) -> str:
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
@@ -206,7 +206,7 @@ def test_the_stylesheet_is_served_without_a_sign_in(api: FlaskClient) -> None:
     assert b".card" in sheet.data and b".signin-card" in sheet.data
 
 
-def test_with_redis_unreachable_sign_in_and_api_answer_503_not_500(admin_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_with_redis_unreachable_sign_in_and_api_answer_503_not_500(admin_settings, tmp_path) -> None:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 

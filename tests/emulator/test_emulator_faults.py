@@ -73,7 +73,7 @@ def test_default_auth_accepts_any_credentials(cloud: Running) -> None:
     assert response.status_code == 200
 
 
-def test_state_persists_across_restarts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_state_persists_across_restarts(tmp_path) -> None:
     data = tmp_path / "state.json"
     with serve(create_emulator(data_path=data)) as running:
         Jira(url=running.url, username=AUTH[0], password="x", cloud=True).issue_update(
@@ -141,7 +141,7 @@ def _stamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
-def test_clock_offset_moves_the_stamps_of_changes_and_their_webhooks(cloud: Running, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_clock_offset_moves_the_stamps_of_changes_and_their_webhooks(cloud: Running, receiver) -> None:
     register = {"name": "clock", "url": receiver.url, "events": ["jira:issue_updated", "comment_created"]}
     assert requests.post(f"{cloud.url}/rest/webhooks/1.0/webhook", json=register, auth=AUTH, timeout=5).ok
     jira = Jira(url=cloud.url, username=AUTH[0], password=AUTH[1], cloud=True)

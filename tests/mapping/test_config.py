@@ -21,7 +21,7 @@ from okrsync.cli import main
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "okrs.yaml"
 
 
-def _minimal(**overrides):  # type: ignore[no-untyped-def]
+def _minimal(**overrides):
     document = {
         "version": 1,
         "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
@@ -54,7 +54,7 @@ def _minimal(**overrides):  # type: ignore[no-untyped-def]
     return document
 
 
-def _problems(document) -> list[str]:  # type: ignore[no-untyped-def]
+def _problems(document) -> list[str]:
     with pytest.raises(ConfigError) as raised:
         load_config_document(document, "okrs.yaml")
     return [str(p) for p in raised.value.problems]
@@ -114,7 +114,7 @@ def test_unknown_keys_are_errors_not_silently_dropped() -> None:
         (lambda d: d["metrics"]["sev1"].update(window="month"), "metrics.sev1.window: does not match"),
     ],
 )
-def test_cross_references_and_rules_are_checked(change, expected) -> None:  # type: ignore[no-untyped-def]
+def test_cross_references_and_rules_are_checked(change, expected) -> None:
     document = _minimal()
     change(document)
     problems = _problems(document)
@@ -140,14 +140,14 @@ def test_documents_that_are_not_mappings_are_explained(text: str) -> None:
         max_leaves=15,
     )
 )
-def test_arbitrary_documents_give_config_errors_never_crashes(document) -> None:  # type: ignore[no-untyped-def]
+def test_arbitrary_documents_give_config_errors_never_crashes(document) -> None:
     try:
         load_config_document(document)
     except ConfigError as exc:
         assert exc.problems and all(str(p) for p in exc.problems)
 
 
-def _findings(document) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def _findings(document) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for finding in lint(load_config_document(document)):
         found.setdefault(finding.rule, []).append(finding.where)

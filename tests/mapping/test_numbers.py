@@ -74,7 +74,7 @@ def test_a_huge_integer_where_text_belongs_is_explained_briefly() -> None:
         (lambda d: d.update(health={"on_track": float("inf")}), "health.on_track"),
     ],
 )
-def test_every_number_of_the_document_is_bounded(place, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_number_of_the_document_is_bounded(place, path: str) -> None:
     document = _minimal()
     place(document)
     with pytest.raises(ConfigError) as raised:

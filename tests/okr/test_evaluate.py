@@ -111,7 +111,7 @@ def test_the_example_lints_clean(example_report: dict) -> None:
     assert example_report["lint"] == []
 
 
-def _config(metric: dict, kr: dict | None = None):  # type: ignore[no-untyped-def]
+def _config(metric: dict, kr: dict | None = None):
     return load_config_document(
         {
             "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
@@ -136,7 +136,7 @@ def _config(metric: dict, kr: dict | None = None):  # type: ignore[no-untyped-de
     )
 
 
-def _doc(key: str, created: str, **fields):  # type: ignore[no-untyped-def]
+def _doc(key: str, created: str, **fields):
     return {
         "key": key,
         "id": key,
@@ -151,7 +151,7 @@ def _doc(key: str, created: str, **fields):  # type: ignore[no-untyped-def]
     }
 
 
-def _only_kr(config, documents, measurements=(), at=AT) -> dict:  # type: ignore[no-untyped-def]
+def _only_kr(config, documents, measurements=(), at=AT) -> dict:
     report = evaluate_config(config, evaluation_input(at, config, documents, list(measurements)))
     return report["okr_sets"][0]["objectives"][0]["key_results"][0]
 

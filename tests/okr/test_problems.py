@@ -131,7 +131,7 @@ def _run(
     return evaluate_program(program or _program(), given_input)
 
 
-def _cluster(result: ProgramResult, category: str, theme: str):  # type: ignore[no-untyped-def]
+def _cluster(result: ProgramResult, category: str, theme: str):
     return next(c for c in result.clusters if c.ref == ClusterRef(category, theme))
 
 

@@ -28,14 +28,14 @@ UTC = UTC
         (3, 5, 5, None),  # baseline equals target: cannot be computed
     ],
 )
-def test_progress(current, baseline, target, expected) -> None:  # type: ignore[no-untyped-def]
+def test_progress(current, baseline, target, expected) -> None:
     assert scoring.progress(current, baseline, target) == expected
 
 
 @pytest.mark.parametrize(
     ("raw", "score"), [(-0.5, 0.0), (0.0, 0.0), (0.333333, 0.33), (0.666, 0.67), (1.25, 1.0), (None, None)]
 )
-def test_score_is_clamped_and_rounded_to_two_decimals(raw, score) -> None:  # type: ignore[no-untyped-def]
+def test_score_is_clamped_and_rounded_to_two_decimals(raw, score) -> None:
     assert scoring.score(raw) == score
 
 
@@ -54,7 +54,7 @@ def test_score_is_clamped_and_rounded_to_two_decimals(raw, score) -> None:  # ty
         (0.9, 0.2, "on_track"),  # ahead of plan
     ],
 )
-def test_health_bands_at_their_edges(raw, expected, health) -> None:  # type: ignore[no-untyped-def]
+def test_health_bands_at_their_edges(raw, expected, health) -> None:
     assert scoring.health(raw, expected, BANDS) == health
 
 
@@ -121,7 +121,7 @@ def test_median_mean_sum_and_ratio() -> None:
         (None, 0.0, False),
     ],
 )
-def test_output_without_outcome(delivered, raw, flag) -> None:  # type: ignore[no-untyped-def]
+def test_output_without_outcome(delivered, raw, flag) -> None:
     assert scoring.output_without_outcome(delivered, raw) is flag
 
 

@@ -47,7 +47,7 @@ def add_people_text(stack: dict[str, Any]) -> None:
     stack["confluence"].update_page(found, body, "a person's notes")
 
 
-def test_the_page_is_created_under_its_parent_with_people_room(pages_stack) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_is_created_under_its_parent_with_people_room(pages_stack) -> None:
     created = wait_for(lambda: page(pages_stack), what="the page to be created")
     parent = pages_stack["confluence"].find_page("OKR", "OKRs")
     assert created.parent_id == parent.id
@@ -57,7 +57,7 @@ def test_the_page_is_created_under_its_parent_with_people_room(pages_stack) -> N
     assert wait_for(lambda: current_of_kr1(pages_stack)) == "20%"
 
 
-def test_kr_changes_reach_the_page_and_people_text_survives_ten_updates(pages_stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_kr_changes_reach_the_page_and_people_text_survives_ten_updates(pages_stack, connection) -> None:
     wait_for(lambda: current_of_kr1(pages_stack) == "20%", what="the first page")
     settled(connection, pages_stack["emulator"])
     add_people_text(pages_stack)
@@ -77,7 +77,7 @@ def test_kr_changes_reach_the_page_and_people_text_survives_ten_updates(pages_st
     assert "Traceback" not in pages_stack["log"].read_text()
 
 
-def test_an_edit_during_an_update_is_kept_and_the_update_lands(pages_stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_during_an_update_is_kept_and_the_update_lands(pages_stack, connection) -> None:
     wait_for(lambda: current_of_kr1(pages_stack) == "20%", what="the first page")
     pages_stack["edit"].armed = True
     set_escaped(pages_stack, 4)
@@ -87,7 +87,7 @@ def test_an_edit_during_an_update_is_kept_and_the_update_lands(pages_stack, conn
     assert int(connection.hget("okrsync:stats", "page_conflicts") or 0) >= 1
 
 
-def test_an_unchanged_recomputation_does_not_bump_the_version(pages_stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_an_unchanged_recomputation_does_not_bump_the_version(pages_stack, connection) -> None:
     from sync.dirty import mark_all
     from sync.jobs import schedule_flush
     from tests.conftest import QUEUE

@@ -48,7 +48,7 @@ def later(seconds: float = 31) -> datetime:
     return datetime.fromtimestamp(time.time() + seconds, UTC)
 
 
-def test_the_first_sync_creates_both_pages_the_set_page_under_its_parent(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_the_first_sync_creates_both_pages_the_set_page_under_its_parent(page_runtime, confluence) -> None:
     publish(page_runtime)
     okrs, review = confluence.titled("Shop OKRs"), confluence.titled("Problem review")
     assert okrs.parent_id == confluence.titled("OKRs").id and okrs.space == "SHOP"
@@ -58,7 +58,7 @@ def test_the_first_sync_creates_both_pages_the_set_page_under_its_parent(page_ru
     assert stats(page_runtime)["page_writes"] == 2 and stats(page_runtime)["page_creates"] == 2
 
 
-def test_a_missing_parent_is_reported_and_the_page_created_anyway(page_runtime, confluence, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_parent_is_reported_and_the_page_created_anyway(page_runtime, confluence, caplog) -> None:
     del confluence.pages[confluence.titled("OKRs").id]
     with caplog.at_level(logging.WARNING):
         publish(page_runtime)
@@ -66,7 +66,7 @@ def test_a_missing_parent_is_reported_and_the_page_created_anyway(page_runtime, 
     assert "parent page 'OKRs' not found in space SHOP" in caplog.text and "move the page under it" in caplog.text
 
 
-def test_an_unchanged_recomputation_calls_confluence_not_at_all(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_an_unchanged_recomputation_calls_confluence_not_at_all(page_runtime, confluence) -> None:
     publish(page_runtime)
     confluence.calls.clear()
     publish_due_pages(page_runtime, later())
@@ -74,7 +74,7 @@ def test_an_unchanged_recomputation_calls_confluence_not_at_all(page_runtime, co
     assert confluence.calls == [] and confluence.titled("Shop OKRs").version == 1
 
 
-def test_without_a_remembered_digest_the_page_is_read_but_not_written(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_remembered_digest_the_page_is_read_but_not_written(page_runtime, confluence) -> None:
     publish(page_runtime)
     for key in ("set:shop", "program:platform"):
         page_runtime.redis.hdel(STATE + key, "digest", "written_at")
@@ -83,7 +83,7 @@ def test_without_a_remembered_digest_the_page_is_read_but_not_written(page_runti
     assert not any(call.startswith("update") for call in confluence.calls)
 
 
-def test_a_change_inside_the_interval_waits_then_lands_once_with_a_summary(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_inside_the_interval_waits_then_lands_once_with_a_summary(page_runtime, confluence) -> None:
     publish(page_runtime)
     publish(page_runtime, escaped=("SHOP-2",))  # 10% escaped: O1.KR1 done
     publish(page_runtime, escaped=("SHOP-2", "SHOP-3", "SHOP-4", "SHOP-5"))  # 40%: back to the baseline
@@ -97,14 +97,14 @@ def test_a_change_inside_the_interval_waits_then_lands_once_with_a_summary(page_
     assert stats(page_runtime)["page_deferred"] == 4  # two flushes × two pages
 
 
-def test_trends_grow_only_when_a_value_moves(page_runtime) -> None:  # type: ignore[no-untyped-def]
+def test_trends_grow_only_when_a_value_moves(page_runtime) -> None:
     for escaped in [("SHOP-2", "SHOP-3"), ("SHOP-2", "SHOP-3"), ("SHOP-2",), ("SHOP-2",)]:
         publish(page_runtime, escaped=escaped)
     values = [json.loads(v)["value"] for v in page_runtime.redis.lrange(TREND + "shop/O1.KR1", 0, -1)]
     assert values == [20.0, 10.0]
 
 
-def test_a_person_saving_between_our_read_and_write_keeps_their_edit(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_a_person_saving_between_our_read_and_write_keeps_their_edit(page_runtime, confluence) -> None:
     publish(page_runtime)
     page_id = confluence.titled("Shop OKRs").id
 
@@ -121,7 +121,7 @@ def test_a_person_saving_between_our_read_and_write_keeps_their_edit(page_runtim
     assert stats(page_runtime)["page_conflicts"] == 1
 
 
-def test_a_page_that_keeps_changing_is_retried_later_and_never_fails_the_flush(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_that_keeps_changing_is_retried_later_and_never_fails_the_flush(page_runtime, confluence) -> None:
     publish(page_runtime)
     page_id = confluence.titled("Shop OKRs").id
     confluence.before_update = lambda fake, page: fake.edit(page.id, fake.pages[page.id].body + PERSON) and None
@@ -135,7 +135,7 @@ def test_a_page_that_keeps_changing_is_retried_later_and_never_fails_the_flush(p
     assert confluence.pages[page_id].body.count(PERSON) == MAX_ATTEMPTS
 
 
-def test_confluence_down_is_logged_and_retried(page_runtime, confluence, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_confluence_down_is_logged_and_retried(page_runtime, confluence, caplog) -> None:
     confluence.down = True
     with caplog.at_level(logging.WARNING):
         publish(page_runtime)
@@ -146,7 +146,7 @@ def test_confluence_down_is_logged_and_retried(page_runtime, confluence, caplog)
     assert confluence.titled("Shop OKRs").version == 1 and not page_runtime.redis.hgetall(PENDING)
 
 
-def test_a_deleted_page_is_created_again(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_page_is_created_again(page_runtime, confluence) -> None:
     publish(page_runtime)
     del confluence.pages[confluence.titled("Shop OKRs").id]
     publish(page_runtime, escaped=("SHOP-2",))
@@ -154,7 +154,7 @@ def test_a_deleted_page_is_created_again(page_runtime, confluence) -> None:  # t
     assert "okrsync-summary" in confluence.titled("Shop OKRs").body
 
 
-def test_a_renamed_page_is_still_updated_by_its_id(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_a_renamed_page_is_still_updated_by_its_id(page_runtime, confluence) -> None:
     from dataclasses import replace
 
     publish(page_runtime)
@@ -165,14 +165,14 @@ def test_a_renamed_page_is_still_updated_by_its_id(page_runtime, confluence) -> 
     assert confluence.pages[page.id].version == 2 and len(confluence.pages) == 3
 
 
-def test_without_confluence_nothing_is_recorded(page_runtime) -> None:  # type: ignore[no-untyped-def]
+def test_without_confluence_nothing_is_recorded(page_runtime) -> None:
     page_runtime.confluence = None
     publish(page_runtime)
     publish_due_pages(page_runtime, later())
     assert not page_runtime.redis.keys("okrsync:pages:*")
 
 
-def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(page_runtime, confluence) -> None:
     from rq import Queue
 
     from okrsync.periodic import Periodic
@@ -203,7 +203,7 @@ def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(pag
     assert not page_runtime.redis.exists(PAGES_FLAG)
 
 
-def test_a_due_page_published_meanwhile_by_a_flush_is_not_written_again(page_runtime, confluence) -> None:  # type: ignore[no-untyped-def]
+def test_a_due_page_published_meanwhile_by_a_flush_is_not_written_again(page_runtime, confluence) -> None:
     from sync.confluence_writer import _publish, page_targets
 
     publish(page_runtime)

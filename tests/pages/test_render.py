@@ -37,7 +37,7 @@ def readable(page: RenderedPage) -> str:
 
 
 @pytest.mark.parametrize("name, page", [("okr_set", set_page), ("problem_review", review_page)])
-def test_regions_match_the_golden(name, page) -> None:  # type: ignore[no-untyped-def]
+def test_regions_match_the_golden(name, page) -> None:
     golden = GOLDEN / f"{name}.txt"
     text = readable(page())
     if os.environ.get("UPDATE_GOLDEN") or not golden.exists():
@@ -48,7 +48,7 @@ def test_regions_match_the_golden(name, page) -> None:  # type: ignore[no-untype
 
 
 @pytest.mark.parametrize("page", [set_page, review_page])
-def test_a_new_page_is_well_formed_storage_format(page) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_page_is_well_formed_storage_format(page) -> None:
     rendered = page()
     root = parsed(rendered.new_page_body())
     assert [name for name, _ in rendered.regions] == list(page_regions(rendered.new_page_body()))
@@ -134,7 +134,7 @@ def test_the_as_of_stamp_does_not_change_the_content_digest() -> None:
     assert set_page(trends={"O1.KR1": [20.0, 30.0]}).content_digest != first.content_digest
 
 
-def first_at_plus_hours(hours: int):  # type: ignore[no-untyped-def]
+def first_at_plus_hours(hours: int):
     from datetime import timedelta
 
     return context().at + timedelta(hours=hours)

@@ -48,7 +48,7 @@ def change_stream(jira: Any, rng: random.Random, changes: int) -> None:
 )
 def test_duplicated_and_reordered_deliveries_leave_the_mirror_equal_to_jira(
     service, connection: redis.Redis, profile: Profile, rng: random.Random
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     emulator, jira, runtime = service["emulator"], service["jira"], service["runtime"]
     settled(connection, emulator)
     emulator.faults.reset_counters()
@@ -80,7 +80,7 @@ def test_duplicated_and_reordered_deliveries_leave_the_mirror_equal_to_jira(
 @pytest.mark.parametrize("site_knobs", [{"webhook_drop_fraction": 0.2, "seed": 23}])
 def test_twenty_percent_dropped_webhooks_are_healed_by_reconciliation(
     service, connection: redis.Redis, profile: Profile, rng: random.Random
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     emulator, jira, runtime = service["emulator"], service["jira"], service["runtime"]
     settled(connection, emulator)
     emulator.faults.reset_counters()

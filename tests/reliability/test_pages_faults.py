@@ -57,7 +57,7 @@ def calls_by_site(counters: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 def test_a_long_429_and_5xx_storm_on_jira_and_confluence_delays_but_loses_nothing(
     pages, connection: redis.Redis, profile: Profile, rng: random.Random
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     emulator = pages["emulator"]
     jira = JiraPort(JiraSettings(url=pages["site_url"], user="admin@acme.example", token="x"), PATIENT, CallStats())
     wait_for(lambda: current_of_kr1(pages) == "20%", seconds=30, what="the first page")
@@ -125,7 +125,7 @@ class Person:
 
 def test_a_person_editing_during_many_updates_keeps_every_word(
     pages, connection: redis.Redis, profile: Profile, rng: random.Random
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     wait_for(lambda: current_of_kr1(pages) == "20%", seconds=30, what="the first page")
     confluence = ConfluencePort(
         ConfluenceSettings(url=f"{pages['site_url']}/wiki", user="admin@acme.example", token="x"), PATIENT, CallStats()

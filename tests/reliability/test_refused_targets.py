@@ -42,7 +42,7 @@ def site_knobs() -> dict[str, Any]:
 
 def test_refused_targets_stay_local_through_a_stream_of_changes(
     service, connection: redis.Redis, profile: Profile, rng: random.Random
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     emulator, jira = service["emulator"], service["jira"]
     settled(connection, emulator)
     changes = profile.dropped_changes

@@ -93,7 +93,7 @@ def _checkins(jira: Any) -> list[tuple[str, str]]:
 
 def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(
     stack, connection: redis.Redis, processes: Processes, profile: Profile, rng: random.Random
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     emulator, jira, runtime = stack["emulator"], stack["jira"], stack["runtime"]
     processes.start(
         ["scheduler", "--interval", "1", "--recompute-every", "3600", "--reconcile-every", "3600"], stack["env"]

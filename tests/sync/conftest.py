@@ -139,7 +139,7 @@ def stack(
     site,
     connection: redis.Redis,
     tmp_path: Path,
-    scenario: dict[str, Any],  # type: ignore[no-untyped-def]
+    scenario: dict[str, Any],
     config_text: str,
 ) -> Iterator[dict[str, Any]]:
     """The service on a real port, configured, webhook registered, mirror filled; no worker yet."""

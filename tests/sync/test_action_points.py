@@ -55,7 +55,7 @@ def config_text() -> str:
     return PROGRAM_CONFIG
 
 
-def _create_problem(jira, number: int) -> str:  # type: ignore[no-untyped-def]
+def _create_problem(jira, number: int) -> str:
     created = jira.create_issue(
         {
             "project": {"key": "PLAT"},
@@ -69,7 +69,7 @@ def _create_problem(jira, number: int) -> str:  # type: ignore[no-untyped-def]
     return str(created["key"])
 
 
-def _action_points(jira) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _action_points(jira) -> list[dict[str, Any]]:
     return list(
         jira.search(
             "project = PLAT AND labels = action-point",
@@ -78,7 +78,7 @@ def _action_points(jira) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def
     )
 
 
-def test_a_candidate_gets_exactly_one_linked_action_point(stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_candidate_gets_exactly_one_linked_action_point(stack, connection) -> None:
     emulator, jira = stack["emulator"], stack["jira"]
     problems = [_create_problem(jira, n) for n in range(3)]  # 3 × impact 4 (High) = 12 ≥ 9
     assert emulator.dispatcher.wait_idle(timeout=10)
@@ -115,7 +115,7 @@ def _replay(stack: dict[str, Any], body: bytes, identifier: str) -> None:
     assert answer.status_code == 200 and answer.json()["status"] == "duplicate"
 
 
-def test_propose_mode_opens_nothing(stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_propose_mode_opens_nothing(stack, connection) -> None:
     runtime, jira = stack["runtime"], stack["jira"]
     text = connection.hget("okrsync:config", "text").decode().replace("mode: create", "mode: propose")
     runtime.config_store.apply(text, "okrs.yaml", "test", datetime.now(UTC))
@@ -135,7 +135,7 @@ def test_propose_mode_opens_nothing(stack, connection) -> None:  # type: ignore[
     ],  # Jira refuses it: 400
     ids=["known e-mail", "unknown e-mail", "account Jira refuses"],
 )
-def test_an_owner_is_assigned_when_jira_knows_them_and_the_ap_opened_anyway(stack, connection, owner, assigned) -> None:  # type: ignore[no-untyped-def]
+def test_an_owner_is_assigned_when_jira_knows_them_and_the_ap_opened_anyway(stack, connection, owner, assigned) -> None:
     runtime, jira = stack["runtime"], stack["jira"]
     text = connection.hget("okrsync:config", "text").decode()
     assert 'owner: "5b10a2844c20165700ede21g"' in text

@@ -14,7 +14,7 @@ from tests.sync.conftest import CONFIG, SCENARIO
 
 
 @pytest.fixture()
-def env(site, connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def env(site, connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     _, jira_url = site
     values = {
         "OKRSYNC_WEBHOOK_SECRET": SECRET,
@@ -33,13 +33,13 @@ def env(site, connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> di
     return values
 
 
-def _run(*arguments: str):  # type: ignore[no-untyped-def]
+def _run(*arguments: str):
     result = CliRunner().invoke(main, list(arguments))
     assert "Traceback" not in result.output, result.output
     return result
 
 
-def test_apply_then_export_round_trips_and_reports_metric_versions(env) -> None:  # type: ignore[no-untyped-def]
+def test_apply_then_export_round_trips_and_reports_metric_versions(env) -> None:
     applied = _run("apply", "okrs.yaml")
     assert applied.exit_code == 0, applied.output
     assert "applied as revision 1" in applied.output and "metric escaped_share: new, v-" in applied.output
@@ -47,14 +47,14 @@ def test_apply_then_export_round_trips_and_reports_metric_versions(env) -> None:
     assert _run("export").output == Path("okrs.yaml").read_text()
 
 
-def test_apply_refuses_a_broken_file_and_stores_nothing(env, connection) -> None:  # type: ignore[no-untyped-def]
+def test_apply_refuses_a_broken_file_and_stores_nothing(env, connection) -> None:
     Path("broken.yaml").write_text("cycles: []\n")
     result = _run("apply", "broken.yaml")
     assert result.exit_code == 1 and "cycles" in result.output
     assert connection.hget("okrsync:config", "text") is None
 
 
-def test_resync_walks_the_mapped_projects_with_a_progress_bar(env, connection) -> None:  # type: ignore[no-untyped-def]
+def test_resync_walks_the_mapped_projects_with_a_progress_bar(env, connection) -> None:
     _run("apply", "okrs.yaml")
     result = _run("resync", "--full")
     assert result.exit_code == 0, result.output
@@ -63,7 +63,7 @@ def test_resync_walks_the_mapped_projects_with_a_progress_bar(env, connection) -
     assert connection.hlen("okrsync:mirror:keys") == len(SCENARIO["issues"])
 
 
-def test_register_webhook_is_idempotent(env, site) -> None:  # type: ignore[no-untyped-def]
+def test_register_webhook_is_idempotent(env, site) -> None:
     _run("apply", "okrs.yaml")
     first = _run("register-webhook")
     assert first.exit_code == 0 and "webhook created: http://127.0.0.1:9/webhooks/jira" in first.output
@@ -74,7 +74,7 @@ def test_register_webhook_is_idempotent(env, site) -> None:  # type: ignore[no-u
     assert len(emulator.site.webhooks) == 1
 
 
-def test_register_webhook_without_the_webhook_api_prints_the_manual_steps(env, site) -> None:  # type: ignore[no-untyped-def]
+def test_register_webhook_without_the_webhook_api_prints_the_manual_steps(env, site) -> None:
     emulator, _ = site
     emulator.faults.configure({"webhook_api": False})  # a Jira that answers 404 for the webhook API
     _run("apply", "okrs.yaml")
@@ -84,19 +84,19 @@ def test_register_webhook_without_the_webhook_api_prints_the_manual_steps(env, s
     assert "Jira settings → System → WebHooks" in result.output and "http://127.0.0.1:9/webhooks/jira" in result.output
 
 
-def test_commands_that_need_jira_say_which_settings(env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_commands_that_need_jira_say_which_settings(env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OKRSYNC_JIRA_URL")
     result = _run("resync")
     assert result.exit_code == 2 and "OKRSYNC_JIRA_URL" in result.output
 
 
-def test_register_webhook_needs_a_url(env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_register_webhook_needs_a_url(env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OKRSYNC_PUBLIC_URL")
     result = _run("register-webhook")
     assert result.exit_code == 2 and "OKRSYNC_PUBLIC_URL" in result.output
 
 
-def test_one_scheduler_round_reconciles_and_recomputes(env, connection) -> None:  # type: ignore[no-untyped-def]
+def test_one_scheduler_round_reconciles_and_recomputes(env, connection) -> None:
     _run("apply", "okrs.yaml")
     result = _run("scheduler", "--once")
     assert result.exit_code == 0, result.output
@@ -104,7 +104,7 @@ def test_one_scheduler_round_reconciles_and_recomputes(env, connection) -> None:
     assert b"*" in connection.smembers("okrsync:dirty")  # every KR recomputed; the reconciled ones too
 
 
-def test_apply_and_validate_online_warn_about_issue_keys_jira_does_not_have(env) -> None:  # type: ignore[no-untyped-def]
+def test_apply_and_validate_online_warn_about_issue_keys_jira_does_not_have(env) -> None:
     text = (
         Path("okrs.yaml")
         .read_text()

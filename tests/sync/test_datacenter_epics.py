@@ -136,7 +136,7 @@ def checkout_counts(jira: JiraPort) -> tuple[Any, Any, Any]:
     return stories["current"], stories["delivery"], points["current"]
 
 
-def test_stories_count_by_epic_link_after_resync_and_after_webhooks(service, connection) -> None:  # type: ignore[no-untyped-def]
+def test_stories_count_by_epic_link_after_resync_and_after_webhooks(service, connection) -> None:
     emulator, jira, runtime = service["emulator"], service["jira"], service["runtime"]
     assert jira.flavor == "datacenter" and jira.server_info()["deploymentType"] == "Server"
     epic_link = epic_link_id(jira)

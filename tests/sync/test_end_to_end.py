@@ -9,7 +9,7 @@ import time
 from tests.sync.conftest import property_writes, settled, status_of
 
 
-def test_a_jira_change_reaches_the_epic_and_the_kr_issue(service, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_jira_change_reaches_the_epic_and_the_kr_issue(service, connection) -> None:
     emulator, jira = service["emulator"], service["jira"]
     settled(connection, emulator)
     first = status_of(jira, "SHOP-1")
@@ -27,7 +27,7 @@ def test_a_jira_change_reaches_the_epic_and_the_kr_issue(service, connection) ->
     assert "Traceback" not in service["log"].read_text()
 
 
-def test_an_identical_change_writes_nothing_and_a_burst_writes_a_handful(service, connection) -> None:  # type: ignore[no-untyped-def]
+def test_an_identical_change_writes_nothing_and_a_burst_writes_a_handful(service, connection) -> None:
     emulator, jira = service["emulator"], service["jira"]
     jira.update_fields("SHOP-5", {"labels": ["escaped"]})
     settled(connection, emulator)

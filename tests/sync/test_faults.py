@@ -28,7 +28,7 @@ def _escaped_share(jira: JiraPort) -> float:
     return round(100 * escaped / len(bugs), 4)
 
 
-def test_rate_limits_and_server_errors_delay_writes_but_lose_none(stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limits_and_server_errors_delay_writes_but_lose_none(stack, connection) -> None:
     emulator, jira = stack["emulator"], stack["jira"]
     waits: list[float] = []
     stats = CallStats()
@@ -56,7 +56,7 @@ def test_rate_limits_and_server_errors_delay_writes_but_lose_none(stack, connect
     assert status_of(jira, "OKR-1")["current"] == 80.0
 
 
-def test_dropped_webhooks_are_healed_by_one_reconciliation(service, connection) -> None:  # type: ignore[no-untyped-def]
+def test_dropped_webhooks_are_healed_by_one_reconciliation(service, connection) -> None:
     emulator, jira, runtime = service["emulator"], service["jira"], service["runtime"]
     settled(connection, emulator)
     emulator.faults.configure({"webhook_drop_fraction": 0.2, "seed": 5})
@@ -84,7 +84,7 @@ def _checkins(jira: JiraPort) -> list[str]:
     return [str(c["body"]) for c in comments if "OKR check-in" in str(c["body"])]
 
 
-def test_a_worker_killed_during_a_flush_converges_without_a_duplicate_comment(service, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_killed_during_a_flush_converges_without_a_duplicate_comment(service, connection) -> None:
     emulator, jira = service["emulator"], service["jira"]
     settled(connection, emulator)
     assert _checkins(jira) == []

@@ -68,7 +68,7 @@ def jira() -> RecordingJira:
 
 
 @pytest.fixture()
-def runtime(settings: Settings, connection, jira):  # type: ignore[no-untyped-def]
+def runtime(settings: Settings, connection, jira):
     built = build_runtime(settings, connection, jira=jira)
     install_runtime(built)
     built.config_store.apply(_example_config(), "okrs.yaml", "test", AT)
@@ -90,13 +90,13 @@ def _event(issue: dict[str, Any], kind: str = "jira:issue_updated") -> dict[str,
     }
 
 
-def _load_example_issues(client, connection) -> None:  # type: ignore[no-untyped-def]
+def _load_example_issues(client, connection) -> None:
     for number, issue in enumerate(_issues()):
         assert post_event(client, _event(issue, "jira:issue_created"), f"load-{number}").status_code == 202
     run_worker(connection)
 
 
-def test_events_mark_affected_krs_and_one_flush_writes_each_epic_once(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_events_mark_affected_krs_and_one_flush_writes_each_epic_once(client, connection, runtime, jira) -> None:
     _load_example_issues(client, connection)
     # the whole example arrived as a burst; one flush job wrote every target once
     properties = {key for _, key, _ in jira.of("property")}
@@ -111,7 +111,7 @@ def test_events_mark_affected_krs_and_one_flush_writes_each_epic_once(client, co
     assert json.loads(connection.get(REPORT))["okr_sets"][1]["id"] == "shop-q4"
 
 
-def test_an_identical_change_writes_nothing(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_an_identical_change_writes_nothing(client, connection, runtime, jira) -> None:
     _load_example_issues(client, connection)
     before = len(jira.calls)
     bug = next(i for i in _issues() if i["key"] == "SHOP-5")
@@ -120,7 +120,7 @@ def test_an_identical_change_writes_nothing(client, connection, runtime, jira) -
     assert len(jira.calls) == before
 
 
-def test_a_change_that_moves_a_metric_rewrites_only_its_targets(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_that_moves_a_metric_rewrites_only_its_targets(client, connection, runtime, jira) -> None:
     _load_example_issues(client, connection)
     before = len(jira.of("property"))
     bug = copy.deepcopy(next(i for i in _issues() if i["key"] == "SHOP-6"))
@@ -132,7 +132,7 @@ def test_a_change_that_moves_a_metric_rewrites_only_its_targets(client, connecti
     assert rewritten == {"SHOP-1", "SHOP-2", "OKR-7"}  # the escaped-defects KR's epics and its own issue
 
 
-def test_an_issue_no_kr_reads_marks_nothing(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_an_issue_no_kr_reads_marks_nothing(client, connection, runtime, jira) -> None:
     issue = {
         "id": "77",
         "key": "HR-1",
@@ -143,7 +143,7 @@ def test_an_issue_no_kr_reads_marks_nothing(client, connection, runtime, jira) -
     assert jira.calls == [] and connection.scard(DIRTY) == 0
 
 
-def test_own_writes_do_not_start_another_flush(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_own_writes_do_not_start_another_flush(client, connection, runtime, jira) -> None:
     _load_example_issues(client, connection)
     runtime.config_store.set_own_account("okrsync-bot")
     epic = copy.deepcopy(next(i for i in _issues() if i["key"] == "SHOP-1"))
@@ -158,7 +158,7 @@ def test_own_writes_do_not_start_another_flush(client, connection, runtime, jira
     assert connection.scard(DIRTY) == 0 and connection.get("okrsync:flush:pending") is None
 
 
-def test_health_changes_post_one_checkin_comment(client, connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_health_changes_post_one_checkin_comment(client, connection, runtime, jira) -> None:
     _load_example_issues(client, connection)
     assert jira.of("comment") == []  # first sight records the health, says nothing
     for number in range(11):  # eleven bugs found before release: 3 escaped of 20 = 15 %, the target
@@ -172,7 +172,7 @@ def test_health_changes_post_one_checkin_comment(client, connection, runtime, ji
     assert runtime.written.health("shop-q4/O1.KR2") == "done"
 
 
-def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) -> None:
     store = runtime.written
     store.set_health("shop-q4/O1.KR2", "on_track")
     marker_text = "health changed"
@@ -185,7 +185,7 @@ def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) 
     assert len(jira.of("comment")) == 1 and store.health("shop-q4/O1.KR2") == "at_risk"
 
 
-def test_a_flush_killed_midway_leaves_its_work_for_the_next(connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_a_flush_killed_midway_leaves_its_work_for_the_next(connection, runtime, jira) -> None:
     connection.sadd(DIRTY, "shop-q4/O1.KR2")
     claim_dirty(connection)  # a flush took the work and died
     assert connection.scard(DIRTY) == 0 and connection.scard(IN_FLUSH) == 1
@@ -194,7 +194,7 @@ def test_a_flush_killed_midway_leaves_its_work_for_the_next(connection, runtime,
     assert members == {"shop-q4/O1.KR2", "shop-q4/O1.KR1"}
 
 
-def test_without_jira_the_flush_evaluates_and_writes_nothing(settings, connection) -> None:  # type: ignore[no-untyped-def]
+def test_without_jira_the_flush_evaluates_and_writes_nothing(settings, connection) -> None:
     bare = build_runtime(settings, connection)
     bare.config_store.apply(_example_config(), "okrs.yaml", "test", AT)
     connection.sadd(DIRTY, "*")
@@ -203,7 +203,7 @@ def test_without_jira_the_flush_evaluates_and_writes_nothing(settings, connectio
     assert connection.get(REPORT) is not None
 
 
-def test_config_store_records_metric_versions_on_change(connection, runtime) -> None:  # type: ignore[no-untyped-def]
+def test_config_store_records_metric_versions_on_change(connection, runtime) -> None:
     store = runtime.config_store
     first = store.metric_history("sev1_incidents")
     assert len(first) == 1 and first[0]["author"] == "test"
@@ -215,7 +215,7 @@ def test_config_store_records_metric_versions_on_change(connection, runtime) -> 
     assert [h["author"] for h in history] == ["test", "bob"] and history[0]["version"] != history[1]["version"]
 
 
-def test_a_flush_too_soon_after_the_last_lets_queued_work_run_first(runtime, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_flush_too_soon_after_the_last_lets_queued_work_run_first(runtime, connection) -> None:
     from rq import Queue
 
     from sync.jobs import FLUSH_JOB, LAST_FLUSH, flush_okrs, flush_wait_seconds
@@ -230,7 +230,7 @@ def test_a_flush_too_soon_after_the_last_lets_queued_work_run_first(runtime, con
     assert [job.func_name for job in queue.jobs] == ["sync.jobs.drain_events", FLUSH_JOB]
 
 
-def test_a_flush_too_soon_with_nothing_queued_waits_out_the_interval(runtime, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_flush_too_soon_with_nothing_queued_waits_out_the_interval(runtime, connection) -> None:
     from sync.jobs import LAST_FLUSH, flush_okrs
 
     connection.set(LAST_FLUSH, repr(time.time()))
@@ -241,7 +241,7 @@ def test_a_flush_too_soon_with_nothing_queued_waits_out_the_interval(runtime, co
     assert float(connection.get(LAST_FLUSH)) >= time.time() - 1
 
 
-def test_a_checkin_sent_by_a_worker_that_died_is_waited_for_before_it_is_sent_again(connection, runtime, jira) -> None:  # type: ignore[no-untyped-def]
+def test_a_checkin_sent_by_a_worker_that_died_is_waited_for_before_it_is_sent_again(connection, runtime, jira) -> None:
     from sync.jira_writer import IN_FLIGHT_SECONDS, Checkin
 
     store, ref = runtime.written, "shop-q4/O1.KR2"

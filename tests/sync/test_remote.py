@@ -33,12 +33,12 @@ def _config_with_remote_metric(text: str) -> str:
     return text.replace("          - id: KR2", REMOTE_KR.strip("\n") + "\n          - id: KR2", 1)
 
 
-def _kr(connection, kr_id: str) -> dict:  # type: ignore[no-untyped-def]
+def _kr(connection, kr_id: str) -> dict:
     report = json.loads(connection.get(REPORT))
     return next(kr for s in report["okr_sets"] for o in s["objectives"] for kr in o["key_results"] if kr["id"] == kr_id)
 
 
-def test_remote_metric_is_counted_in_jira_and_marked_remote(stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_remote_metric_is_counted_in_jira_and_marked_remote(stack, connection) -> None:
     runtime, jira = stack["runtime"], stack["jira"]
     for key in ("SHOP-4", "SHOP-6"):
         jira.update_fields(key, {"description": "Fails in the checkout flow"})
@@ -77,7 +77,7 @@ FLAKY_KR = """
 """
 
 
-def test_a_failing_remote_metric_is_stale_alone_and_the_others_refresh(stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_remote_metric_is_stale_alone_and_the_others_refresh(stack, connection) -> None:
     import time
 
     from sync.remote import remote_failures
@@ -106,7 +106,7 @@ def test_a_failing_remote_metric_is_stale_alone_and_the_others_refresh(stack, co
     assert len(refresh_remote_metrics(runtime).refreshed) == 2 and remote_failures(connection) == {}
 
 
-def test_the_scheduler_leaves_remote_searches_to_a_worker(stack, connection) -> None:  # type: ignore[no-untyped-def]
+def test_the_scheduler_leaves_remote_searches_to_a_worker(stack, connection) -> None:
     from rq import Queue
 
     from okrsync.periodic import Periodic
