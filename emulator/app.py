@@ -19,12 +19,12 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
-from emulator import jql
 from emulator.custom_fields import jql_clauses
 from emulator.delivery import Dispatcher
 from emulator.faults import Faults, Knobs
-from emulator.render import View, issue_facts
+from emulator.jira_json import View, issue_facts
 from emulator.scenario import load_site
+from emulator.search import CustomClause, JqlContext, JqlError, Query, compile_jql, sort_issues
 from emulator.search_cache import SearchCache
 from emulator.server_info import data_center_release
 from emulator.state import Issue, NotFound, Site, User
@@ -65,41 +65,41 @@ class Emulator:
         """The real time, for what Jira's clock does not stamp (Confluence pages)."""
         return utc_now()
 
-    def jql_context(self, actor: User | None = None) -> jql.JqlContext:
+    def jql_context(self, actor: User | None = None) -> JqlContext:
         projects = frozenset(v.lower() for p in self.site.projects for v in (p.key, p.name, p.id))
-        return jql.JqlContext(
+        return JqlContext(
             now=self.now(),
             current_user=frozenset(actor.aliases()) if actor else frozenset(),
             projects=projects,
             custom_fields=searchable_custom_fields(self.site),
         )
 
-    def search(self, text: str, actor: User | None) -> tuple[jql.Query, list[Issue]]:
+    def search(self, text: str, actor: User | None) -> tuple[Query, list[Issue]]:
         """Issues matching ``text`` in the query's order (do not modify the list: it may be reused for the
         next page until an issue is written). Raises JqlError. Caller holds the lock."""
         context = self.jql_context(actor)
-        query = jql.compile_jql(text, context)
+        query = compile_jql(text, context)
         if query.reads_clock:
             return query, self._evaluate(query)
         key, revision = (text, context.current_user), self.site.issue_revision
         cached = self.searches.get(key, revision)
         return query, cached if cached is not None else self.searches.put(key, revision, self._evaluate(query))
 
-    def _evaluate(self, query: jql.Query) -> list[Issue]:
+    def _evaluate(self, query: Query) -> list[Issue]:
         """Every issue's facts through the query, then its order: the cost a cached answer saves."""
         now = self.now()
         facts = [issue_facts(self.site, issue, now) for issue in self.site.issues.values()]
-        matched = jql.sort_issues([f for f in facts if query.matches(f)], query.order)
+        matched = sort_issues([f for f in facts if query.matches(f)], query.order)
         return [self.site.issues[str(f["_id"])] for f in matched]
 
     def matches(self, text: str, issue: Issue) -> bool:
         """Whether a webhook's JQL filter admits ``issue``; a filter that does not parse admits nothing."""
         if not text.strip():
             return True
-        context = jql.JqlContext(now=self.now(), custom_fields=searchable_custom_fields(self.site))
+        context = JqlContext(now=self.now(), custom_fields=searchable_custom_fields(self.site))
         try:
-            query = jql.compile_jql(text, context)
-        except jql.JqlError:
+            query = compile_jql(text, context)
+        except JqlError:
             return False
         return query.matches(issue_facts(self.site, issue))
 
@@ -117,7 +117,7 @@ class Emulator:
             self.site.save(self.data_path)
 
 
-def searchable_custom_fields(site: Site) -> dict[str, jql.CustomClause]:
+def searchable_custom_fields(site: Site) -> dict[str, CustomClause]:
     """The custom fields JQL can name on this site: Data Center's (Epic Link, Story Points…); none on
     Cloud, whose emulated search knows system fields only."""
     return jql_clauses(site.custom_fields) if site.flavor == "datacenter" else {}

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator import pages
+from emulator import confluence_pages
 from emulator.app import actor, current_emulator
-from emulator.render import avatar_urls
+from emulator.jira_json import avatar_urls
 from emulator.state import NotFound, Page, Site, Space, User
 
 blueprint = Blueprint("confluence", __name__)
@@ -49,8 +49,8 @@ def _is_v2() -> bool:
     return request.path.startswith(V2)
 
 
-@blueprint.errorhandler(pages.PageError)
-def _page_error(exc: pages.PageError) -> Response:
+@blueprint.errorhandler(confluence_pages.PageError)
+def _page_error(exc: confluence_pages.PageError) -> Response:
     return (_v2_error if _is_v2() else _v1_error)(exc.status, str(exc))
 
 
@@ -62,7 +62,7 @@ def _not_found(exc: NotFound) -> Response:
 def _json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise pages.PageError(400, "The request body must be a JSON object.")
+        raise confluence_pages.PageError(400, "The request body must be a JSON object.")
     return data
 
 
@@ -151,7 +151,7 @@ def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
     if "history" in expand:
         body["history"] = history_json(site, page)
     if "ancestors" in expand:
-        body["ancestors"] = [content_json(site, a, set()) for a in pages.ancestors_of(site, page)]
+        body["ancestors"] = [content_json(site, a, set()) for a in confluence_pages.ancestors_of(site, page)]
     if any(e.startswith("body") for e in expand):
         body["body"] = {
             "storage": {
@@ -172,7 +172,7 @@ def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
     if "children.page" in expand:
         body["children"] = {
             "page": _paged(
-                [content_json(site, c, set()) for c in pages.children_of(site, page.id)],
+                [content_json(site, c, set()) for c in confluence_pages.children_of(site, page.id)],
                 0,
                 V1_DEFAULT_LIMIT,
                 f"/rest/api/content/{page.id}/child/page",
@@ -230,7 +230,7 @@ def _window() -> tuple[int, int]:
     try:
         return max(0, int(request.args.get("start", 0))), max(1, int(request.args.get("limit", V1_DEFAULT_LIMIT)))
     except ValueError:
-        raise pages.PageError(400, "start and limit must be whole numbers.") from None
+        raise confluence_pages.PageError(400, "start and limit must be whole numbers.") from None
 
 
 def _storage_value(body: dict[str, Any]) -> str | None:
@@ -244,7 +244,7 @@ def _storage_value(body: dict[str, Any]) -> str | None:
         representation = next(iter(content), None)
         value = (content.get(representation) or {}).get("value") if representation else None
     if representation != "storage":
-        raise pages.PageError(400, f"Only the storage representation is supported, got {representation!r}.")
+        raise confluence_pages.PageError(400, f"Only the storage representation is supported, got {representation!r}.")
     return str(value or "")
 
 
@@ -276,11 +276,11 @@ def create_content() -> Response:
     emulator = current_emulator()
     body = _json_body()
     if body.get("type", "page") != "page":
-        raise pages.PageError(400, f"Only pages can be created here, got type {body.get('type')!r}.")
+        raise confluence_pages.PageError(400, f"Only pages can be created here, got type {body.get('type')!r}.")
     with emulator.site.lock:
-        space = pages.space_or_error(emulator.site, (body.get("space") or {}).get("key"))
+        space = confluence_pages.space_or_error(emulator.site, (body.get("space") or {}).get("key"))
         ancestors = body.get("ancestors") or []
-        page = pages.create_page(
+        page = confluence_pages.create_page(
             emulator.site,
             space,
             body.get("title"),
@@ -307,7 +307,7 @@ def update_content(page_id: str) -> Response:
     ancestors = body.get("ancestors") or []
     with emulator.site.lock:
         page = emulator.site.page(page_id)
-        pages.update_page(
+        confluence_pages.update_page(
             emulator.site,
             page,
             title=body.get("title", page.title),
@@ -325,7 +325,7 @@ def update_content(page_id: str) -> Response:
 def delete_content(page_id: str) -> Response:
     site = current_emulator().site
     with site.lock:
-        pages.delete_page(site, site.page(page_id))
+        confluence_pages.delete_page(site, site.page(page_id))
     return Response(status=204)
 
 
@@ -342,7 +342,7 @@ def child_pages(page_id: str) -> Response:
     start, limit = _window()
     with site.lock:
         site.page(page_id)
-        results = [content_json(site, c, _expand_arg()) for c in pages.children_of(site, page_id)]
+        results = [content_json(site, c, _expand_arg()) for c in confluence_pages.children_of(site, page_id)]
     return jsonify(_paged(results, start, limit, f"/rest/api/content/{page_id}/child/page"))
 
 
@@ -351,7 +351,7 @@ def children(page_id: str) -> Response:
     site = current_emulator().site
     with site.lock:
         site.page(page_id)
-        results = [content_json(site, c, set()) for c in pages.children_of(site, page_id)]
+        results = [content_json(site, c, set()) for c in confluence_pages.children_of(site, page_id)]
     return jsonify(
         page=_paged(results, 0, V1_DEFAULT_LIMIT, f"/rest/api/content/{page_id}/child/page"),
         _links={"base": _wiki(), "context": "/wiki"},
@@ -404,7 +404,7 @@ def page_v2_json(site: Site, page: Page, body_format: str | None) -> dict[str, A
     if body_format == "storage":
         body["body"] = {"storage": {"representation": "storage", "value": page.body}}
     elif body_format:
-        raise pages.PageError(400, f"body-format {body_format!r} is not supported; use storage.")
+        raise confluence_pages.PageError(400, f"body-format {body_format!r} is not supported; use storage.")
     return body
 
 
@@ -428,7 +428,7 @@ def _cursor_window(total: int) -> tuple[int, int]:
         cursor = request.args.get("cursor")
         offset = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
     except (ValueError, UnicodeDecodeError):
-        raise pages.PageError(400, "Invalid cursor or limit.") from None
+        raise confluence_pages.PageError(400, "Invalid cursor or limit.") from None
     return offset, limit
 
 
@@ -475,8 +475,8 @@ def create_page_v2() -> Response:
     emulator = current_emulator()
     body = _json_body()
     with emulator.site.lock:
-        space = pages.space_or_error(emulator.site, str(body.get("spaceId") or ""))
-        page = pages.create_page(
+        space = confluence_pages.space_or_error(emulator.site, str(body.get("spaceId") or ""))
+        page = confluence_pages.create_page(
             emulator.site,
             space,
             body.get("title"),
@@ -495,7 +495,7 @@ def update_page_v2(page_id: str) -> Response:
     version = body.get("version") or {}
     with emulator.site.lock:
         page = emulator.site.page(page_id)
-        pages.update_page(
+        confluence_pages.update_page(
             emulator.site,
             page,
             title=body.get("title", page.title),
@@ -513,7 +513,7 @@ def update_page_v2(page_id: str) -> Response:
 def delete_page_v2(page_id: str) -> Response:
     site = current_emulator().site
     with site.lock:
-        pages.delete_page(site, site.page(page_id))
+        confluence_pages.delete_page(site, site.page(page_id))
     return Response(status=204)
 
 
@@ -530,7 +530,7 @@ def page_children_v2(page_id: str) -> Response:
                 "spaceId": site.space(c.space_key).id,
                 "childPosition": index,
             }
-            for index, c in enumerate(pages.children_of(site, page_id))
+            for index, c in enumerate(confluence_pages.children_of(site, page_id))
         ]
     return jsonify(_cursor_page(results, f"/api/v2/pages/{page_id}/children"))
 

@@ -13,7 +13,7 @@ import requests
 
 import emulator.app
 from emulator.app import create_emulator
-from emulator.jql import JqlContext, compile_jql
+from emulator.search import JqlContext, compile_jql
 from emulator.search_cache import SearchCache
 from tests.emulator.conftest import AUTH, Running, bulk_scenario, serve
 

@@ -113,7 +113,7 @@ def search_in_request_head(pattern: Any, text: str) -> Any:
 
 
 def tokens(pattern: re.Pattern[str], text: str) -> Any:
-    """As ``emulator.jql.tokenize`` reads tokens: one match at each position until one fails."""
+    """As ``emulator.search.tokenize`` reads tokens: one match at each position until one fails."""
     position = 0
     while position < len(text) and (found := pattern.match(text, position)) and found.end() > position:
         position = found.end()
@@ -137,7 +137,7 @@ COMPILED: dict[str, tuple[Use, ...]] = {
     "mapping.lint:_DONE_FILTER": (search,),
     "mapping.models:DAYS": (match,),
     "okrsync.admin.routing:PATH_PARAMETER": (findall, sub),
-    "emulator.jql:_TOKEN": (tokens,),
+    "emulator.search:_TOKEN": (tokens,),
     "emulator.timefmt:_RELATIVE": (match,),
     "emulator.server_info:_VERSION": (match,),
     "emulator.app:WEBHOOK_API": (match,),
@@ -151,7 +151,7 @@ COMPILED: dict[str, tuple[Use, ...]] = {
 INLINE: dict[tuple[str, str], tuple[Use, ...]] = {
     ("jql/parser.py", r"\D"): (sub,),
     ("mapping/versions.py", r"\s+"): (sub,),
-    ("emulator/jql.py", r"\\(.)"): (sub,),
+    ("emulator/search.py", r"\\(.)"): (sub,),
     ("emulator/timefmt.py", r"([+-]\d\d)(\d\d)$"): (sub,),
     ("emulator/confluence_api.py", r"[^A-Za-z0-9]+"): (sub,),
     ("emulator/viewer.py", r"&([A-Za-z][A-Za-z0-9]*);"): (sub,),
