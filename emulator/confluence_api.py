@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from emulator import confluence_pages
-from emulator.app import actor, current_emulator
+from emulator.context import actor, current_emulator
 from emulator.jira_json import avatar_urls
 from emulator.state import NotFound, Page, Site, Space, User
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from emulator import edits, payloads
-from emulator.app import actor, current_emulator, no_such_resource, not_found
+from emulator.context import actor, current_emulator, no_such_resource, not_found
 from emulator.jira_json import (
     FieldSelection,
     comment_json,

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator.app import current_emulator, searchable_custom_fields
+from emulator.context import current_emulator, searchable_custom_fields
 from emulator.search import CustomClause, JqlContext, JqlError, compile_jql
 from emulator.state import Webhook
 from emulator.timefmt import utc_now

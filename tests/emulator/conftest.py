@@ -17,7 +17,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from emulator.app import Emulator, create_emulator
+from emulator.app import create_emulator
+from emulator.context import Emulator
 
 # Atlassian's published OpenAPI documents (jira-cloud-platform.openapi.json, confluence-cloud-v1/v2.openapi.json)
 # are large and not kept here: OKRSYNC_OPENAPI_DIR names the folder that holds them.
