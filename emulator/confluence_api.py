@@ -139,6 +139,19 @@ def space_json(space: Space) -> dict[str, Any]:
     }
 
 
+CONTENT_EXPANDABLE = (
+    "childTypes",
+    "container",
+    "metadata",
+    "operations",
+    "children",
+    "restrictions",
+    "ancestors",
+    "body",
+    "descendants",
+)
+
+
 def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": page.id,
@@ -153,47 +166,46 @@ def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
     if "ancestors" in expand:
         body["ancestors"] = [content_json(site, a, set()) for a in confluence_pages.ancestors_of(site, page)]
     if any(e.startswith("body") for e in expand):
-        body["body"] = {
-            "storage": {
-                "value": page.body,
-                "representation": "storage",
-                "embeddedContent": [],
-                "_expandable": {"content": f"/rest/api/content/{page.id}"},
-            },
-            "_expandable": {
-                "view": "",
-                "export_view": "",
-                "styled_view": "",
-                "editor": "",
-                "atlas_doc_format": "",
-                "anonymous_export_view": "",
-            },
-        }
+        body["body"] = storage_body_json(page)
     if "children.page" in expand:
-        body["children"] = {
-            "page": _paged(
-                [content_json(site, c, set()) for c in confluence_pages.children_of(site, page.id)],
-                0,
-                V1_DEFAULT_LIMIT,
-                f"/rest/api/content/{page.id}/child/page",
-            )
-        }
-    body["_expandable"] = {
-        k: ""
-        for k in (
-            "childTypes",
-            "container",
-            "metadata",
-            "operations",
-            "children",
-            "restrictions",
-            "ancestors",
-            "body",
-            "descendants",
-        )
-        if k not in body
+        body["children"] = {"page": child_pages_json(site, page)}
+    body["_expandable"] = {k: "" for k in CONTENT_EXPANDABLE if k not in body}
+    body["_links"] = content_links(page)
+    return body
+
+
+def storage_body_json(page: Page) -> dict[str, Any]:
+    """The ``body`` expansion: the storage representation, the other representations left expandable."""
+    return {
+        "storage": {
+            "value": page.body,
+            "representation": "storage",
+            "embeddedContent": [],
+            "_expandable": {"content": f"/rest/api/content/{page.id}"},
+        },
+        "_expandable": {
+            "view": "",
+            "export_view": "",
+            "styled_view": "",
+            "editor": "",
+            "atlas_doc_format": "",
+            "anonymous_export_view": "",
+        },
     }
-    body["_links"] = {
+
+
+def child_pages_json(site: Site, page: Page) -> dict[str, Any]:
+    """The ``children.page`` expansion: the first page of the page's children."""
+    return _paged(
+        [content_json(site, c, set()) for c in confluence_pages.children_of(site, page.id)],
+        0,
+        V1_DEFAULT_LIMIT,
+        f"/rest/api/content/{page.id}/child/page",
+    )
+
+
+def content_links(page: Page) -> dict[str, str]:
+    return {
         "webui": web_path(page),
         "edit": f"/pages/resumedraft.action?draftId={page.id}",
         "tinyui": f"/x/{page.id}",
@@ -201,7 +213,6 @@ def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
         "base": _wiki(),
         "context": "/wiki",
     }
-    return body
 
 
 def history_json(site: Site, page: Page) -> dict[str, Any]:
