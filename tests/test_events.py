@@ -64,6 +64,8 @@ def test_every_captured_payload_parses(path) -> None:
     assert not isinstance(event, OtherEvent)
     if event.kind.startswith("jira:issue_"):
         assert isinstance(event, IssueEvent) and event.issue.key and event.version > 0
+    elif event.kind.startswith("issuelink_"):
+        assert isinstance(event, IssueLinkEvent) and event.issue_link.source_issue_id
     else:
         assert isinstance(event, CommentEvent)
 
