@@ -19,10 +19,11 @@ import hmac
 import json
 import math
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from webhooks.jiratime import parse_jira_time
 
 SIGNATURE_HEADER = "X-Hub-Signature"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
@@ -306,16 +307,3 @@ def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
         parts.append(f"{where}: {message}")
     more = len(exc.errors()) - limit
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
-
-
-def parse_jira_time(value: object) -> datetime:
-    """Jira's ``2019-02-15T19:01:52.971-0800`` (also ISO-8601 with ``Z`` or ``+00:00``)."""
-    if not isinstance(value, str):
-        raise TypeError(f"expected a time string, got {type(value).__name__}")
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"time {value!r} has no UTC offset")
-    return moment
