@@ -18,8 +18,7 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -52,10 +51,16 @@ class NotAJiraEvent(WebhookError):
     reason = "not_jira"
 
 
+class RequestHeaders(Protocol):
+    """A request's headers as the edge reads them: a mapping, or a framework's (case-insensitive) headers."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 # ---------------------------------------------------------------------------- signature
 
 
-def verify_signature(headers: Mapping[str, str], body: bytes, secrets: tuple[bytes, ...]) -> None:
+def verify_signature(headers: RequestHeaders, body: bytes, secrets: tuple[bytes, ...]) -> None:
     """Raise SignatureError unless ``X-Hub-Signature: sha256=<hex>`` matches one active secret."""
     header = _header(headers, SIGNATURE_HEADER)
     if not header:
@@ -76,7 +81,7 @@ def sign(body: bytes, secret: bytes) -> str:
     return SIGNATURE_PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-def delivery_identifier(headers: Mapping[str, str], body: bytes) -> str:
+def delivery_identifier(headers: RequestHeaders, body: bytes) -> str:
     """Jira's delivery id, or a digest of the body when the header is absent (retries repeat both)."""
     given = _header(headers, IDENTIFIER_HEADER)
     if given:
@@ -84,7 +89,7 @@ def delivery_identifier(headers: Mapping[str, str], body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def _header(headers: RequestHeaders, name: str) -> str | None:
     value = headers.get(name)
     if value is None:
         value = headers.get(name.lower())
@@ -234,7 +239,7 @@ MODELS: dict[str, type[_Event]] = {
 # ---------------------------------------------------------------------------- parsing
 
 
-def from_request(headers: Mapping[str, str], body: bytes, secrets: tuple[bytes, ...]) -> JiraEvent:
+def from_request(headers: RequestHeaders, body: bytes, secrets: tuple[bytes, ...]) -> JiraEvent:
     """Verify and parse one delivery. Pure: the Flask view only adapts the request to this."""
     verify_signature(headers, body, secrets)
     return parse_event(body)

@@ -57,7 +57,7 @@ class WebhookIngest:
     on_unavailable: Callable[[], None]  # a 503 is counted in the process: the queue's store is unreachable
     reject_prefix: str  # a refused delivery is counted under this prefix and its reason
 
-    def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
+    def handle(self, headers: events.RequestHeaders, body: bytes) -> Answer:
         delivery = events.delivery_identifier(headers, body)
         try:
             event = events.from_request(headers, body, self.secrets)
