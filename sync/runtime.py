@@ -96,8 +96,9 @@ def install_runtime(runtime: Runtime) -> None:
     _installed.runtimes[id(runtime.redis)] = runtime
 
 
-def install_runtime_factory(factory: RuntimeFactory) -> None:
-    """Build the runtime of a connection that has none with ``factory``, on first use."""
+def install_runtime_factory(factory: RuntimeFactory | None) -> None:
+    """Build the runtime of a connection that has none with ``factory``, on first use (None: a job on
+    such a connection fails with NoRuntime)."""
     _installed.factory = factory
 
 
