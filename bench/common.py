@@ -169,9 +169,9 @@ class Stack:
         from okrsync.app import create_app
         from okrsync.ops import apply_config_file, learn_jira_facts, register_webhook
         from okrsync.redis_store import embedded_redis
+        from okrsync.runtime_builder import build_runtime
         from okrsync.settings import Settings
         from sync.reconcile import resync
-        from sync.runtime import build_runtime
 
         self.data = Path(tempfile.mkdtemp(prefix="okrsync-bench-"))
         self.connection = embedded_redis(self.data / "redis")

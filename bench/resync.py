@@ -71,8 +71,9 @@ def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
     from emulator.app import create_emulator
     from okrsync.ops import apply_config_text
     from okrsync.redis_store import embedded_redis, stop_embedded_redis
+    from okrsync.runtime_builder import build_runtime
     from okrsync.settings import Settings
-    from sync.runtime import CALLS, build_runtime
+    from sync.runtime import CALLS
 
     started = time.perf_counter()
     app = create_emulator(

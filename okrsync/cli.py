@@ -505,8 +505,12 @@ def demo(duration: float | None, host: str, port: int, emulator_port: int, pace:
 
 
 def _runtime(settings: Settings, connection: redis.Redis):  # type: ignore[no-untyped-def]
-    from sync.runtime import build_runtime, install_runtime
+    """The runtime of this command on ``connection``; jobs run in this process (the worker's) find it,
+    and build one from the same settings for any other connection."""
+    from okrsync.runtime_builder import build_runtime, install_runtime_from_settings
+    from sync.runtime import install_runtime
 
+    install_runtime_from_settings(settings)
     runtime = build_runtime(settings, connection)
     install_runtime(runtime)
     return runtime

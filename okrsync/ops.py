@@ -13,17 +13,12 @@ from sync.config_store import Applied
 from sync.dirty import mark_all
 from sync.reconcile import mapped_projects, project_clause
 from sync.runtime import Runtime
+from webhooks.router import ROUTED_EVENTS
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_NAME = "OKR Sync for Jira"
-WEBHOOK_EVENTS = [
-    "jira:issue_created",
-    "jira:issue_updated",
-    "jira:issue_deleted",
-    "issuelink_created",
-    "issuelink_deleted",
-]
+WEBHOOK_EVENTS = list(ROUTED_EVENTS)  # the event types the worker has handlers for
 
 
 def apply_config_file(runtime: Runtime, path: Path, author: str | None = None) -> Applied:

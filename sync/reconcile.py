@@ -17,7 +17,7 @@ from sync.dirty import RECENT_IDS, DirtyTracker
 from sync.documents import issue_document
 from sync.handlers import FUTURE_SKEW_MS
 from sync.runtime import Runtime
-from webhooks.events import parse_jira_time
+from webhooks.jiratime import parse_jira_time
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from mapping.models import OkrConfig
-from okrsync.stats import read_counts
+from okrsync.counters import read_counts
 from okrsync.status import failing_targets
 from sync.config_store import ConfigStore
 from sync.flush import REPORT

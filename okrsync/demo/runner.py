@@ -27,12 +27,13 @@ from okrsync.demo.scenario import demo_scenario
 from okrsync.ops import apply_config_text, learn_jira_facts, register_webhook
 from okrsync.progress import ProgressBar
 from okrsync.redis_store import connect_redis
+from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
 from sync.flush import REPORT
 from sync.queue import STATS, STREAM
 from sync.reconcile import resync
-from sync.runtime import Runtime, build_runtime, install_runtime
+from sync.runtime import Runtime, install_runtime
 
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
 DEMO_USER = "okrsync@shop.example"

@@ -103,7 +103,7 @@ def search_before_an_error(pattern: re.Pattern[str], text: str) -> Any:
 
 
 def fullmatch_of_an_event_name(pattern: re.Pattern[str], text: str) -> Any:
-    """As ``okrsync.stats`` checks an unknown event name: its first 64 characters."""
+    """As ``okrsync.counters`` checks an unknown event name: its first 64 characters."""
     return pattern.fullmatch(text[:64])
 
 
@@ -142,7 +142,7 @@ COMPILED: dict[str, tuple[Use, ...]] = {
     "emulator.server_info:_VERSION": (match,),
     "emulator.app:WEBHOOK_API": (match,),
     "emulator.viewer:SAFE_HREF": (match,),
-    "okrsync.stats:EVENT_NAME": (fullmatch_of_an_event_name,),
+    "okrsync.counters:EVENT_NAME": (fullmatch_of_an_event_name,),
     "okrsync.gunicorn_app:_CONTENT_LENGTH": (search_in_request_head,),
     "okrsync.gunicorn_app:_CHUNKED": (search_in_request_head,),
     "okrsync.gunicorn_app:_EXPECT_CONTINUE": (search_in_request_head,),
