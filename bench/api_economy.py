@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import USERS, Stack, call_delta, row, split_calls, wait_until, write_result  # noqa: E402
+from sync import keys  # noqa: E402
 
 BUGS = 500
 PAGE_TITLE = "Economy OKRs"
@@ -166,7 +167,7 @@ def main() -> None:
         time.sleep(2 * args.pages_interval + 2)  # the trailing page write, then one quiet interval
         calls = call_delta(before, stack.service_calls())
         pages_after = stack.page(PAGE_TITLE).version
-        stats = {k.decode(): v.decode() for k, v in stack.connection.hgetall("okrsync:stats").items()}
+        stats = {k.decode(): v.decode() for k, v in stack.connection.hgetall(keys.STATS).items()}
 
     kinds = split_calls(calls)
     events = args.events

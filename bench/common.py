@@ -222,9 +222,15 @@ class Stack:
 
     def service_calls(self) -> dict[str, int]:
         """``"system|operation|outcome" → n`` as the service counted them in Redis."""
-        from sync.runtime import CALLS
+        from sync.keys import STATS_CALLS
 
-        return {k.decode(): int(v) for k, v in self.connection.hgetall(CALLS).items()}
+        return {k.decode(): int(v) for k, v in self.connection.hgetall(STATS_CALLS).items()}
+
+    def idle(self) -> bool:
+        """Every delivery made and nothing left for the service to do (``sync.idle.is_idle``)."""
+        from sync.idle import is_idle
+
+        return bool(self.emulator.dispatcher.idle()) and is_idle(self.connection, self.settings.queue_name)
 
     def page(self, title: str) -> Any | None:
         """The emulator's page with this title (read in process: no call, no latency)."""

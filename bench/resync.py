@@ -73,7 +73,7 @@ def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
     from okrsync.redis_store import embedded_redis, stop_embedded_redis
     from okrsync.runtime_builder import build_runtime
     from okrsync.settings import Settings
-    from sync.runtime import CALLS
+    from sync import keys
 
     started = time.perf_counter()
     app = create_emulator(
@@ -103,8 +103,8 @@ def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
         started = time.perf_counter()
         child = launched([OKRSYNC, "resync", *(["--full"] if full else [])], {**os.environ, **env})
         wall = time.perf_counter() - started
-        calls = {k.decode(): int(v) for k, v in connection.hgetall(CALLS).items()}
-        mirrored = int(connection.hlen("okrsync:mirror:keys"))
+        calls = {k.decode(): int(v) for k, v in connection.hgetall(keys.STATS_CALLS).items()}
+        mirrored = int(connection.hlen(keys.MIRROR_KEYS))
         redis_memory = int(connection.info("memory")["used_memory"])
         bare = bare_walk(app)
     finally:

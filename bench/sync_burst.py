@@ -35,8 +35,8 @@ from okrsync.ops import apply_config_file, register_webhook  # noqa: E402
 from okrsync.redis_store import embedded_redis, stop_embedded_redis  # noqa: E402
 from okrsync.runtime_builder import build_runtime  # noqa: E402
 from okrsync.settings import Settings  # noqa: E402
+from sync.keys import STATS_CALLS as CALLS  # noqa: E402
 from sync.reconcile import resync  # noqa: E402
-from sync.runtime import CALLS  # noqa: E402
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 BUGS = 40

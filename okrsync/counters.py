@@ -18,13 +18,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from pydantic import SecretStr
 
+from sync import keys
+from sync.keys import STATS_CALLS as CALLS
 from sync.mirror import Mirror
 from sync.queue import STATS, EventStream
-from sync.runtime import CALLS
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_EVENTS = "okrsync:stats:unknown"
+UNKNOWN_EVENTS = keys.STATS_UNKNOWN_EVENTS
 REJECT_PREFIX = "rejected:"
 # Unknown event names come from signed bodies: label values of okrsync_events_unknown_total are
 # kept to a bounded set. A name Jira sends is counted under its name; any other well-formed name

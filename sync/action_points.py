@@ -18,11 +18,12 @@ from connector.errors import BadRequest, ConnectorError
 from mapping.models import OkrConfig, ProblemProgram
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.review import ApProposal, ap_proposals
+from sync import keys
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-CLAIM_PREFIX = "okrsync:ap-claim:"  # program/category/theme → AP key (or "creating" while it is made)
+CLAIM_PREFIX = keys.AP_CLAIM_PREFIX  # program/category/theme → AP key (or "creating" while it is made)
 CLAIM_CREATING_SECONDS = 24 * 3600  # until reconciliation has surely mirrored the new AP
 LINK_TYPE = "Relates"
 
@@ -72,7 +73,7 @@ def _create_once(runtime: Runtime, program: ProblemProgram, proposal: ApProposal
     runtime.redis.set(claim, ap_key, ex=CLAIM_CREATING_SECONDS)
     for problem in proposal.links:
         runtime.jira.link_issues(LINK_TYPE, inward_key=problem, outward_key=ap_key)
-    runtime.redis.hincrby("okrsync:stats", "action_points_created", 1)
+    runtime.redis.hincrby(keys.STATS, "action_points_created", 1)
     log.info("opened action point %s for %s (%d problem(s) linked)", ap_key, claim, len(proposal.links))
     return ap_key
 

@@ -17,14 +17,15 @@ from mapping.measurements import Measurement
 from mapping.models import OkrConfig
 from mapping.numbers import EXPECTED_NUMBER, is_bounded
 from mapping.versions import metric_version
+from sync import keys
 
 log = logging.getLogger(__name__)
 
-CONFIG = "okrsync:config"
-VERSION_PREFIX = "okrsync:metric-versions:"
-FIELD_NAMES = "okrsync:jira:field-names"
-OWN_ACCOUNT = "okrsync:jira:own-account"
-MEASUREMENT_PREFIX = "okrsync:measurements:"
+CONFIG = keys.CONFIG
+VERSION_PREFIX = keys.METRIC_VERSIONS_PREFIX
+FIELD_NAMES = keys.JIRA_FIELD_NAMES
+OWN_ACCOUNT = keys.JIRA_OWN_ACCOUNT
+MEASUREMENT_PREFIX = keys.MEASUREMENTS_PREFIX
 MEASUREMENTS_KEPT = 1000  # per metric; the newest are kept
 
 

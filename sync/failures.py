@@ -19,10 +19,11 @@ from typing import Literal
 import redis
 
 from connector.errors import ConnectorError
+from sync import keys
 
 log = logging.getLogger(__name__)
 
-FAILURES = "okrsync:writeback:failures"  # target → JSON TargetFailure
+FAILURES = keys.WRITEBACK_FAILURES  # target → JSON TargetFailure
 PERMANENT_STATUSES = frozenset({400, 403, 404, 410, 413})
 FIRST_RETRY_SECONDS = 30.0
 LONGEST_RETRY_SECONDS = 3600.0

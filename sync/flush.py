@@ -15,6 +15,7 @@ from mapping.models import OkrConfig, ProblemProgram
 from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
+from sync import keys
 from sync.action_points import open_action_points
 from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
@@ -25,7 +26,7 @@ from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-STATS = "okrsync:stats"
+STATS = keys.STATS
 
 
 @dataclass

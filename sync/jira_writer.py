@@ -14,20 +14,21 @@ import redis
 
 from connector.errors import ConnectorError
 from publish.jira import STATUS_PROPERTY, Write
+from sync import keys
 from sync.failures import FailureStore, Situation, TargetFailure
 
 log = logging.getLogger(__name__)
 
-WRITTEN = "okrsync:written"  # target → digest of the content last written
-HEALTH = "okrsync:kr-health"  # "set/kr" → health last reported
-PENDING_CHECKIN = "okrsync:checkin-pending"  # "set/kr" → "<marker> <POSIX time>" of a comment being posted
-HEALTH_SEEN = "okrsync:kr-health-seen"  # "set/kr" → "<health> <POSIX time>": a new health not yet reported, since when
-LAST_CHECKIN = "okrsync:checkin-last"  # "set/kr" → POSIX time of the latest check-in comment posted
-CHECKIN_DUE = "okrsync:checkin-due"  # sorted set: "set/kr" scored by when its held-back check-in may go out
+WRITTEN = keys.WRITTEN  # target → digest of the content last written
+HEALTH = keys.KR_HEALTH  # "set/kr" → health last reported
+PENDING_CHECKIN = keys.CHECKIN_PENDING  # "set/kr" → "<marker> <POSIX time>" of a comment being posted
+HEALTH_SEEN = keys.KR_HEALTH_SEEN  # "set/kr" → "<health> <POSIX time>": a new health not yet reported, since when
+LAST_CHECKIN = keys.CHECKIN_LAST  # "set/kr" → POSIX time of the latest check-in comment posted
+CHECKIN_DUE = keys.CHECKIN_DUE  # sorted set: "set/kr" scored by when its held-back check-in may go out
 # A comment sent by a worker that died may still reach Jira after the worker is gone, for as long as
 # a request can take (the connector's timeout is 30 s): until then a missing comment is waited for.
 IN_FLIGHT_SECONDS = 35.0
-STATS = "okrsync:stats"
+STATS = keys.STATS
 MARKER_PREFIX = "okrsync-checkin:"
 
 

@@ -23,13 +23,15 @@ from typing import Any
 
 import redis
 
-ISSUE_PREFIX = "okrsync:mirror:issue:"
-GONE_PREFIX = "okrsync:mirror:gone:"
-GONE_AT_PREFIX = "okrsync:mirror:gone-at:"  # Redis time (ms) a tombstone was set: a read begun before it loses
-KEY_INDEX = "okrsync:mirror:keys"
-SEQUENCE = "okrsync:mirror:seq"
-CHANGES = "okrsync:mirror:changes"
-EPOCH = "okrsync:mirror:epoch"  # new with change number 1: the numbers of an emptied mirror restart
+from sync import keys
+
+ISSUE_PREFIX = keys.MIRROR_ISSUE_PREFIX
+GONE_PREFIX = keys.MIRROR_GONE_PREFIX
+GONE_AT_PREFIX = keys.MIRROR_GONE_AT_PREFIX  # Redis time (ms) a tombstone was set: a read begun before it loses
+KEY_INDEX = keys.MIRROR_KEYS
+SEQUENCE = keys.MIRROR_SEQUENCE
+CHANGES = keys.MIRROR_CHANGES
+EPOCH = keys.MIRROR_EPOCH  # new with change number 1: the numbers of an emptied mirror restart
 TOMBSTONE_SECONDS = 30 * 24 * 3600
 
 # Every write's last three KEYS are SEQUENCE, CHANGES, EPOCH; its ARGV end with the writer's epoch

@@ -15,12 +15,14 @@ from enum import Enum
 
 import redis
 
-STREAM = "okrsync:events"
-DEAD_LETTERS = "okrsync:events:dead"
+from sync import keys
+
+STREAM = keys.EVENTS
+DEAD_LETTERS = keys.DEAD_LETTERS
 GROUP = "okrsync-sync"
-DRAIN_FLAG = "okrsync:drain:pending"
-SEEN_PREFIX = "okrsync:seen:"
-STATS = "okrsync:stats"
+DRAIN_FLAG = keys.DRAIN_FLAG
+SEEN_PREFIX = keys.SEEN_PREFIX
+STATS = keys.STATS
 
 # A drain flag outlives a lost enqueue by at most this long; the scheduler's sweep covers the gap.
 DRAIN_FLAG_SECONDS = 30

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mapping.models import OkrConfig
+from sync import keys
 from sync.dirty import RECENT_IDS, DirtyTracker
 from sync.documents import issue_document
 from sync.handlers import FUTURE_SKEW_MS
@@ -21,11 +22,11 @@ from webhooks.jiratime import parse_jira_time
 
 log = logging.getLogger(__name__)
 
-WATERMARK = "okrsync:reconcile:watermark"  # epoch ms: issues updated before this are known
-LAST_RUN = "okrsync:reconcile:last"
-LAST_RESYNC = "okrsync:resync:last"
-RESYNC_PROGRESS = "okrsync:resync:progress"  # project → "done" or the number of issues walked
-STATS = "okrsync:stats"
+WATERMARK = keys.RECONCILE_WATERMARK  # epoch ms: issues updated before this are known
+LAST_RUN = keys.RECONCILE_LAST
+LAST_RESYNC = keys.RESYNC_LAST
+RESYNC_PROGRESS = keys.RESYNC_PROGRESS  # project → "done" or the number of issues walked
+STATS = keys.STATS
 OVERLAP = timedelta(minutes=10)  # clocks and Jira's index lag; re-reading a little is cheap
 DRIFTED_KEPT = 50  # keys a report names; a first resync changes every issue, so only examples are kept
 # What the mirror document needs; nothing else is fetched.

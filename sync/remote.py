@@ -18,14 +18,15 @@ from okr.aggregates import ratio_percent
 from okr.evaluate import evaluation_input
 from okr.metrics import MetricValue, aggregate_documents, remote_key
 from okr.timeframe import window_bounds
+from sync import keys
 from sync.dirty import mark
 from sync.documents import issue_document
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-REMOTE = "okrsync:remote-values"  # "metric@cycle" → JSON MetricValue + measured time
-REMOTE_FAILURES = "okrsync:remote-failures"  # "metric@cycle" → JSON {reason, since, last, attempts}
+REMOTE = keys.REMOTE_VALUES  # "metric@cycle" → JSON MetricValue + measured time
+REMOTE_FAILURES = keys.REMOTE_FAILURES  # "metric@cycle" → JSON {reason, since, last, attempts}
 # A refresh runs on a worker, each metric on its own: a search that keeps failing is given up on
 # after three attempts and ten seconds of waiting, and the next metric goes on.
 REFRESH_POLICY = RetryPolicy(max_attempts=3, max_delay=5.0, max_total_wait=10.0)

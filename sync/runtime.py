@@ -10,6 +10,7 @@ from typing import Any
 
 import redis
 
+from sync import keys
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
 from sync.memory import MirrorInMemory
@@ -41,7 +42,7 @@ class Runtime:
         return self.settings.queue_name
 
 
-CALLS = "okrsync:stats:calls"  # "system|operation|outcome" → count, across processes
+CALLS = keys.STATS_CALLS  # "system|operation|outcome" → count, across processes
 
 RuntimeFactory = Callable[[redis.Redis], Runtime]
 

@@ -20,11 +20,12 @@ from mapping.errors import ConfigError
 from mapping.loader import load_config_document, read_yaml
 from okrsync import ops
 from okrsync.admin.errors import ApiError, invalid_config
+from sync import keys
 from sync.config_store import CONFIG, Applied
 from sync.runtime import Runtime
 
 SOURCE = "api"
-EDIT_LOCK = "okrsync:config:edit-lock"
+EDIT_LOCK = keys.CONFIG_EDIT_LOCK
 LOCK_SECONDS = 10
 LOCK_WAIT_SECONDS = 5.0
 EMPTY_DOCUMENT: dict[str, Any] = {"version": 1, "cycles": []}

@@ -13,19 +13,20 @@ import redis
 from mapping.models import OkrConfig
 from okrsync.counters import read_counts
 from okrsync.status import failing_targets
+from sync import keys
 from sync.config_store import ConfigStore
 from sync.flush import REPORT
 from sync.jira_writer import WRITTEN
+from sync.keys import STATS_CALLS as CALLS
 from sync.mirror import Mirror
 from sync.queue import EventStream
 from sync.reconcile import LAST_RUN
-from sync.runtime import CALLS
 
 RETRIED_OUTCOMES = ("429", "5xx", "error")
 # Kept by the page publisher (sync/confluence_writer.py): per page key ("set:<id>", "program:<id>") a hash with
 # page_id, written_at and failed_at (epoch seconds); pages waiting for their coalescing interval.
-PAGE_STATE = "okrsync:pages:state:"
-PAGES_PENDING = "okrsync:pages:pending"
+PAGE_STATE = keys.PAGE_STATE_PREFIX
+PAGES_PENDING = keys.PAGES_PENDING
 LISTED = 50
 
 

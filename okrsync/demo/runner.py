@@ -29,9 +29,9 @@ from okrsync.progress import ProgressBar
 from okrsync.redis_store import connect_redis
 from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
-from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
 from sync.flush import REPORT
-from sync.queue import STATS, STREAM
+from sync.idle import is_idle
+from sync.queue import STATS
 from sync.reconcile import resync
 from sync.runtime import Runtime, install_runtime
 
@@ -208,7 +208,7 @@ def _settle(connection: redis.Redis, seconds: float = 30) -> None:
     """Give the worker time to apply what the last actions caused."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if not (connection.xlen(STREAM) or connection.exists(DIRTY, IN_FLUSH, FLUSH_FLAG)):
+        if is_idle(connection):
             return
         time.sleep(0.5)
 
