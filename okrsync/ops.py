@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.config_store import Applied
+from sync.configured import configured_jira
 from sync.dirty import mark_all
 from sync.reconcile import mapped_projects, project_clause
 from sync.runtime import Runtime
@@ -86,13 +87,14 @@ def register_webhook(runtime: Runtime, url: str) -> WebhookResult:
         raise RuntimeError("no mapped projects: list them under okr_sets[].projects in okrs.yaml")
     jql = project_clause(projects)
     secret = runtime.settings.require_webhook_secrets()[0].decode()
-    existing = [w for w in runtime.jira.list_webhooks() if str(w.get("url", "")).rstrip("/") == url.rstrip("/")]
+    jira = configured_jira(runtime)
+    existing = [w for w in jira.list_webhooks() if str(w.get("url", "")).rstrip("/") == url.rstrip("/")]
     for webhook in existing:
         if sorted(webhook.get("events", [])) == sorted(WEBHOOK_EVENTS) and _jql_of(webhook) == jql:
             return WebhookResult("unchanged", url, jql, webhook)
     for webhook in existing:
-        runtime.jira.delete_webhook(_id_of(webhook))
-    created = runtime.jira.register_webhook(WEBHOOK_NAME, url, WEBHOOK_EVENTS, jql, secret)
+        jira.delete_webhook(_id_of(webhook))
+    created = jira.register_webhook(WEBHOOK_NAME, url, WEBHOOK_EVENTS, jql, secret)
     return WebhookResult("replaced" if existing else "created", url, jql, created)
 
 
