@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import redis
 from pydantic import ValidationError
@@ -18,6 +18,7 @@ from mapping.models import OkrConfig
 from mapping.numbers import EXPECTED_NUMBER, is_bounded
 from mapping.versions import metric_version
 from sync import keys
+from sync.redis_text import decoded
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,14 @@ class ConfigStore:
             return None
         revision = int(raw[0])
         if self._cached is None or self._cached[0] != revision:
-            self._cached = (revision, load_config_text(raw[1].decode(), raw[2].decode()))
+            # ``apply`` writes the text and its source in the transaction that sets the revision
+            text, source = cast("tuple[bytes | str, bytes | str]", (raw[1], raw[2]))
+            self._cached = (revision, load_config_text(decoded(text), decoded(source)))
         return self._cached[1]
 
     def info(self) -> dict[str, Any]:
         raw = self.redis.hgetall(CONFIG)
-        return {k.decode(): v.decode() for k, v in raw.items() if k != b"text"}
+        return {decoded(k): decoded(v) for k, v in raw.items() if k != b"text"}
 
     def metric_history(self, metric_id: str) -> list[dict[str, str]]:
         return [json.loads(entry) for entry in self.redis.lrange(VERSION_PREFIX + metric_id, 0, -1)]
@@ -100,7 +103,7 @@ class ConfigStore:
 
     def own_account(self) -> str | None:
         raw = self.redis.get(OWN_ACCOUNT)
-        return raw.decode() if raw else None
+        return decoded(raw) if raw else None
 
     def set_own_account(self, identity: str) -> None:
         self.redis.set(OWN_ACCOUNT, identity)

@@ -17,6 +17,7 @@ from okr.metrics import EvaluationInput, FilterCache
 from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync import keys
 from sync.action_points import open_action_points
+from sync.configured import configured_jira
 from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
 from sync.failures import FailureStore, Situation
@@ -246,7 +247,7 @@ def _checkins(
                 text = checkin_comment(status, old or status["health"], status["health"], now)
                 try:
                     outcome = post_checkin(
-                        runtime.jira,
+                        configured_jira(runtime),
                         runtime.written,
                         ref_text(ref),
                         kr.jira_issue,

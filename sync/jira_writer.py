@@ -16,6 +16,7 @@ from connector.errors import ConnectorError
 from publish.jira import STATUS_PROPERTY, Write
 from sync import keys
 from sync.failures import FailureStore, Situation, TargetFailure
+from sync.redis_text import decoded
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class WrittenStore:
 
     def digest(self, target: str) -> str | None:
         raw = self.redis.hget(WRITTEN, target)
-        return raw.decode() if raw else None
+        return decoded(raw) if raw else None
 
     def record(self, target: str, digest: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -113,7 +114,7 @@ class WrittenStore:
 
     def health(self, ref: str) -> str | None:
         raw = self.redis.hget(HEALTH, ref)
-        return raw.decode() if raw else None
+        return decoded(raw) if raw else None
 
     def set_health(self, ref: str, health: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -126,7 +127,7 @@ class WrittenStore:
         raw = self.redis.hget(PENDING_CHECKIN, ref)
         if not raw:
             return None
-        marker, _, sent = raw.decode().partition(" ")
+        marker, _, sent = decoded(raw).partition(" ")
         return marker, float(sent or 0)
 
     def set_pending_checkin(self, ref: str, marker: str, sent: float) -> None:
@@ -138,7 +139,7 @@ class WrittenStore:
     def health_seen(self, ref: str, health: str, now: float) -> float:
         """Since when ``health`` has been seen for the KR (now, when it is new)."""
         raw = self.redis.hget(HEALTH_SEEN, ref)
-        seen, _, since = (raw.decode() if raw else "").partition(" ")
+        seen, _, since = (decoded(raw) if raw else "").partition(" ")
         if seen == health and since:
             return float(since)
         self.redis.hset(HEALTH_SEEN, ref, f"{health} {now:.3f}")
@@ -163,7 +164,8 @@ class WrittenStore:
 
     def due_checkins(self, now: float) -> list[str]:
         """The KRs whose held-back check-in may now go out; taken off the list."""
-        due = [r.decode() for r in self.redis.zrangebyscore(CHECKIN_DUE, 0, now)]
+        # without ``withscores`` the reply is the members alone; redis-py types it with the scored shape too
+        due = [decoded(r) for r in self.redis.zrangebyscore(CHECKIN_DUE, 0, now)]  # type: ignore[arg-type]
         if due:
             self.redis.zrem(CHECKIN_DUE, *due)
         return due

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import redis
@@ -52,7 +53,7 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
         dirty=tracker,
         own_account=runtime.config_store.own_account(),
         own_fields=frozenset(config.writeback.field_names) if config else frozenset(),
-        on_clamped=lambda key: connection.hincrby(STATS, "clamped_versions", 1),
+        on_clamped=partial(_count_clamped, connection),
     )
     consumer = _consumer_name()
     applied = dead = 0
@@ -255,6 +256,11 @@ def set_worker_identity(name: str) -> None:
     """Called by `okrsync worker` before its work loop; forked job processes inherit it."""
     global _worker_identity
     _worker_identity = name
+
+
+def _count_clamped(connection: redis.Redis, key: str) -> None:
+    """One more clamped issue version in the stats (the count is over every issue, so ``key`` is not kept)."""
+    connection.hincrby(STATS, "clamped_versions", 1)
 
 
 def _consumer_name() -> str:

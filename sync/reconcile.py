@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from mapping.models import OkrConfig
@@ -228,7 +229,7 @@ def resync(
             issues,
             report,
             {"kind": "resync"},
-            on_issue=lambda n, before=before: walked(n - before),
+            on_issue=partial(_counted_since, walked, before),
             read_started_ms=read_started,
         )
         if full:
@@ -239,6 +240,11 @@ def resync(
     report.seconds = time.perf_counter() - started
     _record(runtime, report, now or datetime.now(UTC), "resync")
     return report
+
+
+def _counted_since(walked: Callable[[int], None], before: int, seen: int) -> None:
+    """Tell ``walked`` how many issues the project's walk has seen (``seen`` counts the whole resync)."""
+    walked(seen - before)
 
 
 def _count(jira: Any, project: str) -> int | None:

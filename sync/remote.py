@@ -21,6 +21,7 @@ from okr.timeframe import window_bounds
 from sync import keys
 from sync.dirty import mark
 from sync.documents import issue_document
+from sync.redis_text import decoded
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def _refresh_one(
 def _forget_dropped(runtime: Runtime, kept: set[str]) -> None:
     """Values and failures of remote metrics the configuration no longer has (or no longer uses)."""
     for name in (REMOTE, REMOTE_FAILURES):
-        gone = [k for k in (key.decode() for key in runtime.redis.hkeys(name)) if k not in kept]
+        gone = [k for k in (decoded(key) for key in runtime.redis.hkeys(name)) if k not in kept]
         if gone:
             runtime.redis.hdel(name, *gone)
 
@@ -158,7 +159,7 @@ def stored_remote_values(runtime: Runtime) -> dict[str, MetricValue]:
     for key, raw in runtime.redis.hgetall(REMOTE).items():
         data = json.loads(raw)
         measured = data.pop("measured_at", None)
-        values[key.decode()] = MetricValue(**data, measured_at=datetime.fromisoformat(measured) if measured else None)
+        values[decoded(key)] = MetricValue(**data, measured_at=datetime.fromisoformat(measured) if measured else None)
     return values
 
 

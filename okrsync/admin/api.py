@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from flask import Blueprint, current_app
 from flask import request as http_request
@@ -61,6 +61,15 @@ def _normalised(model: type[BaseModel], item: Any) -> BaseModel:
     return model.model_validate(item)
 
 
+class _Identified(Protocol):
+    id: str
+
+
+def _id_of(item: BaseModel) -> str:
+    """The id of a collection's item (every collection's model has one)."""
+    return str(cast(_Identified, item).id)
+
+
 # ---------------------------------------------------------------------------- lists of parts with ids
 
 
@@ -95,7 +104,7 @@ def get_part(admin: AdminContext, collection: Collection, parent_ids: list[str],
 
 def create_part(admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str]) -> Any:
     item: BaseModel = request.body
-    item_id = str(item.id)
+    item_id = _id_of(item)
 
     def change(document: dict[str, Any]) -> None:
         items = collection.items(document, parent_ids)
@@ -112,11 +121,11 @@ def replace_part(
     admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str], item_id: str
 ) -> schemas.Saved[Any]:
     item: BaseModel = request.body
-    if str(item.id) != item_id:
+    if _id_of(item) != item_id:
         raise ApiError(
             422,
             "invalid_body",
-            f"the body's id {item.id!r} differs from {item_id!r} in the "
+            f"the body's id {_id_of(item)!r} differs from {item_id!r} in the "
             "URL; to rename, create the new one and delete the old",
             path="id",
         )
@@ -182,9 +191,9 @@ def register_collection(collection: Collection, base: str, id_name: str, tag: st
         base,
         f"Create a {kind}",
         tag,
-        schemas.Saved[model],
+        schemas.Saved[model],  # type: ignore[valid-type]
         status=201,
-        body=model,  # type: ignore[valid-type]
+        body=model,
         write=True,
     )(create_view)
     operation("GET", one, f"Get a {kind}", tag, model)(get_view)

@@ -22,6 +22,7 @@ from okrsync import ops
 from okrsync.admin.errors import ApiError, invalid_config
 from sync import keys
 from sync.config_store import CONFIG, Applied
+from sync.redis_text import decoded
 from sync.runtime import Runtime
 
 SOURCE = "api"
@@ -41,7 +42,7 @@ def stored_document(connection: redis.Redis) -> dict[str, Any]:
     raw = connection.hget(CONFIG, "text")
     if raw is None:
         return {**EMPTY_DOCUMENT, "cycles": []}
-    document = read_yaml(raw.decode())
+    document = read_yaml(decoded(raw))
     return document if isinstance(document, dict) else {**EMPTY_DOCUMENT, "cycles": []}
 
 

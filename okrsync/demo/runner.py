@@ -33,6 +33,7 @@ from sync.flush import REPORT
 from sync.idle import is_idle
 from sync.queue import STATS
 from sync.reconcile import resync
+from sync.redis_text import decoded
 from sync.runtime import Runtime, install_runtime
 
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
@@ -143,9 +144,10 @@ def _start_site(
 def _prepare_product(
     settings: Settings, env: dict[str, str], connection: redis.Redis, public_url: str, out: TextIO
 ) -> Runtime:
-    child = Settings(
-        **{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items() if k.startswith("OKRSYNC_")}, _env_file=None
-    )
+    values: dict[str, Any] = {k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items() if k.startswith("OKRSYNC_")}
+    # the settings parse the text values; ``_env_file`` is pydantic-settings' own init argument, which the
+    # signature mypy derives from the fields leaves out
+    child = Settings(**values, _env_file=None)  # type: ignore[call-arg]
     runtime = build_runtime(child, connection)
     install_runtime(runtime)
     apply_config_text(runtime, _demo_config(date.today()), "demo", str(DEMO_CONFIG))
@@ -214,7 +216,7 @@ def _settle(connection: redis.Redis, seconds: float = 30) -> None:
 
 
 def _summary(connection: redis.Redis, out: TextIO) -> dict[str, Any]:
-    stats = {k.decode(): v.decode() for k, v in connection.hgetall(STATS).items()}
+    stats = {decoded(k): decoded(v) for k, v in connection.hgetall(STATS).items()}
     raw = connection.get(REPORT)
     health = summary_of(json.loads(raw) if raw else None)
     summary = {

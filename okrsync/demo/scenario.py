@@ -131,7 +131,7 @@ def _hours_ago(hours: float) -> str:
 
 
 def _checkout(rng: random.Random) -> list[dict[str, Any]]:
-    issues = []
+    issues: list[dict[str, Any]] = []
     for index, (summary, label) in enumerate(CHECKOUT_EPICS):
         done = index in (0, 2)
         issues.append(
