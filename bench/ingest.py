@@ -288,18 +288,23 @@ class Service:
         # the session of the server: Linux shares CPU between sessions (autogroups) before niceness.
         self.worker = subprocess.Popen([OKRSYNC, "worker", "--nice", str(self.worker_nice)], process_group=0, **quiet)
 
+    def started(self, process: subprocess.Popen[bytes] | None) -> subprocess.Popen[bytes]:
+        if process is None:
+            raise RuntimeError("the service is not started (Service.start)")
+        return process
+
     def pause_worker(self) -> None:
-        os.killpg(self.worker.pid, signal.SIGSTOP)  # type: ignore[union-attr]
+        os.killpg(self.started(self.worker).pid, signal.SIGSTOP)
         self.paused = True
 
     def resume_worker(self) -> None:
         if self.paused:
-            os.killpg(self.worker.pid, signal.SIGCONT)  # type: ignore[union-attr]
+            os.killpg(self.started(self.worker).pid, signal.SIGCONT)
             self.paused = False
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds so far: gunicorn (arbiter and workers), the okrsync worker, Redis, this load generator."""
-        serve, worker = self.serve.pid, self.worker.pid  # type: ignore[union-attr]
+        serve, worker = self.started(self.serve).pid, self.started(self.worker).pid
         redis_pid = int(Path(self.data, "redis.pid").read_text().strip())
         return {
             "web": sum(cpu_seconds(p) for p in [serve, *children(serve)]),
