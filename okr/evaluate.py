@@ -130,19 +130,8 @@ def _carry_set(
         return _evaluate_set(config, okr_set, given, filters, values, _reusable(previous, only))
     cycle = config.cycle(okr_set.cycle)
     expected = round(expected_progress(cycle, given.at, given.tz), 4)
-    if before.get("expected") == expected:
-        objectives = list(before["objectives"])
-    else:
-        objectives = [
-            {**was, "health": scoring.health(was["score"], expected, config.health)} for was in before["objectives"]
-        ]
-    places = _kr_places(okr_set)
-    touched: dict[int, list[int]] = {}
-    for set_id, kr_id in only:
-        if set_id == okr_set.id and kr_id in places:
-            number, position = places[kr_id]
-            touched.setdefault(number, []).append(position)
-    for number, positions in touched.items():
+    objectives = _carried_objectives(before, expected, config)
+    for number, positions in _touched_positions(okr_set, only).items():
         objective = okr_set.objectives[number]
         krs = list(before["objectives"][number]["key_results"])
         moved = False
@@ -156,6 +145,24 @@ def _carry_set(
         if moved:
             objectives[number] = _objective_json(config, objective, krs, expected)
     return {"id": okr_set.id, "expected": expected, "objectives": objectives}
+
+
+def _carried_objectives(before: Mapping[str, Any], expected: float, config: OkrConfig) -> list[dict[str, Any]]:
+    """The previous objectives as they were, their health again if the expected progress moved."""
+    if before.get("expected") == expected:
+        return list(before["objectives"])
+    return [{**was, "health": scoring.health(was["score"], expected, config.health)} for was in before["objectives"]]
+
+
+def _touched_positions(okr_set: OkrSet, only: set[tuple[str, str]]) -> dict[int, list[int]]:
+    """The touched KRs of this set: their places in it, by objective number."""
+    places = _kr_places(okr_set)
+    touched: dict[int, list[int]] = {}
+    for set_id, kr_id in only:
+        if set_id == okr_set.id and kr_id in places:
+            number, position = places[kr_id]
+            touched.setdefault(number, []).append(position)
+    return touched
 
 
 def _reads_as(result: Mapping[str, Any], value: MetricValue, kr: KeyResult, expected: float, config: OkrConfig) -> bool:

@@ -265,24 +265,42 @@ def post_checkin(
         store.hold_checkin(ref, now + wait)
         return Checkin.HELD
     marker = MARKER_PREFIX + hashlib.sha256(f"{ref}|{old}|{new}|{occasion}".encode()).hexdigest()[:12]
+    earlier = _earlier_attempt(jira, store, ref, issue, new, marker, now)
+    if earlier is not None:
+        return earlier
+    _comment_once(jira, store, ref, issue, f"{text}\n[{marker}]", marker, now)
+    store.set_health(ref, new)
+    store.checkin_posted(ref, now)
+    return Checkin.POSTED
+
+
+def _earlier_attempt(
+    jira: JiraWriter, store: WrittenStore, ref: str, issue: str, new: str, marker: str, now: float
+) -> Checkin | None:
+    """What an earlier, unrecorded attempt at a comment means now; None when a new one may go out."""
     pending = store.pending_checkin(ref)
-    if pending is not None:
-        if pending[0] == marker and _already_posted(jira, issue, marker):
-            store.set_health(ref, new)
-            store.checkin_posted(ref, pending[1])  # it did go out, then: the pacing counts from it
-            return Checkin.QUIET
-        if now - pending[1] < IN_FLIGHT_SECONDS:
-            return Checkin.WAITING
+    if pending is None:
+        return None
+    if pending[0] == marker and _already_posted(jira, issue, marker):
+        store.set_health(ref, new)
+        store.checkin_posted(ref, pending[1])  # it did go out, then: the pacing counts from it
+        return Checkin.QUIET
+    if now - pending[1] < IN_FLIGHT_SECONDS:
+        return Checkin.WAITING
+    return None
+
+
+def _comment_once(
+    jira: JiraWriter, store: WrittenStore, ref: str, issue: str, body: str, marker: str, now: float
+) -> None:
+    """Record the attempt, then post; a comment Jira refuses outright leaves nothing to wait for."""
     store.set_pending_checkin(ref, marker, now)
     try:
-        jira.add_comment(issue, f"{text}\n[{marker}]")
+        jira.add_comment(issue, body)
     except ConnectorError as exc:
         if exc.status is not None and exc.status < 500 and exc.status != 429:
             store.clear_pending_checkin(ref)  # refused: it did not land, nothing to wait for
         raise
-    store.set_health(ref, new)
-    store.checkin_posted(ref, now)
-    return Checkin.POSTED
 
 
 def _already_posted(jira: JiraWriter, issue: str, marker: str) -> bool:

@@ -212,28 +212,7 @@ def resync(
     for project in mapped_projects(config):
         if runtime.redis.hget(RESYNC_PROGRESS, project) == b"done":
             continue
-        total = _count(jira, project)
-        seen_keys: set[str] = set()
-
-        def walked(count: int, project: str = project, total: int | None = total) -> None:
-            if progress:
-                progress(project, count, total)
-
-        read_started = runtime.mirror.server_time_ms()
-        issues = jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
-        if full:  # only a full resync needs the keys Jira still has
-            issues = _recording_keys(issues, seen_keys)
-        before = report.seen
-        apply_issues(
-            runtime,
-            issues,
-            report,
-            {"kind": "resync"},
-            on_issue=partial(_counted_since, walked, before),
-            read_started_ms=read_started,
-        )
-        if full:
-            _forget_missing(runtime, project, seen_keys, report)
+        _resync_project(runtime, jira, project, full, progress, report)
         runtime.redis.hset(RESYNC_PROGRESS, project, "done")
     runtime.redis.delete(RESYNC_PROGRESS)
     _advance_watermark(runtime, report, now or datetime.now(UTC))
@@ -245,6 +224,39 @@ def resync(
 def _counted_since(walked: Callable[[int], None], before: int, seen: int) -> None:
     """Tell ``walked`` how many issues the project's walk has seen (``seen`` counts the whole resync)."""
     walked(seen - before)
+
+
+def _resync_project(
+    runtime: Runtime,
+    jira: Any,
+    project: str,
+    full: bool,
+    progress: Callable[[str, int, int | None], None] | None,
+    report: SyncReport,
+) -> None:
+    """Mirror one project's issues into ``report``; ``full`` also forgets the ones Jira no longer has."""
+    total = _count(jira, project)
+    seen_keys: set[str] = set()
+
+    def walked(count: int) -> None:
+        if progress:
+            progress(project, count, total)
+
+    read_started = runtime.mirror.server_time_ms()
+    issues = jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
+    if full:  # only a full resync needs the keys Jira still has
+        issues = _recording_keys(issues, seen_keys)
+    before = report.seen
+    apply_issues(
+        runtime,
+        issues,
+        report,
+        {"kind": "resync"},
+        on_issue=partial(_counted_since, walked, before),
+        read_started_ms=read_started,
+    )
+    if full:
+        _forget_missing(runtime, project, seen_keys, report)
 
 
 def _count(jira: Any, project: str) -> int | None:
