@@ -23,8 +23,8 @@ from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings, load_settings
 from okrsync.stats import METRICS_UNAUTHORIZED, EventCollector, metrics_allowed
 from sync.handlers import router
-from sync.jobs import enqueue_drain
 from sync.queue import EventStream
+from sync.scheduling import enqueue_drain
 from webhooks.blueprint import INGEST_EXTENSION
 from webhooks.blueprint import bp as webhooks_blueprint
 from webhooks.ingest import WebhookIngest

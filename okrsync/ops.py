@@ -13,6 +13,7 @@ from sync.config_store import Applied
 from sync.dirty import mark_all
 from sync.reconcile import mapped_projects, project_clause
 from sync.runtime import Runtime
+from sync.scheduling import schedule_flush
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,6 @@ def apply_config_text(runtime: Runtime, text: str, author: str, source: str) -> 
     applied = runtime.config_store.apply(text, source, author, datetime.now(UTC))
     if applied.changed:
         mark_all(runtime.redis, {"kind": "config", "revision": str(applied.revision), "author": author})
-        from sync.jobs import schedule_flush
-
         schedule_flush(runtime.redis, runtime.queue_name)
     return applied
 

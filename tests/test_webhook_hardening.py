@@ -8,9 +8,9 @@ import json
 
 from okrsync.app import create_app
 from okrsync.settings import Settings
-from sync.jobs import enqueue_drain
 from sync.mirror import Mirror
 from sync.queue import STREAM, EventStream
+from sync.scheduling import enqueue_drain
 from tests.conftest import QUEUE, SECRET, load_fixture, post_event, run_worker, signed_headers
 from webhooks.body import DISCARD_FACTOR
 

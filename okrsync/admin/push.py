@@ -20,8 +20,8 @@ from mapping.models import OkrConfig
 from okrsync.admin.errors import ApiError
 from okrsync.admin.schemas import MeasurementIn
 from sync.dirty import mark
-from sync.jobs import schedule_flush
 from sync.runtime import Runtime
+from sync.scheduling import schedule_flush
 
 IDEMPOTENCY_PREFIX = "okrsync:measurements:idempotency:"
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600
