@@ -18,7 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from pydantic import SecretStr
 
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import STATS, EventStream
 from sync.runtime import CALLS
 
@@ -113,7 +113,7 @@ class EventCollector(Collector):
             counts = read_counts(self.redis)
             unknown = {k.decode(): int(v) for k, v in self.redis.hgetall(UNKNOWN_EVENTS).items()}
             backlog = EventStream(self.redis).backlog()
-            mirrored = Mirror(self.redis).count()
+            mirrored = RedisMirror(self.redis).count()
         except redis.RedisError:
             up.add_metric([], 0)
             yield up

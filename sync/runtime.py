@@ -10,8 +10,8 @@ import redis
 from okrsync.settings import Settings, load_settings
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
-from sync.memory import MirrorInMemory
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
+from sync.mirror_follower import MirrorFollower
 
 
 @dataclass
@@ -19,18 +19,18 @@ class Runtime:
     settings: Settings
     redis: redis.Redis
     config_store: ConfigStore
-    mirror: Mirror
+    mirror: RedisMirror
     measurements: MeasurementStore
     written: WrittenStore
     jira: Any | None = None  # connector.JiraPort when a Jira is configured
     confluence: Any | None = None
-    memory: MirrorInMemory | None = None  # the mirror kept in this process's memory, made on first use
+    memory: MirrorFollower | None = None  # the mirror kept in this process's memory, made on first use
     last_report: tuple[int, Any, dict[str, Any]] | None = None  # (report number, configuration, report) of this process
 
     @property
-    def mirror_in_memory(self) -> MirrorInMemory:
+    def mirror_in_memory(self) -> MirrorFollower:
         if self.memory is None:
-            self.memory = MirrorInMemory(self.mirror)
+            self.memory = MirrorFollower(self.mirror)
         return self.memory
 
     @property
@@ -54,7 +54,7 @@ def build_runtime(
         settings=settings,
         redis=connection,
         config_store=ConfigStore(connection),
-        mirror=Mirror(connection),
+        mirror=RedisMirror(connection),
         measurements=MeasurementStore(connection),
         written=WrittenStore(connection),
         jira=jira,

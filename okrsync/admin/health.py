@@ -16,7 +16,7 @@ from okrsync.status import failing_targets
 from sync.config_store import ConfigStore
 from sync.flush import REPORT
 from sync.jira_writer import WRITTEN
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import EventStream
 from sync.reconcile import LAST_RUN
 from sync.runtime import CALLS
@@ -97,7 +97,7 @@ def mapping_status(
 def newest_by_project(connection: redis.Redis) -> dict[str, dict[str, Any]]:
     """Per project: the most recently updated mirrored issue and how many are mirrored."""
     found: dict[str, dict[str, Any]] = defaultdict(lambda: {"issue": None, "updated": None, "count": 0})
-    for document in Mirror(connection).documents():
+    for document in RedisMirror(connection).documents():
         entry = found[str(document.get("project") or "").upper()]
         entry["count"] += 1
         updated = str(document.get("updated") or "")
