@@ -8,7 +8,7 @@ from flask import Flask
 from okrsync.admin.api import api_blueprint
 from okrsync.admin.auth import session_secret
 from okrsync.admin.context import admin_context
-from okrsync.admin.pages import pages_blueprint
+from okrsync.admin.page_routes import pages_blueprint
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import SESSION_SECONDS
 from okrsync.settings import Settings
