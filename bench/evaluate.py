@@ -10,8 +10,8 @@ Figures:
 - affected KRs per event (``okr.incremental.affected_key_results``): the drain job's step;
 - per-event incremental re-evaluation, the flush's real path in a long-lived worker: the documents
   sit in an embedded Redis (``sync.mirror``); one issue changes there (written through
-  ``Mirror.upsert``, timed apart: the drain's mirror write); then, timed: catching the in-memory
-  mirror up from the change feed (``sync.memory``, one Redis call), finding the affected KRs, and
+  ``RedisMirror.upsert``, timed apart: the drain's mirror write); then, timed: catching the in-memory
+  mirror up from the change feed (``sync.mirror_follower``, one Redis call), finding the affected KRs, and
   ``evaluate_config`` of those KRs from the kept selections (``okr.live``), every other KR taken from
   the previous report. The instant moves on by one second per event, so windows and relative JQL
   (``-30d``, ``startOfMonth()``, ``now()``) move too. Once per worker, not per event: reading the
@@ -286,14 +286,14 @@ def real_path(documents: list[dict[str, Any]], config: Any, index: KrIndex, even
 def real_path_on(
     connection: Any, documents: list[dict[str, Any]], config: Any, index: KrIndex, events: int
 ) -> dict[str, Any]:
-    from sync.memory import MirrorInMemory
-    from sync.mirror import Mirror
+    from sync.mirror import RedisMirror
+    from sync.mirror_follower import MirrorFollower
 
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     for document in documents:
         mirror.upsert(document, 1)
     fields = dict(CONTEXT.custom_fields)
-    memory = MirrorInMemory(Mirror(connection))
+    memory = MirrorFollower(RedisMirror(connection))
     started = time.perf_counter()
     live = memory.current(config.zone, fields)
     load = time.perf_counter() - started
@@ -383,12 +383,12 @@ class RealPath:
 def program_figures(documents: list[dict[str, Any]]) -> dict[str, Any]:
     """The example problem program over the documents, as a flush works it out: once by a pass over
     every issue, once from the live mirror's kept queries (one issue changed since the last flush)."""
-    from okr.live import LiveMirror
+    from okr.live import IndexedMirror
     from okr.metrics import EvaluationInput, FilterCache, program_result
 
     program = load_config_file(ROOT / "examples" / "okrs.yaml").problem_programs[0]
     fields = dict(CONTEXT.custom_fields)
-    live = LiveMirror(TZ, fields, documents)
+    live = IndexedMirror(TZ, fields, documents)
 
     def kept_at(at: datetime) -> tuple[Any, float]:
         given = EvaluationInput(
@@ -399,7 +399,7 @@ def program_figures(documents: list[dict[str, Any]]) -> dict[str, Any]:
         return result, time.perf_counter() - started
 
     _, first = kept_at(AT)
-    gc.freeze()  # as the worker does once its copy of the mirror is built (sync/memory.py)
+    gc.freeze()  # as the worker does once its copy of the mirror is built (sync/mirror_follower.py)
     kept_times = []
     for number in range(5):  # a flush after each change
         at = AT + timedelta(seconds=number + 1)

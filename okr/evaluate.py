@@ -12,7 +12,7 @@ from mapping.memo import once_per_object
 from mapping.models import Contributors, Cycle, KeyResult, Metric, Objective, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
-from okr.live import LiveMirror
+from okr.live import IndexedMirror
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
 from okr.problems.engine import program_json
 from okr.timeframe import expected_progress
@@ -333,7 +333,7 @@ def evaluation_input(
     measurements: Sequence[Any] = (),
     custom_fields: Mapping[str, str] | None = None,
     remote_values: Mapping[str, MetricValue] | None = None,
-    live: LiveMirror | None = None,
+    live: IndexedMirror | None = None,
     current_user: str | None = None,
 ) -> EvaluationInput:
     """``live``: the same documents kept in memory (``okr.live``), made for this zone and these fields.

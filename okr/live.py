@@ -265,8 +265,10 @@ def passed_over(
     return (min(low for low, _ in spans), max(high for _, high in spans))
 
 
-class LiveMirror:
-    """Every mirrored issue by id, and the queries and selections evaluation has asked for so far."""
+class IndexedMirror:
+    """Every mirrored issue by id, and the queries and selections evaluation has asked for so far: a
+    copy of the mirror held in memory, indexed for evaluation and kept current one change at a time
+    (``put``, ``remove``); it does no I/O. The shared mirror is ``sync.mirror.RedisMirror``."""
 
     def __init__(
         self, tz: tzinfo, custom_fields: Mapping[str, str], documents: Iterator[Document] | Sequence[Document] = ()

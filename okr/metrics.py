@@ -14,7 +14,7 @@ from mapping.memo import once_per_object
 from mapping.models import Cycle, Metric, ProblemProgram, days
 from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
 from okr.fields import field_duration, field_finite_number, field_time
-from okr.live import LiveMirror, Reader
+from okr.live import IndexedMirror, Reader
 from okr.problems.engine import ProblemMemo, evaluate_program, measure
 from okr.problems.model import ProgramResult
 from okr.timeframe import window_bounds
@@ -47,7 +47,7 @@ class EvaluationInput:
     # values of metrics outside the local JQL subset, computed through Jira search: "metric@cycle" → value
     remote_values: Mapping[str, MetricValue] = ()  # type: ignore[assignment]
     # the same documents kept in memory with their selections (a long-lived worker's mirror)
-    live: LiveMirror | None = None
+    live: IndexedMirror | None = None
     # whom JQL's currentUser() means: the service's own account, as an account id (Cloud) or a user
     # key or name (Data Center), as documents name users; None: currentUser() matches no one
     current_user: str | None = None
@@ -224,7 +224,7 @@ _shape_of = once_per_object(_metric_shape)
 
 
 def _kept_value(
-    live: LiveMirror, metric: Metric, cycle: Cycle, given: EvaluationInput, reader: Reader
+    live: IndexedMirror, metric: Metric, cycle: Cycle, given: EvaluationInput, reader: Reader
 ) -> MetricValue | None:
     selection = live.selection(metric.jql or "", metric.effective_date_field, reader, given.at)
     if selection is None:

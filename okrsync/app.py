@@ -24,8 +24,8 @@ from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings, load_settings
 from sync.handlers import router
-from sync.jobs import enqueue_drain
 from sync.queue import EventStream, PushResult
+from sync.scheduling import enqueue_drain
 from webhooks.blueprint import INGEST_EXTENSION
 from webhooks.blueprint import bp as webhooks_blueprint
 from webhooks.ingest import Count, Push, QueueUnavailable, Stored, WebhookIngest

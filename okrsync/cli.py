@@ -82,7 +82,8 @@ def worker(burst: bool, niceness: int | None) -> None:
     """Run an RQ worker that applies queued events to the mirror."""
     import socket
 
-    from sync.jobs import set_worker_identity, sweep
+    from sync.jobs import set_worker_identity
+    from sync.scheduling import sweep
 
     settings = _settings()
     connection = connect_redis(settings)  # an embedded Redis started here keeps the normal priority

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from sync import keys
 from sync.keys import STATS_CALLS as CALLS
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import STATS, EventStream
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class EventCollector(Collector):
             counts = read_counts(self.redis)
             unknown = {_text(k): int(v) for k, v in self.redis.hgetall(UNKNOWN_EVENTS).items()}
             backlog = EventStream(self.redis).backlog()
-            mirrored = Mirror(self.redis).count()
+            mirrored = RedisMirror(self.redis).count()
         except redis.RedisError:
             up.add_metric([], 0)
             yield up

@@ -15,6 +15,7 @@ from sync.configured import configured_jira
 from sync.dirty import mark_all
 from sync.reconcile import mapped_projects, project_clause
 from sync.runtime import Runtime
+from sync.scheduling import schedule_flush
 from webhooks.router import ROUTED_EVENTS
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,6 @@ def apply_config_text(runtime: Runtime, text: str, author: str, source: str) -> 
     applied = runtime.config_store.apply(text, source, author, datetime.now(UTC))
     if applied.changed:
         mark_all(runtime.redis, {"kind": "config", "revision": str(applied.revision), "author": author})
-        from sync.jobs import schedule_flush
-
         schedule_flush(runtime.redis, runtime.queue_name)
     return applied
 

@@ -12,8 +12,8 @@ import redis
 from sync import keys
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
-from sync.jobs import schedule_flush, schedule_pages, schedule_remote_refresh, sweep
 from sync.runtime import Runtime
+from sync.scheduling import schedule_flush, schedule_pages, schedule_remote_refresh, sweep
 
 log = logging.getLogger(__name__)
 

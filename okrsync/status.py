@@ -11,7 +11,7 @@ import redis
 
 from okrsync.counters import read_counts
 from sync.failures import FailureStore
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import EventStream
 from sync.remote import remote_failures
 
@@ -19,7 +19,7 @@ ISSUE_COLUMNS = ("key", "issuetype", "status", "statusCategory", "updated", "sum
 
 
 def collect_status(connection: redis.Redis, where: str, limit: int) -> dict[str, Any]:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     issues = [
         {column: document.get(column) for column in ISSUE_COLUMNS}
         for document in islice(mirror.documents(), max(limit, 0))

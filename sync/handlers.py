@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sync.dirty import DirtyTracker
 from sync.documents import issue_document, link_entry
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from webhooks.events import IssueEvent, IssueLinkEvent
 from webhooks.router import Router
 
@@ -19,7 +19,7 @@ router = Router()
 
 @dataclass(frozen=True)
 class SyncContext:
-    mirror: Mirror
+    mirror: RedisMirror
     dirty: DirtyTracker | None = None
     own_account: str | None = None  # the service's Jira account: its own writes start nothing
     own_fields: frozenset[str] = frozenset()  # lower-cased names of the fields it writes

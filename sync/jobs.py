@@ -1,6 +1,6 @@
 """RQ jobs: the drain applies queued webhook events to the mirror in batches and marks the KRs they
 touch; the flush recomputes those KRs and writes back what changed. Both are coalesced: a burst of
-deliveries leads to one drain at a time and one flush after it."""
+deliveries leads to one drain at a time and one flush after it (``sync.scheduling`` enqueues them)."""
 
 from __future__ import annotations
 
@@ -16,25 +16,19 @@ import redis
 from rq import Queue, get_current_job
 
 from sync import keys
-from sync.dirty import ALL_DIRTY, DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker, mark, mark_all
-from sync.failures import FailureStore
+from sync.confluence_writer import publish_due_pages
+from sync.dirty import DIRTY, DirtyTracker
+from sync.flush import flush
 from sync.handlers import SyncContext, router
-from sync.jira_writer import WrittenStore
-from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream, entry_time_ms
+from sync.queue import STATS, EventStream, entry_time_ms
+from sync.reconcile import resync
+from sync.remote import refresh_remote_metrics
 from sync.runtime import runtime_for
+from sync.scheduling import PAGES_FLAG, REMOTE_FLAG, enqueue_flush, schedule_flush
 from webhooks.events import parse_event
 
 log = logging.getLogger(__name__)
 
-DRAIN_JOB = "sync.jobs.drain_events"
-FLUSH_JOB = "sync.jobs.flush_okrs"
-RESYNC_JOB = "sync.jobs.resync_mirror"
-PAGES_JOB = "sync.jobs.publish_waiting_pages"
-PAGES_FLAG = keys.PAGES_FLAG  # a pages job waits: the scheduler does not add another
-PAGES_FLAG_SECONDS = 300
-REMOTE_JOB = "sync.jobs.refresh_remote"
-REMOTE_FLAG = keys.REMOTE_FLAG  # a remote refresh waits or runs: the scheduler does not add another
-REMOTE_FLAG_SECONDS = 600
 BATCH_SIZE = 200
 LAST_FLUSH = keys.LAST_FLUSH  # POSIX time, for the flush interval
 
@@ -81,15 +75,13 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
 
 
 def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
-    from sync.flush import flush
-
     connection = connection or _job_connection()
     runtime = runtime_for(connection)
     wait = flush_wait_seconds(connection, runtime.settings.flush_interval_seconds)
     if wait > 0:
         queue = Queue(runtime.queue_name, connection=connection)
         if queue.count:  # drains wait: they run first, and this flush after them (its flag stays set)
-            _enqueue_flush(queue)
+            enqueue_flush(queue)
             return {"deferred": round(wait, 3)}
         time.sleep(wait)
         drain_events(connection)  # what arrived meanwhile goes into this flush, not the next one
@@ -109,8 +101,6 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
 
 def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, Any]:
     """Pages whose coalescing interval has passed, published with this worker's copy of the mirror."""
-    from sync import confluence_writer as pages
-
     connection = connection or _job_connection()
     connection.delete(PAGES_FLAG)  # pages falling due from now on schedule another run
     runtime = runtime_for(connection)
@@ -120,28 +110,11 @@ def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, An
             "give the worker the same settings as the scheduler"
         )
         return {"published": 0}
-    return {"published": pages.publish_due_pages(runtime)}
-
-
-def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
-    """Enqueue one run of ``publish_waiting_pages`` unless one is already waiting."""
-    if not connection.set(PAGES_FLAG, "1", nx=True, ex=PAGES_FLAG_SECONDS):
-        return False
-    Queue(queue_name, connection=connection).enqueue(  # not started within the flag's life: dropped, made again
-        PAGES_JOB,
-        job_timeout=900,
-        ttl=PAGES_FLAG_SECONDS,
-        result_ttl=300,
-        failure_ttl=7 * 24 * 3600,
-        description="publish the Confluence pages whose coalescing interval has passed",
-    )
-    return True
+    return {"published": publish_due_pages(runtime)}
 
 
 def refresh_remote(connection: redis.Redis | None = None) -> dict[str, Any]:
     """The metrics outside the local JQL subset, counted through Jira's search; a flush follows."""
-    from sync.remote import refresh_remote_metrics
-
     connection = connection or _job_connection()
     try:
         runtime = runtime_for(connection)
@@ -153,68 +126,11 @@ def refresh_remote(connection: redis.Redis | None = None) -> dict[str, Any]:
     return {"refreshed": report.refreshed, "failed": report.failed}
 
 
-def schedule_remote_refresh(connection: redis.Redis, queue_name: str) -> bool:
-    """Enqueue one remote refresh unless one waits or runs (searches run on a worker, never in the
-    scheduler's loop)."""
-    if not connection.set(REMOTE_FLAG, "1", nx=True, ex=REMOTE_FLAG_SECONDS):
-        return False
-    Queue(queue_name, connection=connection).enqueue(
-        REMOTE_JOB,
-        job_timeout=REMOTE_FLAG_SECONDS,
-        ttl=REMOTE_FLAG_SECONDS,
-        result_ttl=300,
-        failure_ttl=7 * 24 * 3600,
-        description="count the remote metrics through Jira's search",
-    )
-    return True
-
-
 def resync_mirror(full: bool = False, connection: redis.Redis | None = None) -> dict[str, Any]:
     """`POST /api/v1/resync` runs this on a worker."""
-    from sync.reconcile import resync
-
     connection = connection or _job_connection()
     report = resync(runtime_for(connection), full=full)
     return {"seen": report.seen, "drift": report.drift, "seconds": round(report.seconds, 3)}
-
-
-def enqueue_resync(connection: redis.Redis, queue_name: str, full: bool = False) -> Any:
-    return Queue(queue_name, connection=connection).enqueue(
-        RESYNC_JOB,
-        kwargs={"full": full},
-        job_timeout=6 * 3600,
-        result_ttl=24 * 3600,
-        failure_ttl=7 * 24 * 3600,
-        description=f"{'full ' if full else ''}resync of the mapped projects",
-    )
-
-
-def enqueue_drain(connection: redis.Redis, queue_name: str) -> Any:
-    return Queue(queue_name, connection=connection).enqueue(
-        DRAIN_JOB,
-        job_timeout=600,
-        result_ttl=300,
-        failure_ttl=7 * 24 * 3600,
-        description="apply queued Jira webhook events to the mirror",
-    )
-
-
-def schedule_flush(connection: redis.Redis, queue_name: str) -> bool:
-    """Enqueue one flush unless one is already waiting."""
-    if not connection.set(FLUSH_FLAG, "1", nx=True, ex=FLUSH_FLAG_SECONDS):
-        return False
-    _enqueue_flush(Queue(queue_name, connection=connection))
-    return True
-
-
-def _enqueue_flush(queue: Queue) -> None:
-    queue.enqueue(
-        FLUSH_JOB,
-        job_timeout=900,
-        result_ttl=300,
-        failure_ttl=7 * 24 * 3600,
-        description="recompute dirty key results and write back what changed",
-    )
 
 
 def flush_wait_seconds(connection: redis.Redis, interval: float) -> float:
@@ -223,23 +139,6 @@ def flush_wait_seconds(connection: redis.Redis, interval: float) -> float:
     if raw is None or interval <= 0:
         return 0.0
     return max(0.0, min(interval, float(raw) + interval - time.time()))
-
-
-def sweep(connection: redis.Redis, queue_name: str) -> bool:
-    """Enqueue what is owed: a drain when events wait, a flush when KRs are dirty (or a flush died), and
-    every KR again when a write-back target's backoff has passed."""
-    enqueued = False
-    if FailureStore(connection).due_retry(time.time()) and not connection.sismember(DIRTY, ALL_DIRTY):
-        mark_all(connection, {"kind": "retry"})
-    held = WrittenStore(connection).due_checkins(time.time())
-    if held:
-        mark(connection, held, {"kind": "check-in held back"})
-    if EventStream(connection).has_unapplied() and connection.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_SECONDS):
-        enqueue_drain(connection, queue_name)
-        enqueued = True
-    if connection.exists(DIRTY, IN_FLUSH) and schedule_flush(connection, queue_name):
-        enqueued = True
-    return enqueued
 
 
 def _job_connection() -> redis.Redis:

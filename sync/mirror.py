@@ -115,7 +115,11 @@ return out
 """
 
 
-class Mirror:
+class RedisMirror:
+    """The mirror every process shares, in Redis: the stored truth of the sync, written by the drain and
+    by reads of Jira, read by the flush. ``okr.live.IndexedMirror`` is one process's copy of it in
+    memory; ``sync.mirror_follower.MirrorFollower`` keeps that copy caught up through the change feed."""
+
     def __init__(self, connection: redis.Redis) -> None:
         self.redis = connection
         self._upsert = connection.register_script(_UPSERT_SCRIPT)

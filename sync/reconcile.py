@@ -19,6 +19,7 @@ from sync.dirty import RECENT_IDS, DirtyTracker
 from sync.documents import issue_document
 from sync.handlers import FUTURE_SKEW_MS
 from sync.runtime import Runtime
+from sync.scheduling import schedule_flush
 from webhooks.jiratime import parse_jira_time
 
 log = logging.getLogger(__name__)
@@ -145,8 +146,6 @@ def apply_issues(
         if on_issue:
             on_issue(report.seen)
     if tracker.marked:
-        from sync.jobs import schedule_flush
-
         schedule_flush(runtime.redis, runtime.queue_name)
 
 

@@ -13,8 +13,8 @@ import redis
 from sync import keys
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
-from sync.memory import MirrorInMemory
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
+from sync.mirror_follower import MirrorFollower
 from sync.ports import ConfluenceApi, JiraApi, SyncSettings
 
 
@@ -23,18 +23,18 @@ class Runtime:
     settings: SyncSettings
     redis: redis.Redis
     config_store: ConfigStore
-    mirror: Mirror
+    mirror: RedisMirror
     measurements: MeasurementStore
     written: WrittenStore
     jira: JiraApi | None = None  # None when no Jira is configured (no write-back)
     confluence: ConfluenceApi | None = None  # None when no Confluence is configured (no pages)
-    memory: MirrorInMemory | None = None  # the mirror kept in this process's memory, made on first use
+    memory: MirrorFollower | None = None  # the mirror kept in this process's memory, made on first use
     last_report: tuple[int, Any, dict[str, Any]] | None = None  # (report number, configuration, report) of this process
 
     @property
-    def mirror_in_memory(self) -> MirrorInMemory:
+    def mirror_in_memory(self) -> MirrorFollower:
         if self.memory is None:
-            self.memory = MirrorInMemory(self.mirror)
+            self.memory = MirrorFollower(self.mirror)
         return self.memory
 
     @property
@@ -58,7 +58,7 @@ def new_runtime(
         settings=settings,
         redis=connection,
         config_store=ConfigStore(connection),
-        mirror=Mirror(connection),
+        mirror=RedisMirror(connection),
         measurements=MeasurementStore(connection),
         written=WrittenStore(connection),
         jira=jira,

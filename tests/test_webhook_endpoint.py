@@ -9,7 +9,7 @@ import pytest
 
 from okrsync.app import create_app
 from okrsync.settings import Settings
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import STREAM, EventStream
 from tests.conftest import SECRET, fixture_paths, load_fixture, post_event, run_worker, signed_headers
 
@@ -41,7 +41,7 @@ def test_issue_bearing_payloads_land_in_the_mirror(client, connection, path) -> 
     assert post_event(client, payload, identifier=path.stem).status_code == 202
     run_worker(connection)
     issue, fields = payload["issue"], payload["issue"]["fields"]
-    document = Mirror(connection).get(issue["key"])
+    document = RedisMirror(connection).get(issue["key"])
     if payload["webhookEvent"] == "jira:issue_deleted":
         assert document is None
         return
@@ -57,7 +57,7 @@ def test_issue_bearing_payloads_land_in_the_mirror(client, connection, path) -> 
 def test_mirror_document_has_the_fields_jql_needs(client, connection) -> None:
     post_event(client, load_fixture("webhook-cloud-issue-created-many-fields.json"), identifier="d1")
     run_worker(connection)
-    document = Mirror(connection).get("KT-22")
+    document = RedisMirror(connection).get("KT-22")
     assert document["created"] == "2019-08-27T19:43:24.193Z"
     assert document["labels"] == ["Label1", "Label2"]
     assert document["priority"] == "Medium" and document["issuetype"] == "Task"
@@ -91,7 +91,7 @@ def test_older_delivery_never_overwrites_newer_state(client, connection) -> None
     post_event(client, newer, identifier="n")
     post_event(client, older, identifier="o")
     run_worker(connection)
-    assert Mirror(connection).get("ORD-1")["statusCategory"] == "done"
+    assert RedisMirror(connection).get("ORD-1")["statusCategory"] == "done"
 
 
 def test_newer_delivery_replaces_older_state_across_drains(client, connection) -> None:
@@ -99,10 +99,10 @@ def test_newer_delivery_replaces_older_state_across_drains(client, connection) -
     run_worker(connection)
     post_event(client, _issue_event("ORD-2", "2026-11-01T10:00:01.000+0100", "Done", "done", labels=["x"]), "b")
     run_worker(connection)  # +0100: one second earlier in UTC than the first, so it must lose
-    assert Mirror(connection).get("ORD-2")["statusCategory"] == "indeterminate"
+    assert RedisMirror(connection).get("ORD-2")["statusCategory"] == "indeterminate"
     post_event(client, _issue_event("ORD-2", "2026-11-01T10:00:02.000+0000", "Done", "done", labels=["x"]), "c")
     run_worker(connection)
-    document = Mirror(connection).get("ORD-2")
+    document = RedisMirror(connection).get("ORD-2")
     assert (document["statusCategory"], document["labels"]) == ("done", ["x"])
 
 
@@ -111,14 +111,14 @@ def test_delete_removes_the_document_and_a_late_update_cannot_revive_it(client, 
     created["webhookEvent"] = "jira:issue_created"
     post_event(client, created, identifier="c")
     run_worker(connection)
-    assert Mirror(connection).get("IDT-19") is not None
+    assert RedisMirror(connection).get("IDT-19") is not None
     post_event(client, load_fixture("webhook-issue-deleted.json"), identifier="d")
     post_event(
         client, {**created, "timestamp": (created.get("timestamp") or 0) + 1}, identifier="late-replay"
     )  # another delivery of the older state
     run_worker(connection)
-    assert Mirror(connection).get("IDT-19") is None
-    assert Mirror(connection).count() == 0
+    assert RedisMirror(connection).get("IDT-19") is None
+    assert RedisMirror(connection).count() == 0
 
 
 def _linked_pair(client) -> tuple[dict, dict]:
@@ -138,7 +138,7 @@ def _linked_pair(client) -> tuple[dict, dict]:
 def test_issue_links_are_applied_to_both_ends(client, connection) -> None:
     _, link = _linked_pair(client)
     run_worker(connection)
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     assert mirror.get("LNK-1")["links"] == [
         {"id": "77", "type": "Blocks", "direction": "outward", "issue_id": "92", "key": "LNK-2"}
     ]
@@ -155,7 +155,7 @@ def test_the_link_events_as_jira_sends_them_are_applied_and_undone(client, conne
         post_event(client, payload, f"created-{key}")
     post_event(client, load_fixture("webhook-cloud-issuelink-created.json"), "link-made")
     run_worker(connection)
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     assert mirror.get("LNK-7")["links"] == [
         {"id": "10422", "type": "Relates", "direction": "outward", "issue_id": "10031", "key": "LNK-3"}
     ]
@@ -174,7 +174,7 @@ def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, conne
         client, {**created, "timestamp": (created.get("timestamp") or 0) + 1}, "1-taken-back"
     )  # the same state of LNK-1 once more (another body, not a duplicate)
     run_worker(connection)
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     assert [x["id"] for x in mirror.get("LNK-1")["links"]] == ["77"]
     newer = _issue_event("LNK-1", "2026-11-01T10:00:05.000+0000", "Done", "done")
     post_event(client, newer, "5")  # a newer state is Jira's word on the links too
@@ -183,7 +183,7 @@ def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, conne
 
 
 def test_resync_stores_jira_state_over_a_patched_document_of_the_same_version(connection) -> None:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     document = {"id": "9", "key": "PAT-9", "links": []}
     assert mirror.upsert(document, 1000)
     assert mirror.set_link("9", "5", {"id": "5", "type": "Relates", "direction": "outward", "issue_id": "8", "key": ""})
@@ -287,7 +287,7 @@ def test_a_burst_is_drained_by_one_coalesced_job(client, connection) -> None:
 
     assert Queue("okrsync-test", connection=connection).count == 1
     run_worker(connection)
-    assert Mirror(connection).count() == 50 and connection.xlen(STREAM) == 0
+    assert RedisMirror(connection).count() == 50 and connection.xlen(STREAM) == 0
 
 
 def test_an_event_that_cannot_be_applied_is_kept_as_a_dead_letter(client, connection, monkeypatch) -> None:

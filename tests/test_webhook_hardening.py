@@ -8,9 +8,9 @@ import json
 
 from okrsync.app import create_app
 from okrsync.settings import Settings
-from sync.jobs import enqueue_drain
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import STREAM, EventStream
+from sync.scheduling import enqueue_drain
 from tests.conftest import QUEUE, SECRET, load_fixture, post_event, run_worker, signed_headers
 from webhooks.body import DISCARD_FACTOR
 
@@ -60,11 +60,11 @@ def test_a_replayed_link_deletion_does_not_remove_a_link_jira_still_has(client, 
     ):
         assert post_event(client, body, f"link-{number}").status_code == 202
     run_worker(connection)
-    assert [link["id"] for link in Mirror(connection).get("LNK-1")["links"]] == ["77"]
+    assert [link["id"] for link in RedisMirror(connection).get("LNK-1")["links"]] == ["77"]
     replay = post_event(client, deleted, "captured-and-replayed")  # signed by Jira, so it verifies
     assert replay.status_code == 200 and replay.json["status"] == "duplicate"
     run_worker(connection)
-    assert [link["id"] for link in Mirror(connection).get("LNK-1")["links"]] == ["77"]
+    assert [link["id"] for link in RedisMirror(connection).get("LNK-1")["links"]] == ["77"]
 
 
 def test_distinct_bodies_under_new_ids_are_all_queued(client, connection) -> None:
@@ -84,7 +84,7 @@ def test_a_state_taken_back_from_the_stream_after_a_link_keeps_the_link(client, 
     EventStream(connection).push("1-taken-back", created)
     enqueue_drain(connection, QUEUE)
     run_worker(connection)
-    assert [link["id"] for link in Mirror(connection).get("LNK-1")["links"]] == ["77"]
+    assert [link["id"] for link in RedisMirror(connection).get("LNK-1")["links"]] == ["77"]
 
 
 def _small_limit_client(settings: Settings, connection, limit: int):

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import STREAM
 from tests.conftest import post_event, run_worker
 from webhooks import events
@@ -71,7 +71,7 @@ def test_only_finite_custom_field_values_reach_the_mirror(client, connection) ->
     assert b"NaN" not in _mirrored_bytes(connection) and b"Infinity" not in _mirrored_bytes(connection)
     assert post_event(client, issue_updated("12.5"), identifier="finite").status_code == 202
     run_worker(connection)
-    document = Mirror(connection).get("SHOP-1")
+    document = RedisMirror(connection).get("SHOP-1")
     assert document is not None and b"12.5" in _mirrored_bytes(connection)
     assert json.loads(_mirrored_bytes(connection), parse_constant=lambda name: pytest.fail(f"{name} in the mirror"))
 

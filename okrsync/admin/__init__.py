@@ -5,17 +5,16 @@ from __future__ import annotations
 import redis
 from flask import Flask
 
+from okrsync.admin.api import api_blueprint
 from okrsync.admin.auth import session_secret
 from okrsync.admin.context import admin_context
+from okrsync.admin.page_routes import pages_blueprint
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import SESSION_SECONDS
 from okrsync.settings import Settings
 
 
 def register_admin(app: Flask, settings: Settings, connection: redis.Redis) -> None:
-    from okrsync.admin.api import api_blueprint
-    from okrsync.admin.pages import pages_blueprint
-
     app.extensions[ADMIN_EXTENSION] = admin_context(settings, connection)
     app.secret_key = session_secret(settings)
     app.config.update(

@@ -31,7 +31,7 @@ from okrsync.admin.routing import (
     operation,
 )
 from sync.config_store import Applied
-from sync.jobs import enqueue_resync
+from sync.scheduling import enqueue_resync
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MEASUREMENTS_LISTED = 100

@@ -9,7 +9,7 @@ import redis
 from okrsync.settings import Settings
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.runtime import Runtime
 
 
@@ -33,7 +33,7 @@ def admin_context(settings: Settings, connection: redis.Redis) -> AdminContext:
         settings=settings,
         redis=connection,
         config_store=ConfigStore(connection),
-        mirror=Mirror(connection),
+        mirror=RedisMirror(connection),
         measurements=MeasurementStore(connection),
         written=WrittenStore(connection),
     )

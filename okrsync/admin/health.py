@@ -18,7 +18,7 @@ from sync.config_store import ConfigStore
 from sync.flush import REPORT
 from sync.jira_writer import WRITTEN
 from sync.keys import STATS_CALLS as CALLS
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import EventStream
 from sync.reconcile import LAST_RUN
 from sync.redis_text import decoded
@@ -99,7 +99,7 @@ def mapping_status(
 def newest_by_project(connection: redis.Redis) -> dict[str, dict[str, Any]]:
     """Per project: the most recently updated mirrored issue and how many are mirrored."""
     found: dict[str, dict[str, Any]] = defaultdict(lambda: {"issue": None, "updated": None, "count": 0})
-    for document in Mirror(connection).documents():
+    for document in RedisMirror(connection).documents():
         entry = found[str(document.get("project") or "").upper()]
         entry["count"] += 1
         updated = str(document.get("updated") or "")

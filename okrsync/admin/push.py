@@ -21,8 +21,8 @@ from okrsync.admin.errors import ApiError
 from okrsync.admin.schemas import MeasurementIn
 from sync import keys
 from sync.dirty import mark
-from sync.jobs import schedule_flush
 from sync.runtime import Runtime
+from sync.scheduling import schedule_flush
 
 IDEMPOTENCY_PREFIX = keys.MEASUREMENT_IDEMPOTENCY_PREFIX
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600

@@ -14,8 +14,8 @@ from mapping.measurements import Measurement
 from okrsync.demo.scenario import BUG_TOPICS, INCIDENT_TOPICS, PROBLEM_SOURCES
 from sync.configured import configured_jira
 from sync.dirty import mark
-from sync.jobs import schedule_flush
 from sync.runtime import Runtime
+from sync.scheduling import schedule_flush
 
 STATUS_IDS = {"To Do": "10000", "In Progress": "3", "In Review": "10001", "Done": "10002"}
 

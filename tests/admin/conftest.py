@@ -20,7 +20,7 @@ from okrsync.app import create_app
 from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.documents import issue_document
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import QUEUE, SECRET, run_worker
 
@@ -115,7 +115,7 @@ def mirror_issues(connection: redis.Redis) -> None:
         jira_issue("SHOP-20", "Epic", now - timedelta(days=20), ["kr-escaped"], "Done", "done"),
         jira_issue("SHOP-21", "Epic", now - timedelta(days=20), ["kr-escaped"]),
     ]
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     for issue in issues:
         mirror.upsert(issue_document(issue), 1)
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from mapping.loader import load_config_document
 from okr.evaluate import evaluate_config, evaluation_input
-from okr.live import LiveMirror
+from okr.live import IndexedMirror
 from okrsync.cli import main
 
 AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
@@ -91,7 +91,7 @@ def test_current_user_is_the_account_given_to_the_evaluation(user: str) -> None:
 
 def test_a_long_lived_mirror_gives_the_same_numbers_for_the_current_user() -> None:
     documents = _documents()
-    live = LiveMirror(CONFIG.zone, {}, documents)
+    live = IndexedMirror(CONFIG.zone, {}, documents)
     kept = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, live.documents(), live=live, current_user=BOT))
     passed = evaluate_config(CONFIG, evaluation_input(AT, CONFIG, documents, current_user=BOT))
     assert _currents(kept) == _currents(passed) == {"mine": 2, "not_mine": 1, "mine_share": 50}

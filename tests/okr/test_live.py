@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mapping.loader import load_config_document
 from okr.evaluate import contributing_epics, evaluation_input
-from okr.live import LiveMirror
+from okr.live import IndexedMirror
 from okr.metrics import FilterCache, evaluate_metric
 
 AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
@@ -170,7 +170,7 @@ steps = st.lists(
 )
 
 
-def assert_same_numbers(live: LiveMirror, at: datetime) -> None:
+def assert_same_numbers(live: IndexedMirror, at: datetime) -> None:
     plain = evaluation_input(at, CONFIG, list(live.documents()), custom_fields=FIELDS)
     kept = evaluation_input(at, CONFIG, live.documents(), custom_fields=FIELDS, live=live)
     cycle = CONFIG.cycle("Q4")
@@ -192,7 +192,7 @@ def _keys(documents: Any) -> list[str] | None:
 @settings(max_examples=150, deadline=None)
 @given(steps)
 def test_live_mirror_matches_a_pass_over_the_issues(plan: list[tuple[str, Any]]) -> None:
-    live = LiveMirror(CONFIG.zone, FIELDS)
+    live = IndexedMirror(CONFIG.zone, FIELDS)
     at = AT
     for action, argument in plan:
         if action == "put":
@@ -205,7 +205,7 @@ def test_live_mirror_matches_a_pass_over_the_issues(plan: list[tuple[str, Any]])
 
 
 def test_a_query_outside_the_local_subset_is_not_kept() -> None:
-    live = LiveMirror(UTC, {})
+    live = IndexedMirror(UTC, {})
     assert live.selection("sprint in openSprints()", "created", ("count",), AT) is None
     assert live.matching("project = ", AT) is None
 
@@ -221,7 +221,7 @@ def test_a_moving_query_gives_its_matches_at_each_instant_asked() -> None:
         }
         for n in range(1, 101)
     ]
-    live = LiveMirror(UTC, {}, issues)
+    live = IndexedMirror(UTC, {}, issues)
 
     def resolved_within_ten_days(at: datetime) -> list[str]:
         return sorted(d["key"] for d in live.matching("resolved >= -10d", at) or [])

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from okr.live import LiveMirror
+from okr.live import IndexedMirror
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.engine import ProblemMemo, evaluate_program
 from tests.okr.test_problems import AT, LABELS, SOURCES, _ap, _problem, _program
@@ -94,7 +94,7 @@ steps = st.lists(
 @given(name=st.sampled_from(sorted(PROGRAMS)), plan=steps)
 def test_program_from_kept_queries_equals_a_pass_over_the_issues(name: str, plan: list[tuple[str, Any]]) -> None:
     program = PROGRAMS[name]
-    live = LiveMirror(UTC, {})
+    live = IndexedMirror(UTC, {})
     partly_kept = ProblemMemo()  # for the same program when one source's query is not kept
     for kind, argument in plan + [("evaluate", 0)]:
         if kind == "put":
@@ -116,7 +116,7 @@ def test_program_from_kept_queries_equals_a_pass_over_the_issues(name: str, plan
 
 def test_a_moving_source_follows_the_instant_back_and_forth() -> None:
     program = PROGRAMS["a source with a moving date"]
-    live = LiveMirror(UTC, {})
+    live = IndexedMirror(UTC, {})
     live.put(_problem("PLAT-1", _stamp(-10), source="walkthrough"))
     found = []
     for day in (15, 0, 15, -30):
@@ -138,7 +138,7 @@ def test_action_points_are_listed_by_key() -> None:
 
 
 def test_documents_other_than_the_mirrors_are_evaluated_by_a_pass() -> None:
-    live = LiveMirror(UTC, {})
+    live = IndexedMirror(UTC, {})
     live.put(_problem("PLAT-1", _stamp(-3)))
     elsewhere = [_problem("PLAT-2", _stamp(-2))]
     given_input = EvaluationInput(at=AT, tz=UTC, documents=elsewhere, problem_programs=[_program()], live=live)

@@ -13,7 +13,7 @@ import redis
 from okrsync.settings import Settings
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.runtime import Runtime
 from tests.conftest import QUEUE, SECRET
 from tests.pages.fakes import FakeConfluence
@@ -40,7 +40,7 @@ def page_runtime(connection: redis.Redis, confluence: FakeConfluence, tmp_path: 
         settings=settings,
         redis=connection,
         config_store=ConfigStore(connection),
-        mirror=Mirror(connection),
+        mirror=RedisMirror(connection),
         measurements=MeasurementStore(connection),
         written=WrittenStore(connection),
         confluence=confluence,

@@ -89,7 +89,7 @@ def test_an_edit_during_an_update_is_kept_and_the_update_lands(pages_stack, conn
 
 def test_an_unchanged_recomputation_does_not_bump_the_version(pages_stack, connection) -> None:
     from sync.dirty import mark_all
-    from sync.jobs import schedule_flush
+    from sync.scheduling import schedule_flush
     from tests.conftest import QUEUE
 
     wait_for(lambda: current_of_kr1(pages_stack) == "20%", what="the first page")

@@ -176,8 +176,9 @@ def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(pag
     from rq import Queue
 
     from okrsync.periodic import Periodic
-    from sync.jobs import PAGES_FLAG, PAGES_JOB, publish_waiting_pages
+    from sync.jobs import publish_waiting_pages
     from sync.runtime import forget_runtimes, install_runtime
+    from sync.scheduling import PAGES_FLAG, PAGES_JOB
 
     page_runtime.settings = page_runtime.settings.model_copy(update={"pages_interval_seconds": 0.2})
     publish(page_runtime)

@@ -10,7 +10,7 @@ from typing import Any
 import redis
 
 from sync.jira_writer import CHECKIN_DUE, Checkin, CheckinPacing, WrittenStore, post_checkin
-from sync.jobs import sweep
+from sync.scheduling import sweep
 from tests.conftest import QUEUE
 
 REF, ISSUE = "shop/KR1", "OKR-1"

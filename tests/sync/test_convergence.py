@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
 from sync.queue import STATS
 from sync.reconcile import _since, _version, clamped_watermark, resync
 from tests.conftest import load_fixture, post_event, run_worker
@@ -22,7 +22,7 @@ def _doc(status: str) -> dict[str, Any]:
 
 
 def test_a_read_replaces_a_state_whose_updated_went_back(connection: redis.Redis) -> None:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     assert mirror.upsert(_doc("Done"), 2_000)  # an event from before Jira's clock was set back
     started = mirror.server_time_ms()
     assert not mirror.upsert(_doc("To Do"), 1_000)  # a later event, stamped earlier: loses to the event
@@ -32,7 +32,7 @@ def test_a_read_replaces_a_state_whose_updated_went_back(connection: redis.Redis
 
 
 def test_a_read_loses_to_an_event_applied_after_it_began(connection: redis.Redis) -> None:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     started = mirror.server_time_ms() - 1  # the read began, then the event came in
     assert mirror.upsert(_doc("Done"), 3_000)
     assert not mirror.store_read(_doc("To Do"), 2_000, started)
@@ -40,7 +40,7 @@ def test_a_read_loses_to_an_event_applied_after_it_began(connection: redis.Redis
 
 
 def test_a_read_brings_back_an_issue_deleted_before_it_began(connection: redis.Redis) -> None:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     mirror.upsert(_doc("Done"), 1_000)
     assert mirror.delete("7", "CON-7", 10**13)  # a delete stamped far ahead (a skewed clock)
     assert not mirror.upsert(_doc("Done"), 2_000)
@@ -56,7 +56,7 @@ def _update(key: str, issue_id: str, updated: str, summary: str) -> dict[str, An
 
 
 def test_a_far_future_updated_is_counted_as_received(client: Any, connection: redis.Redis) -> None:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     post_event(client, _update("FUT-1", "901", "9999-12-31T23:59:59.000+0000", "forged"), "f-1")
     run_worker(connection)
     document, version = mirror.get_with_version("901")
@@ -73,7 +73,7 @@ def test_an_updated_a_little_ahead_is_kept_as_it_is(client: Any, connection: red
     ahead = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
     post_event(client, _update("FUT-2", "902", ahead, "skewed a little"), "s-1")
     run_worker(connection)
-    _, version = Mirror(connection).get_with_version("902")
+    _, version = RedisMirror(connection).get_with_version("902")
     assert version == int(datetime.strptime(ahead, "%Y-%m-%dT%H:%M:%S.000%z").timestamp() * 1000)
     assert connection.hget(STATS, "clamped_versions") is None
 
@@ -108,7 +108,7 @@ def test_resync_repairs_the_mirror_after_jiras_clock_went_back(stack: dict[str, 
 
 def test_a_read_begun_before_a_delete_does_not_bring_the_issue_back(connection: redis.Redis) -> None:
     """Jira's clock behind Redis's: the delete's own version is small, but it was applied after the read began."""
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     mirror.upsert(_doc("Done"), 1_000)
     started = mirror.server_time_ms() - 1_000
     assert mirror.delete("7", "CON-7", 1_500)
@@ -117,7 +117,7 @@ def test_a_read_begun_before_a_delete_does_not_bring_the_issue_back(connection: 
 
 
 def test_a_read_loses_to_a_newer_read_applied_after_it_began(connection: redis.Redis) -> None:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     older_read_started = mirror.server_time_ms() - 1_000
     assert mirror.store_read(_doc("Done"), 3_000, mirror.server_time_ms())  # a resync that began later
     assert not mirror.store_read(_doc("To Do"), 2_000, older_read_started)  # a reconcile still running

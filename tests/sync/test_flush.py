@@ -219,7 +219,8 @@ def test_config_store_records_metric_versions_on_change(connection, runtime) -> 
 def test_a_flush_too_soon_after_the_last_lets_queued_work_run_first(runtime, connection) -> None:
     from rq import Queue
 
-    from sync.jobs import FLUSH_JOB, LAST_FLUSH, flush_okrs, flush_wait_seconds
+    from sync.jobs import LAST_FLUSH, flush_okrs, flush_wait_seconds
+    from sync.scheduling import FLUSH_JOB
 
     assert flush_wait_seconds(connection, 1.0) == 0.0  # no flush yet
     connection.set(LAST_FLUSH, repr(time.time()))

@@ -7,20 +7,20 @@ from typing import Any
 
 import redis
 
-from sync.memory import MirrorInMemory
-from sync.mirror import Mirror
+from sync.mirror import RedisMirror
+from sync.mirror_follower import MirrorFollower
 
 
 def issue(number: int, **fields: Any) -> dict[str, Any]:
     return {"id": str(number), "key": f"SHOP-{number}", "project": "SHOP", "links": [], **fields}
 
 
-def keys(memory: MirrorInMemory) -> list[str]:
+def keys(memory: MirrorFollower) -> list[str]:
     return sorted(d["key"] for d in memory.current(UTC, {}).documents())
 
 
 def test_every_write_is_in_the_change_feed_once_per_issue_with_its_latest_state(connection: redis.Redis) -> None:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     mirror.upsert(issue(1, status="To Do"), 1)
     mirror.upsert(issue(2), 1)
     mirror.upsert(issue(1, status="Done"), 2)
@@ -40,10 +40,10 @@ def test_every_write_is_in_the_change_feed_once_per_issue_with_its_latest_state(
 def test_the_copy_in_memory_follows_writes_made_by_other_processes_without_reading_everything(
     connection: redis.Redis,
 ) -> None:
-    writer = Mirror(connection)  # another process: its own connection objects and epoch token
+    writer = RedisMirror(connection)  # another process: its own connection objects and epoch token
     for number in range(1, 6):
         writer.upsert(issue(number), 1)
-    memory = MirrorInMemory(Mirror(connection))
+    memory = MirrorFollower(RedisMirror(connection))
     assert keys(memory) == [f"SHOP-{n}" for n in range(1, 6)]
 
     writer.upsert(issue(6), 1)
@@ -54,10 +54,10 @@ def test_the_copy_in_memory_follows_writes_made_by_other_processes_without_readi
 
 
 def test_an_emptied_mirror_is_read_again_even_when_its_numbers_have_caught_up(connection: redis.Redis) -> None:
-    mirror = Mirror(connection)
+    mirror = RedisMirror(connection)
     for number in range(1, 4):
         mirror.upsert(issue(number), 1)
-    memory = MirrorInMemory(mirror)
+    memory = MirrorFollower(mirror)
     assert len(keys(memory)) == 3
 
     connection.flushdb()
@@ -68,8 +68,8 @@ def test_an_emptied_mirror_is_read_again_even_when_its_numbers_have_caught_up(co
 
 
 def test_a_long_backlog_of_changes_is_caught_up_in_batches(connection: redis.Redis) -> None:
-    mirror = Mirror(connection)
-    memory = MirrorInMemory(mirror)
+    mirror = RedisMirror(connection)
+    memory = MirrorFollower(mirror)
     mirror.upsert(issue(1), 1)
     assert keys(memory) == ["SHOP-1"]
     for number in range(2, 2503):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sync.dirty import mark_all
 from sync.flush import REPORT
-from sync.jobs import schedule_flush
 from sync.remote import refresh_remote_metrics, remote_metrics
+from sync.scheduling import schedule_flush
 from tests.conftest import QUEUE, run_worker
 
 REMOTE_METRIC = """
@@ -110,7 +110,7 @@ def test_the_scheduler_leaves_remote_searches_to_a_worker(stack, connection) -> 
     from rq import Queue
 
     from okrsync.periodic import Periodic
-    from sync.jobs import REMOTE_JOB
+    from sync.scheduling import REMOTE_JOB
 
     runtime, emulator = stack["runtime"], stack["emulator"]
     current = connection.hget("okrsync:config", "text").decode()

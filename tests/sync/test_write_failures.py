@@ -16,7 +16,7 @@ from connector import JiraPort, RetryPolicy
 from sync.dirty import mark_all
 from sync.failures import FAILURES, FailureStore
 from sync.flush import flush
-from sync.jobs import sweep
+from sync.scheduling import sweep
 from tests.conftest import QUEUE
 from tests.sync.conftest import CONFIG, property_writes, status_property
 

@@ -1,4 +1,4 @@
-"""The admin pages (`/admin`): server-rendered, signed in with the admin token into a session
+"""The routes of the admin pages (`/admin`): server-rendered, signed in with the admin token into a session
 cookie whose session lives in Redis (sign-out revokes it), every form carrying the session's CSRF
 token; failed sign-ins are counted per address and slowed (:mod:`okrsync.admin.throttle`)."""
 

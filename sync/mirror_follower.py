@@ -1,7 +1,8 @@
-"""This process's copy of the mirror in memory (``okr.live``), caught up from the mirror's change
-feed before each use: a flush then re-evaluates the KRs an event touched from kept selections
-instead of reading and scanning every mirrored issue. Loaded once per process (a long-lived worker),
-again only when the zone or the custom fields change or the mirror in Redis was emptied."""
+"""This process's copy of the mirror in memory (``okr.live.IndexedMirror``), caught up from the change
+feed of the mirror in Redis (``sync.mirror.RedisMirror``) before each use: a flush then re-evaluates
+the KRs an event touched from kept selections instead of reading and scanning every mirrored issue.
+Loaded once per process (a long-lived worker), again only when the zone or the custom fields change
+or the mirror in Redis was emptied."""
 
 from __future__ import annotations
 
@@ -11,24 +12,27 @@ import time
 from collections.abc import Mapping
 from datetime import tzinfo
 
-from okr.live import LiveMirror
-from sync.mirror import Mirror
+from okr.live import IndexedMirror
+from sync.mirror import RedisMirror
 
 log = logging.getLogger(__name__)
 
 CATCH_UP_BATCH = 1000
 
 
-class MirrorInMemory:
-    def __init__(self, mirror: Mirror) -> None:
+class MirrorFollower:
+    """Follows a ``RedisMirror``'s change feed to keep one ``IndexedMirror`` current: read whole once,
+    then only what changed; read whole again when the feed's numbers started over."""
+
+    def __init__(self, mirror: RedisMirror) -> None:
         self._mirror = mirror
-        self._live: LiveMirror | None = None
+        self._live: IndexedMirror | None = None
         self._seen = 0
         self._epoch = ""
         self._kept_when_frozen = -1
         self.loads = 0  # full reads of the mirror, for the tests and the stats
 
-    def current(self, tz: tzinfo, custom_fields: Mapping[str, str]) -> LiveMirror:
+    def current(self, tz: tzinfo, custom_fields: Mapping[str, str]) -> IndexedMirror:
         """The mirror as Redis has it now, with every selection kept so far."""
         live = self._live
         if live is None or live.tz != tz or live.custom_fields != dict(custom_fields):
@@ -40,22 +44,22 @@ class MirrorInMemory:
             self._freeze(live)
         return live
 
-    def _freeze(self, live: LiveMirror) -> None:
+    def _freeze(self, live: IndexedMirror) -> None:
         """Leave what lives as long as the worker out of the collector's full passes (a pass over
         millions of kept objects would stall a flush)."""
         gc.freeze()
         self._kept_when_frozen = live.kept
 
-    def _load(self, tz: tzinfo, custom_fields: Mapping[str, str]) -> LiveMirror:
+    def _load(self, tz: tzinfo, custom_fields: Mapping[str, str]) -> IndexedMirror:
         started = time.perf_counter()
         self._seen, self._epoch = self._mirror.sequence()  # later changes are caught up after the read
         self._live = None  # the old copy goes before the new one is read
-        self._live = LiveMirror(tz, custom_fields, self._mirror.documents())
+        self._live = IndexedMirror(tz, custom_fields, self._mirror.documents())
         self.loads += 1
         log.info("mirror in memory: %d issue(s) read in %.2fs", len(self._live), time.perf_counter() - started)
         return self._live
 
-    def _catch_up(self, live: LiveMirror) -> bool:
+    def _catch_up(self, live: IndexedMirror) -> bool:
         """Apply what changed since the last look; ``False`` when the mirror was started again."""
         while True:
             latest, epoch, changes = self._mirror.changes_since(self._seen, CATCH_UP_BATCH)
