@@ -7,6 +7,7 @@ from typing import Any
 
 import redis
 
+from okr.report import Report
 from okrsync.settings import Settings, load_settings
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
@@ -25,7 +26,7 @@ class Runtime:
     jira: Any | None = None  # connector.JiraPort when a Jira is configured
     confluence: Any | None = None
     memory: MirrorInMemory | None = None  # the mirror kept in this process's memory, made on first use
-    last_report: tuple[int, Any, dict[str, Any]] | None = None  # (report number, configuration, report) of this process
+    last_report: tuple[int, Any, Report] | None = None  # (report number, configuration, report) of this process
 
     @property
     def mirror_in_memory(self) -> MirrorInMemory:
