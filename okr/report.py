@@ -5,6 +5,7 @@
     report.find("shop-q4", "O1.KR2")
     report.to_dict()              # the JSON document (stored, served, `okrsync evaluate --json`)
     Report.from_dict(document)    # and back; ValueError when it is not a whole report
+    stored_report(document)       # the same, None when it is not a whole report
 
 ``to_dict()`` gives the keys in the order the JSON document has always had them.
 """
@@ -182,3 +183,14 @@ class Report:
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a whole evaluation report: {type(exc).__name__}: {exc}") from exc
+
+
+def stored_report(document: Any) -> Report | None:
+    """The report a stored JSON document holds; None when it is not a whole report (one written by an
+    older version, or not a report at all): it is then as good as absent until a new one is written."""
+    if not isinstance(document, Mapping):
+        return None
+    try:
+        return Report.from_dict(document)
+    except ValueError:
+        return None

@@ -36,7 +36,7 @@ from mapping.models import ConfluenceTarget, OkrConfig, OkrSet
 from okr.evaluate import contributing_epics, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.model import issue_order
-from okr.report import Report
+from okr.report import Report, stored_report
 from publish.confluence.formatting import change_summary
 from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
 from publish.confluence.regions import merge_regions, regions_equal
@@ -418,15 +418,6 @@ def _evaluation_input(runtime: Runtime, config: OkrConfig, at: datetime) -> Eval
 def _latest_report(connection: redis.Redis) -> Report | None:
     raw = connection.get(REPORT)
     return stored_report(json.loads(raw)) if raw else None
-
-
-def stored_report(document: Any) -> Report | None:
-    """The report a stored JSON document holds; None when it is not a whole report (written by an older
-    version): it is then as good as absent until the next flush writes a new one."""
-    try:
-        return Report.from_dict(document)
-    except ValueError:
-        return None
 
 
 # ---------------------------------------------------------------------------------- trends and state

@@ -14,10 +14,10 @@ from connector.errors import ConnectorError
 from mapping.models import OkrConfig, ProblemProgram
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
-from okr.report import Report
+from okr.report import Report, stored_report
 from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync.action_points import open_action_points
-from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages, stored_report
+from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
 from sync.failures import FailureStore, Situation
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
