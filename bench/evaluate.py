@@ -5,14 +5,14 @@ incremental re-evaluation, against a baseline pass over the same documents measu
 
 Figures:
 
-- full evaluation: ``evaluation_input`` + ``evaluate_config`` over every document, as a pass over
+- full evaluation: ``evaluation_input`` + ``evaluate_report`` over every document, as a pass over
   the issues (``okrsync evaluate``, the admin API);
 - affected KRs per event (``okr.incremental.affected_key_results``): the drain job's step;
 - per-event incremental re-evaluation, the flush's real path in a long-lived worker: the documents
   sit in an embedded Redis (``sync.mirror``); one issue changes there (written through
   ``Mirror.upsert``, timed apart: the drain's mirror write); then, timed: catching the in-memory
   mirror up from the change feed (``sync.memory``, one Redis call), finding the affected KRs, and
-  ``evaluate_config`` of those KRs from the kept selections (``okr.live``), every other KR taken from
+  ``evaluate_report`` of those KRs from the kept selections (``okr.live``), every other KR taken from
   the previous report. The instant moves on by one second per event, so windows and relative JQL
   (``-30d``, ``startOfMonth()``, ``now()``) move too. Once per worker, not per event: reading the
   mirror into memory and building the selections (its first flush).
@@ -46,8 +46,9 @@ sys.path.insert(0, str(ROOT))
 from bench.common import percentile, row, write_result  # noqa: E402
 from bench.jql_eval import CONTEXT, FILTERS, synthetic_documents  # noqa: E402
 from mapping.loader import load_config_document, load_config_file  # noqa: E402
-from okr.evaluate import evaluate_config, evaluation_input  # noqa: E402
+from okr.evaluate import evaluate_report, evaluation_input  # noqa: E402
 from okr.incremental import affected_key_results, kr_index  # noqa: E402
+from okr.report import Report  # noqa: E402
 
 AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
 AGGREGATES = [
@@ -99,9 +100,9 @@ def main() -> None:
     baseline = bare_pass_seconds(documents)
     started = time.perf_counter()
     given = evaluation_input(AT, config, documents, [], dict(CONTEXT.custom_fields))
-    report = evaluate_config(config, given)
+    report = evaluate_report(config, given)
     full = time.perf_counter() - started
-    measured = sum(o["measured"] for s in report["okr_sets"] for o in s["objectives"])
+    measured = sum(o.measured for s in report.okr_sets for o in s.objectives)
     selections = len(given._selections)  # distinct (JQL, window, date field) passes over the issues
 
     index = kr_index(config)
@@ -245,7 +246,7 @@ def real_path(documents: list[dict], config: Any, index: list, events: int) -> d
         live = memory.current(config.zone, fields)
         load = time.perf_counter() - started
         started = time.perf_counter()
-        report = evaluate_config(config, evaluation_input(AT, config, live.documents(), [], fields, live=live))
+        report = evaluate_report(config, evaluation_input(AT, config, live.documents(), [], fields, live=live))
         build = time.perf_counter() - started
         rng = random.Random(11)
         current = {d["id"]: d for d in documents}
@@ -265,7 +266,7 @@ def real_path(documents: list[dict], config: Any, index: list, events: int) -> d
             given = evaluation_input(at, config, live.documents(), [], fields, live=live)
             affected = affected_key_results(index, before, after, given.jql_context)
             found = time.perf_counter()
-            report = evaluate_config(config, given, only=affected, previous=report, previous_config=config)
+            report = evaluate_report(config, given, only=affected, previous=report, previous_config=config)
             done = time.perf_counter()
             timings.append(done - started)
             for name, seconds in (
@@ -278,7 +279,7 @@ def real_path(documents: list[dict], config: Any, index: list, events: int) -> d
         assert memory.loads == 1, memory.loads
         documents[:] = list(current.values())
         # what the scheduled recomputation does: every KR again, from the kept selections
-        kept_full = evaluate_config(config, evaluation_input(at, config, live.documents(), [], fields, live=live))
+        kept_full = evaluate_report(config, evaluation_input(at, config, live.documents(), [], fields, live=live))
         return {
             "real_path_events": events,
             "memory_load_s": round(load, 2),
@@ -350,9 +351,9 @@ def program_figures(documents: list[dict]) -> dict[str, Any]:
     }
 
 
-def report_at(config: Any, documents: list[dict], at: datetime) -> dict[str, Any]:
+def report_at(config: Any, documents: list[dict], at: datetime) -> Report:
     """A full evaluation by a pass over the issues: the incremental path must end where it does."""
-    return evaluate_config(config, evaluation_input(at, config, documents, [], dict(CONTEXT.custom_fields)))
+    return evaluate_report(config, evaluation_input(at, config, documents, [], dict(CONTEXT.custom_fields)))
 
 
 def changed(document: dict, at: datetime) -> dict:
