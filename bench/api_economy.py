@@ -19,6 +19,7 @@ import argparse
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import USERS, Stack, call_delta, row, split_calls, wait_until, write_result  # noqa: E402
+from sync import keys  # noqa: E402
 
 BUGS = 500
 PAGE_TITLE = "Economy OKRs"
@@ -128,6 +130,120 @@ def status_values(stack: Stack) -> dict[str, Any]:
     return {kr.get("kr") or kr.get("id"): kr.get("current") for kr in value.get("key_results", [])}
 
 
+def page_version(stack: Stack) -> int:
+    page = stack.page(PAGE_TITLE)
+    if page is None:
+        raise RuntimeError(f"the emulator has no page {PAGE_TITLE!r}")
+    return int(page.version)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one burst cost: the service's calls from its first event until the service was quiet again."""
+
+    errors: list[str]
+    burst_seconds: float
+    caught_up_seconds: float
+    calls: dict[str, int]
+    page_versions_written: int
+    stats: dict[str, str]
+
+
+def measure(stack: Stack, events: int, krs: int, senders: int, pages_interval: float) -> Measured:
+    wait_until(lambda: status_values(stack) and stack.page(PAGE_TITLE), 120, 0.2, "first status and page")
+    time.sleep(2.0)  # the scheduler's first round (reconcile, recompute) happens before the burst
+    before = stack.service_calls()
+    pages_before = page_version(stack)
+    started = time.monotonic()
+    errors = send_burst(stack, events, krs, senders)
+    burst_seconds = time.monotonic() - started
+    expected = expected_values(events, krs)
+    print(
+        f"{events} events sent in {burst_seconds:.1f} s ({events / burst_seconds:.0f}/s); "
+        f"{len(errors)} failed; waiting for the final values {expected}"
+    )
+    wait_for_values(stack, expected)
+    caught_up_seconds = time.monotonic() - started
+    time.sleep(2 * pages_interval + 2)  # the trailing page write, then one quiet interval
+    calls = call_delta(before, stack.service_calls())
+    pages_written = page_version(stack) - pages_before
+    stats = {k.decode(): v.decode() for k, v in stack.connection.hgetall(keys.STATS).items()}
+    return Measured(errors, burst_seconds, caught_up_seconds, calls, pages_written, stats)
+
+
+def wait_for_values(stack: Stack, expected: dict[str, int]) -> None:
+    """Until the service is quiet and the written status shows the ``expected`` KR values."""
+    wanted = {kr: float(n) for kr, n in expected.items()}
+    current: dict[str, Any] = {}
+
+    def caught_up() -> bool:
+        if not quiet(stack):
+            return False
+        current.update(status_values(stack))
+        return all(current.get(kr) == value for kr, value in wanted.items())
+
+    wait_until(caught_up, 600, 0.5, f"final values {expected}")
+
+
+def figures(args: argparse.Namespace, measured: Measured, kinds: dict[str, int]) -> dict[str, Any]:
+    events = args.events
+    per_event = kinds["total"] / events
+    return {
+        "benchmark": "api_economy",
+        "events": events,
+        "krs": args.krs,
+        "senders": args.senders,
+        "pages_interval_s": args.pages_interval,
+        "send_errors": len(measured.errors),
+        "burst_seconds": round(measured.burst_seconds, 2),
+        "events_per_second_sent": round(events / measured.burst_seconds, 1),
+        "first_event_to_final_status_s": round(measured.caught_up_seconds, 2),
+        "service_calls": measured.calls,
+        "by_kind": kinds,
+        "calls_per_event": round(per_event, 5),
+        "jira_reads_per_event": round(kinds["jira_reads"] / events, 5),
+        "baseline_calls_per_event": 1.0,
+        "calls_vs_baseline": round(per_event / 1.0, 5),
+        "page_versions_written": measured.page_versions_written,
+        "flushes": int(measured.stats.get("flushes", 0)),
+        "page_writes": int(measured.stats.get("page_writes", 0)),
+    }
+
+
+def report(args: argparse.Namespace, measured: Measured, kinds: dict[str, int], result: dict[str, Any]) -> None:
+    per_event = kinds["total"] / args.events
+    print(
+        f"{args.events} events over {args.krs} KRs: the service made {kinds['total']} call(s) "
+        f"({kinds['jira_writes']} Jira writes, {kinds['jira_reads']} Jira reads, {kinds['confluence']} Confluence) "
+        f"= {per_event:.4f} per event; one write per event would be 1.0"
+    )
+    print(
+        f"burst sent in {measured.burst_seconds:.1f} s; final values written {measured.caught_up_seconds:.1f} s "
+        f"after the first event; page versions written {result['page_versions_written']} "
+        f"(interval {args.pages_interval:g} s)"
+    )
+    print("calls by operation:", measured.calls)
+
+
+def summary_rows(args: argparse.Namespace, measured: Measured, kinds: dict[str, int]) -> list[dict[str, Any]]:
+    events = args.events
+    per_event = kinds["total"] / events
+    return [
+        row(
+            f"economy: service calls per event ({events} events, {args.krs} KRs; baseline 1 write/event = 1.0)",
+            round(per_event, 4),
+            "≤ 0.05",
+            per_event <= 0.05 and not measured.errors,
+        ),
+        row(
+            "economy: Jira reads per event (locally evaluated metrics)",
+            round(kinds["jira_reads"] / events, 4),
+            "0",
+            kinds["jira_reads"] == 0,
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
@@ -140,83 +256,11 @@ def main() -> None:
     assert BUGS % args.senders == 0, "--senders must divide 500"
 
     with Stack(scenario(), config(args.krs), pages_interval=args.pages_interval, scheduler_interval=1.0) as stack:
-        wait_until(lambda: status_values(stack) and stack.page(PAGE_TITLE), 120, 0.2, "first status and page")
-        time.sleep(2.0)  # the scheduler's first round (reconcile, recompute) happens before the burst
-        before = stack.service_calls()
-        pages_before = stack.page(PAGE_TITLE).version
-        started = time.monotonic()
-        errors = send_burst(stack, args.events, args.krs, args.senders)
-        burst_seconds = time.monotonic() - started
-        expected = expected_values(args.events, args.krs)
-        wanted = {kr: float(n) for kr, n in expected.items()}
-        print(
-            f"{args.events} events sent in {burst_seconds:.1f} s ({args.events / burst_seconds:.0f}/s); "
-            f"{len(errors)} failed; waiting for the final values {expected}"
-        )
-        current: dict[str, Any] = {}
-
-        def caught_up() -> bool:
-            if not quiet(stack):
-                return False
-            current.update(status_values(stack))
-            return all(current.get(kr) == value for kr, value in wanted.items())
-
-        wait_until(caught_up, 600, 0.5, f"final values {expected}")
-        caught_up_seconds = time.monotonic() - started
-        time.sleep(2 * args.pages_interval + 2)  # the trailing page write, then one quiet interval
-        calls = call_delta(before, stack.service_calls())
-        pages_after = stack.page(PAGE_TITLE).version
-        stats = {k.decode(): v.decode() for k, v in stack.connection.hgetall("okrsync:stats").items()}
-
-    kinds = split_calls(calls)
-    events = args.events
-    per_event = kinds["total"] / events
-    reads_per_event = kinds["jira_reads"] / events
-    result = {
-        "benchmark": "api_economy",
-        "events": events,
-        "krs": args.krs,
-        "senders": args.senders,
-        "pages_interval_s": args.pages_interval,
-        "send_errors": len(errors),
-        "burst_seconds": round(burst_seconds, 2),
-        "events_per_second_sent": round(events / burst_seconds, 1),
-        "first_event_to_final_status_s": round(caught_up_seconds, 2),
-        "service_calls": calls,
-        "by_kind": kinds,
-        "calls_per_event": round(per_event, 5),
-        "jira_reads_per_event": round(reads_per_event, 5),
-        "baseline_calls_per_event": 1.0,
-        "calls_vs_baseline": round(per_event / 1.0, 5),
-        "page_versions_written": pages_after - pages_before,
-        "flushes": int(stats.get("flushes", 0)),
-        "page_writes": int(stats.get("page_writes", 0)),
-    }
-    print(
-        f"{events} events over {args.krs} KRs: the service made {kinds['total']} call(s) "
-        f"({kinds['jira_writes']} Jira writes, {kinds['jira_reads']} Jira reads, {kinds['confluence']} Confluence) "
-        f"= {per_event:.4f} per event; one write per event would be 1.0"
-    )
-    print(
-        f"burst sent in {burst_seconds:.1f} s; final values written {caught_up_seconds:.1f} s after the first event; "
-        f"page versions written {result['page_versions_written']} (interval {args.pages_interval:g} s)"
-    )
-    print("calls by operation:", calls)
-    rows = [
-        row(
-            f"economy: service calls per event ({events} events, {args.krs} KRs; baseline 1 write/event = 1.0)",
-            round(per_event, 4),
-            "≤ 0.05",
-            per_event <= 0.05 and not errors,
-        ),
-        row(
-            "economy: Jira reads per event (locally evaluated metrics)",
-            round(reads_per_event, 4),
-            "0",
-            kinds["jira_reads"] == 0,
-        ),
-    ]
-    write_result("api_economy", result, rows)
+        measured = measure(stack, args.events, args.krs, args.senders, args.pages_interval)
+    kinds = split_calls(measured.calls)
+    result = figures(args, measured, kinds)
+    report(args, measured, kinds, result)
+    write_result("api_economy", result, summary_rows(args, measured, kinds))
 
 
 if __name__ == "__main__":

@@ -23,9 +23,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from okrsync.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -126,6 +129,19 @@ def wait_until(check: Callable[[], Any], seconds: float, every: float = 0.05, wh
     raise TimeoutError(f"{what} not reached within {seconds:g} s")
 
 
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    """The service's settings from ``OKRSYNC_*`` variables (and the environment), with no ``.env`` file."""
+    from okrsync.settings import Settings
+
+    build: Callable[..., Settings] = Settings  # its fields parse the strings, as they do the environment's
+    return build(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
+
+
+def counted(stored: Mapping[bytes | str, bytes | str]) -> dict[str, int]:
+    """A Redis hash of counters (``hgetall``) with text keys and integer values."""
+    return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in stored.items()}
+
+
 # ------------------------------------------------------------------------------ the stack
 
 
@@ -165,43 +181,15 @@ class Stack:
 
     def start(self) -> None:
         from connector import JiraPort, JiraSettings
-        from emulator.app import create_emulator
-        from okrsync.app import create_app
         from okrsync.ops import apply_config_file, learn_jira_facts, register_webhook
-        from okrsync.redis_store import embedded_redis
-        from okrsync.settings import Settings
+        from okrsync.runtime_builder import build_runtime
         from sync.reconcile import resync
-        from sync.runtime import build_runtime
 
         self.data = Path(tempfile.mkdtemp(prefix="okrsync-bench-"))
-        self.connection = embedded_redis(self.data / "redis")
-        emulator_app = create_emulator(self.scenario, flavor="cloud")
-        self.emulator = emulator_app.extensions["emulator"]
-        server, self.jira_url = serve(emulator_app)
-        self.servers.append(server)
-        socket_path = self.connection.connection_pool.connection_kwargs["path"]
-        self.env = {
-            "OKRSYNC_WEBHOOK_SECRET": "bench",
-            "OKRSYNC_JIRA_URL": self.jira_url,
-            "OKRSYNC_JIRA_USER": SERVICE_USER,
-            "OKRSYNC_JIRA_TOKEN": "x",
-            "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
-            "OKRSYNC_DATA_DIR": str(self.data),
-            "OKRSYNC_LOG_LEVEL": self.log_level,
-        }
-        if self.pages_interval is not None:
-            self.env.update(
-                {
-                    "OKRSYNC_CONFLUENCE_URL": self.jira_url + "/wiki",
-                    "OKRSYNC_CONFLUENCE_USER": SERVICE_USER,
-                    "OKRSYNC_CONFLUENCE_TOKEN": "x",
-                    "OKRSYNC_PAGES_INTERVAL_SECONDS": str(self.pages_interval),
-                }
-            )
-        self.settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in self.env.items()}, _env_file=None)
-        server, self.service_url = serve(create_app(self.settings, connection=self.connection))
-        self.servers.append(server)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the app factory may have reset it
+        self._serve_emulator()
+        self.env = self._service_env(self.data)
+        self.settings = settings_from_env(self.env)
+        self._serve_service()
         self.runtime = build_runtime(self.settings, self.connection)
         (self.data / "okrs.yaml").write_text(self.config)
         apply_config_file(self.runtime, self.data / "okrs.yaml", author="bench")
@@ -213,6 +201,48 @@ class Stack:
         if self.scheduler_interval is not None:
             self.spawn("scheduler", "--interval", str(self.scheduler_interval))
 
+    def _serve_emulator(self) -> None:
+        """The embedded Redis in the data directory, and the emulator on its own server."""
+        from emulator.app import create_emulator
+        from okrsync.redis_store import embedded_redis
+
+        assert self.data is not None
+        self.connection = embedded_redis(self.data / "redis")
+        emulator_app = create_emulator(self.scenario, flavor="cloud")
+        self.emulator = emulator_app.extensions["emulator"]
+        server, self.jira_url = serve(emulator_app)
+        self.servers.append(server)
+
+    def _service_env(self, data: Path) -> dict[str, str]:
+        """The service's ``OKRSYNC_*`` variables: the emulator as Jira (and Confluence when pages are on)."""
+        socket_path = self.connection.connection_pool.connection_kwargs["path"]
+        env = {
+            "OKRSYNC_WEBHOOK_SECRET": "bench",
+            "OKRSYNC_JIRA_URL": self.jira_url,
+            "OKRSYNC_JIRA_USER": SERVICE_USER,
+            "OKRSYNC_JIRA_TOKEN": "x",
+            "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
+            "OKRSYNC_DATA_DIR": str(data),
+            "OKRSYNC_LOG_LEVEL": self.log_level,
+        }
+        if self.pages_interval is not None:
+            env.update(
+                {
+                    "OKRSYNC_CONFLUENCE_URL": self.jira_url + "/wiki",
+                    "OKRSYNC_CONFLUENCE_USER": SERVICE_USER,
+                    "OKRSYNC_CONFLUENCE_TOKEN": "x",
+                    "OKRSYNC_PAGES_INTERVAL_SECONDS": str(self.pages_interval),
+                }
+            )
+        return env
+
+    def _serve_service(self) -> None:
+        from okrsync.app import create_app
+
+        server, self.service_url = serve(create_app(self.settings, connection=self.connection))
+        self.servers.append(server)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the app factory may have reset it
+
     def spawn(self, *command: str) -> subprocess.Popen[Any]:
         process = subprocess.Popen(
             [OKRSYNC, *command], env={**os.environ, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -222,9 +252,15 @@ class Stack:
 
     def service_calls(self) -> dict[str, int]:
         """``"system|operation|outcome" → n`` as the service counted them in Redis."""
-        from sync.runtime import CALLS
+        from sync.keys import STATS_CALLS
 
-        return {k.decode(): int(v) for k, v in self.connection.hgetall(CALLS).items()}
+        return counted(self.connection.hgetall(STATS_CALLS))
+
+    def idle(self) -> bool:
+        """Every delivery made and nothing left for the service to do (``sync.idle.is_idle``)."""
+        from sync.idle import is_idle
+
+        return bool(self.emulator.dispatcher.idle()) and is_idle(self.connection, self.settings.queue_name)
 
     def page(self, title: str) -> Any | None:
         """The emulator's page with this title (read in process: no call, no latency)."""

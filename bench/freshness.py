@@ -26,6 +26,7 @@ import re
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,123 @@ def summary(values: list[float]) -> dict[str, float]:
     return {f"p{q}_s": round(percentile(values, q), 3) for q in (50, 95, 99)} | {"max_s": round(max(values), 3)}
 
 
+@dataclass
+class Stream:
+    """One stream of edits and what the watchers saw of it."""
+
+    jira_seen: Observations = field(default_factory=Observations)
+    page_seen: Observations = field(default_factory=Observations)
+    round_trips: list[float] = field(default_factory=list)
+    returned: list[tuple[int, float]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    lag: float = 0.0
+    sent_seconds: float = 0.0
+    calls: dict[str, int] = field(default_factory=dict)
+
+
+def stream(stack: Stack, args: argparse.Namespace, count: int) -> Stream:
+    """``count`` edits at ``args.rate`` while the watchers look, until both show the final value (or grace ends)."""
+    wait_until(lambda: status_value(stack) == 0 and page_value(stack)[1] == 0, 120, 0.2, "first status and page")
+    stack.emulator.faults.configure({"latency_ms": args.latency_ms})
+    time.sleep(args.pages_interval)  # start with the page's interval passed, as in a quiet moment
+    run = Stream()
+    stop = threading.Event()
+    watchers = [
+        threading.Thread(target=watch_jira, args=(stack, run.jira_seen, run.round_trips, stop), daemon=True),
+        threading.Thread(target=watch_page, args=(stack, run.page_seen, stop), daemon=True),
+    ]
+    for watcher in watchers:
+        watcher.start()
+    before = stack.service_calls()
+    started = time.monotonic()
+    run.returned, run.errors, run.lag = send_events(stack, count, args.rate, args.senders)
+    run.sent_seconds = time.monotonic() - started
+    wait_for_final(run, float(len(run.returned)), args.pages_interval + args.scheduler_interval + 30)
+    stop.set()
+    for watcher in watchers:
+        watcher.join(timeout=5)
+    run.calls = call_delta(before, stack.service_calls())
+    return run
+
+
+def wait_for_final(run: Stream, final: float, grace: float) -> None:
+    try:
+        wait_until(
+            lambda: run.jira_seen.latest() >= final and run.page_seen.latest() >= final,
+            grace,
+            0.1,
+            f"value {final:g} in Jira and on the page",
+        )
+    except TimeoutError as exc:
+        print(f"warning: {exc}; events not seen count as missing")
+
+
+def figures(args: argparse.Namespace, count: int, run: Stream) -> dict[str, Any]:
+    jira_latency, jira_missing = latencies(run.returned, run.jira_seen)
+    page_latency, page_missing = latencies(run.returned, run.page_seen)
+    return {
+        "benchmark": "freshness",
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "events": count,
+        "events_returned": len(run.returned),
+        "send_errors": len(run.errors),
+        "max_sender_lag_s": round(run.lag, 3),
+        "sent_seconds": round(run.sent_seconds, 2),
+        "latency_ms": args.latency_ms,
+        "pages_interval_s": args.pages_interval,
+        "scheduler_interval_s": args.scheduler_interval,
+        "baseline_property_read_round_trip": summary(run.round_trips) | {"reads": len(run.round_trips)},
+        "jira": summary(jira_latency) | {"missing": jira_missing, "distinct_values_seen": len(run.jira_seen.values)},
+        "confluence": summary(page_latency)
+        | {"missing": page_missing, "page_versions_seen": len(run.page_seen.values)},
+        "service_calls": run.calls,
+        "by_kind": split_calls(run.calls),
+    }
+
+
+def report(args: argparse.Namespace, run: Stream, result: dict[str, Any]) -> None:
+    baseline = result["baseline_property_read_round_trip"]
+    print(
+        f"{len(run.returned)} edits at {args.rate:g}/s over {run.sent_seconds:.1f} s, emulator latency "
+        f"{args.latency_ms:g} ms (max sender lag {run.lag * 1000:.0f} ms, {len(run.errors)} failed)"
+    )
+    print(
+        f"baseline: a property read round trip p50 {baseline['p50_s'] * 1000:.0f} ms, "
+        f"p95 {baseline['p95_s'] * 1000:.0f} ms ({len(run.round_trips)} reads)"
+    )
+    for name, seen in (("Jira status property", result["jira"]), ("Confluence page", result["confluence"])):
+        print(
+            f"change → {name}: p50 {seen['p50_s']} s  p95 {seen['p95_s']} s  p99 {seen['p99_s']} s  "
+            f"max {seen['max_s']} s  ({seen['missing']} never seen)"
+        )
+    print("service calls during the stream:", run.calls)
+
+
+def summary_rows(args: argparse.Namespace, result: dict[str, Any]) -> list[dict[str, Any]]:
+    baseline = result["baseline_property_read_round_trip"]
+    jira_p95, page_p95 = result["jira"]["p95_s"], result["confluence"]["p95_s"]
+    page_target = args.pages_interval + 2
+    jira_ratio = round(jira_p95 / baseline["p95_s"], 1)
+    return [
+        row(
+            f"freshness: change → Jira status p95 ({args.rate:g} ev/s, {args.latency_ms:g} ms/call)",
+            jira_p95,
+            "≤ 2 s",
+            jira_p95 <= 2 and not result["jira"]["missing"],
+            " s",
+            note=f"{jira_ratio}× the emulator's property read round trip p95 ({baseline['p95_s']} s)",
+        ),
+        row(
+            f"freshness: change → Confluence page p95 (interval {args.pages_interval:g} s)",
+            page_p95,
+            f"≤ {page_target:g} s (interval + 2)",
+            page_p95 <= page_target and not result["confluence"]["missing"],
+            " s",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20.0, help="events per second")
@@ -200,93 +318,10 @@ def main() -> None:
     with Stack(
         scenario(count), CONFIG, pages_interval=args.pages_interval, scheduler_interval=args.scheduler_interval
     ) as stack:
-        wait_until(lambda: status_value(stack) == 0 and page_value(stack)[1] == 0, 120, 0.2, "first status and page")
-        stack.emulator.faults.configure({"latency_ms": args.latency_ms})
-        time.sleep(args.pages_interval)  # start with the page's interval passed, as in a quiet moment
-        jira_seen, page_seen, round_trips = Observations(), Observations(), []
-        stop = threading.Event()
-        watchers = [
-            threading.Thread(target=watch_jira, args=(stack, jira_seen, round_trips, stop), daemon=True),
-            threading.Thread(target=watch_page, args=(stack, page_seen, stop), daemon=True),
-        ]
-        for watcher in watchers:
-            watcher.start()
-        before = stack.service_calls()
-        started = time.monotonic()
-        returned, errors, lag = send_events(stack, count, args.rate, args.senders)
-        sent_seconds = time.monotonic() - started
-        final = float(len(returned))
-        grace = args.pages_interval + args.scheduler_interval + 30
-        try:
-            wait_until(
-                lambda: jira_seen.latest() >= final and page_seen.latest() >= final,
-                grace,
-                0.1,
-                f"value {final:g} in Jira and on the page",
-            )
-        except TimeoutError as exc:
-            print(f"warning: {exc}; events not seen count as missing")
-        stop.set()
-        for watcher in watchers:
-            watcher.join(timeout=5)
-        calls = call_delta(before, stack.service_calls())
-
-    jira_latency, jira_missing = latencies(returned, jira_seen)
-    page_latency, page_missing = latencies(returned, page_seen)
-    baseline = summary(round_trips)
-    result = {
-        "benchmark": "freshness",
-        "rate": args.rate,
-        "seconds": args.seconds,
-        "events": count,
-        "events_returned": len(returned),
-        "send_errors": len(errors),
-        "max_sender_lag_s": round(lag, 3),
-        "sent_seconds": round(sent_seconds, 2),
-        "latency_ms": args.latency_ms,
-        "pages_interval_s": args.pages_interval,
-        "scheduler_interval_s": args.scheduler_interval,
-        "baseline_property_read_round_trip": baseline | {"reads": len(round_trips)},
-        "jira": summary(jira_latency) | {"missing": jira_missing, "distinct_values_seen": len(jira_seen.values)},
-        "confluence": summary(page_latency) | {"missing": page_missing, "page_versions_seen": len(page_seen.values)},
-        "service_calls": calls,
-        "by_kind": split_calls(calls),
-    }
-    jira_p95, page_p95 = result["jira"]["p95_s"], result["confluence"]["p95_s"]
-    page_target = args.pages_interval + 2
-    print(
-        f"{len(returned)} edits at {args.rate:g}/s over {sent_seconds:.1f} s, emulator latency {args.latency_ms:g} ms "
-        f"(max sender lag {lag * 1000:.0f} ms, {len(errors)} failed)"
-    )
-    print(
-        f"baseline: a property read round trip p50 {baseline['p50_s'] * 1000:.0f} ms, "
-        f"p95 {baseline['p95_s'] * 1000:.0f} ms ({len(round_trips)} reads)"
-    )
-    for name, figures in (("Jira status property", result["jira"]), ("Confluence page", result["confluence"])):
-        print(
-            f"change → {name}: p50 {figures['p50_s']} s  p95 {figures['p95_s']} s  p99 {figures['p99_s']} s  "
-            f"max {figures['max_s']} s  ({figures['missing']} never seen)"
-        )
-    print("service calls during the stream:", calls)
-    jira_ratio = round(jira_p95 / baseline["p95_s"], 1)
-    rows = [
-        row(
-            f"freshness: change → Jira status p95 ({args.rate:g} ev/s, {args.latency_ms:g} ms/call)",
-            jira_p95,
-            "≤ 2 s",
-            jira_p95 <= 2 and not jira_missing,
-            " s",
-            note=f"{jira_ratio}× the emulator's property read round trip p95 ({baseline['p95_s']} s)",
-        ),
-        row(
-            f"freshness: change → Confluence page p95 (interval {args.pages_interval:g} s)",
-            page_p95,
-            f"≤ {page_target:g} s (interval + 2)",
-            page_p95 <= page_target and not page_missing,
-            " s",
-        ),
-    ]
-    write_result("freshness", result, rows)
+        run = stream(stack, args, count)
+    result = figures(args, count, run)
+    report(args, run, result)
+    write_result("freshness", result, summary_rows(args, result))
 
 
 if __name__ == "__main__":

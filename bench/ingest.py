@@ -49,6 +49,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -124,39 +125,31 @@ def load(port: int, requests: list[Request], concurrency: int) -> dict:
     }
 
 
+@dataclass
+class PacedTally:
+    """What the senders of an open loop measured, gathered under one lock."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    behind: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, mine: list[float], codes: dict[int, int], lag: float) -> None:
+        with self.lock:
+            self.latencies.extend(mine)
+            self.behind.append(lag)
+            for code, n in codes.items():
+                self.statuses[code] = self.statuses.get(code, 0) + n
+
+
 def paced(port: int, requests: list[Request], rate: float, senders: int) -> dict:
     """Open loop: request n is due at start + n / rate; its latency is measured from that instant."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    behind: list[float] = []
-    lock = threading.Lock()
+    tally = PacedTally()
     start = time.perf_counter() + 0.2
-
-    def run(offset: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        codes: dict[int, int] = {}
-        lag = 0.0
-        for number in range(offset, len(requests), senders):
-            due = start + number / rate
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            else:
-                lag = max(lag, -pause)
-            method, path, body, headers = requests[number]
-            connection.request(method, path, body=body or None, headers=headers)
-            answer = connection.getresponse()
-            answer.read()
-            mine.append(time.perf_counter() - due)
-            codes[answer.status] = codes.get(answer.status, 0) + 1
-        with lock:
-            latencies.extend(mine)
-            behind.append(lag)
-            for code, n in codes.items():
-                statuses[code] = statuses.get(code, 0) + n
-
-    threads = [threading.Thread(target=run, args=(offset,)) for offset in range(senders)]
+    threads = [
+        threading.Thread(target=paced_sender, args=(port, requests, offset, senders, start, rate, tally))
+        for offset in range(senders)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -166,12 +159,36 @@ def paced(port: int, requests: list[Request], rate: float, senders: int) -> dict
         "requests": len(requests),
         "target_rate": rate,
         "achieved_per_second": round(len(requests) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
-        "max_ms": round(max(latencies) * 1000, 2),
-        "max_sender_lag_ms": round(max(behind) * 1000, 2),
-        "statuses": statuses,
+        "p50_ms": round(percentile(tally.latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(tally.latencies, 99) * 1000, 2),
+        "max_ms": round(max(tally.latencies) * 1000, 2),
+        "max_sender_lag_ms": round(max(tally.behind) * 1000, 2),
+        "statuses": tally.statuses,
     }
+
+
+def paced_sender(
+    port: int, requests: list[Request], offset: int, senders: int, start: float, rate: float, tally: PacedTally
+) -> None:
+    """One sender's share of an open loop: every ``senders``-th request from ``offset``, each on its schedule."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    mine: list[float] = []
+    codes: dict[int, int] = {}
+    lag = 0.0
+    for number in range(offset, len(requests), senders):
+        due = start + number / rate
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        else:
+            lag = max(lag, -pause)
+        method, path, body, headers = requests[number]
+        connection.request(method, path, body=body or None, headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        mine.append(time.perf_counter() - due)
+        codes[answer.status] = codes.get(answer.status, 0) + 1
+    tally.add(mine, codes, lag)
 
 
 def deliveries(count: int, first: int = 0) -> list[Request]:
@@ -271,18 +288,23 @@ class Service:
         # the session of the server: Linux shares CPU between sessions (autogroups) before niceness.
         self.worker = subprocess.Popen([OKRSYNC, "worker", "--nice", str(self.worker_nice)], process_group=0, **quiet)
 
+    def started(self, process: subprocess.Popen[bytes] | None) -> subprocess.Popen[bytes]:
+        if process is None:
+            raise RuntimeError("the service is not started (Service.start)")
+        return process
+
     def pause_worker(self) -> None:
-        os.killpg(self.worker.pid, signal.SIGSTOP)  # type: ignore[union-attr]
+        os.killpg(self.started(self.worker).pid, signal.SIGSTOP)
         self.paused = True
 
     def resume_worker(self) -> None:
         if self.paused:
-            os.killpg(self.worker.pid, signal.SIGCONT)  # type: ignore[union-attr]
+            os.killpg(self.started(self.worker).pid, signal.SIGCONT)
             self.paused = False
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds so far: gunicorn (arbiter and workers), the okrsync worker, Redis, this load generator."""
-        serve, worker = self.serve.pid, self.worker.pid  # type: ignore[union-attr]
+        serve, worker = self.started(self.serve).pid, self.started(self.worker).pid
         redis_pid = int(Path(self.data, "redis.pid").read_text().strip())
         return {
             "web": sum(cpu_seconds(p) for p in [serve, *children(serve)]),
@@ -416,6 +438,47 @@ def main() -> None:
     report(args, summarise_rounds(rounds), paced_bare, paced_ingest, final, paced_count)
 
 
+@dataclass(frozen=True)
+class Deliveries:
+    """Every delivery answered 202, queued and applied (or dead-lettered): nothing lost."""
+
+    accepted_total: int
+    all_202: bool
+    queued: float
+    applied_or_dead: float
+
+    @property
+    def nothing_lost(self) -> bool:
+        return self.all_202 and self.queued == self.accepted_total and self.applied_or_dead == self.queued
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "answered_202": self.accepted_total if self.all_202 else None,
+            "queued": self.queued,
+            "applied_or_dead": self.applied_or_dead,
+            "nothing_lost": self.nothing_lost,
+        }
+
+
+def delivery_check(
+    args: argparse.Namespace,
+    rounds: list[dict[str, Any]],
+    paced_ingest: dict,
+    final: dict[str, float],
+    paced_count: int,
+) -> Deliveries:
+    accepted_total = 200 + 2 * args.requests * args.rounds + paced_count
+    all_202 = paced_ingest["statuses"].get(202, 0) == paced_count and all(
+        r[p]["statuses"].get(202, 0) == args.requests for r in rounds for p in ("webhook", "worker_paused")
+    )
+    return Deliveries(
+        accepted_total,
+        all_202,
+        final.get("okrsync_events_queued_total", 0),
+        final.get("okrsync_events_applied_total", 0) + final.get("okrsync_events_dead_lettered_total", 0),
+    )
+
+
 def report(
     args: argparse.Namespace,
     rounds: list[dict[str, Any]],
@@ -424,21 +487,22 @@ def report(
     final: dict[str, float],
     paced_count: int,
 ) -> None:
+    checked = delivery_check(args, rounds, paced_ingest, final, paced_count)
+    result = ingest_result(args, rounds, paced_bare, paced_ingest, checked)
+    print_report(args, result)
+    write_result("ingest", result, summary_rows(args, result, checked.nothing_lost))
+
+
+def ingest_result(
+    args: argparse.Namespace, rounds: list[dict[str, Any]], paced_bare: dict, paced_ingest: dict, checked: Deliveries
+) -> dict[str, Any]:
     chosen = median_round(rounds, "ratio")
-    ratio, bare, ingest = chosen["ratio"], chosen["bare"], chosen["webhook"]
     alone = median_round(rounds, "paused_ratio")
-    accepted_total = 200 + 2 * args.requests * args.rounds + paced_count
-    accepted = final.get("okrsync_events_queued_total", 0)
-    applied = final.get("okrsync_events_applied_total", 0) + final.get("okrsync_events_dead_lettered_total", 0)
-    all_202 = paced_ingest["statuses"].get(202, 0) == paced_count and all(
-        r[p]["statuses"].get(202, 0) == args.requests for r in rounds for p in ("webhook", "worker_paused")
-    )
-    nothing_lost = all_202 and accepted == accepted_total and applied == accepted
-    result = {
+    return {
         "benchmark": "ingest",
-        "bare_endpoint": bare,
-        "webhook": ingest,
-        "throughput_ratio": ratio,
+        "bare_endpoint": chosen["bare"],
+        "webhook": chosen["webhook"],
+        "throughput_ratio": chosen["ratio"],
         "round_ratios": [r["ratio"] for r in rounds],
         "worker_paused": {
             "throughput_ratio": alone["paused_ratio"],
@@ -450,12 +514,7 @@ def report(
         "workers": args.workers,
         "concurrency": args.concurrency,
         "worker_nice": args.worker_nice,
-        "deliveries": {
-            "answered_202": accepted_total if all_202 else None,
-            "queued": accepted,
-            "applied_or_dead": applied,
-            "nothing_lost": nothing_lost,
-        },
+        "deliveries": checked.as_json(),
         "fixed_rate": {
             "rate": args.rate,
             "seconds": args.seconds,
@@ -465,21 +524,31 @@ def report(
             "p99_ratio_to_bare": round(paced_ingest["p99_ms"] / paced_bare["p99_ms"], 2),
         },
     }
-    print(phase_line("bare endpoint", bare))
-    print(phase_line(f"webhook, worker --nice {args.worker_nice}", ingest))
-    print(phase_line("webhook, worker paused", alone["worker_paused"]))
+
+
+def print_report(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    alone, fixed = result["worker_paused"], result["fixed_rate"]
+    print(phase_line("bare endpoint", result["bare_endpoint"]))
+    print(phase_line(f"webhook, worker --nice {args.worker_nice}", result["webhook"]))
+    print(phase_line("webhook, worker paused", alone["webhook"]))
     print(
-        f"throughput ratio webhook / bare: {ratio} (median of rounds {result['round_ratios']}); "
-        f"worker paused: {alone['paused_ratio']} (rounds {result['worker_paused']['round_ratios']})"
+        f"throughput ratio webhook / bare: {result['throughput_ratio']} (median of rounds {result['round_ratios']}); "
+        f"worker paused: {alone['throughput_ratio']} (rounds {alone['round_ratios']})"
     )
-    for name, phase in (("bare endpoint ", paced_bare), ("signed webhook", paced_ingest)):
+    for name, phase in (("bare endpoint ", fixed["bare_endpoint"]), ("signed webhook", fixed["webhook"])):
         print(
             f"{name} at {args.rate:g}/s for {args.seconds:g} s (open loop, {args.senders} senders): "
             f"achieved {phase['achieved_per_second']}/s  p50 {phase['p50_ms']} ms  p99 {phase['p99_ms']} ms  "
             f"max {phase['max_ms']} ms  statuses {phase['statuses']}"
         )
     print(f"deliveries: {result['deliveries']}")
-    rows = [
+
+
+def summary_rows(args: argparse.Namespace, result: dict[str, Any], nothing_lost: bool) -> list[dict[str, Any]]:
+    ratio, bare, ingest = result["throughput_ratio"], result["bare_endpoint"], result["webhook"]
+    alone, fixed = result["worker_paused"], result["fixed_rate"]
+    paced_bare, paced_ingest = fixed["bare_endpoint"], fixed["webhook"]
+    return [
         row(
             f"ingest: webhook throughput / bare endpoint (gunicorn, closed loop, worker --nice {args.worker_nice} "
             f"draining, median of {args.rounds} rounds)",
@@ -490,10 +559,10 @@ def report(
         ),
         row(
             "ingest: webhook throughput / bare endpoint, worker paused (the web tier alone)",
-            alone["paused_ratio"],
+            alone["throughput_ratio"],
             "—",
             None,
-            note=f"{alone['worker_paused']['per_second']}/s vs {alone['bare']['per_second']}/s",
+            note=f"{alone['webhook']['per_second']}/s vs {alone['bare_endpoint']['per_second']}/s",
         ),
         row(
             f"ingest: p99 latency at {args.rate:g} deliveries/s (open loop)",
@@ -504,7 +573,6 @@ def report(
             note=f"bare endpoint p99 {paced_bare['p99_ms']} ms at the same rate",
         ),
     ]
-    write_result("ingest", result, rows)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import OKRSYNC, SERVICE_USER, USERS, row, serve, split_calls, write_result  # noqa: E402
+from bench.common import (  # noqa: E402
+    OKRSYNC,
+    SERVICE_USER,
+    USERS,
+    counted,
+    row,
+    serve,
+    settings_from_env,
+    split_calls,
+    write_result,
+)
 
 PAGE_LIMIT = 100
 JQL = 'project in ("BIG")'
@@ -68,14 +78,23 @@ print(json.dumps({"exit_code": os.waitstatus_to_exitcode(status), "peak_rss_kb":
 
 def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
     """One resync of ``issues`` generated issues: figures of the resync process and the bare-walk baseline."""
-    from emulator.app import create_emulator
-    from okrsync.ops import apply_config_text
-    from okrsync.redis_store import embedded_redis, stop_embedded_redis
-    from okrsync.settings import Settings
-    from sync.runtime import CALLS, build_runtime
-
     started = time.perf_counter()
-    app = create_emulator(
+    app = generated_emulator(issues)
+    generated = time.perf_counter() - started
+    server, url = serve(app)
+    try:
+        measured = measured_resync(url, full)
+        bare = bare_walk(app)
+    finally:
+        app.extensions["emulator"].dispatcher.stop()
+        server.shutdown()
+    return run_figures(issues, generated, measured, bare)
+
+
+def generated_emulator(issues: int) -> Any:
+    from emulator.app import create_emulator
+
+    return create_emulator(
         {
             "users": USERS,
             "projects": [{"key": "BIG", "name": "Big"}],
@@ -83,8 +102,15 @@ def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
         },
         flavor="cloud",
     )
-    generated = time.perf_counter() - started
-    server, url = serve(app)
+
+
+def measured_resync(url: str, full: bool) -> dict[str, Any]:
+    """`okrsync resync` against the emulator at ``url`` and a fresh embedded Redis: what it did and cost."""
+    from okrsync.ops import apply_config_text
+    from okrsync.redis_store import embedded_redis, stop_embedded_redis
+    from okrsync.runtime_builder import build_runtime
+    from sync import keys
+
     data = Path(tempfile.mkdtemp(prefix="okrsync-bench-"))
     connection = embedded_redis(data / "redis")
     try:
@@ -97,20 +123,23 @@ def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
             "OKRSYNC_LOG_LEVEL": "WARNING",
             "OKRSYNC_REDIS_URL": f"unix://{connection.connection_pool.connection_kwargs['path']}",
         }
-        settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
-        apply_config_text(build_runtime(settings, connection), CONFIG, "bench", "bench")
+        apply_config_text(build_runtime(settings_from_env(env), connection), CONFIG, "bench", "bench")
         started = time.perf_counter()
         child = launched([OKRSYNC, "resync", *(["--full"] if full else [])], {**os.environ, **env})
-        wall = time.perf_counter() - started
-        calls = {k.decode(): int(v) for k, v in connection.hgetall(CALLS).items()}
-        mirrored = int(connection.hlen("okrsync:mirror:keys"))
-        redis_memory = int(connection.info("memory")["used_memory"])
-        bare = bare_walk(app)
+        return {
+            "child": child,
+            "wall": time.perf_counter() - started,
+            "calls": counted(connection.hgetall(keys.STATS_CALLS)),
+            "mirrored": int(connection.hlen(keys.MIRROR_KEYS)),
+            "redis_memory": int(connection.info("memory")["used_memory"]),
+        }
     finally:
         stop_embedded_redis(connection)
         shutil.rmtree(data, ignore_errors=True)
-        app.extensions["emulator"].dispatcher.stop()
-        server.shutdown()
+
+
+def run_figures(issues: int, generated: float, measured: dict[str, Any], bare: dict[str, Any]) -> dict[str, Any]:
+    child, wall, calls = measured["child"], measured["wall"], measured["calls"]
     kinds = split_calls(calls)
     minimum = math.ceil(issues / PAGE_LIMIT)
     return {
@@ -124,8 +153,8 @@ def resync_run(issues: int, full: bool = True) -> dict[str, Any]:
         "total_calls": kinds["total"],
         "minimum_calls": minimum,
         "calls_vs_minimum": round(kinds["total"] / minimum, 4),
-        "mirrored": mirrored,
-        "redis_used_memory_mb": round(redis_memory / 2**20, 1),
+        "mirrored": measured["mirrored"],
+        "redis_used_memory_mb": round(measured["redis_memory"] / 2**20, 1),
         "baseline_bare_walk_s": round(bare["seconds"], 2),
         "baseline_bare_walk_pages": bare["pages"],
         "emulator_share_of_wall": round(min(1.0, bare["seconds"] / wall), 2),

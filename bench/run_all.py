@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
 # name, script, result file, default arguments, --quick arguments; in the order
-BENCHES = [
+BENCHES: list[tuple[str, str, str, list[str], list[str]]] = [
     ("ingest", "ingest.py", "ingest", [], ["--requests", "1000", "--seconds", "5"]),
     ("freshness", "freshness.py", "freshness", [], ["--seconds", "15"]),
     ("economy", "api_economy.py", "api_economy", [], ["--events", "1000", "--pages-interval", "5"]),

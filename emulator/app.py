@@ -1,7 +1,8 @@
 """The emulator's Flask app: ``create_emulator(scenario, flavor=…)``.
 
 Jira is served at ``/``, Confluence under ``/wiki``, the page viewer at ``/view`` and the control
-endpoint (fault knobs, counters, deliveries) at ``/_emulator``.
+endpoint (fault knobs, counters, deliveries) at ``/_emulator``. This module registers the blueprints and the
+request hooks; the blueprints reach the ``Emulator`` through ``emulator.context``, never through this module.
 """
 
 from __future__ import annotations
@@ -12,115 +13,29 @@ import json
 import logging
 import re
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
-from emulator import jql
-from emulator.custom_fields import jql_clauses
+from emulator.confluence_api import blueprint as confluence
+from emulator.context import Emulator, current_emulator, no_such_resource
+from emulator.control import blueprint as control
 from emulator.delivery import Dispatcher
 from emulator.faults import Faults, Knobs
-from emulator.render import View, issue_facts
+from emulator.jira_api import blueprint as jira
+from emulator.remote_links import blueprint as remote_links
 from emulator.scenario import load_site
-from emulator.search_cache import SearchCache
 from emulator.server_info import data_center_release
-from emulator.state import Issue, NotFound, Site, User
-from emulator.timefmt import utc_now
+from emulator.state import NotFound, Site, User
+from emulator.viewer import blueprint as viewer
+from emulator.webhook_admin import blueprint as webhook_admin
 
 log = logging.getLogger(__name__)
 
 API_PREFIXES = ("/rest/", "/wiki/")
-
-
-@dataclass
-class Emulator:
-    """Everything a request handler needs: the site, the faults, the webhook dispatcher, settings."""
-
-    site: Site
-    faults: Faults
-    dispatcher: Dispatcher
-    require_auth: bool = False
-    data_path: Path | None = None
-    public_url: str | None = None
-    started: float = field(default_factory=time.time)
-    searches: SearchCache = field(default_factory=SearchCache, repr=False)
-
-    def base_url(self) -> str:
-        if self.public_url:
-            return self.public_url.rstrip("/")
-        return request.host_url.rstrip("/") if request else "http://localhost"
-
-    def view(self, api: str = "2") -> View:
-        return View(base=self.base_url(), api=api, flavor=self.site.flavor)
-
-    def now(self) -> datetime:
-        """Jira's clock: the wall clock moved by the ``clock_offset_s`` knob. It stamps every change
-        (``updated``, changelog, comments), the webhooks those changes send, ``serverTime`` and JQL's now."""
-        return utc_now() + timedelta(seconds=self.faults.knobs.clock_offset_s)
-
-    def wall_clock(self) -> datetime:
-        """The real time, for what Jira's clock does not stamp (Confluence pages)."""
-        return utc_now()
-
-    def jql_context(self, actor: User | None = None) -> jql.JqlContext:
-        projects = frozenset(v.lower() for p in self.site.projects for v in (p.key, p.name, p.id))
-        return jql.JqlContext(
-            now=self.now(),
-            current_user=frozenset(actor.aliases()) if actor else frozenset(),
-            projects=projects,
-            custom_fields=searchable_custom_fields(self.site),
-        )
-
-    def search(self, text: str, actor: User | None) -> tuple[jql.Query, list[Issue]]:
-        """Issues matching ``text`` in the query's order (do not modify the list: it may be reused for the
-        next page until an issue is written). Raises JqlError. Caller holds the lock."""
-        context = self.jql_context(actor)
-        query = jql.compile_jql(text, context)
-        if query.reads_clock:
-            return query, self._evaluate(query)
-        key, revision = (text, context.current_user), self.site.issue_revision
-        cached = self.searches.get(key, revision)
-        return query, cached if cached is not None else self.searches.put(key, revision, self._evaluate(query))
-
-    def _evaluate(self, query: jql.Query) -> list[Issue]:
-        """Every issue's facts through the query, then its order: the cost a cached answer saves."""
-        now = self.now()
-        facts = [issue_facts(self.site, issue, now) for issue in self.site.issues.values()]
-        matched = jql.sort_issues([f for f in facts if query.matches(f)], query.order)
-        return [self.site.issues[str(f["_id"])] for f in matched]
-
-    def matches(self, text: str, issue: Issue) -> bool:
-        """Whether a webhook's JQL filter admits ``issue``; a filter that does not parse admits nothing."""
-        if not text.strip():
-            return True
-        context = jql.JqlContext(now=self.now(), custom_fields=searchable_custom_fields(self.site))
-        try:
-            query = jql.compile_jql(text, context)
-        except jql.JqlError:
-            return False
-        return query.matches(issue_facts(self.site, issue))
-
-    def notify(self, event: str, payload: dict[str, Any], issue: Issue | None = None) -> None:
-        """Hand ``payload`` to every enabled webhook that listens to ``event`` (and whose filter matches)."""
-        for hook in list(self.site.webhooks.values()):
-            if not hook.enabled or event not in hook.events:
-                continue
-            if issue is not None and hook.jql and not self.matches(hook.jql, issue):
-                continue
-            self.dispatcher.publish(hook.id, hook.url, hook.secret, event, payload)
-
-    def persist(self) -> None:
-        if self.data_path is not None:
-            self.site.save(self.data_path)
-
-
-def searchable_custom_fields(site: Site) -> dict[str, jql.CustomClause]:
-    """The custom fields JQL can name on this site: Data Center's (Epic Link, Story Points…); none on
-    Cloud, whose emulated search knows system fields only."""
-    return jql_clauses(site.custom_fields) if site.flavor == "datacenter" else {}
 
 
 def create_emulator(
@@ -172,13 +87,6 @@ def _knob_dict(knobs: Knobs) -> dict[str, Any]:
 
 
 def _register(app: Flask) -> None:
-    from emulator.confluence_api import blueprint as confluence
-    from emulator.control import blueprint as control
-    from emulator.jira_api import blueprint as jira
-    from emulator.remote_links import blueprint as remote_links
-    from emulator.viewer import blueprint as viewer
-    from emulator.webhook_admin import blueprint as webhook_admin
-
     for blueprint in (jira, remote_links, webhook_admin, confluence, viewer, control):
         app.register_blueprint(blueprint)
     app.before_request(_authenticate)
@@ -186,14 +94,6 @@ def _register(app: Flask) -> None:
     app.before_request(_refuse_missing_webhook_api)
     app.before_request(_refuse_issue_writes)
     app.after_request(_count_and_persist)
-
-
-def current_emulator() -> Emulator:
-    return current_app.extensions["emulator"]  # type: ignore[no-any-return]
-
-
-def actor() -> User:
-    return g.get("actor") or current_emulator().site.default_user()
 
 
 # ---------------------------------------------------------------------------- request hooks
@@ -265,13 +165,6 @@ def _refuse_missing_webhook_api() -> Response | None:
     return no_such_resource()
 
 
-def no_such_resource() -> Response:
-    """What Jira's REST layer answers for a path no resource serves."""
-    response = jsonify({"message": f"null for uri: {request.url}", "status-code": 404})
-    response.status_code = 404
-    return response
-
-
 def _refuse_issue_writes() -> Response | None:
     """``refuse_write_keys``: a write to one of those issues (edit, delete, transition, property,
     comment, remote link) answers ``refuse_write_status`` with Jira's error body; reads still work."""
@@ -333,9 +226,3 @@ def endpoint_name() -> str:
         return str(arguments[name]) if name == "api" else "{" + name + "}"
 
     return re.sub(r"<(?:[^>]*:)?(\w+)>", part, request.url_rule.rule)
-
-
-def not_found(exc: NotFound) -> Response:
-    response = jsonify(errorMessages=[str(exc)], errors={})
-    response.status_code = 404
-    return response

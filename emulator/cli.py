@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 @click.command()
@@ -63,26 +66,35 @@ def command(
     **fault_options: Any,
 ) -> None:
     """Run a local stand-in for Jira (at /) and Confluence (at /wiki), with fault knobs at /_emulator."""
-    from werkzeug.serving import make_server
+    app = build_app(
+        scenario,
+        flavor=flavor,
+        knobs=knob_changes(fault_options),
+        require_auth=require_auth,
+        data_path=data_path,
+        public_url=public_url,
+        server_version=server_version,
+    )
+    serve(app, host, port)
 
+
+def build_app(scenario: str | None, **settings: Any) -> Flask:
+    """The emulator app, or a ClickException naming what is wrong in the scenario, knobs or version."""
     from emulator.app import create_emulator
     from emulator.faults import KnobError
     from emulator.scenario import ScenarioError
     from emulator.server_info import VersionError
 
-    knobs = knob_changes(fault_options)
     try:
-        app = create_emulator(
-            scenario,
-            flavor=flavor,
-            knobs=knobs,
-            require_auth=require_auth,
-            data_path=data_path,
-            public_url=public_url,
-            server_version=server_version,
-        )
+        return create_emulator(scenario, **settings)
     except (ScenarioError, KnobError, VersionError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve ``app`` until interrupted, after one line saying what is served where."""
+    from werkzeug.serving import make_server
+
     server = make_server(host, port, app, threaded=True)
     site = app.extensions["emulator"].site
     click.echo(

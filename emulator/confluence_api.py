@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator import pages
-from emulator.app import actor, current_emulator
-from emulator.render import avatar_urls
+from emulator import confluence_pages
+from emulator.context import actor, current_emulator
+from emulator.jira_json import avatar_urls
 from emulator.state import NotFound, Page, Site, Space, User
 
 blueprint = Blueprint("confluence", __name__)
@@ -49,8 +49,8 @@ def _is_v2() -> bool:
     return request.path.startswith(V2)
 
 
-@blueprint.errorhandler(pages.PageError)
-def _page_error(exc: pages.PageError) -> Response:
+@blueprint.errorhandler(confluence_pages.PageError)
+def _page_error(exc: confluence_pages.PageError) -> Response:
     return (_v2_error if _is_v2() else _v1_error)(exc.status, str(exc))
 
 
@@ -62,7 +62,7 @@ def _not_found(exc: NotFound) -> Response:
 def _json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise pages.PageError(400, "The request body must be a JSON object.")
+        raise confluence_pages.PageError(400, "The request body must be a JSON object.")
     return data
 
 
@@ -139,6 +139,19 @@ def space_json(space: Space) -> dict[str, Any]:
     }
 
 
+CONTENT_EXPANDABLE = (
+    "childTypes",
+    "container",
+    "metadata",
+    "operations",
+    "children",
+    "restrictions",
+    "ancestors",
+    "body",
+    "descendants",
+)
+
+
 def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": page.id,
@@ -151,49 +164,48 @@ def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
     if "history" in expand:
         body["history"] = history_json(site, page)
     if "ancestors" in expand:
-        body["ancestors"] = [content_json(site, a, set()) for a in pages.ancestors_of(site, page)]
+        body["ancestors"] = [content_json(site, a, set()) for a in confluence_pages.ancestors_of(site, page)]
     if any(e.startswith("body") for e in expand):
-        body["body"] = {
-            "storage": {
-                "value": page.body,
-                "representation": "storage",
-                "embeddedContent": [],
-                "_expandable": {"content": f"/rest/api/content/{page.id}"},
-            },
-            "_expandable": {
-                "view": "",
-                "export_view": "",
-                "styled_view": "",
-                "editor": "",
-                "atlas_doc_format": "",
-                "anonymous_export_view": "",
-            },
-        }
+        body["body"] = storage_body_json(page)
     if "children.page" in expand:
-        body["children"] = {
-            "page": _paged(
-                [content_json(site, c, set()) for c in pages.children_of(site, page.id)],
-                0,
-                V1_DEFAULT_LIMIT,
-                f"/rest/api/content/{page.id}/child/page",
-            )
-        }
-    body["_expandable"] = {
-        k: ""
-        for k in (
-            "childTypes",
-            "container",
-            "metadata",
-            "operations",
-            "children",
-            "restrictions",
-            "ancestors",
-            "body",
-            "descendants",
-        )
-        if k not in body
+        body["children"] = {"page": child_pages_json(site, page)}
+    body["_expandable"] = {k: "" for k in CONTENT_EXPANDABLE if k not in body}
+    body["_links"] = content_links(page)
+    return body
+
+
+def storage_body_json(page: Page) -> dict[str, Any]:
+    """The ``body`` expansion: the storage representation, the other representations left expandable."""
+    return {
+        "storage": {
+            "value": page.body,
+            "representation": "storage",
+            "embeddedContent": [],
+            "_expandable": {"content": f"/rest/api/content/{page.id}"},
+        },
+        "_expandable": {
+            "view": "",
+            "export_view": "",
+            "styled_view": "",
+            "editor": "",
+            "atlas_doc_format": "",
+            "anonymous_export_view": "",
+        },
     }
-    body["_links"] = {
+
+
+def child_pages_json(site: Site, page: Page) -> dict[str, Any]:
+    """The ``children.page`` expansion: the first page of the page's children."""
+    return _paged(
+        [content_json(site, c, set()) for c in confluence_pages.children_of(site, page.id)],
+        0,
+        V1_DEFAULT_LIMIT,
+        f"/rest/api/content/{page.id}/child/page",
+    )
+
+
+def content_links(page: Page) -> dict[str, str]:
+    return {
         "webui": web_path(page),
         "edit": f"/pages/resumedraft.action?draftId={page.id}",
         "tinyui": f"/x/{page.id}",
@@ -201,7 +213,6 @@ def content_json(site: Site, page: Page, expand: set[str]) -> dict[str, Any]:
         "base": _wiki(),
         "context": "/wiki",
     }
-    return body
 
 
 def history_json(site: Site, page: Page) -> dict[str, Any]:
@@ -230,7 +241,7 @@ def _window() -> tuple[int, int]:
     try:
         return max(0, int(request.args.get("start", 0))), max(1, int(request.args.get("limit", V1_DEFAULT_LIMIT)))
     except ValueError:
-        raise pages.PageError(400, "start and limit must be whole numbers.") from None
+        raise confluence_pages.PageError(400, "start and limit must be whole numbers.") from None
 
 
 def _storage_value(body: dict[str, Any]) -> str | None:
@@ -244,7 +255,7 @@ def _storage_value(body: dict[str, Any]) -> str | None:
         representation = next(iter(content), None)
         value = (content.get(representation) or {}).get("value") if representation else None
     if representation != "storage":
-        raise pages.PageError(400, f"Only the storage representation is supported, got {representation!r}.")
+        raise confluence_pages.PageError(400, f"Only the storage representation is supported, got {representation!r}.")
     return str(value or "")
 
 
@@ -276,11 +287,11 @@ def create_content() -> Response:
     emulator = current_emulator()
     body = _json_body()
     if body.get("type", "page") != "page":
-        raise pages.PageError(400, f"Only pages can be created here, got type {body.get('type')!r}.")
+        raise confluence_pages.PageError(400, f"Only pages can be created here, got type {body.get('type')!r}.")
     with emulator.site.lock:
-        space = pages.space_or_error(emulator.site, (body.get("space") or {}).get("key"))
+        space = confluence_pages.space_or_error(emulator.site, (body.get("space") or {}).get("key"))
         ancestors = body.get("ancestors") or []
-        page = pages.create_page(
+        page = confluence_pages.create_page(
             emulator.site,
             space,
             body.get("title"),
@@ -307,7 +318,7 @@ def update_content(page_id: str) -> Response:
     ancestors = body.get("ancestors") or []
     with emulator.site.lock:
         page = emulator.site.page(page_id)
-        pages.update_page(
+        confluence_pages.update_page(
             emulator.site,
             page,
             title=body.get("title", page.title),
@@ -325,7 +336,7 @@ def update_content(page_id: str) -> Response:
 def delete_content(page_id: str) -> Response:
     site = current_emulator().site
     with site.lock:
-        pages.delete_page(site, site.page(page_id))
+        confluence_pages.delete_page(site, site.page(page_id))
     return Response(status=204)
 
 
@@ -342,7 +353,7 @@ def child_pages(page_id: str) -> Response:
     start, limit = _window()
     with site.lock:
         site.page(page_id)
-        results = [content_json(site, c, _expand_arg()) for c in pages.children_of(site, page_id)]
+        results = [content_json(site, c, _expand_arg()) for c in confluence_pages.children_of(site, page_id)]
     return jsonify(_paged(results, start, limit, f"/rest/api/content/{page_id}/child/page"))
 
 
@@ -351,7 +362,7 @@ def children(page_id: str) -> Response:
     site = current_emulator().site
     with site.lock:
         site.page(page_id)
-        results = [content_json(site, c, set()) for c in pages.children_of(site, page_id)]
+        results = [content_json(site, c, set()) for c in confluence_pages.children_of(site, page_id)]
     return jsonify(
         page=_paged(results, 0, V1_DEFAULT_LIMIT, f"/rest/api/content/{page_id}/child/page"),
         _links={"base": _wiki(), "context": "/wiki"},
@@ -404,7 +415,7 @@ def page_v2_json(site: Site, page: Page, body_format: str | None) -> dict[str, A
     if body_format == "storage":
         body["body"] = {"storage": {"representation": "storage", "value": page.body}}
     elif body_format:
-        raise pages.PageError(400, f"body-format {body_format!r} is not supported; use storage.")
+        raise confluence_pages.PageError(400, f"body-format {body_format!r} is not supported; use storage.")
     return body
 
 
@@ -428,7 +439,7 @@ def _cursor_window(total: int) -> tuple[int, int]:
         cursor = request.args.get("cursor")
         offset = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
     except (ValueError, UnicodeDecodeError):
-        raise pages.PageError(400, "Invalid cursor or limit.") from None
+        raise confluence_pages.PageError(400, "Invalid cursor or limit.") from None
     return offset, limit
 
 
@@ -475,8 +486,8 @@ def create_page_v2() -> Response:
     emulator = current_emulator()
     body = _json_body()
     with emulator.site.lock:
-        space = pages.space_or_error(emulator.site, str(body.get("spaceId") or ""))
-        page = pages.create_page(
+        space = confluence_pages.space_or_error(emulator.site, str(body.get("spaceId") or ""))
+        page = confluence_pages.create_page(
             emulator.site,
             space,
             body.get("title"),
@@ -495,7 +506,7 @@ def update_page_v2(page_id: str) -> Response:
     version = body.get("version") or {}
     with emulator.site.lock:
         page = emulator.site.page(page_id)
-        pages.update_page(
+        confluence_pages.update_page(
             emulator.site,
             page,
             title=body.get("title", page.title),
@@ -513,7 +524,7 @@ def update_page_v2(page_id: str) -> Response:
 def delete_page_v2(page_id: str) -> Response:
     site = current_emulator().site
     with site.lock:
-        pages.delete_page(site, site.page(page_id))
+        confluence_pages.delete_page(site, site.page(page_id))
     return Response(status=204)
 
 
@@ -530,7 +541,7 @@ def page_children_v2(page_id: str) -> Response:
                 "spaceId": site.space(c.space_key).id,
                 "childPosition": index,
             }
-            for index, c in enumerate(pages.children_of(site, page_id))
+            for index, c in enumerate(confluence_pages.children_of(site, page_id))
         ]
     return jsonify(_cursor_page(results, f"/api/v2/pages/{page_id}/children"))
 

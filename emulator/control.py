@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator.app import current_emulator
+from emulator.context import current_emulator
 from emulator.faults import KnobError
 
 blueprint = Blueprint("control", __name__, url_prefix="/_emulator")

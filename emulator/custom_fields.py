@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.jql import CustomClause
+from emulator.search import CustomClause
 
 EPIC_LINK = "com.pyxis.greenhopper.jira:gh-epic-link"
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"

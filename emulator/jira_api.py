@@ -14,9 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from emulator import edits, payloads
-from emulator.app import actor, current_emulator, no_such_resource, not_found
-from emulator.jql import JqlError
-from emulator.render import (
+from emulator.context import actor, current_emulator, no_such_resource, not_found
+from emulator.jira_json import (
     FieldSelection,
     comment_json,
     field_catalog,
@@ -31,6 +30,7 @@ from emulator.render import (
     status_json,
     user_json,
 )
+from emulator.search import JqlError
 from emulator.server_info import cloud_server_info, data_center_release, data_center_server_info
 from emulator.state import Issue, NotFound
 from emulator.timefmt import jira_time

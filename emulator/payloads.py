@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from emulator.render import (
+from emulator.jira_json import (
     View,
     comment_json,
     issue_json,

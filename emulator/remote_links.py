@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator.app import current_emulator, not_found
+from emulator.context import current_emulator, not_found
 from emulator.state import Issue, NotFound
 
 blueprint = Blueprint("remote_links", __name__)

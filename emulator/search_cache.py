@@ -10,10 +10,8 @@ move with the clock (relative dates, ``now()``) are never kept. Callers hold ``S
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from emulator.state import Issue
+from emulator.state import Issue
 
 SearchKey = tuple[str, frozenset[str]]  # the JQL text, the asking user's aliases (for currentUser())
 KEPT_SEARCHES = 8

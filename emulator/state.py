@@ -1,6 +1,6 @@
 """The emulated site's in-memory state: Jira catalog and issues, webhooks, Confluence spaces and pages.
 
-Issues keep *compact* field values (ids and ISO times); ``emulator.render`` turns them into the JSON
+Issues keep *compact* field values (ids and ISO times); ``emulator.jira_json`` turns them into the JSON
 each API flavour sends. Every mutation happens under ``Site.lock``, and every issue write moves
 ``Site.issue_revision`` (``issue_written``), which is what lets a search answer be reused from page to
 page; the whole state round-trips through plain JSON so ``--data FILE`` can persist it across restarts.

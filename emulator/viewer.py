@@ -15,8 +15,8 @@ from html.entities import name2codepoint
 
 from flask import Blueprint, Response, abort, redirect, url_for
 
-from emulator.app import current_emulator
-from emulator.pages import ancestors_of
+from emulator.confluence_pages import ancestors_of
+from emulator.context import current_emulator
 from emulator.state import NotFound, Page
 
 blueprint = Blueprint("viewer", __name__)

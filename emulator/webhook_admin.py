@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator.app import current_emulator, searchable_custom_fields
-from emulator.jql import CustomClause, JqlContext, JqlError, compile_jql
+from emulator.context import current_emulator, searchable_custom_fields
+from emulator.search import CustomClause, JqlContext, JqlError, compile_jql
 from emulator.state import Webhook
 from emulator.timefmt import utc_now
 

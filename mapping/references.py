@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from mapping.errors import ConfigProblem
-from mapping.models import OkrConfig, ProblemCategory
+from mapping.models import OkrConfig, OkrSet, ProblemCategory
 
 
 def reference_problems(config: OkrConfig) -> list[ConfigProblem]:
@@ -37,42 +37,52 @@ def _set_problems(config: OkrConfig) -> list[ConfigProblem]:
             problems.append(
                 ConfigProblem(f"{here}.cycle", f"unknown cycle {okr_set.cycle!r} (expected one of {sorted(cycles)})")
             )
-        if okr_set.aligns_to:
-            target = tuple(okr_set.aligns_to.split("/", 1))
-            if target not in objectives:
-                problems.append(
-                    ConfigProblem(
-                        f"{here}.aligns_to", f"no objective {okr_set.aligns_to!r} (expected set-id/objective-id)"
-                    )
-                )
-            elif target[0] == okr_set.id:
-                problems.append(ConfigProblem(f"{here}.aligns_to", "a set cannot align to its own objective"))
+        problems += _alignment_problems(okr_set, here, objectives)
         problems += _duplicates(f"{here}.objectives", [o.id for o in okr_set.objectives])
-        kr_ids = [
-            (o_index, k_index, kr.id)
-            for o_index, o in enumerate(okr_set.objectives)
-            for k_index, kr in enumerate(o.key_results)
+        problems += _duplicate_kr_problems(okr_set, here)
+        problems += _kr_metric_problems(okr_set, here, config)
+    return problems
+
+
+def _alignment_problems(okr_set: OkrSet, here: str, objectives: set[tuple[str, str]]) -> list[ConfigProblem]:
+    if not okr_set.aligns_to:
+        return []
+    target = tuple(okr_set.aligns_to.split("/", 1))
+    if target not in objectives:
+        return [
+            ConfigProblem(f"{here}.aligns_to", f"no objective {okr_set.aligns_to!r} (expected set-id/objective-id)")
         ]
-        seen: set[str] = set()
-        for o_index, k_index, kr_id in kr_ids:
-            if kr_id in seen:
+    if target[0] == okr_set.id:
+        return [ConfigProblem(f"{here}.aligns_to", "a set cannot align to its own objective")]
+    return []
+
+
+def _duplicate_kr_problems(okr_set: OkrSet, here: str) -> list[ConfigProblem]:
+    problems = []
+    seen: set[str] = set()
+    for o_index, objective in enumerate(okr_set.objectives):
+        for k_index, kr in enumerate(objective.key_results):
+            if kr.id in seen:
                 problems.append(
                     ConfigProblem(
                         f"{here}.objectives[{o_index}].key_results[{k_index}].id",
-                        f"duplicate KR id {kr_id!r} in set {okr_set.id!r}",
+                        f"duplicate KR id {kr.id!r} in set {okr_set.id!r}",
                     )
                 )
-            seen.add(kr_id)
-        for o_index, objective in enumerate(okr_set.objectives):
-            for k_index, kr in enumerate(objective.key_results):
-                if kr.metric and kr.metric not in config.metrics:
-                    problems.append(
-                        ConfigProblem(
-                            f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
-                            f"unknown metric {kr.metric!r} (define it under metrics)",
-                        )
-                    )
+            seen.add(kr.id)
     return problems
+
+
+def _kr_metric_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[ConfigProblem]:
+    return [
+        ConfigProblem(
+            f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
+            f"unknown metric {kr.metric!r} (define it under metrics)",
+        )
+        for o_index, objective in enumerate(okr_set.objectives)
+        for k_index, kr in enumerate(objective.key_results)
+        if kr.metric and kr.metric not in config.metrics
+    ]
 
 
 def _metric_problems(config: OkrConfig) -> list[ConfigProblem]:

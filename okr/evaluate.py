@@ -118,19 +118,8 @@ def _carry_set(
         return _evaluate_set(config, okr_set, given, filters, values, _reusable(previous, only))
     cycle = config.cycle(okr_set.cycle)
     expected = round(expected_progress(cycle, given.at, given.tz), 4)
-    if before.expected == expected:
-        objectives = list(before.objectives)
-    else:
-        objectives = [
-            replace(was, health=scoring.health(was.score, expected, config.health)) for was in before.objectives
-        ]
-    places = _kr_places(okr_set)
-    touched: dict[int, list[int]] = {}
-    for set_id, kr_id in only:
-        if set_id == okr_set.id and kr_id in places:
-            number, position = places[kr_id]
-            touched.setdefault(number, []).append(position)
-    for number, positions in touched.items():
+    objectives = _carried_objectives(before, expected, config)
+    for number, positions in _touched_positions(okr_set, only).items():
         objective = okr_set.objectives[number]
         krs = list(before.objectives[number].key_results)
         moved = False
@@ -144,6 +133,24 @@ def _carry_set(
         if moved:
             objectives[number] = _objective_json(config, objective, krs, expected)
     return SetReport(okr_set.id, expected, tuple(objectives))
+
+
+def _carried_objectives(before: SetReport, expected: float, config: OkrConfig) -> list[ObjectiveReport]:
+    """The previous objectives as they were, their health again if the expected progress moved."""
+    if before.expected == expected:
+        return list(before.objectives)
+    return [replace(was, health=scoring.health(was.score, expected, config.health)) for was in before.objectives]
+
+
+def _touched_positions(okr_set: OkrSet, only: set[tuple[str, str]]) -> dict[int, list[int]]:
+    """The touched KRs of this set: their places in it, by objective number."""
+    places = _kr_places(okr_set)
+    touched: dict[int, list[int]] = {}
+    for set_id, kr_id in only:
+        if set_id == okr_set.id and kr_id in places:
+            number, position = places[kr_id]
+            touched.setdefault(number, []).append(position)
+    return touched
 
 
 def _reads_as(result: KeyResultReport, value: MetricValue, kr: KeyResult, expected: float, config: OkrConfig) -> bool:

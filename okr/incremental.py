@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jql.query import JqlContext, JqlError, query_reads
-from mapping.models import Metric, OkrConfig
+from mapping.models import KeyResult, Metric, OkrConfig
 from okr.fields import changed_fields
 from okr.live import Reader, entry_reads, metric_entry
 from okr.metrics import FilterCache, Predicate, metric_reader
@@ -77,50 +77,65 @@ class KrIndex:
 
 def kr_index(config: OkrConfig, cache: FilterCache | None = None) -> KrIndex:
     """Every KR with the issue filters that feed it: its metric's JQL and its contributors."""
-    cache = cache or FilterCache()
-    entries: dict[tuple[Any, ...], Entry] = {}
-    shared: dict[tuple[int, ...], Any] = {}  # one object per distinct set of filters, so KRs alike share decisions
-    rules: dict[tuple[int, int], list[Any]] = {}
-    always: set[KrRef] = set()
-    by_epic: dict[str, set[KrRef]] = {}
-
-    def feed(ref: KrRef, compiled: list[Predicate], metric: MetricFilter | None) -> None:
-        filters = shared.setdefault(tuple(map(id, compiled)), tuple(compiled))
-        rules.setdefault((id(filters), id(metric)), [[], filters, metric])[0].append(ref)
-
+    builder = _IndexBuilder(cache or FilterCache())
     for okr_set in config.okr_sets:
         for objective in okr_set.objectives:
             for kr in objective.key_results:
-                ref, texts = (okr_set.id, kr.id), []
-                metric = config.metrics.get(kr.metric or "")
-                kept = (
-                    _metric_filter(metric, cache, entries) if metric is not None and metric.source == "jira" else None
-                )
-                if metric is not None and metric.source == "jira" and kept is None:
-                    texts += [t for t in (metric.jql, metric.numerator_jql) if t]
-                if metric is not None and metric.source == "problems":
-                    texts += _program_filters(config, metric.program or "")
-                contributors = kr.contributors
-                if contributors is not None and contributors.jql:
-                    texts.append(contributors.jql)
-                for key in (contributors.epics or []) if contributors else []:
-                    by_epic.setdefault(key.upper(), set()).add(ref)
-                compiled, unsupported = _compile_all(texts, cache)
-                if unsupported:
-                    always.add(ref)
-                if compiled or kept:
-                    feed(ref, compiled, shared.setdefault((id(kept),), kept) if kept else None)
+                builder.add_kr(config, (okr_set.id, kr.id), kr)
     for program in config.problem_programs:  # programs have work of their own: pages, action points
-        ref = (PROGRAM, program.id)
-        compiled, unsupported = _compile_all(_program_filters(config, program.id), cache)
+        builder.add_program(config, program.id)
+    return builder.build()
+
+
+@dataclass
+class _IndexBuilder:
+    """The KR index as it is built: KRs fed alike share one rule, so one decision per change serves them all."""
+
+    cache: FilterCache
+    entries: dict[tuple[Any, ...], Entry] = field(default_factory=dict)
+    shared: dict[tuple[int, ...], Any] = field(default_factory=dict)  # one object per distinct set of filters
+    rules: dict[tuple[int, int], list[Any]] = field(default_factory=dict)
+    always: set[KrRef] = field(default_factory=set)
+    by_epic: dict[str, set[KrRef]] = field(default_factory=dict)
+
+    def feed(self, ref: KrRef, compiled: list[Predicate], metric: MetricFilter | None) -> None:
+        filters = self.shared.setdefault(tuple(map(id, compiled)), tuple(compiled))
+        self.rules.setdefault((id(filters), id(metric)), [[], filters, metric])[0].append(ref)
+
+    def add_kr(self, config: OkrConfig, ref: KrRef, kr: KeyResult) -> None:
+        texts: list[str] = []
+        metric = config.metrics.get(kr.metric or "")
+        kept = (
+            _metric_filter(metric, self.cache, self.entries) if metric is not None and metric.source == "jira" else None
+        )
+        if metric is not None and metric.source == "jira" and kept is None:
+            texts += [t for t in (metric.jql, metric.numerator_jql) if t]
+        if metric is not None and metric.source == "problems":
+            texts += _program_filters(config, metric.program or "")
+        contributors = kr.contributors
+        if contributors is not None and contributors.jql:
+            texts.append(contributors.jql)
+        for key in (contributors.epics or []) if contributors else []:
+            self.by_epic.setdefault(key.upper(), set()).add(ref)
+        compiled, unsupported = _compile_all(texts, self.cache)
         if unsupported:
-            always.add(ref)
-        feed(ref, compiled, None)
-    return KrIndex(
-        tuple(Rule(tuple(krs), filters, metric) for krs, filters, metric in rules.values()),
-        frozenset(always),
-        {key: frozenset(refs) for key, refs in by_epic.items()},
-    )
+            self.always.add(ref)
+        if compiled or kept:
+            self.feed(ref, compiled, self.shared.setdefault((id(kept),), kept) if kept else None)
+
+    def add_program(self, config: OkrConfig, program_id: str) -> None:
+        ref = (PROGRAM, program_id)
+        compiled, unsupported = _compile_all(_program_filters(config, program_id), self.cache)
+        if unsupported:
+            self.always.add(ref)
+        self.feed(ref, compiled, None)
+
+    def build(self) -> KrIndex:
+        return KrIndex(
+            tuple(Rule(tuple(krs), filters, metric) for krs, filters, metric in self.rules.values()),
+            frozenset(self.always),
+            {key: frozenset(refs) for key, refs in self.by_epic.items()},
+        )
 
 
 def _metric_filter(metric: Metric, cache: FilterCache, entries: dict[tuple[Any, ...], Any]) -> MetricFilter | None:

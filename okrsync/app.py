@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -18,16 +19,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from okrsync.admin import register_admin
 from okrsync.admin.headers import SECURITY_HEADERS
+from okrsync.counters import METRICS_UNAUTHORIZED, REJECT_PREFIX, EventCollector, LocalCounts, count, metrics_allowed
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings, load_settings
-from okrsync.stats import METRICS_UNAUTHORIZED, EventCollector, metrics_allowed
 from sync.handlers import router
 from sync.jobs import enqueue_drain
-from sync.queue import EventStream
+from sync.queue import EventStream, PushResult
 from webhooks.blueprint import INGEST_EXTENSION
 from webhooks.blueprint import bp as webhooks_blueprint
-from webhooks.ingest import WebhookIngest
+from webhooks.ingest import Count, Push, QueueUnavailable, Stored, WebhookIngest
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +43,66 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.json = StrictJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["OKRSYNC_SETTINGS"] = settings
-    app.extensions[INGEST_EXTENSION] = WebhookIngest(
-        secrets=secrets,
-        router=router,
-        stream=EventStream(connection, settings.dedupe_seconds),
-        enqueue_drain=lambda: enqueue_drain(connection, settings.queue_name),
-    )
+    local = LocalCounts()
+    app.extensions[INGEST_EXTENSION] = webhook_ingest(settings, connection, secrets, local)
     app.register_blueprint(webhooks_blueprint)
     register_admin(app, settings, connection)
     app.session_interface = CookiePathSessions()
-    _register_health(app, settings, connection)
+    _register_health(app, settings, connection, local)
     _register_error_handlers(app)
     app.after_request(_security_headers)
     if settings.proxy_hops:  # the client's address (failed sign-ins are counted per address) from the proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     return app
+
+
+def webhook_ingest(
+    settings: Settings, connection: redis.Redis, secrets: tuple[bytes, ...], local: LocalCounts
+) -> WebhookIngest:
+    """The webhook edge, given the queue, the counters and the drain job as plain callables."""
+    return WebhookIngest(
+        secrets=secrets,
+        router=router,
+        push=_push_to(EventStream(connection, settings.dedupe_seconds)),
+        count=_count_in(connection),
+        enqueue_drain=_enqueue_drain_on(connection, settings.queue_name),
+        on_unavailable=local.add_unavailable,
+        reject_prefix=REJECT_PREFIX,
+    )
+
+
+_STORED = {
+    PushResult.DUPLICATE: Stored.DUPLICATE,
+    PushResult.QUEUED: Stored.QUEUED,
+    PushResult.QUEUED_NEEDS_DRAIN: Stored.QUEUED_NEEDS_DRAIN,
+}
+
+
+def _push_to(stream: EventStream) -> Push:
+    def push(delivery: str, body: bytes, also_seen_as: str | None) -> Stored:
+        try:
+            return _STORED[stream.push(delivery, body, also_seen_as=also_seen_as)]
+        except redis.RedisError as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    return push
+
+
+def _count_in(connection: redis.Redis) -> Count:
+    def count_one(name: str, kind: str | None = None, known: bool = False) -> None:
+        count(connection, name, kind, known=known)
+
+    return count_one
+
+
+def _enqueue_drain_on(connection: redis.Redis, queue_name: str) -> Callable[[], None]:
+    def enqueue() -> None:
+        try:
+            enqueue_drain(connection, queue_name)
+        except redis.RedisError as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    return enqueue
 
 
 def _security_headers(response: Response) -> Response:
@@ -102,9 +148,9 @@ class CookiePathSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _register_health(app: Flask, settings: Settings, connection: redis.Redis) -> None:
+def _register_health(app: Flask, settings: Settings, connection: redis.Redis, local: LocalCounts) -> None:
     registry = CollectorRegistry()
-    registry.register(EventCollector(connection, app.extensions[INGEST_EXTENSION].local))
+    registry.register(EventCollector(connection, local))
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import redis
@@ -17,6 +17,12 @@ import redis
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis, describe_redis
 from okrsync.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
+    from connector.jira import JiraPort
+    from mapping.models import OkrConfig
+    from sync.ports import JiraApi
+    from sync.runtime import Runtime
 
 log = logging.getLogger("okrsync")
 
@@ -220,7 +226,7 @@ def validate(file: Path, online: bool) -> None:
         _warn_unknown_issues(_online_jira(), config)
 
 
-def _online_jira():  # type: ignore[no-untyped-def]
+def _online_jira() -> JiraPort:
     from connector import ConnectorError, jira_from_settings
 
     settings = _settings()
@@ -233,7 +239,7 @@ def _online_jira():  # type: ignore[no-untyped-def]
     return jira
 
 
-def _warn_unknown_issues(jira, config) -> int:  # type: ignore[no-untyped-def]
+def _warn_unknown_issues(jira: JiraApi, config: OkrConfig) -> int:
     """Print a warning per issue key Jira does not have; how many there were."""
     from connector import ConnectorError
     from okrsync.ops import unknown_issues
@@ -336,7 +342,7 @@ def evaluate(
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else render_evaluation(report))
 
 
-def _load_config_or_exit(file: Path):  # type: ignore[no-untyped-def]
+def _load_config_or_exit(file: Path) -> OkrConfig:
     from mapping.errors import ConfigError
     from mapping.loader import load_config_text
 
@@ -423,12 +429,13 @@ def apply(file: Path) -> None:
 def export() -> None:
     """Print the configuration in force (as applied, comments included)."""
     from sync.config_store import CONFIG
+    from sync.redis_text import decoded
 
     settings = _settings()
     text = connect_redis(settings).hget(CONFIG, "text")
     if text is None:
         raise click.ClickException("no configuration applied yet: run `okrsync apply okrs.yaml`")
-    click.echo(text.decode(), nl=False)
+    click.echo(decoded(text), nl=False)
 
 
 @main.command()
@@ -504,15 +511,19 @@ def demo(duration: float | None, host: str, port: int, emulator_port: int, pace:
     )
 
 
-def _runtime(settings: Settings, connection: redis.Redis):  # type: ignore[no-untyped-def]
-    from sync.runtime import build_runtime, install_runtime
+def _runtime(settings: Settings, connection: redis.Redis) -> Runtime:
+    """The runtime of this command on ``connection``; jobs run in this process (the worker's) find it,
+    and build one from the same settings for any other connection."""
+    from okrsync.runtime_builder import build_runtime, install_runtime_from_settings
+    from sync.runtime import install_runtime
 
+    install_runtime_from_settings(settings)
     runtime = build_runtime(settings, connection)
     install_runtime(runtime)
     return runtime
 
 
-def _prepare(runtime) -> None:  # type: ignore[no-untyped-def]
+def _prepare(runtime: Runtime) -> None:
     """At start: apply OKRSYNC_CONFIG, learn Jira's field names and the service's own account."""
     from connector import ConnectorError
     from mapping.errors import ConfigError
@@ -528,7 +539,7 @@ def _prepare(runtime) -> None:  # type: ignore[no-untyped-def]
         log.warning("could not read Jira's fields and account yet (%s); will retry on the next start", exc)
 
 
-def _require_jira(runtime) -> None:  # type: ignore[no-untyped-def]
+def _require_jira(runtime: Runtime) -> None:
     if runtime.jira is None:
         raise click.UsageError("no Jira configured: set OKRSYNC_JIRA_URL, OKRSYNC_JIRA_USER and OKRSYNC_JIRA_TOKEN")
 

@@ -71,9 +71,10 @@ class RedisOutageInOneLine(logging.Filter):
             if _is_outage(error):
                 _one_line(record, f"{record.getMessage()} (Redis unreachable: {error})")
             return
-        last = record.args[-1] if isinstance(record.args, tuple) and record.args else None
+        args = record.args if isinstance(record.args, tuple) else ()
+        last = args[-1] if args else None
         if isinstance(last, str) and last.lstrip().startswith(CHAIN_LINES[0]) and _is_outage_text(last):
-            record.args = (*record.args[:-1], f"(Redis unreachable: {last.strip().splitlines()[-1]})")
+            record.args = (*args[:-1], f"(Redis unreachable: {last.strip().splitlines()[-1]})")
             _one_line(record, record.getMessage().replace("\n", " "))
 
 

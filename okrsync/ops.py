@@ -9,21 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from okrsync.settings import Settings
 from sync.config_store import Applied
+from sync.configured import configured_jira
 from sync.dirty import mark_all
 from sync.reconcile import mapped_projects, project_clause
 from sync.runtime import Runtime
+from webhooks.router import ROUTED_EVENTS
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_NAME = "OKR Sync for Jira"
-WEBHOOK_EVENTS = [
-    "jira:issue_created",
-    "jira:issue_updated",
-    "jira:issue_deleted",
-    "issuelink_created",
-    "issuelink_deleted",
-]
+WEBHOOK_EVENTS = list(ROUTED_EVENTS)  # the event types the worker has handlers for
 
 
 def apply_config_file(runtime: Runtime, path: Path, author: str | None = None) -> Applied:
@@ -44,9 +41,17 @@ def apply_config_text(runtime: Runtime, text: str, author: str, source: str) -> 
 
 def apply_configured_file(runtime: Runtime) -> Applied | None:
     """At start: apply OKRSYNC_CONFIG when it is set (a no-op when it is already applied)."""
-    if runtime.settings.config is None:
+    config = service_settings(runtime).config
+    if config is None:
         return None
-    return apply_config_file(runtime, runtime.settings.config, author="OKRSYNC_CONFIG")
+    return apply_config_file(runtime, config, author="OKRSYNC_CONFIG")
+
+
+def service_settings(runtime: Runtime) -> Settings:
+    """The service's settings the runtime was built from (the jobs see only the part they read)."""
+    if not isinstance(runtime.settings, Settings):
+        raise TypeError(f"this runtime was built from {type(runtime.settings).__name__}, not the service's Settings")
+    return runtime.settings
 
 
 def learn_jira_facts(runtime: Runtime) -> None:
@@ -85,14 +90,15 @@ def register_webhook(runtime: Runtime, url: str) -> WebhookResult:
     if not projects:
         raise RuntimeError("no mapped projects: list them under okr_sets[].projects in okrs.yaml")
     jql = project_clause(projects)
-    secret = runtime.settings.require_webhook_secrets()[0].decode()
-    existing = [w for w in runtime.jira.list_webhooks() if str(w.get("url", "")).rstrip("/") == url.rstrip("/")]
+    secret = service_settings(runtime).require_webhook_secrets()[0].decode()
+    jira = configured_jira(runtime)
+    existing = [w for w in jira.list_webhooks() if str(w.get("url", "")).rstrip("/") == url.rstrip("/")]
     for webhook in existing:
         if sorted(webhook.get("events", [])) == sorted(WEBHOOK_EVENTS) and _jql_of(webhook) == jql:
             return WebhookResult("unchanged", url, jql, webhook)
     for webhook in existing:
-        runtime.jira.delete_webhook(_id_of(webhook))
-    created = runtime.jira.register_webhook(WEBHOOK_NAME, url, WEBHOOK_EVENTS, jql, secret)
+        jira.delete_webhook(_id_of(webhook))
+    created = jira.register_webhook(WEBHOOK_NAME, url, WEBHOOK_EVENTS, jql, secret)
     return WebhookResult("replaced" if existing else "created", url, jql, created)
 
 

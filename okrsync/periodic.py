@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from sync import keys
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
 from sync.jobs import schedule_flush, schedule_pages, schedule_remote_refresh, sweep
@@ -16,7 +17,7 @@ from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-LOCK = "okrsync:scheduler:lock"  # one scheduler does the rounds; others stand by
+LOCK = keys.SCHEDULER_LOCK  # one scheduler does the rounds; others stand by
 
 
 @dataclass

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
@@ -49,7 +50,15 @@ def connect_redis(settings: Settings) -> redis.Redis:
     return embedded_redis(settings.data_dir)
 
 
-def _client_options() -> dict[str, object]:
+class _ClientOptions(TypedDict):
+    socket_connect_timeout: float
+    socket_timeout: float
+    health_check_interval: int
+    retry: Retry
+    client_name: str
+
+
+def _client_options() -> _ClientOptions:
     """The same for every client: fail fast, so a webhook gets its 503 quickly and Jira retries."""
     return {
         "socket_connect_timeout": 2,

@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from okrsync.stats import read_counts
+from okrsync.counters import read_counts
 from sync.failures import FailureStore
 from sync.mirror import Mirror
 from sync.queue import EventStream

@@ -18,11 +18,14 @@ from connector.errors import BadRequest, ConnectorError
 from mapping.models import OkrConfig, ProblemProgram
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.review import ApProposal, ap_proposals
+from sync import keys
+from sync.configured import configured_jira
+from sync.redis_text import decoded
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-CLAIM_PREFIX = "okrsync:ap-claim:"  # program/category/theme → AP key (or "creating" while it is made)
+CLAIM_PREFIX = keys.AP_CLAIM_PREFIX  # program/category/theme → AP key (or "creating" while it is made)
 CLAIM_CREATING_SECONDS = 24 * 3600  # until reconciliation has surely mirrored the new AP
 LINK_TYPE = "Relates"
 
@@ -71,8 +74,8 @@ def _create_once(runtime: Runtime, program: ProblemProgram, proposal: ApProposal
     ap_key = str(created["key"])
     runtime.redis.set(claim, ap_key, ex=CLAIM_CREATING_SECONDS)
     for problem in proposal.links:
-        runtime.jira.link_issues(LINK_TYPE, inward_key=problem, outward_key=ap_key)
-    runtime.redis.hincrby("okrsync:stats", "action_points_created", 1)
+        configured_jira(runtime).link_issues(LINK_TYPE, inward_key=problem, outward_key=ap_key)
+    runtime.redis.hincrby(keys.STATS, "action_points_created", 1)
     log.info("opened action point %s for %s (%d problem(s) linked)", ap_key, claim, len(proposal.links))
     return ap_key
 
@@ -81,7 +84,7 @@ def _create_ap(runtime: Runtime, proposal: ApProposal, marker: str, assignee: di
     """Jira refuses an assignee who cannot be assigned issues in the project (400): the AP is opened
     unassigned then, rather than not at all."""
     try:
-        return runtime.jira.create_issue(ap_fields(proposal, marker, assignee))
+        return configured_jira(runtime).create_issue(ap_fields(proposal, marker, assignee))
     except BadRequest as exc:
         if assignee is None:
             raise
@@ -91,7 +94,7 @@ def _create_ap(runtime: Runtime, proposal: ApProposal, marker: str, assignee: di
             proposal.project,
             exc,
         )
-        return runtime.jira.create_issue(ap_fields(proposal, marker, None))
+        return configured_jira(runtime).create_issue(ap_fields(proposal, marker, None))
 
 
 def ap_fields(proposal: ApProposal, marker: str, assignee: dict[str, str] | None = None) -> dict[str, Any]:
@@ -160,7 +163,7 @@ def _owner_as_written(jira: Any, owner: str) -> dict[str, str] | None:
 def _release_finished_claims(runtime: Runtime, program: ProblemProgram) -> None:
     """A claim whose AP is done (in the mirror) frees its cluster for a new AP if it recurs."""
     for claim in runtime.redis.scan_iter(f"{CLAIM_PREFIX}{program.id}/*"):
-        ap_key = (runtime.redis.get(claim) or b"").decode()
+        ap_key = decoded(runtime.redis.get(claim) or b"")
         if ap_key and ap_key != "creating":
             document = runtime.mirror.get(ap_key)
             if document is not None and document.get("statusCategory") == "done":

@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import redis
 from pydantic import ValidationError
@@ -17,14 +17,16 @@ from mapping.measurements import Measurement
 from mapping.models import OkrConfig
 from mapping.numbers import EXPECTED_NUMBER, is_bounded
 from mapping.versions import metric_version
+from sync import keys
+from sync.redis_text import decoded
 
 log = logging.getLogger(__name__)
 
-CONFIG = "okrsync:config"
-VERSION_PREFIX = "okrsync:metric-versions:"
-FIELD_NAMES = "okrsync:jira:field-names"
-OWN_ACCOUNT = "okrsync:jira:own-account"
-MEASUREMENT_PREFIX = "okrsync:measurements:"
+CONFIG = keys.CONFIG
+VERSION_PREFIX = keys.METRIC_VERSIONS_PREFIX
+FIELD_NAMES = keys.JIRA_FIELD_NAMES
+OWN_ACCOUNT = keys.JIRA_OWN_ACCOUNT
+MEASUREMENT_PREFIX = keys.MEASUREMENTS_PREFIX
 MEASUREMENTS_KEPT = 1000  # per metric; the newest are kept
 
 
@@ -73,12 +75,14 @@ class ConfigStore:
             return None
         revision = int(raw[0])
         if self._cached is None or self._cached[0] != revision:
-            self._cached = (revision, load_config_text(raw[1].decode(), raw[2].decode()))
+            # ``apply`` writes the text and its source in the transaction that sets the revision
+            text, source = cast("tuple[bytes | str, bytes | str]", (raw[1], raw[2]))
+            self._cached = (revision, load_config_text(decoded(text), decoded(source)))
         return self._cached[1]
 
     def info(self) -> dict[str, Any]:
         raw = self.redis.hgetall(CONFIG)
-        return {k.decode(): v.decode() for k, v in raw.items() if k != b"text"}
+        return {decoded(k): decoded(v) for k, v in raw.items() if k != b"text"}
 
     def metric_history(self, metric_id: str) -> list[dict[str, str]]:
         return [json.loads(entry) for entry in self.redis.lrange(VERSION_PREFIX + metric_id, 0, -1)]
@@ -99,7 +103,7 @@ class ConfigStore:
 
     def own_account(self) -> str | None:
         raw = self.redis.get(OWN_ACCOUNT)
-        return raw.decode() if raw else None
+        return decoded(raw) if raw else None
 
     def set_own_account(self, identity: str) -> None:
         self.redis.set(OWN_ACCOUNT, identity)

@@ -41,18 +41,19 @@ from publish.confluence.formatting import change_summary
 from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
 from publish.confluence.regions import merge_regions, regions_equal
 from publish.confluence.review_page import problem_review_page
+from sync import keys
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-PREFIX = "okrsync:pages:"
-PENDING = PREFIX + "pending"  # page key → JSON {"since": epoch seconds, "trigger": {...}}
-STATE = PREFIX + "state:"  # + page key: hash page_id, digest, facts, written_at, failed_at
-LOCK = PREFIX + "lock:"  # + page key: one publisher per page at a time
-TREND = PREFIX + "trend:"  # + "<set>/<kr>": the KR's recent values, oldest first
-REPORT = "okrsync:report"  # the latest evaluation, written by every flush (status pages, the admin API)
-REPORT_NUMBER = "okrsync:report:number"  # counts reports written, by any process
-STATS = "okrsync:stats"
+PREFIX = keys.PAGES_PREFIX
+PENDING = keys.PAGES_PENDING  # page key → JSON {"since": epoch seconds, "trigger": {...}}
+STATE = keys.PAGE_STATE_PREFIX  # + page key: hash page_id, digest, facts, written_at, failed_at
+LOCK = keys.PAGE_LOCK_PREFIX  # + page key: one publisher per page at a time
+TREND = keys.PAGE_TREND_PREFIX  # + "<set>/<kr>": the KR's recent values, oldest first
+REPORT = keys.REPORT  # the latest evaluation, written by every flush (status pages, the admin API)
+REPORT_NUMBER = keys.REPORT_NUMBER  # counts reports written, by any process
+STATS = keys.STATS
 TREND_KEPT = 12
 MAX_ATTEMPTS = 5  # writes tried against a page that keeps changing under us
 LOCK_SECONDS = 120

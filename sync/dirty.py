@@ -13,16 +13,17 @@ import redis
 from jql.query import JqlContext
 from mapping.models import OkrConfig
 from okr.incremental import KrIndex, KrRef, affected_key_results, kr_index
+from sync import keys
 from sync.config_store import ConfigStore
 
-DIRTY = "okrsync:dirty"  # set of "set-id/kr-id"
+DIRTY = keys.DIRTY  # set of "set-id/kr-id"
 ALL_DIRTY = "*"  # member meaning: every KR
-TRIGGERS = "okrsync:dirty:triggers"  # list of JSON triggers since the last flush (capped)
-IN_FLUSH = "okrsync:dirty:in-flush"  # what the running flush took
-FLUSH_FLAG = "okrsync:flush:pending"
+TRIGGERS = keys.DIRTY_TRIGGERS  # list of JSON triggers since the last flush (capped)
+IN_FLUSH = keys.IN_FLUSH  # what the running flush took
+FLUSH_FLAG = keys.FLUSH_FLAG
 FLUSH_FLAG_SECONDS = 60
 TRIGGERS_KEPT = 20
-RECENT_IDS = "okrsync:recent-issue-ids"
+RECENT_IDS = keys.RECENT_ISSUE_IDS
 RECENT_KEPT = 50  # Jira Cloud's reconcileIssues takes at most 50 ids
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Any
 
-from webhooks.events import parse_jira_time
+from webhooks.jiratime import parse_jira_time
 
 DATETIME_FIELDS = ("created", "updated", "resolutiondate")
 DATE_FIELDS = ("duedate",)

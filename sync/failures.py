@@ -19,10 +19,12 @@ from typing import Literal
 import redis
 
 from connector.errors import ConnectorError
+from sync import keys
+from sync.redis_text import decoded
 
 log = logging.getLogger(__name__)
 
-FAILURES = "okrsync:writeback:failures"  # target → JSON TargetFailure
+FAILURES = keys.WRITEBACK_FAILURES  # target → JSON TargetFailure
 PERMANENT_STATUSES = frozenset({400, 403, 404, 410, 413})
 FIRST_RETRY_SECONDS = 30.0
 LONGEST_RETRY_SECONDS = 3600.0
@@ -120,7 +122,7 @@ class FailureStore:
     def keep_only(self, targets: Iterable[str]) -> None:
         """Forget the records of targets no longer planned (the configuration dropped them)."""
         kept = set(targets)
-        gone = [t.decode() for t in self.redis.hkeys(FAILURES) if t.decode() not in kept]
+        gone = [decoded(t) for t in self.redis.hkeys(FAILURES) if decoded(t) not in kept]
         if gone:
             self.redis.hdel(FAILURES, *gone)
 

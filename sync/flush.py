@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connector.errors import ConnectorError
-from mapping.models import OkrConfig, ProblemProgram
+from mapping.models import KeyResult, OkrConfig, ProblemProgram
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.report import Report, stored_report
 from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
+from sync import keys
 from sync.action_points import open_action_points
+from sync.configured import configured_jira
 from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
 from sync.failures import FailureStore, Situation
@@ -26,7 +28,7 @@ from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-STATS = "okrsync:stats"
+STATS = keys.STATS
 
 
 @dataclass
@@ -230,6 +232,22 @@ def _checkins(
     A comment Jira refuses is recorded against its KR; the other KRs' comments go on."""
     posted, waiting = [], []
     pacing = CheckinPacing(runtime.settings.checkin_hold_seconds, runtime.settings.checkin_min_interval_seconds)
+    for ref, kr in _checkin_candidates(config, statuses, refs):
+        outcome = _checkin(runtime, ref, kr, statuses[ref], now, guard, result, pacing)
+        if outcome is Checkin.POSTED:
+            posted.append(f"{kr.jira_issue}:{kr.id}")
+        elif outcome is Checkin.WAITING:
+            waiting.append(ref_text(ref))
+    if waiting:
+        mark(runtime.redis, waiting, {"kind": "check-in in flight"})
+    return posted
+
+
+def _checkin_candidates(
+    config: OkrConfig, statuses: Mapping[KrRef, dict[str, Any]], refs: set[KrRef] | None
+) -> list[tuple[KrRef, KeyResult]]:
+    """The KRs with an issue to comment on and a status, among ``refs`` (all when None), when comments are on."""
+    candidates = []
     for okr_set in config.okr_sets:
         for objective in okr_set.objectives:
             for kr in objective.key_results:
@@ -238,37 +256,46 @@ def _checkins(
                     continue
                 if (refs is not None and ref not in refs) or ref not in statuses:
                     continue
-                target = checkin_target(ref)
-                if not guard.allows(target, kr.jira_issue):
-                    result.held.append(target)
-                    continue
-                status = statuses[ref]
-                old = runtime.written.health(ref_text(ref))
-                text = checkin_comment(status, old or status["health"], status["health"], now)
-                try:
-                    outcome = post_checkin(
-                        runtime.jira,
-                        runtime.written,
-                        ref_text(ref),
-                        kr.jira_issue,
-                        old,
-                        status["health"],
-                        text,
-                        now.date().isoformat(),
-                        pacing=pacing,
-                    )
-                except ConnectorError as exc:
-                    guard.failed(target, kr.jira_issue, exc)
-                    result.failed.append(target)
-                    continue
-                guard.succeeded(target)
-                if outcome is Checkin.POSTED:
-                    posted.append(f"{kr.jira_issue}:{kr.id}")
-                elif outcome is Checkin.WAITING:
-                    waiting.append(ref_text(ref))
-    if waiting:
-        mark(runtime.redis, waiting, {"kind": "check-in in flight"})
-    return posted
+                candidates.append((ref, kr))
+    return candidates
+
+
+def _checkin(
+    runtime: Runtime,
+    ref: KrRef,
+    kr: KeyResult,
+    status: dict[str, Any],
+    now: datetime,
+    guard: WriteGuard,
+    result: FlushReport,
+    pacing: CheckinPacing,
+) -> Checkin | None:
+    """One KR's check-in through the write guard; None when it was held or Jira failed on it."""
+    issue = str(kr.jira_issue)
+    target = checkin_target(ref)
+    if not guard.allows(target, issue):
+        result.held.append(target)
+        return None
+    old = runtime.written.health(ref_text(ref))
+    text = checkin_comment(status, old or status["health"], status["health"], now)
+    try:
+        outcome = post_checkin(
+            configured_jira(runtime),
+            runtime.written,
+            ref_text(ref),
+            issue,
+            old,
+            status["health"],
+            text,
+            now.date().isoformat(),
+            pacing=pacing,
+        )
+    except ConnectorError as exc:
+        guard.failed(target, issue, exc)
+        result.failed.append(target)
+        return None
+    guard.succeeded(target)
+    return outcome
 
 
 def summarise_triggers(triggers: list[dict[str, Any]]) -> dict[str, str]:

@@ -14,20 +14,22 @@ import redis
 
 from connector.errors import ConnectorError
 from publish.jira import STATUS_PROPERTY, Write
+from sync import keys
 from sync.failures import FailureStore, Situation, TargetFailure
+from sync.redis_text import decoded
 
 log = logging.getLogger(__name__)
 
-WRITTEN = "okrsync:written"  # target → digest of the content last written
-HEALTH = "okrsync:kr-health"  # "set/kr" → health last reported
-PENDING_CHECKIN = "okrsync:checkin-pending"  # "set/kr" → "<marker> <POSIX time>" of a comment being posted
-HEALTH_SEEN = "okrsync:kr-health-seen"  # "set/kr" → "<health> <POSIX time>": a new health not yet reported, since when
-LAST_CHECKIN = "okrsync:checkin-last"  # "set/kr" → POSIX time of the latest check-in comment posted
-CHECKIN_DUE = "okrsync:checkin-due"  # sorted set: "set/kr" scored by when its held-back check-in may go out
+WRITTEN = keys.WRITTEN  # target → digest of the content last written
+HEALTH = keys.KR_HEALTH  # "set/kr" → health last reported
+PENDING_CHECKIN = keys.CHECKIN_PENDING  # "set/kr" → "<marker> <POSIX time>" of a comment being posted
+HEALTH_SEEN = keys.KR_HEALTH_SEEN  # "set/kr" → "<health> <POSIX time>": a new health not yet reported, since when
+LAST_CHECKIN = keys.CHECKIN_LAST  # "set/kr" → POSIX time of the latest check-in comment posted
+CHECKIN_DUE = keys.CHECKIN_DUE  # sorted set: "set/kr" scored by when its held-back check-in may go out
 # A comment sent by a worker that died may still reach Jira after the worker is gone, for as long as
 # a request can take (the connector's timeout is 30 s): until then a missing comment is waited for.
 IN_FLIGHT_SECONDS = 35.0
-STATS = "okrsync:stats"
+STATS = keys.STATS
 MARKER_PREFIX = "okrsync-checkin:"
 
 
@@ -102,7 +104,7 @@ class WrittenStore:
 
     def digest(self, target: str) -> str | None:
         raw = self.redis.hget(WRITTEN, target)
-        return raw.decode() if raw else None
+        return decoded(raw) if raw else None
 
     def record(self, target: str, digest: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -112,7 +114,7 @@ class WrittenStore:
 
     def health(self, ref: str) -> str | None:
         raw = self.redis.hget(HEALTH, ref)
-        return raw.decode() if raw else None
+        return decoded(raw) if raw else None
 
     def set_health(self, ref: str, health: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -125,7 +127,7 @@ class WrittenStore:
         raw = self.redis.hget(PENDING_CHECKIN, ref)
         if not raw:
             return None
-        marker, _, sent = raw.decode().partition(" ")
+        marker, _, sent = decoded(raw).partition(" ")
         return marker, float(sent or 0)
 
     def set_pending_checkin(self, ref: str, marker: str, sent: float) -> None:
@@ -137,7 +139,7 @@ class WrittenStore:
     def health_seen(self, ref: str, health: str, now: float) -> float:
         """Since when ``health`` has been seen for the KR (now, when it is new)."""
         raw = self.redis.hget(HEALTH_SEEN, ref)
-        seen, _, since = (raw.decode() if raw else "").partition(" ")
+        seen, _, since = (decoded(raw) if raw else "").partition(" ")
         if seen == health and since:
             return float(since)
         self.redis.hset(HEALTH_SEEN, ref, f"{health} {now:.3f}")
@@ -162,7 +164,8 @@ class WrittenStore:
 
     def due_checkins(self, now: float) -> list[str]:
         """The KRs whose held-back check-in may now go out; taken off the list."""
-        due = [r.decode() for r in self.redis.zrangebyscore(CHECKIN_DUE, 0, now)]
+        # without ``withscores`` the reply is the members alone; redis-py types it with the scored shape too
+        due = [decoded(r) for r in self.redis.zrangebyscore(CHECKIN_DUE, 0, now)]  # type: ignore[arg-type]
         if due:
             self.redis.zrem(CHECKIN_DUE, *due)
         return due
@@ -262,24 +265,42 @@ def post_checkin(
         store.hold_checkin(ref, now + wait)
         return Checkin.HELD
     marker = MARKER_PREFIX + hashlib.sha256(f"{ref}|{old}|{new}|{occasion}".encode()).hexdigest()[:12]
+    earlier = _earlier_attempt(jira, store, ref, issue, new, marker, now)
+    if earlier is not None:
+        return earlier
+    _comment_once(jira, store, ref, issue, f"{text}\n[{marker}]", marker, now)
+    store.set_health(ref, new)
+    store.checkin_posted(ref, now)
+    return Checkin.POSTED
+
+
+def _earlier_attempt(
+    jira: JiraWriter, store: WrittenStore, ref: str, issue: str, new: str, marker: str, now: float
+) -> Checkin | None:
+    """What an earlier, unrecorded attempt at a comment means now; None when a new one may go out."""
     pending = store.pending_checkin(ref)
-    if pending is not None:
-        if pending[0] == marker and _already_posted(jira, issue, marker):
-            store.set_health(ref, new)
-            store.checkin_posted(ref, pending[1])  # it did go out, then: the pacing counts from it
-            return Checkin.QUIET
-        if now - pending[1] < IN_FLIGHT_SECONDS:
-            return Checkin.WAITING
+    if pending is None:
+        return None
+    if pending[0] == marker and _already_posted(jira, issue, marker):
+        store.set_health(ref, new)
+        store.checkin_posted(ref, pending[1])  # it did go out, then: the pacing counts from it
+        return Checkin.QUIET
+    if now - pending[1] < IN_FLIGHT_SECONDS:
+        return Checkin.WAITING
+    return None
+
+
+def _comment_once(
+    jira: JiraWriter, store: WrittenStore, ref: str, issue: str, body: str, marker: str, now: float
+) -> None:
+    """Record the attempt, then post; a comment Jira refuses outright leaves nothing to wait for."""
     store.set_pending_checkin(ref, marker, now)
     try:
-        jira.add_comment(issue, f"{text}\n[{marker}]")
+        jira.add_comment(issue, body)
     except ConnectorError as exc:
         if exc.status is not None and exc.status < 500 and exc.status != 429:
             store.clear_pending_checkin(ref)  # refused: it did not land, nothing to wait for
         raise
-    store.set_health(ref, new)
-    store.checkin_posted(ref, now)
-    return Checkin.POSTED
 
 
 def _already_posted(jira: JiraWriter, issue: str, marker: str) -> bool:

@@ -9,11 +9,13 @@ import os
 import socket
 import time
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import redis
 from rq import Queue, get_current_job
 
+from sync import keys
 from sync.dirty import ALL_DIRTY, DIRTY, FLUSH_FLAG, FLUSH_FLAG_SECONDS, IN_FLUSH, DirtyTracker, mark, mark_all
 from sync.failures import FailureStore
 from sync.handlers import SyncContext, router
@@ -28,13 +30,13 @@ DRAIN_JOB = "sync.jobs.drain_events"
 FLUSH_JOB = "sync.jobs.flush_okrs"
 RESYNC_JOB = "sync.jobs.resync_mirror"
 PAGES_JOB = "sync.jobs.publish_waiting_pages"
-PAGES_FLAG = "okrsync:pages:scheduled"  # a pages job waits: the scheduler does not add another
+PAGES_FLAG = keys.PAGES_FLAG  # a pages job waits: the scheduler does not add another
 PAGES_FLAG_SECONDS = 300
 REMOTE_JOB = "sync.jobs.refresh_remote"
-REMOTE_FLAG = "okrsync:remote:scheduled"  # a remote refresh waits or runs: the scheduler does not add another
+REMOTE_FLAG = keys.REMOTE_FLAG  # a remote refresh waits or runs: the scheduler does not add another
 REMOTE_FLAG_SECONDS = 600
 BATCH_SIZE = 200
-LAST_FLUSH = "okrsync:flush:last-started"  # POSIX time, for the flush interval
+LAST_FLUSH = keys.LAST_FLUSH  # POSIX time, for the flush interval
 
 
 def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -51,7 +53,7 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
         dirty=tracker,
         own_account=runtime.config_store.own_account(),
         own_fields=frozenset(config.writeback.field_names) if config else frozenset(),
-        on_clamped=lambda key: connection.hincrby(STATS, "clamped_versions", 1),
+        on_clamped=partial(_count_clamped, connection),
     )
     consumer = _consumer_name()
     applied = dead = 0
@@ -254,6 +256,11 @@ def set_worker_identity(name: str) -> None:
     """Called by `okrsync worker` before its work loop; forked job processes inherit it."""
     global _worker_identity
     _worker_identity = name
+
+
+def _count_clamped(connection: redis.Redis, key: str) -> None:
+    """One more clamped issue version in the stats (the count is over every issue, so ``key`` is not kept)."""
+    connection.hincrby(STATS, "clamped_versions", 1)
 
 
 def _consumer_name() -> str:

@@ -23,13 +23,16 @@ from typing import Any
 
 import redis
 
-ISSUE_PREFIX = "okrsync:mirror:issue:"
-GONE_PREFIX = "okrsync:mirror:gone:"
-GONE_AT_PREFIX = "okrsync:mirror:gone-at:"  # Redis time (ms) a tombstone was set: a read begun before it loses
-KEY_INDEX = "okrsync:mirror:keys"
-SEQUENCE = "okrsync:mirror:seq"
-CHANGES = "okrsync:mirror:changes"
-EPOCH = "okrsync:mirror:epoch"  # new with change number 1: the numbers of an emptied mirror restart
+from sync import keys
+from sync.redis_text import decoded
+
+ISSUE_PREFIX = keys.MIRROR_ISSUE_PREFIX
+GONE_PREFIX = keys.MIRROR_GONE_PREFIX
+GONE_AT_PREFIX = keys.MIRROR_GONE_AT_PREFIX  # Redis time (ms) a tombstone was set: a read begun before it loses
+KEY_INDEX = keys.MIRROR_KEYS
+SEQUENCE = keys.MIRROR_SEQUENCE
+CHANGES = keys.MIRROR_CHANGES
+EPOCH = keys.MIRROR_EPOCH  # new with change number 1: the numbers of an emptied mirror restart
 TOMBSTONE_SECONDS = 30 * 24 * 3600
 
 # Every write's last three KEYS are SEQUENCE, CHANGES, EPOCH; its ARGV end with the writer's epoch
@@ -190,7 +193,8 @@ class Mirror:
             self._note_change(keys=[SEQUENCE, CHANGES, EPOCH], args=[self._epoch, issue_id], client=pipe)
             return True
 
-        return bool(self.redis.transaction(patch, name, value_from_callable=True))
+        # redis-py types ``func`` as returning None; with ``value_from_callable`` its value is the result
+        return bool(self.redis.transaction(patch, name, value_from_callable=True))  # type: ignore[arg-type]
 
     def get_with_version(self, issue_id: str) -> tuple[dict[str, Any] | None, int | None]:
         """The stored document and its version, in one call."""
@@ -199,7 +203,7 @@ class Mirror:
 
     def get(self, key_or_id: str) -> dict[str, Any] | None:
         issue_id = self.redis.hget(KEY_INDEX, key_or_id)
-        issue_id = issue_id.decode() if issue_id else key_or_id
+        issue_id = decoded(issue_id) if issue_id else key_or_id
         raw = self.redis.hget(ISSUE_PREFIX + issue_id, "doc")
         return json.loads(raw) if raw else None
 
@@ -210,7 +214,7 @@ class Mirror:
     def version_of_key(self, key: str) -> int | None:
         """The stored version of the issue with this key; None when it is not mirrored."""
         issue_id = self.redis.hget(KEY_INDEX, key.upper())
-        return self.version(issue_id.decode()) if issue_id else None
+        return self.version(decoded(issue_id)) if issue_id else None
 
     def count(self) -> int:
         return int(self.redis.hlen(KEY_INDEX))
@@ -218,7 +222,7 @@ class Mirror:
     def sequence(self) -> tuple[int, str]:
         """The number of the latest change (0 before the first) and the epoch it counts in."""
         number, epoch = self.redis.mget(SEQUENCE, EPOCH)
-        return int(number or 0), (epoch or b"").decode()
+        return int(number or 0), decoded(epoch or b"")
 
     def changes_since(
         self, seen: int, limit: int = 1000

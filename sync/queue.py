@@ -12,15 +12,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, cast
 
 import redis
+from redis.typing import EncodableT
 
-STREAM = "okrsync:events"
-DEAD_LETTERS = "okrsync:events:dead"
+from sync import keys
+
+STREAM = keys.EVENTS
+DEAD_LETTERS = keys.DEAD_LETTERS
 GROUP = "okrsync-sync"
-DRAIN_FLAG = "okrsync:drain:pending"
-SEEN_PREFIX = "okrsync:seen:"
-STATS = "okrsync:stats"
+DRAIN_FLAG = keys.DRAIN_FLAG
+SEEN_PREFIX = keys.SEEN_PREFIX
+STATS = keys.STATS
 
 # A drain flag outlives a lost enqueue by at most this long; the scheduler's sweep covers the gap.
 DRAIN_FLAG_SECONDS = 30
@@ -83,7 +87,7 @@ class EventStream:
         keys = [SEEN_PREFIX + delivery, STREAM, DRAIN_FLAG, STATS]
         if also_seen_as is not None and also_seen_as != delivery:
             keys.append(SEEN_PREFIX + also_seen_as)
-        args = [delivery, body, self.dedupe_seconds, DRAIN_FLAG_SECONDS]
+        args: list[EncodableT] = [delivery, body, self.dedupe_seconds, DRAIN_FLAG_SECONDS]
         return PushResult(int(self._push(keys=keys, args=args)))
 
     # ------------------------------------------------------------------ consumer side
@@ -117,7 +121,7 @@ class EventStream:
     def _read_own_pending(self, consumer: str, count: int) -> list[Entry]:
         """A worker runs one job at a time, so what it read and did not finish is safe to take back now."""
         reply = self.redis.xreadgroup(GROUP, consumer, {STREAM: "0"}, count=count)
-        return _entries(reply[0][1]) if reply else []
+        return _entries(_stream_entries(reply))
 
     def _claim_stale(self, consumer: str, count: int) -> list[Entry]:
         reply = self.redis.xautoclaim(STREAM, GROUP, consumer, CLAIM_IDLE_MS, "0-0", count=count)
@@ -128,7 +132,7 @@ class EventStream:
         while len(entries) < count:
             wanted = min(READ_CHUNK, count - len(entries))
             reply = self.redis.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=wanted)
-            raw = reply[0][1] if reply else []
+            raw = _stream_entries(reply)
             entries += _entries(raw)
             if len(raw) < wanted:  # the stream has nothing more for now
                 break
@@ -158,7 +162,8 @@ class EventStream:
         total = self.redis.xlen(STREAM)
         pending = self._pending_count()
         oldest = self.redis.xrange(STREAM, count=1)
-        lag = max(0.0, now - _entry_time(oldest[0][0])) if oldest else 0.0
+        # an XRANGE entry always has its id: redis-py's entry type allows None for XREADGROUP's deleted ones
+        lag = max(0.0, now - _entry_time(oldest[0][0])) if oldest else 0.0  # type: ignore[arg-type]
         return Backlog(
             waiting=max(0, total - pending),
             pending=pending,
@@ -174,6 +179,12 @@ class EventStream:
 
     def has_unapplied(self) -> bool:
         return self.redis.xlen(STREAM) > 0
+
+
+def _stream_entries(reply: object) -> list[Any]:
+    """The entries of an XREADGROUP reply for one stream, ``[[stream, entries]]`` (the clients speak
+    RESP2; redis-py types the reply for RESP3 too), or none when it is empty."""
+    return cast("list[list[Any]]", reply)[0][1] if reply else []
 
 
 def _entries(raw: list) -> list[Entry]:

@@ -10,22 +10,24 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from mapping.models import OkrConfig
+from sync import keys
 from sync.dirty import RECENT_IDS, DirtyTracker
 from sync.documents import issue_document
 from sync.handlers import FUTURE_SKEW_MS
 from sync.runtime import Runtime
-from webhooks.events import parse_jira_time
+from webhooks.jiratime import parse_jira_time
 
 log = logging.getLogger(__name__)
 
-WATERMARK = "okrsync:reconcile:watermark"  # epoch ms: issues updated before this are known
-LAST_RUN = "okrsync:reconcile:last"
-LAST_RESYNC = "okrsync:resync:last"
-RESYNC_PROGRESS = "okrsync:resync:progress"  # project → "done" or the number of issues walked
-STATS = "okrsync:stats"
+WATERMARK = keys.RECONCILE_WATERMARK  # epoch ms: issues updated before this are known
+LAST_RUN = keys.RECONCILE_LAST
+LAST_RESYNC = keys.RESYNC_LAST
+RESYNC_PROGRESS = keys.RESYNC_PROGRESS  # project → "done" or the number of issues walked
+STATS = keys.STATS
 OVERLAP = timedelta(minutes=10)  # clocks and Jira's index lag; re-reading a little is cheap
 DRIFTED_KEPT = 50  # keys a report names; a first resync changes every issue, so only examples are kept
 # What the mirror document needs; nothing else is fetched.
@@ -210,34 +212,51 @@ def resync(
     for project in mapped_projects(config):
         if runtime.redis.hget(RESYNC_PROGRESS, project) == b"done":
             continue
-        total = _count(jira, project)
-        seen_keys: set[str] = set()
-
-        def walked(count: int, project: str = project, total: int | None = total) -> None:
-            if progress:
-                progress(project, count, total)
-
-        read_started = runtime.mirror.server_time_ms()
-        issues = jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
-        if full:  # only a full resync needs the keys Jira still has
-            issues = _recording_keys(issues, seen_keys)
-        before = report.seen
-        apply_issues(
-            runtime,
-            issues,
-            report,
-            {"kind": "resync"},
-            on_issue=lambda n, before=before: walked(n - before),
-            read_started_ms=read_started,
-        )
-        if full:
-            _forget_missing(runtime, project, seen_keys, report)
+        _resync_project(runtime, jira, project, full, progress, report)
         runtime.redis.hset(RESYNC_PROGRESS, project, "done")
     runtime.redis.delete(RESYNC_PROGRESS)
     _advance_watermark(runtime, report, now or datetime.now(UTC))
     report.seconds = time.perf_counter() - started
     _record(runtime, report, now or datetime.now(UTC), "resync")
     return report
+
+
+def _counted_since(walked: Callable[[int], None], before: int, seen: int) -> None:
+    """Tell ``walked`` how many issues the project's walk has seen (``seen`` counts the whole resync)."""
+    walked(seen - before)
+
+
+def _resync_project(
+    runtime: Runtime,
+    jira: Any,
+    project: str,
+    full: bool,
+    progress: Callable[[str, int, int | None], None] | None,
+    report: SyncReport,
+) -> None:
+    """Mirror one project's issues into ``report``; ``full`` also forgets the ones Jira no longer has."""
+    total = _count(jira, project)
+    seen_keys: set[str] = set()
+
+    def walked(count: int) -> None:
+        if progress:
+            progress(project, count, total)
+
+    read_started = runtime.mirror.server_time_ms()
+    issues = jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
+    if full:  # only a full resync needs the keys Jira still has
+        issues = _recording_keys(issues, seen_keys)
+    before = report.seen
+    apply_issues(
+        runtime,
+        issues,
+        report,
+        {"kind": "resync"},
+        on_issue=partial(_counted_since, walked, before),
+        read_started_ms=read_started,
+    )
+    if full:
+        _forget_missing(runtime, project, seen_keys, report)
 
 
 def _count(jira: Any, project: str) -> int | None:

@@ -18,14 +18,16 @@ from okr.aggregates import ratio_percent
 from okr.evaluate import evaluation_input
 from okr.metrics import MetricValue, aggregate_documents, remote_key
 from okr.timeframe import window_bounds
+from sync import keys
 from sync.dirty import mark
 from sync.documents import issue_document
+from sync.redis_text import decoded
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-REMOTE = "okrsync:remote-values"  # "metric@cycle" → JSON MetricValue + measured time
-REMOTE_FAILURES = "okrsync:remote-failures"  # "metric@cycle" → JSON {reason, since, last, attempts}
+REMOTE = keys.REMOTE_VALUES  # "metric@cycle" → JSON MetricValue + measured time
+REMOTE_FAILURES = keys.REMOTE_FAILURES  # "metric@cycle" → JSON {reason, since, last, attempts}
 # A refresh runs on a worker, each metric on its own: a search that keeps failing is given up on
 # after three attempts and ten seconds of waiting, and the next metric goes on.
 REFRESH_POLICY = RetryPolicy(max_attempts=3, max_delay=5.0, max_total_wait=10.0)
@@ -114,7 +116,7 @@ def _refresh_one(
 def _forget_dropped(runtime: Runtime, kept: set[str]) -> None:
     """Values and failures of remote metrics the configuration no longer has (or no longer uses)."""
     for name in (REMOTE, REMOTE_FAILURES):
-        gone = [k for k in (key.decode() for key in runtime.redis.hkeys(name)) if k not in kept]
+        gone = [k for k in (decoded(key) for key in runtime.redis.hkeys(name)) if k not in kept]
         if gone:
             runtime.redis.hdel(name, *gone)
 
@@ -157,7 +159,7 @@ def stored_remote_values(runtime: Runtime) -> dict[str, MetricValue]:
     for key, raw in runtime.redis.hgetall(REMOTE).items():
         data = json.loads(raw)
         measured = data.pop("measured_at", None)
-        values[key.decode()] = MetricValue(**data, measured_at=datetime.fromisoformat(measured) if measured else None)
+        values[decoded(key)] = MetricValue(**data, measured_at=datetime.fromisoformat(measured) if measured else None)
     return values
 
 

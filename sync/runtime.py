@@ -1,30 +1,34 @@
-"""What the jobs of one worker process work with, built once from the settings at the edge."""
+"""What the jobs of one worker process work with. The composition root builds it from the settings
+and hands it over: a runtime installed for a connection, or a factory that builds one on first use
+(RQ gives each job its connection, so a job finds its runtime by that connection)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from okr.report import Report
-from okrsync.settings import Settings, load_settings
+from sync import keys
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
 from sync.memory import MirrorInMemory
 from sync.mirror import Mirror
+from sync.ports import ConfluenceApi, JiraApi, SyncSettings
 
 
 @dataclass
 class Runtime:
-    settings: Settings
+    settings: SyncSettings
     redis: redis.Redis
     config_store: ConfigStore
     mirror: Mirror
     measurements: MeasurementStore
     written: WrittenStore
-    jira: Any | None = None  # connector.JiraPort when a Jira is configured
-    confluence: Any | None = None
+    jira: JiraApi | None = None  # None when no Jira is configured (no write-back)
+    confluence: ConfluenceApi | None = None  # None when no Confluence is configured (no pages)
     memory: MirrorInMemory | None = None  # the mirror kept in this process's memory, made on first use
     last_report: tuple[int, Any, Report] | None = None  # (report number, configuration, report) of this process
 
@@ -39,18 +43,18 @@ class Runtime:
         return self.settings.queue_name
 
 
-CALLS = "okrsync:stats:calls"  # "system|operation|outcome" → count, across processes
+CALLS = keys.STATS_CALLS  # "system|operation|outcome" → count, across processes
+
+RuntimeFactory = Callable[[redis.Redis], Runtime]
 
 
-def build_runtime(
-    settings: Settings, connection: redis.Redis, jira: Any | None = None, confluence: Any | None = None
+def new_runtime(
+    settings: SyncSettings,
+    connection: redis.Redis,
+    jira: JiraApi | None = None,
+    confluence: ConfluenceApi | None = None,
 ) -> Runtime:
-    if (jira is None and settings.jira_url) or (confluence is None and settings.confluence_url):
-        from connector import CallStats, confluence_from_settings, jira_from_settings
-
-        stats = CallStats(on_call=_count_calls_in(connection))
-        jira = jira or jira_from_settings(settings, stats=stats)
-        confluence = confluence or confluence_from_settings(settings, stats=stats)
+    """The runtime on ``connection``, with the ports it is given (the stores are made here)."""
     return Runtime(
         settings=settings,
         redis=connection,
@@ -63,31 +67,43 @@ def build_runtime(
     )
 
 
-def _count_calls_in(connection: redis.Redis) -> Any:
-    def count(system: str, operation: str, outcome: str) -> None:
-        try:
-            connection.hincrby(CALLS, f"{system}|{operation}|{outcome}", 1)
-        except redis.RedisError:
-            pass  # a counter must never fail the call it counts
-
-    return count
+class NoRuntime(RuntimeError):
+    """A job ran in a process whose runtime was never installed."""
 
 
-_runtimes: dict[int, Runtime] = {}
+@dataclass
+class _Installed:
+    runtimes: dict[int, Runtime]
+    factory: RuntimeFactory | None = None
+
+
+_installed = _Installed(runtimes={})
 
 
 def runtime_for(connection: redis.Redis) -> Runtime:
     """The runtime of this process for ``connection`` (jobs get their connection from RQ)."""
     key = id(connection)
-    if key not in _runtimes:
-        _runtimes[key] = build_runtime(load_settings(), connection)
-    return _runtimes[key]
+    if key not in _installed.runtimes:
+        if _installed.factory is None:
+            raise NoRuntime(
+                "no runtime installed in this process: run the jobs with `okrsync worker`, which builds "
+                "it from the settings (or install one with sync.runtime.install_runtime_factory)"
+            )
+        _installed.runtimes[key] = _installed.factory(connection)
+    return _installed.runtimes[key]
 
 
 def install_runtime(runtime: Runtime) -> None:
     """Use this runtime for jobs on its connection (the CLI and tests build their own)."""
-    _runtimes[id(runtime.redis)] = runtime
+    _installed.runtimes[id(runtime.redis)] = runtime
+
+
+def install_runtime_factory(factory: RuntimeFactory | None) -> None:
+    """Build the runtime of a connection that has none with ``factory``, on first use (None: a job on
+    such a connection fails with NoRuntime)."""
+    _installed.factory = factory
 
 
 def forget_runtimes() -> None:
-    _runtimes.clear()
+    """Forget the runtimes built or installed so far (a factory installed stays)."""
+    _installed.runtimes.clear()

@@ -17,6 +17,7 @@ from rq import Queue, SimpleWorker
 
 from okrsync.app import create_app
 from okrsync.redis_store import embedded_redis
+from okrsync.runtime_builder import install_runtime_from_settings
 from okrsync.settings import Settings
 from webhooks.events import IDENTIFIER_HEADER, SIGNATURE_HEADER, sign
 
@@ -47,6 +48,13 @@ def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests set what they need; nothing leaks in from the shell that runs them."""
     for name in [n for n in os.environ if n.startswith("OKRSYNC_")]:
         monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def jobs_build_their_runtime() -> None:
+    """Jobs run in the test process (run_worker) build their runtime from the settings as the
+    worker started by `okrsync worker` does, unless a test installs its own."""
+    install_runtime_from_settings()
 
 
 @pytest.fixture(scope="session")

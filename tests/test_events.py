@@ -64,6 +64,8 @@ def test_every_captured_payload_parses(path) -> None:
     assert not isinstance(event, OtherEvent)
     if event.kind.startswith("jira:issue_"):
         assert isinstance(event, IssueEvent) and event.issue.key and event.version > 0
+    elif event.kind.startswith("issuelink_"):
+        assert isinstance(event, IssueLinkEvent) and event.issue_link.source_issue_id
     else:
         assert isinstance(event, CommentEvent)
 
@@ -132,3 +134,24 @@ def test_malformed_bodies_say_what_is_wrong(body: bytes, error: type, message: s
 def test_unknown_event_types_parse_as_other_events() -> None:
     event = events.parse_event(b'{"webhookEvent": "jira:something_new", "timestamp": 5}')
     assert isinstance(event, OtherEvent) and event.kind == "jira:something_new"
+
+
+def test_routed_event_kinds_are_the_handled_ones_and_the_registered_ones() -> None:
+    from okrsync.ops import WEBHOOK_EVENTS
+    from sync.handlers import router
+    from webhooks.router import IGNORED_EVENTS, ROUTED_EVENTS
+
+    assert router.kinds == frozenset(ROUTED_EVENTS)
+    assert sorted(WEBHOOK_EVENTS) == sorted(ROUTED_EVENTS)
+    assert not IGNORED_EVENTS & frozenset(ROUTED_EVENTS)
+
+
+def test_jira_times_are_one_instant_whatever_the_offset_notation() -> None:
+    from webhooks.jiratime import parse_jira_time
+
+    pacific = parse_jira_time("2019-02-15T19:01:52.971-0800")
+    assert pacific == parse_jira_time("2019-02-16T03:01:52.971Z") == parse_jira_time("2019-02-16T03:01:52.971+00:00")
+    with pytest.raises(ValueError, match="no UTC offset"):
+        parse_jira_time("2019-02-16T03:01:52.971")
+    with pytest.raises(TypeError, match="expected a time string"):
+        parse_jira_time(1550286112971)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from okrsync.app import create_app
+from okrsync.counters import MAX_LABEL_VALUES, MAX_UNKNOWN_NAMES, OTHER_EVENTS
 from okrsync.settings import Settings
-from okrsync.stats import MAX_LABEL_VALUES, MAX_UNKNOWN_NAMES, OTHER_EVENTS
 from tests.conftest import SECRET, post_event
 
 

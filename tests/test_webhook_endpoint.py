@@ -14,6 +14,7 @@ from sync.queue import STREAM, EventStream
 from tests.conftest import SECRET, fixture_paths, load_fixture, post_event, run_worker, signed_headers
 
 ISSUE_BEARING = [p for p in fixture_paths() if json.loads(p.read_text())["webhookEvent"].startswith("jira:issue_")]
+LINKS = [p for p in fixture_paths() if json.loads(p.read_text())["webhookEvent"].startswith("issuelink_")]
 
 
 def _issue_event(key: str, updated: str, status: str = "To Do", category: str = "new", **fields):
@@ -30,7 +31,7 @@ def _issue_event(key: str, updated: str, status: str = "To Do", category: str = 
 def test_every_captured_payload_is_answered_2xx(client, connection, path) -> None:
     answer = post_event(client, path.read_bytes(), identifier=path.stem)
     assert answer.status_code in (200, 202), answer.json
-    expected = "queued" if path in ISSUE_BEARING else "ignored"
+    expected = "queued" if path in ISSUE_BEARING or path in LINKS else "ignored"
     assert answer.json["status"] == expected
 
 
@@ -145,6 +146,23 @@ def test_issue_links_are_applied_to_both_ends(client, connection) -> None:
     post_event(client, {**link, "webhookEvent": "issuelink_deleted"}, "4")
     run_worker(connection)
     assert mirror.get("LNK-1")["links"] == [] and mirror.get("LNK-2")["links"] == []
+
+
+def test_the_link_events_as_jira_sends_them_are_applied_and_undone(client, connection) -> None:
+    for key, issue_id in (("LNK-7", "10077"), ("LNK-3", "10031")):
+        payload = _issue_event(key, "2026-11-01T10:00:00.000+0000")
+        payload["issue"]["id"] = issue_id
+        post_event(client, payload, f"created-{key}")
+    post_event(client, load_fixture("webhook-cloud-issuelink-created.json"), "link-made")
+    run_worker(connection)
+    mirror = Mirror(connection)
+    assert mirror.get("LNK-7")["links"] == [
+        {"id": "10422", "type": "Relates", "direction": "outward", "issue_id": "10031", "key": "LNK-3"}
+    ]
+    assert mirror.get("LNK-3")["links"][0]["direction"] == "inward"
+    post_event(client, load_fixture("webhook-cloud-issuelink-deleted.json"), "link-removed")
+    run_worker(connection)
+    assert mirror.get("LNK-7")["links"] == [] and mirror.get("LNK-3")["links"] == []
 
 
 def test_a_state_applied_again_after_a_link_does_not_undo_the_link(client, connection) -> None:

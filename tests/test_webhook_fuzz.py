@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from okrsync.stats import read_counts
+from okrsync.counters import read_counts
 from sync.queue import EventStream
 from tests.conftest import post_event, run_worker
 from webhooks.events import IDENTIFIER_HEADER, SIGNATURE_HEADER

@@ -18,11 +18,11 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from webhooks.jiratime import parse_jira_time
 
 SIGNATURE_HEADER = "X-Hub-Signature"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
@@ -51,10 +51,16 @@ class NotAJiraEvent(WebhookError):
     reason = "not_jira"
 
 
+class RequestHeaders(Protocol):
+    """A request's headers as the edge reads them: a mapping, or a framework's (case-insensitive) headers."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 # ---------------------------------------------------------------------------- signature
 
 
-def verify_signature(headers: Mapping[str, str], body: bytes, secrets: tuple[bytes, ...]) -> None:
+def verify_signature(headers: RequestHeaders, body: bytes, secrets: tuple[bytes, ...]) -> None:
     """Raise SignatureError unless ``X-Hub-Signature: sha256=<hex>`` matches one active secret."""
     header = _header(headers, SIGNATURE_HEADER)
     if not header:
@@ -75,7 +81,7 @@ def sign(body: bytes, secret: bytes) -> str:
     return SIGNATURE_PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-def delivery_identifier(headers: Mapping[str, str], body: bytes) -> str:
+def delivery_identifier(headers: RequestHeaders, body: bytes) -> str:
     """Jira's delivery id, or a digest of the body when the header is absent (retries repeat both)."""
     given = _header(headers, IDENTIFIER_HEADER)
     if given:
@@ -83,7 +89,7 @@ def delivery_identifier(headers: Mapping[str, str], body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def _header(headers: RequestHeaders, name: str) -> str | None:
     value = headers.get(name)
     if value is None:
         value = headers.get(name.lower())
@@ -233,7 +239,7 @@ MODELS: dict[str, type[_Event]] = {
 # ---------------------------------------------------------------------------- parsing
 
 
-def from_request(headers: Mapping[str, str], body: bytes, secrets: tuple[bytes, ...]) -> JiraEvent:
+def from_request(headers: RequestHeaders, body: bytes, secrets: tuple[bytes, ...]) -> JiraEvent:
     """Verify and parse one delivery. Pure: the Flask view only adapts the request to this."""
     verify_signature(headers, body, secrets)
     return parse_event(body)
@@ -306,16 +312,3 @@ def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
         parts.append(f"{where}: {message}")
     more = len(exc.errors()) - limit
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
-
-
-def parse_jira_time(value: object) -> datetime:
-    """Jira's ``2019-02-15T19:01:52.971-0800`` (also ISO-8601 with ``Z`` or ``+00:00``)."""
-    if not isinstance(value, str):
-        raise TypeError(f"expected a time string, got {type(value).__name__}")
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"time {value!r} has no UTC offset")
-    return moment

@@ -1,4 +1,5 @@
-"""verify → route → enqueue → answer. The only I/O is the one Redis call that stores the event."""
+"""verify → route → store → answer. No I/O of its own: storing a delivery, counting and enqueueing
+the drain are callables that the app factory gives it (the edge knows nothing of the queue or the app)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,37 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Protocol
 
-import redis
-
-from okrsync.stats import REJECT_PREFIX, LocalCounts, count
-from sync.queue import EventStream, PushResult
 from webhooks import events
 from webhooks.router import Decision, Router
 
 log = logging.getLogger(__name__)
+
+
+class Stored(Enum):
+    """What storing a delivery did."""
+
+    DUPLICATE = "duplicate"  # its id or its body was stored within the dedupe window
+    QUEUED = "queued"
+    QUEUED_NEEDS_DRAIN = "queued_needs_drain"  # stored, and no drain job is pending: one must be enqueued
+
+
+class QueueUnavailable(Exception):
+    """The event queue could not be reached: the delivery is answered 503 (Jira retries)."""
+
+
+class Push(Protocol):
+    def __call__(self, delivery: str, body: bytes, also_seen_as: str | None) -> Stored:
+        """Store a delivery unless it was seen under either name; raises QueueUnavailable."""
+        ...
+
+
+class Count(Protocol):
+    def __call__(self, name: str, kind: str | None = None, known: bool = False) -> None:
+        """Best effort (never raises): ``kind`` names an unknown event, ``known`` when Jira sends such events."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -29,11 +51,13 @@ class Answer:
 class WebhookIngest:
     secrets: tuple[bytes, ...]
     router: Router
-    stream: EventStream
-    enqueue_drain: Callable[[], Any]
-    local: LocalCounts = field(default_factory=LocalCounts)
+    push: Push
+    count: Count
+    enqueue_drain: Callable[[], Any]  # raises QueueUnavailable
+    on_unavailable: Callable[[], None]  # a 503 is counted in the process: the queue's store is unreachable
+    reject_prefix: str  # a refused delivery is counted under this prefix and its reason
 
-    def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
+    def handle(self, headers: events.RequestHeaders, body: bytes) -> Answer:
         delivery = events.delivery_identifier(headers, body)
         try:
             event = events.from_request(headers, body, self.secrets)
@@ -42,7 +66,7 @@ class WebhookIngest:
         decision = self.router.decide(event)
         if decision is not Decision.QUEUE:
             unknown = event.kind if decision is Decision.UNKNOWN else None
-            count(self.stream.redis, decision.value, unknown, known=self.router.is_jira_event(event.kind))
+            self.count(decision.value, unknown, known=self.router.is_jira_event(event.kind))
             return Answer(200, {"status": decision.value, "event": event.kind})
         return self.store(delivery, body, event.kind)
 
@@ -50,32 +74,32 @@ class WebhookIngest:
         """Queue the delivery unless its id or its very body was stored within the dedupe window: a
         captured delivery replayed under a new id (the signature still holds) is a duplicate too."""
         try:
-            result = self.stream.push(delivery, body, also_seen_as=body_digest(body))
-        except redis.RedisError as exc:
-            self.local.add_unavailable()
+            result = self.push(delivery, body, also_seen_as=body_digest(body))
+        except QueueUnavailable as exc:
+            self.on_unavailable()
             log.error("delivery %s (%s) not stored, answering 503: %s", delivery, kind, exc)
             return Answer(
                 503,
                 {"error": "unavailable", "message": "the event queue is unreachable; retry later"},
                 {"Retry-After": "10"},
             )
-        if result is PushResult.DUPLICATE:
+        if result is Stored.DUPLICATE:
             return Answer(200, {"status": "duplicate", "delivery": delivery})
-        if result is PushResult.QUEUED_NEEDS_DRAIN:
+        if result is Stored.QUEUED_NEEDS_DRAIN:
             self._start_drain(delivery)
         return Answer(202, {"status": "queued", "delivery": delivery, "event": kind})
 
     def _start_drain(self, delivery: str) -> None:
         try:
             self.enqueue_drain()
-        except redis.RedisError as exc:  # the event is stored; the scheduler's sweep drains it
+        except QueueUnavailable as exc:  # the event is stored; the scheduler's sweep drains it
             log.warning("delivery %s stored, drain not enqueued (%s); the sweep will pick it up", delivery, exc)
 
     def reject(
         self, status: int, reason: str, message: str, delivery: str, headers: Mapping[str, str] | None = None
     ) -> Answer:
         log.info("delivery %s refused with %d: %s", delivery, status, message)
-        count(self.stream.redis, REJECT_PREFIX + reason)
+        self.count(self.reject_prefix + reason)
         return Answer(status, {"error": reason, "message": message}, dict(headers or {}))
 
 

@@ -1,8 +1,9 @@
 """One registry from event type to the handlers that react to it.
 
 The web side asks :meth:`Router.decide` whether a delivery is worth queueing; the worker side calls
-:meth:`Router.dispatch`. Event types Jira sends that the product deliberately does not use are listed
-in ``IGNORED_EVENTS``; anything in neither place is *unknown*: answered 200 and counted, so a new
+:meth:`Router.dispatch`. The event types the product acts on are declared in ``ROUTED_EVENTS``
+(the webhook registered in Jira subscribes to these); those Jira sends that the product deliberately
+does not use are listed in ``IGNORED_EVENTS``; anything else is *unknown*: answered 200 and counted, so a new
 Jira event type shows up on the metrics instead of in an error log.
 """
 
@@ -15,6 +16,12 @@ from typing import Any
 from webhooks.events import JiraEvent
 
 Handler = Callable[[Any, Any], None]
+
+# The event types the product acts on: the worker's handlers are registered for these, and the
+# webhook registered in Jira subscribes to exactly these.
+ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
+ISSUE_LINK_EVENTS = ("issuelink_created", "issuelink_deleted")
+ROUTED_EVENTS = ISSUE_EVENTS + ISSUE_LINK_EVENTS
 
 IGNORED_EVENTS = frozenset(
     {
@@ -58,7 +65,7 @@ IGNORED_EVENTS = frozenset(
 
 
 # Other event names Jira's webhooks send (Cloud and Data Center). An unknown event is counted under
-# its name when it is one of these (or while few names are counted, see okrsync.stats), else as "other".
+# its name when it is one of these (or while few names are counted, see okrsync.counters), else as "other".
 OTHER_JIRA_EVENTS = frozenset(
     {
         "attachment_created",

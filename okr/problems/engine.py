@@ -4,7 +4,7 @@ candidates, and the action points that answer them. Pure: plain data in, plain d
     result = evaluate_program(program, given)          # given: at, tz, documents, custom_fields, jql_context
     program_json(result)                               # the `problem_programs[]` entry of `okrsync evaluate --json`
 
-Decisions the specification leaves open (also in the README):
+Decisions made where the rules leave room (see docs/problems.md):
 
 - A cluster is listed only when it has a problem created in the window; a cluster whose problems are
   all older has frequency 0 and is not listed (its problems still decide coverage and effectiveness).

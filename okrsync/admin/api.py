@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from flask import Blueprint, current_app
 from flask import request as http_request
@@ -61,6 +61,15 @@ def _normalised(model: type[BaseModel], item: Any) -> BaseModel:
     return model.model_validate(item)
 
 
+class _Identified(Protocol):
+    id: str
+
+
+def _id_of(item: BaseModel) -> str:
+    """The id of a collection's item (every collection's model has one)."""
+    return str(cast(_Identified, item).id)
+
+
 # ---------------------------------------------------------------------------- lists of parts with ids
 
 
@@ -95,7 +104,7 @@ def get_part(admin: AdminContext, collection: Collection, parent_ids: list[str],
 
 def create_part(admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str]) -> Any:
     item: BaseModel = request.body
-    item_id = str(item.id)
+    item_id = _id_of(item)
 
     def change(document: dict[str, Any]) -> None:
         items = collection.items(document, parent_ids)
@@ -112,11 +121,11 @@ def replace_part(
     admin: AdminContext, request: Request, collection: Collection, parent_ids: list[str], item_id: str
 ) -> schemas.Saved[Any]:
     item: BaseModel = request.body
-    if str(item.id) != item_id:
+    if _id_of(item) != item_id:
         raise ApiError(
             422,
             "invalid_body",
-            f"the body's id {item.id!r} differs from {item_id!r} in the "
+            f"the body's id {_id_of(item)!r} differs from {item_id!r} in the "
             "URL; to rename, create the new one and delete the old",
             path="id",
         )
@@ -144,10 +153,14 @@ def delete_part(
 
 def register_collection(collection: Collection, base: str, id_name: str, tag: str) -> None:
     """GET list, POST, GET one, PUT, DELETE for one kind of part."""
-    model = collection.model
-    parent_names = PATH_PARAMETER.findall(base)
-    one = f"{base}/<{id_name}>"
-    kind = collection.kind
+    views = _collection_views(collection, PATH_PARAMETER.findall(base), id_name)
+    for verb, view in views.items():
+        view.__name__ = f"{verb}_{collection.section}"
+    _register_operations(collection, base, f"{base}/<{id_name}>", tag, views)
+
+
+def _collection_views(collection: Collection, parent_names: list[str], id_name: str) -> dict[str, Callable[..., Any]]:
+    """The five views of one kind of part, by verb; the path gives the parents' ids and the part's."""
 
     def ids(path: dict[str, str]) -> list[str]:
         return [path[name] for name in parent_names]
@@ -167,29 +180,34 @@ def register_collection(collection: Collection, base: str, id_name: str, tag: st
     def delete_view(admin: AdminContext, request: Request, **path: str) -> Any:
         return delete_part(admin, request, collection, ids(path), path[id_name])
 
-    stem = collection.section
-    for view, verb in (
-        (list_view, "list"),
-        (create_view, "create"),
-        (get_view, "get"),
-        (replace_view, "replace"),
-        (delete_view, "delete"),
-    ):
-        view.__name__ = f"{verb}_{stem}"
-    operation("GET", base, f"List the {kind}s", tag, schemas.Items[model])(list_view)  # type: ignore[valid-type]
+    return {
+        "list": list_view,
+        "create": create_view,
+        "get": get_view,
+        "replace": replace_view,
+        "delete": delete_view,
+    }
+
+
+def _register_operations(
+    collection: Collection, base: str, one: str, tag: str, views: dict[str, Callable[..., Any]]
+) -> None:
+    model = collection.model
+    kind = collection.kind
+    operation("GET", base, f"List the {kind}s", tag, schemas.Items[model])(views["list"])  # type: ignore[valid-type]
     operation(
         "POST",
         base,
         f"Create a {kind}",
         tag,
-        schemas.Saved[model],
+        schemas.Saved[model],  # type: ignore[valid-type]
         status=201,
-        body=model,  # type: ignore[valid-type]
+        body=model,
         write=True,
-    )(create_view)
-    operation("GET", one, f"Get a {kind}", tag, model)(get_view)
-    operation("PUT", one, f"Replace a {kind}", tag, schemas.Saved[model], body=model, write=True)(replace_view)  # type: ignore[valid-type]
-    operation("DELETE", one, f"Delete a {kind}", tag, schemas.Saved[model], write=True)(delete_view)  # type: ignore[valid-type]
+    )(views["create"])
+    operation("GET", one, f"Get a {kind}", tag, model)(views["get"])
+    operation("PUT", one, f"Replace a {kind}", tag, schemas.Saved[model], body=model, write=True)(views["replace"])  # type: ignore[valid-type]
+    operation("DELETE", one, f"Delete a {kind}", tag, schemas.Saved[model], write=True)(views["delete"])  # type: ignore[valid-type]
 
 
 SETS = ("okr_sets", "OKR set")

@@ -20,11 +20,13 @@ from mapping.errors import ConfigError
 from mapping.loader import load_config_document, read_yaml
 from okrsync import ops
 from okrsync.admin.errors import ApiError, invalid_config
+from sync import keys
 from sync.config_store import CONFIG, Applied
+from sync.redis_text import decoded
 from sync.runtime import Runtime
 
 SOURCE = "api"
-EDIT_LOCK = "okrsync:config:edit-lock"
+EDIT_LOCK = keys.CONFIG_EDIT_LOCK
 LOCK_SECONDS = 10
 LOCK_WAIT_SECONDS = 5.0
 EMPTY_DOCUMENT: dict[str, Any] = {"version": 1, "cycles": []}
@@ -40,7 +42,7 @@ def stored_document(connection: redis.Redis) -> dict[str, Any]:
     raw = connection.hget(CONFIG, "text")
     if raw is None:
         return {**EMPTY_DOCUMENT, "cycles": []}
-    document = read_yaml(raw.decode())
+    document = read_yaml(decoded(raw))
     return document if isinstance(document, dict) else {**EMPTY_DOCUMENT, "cycles": []}
 
 

@@ -12,21 +12,23 @@ import redis
 
 from mapping.models import OkrConfig
 from okr.report import Report, stored_report
-from okrsync.stats import read_counts
+from okrsync.counters import read_counts
 from okrsync.status import failing_targets
+from sync import keys
 from sync.config_store import ConfigStore
 from sync.flush import REPORT
 from sync.jira_writer import WRITTEN
+from sync.keys import STATS_CALLS as CALLS
 from sync.mirror import Mirror
 from sync.queue import EventStream
 from sync.reconcile import LAST_RUN
-from sync.runtime import CALLS
+from sync.redis_text import decoded
 
 RETRIED_OUTCOMES = ("429", "5xx", "error")
 # Kept by the page publisher (sync/confluence_writer.py): per page key ("set:<id>", "program:<id>") a hash with
 # page_id, written_at and failed_at (epoch seconds); pages waiting for their coalescing interval.
-PAGE_STATE = "okrsync:pages:state:"
-PAGES_PENDING = "okrsync:pages:pending"
+PAGE_STATE = keys.PAGE_STATE_PREFIX
+PAGES_PENDING = keys.PAGES_PENDING
 LISTED = 50
 
 
@@ -109,7 +111,7 @@ def newest_by_project(connection: redis.Redis) -> dict[str, dict[str, Any]]:
 
 def written_issues(connection: redis.Redis) -> list[str]:
     """Issue keys of recorded Jira writes ("property:SHOP-1", "comment:OKR-7", …)."""
-    return [target.decode().split(":", 1)[-1] for target in connection.hkeys(WRITTEN)]
+    return [decoded(target).split(":", 1)[-1] for target in connection.hkeys(WRITTEN)]
 
 
 def project_of(issue_key: str) -> str:
@@ -139,7 +141,7 @@ def _only_projects(run: dict[str, Any] | None, projects: set[str]) -> dict[str, 
 def call_summary(connection: redis.Redis) -> list[dict[str, Any]]:
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "rate_limited": 0, "retries": 0, "errors": 0})
     for raw_key, raw_value in connection.hgetall(CALLS).items():
-        system, _, outcome = raw_key.decode().split("|", 2)
+        system, _, outcome = decoded(raw_key).split("|", 2)
         value, entry = int(raw_value), totals[system]
         entry["calls"] += value
         entry["rate_limited"] += value if outcome == "429" else 0
@@ -161,7 +163,7 @@ def page_statuses(config: OkrConfig | None, connection: redis.Redis) -> list[dic
 
 
 def page_status(connection: redis.Redis, kind: str, key: str, item_id: str, space: str, title: str) -> dict[str, Any]:
-    state = {k.decode(): v.decode() for k, v in connection.hgetall(PAGE_STATE + key).items()}
+    state = {decoded(k): decoded(v) for k, v in connection.hgetall(PAGE_STATE + key).items()}
     written_at, failed_at = _epoch_text(state.get("written_at")), _epoch_text(state.get("failed_at"))
     return {
         "kind": kind,

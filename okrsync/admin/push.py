@@ -19,11 +19,12 @@ from mapping.measurements import Measurement
 from mapping.models import OkrConfig
 from okrsync.admin.errors import ApiError
 from okrsync.admin.schemas import MeasurementIn
+from sync import keys
 from sync.dirty import mark
 from sync.jobs import schedule_flush
 from sync.runtime import Runtime
 
-IDEMPOTENCY_PREFIX = "okrsync:measurements:idempotency:"
+IDEMPOTENCY_PREFIX = keys.MEASUREMENT_IDEMPOTENCY_PREFIX
 IDEMPOTENCY_SECONDS = 7 * 24 * 3600
 
 

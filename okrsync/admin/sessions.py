@@ -12,7 +12,9 @@ import secrets
 
 import redis
 
-SESSION_PREFIX = "okrsync:admin:session:"  # + sha256 of a signed-in session's id → "admin"; expires with the session
+from sync import keys
+
+SESSION_PREFIX = keys.ADMIN_SESSION_PREFIX  # + sha256 of a signed-in session's id → "admin"; expires with the session
 SESSION_SECONDS = 12 * 3600  # a sign-in lasts this long at most (the cookie's lifetime too)
 
 

@@ -12,9 +12,11 @@ import math
 
 import redis
 
+from sync import keys
+
 log = logging.getLogger(__name__)
 
-FAILURES_PREFIX = "okrsync:admin:auth-failures:"  # + source address → failed authentications in its current window
+FAILURES_PREFIX = keys.ADMIN_AUTH_FAILURES_PREFIX  # + source address → failed authentications in its current window
 FAILURES_ALLOWED = 10
 FAILURE_WINDOW_SECONDS = 60
 

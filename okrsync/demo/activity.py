@@ -12,6 +12,7 @@ import requests
 from mapping.measurements import Measurement
 from okr.report import Report
 from okrsync.demo.scenario import BUG_TOPICS, INCIDENT_TOPICS, PROBLEM_SOURCES
+from sync.configured import configured_jira
 from sync.dirty import mark
 from sync.jobs import schedule_flush
 from sync.runtime import Runtime
@@ -22,7 +23,7 @@ STATUS_IDS = {"To Do": "10000", "In Progress": "3", "In Review": "10001", "Done"
 class DemoActivity:
     def __init__(self, runtime: Runtime, emulator_url: str, seed: int = 7) -> None:
         self.runtime = runtime
-        self.jira = runtime.jira
+        self.jira = configured_jira(runtime)
         self.emulator_url = emulator_url.rstrip("/")
         self.rng = random.Random(seed)
         self.session = requests.Session()

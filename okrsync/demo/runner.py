@@ -28,12 +28,14 @@ from okrsync.demo.scenario import demo_scenario
 from okrsync.ops import apply_config_text, learn_jira_facts, register_webhook
 from okrsync.progress import ProgressBar
 from okrsync.redis_store import connect_redis
+from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
-from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
 from sync.flush import REPORT
-from sync.queue import STATS, STREAM
+from sync.idle import is_idle
+from sync.queue import STATS
 from sync.reconcile import resync
-from sync.runtime import Runtime, build_runtime, install_runtime
+from sync.redis_text import decoded
+from sync.runtime import Runtime, install_runtime
 
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
 DEMO_USER = "okrsync@shop.example"
@@ -143,9 +145,10 @@ def _start_site(
 def _prepare_product(
     settings: Settings, env: dict[str, str], connection: redis.Redis, public_url: str, out: TextIO
 ) -> Runtime:
-    child = Settings(
-        **{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items() if k.startswith("OKRSYNC_")}, _env_file=None
-    )
+    values: dict[str, Any] = {k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items() if k.startswith("OKRSYNC_")}
+    # the settings parse the text values; ``_env_file`` is pydantic-settings' own init argument, which the
+    # signature mypy derives from the fields leaves out
+    child = Settings(**values, _env_file=None)  # type: ignore[call-arg]
     runtime = build_runtime(child, connection)
     install_runtime(runtime)
     apply_config_text(runtime, _demo_config(date.today()), "demo", str(DEMO_CONFIG))
@@ -208,13 +211,13 @@ def _settle(connection: redis.Redis, seconds: float = 30) -> None:
     """Give the worker time to apply what the last actions caused."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if not (connection.xlen(STREAM) or connection.exists(DIRTY, IN_FLUSH, FLUSH_FLAG)):
+        if is_idle(connection):
             return
         time.sleep(0.5)
 
 
 def _summary(connection: redis.Redis, out: TextIO) -> dict[str, Any]:
-    stats = {k.decode(): v.decode() for k, v in connection.hgetall(STATS).items()}
+    stats = {decoded(k): decoded(v) for k, v in connection.hgetall(STATS).items()}
     raw = connection.get(REPORT)
     health = summary_of(stored_report(json.loads(raw)) if raw else None)
     summary = {

@@ -131,7 +131,23 @@ def _hours_ago(hours: float) -> str:
 
 
 def _checkout(rng: random.Random) -> list[dict[str, Any]]:
-    issues = []
+    issues = _checkout_epics()
+    issues.append(
+        {
+            "project": "CHK",
+            "type": "Task",
+            "summary": "KR: escaped defects below 15% of bugs",
+            "labels": ["okr"],
+            "created": "-60d",
+        }
+    )
+    issues += [_checkout_bug(rng, number) for number in range(70)]
+    issues += [_checkout_story(rng, number) for number in range(30)]
+    return issues
+
+
+def _checkout_epics() -> list[dict[str, Any]]:
+    issues: list[dict[str, Any]] = []
     for index, (summary, label) in enumerate(CHECKOUT_EPICS):
         done = index in (0, 2)
         issues.append(
@@ -146,45 +162,36 @@ def _checkout(rng: random.Random) -> list[dict[str, Any]]:
                 "assignee": "alice",
             }
         )
-    issues.append(
-        {
-            "project": "CHK",
-            "type": "Task",
-            "summary": "KR: escaped defects below 15% of bugs",
-            "labels": ["okr"],
-            "created": "-60d",
-        }
-    )
-    for number in range(70):
-        created = rng.uniform(2, 85) * 24
-        escaped = rng.random() < 0.3
-        resolved = created - rng.uniform(12, 20 * 24) if rng.random() < 0.75 else None
-        topic = rng.choice(BUG_TOPICS)
-        issues.append(
-            {
-                "project": "CHK",
-                "type": "Bug",
-                "summary": f"{topic.capitalize()} misbehaves ({number + 1})",
-                "labels": ["escaped"] if escaped else [],
-                "components": [rng.choice(["Checkout", "Payments", "Cart"])],
-                "priority": rng.choice(["High", "Medium", "Medium", "Low"]),
-                "created": _hours_ago(created),
-                "status": "Done" if resolved and resolved > 1 else rng.choice(["To Do", "In Progress"]),
-                **({"resolved": _hours_ago(resolved)} if resolved and resolved > 1 else {}),
-            }
-        )
-    for number in range(30):
-        issues.append(
-            {
-                "project": "CHK",
-                "type": "Story",
-                "summary": f"Checkout improvement {number + 1}",
-                "created": _hours_ago(rng.uniform(5, 90) * 24),
-                "status": rng.choice(["To Do", "In Progress", "Done"]),
-                "fields": {"customfield_10016": rng.choice([1, 2, 3, 5, 8])},
-            }
-        )
     return issues
+
+
+def _checkout_bug(rng: random.Random, number: int) -> dict[str, Any]:
+    created = rng.uniform(2, 85) * 24
+    escaped = rng.random() < 0.3
+    resolved = created - rng.uniform(12, 20 * 24) if rng.random() < 0.75 else None
+    topic = rng.choice(BUG_TOPICS)
+    return {
+        "project": "CHK",
+        "type": "Bug",
+        "summary": f"{topic.capitalize()} misbehaves ({number + 1})",
+        "labels": ["escaped"] if escaped else [],
+        "components": [rng.choice(["Checkout", "Payments", "Cart"])],
+        "priority": rng.choice(["High", "Medium", "Medium", "Low"]),
+        "created": _hours_ago(created),
+        "status": "Done" if resolved and resolved > 1 else rng.choice(["To Do", "In Progress"]),
+        **({"resolved": _hours_ago(resolved)} if resolved and resolved > 1 else {}),
+    }
+
+
+def _checkout_story(rng: random.Random, number: int) -> dict[str, Any]:
+    return {
+        "project": "CHK",
+        "type": "Story",
+        "summary": f"Checkout improvement {number + 1}",
+        "created": _hours_ago(rng.uniform(5, 90) * 24),
+        "status": rng.choice(["To Do", "In Progress", "Done"]),
+        "fields": {"customfield_10016": rng.choice([1, 2, 3, 5, 8])},
+    }
 
 
 def _fulfilment(rng: random.Random) -> list[dict[str, Any]]:

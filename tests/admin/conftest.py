@@ -17,10 +17,11 @@ from flask.testing import FlaskClient
 from okrsync.admin.context import admin_context
 from okrsync.admin.document import apply_config_text
 from okrsync.app import create_app
+from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.documents import issue_document
 from sync.mirror import Mirror
-from sync.runtime import build_runtime, forget_runtimes, install_runtime
+from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import QUEUE, SECRET, run_worker
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +16,12 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from emulator.app import Emulator, create_emulator
+from emulator.app import create_emulator
+from emulator.context import Emulator
 
-# Atlassian's published OpenAPI documents (jira-cloud-platform.openapi.json, confluence-cloud-v1/v2.openapi.json)
-# are large and not kept here: OKRSYNC_OPENAPI_DIR names the folder that holds them.
-SPECS = Path(os.environ.get("OKRSYNC_OPENAPI_DIR", "/nonexistent-openapi-dir"))
+# The parts of Atlassian's published OpenAPI documents the product and the emulator use, cut out of the full
+# documents by tests/fixtures/openapi/extract.py (see tests/fixtures/README.md).
+SPECS = Path(__file__).resolve().parents[1] / "fixtures" / "openapi"
 AUTH = ("admin@acme.example", "any-token")
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -150,20 +150,20 @@ def receiver() -> Iterator[Receiver]:
 def _load_spec(name: str) -> dict[str, Any]:
     path = SPECS / name
     if not path.is_file():
-        pytest.skip(f"OpenAPI document {path} is absent: set OKRSYNC_OPENAPI_DIR to the folder of Atlassian's files")
+        pytest.fail(f"OpenAPI subset {path} is missing: tests/fixtures/openapi/extract.py writes it", pytrace=False)
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
 def jira_spec() -> dict[str, Any]:
-    return _load_spec("jira-cloud-platform.openapi.json")
+    return _load_spec("jira.openapi.json")
 
 
 @pytest.fixture(scope="session")
 def confluence_v1_spec() -> dict[str, Any]:
-    return _load_spec("confluence-cloud-v1.openapi.json")
+    return _load_spec("confluence-v1.openapi.json")
 
 
 @pytest.fixture(scope="session")
 def confluence_v2_spec() -> dict[str, Any]:
-    return _load_spec("confluence-cloud-v2.openapi.json")
+    return _load_spec("confluence-v2.openapi.json")

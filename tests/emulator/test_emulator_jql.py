@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from emulator.jql import JqlContext, JqlError, compile_jql, sort_issues
-from emulator.render import issue_facts
+from emulator.jira_json import issue_facts
 from emulator.scenario import load_site
+from emulator.search import JqlContext, JqlError, compile_jql, sort_issues
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
 SITE = load_site(None, "cloud", now=NOW)

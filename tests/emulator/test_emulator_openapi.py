@@ -1,4 +1,5 @@
-"""The emulator's answers validate against Atlassian's OpenAPI documents in OKRSYNC_OPENAPI_DIR (openapi-core).
+"""The emulator's answers validate against Atlassian's OpenAPI documents (openapi-core), as kept in
+tests/fixtures/openapi/: the operations the product and the emulator use, with every component they reference.
 
 One deliberate leniency: Jira writes times as ``2019-02-15T19:01:52.971+0000`` (offset without a
 colon) although its document declares RFC 3339 ``date-time``. The emulator sends what Jira really

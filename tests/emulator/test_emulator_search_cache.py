@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-import emulator.app
+import emulator.context
 from emulator.app import create_emulator
-from emulator.jql import JqlContext, compile_jql
+from emulator.search import JqlContext, compile_jql
 from emulator.search_cache import SearchCache
 from tests.emulator.conftest import AUTH, Running, bulk_scenario, serve
 
@@ -56,13 +56,13 @@ def test_a_walk_builds_the_facts_of_each_issue_once_not_once_per_page(
     bulk_cloud: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[str] = []
-    real = emulator.app.issue_facts
+    real = emulator.context.issue_facts
 
     def counted(site: Any, issue: Any, now: Any = None) -> dict[str, Any]:
         built.append(issue.id)
         return real(site, issue, now)
 
-    monkeypatch.setattr(emulator.app, "issue_facts", counted)
+    monkeypatch.setattr(emulator.context, "issue_facts", counted)
     bulk_cloud.emulator.searches = SearchCache()  # cold, whatever other tests asked before
     walked, pages, token = [], 0, None
     while True:

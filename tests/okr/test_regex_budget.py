@@ -103,7 +103,7 @@ def search_before_an_error(pattern: re.Pattern[str], text: str) -> Any:
 
 
 def fullmatch_of_an_event_name(pattern: re.Pattern[str], text: str) -> Any:
-    """As ``okrsync.stats`` checks an unknown event name: its first 64 characters."""
+    """As ``okrsync.counters`` checks an unknown event name: its first 64 characters."""
     return pattern.fullmatch(text[:64])
 
 
@@ -113,7 +113,7 @@ def search_in_request_head(pattern: Any, text: str) -> Any:
 
 
 def tokens(pattern: re.Pattern[str], text: str) -> Any:
-    """As ``emulator.jql.tokenize`` reads tokens: one match at each position until one fails."""
+    """As ``emulator.search.tokenize`` reads tokens: one match at each position until one fails."""
     position = 0
     while position < len(text) and (found := pattern.match(text, position)) and found.end() > position:
         position = found.end()
@@ -137,12 +137,12 @@ COMPILED: dict[str, tuple[Use, ...]] = {
     "mapping.lint:_DONE_FILTER": (search,),
     "mapping.models:DAYS": (match,),
     "okrsync.admin.routing:PATH_PARAMETER": (findall, sub),
-    "emulator.jql:_TOKEN": (tokens,),
+    "emulator.search:_TOKEN": (tokens,),
     "emulator.timefmt:_RELATIVE": (match,),
     "emulator.server_info:_VERSION": (match,),
     "emulator.app:WEBHOOK_API": (match,),
     "emulator.viewer:SAFE_HREF": (match,),
-    "okrsync.stats:EVENT_NAME": (fullmatch_of_an_event_name,),
+    "okrsync.counters:EVENT_NAME": (fullmatch_of_an_event_name,),
     "okrsync.gunicorn_app:_CONTENT_LENGTH": (search_in_request_head,),
     "okrsync.gunicorn_app:_CHUNKED": (search_in_request_head,),
     "okrsync.gunicorn_app:_EXPECT_CONTINUE": (search_in_request_head,),
@@ -151,7 +151,7 @@ COMPILED: dict[str, tuple[Use, ...]] = {
 INLINE: dict[tuple[str, str], tuple[Use, ...]] = {
     ("jql/parser.py", r"\D"): (sub,),
     ("mapping/versions.py", r"\s+"): (sub,),
-    ("emulator/jql.py", r"\\(.)"): (sub,),
+    ("emulator/search.py", r"\\(.)"): (sub,),
     ("emulator/timefmt.py", r"([+-]\d\d)(\d\d)$"): (sub,),
     ("emulator/confluence_api.py", r"[^A-Za-z0-9]+"): (sub,),
     ("emulator/viewer.py", r"&([A-Za-z][A-Za-z0-9]*);"): (sub,),

@@ -1,4 +1,4 @@
-"""Every §4 formula pinned on hand-computed cases."""
+"""Every formula of docs/computation.md pinned on hand-computed cases."""
 
 from __future__ import annotations
 

@@ -18,9 +18,10 @@ from flask import request
 from emulator.app import create_emulator
 from okrsync.app import create_app
 from okrsync.ops import apply_config_file, register_webhook
+from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.reconcile import resync
-from sync.runtime import build_runtime, forget_runtimes
+from sync.runtime import forget_runtimes
 from tests.conftest import QUEUE, SECRET
 from tests.sync.conftest import serve
 

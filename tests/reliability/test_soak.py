@@ -23,10 +23,10 @@ from connector import CallStats, JiraPort, JiraSettings, RetryPolicy
 from emulator.app import create_emulator
 from okrsync import redis_store
 from okrsync.ops import apply_config_file, register_webhook
+from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.queue import DEAD_LETTERS, SEEN_PREFIX, STATS, STREAM
 from sync.reconcile import resync
-from sync.runtime import build_runtime
 from tests.reliability.conftest import Processes, Profile, children, free_port, quiet, rss_kib, wait_until
 from tests.sync.conftest import CONFIG, SCENARIO, serve, status_of
 

@@ -21,11 +21,12 @@ from connector import JiraPort
 from emulator.app import create_emulator
 from okrsync.app import create_app
 from okrsync.ops import apply_config_file, register_webhook
+from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
 from sync.queue import DRAIN_FLAG, STREAM
 from sync.reconcile import resync
-from sync.runtime import build_runtime, forget_runtimes, install_runtime
+from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import QUEUE, SECRET, UNPACED_CHECKINS
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")

@@ -10,10 +10,11 @@ from typing import Any
 import redis
 
 from connector import CallStats, JiraPort, JiraSettings, RetryPolicy
+from okrsync.runtime_builder import build_runtime
 from sync.dirty import IN_FLUSH
 from sync.documents import issue_document
 from sync.reconcile import reconcile
-from sync.runtime import build_runtime, install_runtime
+from sync.runtime import install_runtime
 from tests.conftest import run_worker
 from tests.sync.conftest import SCENARIO, settled, start_worker, status_of, stop_worker
 

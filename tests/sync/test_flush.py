@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
+from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
 from sync.flush import REPORT, flush
 from sync.jira_writer import post_checkin
-from sync.runtime import build_runtime, forget_runtimes, install_runtime
+from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import post_event, run_worker
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -13,9 +13,10 @@ import redis
 import requests
 
 from okrsync.ops import apply_config_text
+from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.reconcile import DRIFTED_KEPT, LAST_RESYNC, SyncReport, resync
-from sync.runtime import Runtime, build_runtime
+from sync.runtime import Runtime
 from tests.conftest import QUEUE, SECRET
 from tests.sync.conftest import CONFIG
 

@@ -23,7 +23,7 @@ As in Jira, ``NOT`` is pushed down to the clauses (De Morgan's laws, each operat
 its operand holds ``EMPTY``: ``NOT labels = x`` matches, like ``labels != x``, only labelled issues.
 
 Anything else raises :class:`JqlError` carrying the message Jira would give; the API answers 400.
-Issues are seen through *facts*: plain dicts built by ``emulator.render.issue_facts``.
+Issues are seen through *facts*: plain dicts built by ``emulator.jira_json.issue_facts``.
 """
 
 from __future__ import annotations

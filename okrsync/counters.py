@@ -18,13 +18,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from pydantic import SecretStr
 
+from sync import keys
+from sync.keys import STATS_CALLS as CALLS
 from sync.mirror import Mirror
 from sync.queue import STATS, EventStream
-from sync.runtime import CALLS
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_EVENTS = "okrsync:stats:unknown"
+UNKNOWN_EVENTS = keys.STATS_UNKNOWN_EVENTS
 REJECT_PREFIX = "rejected:"
 # Unknown event names come from signed bodies: label values of okrsync_events_unknown_total are
 # kept to a bounded set. A name Jira sends is counted under its name; any other well-formed name
@@ -80,12 +81,16 @@ def bounded_unknown(counts: dict[str, int]) -> dict[str, int]:
 
 
 def read_counts(connection: redis.Redis) -> dict[str, int | float]:
-    return {k.decode(): _number(v) for k, v in connection.hgetall(STATS).items()}
+    return {_text(k): _number(v) for k, v in connection.hgetall(STATS).items()}
 
 
-def _number(raw: bytes) -> int | float:
-    text = raw.decode()
+def _number(raw: bytes | str) -> int | float:
+    text = _text(raw)
     return float(text) if "." in text else int(text)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def metrics_allowed(token: SecretStr | None, authorization: str | None) -> bool:
@@ -111,7 +116,7 @@ class EventCollector(Collector):
         up = GaugeMetricFamily("okrsync_redis_up", "1 when Redis answered this scrape")
         try:
             counts = read_counts(self.redis)
-            unknown = {k.decode(): int(v) for k, v in self.redis.hgetall(UNKNOWN_EVENTS).items()}
+            unknown = {_text(k): int(v) for k, v in self.redis.hgetall(UNKNOWN_EVENTS).items()}
             backlog = EventStream(self.redis).backlog()
             mirrored = Mirror(self.redis).count()
         except redis.RedisError:
@@ -138,7 +143,7 @@ class EventCollector(Collector):
         )
         limited = 0
         for key, value in sorted(self.redis.hgetall(CALLS).items()):
-            system, operation, outcome = key.decode().split("|", 2)
+            system, operation, outcome = _text(key).split("|", 2)
             calls.add_metric([system, operation, outcome], int(value))
             limited += int(value) if outcome == "429" else 0
         yield calls

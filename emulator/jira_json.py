@@ -434,21 +434,34 @@ def issue_facts(site: Site, issue: Issue, now: datetime | None = None) -> dict[s
     fields = issue.fields
     project = site.project_by_id(issue.project_id)
     status = site.status(fields["status"])
-    category = STATUS_CATEGORIES[status["category"]]
-    parent = site.issues.get(fields.get("parent") or "")
     times = {name: _time(fields.get(name), now) for name in ("created", "updated", "resolutiondate")}
-    due = _time(fields.get("duedate"), now)
-    priority_rank = next((i for i, p in enumerate(site.priorities) if str(p["id"]) == fields.get("priority")), None)
-    text = " ".join(
-        filter(
-            None,
-            [
-                fields.get("summary"),
-                adf_to_text(fields.get("description") or ""),
-                *(adf_to_text(c["body"]) for c in issue.comments),
-            ],
-        )
-    ).lower()
+    return {
+        **_sort_facts(site, issue, project, times),
+        "project": _lower({project.key, project.name, project.id}),
+        "issuetype": _entry_names(site.issue_type(fields["issuetype"])),
+        "status": _entry_names(status),
+        "statuscategory": _category_names(status),
+        "labels": _lower(fields.get("labels") or []),
+        "key": {issue.key.lower()},
+        "id": {issue.id},
+        "priority": _maybe(site.priority, fields.get("priority")),
+        "resolution": _maybe(site.resolution, fields.get("resolution")),
+        "component": _component_names(project, fields.get("components") or []),
+        "assignee": _user_names(site, fields.get("assignee")),
+        "reporter": _user_names(site, fields.get("reporter")),
+        "parent": _parent_names(site, fields.get("parent")),
+        **times,
+        "duedate": _time(fields.get("duedate"), now),
+        "summary": (fields.get("summary") or "").lower(),
+        "description": adf_to_text(fields.get("description") or "").lower(),
+        "text": _issue_text(issue),
+        **(custom_facts(site, issue) if site.flavor == "datacenter" else {}),
+    }
+
+
+def _sort_facts(site: Site, issue: Issue, project: Project, times: dict[str, datetime | None]) -> dict[str, Any]:
+    """The values ``ORDER BY`` compares (``_id`` names the issue the facts are of)."""
+    priority = issue.fields.get("priority")
     return {
         "_id": int(issue.id),
         "_sort_key": (project.key, issue.number),
@@ -456,29 +469,33 @@ def issue_facts(site: Site, issue: Issue, now: datetime | None = None) -> dict[s
         "_sort_created": times["created"],
         "_sort_updated": times["updated"],
         "_sort_resolutiondate": times["resolutiondate"],
-        "_sort_priority": priority_rank,
-        "project": _lower({project.key, project.name, project.id}),
-        "issuetype": _entry_names(site.issue_type(fields["issuetype"])),
-        "status": _entry_names(status),
-        "statuscategory": _lower({category["key"], category["name"], str(category["id"])}),
-        "labels": _lower(fields.get("labels") or []),
-        "key": {issue.key.lower()},
-        "id": {issue.id},
-        "priority": _maybe(site.priority, fields.get("priority")),
-        "resolution": _maybe(site.resolution, fields.get("resolution")),
-        "component": _lower(
-            {v for c in project.components if c["id"] in (fields.get("components") or []) for v in (c["id"], c["name"])}
-        ),
-        "assignee": _user_names(site, fields.get("assignee")),
-        "reporter": _user_names(site, fields.get("reporter")),
-        "parent": _lower({parent.key, parent.id}) if parent else set(),
-        **times,
-        "duedate": due,
-        "summary": (fields.get("summary") or "").lower(),
-        "description": adf_to_text(fields.get("description") or "").lower(),
-        "text": text,
-        **(custom_facts(site, issue) if site.flavor == "datacenter" else {}),
+        "_sort_priority": next((i for i, p in enumerate(site.priorities) if str(p["id"]) == priority), None),
     }
+
+
+def _category_names(status: dict[str, Any]) -> set[str]:
+    category = STATUS_CATEGORIES[status["category"]]
+    return _lower({category["key"], category["name"], str(category["id"])})
+
+
+def _component_names(project: Project, component_ids: list[str]) -> set[str]:
+    return _lower({v for c in project.components if c["id"] in component_ids for v in (c["id"], c["name"])})
+
+
+def _parent_names(site: Site, parent_id: str | None) -> set[str]:
+    parent = site.issues.get(parent_id or "")
+    return _lower({parent.key, parent.id}) if parent else set()
+
+
+def _issue_text(issue: Issue) -> str:
+    """What ``text ~`` searches: the summary, the description and every comment, lower-cased."""
+    fields = issue.fields
+    parts = [
+        fields.get("summary"),
+        adf_to_text(fields.get("description") or ""),
+        *(adf_to_text(c["body"]) for c in issue.comments),
+    ]
+    return " ".join(filter(None, parts)).lower()
 
 
 def custom_facts(site: Site, issue: Issue) -> dict[str, Any]:
