@@ -5,14 +5,14 @@ incremental re-evaluation, against a baseline pass over the same documents measu
 
 Figures:
 
-- full evaluation: ``evaluation_input`` + ``evaluate_config`` over every document, as a pass over
+- full evaluation: ``evaluation_input`` + ``evaluate_report`` over every document, as a pass over
   the issues (``okrsync evaluate``, the admin API);
 - affected KRs per event (``okr.incremental.affected_key_results``): the drain job's step;
 - per-event incremental re-evaluation, the flush's real path in a long-lived worker: the documents
   sit in an embedded Redis (``sync.mirror``); one issue changes there (written through
   ``RedisMirror.upsert``, timed apart: the drain's mirror write); then, timed: catching the in-memory
   mirror up from the change feed (``sync.mirror_follower``, one Redis call), finding the affected KRs, and
-  ``evaluate_config`` of those KRs from the kept selections (``okr.live``), every other KR taken from
+  ``evaluate_report`` of those KRs from the kept selections (``okr.live``), every other KR taken from
   the previous report. The instant moves on by one second per event, so windows and relative JQL
   (``-30d``, ``startOfMonth()``, ``now()``) move too. Once per worker, not per event: reading the
   mirror into memory and building the selections (its first flush).
@@ -47,8 +47,9 @@ sys.path.insert(0, str(ROOT))
 from bench.common import percentile, row, write_result  # noqa: E402
 from bench.jql_eval import CONTEXT, FILTERS, synthetic_documents  # noqa: E402
 from mapping.loader import load_config_document, load_config_file  # noqa: E402
-from okr.evaluate import evaluate_config, evaluation_input  # noqa: E402
+from okr.evaluate import evaluate_report, evaluation_input  # noqa: E402
 from okr.incremental import KrIndex, affected_key_results, kr_index  # noqa: E402
+from okr.report import Report  # noqa: E402
 
 TZ: tzinfo = UTC
 AT = datetime(2026, 11, 15, 12, tzinfo=TZ)
@@ -121,9 +122,9 @@ def full_evaluation(config: Any, documents: list[dict[str, Any]]) -> FullEvaluat
     baseline = bare_pass_seconds(documents)
     started = time.perf_counter()
     given = evaluation_input(AT, config, documents, [], dict(CONTEXT.custom_fields))
-    report = evaluate_config(config, given)
+    report = evaluate_report(config, given)
     full = time.perf_counter() - started
-    measured = sum(o["measured"] for s in report["okr_sets"] for o in s["objectives"])
+    measured = sum(o.measured for s in report.okr_sets for o in s.objectives)
     return FullEvaluation(baseline, full, measured, len(given._selections), given.jql_context)
 
 
@@ -298,7 +299,7 @@ def real_path_on(
     live = memory.current(config.zone, fields)
     load = time.perf_counter() - started
     started = time.perf_counter()
-    report = evaluate_config(config, evaluation_input(AT, config, live.documents(), [], fields, live=live))
+    report = evaluate_report(config, evaluation_input(AT, config, live.documents(), [], fields, live=live))
     build = time.perf_counter() - started
     run = RealPath(mirror, memory, config, index, fields, live, report)
     rng = random.Random(11)
@@ -312,7 +313,7 @@ def real_path_on(
     assert memory.loads == 1, memory.loads
     documents[:] = list(current.values())
     # what the scheduled recomputation does: every KR again, from the kept selections
-    kept_full = evaluate_config(config, evaluation_input(at, config, run.live.documents(), [], fields, live=run.live))
+    kept_full = evaluate_report(config, evaluation_input(at, config, run.live.documents(), [], fields, live=run.live))
     return {
         "real_path_events": events,
         "memory_load_s": round(load, 2),
@@ -334,7 +335,7 @@ class RealPath:
     index: KrIndex
     fields: dict[str, str]
     live: Any
-    report: dict[str, Any]
+    report: Report
     writes: list[float] = field(default_factory=list)
     timings: list[float] = field(default_factory=list)
     touched: list[int] = field(default_factory=list)
@@ -351,7 +352,7 @@ class RealPath:
         given = evaluation_input(at, self.config, self.live.documents(), [], self.fields, live=self.live)
         affected = affected_key_results(self.index, before, after, given.jql_context)
         found = time.perf_counter()
-        self.report = evaluate_config(
+        self.report = evaluate_report(
             self.config, given, only=affected, previous=self.report, previous_config=self.config
         )
         done = time.perf_counter()
@@ -434,9 +435,9 @@ def passes(program: Any, at: datetime, documents: list[Any], fields: dict[str, s
     return passed, pass_times
 
 
-def report_at(config: Any, documents: list[dict], at: datetime) -> dict[str, Any]:
+def report_at(config: Any, documents: list[dict], at: datetime) -> Report:
     """A full evaluation by a pass over the issues: the incremental path must end where it does."""
-    return evaluate_config(config, evaluation_input(at, config, documents, [], dict(CONTEXT.custom_fields)))
+    return evaluate_report(config, evaluation_input(at, config, documents, [], dict(CONTEXT.custom_fields)))
 
 
 def changed(document: dict, at: datetime) -> dict:

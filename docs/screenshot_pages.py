@@ -26,7 +26,7 @@ from connector import ConfluencePort, ConfluenceSettings
 from emulator.app import create_emulator
 from mapping.loader import load_config_text
 from mapping.models import OkrConfig
-from okr.evaluate import evaluate_config, evaluation_input
+from okr.evaluate import evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okrsync.offline import read_field_names, read_issues, read_measurements
 from publish.confluence.okr_page import PageContext, RenderedPage, okr_set_page
@@ -86,8 +86,8 @@ def okr_page(
     config: OkrConfig, given: EvaluationInput, history: dict[str, list[float]]
 ) -> tuple[str, RenderedPage, str | None]:
     okr_set = next(s for s in config.okr_sets if s.id == "shop-q4")
-    report = evaluate_config(config, given)
-    result = next(r for r in report["okr_sets"] if r["id"] == okr_set.id)
+    result = evaluate_report(config, given).okr_set(okr_set.id)
+    assert result is not None
     context = PageContext(
         at=AT,
         tz=config.zone,
@@ -114,15 +114,15 @@ def trends(
     """Each shop KR's value at weekly evaluations up to AT, kept when it moved (as the service keeps them)."""
     history: dict[str, list[float]] = {}
     for weeks in range(5, -1, -1):
-        report = evaluate_config(
+        report = evaluate_report(
             config, evaluation_input(AT - timedelta(weeks=weeks), config, documents, measurements, fields)
         )
-        shop = next(r for r in report["okr_sets"] if r["id"] == "shop-q4")
-        for objective in shop["objectives"]:
-            for kr in objective["key_results"]:
-                values = history.setdefault(kr["id"], [])
-                if kr["current"] is not None and (not values or values[-1] != kr["current"]):
-                    values.append(kr["current"])
+        for entry in report.key_results():
+            if entry.okr_set.id != "shop-q4":
+                continue
+            values = history.setdefault(entry.kr.id, [])
+            if entry.kr.current is not None and (not values or values[-1] != entry.kr.current):
+                values.append(entry.kr.current)
     return history
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 
 from jql.query import JqlUnsupported
 from mapping.lint import lint
@@ -15,25 +16,8 @@ from okr import scoring
 from okr.live import IndexedMirror
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
 from okr.problems.engine import program_json
+from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
 from okr.timeframe import expected_progress
-
-
-class KeyResultResult(TypedDict):
-    """One KR's entry in the report (a plain dict: made for every KR an event touches)."""
-
-    id: str
-    metric: str | None
-    metric_version: str | None
-    current: float | None
-    baseline: float | None
-    target: float | None
-    progress: float | None
-    score: float | None
-    health: str
-    flags: list[str]
-    delivery: float | None
-    evaluated: str
-    count: int
 
 
 def evaluate_config(
@@ -43,7 +27,19 @@ def evaluate_config(
     previous: Mapping[str, Any] | None = None,
     previous_config: OkrConfig | None = None,
 ) -> dict[str, Any]:
-    """The `okrsync evaluate --json` document.
+    """The `okrsync evaluate --json` document: ``evaluate_report`` from and to JSON documents."""
+    before = None if previous is None else Report.from_dict(previous)
+    return evaluate_report(config, given, only, before, previous_config).to_dict()
+
+
+def evaluate_report(
+    config: OkrConfig,
+    given: EvaluationInput,
+    only: set[tuple[str, str]] | None = None,
+    previous: Report | None = None,
+    previous_config: OkrConfig | None = None,
+) -> Report:
+    """Every KR, objective and set of ``config`` evaluated at ``given.at``.
 
     With ``only`` (the KRs an event touched) and the ``previous`` report, every other KR keeps its
     previous result: nothing it reads has changed (time-based drift is handled by the scheduled
@@ -58,12 +54,12 @@ def evaluate_config(
     else:
         reuse = _reusable(previous, only)
         sets = [_evaluate_set(config, okr_set, given, filters, values, reuse) for okr_set in config.okr_sets]
-    return {
-        "at": given.at.isoformat(),
-        "okr_sets": sets,
-        "problem_programs": [program_json(program_result(p, given, filters)) for p in config.problem_programs],
-        "lint": _lint_json(config),
-    }
+    return Report(
+        at=given.at.isoformat(),
+        okr_sets=tuple(sets),
+        problem_programs=tuple(program_json(program_result(p, given, filters)) for p in config.problem_programs),
+        lint=tuple(_lint_json(config)),
+    )
 
 
 def _lint_dicts(config: OkrConfig) -> list[dict[str, str]]:
@@ -78,18 +74,10 @@ def _lint_json(config: OkrConfig) -> list[dict[str, str]]:
     return [dict(finding) for finding in _lint_findings(config)]
 
 
-def _reusable(
-    previous: Mapping[str, Any] | None, only: set[tuple[str, str]] | None
-) -> dict[tuple[str, str], dict[str, Any]]:
+def _reusable(previous: Report | None, only: set[tuple[str, str]] | None) -> dict[tuple[str, str], KeyResultReport]:
     if previous is None or only is None:
         return {}
-    return {
-        (s["id"], kr["id"]): kr
-        for s in previous.get("okr_sets", [])
-        for o in s["objectives"]
-        for kr in o["key_results"]
-        if (s["id"], kr["id"]) not in only
-    }
+    return {entry.ref: entry.kr for entry in previous.key_results() if entry.ref not in only}
 
 
 def _evaluate_set(
@@ -98,8 +86,8 @@ def _evaluate_set(
     given: EvaluationInput,
     filters: FilterCache,
     values: dict[str, MetricValue],
-    reuse: Mapping[tuple[str, str], dict[str, Any]],
-) -> dict[str, Any]:
+    reuse: Mapping[tuple[str, str], KeyResultReport],
+) -> SetReport:
     cycle = config.cycle(okr_set.cycle)
     expected = round(expected_progress(cycle, given.at, given.tz), 4)
     objectives = []
@@ -110,7 +98,7 @@ def _evaluate_set(
             for kr in objective.key_results
         ]
         objectives.append(_objective_json(config, objective, krs, expected))
-    return {"id": okr_set.id, "expected": expected, "objectives": objectives}
+    return SetReport(okr_set.id, expected, tuple(objectives))
 
 
 def _carry_set(
@@ -120,20 +108,20 @@ def _carry_set(
     filters: FilterCache,
     values: dict[str, MetricValue],
     only: set[tuple[str, str]],
-    previous: Mapping[str, Any],
-) -> dict[str, Any]:
+    previous: Report,
+) -> SetReport:
     """``_evaluate_set`` from a previous result of the same configuration: same objectives, same KRs
     in the same order, same definitions; only the touched KRs are evaluated again, and an objective
     none of whose KRs were touched is taken as it was (its health again if the expected progress moved)."""
-    before = next((s for s in previous.get("okr_sets", []) if s["id"] == okr_set.id), None)
-    if before is None or len(before["objectives"]) != len(okr_set.objectives):
+    before = previous.okr_set(okr_set.id)
+    if before is None or len(before.objectives) != len(okr_set.objectives):
         return _evaluate_set(config, okr_set, given, filters, values, _reusable(previous, only))
     cycle = config.cycle(okr_set.cycle)
     expected = round(expected_progress(cycle, given.at, given.tz), 4)
     objectives = _carried_objectives(before, expected, config)
     for number, positions in _touched_positions(okr_set, only).items():
         objective = okr_set.objectives[number]
-        krs = list(before["objectives"][number]["key_results"])
+        krs = list(before.objectives[number].key_results)
         moved = False
         for position in positions:
             kr = objective.key_results[position]
@@ -144,14 +132,14 @@ def _carry_set(
             moved = True
         if moved:
             objectives[number] = _objective_json(config, objective, krs, expected)
-    return {"id": okr_set.id, "expected": expected, "objectives": objectives}
+    return SetReport(okr_set.id, expected, tuple(objectives))
 
 
-def _carried_objectives(before: Mapping[str, Any], expected: float, config: OkrConfig) -> list[dict[str, Any]]:
+def _carried_objectives(before: SetReport, expected: float, config: OkrConfig) -> list[ObjectiveReport]:
     """The previous objectives as they were, their health again if the expected progress moved."""
-    if before.get("expected") == expected:
-        return list(before["objectives"])
-    return [{**was, "health": scoring.health(was["score"], expected, config.health)} for was in before["objectives"]]
+    if before.expected == expected:
+        return list(before.objectives)
+    return [replace(was, health=scoring.health(was.score, expected, config.health)) for was in before.objectives]
 
 
 def _touched_positions(okr_set: OkrSet, only: set[tuple[str, str]]) -> dict[int, list[int]]:
@@ -165,15 +153,15 @@ def _touched_positions(okr_set: OkrSet, only: set[tuple[str, str]]) -> dict[int,
     return touched
 
 
-def _reads_as(result: Mapping[str, Any], value: MetricValue, kr: KeyResult, expected: float, config: OkrConfig) -> bool:
+def _reads_as(result: KeyResultReport, value: MetricValue, kr: KeyResult, expected: float, config: OkrConfig) -> bool:
     """A previous KR result is what this metric value gives now: the same value, and the same health
     at today's expected progress (the result may date from an older one: a KR no event touched
     keeps its result while the expected progress moves on)."""
-    if value.stale or "stale" in result["flags"]:
+    if value.stale or "stale" in result.flags:
         return False
-    if (result["current"], result["count"], result["evaluated"]) != (value.value, value.count, value.evaluated):
+    if (result.current, result.count, result.evaluated) != (value.value, value.count, value.evaluated):
         return False
-    return result["health"] == scoring.health(
+    return result.health == scoring.health(
         scoring.progress(value.value, kr.baseline, kr.target), expected, config.health
     )
 
@@ -191,34 +179,30 @@ _kr_places = once_per_object(_places_of, limit=256)
 
 
 def _objective_json(
-    config: OkrConfig, objective: Objective, krs: Sequence[Mapping[str, Any]], expected: float
-) -> dict[str, Any]:
+    config: OkrConfig, objective: Objective, krs: Sequence[KeyResultReport], expected: float
+) -> ObjectiveReport:
     weights = [
-        scoring.WeightedScore(result["score"], kr.weight)
-        for result, kr in zip(krs, objective.key_results, strict=False)
+        scoring.WeightedScore(result.score, kr.weight) for result, kr in zip(krs, objective.key_results, strict=False)
     ]
     score = scoring.objective_score(weights)
-    return {
-        "id": objective.id,
-        "score": score,
-        "health": scoring.health(score, expected, config.health),
-        "measured": sum(1 for r in krs if r["score"] is not None),
-        "total": len(krs),
-        "key_results": krs,
-    }
+    return ObjectiveReport(
+        id=objective.id,
+        score=score,
+        health=scoring.health(score, expected, config.health),
+        measured=sum(1 for r in krs if r.score is not None),
+        total=len(krs),
+        key_results=tuple(krs),
+    )
 
 
-_RESULT_FIELDS = frozenset(KeyResultResult.__annotations__)
-
-
-def _previous_result(previous: dict[str, Any] | None, kr: KeyResult, config: OkrConfig) -> Any:
+def _previous_result(previous: KeyResultReport | None, kr: KeyResult, config: OkrConfig) -> KeyResultReport | None:
     """The KR's previous result, when its definition (metric version, baseline, target) is unchanged."""
     metric = config.metrics.get(kr.metric or "")
-    if previous is None or not previous.keys() >= _RESULT_FIELDS:
+    if previous is None:
         return None
-    if previous.get("metric_version") != (metric_version(metric) if metric else None):
+    if previous.metric_version != (metric_version(metric) if metric else None):
         return None
-    if (previous.get("baseline"), previous.get("target")) != (kr.baseline, kr.target):
+    if (previous.baseline, previous.target) != (kr.baseline, kr.target):
         return None
     return previous
 
@@ -234,7 +218,7 @@ def _evaluate_kr(
     given: EvaluationInput,
     filters: FilterCache,
     values: dict[str, MetricValue],
-) -> KeyResultResult:
+) -> KeyResultReport:
     metric, value = _kr_value(config, okr_set, config.cycle(okr_set.cycle), kr, given, filters, values)
     return _kr_result(config, kr, metric, value, expected, given, filters)
 
@@ -266,7 +250,7 @@ def _kr_result(
     expected: float,
     given: EvaluationInput,
     filters: FilterCache,
-) -> KeyResultResult:
+) -> KeyResultReport:
     raw = scoring.progress(value.value, kr.baseline, kr.target)
     delivered = contributor_delivery(kr.contributors, given, filters) if kr.contributors is not None else None
     flags = []
@@ -274,7 +258,7 @@ def _kr_result(
         flags.append("stale")
     if scoring.output_without_outcome(delivered, raw):
         flags.append("output_without_outcome")
-    return KeyResultResult(
+    return KeyResultReport(
         id=kr.id,
         metric=kr.metric,
         metric_version=metric_version(metric) if metric else None,
@@ -284,7 +268,7 @@ def _kr_result(
         progress=None if raw is None else round(raw, 4),
         score=scoring.score(raw),
         health=scoring.health(raw, expected, config.health),
-        flags=flags,
+        flags=tuple(flags),
         delivery=None if delivered is None else round(delivered, 4),
         evaluated=value.evaluated,
         count=value.count,

@@ -326,7 +326,7 @@ def evaluate(
     as_json: bool,
 ) -> None:
     """Dry run: evaluate every KR over issues from files, at a given instant. Reads and writes nothing else."""
-    from okr.evaluate import evaluate_config, evaluation_input
+    from okr.evaluate import evaluate_report, evaluation_input
     from okrsync.offline import InputFileError, read_field_names, read_issues, read_measurements
     from okrsync.report import render_evaluation
 
@@ -339,8 +339,8 @@ def evaluate(
     except InputFileError as exc:
         raise click.UsageError(str(exc)) from None
     given = evaluation_input(at, config, documents, measurements, custom_fields, current_user=user)
-    report = evaluate_config(config, given)
-    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_evaluation(report))
+    report = evaluate_report(config, given)
+    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else render_evaluation(report))
 
 
 def _load_config_or_exit(file: Path) -> OkrConfig:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from okr.problems.review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
+from okr.report import KeyResultReport, Report
 
 HEALTH_MARK = {
     "done": "✔ done",
@@ -15,24 +14,23 @@ HEALTH_MARK = {
 }
 
 
-def render_evaluation(report: dict[str, Any]) -> str:
-    lines = [f"Evaluated at {report['at']}"]
-    for okr_set in report["okr_sets"]:
-        lines += ["", f"{okr_set['id']}  (expected progress {okr_set['expected']:.0%})"]
-        for objective in okr_set["objectives"]:
-            score = "—" if objective["score"] is None else f"{objective['score']:.2f}"
+def render_evaluation(report: Report) -> str:
+    lines = [f"Evaluated at {report.at}"]
+    for okr_set in report.okr_sets:
+        lines += ["", f"{okr_set.id}  (expected progress {okr_set.expected:.0%})"]
+        for objective in okr_set.objectives:
+            score = "—" if objective.score is None else f"{objective.score:.2f}"
             lines.append(
-                f"  {objective['id']}  score {score}  {HEALTH_MARK[objective['health']]}"
-                f"  ({objective['measured']} of {objective['total']} KRs measured)"
+                f"  {objective.id}  score {score}  {HEALTH_MARK[objective.health]}"
+                f"  ({objective.measured} of {objective.total} KRs measured)"
             )
-            for kr in objective["key_results"]:
-                lines.append("    " + _kr_line(kr))
-    for program in report.get("problem_programs", []):
+            lines += ["    " + _kr_line(kr) for kr in objective.key_results]
+    for program in report.problem_programs:
         lines += ["", f"Problem program {program['id']}"] + _table(PROBLEM_ROW_HEADER, problem_rows(program))
         if program.get("action_points"):
             lines += ["", "  Action points"] + _table(AP_ROW_HEADER, action_point_rows(program))
-    if report["lint"]:
-        lines += ["", "Lint:"] + [f"  {f['where']}: {f['message']} [{f['rule']}]" for f in report["lint"]]
+    if report.lint:
+        lines += ["", "Lint:"] + [f"  {f['where']}: {f['message']} [{f['rule']}]" for f in report.lint]
     return "\n".join(lines)
 
 
@@ -45,19 +43,19 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     ]
 
 
-def _kr_line(kr: dict[str, Any]) -> str:
-    current = "—" if kr["current"] is None else f"{kr['current']:g}"
-    values = f"{_num(kr['baseline'])} → {current} → {_num(kr['target'])}"
-    score = "—" if kr["score"] is None else f"{kr['score']:.2f}"
+def _kr_line(kr: KeyResultReport) -> str:
+    current = "—" if kr.current is None else f"{kr.current:g}"
+    values = f"{_num(kr.baseline)} → {current} → {_num(kr.target)}"
+    score = "—" if kr.score is None else f"{kr.score:.2f}"
     extra = []
-    if kr["delivery"] is not None:
-        extra.append(f"delivery {kr['delivery']:.0%}")
-    extra += kr["flags"]
-    if kr["evaluated"] != "local":
-        extra.append(f"evaluated {kr['evaluated']}")
-    bar = _bar(kr["score"])
+    if kr.delivery is not None:
+        extra.append(f"delivery {kr.delivery:.0%}")
+    extra += kr.flags
+    if kr.evaluated != "local":
+        extra.append(f"evaluated {kr.evaluated}")
+    bar = _bar(kr.score)
     tail = f"  [{', '.join(extra)}]" if extra else ""
-    return f"{kr['id']:<10} {values:<24} {bar} {score:>5}  {HEALTH_MARK[kr['health']]}{tail}"
+    return f"{kr.id:<10} {values:<24} {bar} {score:>5}  {HEALTH_MARK[kr.health]}{tail}"
 
 
 def _bar(value: float | None, width: int = 10) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mapping.models import OkrConfig
+from okr.report import Report
 
 STATUS_PROPERTY = "okrsync.status"
 KrRef = tuple[str, str]
@@ -45,7 +46,23 @@ def content_digest(content: Any) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def kr_statuses(config: OkrConfig, report: Mapping[str, Any]) -> dict[KrRef, dict[str, Any]]:
+_STATUS_FIELDS = (
+    "current",
+    "baseline",
+    "target",
+    "progress",
+    "score",
+    "health",
+    "flags",
+    "delivery",
+    "metric",
+    "metric_version",
+    "evaluated",
+    "count",
+)
+
+
+def kr_statuses(config: OkrConfig, report: Report) -> dict[KrRef, dict[str, Any]]:
     """Each KR's result with the words a reader needs (titles, objective, unit)."""
     titles = {
         (s.id, kr.id): (o.id, kr.title, config.metrics.get(kr.metric or ""))
@@ -54,36 +71,18 @@ def kr_statuses(config: OkrConfig, report: Mapping[str, Any]) -> dict[KrRef, dic
         for kr in o.key_results
     }
     statuses = {}
-    for okr_set in report["okr_sets"]:
-        for objective in okr_set["objectives"]:
-            for result in objective["key_results"]:
-                ref = (okr_set["id"], result["id"])
-                objective_id, title, metric = titles[ref]
-                statuses[ref] = {
-                    "okr_set": okr_set["id"],
-                    "objective": objective_id,
-                    "kr": result["id"],
-                    "title": title,
-                    "unit": metric.unit if metric else None,
-                    "expected": okr_set["expected"],
-                    **{
-                        k: result[k]
-                        for k in (
-                            "current",
-                            "baseline",
-                            "target",
-                            "progress",
-                            "score",
-                            "health",
-                            "flags",
-                            "delivery",
-                            "metric",
-                            "metric_version",
-                            "evaluated",
-                            "count",
-                        )
-                    },
-                }
+    for entry in report.key_results():
+        objective_id, title, metric = titles[entry.ref]
+        result = entry.kr.to_dict()
+        statuses[entry.ref] = {
+            "okr_set": entry.okr_set.id,
+            "objective": objective_id,
+            "kr": entry.kr.id,
+            "title": title,
+            "unit": metric.unit if metric else None,
+            "expected": entry.okr_set.expected,
+            **{k: result[k] for k in _STATUS_FIELDS},
+        }
     return statuses
 
 

@@ -36,6 +36,7 @@ from mapping.models import ConfluenceTarget, OkrConfig, OkrSet
 from okr.evaluate import contributing_epics, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.model import issue_order
+from okr.report import Report, stored_report
 from publish.confluence.formatting import change_summary
 from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
 from publish.confluence.regions import merge_regions, regions_equal
@@ -89,7 +90,7 @@ class PageState:
 def publish_pages(
     runtime: Runtime,
     config: OkrConfig,
-    report: dict[str, Any],
+    report: Report,
     now: datetime,
     given: EvaluationInput | None = None,
     trigger: Mapping[str, str] | None = None,
@@ -118,7 +119,7 @@ def publish_due_pages(runtime: Runtime, now: datetime | None = None) -> int:
     if due is None or not due.targets:
         return 0
     clock = now.timestamp() if now is not None else time.time()
-    given = _evaluation_input(runtime, due.config, datetime.fromisoformat(str(due.report["at"])))
+    given = _evaluation_input(runtime, due.config, datetime.fromisoformat(due.report.at))
     published = 0
     for target in due.targets:
         if runtime.redis.get(REPORT_NUMBER) != number:
@@ -139,7 +140,7 @@ def publish_due_pages(runtime: Runtime, now: datetime | None = None) -> int:
 @dataclass(frozen=True)
 class DuePages:
     config: OkrConfig
-    report: dict[str, Any]
+    report: Report
     pending: dict[str, dict[str, Any]]  # page key → {"since", "trigger"}
     targets: list[PageTarget]  # the pending pages whose interval has passed
 
@@ -219,7 +220,7 @@ def _page_lock(connection: redis.Redis, target: PageTarget) -> Iterator[bool]:
 def _publish(
     runtime: Runtime,
     config: OkrConfig,
-    report: Mapping[str, Any],
+    report: Report,
     targets: list[PageTarget],
     clock: float,
     given: EvaluationInput | None,
@@ -228,7 +229,7 @@ def _publish(
 ) -> int:
     """Publish each target under its lock; ``only_pending``: skip one that is no longer pending
     (published meanwhile by a flush). Returns how many went through (written or found unchanged)."""
-    at = datetime.fromisoformat(str(report["at"]))
+    at = datetime.fromisoformat(report.at)
     given = given or _evaluation_input(runtime, config, at)
     done = 0
     for target in targets:
@@ -353,7 +354,7 @@ def _parent_id(confluence: Any, where: ConfluenceTarget) -> str | None:
 def render_target(
     runtime: Runtime,
     config: OkrConfig,
-    report: Mapping[str, Any],
+    report: Report,
     target: PageTarget,
     given: EvaluationInput,
     trigger: Mapping[str, str] | None,
@@ -369,7 +370,9 @@ def render_target(
         program = next(p for p in config.problem_programs if p.id == target.id)
         return problem_review_page(program, program_result(program, given, FilterCache()), base)
     okr_set = next(s for s in config.okr_sets if s.id == target.id)
-    result = next(r for r in report["okr_sets"] if r["id"] == target.id)
+    result = report.okr_set(target.id)
+    if result is None:
+        raise LookupError(f"the evaluation report has no result for OKR set {target.id}")
     context = PageContext(
         at=base.at,
         tz=base.tz,
@@ -413,24 +416,21 @@ def _evaluation_input(runtime: Runtime, config: OkrConfig, at: datetime) -> Eval
     )
 
 
-def _latest_report(connection: redis.Redis) -> dict[str, Any] | None:
+def _latest_report(connection: redis.Redis) -> Report | None:
     raw = connection.get(REPORT)
-    return json.loads(raw) if raw else None
+    return stored_report(json.loads(raw)) if raw else None
 
 
 # ---------------------------------------------------------------------------------- trends and state
 
 
-def record_trends(connection: redis.Redis, config: OkrConfig, report: Mapping[str, Any]) -> None:
+def record_trends(connection: redis.Redis, config: OkrConfig, report: Report) -> None:
     """Append each KR's current value to its trend when it moved (so a recomputation adds nothing)."""
     paged = {s.id for s in config.okr_sets if s.confluence}
     values = {
-        f"{s['id']}/{kr['id']}": kr["current"]
-        for s in report["okr_sets"]
-        if s["id"] in paged
-        for o in s["objectives"]
-        for kr in o["key_results"]
-        if kr["current"] is not None
+        f"{e.okr_set.id}/{e.kr.id}": e.kr.current
+        for e in report.key_results()
+        if e.okr_set.id in paged and e.kr.current is not None
     }
     if not values:
         return
@@ -440,7 +440,7 @@ def record_trends(connection: redis.Redis, config: OkrConfig, report: Mapping[st
     writes = connection.pipeline(transaction=False)
     for (ref, value), last in zip(values.items(), reads.execute(), strict=False):
         if last is None or json.loads(last)["value"] != value:
-            writes.rpush(TREND + ref, json.dumps({"at": report["at"], "value": value}))
+            writes.rpush(TREND + ref, json.dumps({"at": report.at, "value": value}))
             writes.ltrim(TREND + ref, -TREND_KEPT, -1)
     writes.execute()
 

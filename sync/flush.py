@@ -12,8 +12,9 @@ from typing import Any
 
 from connector.errors import ConnectorError
 from mapping.models import KeyResult, OkrConfig, ProblemProgram
-from okr.evaluate import contributing_epics, evaluate_config, evaluation_input
+from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
+from okr.report import Report, stored_report
 from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync import keys
 from sync.action_points import open_action_points
@@ -68,7 +69,7 @@ def _recompute_and_write(
     given = _evaluation_input(runtime, config, now)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
     previous, previous_config = _previous_report(runtime)
-    report = evaluate_config(config, given, only=refs, previous=previous, previous_config=previous_config)
+    report = evaluate_report(config, given, only=refs, previous=previous, previous_config=previous_config)
     _store_report(runtime, config, report)
     statuses = kr_statuses(config, report)
     result = FlushReport(dirty=len(members))
@@ -166,20 +167,21 @@ def checkin_target(ref: KrRef) -> str:
     return f"checkin:{ref_text(ref)}"
 
 
-def _previous_report(runtime: Runtime) -> tuple[dict[str, Any] | None, OkrConfig | None]:
+def _previous_report(runtime: Runtime) -> tuple[Report | None, OkrConfig | None]:
     """The latest report, and the configuration it was made with when this process made it (then it
-    comes from memory, not from Redis)."""
+    comes from memory, not from Redis). A stored report that is not whole counts as none: every KR is
+    evaluated again."""
     number = runtime.redis.get(REPORT_NUMBER)
     kept = runtime.last_report
     if kept is not None and number is not None and kept[0] == int(number):
         return kept[2], kept[1]
     raw = runtime.redis.get(REPORT)
-    return (json.loads(raw) if raw else None), None
+    return (stored_report(json.loads(raw)) if raw else None), None
 
 
-def _store_report(runtime: Runtime, config: OkrConfig, report: dict[str, Any]) -> None:
+def _store_report(runtime: Runtime, config: OkrConfig, report: Report) -> None:
     pipe = runtime.redis.pipeline(transaction=True)
-    pipe.set(REPORT, json.dumps(report, default=str))
+    pipe.set(REPORT, json.dumps(report.to_dict(), default=str))
     pipe.incr(REPORT_NUMBER)
     runtime.last_report = (int(pipe.execute()[-1]), config, report)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import redis
 
+from okr.report import Report
 from sync import keys
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
@@ -29,7 +30,7 @@ class Runtime:
     jira: JiraApi | None = None  # None when no Jira is configured (no write-back)
     confluence: ConfluenceApi | None = None  # None when no Confluence is configured (no pages)
     memory: MirrorFollower | None = None  # the mirror kept in this process's memory, made on first use
-    last_report: tuple[int, Any, dict[str, Any]] | None = None  # (report number, configuration, report) of this process
+    last_report: tuple[int, Any, Report] | None = None  # (report number, configuration, report) of this process
 
     @property
     def mirror_in_memory(self) -> MirrorFollower:

@@ -11,6 +11,7 @@ from typing import Any
 import redis
 
 from mapping.models import OkrConfig
+from okr.report import Report, stored_report
 from okrsync.counters import read_counts
 from okrsync.status import failing_targets
 from sync import keys
@@ -194,12 +195,11 @@ def evaluated_at(connection: redis.Redis) -> str | None:
         return None
 
 
-def latest_report(connection: redis.Redis) -> dict[str, Any] | None:
+def latest_report(connection: redis.Redis) -> Report | None:
     raw = connection.get(REPORT)
     if raw is None:
         return None
     try:
-        report = json.loads(raw)
+        return stored_report(json.loads(raw))
     except ValueError:
         return None
-    return report if isinstance(report, dict) else None

@@ -253,7 +253,7 @@ def health() -> str:
 def problems() -> str:
     admin = _admin()
     config, report = admin.store.current(), latest_report(admin.redis)
-    results = {p["id"]: p for p in (report or {}).get("problem_programs", [])}
+    results = {p["id"]: p for p in (report.problem_programs if report else ())}
     programs = [{"program": p, "result": results.get(p.id)} for p in (config.problem_programs if config else [])]
     return render_template("admin_problems.html", programs=programs, report=report)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from mapping.models import KeyResult, OkrConfig, OkrSet
 from okr.metrics import EvaluationInput, FilterCache, evaluate_metric
+from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
 from okr.timeframe import cycle_bounds
 from publish.confluence import formatting as fmt
 
@@ -27,16 +28,15 @@ TREND_POINTS = 12
 SPELLED_OUT = 1e7  # a larger share reads like 1.2e+12%
 
 
-def overview(config: OkrConfig | None, report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def overview(config: OkrConfig | None, report: Report | None) -> list[dict[str, Any]]:
     """One card per OKR set: objectives with their score and health, KRs with progress and delivery."""
     if config is None:
         return []
-    results = {s["id"]: s for s in (report or {}).get("okr_sets", [])}
-    return [_set_card(okr_set, results.get(okr_set.id)) for okr_set in config.okr_sets]
+    return [_set_card(okr_set, report.okr_set(okr_set.id) if report else None) for okr_set in config.okr_sets]
 
 
-def _set_card(okr_set: OkrSet, result: Mapping[str, Any] | None) -> dict[str, Any]:
-    objectives = {o["id"]: o for o in (result or {}).get("objectives", [])}
+def _set_card(okr_set: OkrSet, result: SetReport | None) -> dict[str, Any]:
+    objectives = {o.id: o for o in result.objectives} if result else {}
     return {
         "id": okr_set.id,
         "name": okr_set.name,
@@ -44,27 +44,27 @@ def _set_card(okr_set: OkrSet, result: Mapping[str, Any] | None) -> dict[str, An
         "cycle": okr_set.cycle,
         "owner": okr_set.owner,
         "projects": okr_set.projects,
-        "expected": (result or {}).get("expected"),
+        "expected": result.expected if result else None,
         "evaluated": result is not None,
         "objectives": [_objective_row(okr_set, o, objectives.get(o.id)) for o in okr_set.objectives],
     }
 
 
-def _objective_row(okr_set: OkrSet, objective: Any, result: Mapping[str, Any] | None) -> dict[str, Any]:
-    krs = {k["id"]: k for k in (result or {}).get("key_results", [])}
+def _objective_row(okr_set: OkrSet, objective: Any, result: ObjectiveReport | None) -> dict[str, Any]:
+    krs = {k.id: k for k in result.key_results} if result else {}
     return {
         "id": objective.id,
         "title": objective.title,
-        "score": (result or {}).get("score"),
-        "health": (result or {}).get("health", "not_measured"),
-        "measured": (result or {}).get("measured", 0),
+        "score": result.score if result else None,
+        "health": result.health if result else "not_measured",
+        "measured": result.measured if result else 0,
         "total": len(objective.key_results),
         "key_results": [kr_row(okr_set, kr, krs.get(kr.id)) for kr in objective.key_results],
     }
 
 
-def kr_row(okr_set: OkrSet, kr: KeyResult, result: Mapping[str, Any] | None) -> dict[str, Any]:
-    result = result or {}
+def kr_row(okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None) -> dict[str, Any]:
+    result = found.to_dict() if found else {}
     return {
         "set": okr_set.id,
         "id": kr.id,
@@ -106,15 +106,8 @@ def find_kr(config: OkrConfig, set_id: str, kr_id: str) -> tuple[OkrSet, Any, Ke
     return None
 
 
-def kr_result(report: Mapping[str, Any] | None, set_id: str, kr_id: str) -> dict[str, Any] | None:
-    for okr_set in (report or {}).get("okr_sets", []):
-        if okr_set["id"] != set_id:
-            continue
-        for objective in okr_set["objectives"]:
-            for kr in objective["key_results"]:
-                if kr["id"] == kr_id:
-                    return dict(kr)
-    return None
+def kr_result(report: Report | None, set_id: str, kr_id: str) -> KeyResultReport | None:
+    return report.find(set_id, kr_id) if report else None
 
 
 def trend_points(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, given: EvaluationInput) -> list[dict[str, Any]]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import requests
 
 from mapping.measurements import Measurement
+from okr.report import Report
 from okrsync.demo.scenario import BUG_TOPICS, INCIDENT_TOPICS, PROBLEM_SOURCES
 from sync.configured import configured_jira
 from sync.dirty import mark
@@ -166,11 +166,9 @@ class DemoActivity:
         return f"a person added a note to the page '{page.title}'"
 
 
-def summary_of(report: dict[str, Any] | None) -> dict[str, int]:
+def summary_of(report: Report | None) -> dict[str, int]:
     """KRs by health in an evaluation."""
     counts: dict[str, int] = {}
-    for okr_set in (report or {}).get("okr_sets", []):
-        for objective in okr_set["objectives"]:
-            for kr in objective["key_results"]:
-                counts[kr["health"]] = counts.get(kr["health"], 0) + 1
+    for entry in report.key_results() if report else ():
+        counts[entry.kr.health] = counts.get(entry.kr.health, 0) + 1
     return counts

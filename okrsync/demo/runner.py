@@ -22,6 +22,7 @@ import click
 import redis
 
 from mapping.measurements import Measurement
+from okr.report import stored_report
 from okrsync.demo.activity import DemoActivity, summary_of
 from okrsync.demo.scenario import demo_scenario
 from okrsync.ops import apply_config_text, learn_jira_facts, register_webhook
@@ -218,7 +219,7 @@ def _settle(connection: redis.Redis, seconds: float = 30) -> None:
 def _summary(connection: redis.Redis, out: TextIO) -> dict[str, Any]:
     stats = {decoded(k): decoded(v) for k, v in connection.hgetall(STATS).items()}
     raw = connection.get(REPORT)
-    health = summary_of(json.loads(raw) if raw else None)
+    health = summary_of(stored_report(json.loads(raw)) if raw else None)
     summary = {
         "events_processed": int(stats.get("applied", 0)),
         "pages_written": int(stats.get("page_writes", 0)),

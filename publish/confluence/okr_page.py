@@ -18,6 +18,7 @@ from datetime import datetime, time, tzinfo
 from typing import Any
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
+from okr.report import KeyResultReport, ObjectiveReport, SetReport
 from publish.confluence import formatting as fmt
 from publish.confluence.regions import initial_body, region_macro
 from publish.confluence.templates import render
@@ -74,11 +75,11 @@ def kr_label(objective: Objective, kr: KeyResult) -> str:
     return kr.id if kr.id.startswith(f"{objective.id}.") else f"{objective.id}.{kr.id}"
 
 
-def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: Mapping[str, Any], context: PageContext) -> RenderedPage:
-    """``result`` is the set's entry of the evaluation report (``report["okr_sets"][i]``)."""
+def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context: PageContext) -> RenderedPage:
+    """``result`` is the set's result in the evaluation report (``report.okr_set(okr_set.id)``)."""
     objectives = [
         _objective_view(config, okr_set, objective, found, context)
-        for objective, found in _paired(okr_set.objectives, result["objectives"])
+        for objective, found in _paired(okr_set.objectives, result.objectives)
     ]
     regions = [
         (AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, _stale_count(objectives))))),
@@ -102,9 +103,9 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: Mapping[str, Any], 
 
 
 def _paired(
-    objectives: Sequence[Objective], results: Sequence[Mapping[str, Any]]
-) -> list[tuple[Objective, Mapping[str, Any]]]:
-    by_id = {r["id"]: r for r in results}
+    objectives: Sequence[Objective], results: Sequence[ObjectiveReport]
+) -> list[tuple[Objective, ObjectiveReport]]:
+    by_id = {r.id: r for r in results}
     return [(o, by_id[o.id]) for o in objectives if o.id in by_id]
 
 
@@ -128,7 +129,7 @@ def _stale_count(objectives: Sequence[Mapping[str, Any]]) -> int:
 
 
 def _summary_view(
-    config: OkrConfig, okr_set: OkrSet, result: Mapping[str, Any], objectives: Sequence[Mapping[str, Any]]
+    config: OkrConfig, okr_set: OkrSet, result: SetReport, objectives: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     cycle = config.cycle(okr_set.cycle)
     bands = config.health
@@ -138,7 +139,7 @@ def _summary_view(
         "owner": okr_set.owner or "no owner named",
         "cycle": f"{cycle.id} ({cycle.start:%Y-%m-%d} – {cycle.end:%Y-%m-%d})",
         "aligns_to": okr_set.aligns_to,
-        "expected": fmt.percent(result["expected"]),
+        "expected": fmt.percent(result.expected),
         "bands": (
             f"A key result is on track when its progress is within {bands.on_track * 100:.0f} points of that, "
             f"at risk within {bands.at_risk * 100:.0f}, off track beyond."
@@ -157,9 +158,9 @@ def _summary_view(
 
 
 def _objective_view(
-    config: OkrConfig, okr_set: OkrSet, objective: Objective, result: Mapping[str, Any], context: PageContext
+    config: OkrConfig, okr_set: OkrSet, objective: Objective, result: ObjectiveReport, context: PageContext
 ) -> dict[str, Any]:
-    results = {r["id"]: r for r in result["key_results"]}
+    results = {r.id: r for r in result.key_results}
     krs = [
         _kr_view(config, okr_set, objective, kr, results[kr.id], context)
         for kr in objective.key_results
@@ -173,10 +174,10 @@ def _objective_view(
     return {
         "id": objective.id,
         "title": objective.title,
-        "score": fmt.score_text(result["score"]),
-        "health": fmt.health_status(result["health"]),
-        "measured": f"{result['measured']} of {result['total']} key results measured",
-        "measured_short": f"{result['measured']} of {result['total']}",
+        "score": fmt.score_text(result.score),
+        "health": fmt.health_status(result.health),
+        "measured": f"{result.measured} of {result.total} key results measured",
+        "measured_short": f"{result.measured} of {result.total}",
         "key_results": krs,
         "contributors": contributors,
     }
@@ -187,37 +188,37 @@ def _kr_view(
     okr_set: OkrSet,
     objective: Objective,
     kr: KeyResult,
-    result: Mapping[str, Any],
+    result: KeyResultReport,
     context: PageContext,
 ) -> dict[str, Any]:
     metric = config.metrics.get(kr.metric or "")
     unit = metric.unit if metric else None
     label = kr_label(objective, kr)
-    flags = [f for f in result["flags"] if f != "output_without_outcome"]
+    flags = [f for f in result.flags if f != "output_without_outcome"]
     return {
         "label": label,
         "title": kr.title,
         "owner": _owners(kr),
         "reason": _unmeasured_reason(kr, result),
         "span": _span(result, unit),
-        "score": fmt.score_text(result["score"]),
-        "bar": fmt.progress_bar(result["progress"]),
-        "health": fmt.health_status(result["health"]),
+        "score": fmt.score_text(result.score),
+        "bar": fmt.progress_bar(result.progress),
+        "health": fmt.health_status(result.health),
         "flags": [fmt.flag_status(f) for f in flags],
         "trend": fmt.trend_text(context.trends.get(kr.id, ()), unit),
         "delivery": _delivery_text(result),
-        "stale": "stale" in result["flags"],
-        "gap": fmt.flag_status("output_without_outcome") if "output_without_outcome" in result["flags"] else None,
+        "stale": "stale" in result.flags,
+        "gap": fmt.flag_status("output_without_outcome") if "output_without_outcome" in result.flags else None,
         "provenance": _provenance(result),
         "metric": kr.metric,
         "definition_changes": _definition_changes(config, okr_set, kr, context),
-        "facts": [result["health"], fmt.score_text(result["score"]), fmt.number(result["current"])],
+        "facts": [result.health, fmt.score_text(result.score), fmt.number(result.current)],
     }
 
 
-def _span(result: Mapping[str, Any], unit: str | None) -> str:
+def _span(result: KeyResultReport, unit: str | None) -> str:
     """``40% → 20% → 10%``: baseline → current → target."""
-    values = [result[k] for k in ("baseline", "current", "target")]
+    values = [result.baseline, result.current, result.target]
     if all(v is None for v in values):
         return "—"
     return " → ".join(fmt.with_unit(v, unit) for v in values)
@@ -229,33 +230,33 @@ def _owners(kr: KeyResult) -> str:
     return ", ".join(f"{o} (accountable)" if kr.accountable == o and len(kr.owners) > 1 else o for o in kr.owners)
 
 
-def _unmeasured_reason(kr: KeyResult, result: Mapping[str, Any]) -> str | None:
+def _unmeasured_reason(kr: KeyResult, result: KeyResultReport) -> str | None:
     if kr.unmeasured:
         return kr.unmeasured
     if not kr.metric:
         return "no metric bound to this key result yet"
-    if result["current"] is None:
-        if result["evaluated"] == "remote":
+    if result.current is None:
+        if result.evaluated == "remote":
             return "its JQL is outside the local subset; the value comes from a scheduled Jira search"
         return "the metric has no value in its window yet"
     return None
 
 
-def _delivery_text(result: Mapping[str, Any]) -> str:
-    if result["delivery"] is None:
+def _delivery_text(result: KeyResultReport) -> str:
+    if result.delivery is None:
         return "no contributing epics"
-    return f"epics {fmt.percent(result['delivery'])} done · outcome {fmt.percent(result['progress'])}"
+    return f"epics {fmt.percent(result.delivery)} done · outcome {fmt.percent(result.progress)}"
 
 
-def _provenance(result: Mapping[str, Any]) -> str:
+def _provenance(result: KeyResultReport) -> str:
     """Metric and definition version, issues counted, where it was evaluated (the page stamp says when and why)."""
-    if not result["metric"]:
+    if not result.metric:
         return "no metric"
-    counted = f"{result['count']} issue{'s' if result['count'] != 1 else ''}"
+    counted = f"{result.count} issue{'s' if result.count != 1 else ''}"
     where = {"local": "local", "remote": "via Jira search", "none": "not evaluated"}.get(
-        result["evaluated"], result["evaluated"]
+        result.evaluated, result.evaluated
     )
-    return f"{result['metric']} {result['metric_version'] or ''} · {counted} · {where}"
+    return f"{result.metric} {result.metric_version or ''} · {counted} · {where}"
 
 
 def _definition_changes(

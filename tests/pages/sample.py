@@ -9,6 +9,7 @@ from mapping.loader import load_config_text
 from mapping.models import OkrConfig
 from okr.evaluate import evaluate_config, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache, program_result
+from okr.report import SetReport
 from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
 from publish.confluence.review_page import problem_review_page
 from sync.documents import issue_document
@@ -189,7 +190,7 @@ def context(**overrides: Any) -> PageContext:
 
 def set_page(**overrides: Any) -> RenderedPage:
     cfg, _, report = evaluated()
-    return okr_set_page(cfg, cfg.okr_sets[0], report["okr_sets"][0], context(**overrides))
+    return okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context(**overrides))
 
 
 def review_page(docs: list[dict[str, Any]] | None = None) -> RenderedPage:

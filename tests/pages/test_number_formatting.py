@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from okr.report import SetReport
 from okrsync.admin import views
 from publish.confluence import formatting as fmt
 from publish.confluence import review_page as pages_review
@@ -129,7 +130,7 @@ def _with_every_float(value: Any, replacement: float) -> Any:
 def test_an_okr_set_page_renders_whatever_its_krs_hold(value: float, trend: list[float]) -> None:
     cfg, _, report = evaluated()
     result = _with_every_float(report["okr_sets"][0], value)
-    page = okr_set_page(cfg, cfg.okr_sets[0], result, context(trends={"O1.KR1": trend}))
+    page = okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(result), context(trends={"O1.KR1": trend}))
     for _, markup in page.regions:
         ElementTree.fromstring(f'<r xmlns:ac="a" xmlns:ri="r">{markup}</r>')
         assert not PYTHON_SPELLING.search(markup), markup

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from okr.evaluate import evaluate_config, evaluation_input
+from okr.report import Report
 from publish.confluence.regions import page_regions
 from sync.confluence_writer import MAX_ATTEMPTS, PENDING, REPORT, STATE, STATS, TREND, publish_due_pages, publish_pages
 from sync.runtime import Runtime
@@ -36,7 +37,9 @@ def publish(
     if use_mirror:
         for version, document in enumerate(docs, start=100):
             runtime.mirror.upsert(document, version)
-    publish_pages(runtime, config, report, AT, given=None if use_mirror else given, trigger={"kind": "webhook"})
+    publish_pages(
+        runtime, config, Report.from_dict(report), AT, given=None if use_mirror else given, trigger={"kind": "webhook"}
+    )
     return report
 
 
@@ -209,7 +212,7 @@ def test_a_due_page_published_meanwhile_by_a_flush_is_not_written_again(page_run
 
     publish(page_runtime)
     config = page_runtime.config_store.current()
-    report = json.loads(page_runtime.redis.get(REPORT))
+    report = Report.from_dict(json.loads(page_runtime.redis.get(REPORT)))
     [target] = [t for t in page_targets(config) if t.key == "set:shop"]
     assert not page_runtime.redis.hexists(PENDING, target.key)  # the flush wrote it: nothing pending
     confluence.calls.clear()

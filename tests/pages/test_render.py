@@ -12,6 +12,7 @@ import pytest
 
 from mapping.loader import load_config_text
 from okr.evaluate import evaluate_config, evaluation_input
+from okr.report import SetReport
 from publish.confluence.okr_page import Epic, RenderedPage, okr_set_page
 from publish.confluence.regions import page_regions
 from tests.pages.sample import CONFIG, HOSTILE, context, documents, evaluated, review_page, set_page
@@ -81,7 +82,7 @@ def test_the_set_page_says_what_a_reader_needs() -> None:
 def test_done_epics_with_no_outcome_are_flagged() -> None:
     docs = [{**d, "labels": ["escaped"]} if d["key"] in ("SHOP-4", "SHOP-5") else d for d in documents()]
     cfg, _, report = evaluated(docs)
-    page = okr_set_page(cfg, cfg.okr_sets[0], report["okr_sets"][0], context())
+    page = okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context())
     text = "".join(parsed(page.new_page_body()).itertext())
     assert "epics 100% done · outcome 0%" in text and "OUTPUT WITHOUT OUTCOME" in text
 
@@ -94,7 +95,7 @@ def test_epics_link_to_jira() -> None:
 def hostile_title_page() -> RenderedPage:
     cfg = load_config_text(CONFIG.replace("Escaped defects from 40% to 10% of bugs", json.dumps(HOSTILE)), "okrs.yaml")
     report = evaluate_config(cfg, evaluation_input(context().at, cfg, documents()))
-    return okr_set_page(cfg, cfg.okr_sets[0], report["okr_sets"][0], context())
+    return okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context())
 
 
 @pytest.mark.parametrize("source", ["epic summary", "KR title", "trigger issue"])

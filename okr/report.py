@@ -1,0 +1,196 @@
+"""The evaluation report as typed, immutable results (pure).
+
+    report.key_results()          # every (set, objective, KR) in report order
+    report.okr_set("shop-q4")     # one set's result, or None
+    report.find("shop-q4", "O1.KR2")
+    report.to_dict()              # the JSON document (stored, served, `okrsync evaluate --json`)
+    Report.from_dict(document)    # and back; ValueError when it is not a whole report
+    stored_report(document)       # the same, None when it is not a whole report
+
+``to_dict()`` gives the keys in the order the JSON document has always had them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResultReport:
+    """One KR's result."""
+
+    id: str
+    metric: str | None
+    metric_version: str | None
+    current: float | None
+    baseline: float | None
+    target: float | None
+    progress: float | None
+    score: float | None
+    health: str
+    flags: tuple[str, ...]
+    delivery: float | None
+    evaluated: str  # "local", "remote" or "none"
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "metric": self.metric,
+            "metric_version": self.metric_version,
+            "current": self.current,
+            "baseline": self.baseline,
+            "target": self.target,
+            "progress": self.progress,
+            "score": self.score,
+            "health": self.health,
+            "flags": list(self.flags),
+            "delivery": self.delivery,
+            "evaluated": self.evaluated,
+            "count": self.count,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KeyResultReport:
+        return cls(
+            id=data["id"],
+            metric=data["metric"],
+            metric_version=data["metric_version"],
+            current=data["current"],
+            baseline=data["baseline"],
+            target=data["target"],
+            progress=data["progress"],
+            score=data["score"],
+            health=data["health"],
+            flags=tuple(data["flags"]),
+            delivery=data["delivery"],
+            evaluated=data["evaluated"],
+            count=data["count"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveReport:
+    """One objective's result: the weighted score of its KRs, and the KRs' results in order."""
+
+    id: str
+    score: float | None
+    health: str
+    measured: int  # KRs with a score
+    total: int
+    key_results: tuple[KeyResultReport, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": self.score,
+            "health": self.health,
+            "measured": self.measured,
+            "total": self.total,
+            "key_results": [kr.to_dict() for kr in self.key_results],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObjectiveReport:
+        return cls(
+            id=data["id"],
+            score=data["score"],
+            health=data["health"],
+            measured=data["measured"],
+            total=data["total"],
+            key_results=tuple(KeyResultReport.from_dict(kr) for kr in data["key_results"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SetReport:
+    """One OKR set's result at the instant's expected progress."""
+
+    id: str
+    expected: float
+    objectives: tuple[ObjectiveReport, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "expected": self.expected, "objectives": [o.to_dict() for o in self.objectives]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SetReport:
+        return cls(
+            id=data["id"],
+            expected=data["expected"],
+            objectives=tuple(ObjectiveReport.from_dict(o) for o in data["objectives"]),
+        )
+
+
+class KrEntry(NamedTuple):
+    """A KR's result with the set and objective it sits in."""
+
+    okr_set: SetReport
+    objective: ObjectiveReport
+    kr: KeyResultReport
+
+    @property
+    def ref(self) -> tuple[str, str]:
+        """(set id, KR id): how the rest of the service names a KR."""
+        return self.okr_set.id, self.kr.id
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A whole configuration evaluated at one instant.
+
+    ``problem_programs`` and ``lint`` are the problem programs' results and the lint findings as the
+    JSON document carries them."""
+
+    at: str  # ISO 8601
+    okr_sets: tuple[SetReport, ...]
+    problem_programs: tuple[Mapping[str, Any], ...]
+    lint: tuple[Mapping[str, str], ...]
+
+    def key_results(self) -> Iterator[KrEntry]:
+        """Every KR's result with its set and objective, in report order."""
+        for okr_set in self.okr_sets:
+            for objective in okr_set.objectives:
+                for kr in objective.key_results:
+                    yield KrEntry(okr_set, objective, kr)
+
+    def okr_set(self, set_id: str) -> SetReport | None:
+        return next((s for s in self.okr_sets if s.id == set_id), None)
+
+    def find(self, set_id: str, kr_id: str) -> KeyResultReport | None:
+        """The result of KR ``kr_id`` of set ``set_id``, or None."""
+        return next((e.kr for e in self.key_results() if e.ref == (set_id, kr_id)), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "okr_sets": [s.to_dict() for s in self.okr_sets],
+            "problem_programs": list(self.problem_programs),
+            "lint": list(self.lint),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """The report a JSON document holds; ValueError when a part of it is missing or of the wrong kind."""
+        try:
+            return cls(
+                at=data["at"],
+                okr_sets=tuple(SetReport.from_dict(s) for s in data["okr_sets"]),
+                problem_programs=tuple(data["problem_programs"]),
+                lint=tuple(data["lint"]),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a whole evaluation report: {type(exc).__name__}: {exc}") from exc
+
+
+def stored_report(document: Any) -> Report | None:
+    """The report a stored JSON document holds; None when it is not a whole report (one written by an
+    older version, or not a report at all): it is then as good as absent until a new one is written."""
+    if not isinstance(document, Mapping):
+        return None
+    try:
+        return Report.from_dict(document)
+    except ValueError:
+        return None
