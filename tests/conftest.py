@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from okrsync.app import create_app
 from okrsync.redis_store import embedded_redis
 from okrsync.runtime_builder import install_runtime_from_settings
 from okrsync.settings import Settings
+from tests.support.waiting import wait_until
 from webhooks.events import IDENTIFIER_HEADER, SIGNATURE_HEADER, sign
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,9 +105,9 @@ def run_worker(connection: redis.Redis) -> None:
 def assert_embedded_redis_stopped(data_dir: Path) -> None:
     """The last okrsync process stops the embedded server; if one is left, it is stopped and the test fails."""
     pidfile = data_dir / "redis.pid"
-    deadline = time.monotonic() + 10
-    while pidfile.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if pidfile.exists():
-        os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
-        raise AssertionError("the embedded Redis kept running after every okrsync process stopped")
+    try:
+        wait_until(lambda: not pidfile.exists(), 10, "the embedded Redis to remove its pid file", every=0.1)
+    except AssertionError:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+            raise AssertionError("the embedded Redis kept running after every okrsync process stopped") from None

@@ -10,13 +10,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES, assert_embedded_redis_stopped
+from tests.support.waiting import wait_until
 from webhooks.events import sign
 
 pytestmark = pytest.mark.blackbox
@@ -38,16 +38,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _answers_200(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as answer:
+            return answer.status == 200
+    except OSError:
+        return False  # not listening yet
+
+
 def _wait_for(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up within {seconds}s")
+    wait_until(lambda: _answers_200(url), seconds, f"{url} to come up", every=0.2)
 
 
 def _post_with_curl(url: str, body: bytes, delivery: str) -> tuple[int, dict]:
@@ -119,11 +119,14 @@ def test_serve_worker_curl_status(tmp_path: Path) -> None:
 
 
 def _wait_for_mirror(env: dict[str, str], expected: int, seconds: float = 30) -> dict:
-    deadline = time.monotonic() + seconds
-    while True:
-        report = _status(env)
-        if report["mirror"]["issues"] >= expected and report["queue"]["waiting"] == 0:
-            return report
-        if time.monotonic() > deadline:
-            raise AssertionError(f"mirror did not fill: {report}")
-        time.sleep(0.3)
+    last: list[dict] = []
+
+    def filled() -> dict | None:
+        last[:] = [_status(env)]
+        report = last[0]
+        return report if report["mirror"]["issues"] >= expected and report["queue"]["waiting"] == 0 else None
+
+    try:
+        return wait_until(filled, seconds, "the mirror to fill", every=0.3)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {last}") from None

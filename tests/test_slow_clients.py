@@ -23,6 +23,7 @@ import pytest
 from okrsync import gunicorn_conf
 from tests.conftest import load_fixture
 from tests.serving import serving
+from tests.support.waiting import wait_until
 from webhooks.events import IDENTIFIER_HEADER, SIGNATURE_HEADER, sign
 
 pytestmark = pytest.mark.blackbox
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.blackbox
 SECRET = "slow-client-secret"
 SLOW_CONNECTIONS = 16
 ATTACK_SECONDS = 12.0
+TRICKLE_SECONDS = 1.0  # between two bytes of every slow connection
 ANSWER_WITHIN_SECONDS = 2.0
 WEBHOOKS = 3
 SLOW_REQUEST = (
@@ -71,13 +73,13 @@ class SlowClients:
                 except OSError:
                     pass  # the server closed it (a read timeout): that is allowed
             self.ticks += 1
-            self._stop.wait(1.0)
+            self._stop.wait(TRICKLE_SECONDS)  # the behaviour under test: one byte a second
 
     def wait_ticks(self, ticks: int, seconds: float = 5.0) -> None:
-        deadline = time.monotonic() + seconds
-        while self.ticks < ticks:
-            assert time.monotonic() < deadline, f"the slow clients sent {self.ticks} bytes each, not {ticks}"
-            time.sleep(0.05)
+        try:
+            wait_until(lambda: self.ticks >= ticks, seconds, f"the slow clients to send {ticks} bytes each")
+        except AssertionError:
+            raise AssertionError(f"the slow clients sent {self.ticks} bytes each, not {ticks}") from None
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()

@@ -8,13 +8,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+import redis
+from rq import Worker
 
 from okrsync.settings import SettingsError, load_settings
 from tests.conftest import assert_embedded_redis_stopped
+from tests.support.waiting import wait_until
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 
@@ -53,16 +55,28 @@ def _in_an_autogroup() -> bool:
     return path.exists() and bool(path.read_text().strip())
 
 
-def _wait_until_working(worker: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    """Until RQ handles SIGTERM (it installs its handlers as its work loop starts)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and worker.poll() is None:
-        status = Path(f"/proc/{worker.pid}/status").read_text()
-        caught = int(status.split("SigCgt:")[1].split()[0], 16)
-        if caught & (1 << (signal.SIGTERM - 1)):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the worker did not start working (exit {worker.poll()})")
+def _rq_loop_runs(worker: subprocess.Popen[bytes], data_dir: Path) -> bool:
+    """RQ's work loop runs: RQ records the worker (by its pid) idle only once the loop waits for jobs,
+    after it installed its SIGTERM handler. The worker installs a SIGTERM handler of its own while it
+    starts, so a caught SIGTERM alone does not say RQ is up: a SIGTERM sent during RQ's start-up
+    ends the worker with RQ's connections open, and the embedded Redis keeps running.
+
+    Read on a client closed at once: one left open would count as another user of the embedded Redis."""
+    assert worker.poll() is None, f"the worker exited ({worker.returncode}) before its work loop ran"
+    record = data_dir / "redis.socket-path"
+    if not record.exists():
+        return False
+    client = redis.Redis(unix_socket_path=record.read_text().strip(), socket_timeout=5)
+    try:
+        return any(found.pid == worker.pid and found.get_state() == "idle" for found in Worker.all(connection=client))
+    except redis.ConnectionError:
+        return False  # the server is still starting
+    finally:
+        client.close()
+
+
+def _wait_until_working(worker: subprocess.Popen[bytes], data_dir: Path, seconds: float = 60) -> None:
+    wait_until(lambda: _rq_loop_runs(worker, data_dir), seconds, "the worker's RQ loop to run", every=0.1)
 
 
 def _stop(worker: subprocess.Popen[bytes], data_dir: Path) -> None:
@@ -85,7 +99,7 @@ def test_worker_runs_at_the_niceness_asked_for_and_its_redis_does_not(tmp_path, 
     own = os.getpriority(os.PRIO_PROCESS, 0)
     worker = _start_worker(tmp_path, arguments, extra_env)
     try:
-        _wait_until_working(worker)
+        _wait_until_working(worker, tmp_path / "data")
         assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(own, expected)
         redis_pid = int((tmp_path / "data" / "redis.pid").read_text().strip())
         assert os.getpriority(os.PRIO_PROCESS, redis_pid) == own  # started before the worker lowered itself
@@ -99,8 +113,8 @@ def test_worker_leading_its_own_session_lowers_the_session_and_only_then(tmp_pat
     sharing = _start_worker(tmp_path / "a", ["--nice", "7"], {})
     leading = _start_worker(tmp_path / "b", ["--nice", "7"], {}, own_session=True)
     try:
-        _wait_until_working(sharing)
-        _wait_until_working(leading)
+        _wait_until_working(sharing, tmp_path / "a" / "data")
+        _wait_until_working(leading, tmp_path / "b" / "data")
         assert _session_niceness(sharing.pid) == _session_niceness(os.getpid())  # the test's own session
         assert _session_niceness(leading.pid) == max(7, _session_niceness(os.getpid()))
     finally:

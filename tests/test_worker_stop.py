@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import wait_until
 from tests.test_worker_priority import OKRSYNC
 
 pytestmark = pytest.mark.blackbox
@@ -45,10 +45,7 @@ def _kill_embedded_redis(data_dir: Path) -> None:
     """SIGKILL the Redis server the worker started, and wait until it is gone."""
     pid = int((data_dir / "redis.pid").read_text().strip())
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid):
-        assert time.monotonic() < deadline, "Redis did not die"
-        time.sleep(0.05)
+    wait_until(lambda: not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid), 5, "Redis to die")
 
 
 def _state(pid: int) -> str:
@@ -59,11 +56,15 @@ def _state(pid: int) -> str:
 
 
 def _wait_for_log(worker: subprocess.Popen[bytes], path: Path, text: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while text not in path.read_text(errors="replace"):
-        assert worker.poll() is None, f"the worker exited ({worker.returncode}):\n{path.read_text()}"
-        assert time.monotonic() < deadline, f"{text!r} not in the worker's log:\n{path.read_text()}"
-        time.sleep(0.05)
+    def logged_or_exited() -> bool:
+        return text in path.read_text(errors="replace") or worker.poll() is not None
+
+    try:
+        wait_until(logged_or_exited, seconds, f"{text!r} in the worker's log")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}:\n{path.read_text()}") from None
+    if text not in path.read_text(errors="replace"):
+        raise AssertionError(f"the worker exited ({worker.returncode}):\n{path.read_text()}")
 
 
 def _stop_within(worker: subprocess.Popen[bytes], seconds: float) -> int:

@@ -8,9 +8,11 @@ import time
 from typing import Any
 
 from publish.confluence.regions import page_regions
+from tests.conftest import QUEUE
 from tests.pages.stack import INTERVAL, wait_for
-from tests.sync.conftest import settled
+from tests.support.waiting import settle
 
+NO_PAGE_WRITE_SECONDS = INTERVAL + 0.3  # long enough for a publish made pending to go out
 ABOVE, BETWEEN, BELOW = (
     "<p>Above: our own intro.</p>",
     "<p>Between: a decision from the review.</p>",
@@ -59,7 +61,7 @@ def test_the_page_is_created_under_its_parent_with_people_room(pages_stack) -> N
 
 def test_kr_changes_reach_the_page_and_people_text_survives_ten_updates(pages_stack, connection) -> None:
     wait_for(lambda: current_of_kr1(pages_stack) == "20%", what="the first page")
-    settled(connection, pages_stack["emulator"])
+    settle(connection, pages_stack["emulator"], queue_name=QUEUE)
     add_people_text(pages_stack)
     for round_ in range(10):
         count = 3 + round_ % 3  # 30%, 40%, 50%, 30%, …: every round moves the KR
@@ -90,17 +92,15 @@ def test_an_edit_during_an_update_is_kept_and_the_update_lands(pages_stack, conn
 def test_an_unchanged_recomputation_does_not_bump_the_version(pages_stack, connection) -> None:
     from sync.dirty import mark_all
     from sync.scheduling import schedule_flush
-    from tests.conftest import QUEUE
 
     wait_for(lambda: current_of_kr1(pages_stack) == "20%", what="the first page")
-    settled(connection, pages_stack["emulator"])
-    time.sleep(INTERVAL + 0.3)  # let a pending publish go out first
+    settle(connection, pages_stack["emulator"], queue_name=QUEUE)  # a pending publish goes out first
     version = page(pages_stack).version
     writes = int(connection.hget("okrsync:stats", "page_writes") or 0)
     pages_stack["jira"].update_fields("SHOP-7", {"summary": "Bug 7, reworded"})  # not on the page
     mark_all(connection, {"kind": "schedule"})
     schedule_flush(connection, QUEUE)
-    settled(connection, pages_stack["emulator"])
-    time.sleep(INTERVAL + 0.3)
+    settle(connection, pages_stack["emulator"], queue_name=QUEUE)
+    time.sleep(NO_PAGE_WRITE_SECONDS)  # a negative wait: nothing may be written within a pages interval and more
     assert page(pages_stack).version == version
     assert int(connection.hget("okrsync:stats", "page_writes") or 0) == writes

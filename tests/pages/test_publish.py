@@ -16,6 +16,7 @@ from sync.runtime import Runtime
 from tests.pages.fakes import FakeConfluence
 from tests.pages.sample import AT, documents
 
+PAGES_INTERVAL = 0.2  # seconds a page waits after its last write (the scheduler test)
 PERSON = "<p>Decided on Monday: we stop the payment rewrite.</p>"
 
 
@@ -183,11 +184,11 @@ def test_the_scheduler_has_a_worker_publish_due_pages_and_enqueues_that_once(pag
     from sync.runtime import forget_runtimes, install_runtime
     from sync.scheduling import PAGES_FLAG, PAGES_JOB
 
-    page_runtime.settings = page_runtime.settings.model_copy(update={"pages_interval_seconds": 0.2})
+    page_runtime.settings = page_runtime.settings.model_copy(update={"pages_interval_seconds": PAGES_INTERVAL})
     publish(page_runtime)
     publish(page_runtime, escaped=("SHOP-2",))  # inside the interval: pending
     assert confluence.titled("Shop OKRs").version == 1 and page_runtime.redis.hlen(PENDING) == 2
-    time.sleep(0.3)
+    time.sleep(PAGES_INTERVAL + 0.1)  # the behaviour under test: the pending pages fall due once the interval passed
     confluence.calls.clear()
     periodic = Periodic(page_runtime)
     periodic.round()

@@ -30,7 +30,8 @@ from okrsync import redis_store
 from sync.mirror import ISSUE_PREFIX
 from sync.queue import CLAIM_IDLE_MS, STREAM
 from tests.conftest import FIXTURES
-from tests.reliability.conftest import Processes, Profile, free_port, log_has_traceback, quiet, wait_until
+from tests.reliability.conftest import Processes, Profile, free_port, log_has_traceback, quiet
+from tests.support.waiting import wait_until
 from webhooks.events import sign
 
 pytestmark = pytest.mark.reliability
@@ -68,6 +69,9 @@ class Sender:
     with the same identifier (bounded), so a refused delivery is sent again, never forgotten."""
 
     THREADS = 8
+    IDLE_SECONDS = 0.05  # a thread with nothing due looks again after this
+    PACE_SECONDS = 0.01  # between two posts of one thread
+    RETRY_SECONDS = 0.3  # a refused delivery is sent again this much later
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -127,13 +131,13 @@ class Sender:
                 with self.lock:
                     if not self.retry_queue and not self.producing:
                         return
-                time.sleep(0.05)
+                time.sleep(self.IDLE_SECONDS)  # the behaviour under test: Jira's pace, nothing is due yet
                 continue
             status = self.post(session, item)
             if not (status is not None and 200 <= status < 300) and len(item.answers) < 200:
                 with self.lock:
-                    self.retry_queue.append((time.monotonic() + 0.3, item))
-            time.sleep(0.01)
+                    self.retry_queue.append((time.monotonic() + self.RETRY_SECONDS, item))
+            time.sleep(self.PACE_SECONDS)  # the behaviour under test: a paced sender
 
 
 @pytest.fixture()
@@ -166,7 +170,7 @@ def test_redis_killed_and_restarted_under_load_loses_no_acknowledged_delivery(
     sender = Sender(f"http://127.0.0.1:{port}/webhooks/jira")
     sender.start()
     try:
-        time.sleep(profile.redis_seconds)
+        time.sleep(profile.redis_seconds)  # the behaviour under test: load before the outage
         redis_pid = int((data_dir / "redis.pid").read_text().strip())
         before = len(sender.deliveries)
         os.kill(redis_pid, signal.SIGKILL)
@@ -176,7 +180,7 @@ def test_redis_killed_and_restarted_under_load_loses_no_acknowledged_delivery(
             f"injected: SIGKILL of redis-server (pid {redis_pid}) after {before} deliveries, "
             f"{profile.redis_outage_seconds:g} s outage under continuous load"
         )
-        time.sleep(profile.redis_outage_seconds)
+        time.sleep(profile.redis_outage_seconds)  # the behaviour under test: the outage lasts this long under load
         restarted_at = time.monotonic()
         client = redis_store.embedded_redis(data_dir)  # any okrsync process would start it again from the AOF
         back_at = time.monotonic()
@@ -184,7 +188,7 @@ def test_redis_killed_and_restarted_under_load_loses_no_acknowledged_delivery(
             f"restarted Redis from its append-only file in {back_at - restarted_at:.2f} s "
             f"(new pid {(data_dir / 'redis.pid').read_text().strip()})"
         )
-        time.sleep(profile.redis_seconds)
+        time.sleep(profile.redis_seconds)  # the behaviour under test: load after the restart
         sender.producing = False
         assert sender.join(timeout=120), "the sender could not get every delivery accepted within 120 s"
 

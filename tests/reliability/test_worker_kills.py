@@ -21,7 +21,8 @@ from rq import Worker
 from sync.documents import issue_document
 from sync.queue import CLAIM_IDLE_MS
 from tests.conftest import QUEUE
-from tests.reliability.conftest import Processes, Profile, quiet, wait_until
+from tests.reliability.conftest import Processes, Profile, quiet
+from tests.support.waiting import wait_until
 from tests.sync.conftest import CONFIG, SCENARIO, start_worker, status_of, stop_worker
 
 pytestmark = pytest.mark.reliability
@@ -41,6 +42,9 @@ problem_programs:
     threshold: 9
     action_points: {mode: create, project: PLAT, issuetype: Task, label: action-point, due_in: 14d}
 """
+CHANGE_GAP_SECONDS = (0.1, 0.3)  # between two changes of the stream
+KILL_AFTER_SECONDS = (0.3, 2.5)  # from one (re)start of the worker to its kill
+BUSY_WITHIN_SECONDS = 3.0  # how long every other kill waits for the worker to be at work
 CHECKIN = re.compile(r"OKR check-in — \S+ .*?: (.+?) → (.+?)\.")
 
 
@@ -82,7 +86,7 @@ def _stream(jira: Any, rng: random.Random, changes: int, made: list[str], stop: 
             if labelled.get(key) != wanted:
                 jira.update_fields(key, {"labels": ["escaped"] if wanted else []})
                 labelled[key] = wanted
-        time.sleep(rng.uniform(0.1, 0.3))
+        time.sleep(rng.uniform(*CHANGE_GAP_SECONDS))  # the behaviour under test: changes keep coming, paced
 
 
 def _checkins(jira: Any) -> list[tuple[str, str]]:
@@ -108,11 +112,11 @@ def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(
     hit: list[str] = []
     try:
         for number in range(profile.kills):
-            delay = rng.uniform(0.3, 2.5)
-            time.sleep(delay)
+            delay = rng.uniform(*KILL_AFTER_SECONDS)
+            time.sleep(delay)  # the behaviour under test: the worker killed at a random (seeded) point
             state = _worker_state(connection, worker.pid)
             if number % 2:  # every other kill waits (up to 3 s) for the worker to be at work
-                state = _first_busy(connection, worker.pid, state, 3.0)
+                state = _first_busy(connection, worker.pid, state, BUSY_WITHIN_SECONDS)
             worker.kill()  # SIGKILL
             worker.wait(timeout=10)
             delays.append(round(delay, 2))
@@ -192,11 +196,18 @@ def _worker_state(connection: redis.Redis, pid: int) -> str:
 
 
 def _first_busy(connection: redis.Redis, pid: int, state: str, seconds: float) -> str:
-    deadline = time.monotonic() + seconds
-    while state == "idle" and time.monotonic() < deadline:
-        time.sleep(0.005)
-        state = _worker_state(connection, pid)
-    return state
+    """The worker's state once it is at work; "idle" when it is not within ``seconds`` (the kill goes ahead)."""
+    if state != "idle":
+        return state
+
+    def busy() -> str | None:
+        found = _worker_state(connection, pid)
+        return None if found == "idle" else found
+
+    try:
+        return wait_until(busy, seconds, "the worker to be at work", every=0.005)
+    except AssertionError:
+        return "idle"
 
 
 def status_of_or_none(jira: Any) -> float | None:

@@ -4,8 +4,6 @@ the middle of a flush. Each test says what it injected and checks the end state 
 from __future__ import annotations
 
 import signal
-import time
-from typing import Any
 
 import redis
 
@@ -16,6 +14,7 @@ from sync.documents import issue_document
 from sync.reconcile import reconcile
 from sync.runtime import install_runtime
 from tests.conftest import run_worker
+from tests.support.waiting import wait_until
 from tests.sync.conftest import SCENARIO, settled, start_worker, status_of, stop_worker
 
 BUGS = [issue["key"] for issue in SCENARIO["issues"] if issue["type"] == "Bug"]
@@ -92,8 +91,10 @@ def test_a_worker_killed_during_a_flush_converges_without_a_duplicate_comment(se
     emulator.faults.configure({"latency_ms": 300})  # a slow Jira keeps the flush busy long enough
     for key in ("SHOP-2", "SHOP-3"):  # no escaped bug left: the KR reaches its target
         jira.update_fields(key, {"labels": []})
-    _wait_for(lambda: connection.exists(IN_FLUSH), "a flush to start")
-    time.sleep(0.5)
+    wait_until(lambda: connection.exists(IN_FLUSH), 20, "a flush to start", every=0.02)
+    answered = emulator.faults.counters()["total_calls"]
+    # the flush under way: one of its calls to the slow Jira answered (the next one in flight)
+    wait_until(lambda: emulator.faults.counters()["total_calls"] > answered, 10, "the flush's first Jira answer")
     service["worker"].send_signal(signal.SIGKILL)
     service["worker"].wait(timeout=10)
     print("injected: SIGKILL of the worker in the middle of a flush")
@@ -108,14 +109,6 @@ def test_a_worker_killed_during_a_flush_converges_without_a_duplicate_comment(se
         assert len(checkins) == 1 and "→ done" in checkins[0]
     finally:
         stop_worker(replacement)
-
-
-def _wait_for(condition: Any, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def test_reconciliation_without_changes_reads_and_finds_nothing(stack, connection: redis.Redis) -> None:

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from rq import Queue
 from sync import keys
 from sync.idle import Pending, is_idle, pending_work
 from tests.conftest import QUEUE
+from tests.support.waiting import wait_until
 
 RQ = str(Path(sys.executable).parent / "rq")
 
@@ -91,7 +91,7 @@ def worker(connection: redis.Redis, tmp_path: Path) -> Iterator[subprocess.Popen
 def test_a_running_job_is_not_idle_until_its_worker_dies(connection: redis.Redis, worker: subprocess.Popen) -> None:
     queue = Queue(QUEUE, connection=connection)
     queue.enqueue("time.sleep", 60, job_timeout=120)
-    _wait_until(lambda: queue.started_job_registry.get_job_ids(cleanup=False), "the job to start")
+    wait_until(lambda: queue.started_job_registry.get_job_ids(cleanup=False), 20, "the job to start")
     running = pending_work(connection, QUEUE)
     assert running == Pending(jobs_running=1) and not is_idle(connection, QUEUE)
 
@@ -106,7 +106,7 @@ def test_a_job_whose_worker_registration_expired_is_not_running(
 ) -> None:
     queue = Queue(QUEUE, connection=connection)
     job = queue.enqueue("time.sleep", 60, job_timeout=120)
-    _wait_until(lambda: queue.started_job_registry.get_job_ids(cleanup=False), "the job to start")
+    wait_until(lambda: queue.started_job_registry.get_job_ids(cleanup=False), 20, "the job to start")
     worker.send_signal(signal.SIGSTOP)  # it lives, but stops renewing its registration
     try:
         job.refresh()
@@ -114,16 +114,6 @@ def test_a_job_whose_worker_registration_expired_is_not_running(
         assert is_idle(connection, QUEUE)
     finally:
         worker.send_signal(signal.SIGCONT)
-
-
-def _wait_until(check: Callable[[], Any], what: str, seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def _dump(connection: redis.Redis) -> dict[bytes, Any]:
