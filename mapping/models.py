@@ -137,6 +137,9 @@ class KeyResult(_Model):
     contributors: Contributors | None = None
     jira_issue: str | None = None
     unmeasured: str | None = None
+    first_reading_due: date | None = Field(
+        default=None, description="for an unmeasured KR: the date by which its first reading is due"
+    )
 
     @property
     def owners(self) -> list[str]:
@@ -150,6 +153,15 @@ class KeyResult(_Model):
             missing = [name for name in ("baseline", "target") if getattr(self, name) is None]
             if missing:
                 raise ValueError(f"a KR with a metric needs a number for {' and '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _first_reading_only_when_unmeasured(self) -> KeyResult:
+        if self.first_reading_due is not None and not self.unmeasured:
+            raise ValueError(
+                "first_reading_due is the date an unmeasured KR's first reading is due: give the KR an "
+                "'unmeasured' reason, or remove first_reading_due"
+            )
         return self
 
 

@@ -157,8 +157,8 @@ def _reads_as(result: KeyResultReport, value: MetricValue, kr: KeyResult, expect
     """A previous KR result is what this metric value gives now: the same value, and the same health
     at today's expected progress (the result may date from an older one: a KR no event touched
     keeps its result while the expected progress moves on)."""
-    if value.stale or "stale" in result.flags:
-        return False
+    if value.stale or "stale" in result.flags or kr.first_reading_due is not None:
+        return False  # a stale value, or a first reading that may have fallen due since
     if (result.current, result.count, result.evaluated) != (value.value, value.count, value.evaluated):
         return False
     return result.health == scoring.health(
@@ -258,6 +258,8 @@ def _kr_result(
         flags.append("stale")
     if scoring.output_without_outcome(delivered, raw):
         flags.append("output_without_outcome")
+    if reading_overdue(kr, given):
+        flags.append("reading_overdue")
     return KeyResultReport(
         id=kr.id,
         metric=kr.metric,
@@ -273,6 +275,12 @@ def _kr_result(
         evaluated=value.evaluated,
         count=value.count,
     )
+
+
+def reading_overdue(kr: KeyResult, given: EvaluationInput) -> bool:
+    """An unmeasured KR whose ``first_reading_due`` date (in the configuration's zone) has passed."""
+    due = kr.first_reading_due
+    return bool(kr.unmeasured) and due is not None and given.at.astimezone(given.tz).date() > due
 
 
 def contributor_delivery(

@@ -340,7 +340,8 @@ def evaluate(
         raise click.UsageError(str(exc)) from None
     given = evaluation_input(at, config, documents, measurements, custom_fields, current_user=user)
     report = evaluate_report(config, given)
-    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else render_evaluation(report))
+    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else render_evaluation(report, config)
+    click.echo(text)
 
 
 def _load_config_or_exit(file: Path) -> OkrConfig:

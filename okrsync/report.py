@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from mapping.models import OkrConfig
 from okr.problems.review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
 from okr.report import KeyResultReport, Report
+from publish.confluence.formatting import reading_due_text
 
 HEALTH_MARK = {
     "done": "✔ done",
@@ -14,7 +18,9 @@ HEALTH_MARK = {
 }
 
 
-def render_evaluation(report: Report) -> str:
+def render_evaluation(report: Report, config: OkrConfig | None = None) -> str:
+    """The report as text; with its ``config``, a ``reading_overdue`` KR also says when its first reading was due."""
+    due = _first_readings_due(config)
     lines = [f"Evaluated at {report.at}"]
     for okr_set in report.okr_sets:
         lines += ["", f"{okr_set.id}  (expected progress {okr_set.expected:.0%})"]
@@ -24,7 +30,7 @@ def render_evaluation(report: Report) -> str:
                 f"  {objective.id}  score {score}  {HEALTH_MARK[objective.health]}"
                 f"  ({objective.measured} of {objective.total} KRs measured)"
             )
-            lines += ["    " + _kr_line(kr) for kr in objective.key_results]
+            lines += ["    " + _kr_line(kr, due.get((okr_set.id, kr.id))) for kr in objective.key_results]
     for program in report.problem_programs:
         lines += ["", f"Problem program {program['id']}"] + _table(PROBLEM_ROW_HEADER, problem_rows(program))
         if program.get("action_points"):
@@ -43,7 +49,20 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     ]
 
 
-def _kr_line(kr: KeyResultReport) -> str:
+def _first_readings_due(config: OkrConfig | None) -> dict[tuple[str, str], date]:
+    """(set id, KR id) → the date an unmeasured KR's first reading is due."""
+    if config is None:
+        return {}
+    return {
+        (okr_set.id, kr.id): kr.first_reading_due
+        for okr_set in config.okr_sets
+        for objective in okr_set.objectives
+        for kr in objective.key_results
+        if kr.first_reading_due is not None
+    }
+
+
+def _kr_line(kr: KeyResultReport, reading_due: date | None = None) -> str:
     current = "—" if kr.current is None else f"{kr.current:g}"
     values = f"{_num(kr.baseline)} → {current} → {_num(kr.target)}"
     score = "—" if kr.score is None else f"{kr.score:.2f}"
@@ -51,6 +70,8 @@ def _kr_line(kr: KeyResultReport) -> str:
     if kr.delivery is not None:
         extra.append(f"delivery {kr.delivery:.0%}")
     extra += kr.flags
+    if "reading_overdue" in kr.flags and reading_due is not None:
+        extra.append(reading_due_text(reading_due))
     if kr.evaluated != "local":
         extra.append(f"evaluated {kr.evaluated}")
     bar = _bar(kr.score)

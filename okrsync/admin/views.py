@@ -72,6 +72,7 @@ def kr_row(okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None) -> dic
         "owner": ", ".join(kr.owners) or None,
         "metric": kr.metric,
         "unmeasured": kr.unmeasured,
+        "reading_due": _reading_due(kr, result.get("flags", [])),
         "baseline": kr.baseline,
         "target": kr.target,
         "current": result.get("current"),
@@ -85,6 +86,13 @@ def kr_row(okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None) -> dic
         "metric_version": result.get("metric_version"),
         "contributors": _contributors_text(kr),
     }
+
+
+def _reading_due(kr: KeyResult, flags: Sequence[str]) -> str | None:
+    """``first reading was due on 1 Nov 2026`` for a ``reading_overdue`` KR."""
+    if "reading_overdue" not in flags or kr.first_reading_due is None:
+        return None
+    return fmt.reading_due_text(kr.first_reading_due)
 
 
 def _contributors_text(kr: KeyResult) -> str:

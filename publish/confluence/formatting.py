@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from urllib.parse import quote
 
 BAR_CELLS = 10
@@ -39,6 +39,7 @@ HEALTH_STATUS = {
 FLAG_STATUS = {
     "stale": Status("Grey", "STALE"),
     "output_without_outcome": Status("Red", "OUTPUT WITHOUT OUTCOME"),
+    "reading_overdue": Status("Red", "READING OVERDUE"),
     "no_owner": Status("Red", "NO OWNER"),
     "no_due_date": Status("Yellow", "NO DUE DATE"),
     "overdue": Status("Red", "OVERDUE"),
@@ -56,6 +57,11 @@ def health_status(health: str) -> Status:
 
 def flag_status(flag: str) -> Status:
     return FLAG_STATUS.get(flag, Status("Grey", flag.replace("_", " ").upper()))
+
+
+def reading_due_text(due: date) -> str:
+    """What a ``reading_overdue`` KR says: ``first reading was due on 1 Nov 2026``."""
+    return f"first reading was due on {due.day} {due:%b %Y}"
 
 
 def number(value: float | None) -> str:

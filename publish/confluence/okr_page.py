@@ -232,6 +232,8 @@ def _owners(kr: KeyResult) -> str:
 
 def _unmeasured_reason(kr: KeyResult, result: KeyResultReport) -> str | None:
     if kr.unmeasured:
+        if "reading_overdue" in result.flags and kr.first_reading_due is not None:
+            return f"{kr.unmeasured} ({fmt.reading_due_text(kr.first_reading_due)})"
         return kr.unmeasured
     if not kr.metric:
         return "no metric bound to this key result yet"
