@@ -262,6 +262,9 @@ def _shut_down_if_last(client: redis.Redis, owner_pid: int) -> None:
     if os.getpid() != owner_pid:  # an inherited handler in a forked child
         return
     try:
+        # Close this process's connections first: one another library renamed (RQ names the connection of
+        # a worker that stopped while starting up) would otherwise count as another process.
+        client.connection_pool.disconnect()
         others = [c for c in client.client_list() if c.get("name") != _client_name()]
         if not others:
             client.shutdown(save=True)
