@@ -89,6 +89,7 @@ class StackOptions:
     web: WebOptions = field(default_factory=WebOptions)
     data_dir: Path | None = None  # None: a temporary directory, removed by stop()
     jira_url: str | None = None  # a real Jira instead of the emulator
+    site: tuple[Any, str] | None = None  # an emulator already running, (emulator, its URL); not stopped here
     user: str = "admin@acme.example"
     token: str = "any"
     webhook_secret: str = "local-stack"
@@ -135,6 +136,7 @@ class LocalStack:
         self._own_redis = False
         self._web_server: Any = None
         self._app: Any = None
+        self._site: RunningEmulator | None = None
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -146,6 +148,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         """Every step in order; on a failure what was started is stopped and the error raised."""
         try:
+            self._quiet_http_log()
             self._prepare_data_dir()
             self._start_redis()
             self._start_emulator()
@@ -189,21 +192,17 @@ class LocalStack:
 
     def _start_emulator(self) -> None:
         options = self.options.emulator
-        if options.scenario is None:
-            if not self.jira_url:
-                raise StackError("no emulator scenario and no Jira URL: the stack has no Jira")
+        if self.options.site is not None:
+            self.emulator, self.jira_url = self.options.site
+        elif options.scenario is None and not self.jira_url:
+            raise StackError("no emulator scenario and no Jira URL: the stack has no Jira")
+        elif options.scenario is None:
             return
-        if options.as_process:
+        elif options.as_process:
             self._launch_emulator(options)
-            return
-        from emulator.app import create_emulator
-
-        app = create_emulator(dict(options.scenario), flavor=options.flavor, knobs=dict(options.knobs))
-        self.emulator = app.extensions["emulator"]
-        if options.before_request is not None:
-            self.request_hook = options.before_request(self.emulator)
-            app.before_request(self.request_hook)
-        self.jira_url = self._serve(app, HOST, options.port)
+        else:
+            self._site = start_emulator(options)
+            self.emulator, self.jira_url, self.request_hook = self._site.emulator, self._site.url, self._site.hook
 
     def _launch_emulator(self, options: EmulatorOptions) -> None:
         scenario = self.data_dir / options.scenario_file
@@ -286,7 +285,10 @@ class LocalStack:
         self._app = create_app(self.settings, connection=self.connection)
         run_in_thread(self._web_server)
         self._servers.append(self._web_server)
-        if web.quiet_http_log:
+        self._quiet_http_log()  # again: the app factory may have reset it
+
+    def _quiet_http_log(self) -> None:
+        if self.options.web.quiet_http_log:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # an access line per call drowns the output
 
     def _start_processes(self) -> None:
@@ -299,27 +301,10 @@ class LocalStack:
 
     def launch(self, name: str, arguments: Sequence[str]) -> subprocess.Popen[bytes]:
         """``okrsync <arguments>`` with the stack's environment, writing to the stack's log."""
-        log = self.options.log
-        output: IO[bytes] | int = open(log, "ab") if log is not None else subprocess.DEVNULL
-        try:
-            process = subprocess.Popen(
-                [OKRSYNC, *arguments],
-                env=self.process_env(),
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=self.options.cwd,
-                start_new_session=self.options.new_session,
-            )
-        finally:
-            if not isinstance(output, int):
-                output.close()
+        options = self.options
+        process = launch_okrsync(arguments, self.env, options.log, options.cwd, options.new_session)
         self.launched.append(Launched(name, process))
         return process
-
-    def process_env(self) -> dict[str, str]:
-        """This process's environment without its OKRSYNC_* variables, plus the stack's."""
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}
-        return {**inherited, **self.env}
 
     def process(self, name: str) -> subprocess.Popen[bytes] | None:
         """The last process launched under this name."""
@@ -351,8 +336,9 @@ class LocalStack:
         """Every process (SIGTERM, then SIGKILL), the servers, the emulator, an own Redis and data directory."""
         stop_processes([launched.process for launched in reversed(self.launched)], self.options.stop_timeout)
         self.launched.clear()
-        if self.emulator is not None:
-            self.emulator.dispatcher.stop()
+        if self._site is not None:
+            self._site.stop()
+            self._site = None
         for server in self._servers:
             server.shutdown()
         self._servers.clear()
@@ -407,17 +393,73 @@ def run_in_thread(server: Any) -> None:
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
 
-def stop_processes(processes: Sequence[subprocess.Popen[Any]], timeout: float = 30.0) -> None:
-    """SIGTERM to every process still running, then each one waited for; SIGKILL after ``timeout``."""
+@dataclass
+class RunningEmulator:
+    """The emulator's app on werkzeug threads in this process: its state, URL and request hook."""
+
+    emulator: Any
+    url: str
+    server: Any
+    hook: RequestHook | None = None
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.emulator.dispatcher.stop()
+
+
+def start_emulator(options: EmulatorOptions, host: str = HOST) -> RunningEmulator:
+    """The emulated site of ``options`` on a real port (``options.port``, 0: any free one)."""
+    from emulator.app import create_emulator
+
+    app = create_emulator(dict(options.scenario or {}), flavor=options.flavor, knobs=dict(options.knobs))
+    emulator = app.extensions["emulator"]
+    hook = options.before_request(emulator) if options.before_request is not None else None
+    if hook is not None:
+        app.before_request(hook)
+    server, url = serve(app, host, options.port)
+    return RunningEmulator(emulator, url, server, hook)
+
+
+def launch_okrsync(
+    arguments: Sequence[str],
+    env: Mapping[str, str],
+    log: Path | None = None,
+    cwd: Path | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """``okrsync <arguments>`` with this environment (its OKRSYNC_* variables replaced by ``env``'s),
+    its output appended to ``log`` (None: discarded)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}
+    output: IO[bytes] | int = open(log, "ab") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            [OKRSYNC, *arguments],
+            env={**inherited, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=new_session,
+        )
+    finally:
+        if not isinstance(output, int):
+            output.close()
+
+
+def stop_processes(processes: Sequence[subprocess.Popen[Any]], timeout: float = 30.0) -> list[subprocess.Popen[Any]]:
+    """SIGTERM to every process still running, then each one waited for; SIGKILL after ``timeout``.
+    Returns the processes that had to be killed."""
     running = [process for process in processes if process.poll() is None]
     for process in running:
         process.send_signal(signal.SIGTERM)
+    killed = []
     for process in running:
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+            killed.append(process)
+    return killed
 
 
 def free_port(preferred: int = 0) -> int:
