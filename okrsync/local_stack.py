@@ -120,7 +120,7 @@ class LocalStack:
 
     def __init__(self, options: StackOptions) -> None:
         self.options = options
-        self.data_dir = options.data_dir or Path()
+        self.data_dir = options.data_dir or Path(tempfile.gettempdir())  # a directory of its own in start()
         self._connection: redis.Redis | None = None
         self.emulator: Any = None
         self.request_hook: RequestHook | None = None
@@ -132,7 +132,7 @@ class LocalStack:
         self.resync_report: SyncReport | None = None
         self.launched: list[Launched] = []
         self._servers: list[Any] = []
-        self._own_data_dir = options.data_dir is None
+        self._temporary_dir: Path | None = None
         self._own_redis = False
         self._web_server: Any = None
         self._app: Any = None
@@ -178,8 +178,8 @@ class LocalStack:
     # -------------------------------------------------------------------------------- the steps
 
     def _prepare_data_dir(self) -> None:
-        if self._own_data_dir:
-            self.data_dir = Path(tempfile.mkdtemp(prefix="okrsync-stack-"))
+        if self.options.data_dir is None:
+            self.data_dir = self._temporary_dir = Path(tempfile.mkdtemp(prefix="okrsync-stack-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
 
     def _start_redis(self) -> None:
@@ -353,16 +353,11 @@ class LocalStack:
         if self._own_redis and self._connection is not None:
             stop_embedded_redis(self._connection)
             self._connection, self._own_redis = None, False
-        if self._own_data_dir and self.data_dir != Path():
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-            self.data_dir = Path()
+        if self._temporary_dir is not None:
+            shutil.rmtree(self._temporary_dir, ignore_errors=True)
+            self._temporary_dir = None
 
     # -------------------------------------------------------------------------------- helpers
-
-    def _serve(self, app: Any, host: str, port: int) -> str:
-        server, url = serve(app, host, port)
-        self._servers.append(server)
-        return url
 
     def _wait_up(self, url: str, what: str) -> None:
         seconds = self.options.ready_timeout
