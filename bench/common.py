@@ -1,9 +1,10 @@
 """What the benchmarks share: result rows and files, percentiles, and a whole local stack.
 
-``Stack`` is the end-to-end setup of the sync benchmarks: an embedded Redis in a temporary
-directory, the emulator and the service's Flask app on werkzeug threads in this process, a real
-``okrsync worker`` process (and ``okrsync scheduler`` when pages are on), the configuration applied,
-the webhook registered and the mirror resynced. Everything it starts is stopped on ``close()``.
+``Stack`` is the product's ``okrsync.local_stack.LocalStack`` as the sync benchmarks start it: an
+embedded Redis in a temporary directory, the emulator and the service's Flask app on werkzeug threads
+in this process, a real ``okrsync worker`` process (and ``okrsync scheduler`` when asked), the
+configuration applied, the webhook registered and the mirror resynced. Everything it starts is
+stopped on ``close()``.
 
 Only the service's calls are counted in ``okrsync:stats:calls``; the benchmark's own Jira port
 (``Stack.bench_jira``) has no hook there, so its reads and edits never count against the service.
@@ -14,28 +15,30 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from okrsync.settings import Settings
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from okrsync.local_stack import (  # noqa: E402
+    OKRSYNC,
+    EmulatorOptions,
+    LocalStack,
+    RedisOptions,
+    StackOptions,
+    WebOptions,
+    free_port,
+    settings_from_env,
+)
+
 RESULTS = ROOT / "bench" / "results"
-OKRSYNC = str(Path(sys.executable).parent / "okrsync")
+__all__ = ["OKRSYNC", "free_port", "settings_from_env"]  # what the benchmarks import from here, too
 SERVICE_USER = "admin@acme.example"
 BENCH_USER = "bencher@acme.example"
 USERS = [
@@ -91,32 +94,20 @@ def write_result(name: str, result: dict[str, Any], rows: list[dict[str, Any]]) 
 # ------------------------------------------------------------------------------ processes and servers
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def serve(app: Any) -> tuple[Any, str]:
-    """A threaded werkzeug server for ``app`` on 127.0.0.1, on a daemon thread."""
-    from werkzeug.serving import make_server
+    """A threaded werkzeug server for ``app`` on 127.0.0.1, on a daemon thread; no access line per call."""
+    from okrsync.local_stack import serve as serve_app
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server, url = serve_app(app)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # an access line per call drowns the figures
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
+    return server, url
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 30) -> None:
     """SIGTERM (RQ finishes its job), then SIGKILL if it will not go."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    from okrsync.local_stack import stop_processes
+
+    stop_processes([process], timeout)
 
 
 def wait_until(check: Callable[[], Any], seconds: float, every: float = 0.05, what: str = "condition") -> Any:
@@ -129,14 +120,6 @@ def wait_until(check: Callable[[], Any], seconds: float, every: float = 0.05, wh
     raise TimeoutError(f"{what} not reached within {seconds:g} s")
 
 
-def settings_from_env(env: Mapping[str, str]) -> Settings:
-    """The service's settings from ``OKRSYNC_*`` variables (and the environment), with no ``.env`` file."""
-    from okrsync.settings import Settings
-
-    build: Callable[..., Settings] = Settings  # its fields parse the strings, as they do the environment's
-    return build(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
-
-
 def counted(stored: Mapping[bytes | str, bytes | str]) -> dict[str, int]:
     """A Redis hash of counters (``hgetall``) with text keys and integer values."""
     return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in stored.items()}
@@ -145,8 +128,36 @@ def counted(stored: Mapping[bytes | str, bytes | str]) -> dict[str, int]:
 # ------------------------------------------------------------------------------ the stack
 
 
-class Stack:
-    """Emulator + service (in process), worker (+ scheduler) processes, embedded Redis; see the module doc."""
+def bench_options(
+    scenario: dict[str, Any],
+    config: str,
+    *,
+    pages_interval: float | None = None,
+    scheduler_interval: float | None = None,
+    log_level: str = "WARNING",
+) -> StackOptions:
+    """The benchmarks' LocalStack: embedded Redis in a temporary directory, the emulator and the service
+    on threads here, a worker (and a scheduler), the processes' output discarded."""
+    env = {"OKRSYNC_LOG_LEVEL": log_level}
+    if pages_interval is not None:
+        env["OKRSYNC_PAGES_INTERVAL_SECONDS"] = str(pages_interval)
+    return StackOptions(
+        emulator=EmulatorOptions(scenario=scenario, knobs={}, confluence=pages_interval is not None),
+        redis=RedisOptions(embedded_dir=Path("redis")),
+        web=WebOptions(quiet_http_log=True),
+        user=SERVICE_USER,
+        token="x",
+        webhook_secret="bench",
+        env=env,
+        config_text=config,
+        config_author="bench",
+        learn_jira_facts=True,
+        scheduler=None if scheduler_interval is None else ("scheduler", "--interval", str(scheduler_interval)),
+    )
+
+
+class Stack(LocalStack):
+    """The product's LocalStack with what the benchmarks read from it; see the module doc."""
 
     def __init__(
         self,
@@ -157,110 +168,42 @@ class Stack:
         scheduler_interval: float | None = None,
         log_level: str = "WARNING",
     ) -> None:
-        self.scenario = scenario
-        self.config = config
-        self.pages_interval = pages_interval
-        self.scheduler_interval = scheduler_interval
-        self.log_level = log_level
-        self.processes: list[subprocess.Popen[Any]] = []
-        self.servers: list[Any] = []
-        self.data: Path | None = None
-        self.connection: Any = None
-        self.emulator: Any = None
+        super().__init__(
+            bench_options(
+                scenario,
+                config,
+                pages_interval=pages_interval,
+                scheduler_interval=scheduler_interval,
+                log_level=log_level,
+            )
+        )
 
-    def __enter__(self) -> Stack:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
+    def start(self) -> Stack:
+        from connector import JiraPort, JiraSettings
+
+        super().start()
+        self.bench_jira = JiraPort(JiraSettings(url=self.jira_url, user=BENCH_USER, token="x", flavor="cloud"))
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __enter__(self) -> Stack:
+        return self.start()
 
-    def start(self) -> None:
-        from connector import JiraPort, JiraSettings
-        from okrsync.ops import apply_config_file, learn_jira_facts, register_webhook
-        from okrsync.runtime_builder import build_runtime
-        from sync.reconcile import resync
+    @property
+    def connection(self) -> Any:  # the benchmarks read its replies as they come (bytes)
+        return super().connection
 
-        self.data = Path(tempfile.mkdtemp(prefix="okrsync-bench-"))
-        self._serve_emulator()
-        self.env = self._service_env(self.data)
-        self.settings = settings_from_env(self.env)
-        self._serve_service()
-        self.runtime = build_runtime(self.settings, self.connection)
-        (self.data / "okrs.yaml").write_text(self.config)
-        apply_config_file(self.runtime, self.data / "okrs.yaml", author="bench")
-        learn_jira_facts(self.runtime)
-        register_webhook(self.runtime, f"{self.service_url}/webhooks/jira")
-        resync(self.runtime)
-        self.bench_jira = JiraPort(JiraSettings(url=self.jira_url, user=BENCH_USER, token="x", flavor="cloud"))
-        self.spawn("worker")
-        if self.scheduler_interval is not None:
-            self.spawn("scheduler", "--interval", str(self.scheduler_interval))
-
-    def _serve_emulator(self) -> None:
-        """The embedded Redis in the data directory, and the emulator on its own server."""
-        from emulator.app import create_emulator
-        from okrsync.redis_store import embedded_redis
-
-        assert self.data is not None
-        self.connection = embedded_redis(self.data / "redis")
-        emulator_app = create_emulator(self.scenario, flavor="cloud")
-        self.emulator = emulator_app.extensions["emulator"]
-        server, self.jira_url = serve(emulator_app)
-        self.servers.append(server)
-
-    def _service_env(self, data: Path) -> dict[str, str]:
-        """The service's ``OKRSYNC_*`` variables: the emulator as Jira (and Confluence when pages are on)."""
-        socket_path = self.connection.connection_pool.connection_kwargs["path"]
-        env = {
-            "OKRSYNC_WEBHOOK_SECRET": "bench",
-            "OKRSYNC_JIRA_URL": self.jira_url,
-            "OKRSYNC_JIRA_USER": SERVICE_USER,
-            "OKRSYNC_JIRA_TOKEN": "x",
-            "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
-            "OKRSYNC_DATA_DIR": str(data),
-            "OKRSYNC_LOG_LEVEL": self.log_level,
-        }
-        if self.pages_interval is not None:
-            env.update(
-                {
-                    "OKRSYNC_CONFLUENCE_URL": self.jira_url + "/wiki",
-                    "OKRSYNC_CONFLUENCE_USER": SERVICE_USER,
-                    "OKRSYNC_CONFLUENCE_TOKEN": "x",
-                    "OKRSYNC_PAGES_INTERVAL_SECONDS": str(self.pages_interval),
-                }
-            )
-        return env
-
-    def _serve_service(self) -> None:
-        from okrsync.app import create_app
-
-        server, self.service_url = serve(create_app(self.settings, connection=self.connection))
-        self.servers.append(server)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the app factory may have reset it
+    @property
+    def service_url(self) -> str:
+        return self.url
 
     def spawn(self, *command: str) -> subprocess.Popen[Any]:
-        process = subprocess.Popen(
-            [OKRSYNC, *command], env={**os.environ, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        self.processes.append(process)
-        return process
+        return self.launch(command[0], command)
 
     def service_calls(self) -> dict[str, int]:
         """``"system|operation|outcome" → n`` as the service counted them in Redis."""
         from sync.keys import STATS_CALLS
 
         return counted(self.connection.hgetall(STATS_CALLS))
-
-    def idle(self) -> bool:
-        """Every delivery made and nothing left for the service to do (``sync.idle.is_idle``)."""
-        from sync.idle import is_idle
-
-        return bool(self.emulator.dispatcher.idle()) and is_idle(self.connection, self.settings.queue_name)
 
     def page(self, title: str) -> Any | None:
         """The emulator's page with this title (read in process: no call, no latency)."""
@@ -270,22 +213,7 @@ class Stack:
         return None
 
     def close(self) -> None:
-        for process in reversed(self.processes):
-            stop_process(process)
-        self.processes.clear()
-        if self.emulator is not None:
-            self.emulator.dispatcher.stop()
-        for server in self.servers:
-            server.shutdown()
-        self.servers.clear()
-        if self.connection is not None:
-            from okrsync.redis_store import stop_embedded_redis
-
-            stop_embedded_redis(self.connection)
-            self.connection = None
-        if self.data is not None:
-            shutil.rmtree(self.data, ignore_errors=True)
-            self.data = None
+        self.stop()
 
 
 def call_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

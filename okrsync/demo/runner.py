@@ -5,15 +5,10 @@ registers the webhook, resyncs, then plays a stream of activity until Ctrl-C or 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,17 +20,24 @@ from mapping.measurements import Measurement
 from okr.report import stored_report
 from okrsync.demo.activity import DemoActivity, summary_of
 from okrsync.demo.scenario import demo_scenario
-from okrsync.ops import apply_config_text, learn_jira_facts, register_webhook
+from okrsync.local_stack import (
+    EmulatorOptions,
+    LocalStack,
+    RedisOptions,
+    StackError,
+    StackOptions,
+    WebOptions,
+    free_port,
+)
 from okrsync.progress import ProgressBar
 from okrsync.redis_store import connect_redis
-from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.flush import REPORT
 from sync.idle import is_idle
 from sync.queue import STATS
-from sync.reconcile import resync
+from sync.reconcile import SyncReport, resync
 from sync.redis_text import decoded
-from sync.runtime import Runtime, install_runtime
+from sync.runtime import Runtime
 
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
 DEMO_USER = "okrsync@shop.example"
@@ -51,116 +53,89 @@ class DemoOptions:
     seed: int = 7
 
 
-@dataclass
-class Processes:
-    running: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
-
-    def start(self, name: str, arguments: list[str], env: dict[str, str], log: TextIO) -> None:
-        command = [str(Path(sys.executable).parent / "okrsync"), *arguments]
-        self.running.append(
-            (name, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        )
-
-    def check(self) -> None:
-        for name, process in self.running:
-            if process.poll() is not None:
-                raise click.ClickException(f"the {name} process stopped (exit {process.returncode}); see its log")
-
-    def stop(self) -> None:
-        for _, process in reversed(self.running):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for _, process in reversed(self.running):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
 def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     data_dir = settings.data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     connection = connect_redis(settings)
-    emulator_url = f"http://127.0.0.1:{_free(options.emulator_port)}"
-    public_url = f"http://{options.host}:{_free(options.port)}"
-    env = _child_env(settings, data_dir, emulator_url, public_url)
-    processes = Processes()
-    log = open(data_dir / "demo.log", "a")
+    stack = LocalStack(_stack_options(settings, options, data_dir, connection, out))
     try:
-        _start_site(processes, env, data_dir, emulator_url, options, log)
-        runtime = _prepare_product(settings, env, connection, public_url, out)
-        _start_product(processes, env, public_url, options, log)
-        _print_where_to_look(out, public_url, emulator_url, env, data_dir)
-        _play(runtime, emulator_url, options, processes, out)
+        stack.start()
+        _print_where_to_look(out, stack.url, stack.jira_url, stack.env, data_dir)
+        _play(stack, options, out)
         _settle(connection)
         return _summary(connection, out)
     except KeyboardInterrupt:
         out.write("\nstopping…\n")
         return _summary(connection, out)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
-        processes.stop()
-        log.close()
+        stack.stop()
 
 
-def _child_env(settings: Settings, data_dir: Path, emulator_url: str, public_url: str) -> dict[str, str]:
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else "demo-" + secrets.token_hex(8)
+def _stack_options(
+    settings: Settings, options: DemoOptions, data_dir: Path, connection: redis.Redis, out: TextIO
+) -> StackOptions:
+    """The emulator (seeded with the demo company) and the web service as processes, a worker and the
+    scheduler; the demo OKRs applied, the webhook registered, a full resync shown with a progress bar."""
+    port = free_port(options.port)
+    return StackOptions(
+        emulator=_emulator_options(options),
+        redis=RedisOptions(connection=connection, url_for_processes=settings.redis_url or None),
+        web=WebOptions(mode="process", host=options.host, port=port, arguments=("--workers", "1")),
+        data_dir=data_dir,
+        user=DEMO_USER,
+        token="demo",
+        webhook_secret=_secret(settings),
+        env=_demo_env(settings, f"http://{options.host}:{port}"),
+        config_text=_demo_config(date.today()),
+        config_source=str(DEMO_CONFIG),
+        config_author="demo",
+        learn_jira_facts=True,
+        resync=lambda runtime: _resync_shown(runtime, out),
+        install_runtime=True,
+        scheduler=("scheduler", "--interval", "2", "--recompute-every", "60", "--reconcile-every", "120"),
+        log=data_dir / "demo.log",
+        new_session=True,
+        stop_timeout=20,
+    )
+
+
+def _emulator_options(options: DemoOptions) -> EmulatorOptions:
+    return EmulatorOptions(
+        scenario=demo_scenario(options.seed),
+        flavor=None,
+        knobs={"webhook_retry_delays_s": [0.2, 0.5, 1, 2]},
+        confluence=True,
+        as_process=True,
+        port=options.emulator_port,
+        scenario_file="demo-scenario.json",
+    )
+
+
+def _secret(settings: Settings) -> str:
+    return settings.webhook_secret.get_secret_value() if settings.webhook_secret else "demo-" + secrets.token_hex(8)
+
+
+def _demo_env(settings: Settings, public_url: str) -> dict[str, str]:
     token = settings.admin_token.get_secret_value() if settings.admin_token else "demo-admin-" + secrets.token_hex(6)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}
-    env.update(
-        {
-            "OKRSYNC_DATA_DIR": str(data_dir),
-            "OKRSYNC_WEBHOOK_SECRET": secret,
-            "OKRSYNC_ADMIN_TOKEN": token,
-            "OKRSYNC_JIRA_URL": emulator_url,
-            "OKRSYNC_JIRA_USER": DEMO_USER,
-            "OKRSYNC_JIRA_TOKEN": "demo",
-            "OKRSYNC_CONFLUENCE_URL": emulator_url + "/wiki",
-            "OKRSYNC_CONFLUENCE_USER": DEMO_USER,
-            "OKRSYNC_CONFLUENCE_TOKEN": "demo",
-            "OKRSYNC_PUBLIC_URL": public_url,
-            "OKRSYNC_PAGES_INTERVAL_SECONDS": "5",
-            "OKRSYNC_LOG_LEVEL": settings.log_level,
-        }
-    )
-    if settings.redis_url:
-        env["OKRSYNC_REDIS_URL"] = settings.redis_url
-    return env
+    return {
+        "OKRSYNC_ADMIN_TOKEN": token,
+        "OKRSYNC_PUBLIC_URL": public_url,
+        "OKRSYNC_PAGES_INTERVAL_SECONDS": "5",
+        "OKRSYNC_LOG_LEVEL": settings.log_level,
+    }
 
 
-def _start_site(
-    processes: Processes, env: dict[str, str], data_dir: Path, emulator_url: str, options: DemoOptions, log: TextIO
-) -> None:
-    scenario = data_dir / "demo-scenario.json"
-    scenario.write_text(json.dumps(demo_scenario(options.seed)))
-    port = emulator_url.rsplit(":", 1)[1]
-    processes.start(
-        "emulator",
-        ["emulator", "--port", port, "--scenario", str(scenario), "--webhook-retry-delays", "0.2,0.5,1,2"],
-        env,
-        log,
-    )
-    _wait_up(emulator_url + "/_emulator/health", "the emulator", processes)
-
-
-def _prepare_product(
-    settings: Settings, env: dict[str, str], connection: redis.Redis, public_url: str, out: TextIO
-) -> Runtime:
-    values: dict[str, Any] = {k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items() if k.startswith("OKRSYNC_")}
-    # the settings parse the text values; ``_env_file`` is pydantic-settings' own init argument, which the
-    # signature mypy derives from the fields leaves out
-    child = Settings(**values, _env_file=None)  # type: ignore[call-arg]
-    runtime = build_runtime(child, connection)
-    install_runtime(runtime)
-    apply_config_text(runtime, _demo_config(date.today()), "demo", str(DEMO_CONFIG))
-    learn_jira_facts(runtime)
-    register_webhook(runtime, public_url + "/webhooks/jira")
+def _resync_shown(runtime: Runtime, out: TextIO) -> SyncReport:
+    """A full resync with a progress bar, then the readings the data pipeline pushed before today."""
     out.write("resync: reading the demo company's Jira into the mirror\n")
     bar = ProgressBar(stream=out)
     report = resync(runtime, full=True, progress=bar.update)
     bar.close()
     out.write(f"resync: {report.seen} issues in {report.seconds:.1f}s\n")
     _seed_measurements(runtime)
-    return runtime
+    return report
 
 
 def _seed_measurements(runtime: Runtime) -> None:
@@ -172,19 +147,6 @@ def _seed_measurements(runtime: Runtime) -> None:
             runtime.measurements.add(Measurement(metric=metric, value=value, at=at, source="demo pipeline"))
 
 
-def _start_product(
-    processes: Processes, env: dict[str, str], public_url: str, options: DemoOptions, log: TextIO
-) -> None:
-    processes.start(
-        "web", ["serve", "--host", options.host, "--port", public_url.rsplit(":", 1)[1], "--workers", "1"], env, log
-    )
-    processes.start("worker", ["worker"], env, log)
-    processes.start(
-        "scheduler", ["scheduler", "--interval", "2", "--recompute-every", "60", "--reconcile-every", "120"], env, log
-    )
-    _wait_up(public_url + "/healthz", "the web service", processes)
-
-
 def _demo_config(today: date) -> str:
     quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     next_quarter = date(quarter_start.year + (quarter_start.month == 10), (quarter_start.month + 2) % 12 + 1, 1)
@@ -193,18 +155,18 @@ def _demo_config(today: date) -> str:
     return text.replace("CYCLE_START", quarter_start.isoformat()).replace("CYCLE_END", end.isoformat())
 
 
-def _play(runtime: Runtime, emulator_url: str, options: DemoOptions, processes: Processes, out: TextIO) -> None:
-    activity = DemoActivity(runtime, emulator_url, options.seed)
+def _play(stack: LocalStack, options: DemoOptions, out: TextIO) -> None:
+    activity = DemoActivity(stack.runtime, stack.jira_url, options.seed)
     started = time.monotonic()
     while options.duration is None or time.monotonic() - started < options.duration:
-        processes.check()
+        stack.check()
         try:
             line = activity.step()
         except Exception as exc:  # a demo action failing must not end the demo
             line = f"(an action failed: {exc})"
         out.write(f"{datetime.now():%H:%M:%S}  {line}\n")
         out.flush()
-        time.sleep(options.pace)
+        time.sleep(options.pace)  # the demo's pace: a person's next action, not a wait for the service
 
 
 def _settle(connection: redis.Redis, seconds: float = 30) -> None:
@@ -248,28 +210,3 @@ def _print_where_to_look(out: TextIO, public_url: str, emulator_url: str, env: d
         "Activity follows; Ctrl-C stops everything.\n\n"
     )
     out.flush()
-
-
-def _wait_up(url: str, what: str, processes: Processes, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        processes.check()
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise click.ClickException(f"{what} did not come up at {url} within {seconds:.0f}s")
-
-
-def _free(preferred: int) -> int:
-    """The preferred port when it is free, else any free one."""
-    for port in (preferred, 0):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
-    raise click.ClickException("no free port on 127.0.0.1")

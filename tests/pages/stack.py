@@ -3,11 +3,6 @@ signed webhooks to the service on a real port, a real Redis, a real worker and s
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,15 +10,10 @@ from typing import Any
 import redis
 from flask import request
 
-from emulator.app import create_emulator
-from okrsync.app import create_app
-from okrsync.ops import apply_config_file, register_webhook
-from okrsync.runtime_builder import build_runtime
-from okrsync.settings import Settings
-from sync.reconcile import resync
+from okrsync.local_stack import LocalStack
 from sync.runtime import forget_runtimes
-from tests.conftest import QUEUE, SECRET
-from tests.sync.conftest import serve
+from tests.support.stack import pages_options
+from tests.support.waiting import wait_until
 
 INTERVAL = 0.5
 SCENARIO: dict[str, Any] = {
@@ -122,85 +112,28 @@ class EditBeforeNextWrite:
 
 
 def page_stack(connection: redis.Redis, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    app = create_emulator(SCENARIO, flavor="cloud", knobs={"webhook_retry_delays_s": [0.05, 0.1, 0.2]})
-    emulator = app.extensions["emulator"]
-    edit = EditBeforeNextWrite(emulator, "<p>Saved by a person during the update.</p>")
-    app.before_request(edit)
-    site_server, site_url = serve(app)
-    socket_path = connection.connection_pool.connection_kwargs["path"]
-    env = {
-        "OKRSYNC_WEBHOOK_SECRET": SECRET,
-        "OKRSYNC_REDIS_URL": f"unix://{socket_path}",
-        "OKRSYNC_QUEUE_NAME": QUEUE,
-        "OKRSYNC_JIRA_URL": site_url,
-        "OKRSYNC_JIRA_USER": "admin@acme.example",
-        "OKRSYNC_JIRA_TOKEN": "any",
-        "OKRSYNC_CONFLUENCE_URL": f"{site_url}/wiki",
-        "OKRSYNC_CONFLUENCE_USER": "admin@acme.example",
-        "OKRSYNC_CONFLUENCE_TOKEN": "any",
-        "OKRSYNC_DATA_DIR": str(tmp_path),
-        "OKRSYNC_PAGES_INTERVAL_SECONDS": str(INTERVAL),
-    }
-    settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
-    server, url = serve(create_app(settings, connection=connection))
-    runtime = build_runtime(settings, connection)
-    config = tmp_path / "okrs.yaml"
-    config.write_text(CONFIG.replace("START", "2020-01-01").replace("END", time.strftime("%Y-%m-%d", time.gmtime())))
-    apply_config_file(runtime, config, author="e2e")
-    register_webhook(runtime, f"{url}/webhooks/jira")
-    resync(runtime)
-    log = tmp_path / "processes.log"
-    processes = [
-        _launch(["worker"], env, log),
-        _launch(["scheduler", "--interval", "0.1", "--recompute-every", "3600", "--reconcile-every", "3600"], env, log),
-    ]
+    """The whole product with Confluence (tests/support/stack.py), a person's edit armed by ``edit``."""
+    options = pages_options(SCENARIO, CONFIG, connection, tmp_path, INTERVAL, _edit_hook)
     try:
-        yield {
-            "emulator": emulator,
-            "runtime": runtime,
-            "jira": runtime.jira,
-            "confluence": runtime.confluence,
-            "edit": edit,
-            "log": log,
-            "site_url": site_url,
-        }
+        with LocalStack(options) as stack:
+            yield {
+                "local_stack": stack,
+                "emulator": stack.emulator,
+                "runtime": stack.runtime,
+                "jira": stack.runtime.jira,
+                "confluence": stack.runtime.confluence,
+                "edit": stack.request_hook,
+                "log": options.log,
+                "site_url": stack.jira_url,
+            }
     finally:
-        for process in processes:
-            _stop(process)
-        server.shutdown()
-        site_server.shutdown()
-        emulator.dispatcher.stop()
         forget_runtimes()
 
 
-OKRSYNC = str(Path(sys.executable).parent / "okrsync")
-
-
-def _launch(arguments: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    output = open(log, "ab")
-    return subprocess.Popen(
-        [OKRSYNC, *arguments],
-        env={**os.environ, **env},
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def _edit_hook(emulator: Any) -> EditBeforeNextWrite:
+    return EditBeforeNextWrite(emulator, "<p>Saved by a person during the update.</p>")
 
 
 def wait_for(check: Callable[[], Any], seconds: float = 15, what: str = "the page to change") -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what} after {seconds:g} s")
+    """tests.support.waiting.wait_until, with the page tests' default message."""
+    return wait_until(check, seconds, what)

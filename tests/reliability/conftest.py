@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
+
+from okrsync.local_stack import free_port, launch_okrsync, stop_processes
+from sync.idle import pending_work
+from tests.support.waiting import wait_until
 
 # The end-to-end fixtures of the sync tests, reused as they are (the modules override scenario,
 # config_text and site_knobs where they need a site of their own).
 from tests.sync.conftest import config_text, scenario, service, site, site_knobs, stack  # noqa: F401
 
-OKRSYNC = str(Path(sys.executable).parent / "okrsync")
+__all__ = ["free_port", "wait_until"]  # imported from here by the fault tests
+
 # Read at import: the suite's autouse fixture clears every OKRSYNC_ variable before each test runs.
 SOAK_FROM_ENV = os.environ.get("OKRSYNC_SOAK", "") not in ("", "0")
 SEED_FROM_ENV = os.environ.get("OKRSYNC_FAULT_SEED", "")
@@ -115,25 +115,15 @@ class Processes:
 
     def __init__(self, log: Path) -> None:
         self.log = log
-        self.started: list[subprocess.Popen] = []
+        self.started: list[subprocess.Popen[bytes]] = []
 
-    def start(self, arguments: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
-        output = open(self.log, "ab")
-        process = subprocess.Popen(
-            [OKRSYNC, *arguments], env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT, cwd=cwd
-        )
-        output.close()
+    def start(self, arguments: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
+        process = launch_okrsync(arguments, env, self.log, cwd)
         self.started.append(process)
         return process
 
-    def stop(self, process: subprocess.Popen, timeout: float = 30) -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    def stop(self, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+        stop_processes([process], timeout)
 
     def stop_all(self) -> None:
         for process in reversed(self.started):
@@ -147,38 +137,13 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
     started.stop_all()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(check: Callable[[], Any], seconds: float, what: str, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds:g} s waiting for {what}")
-        time.sleep(every)
-
-
 def quiet(connection: redis.Redis, queue_name: str) -> bool:
-    """No event waiting or pending, nothing dirty, no flush in progress and no job queued.
+    """Nothing left for the service to do (sync.idle.pending_work), RQ's started-job registry aside.
 
-    (Unlike tests.sync.conftest.settled, this ignores RQ's started-job registry: a SIGKILLed worker
-    leaves its job there until RQ's own cleanup, which is no work left undone.)"""
-    from rq import Queue
-
-    from sync.dirty import DIRTY, FLUSH_FLAG, IN_FLUSH
-    from sync.queue import STREAM
-
-    return not (
-        connection.xlen(STREAM)
-        or connection.exists(DIRTY, IN_FLUSH, FLUSH_FLAG)
-        or Queue(queue_name, connection=connection).count
-    )
+    That registry is ignored as it always was here: a job a SIGKILLed worker left there, or one a live
+    worker lost when Redis died under it, stays until RQ's own cleanup, and is no work left undone (its
+    work is taken over, see sync/dirty.py). sync.idle counts the second kind as running."""
+    return replace(pending_work(connection, queue_name), jobs_running=0).idle
 
 
 def rss_kib(pid: int) -> int | None:

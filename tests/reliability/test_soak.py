@@ -20,20 +20,16 @@ import redis
 import requests
 
 from connector import CallStats, JiraPort, JiraSettings, RetryPolicy
-from emulator.app import create_emulator
 from okrsync import redis_store
-from okrsync.ops import apply_config_file, register_webhook
-from okrsync.runtime_builder import build_runtime
-from okrsync.settings import Settings
+from okrsync.local_stack import LocalStack
 from sync.queue import DEAD_LETTERS, SEEN_PREFIX, STATS, STREAM
-from sync.reconcile import resync
-from tests.reliability.conftest import Processes, Profile, children, free_port, quiet, rss_kib, wait_until
-from tests.sync.conftest import CONFIG, SCENARIO, serve, status_of
+from tests.reliability.conftest import Profile, children, rss_kib
+from tests.support.stack import deployed_options
+from tests.support.waiting import wait_until
+from tests.sync.conftest import CONFIG, SCENARIO, status_of
 
 pytestmark = pytest.mark.reliability
 
-SECRET = "soak-secret"
-QUEUE = "okrsync"
 WARM_UP = 0.25  # share of the run before memory is judged
 RSS_GROWTH_CAP_MIB = {"short": 16, "long": 24}  # per process, from the first sample after warm-up to the last
 DEDUPE_SECONDS = 90_000  # OKRSYNC_DEDUPE_SECONDS default: okrsync:seen:* live 25 h by design
@@ -94,36 +90,16 @@ def key_census(client: redis.Redis) -> dict[str, Any]:
 
 
 def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
-    data_dir: Path, processes: Processes, profile: Profile, tmp_path: Path
+    data_dir: Path, profile: Profile, tmp_path: Path
 ) -> None:
-    app = create_emulator(SCENARIO, flavor="cloud", knobs={"webhook_retry_delays_s": [0.05, 0.1, 0.2]})
-    emulator = app.extensions["emulator"]
-    site_server, jira_url = serve(app)
-    client = redis_store.embedded_redis(data_dir)
-    port = free_port()
-    env = {
-        "OKRSYNC_WEBHOOK_SECRET": SECRET,
-        "OKRSYNC_DATA_DIR": str(data_dir),
-        "OKRSYNC_JIRA_URL": jira_url,
-        "OKRSYNC_JIRA_USER": "admin@acme.example",
-        "OKRSYNC_JIRA_TOKEN": "any",
-        "OKRSYNC_LOG_LEVEL": "WARNING",
-    }
-    settings = Settings(**{k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items()}, _env_file=None)
-    runtime = build_runtime(settings, client)
-    config = tmp_path / "okrs.yaml"
-    config.write_text(CONFIG.replace("START", "2020-01-01").replace("END", time.strftime("%Y-%m-%d", time.gmtime())))
-    apply_config_file(runtime, config, author="soak")
-    register_webhook(runtime, f"http://127.0.0.1:{port}/webhooks/jira")
-    resync(runtime)
-    web = processes.start(["serve", "--port", str(port), "--workers", "2"], env, cwd=tmp_path)
-    worker = processes.start(["worker"], env, cwd=tmp_path)
-    processes.start(
-        ["scheduler", "--interval", "1", "--reconcile-every", "60", "--recompute-every", "30"], env, cwd=tmp_path
-    )
-    jira = JiraPort(JiraSettings(url=jira_url, user="admin@acme.example", token="x"), RetryPolicy(), CallStats())
+    stack = LocalStack(deployed_options(SCENARIO, CONFIG, data_dir, tmp_path / "processes.log"))
+    stack.start()
+    client = stack.connection
+    web, worker = stack.process("web"), stack.process("worker")
+    assert web is not None and worker is not None
+    jira = JiraPort(JiraSettings(url=stack.jira_url, user="admin@acme.example", token="x"), RetryPolicy(), CallStats())
     try:
-        wait_until(lambda: _ready(f"http://127.0.0.1:{port}/readyz"), 30, "okrsync serve")
+        wait_until(lambda: _ready(f"{stack.url}/readyz"), 30, "okrsync serve")
         gunicorn_workers = wait_until(lambda: len(children(web.pid)) >= 2 and children(web.pid), 30, "gunicorn workers")
         watched = {
             "worker": worker.pid,
@@ -141,9 +117,9 @@ def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
             if time.monotonic() >= next_sample:
                 samples.append({"t": elapsed, "rss": {n: rss_kib(p) for n, p in watched.items()}, **key_census(client)})
                 next_sample += max(2.0, profile.soak_seconds / 40)
-            time.sleep(max(0.0, started + events * interval - time.monotonic()))
+            time.sleep(max(0.0, started + events * interval - time.monotonic()))  # the pace: 5 events/s
         rate = events / (time.monotonic() - started)
-        wait_until(lambda: emulator.dispatcher.idle() and quiet(client, QUEUE), 60, "the service to catch up")
+        wait_until(stack.idle, 60, "the service to catch up")
         samples.append(
             {"t": time.monotonic() - started, "rss": {n: rss_kib(p) for n, p in watched.items()}, **key_census(client)}
         )
@@ -192,9 +168,7 @@ def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
         assert status["current"] == expected
         assert worker.poll() is None and web.poll() is None
     finally:
-        processes.stop_all()
-        site_server.shutdown()
-        emulator.dispatcher.stop()
+        stack.stop()
 
 
 def _ready(url: str) -> bool:
