@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mapping.models import Kind
+
 
 @dataclass(frozen=True, slots=True)
 class KeyResultReport:
@@ -27,7 +29,7 @@ class KeyResultReport:
     current: float | None
     baseline: float | None
     target: float | None
-    kind: str  # "level", "accumulate" or "cap" (okr.kinds)
+    kind: Kind  # "level", "accumulate" or "cap" (okr.kinds)
     progress: float | None
     forecast: float | None  # a cap's value at the close at the target's pace; None for the other kinds
     score: float | None
