@@ -14,6 +14,7 @@ from mapping.loader import load_config_document, load_config_file
 from mapping.measurements import Measurement
 from mapping.models import Cycle
 from okr.evaluate import evaluate_report, evaluation_input
+from okr.live import IndexedMirror
 from okr.report import Report
 from okr.timeframe import is_closed, window_bounds
 from okrsync.offline import read_field_names, read_issues, read_measurements
@@ -183,3 +184,16 @@ def test_an_objective_carried_from_before_the_close_is_final_too() -> None:
     full = evaluate_report(config, after)
     assert carried.okr_sets[0].final and [o.health for o in carried.okr_sets[0].objectives] == ["done", "missed"]
     assert [o.health for o in carried.okr_sets[0].objectives] == [o.health for o in full.okr_sets[0].objectives]
+
+
+def test_a_kept_mirror_reads_a_closed_cycle_as_a_pass_does() -> None:
+    """The long-lived mirror moves its kept queries to the end instant and back: the same numbers."""
+    config = load_config_file(EXAMPLES / "okrs.yaml")
+    fields = read_field_names(EXAMPLES / "fields.json")
+    documents = read_issues(EXAMPLES / "issues.jsonl")
+    measurements = read_measurements(EXAMPLES / "measurements.jsonl")
+    live = IndexedMirror(config.zone, fields, documents)
+    for at in (datetime(2026, 12, 20, tzinfo=UTC), END + timedelta(days=3), datetime(2026, 11, 1, tzinfo=UTC), END):
+        kept = evaluate_report(config, evaluation_input(at, config, live.documents(), measurements, fields, live=live))
+        passed = evaluate_report(config, evaluation_input(at, config, documents, measurements, fields))
+        assert kept.okr_sets == passed.okr_sets
