@@ -25,6 +25,10 @@ Window = Annotated[str, Field(pattern=r"^(cycle|[1-9][0-9]*d)$", description="cy
 JIRA_AGGREGATES = ("count", "ratio", "sum", "mean", "median", "p90", "duration_median", "duration_p90")
 VALUE_AGGREGATES = ("sum", "mean", "median", "p90")
 DURATION_AGGREGATES = ("duration_median", "duration_p90")
+# How a KR's progress is read: level (where a value stands), accumulate (a count or sum that should
+# grow over the cycle), cap (a count or sum over the cycle that must stay at or below the target), keep
+# (a value to hold within bounds, which comes with KPIs). Without ``kind:`` it follows from the metric.
+Kind = Literal["level", "accumulate", "cap", "keep"]
 
 
 class _Model(BaseModel):
@@ -140,6 +144,7 @@ class KeyResult(_Model):
     first_reading_due: date | None = Field(
         default=None, description="for an unmeasured KR: the date by which its first reading is due"
     )
+    kind: Kind | None = None
 
     @property
     def owners(self) -> list[str]:
@@ -163,6 +168,40 @@ class KeyResult(_Model):
                 "'unmeasured' reason, or remove first_reading_due"
             )
         return self
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_available(cls, value: Kind | None) -> Kind | None:
+        if value == "keep":
+            raise ValueError(
+                "kind: keep comes with KPIs, which are not available yet; "
+                "use kind: level with a baseline and a target for now"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _kind_fits_the_numbers(self) -> KeyResult:
+        problem = _kind_contradiction(self.kind, self.baseline, self.target)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def _kind_contradiction(kind: Kind | None, baseline: float | None, target: float | None) -> str | None:
+    """A cap must come down to its target and an accumulation must grow to it."""
+    if baseline is None or target is None:
+        return None
+    if kind == "cap" and target > baseline:
+        return (
+            f"kind: cap is a most-allowed count, so its target must be below its baseline "
+            f"(got baseline {baseline:g}, target {target:g}); use kind: accumulate for a count that should grow"
+        )
+    if kind == "accumulate" and target < baseline:
+        return (
+            f"kind: accumulate is a count that should grow, so its target must be above its baseline "
+            f"(got baseline {baseline:g}, target {target:g}); use kind: cap for a count that must stay low"
+        )
+    return None
 
 
 class Objective(_Model):

@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from jql.query import JqlUnsupported
 from mapping.lint import lint
 from mapping.memo import once_per_object
-from mapping.models import Contributors, Cycle, KeyResult, Metric, Objective, OkrConfig, OkrSet
+from mapping.models import Contributors, Cycle, KeyResult, Kind, Metric, Objective, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
+from okr.kinds import Grade, grade, kr_kind
 from okr.live import IndexedMirror
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
 from okr.problems.engine import program_json
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
-from okr.timeframe import expected_progress
+from okr.timeframe import cycle_bounds, expected_progress, is_closed
 
 
 def evaluate_config(
@@ -80,6 +81,23 @@ def _reusable(previous: Report | None, only: set[tuple[str, str]] | None) -> dic
     return {entry.ref: entry.kr for entry in previous.key_results() if entry.ref not in only}
 
 
+class _Reading(NamedTuple):
+    """Where a set is read: its cycle, the input (at the cycle's end once it has closed), the expected
+    progress, and whether the cycle has closed (its results are then final)."""
+
+    cycle: Cycle
+    given: EvaluationInput
+    expected: float
+    final: bool
+
+
+def _reading(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput) -> _Reading:
+    cycle = config.cycle(okr_set.cycle)
+    final = is_closed(cycle, given.at, given.tz)
+    at_close = given.until(cycle_bounds(cycle, given.tz)[1])
+    return _Reading(cycle, at_close, round(expected_progress(cycle, at_close.at, given.tz), 4), final)
+
+
 def _evaluate_set(
     config: OkrConfig,
     okr_set: OkrSet,
@@ -88,17 +106,16 @@ def _evaluate_set(
     values: dict[str, MetricValue],
     reuse: Mapping[tuple[str, str], KeyResultReport],
 ) -> SetReport:
-    cycle = config.cycle(okr_set.cycle)
-    expected = round(expected_progress(cycle, given.at, given.tz), 4)
+    reading = _reading(config, okr_set, given)
     objectives = []
     for objective in okr_set.objectives:
         krs = [
             _previous_result(reuse.get((okr_set.id, kr.id)), kr, config)
-            or _evaluate_kr(config, okr_set, kr, expected, given, filters, values)
+            or _evaluate_kr(config, okr_set, kr, reading, filters, values)
             for kr in objective.key_results
         ]
-        objectives.append(_objective_json(config, objective, krs, expected))
-    return SetReport(okr_set.id, expected, tuple(objectives))
+        objectives.append(_objective_json(config, objective, krs, reading))
+    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives))
 
 
 def _carry_set(
@@ -116,30 +133,43 @@ def _carry_set(
     before = previous.okr_set(okr_set.id)
     if before is None or len(before.objectives) != len(okr_set.objectives):
         return _evaluate_set(config, okr_set, given, filters, values, _reusable(previous, only))
-    cycle = config.cycle(okr_set.cycle)
-    expected = round(expected_progress(cycle, given.at, given.tz), 4)
-    objectives = _carried_objectives(before, expected, config)
+    reading = _reading(config, okr_set, given)
+    objectives = _carried_objectives(before, reading, config)
     for number, positions in _touched_positions(okr_set, only).items():
         objective = okr_set.objectives[number]
         krs = list(before.objectives[number].key_results)
         moved = False
         for position in positions:
             kr = objective.key_results[position]
-            metric, value = _kr_value(config, okr_set, cycle, kr, given, filters, values)
-            if kr.contributors is None and _reads_as(krs[position], value, kr, expected, config):
+            metric, value = _kr_value(config, okr_set, reading.cycle, kr, reading.given, filters, values)
+            if kr.contributors is None and _reads_as(krs[position], value, kr, metric, reading, config):
                 continue  # the same value, read at the same expected progress: the same result
-            krs[position] = _kr_result(config, kr, metric, value, expected, given, filters)
+            krs[position] = _kr_result(config, kr, metric, value, reading, filters)
             moved = True
         if moved:
-            objectives[number] = _objective_json(config, objective, krs, expected)
-    return SetReport(okr_set.id, expected, tuple(objectives))
+            objectives[number] = _objective_json(config, objective, krs, reading)
+    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives))
 
 
-def _carried_objectives(before: SetReport, expected: float, config: OkrConfig) -> list[ObjectiveReport]:
-    """The previous objectives as they were, their health again if the expected progress moved."""
-    if before.expected == expected:
+def _carried_objectives(before: SetReport, reading: _Reading, config: OkrConfig) -> list[ObjectiveReport]:
+    """The previous objectives as they were, their health again if the expected progress moved or the
+    cycle closed."""
+    if (before.expected, before.final) == (reading.expected, reading.final):
         return list(before.objectives)
-    return [replace(was, health=scoring.health(was.score, expected, config.health)) for was in before.objectives]
+    return [
+        replace(was, health=_objective_health(was.score, was.key_results, reading, config)) for was in before.objectives
+    ]
+
+
+def _objective_health(score: float | None, krs: Sequence[KeyResultReport], reading: _Reading, config: OkrConfig) -> str:
+    """Done or missed once the cycle has closed; before, by the gap, and never done while one of its
+    caps is open (a cap can still be broken until the close)."""
+    if reading.final:
+        return scoring.final_health(score)
+    health = scoring.health(score, reading.expected, config.health)
+    if health == "done" and any(kr.kind == "cap" and kr.score is not None for kr in krs):
+        return "on_track"
+    return health
 
 
 def _touched_positions(okr_set: OkrSet, only: set[tuple[str, str]]) -> dict[int, list[int]]:
@@ -153,17 +183,37 @@ def _touched_positions(okr_set: OkrSet, only: set[tuple[str, str]]) -> dict[int,
     return touched
 
 
-def _reads_as(result: KeyResultReport, value: MetricValue, kr: KeyResult, expected: float, config: OkrConfig) -> bool:
-    """A previous KR result is what this metric value gives now: the same value, and the same health
+def _reads_as(
+    result: KeyResultReport,
+    value: MetricValue,
+    kr: KeyResult,
+    metric: Metric | None,
+    reading: _Reading,
+    config: OkrConfig,
+) -> bool:
+    """A previous KR result is what this metric value gives now: the same value, and the same grade
     at today's expected progress (the result may date from an older one: a KR no event touched
     keeps its result while the expected progress moves on)."""
     if value.stale or "stale" in result.flags or kr.first_reading_due is not None:
         return False  # a stale value, or a first reading that may have fallen due since
     if (result.current, result.count, result.evaluated) != (value.value, value.count, value.evaluated):
         return False
-    return result.health == scoring.health(
-        scoring.progress(value.value, kr.baseline, kr.target), expected, config.health
+    kind = kr_kind(kr, metric)
+    now = _kr_grade(config, kr, kind, value.value, reading)
+    return (result.kind, result.health, result.progress, result.forecast) == (
+        kind,
+        now.health,
+        _rounded(now.progress),
+        _rounded(now.forecast),
     )
+
+
+def _kr_grade(config: OkrConfig, kr: KeyResult, kind: Kind, current: float | None, reading: _Reading) -> Grade:
+    return grade(kind, current, kr.baseline, kr.target, reading.expected, reading.final, config.health)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _places_of(okr_set: OkrSet) -> dict[str, tuple[int, int]]:
@@ -179,7 +229,7 @@ _kr_places = once_per_object(_places_of, limit=256)
 
 
 def _objective_json(
-    config: OkrConfig, objective: Objective, krs: Sequence[KeyResultReport], expected: float
+    config: OkrConfig, objective: Objective, krs: Sequence[KeyResultReport], reading: _Reading
 ) -> ObjectiveReport:
     weights = [
         scoring.WeightedScore(result.score, kr.weight) for result, kr in zip(krs, objective.key_results, strict=False)
@@ -188,7 +238,7 @@ def _objective_json(
     return ObjectiveReport(
         id=objective.id,
         score=score,
-        health=scoring.health(score, expected, config.health),
+        health=_objective_health(score, krs, reading, config),
         measured=sum(1 for r in krs if r.score is not None),
         total=len(krs),
         key_results=tuple(krs),
@@ -202,7 +252,7 @@ def _previous_result(previous: KeyResultReport | None, kr: KeyResult, config: Ok
         return None
     if previous.metric_version != (metric_version(metric) if metric else None):
         return None
-    if (previous.baseline, previous.target) != (kr.baseline, kr.target):
+    if (previous.baseline, previous.target, previous.kind) != (kr.baseline, kr.target, kr_kind(kr, metric)):
         return None
     return previous
 
@@ -214,13 +264,12 @@ def _evaluate_kr(
     config: OkrConfig,
     okr_set: OkrSet,
     kr: KeyResult,
-    expected: float,
-    given: EvaluationInput,
+    reading: _Reading,
     filters: FilterCache,
     values: dict[str, MetricValue],
 ) -> KeyResultReport:
-    metric, value = _kr_value(config, okr_set, config.cycle(okr_set.cycle), kr, given, filters, values)
-    return _kr_result(config, kr, metric, value, expected, given, filters)
+    metric, value = _kr_value(config, okr_set, reading.cycle, kr, reading.given, filters, values)
+    return _kr_result(config, kr, metric, value, reading, filters)
 
 
 def _kr_value(
@@ -247,16 +296,19 @@ def _kr_result(
     kr: KeyResult,
     metric: Metric | None,
     value: MetricValue,
-    expected: float,
-    given: EvaluationInput,
+    reading: _Reading,
     filters: FilterCache,
 ) -> KeyResultReport:
-    raw = scoring.progress(value.value, kr.baseline, kr.target)
+    kind = kr_kind(kr, metric)
+    graded = _kr_grade(config, kr, kind, value.value, reading)
+    given = reading.given
     delivered = contributor_delivery(kr.contributors, given, filters) if kr.contributors is not None else None
     flags = []
     if value.stale:
         flags.append("stale")
-    if scoring.output_without_outcome(delivered, raw):
+    if graded.target_missed:
+        flags.append("target_missed")
+    if scoring.output_without_outcome(delivered, graded.progress):
         flags.append("output_without_outcome")
     if reading_overdue(kr, given):
         flags.append("reading_overdue")
@@ -267,9 +319,11 @@ def _kr_result(
         current=value.value,
         baseline=kr.baseline,
         target=kr.target,
-        progress=None if raw is None else round(raw, 4),
-        score=scoring.score(raw),
-        health=scoring.health(raw, expected, config.health),
+        kind=kind,
+        progress=_rounded(graded.progress),
+        forecast=_rounded(graded.forecast),
+        score=graded.score,
+        health=graded.health,
         flags=tuple(flags),
         delivery=None if delivered is None else round(delivered, 4),
         evaluated=value.evaluated,

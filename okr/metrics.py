@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 from typing import Any, Literal
@@ -51,6 +51,19 @@ class EvaluationInput:
     # whom JQL's currentUser() means: the service's own account, as an account id (Cloud) or a user
     # key or name (Data Center), as documents name users; None: currentUser() matches no one
     current_user: str | None = None
+
+    def until(self, end: datetime) -> EvaluationInput:
+        """This input read at ``end`` when ``at`` lies after it (a closed cycle's numbers), else itself;
+        one such input per end instant and run, so that its caches are shared by the sets of a cycle."""
+        if self.at <= end:
+            return self
+        if end not in self._until:
+            self._until[end] = replace(self, at=end)
+        return self._until[end]
+
+    @cached_property
+    def _until(self) -> dict[datetime, EvaluationInput]:
+        return {}
 
     @cached_property
     def jql_context(self) -> JqlContext:

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mapping.models import Kind
+
 
 @dataclass(frozen=True, slots=True)
 class KeyResultReport:
@@ -27,7 +29,9 @@ class KeyResultReport:
     current: float | None
     baseline: float | None
     target: float | None
+    kind: Kind  # "level", "accumulate" or "cap" (okr.kinds)
     progress: float | None
+    forecast: float | None  # a cap's value at the close at the target's pace; None for the other kinds
     score: float | None
     health: str
     flags: tuple[str, ...]
@@ -43,7 +47,9 @@ class KeyResultReport:
             "current": self.current,
             "baseline": self.baseline,
             "target": self.target,
+            "kind": self.kind,
             "progress": self.progress,
+            "forecast": self.forecast,
             "score": self.score,
             "health": self.health,
             "flags": list(self.flags),
@@ -61,7 +67,9 @@ class KeyResultReport:
             current=data["current"],
             baseline=data["baseline"],
             target=data["target"],
+            kind=data["kind"],
             progress=data["progress"],
+            forecast=data["forecast"],
             score=data["score"],
             health=data["health"],
             flags=tuple(data["flags"]),
@@ -106,20 +114,28 @@ class ObjectiveReport:
 
 @dataclass(frozen=True, slots=True)
 class SetReport:
-    """One OKR set's result at the instant's expected progress."""
+    """One OKR set's result at the instant's expected progress; ``final`` once its cycle has closed
+    (the results are then those at the cycle's end, each KR and objective done or missed)."""
 
     id: str
     expected: float
+    final: bool
     objectives: tuple[ObjectiveReport, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "expected": self.expected, "objectives": [o.to_dict() for o in self.objectives]}
+        return {
+            "id": self.id,
+            "expected": self.expected,
+            "final": self.final,
+            "objectives": [o.to_dict() for o in self.objectives],
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SetReport:
         return cls(
             id=data["id"],
             expected=data["expected"],
+            final=data["final"],
             objectives=tuple(ObjectiveReport.from_dict(o) for o in data["objectives"]),
         )
 

@@ -37,6 +37,30 @@ def health(raw_progress: float | None, expected: float, bands: HealthBands) -> s
     return "off_track"
 
 
+def final_health(raw_progress: float | None) -> str:
+    """Health once the cycle has closed: the target was reached or it was missed."""
+    if raw_progress is None:
+        return "not_measured"
+    return "done" if raw_progress >= 1 else "missed"
+
+
+def cap_forecast(current: float, target: float, expected: float) -> float:
+    """What a cap's count will be at the close if the rest of the cycle uses the allowance at the
+    target's pace: c + (1 − e) × t."""
+    return current + (1 - expected) * target
+
+
+def cap_health(current: float, target: float, expected: float, bands: HealthBands) -> str:
+    """A cap still within its target, by the gap between the share of the allowance used and the
+    share of the cycle gone: c / t − e (nothing allowed and nothing used: −e). Never done while open."""
+    gap = round((current / target if target else 0.0) - expected, _PRECISION)
+    if gap <= bands.on_track:
+        return "on_track"
+    if gap <= bands.at_risk:
+        return "at_risk"
+    return "off_track"
+
+
 def delivery(done: int, total: int) -> float | None:
     return done / total if total else None
 

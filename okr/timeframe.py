@@ -17,11 +17,18 @@ def cycle_bounds(cycle: Cycle, tz: tzinfo) -> tuple[datetime, datetime]:
 
 
 def window_bounds(window: str, cycle: Cycle, at: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
-    """``cycle``: [cycle start, min(at, cycle end)]; ``<N>d``: [at − N days, at]. Both ends inclusive."""
+    """With ``until`` = min(at, cycle end): ``cycle``: [cycle start, until]; ``<N>d``: [until − N days,
+    until]. Both ends inclusive: after its close a cycle's windows stay where they were at its end."""
+    start, end = cycle_bounds(cycle, tz)
+    until = min(at, end)
     if window == "cycle":
-        start, end = cycle_bounds(cycle, tz)
-        return start, min(at, end)
-    return at - timedelta(days=days(window)), at
+        return start, until
+    return until - timedelta(days=days(window)), until
+
+
+def is_closed(cycle: Cycle, at: datetime, tz: tzinfo) -> bool:
+    """At or after the cycle's end instant (24:00 of its end day)."""
+    return at >= cycle_bounds(cycle, tz)[1]
 
 
 def expected_progress(cycle: Cycle, at: datetime, tz: tzinfo) -> float:

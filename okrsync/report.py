@@ -6,7 +6,7 @@ from datetime import date
 
 from mapping.models import OkrConfig
 from okr.problems.review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
-from okr.report import KeyResultReport, Report
+from okr.report import KeyResultReport, Report, SetReport
 from publish.confluence.formatting import reading_due_text
 
 HEALTH_MARK = {
@@ -14,6 +14,7 @@ HEALTH_MARK = {
     "on_track": "● on track",
     "at_risk": "▲ at risk",
     "off_track": "✖ off track",
+    "missed": "✗ missed",
     "not_measured": "○ not measured",
 }
 
@@ -23,14 +24,14 @@ def render_evaluation(report: Report, config: OkrConfig | None = None) -> str:
     due = _first_readings_due(config)
     lines = [f"Evaluated at {report.at}"]
     for okr_set in report.okr_sets:
-        lines += ["", f"{okr_set.id}  (expected progress {okr_set.expected:.0%})"]
+        lines += ["", _set_line(okr_set)]
         for objective in okr_set.objectives:
             score = "—" if objective.score is None else f"{objective.score:.2f}"
             lines.append(
                 f"  {objective.id}  score {score}  {HEALTH_MARK[objective.health]}"
                 f"  ({objective.measured} of {objective.total} KRs measured)"
             )
-            lines += ["    " + _kr_line(kr, due.get((okr_set.id, kr.id))) for kr in objective.key_results]
+            lines += ["    " + _kr_line(kr, okr_set, due.get((okr_set.id, kr.id))) for kr in objective.key_results]
     for program in report.problem_programs:
         lines += ["", f"Problem program {program['id']}"] + _table(PROBLEM_ROW_HEADER, problem_rows(program))
         if program.get("action_points"):
@@ -62,14 +63,24 @@ def _first_readings_due(config: OkrConfig | None) -> dict[tuple[str, str], date]
     }
 
 
-def _kr_line(kr: KeyResultReport, reading_due: date | None = None) -> str:
+def _set_line(okr_set: SetReport) -> str:
+    if okr_set.final:
+        return f"{okr_set.id}  (cycle closed: final results at its end)"
+    return f"{okr_set.id}  (expected progress {okr_set.expected:.0%})"
+
+
+def _kr_line(kr: KeyResultReport, okr_set: SetReport, reading_due: date | None = None) -> str:
     current = "—" if kr.current is None else f"{kr.current:g}"
     values = f"{_num(kr.baseline)} → {current} → {_num(kr.target)}"
     score = "—" if kr.score is None else f"{kr.score:.2f}"
     extra = []
+    if kr.kind == "cap":
+        extra.append(_cap_words(kr, okr_set))
+    elif kr.kind == "accumulate":
+        extra.append("accumulates over the cycle")
     if kr.delivery is not None:
         extra.append(f"delivery {kr.delivery:.0%}")
-    extra += kr.flags
+    extra += [flag for flag in kr.flags if flag != "target_missed" or kr.kind != "cap"]
     if "reading_overdue" in kr.flags and reading_due is not None:
         extra.append(reading_due_text(reading_due))
     if kr.evaluated != "local":
@@ -77,6 +88,19 @@ def _kr_line(kr: KeyResultReport, reading_due: date | None = None) -> str:
     bar = _bar(kr.score)
     tail = f"  [{', '.join(extra)}]" if extra else ""
     return f"{kr.id:<10} {values:<24} {bar} {score:>5}  {HEALTH_MARK[kr.health]}{tail}"
+
+
+def _cap_words(kr: KeyResultReport, okr_set: SetReport) -> str:
+    """'cap: 4 of 2 allowed used, 49% of the cycle gone — target missed'."""
+    if kr.current is None or kr.target is None:
+        return "cap: not measured yet"
+    used = f"cap: {kr.current:g} of {kr.target:g} allowed used"
+    when = " at the close" if okr_set.final else f", {okr_set.expected:.0%} of the cycle gone"
+    if "target_missed" in kr.flags:
+        return f"{used}{when} — target missed"
+    if okr_set.final or kr.forecast is None:
+        return f"{used}{when} — within the cap"
+    return f"{used}{when}, forecast {round(kr.forecast, 2):g} by the close"
 
 
 def _bar(value: float | None, width: int = 10) -> str:

@@ -25,6 +25,7 @@ HEALTH_WORDS = {
     "on_track": "on track",
     "at_risk": "at risk",
     "off_track": "off track",
+    "missed": "missed",
     "not_measured": "not measured",
 }
 

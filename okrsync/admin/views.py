@@ -22,6 +22,7 @@ HEALTH_LABELS = {
     "on_track": "on track",
     "at_risk": "at risk",
     "off_track": "off track",
+    "missed": "missed",
     "not_measured": "not measured",
 }
 TREND_POINTS = 12

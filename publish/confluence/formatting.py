@@ -34,12 +34,14 @@ HEALTH_STATUS = {
     "on_track": Status("Green", "ON TRACK"),
     "at_risk": Status("Yellow", "AT RISK"),
     "off_track": Status("Red", "OFF TRACK"),
+    "missed": Status("Purple", "MISSED"),
     "not_measured": Status("Grey", "NOT MEASURED"),
 }
 FLAG_STATUS = {
     "stale": Status("Grey", "STALE"),
     "output_without_outcome": Status("Red", "OUTPUT WITHOUT OUTCOME"),
     "reading_overdue": Status("Red", "READING OVERDUE"),
+    "target_missed": Status("Red", "TARGET MISSED"),
     "no_owner": Status("Red", "NO OWNER"),
     "no_due_date": Status("Yellow", "NO DUE DATE"),
     "overdue": Status("Red", "OVERDUE"),

@@ -25,6 +25,8 @@ KR_KEYS = {
     "current",
     "baseline",
     "target",
+    "kind",
+    "forecast",
     "progress",
     "score",
     "health",
@@ -56,7 +58,7 @@ def _kr(report: dict, set_id: str, kr_id: str) -> dict:
 def test_report_has_the_documented_shape(example_report: dict) -> None:
     assert set(example_report) == {"at", "okr_sets", "problem_programs", "lint"}
     okr_set = example_report["okr_sets"][0]
-    assert set(okr_set) == {"id", "expected", "objectives"}
+    assert set(okr_set) == {"id", "expected", "final", "objectives"}
     assert set(okr_set["objectives"][0]) == {"id", "score", "health", "measured", "total", "key_results"}
     assert set(okr_set["objectives"][0]["key_results"][0]) == KR_KEYS
 
@@ -66,9 +68,12 @@ def test_expected_progress_of_the_example(example_report: dict) -> None:
 
 
 def test_count_metric_decreasing_kr(example_report: dict) -> None:
-    # SEV1s in Q4 up to Nov 15: Oct 5, Oct 20, Nov 2, Nov 12 (the Sept one is outside the cycle window)
+    # SEV1s in Q4 up to Nov 15: Oct 5, Oct 20, Nov 2, Nov 12 (the Sept one is outside the cycle window).
+    # A count over the cycle with target < baseline is a cap: 4 of 2 allowed is already a missed target;
+    # it is read on its forecast 4 + (1 − 0.4946) × 2 = 5.0108 → (5.0108 − 6) / (2 − 6) = 0.2473
     kr = _kr(example_report, "company-q4", "O3.KR2")
-    assert (kr["current"], kr["count"], kr["progress"], kr["score"], kr["health"]) == (4, 4, 0.5, 0.5, "on_track")
+    assert (kr["current"], kr["count"], kr["kind"], kr["forecast"]) == (4, 4, "cap", 5.0108)
+    assert (kr["progress"], kr["score"], kr["health"], kr["flags"]) == (0.2473, 0.25, "off_track", ["target_missed"])
     assert kr["evaluated"] == "local" and kr["metric_version"].startswith("v-")
 
 
