@@ -17,8 +17,8 @@ from connector import CallStats, ConfluencePort, JiraPort, JiraSettings, RetryPo
 from connector.confluence import ConfluenceSettings
 from connector.errors import Conflict
 from tests.conftest import QUEUE
-from tests.pages.stack import INTERVAL, page_stack, wait_for
-from tests.pages.test_end_to_end import current_of_kr1, page
+from tests.publish.stack import INTERVAL, page_stack, wait_for
+from tests.publish.test_end_to_end import current_of_kr1, page
 from tests.reliability.conftest import Profile, log_has_traceback
 from tests.support.waiting import settle
 from tests.sync.conftest import status_of

@@ -139,8 +139,8 @@ def test_status_names_each_failing_target_its_reason_and_since_when(stack: dict[
 
 def test_the_status_api_and_the_sync_health_page_name_each_failing_target(stack: dict[str, Any], runtime: Any) -> None:
     from okrsync.app import create_app
-    from tests.admin.conftest import ADMIN_TOKEN
-    from tests.admin.test_pages import sign_in
+    from tests.okrsync.admin.conftest import ADMIN_TOKEN
+    from tests.okrsync.admin.test_pages import sign_in
 
     _flush(runtime)
     from pydantic import SecretStr

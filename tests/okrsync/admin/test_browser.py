@@ -15,9 +15,9 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.admin.conftest import ADMIN, ADMIN_TOKEN, mirror_issues, recompute
+from tests.okrsync.admin.conftest import ADMIN, ADMIN_TOKEN, mirror_issues, recompute
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCREENSHOT = REPO / "docs" / "admin-overview.png"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mapping.numbers import NUMBER_LIMIT
 from sync.config_store import ConfigStore
-from tests.admin.conftest import ADMIN, READ
+from tests.okrsync.admin.conftest import ADMIN, READ
 
 EXPECTED = "a finite number from -1e15 to 1e15 is required"
 KR2 = "/api/v1/okr-sets/shop/objectives/O1/key-results/KR2"

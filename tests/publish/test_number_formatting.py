@@ -19,7 +19,7 @@ from okrsync.admin import views
 from publish.confluence import formatting as fmt
 from publish.confluence import review_page as pages_review
 from publish.confluence.okr_page import okr_set_page
-from tests.pages.sample import context, evaluated
+from tests.publish.sample import context, evaluated
 
 EXTREMES = [
     math.inf,

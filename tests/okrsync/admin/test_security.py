@@ -17,9 +17,9 @@ from okrsync.admin.sessions import SESSION_PREFIX, SESSION_SECONDS
 from okrsync.admin.throttle import FAILURE_WINDOW_SECONDS, FAILURES_ALLOWED, FAILURES_PREFIX
 from okrsync.app import create_app
 from okrsync.settings import Settings
-from tests.admin.conftest import ADMIN, ADMIN_TOKEN
-from tests.admin.test_pages import csrf_of, sign_in
 from tests.conftest import post_event
+from tests.okrsync.admin.conftest import ADMIN, ADMIN_TOKEN
+from tests.okrsync.admin.test_pages import csrf_of, sign_in
 
 COOKIE = "okrsync_admin"
 WRONG = {"Authorization": "Bearer wrong-token-guessed-42"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from publish.confluence.regions import page_regions
 from tests.conftest import QUEUE
-from tests.pages.stack import INTERVAL, wait_for
+from tests.publish.stack import INTERVAL, wait_for
 from tests.support.waiting import settle
 
 NO_PAGE_WRITE_SECONDS = INTERVAL + 0.3  # long enough for a publish made pending to go out

@@ -16,8 +16,8 @@ from sync.jira_writer import WrittenStore
 from sync.mirror import RedisMirror
 from sync.runtime import Runtime
 from tests.conftest import QUEUE, SECRET
-from tests.pages.fakes import FakeConfluence
-from tests.pages.sample import AT, CONFIG, documents
+from tests.publish.fakes import FakeConfluence
+from tests.publish.sample import AT, CONFIG, documents
 
 
 @pytest.fixture()
@@ -53,6 +53,6 @@ def page_runtime(connection: redis.Redis, confluence: FakeConfluence, tmp_path: 
 
 @pytest.fixture()
 def pages_stack(connection: redis.Redis, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    from tests.pages.stack import page_stack
+    from tests.publish.stack import page_stack
 
     yield from page_stack(connection, tmp_path)

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from okrsync.app import create_app
 from okrsync.settings import Settings
 from sync.config_store import ConfigStore
-from tests.admin.conftest import ADMIN_TOKEN, mirror_issues, recompute
+from tests.okrsync.admin.conftest import ADMIN_TOKEN, mirror_issues, recompute
 
 
 def csrf_of(page: bytes) -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.okrsync.test_worker_priority import OKRSYNC
 from tests.support.waiting import wait_until
-from tests.test_worker_priority import OKRSYNC
 
 pytestmark = pytest.mark.blackbox
 

@@ -13,8 +13,8 @@ import redis
 from flask.testing import FlaskClient
 
 from sync.confluence_writer import REPORT
-from tests.admin.conftest import mirror_issues, recompute
-from tests.admin.test_pages import sign_in
+from tests.okrsync.admin.conftest import mirror_issues, recompute
+from tests.okrsync.admin.test_pages import sign_in
 
 PYTHON_SPELLING = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)
 

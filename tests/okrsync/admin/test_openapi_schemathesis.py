@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.admin.conftest import ADMIN, READ
+from tests.okrsync.admin.conftest import ADMIN, READ
 
 CHECKS = [
     not_a_server_error,

@@ -28,8 +28,8 @@ from jql.query import (
     parse_jql,
 )
 from jql.syntax import Node
-from tests.okr.test_jql_properties import CONTEXT as PROPERTY_CONTEXT
-from tests.okr.test_jql_properties import formulas, mirror_documents
+from tests.jql.test_jql_properties import CONTEXT as PROPERTY_CONTEXT
+from tests.jql.test_jql_properties import formulas, mirror_documents
 
 AT = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)  # a Thursday
 FIELDS = {

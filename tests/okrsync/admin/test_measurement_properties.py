@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mapping.numbers import NUMBER_LIMIT
-from tests.admin.conftest import ADMIN
+from tests.okrsync.admin.conftest import ADMIN
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20)

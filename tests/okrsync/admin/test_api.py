@@ -15,8 +15,8 @@ from okrsync.app import create_app
 from okrsync.settings import Settings
 from sync.config_store import CONFIG, ConfigStore
 from sync.dirty import DIRTY, FLUSH_FLAG
-from tests.admin.conftest import ADMIN, READ, mirror_issues, recompute
 from tests.conftest import QUEUE, SECRET
+from tests.okrsync.admin.conftest import ADMIN, READ, mirror_issues, recompute
 
 KR = {"id": "KR9", "title": "Checkout errors from 3% to 1%", "metric": "conversion", "baseline": 3, "target": 1}
 

@@ -24,7 +24,7 @@ from okr.problems.model import ClusterRef, ProgramResult
 from okr.problems.review import action_point_rows, ap_proposals, problem_rows, review_digest
 from okrsync.cli import main
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 AT = datetime(2026, 11, 15, 12, tzinfo=UTC)
 LABELS = {"system": "problem-system", "mechanism": "problem-mechanism", "people": "problem-people"}
 SOURCES = [

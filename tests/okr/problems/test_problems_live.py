@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from okr.live import IndexedMirror
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.engine import ProblemMemo, evaluate_program
-from tests.okr.test_problems import AT, LABELS, SOURCES, _ap, _problem, _program
+from tests.okr.problems.test_problems import AT, LABELS, SOURCES, _ap, _problem, _program
 
 MOVING = {
     "id": "recent-walkthroughs",

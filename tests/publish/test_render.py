@@ -15,7 +15,7 @@ from okr.evaluate import evaluate_config, evaluation_input
 from okr.report import SetReport
 from publish.confluence.okr_page import Epic, RenderedPage, okr_set_page
 from publish.confluence.regions import page_regions
-from tests.pages.sample import CONFIG, HOSTILE, context, documents, evaluated, review_page, set_page
+from tests.publish.sample import CONFIG, HOSTILE, context, documents, evaluated, review_page, set_page
 
 GOLDEN = Path(__file__).parent / "golden"
 AC, RI = "http://atlassian.com/content", "http://atlassian.com/resource/identifier"

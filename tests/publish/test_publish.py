@@ -13,8 +13,8 @@ from okr.report import Report
 from publish.confluence.regions import page_regions
 from sync.confluence_writer import MAX_ATTEMPTS, PENDING, REPORT, STATE, STATS, TREND, publish_due_pages, publish_pages
 from sync.runtime import Runtime
-from tests.pages.fakes import FakeConfluence
-from tests.pages.sample import AT, documents
+from tests.publish.fakes import FakeConfluence
+from tests.publish.sample import AT, documents
 
 PAGES_INTERVAL = 0.2  # seconds a page waits after its last write (the scheduler test)
 PERSON = "<p>Decided on Monday: we stop the payment rewrite.</p>"
