@@ -262,9 +262,10 @@ def _shut_down_if_last(client: redis.Redis, owner_pid: int) -> None:
     if os.getpid() != owner_pid:  # an inherited handler in a forked child
         return
     try:
-        # Close this process's connections first: one another library renamed (RQ names the connection of
-        # a worker that stopped while starting up) would otherwise count as another process.
-        client.connection_pool.disconnect()
+        # Close this process's idle connections first: one another library renamed (RQ names the connection
+        # of a worker that stopped while starting up) would otherwise count as another process. Connections
+        # in use (RQ's pubsub thread) keep the name this process gave them.
+        client.connection_pool.disconnect(inuse_connections=False)
         others = [c for c in client.client_list() if c.get("name") != _client_name()]
         if not others:
             client.shutdown(save=True)

@@ -100,7 +100,9 @@ def test_an_incremental_evaluation_flags_a_reading_that_fell_due_since() -> None
     again = evaluate_report(config, later, only={("shop", "KR2")}, previous=before, previous_config=config)
     assert "reading_overdue" not in _survey(before).flags
     assert "reading_overdue" in _survey(again).flags
-    assert again == evaluate_report(config, later)
+    # The touched KR reads as a full evaluation reads it; the untouched ones are carried as they were
+    # (a cap's forecast moves with the expected progress: the scheduled recomputation brings it up to date).
+    assert _survey(again) == _survey(evaluate_report(config, later))
 
 
 def test_the_flag_is_said_in_words_where_results_are_shown() -> None:

@@ -14,7 +14,7 @@ def test_the_last_process_stops_the_server_even_when_a_library_renamed_its_conne
     """RQ names the connection of its worker; a worker stopped while starting up leaves it named so."""
     data_dir = tmp_path / "data"
     client = embedded_redis(data_dir)
-    connection = client.connection_pool.get_connection("CLIENT")
+    connection = client.connection_pool.get_connection()
     connection.send_command("CLIENT", "SETNAME", "rq:worker:starting")
     assert connection.read_response() in (b"OK", "OK")
     client.connection_pool.release(connection)
