@@ -35,6 +35,7 @@ from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
 from mapping.models import ConfluenceTarget, OkrConfig, OkrSet
 from okr.evaluate import contributing_epics, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache, program_result
+from okr.history import moved_values
 from okr.problems.model import issue_order
 from okr.report import Report, stored_report
 from publish.confluence.formatting import change_summary
@@ -42,6 +43,7 @@ from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set
 from publish.confluence.regions import merge_regions, regions_equal
 from publish.confluence.review_page import problem_review_page
 from sync import keys
+from sync.history import readings_of_many
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,12 @@ PREFIX = keys.PAGES_PREFIX
 PENDING = keys.PAGES_PENDING  # page key → JSON {"since": epoch seconds, "trigger": {...}}
 STATE = keys.PAGE_STATE_PREFIX  # + page key: hash page_id, digest, facts, written_at, failed_at
 LOCK = keys.PAGE_LOCK_PREFIX  # + page key: one publisher per page at a time
-TREND = keys.PAGE_TREND_PREFIX  # + "<set>/<kr>": the KR's recent values, oldest first
+TREND = keys.PAGE_TREND_PREFIX  # + "<set>/<kr>": no longer written; trends read sync.history
 REPORT = keys.REPORT  # the latest evaluation, written by every flush (status pages, the admin API)
 REPORT_NUMBER = keys.REPORT_NUMBER  # counts reports written, by any process
 STATS = keys.STATS
-TREND_KEPT = 12
+TREND_KEPT = 12  # values a KR moved through, on its page
+TREND_READINGS = 60  # the newest readings those values are read from
 MAX_ATTEMPTS = 5  # writes tried against a page that keeps changing under us
 LOCK_SECONDS = 120
 DEFAULT_INTERVAL = 30.0
@@ -103,7 +106,6 @@ def publish_pages(
     """
     if runtime.confluence is None:
         return
-    record_trends(runtime.redis, config, report)
     clock = time.time()
     due = [t for t in page_targets(config) if _due_or_deferred(runtime, t, clock, trigger)]
     if due:
@@ -424,36 +426,11 @@ def _latest_report(connection: redis.Redis) -> Report | None:
 # ---------------------------------------------------------------------------------- trends and state
 
 
-def record_trends(connection: redis.Redis, config: OkrConfig, report: Report) -> None:
-    """Append each KR's current value to its trend when it moved (so a recomputation adds nothing)."""
-    paged = {s.id for s in config.okr_sets if s.confluence}
-    values = {
-        f"{e.okr_set.id}/{e.kr.id}": e.kr.current
-        for e in report.key_results()
-        if e.okr_set.id in paged and e.kr.current is not None
-    }
-    if not values:
-        return
-    reads = connection.pipeline(transaction=False)
-    for ref in values:
-        reads.lindex(TREND + ref, -1)
-    writes = connection.pipeline(transaction=False)
-    for (ref, value), last in zip(values.items(), reads.execute(), strict=False):
-        if last is None or json.loads(last)["value"] != value:
-            writes.rpush(TREND + ref, json.dumps({"at": report.at, "value": value}))
-            writes.ltrim(TREND + ref, -TREND_KEPT, -1)
-    writes.execute()
-
-
 def read_trends(connection: redis.Redis, okr_set: OkrSet) -> dict[str, list[float]]:
-    ids = [kr.id for o in okr_set.objectives for kr in o.key_results]
-    reads = connection.pipeline(transaction=False)
-    for kr_id in ids:
-        reads.lrange(f"{TREND}{okr_set.id}/{kr_id}", 0, -1)
-    return {
-        kr_id: [float(json.loads(raw)["value"]) for raw in rows]
-        for kr_id, rows in zip(ids, reads.execute(), strict=False)
-    }
+    """Each KR's recent values, oldest first, from its recorded readings (never recomputed)."""
+    refs = [(okr_set.id, kr.id) for o in okr_set.objectives for kr in o.key_results]
+    found = readings_of_many(connection, refs, TREND_READINGS)
+    return {kr_id: moved_values(found[(set_id, kr_id)], TREND_KEPT) for set_id, kr_id in refs}
 
 
 def _state(connection: redis.Redis, key: str) -> PageState:

@@ -22,6 +22,7 @@ from sync.configured import configured_jira
 from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
 from sync.failures import FailureStore, Situation
+from sync.history import record_readings
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
@@ -71,9 +72,10 @@ def _recompute_and_write(
     previous, previous_config = _previous_report(runtime)
     report = evaluate_report(config, given, only=refs, previous=previous, previous_config=previous_config)
     _store_report(runtime, config, report)
+    trigger = summarise_triggers(triggers)
+    record_readings(runtime.redis, config, report, trigger, refs)
     statuses = kr_statuses(config, report)
     result = FlushReport(dirty=len(members))
-    trigger = summarise_triggers(triggers)
     if runtime.jira is None:
         result.skipped = "no Jira configured (OKRSYNC_JIRA_URL): evaluated, nothing written to Jira"
         FailureStore(runtime.redis).keep_only([])  # nothing is tried: nothing waits to be tried again

@@ -30,6 +30,8 @@ LAST_FLUSH: Final = "okrsync:flush:last-started"  # string: POSIX time the lates
 RECENT_ISSUE_IDS: Final = "okrsync:recent-issue-ids"  # list: ids of recently changed issues, newest first (capped)
 REPORT: Final = "okrsync:report"  # string: JSON of the latest evaluation, written by every flush
 REPORT_NUMBER: Final = "okrsync:report:number"  # string: counter of reports written, by any process
+KR_HISTORY_PREFIX: Final = "okrsync:history:"  # + "set/kr" → sorted set: JSON readings scored by their time
+KR_CHANGES_PREFIX: Final = "okrsync:kr-changes:"  # + "set/kr" → list: JSON baseline/target/metric/kind changes
 
 # ------------------------------------------------------------------------------ scheduling
 
@@ -43,7 +45,7 @@ PAGES_PREFIX: Final = "okrsync:pages:"  # start of every page key below
 PAGES_PENDING: Final = "okrsync:pages:pending"  # hash: page key → JSON {"since", "trigger"} of a write waiting
 PAGE_STATE_PREFIX: Final = "okrsync:pages:state:"  # + page key → hash: page_id, digest, facts, written_at, failed_at
 PAGE_LOCK_PREFIX: Final = "okrsync:pages:lock:"  # + page key → string: the publisher's token, with a TTL
-PAGE_TREND_PREFIX: Final = "okrsync:pages:trend:"  # + "set/kr" → list: JSON recent values, oldest first
+PAGE_TREND_PREFIX: Final = "okrsync:pages:trend:"  # + "set/kr" → list: JSON recent values (no longer written)
 
 # ------------------------------------------------------------------------------ configuration and measurements
 

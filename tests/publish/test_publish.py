@@ -11,7 +11,17 @@ from typing import Any
 from okr.evaluate import evaluate_config, evaluation_input
 from okr.report import Report
 from publish.confluence.regions import page_regions
-from sync.confluence_writer import MAX_ATTEMPTS, PENDING, REPORT, STATE, STATS, TREND, publish_due_pages, publish_pages
+from sync.confluence_writer import (
+    MAX_ATTEMPTS,
+    PENDING,
+    REPORT,
+    STATE,
+    STATS,
+    publish_due_pages,
+    publish_pages,
+    read_trends,
+)
+from sync.history import record_readings
 from sync.runtime import Runtime
 from tests.publish.fakes import FakeConfluence
 from tests.publish.sample import AT, documents
@@ -38,9 +48,9 @@ def publish(
     if use_mirror:
         for version, document in enumerate(docs, start=100):
             runtime.mirror.upsert(document, version)
-    publish_pages(
-        runtime, config, Report.from_dict(report), AT, given=None if use_mirror else given, trigger={"kind": "webhook"}
-    )
+    typed = Report.from_dict(report)
+    record_readings(runtime.redis, config, typed, {"kind": "webhook"})
+    publish_pages(runtime, config, typed, AT, given=None if use_mirror else given, trigger={"kind": "webhook"})
     return report
 
 
@@ -104,8 +114,9 @@ def test_a_change_inside_the_interval_waits_then_lands_once_with_a_summary(page_
 def test_trends_grow_only_when_a_value_moves(page_runtime) -> None:
     for escaped in [("SHOP-2", "SHOP-3"), ("SHOP-2", "SHOP-3"), ("SHOP-2",), ("SHOP-2",)]:
         publish(page_runtime, escaped=escaped)
-    values = [json.loads(v)["value"] for v in page_runtime.redis.lrange(TREND + "shop/O1.KR1", 0, -1)]
-    assert values == [20.0, 10.0]
+    config = page_runtime.config_store.current()
+    assert config is not None
+    assert read_trends(page_runtime.redis, config.okr_sets[0])["O1.KR1"] == [20.0, 10.0]
 
 
 def test_a_person_saving_between_our_read_and_write_keeps_their_edit(page_runtime, confluence) -> None:

@@ -37,6 +37,8 @@ STORED = {
     "RECENT_ISSUE_IDS": "okrsync:recent-issue-ids",
     "REPORT": "okrsync:report",
     "REPORT_NUMBER": "okrsync:report:number",
+    "KR_HISTORY_PREFIX": "okrsync:history:",
+    "KR_CHANGES_PREFIX": "okrsync:kr-changes:",
     "PAGES_FLAG": "okrsync:pages:scheduled",
     "REMOTE_FLAG": "okrsync:remote:scheduled",
     "SCHEDULER_LOCK": "okrsync:scheduler:lock",
