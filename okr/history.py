@@ -6,7 +6,7 @@ recomputed over today's mirror (where a relabelled issue would rewrite last mont
     reading = reading_of(kr_result, report.at, trigger)
     worth_recording(reading, previous, daily=True, tz=zone)   # moved, or the first of its day
     moved_values(readings, 12)                                 # the values a KR moved through
-    sampled(readings, start, end, 12)                          # the newest reading at evenly spaced instants
+    trend_points(readings, start, end, now, 12)                # the moves inside a cycle, and where it stands
 """
 
 from __future__ import annotations
@@ -114,18 +114,16 @@ def moved_values(readings: Sequence[Reading], kept: int) -> list[float]:
     return values[-kept:]
 
 
-def sampled(readings: Sequence[Reading], start: datetime, last: datetime, points: int) -> list[dict[str, Any]]:
-    """The value of the newest reading at or before each of ``points`` evenly spaced instants of
-    (start, last]; None before the first reading. ``readings`` are oldest first."""
-    if last <= start:
+def trend_points(
+    readings: Sequence[Reading], start: datetime, end: datetime, now: datetime, points: int
+) -> list[dict[str, Any]]:
+    """The readings taken in [start, end] where the value moved (the last ``points`` - 1 of them), then
+    the value they left at min(now, end): what the KR read, when, as it was recorded."""
+    moved: list[dict[str, Any]] = []
+    for reading in readings:
+        if start <= reading.instant <= end and (not moved or moved[-1]["value"] != reading.value):
+            moved.append({"at": reading.instant, "value": reading.value})
+    if not moved:
         return []
-    step = (last - start) / points
-    found: list[dict[str, Any]] = []
-    index, value = 0, None
-    for n in range(1, points + 1):
-        at = start + step * n
-        while index < len(readings) and readings[index].instant <= at:
-            value = readings[index].value
-            index += 1
-        found.append({"at": at, "value": value})
-    return found
+    held = {"at": max(min(now, end), moved[-1]["at"]), "value": moved[-1]["value"]}
+    return [*moved[-(points - 1) :], held]

@@ -34,8 +34,8 @@ import redis
 from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
 from mapping.models import ConfluenceTarget, OkrConfig, OkrSet
 from okr.evaluate import contributing_epics, evaluation_input
-from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.history import moved_values
+from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.model import issue_order
 from okr.report import Report, stored_report
 from publish.confluence.formatting import change_summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
 import redis
 
@@ -80,19 +81,23 @@ def _kept_for(config: OkrConfig, entry: KrEntry) -> timedelta:
     return CYCLES_KEPT * (length + timedelta(days=1))
 
 
-def _stored(rows: Iterable[bytes]) -> Reading | None:
+def _stored(rows: Iterable[Any]) -> Reading | None:
+    """The first stored reading among ``rows``; a row that is not one (an older version's) is skipped."""
     for raw in rows:
         try:
             return Reading.from_json(raw)
         except ValueError:
-            log.warning("a stored reading is skipped: %s", raw[:120].decode(errors="replace"))
+            log.warning("a stored reading is skipped: %s", raw[:120])
     return None
+
+
+def _all_stored(rows: Iterable[Any]) -> list[Reading]:
+    return [r for r in (_stored([raw]) for raw in rows) if r is not None]
 
 
 def readings(connection: redis.Redis, ref: tuple[str, str], newest: int | None = None) -> list[Reading]:
     """A KR's recorded readings, oldest first: all of them, or the ``newest`` few."""
-    rows = connection.zrange(history_key(ref), -newest if newest else 0, -1)
-    return [r for r in (_stored([raw]) for raw in rows) if r is not None]
+    return _all_stored(connection.zrange(history_key(ref), -newest if newest else 0, -1))
 
 
 def readings_of_many(
@@ -102,7 +107,4 @@ def readings_of_many(
     pipe = connection.pipeline(transaction=False)
     for ref in refs:
         pipe.zrange(history_key(ref), -newest, -1)
-    found = {}
-    for ref, rows in zip(refs, pipe.execute(), strict=True):
-        found[ref] = [r for r in (_stored([raw]) for raw in rows) if r is not None]
-    return found
+    return {ref: _all_stored(rows) for ref, rows in zip(refs, pipe.execute(), strict=True)}

@@ -13,7 +13,6 @@ import redis
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from okr.evaluate import evaluation_input
 from okrsync.admin import throttle, views
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
@@ -23,6 +22,7 @@ from okrsync.admin.headers import page_policy
 from okrsync.admin.health import collect_health, latest_report
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import close_session, open_session, session_user
+from sync.history import readings
 
 PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form", "admin_pages.stylesheet"}
 STYLESHEET = "admin_style.css.j2"
@@ -160,7 +160,7 @@ def kr_detail(set_id: str, kr_id: str) -> str:
     okr_set, objective, kr = found
     report = latest_report(admin.redis)
     row = views.kr_row(okr_set, kr, views.kr_result(report, set_id, kr_id))
-    trend = views.trend_points(config, okr_set, kr, _evaluation_input(admin, config))
+    trend = views.trend_points(config, okr_set, readings(admin.redis, (set_id, kr_id)), datetime.now(UTC))
     metric = config.metrics.get(kr.metric or "")
     return render_template(
         "admin_kr.html",
@@ -173,17 +173,6 @@ def kr_detail(set_id: str, kr_id: str) -> str:
         versions=admin.store.metric_history(kr.metric) if kr.metric else [],
         trend=trend,
         line=views.sparkline(trend),
-    )
-
-
-def _evaluation_input(admin: AdminContext, config: Any) -> Any:
-    pushed = [m for m, d in config.metrics.items() if d.source == "push"]
-    return evaluation_input(
-        datetime.now(UTC),
-        config,
-        list(admin.runtime.mirror.documents()),
-        admin.runtime.measurements.for_metrics(pushed),
-        admin.store.field_names(),
     )
 
 

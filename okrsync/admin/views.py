@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from mapping.models import KeyResult, OkrConfig, OkrSet
-from okr.metrics import EvaluationInput, FilterCache, evaluate_metric
+from okr import history
+from okr.history import Reading
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
 from okr.timeframe import cycle_bounds
 from publish.confluence import formatting as fmt
@@ -119,31 +119,13 @@ def kr_result(report: Report | None, set_id: str, kr_id: str) -> KeyResultReport
     return report.find(set_id, kr_id) if report else None
 
 
-def trend_points(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, given: EvaluationInput) -> list[dict[str, Any]]:
-    """The KR's metric evaluated at evenly spaced instants of its cycle up to now, over today's mirror
-    (a reconstruction: issues are counted by their dates, status changes are not replayed)."""
-    metric = config.metrics.get(kr.metric or "")
-    if metric is None or kr.unmeasured:
-        return []
-    cycle = config.cycle(okr_set.cycle)
-    start, end = cycle_bounds(cycle, given.tz)
-    last = min(given.at, end)
-    if last <= start:
-        return []
-    step = (last - start) / TREND_POINTS
-    filters = FilterCache()
-    points = []
-    for n in range(1, TREND_POINTS + 1):
-        at = start + step * n
-        value = evaluate_metric(kr.metric or "", metric, cycle, _at(given, at), filters).value
-        points.append({"at": at, "value": value})
-    return points
-
-
-def _at(given: EvaluationInput, at: datetime) -> EvaluationInput:
-    """The same input at another instant (the user ``currentUser()`` means included), over the documents
-    as they are: no kept selections (made for the instant they were bound at), no remote values (counted now)."""
-    return replace(given, at=at, live=None, remote_values={})
+def trend_points(
+    config: OkrConfig, okr_set: OkrSet, readings: Sequence[Reading], now: datetime
+) -> list[dict[str, Any]]:
+    """The KR's recorded readings inside its cycle where its value moved, and where it stands now
+    (read as they were recorded, never re-evaluated over today's mirror)."""
+    start, end = cycle_bounds(config.cycle(okr_set.cycle), config.zone)
+    return history.trend_points(readings, start, end, now, TREND_POINTS)
 
 
 def sparkline(points: Sequence[Mapping[str, Any]], width: int = 360, height: int = 80) -> str:
