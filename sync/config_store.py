@@ -17,7 +17,9 @@ from mapping.measurements import Measurement
 from mapping.models import OkrConfig
 from mapping.numbers import EXPECTED_NUMBER, is_bounded
 from mapping.versions import metric_version
+from okr.kr_changes import kr_changes
 from sync import keys
+from sync.kr_changes import queue_kr_changes
 from sync.redis_text import decoded
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class ConfigStore:
         for change in changes:
             entry = {"version": change.new, "at": now.isoformat(), "author": author}
             pipe.rpush(VERSION_PREFIX + change.metric, json.dumps(entry))
+        queue_kr_changes(pipe, kr_changes(current, config), author, now, self.revision() + 1)
         pipe.hset(CONFIG, mapping={"text": text, "source": source, "author": author, "applied_at": now.isoformat()})
         pipe.hincrby(CONFIG, "revision", 1)
         revision = pipe.execute()[-1]

@@ -44,6 +44,7 @@ from publish.confluence.regions import merge_regions, regions_equal
 from publish.confluence.review_page import problem_review_page
 from sync import keys
 from sync.history import readings_of_many
+from sync.kr_changes import kr_changes_of_set
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -384,6 +385,7 @@ def render_target(
         trends=read_trends(runtime.redis, okr_set),
         epics=contributor_epics(okr_set, given),
         metric_history={m: runtime.config_store.metric_history(m) for m in _metrics_of(okr_set)},
+        kr_changes=kr_changes_of_set(runtime.redis, okr_set),
     )
     return okr_set_page(config, okr_set, result, context)
 

@@ -71,9 +71,8 @@ def _recompute_and_write(
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
     previous, previous_config = _previous_report(runtime)
     report = evaluate_report(config, given, only=refs, previous=previous, previous_config=previous_config)
-    _store_report(runtime, config, report)
     trigger = summarise_triggers(triggers)
-    record_readings(runtime.redis, config, report, trigger, refs)
+    _store_report(runtime, config, report, trigger, refs)
     statuses = kr_statuses(config, report)
     result = FlushReport(dirty=len(members))
     if runtime.jira is None:
@@ -181,11 +180,15 @@ def _previous_report(runtime: Runtime) -> tuple[Report | None, OkrConfig | None]
     return (stored_report(json.loads(raw)) if raw else None), None
 
 
-def _store_report(runtime: Runtime, config: OkrConfig, report: Report) -> None:
+def _store_report(
+    runtime: Runtime, config: OkrConfig, report: Report, trigger: Mapping[str, str], refs: set[KrRef] | None
+) -> None:
+    """Store the report, then record the readings of the KRs among ``refs`` (all: None) that changed."""
     pipe = runtime.redis.pipeline(transaction=True)
     pipe.set(REPORT, json.dumps(report.to_dict(), default=str))
     pipe.incr(REPORT_NUMBER)
     runtime.last_report = (int(pipe.execute()[-1]), config, report)
+    record_readings(runtime.redis, config, report, trigger, refs)
 
 
 def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:

@@ -23,6 +23,7 @@ from okrsync.admin.health import collect_health, latest_report
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import close_session, open_session, session_user
 from sync.history import readings
+from sync.kr_changes import kr_changes_of
 
 PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form", "admin_pages.stylesheet"}
 STYLESHEET = "admin_style.css.j2"
@@ -171,6 +172,7 @@ def kr_detail(set_id: str, kr_id: str) -> str:
         report=report,
         metric=metric,
         versions=admin.store.metric_history(kr.metric) if kr.metric else [],
+        changes=views.kr_change_texts(kr_changes_of(admin.redis, set_id, kr_id), config),
         trend=trend,
         line=views.sparkline(trend),
     )

@@ -16,6 +16,7 @@ from okr.history import Reading
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
 from okr.timeframe import cycle_bounds
 from publish.confluence import formatting as fmt
+from publish.kr_changes import change_text
 
 HEALTH_LABELS = {
     "done": "done",
@@ -126,6 +127,11 @@ def trend_points(
     (read as they were recorded, never re-evaluated over today's mirror)."""
     start, end = cycle_bounds(config.cycle(okr_set.cycle), config.zone)
     return history.trend_points(readings, start, end, now, TREND_POINTS)
+
+
+def kr_change_texts(entries: Sequence[Mapping[str, Any]], config: OkrConfig) -> list[str]:
+    """Each recorded change of the KR's baseline, target, metric or kind in words, oldest first."""
+    return [change_text(entry, config.zone) for entry in entries]
 
 
 def sparkline(points: Sequence[Mapping[str, Any]], width: int = 360, height: int = 80) -> str:

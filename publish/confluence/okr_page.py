@@ -22,6 +22,7 @@ from okr.report import KeyResultReport, ObjectiveReport, SetReport
 from publish.confluence import formatting as fmt
 from publish.confluence.regions import initial_body, region_macro
 from publish.confluence.templates import render
+from publish.kr_changes import changes_between
 
 AS_OF = "as-of"
 ROOM = "<p />"  # an empty paragraph: room for people's text between the panels
@@ -50,6 +51,7 @@ class PageContext:
     trends: Mapping[str, Sequence[float]] = field(default_factory=dict)  # KR id → recent values, oldest first
     epics: Mapping[str, Sequence[Epic]] = field(default_factory=dict)  # KR id → contributing epics
     metric_history: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=dict)  # metric → versions
+    kr_changes: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # KR id → recorded changes
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ def _kr_view(
         "provenance": _provenance(result),
         "metric": kr.metric,
         "definition_changes": _definition_changes(config, okr_set, kr, context),
+        "kr_changes": _kr_changes_in_cycle(config, okr_set, kr, context),
         "facts": [result.health, fmt.score_text(result.score), fmt.number(result.current)],
     }
 
@@ -270,6 +273,14 @@ def _definition_changes(
         {"day": day, "version": entry.get("version", ""), "author": entry.get("author", "")}
         for day, entry in definition_changes_in_cycle(config, okr_set, kr.metric, context)
     ]
+
+
+def _kr_changes_in_cycle(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, context: PageContext) -> list[str]:
+    """ "target changed on 2026-11-03 from 2 to 3 (alice)" for each change applied inside the set's cycle."""
+    cycle = config.cycle(okr_set.cycle)
+    start = datetime.combine(cycle.start, time.min, context.tz)
+    end = datetime.combine(cycle.end, time.max, context.tz)
+    return changes_between(context.kr_changes.get(kr.id, ()), start, end, context.tz)
 
 
 def definition_changes_in_cycle(

@@ -54,7 +54,8 @@ OBJECTIVE = """\
 <td>{{ m.status(kr.health) }}{% for f in kr.flags %} {{ m.status(f) }}{% endfor %}</td>\
 <td>{{ kr.trend }}</td>\
 <td>{{ kr.delivery }}{% if kr.gap %}<br/>{{ m.status(kr.gap) }}{% endif %}</td>\
-<td>{{ kr.provenance }}{% for change in kr.definition_changes %}<br/><em>definition changed on {{ change.day }}</em>{% endfor %}</td>\
+<td>{{ kr.provenance }}{% for change in kr.definition_changes %}<br/><em>definition changed on {{ change.day }}</em>{% endfor %}\
+{% for change in kr.kr_changes %}<br/><em>{{ change }}</em>{% endfor %}</td>\
 </tr>{% endfor %}</tbody></table>\
 {% if o.contributors %}<p><strong>Contributing epics</strong></p><ul>\
 {% for c in o.contributors %}<li><strong>{{ c.label }}</strong>: \
