@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import redis
 from flask.testing import FlaskClient
 
+from okrsync.admin.context import admin_context
+from okrsync.admin.document import apply_config_text
 from okrsync.app import create_app
 from okrsync.settings import Settings
 from sync.config_store import ConfigStore
@@ -93,6 +96,17 @@ def test_overview_kr_detail_health_and_problems_after_an_evaluation(
     assert api.get("/admin/sets/shop/krs/nope").status_code == 404
     assert b"SHOP-1" in api.get("/admin/health").data
     assert b"No problem programs configured" in api.get("/admin/problems").data
+
+
+def test_the_kr_page_lists_changes_of_its_definition_with_who_and_when(
+    api: FlaskClient, admin_settings: Settings, configured: str, connection: redis.Redis
+) -> None:
+    runtime = admin_context(admin_settings, connection).runtime
+    apply_config_text(runtime, configured.replace("target: 10", "target: 12", 1), "alice", source="okrs.yaml")
+    sign_in(api)
+    detail = api.get("/admin/sets/shop/krs/KR1").data.decode()
+    today = datetime.now(UTC).date().isoformat()
+    assert "Definition changes" in detail and f"target changed on {today} from 10 to 12 (alice)" in detail
 
 
 def test_an_invalid_mapping_is_not_saved_and_the_error_names_the_field(api: FlaskClient, configured: str) -> None:
