@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import redis
 
 from sync import keys
+from sync.close import close_due_cycles
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
 from sync.runtime import Runtime
@@ -53,6 +54,8 @@ class Periodic:
         if self._due("remote", self.remote_every, force) and self._has_remote_metrics():
             if schedule_remote_refresh(connection, self.runtime.queue_name):
                 log.debug("scheduler: remote metrics to be counted on a worker")
+        for record in close_due_cycles(self.runtime):
+            log.info("scheduler: cycle %s closed, %d KR result(s) frozen", record.cycle, len(record.key_results))
         due = due_pages(self.runtime)
         if due is not None and due.targets and schedule_pages(connection, self.runtime.queue_name):
             log.info("scheduler: %d page(s) due, publishing on a worker", len(due.targets))
