@@ -55,7 +55,7 @@ class Cycle(_Model):
     @classmethod
     def _close_after_is_days(cls, value: str) -> str:
         if not CLOSE_AFTER.match(value):
-            raise ValueError(f"close_after must be a number of days from 0d to 999d, such as 3d; got {value!r}")
+            raise ValueError("a cycle's close_after must be a number of days from 0d to 999d, such as 3d")
         return value
 
     @model_validator(mode="after")
