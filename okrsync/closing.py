@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from publish.confluence.formatting import number, score_text
 from sync.close import CloseError, close_cycle
 from sync.runtime import Runtime
 
@@ -24,7 +25,7 @@ def run_close(runtime: Runtime, cycle: str, again: bool, who: str | None) -> Non
         f"{len(record.key_results)} KR result(s) frozen; a flush writes them"
     )
     for ref, kr in sorted(record.key_results.items()):
-        click.echo(f"  {ref}: {kr.current if kr.current is not None else '—'} · score {kr.score} · {kr.health}")
+        click.echo(f"  {ref}: {number(kr.current)} · score {score_text(kr.score)} · {kr.health}")
 
 
 def _user() -> str:
