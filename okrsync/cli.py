@@ -433,7 +433,7 @@ def apply(file: Path) -> None:
 @click.option("--by", "who", metavar="NAME", help="Who closes it, as recorded (default: the user running this).")
 def close(cycle: str, again: bool, who: str | None) -> None:
     """Close CYCLE now: freeze its sets' final results (the scheduler does it close_after its end)."""
-    from okrsync.closing import run_close
+    from okrsync.close_command import run_close
 
     settings = _settings()
     run_close(_runtime(settings, connect_redis(settings)), cycle, again, who)
