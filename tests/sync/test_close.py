@@ -19,8 +19,10 @@ from okrsync.periodic import Periodic
 from sync import keys
 from sync.close import close_cycle
 from sync.closed import close_records
+from sync.dirty import mark_all
+from sync.scheduling import schedule_flush
 from tests.conftest import QUEUE, SECRET
-from tests.sync.conftest import settled, status_of
+from tests.sync.conftest import property_writes, settled, status_of
 
 DAY = 86400
 
@@ -103,6 +105,11 @@ def test_a_closed_grade_stays_frozen_when_a_back_dated_issue_arrives(service, co
     okr_set, kr = _stored_kr(connection)
     assert okr_set.closed_at == record.closed_at and "late_correction" in kr.flags
     assert (okr_set.objectives[0].score, okr_set.objectives[0].health) == (0.67, "missed")
+    writes, flushes = property_writes(emulator), int(connection.hget(keys.STATS, "flushes") or 0)
+    mark_all(connection, {"kind": "schedule"})  # a recomputation of everything finds the same: writes nothing
+    schedule_flush(connection, QUEUE)
+    settled(connection, emulator)
+    assert property_writes(emulator) == writes and int(connection.hget(keys.STATS, "flushes") or 0) > flushes
 
     again = close_cycle(runtime, "q", "release manager", again=True)
     settled(connection, emulator)
