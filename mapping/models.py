@@ -40,10 +40,23 @@ def days(text: str) -> int:
     return int(text[:-1])
 
 
+CLOSE_AFTER = re.compile(r"^(0|[1-9][0-9]{0,2})d$")
+
+
 class Cycle(_Model):
     id: Identifier
     start: date
     end: date
+    close_after: str = Field(
+        "3d", description="how long after its end the cycle closes and its results are frozen: 0d to 999d"
+    )
+
+    @field_validator("close_after")
+    @classmethod
+    def _close_after_is_days(cls, value: str) -> str:
+        if not CLOSE_AFTER.match(value):
+            raise ValueError("a cycle's close_after must be a number of days from 0d to 999d, such as 3d")
+        return value
 
     @model_validator(mode="after")
     def _end_not_before_start(self) -> Cycle:

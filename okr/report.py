@@ -38,6 +38,9 @@ class KeyResultReport:
     delivery: float | None
     evaluated: str  # "local", "remote" or "none"
     count: int
+    # after its cycle's close: what a later evaluation reads when it differs from the frozen result
+    # (current, score, health and the rest of the reading); the grade stays the frozen one
+    late_correction: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class KeyResultReport:
             "delivery": self.delivery,
             "evaluated": self.evaluated,
             "count": self.count,
+            "late_correction": None if self.late_correction is None else dict(self.late_correction),
         }
 
     @classmethod
@@ -76,6 +80,7 @@ class KeyResultReport:
             delivery=data["delivery"],
             evaluated=data["evaluated"],
             count=data["count"],
+            late_correction=data.get("late_correction"),
         )
 
 
@@ -121,6 +126,7 @@ class SetReport:
     expected: float
     final: bool
     objectives: tuple[ObjectiveReport, ...]
+    closed_at: str | None = None  # ISO 8601: when its cycle was closed and its results frozen (sync/close.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +134,7 @@ class SetReport:
             "expected": self.expected,
             "final": self.final,
             "objectives": [o.to_dict() for o in self.objectives],
+            "closed_at": self.closed_at,
         }
 
     @classmethod
@@ -137,6 +144,7 @@ class SetReport:
             expected=data["expected"],
             final=data["final"],
             objectives=tuple(ObjectiveReport.from_dict(o) for o in data["objectives"]),
+            closed_at=data.get("closed_at"),
         )
 
 

@@ -428,6 +428,18 @@ def apply(file: Path) -> None:
 
 
 @main.command()
+@click.argument("cycle")
+@click.option("--again", is_flag=True, help="Freeze the results of a closed cycle anew (the earlier freeze is kept).")
+@click.option("--by", "who", metavar="NAME", help="Who closes it, as recorded (default: the user running this).")
+def close(cycle: str, again: bool, who: str | None) -> None:
+    """Close CYCLE now: freeze its sets' final results (the scheduler does it close_after its end)."""
+    from okrsync.close_command import run_close
+
+    settings = _settings()
+    run_close(_runtime(settings, connect_redis(settings)), cycle, again, who)
+
+
+@main.command()
 def export() -> None:
     """Print the configuration in force (as applied, comments included)."""
     from sync.config_store import CONFIG

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import redis
 
 from sync import keys
+from sync.close import close_due_cycles
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
 from sync.runtime import Runtime
@@ -26,6 +27,7 @@ class Periodic:
     recompute_every: float = 300.0
     reconcile_every: float = 600.0
     remote_every: float = 300.0
+    close_every: float = 60.0  # how often cycles past their close_after are looked for
     _last: dict[str, float] = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -53,9 +55,15 @@ class Periodic:
         if self._due("remote", self.remote_every, force) and self._has_remote_metrics():
             if schedule_remote_refresh(connection, self.runtime.queue_name):
                 log.debug("scheduler: remote metrics to be counted on a worker")
+        if self._due("close", self.close_every, force):
+            self._close_due_cycles()
         due = due_pages(self.runtime)
         if due is not None and due.targets and schedule_pages(connection, self.runtime.queue_name):
             log.info("scheduler: %d page(s) due, publishing on a worker", len(due.targets))
+
+    def _close_due_cycles(self) -> None:
+        for record in close_due_cycles(self.runtime):
+            log.info("scheduler: cycle %s closed, %d KR result(s) frozen", record.cycle, len(record.key_results))
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mapping.models import OkrConfig
-from okr.report import Report
+from okr.report import KrEntry, Report
 
 STATUS_PROPERTY = "okrsync.status"
 KrRef = tuple[str, str]
@@ -83,8 +83,22 @@ def kr_statuses(config: OkrConfig, report: Report) -> dict[KrRef, dict[str, Any]
             "unit": metric.unit if metric else None,
             "expected": entry.okr_set.expected,
             **{k: result[k] for k in _STATUS_FIELDS},
+            **closed_status(entry),
         }
     return statuses
+
+
+def closed_status(entry: KrEntry) -> dict[str, Any]:
+    """Once the KR's cycle has ended: ``final``, and after its close ``closed_at`` and the late
+    correction (what it reads now, when that differs from the frozen result). Nothing before."""
+    if not entry.okr_set.final:
+        return {}
+    status: dict[str, Any] = {"final": True}
+    if entry.okr_set.closed_at is not None:
+        status["closed_at"] = entry.okr_set.closed_at
+    if entry.kr.late_correction is not None:
+        status["late_correction"] = {k: entry.kr.late_correction.get(k) for k in ("current", "score", "health")}
+    return status
 
 
 def plan_writes(

@@ -12,12 +12,14 @@ from typing import Any
 
 from connector.errors import ConnectorError
 from mapping.models import KeyResult, OkrConfig, ProblemProgram
+from okr.closing import thawed, with_closes
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.report import Report, stored_report
 from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
 from sync import keys
 from sync.action_points import open_action_points
+from sync.closed import close_records
 from sync.configured import configured_jira
 from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
 from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, ref_from_text, ref_text
@@ -67,10 +69,9 @@ def flush(runtime: Runtime, now: datetime | None = None) -> FlushReport:
 def _recompute_and_write(
     runtime: Runtime, config: OkrConfig, members: set[str], triggers: list[dict[str, Any]], now: datetime
 ) -> FlushReport:
-    given = _evaluation_input(runtime, config, now)
+    given = live_evaluation_input(runtime, config, now)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
-    previous, previous_config = _previous_report(runtime)
-    report = evaluate_report(config, given, only=refs, previous=previous, previous_config=previous_config)
+    report = _evaluate(runtime, config, given, refs)
     trigger = summarise_triggers(triggers)
     _store_report(runtime, config, report, trigger, refs)
     statuses = kr_statuses(config, report)
@@ -104,6 +105,15 @@ def _recompute_and_write(
             )
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
+
+
+def _evaluate(runtime: Runtime, config: OkrConfig, given: EvaluationInput, refs: set[KrRef] | None) -> Report:
+    """The evaluation from the previous one; a closed cycle's sets report their frozen results
+    (``okr.closing``), compared as they were read before the freeze."""
+    previous, previous_config = _previous_report(runtime)
+    before = thawed(previous) if previous is not None else None
+    report = evaluate_report(config, given, only=refs, previous=before, previous_config=previous_config)
+    return with_closes(report, config, close_records(runtime.redis))
 
 
 def action_points_target(program_id: str) -> str:
@@ -191,7 +201,7 @@ def _store_report(
     record_readings(runtime.redis, config, report, trigger, refs)
 
 
-def _evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:
+def live_evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:
     pushed = [m for m, d in config.metrics.items() if d.source == "push"]
     fields = runtime.config_store.field_names()
     live = runtime.mirror_in_memory.current(config.zone, fields)

@@ -32,6 +32,7 @@ REPORT: Final = "okrsync:report"  # string: JSON of the latest evaluation, writt
 REPORT_NUMBER: Final = "okrsync:report:number"  # string: counter of reports written, by any process
 KR_HISTORY_PREFIX: Final = "okrsync:history:"  # + "set/kr" → sorted set: JSON readings scored by their time
 KR_CHANGES_PREFIX: Final = "okrsync:kr-changes:"  # + "set/kr" → list: JSON baseline/target/metric/kind changes
+CLOSES: Final = "okrsync:closes"  # hash: cycle id → JSON close record: the cycle's frozen KR results, when, by whom
 
 # ------------------------------------------------------------------------------ scheduling
 

@@ -15,6 +15,7 @@ from okr import history
 from okr.history import Reading
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
 from okr.timeframe import cycle_bounds
+from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
 from publish.kr_changes import change_text
 
@@ -34,7 +35,8 @@ def overview(config: OkrConfig | None, report: Report | None) -> list[dict[str, 
     """One card per OKR set: objectives with their score and health, KRs with progress and delivery."""
     if config is None:
         return []
-    return [_set_card(okr_set, report.okr_set(okr_set.id) if report else None) for okr_set in config.okr_sets]
+    cards = [_set_card(okr_set, report.okr_set(okr_set.id) if report else None) for okr_set in config.okr_sets]
+    return [{**card, "closed": closed_text(card["closed_at"], config.zone)} for card in cards]
 
 
 def _set_card(okr_set: OkrSet, result: SetReport | None) -> dict[str, Any]:
@@ -47,6 +49,7 @@ def _set_card(okr_set: OkrSet, result: SetReport | None) -> dict[str, Any]:
         "owner": okr_set.owner,
         "projects": okr_set.projects,
         "expected": result.expected if result else None,
+        "closed_at": result.closed_at if result else None,
         "evaluated": result is not None,
         "objectives": [_objective_row(okr_set, o, objectives.get(o.id)) for o in okr_set.objectives],
     }
@@ -86,6 +89,7 @@ def kr_row(okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None) -> dic
         "evaluated": result.get("evaluated"),
         "count": result.get("count"),
         "metric_version": result.get("metric_version"),
+        "late": late_text(found) if found else None,
         "contributors": _contributors_text(kr),
     }
 

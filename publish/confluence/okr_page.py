@@ -19,6 +19,7 @@ from typing import Any
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
 from okr.report import KeyResultReport, ObjectiveReport, SetReport
+from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
 from publish.confluence.regions import initial_body, region_macro
 from publish.confluence.templates import render
@@ -142,6 +143,7 @@ def _summary_view(
         "cycle": f"{cycle.id} ({cycle.start:%Y-%m-%d} – {cycle.end:%Y-%m-%d})",
         "aligns_to": okr_set.aligns_to,
         "expected": fmt.percent(result.expected),
+        "closed": closed_text(result.closed_at, config.zone),
         "bands": (
             f"A key result is on track when its progress is within {bands.on_track * 100:.0f} points of that, "
             f"at risk within {bands.at_risk * 100:.0f}, off track beyond."
@@ -212,6 +214,7 @@ def _kr_view(
         "stale": "stale" in result.flags,
         "gap": fmt.flag_status("output_without_outcome") if "output_without_outcome" in result.flags else None,
         "provenance": _provenance(result),
+        "late": late_text(result, unit),
         "metric": kr.metric,
         "definition_changes": _definition_changes(config, okr_set, kr, context),
         "kr_changes": _kr_changes_in_cycle(config, okr_set, kr, context),

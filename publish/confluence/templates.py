@@ -35,6 +35,7 @@ OKR_SUMMARY = """\
 {% import "macros" as m %}\
 <p><strong>{{ s.name }}</strong> · {{ s.level }} OKRs · cycle {{ s.cycle }} · owner {{ s.owner }}\
 {% if s.aligns_to %} · aligns to {{ s.aligns_to }}{% endif %}</p>\
+{% if s.closed %}<p><strong>{{ s.closed }}</strong>: the results below are frozen at the cycle's close.</p>{% endif %}\
 <p>Expected progress today: <strong>{{ s.expected }}</strong> of the cycle. {{ s.bands }}</p>\
 <table><tbody><tr><th>Objective</th><th>Score</th><th>Health</th><th>KRs measured</th></tr>\
 {% for o in s.objectives %}<tr><td><strong>{{ o.id }}</strong> {{ o.title }}</td><td>{{ o.score }}</td>\
@@ -51,7 +52,8 @@ OBJECTIVE = """\
 {% if kr.reason %}<br/><em>Not measured: {{ kr.reason }}</em>{% endif %}</td>\
 <td>{{ kr.span }}</td>\
 <td><strong>{{ kr.score }}</strong><br/><code>{{ kr.bar }}</code></td>\
-<td>{{ m.status(kr.health) }}{% for f in kr.flags %} {{ m.status(f) }}{% endfor %}</td>\
+<td>{{ m.status(kr.health) }}{% for f in kr.flags %} {{ m.status(f) }}{% endfor %}\
+{% if kr.late %}<br/><em>{{ kr.late }}</em>{% endif %}</td>\
 <td>{{ kr.trend }}</td>\
 <td>{{ kr.delivery }}{% if kr.gap %}<br/>{{ m.status(kr.gap) }}{% endif %}</td>\
 <td>{{ kr.provenance }}{% for change in kr.definition_changes %}<br/><em>definition changed on {{ change.day }}</em>{% endfor %}\

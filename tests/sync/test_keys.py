@@ -39,6 +39,7 @@ STORED = {
     "REPORT_NUMBER": "okrsync:report:number",
     "KR_HISTORY_PREFIX": "okrsync:history:",
     "KR_CHANGES_PREFIX": "okrsync:kr-changes:",
+    "CLOSES": "okrsync:closes",
     "PAGES_FLAG": "okrsync:pages:scheduled",
     "REMOTE_FLAG": "okrsync:remote:scheduled",
     "SCHEDULER_LOCK": "okrsync:scheduler:lock",
