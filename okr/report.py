@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from mapping.models import Kind
+from okr.scope import ScopeFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class KeyResultReport:
     delivery: float | None
     evaluated: str  # "local", "remote" or "none"
     count: int
+    scope: ScopeFacts | None = None  # delivery's recorded scope (okr.scope); None without contributors
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,7 @@ class KeyResultReport:
             "delivery": self.delivery,
             "evaluated": self.evaluated,
             "count": self.count,
+            **({} if self.scope is None else {"scope": self.scope.to_dict()}),
         }
 
     @classmethod
@@ -76,6 +79,7 @@ class KeyResultReport:
             delivery=data["delivery"],
             evaluated=data["evaluated"],
             count=data["count"],
+            scope=None if data.get("scope") is None else ScopeFacts.from_dict(data["scope"]),
         )
 
 

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mapping.models import OkrConfig
-from okr.report import Report
+from okr.report import KeyResultReport, Report
+from okr.scope import scope_words
 
 STATUS_PROPERTY = "okrsync.status"
 KrRef = tuple[str, str]
@@ -83,8 +84,16 @@ def kr_statuses(config: OkrConfig, report: Report) -> dict[KrRef, dict[str, Any]
             "unit": metric.unit if metric else None,
             "expected": entry.okr_set.expected,
             **{k: result[k] for k in _STATUS_FIELDS},
+            **scope_status(entry.kr),
         }
     return statuses
+
+
+def scope_status(kr: KeyResultReport) -> dict[str, Any]:
+    """The KR's scope facts and their plain words (nothing for a KR without contributors)."""
+    if kr.scope is None:
+        return {}
+    return {"scope": {**kr.scope.to_dict(), "words": scope_words(kr.scope)}}
 
 
 def plan_writes(

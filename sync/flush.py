@@ -25,6 +25,7 @@ from sync.failures import FailureStore, Situation
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
+from sync.scope import record_scopes
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def _recompute_and_write(
 ) -> FlushReport:
     given = _evaluation_input(runtime, config, now)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
+    given = record_scopes(runtime, config, given, refs, now)
     previous, previous_config = _previous_report(runtime)
     report = evaluate_report(config, given, only=refs, previous=previous, previous_config=previous_config)
     _store_report(runtime, config, report)

@@ -30,6 +30,7 @@ LAST_FLUSH: Final = "okrsync:flush:last-started"  # string: POSIX time the lates
 RECENT_ISSUE_IDS: Final = "okrsync:recent-issue-ids"  # list: ids of recently changed issues, newest first (capped)
 REPORT: Final = "okrsync:report"  # string: JSON of the latest evaluation, written by every flush
 REPORT_NUMBER: Final = "okrsync:report:number"  # string: counter of reports written, by any process
+SCOPES: Final = "okrsync:scopes"  # hash: "set-id/kr-id@cycle-id" → JSON recorded contributor scope (okr.scope)
 
 # ------------------------------------------------------------------------------ scheduling
 

@@ -14,6 +14,7 @@ from typing import Any
 from mapping.models import KeyResult, OkrConfig, OkrSet
 from okr.metrics import EvaluationInput, FilterCache, evaluate_metric
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
+from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
 from publish.confluence import formatting as fmt
 
@@ -86,6 +87,7 @@ def kr_row(okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None) -> dic
         "count": result.get("count"),
         "metric_version": result.get("metric_version"),
         "contributors": _contributors_text(kr),
+        "scope": scope_words(found.scope) if found and found.scope else None,
     }
 
 

@@ -37,6 +37,7 @@ STORED = {
     "RECENT_ISSUE_IDS": "okrsync:recent-issue-ids",
     "REPORT": "okrsync:report",
     "REPORT_NUMBER": "okrsync:report:number",
+    "SCOPES": "okrsync:scopes",
     "PAGES_FLAG": "okrsync:pages:scheduled",
     "REMOTE_FLAG": "okrsync:remote:scheduled",
     "SCHEDULER_LOCK": "okrsync:scheduler:lock",
