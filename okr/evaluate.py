@@ -306,17 +306,9 @@ def _kr_result(
     given = reading.given
     scope = _kr_scope(kr, reading, filters)
     delivered = None if scope is None else scope.delivery
-    flags = []
-    if value.stale:
-        flags.append("stale")
-    if graded.target_missed:
-        flags.append("target_missed")
-    if scoring.output_without_outcome(delivered, graded.progress):
-        flags.append("output_without_outcome")
+    flags = _kr_flags(kr, value, graded, delivered, given)
     if scope is not None and scope.descoped:
         flags.append("descoped_work")
-    if reading_overdue(kr, given):
-        flags.append("reading_overdue")
     return KeyResultReport(
         id=kr.id,
         metric=kr.metric,
@@ -335,6 +327,21 @@ def _kr_result(
         count=value.count,
         scope=scope,
     )
+
+
+def _kr_flags(
+    kr: KeyResult, value: MetricValue, graded: Grade, delivered: float | None, given: EvaluationInput
+) -> list[str]:
+    flags = []
+    if value.stale:
+        flags.append("stale")
+    if graded.target_missed:
+        flags.append("target_missed")
+    if scoring.output_without_outcome(delivered, graded.progress):
+        flags.append("output_without_outcome")
+    if reading_overdue(kr, given):
+        flags.append("reading_overdue")
+    return flags
 
 
 def _kr_scope(kr: KeyResult, reading: _Reading, filters: FilterCache) -> ScopeFacts | None:

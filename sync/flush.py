@@ -67,9 +67,8 @@ def flush(runtime: Runtime, now: datetime | None = None) -> FlushReport:
 def _recompute_and_write(
     runtime: Runtime, config: OkrConfig, members: set[str], triggers: list[dict[str, Any]], now: datetime
 ) -> FlushReport:
-    given = _evaluation_input(runtime, config, now)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
-    given = record_scopes(runtime, config, given, refs, now)
+    given = record_scopes(runtime, config, _evaluation_input(runtime, config, now), refs, now)
     previous, previous_config = _previous_report(runtime)
     report = evaluate_report(config, given, only=refs, previous=previous, previous_config=previous_config)
     _store_report(runtime, config, report)
