@@ -345,12 +345,13 @@ def _kr_flags(
 
 
 def _kr_scope(kr: KeyResult, reading: _Reading, filters: FilterCache) -> ScopeFacts | None:
-    """Delivery over the KR's recorded scope (``given.scopes``; none: the current contributors)."""
+    """Delivery over the KR's recorded scope (``given.scopes``; none: the current contributors, as first
+    seen at the instant, or at the cycle's start before it has begun)."""
     given = reading.given
     scoped = kr_scope(
         (given.scopes or {}).get((reading.set_id, kr.id)),
         contributor_states(kr.contributors, given, filters),
-        given.at.astimezone(given.tz),
+        max(given.at, cycle_bounds(reading.cycle, given.tz)[0]).astimezone(given.tz),  # before the start: at it
         reading.cycle.start,
         epic_done_lookup(given),
     )

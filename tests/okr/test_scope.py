@@ -143,3 +143,12 @@ def test_the_evaluation_reads_delivery_over_the_recorded_scope() -> None:
     offline = evaluate_report(config, evaluation_input(LATER, config, dropped)).find("shop", "KR1")
     assert offline is not None and offline.delivery == 1.0 and offline.scope is not None
     assert offline.scope.first_seen is True  # no recorded scope: the current contributors, as first seen at `at`
+
+
+def test_before_the_cycle_starts_the_scope_reads_the_same_whenever_it_is_evaluated() -> None:
+    config = load_config_text(CONFIG)
+    docs = [_epic("SHOP-1", True), _epic("SHOP-7", False)]
+    early = [datetime(2026, 9, day, tzinfo=UTC) for day in (3, 20)]
+    facts = [evaluate_report(config, evaluation_input(at, config, docs)).find("shop", "KR1") for at in early]
+    assert facts[0] is not None and facts[1] is not None
+    assert facts[0].scope == facts[1].scope and facts[0].scope is not None and not facts[0].scope.first_seen
