@@ -8,6 +8,7 @@ import json
 from flask.testing import FlaskClient
 
 from tests.okrsync.admin.conftest import ADMIN, READ, mirror_issues, recompute
+from tests.okrsync.admin.test_pages import sign_in
 
 RESCOPE = "/api/v1/okr-sets/shop/key-results/KR1/rescope"
 
@@ -26,6 +27,9 @@ def test_a_rescope_records_the_current_contributors_with_reason_and_author(api: 
     kr = next(kr for o in report["okr_sets"][0]["objectives"] for kr in o["key_results"] if kr["id"] == "KR1")
     assert kr["delivery"] == 0.5
     assert kr["scope"]["rescoped"]["author"] == "admin" and kr["scope"]["total"] == 2
+    sign_in(api)
+    detail = api.get("/admin/sets/shop/krs/KR1").data.decode()
+    assert "scope: 2 epics as rescoped on " in detail and "by admin: payments moved to next quarter" in detail
 
 
 def test_bad_rescopes_get_precise_answers(api: FlaskClient, configured, connection) -> None:
