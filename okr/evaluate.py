@@ -387,16 +387,6 @@ def reading_overdue(kr: KeyResult, given: EvaluationInput) -> bool:
     return bool(kr.unmeasured) and due is not None and given.at.astimezone(given.tz).date() > due
 
 
-def contributor_delivery(
-    contributors: Contributors | None, given: EvaluationInput, filters: FilterCache
-) -> float | None:
-    """done / total of the contributing epics, by status category."""
-    epics = contributing_epics(contributors, given.documents, given, filters)
-    if epics is None:
-        return None
-    return scoring.delivery(sum(1 for e in epics if e.get("statusCategory") == "done"), len(epics))
-
-
 def contributing_epics(
     contributors: Contributors | None, documents: Sequence[Document], given: EvaluationInput, filters: FilterCache
 ) -> list[Document] | None:

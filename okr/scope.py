@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from okr import scoring
+
 
 @dataclass(frozen=True, slots=True)
 class Rescope:
@@ -94,7 +96,7 @@ class ScopeFacts:
 
     @property
     def delivery(self) -> float | None:
-        return self.done / self.total if self.total else None
+        return scoring.delivery(self.done, self.total)
 
     def to_dict(self) -> dict[str, Any]:
         return {
