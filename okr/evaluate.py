@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -18,6 +18,7 @@ from okr.live import IndexedMirror
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
 from okr.problems.engine import program_json
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
+from okr.scope import RecordedScope, ScopeFacts, kr_scope
 from okr.timeframe import cycle_bounds, expected_progress, is_closed
 
 
@@ -89,13 +90,14 @@ class _Reading(NamedTuple):
     given: EvaluationInput
     expected: float
     final: bool
+    set_id: str = ""
 
 
 def _reading(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput) -> _Reading:
     cycle = config.cycle(okr_set.cycle)
     final = is_closed(cycle, given.at, given.tz)
     at_close = given.until(cycle_bounds(cycle, given.tz)[1])
-    return _Reading(cycle, at_close, round(expected_progress(cycle, at_close.at, given.tz), 4), final)
+    return _Reading(cycle, at_close, round(expected_progress(cycle, at_close.at, given.tz), 4), final, okr_set.id)
 
 
 def _evaluate_set(
@@ -302,16 +304,11 @@ def _kr_result(
     kind = kr_kind(kr, metric)
     graded = _kr_grade(config, kr, kind, value.value, reading)
     given = reading.given
-    delivered = contributor_delivery(kr.contributors, given, filters) if kr.contributors is not None else None
-    flags = []
-    if value.stale:
-        flags.append("stale")
-    if graded.target_missed:
-        flags.append("target_missed")
-    if scoring.output_without_outcome(delivered, graded.progress):
-        flags.append("output_without_outcome")
-    if reading_overdue(kr, given):
-        flags.append("reading_overdue")
+    scope = _kr_scope(kr, reading, filters)
+    delivered = None if scope is None else scope.delivery
+    flags = _kr_flags(kr, value, graded, delivered, given)
+    if scope is not None and scope.descoped:
+        flags.append("descoped_work")
     return KeyResultReport(
         id=kr.id,
         metric=kr.metric,
@@ -328,23 +325,66 @@ def _kr_result(
         delivery=None if delivered is None else round(delivered, 4),
         evaluated=value.evaluated,
         count=value.count,
+        scope=scope,
     )
+
+
+def _kr_flags(
+    kr: KeyResult, value: MetricValue, graded: Grade, delivered: float | None, given: EvaluationInput
+) -> list[str]:
+    flags = []
+    if value.stale:
+        flags.append("stale")
+    if graded.target_missed:
+        flags.append("target_missed")
+    if scoring.output_without_outcome(delivered, graded.progress):
+        flags.append("output_without_outcome")
+    if reading_overdue(kr, given):
+        flags.append("reading_overdue")
+    return flags
+
+
+def _kr_scope(kr: KeyResult, reading: _Reading, filters: FilterCache) -> ScopeFacts | None:
+    """Delivery over the KR's recorded scope (``given.scopes``; none: the current contributors, as first
+    seen at the instant, or at the cycle's start before it has begun)."""
+    given = reading.given
+    scoped = kr_scope(
+        (given.scopes or {}).get((reading.set_id, kr.id)),
+        contributor_states(kr.contributors, given, filters),
+        max(given.at, cycle_bounds(reading.cycle, given.tz)[0]).astimezone(given.tz),  # before the start: at it
+        reading.cycle.start,
+        epic_done_lookup(given),
+    )
+    return None if scoped is None else scoped[1]
+
+
+def contributor_states(
+    contributors: Contributors | None, given: EvaluationInput, filters: FilterCache
+) -> dict[str, bool] | None:
+    """The contributing epics by key → done (status category Done); None without a contributor set."""
+    epics = contributing_epics(contributors, given.documents, given, filters)
+    if epics is None:
+        return None
+    return {str(e.get("key", "")).upper(): e.get("statusCategory") == "done" for e in epics}
+
+
+def epic_done_lookup(given: EvaluationInput) -> Callable[[str], bool]:
+    """Whether the issue with a key is done now (an issue the mirror does not have is not)."""
+
+    def done(key: str) -> bool:
+        if given.live is not None:
+            document = given.live.by_key(key)
+        else:
+            document = next((d for d in given.documents if str(d.get("key", "")).upper() == key), None)
+        return document is not None and document.get("statusCategory") == "done"
+
+    return done
 
 
 def reading_overdue(kr: KeyResult, given: EvaluationInput) -> bool:
     """An unmeasured KR whose ``first_reading_due`` date (in the configuration's zone) has passed."""
     due = kr.first_reading_due
     return bool(kr.unmeasured) and due is not None and given.at.astimezone(given.tz).date() > due
-
-
-def contributor_delivery(
-    contributors: Contributors | None, given: EvaluationInput, filters: FilterCache
-) -> float | None:
-    """done / total of the contributing epics, by status category."""
-    epics = contributing_epics(contributors, given.documents, given, filters)
-    if epics is None:
-        return None
-    return scoring.delivery(sum(1 for e in epics if e.get("statusCategory") == "done"), len(epics))
 
 
 def contributing_epics(
@@ -381,6 +421,7 @@ def evaluation_input(
     remote_values: Mapping[str, MetricValue] | None = None,
     live: IndexedMirror | None = None,
     current_user: str | None = None,
+    scopes: Mapping[tuple[str, str], RecordedScope] | None = None,
 ) -> EvaluationInput:
     """``live``: the same documents kept in memory (``okr.live``), made for this zone and these fields.
     ``current_user``: whom JQL's ``currentUser()`` means, the service's own account: an account id
@@ -398,4 +439,5 @@ def evaluation_input(
         remote_values=remote_values or {},
         live=live,
         current_user=current_user or None,
+        scopes=scopes or {},
     )

@@ -17,6 +17,7 @@ from okr.fields import field_duration, field_finite_number, field_time
 from okr.live import IndexedMirror, Reader
 from okr.problems.engine import ProblemMemo, evaluate_program, measure
 from okr.problems.model import ProgramResult
+from okr.scope import RecordedScope
 from okr.timeframe import window_bounds
 
 Document = Mapping[str, Any]
@@ -51,6 +52,8 @@ class EvaluationInput:
     # whom JQL's currentUser() means: the service's own account, as an account id (Cloud) or a user
     # key or name (Data Center), as documents name users; None: currentUser() matches no one
     current_user: str | None = None
+    # recorded contributor scopes of this run's cycles (okr.scope): (set id, KR id) → scope
+    scopes: Mapping[tuple[str, str], RecordedScope] = ()  # type: ignore[assignment]
 
     def until(self, end: datetime) -> EvaluationInput:
         """This input read at ``end`` when ``at`` lies after it (a closed cycle's numbers), else itself;

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from mapping.models import Kind
+from okr.scope import ScopeFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class KeyResultReport:
     # after its cycle's close: what a later evaluation reads when it differs from the frozen result
     # (current, score, health and the rest of the reading); the grade stays the frozen one
     late_correction: Mapping[str, Any] | None = None
+    scope: ScopeFacts | None = None  # delivery's recorded scope (okr.scope); None without contributors
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class KeyResultReport:
             "evaluated": self.evaluated,
             "count": self.count,
             "late_correction": None if self.late_correction is None else dict(self.late_correction),
+            **({} if self.scope is None else {"scope": self.scope.to_dict()}),
         }
 
     @classmethod
@@ -81,6 +84,7 @@ class KeyResultReport:
             evaluated=data["evaluated"],
             count=data["count"],
             late_correction=data.get("late_correction"),
+            scope=None if data.get("scope") is None else ScopeFacts.from_dict(data["scope"]),
         )
 
 

@@ -440,6 +440,18 @@ def close(cycle: str, again: bool, who: str | None) -> None:
 
 
 @main.command()
+@click.argument("set_id", metavar="SET")
+@click.argument("kr_id", metavar="KR")
+@click.option("--reason", default="", help="Why the scope is set again (required).")
+def rescope(set_id: str, kr_id: str, reason: str) -> None:
+    """Record KR's current contributing epics as its scope, with a reason; it is recomputed."""
+    from okrsync.rescope import run_rescope
+
+    settings = _settings()
+    run_rescope(_runtime(settings, connect_redis(settings)), set_id, kr_id, reason)
+
+
+@main.command()
 def export() -> None:
     """Print the configuration in force (as applied, comments included)."""
     from sync.config_store import CONFIG

@@ -7,6 +7,7 @@ from datetime import date
 from mapping.models import OkrConfig
 from okr.problems.review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
 from okr.report import KeyResultReport, Report, SetReport
+from okr.scope import scope_words
 from publish.confluence.formatting import reading_due_text
 
 HEALTH_MARK = {
@@ -80,6 +81,8 @@ def _kr_line(kr: KeyResultReport, okr_set: SetReport, reading_due: date | None =
         extra.append("accumulates over the cycle")
     if kr.delivery is not None:
         extra.append(f"delivery {kr.delivery:.0%}")
+    if kr.scope is not None:
+        extra.append(scope_words(kr.scope))
     extra += [flag for flag in kr.flags if flag != "target_missed" or kr.kind != "cap"]
     if "reading_overdue" in kr.flags and reading_due is not None:
         extra.append(reading_due_text(reading_due))

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mapping.models import OkrConfig
-from okr.report import KrEntry, Report
+from okr.report import KeyResultReport, KrEntry, Report
+from okr.scope import scope_words
 
 STATUS_PROPERTY = "okrsync.status"
 KrRef = tuple[str, str]
@@ -84,6 +85,7 @@ def kr_statuses(config: OkrConfig, report: Report) -> dict[KrRef, dict[str, Any]
             "expected": entry.okr_set.expected,
             **{k: result[k] for k in _STATUS_FIELDS},
             **closed_status(entry),
+            **scope_status(entry.kr),
         }
     return statuses
 
@@ -99,6 +101,13 @@ def closed_status(entry: KrEntry) -> dict[str, Any]:
     if entry.kr.late_correction is not None:
         status["late_correction"] = {k: entry.kr.late_correction.get(k) for k in ("current", "score", "health")}
     return status
+
+
+def scope_status(kr: KeyResultReport) -> dict[str, Any]:
+    """The KR's scope facts and their plain words (nothing for a KR without contributors)."""
+    if kr.scope is None:
+        return {}
+    return {"scope": {**kr.scope.to_dict(), "words": scope_words(kr.scope)}}
 
 
 def plan_writes(

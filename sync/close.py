@@ -7,6 +7,7 @@ on purpose, the earlier freeze kept in the record's history.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from mapping.models import Cycle, OkrConfig
@@ -18,6 +19,7 @@ from sync.dirty import mark_all
 from sync.flush import live_evaluation_input
 from sync.runtime import Runtime
 from sync.scheduling import schedule_flush
+from sync.scope import load_scopes
 
 SCHEDULER = "scheduler"  # who closed a cycle that closed on time
 
@@ -42,7 +44,8 @@ def close_cycle(
             f"cycle {cycle_id} was closed at {earlier.closed_at} by {earlier.by}; "
             f"`okrsync close {cycle_id} --again` freezes its results anew"
         )
-    report = evaluate_report(config, live_evaluation_input(runtime, config, now))
+    given = replace(live_evaluation_input(runtime, config, now), scopes=load_scopes(runtime.redis, config))
+    report = evaluate_report(config, given)  # frozen with the scopes the flush recorded
     stamp = now.isoformat()
     record = earlier.again(report, config, stamp, by) if earlier else freeze(report, config, cycle_id, stamp, by)
     if not store_record(runtime.redis, record, replace=earlier is not None):

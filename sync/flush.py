@@ -28,6 +28,7 @@ from sync.history import record_readings
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
+from sync.scope import record_scopes
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,8 @@ def flush(runtime: Runtime, now: datetime | None = None) -> FlushReport:
 def _recompute_and_write(
     runtime: Runtime, config: OkrConfig, members: set[str], triggers: list[dict[str, Any]], now: datetime
 ) -> FlushReport:
-    given = live_evaluation_input(runtime, config, now)
     refs = None if ALL_DIRTY in members else {ref_from_text(m) for m in members}
+    given = record_scopes(runtime, config, live_evaluation_input(runtime, config, now), refs, now)
     report = _evaluate(runtime, config, given, refs)
     trigger = summarise_triggers(triggers)
     _store_report(runtime, config, report, trigger, refs)

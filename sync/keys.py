@@ -33,6 +33,7 @@ REPORT_NUMBER: Final = "okrsync:report:number"  # string: counter of reports wri
 KR_HISTORY_PREFIX: Final = "okrsync:history:"  # + "set/kr" → sorted set: JSON readings scored by their time
 KR_CHANGES_PREFIX: Final = "okrsync:kr-changes:"  # + "set/kr" → list: JSON baseline/target/metric/kind changes
 CLOSES: Final = "okrsync:closes"  # hash: cycle id → JSON close record: the cycle's frozen KR results, when, by whom
+SCOPES: Final = "okrsync:scopes"  # hash: "set-id/kr-id@cycle-id" → JSON recorded contributor scope (okr.scope)
 
 # ------------------------------------------------------------------------------ scheduling
 

@@ -21,6 +21,7 @@ from okrsync.admin.errors import ApiError, invalid_body, not_found
 from okrsync.admin.health import collect_health
 from okrsync.admin.openapi import openapi_document
 from okrsync.admin.push import check_push_metric, measurement_from, push_measurement
+from okrsync.admin.rescope import post_rescope  # noqa: F401  (registers the rescope operation)
 from okrsync.admin.routing import (
     ADMIN_EXTENSION,
     OPERATIONS,

@@ -222,3 +222,16 @@ class Status(_Body):
     mappings: list[MappingStatus]
     pages: list[PageStatus]
     failing: list[FailingTarget] = Field(description="every target whose last write failed; the others are current")
+
+
+class RescopeIn(_Body):
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="why the scope is set again")
+
+
+class RescopeOut(_Body):
+    okr_set: str
+    kr: str
+    recorded_at: str = Field(description="when the scope was recorded (ISO 8601, in the configuration's zone)")
+    epics: dict[str, bool] = Field(description="the contributing epics now the scope, key → done")
+    reason: str
+    author: str

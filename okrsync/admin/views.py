@@ -14,6 +14,7 @@ from mapping.models import KeyResult, OkrConfig, OkrSet
 from okr import history
 from okr.history import Reading
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
+from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
@@ -91,6 +92,7 @@ def kr_row(okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None) -> dic
         "metric_version": result.get("metric_version"),
         "late": late_text(found) if found else None,
         "contributors": _contributors_text(kr),
+        "scope": scope_words(found.scope) if found and found.scope else None,
     }
 
 

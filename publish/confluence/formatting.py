@@ -42,6 +42,7 @@ FLAG_STATUS = {
     "output_without_outcome": Status("Red", "OUTPUT WITHOUT OUTCOME"),
     "reading_overdue": Status("Red", "READING OVERDUE"),
     "target_missed": Status("Red", "TARGET MISSED"),
+    "descoped_work": Status("Yellow", "DESCOPED WORK"),
     "no_owner": Status("Red", "NO OWNER"),
     "no_due_date": Status("Yellow", "NO DUE DATE"),
     "overdue": Status("Red", "OVERDUE"),

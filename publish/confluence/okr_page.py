@@ -19,6 +19,7 @@ from typing import Any
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
 from okr.report import KeyResultReport, ObjectiveReport, SetReport
+from okr.scope import scope_words
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
 from publish.confluence.regions import initial_body, region_macro
@@ -253,7 +254,8 @@ def _unmeasured_reason(kr: KeyResult, result: KeyResultReport) -> str | None:
 def _delivery_text(result: KeyResultReport) -> str:
     if result.delivery is None:
         return "no contributing epics"
-    return f"epics {fmt.percent(result.delivery)} done · outcome {fmt.percent(result.progress)}"
+    done = f"epics {fmt.percent(result.delivery)} done · outcome {fmt.percent(result.progress)}"
+    return done if result.scope is None else f"{done} · {scope_words(result.scope)}"
 
 
 def _provenance(result: KeyResultReport) -> str:

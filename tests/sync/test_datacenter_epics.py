@@ -152,18 +152,22 @@ def test_stories_count_by_epic_link_after_resync_and_after_webhooks(service, con
         emulator.site.issue_written()
     resync(runtime, full=True)
     settled(connection, emulator)
-    assert checkout_counts(jira) == (3.0, 0.5, 10.0)  # three done of six; 3 + 5 + 2 points
+    assert checkout_counts(jira) == (3.0, 0.4, 10.0)  # 3 + 5 + 2 points; delivery: two done of the five in scope
+    assert kr_status(jira, "OKR-1", "KR1")["scope"]["added"] == 1  # SHOP-8 joined later: reported apart
 
     jira.update_fields("SHOP-3", {epic_link: "SHOP-2"})  # a done story leaves the epic: webhook
     settled(connection, emulator)
     after = kr_status(jira, "OKR-1", "KR1")
     assert after["provenance"]["trigger"]["kind"] == "webhook"
-    assert checkout_counts(jira) == (2.0, 0.4, 7.0)  # SHOP-4 and SHOP-8 done of five; 5 + 2 points
+    assert checkout_counts(jira) == (2.0, 0.4, 7.0)  # 5 + 2 points; SHOP-3 was done when it left: still counted
 
     jira.update_fields("SHOP-9", {epic_link: "SHOP-1"})  # an open story joins: the delivery falls
     settled(connection, emulator)
-    assert checkout_counts(jira) == (2.0, 0.3333, 7.0)  # two done of six
+    assert checkout_counts(jira) == (2.0, 0.4, 7.0)  # SHOP-9 joined later: not in the recorded scope
+    scope = kr_status(jira, "OKR-1", "KR1")["scope"]
+    assert (scope["total"], scope["added"], scope["added_done"]) == (5, 2, 1)
     jira.update_fields("SHOP-6", {epic_link: None})  # another leaves the epic altogether
     settled(connection, emulator)
-    assert checkout_counts(jira) == (2.0, 0.4, 7.0)  # SHOP-4, SHOP-8 done of SHOP-4, 5, 7, 8, 9
+    assert checkout_counts(jira) == (2.0, 0.4, 7.0)  # SHOP-6 left unfinished: still counted, as not done
+    assert [d["key"] for d in kr_status(jira, "OKR-1", "KR1")["scope"]["descoped"]] == ["SHOP-6"]
     assert "Traceback" not in service["log"].read_text()

@@ -40,6 +40,7 @@ STORED = {
     "KR_HISTORY_PREFIX": "okrsync:history:",
     "KR_CHANGES_PREFIX": "okrsync:kr-changes:",
     "CLOSES": "okrsync:closes",
+    "SCOPES": "okrsync:scopes",
     "PAGES_FLAG": "okrsync:pages:scheduled",
     "REMOTE_FLAG": "okrsync:remote:scheduled",
     "SCHEDULER_LOCK": "okrsync:scheduler:lock",

@@ -110,6 +110,16 @@ def test_sign_in_change_a_mapping_and_see_the_overview_update(
     assert pushed.status_code == 201
     recompute(connection)  # what the worker does after a change
     browser.get(served + "/admin/")
+    assert "50%" in _delivery_of_kr1(browser)  # the unfinished epic left the recorded scope: still counted
+    rescoped = requests.post(
+        served + "/api/v1/okr-sets/shop/key-results/KR1/rescope",
+        headers=ADMIN,
+        json={"reason": "only the payments epic is in scope now"},
+        timeout=10,
+    )
+    assert rescoped.status_code == 201
+    recompute(connection)
+    browser.get(served + "/admin/")
     assert "100%" in _delivery_of_kr1(browser)
     projects_shown = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#set-shop .project")]
     assert projects_shown == ["SHOP", "PAY"]
