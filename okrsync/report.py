@@ -9,6 +9,7 @@ from okr.problems.review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_
 from okr.report import KeyResultReport, Report, SetReport
 from okr.scope import scope_words
 from publish.confluence.formatting import reading_due_text
+from publish.kinds import kind_words
 
 HEALTH_MARK = {
     "done": "✔ done",
@@ -75,10 +76,9 @@ def _kr_line(kr: KeyResultReport, okr_set: SetReport, reading_due: date | None =
     values = f"{_num(kr.baseline)} → {current} → {_num(kr.target)}"
     score = "—" if kr.score is None else f"{kr.score:.2f}"
     extra = []
-    if kr.kind == "cap":
-        extra.append(_cap_words(kr, okr_set))
-    elif kr.kind == "accumulate":
-        extra.append("accumulates over the cycle")
+    words = kind_words(kr, okr_set)
+    if words:
+        extra.append(words)
     if kr.delivery is not None:
         extra.append(f"delivery {kr.delivery:.0%}")
     if kr.scope is not None:
@@ -91,19 +91,6 @@ def _kr_line(kr: KeyResultReport, okr_set: SetReport, reading_due: date | None =
     bar = _bar(kr.score)
     tail = f"  [{', '.join(extra)}]" if extra else ""
     return f"{kr.id:<10} {values:<24} {bar} {score:>5}  {HEALTH_MARK[kr.health]}{tail}"
-
-
-def _cap_words(kr: KeyResultReport, okr_set: SetReport) -> str:
-    """'cap: 4 of 2 allowed used, 49% of the cycle gone — target missed'."""
-    if kr.current is None or kr.target is None:
-        return "cap: not measured yet"
-    used = f"cap: {kr.current:g} of {kr.target:g} allowed used"
-    when = " at the close" if okr_set.final else f", {okr_set.expected:.0%} of the cycle gone"
-    if "target_missed" in kr.flags:
-        return f"{used}{when} — target missed"
-    if okr_set.final or kr.forecast is None:
-        return f"{used}{when} — within the cap"
-    return f"{used}{when}, forecast {round(kr.forecast, 2):g} by the close"
 
 
 def _bar(value: float | None, width: int = 10) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from mapping.models import OkrConfig
 from okr.report import KeyResultReport, KrEntry, Report
 from okr.scope import scope_words
+from publish.kinds import kind_words
 
 STATUS_PROPERTY = "okrsync.status"
 KrRef = tuple[str, str]
@@ -84,6 +85,9 @@ def kr_statuses(config: OkrConfig, report: Report) -> dict[KrRef, dict[str, Any]
             "unit": metric.unit if metric else None,
             "expected": entry.okr_set.expected,
             **{k: result[k] for k in _STATUS_FIELDS},
+            "kind": entry.kr.kind,
+            **({"forecast": entry.kr.forecast} if entry.kr.kind == "cap" else {}),
+            **({"kind_words": words} if (words := kind_words(entry.kr, entry.okr_set)) else {}),
             **closed_status(entry),
             **scope_status(entry.kr),
         }

@@ -160,7 +160,7 @@ def kr_detail(set_id: str, kr_id: str) -> str:
         abort(_page_error(404, f"There is no key result {kr_id} in OKR set {set_id}."))
     okr_set, objective, kr = found
     report = latest_report(admin.redis)
-    row = views.kr_row(okr_set, kr, views.kr_result(report, set_id, kr_id))
+    row = views.kr_row(okr_set, kr, views.kr_result(report, set_id, kr_id), report.okr_set(set_id) if report else None)
     trend = views.trend_points(config, okr_set, readings(admin.redis, (set_id, kr_id)), datetime.now(UTC))
     metric = config.metrics.get(kr.metric or "")
     return render_template(

@@ -18,6 +18,7 @@ from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
+from publish.kinds import kind_words
 from publish.kr_changes import change_text
 
 HEALTH_LABELS = {
@@ -52,11 +53,13 @@ def _set_card(okr_set: OkrSet, result: SetReport | None) -> dict[str, Any]:
         "expected": result.expected if result else None,
         "closed_at": result.closed_at if result else None,
         "evaluated": result is not None,
-        "objectives": [_objective_row(okr_set, o, objectives.get(o.id)) for o in okr_set.objectives],
+        "objectives": [_objective_row(okr_set, o, objectives.get(o.id), result) for o in okr_set.objectives],
     }
 
 
-def _objective_row(okr_set: OkrSet, objective: Any, result: ObjectiveReport | None) -> dict[str, Any]:
+def _objective_row(
+    okr_set: OkrSet, objective: Any, result: ObjectiveReport | None, set_result: SetReport | None
+) -> dict[str, Any]:
     krs = {k.id: k for k in result.key_results} if result else {}
     return {
         "id": objective.id,
@@ -65,11 +68,13 @@ def _objective_row(okr_set: OkrSet, objective: Any, result: ObjectiveReport | No
         "health": result.health if result else "not_measured",
         "measured": result.measured if result else 0,
         "total": len(objective.key_results),
-        "key_results": [kr_row(okr_set, kr, krs.get(kr.id)) for kr in objective.key_results],
+        "key_results": [kr_row(okr_set, kr, krs.get(kr.id), set_result) for kr in objective.key_results],
     }
 
 
-def kr_row(okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None) -> dict[str, Any]:
+def kr_row(
+    okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None, set_result: SetReport | None = None
+) -> dict[str, Any]:
     result = found.to_dict() if found else {}
     return {
         "set": okr_set.id,
@@ -93,6 +98,7 @@ def kr_row(okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None) -> dic
         "late": late_text(found) if found else None,
         "contributors": _contributors_text(kr),
         "scope": scope_words(found.scope) if found and found.scope else None,
+        "kind_words": kind_words(found, set_result) if found and set_result else None,
     }
 
 

@@ -24,6 +24,7 @@ from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
 from publish.confluence.regions import initial_body, region_macro
 from publish.confluence.templates import render
+from publish.kinds import kind_words
 from publish.kr_changes import changes_between
 
 AS_OF = "as-of"
@@ -82,7 +83,7 @@ def kr_label(objective: Objective, kr: KeyResult) -> str:
 def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context: PageContext) -> RenderedPage:
     """``result`` is the set's result in the evaluation report (``report.okr_set(okr_set.id)``)."""
     objectives = [
-        _objective_view(config, okr_set, objective, found, context)
+        _objective_view(config, okr_set, objective, found, context, result)
         for objective, found in _paired(okr_set.objectives, result.objectives)
     ]
     regions = [
@@ -163,11 +164,16 @@ def _summary_view(
 
 
 def _objective_view(
-    config: OkrConfig, okr_set: OkrSet, objective: Objective, result: ObjectiveReport, context: PageContext
+    config: OkrConfig,
+    okr_set: OkrSet,
+    objective: Objective,
+    result: ObjectiveReport,
+    context: PageContext,
+    set_result: SetReport,
 ) -> dict[str, Any]:
     results = {r.id: r for r in result.key_results}
     krs = [
-        _kr_view(config, okr_set, objective, kr, results[kr.id], context)
+        _kr_view(config, okr_set, objective, kr, results[kr.id], context, set_result)
         for kr in objective.key_results
         if kr.id in results
     ]
@@ -195,6 +201,7 @@ def _kr_view(
     kr: KeyResult,
     result: KeyResultReport,
     context: PageContext,
+    set_result: SetReport,
 ) -> dict[str, Any]:
     metric = config.metrics.get(kr.metric or "")
     unit = metric.unit if metric else None
@@ -206,6 +213,7 @@ def _kr_view(
         "owner": _owners(kr),
         "reason": _unmeasured_reason(kr, result),
         "span": _span(result, unit),
+        "kind_words": kind_words(result, set_result),
         "score": fmt.score_text(result.score),
         "bar": fmt.progress_bar(result.progress),
         "health": fmt.health_status(result.health),

@@ -17,8 +17,11 @@ from okr.evaluate import evaluate_report, evaluation_input
 from okr.kinds import grade, kr_kind
 from okr.report import Report
 from okr.scoring import progress
+from okrsync.admin.views import kr_row
 from okrsync.offline import read_field_names, read_issues, read_measurements
 from okrsync.report import render_evaluation
+from publish.confluence.okr_page import PageContext, okr_set_page
+from publish.jira import kr_statuses
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BANDS = HealthBands()
@@ -258,6 +261,24 @@ def test_four_sev1s_by_mid_november_miss_a_cap_of_two() -> None:
     assert kr is not None
     assert (kr.kind, kr.current, kr.health, kr.flags, kr.score) == ("cap", 4, "off_track", ("target_missed",), 0.25)
     assert "cap: 4 of 2 allowed used, 49% of the cycle gone — target missed" in render_evaluation(report)
+
+
+def test_the_cap_is_said_in_words_in_the_property_and_on_the_page() -> None:
+    config = load_config_file(EXAMPLES / "okrs.yaml")
+    at = datetime(2026, 11, 15, 12, tzinfo=UTC)
+    report = _example(at)
+    words = "cap: 4 of 2 allowed used, 49% of the cycle gone — target missed"
+    status = kr_statuses(config, report)[("company-q4", "O3.KR2")]
+    assert (status["kind"], status["forecast"], status["kind_words"]) == ("cap", 5.0108, words)
+    level = kr_statuses(config, report)[("company-q4", "O3.KR1")]
+    assert level["kind"] == "level" and "forecast" not in level and "kind_words" not in level
+    okr_set = next(s for s in config.okr_sets if s.id == "company-q4")
+    set_report = report.okr_set("company-q4")
+    assert set_report is not None
+    page = dict(okr_set_page(config, okr_set, set_report, PageContext(at=at, tz=UTC)).regions)
+    assert f"<em>{words}</em>" in page["objective-O3"]
+    cap = next(kr for o in okr_set.objectives for kr in o.key_results if kr.id == "O3.KR2")
+    assert kr_row(okr_set, cap, report.find("company-q4", "O3.KR2"), set_report)["kind_words"] == words
 
 
 def test_the_other_example_krs_are_levels() -> None:
