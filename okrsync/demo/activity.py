@@ -30,6 +30,7 @@ class DemoActivity:
         self.session.auth = ("alice@shop.example", "demo")
         self.conversion = 2.5
         self.nps = 33.0
+        self.descoped: str | None = None
 
     def actions(self) -> list[tuple[float, Callable[[], str]]]:
         """(weight, action): the mix of a working day."""
@@ -42,6 +43,7 @@ class DemoActivity:
             (1, self.push_conversion),
             (1, self.push_nps),
             (0.5, self.edit_page),
+            (0.5, self.drop_unfinished_epic),
         ]
 
     def step(self) -> str:
@@ -120,6 +122,26 @@ class DemoActivity:
             }
         )
         return f"{created['key']} problem raised ({source}, {component})"
+
+    def drop_unfinished_epic(self) -> str:
+        """Once: a lead takes an unfinished epic off a KR (its label goes); the KR's delivery keeps it
+        in the scope it started with, listed as dropped unfinished."""
+        if self.descoped is not None:
+            return self.move_work()
+        epics = list(
+            self.jira.search(
+                "project = CHK AND issuetype = Epic AND labels = kr-mttr AND statusCategory != Done",
+                fields=["labels"],
+                page_size=10,
+            )
+        )
+        if not epics:
+            return self.move_work()
+        key = str(epics[0]["key"])
+        url = f"{self.emulator_url}/rest/api/2/issue/{key}"
+        self.session.put(url, json={"update": {"labels": [{"remove": "kr-mttr"}]}}, timeout=10).raise_for_status()
+        self.descoped = key
+        return f"{key} taken off checkout O1.KR1 unfinished (label kr-mttr removed)"
 
     def _transition(self, key: str, status: str) -> None:
         url = f"{self.emulator_url}/rest/api/2/issue/{key}/transitions"

@@ -148,11 +148,20 @@ def _seed_measurements(runtime: Runtime) -> None:
 
 
 def _demo_config(today: date) -> str:
-    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    next_quarter = date(quarter_start.year + (quarter_start.month == 10), (quarter_start.month + 2) % 12 + 1, 1)
-    end = date.fromordinal(next_quarter.toordinal() - 1)
+    """The demo's okrs.yaml with this quarter's dates, and last quarter's (a cycle already closed)."""
+    start, end = _quarter_of(today)
+    last_start, last_end = _quarter_of(start - timedelta(days=1))
     text = DEMO_CONFIG.read_text(encoding="utf-8")
-    return text.replace("CYCLE_START", quarter_start.isoformat()).replace("CYCLE_END", end.isoformat())
+    for name, day in (("LAST_START", last_start), ("LAST_END", last_end), ("CYCLE_START", start), ("CYCLE_END", end)):
+        text = text.replace(name, day.isoformat())
+    return text
+
+
+def _quarter_of(day: date) -> tuple[date, date]:
+    """The first and the last day of the calendar quarter ``day`` lies in."""
+    start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    following = date(start.year + (start.month == 10), (start.month + 2) % 12 + 1, 1)
+    return start, following - timedelta(days=1)
 
 
 def _play(stack: LocalStack, options: DemoOptions, out: TextIO) -> None:

@@ -22,8 +22,13 @@ def test_the_demo_configuration_is_valid_and_lints_clean() -> None:
     from datetime import date
 
     config = load_config_text(_demo_config(date(2026, 11, 21)))
-    assert [c.start.isoformat() for c in config.cycles] == ["2026-10-01"]
-    assert [c.end.isoformat() for c in config.cycles] == ["2026-12-31"]
+    assert [c.start.isoformat() for c in config.cycles] == ["2026-10-01", "2026-07-01"]
+    assert [c.end.isoformat() for c in config.cycles] == ["2026-12-31", "2026-09-30"]
+    january = load_config_text(_demo_config(date(2027, 1, 5)))
+    assert [(c.start.isoformat(), c.end.isoformat()) for c in january.cycles] == [
+        ("2027-01-01", "2027-03-31"),
+        ("2026-10-01", "2026-12-31"),
+    ]
     assert lint(config) == []
     assert len(config.problem_programs[0].sources) == 5
 
