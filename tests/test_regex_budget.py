@@ -130,6 +130,7 @@ COMPILED: dict[str, tuple[Use, ...]] = {
     "okr.problems.model:_KEY": (match,),
     "jql.formatting:_BARE": (fullmatch,),
     "jql.validate:ISSUE_KEY": (match,),
+    "mapping.models:CLOSE_AFTER": (match,),
     "jql.validate:PROJECT_KEY": (match,),
     "jql.dates:_DATE_LITERAL": (match,),
     "jql.text:_WORD": (findall,),
