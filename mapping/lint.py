@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from jql.parser import parse_jql
 from jql.syntax import And, Clause, JqlError, Node, Or, SystemField, Value
 from mapping.models import KeyResult, Metric, Objective, OkrConfig, OkrSet
+from mapping.stage import stage_mismatches
 
 MAX_OBJECTIVES = {"company": 4, "department": 4, "team": 3}
 MIN_KRS, MAX_KRS = 2, 4
@@ -59,6 +60,7 @@ def lint(config: OkrConfig) -> list[LintFinding]:
     findings = [*_metric_findings(config)]
     for okr_set in config.okr_sets:
         findings += _set_findings(okr_set)
+        findings += [LintFinding("stage-mismatch", *found) for found in stage_mismatches(config, okr_set)]
         for objective in okr_set.objectives:
             findings += _objective_findings(okr_set, objective)
             for kr in objective.key_results:

@@ -12,8 +12,9 @@ from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from mapping.decision import kill_below_problem
 from mapping.numbers import Number
 
 DAYS = re.compile(r"^[1-9][0-9]*d$")
@@ -158,6 +159,12 @@ class KeyResult(_Model):
         default=None, description="for an unmeasured KR: the date by which its first reading is due"
     )
     kind: Kind | None = None
+    decide_by: date | None = Field(
+        default=None, description="for a validation KR: the date by which to decide whether to keep going or stop"
+    )
+    kill_below: Number | None = Field(
+        default=None, description="with decide_by: below this value of the KR's metric on that date, stop"
+    )
 
     @property
     def owners(self) -> list[str]:
@@ -181,6 +188,14 @@ class KeyResult(_Model):
                 "'unmeasured' reason, or remove first_reading_due"
             )
         return self
+
+    @field_validator("kill_below")
+    @classmethod
+    def _kill_below_has_a_decision(cls, value: float | None, info: ValidationInfo) -> float | None:
+        problem = None if value is None else kill_below_problem(info.data)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("kind")
     @classmethod
@@ -234,6 +249,7 @@ class OkrSet(_Model):
     id: Identifier
     name: str = Field(min_length=1)
     level: Literal["company", "department", "team"] = "team"
+    stage: Literal["prototype", "early-users", "validation", "pmf", "growth", "scale"] | None = None
     cycle: str
     owner: str | None = None
     aligns_to: str | None = Field(default=None, pattern=r"^[^/]+/[^/]+$", description="set-id/objective-id")
