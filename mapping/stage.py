@@ -62,7 +62,7 @@ def _message(stage: str, reason: str) -> str:
 
 def revenue_reason(kr: KeyResult, metric: Metric | None) -> str | None:
     """Why a KR is about revenue or scale ("its title speaks of 'GMV'"), or None."""
-    texts = [("its title", kr.title)]
+    texts: list[tuple[str, str | None]] = [("its title", kr.title)]
     if metric is not None:
         texts += [(f"its metric {kr.metric!r}", kr.metric or ""), (f"its metric {kr.metric!r}", metric.description)]
     for where, text in texts:
