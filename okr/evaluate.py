@@ -13,6 +13,7 @@ from mapping.memo import once_per_object
 from mapping.models import Contributors, Cycle, KeyResult, Kind, Metric, Objective, OkrConfig, OkrSet
 from mapping.versions import metric_version
 from okr import scoring
+from okr.decision import decision_flags, kr_decision
 from okr.kinds import Grade, grade, kr_kind
 from okr.live import IndexedMirror
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
@@ -196,8 +197,8 @@ def _reads_as(
     """A previous KR result is what this metric value gives now: the same value, and the same grade
     at today's expected progress (the result may date from an older one: a KR no event touched
     keeps its result while the expected progress moves on)."""
-    if value.stale or "stale" in result.flags or kr.first_reading_due is not None:
-        return False  # a stale value, or a first reading that may have fallen due since
+    if value.stale or "stale" in result.flags or kr.first_reading_due is not None or kr.decide_by is not None:
+        return False  # a stale value, or a first reading or a decision that may have fallen due since
     if (result.current, result.count, result.evaluated) != (value.value, value.count, value.evaluated):
         return False
     kind = kr_kind(kr, metric)
@@ -250,8 +251,8 @@ def _objective_json(
 def _previous_result(previous: KeyResultReport | None, kr: KeyResult, config: OkrConfig) -> KeyResultReport | None:
     """The KR's previous result, when its definition (metric version, baseline, target) is unchanged."""
     metric = config.metrics.get(kr.metric or "")
-    if previous is None:
-        return None
+    if previous is None or previous.decision is not None or kr.decide_by is not None:
+        return None  # a decision moves with the day, and with its terms
     if previous.metric_version != (metric_version(metric) if metric else None):
         return None
     if (previous.baseline, previous.target, previous.kind) != (kr.baseline, kr.target, kr_kind(kr, metric)):
@@ -306,7 +307,8 @@ def _kr_result(
     given = reading.given
     scope = _kr_scope(kr, reading, filters)
     delivered = None if scope is None else scope.delivery
-    flags = _kr_flags(kr, value, graded, delivered, given)
+    decision = kr_decision(kr, value.value, given.at.astimezone(given.tz).date())
+    flags = _kr_flags(kr, value, graded, delivered, given) + decision_flags(decision)
     if scope is not None and scope.descoped:
         flags.append("descoped_work")
     return KeyResultReport(
@@ -326,6 +328,7 @@ def _kr_result(
         evaluated=value.evaluated,
         count=value.count,
         scope=scope,
+        decision=decision,
     )
 
 

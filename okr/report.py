@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from mapping.models import Kind
+from okr.decision import Decision
 from okr.scope import ScopeFacts
 
 
@@ -43,6 +44,7 @@ class KeyResultReport:
     # (current, score, health and the rest of the reading); the grade stays the frozen one
     late_correction: Mapping[str, Any] | None = None
     scope: ScopeFacts | None = None  # delivery's recorded scope (okr.scope); None without contributors
+    decision: Decision | None = None  # a KR with decide_by: its keep-or-stop decision (okr.decision)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class KeyResultReport:
             "count": self.count,
             "late_correction": None if self.late_correction is None else dict(self.late_correction),
             **({} if self.scope is None else {"scope": self.scope.to_dict()}),
+            **({} if self.decision is None else {"decision": self.decision.to_dict()}),
         }
 
     @classmethod
@@ -85,6 +88,7 @@ class KeyResultReport:
             count=data["count"],
             late_correction=data.get("late_correction"),
             scope=None if data.get("scope") is None else ScopeFacts.from_dict(data["scope"]),
+            decision=None if data.get("decision") is None else Decision.from_dict(data["decision"]),
         )
 
 
