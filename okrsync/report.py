@@ -9,6 +9,7 @@ from okr.problems.review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_
 from okr.report import KeyResultReport, Report, SetReport
 from okr.scope import scope_words
 from publish.confluence.formatting import reading_due_text
+from publish.decision import decision_words
 from publish.kinds import kind_words
 
 HEALTH_MARK = {
@@ -23,7 +24,7 @@ HEALTH_MARK = {
 
 def render_evaluation(report: Report, config: OkrConfig | None = None) -> str:
     """The report as text; with its ``config``, a ``reading_overdue`` KR also says when its first reading was due."""
-    due = _first_readings_due(config)
+    due, units = _first_readings_due(config), _units(config)
     lines = [f"Evaluated at {report.at}"]
     for okr_set in report.okr_sets:
         lines += ["", _set_line(okr_set)]
@@ -33,7 +34,10 @@ def render_evaluation(report: Report, config: OkrConfig | None = None) -> str:
                 f"  {objective.id}  score {score}  {HEALTH_MARK[objective.health]}"
                 f"  ({objective.measured} of {objective.total} KRs measured)"
             )
-            lines += ["    " + _kr_line(kr, okr_set, due.get((okr_set.id, kr.id))) for kr in objective.key_results]
+            lines += [
+                "    " + _kr_line(kr, okr_set, due.get((okr_set.id, kr.id)), units.get((okr_set.id, kr.id)))
+                for kr in objective.key_results
+            ]
     for program in report.problem_programs:
         lines += ["", f"Problem program {program['id']}"] + _table(PROBLEM_ROW_HEADER, problem_rows(program))
         if program.get("action_points"):
@@ -65,13 +69,26 @@ def _first_readings_due(config: OkrConfig | None) -> dict[tuple[str, str], date]
     }
 
 
+def _units(config: OkrConfig | None) -> dict[tuple[str, str], str | None]:
+    """(set id, KR id) → the unit of the KR's metric."""
+    if config is None:
+        return {}
+    return {
+        (okr_set.id, kr.id): metric.unit
+        for okr_set in config.okr_sets
+        for objective in okr_set.objectives
+        for kr in objective.key_results
+        if (metric := config.metrics.get(kr.metric or "")) is not None
+    }
+
+
 def _set_line(okr_set: SetReport) -> str:
     if okr_set.final:
         return f"{okr_set.id}  (cycle closed: final results at its end)"
     return f"{okr_set.id}  (expected progress {okr_set.expected:.0%})"
 
 
-def _kr_line(kr: KeyResultReport, okr_set: SetReport, reading_due: date | None = None) -> str:
+def _kr_line(kr: KeyResultReport, okr_set: SetReport, reading_due: date | None = None, unit: str | None = None) -> str:
     current = "—" if kr.current is None else f"{kr.current:g}"
     values = f"{_num(kr.baseline)} → {current} → {_num(kr.target)}"
     score = "—" if kr.score is None else f"{kr.score:.2f}"
@@ -86,6 +103,9 @@ def _kr_line(kr: KeyResultReport, okr_set: SetReport, reading_due: date | None =
     extra += [flag for flag in kr.flags if flag != "target_missed" or kr.kind != "cap"]
     if "reading_overdue" in kr.flags and reading_due is not None:
         extra.append(reading_due_text(reading_due))
+    decision = decision_words(kr, unit)
+    if decision:
+        extra.append(decision)
     if kr.evaluated != "local":
         extra.append(f"evaluated {kr.evaluated}")
     bar = _bar(kr.score)

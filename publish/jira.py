@@ -17,6 +17,7 @@ from typing import Any, Literal
 from mapping.models import OkrConfig
 from okr.report import KeyResultReport, KrEntry, Report
 from okr.scope import scope_words
+from publish.decision import decision_status
 from publish.kinds import kind_words
 
 STATUS_PROPERTY = "okrsync.status"
@@ -90,6 +91,7 @@ def kr_statuses(config: OkrConfig, report: Report) -> dict[KrRef, dict[str, Any]
             **({"kind_words": words} if (words := kind_words(entry.kr, entry.okr_set)) else {}),
             **closed_status(entry),
             **scope_status(entry.kr),
+            **decision_status(entry.kr, metric.unit if metric else None),
         }
     return statuses
 

@@ -18,6 +18,7 @@ from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
+from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import change_text
 
@@ -99,6 +100,7 @@ def kr_row(
         "contributors": _contributors_text(kr),
         "scope": scope_words(found.scope) if found and found.scope else None,
         "kind_words": kind_words(found, set_result) if found and set_result else None,
+        "decision": decision_words(found) if found else None,
     }
 
 

@@ -24,6 +24,7 @@ from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
 from publish.confluence.regions import initial_body, region_macro
 from publish.confluence.templates import render
+from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import changes_between
 
@@ -214,6 +215,7 @@ def _kr_view(
         "reason": _unmeasured_reason(kr, result),
         "span": _span(result, unit),
         "kind_words": kind_words(result, set_result),
+        "decision": decision_words(result, unit),
         "score": fmt.score_text(result.score),
         "bar": fmt.progress_bar(result.progress),
         "health": fmt.health_status(result.health),
