@@ -15,14 +15,14 @@ from typing import NamedTuple
 from mapping.models import KeyResult, Metric, OkrConfig, OkrSet
 
 LEARNING_STAGES = frozenset({"prototype", "early-users", "validation"})
-# Whole English words (or consecutive words) that speak of revenue or scale.
+# Whole English words (or consecutive words) that speak of revenue or scale, matched in any case.
 REVENUE_WORDS = (
     "revenue",
     "revenues",
     "sales",
-    "arr",
-    "mrr",
-    "gmv",
+    "ARR",
+    "MRR",
+    "GMV",
     "market share",
     "cost per",
     "scale",
@@ -81,7 +81,7 @@ def revenue_term(text: str) -> str | None:
             return term
     words = words_of(text)
     for term in REVENUE_WORDS:
-        if _holds_phrase(words, term.split()):
+        if _holds_phrase(words, term.lower().split()):
             return term
     return None
 

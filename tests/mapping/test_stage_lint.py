@@ -83,7 +83,7 @@ def test_learning_titles_are_not_flagged(title: str) -> None:
 
 def test_a_whole_word_next_to_punctuation_counts() -> None:
     assert revenue_term("Sales-ready leads") == "sales"
-    assert revenue_term("(ARR)") == "arr"
+    assert revenue_term("(ARR)") == "ARR"
     assert revenue_term("market   share") == "market share"
     assert revenue_term("the share of the market") is None
 
@@ -101,6 +101,7 @@ def test_a_set_without_a_stage_is_not_checked() -> None:
 
 
 def test_the_metric_id_or_description_speaks_of_revenue() -> None:
+    assert "its title speaks of 'GMV'" in _mismatches("validation", "GMV增长")[0].message
     [by_description] = _mismatches("prototype", "Teams using it", {"description": "Revenue from paying teams"})
     assert "its metric 'm' speaks of 'revenue'" in by_description.message
 
