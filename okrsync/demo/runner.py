@@ -41,6 +41,7 @@ from sync.runtime import Runtime
 
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
 DEMO_USER = "okrsync@shop.example"
+MIN_PACE = 0.1  # seconds an action takes at the least, for counting the actions of a duration
 
 
 @dataclass
@@ -204,9 +205,11 @@ def _quarter_of(day: date) -> tuple[date, date]:
 
 
 def _play(stack: LocalStack, options: DemoOptions, out: TextIO) -> None:
+    """The activity: ``duration / pace`` actions (the same ones for the same seed), or until Ctrl-C."""
     activity = DemoActivity(stack.runtime, stack.jira_url, options.seed)
-    started = time.monotonic()
-    while options.duration is None or time.monotonic() - started < options.duration:
+    steps = _steps(options)
+    while steps is None or steps > 0:
+        started = time.monotonic()
         stack.check()
         try:
             line = activity.step()
@@ -214,7 +217,16 @@ def _play(stack: LocalStack, options: DemoOptions, out: TextIO) -> None:
             line = f"(an action failed: {exc})"
         out.write(f"{datetime.now():%H:%M:%S}  {line}\n")
         out.flush()
-        time.sleep(options.pace)  # the demo's pace: a person's next action, not a wait for the service
+        steps = None if steps is None else steps - 1
+        # the demo's pace: a person's next action, not a wait for the service
+        time.sleep(max(0.0, options.pace - (time.monotonic() - started)))
+
+
+def _steps(options: DemoOptions) -> int | None:
+    """How many actions a bounded demo plays: a count, not a clock, so two runs play the same ones."""
+    if options.duration is None:
+        return None
+    return max(1, round(options.duration / max(options.pace, MIN_PACE)))
 
 
 def _settle(connection: redis.Redis, seconds: float = 30) -> None:
