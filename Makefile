@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
+EMULATOR_PORT ?= 8090
 # `make run` only: a local secret so it works out of the box (set your own for anything Jira calls).
 RUN_ENV := OKRSYNC_WEBHOOK_SECRET="$${OKRSYNC_WEBHOOK_SECRET:-local-dev-secret}" \
            OKRSYNC_DATA_DIR="$${OKRSYNC_DATA_DIR:-$(CURDIR)/.okrsync}"
@@ -27,7 +28,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	@if [ -z "$$OKRSYNC_JIRA_URL" ]; then \
 	  export OKRSYNC_DATA_DIR="$${OKRSYNC_DATA_DIR:-$(CURDIR)/.okrsync}"; \
-	  exec $(BIN)/okrsync demo --host $(HOST) --port $(PORT); \
+	  exec $(BIN)/okrsync demo --host $(HOST) --port $(PORT) --emulator-port $(EMULATOR_PORT); \
 	fi; \
 	echo "okrsync: web on http://$(HOST):$(PORT), worker and scheduler alongside (Ctrl-C stops all)"; \
 	export $(RUN_ENV); \

@@ -16,18 +16,20 @@ from typing import Any, Literal
 log = logging.getLogger(__name__)
 
 System = Literal["jira", "confluence"]
-Outcome = Literal["ok", "429", "5xx", "4xx", "error"]
+Outcome = Literal["ok", "429", "5xx", "conflict", "4xx", "error"]
 CallHook = Callable[[str, str, str], None]
 
 
 def outcome_of_status(status: int | None) -> Outcome:
-    """The outcome bucket of an HTTP status; None (no answer at all) is "error"."""
+    """The outcome bucket of an HTTP status; None (no answer at all) is "error", 409 "conflict"."""
     if status is None:
         return "error"
     if status == 429:
         return "429"
     if status >= 500:
         return "5xx"
+    if status == 409:
+        return "conflict"  # a page a person changed since it was read: re-read, merged and written again
     if status >= 400:
         return "4xx"
     return "ok"

@@ -23,6 +23,7 @@ from okrsync.counters import METRICS_UNAUTHORIZED, REJECT_PREFIX, EventCollector
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings, load_settings
+from sync.config_store import ConfigStore
 from sync.handlers import router
 from sync.queue import EventStream, PushResult
 from sync.scheduling import enqueue_drain
@@ -158,8 +159,8 @@ def _register_health(app: Flask, settings: Settings, connection: redis.Redis, lo
 
     @app.get("/readyz")
     def readyz() -> tuple[Response, int]:
-        checks = {"redis": _redis_check(connection), "config": _config_check(settings)}
-        ready = all(value in ("ok", "not configured") for value in checks.values())
+        checks = {"redis": _redis_check(connection), "config": _config_check(settings, connection)}
+        ready = all(isinstance(value, dict) or value in ("ok", "not configured") for value in checks.values())
         return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
 
     @app.get("/metrics")
@@ -181,12 +182,26 @@ def _redis_check(connection: redis.Redis) -> str:
     return "ok"
 
 
-def _config_check(settings: Settings) -> str:
+def _config_check(settings: Settings, connection: redis.Redis) -> str | dict[str, Any]:
+    """The configuration revision in force (applied to the config store), else the configured file's state."""
+    in_force = _revision_in_force(connection)
+    if in_force is not None:
+        return in_force
     if settings.config is None:
         return "not configured"
     if not settings.config.is_file():
         return f"missing: {settings.config} (OKRSYNC_CONFIG)"
     return "ok"
+
+
+def _revision_in_force(connection: redis.Redis) -> dict[str, Any] | None:
+    try:
+        info = ConfigStore(connection).info()
+    except redis.RedisError:
+        return None  # the redis check says so
+    if not info.get("revision"):
+        return None
+    return {"revision": int(info["revision"]), "source": info.get("source"), "applied_at": info.get("applied_at")}
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -457,16 +457,34 @@ def stop_processes(processes: Sequence[subprocess.Popen[Any]], timeout: float = 
     return killed
 
 
-def free_port(preferred: int = 0) -> int:
-    """``preferred`` when it is free on 127.0.0.1 (0: none preferred), else any free port."""
+@dataclass(frozen=True)
+class PortChoice:
+    """The port to use; ``busy`` says why the preferred one was not (empty: it was free, or none was)."""
+
+    port: int
+    preferred: int = 0
+    busy: str = ""
+
+
+def choose_port(preferred: int = 0) -> PortChoice:
+    """``preferred`` when nothing listens on it on 127.0.0.1 (0: none preferred), else any free port.
+    The probe binds with SO_REUSEADDR, as the servers do, so a port in TIME_WAIT after a restart is kept."""
+    busy = ""
     for port in (preferred, 0) if preferred else (0,):
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((HOST, port))
-            except OSError:
+            except OSError as exc:
+                busy = exc.strerror or str(exc)
                 continue
-            return int(probe.getsockname()[1])
+            return PortChoice(int(probe.getsockname()[1]), preferred, busy)
     raise StackError(f"no free port on {HOST}")
+
+
+def free_port(preferred: int = 0) -> int:
+    """``preferred`` when it is free on 127.0.0.1 (0: none preferred), else any free port."""
+    return choose_port(preferred).port
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:

@@ -139,13 +139,16 @@ def _only_projects(run: dict[str, Any] | None, projects: set[str]) -> dict[str, 
 
 
 def call_summary(connection: redis.Redis) -> list[dict[str, Any]]:
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "rate_limited": 0, "retries": 0, "errors": 0})
+    totals: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"calls": 0, "rate_limited": 0, "retries": 0, "conflicts": 0, "errors": 0}
+    )
     for raw_key, raw_value in connection.hgetall(CALLS).items():
         system, _, outcome = decoded(raw_key).split("|", 2)
         value, entry = int(raw_value), totals[system]
         entry["calls"] += value
         entry["rate_limited"] += value if outcome == "429" else 0
         entry["retries"] += value if outcome in RETRIED_OUTCOMES else 0
+        entry["conflicts"] += value if outcome == "conflict" else 0
         entry["errors"] += value if outcome == "4xx" else 0
     return [{"system": system, **entry} for system, entry in sorted(totals.items())]
 

@@ -150,7 +150,10 @@ class SystemCalls(_Body):
     calls: int
     rate_limited: int = Field(description="attempts answered 429")
     retries: int = Field(description="attempts answered 429, 5xx or not at all; the connector retries these")
-    errors: int = Field(description="attempts answered 4xx other than 429")
+    conflicts: int = Field(
+        description="attempts answered 409: a page a person changed since it was read; re-read, merged, written again"
+    )
+    errors: int = Field(description="attempts answered 4xx other than 409 and 429")
 
 
 class Reconciliation(_Body):

@@ -11,6 +11,7 @@ import requests
 
 from mapping.measurements import Measurement
 from okr.report import Report
+from okrsync.demo.people import People
 from okrsync.demo.scenario import BUG_TOPICS, INCIDENT_TOPICS, PROBLEM_SOURCES
 from sync.configured import configured_jira
 from sync.dirty import mark
@@ -31,6 +32,7 @@ class DemoActivity:
         self.conversion = 2.5
         self.nps = 33.0
         self.descoped: str | None = None
+        self.people = People(self.session, self.emulator_url, self.rng)
 
     def actions(self) -> list[tuple[float, Callable[[], str]]]:
         """(weight, action): the mix of a working day."""
@@ -83,17 +85,19 @@ class DemoActivity:
         return f"{created['key']} new bug{' (escaped to production)' if escaped else ''}"
 
     def open_incident(self) -> str:
+        """An incident logged when it began some hours ago (Jira's clock moved back for that call)."""
         priority = self.rng.choice(["Highest", "High", "High"])
-        created = self.jira.create_issue(
-            {
-                "project": {"key": "OPS"},
-                "issuetype": {"name": "Incident"},
-                "priority": {"name": priority},
-                "summary": f"{self.rng.choice(INCIDENT_TOPICS).capitalize()} (live)",
-                "labels": ["escaped-production"],
-            }
-        )
-        return f"{created['key']} incident opened ({priority})"
+        hours = self.people.incident_age_hours()
+        fields = {
+            "project": {"key": "OPS"},
+            "issuetype": {"name": "Incident"},
+            "priority": {"name": priority},
+            "summary": f"{self.rng.choice(INCIDENT_TOPICS).capitalize()} (live)",
+            "labels": ["escaped-production"],
+        }
+        with self.people.jira_clock_back(hours):
+            created = self.jira.create_issue(fields)
+        return f"{created['key']} incident opened ({priority}), began {hours:g} hours ago"
 
     def resolve_incident(self) -> str:
         open_incidents = list(
@@ -177,15 +181,14 @@ class DemoActivity:
     # ------------------------------------------------------------------ Confluence
 
     def edit_page(self) -> str:
-        confluence = self.runtime.confluence
-        if confluence is None:
+        """A person adds a note to the page in their browser (their own session, not the service's client)."""
+        if self.runtime.confluence is None:
             return self.move_work()
-        page = confluence.find_page("OKR", "Checkout & Payments OKRs")
-        if page is None:
+        note = self.people.add_note("OKR", "Checkout & Payments OKRs", f"{datetime.now(UTC):%H:%M}")
+        if note is None:
             return "the Checkout & Payments page is not written yet"
-        note = f"<p>Note from Alice ({datetime.now(UTC):%H:%M}): the escaped-defects trend is what we discuss on Monday.</p>"  # noqa: E501
-        confluence.update_page(page, page.body + note, "A person's note")
-        return f"a person added a note to the page '{page.title}'"
+        again = ", saved again after the service's update" if note.saves > 1 else ""
+        return f"{note.author} added a note to the page '{note.title}'{again}"
 
 
 def summary_of(report: Report | None) -> dict[str, int]:

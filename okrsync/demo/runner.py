@@ -27,7 +27,7 @@ from okrsync.local_stack import (
     StackError,
     StackOptions,
     WebOptions,
-    free_port,
+    choose_port,
 )
 from okrsync.progress import ProgressBar
 from okrsync.redis_store import connect_redis
@@ -41,6 +41,7 @@ from sync.runtime import Runtime
 
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
 DEMO_USER = "okrsync@shop.example"
+MIN_PACE = 0.1  # seconds an action takes at the least, for counting the actions of a duration
 
 
 @dataclass
@@ -57,7 +58,9 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout)
     data_dir = settings.data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     connection = connect_redis(settings)
-    stack = LocalStack(_stack_options(settings, options, data_dir, connection, out))
+    _start_clean(settings, connection, data_dir, out)
+    ports = _demo_ports(options, out)
+    stack = LocalStack(_stack_options(settings, options, ports, data_dir, connection, out))
     try:
         stack.start()
         _print_where_to_look(out, stack.url, stack.jira_url, stack.env, data_dir)
@@ -73,14 +76,51 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout)
         stack.stop()
 
 
+def _start_clean(settings: Settings, connection: redis.Redis, data_dir: Path, out: TextIO) -> None:
+    """Each run starts from the demo company as seeded: the previous run's state (claims, counters,
+    mirror, configuration) in the data directory's embedded Redis is reset, and that is said in one line."""
+    if settings.redis_url:
+        out.write("clean slate: not reset, OKRSYNC_REDIS_URL names a Redis the demo does not own\n")
+        return
+    keys = int(connection.dbsize())
+    connection.flushdb()
+    out.write(
+        f"clean slate: the previous run's state in {data_dir} reset ({keys} Redis keys: claims, counters, mirror)\n"
+    )
+
+
+@dataclass(frozen=True)
+class DemoPorts:
+    web: int
+    emulator: int
+
+
+def _demo_ports(options: DemoOptions, out: TextIO) -> DemoPorts:
+    """The requested ports, or others when they are really busy (said loudly: the URLs change)."""
+    return DemoPorts(
+        web=_port(options.port, "the web service (admin pages)", "--port", out),
+        emulator=_port(options.emulator_port, "the emulated Jira and Confluence", "--emulator-port", out),
+    )
+
+
+def _port(preferred: int, what: str, option: str, out: TextIO) -> int:
+    choice = choose_port(preferred)
+    if choice.busy:
+        out.write(
+            f"PORT {preferred} IS TAKEN ({choice.busy}): another program listens on it; {what} uses port "
+            f"{choice.port} instead, so its URL below differs (stop that program or pass {option})\n"
+        )
+    return choice.port
+
+
 def _stack_options(
-    settings: Settings, options: DemoOptions, data_dir: Path, connection: redis.Redis, out: TextIO
+    settings: Settings, options: DemoOptions, ports: DemoPorts, data_dir: Path, connection: redis.Redis, out: TextIO
 ) -> StackOptions:
     """The emulator (seeded with the demo company) and the web service as processes, a worker and the
     scheduler; the demo OKRs applied, the webhook registered, a full resync shown with a progress bar."""
-    port = free_port(options.port)
+    port = ports.web
     return StackOptions(
-        emulator=_emulator_options(options),
+        emulator=_emulator_options(options, ports.emulator),
         redis=RedisOptions(connection=connection, url_for_processes=settings.redis_url or None),
         web=WebOptions(mode="process", host=options.host, port=port, arguments=("--workers", "1")),
         data_dir=data_dir,
@@ -101,14 +141,14 @@ def _stack_options(
     )
 
 
-def _emulator_options(options: DemoOptions) -> EmulatorOptions:
+def _emulator_options(options: DemoOptions, port: int) -> EmulatorOptions:
     return EmulatorOptions(
         scenario=demo_scenario(options.seed),
         flavor=None,
         knobs={"webhook_retry_delays_s": [0.2, 0.5, 1, 2]},
         confluence=True,
         as_process=True,
-        port=options.emulator_port,
+        port=port,
         scenario_file="demo-scenario.json",
     )
 
@@ -165,9 +205,11 @@ def _quarter_of(day: date) -> tuple[date, date]:
 
 
 def _play(stack: LocalStack, options: DemoOptions, out: TextIO) -> None:
+    """The activity: ``duration / pace`` actions (the same ones for the same seed), or until Ctrl-C."""
     activity = DemoActivity(stack.runtime, stack.jira_url, options.seed)
-    started = time.monotonic()
-    while options.duration is None or time.monotonic() - started < options.duration:
+    steps = _steps(options)
+    while steps is None or steps > 0:
+        started = time.monotonic()
         stack.check()
         try:
             line = activity.step()
@@ -175,7 +217,16 @@ def _play(stack: LocalStack, options: DemoOptions, out: TextIO) -> None:
             line = f"(an action failed: {exc})"
         out.write(f"{datetime.now():%H:%M:%S}  {line}\n")
         out.flush()
-        time.sleep(options.pace)  # the demo's pace: a person's next action, not a wait for the service
+        steps = None if steps is None else steps - 1
+        # the demo's pace: a person's next action, not a wait for the service
+        time.sleep(max(0.0, options.pace - (time.monotonic() - started)))
+
+
+def _steps(options: DemoOptions) -> int | None:
+    """How many actions a bounded demo plays: a count, not a clock, so two runs play the same ones."""
+    if options.duration is None:
+        return None
+    return max(1, round(options.duration / max(options.pace, MIN_PACE)))
 
 
 def _settle(connection: redis.Redis, seconds: float = 30) -> None:

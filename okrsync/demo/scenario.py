@@ -7,7 +7,10 @@ Built in code, seeded, with times relative to the emulator's start, so every run
 from __future__ import annotations
 
 import random
+from datetime import date, timedelta
 from typing import Any
+
+AP_OVERDUE_DAYS = 4  # the open action point from the last problem review is a few days overdue
 
 USERS = [
     {
@@ -91,13 +94,14 @@ CATEGORY_BY_COMPONENT = {
 }
 
 
-def demo_scenario(seed: int = 2026) -> dict[str, Any]:
+def demo_scenario(seed: int = 2026, today: date | None = None) -> dict[str, Any]:
+    """The demo company; dates (an action point's due date) relative to ``today`` (None: the real one)."""
     rng = random.Random(seed)
     issues: list[dict[str, Any]] = []
     issues += _checkout(rng)
     issues += _fulfilment(rng)
     issues += _operations(rng)
-    issues += _platform(rng)
+    issues += _platform(rng, today or date.today())
     return {
         "title": "Northwind Goods (demo)",
         "flavor": "cloud",
@@ -247,7 +251,7 @@ def _operations(rng: random.Random) -> list[dict[str, Any]]:
     return issues
 
 
-def _platform(rng: random.Random) -> list[dict[str, Any]]:
+def _platform(rng: random.Random, today: date) -> list[dict[str, Any]]:
     issues = []
     components = list(CATEGORY_BY_COMPONENT)
     for number in range(60):
@@ -272,7 +276,7 @@ def _platform(rng: random.Random) -> list[dict[str, Any]]:
             "summary": "Make CI retries visible per test",
             "labels": ["action-point"],
             "assignee": "dana",
-            "due": "2020-01-01",
+            "due": (today - timedelta(days=AP_OVERDUE_DAYS)).isoformat(),
             "created": "-30d",
         }
     )

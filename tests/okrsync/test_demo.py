@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +14,9 @@ import pytest
 
 from mapping.lint import lint
 from mapping.loader import load_config_text
-from okrsync.demo.runner import _demo_config
+from okrsync.demo.runner import _demo_config, _port
 from okrsync.demo.scenario import demo_scenario
+from okrsync.local_stack import PortChoice, choose_port
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 
@@ -59,3 +62,76 @@ def test_a_bounded_demo_exits_0_with_pages_written_and_krs_in_several_states(tmp
     states = re.search(r"KRs by health:\s+(.*)", output).group(1)  # type: ignore[union-attr]
     assert pages > 0 and events > 0
     assert len(states.split(",")) > 1, states
+
+
+def _listening() -> socket.socket:
+    """A listening socket as the servers make one (werkzeug and gunicorn set SO_REUSEADDR)."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    return server
+
+
+def test_a_port_in_time_wait_after_a_restart_is_kept() -> None:
+    server = _listening()
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server's side closes first: its port goes to TIME_WAIT
+    server.close()
+    client.close()
+    assert choose_port(port) == PortChoice(port, port, "")
+
+
+def test_a_busy_port_is_said_loudly_with_the_one_used_instead() -> None:
+    with _listening() as server:
+        port = server.getsockname()[1]
+        out = io.StringIO()
+        chosen = _port(port, "the web service (admin pages)", "--port", out)
+    assert chosen != port
+    said = out.getvalue()
+    assert f"PORT {port} IS TAKEN (Address already in use)" in said and f"uses port {chosen} instead" in said
+
+
+def test_the_open_action_point_is_due_a_few_days_before_today() -> None:
+    from datetime import date
+
+    scenario = demo_scenario(today=date(2026, 12, 3))
+    dues = [issue["due"] for issue in scenario["issues"] if "action-point" in issue.get("labels", [])]
+    assert dues == ["2026-11-29"]
+
+
+def _bounded_demo(data_dir: Path, cwd: Path, port: int, emulator_port: int) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}
+    env["OKRSYNC_DATA_DIR"] = str(data_dir)
+    command = [OKRSYNC, "demo", "--duration", "8", "--pace", "0.5", "--port", str(port)]
+    command += ["--emulator-port", str(emulator_port)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, cwd=cwd)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    return output
+
+
+def _figures(output: str) -> dict[str, str]:
+    """The run's figures that depend only on the seed and the actions: the resync's count, the
+    actions played, the action points opened and the KRs by health."""
+    return {
+        "resync": re.search(r"resync: (\d+ of \d+) issue", output).group(1),  # type: ignore[union-attr]
+        "actions": "\n".join(re.findall(r"^\d\d:\d\d:\d\d  (.*)$", output, re.MULTILINE)),
+        "action points": re.search(r"action points opened:\s+(\d+)", output).group(1),  # type: ignore[union-attr]
+        "health": re.search(r"KRs by health:\s+(.*)", output).group(1),  # type: ignore[union-attr]
+    }
+
+
+@pytest.mark.blackbox
+def test_two_demo_runs_in_a_row_start_clean_keep_their_ports_and_give_the_same_figures(tmp_path: Path) -> None:
+    port, emulator_port = choose_port().port, choose_port().port
+    first = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port)
+    second = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port)
+    assert "clean slate: the previous run's state" in second and "IS TAKEN" not in first + second
+    for output in (first, second):
+        assert f"http://127.0.0.1:{port}/admin/" in output and f"http://127.0.0.1:{emulator_port}/view/" in output
+    assert _figures(first) == _figures(second)
+    assert _figures(second)["resync"] == "292 of 292"
+    assert int(_figures(second)["action points"]) > 0

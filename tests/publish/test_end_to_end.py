@@ -7,6 +7,7 @@ import re
 import time
 from typing import Any
 
+from okrsync.admin.health import call_summary
 from publish.confluence.regions import page_regions
 from tests.conftest import QUEUE
 from tests.publish.stack import INTERVAL, wait_for
@@ -87,6 +88,15 @@ def test_an_edit_during_an_update_is_kept_and_the_update_lands(pages_stack, conn
     assert pages_stack["edit"].done
     assert "<p>Saved by a person during the update.</p>" in page(pages_stack).body
     assert int(connection.hget("okrsync:stats", "page_conflicts") or 0) >= 1
+
+
+def test_a_conflict_with_a_persons_edit_is_counted_as_retried_not_refused(pages_stack, connection) -> None:
+    wait_for(lambda: current_of_kr1(pages_stack) == "20%", what="the first page")
+    pages_stack["edit"].armed = True
+    set_escaped(pages_stack, 4)
+    wait_for(lambda: current_of_kr1(pages_stack) == "40%", what="the update after the conflict")
+    confluence = next(entry for entry in call_summary(connection) if entry["system"] == "confluence")
+    assert confluence["conflicts"] >= 1 and confluence["errors"] == 0, confluence
 
 
 def test_an_unchanged_recomputation_does_not_bump_the_version(pages_stack, connection) -> None:
