@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 
 from jql.parser import parse_jql
 from jql.syntax import And, Clause, JqlError, Node, Or, SystemField, Value
+from mapping.jql_fields import unknown_fields
 from mapping.models import KeyResult, Metric, Objective, OkrConfig, OkrSet
 
 MAX_OBJECTIVES = {"company": 4, "department": 4, "team": 3}
@@ -63,7 +64,7 @@ def lint(config: OkrConfig) -> list[LintFinding]:
             findings += _objective_findings(okr_set, objective)
             for kr in objective.key_results:
                 findings += _kr_findings(config, f"{okr_set.id}/{objective.id}/{kr.id}", kr)
-    return findings
+    return findings + [LintFinding("unknown-field", u.where, u.message) for u in unknown_fields(config)]
 
 
 def _set_findings(okr_set: OkrSet) -> Iterator[LintFinding]:
