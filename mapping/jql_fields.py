@@ -30,6 +30,8 @@ class UnknownField:
         site = " nor one of the site's fields" if self.site_fields_known else ""
         subject = "the metric" if self.where.startswith("metrics.") else "the query"
         hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        if not hint and not self.site_fields_known:
+            hint = "; if it is a custom field, `okrsync validate --online` checks that the site has it"
         return (
             f"the field {self.field!r} is not a field the local JQL subset knows{site}: {subject} will be "
             f"evaluated remotely by Jira, which answers nothing for a field the site does not have{hint}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 
 from jql.parser import parse_jql
@@ -56,7 +56,8 @@ class LintFinding:
         return asdict(self)
 
 
-def lint(config: OkrConfig) -> list[LintFinding]:
+def lint(config: OkrConfig, site_fields: Mapping[str, str] | None = None) -> list[LintFinding]:
+    """``site_fields``: Jira's field names (lower-cased) → ids, when known, for the JQL fields."""
     findings = [*_metric_findings(config)]
     for okr_set in config.okr_sets:
         findings += _set_findings(okr_set)
@@ -64,7 +65,7 @@ def lint(config: OkrConfig) -> list[LintFinding]:
             findings += _objective_findings(okr_set, objective)
             for kr in objective.key_results:
                 findings += _kr_findings(config, f"{okr_set.id}/{objective.id}/{kr.id}", kr)
-    return findings + [LintFinding("unknown-field", u.where, u.message) for u in unknown_fields(config)]
+    return findings + [LintFinding("unknown-field", u.where, u.message) for u in unknown_fields(config, site_fields)]
 
 
 def _set_findings(okr_set: OkrSet) -> Iterator[LintFinding]:

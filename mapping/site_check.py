@@ -125,7 +125,7 @@ def _use_findings(where: str, use: FieldUse, facts: SiteFacts) -> Iterator[SiteF
                 yield SiteFinding("error", where, f"the site has no {kind} {value!r} ({rejected}){hint}")
     if use.kind == "system" and use.name in KEY_FIELDS:
         for value in use.values:
-            reason = facts.issues.get(value.upper()) if ISSUE_KEY.match(value) else None
+            reason = facts.issues.get(value.upper()) if ISSUE_KEY.fullmatch(value) else None
             if reason:
                 yield SiteFinding("error", where, f"{value.upper()} {reason} ({rejected}); check the key")
 
@@ -170,4 +170,4 @@ def issue_keys_to_ask(config: OkrConfig) -> list[str]:
         except JqlError:
             continue
         keys += [v.upper() for u in uses if u.kind == "system" and u.name in KEY_FIELDS for v in u.values]
-    return list(dict.fromkeys(key for key in keys if ISSUE_KEY.match(key)))
+    return list(dict.fromkeys(key for key in keys if ISSUE_KEY.fullmatch(key)))

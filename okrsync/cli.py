@@ -258,11 +258,13 @@ def _online_jira() -> JiraPort:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 when there is any finding.")
-def lint(file: Path, as_json: bool, strict: bool) -> None:
+@click.option("--fields", "fields_file", type=click.Path(path_type=Path), help="Jira's /rest/api/2/field answer.")
+def lint(file: Path, as_json: bool, strict: bool, fields_file: Path | None) -> None:
     """Warn about OKRs that will mislead: too many objectives, task-shaped KRs, missing owners, …"""
     from mapping.lint import lint as lint_config
 
-    findings = lint_config(_load_config_or_exit(file))
+    config = _load_config_or_exit(file)
+    findings = lint_config(config, _field_names_or_exit(fields_file) if fields_file else None)
     if as_json:
         click.echo(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
     else:

@@ -107,3 +107,13 @@ def test_validate_reads_the_site_field_list_from_a_file(tmp_path: Path) -> None:
     fields.write_text("{}")
     bad = CliRunner().invoke(main, ["validate", str(path), "--fields", str(fields)])
     assert bad.exit_code == 2 and "expected the JSON list" in bad.output and "Traceback" not in bad.output
+
+
+def test_lint_reads_the_site_field_list_from_a_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, _document('"Story Points" > 3'))
+    without = CliRunner().invoke(main, ["lint", str(path)])
+    assert "'Story Points'" in without.output and "validate --online" in without.output
+    fields = tmp_path / "fields.json"
+    fields.write_text(json.dumps([{"id": "customfield_10016", "name": "Story Points"}]))
+    result = CliRunner().invoke(main, ["lint", str(path), "--fields", str(fields), "--strict"])
+    assert result.exit_code == 0 and "0 finding(s)" in result.output, result.output

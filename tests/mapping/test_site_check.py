@@ -110,3 +110,7 @@ def test_any_jql_text_gives_precise_findings_and_never_raises(text: str) -> None
     for site_finding in online:
         assert site_finding.where == "metrics.m.jql" and site_finding.message
         assert "\n" not in site_finding.line()
+
+
+def test_a_key_with_a_line_break_is_not_asked_for() -> None:
+    assert issue_keys_to_ask(_config('project = SHOP AND key = "SHOP-99999\n"')) == []
