@@ -10,7 +10,6 @@ from typing import Any
 import yaml
 from click.testing import CliRunner
 
-from jql.names import FieldUse, fields_named
 from mapping.jql_fields import unknown_fields
 from mapping.lint import lint
 from mapping.loader import load_config_document
@@ -31,19 +30,6 @@ def _document(jql: str, contributors: str = "project = CHK") -> dict[str, Any]:
 
 def _config(jql: str, contributors: str = "project = CHK") -> Any:
     return load_config_document(_document(jql, contributors))
-
-
-def test_names_are_read_from_queries_outside_the_subset_too() -> None:
-    assert fields_named('projct = CHK AND status WAS "In Progress" BEFORE 2026-01-01 ORDER BY created') == (
-        FieldUse("projct", "custom", ("CHK",)),
-        FieldUse("status", "system", ("In Progress",)),
-        FieldUse("created", "system"),
-    )
-    assert fields_named("type in (Bug, 'Sub-task') AND cf[10014] is EMPTY AND fixVersion = 1.0") == (
-        FieldUse("issuetype", "system", ("Bug", "Sub-task")),
-        FieldUse("cf[10014]", "cf"),
-        FieldUse("fixVersion", "unmirrored", ("1.0",)),
-    )
 
 
 def test_a_misspelled_field_is_a_warning_with_the_field_meant() -> None:
