@@ -94,6 +94,24 @@ class JiraPort:
         """Every system and custom field (``/field``): resolves "Story Points" to ``customfield_10016``."""
         return self._call("fields", self.client.get_all_fields, "GET", "rest/api/2/field") or []
 
+    def projects(self) -> list[dict[str, Any]]:
+        """Every project the account may browse (``/project``: key, name, id)."""
+        return self._list("projects", "rest/api/2/project")
+
+    def statuses(self) -> list[dict[str, Any]]:
+        """Every status of the site (``/status``)."""
+        return self._list("statuses", "rest/api/2/status")
+
+    def priorities(self) -> list[dict[str, Any]]:
+        return self._list("priorities", "rest/api/2/priority")
+
+    def issue_types(self) -> list[dict[str, Any]]:
+        return self._list("issue_types", "rest/api/2/issuetype")
+
+    def _list(self, operation: str, path: str) -> list[dict[str, Any]]:
+        found = self._call(operation, lambda: self.client.get(path), "GET", path)
+        return [entry for entry in found if isinstance(entry, dict)] if isinstance(found, list) else []
+
     # ------------------------------------------------------------------ search
 
     def search(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 
 from jql.parser import parse_jql
 from jql.syntax import And, Clause, JqlError, Node, Or, SystemField, Value
+from mapping.jql_fields import unknown_fields
 from mapping.models import KeyResult, Metric, Objective, OkrConfig, OkrSet
 from mapping.stage import stage_mismatches
 
@@ -56,7 +57,8 @@ class LintFinding:
         return asdict(self)
 
 
-def lint(config: OkrConfig) -> list[LintFinding]:
+def lint(config: OkrConfig, site_fields: Mapping[str, str] | None = None) -> list[LintFinding]:
+    """``site_fields``: Jira's field names (lower-cased) → ids, when known, for the JQL fields."""
     findings = [*_metric_findings(config)]
     for okr_set in config.okr_sets:
         findings += _set_findings(okr_set)
@@ -65,7 +67,7 @@ def lint(config: OkrConfig) -> list[LintFinding]:
             findings += _objective_findings(okr_set, objective)
             for kr in objective.key_results:
                 findings += _kr_findings(config, f"{okr_set.id}/{objective.id}/{kr.id}", kr)
-    return findings
+    return findings + [LintFinding("unknown-field", u.where, u.message) for u in unknown_fields(config, site_fields)]
 
 
 def _set_findings(okr_set: OkrSet) -> Iterator[LintFinding]:

@@ -130,7 +130,7 @@ def _jql_problems(config: OkrConfig) -> list[ConfigProblem]:
     from jql.query import JqlError, JqlUnsupported, parse_jql
 
     problems = []
-    for path, text in _jql_texts(config):
+    for path, text in jql_texts(config):
         try:
             parse_jql(text)
         except JqlUnsupported:
@@ -140,7 +140,7 @@ def _jql_problems(config: OkrConfig) -> list[ConfigProblem]:
     return problems
 
 
-def _jql_texts(config: OkrConfig) -> Iterable[tuple[str, str]]:
+def jql_texts(config: OkrConfig) -> Iterable[tuple[str, str]]:
     for metric_id, metric in config.metrics.items():
         for name in ("jql", "numerator_jql"):
             text = getattr(metric, name)

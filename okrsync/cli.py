@@ -21,7 +21,6 @@ from okrsync.settings import Settings, SettingsError, load_settings
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from connector.jira import JiraPort
     from mapping.models import OkrConfig
-    from sync.ports import JiraApi
     from sync.runtime import Runtime
 
 log = logging.getLogger("okrsync")
@@ -209,11 +208,16 @@ def status(as_json: bool, limit: int) -> None:
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
-    "--online", is_flag=True, help="Also ask Jira (OKRSYNC_JIRA_URL) whether the issues the file names exist."
+    "--online",
+    is_flag=True,
+    help="Also check with Jira (OKRSYNC_JIRA_URL) that the projects, fields, statuses, priorities, issue types "
+    "and issues the file names exist; exit 2 when one does not.",
 )
-def validate(file: Path, online: bool) -> None:
+@click.option("--fields", "fields_file", type=click.Path(path_type=Path), help="Jira's /rest/api/2/field answer.")
+def validate(file: Path, online: bool, fields_file: Path | None) -> None:
     """Check an okrs.yaml: exit 0 when valid, 1 with every problem and its path otherwise."""
     from mapping.versions import metric_version
+    from okrsync.site_facts import report_site_findings, report_unknown_fields
 
     config = _load_config_or_exit(file)
     sets, krs = len(config.okr_sets), sum(len(o.key_results) for s in config.okr_sets for o in s.objectives)
@@ -224,7 +228,17 @@ def validate(file: Path, online: bool) -> None:
     for metric_id, metric in sorted(config.metrics.items()):
         click.echo(f"  metric {metric_id}: definition {metric_version(metric)}")
     if online:
-        _warn_unknown_issues(_online_jira(), config)
+        sys.exit(report_site_findings(_online_jira(), config))
+    report_unknown_fields(config, _field_names_or_exit(fields_file) if fields_file else None)
+
+
+def _field_names_or_exit(fields_file: Path) -> dict[str, str]:
+    from okrsync.offline import InputFileError, read_field_names
+
+    try:
+        return read_field_names(fields_file)
+    except InputFileError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _online_jira() -> JiraPort:
@@ -240,30 +254,17 @@ def _online_jira() -> JiraPort:
     return jira
 
 
-def _warn_unknown_issues(jira: JiraApi, config: OkrConfig) -> int:
-    """Print a warning per issue key Jira does not have; how many there were."""
-    from connector import ConnectorError
-    from okrsync.ops import unknown_issues
-
-    try:
-        unknown = unknown_issues(jira, config)
-    except ConnectorError as exc:
-        click.echo(f"warning: the issue keys were not checked in Jira: {exc}", err=True)
-        return 0
-    for issue in unknown:
-        click.echo(f"warning: {issue.warning()}", err=True)
-    return len(unknown)
-
-
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 when there is any finding.")
-def lint(file: Path, as_json: bool, strict: bool) -> None:
+@click.option("--fields", "fields_file", type=click.Path(path_type=Path), help="Jira's /rest/api/2/field answer.")
+def lint(file: Path, as_json: bool, strict: bool, fields_file: Path | None) -> None:
     """Warn about OKRs that will mislead: too many objectives, task-shaped KRs, missing owners, …"""
     from mapping.lint import lint as lint_config
 
-    findings = lint_config(_load_config_or_exit(file))
+    config = _load_config_or_exit(file)
+    findings = lint_config(config, _field_names_or_exit(fields_file) if fields_file else None)
     if as_json:
         click.echo(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
     else:
@@ -415,6 +416,7 @@ def apply(file: Path) -> None:
     settings = _settings()
     config = _load_config_or_exit(file)  # a clear answer for a bad file before anything is stored
     runtime = _runtime(settings, connect_redis(settings))
+    _check_against_site_or_exit(runtime, config)
     applied = apply_config_file(runtime, file)
     if not applied.changed:
         click.echo(f"{file}: already in force (revision {applied.revision})")
@@ -423,8 +425,18 @@ def apply(file: Path) -> None:
     for change in applied.metric_changes:
         was = f"{change.old} → " if change.old else "new, "
         click.echo(f"  metric {change.metric}: {was}{change.new}")
-    if runtime.jira is not None:
-        _warn_unknown_issues(runtime.jira, config)
+
+
+def _check_against_site_or_exit(runtime: Runtime, config: OkrConfig) -> None:
+    """With a Jira: what the file names must exist there (exit 2, nothing applied, when not);
+    without one: the JQL fields neither the local subset nor the learned field names know."""
+    from okrsync.site_facts import SiteReader, report_site_findings, report_unknown_fields
+
+    if isinstance(runtime.jira, SiteReader):
+        if report_site_findings(runtime.jira, config):
+            sys.exit(2)
+        return
+    report_unknown_fields(config, runtime.config_store.field_names() or None)
 
 
 @main.command()

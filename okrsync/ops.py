@@ -113,57 +113,6 @@ def manual_webhook_steps(url: str, jql: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class UnknownIssue:
-    """An issue key the configuration names that Jira does not show the service's account."""
-
-    where: str  # "okr_sets[0].objectives[1].key_results[0].contributors.epics"
-    key: str
-    reason: str
-
-    def warning(self) -> str:
-        return f"{self.where}: {self.key} {self.reason}; its status cannot be written there — check the key"
-
-
-KEYS_CHECKED = 200  # a configuration naming more keys is checked for its first ones only
-
-
-def configured_issue_keys(config: Any) -> list[tuple[str, str]]:
-    """(path, key) of every contributor epic and KR ``jira_issue`` the configuration names."""
-    found = []
-    for s, okr_set in enumerate(config.okr_sets):
-        for o, objective in enumerate(okr_set.objectives):
-            for k, kr in enumerate(objective.key_results):
-                where = f"okr_sets[{s}].objectives[{o}].key_results[{k}]"
-                if kr.jira_issue:
-                    found.append((f"{where}.jira_issue", kr.jira_issue.upper()))
-                epics = kr.contributors.epics if kr.contributors is not None else None
-                found += [(f"{where}.contributors.epics", key.upper()) for key in epics or []]
-    return found
-
-
-def unknown_issues(jira: Any, config: Any) -> list[UnknownIssue]:
-    """Ask Jira for each named key once; those it answers 404 (or 403) for are returned."""
-    from connector import AuthError, NotFound
-
-    answers: dict[str, str | None] = {}
-    unknown = []
-    for where, key in configured_issue_keys(config)[:KEYS_CHECKED]:
-        if key not in answers:
-            try:
-                jira.get_issue(key, fields=["summary"])
-                answers[key] = None
-            except NotFound:
-                answers[key] = "does not exist in Jira (404)"
-            except AuthError as exc:
-                if exc.status == 401:
-                    raise  # the credentials, not the key: said once by the caller
-                answers[key] = f"is not visible to the service's account ({exc.status})"
-        if answers[key]:
-            unknown.append(UnknownIssue(where, key, str(answers[key])))
-    return unknown
-
-
 def _jql_of(webhook: dict[str, Any]) -> str:
     filters = webhook.get("filters") or {}
     return str(filters.get("issue-related-events-section") or webhook.get("jqlFilter") or "")

@@ -1,0 +1,96 @@
+"""Reading what a Jira site has (projects, fields, statuses, priorities, issue types, the issues a
+configuration names) for ``mapping.site_check``, and printing its findings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import click
+
+from mapping.models import OkrConfig
+from mapping.site_check import SiteFacts, SiteFinding, check_site, issue_keys_to_ask
+
+KEYS_CHECKED = 200  # a configuration naming more issue keys is checked for its first ones only
+
+
+@runtime_checkable
+class SiteReader(Protocol):
+    """The Jira calls the check makes (``connector.JiraPort`` has them)."""
+
+    def fields(self) -> list[dict[str, Any]]: ...
+    def projects(self) -> list[dict[str, Any]]: ...
+    def statuses(self) -> list[dict[str, Any]]: ...
+    def priorities(self) -> list[dict[str, Any]]: ...
+    def issue_types(self) -> list[dict[str, Any]]: ...
+    def get_issue(self, key: str, fields: Sequence[str] | None = None) -> dict[str, Any]: ...
+
+
+def read_site_facts(jira: SiteReader, config: OkrConfig) -> SiteFacts:
+    """The site's facts the configuration is compared with. Raises ConnectorError when Jira cannot be
+    read (the credentials, the network) — not for an issue key it does not have."""
+    return SiteFacts(
+        projects={str(p["key"]): str(p.get("name") or p["key"]) for p in jira.projects() if p.get("key")},
+        fields={
+            f["name"].strip(): f["id"]
+            for f in jira.fields()
+            if isinstance(f.get("name"), str) and isinstance(f.get("id"), str)
+        },
+        statuses=_names(jira.statuses()),
+        priorities=_names(jira.priorities()),
+        issue_types=_names(jira.issue_types()),
+        issues=_issue_answers(jira, issue_keys_to_ask(config)[:KEYS_CHECKED]),
+    )
+
+
+def _names(entries: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(e["name"]) for e in entries if isinstance(e, dict) and e.get("name")))
+
+
+def _issue_answers(jira: SiteReader, keys: list[str]) -> dict[str, str | None]:
+    """Each key → None when Jira has it, else why not (404, or not visible to the account)."""
+    from connector import AuthError, NotFound
+
+    answers: dict[str, str | None] = {}
+    for key in keys:
+        try:
+            jira.get_issue(key, fields=["summary"])
+            answers[key] = None
+        except NotFound:
+            answers[key] = "does not exist in Jira (404)"
+        except AuthError as exc:
+            if exc.status == 401:
+                raise  # the credentials, not the key
+            answers[key] = f"is not visible to the service's account ({exc.status})"
+    return answers
+
+
+def site_findings(jira: SiteReader, config: OkrConfig) -> list[SiteFinding] | None:
+    """The findings, or None (said on stderr) when the site could not be read."""
+    from connector import ConnectorError
+
+    try:
+        facts = read_site_facts(jira, config)
+    except ConnectorError as exc:
+        click.echo(f"warning: the file was not checked against Jira: {exc}", err=True)
+        return None
+    return check_site(config, facts)
+
+
+def report_site_findings(jira: SiteReader, config: OkrConfig) -> int:
+    """Print each finding on one line (stderr); the exit code: 2 with any error, else 0."""
+    findings = site_findings(jira, config) or []
+    for finding in findings:
+        click.echo(finding.line(), err=True)
+    errors = sum(1 for f in findings if f.severity == "error")
+    if errors:
+        click.echo(f"{errors} error(s): the site does not have what the file names", err=True)
+    return 2 if errors else 0
+
+
+def report_unknown_fields(config: OkrConfig, site_fields: dict[str, str] | None) -> None:
+    """Offline: a warning (stderr) per JQL field neither the local subset nor ``site_fields`` knows."""
+    from mapping.jql_fields import unknown_fields
+
+    for unknown in unknown_fields(config, site_fields):
+        click.echo(f"warning: {unknown.where}: {unknown.message}", err=True)
