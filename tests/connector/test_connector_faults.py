@@ -84,6 +84,7 @@ def test_a_closed_port_is_unavailable_and_names_the_url_variable(fake_time: Any)
     with pytest.raises(Unavailable) as caught:
         jira.myself()
     assert "OKRSYNC_JIRA_URL" in str(caught.value) and caught.value.status is None
+    assert str(caught.value).startswith(f"Jira at http://127.0.0.1:{port} did not answer after 3 attempts over 1.5 s ")
     assert fake_time.waits == [0.5, 1.0]
     assert jira.stats.count(outcome="error") == 3
 
