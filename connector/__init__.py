@@ -12,6 +12,7 @@ from connector.errors import (
     ConnectorError,
     NotFound,
     RateLimited,
+    SetupError,
     Unavailable,
 )
 from connector.factory import confluence_from_settings, jira_from_settings
@@ -33,6 +34,7 @@ __all__ = [
     "Page",
     "RateLimited",
     "RetryPolicy",
+    "SetupError",
     "Unavailable",
     "confluence_from_settings",
     "jira_from_settings",

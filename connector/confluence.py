@@ -103,7 +103,7 @@ class ConfluencePort:
             **client_options(Confluence, credentials, settings.timeout, session),
         )
         keep_exact_timeout(self.client, settings.timeout)
-        self.transport = Transport("confluence", credentials, policy, self.stats)
+        self.transport = Transport("confluence", credentials, policy, self.stats, site=settings.url.rstrip("/"))
 
     def find_page(self, space: str, title: str) -> Page | None:
         """The page titled ``title`` in ``space``, with its storage body and version; None if there is none."""

@@ -20,6 +20,10 @@ class ConnectorError(Exception):
         self.url = url
 
 
+class SetupError(ConnectorError):
+    """The port's settings can never work (a URL without scheme, a user without a token): fix them, do not retry."""
+
+
 class AuthError(ConnectorError):
     """401/403: the credentials are wrong or the account lacks a permission; retrying cannot help."""
 

@@ -1,4 +1,5 @@
-"""Ports from the service settings: the one place that reads OKRSYNC_JIRA_* and OKRSYNC_CONFLUENCE_*.
+"""Ports from the service settings: the one place that reads OKRSYNC_JIRA_*, OKRSYNC_CONFLUENCE_* and
+OKRSYNC_RETRY_*.
 
 Takes any object with the attributes of ``okrsync.settings.Settings`` (tokens as pydantic
 ``SecretStr`` or plain strings) so the connector does not import the composition root.
@@ -27,7 +28,7 @@ def jira_from_settings(
         token=_secret(getattr(settings, "jira_token", None)),
         flavor=getattr(settings, "jira_flavor", None) or None,
     )
-    return JiraPort(jira, policy or RetryPolicy(), stats)
+    return JiraPort(jira, policy or policy_from_settings(settings), stats)
 
 
 def confluence_from_settings(
@@ -42,7 +43,18 @@ def confluence_from_settings(
         user=_text(getattr(settings, "confluence_user", None)),
         token=_secret(getattr(settings, "confluence_token", None)),
     )
-    return ConfluencePort(confluence, policy or RetryPolicy(), stats)
+    return ConfluencePort(confluence, policy or policy_from_settings(settings), stats)
+
+
+def policy_from_settings(settings: Any) -> RetryPolicy:
+    """The retry budget of OKRSYNC_RETRY_ATTEMPTS and OKRSYNC_RETRY_MAX_WAIT_SECONDS (the defaults when unset)."""
+    default = RetryPolicy()
+    attempts = getattr(settings, "retry_attempts", None)
+    max_wait = getattr(settings, "retry_max_wait_seconds", None)
+    return RetryPolicy(
+        max_attempts=default.max_attempts if attempts is None else int(attempts),
+        max_total_wait=default.max_total_wait if max_wait is None else float(max_wait),
+    )
 
 
 def _secret(value: Any) -> str | None:

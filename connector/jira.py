@@ -67,7 +67,7 @@ class JiraPort:
             **client_options(Jira, credentials, settings.timeout, session),
         )
         keep_exact_timeout(self.client, settings.timeout)
-        self.transport = Transport("jira", credentials, policy, self.stats)
+        self.transport = Transport("jira", credentials, policy, self.stats, site=settings.url.rstrip("/"))
         self._flavor: Flavor | None = settings.flavor
         self._flavor_lock = threading.Lock()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from connector.errors import (
     ConnectorError,
     NotFound,
     RateLimited,
+    SetupError,
     Unavailable,
 )
 from connector.retry import Failure, FailureKind, RetryPolicy, parse_retry_after
@@ -50,7 +52,7 @@ class Credentials:
 
     def check(self) -> None:
         if self.user and not self.token:
-            raise ConnectorError(
+            raise SetupError(
                 f"{self.env_prefix}_USER is set but {self.env_prefix}_TOKEN is not: set "
                 f"{self.env_prefix}_TOKEN to an API token (Cloud) or unset {self.env_prefix}_USER "
                 "and use a personal access token (Data Center)"
@@ -61,12 +63,12 @@ def check_url(url: str, env_prefix: str) -> None:
     """Refuse a site URL that could never work, before any call is retried against it."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectorError(
+        raise SetupError(
             f"{env_prefix}_URL must be the site's http(s) address, e.g. https://acme.atlassian.net; "
             f"got {url.rsplit('@', 1)[-1]!r}"
         )  # never echo user:password@
     if parts.username or parts.password:
-        raise ConnectorError(
+        raise SetupError(
             f"{env_prefix}_URL must not carry credentials: put them in {env_prefix}_USER and {env_prefix}_TOKEN"
         )
 
@@ -137,14 +139,31 @@ class Problem:
         return Failure(FailureKind.FINAL)
 
 
-class Transport:
-    """Runs client calls for one system ("jira" or "confluence") under one policy and one CallStats."""
+@dataclass(frozen=True)
+class Spent:
+    """What a call spent before it gave up: attempts, seconds waiting between them, seconds in all."""
 
-    def __init__(self, system: str, credentials: Credentials, policy: RetryPolicy, stats: CallStats) -> None:
+    attempts: int
+    waited: float
+    seconds: float
+
+    def words(self) -> str:
+        """ "6 attempts over 15.2 s" """
+        return f"{self.attempts} attempt{'' if self.attempts == 1 else 's'} over {self.seconds:.1f} s"
+
+
+class Transport:
+    """Runs client calls for one system ("jira" or "confluence") under one policy and one CallStats;
+    ``site`` (the base URL, never with credentials) is named when the site cannot be reached."""
+
+    def __init__(
+        self, system: str, credentials: Credentials, policy: RetryPolicy, stats: CallStats, site: str = ""
+    ) -> None:
         self.system = system
         self.credentials = credentials
         self.policy = policy
         self.stats = stats
+        self.site = site
 
     def call(self, operation: str, send: Callable[[], T], *, method: str, path: str, idempotent: bool = True) -> T:
         """``send()`` with retries; raises a ConnectorError subclass naming ``operation`` when it fails.
@@ -153,7 +172,7 @@ class Transport:
         Non-idempotent writes (comments, new issues) are not retried after a timeout that may have
         reached the server: a duplicate comment is worse than a rescheduled job.
         """
-        attempts, waited = 0, 0.0
+        attempts, waited, started = 0, 0.0, time.monotonic()
         while True:
             attempts += 1
             try:
@@ -163,7 +182,8 @@ class Transport:
                 self.stats.record_call(self.system, operation, problem.outcome)
                 wait = self.policy.wait_before_retry(problem.failure(idempotent), attempts, waited)
                 if wait is None:
-                    raise self._error(operation, problem, attempts, waited, idempotent) from exc
+                    spent = Spent(attempts, waited, max(waited, time.monotonic() - started))
+                    raise self._error(operation, problem, spent, idempotent) from exc
                 self._before_retry(operation, problem, wait)
                 waited += wait
                 continue
@@ -183,9 +203,7 @@ class Transport:
         self.stats.record_retry(wait)
         self.policy.sleep(wait)
 
-    def _error(
-        self, operation: str, problem: Problem, attempts: int, waited: float, idempotent: bool
-    ) -> ConnectorError:
+    def _error(self, operation: str, problem: Problem, spent: Spent, idempotent: bool) -> ConnectorError:
         name = SYSTEM_NAMES.get(self.system, self.system)
         where = f"{name} {operation} ({problem.method} {problem.path})"
         said = f": {problem.server_text}" if problem.server_text else ""
@@ -203,8 +221,8 @@ class Transport:
             )
         if status == 429:
             return RateLimited(
-                f"{where} is still rate-limited after {attempts} attempt(s) and {waited:.1f}s of "
-                f"waiting{_hint(problem.retry_after)}; try again later or lower the call rate",
+                f"{where} is still rate-limited after {spent.words()} ({spent.waited:.1f} s of "
+                f"waiting){_hint(problem.retry_after)}; try again later or lower the call rate",
                 retry_after=problem.retry_after,
                 **context,
             )
@@ -216,7 +234,7 @@ class Transport:
                 "it was not repeated — re-read before writing again",
                 **context,
             )
-        return Unavailable(self._unavailable_message(where, problem, attempts, waited, said), **context)
+        return Unavailable(self._unavailable_message(operation, problem, spent, said), **context)
 
     def _auth_advice(self, where: str, status: int, said: str) -> str:
         prefix = self.credentials.env_prefix
@@ -231,14 +249,18 @@ class Transport:
             f"permission, or check {prefix}_USER / {prefix}_TOKEN name the intended account"
         )
 
-    def _unavailable_message(self, where: str, problem: Problem, attempts: int, waited: float, said: str) -> str:
+    def _unavailable_message(self, operation: str, problem: Problem, spent: Spent, said: str) -> str:
+        """ "Jira at https://acme.atlassian.net did not answer after 6 attempts over 15.2 s (myself, GET …)" """
         if problem.status:
             answer, advice = f"kept answering {problem.status}", ""
         elif problem.read_timed_out:
             answer, advice = "did not answer in time", "; the site is slow: try again later"
         else:
-            answer, advice = "could not be reached", f"; check {self.credentials.env_prefix}_URL and the network"
-        return f"{where} {answer} after {attempts} attempt(s) and {waited:.1f}s of waiting{said}{advice}"
+            answer, advice = "did not answer", f"; check {self.credentials.env_prefix}_URL and the network"
+        name = SYSTEM_NAMES.get(self.system, self.system)
+        site = f"{name} at {self.site}" if self.site else name
+        request = f"{operation}, {problem.method} {problem.path}"
+        return f"{site} {answer} after {spent.words()} ({request}){said}{advice}"
 
 
 def _hint(retry_after: float | None) -> str:

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import click
 import redis
 
+from okrsync.cli_errors import CommandSetupError, debug_wanted, failure_of
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis, describe_redis
-from okrsync.settings import Settings, SettingsError, load_settings
+from okrsync.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from connector.jira import JiraPort
@@ -27,22 +29,26 @@ log = logging.getLogger("okrsync")
 
 
 class OkrsyncGroup(click.Group):
-    """Turns setup mistakes into one sentence and exit code 2, never a traceback."""
+    """Ends every failed command with one sentence and its exit code (okrsync/cli_errors.py); the
+    traceback only with --debug or OKRSYNC_LOG_LEVEL=DEBUG."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SettingsError as exc:
-            click.echo(f"okrsync: {exc}", err=True)
-            ctx.exit(2)
-        except redis.ConnectionError as exc:
-            click.echo(f"okrsync: cannot reach Redis ({exc}); check OKRSYNC_REDIS_URL", err=True)
-            ctx.exit(3)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            failure = failure_of(exc)
+            if debug_wanted(bool(ctx.params.get("debug"))):
+                traceback.print_exc()
+            click.echo(f"okrsync: {failure.sentence}", err=True)
+            ctx.exit(failure.exit_code)
 
 
 @click.group(cls=OkrsyncGroup)
 @click.version_option(package_name="okrsync")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of a failure (as OKRSYNC_LOG_LEVEL=DEBUG does).")
+def main(debug: bool) -> None:
     """OKR Sync for Jira: honest OKR progress from the Jira tickets you already have."""
 
 
@@ -472,7 +478,7 @@ def export() -> None:
     settings = _settings()
     text = connect_redis(settings).hget(CONFIG, "text")
     if text is None:
-        raise click.ClickException("no configuration applied yet: run `okrsync apply okrs.yaml`")
+        raise CommandSetupError("no configuration applied yet: run `okrsync apply okrs.yaml` first")
     click.echo(decoded(text), nl=False)
 
 
@@ -496,7 +502,7 @@ def resync(full: bool) -> None:
 @click.option("--url", help="Where Jira should deliver (default: OKRSYNC_PUBLIC_URL + /webhooks/jira).")
 def register_webhook_command(url: str | None) -> None:
     """Register (idempotently) the Jira webhook with the secret, the events used and a JQL filter."""
-    from connector import AuthError, ConnectorError, NotFound
+    from connector import AuthError, NotFound
     from okrsync.ops import manual_webhook_steps, register_webhook
     from sync.reconcile import mapped_projects, project_clause
 
@@ -519,8 +525,6 @@ def register_webhook_command(url: str | None) -> None:
         )
         click.echo(f"{why}.\n" + manual_webhook_steps(url, jql), err=True)
         sys.exit(4)
-    except (RuntimeError, ConnectorError) as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"webhook {result.action}: {result.url} (JQL: {result.jql})")
 
 
@@ -570,7 +574,7 @@ def _prepare(runtime: Runtime) -> None:
     try:
         apply_configured_file(runtime)
     except ConfigError as exc:
-        raise click.ClickException(f"OKRSYNC_CONFIG: {exc}") from None
+        raise CommandSetupError(f"OKRSYNC_CONFIG: {exc}") from None
     try:
         learn_jira_facts(runtime)
     except ConnectorError as exc:
@@ -579,7 +583,7 @@ def _prepare(runtime: Runtime) -> None:
 
 def _require_jira(runtime: Runtime) -> None:
     if runtime.jira is None:
-        raise click.UsageError("no Jira configured: set OKRSYNC_JIRA_URL, OKRSYNC_JIRA_USER and OKRSYNC_JIRA_TOKEN")
+        raise CommandSetupError("no Jira configured: set OKRSYNC_JIRA_URL, OKRSYNC_JIRA_USER and OKRSYNC_JIRA_TOKEN")
 
 
 def _register_optional_commands() -> None:

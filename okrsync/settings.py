@@ -6,7 +6,7 @@ Read once, at the edge (the app factory and the CLI), never at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,12 +89,28 @@ class Settings(BaseSettings):
         le=19,
         description="Niceness `okrsync worker` runs at (0-19); above 0 the web service answers first on shared cores.",
     )
+    retry_attempts: int = Field(
+        default=6, ge=1, le=20, description="Attempts of one Jira or Confluence call before it gives up."
+    )
+    retry_max_wait_seconds: float = Field(
+        default=120.0, ge=0, le=3600, description="Most seconds one Jira or Confluence call waits between attempts."
+    )
     log_level: str = "INFO"
 
     @field_validator("redis_url", mode="before")
     @classmethod
     def _blank_url_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        return check_scheme(value, REDIS_SCHEMES)
+
+    @field_validator("jira_url", "confluence_url", "public_url")
+    @classmethod
+    def _site_scheme(cls, value: str | None) -> str | None:
+        return check_scheme(value, SITE_SCHEMES)
 
     def webhook_secrets(self) -> tuple[bytes, ...]:
         """The active secrets; more than one while a rotation is under way."""
@@ -114,6 +130,19 @@ class Settings(BaseSettings):
         return secrets
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+SITE_SCHEMES = ("https://", "http://")  # http:// for a local emulator only
+
+
+def check_scheme(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    """``value`` unless it is set without one of ``schemes`` (the first is the one to suggest)."""
+    if value is None or value.strip().lower().startswith(schemes):
+        return value
+    shown = value.strip().rsplit("@", 1)[-1]  # never echo user:password@
+    suggestion = schemes[0] + shown.split("://", 1)[-1]
+    raise ValueError(f"must start with {schemes[0]} (got {shown!r}); e.g. {suggestion}")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning validation errors into one sentence per variable."""
     try:
@@ -122,9 +151,16 @@ def load_settings(**overrides: object) -> Settings:
         problems = []
         for error in exc.errors():
             name = "OKRSYNC_" + "_".join(str(p) for p in error["loc"]).upper()
-            shown = "<hidden>" if _is_secret(name) else repr(error.get("input"))
-            problems.append(f"{name}: {error['msg']} (got {shown})")
+            problems.append(_problem(name, error))
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+
+def _problem(name: str, error: Any) -> str:
+    """ "OKRSYNC_JIRA_URL must start with https:// (got …)"; pydantic's own checks quote the input after."""
+    if error["type"] == "value_error":
+        return f"{name} {error['ctx']['error']}"
+    shown = "<hidden>" if _is_secret(name) else repr(error.get("input"))
+    return f"{name}: {error['msg']} (got {shown})"
 
 
 def _is_secret(variable: str) -> bool:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from connector.errors import AuthError, RateLimited, Unavailable
 from mapping.models import OkrConfig
 from sync import keys
 from sync.dirty import RECENT_IDS, DirtyTracker
@@ -259,8 +260,12 @@ def _resync_project(
 
 
 def _count(jira: Any, project: str) -> int | None:
+    """The project's issue count for the progress bar, None when Jira cannot count it. A site that is
+    unreachable, throttling or refusing the account is said at once: the walk would only retry it again."""
     try:
         return int(jira.count(project_clause([project])))
+    except (AuthError, RateLimited, Unavailable):
+        raise
     except Exception:  # a count is only for the progress bar
         return None
 

@@ -41,3 +41,14 @@ def test_a_token_without_user_is_a_bearer_token(strict_cloud: Any) -> None:
     jira = jira_from_settings(settings(jira_url=strict_cloud.url, jira_token=SecretStr("bob-token")))
     assert jira is not None and jira.myself()["emailAddress"] == "bob@acme.example"
     assert jira.client.session.auth is not None and "Authorization" in jira.client.session.headers
+
+
+def test_the_retry_budget_comes_from_the_settings() -> None:
+    jira = jira_from_settings(
+        settings(jira_url="https://acme.atlassian.net", retry_attempts=2, retry_max_wait_seconds=5)
+    )
+    assert jira is not None
+    assert (jira.transport.policy.max_attempts, jira.transport.policy.max_total_wait) == (2, 5.0)
+    default = jira_from_settings(settings(jira_url="https://acme.atlassian.net"))
+    assert default is not None
+    assert (default.transport.policy.max_attempts, default.transport.policy.max_total_wait) == (6, 120.0)

@@ -42,7 +42,7 @@ def test_persistent_5xx_gives_up_within_the_total_wait(cloud: Any, make_jira: An
     assert fake_time.waits == [0.5, 1.0, 2.0, 4.0]  # the next wait (8 s) would pass the 10 s budget
     assert sum(fake_time.waits) <= 10.0
     assert caught.value.status == 503 and caught.value.url == "/rest/api/2/issue/PAY-3"
-    assert "5 attempt(s)" in str(caught.value) and "update_fields" in str(caught.value)
+    assert "5 attempts over" in str(caught.value) and "update_fields" in str(caught.value)
     assert cloud.calls("PUT /rest/api/2/issue/{reference}", "503") == 5
 
 
@@ -84,6 +84,7 @@ def test_a_closed_port_is_unavailable_and_names_the_url_variable(fake_time: Any)
     with pytest.raises(Unavailable) as caught:
         jira.myself()
     assert "OKRSYNC_JIRA_URL" in str(caught.value) and caught.value.status is None
+    assert str(caught.value).startswith(f"Jira at http://127.0.0.1:{port} did not answer after 3 attempts over 1.5 s ")
     assert fake_time.waits == [0.5, 1.0]
     assert jira.stats.count(outcome="error") == 3
 

@@ -61,3 +61,40 @@ def test_embedded_redis_persists_append_only_under_the_data_dir(tmp_path) -> Non
     assert embedded_redis(tmp_path / "data") is client  # one server per data dir per process
     client.set("k", "v")
     assert (tmp_path / "data" / "appendonly.aof").exists()
+
+
+@pytest.mark.parametrize("variable", ["OKRSYNC_JIRA_URL", "OKRSYNC_CONFLUENCE_URL", "OKRSYNC_PUBLIC_URL"])
+def test_a_site_url_without_scheme_names_the_variable_and_the_fix(monkeypatch, tmp_path, variable) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, "your-site.atlassian.net")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        f"invalid settings: {variable} must start with https:// (got 'your-site.atlassian.net'); "
+        "e.g. https://your-site.atlassian.net"
+    )
+
+
+def test_a_url_is_checked_without_echoing_its_credentials(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OKRSYNC_REDIS_URL", "tcp://:hunter2@cache.internal:6379")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert "OKRSYNC_REDIS_URL must start with redis:// (got 'cache.internal:6379')" in str(raised.value)
+    assert "hunter2" not in str(raised.value)
+
+
+def test_the_url_schemes_that_work_are_accepted(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for variable, url in {
+        "OKRSYNC_JIRA_URL": "https://acme.atlassian.net",
+        "OKRSYNC_CONFLUENCE_URL": "http://127.0.0.1:8090/wiki",
+        "OKRSYNC_REDIS_URL": "rediss://cache.internal:6380/0",
+    }.items():
+        monkeypatch.setenv(variable, url)
+    settings = load_settings()
+    assert settings.jira_url == "https://acme.atlassian.net" and settings.redis_url == "rediss://cache.internal:6380/0"
+    monkeypatch.setenv("OKRSYNC_REDIS_URL", "unix:///run/redis.sock")
+    assert load_settings().redis_url == "unix:///run/redis.sock"
+    monkeypatch.setenv("OKRSYNC_REDIS_URL", "  ")
+    assert load_settings().redis_url is None
