@@ -47,6 +47,11 @@ def webhook_id(registration: dict[str, Any]) -> str:
     return str(registration.get("id") or str(registration.get("self", "")).rstrip("/").rsplit("/", 1)[-1])
 
 
+def _dicts(answer: Any) -> list[dict[str, Any]]:
+    """The objects of a list answer; anything else (an empty body) is no objects."""
+    return [item for item in answer if isinstance(item, dict)] if isinstance(answer, list) else []
+
+
 class JiraPort:
     """The Jira calls the product makes; one Transport runs them all (retries, errors, counts)."""
 
@@ -93,6 +98,28 @@ class JiraPort:
     def fields(self) -> list[dict[str, Any]]:
         """Every system and custom field (``/field``): resolves "Story Points" to ``customfield_10016``."""
         return self._call("fields", self.client.get_all_fields, "GET", "rest/api/2/field") or []
+
+    # ------------------------------------------------------------------ catalogs (what `okrsync init` reads)
+
+    def projects(self) -> list[dict[str, Any]]:
+        """The projects the account sees (Cloud: ``/project/search``, every page; Data Center: ``/project``)."""
+        path = "rest/api/2/project/search" if self.flavor == "cloud" else "rest/api/2/project"
+        return _dicts(self._call("projects", self.client.projects, "GET", path))
+
+    def project(self, key: str) -> dict[str, Any]:
+        """One project with its issue types and components (``/project/{key}``)."""
+        return self._call("project", lambda: self.client.project(key), "GET", f"rest/api/2/project/{key}") or {}
+
+    def issue_types(self) -> list[dict[str, Any]]:
+        return _dicts(self._call("issue_types", self.client.get_issue_types, "GET", "rest/api/2/issuetype"))
+
+    def statuses(self) -> list[dict[str, Any]]:
+        """Every status with its ``statusCategory`` (key ``new``, ``indeterminate`` or ``done``)."""
+        return _dicts(self._call("statuses", self.client.get_all_statuses, "GET", "rest/api/2/status"))
+
+    def priorities(self) -> list[dict[str, Any]]:
+        """The priorities, highest first (the order Jira lists them in)."""
+        return _dicts(self._call("priorities", self.client.get_all_priorities, "GET", "rest/api/2/priority"))
 
     # ------------------------------------------------------------------ search
 
