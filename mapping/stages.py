@@ -9,10 +9,12 @@ baseline and target) or says honestly why it cannot be read from Jira yet (``unm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from mapping.models import Stage
+if TYPE_CHECKING:  # the command line reads STAGES for its --stage choices without loading the models
+    from mapping.models import Stage
 
+# The order of the stage model; the same names as mapping.models.Stage.
 STAGES: tuple[Stage, ...] = ("prototype", "early-users", "validation", "pmf", "growth", "scale")
 PUSH_HINT = "push the readings to a push metric (POST /api/v1/metrics/<id>/measurements) and give the KR that metric"
 

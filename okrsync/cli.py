@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 import click
 import redis
 
+from mapping.stages import STAGES
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis, describe_redis
 from okrsync.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from connector.jira import JiraPort
-    from mapping.models import OkrConfig
+    from mapping.models import OkrConfig, Stage
     from sync.ports import JiraApi
     from sync.runtime import Runtime
 
@@ -272,6 +273,18 @@ def lint(file: Path, as_json: bool, strict: bool) -> None:
         click.echo(f"{len(findings)} finding(s)")
     if strict and findings:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--stage", type=click.Choice(STAGES), help="The product's stage (asked for on a terminal when left out).")
+@click.option("--out", default="okrs.yaml", show_default=True, type=click.Path(path_type=Path), help="File to write.")
+@click.option("--offline", is_flag=True, help="Do not ask Jira: write placeholders (YOURPROJECT) to replace.")
+@click.option("--force", is_flag=True, help="Overwrite --out when it exists.")
+def init(stage: Stage | None, out: Path, offline: bool, force: bool) -> None:
+    """Write a first okrs.yaml for the product's stage, with the connected Jira's names."""
+    from okrsync.init_command import InitOptions, run_init
+
+    run_init(InitOptions(stage, out, offline, force))
 
 
 @main.command()
