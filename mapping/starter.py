@@ -17,12 +17,12 @@ from mapping.models import Stage
 from mapping.stages import STAGE_PLANS, KrPattern, StagePlan
 
 PLACEHOLDER_PROJECT = "YOURPROJECT"
-FIRST_READING_DAYS = 30
+FIRST_READING_DAYS = 30  # an unmeasured KR's first reading is due this many days into the cycle (or from today)
 MAX_PROJECTS = 10  # a starter names at most this many projects; the others are listed in a comment
 MIN_DAYS_LEFT = 30  # fewer days left in this quarter: the starter plans the next one
-BUG_TYPES = ("bug", "defect", "缺陷", "故障")
+BUG_TYPES = ("bug", "defect", "缺陷")
 EPIC_TYPES = ("epic", "史诗", "长篇故事")
-INCIDENT_TYPES = ("incident", "事件", "事故")
+INCIDENT_TYPES = ("incident", "故障", "事故", "事件")
 JQL_WORDS = frozenset(
     "and or not empty null order by in is was changed asc desc to from on after before during".split()
 )
@@ -150,7 +150,7 @@ def starter_text(site: SiteDescription | None, stage: Stage, today: date) -> str
         f"  - {{id: {cycle}, start: {start.isoformat()}, end: {end.isoformat()}}}",
         "",
         *_metrics_section(plan, names),
-        *_set_lines(plan, names, cycle, today + timedelta(days=FIRST_READING_DAYS)),
+        *_set_lines(plan, names, cycle, max(today, start) + timedelta(days=FIRST_READING_DAYS)),
     ]
     return "\n".join(lines) + "\n"
 
