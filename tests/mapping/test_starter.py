@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from mapping.errors import ConfigError
 from mapping.lint import lint
 from mapping.loader import load_config_text
 from mapping.stages import STAGES
@@ -79,3 +80,11 @@ def test_a_site_without_projects_gets_the_placeholder() -> None:
     text = starter_text(empty, "pmf", date(2026, 11, 15))
     assert "'project = YOURPROJECT AND issuetype = Bug'" in text and "# TO REPLACE:" in text
     assert lint(load_config_text(text, source="starter")) == []
+
+
+def test_a_stage_outside_the_model_is_a_precise_error() -> None:
+    text = starter_text(None, "growth", date(2026, 11, 15)).replace("stage: growth", "stage: unicorn")
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text, source="okrs.yaml")
+    message = str(caught.value)
+    assert "okr_sets[0].stage" in message and "'unicorn'" in message and "'early-users'" in message
