@@ -83,7 +83,8 @@ def queries(config: OkrConfig) -> list[str]:
 
 def assert_one_sentence(result: Result, *words: str) -> None:
     assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     for word in words:
@@ -199,3 +200,12 @@ def test_an_unreachable_jira_is_one_sentence_within_seconds(monkeypatch: pytest.
 def test_a_url_that_is_no_site_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OKRSYNC_JIRA_URL", "your-site.atlassian.net")
     assert_one_sentence(init("--stage", "growth"), "OKRSYNC_JIRA_URL")
+
+
+def test_a_refused_token_is_one_sentence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with serve(create_emulator(flavor="cloud", require_auth=True)) as strict:
+        connect(monkeypatch, strict)
+        monkeypatch.setenv("OKRSYNC_JIRA_TOKEN", "not-the-token")
+        result = init("--stage", "pmf")
+    assert_one_sentence(result, f"could not read the Jira at {strict.url}", "401", "--offline")
+    assert not (tmp_path / "okrs.yaml").exists()
