@@ -47,6 +47,11 @@ def webhook_id(registration: dict[str, Any]) -> str:
     return str(registration.get("id") or str(registration.get("self", "")).rstrip("/").rsplit("/", 1)[-1])
 
 
+def _dicts(answer: Any) -> list[dict[str, Any]]:
+    """The objects of a list answer; anything else (an empty body) is no objects."""
+    return [item for item in answer if isinstance(item, dict)] if isinstance(answer, list) else []
+
+
 class JiraPort:
     """The Jira calls the product makes; one Transport runs them all (retries, errors, counts)."""
 
@@ -94,23 +99,27 @@ class JiraPort:
         """Every system and custom field (``/field``): resolves "Story Points" to ``customfield_10016``."""
         return self._call("fields", self.client.get_all_fields, "GET", "rest/api/2/field") or []
 
+    # ------------------------------------------------------------------ catalogs (what `okrsync init` reads)
+
     def projects(self) -> list[dict[str, Any]]:
-        """Every project the account may browse (``/project``: key, name, id)."""
-        return self._list("projects", "rest/api/2/project")
+        """The projects the account sees (Cloud: ``/project/search``, every page; Data Center: ``/project``)."""
+        path = "rest/api/2/project/search" if self.flavor == "cloud" else "rest/api/2/project"
+        return _dicts(self._call("projects", self.client.projects, "GET", path))
 
-    def statuses(self) -> list[dict[str, Any]]:
-        """Every status of the site (``/status``)."""
-        return self._list("statuses", "rest/api/2/status")
-
-    def priorities(self) -> list[dict[str, Any]]:
-        return self._list("priorities", "rest/api/2/priority")
+    def project(self, key: str) -> dict[str, Any]:
+        """One project with its issue types and components (``/project/{key}``)."""
+        return self._call("project", lambda: self.client.project(key), "GET", f"rest/api/2/project/{key}") or {}
 
     def issue_types(self) -> list[dict[str, Any]]:
-        return self._list("issue_types", "rest/api/2/issuetype")
+        return _dicts(self._call("issue_types", self.client.get_issue_types, "GET", "rest/api/2/issuetype"))
 
-    def _list(self, operation: str, path: str) -> list[dict[str, Any]]:
-        found = self._call(operation, lambda: self.client.get(path), "GET", path)
-        return [entry for entry in found if isinstance(entry, dict)] if isinstance(found, list) else []
+    def statuses(self) -> list[dict[str, Any]]:
+        """Every status with its ``statusCategory`` (key ``new``, ``indeterminate`` or ``done``)."""
+        return _dicts(self._call("statuses", self.client.get_all_statuses, "GET", "rest/api/2/status"))
+
+    def priorities(self) -> list[dict[str, Any]]:
+        """The priorities, highest first (the order Jira lists them in)."""
+        return _dicts(self._call("priorities", self.client.get_all_priorities, "GET", "rest/api/2/priority"))
 
     # ------------------------------------------------------------------ search
 

@@ -30,6 +30,8 @@ DURATION_AGGREGATES = ("duration_median", "duration_p90")
 # grow over the cycle), cap (a count or sum over the cycle that must stay at or below the target), keep
 # (a value to hold within bounds, which comes with KPIs). Without ``kind:`` it follows from the metric.
 Kind = Literal["level", "accumulate", "cap", "keep"]
+# Where a product company stands, which decides the objectives worth having (``okrsync init --stage``).
+Stage = Literal["prototype", "early-users", "validation", "pmf", "growth", "scale"]
 
 
 class _Model(BaseModel):
@@ -249,7 +251,7 @@ class OkrSet(_Model):
     id: Identifier
     name: str = Field(min_length=1)
     level: Literal["company", "department", "team"] = "team"
-    stage: Literal["prototype", "early-users", "validation", "pmf", "growth", "scale"] | None = None
+    stage: Stage | None = Field(default=None, description="the product's stage: prototype … scale")
     cycle: str
     owner: str | None = None
     aligns_to: str | None = Field(default=None, pattern=r"^[^/]+/[^/]+$", description="set-id/objective-id")

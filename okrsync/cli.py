@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import redis
 
+from mapping.stages import STAGES
 from okrsync.cli_errors import CommandSetupError, debug_wanted, failure_of
 from okrsync.logs import configure_logging
 from okrsync.redis_store import connect_redis, describe_redis
@@ -22,7 +23,7 @@ from okrsync.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from connector.jira import JiraPort
-    from mapping.models import OkrConfig
+    from mapping.models import OkrConfig, Stage
     from sync.runtime import Runtime
 
 log = logging.getLogger("okrsync")
@@ -279,6 +280,18 @@ def lint(file: Path, as_json: bool, strict: bool, fields_file: Path | None) -> N
         click.echo(f"{len(findings)} finding(s)")
     if strict and findings:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--stage", type=click.Choice(STAGES), help="The product's stage (asked for on a terminal when left out).")
+@click.option("--out", default="okrs.yaml", show_default=True, type=click.Path(path_type=Path), help="File to write.")
+@click.option("--offline", is_flag=True, help="Do not ask Jira: write placeholders (YOURPROJECT) to replace.")
+@click.option("--force", is_flag=True, help="Overwrite --out when it exists.")
+def init(stage: Stage | None, out: Path, offline: bool, force: bool) -> None:
+    """Write a first okrs.yaml for the product's stage, with the connected Jira's names."""
+    from okrsync.init_command import InitOptions, run_init
+
+    run_init(InitOptions(stage, out, offline, force))
 
 
 @main.command()
