@@ -249,15 +249,12 @@ def _field_names_or_exit(fields_file: Path) -> dict[str, str]:
 
 
 def _online_jira() -> JiraPort:
-    from connector import ConnectorError, jira_from_settings
+    """The configured Jira; a setting that cannot work is the group's one sentence, exit 2."""
+    from connector import jira_from_settings
 
-    settings = _settings()
-    try:
-        jira = jira_from_settings(settings)
-    except ConnectorError as exc:
-        raise click.ClickException(str(exc)) from None
+    jira = jira_from_settings(_settings())
     if jira is None:
-        raise click.UsageError("--online needs a Jira: set OKRSYNC_JIRA_URL, OKRSYNC_JIRA_USER and OKRSYNC_JIRA_TOKEN")
+        raise CommandSetupError("--online needs a Jira: set OKRSYNC_JIRA_URL, OKRSYNC_JIRA_USER and OKRSYNC_JIRA_TOKEN")
     return jira
 
 

@@ -84,6 +84,19 @@ def test_a_jira_url_without_scheme_is_a_settings_error(tmp_path: Path) -> None:
     assert "https://your-site.atlassian.net" in line
 
 
+def test_validate_online_without_a_jira_or_its_token(tmp_path: Path) -> None:
+    one_sentence(okrsync(tmp_path, "validate", "--online", str(EXAMPLE)), SETUP, "--online needs a Jira")
+    ran = okrsync(
+        tmp_path,
+        "validate",
+        "--online",
+        str(EXAMPLE),
+        OKRSYNC_JIRA_URL="https://acme.atlassian.net",
+        OKRSYNC_JIRA_USER="okr-sync@acme.example",
+    )
+    one_sentence(ran, SETUP, "OKRSYNC_JIRA_TOKEN")
+
+
 def test_credentials_in_a_url_are_never_echoed(tmp_path: Path) -> None:
     ran = okrsync(tmp_path, "status", OKRSYNC_CONFLUENCE_URL="bob:hunter2@acme.atlassian.net/wiki")
     one_sentence(ran, SETUP, "OKRSYNC_CONFLUENCE_URL must start with https://")
