@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from mapping.models import Kind
@@ -47,49 +47,31 @@ class KeyResultReport:
     decision: Decision | None = None  # a KR with decide_by: its keep-or-stop decision (okr.decision)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "metric": self.metric,
-            "metric_version": self.metric_version,
-            "current": self.current,
-            "baseline": self.baseline,
-            "target": self.target,
-            "kind": self.kind,
-            "progress": self.progress,
-            "forecast": self.forecast,
-            "score": self.score,
-            "health": self.health,
-            "flags": list(self.flags),
-            "delivery": self.delivery,
-            "evaluated": self.evaluated,
-            "count": self.count,
-            "late_correction": None if self.late_correction is None else dict(self.late_correction),
-            **({} if self.scope is None else {"scope": self.scope.to_dict()}),
-            **({} if self.decision is None else {"decision": self.decision.to_dict()}),
-        }
+        document = {name: getattr(self, name) for name in _KR_KEYS}
+        document["flags"] = list(self.flags)
+        if self.late_correction is not None:
+            document["late_correction"] = dict(self.late_correction)
+        if self.scope is not None:
+            document["scope"] = self.scope.to_dict()
+        if self.decision is not None:
+            document["decision"] = self.decision.to_dict()
+        return document
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KeyResultReport:
         return cls(
-            id=data["id"],
-            metric=data["metric"],
-            metric_version=data["metric_version"],
-            current=data["current"],
-            baseline=data["baseline"],
-            target=data["target"],
-            kind=data["kind"],
-            progress=data["progress"],
-            forecast=data["forecast"],
-            score=data["score"],
-            health=data["health"],
+            **{name: data[name] for name in _KR_KEYS if name not in _KR_CONVERTED},
             flags=tuple(data["flags"]),
-            delivery=data["delivery"],
-            evaluated=data["evaluated"],
-            count=data["count"],
             late_correction=data.get("late_correction"),
             scope=None if data.get("scope") is None else ScopeFacts.from_dict(data["scope"]),
             decision=None if data.get("decision") is None else Decision.from_dict(data["decision"]),
         )
+
+
+# The keys a KR result always carries, in the order of its fields (the JSON document's order); scope and
+# decision follow only when set. Flags and the late correction are converted; older documents may lack the latter.
+_KR_CONVERTED = ("flags", "late_correction")
+_KR_KEYS = tuple(f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision"))
 
 
 @dataclass(frozen=True, slots=True)

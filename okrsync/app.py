@@ -25,7 +25,7 @@ from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings, load_settings
 from sync.config_store import ConfigStore
 from sync.handlers import router
-from sync.queue import EventStream, PushResult
+from sync.queue import EventStream
 from sync.scheduling import enqueue_drain
 from webhooks.blueprint import INGEST_EXTENSION
 from webhooks.blueprint import bp as webhooks_blueprint
@@ -72,17 +72,10 @@ def webhook_ingest(
     )
 
 
-_STORED = {
-    PushResult.DUPLICATE: Stored.DUPLICATE,
-    PushResult.QUEUED: Stored.QUEUED,
-    PushResult.QUEUED_NEEDS_DRAIN: Stored.QUEUED_NEEDS_DRAIN,
-}
-
-
 def _push_to(stream: EventStream) -> Push:
     def push(delivery: str, body: bytes, also_seen_as: str | None) -> Stored:
         try:
-            return _STORED[stream.push(delivery, body, also_seen_as=also_seen_as)]
+            return stream.push(delivery, body, also_seen_as=also_seen_as)
         except redis.RedisError as exc:
             raise QueueUnavailable(str(exc)) from exc
 

@@ -22,6 +22,7 @@ from sync import keys
 from sync.keys import STATS_CALLS as CALLS
 from sync.mirror import RedisMirror
 from sync.queue import STATS, EventStream
+from sync.redis_text import decoded
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +82,12 @@ def bounded_unknown(counts: dict[str, int]) -> dict[str, int]:
 
 
 def read_counts(connection: redis.Redis) -> dict[str, int | float]:
-    return {_text(k): _number(v) for k, v in connection.hgetall(STATS).items()}
+    return {decoded(k): _number(v) for k, v in connection.hgetall(STATS).items()}
 
 
 def _number(raw: bytes | str) -> int | float:
-    text = _text(raw)
+    text = decoded(raw)
     return float(text) if "." in text else int(text)
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def metrics_allowed(token: SecretStr | None, authorization: str | None) -> bool:
@@ -116,7 +113,7 @@ class EventCollector(Collector):
         up = GaugeMetricFamily("okrsync_redis_up", "1 when Redis answered this scrape")
         try:
             counts = read_counts(self.redis)
-            unknown = {_text(k): int(v) for k, v in self.redis.hgetall(UNKNOWN_EVENTS).items()}
+            unknown = {decoded(k): int(v) for k, v in self.redis.hgetall(UNKNOWN_EVENTS).items()}
             backlog = EventStream(self.redis).backlog()
             mirrored = RedisMirror(self.redis).count()
         except redis.RedisError:
@@ -143,7 +140,7 @@ class EventCollector(Collector):
         )
         limited = 0
         for key, value in sorted(self.redis.hgetall(CALLS).items()):
-            system, operation, outcome = _text(key).split("|", 2)
+            system, operation, outcome = decoded(key).split("|", 2)
             calls.add_metric([system, operation, outcome], int(value))
             limited += int(value) if outcome == "429" else 0
         yield calls

@@ -24,7 +24,7 @@ HEALTH_MARK = {
 
 def render_evaluation(report: Report, config: OkrConfig | None = None) -> str:
     """The report as text; with its ``config``, a ``reading_overdue`` KR also says when its first reading was due."""
-    due, units = _first_readings_due(config), _units(config)
+    facts = _kr_facts(config)
     lines = [f"Evaluated at {report.at}"]
     for okr_set in report.okr_sets:
         lines += ["", _set_line(okr_set)]
@@ -35,7 +35,7 @@ def render_evaluation(report: Report, config: OkrConfig | None = None) -> str:
                 f"  ({objective.measured} of {objective.total} KRs measured)"
             )
             lines += [
-                "    " + _kr_line(kr, okr_set, due.get((okr_set.id, kr.id)), units.get((okr_set.id, kr.id)))
+                "    " + _kr_line(kr, okr_set, *facts.get((okr_set.id, kr.id), (None, None)))
                 for kr in objective.key_results
             ]
     for program in report.problem_programs:
@@ -56,29 +56,16 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     ]
 
 
-def _first_readings_due(config: OkrConfig | None) -> dict[tuple[str, str], date]:
-    """(set id, KR id) → the date an unmeasured KR's first reading is due."""
+def _kr_facts(config: OkrConfig | None) -> dict[tuple[str, str], tuple[date | None, str | None]]:
+    """(set id, KR id) → (the date an unmeasured KR's first reading is due, the unit of its metric)."""
     if config is None:
         return {}
     return {
-        (okr_set.id, kr.id): kr.first_reading_due
+        (okr_set.id, kr.id): (kr.first_reading_due, metric.unit if metric else None)
         for okr_set in config.okr_sets
         for objective in okr_set.objectives
         for kr in objective.key_results
-        if kr.first_reading_due is not None
-    }
-
-
-def _units(config: OkrConfig | None) -> dict[tuple[str, str], str | None]:
-    """(set id, KR id) → the unit of the KR's metric."""
-    if config is None:
-        return {}
-    return {
-        (okr_set.id, kr.id): metric.unit
-        for okr_set in config.okr_sets
-        for objective in okr_set.objectives
-        for kr in objective.key_results
-        if (metric := config.metrics.get(kr.metric or "")) is not None
+        for metric in (config.metrics.get(kr.metric or ""),)
     }
 
 

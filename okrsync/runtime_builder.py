@@ -9,8 +9,9 @@ import redis
 
 from connector import CallStats, confluence_from_settings, jira_from_settings
 from okrsync.settings import Settings, load_settings
+from sync import keys
 from sync.ports import ConfluenceApi, JiraApi
-from sync.runtime import CALLS, Runtime, RuntimeFactory, install_runtime_factory, new_runtime
+from sync.runtime import Runtime, RuntimeFactory, install_runtime_factory, new_runtime
 
 
 def build_runtime(
@@ -30,7 +31,7 @@ def build_runtime(
 def _count_calls_in(connection: redis.Redis) -> Callable[[str, str, str], None]:
     def count(system: str, operation: str, outcome: str) -> None:
         try:
-            connection.hincrby(CALLS, f"{system}|{operation}|{outcome}", 1)
+            connection.hincrby(keys.STATS_CALLS, f"{system}|{operation}|{outcome}", 1)
         except redis.RedisError:
             pass  # a counter must never fail the call it counts
 

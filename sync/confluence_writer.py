@@ -45,6 +45,7 @@ from publish.confluence.review_page import problem_review_page
 from sync import keys
 from sync.history import readings_of_many
 from sync.kr_changes import kr_changes_of_set
+from sync.redis_text import decoded
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def due_pages(runtime: Runtime, now: datetime | None = None) -> DuePages | None:
     what is pending); a few Redis reads, no evaluation. Pages no longer configured are dropped."""
     if runtime.confluence is None:
         return None
-    pending = {_text(k): json.loads(v) for k, v in runtime.redis.hgetall(PENDING).items()}
+    pending = {decoded(k): json.loads(v) for k, v in runtime.redis.hgetall(PENDING).items()}
     if not pending:
         return None
     clock = now.timestamp() if now is not None else time.time()
@@ -436,7 +437,7 @@ def read_trends(connection: redis.Redis, okr_set: OkrSet) -> dict[str, list[floa
 
 
 def _state(connection: redis.Redis, key: str) -> PageState:
-    raw = {_text(k): _text(v) for k, v in connection.hgetall(STATE + key).items()}
+    raw = {decoded(k): decoded(v) for k, v in connection.hgetall(STATE + key).items()}
     return PageState(
         page_id=raw.get("page_id"),
         digest=raw.get("digest"),
@@ -461,7 +462,3 @@ def _remember(
         pipe.hincrby(STATS, "page_writes", 1)
     pipe.hset(STATE + target.key, mapping=fields)
     pipe.execute()
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

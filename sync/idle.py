@@ -18,6 +18,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from sync import keys
+from sync.redis_text import decoded
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,9 @@ def _worker_lives(connection: redis.Redis, job_id: str) -> bool:
     )
     if birth is None or death is not None:
         return False  # its registration expired, or it said it stopped
-    if pid is None or hostname is None or _text(hostname) != socket.gethostname():
+    if pid is None or hostname is None or decoded(hostname) != socket.gethostname():
         return True  # not told which process, or one on another machine: its registration is all there is
     return _process_lives(int(pid))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _process_lives(pid: int) -> bool:

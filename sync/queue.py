@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, cast
 
 import redis
 from redis.typing import EncodableT
 
 from sync import keys
+from sync.redis_text import decoded
+from webhooks.ingest import Stored
 
 STREAM = keys.EVENTS
 DEAD_LETTERS = keys.DEAD_LETTERS
@@ -52,10 +53,8 @@ return 1
 """
 
 
-class PushResult(Enum):
-    DUPLICATE = 0
-    QUEUED = 1
-    QUEUED_NEEDS_DRAIN = 2
+# What the push script answers (0, 1, 2), as the webhook edge names it.
+_PUSHED = (Stored.DUPLICATE, Stored.QUEUED, Stored.QUEUED_NEEDS_DRAIN)
 
 
 @dataclass(frozen=True)
@@ -81,14 +80,14 @@ class EventStream:
 
     # ------------------------------------------------------------------ producer side
 
-    def push(self, delivery: str, body: bytes, also_seen_as: str | None = None) -> PushResult:
+    def push(self, delivery: str, body: bytes, also_seen_as: str | None = None) -> Stored:
         """Store a delivery unless it was seen within the dedupe window, under its id or under
         ``also_seen_as`` (the webhook passes a digest of the body). Raises redis errors."""
         keys = [SEEN_PREFIX + delivery, STREAM, DRAIN_FLAG, STATS]
         if also_seen_as is not None and also_seen_as != delivery:
             keys.append(SEEN_PREFIX + also_seen_as)
         args: list[EncodableT] = [delivery, body, self.dedupe_seconds, DRAIN_FLAG_SECONDS]
-        return PushResult(int(self._push(keys=keys, args=args)))
+        return _PUSHED[int(self._push(keys=keys, args=args))]
 
     # ------------------------------------------------------------------ consumer side
 
@@ -192,7 +191,7 @@ def _entries(raw: list) -> list[Entry]:
     for entry_id, fields in raw:
         if not fields:  # deleted while pending
             continue
-        entries.append(Entry(entry_id=_text(entry_id), delivery=_text(fields[b"id"]), body=fields[b"body"]))
+        entries.append(Entry(entry_id=decoded(entry_id), delivery=decoded(fields[b"id"]), body=fields[b"body"]))
     return entries
 
 
@@ -202,8 +201,4 @@ def _entry_time(entry_id: bytes | str) -> float:
 
 def entry_time_ms(entry_id: bytes | str) -> int:
     """When Redis stored the entry (stream ids begin with their time in ms): when the delivery came in."""
-    return int(_text(entry_id).split("-", 1)[0])
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    return int(decoded(entry_id).split("-", 1)[0])

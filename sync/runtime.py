@@ -11,7 +11,6 @@ from typing import Any
 import redis
 
 from okr.report import Report
-from sync import keys
 from sync.config_store import ConfigStore, MeasurementStore
 from sync.jira_writer import WrittenStore
 from sync.mirror import RedisMirror
@@ -42,8 +41,6 @@ class Runtime:
     def queue_name(self) -> str:
         return self.settings.queue_name
 
-
-CALLS = keys.STATS_CALLS  # "system|operation|outcome" → count, across processes
 
 RuntimeFactory = Callable[[redis.Redis], Runtime]
 

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 import redis
 
 from okrsync.settings import Settings
-from sync.config_store import ConfigStore, MeasurementStore
-from sync.jira_writer import WrittenStore
-from sync.mirror import RedisMirror
-from sync.runtime import Runtime
+from sync.config_store import ConfigStore
+from sync.runtime import Runtime, new_runtime
 
 
 @dataclass
@@ -29,12 +27,5 @@ class AdminContext:
 
 def admin_context(settings: Settings, connection: redis.Redis) -> AdminContext:
     """No Jira or Confluence connection: the web process only reads and stores; workers write back."""
-    runtime = Runtime(
-        settings=settings,
-        redis=connection,
-        config_store=ConfigStore(connection),
-        mirror=RedisMirror(connection),
-        measurements=MeasurementStore(connection),
-        written=WrittenStore(connection),
-    )
+    runtime = new_runtime(settings, connection)
     return AdminContext(settings, runtime)

@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from okrsync.cli_errors import RUNTIME, SETUP, failure_of
-from sync.runtime import CALLS
+from sync.keys import STATS_CALLS as CALLS
 from tests.conftest import REPO
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")

@@ -11,10 +11,7 @@ import pytest
 import redis
 
 from okrsync.settings import Settings
-from sync.config_store import ConfigStore, MeasurementStore
-from sync.jira_writer import WrittenStore
-from sync.mirror import RedisMirror
-from sync.runtime import Runtime
+from sync.runtime import Runtime, new_runtime
 from tests.conftest import QUEUE, SECRET
 from tests.publish.fakes import FakeConfluence
 from tests.publish.sample import AT, CONFIG, documents
@@ -36,15 +33,7 @@ def page_runtime(connection: redis.Redis, confluence: FakeConfluence, tmp_path: 
         jira_url="https://acme.atlassian.net",
         _env_file=None,
     )
-    runtime = Runtime(
-        settings=settings,
-        redis=connection,
-        config_store=ConfigStore(connection),
-        mirror=RedisMirror(connection),
-        measurements=MeasurementStore(connection),
-        written=WrittenStore(connection),
-        confluence=confluence,
-    )
+    runtime = new_runtime(settings, connection, confluence=confluence)
     runtime.config_store.apply(CONFIG, "okrs.yaml", "test", AT)
     for version, document in enumerate(documents(), start=1):
         runtime.mirror.upsert(document, version)
