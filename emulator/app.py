@@ -1,8 +1,9 @@
 """The emulator's Flask app: ``create_emulator(scenario, flavor=…)``.
 
-Jira is served at ``/``, Confluence under ``/wiki``, the page viewer at ``/view`` and the control
-endpoint (fault knobs, counters, deliveries) at ``/_emulator``. This module registers the blueprints and the
-request hooks; the blueprints reach the ``Emulator`` through ``emulator.context``, never through this module.
+Jira is served at ``/``, Confluence under ``/wiki``, the page viewer at ``/view``, Jira's issue view at
+``/browse/KEY`` and the control endpoint (fault knobs, counters, deliveries) at ``/_emulator``. This module
+registers the blueprints and the request hooks; the blueprints reach the ``Emulator`` through
+``emulator.context``, never through this module.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from emulator.context import Emulator, current_emulator, no_such_resource
 from emulator.control import blueprint as control
 from emulator.delivery import Dispatcher
 from emulator.faults import Faults, Knobs
+from emulator.issue_view import blueprint as issues
 from emulator.jira_api import blueprint as jira
 from emulator.remote_links import blueprint as remote_links
 from emulator.scenario import load_site
@@ -87,7 +89,7 @@ def _knob_dict(knobs: Knobs) -> dict[str, Any]:
 
 
 def _register(app: Flask) -> None:
-    for blueprint in (jira, remote_links, webhook_admin, confluence, viewer, control):
+    for blueprint in (jira, remote_links, webhook_admin, confluence, viewer, issues, control):
         app.register_blueprint(blueprint)
     app.before_request(_authenticate)
     app.before_request(_inject_faults)

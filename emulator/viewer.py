@@ -1,7 +1,8 @@
 """A page viewer: Confluence storage format rendered as readable, safe HTML at ``/view``.
 
 ``render_storage`` is pure. It keeps a small allow-list of HTML elements, turns status macros into
-coloured lozenges and page links into viewer links, escapes all text, and drops every attribute
+coloured lozenges, page links into viewer links and links to a Jira issue of the site (``…/browse/KEY``,
+the Jira issue macro) into its issue view (``/browse/KEY``), escapes all text, and drops every attribute
 except safe ``href`` / ``colspan`` / ``rowspan``. Markup that does not parse is shown escaped.
 """
 
@@ -11,13 +12,17 @@ import html
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
+from dataclasses import dataclass
 from html.entities import name2codepoint
+from urllib.parse import unquote
 
 from flask import Blueprint, Response, abort, redirect, url_for
 
 from emulator.confluence_pages import ancestors_of
 from emulator.context import current_emulator
-from emulator.state import NotFound, Page
+from emulator.issue_page import browse_href
+from emulator.issue_view import projects_section
+from emulator.state import NotFound, Page, Site
 
 blueprint = Blueprint("viewer", __name__)
 
@@ -78,9 +83,27 @@ font-weight:700;color:#fff;text-transform:uppercase}.macro{border:1px dashed #c1
 nav{font-size:.85rem;margin-bottom:1rem}.unparsed{white-space:pre-wrap;background:#fff4e5;padding:1rem}"""
 
 PageLink = Callable[[str, str | None], str | None]  # (title, space key) -> href
+IssueLink = Callable[[str], str | None]  # issue key -> href
 
 
-def render_storage(storage: str, page_link: PageLink = lambda title, space: None) -> str:
+@dataclass(frozen=True)
+class Links:
+    """Where a page's links lead in the viewer: other pages, and Jira issues (their issue view)."""
+
+    page: PageLink = lambda title, space: None
+    issue: IssueLink = lambda key: None
+
+    def href(self, target: str) -> str:
+        """A link to ``…/browse/KEY`` of an issue the site has leads to its issue view here."""
+        _, marker, tail = target.rpartition("/browse/")
+        key = unquote(tail.split("?", 1)[0].split("#", 1)[0]).strip("/")
+        local = self.issue(key) if marker and key else None
+        return local or target
+
+
+def render_storage(
+    storage: str, page_link: PageLink = lambda title, space: None, issue_link: IssueLink = lambda key: None
+) -> str:
     """Storage XHTML → safe HTML. Never raises: unparsable input comes back escaped in a <pre>."""
     try:
         root = ElementTree.fromstring(_as_document(storage))
@@ -89,7 +112,7 @@ def render_storage(storage: str, page_link: PageLink = lambda title, space: None
             f"<p><em>This page's storage format does not parse ({html.escape(str(exc))}):</em></p>"
             f'<pre class="unparsed">{html.escape(storage)}</pre>'
         )
-    return _children(root, page_link)
+    return _children(root, Links(page_link, issue_link))
 
 
 def _as_document(storage: str) -> str:
@@ -105,32 +128,32 @@ def _as_document(storage: str) -> str:
     return f'<root xmlns:ac="{AC}" xmlns:ri="{RI}">{body}</root>'
 
 
-def _children(element: ElementTree.Element, page_link: PageLink) -> str:
+def _children(element: ElementTree.Element, links: Links) -> str:
     parts = [html.escape(element.text or "")]
     for child in element:
-        parts.append(_element(child, page_link))
+        parts.append(_element(child, links))
         parts.append(html.escape(child.tail or ""))
     return "".join(parts)
 
 
-def _element(element: ElementTree.Element, page_link: PageLink) -> str:
+def _element(element: ElementTree.Element, links: Links) -> str:
     tag = element.tag
     if tag.startswith(f"{{{AC}}}"):
-        return _macro(element, tag[len(AC) + 2 :], page_link)
+        return _macro(element, tag[len(AC) + 2 :], links)
     if tag.startswith("{"):
         return ""
     if tag not in ALLOWED:
-        return _children(element, page_link)
+        return _children(element, links)
     if tag in VOID:
         return f"<{tag}>"
-    return f"<{tag}{_attributes(element)}>{_children(element, page_link)}</{tag}>"
+    return f"<{tag}{_attributes(element, links)}>{_children(element, links)}</{tag}>"
 
 
-def _attributes(element: ElementTree.Element) -> str:
+def _attributes(element: ElementTree.Element, links: Links) -> str:
     kept = []
     href = element.get("href")
     if element.tag == "a" and href and SAFE_HREF.match(href.strip()):
-        kept.append(f' href="{html.escape(href.strip(), quote=True)}"')
+        kept.append(f' href="{html.escape(links.href(href.strip()), quote=True)}"')
     for name in ("colspan", "rowspan"):
         value = element.get(name)
         if value and value.isdigit():
@@ -138,13 +161,13 @@ def _attributes(element: ElementTree.Element) -> str:
     return "".join(kept)
 
 
-def _macro(element: ElementTree.Element, name: str, page_link: PageLink) -> str:
+def _macro(element: ElementTree.Element, name: str, links: Links) -> str:
     if name == "structured-macro":
-        return _structured_macro(element, page_link)
+        return _structured_macro(element, links)
     if name == "link":
-        return _link(element, page_link)
+        return _link(element, links)
     if name in ("rich-text-body", "plain-text-body", "layout", "layout-section", "layout-cell"):
-        return f"<div>{_children(element, page_link)}</div>"
+        return f"<div>{_children(element, links)}</div>"
     if name == "image":
         return '<span class="macro">[image]</span>'
     return ""
@@ -154,9 +177,11 @@ def _parameters(element: ElementTree.Element) -> dict[str, str]:
     return {p.get(f"{{{AC}}}name", ""): "".join(p.itertext()) for p in element.findall(f"{{{AC}}}parameter")}
 
 
-def _structured_macro(element: ElementTree.Element, page_link: PageLink) -> str:
+def _structured_macro(element: ElementTree.Element, links: Links) -> str:
     name = element.get(f"{{{AC}}}name", "")
     parameters = _parameters(element)
+    if name == "jira" and parameters.get("key"):
+        return _jira_issue(parameters["key"].strip(), links)
     if name == "status":
         colour = LOZENGES.get(parameters.get("colour", "grey").lower(), LOZENGES["grey"])
         title = parameters.get("title") or parameters.get("colour", "")
@@ -164,7 +189,7 @@ def _structured_macro(element: ElementTree.Element, page_link: PageLink) -> str:
     body = element.find(f"{{{AC}}}rich-text-body")
     if body is None:
         body = element.find(f"{{{AC}}}plain-text-body")
-    inner = _children(body, page_link) if body is not None else ""
+    inner = _children(body, links) if body is not None else ""
     if name in ("info", "note", "warning", "tip", "panel", "expand", "code"):
         return f'<div class="macro"><strong>{html.escape(name)}</strong> {inner}</div>'
     if name in ("details", "section", "column"):  # Confluence shows only their content
@@ -172,19 +197,27 @@ def _structured_macro(element: ElementTree.Element, page_link: PageLink) -> str:
     return f'<div class="macro">[{html.escape(name)} macro]{inner}</div>'
 
 
-def _link(element: ElementTree.Element, page_link: PageLink) -> str:
+def _jira_issue(key: str, links: Links) -> str:
+    """The Jira issue macro: the issue's key, linked to its issue view when the site has it."""
+    href = links.issue(key)
+    return f'<a href="{html.escape(href, quote=True)}">{html.escape(key)}</a>' if href else html.escape(key)
+
+
+def _link(element: ElementTree.Element, links: Links) -> str:
     text_node = element.find(f"{{{AC}}}plain-text-link-body")
     page = element.find(f"{{{RI}}}page")
     url = element.find(f"{{{RI}}}url")
     if page is not None:
         title = page.get(f"{{{RI}}}content-title", "")
         label = html.escape(text_node.text if text_node is not None and text_node.text else title)
-        href = page_link(title, page.get(f"{{{RI}}}space-key"))
+        href = links.page(title, page.get(f"{{{RI}}}space-key"))
         return f'<a href="{html.escape(href, quote=True)}">{label}</a>' if href else label
     if url is not None:
         target = url.get(f"{{{RI}}}value", "")
         label = html.escape(text_node.text if text_node is not None and text_node.text else target)
-        return f'<a href="{html.escape(target, quote=True)}">{label}</a>' if SAFE_HREF.match(target) else label
+        if not SAFE_HREF.match(target):
+            return label
+        return f'<a href="{html.escape(links.href(target), quote=True)}">{label}</a>'
     return html.escape("".join(element.itertext()))
 
 
@@ -216,9 +249,10 @@ def index() -> Response:
                 if p.space_key == space.key
             )
             items.append(f"<h2>{html.escape(space.name)} ({html.escape(space.key)})</h2><ul>{links}</ul>")
+        items.append(projects_section(site))
     document = (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>Pages</title><style>{STYLE}</style>'
-        f"</head><body><h1>{html.escape(site.title)}: pages</h1>{''.join(items)}</body></html>"
+        f'<!doctype html><html><head><meta charset="utf-8"><title>Pages and issues</title><style>{STYLE}</style>'
+        f"</head><body><h1>{html.escape(site.title)}: pages and issues</h1>{''.join(items)}</body></html>"
     )
     return Response(document, mimetype="text/html")
 
@@ -239,11 +273,23 @@ def show_page(page_id: str) -> Response:
             )
             return url_for("viewer.show_page", page_id=target.id) if target else None
 
-        content = render_storage(page.body, link)
+        content = render_storage(page.body, link, issue_link(site))
         crumbs = [("All pages", url_for("viewer.index"))] + [
             (a.title, url_for("viewer.show_page", page_id=a.id)) for a in ancestors_of(site, page)
         ]
     return Response(page_document(page, content, crumbs), mimetype="text/html")
+
+
+def issue_link(site: Site) -> IssueLink:
+    """An issue key → its issue view, for the keys the site has (the caller holds the lock)."""
+
+    def link(key: str) -> str | None:
+        try:
+            return browse_href(site.issue(key).key)
+        except NotFound:
+            return None
+
+    return link
 
 
 @blueprint.get("/wiki/spaces/<space_key>/pages/<page_id>")
