@@ -54,7 +54,8 @@ background:#0c66e4;color:#fff;font-weight:600;display:flex;align-items:center;ju
 .mention{background:#f1f2f4;border-radius:20px;padding:0 .3rem}.tabs{font-size:13px;color:#626f86;
 margin:0 0 .75rem}.tabs strong{color:#0c66e4;border-bottom:2px solid #0c66e4;padding-bottom:2px}
 table.list{border-collapse:collapse;width:100%}table.list th,table.list td{text-align:left;
-border-bottom:1px solid #dcdfe4;padding:.3rem .5rem;overflow-wrap:anywhere}@media (max-width:56rem){.issue{grid-template-columns:minmax(0,1fr)}}"""
+border-bottom:1px solid #dcdfe4;padding:.3rem .5rem;overflow-wrap:anywhere}
+@media (max-width:56rem){.issue{grid-template-columns:minmax(0,1fr)}}"""
 
 Row = tuple[str, str]  # (label, HTML)
 
@@ -241,8 +242,8 @@ def _web_links_section(issue: Issue) -> str:
 def remote_link_item(link: dict[str, Any]) -> str:
     """One remote link: its icon, its title linked to its URL (struck through when resolved), its
     summary and its status icon."""
-    item = link.get("object") if isinstance(link.get("object"), dict) else {}
-    status = item.get("status") if isinstance(item.get("status"), dict) else {}
+    item = _mapping(link.get("object"))
+    status = _mapping(item.get("status"))
     url, title = str(item.get("url") or ""), _text(item.get("title"))
     anchor = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if safe_url(url) else title
     resolved = status.get("resolved") is True
@@ -253,9 +254,13 @@ def remote_link_item(link: dict[str, Any]) -> str:
     return f"<li{css}>{_icon(item.get('icon'), '🔗')}<span>{anchor}{summary}</span>{_icon(status.get('icon'))}</li>"
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _icon(icon: Any, fallback: str = "") -> str:
     """``{url16x16, title}`` as a 16 px image; without a usable URL the fallback character."""
-    icon = icon if isinstance(icon, dict) else {}
+    icon = _mapping(icon)
     source, title = str(icon.get("url16x16") or ""), html.escape(str(icon.get("title") or ""), quote=True)
     if not source.strip().lower().startswith(ICON_SOURCES):
         return f'<span aria-hidden="true">{fallback}</span>' if fallback else ""

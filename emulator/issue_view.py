@@ -93,7 +93,7 @@ def _not_found(site: Site, key: str) -> Response:
 def _page_missing(title: str, explanation: str) -> Response:
     body = (
         f'<div class="page"><nav class="crumbs"><a href="/view/">Projects</a></nav>'
-        f'<h1>{html.escape(title)}</h1><p>{html.escape(explanation)}</p><p><a href="/view/">All pages and projects</a></p>'
-        "</div>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(explanation)}</p>"
+        '<p><a href="/view/">All pages and projects</a></p></div>'
     )
     return Response(document(title, body), status=404, mimetype="text/html")

@@ -26,14 +26,22 @@ MONOSPACE = re.compile(r"\{\{([^{}\n]+)\}\}")
 LINK = re.compile(r"\[([^\[\]\n]*)\]")
 BARE_URL = re.compile(r"(?<![\w/])(https?://(?:[^\s\[\]|&<>\x00]|&amp;)+)")
 PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
-EFFECTS = (  # (marker, tag): a marker opens before a non-space and closes after one, outside words
-    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*[^*\s])\*(?![\w*])"), "strong"),
-    (re.compile(r"(?<![\w_])_(?=\S)([^_\n]*[^_\s])_(?![\w_])"), "em"),
-    (re.compile(r"(?<![\w-])-(?=\S)([^-\n]*[^-\s])-(?![\w-])"), "del"),
-    (re.compile(r"(?<![\w+])\+(?=\S)([^+\n]*[^+\s])\+(?![\w+])"), "ins"),
-    (re.compile(r"(?<![\w^])\^(?=\S)([^^\n]*[^^\s])\^(?![\w^])"), "sup"),
-    (re.compile(r"(?<![\w~])~(?=\S)([^~\n]*[^~\s])~(?![\w~])"), "sub"),
-    (re.compile(r"(?<![\w?])\?\?(?=\S)([^?\n]*[^?\s])\?\?(?![\w?])"), "cite"),
+# An effect's marker opens before a non-space and closes after one, outside words; its text cannot hold the marker.
+STRONG = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*[^*\s])\*(?![\w*])")
+EMPHASIS = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*[^_\s])_(?![\w_])")
+DELETED = re.compile(r"(?<![\w-])-(?=\S)([^-\n]*[^-\s])-(?![\w-])")
+INSERTED = re.compile(r"(?<![\w+])\+(?=\S)([^+\n]*[^+\s])\+(?![\w+])")
+SUPERSCRIPT = re.compile(r"(?<![\w^])\^(?=\S)([^^\n]*[^^\s])\^(?![\w^])")
+SUBSCRIPT = re.compile(r"(?<![\w~])~(?=\S)([^~\n]*[^~\s])~(?![\w~])")
+CITATION = re.compile(r"(?<![\w?])\?\?(?=\S)([^?\n]*[^?\s])\?\?(?![\w?])")
+EFFECTS = (
+    (STRONG, "strong"),
+    (EMPHASIS, "em"),
+    (DELETED, "del"),
+    (INSERTED, "ins"),
+    (SUPERSCRIPT, "sup"),
+    (SUBSCRIPT, "sub"),
+    (CITATION, "cite"),
 )
 
 

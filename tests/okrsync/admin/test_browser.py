@@ -16,52 +16,16 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.okrsync.admin.conftest import ADMIN, ADMIN_TOKEN, mirror_issues, recompute
+from tests.support.browser import chromium
 
 REPO = Path(__file__).resolve().parents[3]
 SCREENSHOT = REPO / "docs" / "admin-overview.png"
-CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMEDRIVER = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
-INSTALL = (
-    "headless Chromium is needed for this test: as root run "
-    "`apt-get update && apt-get install -y chromium chromium-driver` (Debian/Ubuntu), "
-    "and `pip install selenium`"
-)
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1280,900",
-)
-
-
-def _first_existing(paths: tuple[str, ...]) -> str | None:
-    return next((p for p in paths if Path(p).exists()), None)
 
 
 @pytest.fixture()
 def browser(tmp_path: Path) -> Iterator[object]:
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        pytest.fail(INSTALL)
-    binary, driver = _first_existing(CHROMIUM), _first_existing(CHROMEDRIVER)
-    if binary is None or driver is None:
-        pytest.fail(INSTALL)
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # Content-Security-Policy reports
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
-    chrome.set_page_load_timeout(30)
-    yield chrome
-    chrome.quit()
+    with chromium(tmp_path / "profile") as chrome:
+        yield chrome
 
 
 @pytest.fixture()
