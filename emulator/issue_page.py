@@ -44,7 +44,7 @@ grid-template-columns:minmax(6rem,40%) minmax(0,1fr);gap:.55rem .75rem;margin:0;
 .details dt{color:#44546f;font-weight:600;overflow-wrap:anywhere}.details dd{margin:0;overflow-wrap:anywhere}
 .tag{display:inline-block;background:#f1f2f4;border-radius:3px;padding:0 4px;margin:0 4px 2px 0}
 .none{color:#626f86}.dates{color:#626f86;font-size:12px;margin-top:.75rem}.dates p{margin:.15rem 0}
-ul.links{list-style:none;margin:0;padding:0}ul.links li{display:flex;gap:.5rem;align-items:baseline;
+ul.links{list-style:none;margin:0;padding:0}ul.links li{display:flex;gap:.5rem;align-items:center;
 padding:.35rem .5rem;border:1px solid #dcdfe4;border-radius:3px;margin-bottom:.35rem;overflow-wrap:anywhere}
 ul.links img{width:16px;height:16px;vertical-align:text-bottom;flex:none}.links .summary{color:#44546f}
 .links del a{color:#626f86}h3.relationship{font-size:12px;color:#626f86;font-weight:600;margin:.5rem 0 .25rem}
