@@ -42,6 +42,8 @@ from sync.runtime import Runtime
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
 DEMO_USER = "okrsync@shop.example"
 MIN_PACE = 0.1  # seconds an action takes at the least, for counting the actions of a duration
+SHOWN_EPIC = "CHK-1"  # "Contract tests for the payment adapters", a contributor epic of checkout O1.KR2
+SHOWN_KR_ISSUE = "CHK-5"  # checkout O1.KR2's jira_issue: its check-in comments land there
 
 
 @dataclass
@@ -66,10 +68,10 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout)
         _print_where_to_look(out, stack.url, stack.jira_url, stack.env, data_dir)
         _play(stack, options, out)
         _settle(connection)
-        return _summary(connection, out)
+        return _summary(connection, out, stack.jira_url)
     except KeyboardInterrupt:
         out.write("\nstopping…\n")
-        return _summary(connection, out)
+        return _summary(connection, out, stack.jira_url)
     except StackError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -238,7 +240,7 @@ def _settle(connection: redis.Redis, seconds: float = 30) -> None:
         time.sleep(0.5)
 
 
-def _summary(connection: redis.Redis, out: TextIO) -> dict[str, Any]:
+def _summary(connection: redis.Redis, out: TextIO, emulator_url: str) -> dict[str, Any]:
     stats = {decoded(k): decoded(v) for k, v in connection.hgetall(STATS).items()}
     raw = connection.get(REPORT)
     health = summary_of(stored_report(json.loads(raw)) if raw else None)
@@ -255,7 +257,16 @@ def _summary(connection: redis.Redis, out: TextIO) -> dict[str, Any]:
     out.write(f"  pages written:         {summary['pages_written']}\n")
     out.write(f"  action points opened:  {summary['action_points_opened']}\n")
     out.write("  KRs by health:         " + ", ".join(f"{k} {v}" for k, v in sorted(health.items())) + "\n")
+    out.write(_issue_pages(emulator_url))
     return summary
+
+
+def _issue_pages(emulator_url: str) -> str:
+    """The two issues to open in the emulated Jira's issue view: what a team member sees there."""
+    return (
+        f"  a contributor epic:    {emulator_url}/browse/{SHOWN_EPIC}   (its KR links, health and status fields)\n"
+        f"  a KR issue:            {emulator_url}/browse/{SHOWN_KR_ISSUE}   (its check-in comments)\n"
+    )
 
 
 def _print_where_to_look(out: TextIO, public_url: str, emulator_url: str, env: dict[str, str], data_dir: Path) -> None:
@@ -264,7 +275,9 @@ def _print_where_to_look(out: TextIO, public_url: str, emulator_url: str, env: d
         f"  admin pages       {public_url}/admin/   (sign in with the token {env['OKRSYNC_ADMIN_TOKEN']})\n"
         f"  Confluence pages  {emulator_url}/view/   (the emulated Confluence: Company OKRs, "
         "Checkout & Payments OKRs, Platform problem review)\n"
-        f"  Jira issues       {emulator_url}/rest/api/2/issue/CHK-1/properties/okrsync.status   (the status on an epic)\n"  # noqa: E501
+        f"  Jira issues       {emulator_url}/browse/{SHOWN_EPIC}   {emulator_url}/browse/{SHOWN_KR_ISSUE}   "
+        "(a contributor epic and a KR issue as Jira shows them)\n"
+        f"  status property   {emulator_url}/rest/api/2/issue/{SHOWN_EPIC}/properties/okrsync.status\n"
         f"  health, metrics   {public_url}/readyz   {public_url}/metrics\n"
         f"  logs              {data_dir / 'demo.log'}\n"
         "Activity follows; Ctrl-C stops everything.\n\n"

@@ -14,7 +14,7 @@ import pytest
 
 from mapping.lint import lint
 from mapping.loader import load_config_text
-from okrsync.demo.runner import _demo_config, _port
+from okrsync.demo.runner import SHOWN_EPIC, SHOWN_KR_ISSUE, _demo_config, _port
 from okrsync.demo.scenario import demo_scenario
 from okrsync.local_stack import PortChoice, choose_port
 
@@ -34,6 +34,22 @@ def test_the_demo_configuration_is_valid_and_lints_clean() -> None:
     ]
     assert lint(config) == []
     assert len(config.problem_programs[0].sources) == 5
+
+
+def test_the_issues_the_demo_points_at_are_a_contributor_epic_and_its_kr_issue() -> None:
+    from datetime import UTC, date, datetime
+
+    from emulator.jira_json import issue_facts
+    from emulator.scenario import build_site
+    from emulator.search import JqlContext, compile_jql
+
+    config = load_config_text(_demo_config(date(2026, 11, 21)))
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    site = build_site(demo_scenario(today=now.date()), None, now)
+    (kr,) = [kr for s in config.okr_sets for o in s.objectives for kr in o.key_results if kr.jira_issue]
+    assert kr.jira_issue == SHOWN_KR_ISSUE and kr.contributors is not None and kr.contributors.jql
+    contributors = compile_jql(kr.contributors.jql, JqlContext(now=now))
+    assert contributors.matches(issue_facts(site, site.issue(SHOWN_EPIC), now))
 
 
 def test_the_demo_company_has_a_few_hundred_issues() -> None:
@@ -132,6 +148,7 @@ def test_two_demo_runs_in_a_row_start_clean_keep_their_ports_and_give_the_same_f
     assert "clean slate: the previous run's state" in second and "IS TAKEN" not in first + second
     for output in (first, second):
         assert f"http://127.0.0.1:{port}/admin/" in output and f"http://127.0.0.1:{emulator_port}/view/" in output
+        assert f"a contributor epic:    http://127.0.0.1:{emulator_port}/browse/{SHOWN_EPIC}" in output
     assert _figures(first) == _figures(second)
     assert _figures(second)["resync"] == "292 of 292"
     assert int(_figures(second)["action points"]) > 0
