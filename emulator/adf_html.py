@@ -44,8 +44,15 @@ def adf_to_html(node: Any) -> str:
 
 
 def _content(node: dict[str, Any]) -> str:
-    children = node.get("content")
-    return "".join(adf_to_html(child) for child in children) if isinstance(children, list) else ""
+    return "".join(adf_to_html(child) for child in _list(node.get("content")))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _attrs(node: dict[str, Any]) -> dict[str, Any]:
@@ -54,8 +61,8 @@ def _attrs(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text(node: dict[str, Any]) -> str:
-    rendered = html.escape(str(node.get("text", "")))
-    for mark in node.get("marks") or []:
+    rendered = html.escape(_string(node.get("text")))
+    for mark in _list(node.get("marks")):
         if isinstance(mark, dict):
             rendered = _marked(rendered, mark)
     return rendered
@@ -81,7 +88,7 @@ def _heading(node: dict[str, Any]) -> str:
 
 
 def _code_block(node: dict[str, Any]) -> str:
-    text = "".join(str(child.get("text", "")) for child in node.get("content") or [] if isinstance(child, dict))
+    text = "".join(_string(child.get("text")) for child in _list(node.get("content")) if isinstance(child, dict))
     return f"<pre><code>{html.escape(text)}</code></pre>"
 
 

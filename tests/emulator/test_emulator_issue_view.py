@@ -3,11 +3,14 @@ the comments (wiki markup and ADF), escaping, the 404 page, and the viewer's lin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emulator.adf_html import adf_to_html
 from emulator.app import create_emulator
@@ -223,3 +226,43 @@ def test_adf_renders_blocks_marks_and_refuses_unsafe_links() -> None:
     assert rendered.startswith('<h2>&lt;Done&gt;</h2><p><a href="https://x.example">page</a><br>bad')
     assert '<span class="mention">@Alice Park</span>' in rendered and "javascript" not in rendered
     assert "<ul><li><p></p></li></ul><pre><code>a &lt; b</code></pre>" in rendered
+
+
+WIKI_PIECES = ["*", "_", "-", "+", "^", "~", "??", "{{", "}}", "[", "]", "|", "~accountid:", "h1. ", "* ", "# ", "||"]
+WIKI_PIECES += ["{code}", "{quote}", "{panel}", "\n", "\n\n", "\\\\", "<script>", '"', "'", "&", "javascript:", "x"]
+WIKI_PIECES += ["https://a.example/", "----", "bq. ", " ", "{color:red}", "\x00"]
+TAG = re.compile(r"<(/?)([a-z0-9]+)((?: [a-z]+=\"[^\"<>]*\")*)>")
+MADE = {"p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "ins", "sup", "sub", "cite", "code"}
+MADE |= {"pre", "a", "span", "ul", "ol", "li", "table", "tr", "th", "td", "blockquote", "div", "hr"}
+
+
+@given(st.lists(st.sampled_from(WIKI_PIECES), max_size=40).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_any_wiki_markup_gives_only_the_tags_it_makes(text: str) -> None:
+    rendered = wiki_to_html(text)
+    leftover = TAG.sub("", rendered)
+    assert "<" not in leftover and ">" not in leftover, rendered
+    for _closing, tag, attributes in TAG.findall(rendered):
+        assert tag in MADE, rendered
+        assert all(name in ("href", "class") for name in re.findall(r" ([a-z]+)=", attributes)), rendered
+    assert 'href="javascript' not in rendered
+
+
+ADF = st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(max_size=8), st.sampled_from(["<b>", "javascript:x"])),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.fixed_dictionaries(
+            {"type": st.sampled_from(["doc", "paragraph", "text", "heading", "link", "mention", "codeBlock", "x"])},
+            optional={"content": inner, "text": inner, "attrs": inner, "marks": inner},
+        ),
+    ),
+    max_leaves=20,
+)
+
+
+@given(ADF)
+@settings(max_examples=300, deadline=None)
+def test_any_adf_shape_renders_without_raising_and_escaped(document: object) -> None:
+    rendered = adf_to_html(document)
+    assert "<b>" not in rendered and 'href="javascript' not in rendered
