@@ -161,6 +161,8 @@ def _structured_macro(element: ElementTree.Element, page_link: PageLink) -> str:
         colour = LOZENGES.get(parameters.get("colour", "grey").lower(), LOZENGES["grey"])
         title = parameters.get("title") or parameters.get("colour", "")
         return f'<span class="lozenge" style="background:{colour}">{html.escape(title)}</span>'
+    if name == "anchor":  # a place to link to, its id the anchor name as Confluence Cloud renders it
+        return _anchor(parameters.get("", ""))
     body = element.find(f"{{{AC}}}rich-text-body")
     if body is None:
         body = element.find(f"{{{AC}}}plain-text-body")
@@ -170,6 +172,10 @@ def _structured_macro(element: ElementTree.Element, page_link: PageLink) -> str:
     if name in ("details", "section", "column"):  # Confluence shows only their content
         return f'<div class="macro">{inner}</div>'
     return f'<div class="macro">[{html.escape(name)} macro]{inner}</div>'
+
+
+def _anchor(name: str) -> str:
+    return f'<span id="{html.escape(name)}"></span>' if name else ""
 
 
 def _link(element: ElementTree.Element, page_link: PageLink) -> str:
