@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
 from publish.confluence.formatting import health_status, non_finite_text
@@ -33,12 +33,10 @@ KR_PAGE_PATH = "/admin/sets/{set}/krs/{kr}"
 @dataclass(frozen=True)
 class LinkPlaces:
     """Where a link can point: the service's public address (admin KR pages, icons) and each set's
-    Confluence page, by set id, once Confluence has told its address. ``cloud`` picks the form of a
-    page anchor: Confluence Cloud names it as it is, Data Center after the page title."""
+    Confluence page, by set id, once Confluence has told its address."""
 
     public_url: str | None = None
     page_urls: Mapping[str, str] = field(default_factory=dict)
-    cloud: bool = True
 
 
 def global_id(ref: KrRef) -> str:
@@ -149,11 +147,19 @@ def kr_url(okr_set: OkrSet, objective: Objective, kr: KeyResult, places: LinkPla
     """The KR on its set's Confluence page, else its admin page; None when neither address is known."""
     page = places.page_urls.get(okr_set.id)
     if page and okr_set.confluence:
-        return f"{page}#{quote(anchor_id(okr_set.confluence.title, kr_label(objective, kr), places.cloud), safe='')}"
+        anchor = anchor_id(okr_set.confluence.title, kr_label(objective, kr), is_cloud_page(page))
+        return f"{page}#{quote(anchor, safe='')}"
     if places.public_url:
         path = KR_PAGE_PATH.format(set=quote(okr_set.id, safe=""), kr=quote(kr.id, safe=""))
         return places.public_url.rstrip("/") + path
     return None
+
+
+def is_cloud_page(url: str) -> bool:
+    """Whether the page lives on Confluence Cloud: an Atlassian site, or the address form only Cloud gives
+    a page (``/spaces/KEY/pages/ID/…``; Data Center's are ``/display/KEY/…`` and ``viewpage.action``)."""
+    parts = urlsplit(url)
+    return (parts.hostname or "").endswith(".atlassian.net") or ("/spaces/" in parts.path and "/pages/" in parts.path)
 
 
 def anchor_id(page_title: str, anchor: str, cloud: bool) -> str:

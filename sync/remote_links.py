@@ -86,8 +86,7 @@ def _kr_of(write: Write) -> str:
 
 def link_places(runtime: Runtime, config: OkrConfig) -> LinkPlaces:
     """Where the links point: the sets' Confluence pages known so far, the service's public address."""
-    cloud = runtime.jira is not None and runtime.jira.flavor == "cloud"
-    return LinkPlaces(runtime.settings.public_url, page_urls(runtime.redis, config), cloud)
+    return LinkPlaces(runtime.settings.public_url, page_urls(runtime.redis, config))
 
 
 def plan_links(

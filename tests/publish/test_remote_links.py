@@ -10,8 +10,8 @@ from mapping.loader import load_config_text
 from publish.remote_links import (
     HEALTHS,
     LinkPlaces,
-    anchor_id,
     health_icon,
+    is_cloud_page,
     link_title,
     plan_remote_links,
     rounded,
@@ -137,12 +137,14 @@ def test_the_admin_kr_page_when_the_set_has_no_page_or_its_address_is_not_known_
 
 def test_the_kr_anchor_on_the_set_page_once_its_address_is_known() -> None:
     page = "https://acme.atlassian.net/wiki/spaces/SHOP/pages/65000/Shop+OKRs"
-    cloud = links(LinkPlaces(PUBLIC, {"shop": page, "ops": "https://wiki/x"}, cloud=True))
+    cloud = links(LinkPlaces(PUBLIC, {"shop": page, "ops": "https://wiki/x"}))
     assert cloud["remotelink:SHOP-1:shop/KR2"]["object"]["url"] == f"{page}#O1.KR2"
     assert cloud["remotelink:OPS-1:ops/O2.KR1"]["object"]["url"].startswith(PUBLIC)  # ops has no page configured
-    datacenter = links(LinkPlaces(PUBLIC, {"shop": page}, cloud=False))
-    assert datacenter["remotelink:SHOP-1:shop/KR2"]["object"]["url"] == f"{page}#ShopOKRs-O1.KR2"
-    assert anchor_id("Shop OKRs", "O1.KR2", cloud=False) == "ShopOKRs-O1.KR2"
+    datacenter_page = "https://wiki.acme.example/display/SHOP/Shop+OKRs"
+    datacenter = links(LinkPlaces(PUBLIC, {"shop": datacenter_page}))
+    assert datacenter["remotelink:SHOP-1:shop/KR2"]["object"]["url"] == f"{datacenter_page}#ShopOKRs-O1.KR2"
+    assert is_cloud_page("https://confluence.acme.example/spaces/SHOP/pages/65000/Shop+OKRs")
+    assert not is_cloud_page("https://confluence.acme.example/pages/viewpage.action?pageId=65000")
 
 
 def test_no_public_address_and_no_page_means_no_link_and_no_icon() -> None:
