@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from publish.jira import HEALTH_WORDS
 from sync.dirty import mark_all
 from sync.failures import FAILURES, FailureStore
 from sync.flush import flush
-from tests.support.stack import sync_fixture, sync_options
-from tests.sync.conftest import settled, status_of
+from sync.remote_links import LINKS
+from tests.support.stack import dated, sync_fixture, sync_options
+from tests.sync.conftest import CONFIG, settled, status_of
 
 PUBLIC = "http://okrsync.test:8000"
 GLOBAL_ID = "okrsync:shop/KR1"
@@ -110,3 +112,17 @@ def test_a_refused_link_is_recorded_and_every_other_write_goes_on(stack, connect
     assert [link["globalId"] for link in links_of(jira, "OKR-1")] == [GLOBAL_ID]
     failure = FailureStore(connection).get("remotelink:SHOP-1:shop/KR1")
     assert failure is not None and failure.status == 403 and failure.kind == "permanent"
+
+
+def test_a_kr_removed_from_the_configuration_takes_its_links_along(stack, connection) -> None:
+    jira, runtime = stack["jira"], stack["runtime"]
+    mark_all(connection, {"kind": "test"})
+    flush(runtime)
+    assert [link["globalId"] for link in links_of(jira, "SHOP-1")] == [GLOBAL_ID]
+    without_kr1 = dated(CONFIG[: CONFIG.index("          - id: KR1")] + CONFIG[CONFIG.index("          - id: KR2") :])
+    runtime.config_store.apply(without_kr1, "okrs.yaml", "test", datetime.now(UTC))
+    mark_all(connection, {"kind": "test"})
+    report = flush(runtime)
+    assert sorted(report.unlinked) == ["remotelink:OKR-1:shop/KR1", "remotelink:SHOP-1:shop/KR1"]
+    assert links_of(jira, "SHOP-1") == [] and links_of(jira, "OKR-1") == []
+    assert connection.hlen(LINKS) == 0
