@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -102,17 +103,22 @@ def plan_links(
     recorded = store.all()
     writes = plan_remote_links(config, statuses, epics, link_places(runtime, config), refs)
     store.remember(w for w in writes if w.target not in recorded)
-    return LinkPlan(writes, stale_links(recorded, {w.target for w in writes}, refs))
+    unevaluated = {(s.id, kr.id) for s in config.okr_sets for o in s.objectives for kr in o.key_results} - set(statuses)
+    return LinkPlan(writes, stale_links(recorded, {w.target for w in writes}, refs, unevaluated))
 
 
 def stale_links(
-    recorded: Mapping[str, LinkRecord], wanted: set[str], refs: set[KrRef] | None
+    recorded: Mapping[str, LinkRecord],
+    wanted: set[str],
+    refs: set[KrRef] | None,
+    kept: AbstractSet[KrRef] = frozenset(),
 ) -> list[tuple[str, LinkRecord]]:
-    """The recorded links of the KRs among ``refs`` (all: None) that are not wanted now."""
+    """The recorded links of the KRs among ``refs`` (all: None) that are not wanted now; those of the
+    ``kept`` KRs (configured, but without a result in this evaluation) stay as they are."""
     return sorted(
         (target, record)
         for target, record in recorded.items()
-        if target not in wanted and (refs is None or record.ref in refs)
+        if target not in wanted and (refs is None or record.ref in refs) and record.ref not in kept
     )
 
 
