@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from okrsync.admin.health import issue_of_target
 from publish.remote_links import HEALTHS, ICON_PATH, KR_PAGE_PATH
 from tests.okrsync.admin.test_pages import sign_in
 
@@ -26,3 +27,8 @@ def test_the_kr_page_a_link_leads_to_is_the_admin_kr_page(api: FlaskClient, conf
     sign_in(api)
     answer = api.get(KR_PAGE_PATH.format(set="shop", kr="KR1"))
     assert answer.status_code == 200 and b"KR1" in answer.data
+
+
+def test_a_remote_link_target_counts_for_its_issue_in_the_status() -> None:
+    assert issue_of_target("remotelink:SHOP-1:shop-q4/KR1") == "SHOP-1"
+    assert issue_of_target("property:SHOP-20") == "SHOP-20"
