@@ -9,7 +9,7 @@ human edit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +43,7 @@ class Page:
     version: int
     body: str  # storage format
     parent_id: str | None = None
+    url: str | None = None  # where people read it: the answer's ``_links`` base + webui, when it has them
 
 
 def confluence_base_url(url: str) -> str:
@@ -65,7 +66,18 @@ def page_from_content(content: dict[str, Any], body: str | None = None) -> Page:
         version=int((content.get("version") or {}).get("number", 1)),
         body=storage if storage is not None else (body or ""),
         parent_id=str(ancestors[-1]["id"]) if ancestors else None,
+        url=web_url(content),
     )
+
+
+def web_url(content: dict[str, Any]) -> str | None:
+    """The page's address in a browser: ``_links.webui`` under ``_links.base`` (a page inside a search
+    answer carries no base: it is left relative, for the caller to place under the site)."""
+    links = content.get("_links") or {}
+    webui = links.get("webui")
+    if not webui:
+        return None
+    return f"{str(links.get('base') or '').rstrip('/')}{webui}"
 
 
 def first_result(answer: Any) -> dict[str, Any] | None:
@@ -115,13 +127,13 @@ class ConfluencePort:
             return None
         if "body" not in found:  # some client versions drop ``expand``; read the page itself
             return self.get_page(str(found["id"]))
-        return page_from_content(found)
+        return self._placed(page_from_content(found))
 
     def get_page(self, page_id: str) -> Page:
         answer = self._call(
             "get_page", lambda: self.client.get_page_by_id(page_id, expand=PAGE_EXPAND), "GET", f"{CONTENT}/{page_id}"
         )
-        return page_from_content(answer)
+        return self._placed(page_from_content(answer))
 
     def create_page(self, space: str, title: str, body: str, parent_id: str | None = None) -> Page:
         answer = self._call(
@@ -131,7 +143,7 @@ class ConfluencePort:
             CONTENT,
             idempotent=False,
         )
-        return page_from_content(answer, body)
+        return self._placed(page_from_content(answer, body))
 
     def update_page(self, page: Page, body: str, message: str) -> Page:
         """Write ``body`` as the version after ``page.version``; Conflict (409, not retried) if that is stale."""
@@ -153,7 +165,14 @@ class ConfluencePort:
             version=max(updated.version, page.version + 1),
             body=updated.body,
             parent_id=updated.parent_id or page.parent_id,
+            url=self._placed(updated).url or page.url,
         )
+
+    def _placed(self, page: Page) -> Page:
+        """The page with its address under the site, when the answer gave it relative."""
+        if page.url and page.url.startswith("/"):
+            return replace(page, url=confluence_base_url(self.settings.url) + page.url)
+        return page
 
     def _call(self, operation: str, send: Any, method: str, path: str, *, idempotent: bool = True) -> Any:
         return self.transport.call(operation, send, method=method, path="/" + path, idempotent=idempotent)

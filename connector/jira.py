@@ -297,6 +297,33 @@ class JiraPort:
             "link_issues", lambda: self.client.create_issue_link(link), "POST", "rest/api/2/issueLink", idempotent=False
         )
 
+    # ------------------------------------------------------------------ remote issue links
+
+    def remote_links(self, key: str) -> list[dict[str, Any]]:
+        """Every remote link on the issue (``GET /issue/{key}/remotelink``)."""
+        path = f"rest/api/2/issue/{key}/remotelink"
+        return _dicts(self._call("remote_links", lambda: self.client.get_issue_remote_links(key), "GET", path))
+
+    def put_remote_link(self, key: str, link: dict[str, Any]) -> dict[str, Any]:
+        """Create the link, or replace the issue's link with the same ``globalId`` (Jira answers 201 or 200).
+
+        The client's own create call cannot send a summary or a status icon: the body goes as it is.
+        Repeating it is harmless (the ``globalId`` makes it an update), so it is retried like a read.
+        """
+        path = f"rest/api/2/issue/{key}/remotelink"
+        return self._call("put_remote_link", lambda: self.client.post(path, data=link), "POST", path) or {}
+
+    def delete_remote_link(self, key: str, global_id: str) -> None:
+        """Delete the issue's link with this ``globalId`` (``DELETE …/remotelink?globalId=``); NotFound when
+        the issue has none. The client has no call for it."""
+        path = f"rest/api/2/issue/{key}/remotelink"
+        self._call(
+            "delete_remote_link",
+            lambda: self.client.delete(path, params={"globalId": global_id}),
+            "DELETE",
+            path,
+        )
+
     # ------------------------------------------------------------------ webhooks (admin API; the client has no calls)
 
     def list_webhooks(self) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ blueprint = Blueprint("remote_links", __name__)
 blueprint.register_error_handler(NotFound, not_found)
 
 ROOT = '/rest/api/<any("2","3"):api>/issue/<reference>/remotelink'
+GLOBAL_ID_LIMIT = 255  # Jira's documented maximum
 
 
 class LinkError(ValueError):
@@ -49,6 +50,9 @@ def link_input(body: Any) -> dict[str, Any]:
     missing = {name: f"'object.{name}' is required." for name in ("url", "title") if not item.get(name)}
     if missing:
         raise LinkError(missing)
+    global_id = body.get("globalId")
+    if global_id is not None and (not isinstance(global_id, str) or len(global_id) > GLOBAL_ID_LIMIT):
+        raise LinkError({"globalId": f"'globalId' must be a text of at most {GLOBAL_ID_LIMIT} characters."})
     return {key: body[key] for key in ("globalId", "application", "relationship") if key in body} | {"object": item}
 
 

@@ -186,6 +186,8 @@ def _structured_macro(element: ElementTree.Element, links: Links) -> str:
         colour = LOZENGES.get(parameters.get("colour", "grey").lower(), LOZENGES["grey"])
         title = parameters.get("title") or parameters.get("colour", "")
         return f'<span class="lozenge" style="background:{colour}">{html.escape(title)}</span>'
+    if name == "anchor":  # a place to link to, its id the anchor name as Confluence Cloud renders it
+        return _anchor(parameters.get("", ""))
     body = element.find(f"{{{AC}}}rich-text-body")
     if body is None:
         body = element.find(f"{{{AC}}}plain-text-body")
@@ -201,6 +203,10 @@ def _jira_issue(key: str, links: Links) -> str:
     """The Jira issue macro: the issue's key, linked to its issue view when the site has it."""
     href = links.issue(key)
     return f'<a href="{html.escape(href, quote=True)}">{html.escape(key)}</a>' if href else html.escape(key)
+
+
+def _anchor(name: str) -> str:
+    return f'<span id="{html.escape(name)}"></span>' if name else ""
 
 
 def _link(element: ElementTree.Element, links: Links) -> str:

@@ -335,6 +335,9 @@ class Writeback(_Model):
         default={}, description="Fields of a KR's jira_issue, by name: score → 'OKR score', …"
     )
     checkin_comments: bool = Field(default=True, description="Comment on a KR's jira_issue when its health changes")
+    remote_links: bool = Field(
+        default=True, description="A remote issue link per KR on its contributor epics and its jira_issue"
+    )
 
     @property
     def field_names(self) -> set[str]:

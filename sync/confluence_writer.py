@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = keys.PAGES_PREFIX
 PENDING = keys.PAGES_PENDING  # page key → JSON {"since": epoch seconds, "trigger": {...}}
-STATE = keys.PAGE_STATE_PREFIX  # + page key: hash page_id, digest, facts, written_at, failed_at
+STATE = keys.PAGE_STATE_PREFIX  # + page key: hash page_id, url, digest, facts, written_at, failed_at
 LOCK = keys.PAGE_LOCK_PREFIX  # + page key: one publisher per page at a time
 TREND = keys.PAGE_TREND_PREFIX  # + "<set>/<kr>": no longer written; trends read sync.history
 REPORT = keys.REPORT  # the latest evaluation, written by every flush (status pages, the admin API)
@@ -83,6 +83,7 @@ class PageTarget:
 @dataclass
 class PageState:
     page_id: str | None = None
+    url: str | None = None  # where people read the page, once Confluence said it
     digest: str | None = None
     facts: dict[str, list[str]] | None = None
     written_at: float = 0.0
@@ -187,6 +188,17 @@ def page_targets(config: OkrConfig) -> list[PageTarget]:
     return targets
 
 
+def page_urls(connection: redis.Redis, config: OkrConfig) -> dict[str, str]:
+    """Each OKR set's page address, for the sets whose page Confluence has told us where it is (one round trip)."""
+    sets = [s.id for s in config.okr_sets if s.confluence]
+    if not sets:
+        return {}
+    pipe = connection.pipeline(transaction=False)
+    for set_id in sets:
+        pipe.hget(STATE + f"set:{set_id}", "url")
+    return {set_id: decoded(url) for set_id, url in zip(sets, pipe.execute(), strict=True) if url}
+
+
 # ---------------------------------------------------------------------------------- coalescing
 
 
@@ -277,7 +289,7 @@ def publish_page(runtime: Runtime, target: PageTarget, rendered: RenderedPage, c
     page = _open_page(runtime.confluence, target, state.page_id)
     if page is None:
         page = _create_page(runtime.confluence, target, rendered)
-        _remember(runtime.redis, target, page.id, rendered, clock, wrote=True)
+        _remember(runtime.redis, target, page.id, rendered, clock, wrote=True, url=page.url)
         runtime.redis.hincrby(STATS, "page_creates", 1)
         return "created"
     return _update_page(runtime, target, page, rendered, state, clock)
@@ -291,7 +303,7 @@ def _update_page(
     message = change_summary(state.facts, rendered.facts) if state.facts is not None else "OKR Sync: panels refreshed"
     for _ in range(MAX_ATTEMPTS):
         if regions_equal(page.body, rendered.regions, ignore=rendered.volatile):
-            _remember(runtime.redis, target, page.id, rendered, clock, wrote=False)
+            _remember(runtime.redis, target, page.id, rendered, clock, wrote=False, url=page.url)
             runtime.redis.hincrby(STATS, "page_unchanged", 1)
             return "unchanged"
         try:
@@ -300,7 +312,7 @@ def _update_page(
             runtime.redis.hincrby(STATS, "page_conflicts", 1)
             page = confluence.get_page(page.id)
             continue
-        _remember(runtime.redis, target, page.id, rendered, clock, wrote=True)
+        _remember(runtime.redis, target, page.id, rendered, clock, wrote=True, url=page.url)
         return "written"
     raise PageConflictError(
         f"the page changed under each of {MAX_ATTEMPTS} writes in a row; it stays pending "
@@ -440,6 +452,7 @@ def _state(connection: redis.Redis, key: str) -> PageState:
     raw = {decoded(k): decoded(v) for k, v in connection.hgetall(STATE + key).items()}
     return PageState(
         page_id=raw.get("page_id"),
+        url=raw.get("url"),
         digest=raw.get("digest"),
         facts=json.loads(raw["facts"]) if "facts" in raw else None,
         written_at=float(raw.get("written_at", 0)),
@@ -448,7 +461,13 @@ def _state(connection: redis.Redis, key: str) -> PageState:
 
 
 def _remember(
-    connection: redis.Redis, target: PageTarget, page_id: str, rendered: RenderedPage, clock: float, wrote: bool
+    connection: redis.Redis,
+    target: PageTarget,
+    page_id: str,
+    rendered: RenderedPage,
+    clock: float,
+    wrote: bool,
+    url: str | None = None,
 ) -> None:
     fields: dict[Any, str | float] = {
         "page_id": page_id,
@@ -456,6 +475,8 @@ def _remember(
         "facts": json.dumps(rendered.facts),
         "failed_at": 0,
     }
+    if url:
+        fields["url"] = url
     pipe = connection.pipeline(transaction=False)
     if wrote:
         fields["written_at"] = clock

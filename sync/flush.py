@@ -16,7 +16,7 @@ from okr.closing import thawed, with_closes
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.report import Report, stored_report
-from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
+from publish.jira import KrRef, Write, checkin_comment, kr_statuses, plan_writes
 from sync import keys
 from sync.action_points import open_action_points
 from sync.closed import close_records
@@ -27,6 +27,7 @@ from sync.failures import FailureStore, Situation
 from sync.history import record_readings
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
 from sync.remote import stored_remote_values
+from sync.remote_links import LinkPlan, RemoteLinkStore, plan_links, remove_links
 from sync.runtime import Runtime
 from sync.scope import record_scopes
 
@@ -41,6 +42,7 @@ class FlushReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     comments: list[str] = field(default_factory=list)
+    unlinked: list[str] = field(default_factory=list)  # remote links deleted: their epic or KR is gone
     action_points: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # targets Jira refused or failed on in this flush
     held: list[str] = field(default_factory=list)  # targets not tried: refused before, or backing off
@@ -84,26 +86,25 @@ def _recompute_and_write(
         guard = write_guard(runtime, now)
         for program in config.problem_programs:
             result.action_points += _action_points(runtime, config, given, now, guard, result, program)
+        epics = contributor_epic_keys(config, given)
         writes = plan_writes(
             config,
             statuses,
-            contributor_epic_keys(config, given),
+            epics,
             now,
             trigger,
             refs,
             runtime.config_store.field_names(),
         )
-        written = apply_writes(runtime.jira, runtime.written, writes, guard)
+        links = plan_links(runtime, config, statuses, epics, refs)
+        written = apply_writes(runtime.jira, runtime.written, writes + links.writes, guard)
         result.written, result.unchanged = written.written, written.unchanged
         result.failed += written.failed
         result.held += written.held
+        _unlink(runtime, links, guard, result)
         result.comments = _checkins(runtime, config, statuses, refs, now, guard, result)
         if refs is None:  # every target was planned: records of targets this flush does not try are stale
-            guard.failures.keep_only(
-                [w.target for w in writes]
-                + checkin_targets(config)
-                + [action_points_target(p.id) for p in config.problem_programs]
-            )
+            guard.failures.keep_only(tried_targets(config, writes + links.writes, links))
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
 
@@ -115,6 +116,26 @@ def _evaluate(runtime: Runtime, config: OkrConfig, given: EvaluationInput, refs:
     before = thawed(previous) if previous is not None else None
     report = evaluate_report(config, given, only=refs, previous=before, previous_config=previous_config)
     return with_closes(report, config, close_records(runtime.redis))
+
+
+def tried_targets(config: OkrConfig, writes: list[Write], links: LinkPlan) -> list[str]:
+    """Every target a flush over every KR tries: its writes, the links it deletes, check-ins, action points."""
+    return (
+        [w.target for w in writes]
+        + [target for target, _ in links.stale]
+        + checkin_targets(config)
+        + [action_points_target(p.id) for p in config.problem_programs]
+    )
+
+
+def _unlink(runtime: Runtime, links: LinkPlan, guard: WriteGuard, result: FlushReport) -> None:
+    """Delete the remote links no longer wanted (an epic that left its KR's scope, a KR removed)."""
+    if not links.stale or runtime.jira is None:
+        return
+    unlinked = remove_links(runtime.jira, RemoteLinkStore(runtime.redis), links.stale, guard)
+    result.unlinked = unlinked.removed
+    result.failed += unlinked.failed
+    result.held += unlinked.held
 
 
 def action_points_target(program_id: str) -> str:

@@ -38,6 +38,7 @@ class JiraWriter(Protocol):
     def update_fields(self, key: str, fields: dict[str, Any]) -> None: ...
     def add_comment(self, key: str, body: str) -> dict: ...
     def get_issue(self, key: str, fields: Any = None) -> dict: ...
+    def put_remote_link(self, key: str, link: dict[str, Any]) -> dict: ...
 
 
 @dataclass
@@ -223,6 +224,8 @@ def _send(jira: JiraWriter, write: Write) -> None:
         jira.set_property(write.issue, STATUS_PROPERTY, write.payload)
     elif write.kind == "fields":
         jira.update_fields(write.issue, write.payload)
+    elif write.kind == "remote_link":
+        jira.put_remote_link(write.issue, write.payload)
 
 
 class Checkin(Enum):

@@ -45,7 +45,7 @@ SCHEDULER_LOCK: Final = "okrsync:scheduler:lock"  # string: token of the schedul
 
 PAGES_PREFIX: Final = "okrsync:pages:"  # start of every page key below
 PAGES_PENDING: Final = "okrsync:pages:pending"  # hash: page key → JSON {"since", "trigger"} of a write waiting
-PAGE_STATE_PREFIX: Final = "okrsync:pages:state:"  # + page key → hash: page_id, digest, facts, written_at, failed_at
+PAGE_STATE_PREFIX: Final = "okrsync:pages:state:"  # + page key → hash: page_id, url, digest, facts, written/failed_at
 PAGE_LOCK_PREFIX: Final = "okrsync:pages:lock:"  # + page key → string: the publisher's token, with a TTL
 PAGE_TREND_PREFIX: Final = "okrsync:pages:trend:"  # + "set/kr" → list: JSON recent values (no longer written)
 
@@ -84,6 +84,7 @@ KR_HEALTH_SEEN: Final = "okrsync:kr-health-seen"  # hash: "set/kr" → "<health>
 CHECKIN_PENDING: Final = "okrsync:checkin-pending"  # hash: "set/kr" → "<marker> <POSIX time>" of a comment posting
 CHECKIN_LAST: Final = "okrsync:checkin-last"  # hash: "set/kr" → POSIX time of the latest check-in comment
 CHECKIN_DUE: Final = "okrsync:checkin-due"  # sorted set: "set/kr" scored by when its held-back check-in may go
+REMOTE_LINKS: Final = "okrsync:remote-links"  # hash: "remotelink:ISSUE:set/kr" → JSON {issue, globalId, kr} sent
 AP_CLAIM_PREFIX: Final = "okrsync:ap-claim:"  # + "program/category/theme" → string: AP key, or "creating"
 
 # ------------------------------------------------------------------------------ the admin UI

@@ -110,8 +110,14 @@ def newest_by_project(connection: redis.Redis) -> dict[str, dict[str, Any]]:
 
 
 def written_issues(connection: redis.Redis) -> list[str]:
-    """Issue keys of recorded Jira writes ("property:SHOP-1", "comment:OKR-7", …)."""
-    return [decoded(target).split(":", 1)[-1] for target in connection.hkeys(WRITTEN)]
+    """Issue keys of recorded Jira writes ("property:SHOP-1", "comment:OKR-7", "remotelink:SHOP-1:shop/KR1", …)."""
+    return [issue_of_target(decoded(target)) for target in connection.hkeys(WRITTEN)]
+
+
+def issue_of_target(target: str) -> str:
+    """The issue key in a write target: the part after its kind (an issue key holds no colon)."""
+    parts = target.split(":")
+    return parts[1] if len(parts) > 1 else target
 
 
 def project_of(issue_key: str) -> str:

@@ -22,10 +22,11 @@ from okrsync.admin.headers import page_policy
 from okrsync.admin.health import collect_health, latest_report
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import close_session, open_session, session_user
+from publish.remote_links import HEALTHS, health_icon
 from sync.history import readings
 from sync.kr_changes import kr_changes_of
 
-PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form", "admin_pages.stylesheet"}
+PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form", "admin_pages.stylesheet", "admin_pages.icon"}
 STYLESHEET = "admin_style.css.j2"
 INLINE_STYLES = "okrsync_inline_styles"  # flask.g: the style attributes the page being rendered holds
 
@@ -41,6 +42,7 @@ def pages_blueprint() -> Blueprint:
         ("/signin", signin, ["POST"]),
         ("/signout", signout, ["POST"]),
         ("/admin.css", stylesheet, ["GET"]),
+        ("/icons/<health>.svg", icon, ["GET"]),
         ("/", overview, ["GET"]),
         ("/sets/<set_id>/krs/<kr_id>", kr_detail, ["GET"]),
         ("/mappings", mappings, ["GET"]),
@@ -129,6 +131,14 @@ def signout() -> Response:
 
 def stylesheet() -> Response:
     return Response(render_template(STYLESHEET), mimetype="text/css", headers={"Cache-Control": "max-age=300"})
+
+
+def icon(health: str) -> Response:
+    """The health icon Jira shows on the service's remote links: public, since Jira's viewers fetch it."""
+    svg = health_icon(health)
+    if svg is None:
+        return _page_error(404, f"No icon for health {health!r}; there is one for each of {', '.join(HEALTHS)}.")
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -21,6 +21,8 @@ MACROS = """\
 {% macro status(s) %}<ac:structured-macro ac:name="status" ac:schema-version="1">\
 <ac:parameter ac:name="colour">{{ s.colour }}</ac:parameter>\
 <ac:parameter ac:name="title">{{ s.title }}</ac:parameter></ac:structured-macro>{% endmacro %}
+{% macro anchor(name) %}<ac:structured-macro ac:name="anchor" ac:schema-version="1">\
+<ac:parameter ac:name="">{{ name }}</ac:parameter></ac:structured-macro>{% endmacro %}
 {% macro issue(link) %}{% if link.url %}<a href="{{ link.url }}">{{ link.key }}</a>\
 {% else %}{{ link.key }}{% endif %}{% endmacro %}
 """
@@ -48,7 +50,7 @@ OBJECTIVE = """\
 <table><tbody><tr><th>Key result</th><th>Baseline → current → target</th><th>Score · progress</th>\
 <th>Health</th><th>Trend</th><th>Delivery vs outcome</th><th>Provenance</th></tr>\
 {% for kr in o.key_results %}<tr>\
-<td><strong>{{ kr.label }}</strong> {{ kr.title }}<br/>{{ kr.owner }}\
+<td>{{ m.anchor(kr.label) }}<strong>{{ kr.label }}</strong> {{ kr.title }}<br/>{{ kr.owner }}\
 {% if kr.reason %}<br/><em>Not measured: {{ kr.reason }}</em>{% endif %}\
 {% if kr.decision %}<br/><strong>Decision:</strong> {{ kr.decision }}{% endif %}</td>\
 <td>{{ kr.span }}{% if kr.kind_words %}<br/><em>{{ kr.kind_words }}</em>{% endif %}</td>\

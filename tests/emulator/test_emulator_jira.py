@@ -210,6 +210,8 @@ def test_remote_links_are_created_replaced_by_global_id_and_deleted(cloud: Runni
     assert by_global_id == listed
     missing_title = requests.post(url, json={"object": {"url": "https://example.com"}}, auth=AUTH, timeout=5)
     assert missing_title.status_code == 400 and "title" in missing_title.json()["errors"]
+    too_long = requests.post(url, json={**page, "globalId": "x" * 256}, auth=AUTH, timeout=5)
+    assert too_long.status_code == 400 and "globalId" in too_long.json()["errors"]
     replaced = requests.put(
         f"{url}/{link_id}", json={"object": {"url": "https://example.com/x", "title": "X"}}, auth=AUTH, timeout=5
     )

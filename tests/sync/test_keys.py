@@ -58,6 +58,7 @@ STORED = {
     "MEASUREMENT_IDEMPOTENCY_PREFIX": "okrsync:measurements:idempotency:",
     "REMOTE_VALUES": "okrsync:remote-values",
     "REMOTE_FAILURES": "okrsync:remote-failures",
+    "REMOTE_LINKS": "okrsync:remote-links",
     "MIRROR_ISSUE_PREFIX": "okrsync:mirror:issue:",
     "MIRROR_GONE_PREFIX": "okrsync:mirror:gone:",
     "MIRROR_GONE_AT_PREFIX": "okrsync:mirror:gone-at:",
