@@ -36,6 +36,7 @@ MARKER_PREFIX = "okrsync-checkin:"
 class JiraWriter(Protocol):
     def set_property(self, key: str, name: str, value: Any) -> None: ...
     def update_fields(self, key: str, fields: dict[str, Any]) -> None: ...
+    def update_issue(self, key: str, update: dict[str, Any]) -> None: ...
     def add_comment(self, key: str, body: str) -> dict: ...
     def get_issue(self, key: str, fields: Any = None) -> dict: ...
 
@@ -223,6 +224,8 @@ def _send(jira: JiraWriter, write: Write) -> None:
         jira.set_property(write.issue, STATUS_PROPERTY, write.payload)
     elif write.kind == "fields":
         jira.update_fields(write.issue, write.payload)
+    elif write.kind == "update":
+        jira.update_issue(write.issue, write.payload)
 
 
 class Checkin(Enum):
