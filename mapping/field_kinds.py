@@ -12,6 +12,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 FieldKind = Literal["select", "labels", "text", "other"]
+# a health select list's options, exactly, by the health each stands for
+HEALTH_OPTIONS = {
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "done": "Done",
+    "missed": "Missed",
+    "not_measured": "Not measured",
+}
 CUSTOM_TYPES = "com.atlassian.jira.plugin.system.customfieldtypes:"
 KIND_OF_CUSTOM: dict[str, FieldKind] = {
     "select": "select",

@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mapping.field_kinds import FieldKind
+from mapping.field_kinds import HEALTH_OPTIONS, FieldKind
 from mapping.models import OkrConfig
 from publish.jira import HEALTH_WORDS, KrRef, Write, status_line
 
-# the select list's options, one per health, as the online check asks for them
-HEALTH_OPTIONS = {health: words[0].upper() + words[1:] for health, words in HEALTH_WORDS.items()}
 # labels hold no spaces: "okr-off-track"
 HEALTH_LABELS = {health: "okr-" + words.replace(" ", "-") for health, words in HEALTH_WORDS.items()}
 # from worst to best: an issue serving several KRs shows the first of their healths in this order
