@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-FieldKind = Literal["select", "labels", "text", "other"]
+FieldKind = Literal["select", "labels", "text", "number", "other"]
 # a health select list's options, exactly, by the health each stands for
 HEALTH_OPTIONS = {
     "on_track": "On track",
@@ -31,12 +31,16 @@ KIND_OF_CUSTOM: dict[str, FieldKind] = {
 
 
 def field_kind(schema: Mapping[str, Any] | None) -> FieldKind:
-    """The kind of a field, from its schema: a select list, labels, text, or something else."""
+    """The kind of a field, from its schema: a select list, labels, text, a number, or something else."""
     schema = schema or {}
     custom = str(schema.get("custom") or "")
+    known = KIND_OF_CUSTOM.get(custom.removeprefix(CUSTOM_TYPES)) if custom.startswith(CUSTOM_TYPES) else None
+    if known is not None:
+        return known
+    if schema.get("type") == "number":
+        return "number"
     if custom:
-        kind = KIND_OF_CUSTOM.get(custom.removeprefix(CUSTOM_TYPES)) if custom.startswith(CUSTOM_TYPES) else None
-        return kind or "other"
+        return "other"
     if schema.get("system") == "labels":
         return "labels"
     return "text" if schema.get("type") == "string" else "other"

@@ -15,14 +15,16 @@ CUSTOM_FIELDS = "Jira settings → Issues → Custom fields"
 KINDS_WANTED: dict[str, tuple[frozenset[FieldKind], str]] = {
     "health": (frozenset(("select", "labels")), "a single-select list (Select List (single choice)) or a labels field"),
     "text": (frozenset(("text",)), "a text field (Short text or Paragraph)"),
+    "number": (frozenset(("number",)), "a number field (Number)"),
 }
+KR_FIELD_KINDS = {"score": "number", "progress": "number", "current": "number", "health": "text", "summary": "text"}
 
 
 @dataclass(frozen=True)
 class NamedField:
     where: str  # writeback.health_field
     name: str  # as the file spells it
-    wanted: str | None  # "health", "text", or None (no kind is checked)
+    wanted: str  # the kind of value written: "health", "text" or "number" (KINDS_WANTED)
     issues: tuple[str, ...]  # the issue keys it is written on, as the file names them
 
 
@@ -33,7 +35,10 @@ def named_fields(config: OkrConfig) -> list[NamedField]:
     named = []
     if writeback.epic_field:
         named.append(NamedField("writeback.epic_field", writeback.epic_field, "text", epics))
-    named += [NamedField(f"writeback.kr_fields.{w}", n, None, kr_issues) for w, n in writeback.kr_fields.items()]
+    named += [
+        NamedField(f"writeback.kr_fields.{what}", name, KR_FIELD_KINDS[what], kr_issues)
+        for what, name in writeback.kr_fields.items()
+    ]
     if writeback.health_field:
         named.append(NamedField("writeback.health_field", writeback.health_field, "health", epics + kr_issues))
     if writeback.status_field:
@@ -70,7 +75,7 @@ def check_writeback_fields(config: OkrConfig, facts: SiteFacts) -> list[SiteFind
 def _field_findings(named: NamedField, field_id: str, facts: SiteFacts) -> Iterator[SiteFinding]:
     schema = facts.schemas.get(field_id)
     kind = field_kind(schema)
-    if named.wanted is not None and schema is not None and kind not in KINDS_WANTED[named.wanted][0]:
+    if schema is not None and kind not in KINDS_WANTED[named.wanted][0]:
         needed = KINDS_WANTED[named.wanted][1]
         yield SiteFinding(
             "error",

@@ -84,6 +84,15 @@ def test_a_field_of_the_wrong_kind_says_which_kind_it_must_be() -> None:
     assert "writeback.status_field: 'OKR health' is a select field" in text and "a text field" in text
 
 
+def test_kr_fields_must_hold_what_is_written_there() -> None:
+    lines = _lines(_config(kr_fields={"health": "OKR health", "score": "OKR status"}), _facts(FULL))
+    assert len(lines) == 2
+    assert lines[0].startswith("error: writeback.kr_fields.health: 'OKR health' is a select field")
+    assert "it must be a text field" in lines[0]
+    assert lines[1].startswith("error: writeback.kr_fields.score: 'OKR status' is a textarea field")
+    assert "it must be a number field (Number)" in lines[1]
+
+
 def test_missing_options_are_named_with_where_to_add_them() -> None:
     screen = {**FULL, "customfield_10050": ("On track", "At risk", "Off track", "Done")}
     (line,) = set(_lines(_config(health_field="OKR health"), _facts(screen, FULL)))
@@ -112,6 +121,8 @@ def test_the_existing_fields_are_checked_on_the_screens_they_are_written_on() ->
 
 
 def test_a_field_kind_is_read_from_its_schema() -> None:
-    assert [field_kind(SCHEMAS[i]) for i in sorted(SCHEMAS)] == ["select", "text", "other", "labels"]
+    assert [field_kind(SCHEMAS[i]) for i in sorted(SCHEMAS)] == ["select", "text", "number", "labels"]
     assert field_kind({"type": "string", "system": "summary"}) == "text" and field_kind(None) == "other"
+    assert field_kind({"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points"}) == "number"
+    assert field_kind({"type": "user", "custom": "com.atlassian.servicedesk:sd-request-participants"}) == "other"
     assert field_kinds([{"id": "labels", "schema": SCHEMAS["labels"]}, {"name": "no id"}]) == {"labels": "labels"}
