@@ -265,6 +265,8 @@ def _print_where_to_look(out: TextIO, public_url: str, emulator_url: str, env: d
         f"  Confluence pages  {emulator_url}/view/   (the emulated Confluence: Company OKRs, "
         "Checkout & Payments OKRs, Platform problem review)\n"
         f"  Jira issues       {emulator_url}/rest/api/2/issue/CHK-1/properties/okrsync.status   (the status on an epic)\n"  # noqa: E501
+        f"  searchable health {emulator_url}/rest/api/3/search/jql?jql=%22OKR%20health%22%3D%22Off%20track%22   "
+        "(the off-track epics and KR issues)\n"
         f"  health, metrics   {public_url}/readyz   {public_url}/metrics\n"
         f"  logs              {data_dir / 'demo.log'}\n"
         "Activity follows; Ctrl-C stops everything.\n\n"
