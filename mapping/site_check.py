@@ -46,6 +46,7 @@ class SiteFacts:
     schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # field id → its schema in /field
     issue_type_of: Mapping[str, str] = field(default_factory=dict)  # key asked (and found) → its issue type
     edit_screens: Mapping[str, EditScreen] = field(default_factory=dict)  # issue type → its edit screen, when read
+    sampled_epics: tuple[str, ...] = ()  # one epic each contributors.jql finds (its issue type in issue_type_of)
 
     def names(self, kind: str) -> tuple[str, ...]:
         if kind == "project":

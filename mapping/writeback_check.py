@@ -28,10 +28,12 @@ class NamedField:
     issues: tuple[str, ...]  # the issue keys it is written on, as the file names them
 
 
-def named_fields(config: OkrConfig) -> list[NamedField]:
-    """Each field ``writeback:`` names, with the listed issues it is written on."""
+def named_fields(config: OkrConfig, sampled_epics: tuple[str, ...] = ()) -> list[NamedField]:
+    """Each field ``writeback:`` names, with the issues it is written on: those the file lists, and
+    ``sampled_epics`` (epics its ``contributors.jql`` found)."""
     writeback = config.writeback
-    epics, kr_issues = _written_keys(config)
+    listed, kr_issues = _written_keys(config)
+    epics = tuple(dict.fromkeys(listed + sampled_epics))
     named = []
     if writeback.epic_field:
         named.append(NamedField("writeback.epic_field", writeback.epic_field, "text", epics))
@@ -60,12 +62,27 @@ def _written_keys(config: OkrConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(epics)), tuple(dict.fromkeys(kr_issues))
 
 
+def contributor_jqls(config: OkrConfig) -> list[str]:
+    """The contributor JQL of each KR (each text once), when a field is written on contributor epics."""
+    writeback = config.writeback
+    if not (writeback.epic_field or writeback.health_field or writeback.status_field):
+        return []
+    texts = [
+        kr.contributors.jql
+        for okr_set in config.okr_sets
+        for objective in okr_set.objectives
+        for kr in objective.key_results
+        if kr.contributors is not None and kr.contributors.jql
+    ]
+    return list(dict.fromkeys(texts))
+
+
 def check_writeback_fields(config: OkrConfig, facts: SiteFacts) -> list[SiteFinding]:
     """The kind, options and screen findings of every field the site has (a missing one is
     ``check_site``'s finding)."""
     ids = {" ".join(name.split()).casefold(): field_id for name, field_id in facts.fields.items()}
     findings = []
-    for named in named_fields(config):
+    for named in named_fields(config, facts.sampled_epics):
         field_id = ids.get(" ".join(named.name.split()).casefold())
         if field_id is not None:
             findings += list(_field_findings(named, field_id, facts))

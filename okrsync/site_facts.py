@@ -4,16 +4,17 @@ configuration names, the edit screens of the issue types it writes to) for ``map
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import click
 
 from mapping.models import OkrConfig
 from mapping.site_check import EditScreen, SiteFacts, SiteFinding, check_site, issue_keys_to_ask
-from mapping.writeback_check import check_writeback_fields, named_fields
+from mapping.writeback_check import check_writeback_fields, contributor_jqls, named_fields
 
 KEYS_CHECKED = 200  # a configuration naming more issue keys is checked for its first ones only
+JQL_SAMPLED = 20  # contributor JQL texts asked for one epic each (whose edit screen is then read)
 
 
 @runtime_checkable
@@ -27,6 +28,9 @@ class SiteReader(Protocol):
     def issue_types(self) -> list[dict[str, Any]]: ...
     def get_issue(self, key: str, fields: Sequence[str] | None = None) -> dict[str, Any]: ...
     def edit_meta(self, key: str) -> dict[str, Any]: ...
+    def search(
+        self, jql: str, fields: Sequence[str] | None = None, expand_changelog: bool = False, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]: ...
 
 
 def read_site_facts(jira: SiteReader, config: OkrConfig) -> SiteFacts:
@@ -34,6 +38,8 @@ def read_site_facts(jira: SiteReader, config: OkrConfig) -> SiteFacts:
     read (the credentials, the network) — not for an issue key it does not have."""
     entries = [f for f in jira.fields() if isinstance(f.get("name"), str) and isinstance(f.get("id"), str)]
     issues, issue_types = _issue_answers(jira, issue_keys_to_ask(config)[:KEYS_CHECKED])
+    sampled = _sampled_epics(jira, config)
+    issue_types = {**sampled, **issue_types}
     return SiteFacts(
         projects={str(p["key"]): str(p.get("name") or p["key"]) for p in jira.projects() if p.get("key")},
         fields={f["name"].strip(): f["id"] for f in entries},
@@ -43,7 +49,8 @@ def read_site_facts(jira: SiteReader, config: OkrConfig) -> SiteFacts:
         issues=issues,
         schemas={f["id"]: f["schema"] for f in entries if isinstance(f.get("schema"), dict)},
         issue_type_of=issue_types,
-        edit_screens=_edit_screens(jira, config, issue_types),
+        edit_screens=_edit_screens(jira, config, issue_types, tuple(sampled)),
+        sampled_epics=tuple(sampled),
     )
 
 
@@ -74,13 +81,33 @@ def _issue_answers(jira: SiteReader, keys: list[str]) -> tuple[dict[str, str | N
     return answers, issue_types
 
 
-def _edit_screens(jira: SiteReader, config: OkrConfig, issue_types: dict[str, str]) -> dict[str, EditScreen]:
+def _sampled_epics(jira: SiteReader, config: OkrConfig) -> dict[str, str]:
+    """Key → issue type of the first epic each contributor JQL finds (a JQL Jira refuses is its own finding)."""
+    from connector import AuthError, BadRequest, NotFound
+
+    found: dict[str, str] = {}
+    for jql in contributor_jqls(config)[:JQL_SAMPLED]:
+        try:
+            first = next(iter(jira.search(jql, fields=["issuetype"], page_size=1)), None)
+        except (BadRequest, NotFound, AuthError) as exc:
+            if exc.status == 401:
+                raise
+            continue
+        issue_type = ((first or {}).get("fields") or {}).get("issuetype") or {}
+        if first and isinstance(first.get("key"), str) and isinstance(issue_type.get("name"), str):
+            found.setdefault(first["key"].upper(), issue_type["name"])
+    return found
+
+
+def _edit_screens(
+    jira: SiteReader, config: OkrConfig, issue_types: dict[str, str], sampled: tuple[str, ...]
+) -> dict[str, EditScreen]:
     """The edit screen of each issue type the configured fields are written on, from the editmeta of
-    the first such issue the file names (none asked when ``writeback:`` names no field)."""
+    the first such issue (none asked when ``writeback:`` names no field)."""
     from connector import AuthError, NotFound
 
     first_of_type: dict[str, str] = {}
-    for key in (key for named in named_fields(config) for key in named.issues):
+    for key in (key for named in named_fields(config, sampled) for key in named.issues):
         if key in issue_types:
             first_of_type.setdefault(issue_types[key], key)
     screens = {}

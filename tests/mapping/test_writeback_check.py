@@ -120,6 +120,21 @@ def test_the_existing_fields_are_checked_on_the_screens_they_are_written_on() ->
     assert "Task issues in OKR" in lines[0]
 
 
+def test_an_epic_the_contributor_jql_found_has_its_screen_checked_for_epic_fields_only() -> None:
+    facts = _facts({**FULL, "customfield_10052": ()})
+    sampled = SiteFacts(
+        **{
+            **facts.__dict__,
+            "sampled_epics": ("SHOP-7",),
+            "issue_type_of": {**facts.issue_type_of, "SHOP-7": "Story"},
+            "edit_screens": {**facts.edit_screens, "Story": EditScreen("SHOP-7", {})},
+        }
+    )
+    config = _config(status_field="OKR status", kr_fields={"score": "OKR score"})
+    lines = _lines(config, sampled)
+    assert len(lines) == 1 and "'OKR status' is not on the edit screen of Story issues in SHOP" in lines[0]
+
+
 def test_a_field_kind_is_read_from_its_schema() -> None:
     assert [field_kind(SCHEMAS[i]) for i in sorted(SCHEMAS)] == ["select", "text", "number", "labels"]
     assert field_kind({"type": "string", "system": "summary"}) == "text" and field_kind(None) == "other"

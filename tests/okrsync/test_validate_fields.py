@@ -21,14 +21,13 @@ HEALTH_OPTIONS = ["On track", "At risk", "Off track", "Done", "Missed", "Not mea
 WRITEBACK = "writeback:\n  kr_fields: {score: OKR score, health: OKR health}\n"
 
 
-def _scenario(options: list[str], task_screen: list[str] | None = None) -> dict[str, Any]:
+def _scenario(options: list[str], screens: dict[str, list[str]] | None = None) -> dict[str, Any]:
     fields = [
         *SCENARIO["customFields"],
         {"id": "customfield_10150", "name": "OKR health list", "custom": "select", "options": options},
         {"id": "customfield_10151", "name": "OKR status", "custom": "textarea"},
     ]
-    screens = {"editScreens": {"Task": task_screen}} if task_screen is not None else {}
-    return {**SCENARIO, "customFields": fields, **screens}
+    return {**SCENARIO, "customFields": fields, **({"editScreens": screens} if screens else {})}
 
 
 @pytest.fixture()
@@ -95,7 +94,7 @@ def test_a_missing_option_is_an_error_naming_it_and_where_to_add_it(env) -> None
     )
 
 
-@pytest.mark.parametrize("scenario", [_scenario(HEALTH_OPTIONS, task_screen=["OKR score", "OKR health"])])
+@pytest.mark.parametrize("scenario", [_scenario(HEALTH_OPTIONS, {"Task": ["OKR score", "OKR health"]})])
 def test_a_field_off_the_edit_screen_is_an_error_saying_how_to_add_it(env) -> None:
     result = _validate(_file())
     assert result.exit_code == 2, result.output
@@ -106,6 +105,17 @@ def test_a_field_off_the_edit_screen_is_an_error_saying_how_to_add_it(env) -> No
             f"screen scheme → the edit screen of Task → Add field {name!r}" in result.output
         )
     assert "2 error(s)" in result.output
+
+
+@pytest.mark.parametrize("scenario", [_scenario(HEALTH_OPTIONS, {"Epic": ["OKR status"]})])
+def test_the_epics_the_contributor_jql_finds_have_their_screen_checked(env) -> None:
+    result = _validate(_file())
+    assert result.exit_code == 2, result.output
+    assert (
+        "error: writeback.health_field: 'OKR health list' is not on the edit screen of Epic issues in SHOP "
+        "(the editmeta of SHOP-1 lacks it)" in result.output
+    )
+    assert "1 error(s)" in result.output
 
 
 def test_a_field_of_the_wrong_kind_is_an_error(env) -> None:
