@@ -3,6 +3,7 @@ missing options, a field off an issue type's edit screen — each one finding, w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from mapping.field_kinds import field_kind, field_kinds
@@ -122,13 +123,11 @@ def test_the_existing_fields_are_checked_on_the_screens_they_are_written_on() ->
 
 def test_an_epic_the_contributor_jql_found_has_its_screen_checked_for_epic_fields_only() -> None:
     facts = _facts({**FULL, "customfield_10052": ()})
-    sampled = SiteFacts(
-        **{
-            **facts.__dict__,
-            "sampled_epics": ("SHOP-7",),
-            "issue_type_of": {**facts.issue_type_of, "SHOP-7": "Story"},
-            "edit_screens": {**facts.edit_screens, "Story": EditScreen("SHOP-7", {})},
-        }
+    sampled = replace(
+        facts,
+        sampled_epics=("SHOP-7",),
+        issue_type_of={**facts.issue_type_of, "SHOP-7": "Story"},
+        edit_screens={**facts.edit_screens, "Story": EditScreen("SHOP-7", {})},
     )
     config = _config(status_field="OKR status", kr_fields={"score": "OKR score"})
     lines = _lines(config, sampled)
