@@ -1,7 +1,8 @@
 """The searchable health, end to end: after the first sync a board's JQL ``"OKR health" = "Off track"``
 finds the contributor epic and the KR issue in the emulated Jira; the status field holds the KR's line;
 a labels field gets one okr-… label and the labels people put there stay (the contributor JQL still
-finds its epic). A real `okrsync worker` process writes through the connector."""
+finds its epic); a field Jira refuses on one issue fails that target alone. A real `okrsync worker`
+process writes through the connector."""
 
 from __future__ import annotations
 
@@ -9,20 +10,23 @@ from typing import Any
 
 import pytest
 
+from sync.failures import FailureStore
 from tests.sync.conftest import CONFIG, SCENARIO, settled
 
 WRITEBACK = "writeback:\n  kr_fields: {score: OKR score, health: OKR health}\n"
 OPTIONS = ["On track", "At risk", "Off track", "Done", "Missed", "Not measured"]
 
 
+FIELDS = [
+    *SCENARIO["customFields"],
+    {"id": "customfield_10150", "name": "OKR health list", "custom": "select", "options": OPTIONS},
+    {"id": "customfield_10151", "name": "OKR status", "custom": "textarea"},
+]
+
+
 @pytest.fixture()
 def scenario() -> dict[str, Any]:
-    fields = [
-        *SCENARIO["customFields"],
-        {"id": "customfield_10150", "name": "OKR health list", "custom": "select", "options": OPTIONS},
-        {"id": "customfield_10151", "name": "OKR status", "custom": "textarea"},
-    ]
-    return {**SCENARIO, "customFields": fields}
+    return {**SCENARIO, "customFields": FIELDS}
 
 
 def _config(health: str) -> str:
@@ -68,3 +72,18 @@ def test_a_labels_health_keeps_peoples_labels(service, connection) -> None:
     labels = jira.get_issue("SHOP-1", fields=["labels"])["fields"]["labels"]
     assert labels in (["kr-escaped", "okr-on-track"], ["kr-escaped", "okr-done"]), labels
     assert "Traceback" not in service["log"].read_text()
+
+
+@pytest.mark.parametrize("config_text", [_config("OKR health list")])
+@pytest.mark.parametrize(
+    "scenario", [{**SCENARIO, "customFields": FIELDS, "editScreens": {"Task": ["OKR score", "OKR health"]}}]
+)
+def test_a_field_jira_refuses_stays_with_its_target(service, connection) -> None:
+    emulator, jira = service["emulator"], service["jira"]
+    jira.update_fields("SHOP-5", {"labels": ["escaped"]})
+    settled(connection, emulator)
+    failures = {f.target: f for f in FailureStore(connection).all()}
+    assert set(failures) == {"health-field:OKR-1", "status-field:OKR-1"}  # a Task's screen lacks both fields
+    assert "It is not on the appropriate screen, or unknown." in failures["health-field:OKR-1"].reason
+    assert failures["health-field:OKR-1"].kind == "permanent"
+    assert _keys(jira, '"OKR health list" = "Off track"') == ["SHOP-1"]  # the epic's screen has it
