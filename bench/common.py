@@ -48,6 +48,7 @@ USERS = [
 JIRA_WRITES = {
     "set_property",
     "update_fields",
+    "update_issue",
     "add_comment",
     "create_issue",
     "link_issues",

@@ -265,6 +265,15 @@ class JiraPort:
             "update_fields", lambda: self.client.update_issue_field(key, fields), "PUT", f"rest/api/2/issue/{key}"
         )
 
+    def update_issue(self, key: str, update: dict[str, Any]) -> None:
+        """Edit with Jira's verbs, ``{"labels": [{"add": "x"}, {"remove": "y"}]}``: only what they name changes."""
+        self._call("update_issue", lambda: self.client.edit_issue(key, update), "PUT", f"rest/api/2/issue/{key}")
+
+    def edit_meta(self, key: str) -> dict[str, Any]:
+        """The issue's edit screen: ``{"fields": {id: {name, schema, operations, allowedValues…}}}``."""
+        path = f"rest/api/2/issue/{key}/editmeta"
+        return self._call("edit_meta", lambda: self.client.issue_editmeta(key), "GET", path) or {}
+
     def add_comment(self, key: str, body: str) -> dict[str, Any]:
         return self._call(
             "add_comment",

@@ -108,9 +108,9 @@ class Emulator:
 
 
 def searchable_custom_fields(site: Site) -> dict[str, CustomClause]:
-    """The custom fields JQL can name on this site: Data Center's (Epic Link, Story Points…); none on
-    Cloud, whose emulated search knows system fields only."""
-    return jql_clauses(site.custom_fields) if site.flavor == "datacenter" else {}
+    """The custom fields JQL can name on this site, by name or ``cf[NNNNN]``: the scenario's, and Data
+    Center's Epic Link, Epic Name and Story Points."""
+    return jql_clauses(site.custom_fields)
 
 
 def current_emulator() -> Emulator:

@@ -7,7 +7,12 @@ with "Story Points" (a ``float`` number field). A Data Center site always has th
 scenario field of the same name is taken as it (keeping its id), the others get the first free
 id from ``customfield_10101`` on. Cloud sites keep only the scenario's fields and use ``parent``.
 
-Stored values are compact as elsewhere: the Epic Link holds the epic's issue id.
+Stored values are compact as elsewhere: the Epic Link holds the epic's issue id, a select list the
+chosen option's id (its options are ``{"id", "value"}``), a labels field its labels.
+
+A scenario field names its type with ``custom:`` (``select`` with ``options:``, ``labels``, ``textfield``,
+``textarea``, ``float``, or a full ``com.atlassian…`` key); without one, a ``number`` field is a
+``float`` and any other a ``textfield``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ EPIC_LINK = "com.pyxis.greenhopper.jira:gh-epic-link"
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
 NUMBER = "com.atlassian.jira.plugin.system.customfieldtypes:float"
 TEXT = "com.atlassian.jira.plugin.system.customfieldtypes:textfield"
+TEXTAREA = "com.atlassian.jira.plugin.system.customfieldtypes:textarea"
+SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"
+LABELS = "com.atlassian.jira.plugin.system.customfieldtypes:labels"
+SHORT_TYPES = {"float": NUMBER, "textfield": TEXT, "textarea": TEXTAREA, "select": SELECT, "labels": LABELS}
+SCHEMA_TYPES = {SELECT: "option", LABELS: "array", NUMBER: "number", TEXT: "string", TEXTAREA: "string"}
+FIRST_OPTION_ID = 10200
 AGILE_FIELDS: tuple[tuple[str, str, str], ...] = (  # name, schema type, custom type
     ("Epic Link", "any", EPIC_LINK),
     ("Epic Name", "string", EPIC_NAME),
@@ -49,8 +60,36 @@ def _free_id(fields: list[dict[str, Any]]) -> str:
 
 
 def custom_type(entry: dict[str, Any]) -> str:
-    """The field's ``schema.custom`` key (a scenario field without one is a number field, as before)."""
-    return str(entry.get("custom") or NUMBER)
+    """The field's ``schema.custom`` key (a scenario field without one: a number field, or a text field)."""
+    return str(entry.get("custom") or (NUMBER if entry.get("type", "number") == "number" else TEXT))
+
+
+def scenario_field(entry: dict[str, Any], option_ids: Any) -> dict[str, Any]:
+    """A scenario's custom field as the site keeps it: its full custom type, the schema type that goes
+    with it, and a select list's options with ids (``option_ids()`` gives the next one)."""
+    custom = SHORT_TYPES.get(str(entry.get("custom") or ""), entry.get("custom"))
+    field = {"id": entry["id"], "name": entry["name"], "type": entry.get("type", "string")}
+    if custom:
+        field.update(custom=str(custom), type=SCHEMA_TYPES.get(str(custom), field["type"]))
+    if custom == SELECT:
+        field["options"] = [{"id": option_ids(), "value": str(value)} for value in entry.get("options") or []]
+    return field
+
+
+def option_by_value(entry: dict[str, Any], value: str) -> dict[str, str] | None:
+    return next((o for o in entry.get("options") or [] if o["value"] == value), None)
+
+
+def option_by_id(entry: dict[str, Any], option_id: str) -> dict[str, str] | None:
+    return next((o for o in entry.get("options") or [] if o["id"] == option_id), None)
+
+
+def is_select(entry: dict[str, Any] | None) -> bool:
+    return entry is not None and entry.get("custom") == SELECT
+
+
+def is_labels(entry: dict[str, Any] | None) -> bool:
+    return entry is not None and entry.get("custom") == LABELS
 
 
 def is_epic_link(entry: dict[str, Any] | None) -> bool:
@@ -63,9 +102,12 @@ def field_number(field_id: str) -> int:
 
 
 def clause_kind(entry: dict[str, Any]) -> str:
-    """How JQL compares the field: an issue reference (Epic Link), a number, or text."""
+    """How JQL compares the field: an issue reference (Epic Link), an option or labels (``=``, ``IN``),
+    a number, or text (``~``)."""
     if is_epic_link(entry):
         return "issue"
+    if is_select(entry) or is_labels(entry):
+        return "option"
     return "number" if entry.get("type") == "number" else "text"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from emulator.custom_fields import is_epic_link
+from emulator.custom_fields import is_epic_link, is_labels, is_select, option_by_id, option_by_value
 from emulator.state import Issue, NotFound, Project, Site, User
 from emulator.timefmt import jira_time
 
@@ -27,6 +27,7 @@ SETTABLE = {
     "resolution",
 }
 LIST_FIELDS = {"labels", "components"}
+OFF_SCREEN = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 CHANGELOG_NAMES = {"components": "Component", "parent": "IssueParentAssociation"}
 DONE = "done"
 
@@ -63,10 +64,10 @@ def normalize_value(site: Site, project: Project, name: str, value: Any) -> Any:
     if name.startswith("customfield_"):
         custom = site.custom_field(name)
         if custom is None:
-            raise ValueError(f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown.")
-        return _epic_link(site, value) if is_epic_link(custom) else value
+            raise ValueError(OFF_SCREEN.format(name))
+        return _custom_value(site, project, custom, value)
     if name not in SETTABLE:
-        raise ValueError(f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown.")
+        raise ValueError(OFF_SCREEN.format(name))
     if value is None or value == []:
         if name in ("summary", "issuetype"):
             raise ValueError(f"You must specify a {'summary of the issue' if name == 'summary' else 'issue type'}.")
@@ -76,6 +77,34 @@ def normalize_value(site: Site, project: Project, name: str, value: Any) -> Any:
 
 def _as_is(site: Site, project: Project, value: Any) -> Any:
     return value
+
+
+def _custom_value(site: Site, project: Project, custom: dict[str, Any], value: Any) -> Any:
+    if is_epic_link(custom):
+        return _epic_link(site, value)
+    if is_select(custom):
+        return _option(custom, value)
+    if is_labels(custom):
+        return [] if value is None else _labels(site, project, value)
+    return value
+
+
+def _option(custom: dict[str, Any], value: Any) -> str | None:
+    """A select list's input, ``{"value": "Off track"}`` or ``{"id": "10201"}`` (null clears it), stored as
+    the option's id; Jira's words for anything else."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not (value.get("id") or value.get("value")):
+        raise ValueError("Could not find valid 'id' or 'value' in the Parent Option object.")
+    if value.get("id"):
+        found = option_by_id(custom, str(value["id"]))
+        if found is None:
+            raise ValueError(f"Option id '{value['id']}' is not valid")
+        return found["id"]
+    found = option_by_value(custom, str(value["value"]))
+    if found is None:
+        raise ValueError(f"Option value '{value['value']}' is not valid")
+    return found["id"]
 
 
 def _issue_type(site: Site, project: Project, value: Any) -> str:
@@ -187,13 +216,13 @@ def _apply_operations(site: Site, project: Project, name: str, value: Any, opera
         verb, argument = next(iter(operation.items()))
         if verb == "set":
             value = normalize_value(site, project, name, argument)
-        elif verb in ("add", "remove") and name in LIST_FIELDS:
+        elif verb in ("add", "remove") and (name in LIST_FIELDS or is_labels(site.custom_field(name))):
             item = normalize_value(site, project, name, [argument])[0]
             items = list(value or [])
             value = (
                 (items + [item] if item not in items else items) if verb == "add" else [i for i in items if i != item]
             )
-            value = sorted(value) if name == "labels" else value
+            value = sorted(value) if name == "labels" or is_labels(site.custom_field(name)) else value
         else:
             raise ValueError(f"Field '{name}' does not support operation '{verb}'")
     return value
@@ -241,8 +270,8 @@ def _component_items(project: Project, old: list[str], new: list[str]) -> list[d
 
 
 def _raw(site: Site, name: str, value: Any) -> str | None:
-    if value is not None and is_epic_link(site.custom_field(name)):
-        return str(value)  # Data Center's Epic Link item: from/to hold the epic's id, the strings its key
+    if value is not None and (is_epic_link(site.custom_field(name)) or is_select(site.custom_field(name))):
+        return str(value)  # an Epic Link's from/to hold the epic's id, a select list's the option's id
     if value is None or name in ("summary", "description", "environment", "labels") or name.startswith("customfield_"):
         return None
     if name in ("assignee", "reporter"):
@@ -270,6 +299,11 @@ def display_value(site: Site, project: Project, name: str, value: Any) -> str | 
         return lookups[name](value)
     if is_epic_link(site.custom_field(name)):
         return site.issues[value].key if value in site.issues else str(value)
+    if is_select(site.custom_field(name)):
+        option = option_by_id(site.custom_field(name) or {}, str(value))
+        return option["value"] if option else str(value)
+    if isinstance(value, list):
+        return " ".join(map(str, value))
     if isinstance(value, dict):
         return str(value.get("value") or value.get("name") or value)
     return str(value)
@@ -346,6 +380,10 @@ def edit_issue(
     overlap = set(fields) & {k for k in update if k != "comment"}
     if overlap:
         raise FieldErrors({name: f"Field '{name}' cannot be set in both 'fields' and 'update'." for name in overlap})
+    issue_type = site.issue_type(issue.fields["issuetype"])["name"]
+    off_screen = {n: OFF_SCREEN.format(n) for n in [*fields, *update] if not site.on_edit_screen(issue_type, n)}
+    if off_screen:
+        raise FieldErrors(off_screen)
     after = {**normalize_fields(site, project, fields), **apply_update_operations(site, project, issue.fields, update)}
     items = changelog_items(site, project, issue.fields, after)
     if not items:

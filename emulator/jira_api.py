@@ -15,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from emulator import edits, payloads
 from emulator.context import actor, current_emulator, no_such_resource, not_found
+from emulator.edit_meta import edit_meta
 from emulator.jira_json import (
     FieldSelection,
     comment_json,
@@ -356,6 +357,13 @@ def get_issue(api: str, reference: str) -> Response:
         if wanted:
             body["properties"] = {k: v for k, v in issue.properties.items() if "*all" in wanted or k in wanted}
     return jsonify(body)
+
+
+@blueprint.get(f"{API}/issue/<reference>/editmeta")
+def issue_edit_meta(api: str, reference: str) -> Response:
+    emulator = current_emulator()
+    with emulator.site.lock:
+        return jsonify(edit_meta(emulator.site, emulator.site.issue(reference), emulator.view(api)))
 
 
 @blueprint.put(f"{API}/issue/<reference>")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from emulator.custom_fields import clause_kind, custom_type, field_number, is_epic_link
+from emulator.custom_fields import clause_kind, custom_type, field_number, is_epic_link, is_select, option_by_id
 from emulator.state import Issue, NotFound, Project, Site, User
 from emulator.timefmt import parse_moment, utc_now
 
@@ -258,7 +258,17 @@ def field_value(site: Site, issue: Issue, name: str, view: View) -> Any:
         return renderers[name]()
     if is_epic_link(site.custom_field(name)):
         return epic_key(site, stored)
+    if is_select(site.custom_field(name)):
+        return option_json(site.custom_field(name) or {}, stored, view)
     return stored
+
+
+def option_json(custom: dict[str, Any], option_id: Any, view: View) -> dict[str, Any] | None:
+    """A select list's value as Jira sends it: the option's ``self``, ``value`` and ``id``."""
+    option = option_by_id(custom, str(option_id)) if option_id else None
+    if option is None:
+        return None
+    return {"self": view.rest(f"customFieldOption/{option['id']}"), "value": option["value"], "id": option["id"]}
 
 
 def epic_key(site: Site, epic_id: Any) -> str | None:
@@ -418,11 +428,19 @@ def field_catalog(site: Site) -> list[dict[str, Any]]:
             "navigable": True,
             "searchable": True,
             "clauseNames": [f"cf[{field_number(f['id'])}]", f["name"]],
-            "schema": {"type": f.get("type", "string"), "custom": custom_type(f), "customId": field_number(f["id"])},
+            "schema": custom_schema(f),
         }
         for f in site.custom_fields
     ]
     return system + custom
+
+
+def custom_schema(entry: dict[str, Any]) -> dict[str, Any]:
+    """A custom field's ``schema`` (a labels field's items are strings)."""
+    schema: dict[str, Any] = {"type": entry.get("type", "string")}
+    if schema["type"] == "array":
+        schema["items"] = "string"
+    return {**schema, "custom": custom_type(entry), "customId": field_number(entry["id"])}
 
 
 # ---------------------------------------------------------------------------- JQL facts
@@ -455,7 +473,7 @@ def issue_facts(site: Site, issue: Issue, now: datetime | None = None) -> dict[s
         "summary": (fields.get("summary") or "").lower(),
         "description": adf_to_text(fields.get("description") or "").lower(),
         "text": _issue_text(issue),
-        **(custom_facts(site, issue) if site.flavor == "datacenter" else {}),
+        **custom_facts(site, issue),
     }
 
 
@@ -513,9 +531,19 @@ def _custom_fact(site: Site, kind: str, value: Any) -> Any:
     if kind == "issue":
         epic = site.issues.get(str(value))
         return _lower({epic.key, epic.id}) if epic is not None else None
+    if kind == "option":
+        return _option_names(site, value)
     if kind == "number":
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     return str(value).lower()
+
+
+def _option_names(site: Site, value: Any) -> set[str] | None:
+    """A select list's option (its value and id) or a labels field's labels, lower-cased; None when empty."""
+    if isinstance(value, list):
+        return _lower(value) or None
+    option = next((o for f in site.custom_fields for o in f.get("options") or [] if o["id"] == str(value)), None)
+    return _lower({option["value"], option["id"]}) if option else None
 
 
 def _lower(values: Any) -> set[str]:

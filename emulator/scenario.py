@@ -7,6 +7,10 @@ Confluence spaces with pages. Times may be relative to now (``-7d``, ``-4h``). S
 An issue's epic (``epic: KEY``, or a ``parent`` that is an epic) is its ``parent`` on Cloud and its
 Epic Link on Data Center, where ``parent`` is for sub-tasks only; a Data Center epic's Epic Name is
 its ``epicName``, else its summary. ``serverVersion`` picks the Data Center release serverInfo reports.
+
+``editScreens`` maps an issue type's name to the custom fields (names or ids) on its edit screen; an
+issue type it does not name has every field on its screen. A field off the screen is absent from the
+issue's ``editmeta``, and an edit setting it is refused as Jira refuses it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 import yaml
 
 from emulator import edits
-from emulator.custom_fields import EPIC_LINK, EPIC_NAME, with_agile_fields
+from emulator.custom_fields import EPIC_LINK, EPIC_NAME, FIRST_OPTION_ID, scenario_field, with_agile_fields
 from emulator.server_info import VersionError, data_center_release
 from emulator.state import NotFound, Page, Project, Site, Space, User
 from emulator.timefmt import iso_time, jira_time, parse_moment, utc_now
@@ -125,9 +129,10 @@ def build_site(document: dict[str, Any], flavor: str | None, now: datetime, serv
         link_types=list(LINK_TYPES),
     )
     site.users = [_user(entry) for entry in document.get("users") or []] or [_user({"name": "admin"})]
-    site.custom_fields = [_custom_field(entry) for entry in document.get("customFields") or []]
+    site.custom_fields = [_custom_field(site, entry) for entry in document.get("customFields") or []]
     if site.flavor == "datacenter":
         site.custom_fields = with_agile_fields(site.custom_fields)
+    site.edit_screens = _edit_screens(site, document.get("editScreens") or {})
     for entry in document.get("projects") or []:
         site.projects.append(_project(site, entry))
     for index, entry in enumerate(document.get("issues") or []):
@@ -163,10 +168,23 @@ def _user(entry: dict[str, Any]) -> User:
     )
 
 
-def _custom_field(entry: dict[str, Any]) -> dict[str, Any]:
+def _custom_field(site: Site, entry: dict[str, Any]) -> dict[str, Any]:
     if not str(entry.get("id", "")).startswith("customfield_"):
         raise ScenarioError(f"customFields: id must look like customfield_10016, got {entry.get('id')!r}")
-    return {"id": entry["id"], "name": entry["name"], "type": entry.get("type", "string")}
+    return scenario_field(entry, lambda: site.next_id("option", FIRST_OPTION_ID))
+
+
+def _edit_screens(site: Site, screens: dict[str, Any]) -> dict[str, list[str]]:
+    """Issue type name → the ids of the custom fields on its edit screen (named by name or id)."""
+    ids = {f["name"].casefold(): f["id"] for f in site.custom_fields} | {f["id"]: f["id"] for f in site.custom_fields}
+    found = {}
+    for type_name, names in screens.items():
+        site.issue_type(type_name)  # an unknown issue type is a scenario error
+        unknown = [n for n in names or [] if str(n).casefold() not in ids and str(n) not in ids]
+        if unknown:
+            raise ScenarioError(f"editScreens.{type_name}: no custom field named {', '.join(map(str, unknown))}")
+        found[site.issue_type(type_name)["name"]] = [ids.get(str(n).casefold(), str(n)) for n in names or []]
+    return found
 
 
 def _project(site: Site, entry: dict[str, Any]) -> Project:

@@ -119,6 +119,7 @@ class Site:
     priorities: list[dict[str, Any]] = field(default_factory=list)
     resolutions: list[dict[str, Any]] = field(default_factory=list)
     custom_fields: list[dict[str, Any]] = field(default_factory=list)
+    edit_screens: dict[str, list[str]] = field(default_factory=dict)  # issue type name → custom field ids on it
     link_types: list[dict[str, Any]] = field(default_factory=list)
     issues: dict[str, Issue] = field(default_factory=dict)
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -216,6 +217,12 @@ class Site:
     def custom_field(self, field_id: str) -> dict[str, Any] | None:
         return next((f for f in self.custom_fields if f["id"] == field_id), None)
 
+    def on_edit_screen(self, issue_type: str, field_id: str) -> bool:
+        """Whether the field is on the edit screen of the issue type (system fields always are; every
+        field is, on an issue type the scenario gives no screen)."""
+        screen = self.edit_screens.get(issue_type)
+        return screen is None or not field_id.startswith("customfield_") or field_id in screen
+
     def space(self, reference: Any) -> Space:
         wanted = str(reference)
         for space in self.spaces:
@@ -247,6 +254,7 @@ class Site:
             priorities=data.get("priorities", []),
             resolutions=data.get("resolutions", []),
             custom_fields=data.get("custom_fields", []),
+            edit_screens=data.get("edit_screens", {}),
             link_types=data.get("link_types", []),
             issues={k: Issue(**v) for k, v in data.get("issues", {}).items()},
             links=data.get("links", {}),

@@ -338,13 +338,22 @@ class Writeback(_Model):
     remote_links: bool = Field(
         default=True, description="A remote issue link per KR on its contributor epics and its jira_issue"
     )
+    health_field: str | None = Field(
+        default=None,
+        description="A single-select (or labels) field, by name, holding the health on contributor epics and KR "
+        "issues: On track, At risk, Off track, Done, Missed, Not measured",
+    )
+    status_field: str | None = Field(
+        default=None, description="A text field, by name, holding the status line(s) on contributor epics and KR issues"
+    )
 
     @property
     def field_names(self) -> set[str]:
+        """The lower-cased names of the fields the service owns (its writes there are not news). Jira's
+        own Labels field is shared with people, so it is never counted as the service's."""
         names = set(self.kr_fields.values())
-        if self.epic_field:
-            names.add(self.epic_field)
-        return {n.strip().lower() for n in names}
+        names |= {n for n in (self.epic_field, self.health_field, self.status_field) if n}
+        return {n.strip().lower() for n in names} - {"labels"}
 
 
 class OkrConfig(_Model):

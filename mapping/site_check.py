@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from jql.names import KNOWN_FIELD_NAMES, FieldUse, fields_named
 from jql.syntax import JqlError
@@ -26,6 +26,14 @@ KEY_FIELDS = frozenset(("key", "parent", "Epic Link"))
 
 
 @dataclass(frozen=True)
+class EditScreen:
+    """The fields on one issue type's edit screen, as the ``editmeta`` of one of its issues lists them."""
+
+    asked: str  # the issue whose editmeta was read: SHOP-1
+    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field id → its allowed values' names
+
+
+@dataclass(frozen=True)
 class SiteFacts:
     """What the site has, as Jira's REST API lists it. Names are kept as the site spells them."""
 
@@ -35,6 +43,10 @@ class SiteFacts:
     priorities: tuple[str, ...] = ()
     issue_types: tuple[str, ...] = ()
     issues: Mapping[str, str | None] = field(default_factory=dict)  # key asked → None, or why it is not there
+    schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # field id → its schema in /field
+    issue_type_of: Mapping[str, str] = field(default_factory=dict)  # key asked (and found) → its issue type
+    edit_screens: Mapping[str, EditScreen] = field(default_factory=dict)  # issue type → its edit screen, when read
+    sampled_epics: tuple[str, ...] = ()  # one epic each contributors.jql finds (its issue type in issue_type_of)
 
     def names(self, kind: str) -> tuple[str, ...]:
         if kind == "project":
@@ -134,6 +146,11 @@ def _writeback_findings(config: OkrConfig, facts: SiteFacts) -> Iterator[SiteFin
     writeback, known = config.writeback, tuple(facts.fields)
     named = [("writeback.epic_field", writeback.epic_field)] if writeback.epic_field else []
     named += [(f"writeback.kr_fields.{what}", name) for what, name in writeback.kr_fields.items()]
+    named += [
+        (f"writeback.{w}", n)
+        for w, n in (("health_field", writeback.health_field), ("status_field", writeback.status_field))
+        if n
+    ]
     for where, name in named:
         if not _has(name, known):
             message = f"the site has no field {name!r} to write into{did_you_mean(name, known)}"

@@ -218,7 +218,8 @@ def status(as_json: bool, limit: int) -> None:
     "--online",
     is_flag=True,
     help="Also check with Jira (OKRSYNC_JIRA_URL) that the projects, fields, statuses, priorities, issue types "
-    "and issues the file names exist; exit 2 when one does not.",
+    "and issues the file names exist, and that the fields it writes fit (kind, health options, edit screens); "
+    "exit 2 when one does not.",
 )
 @click.option("--fields", "fields_file", type=click.Path(path_type=Path), help="Jira's /rest/api/2/field answer.")
 def validate(file: Path, online: bool, fields_file: Path | None) -> None:

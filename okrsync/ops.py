@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mapping.field_kinds import field_kinds
 from okrsync.settings import Settings
 from sync.config_store import Applied
 from sync.configured import configured_jira
@@ -57,12 +58,14 @@ def learn_jira_facts(runtime: Runtime) -> None:
     """Field names (to resolve custom fields in JQL) and the service's own account (to ignore its writes)."""
     if runtime.jira is None:
         return
+    entries = runtime.jira.fields()
     names = {
         f["name"].strip().lower(): f["id"]
-        for f in runtime.jira.fields()
+        for f in entries
         if isinstance(f.get("name"), str) and isinstance(f.get("id"), str)
     }
     runtime.config_store.set_field_names(names)
+    runtime.config_store.set_field_kinds(dict(field_kinds(entries)))
     me = runtime.jira.myself()
     identity = me.get("accountId") or me.get("key") or me.get("name")
     if identity:

@@ -36,7 +36,7 @@ HEALTH_WORDS = {
 @dataclass(frozen=True)
 class Write:
     target: str  # what is remembered as written: "property:SHOP-1", "comment:OKR-7"
-    kind: Literal["property", "fields", "comment", "remote_link"]
+    kind: Literal["property", "fields", "update", "comment", "remote_link"]  # update: {"update": {field: [verbs]}}
     issue: str
     payload: Any
     content: Any = field(compare=False)  # the part whose change justifies the write

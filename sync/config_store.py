@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 CONFIG = keys.CONFIG
 VERSION_PREFIX = keys.METRIC_VERSIONS_PREFIX
 FIELD_NAMES = keys.JIRA_FIELD_NAMES
+FIELD_KINDS = keys.JIRA_FIELD_KINDS
 OWN_ACCOUNT = keys.JIRA_OWN_ACCOUNT
 MEASUREMENT_PREFIX = keys.MEASUREMENTS_PREFIX
 MEASUREMENTS_KEPT = 1000  # per metric; the newest are kept
@@ -103,6 +104,14 @@ class ConfigStore:
 
     def set_field_names(self, names: dict[str, str]) -> None:
         self.redis.set(FIELD_NAMES, json.dumps(names, sort_keys=True))
+
+    def field_kinds(self) -> dict[str, str]:
+        """Field id → the kind of value it holds (``mapping.field_kinds``), as learnt with the names."""
+        raw = self.redis.get(FIELD_KINDS)
+        return json.loads(raw) if raw else {}
+
+    def set_field_kinds(self, kinds: dict[str, str]) -> None:
+        self.redis.set(FIELD_KINDS, json.dumps(kinds, sort_keys=True))
 
     def own_account(self) -> str | None:
         raw = self.redis.get(OWN_ACCOUNT)

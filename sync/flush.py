@@ -8,14 +8,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from connector.errors import ConnectorError
+from mapping.field_kinds import FieldKind
 from mapping.models import KeyResult, OkrConfig, ProblemProgram
 from okr.closing import thawed, with_closes
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.report import Report, stored_report
+from publish.health_fields import health_field_writes
 from publish.jira import KrRef, Write, checkin_comment, kr_statuses, plan_writes
 from sync import keys
 from sync.action_points import open_action_points
@@ -87,15 +89,7 @@ def _recompute_and_write(
         for program in config.problem_programs:
             result.action_points += _action_points(runtime, config, given, now, guard, result, program)
         epics = contributor_epic_keys(config, given)
-        writes = plan_writes(
-            config,
-            statuses,
-            epics,
-            now,
-            trigger,
-            refs,
-            runtime.config_store.field_names(),
-        )
+        writes = _planned_writes(runtime, config, statuses, epics, now, trigger, refs)
         links = plan_links(runtime, config, statuses, epics, refs)
         written = apply_writes(runtime.jira, runtime.written, writes + links.writes, guard)
         result.written, result.unchanged = written.written, written.unchanged
@@ -107,6 +101,22 @@ def _recompute_and_write(
             guard.failures.keep_only(tried_targets(config, writes + links.writes, links))
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
+
+
+def _planned_writes(
+    runtime: Runtime,
+    config: OkrConfig,
+    statuses: Mapping[KrRef, dict[str, Any]],
+    epics: Mapping[KrRef, list[str]],
+    now: datetime,
+    trigger: Mapping[str, str],
+    refs: set[KrRef] | None,
+) -> list[Write]:
+    """The status properties, the configured fields, and the health and status fields."""
+    field_ids = runtime.config_store.field_names()
+    kinds = cast("dict[str, FieldKind]", runtime.config_store.field_kinds())
+    writes = plan_writes(config, statuses, epics, now, trigger, refs, field_ids)
+    return writes + health_field_writes(config, statuses, epics, refs, field_ids, kinds)
 
 
 def _evaluate(runtime: Runtime, config: OkrConfig, given: EvaluationInput, refs: set[KrRef] | None) -> Report:

@@ -55,6 +55,7 @@ CONFIG: Final = "okrsync:config"  # hash: text, source, author, applied_at, revi
 CONFIG_EDIT_LOCK: Final = "okrsync:config:edit-lock"  # string: token of the admin edit in progress, with a TTL
 METRIC_VERSIONS_PREFIX: Final = "okrsync:metric-versions:"  # + metric id → list: JSON definition changes
 JIRA_FIELD_NAMES: Final = "okrsync:jira:field-names"  # string: JSON of the Jira field names learnt from the site
+JIRA_FIELD_KINDS: Final = "okrsync:jira:field-kinds"  # string: JSON of field id → kind (select, labels, text, other)
 JIRA_OWN_ACCOUNT: Final = "okrsync:jira:own-account"  # string: the service's own Jira account id
 MEASUREMENTS_PREFIX: Final = "okrsync:measurements:"  # + metric id → sorted set: JSON measurements scored by time
 MEASUREMENT_IDEMPOTENCY_PREFIX: Final = "okrsync:measurements:idempotency:"  # + sha256 → string: JSON push, TTL

@@ -278,6 +278,8 @@ def _print_where_to_look(out: TextIO, public_url: str, emulator_url: str, env: d
         f"  Jira issues       {emulator_url}/browse/{SHOWN_EPIC}   {emulator_url}/browse/{SHOWN_KR_ISSUE}   "
         "(a contributor epic and a KR issue as Jira shows them)\n"
         f"  status property   {emulator_url}/rest/api/2/issue/{SHOWN_EPIC}/properties/okrsync.status\n"
+        f"  searchable health {emulator_url}/rest/api/3/search/jql?jql=%22OKR%20health%22%3D%22Off%20track%22   "
+        "(the off-track epics and KR issues)\n"
         f"  health, metrics   {public_url}/readyz   {public_url}/metrics\n"
         f"  logs              {data_dir / 'demo.log'}\n"
         "Activity follows; Ctrl-C stops everything.\n\n"

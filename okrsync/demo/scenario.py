@@ -10,6 +10,10 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+from mapping.field_kinds import HEALTH_OPTIONS as HEALTHS
+
+HEALTH_OPTIONS = list(HEALTHS.values())  # the demo's "OKR health" select list has every health as an option
+
 AP_OVERDUE_DAYS = 4  # the open action point from the last problem review is a few days overdue
 
 USERS = [
@@ -109,7 +113,8 @@ def demo_scenario(seed: int = 2026, today: date | None = None) -> dict[str, Any]
         "customFields": [
             {"id": "customfield_10016", "name": "Story Points", "type": "number"},
             {"id": "customfield_10100", "name": "OKR score", "type": "number"},
-            {"id": "customfield_10101", "name": "OKR health", "type": "string"},
+            {"id": "customfield_10101", "name": "OKR health", "custom": "select", "options": HEALTH_OPTIONS},
+            {"id": "customfield_10102", "name": "OKR status", "custom": "textarea"},
         ],
         "projects": PROJECTS,
         "issues": issues,

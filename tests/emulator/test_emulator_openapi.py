@@ -97,6 +97,8 @@ JIRA_READS = [
     "/rest/api/3/issue/PAY-3/comment",
     "/rest/api/3/issue/PAY-3/properties",
     "/rest/api/3/issue/PAY-3/transitions",
+    "/rest/api/3/issue/PAY-3/editmeta",
+    "/rest/api/2/issue/PAY-2/editmeta",
     "/rest/api/3/field",
     "/rest/api/3/myself",
     "/rest/api/3/user/search?query=alice",

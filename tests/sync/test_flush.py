@@ -38,6 +38,9 @@ class RecordingJira:
     def update_fields(self, key: str, fields: dict[str, Any]) -> None:
         self.calls.append(("fields", key, fields))
 
+    def update_issue(self, key: str, update: dict[str, Any]) -> None:
+        self.calls.append(("update", key, update))
+
     def add_comment(self, key: str, body: str) -> dict:
         self.calls.append(("comment", key, body))
         self.comments.setdefault(key, []).append({"body": body})

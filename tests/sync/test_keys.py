@@ -53,6 +53,7 @@ STORED = {
     "CONFIG_EDIT_LOCK": "okrsync:config:edit-lock",
     "METRIC_VERSIONS_PREFIX": "okrsync:metric-versions:",
     "JIRA_FIELD_NAMES": "okrsync:jira:field-names",
+    "JIRA_FIELD_KINDS": "okrsync:jira:field-kinds",
     "JIRA_OWN_ACCOUNT": "okrsync:jira:own-account",
     "MEASUREMENTS_PREFIX": "okrsync:measurements:",
     "MEASUREMENT_IDEMPOTENCY_PREFIX": "okrsync:measurements:idempotency:",
