@@ -9,9 +9,10 @@ export function useView(name) {
   useEffect(() => {
     invoke(name)
       .then(setView)
-      .catch((error) =>
-        setView({ state: 'problem', message: `OKR status could not be loaded (${error.message}): reload the issue.` }),
-      );
+      .catch((error) => {
+        const reason = error && error.message ? error.message : String(error);
+        setView({ state: 'problem', message: `OKR status could not be loaded (${reason}): reload the issue.` });
+      });
   }, [name]);
   return view;
 }

@@ -18,8 +18,8 @@ function Glance() {
         <Health {...view.status} />
         <Text>{view.count}</Text>
       </Inline>
-      {view.keyResults.map((kr) => (
-        <Inline key={kr.heading} space="space.100" alignBlock="center">
+      {view.keyResults.map((kr, index) => (
+        <Inline key={index} space="space.100" alignBlock="center">
           <Health words={kr.words} appearance={kr.appearance} />
           <Text>{kr.heading}</Text>
         </Inline>
