@@ -22,7 +22,7 @@ const NOT_LINKED = 'Not linked to an OKR yet';
 const LABEL = 'OKR status';
 const MALFORMED =
   "This issue's okrsync.status property is not in the form OKR Sync writes (an object with a key_results " +
-  'list); OKR Sync writes it anew the next time one of its key results is computed.';
+  'list); it is replaced the next time OKR Sync writes the status of this issue.';
 
 /** The KR entries of the property: {entries} or {problem} when it is not what OKR Sync writes. */
 function entries(property) {
