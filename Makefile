@@ -13,7 +13,7 @@ EMULATOR_PORT ?= 8090
 RUN_ENV := OKRSYNC_WEBHOOK_SECRET="$${OKRSYNC_WEBHOOK_SECRET:-local-dev-secret}" \
            OKRSYNC_DATA_DIR="$${OKRSYNC_DATA_DIR:-$(CURDIR)/.okrsync}"
 
-.PHONY: run test venv bench soak clean browser
+.PHONY: run test venv bench soak clean browser forge-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,18 @@ test: $(STAMP) browser
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@$(MAKE) --no-print-directory forge-test
 	$(BIN)/python -m pytest
+
+# The Jira Cloud app (forge/) under Node: installed from its lock when node_modules is missing or older than the
+# lock, without the UI Kit packages only `forge deploy` needs (its optionalDependencies); skipped without Node.
+FORGE_INSTALLED := forge/node_modules/.package-lock.json
+forge-test:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo "forge/: node not found — Forge app tests skipped; install Node 20 to run them"; exit 0; fi; \
+	if [ ! -f $(FORGE_INSTALLED) ] || [ forge/package-lock.json -nt $(FORGE_INSTALLED) ]; then \
+	  npm ci --prefix forge --omit=optional --no-audit --no-fund --loglevel=error || exit 1; fi; \
+	npm test --prefix forge --silent
 
 # All benchmarks, each in its own process, then one table (bench/results/summary.json); ~20 min.
 # BENCH_ARGS="--quick" for a smoke run, "--only ingest,economy" for some of them.
