@@ -7,6 +7,7 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ class RecordingJira:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, Any]] = []
-        self.comments: dict[str, list[dict[str, Any]]] = {}
+        self.posted: dict[str, list[dict[str, Any]]] = {}
         self.fail_next_comment_after_post = False
 
     def set_property(self, key: str, name: str, value: Any) -> None:
@@ -38,13 +39,15 @@ class RecordingJira:
     def update_fields(self, key: str, fields: dict[str, Any]) -> None:
         self.calls.append(("fields", key, fields))
 
-    def add_comment(self, key: str, body: str) -> dict:
+    def add_comment(self, key: str, body: str, properties: Any = None) -> dict:
         self.calls.append(("comment", key, body))
-        self.comments.setdefault(key, []).append({"body": body})
+        listed = [{"key": k, "value": v} for k, v in (properties or {}).items()]
+        self.posted.setdefault(key, []).append({"body": body, "properties": listed})
         return {"id": str(len(self.calls))}
 
-    def get_issue(self, key: str, fields: Any = None) -> dict:
-        return {"key": key, "fields": {"comment": {"comments": self.comments.get(key, [])}}}
+    def comments(self, key: str, *, newest_first: bool = False, page_size: int = 50) -> Iterator[dict[str, Any]]:
+        listed = self.posted.get(key, [])
+        return iter(listed[::-1] if newest_first else listed)
 
     def of(self, kind: str) -> list[tuple[str, str, Any]]:
         return [c for c in self.calls if c[0] == kind]
@@ -184,6 +187,10 @@ def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) 
     store.set_health = original_set_health  # type: ignore[method-assign]
     assert not post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "on_track", "at_risk", marker_text, "2026-11-15")
     assert len(jira.of("comment")) == 1 and store.health("shop-q4/O1.KR2") == "at_risk"
+    ((posted),) = jira.posted["OKR-7"]
+    assert posted["body"] == marker_text  # the text is for people: the marker is in the comment's property
+    assert [p["key"] for p in posted["properties"]] == ["okrsync.checkin"]
+    assert posted["properties"][0]["value"]["marker"].startswith("okrsync-checkin:")
 
 
 def test_a_flush_killed_midway_leaves_its_work_for_the_next(connection, runtime, jira) -> None:
