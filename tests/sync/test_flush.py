@@ -187,7 +187,7 @@ def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) 
     store.set_health = original_set_health  # type: ignore[method-assign]
     assert not post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "on_track", "at_risk", marker_text, "2026-11-15")
     assert len(jira.of("comment")) == 1 and store.health("shop-q4/O1.KR2") == "at_risk"
-    ((posted),) = jira.posted["OKR-7"]
+    (posted,) = jira.posted["OKR-7"]
     assert posted["body"] == marker_text  # the text is for people: the marker is in the comment's property
     assert [p["key"] for p in posted["properties"]] == ["okrsync.checkin"]
     assert posted["properties"][0]["value"]["marker"].startswith("okrsync-checkin:")
