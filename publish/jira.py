@@ -294,7 +294,8 @@ def checkin_comment(
 
     Plain words and a bare link, which Jira's wiki markup (Data Center) and Cloud's v2 text both show
     as written; no ids or hashes (the provenance is in the comment's property)."""
-    lines = [f"{status['kr']} {status['title']}: {HEALTH_WORDS[old_health]} → {HEALTH_WORDS[new_health]}."]
+    change = f"{HEALTH_WORDS[old_health]} → {HEALTH_WORDS[new_health]}"
+    lines = [f"OKR check-in — {status['kr']} {status['title']}: {change}."]
     moved = _moved(status, since, as_of)
     if moved:
         lines.append(moved)
