@@ -251,7 +251,7 @@ def test_a_worker_that_stopped_between_creating_and_recording_an_ap_opens_no_sec
 
 
 def test_a_creation_that_never_reached_jira_is_made_once_its_claim_is_stale(stack, connection) -> None:
-    jira, runtime = stack["jira"], stack["runtime"]
+    jira = stack["jira"]
     for number in range(3):
         _create_problem(jira, number)
     assert stack["emulator"].dispatcher.wait_idle(timeout=10)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -162,18 +162,42 @@ def test_own_writes_do_not_start_another_flush(client, connection, runtime, jira
     assert connection.scard(DIRTY) == 0 and connection.get("okrsync:flush:pending") is None
 
 
-def test_health_changes_post_one_checkin_comment(client, connection, runtime, jira) -> None:
-    _load_example_issues(client, connection)
-    assert jira.of("comment") == []  # first sight records the health, says nothing
+def _eleven_bugs_found_before_release(client) -> None:
     for number in range(11):  # eleven bugs found before release: 3 escaped of 20 = 15 %, the target
         bug = copy.deepcopy(next(i for i in _issues() if i["key"] == "SHOP-6"))
         bug["id"], bug["key"] = f"900{number}", f"SHOP-{90 + number}"
         bug["fields"]["labels"] = []
         post_event(client, _event(bug, "jira:issue_created"), f"new-bug-{number}")
+
+
+def test_health_changes_post_one_checkin_comment(client, connection, runtime, jira) -> None:
+    _load_example_issues(client, connection)
+    assert jira.of("comment") == []  # first sight records the health, says nothing
+    _eleven_bugs_found_before_release(client)
     run_worker(connection)
     (comment,) = jira.of("comment")
     assert comment[1] == "OKR-7" and "O1.KR2" in comment[2] and "→ done" in comment[2]
     assert runtime.written.health("shop-q4/O1.KR2") == "done"
+
+
+def test_a_checkin_comment_says_how_much_since_when_and_links_the_kr(client, connection, settings, jira) -> None:
+    public = settings.model_copy(update={"public_url": "https://okrsync.example.com/"})
+    built = build_runtime(public, connection, jira=jira)
+    install_runtime(built)
+    built.config_store.apply(_example_config(), "okrs.yaml", "test", AT)
+    _load_example_issues(client, connection)
+    _eleven_bugs_found_before_release(client)
+    run_worker(connection)
+    (text,) = [body for _, _, body in jira.of("comment")]
+    today = datetime.now(UTC)
+    lines = text.splitlines()
+    assert lines[0].startswith("OKR check-in — O1.KR2 ") and lines[0].endswith("→ done.")
+    assert lines[1].startswith(f"Since {today.day} {today:%b}: ") and "% → 15 %" in lines[1]
+    assert lines[-1] == "Details: https://okrsync.example.com/admin/sets/shop-q4/krs/O1.KR2"
+    assert "okrsync-" not in text
+    (checkin,) = [p["value"] for p in jira.posted["OKR-7"][0]["properties"]]
+    assert checkin["kr"] == "shop-q4/O1.KR2" and checkin["health"]["to"] == "done" and checkin["value"]["to"] == 15
+    assert checkin["marker"].startswith("okrsync-checkin:") and checkin["metric_version"]
 
 
 def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) -> None:
