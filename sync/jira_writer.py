@@ -325,6 +325,8 @@ def _already_posted(jira: JiraWriter, issue: str, marker: str, sent: float) -> b
         checkin = property_value(comment, CHECKIN_PROPERTY)
         if isinstance(checkin, dict) and checkin.get("marker") == marker:
             return True
+        if f"[{marker}]" in str(comment.get("body", "")):  # posted by a version that wrote it in the text
+            return True
         if _created_before(comment, sent - CLOCK_SKEW_SECONDS):
             return False
     return False

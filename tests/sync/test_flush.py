@@ -17,7 +17,9 @@ from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
 from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
 from sync.flush import REPORT, flush
-from sync.jira_writer import post_checkin
+from sync.checkin_words import kr_link
+from sync.confluence_writer import STATE
+from sync.jira_writer import checkin_marker, post_checkin
 from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import post_event, run_worker
 
@@ -284,4 +286,26 @@ def test_a_checkin_sent_by_a_worker_that_died_is_waited_for_before_it_is_sent_ag
     assert post_checkin(*arguments, now=1000.0 + IN_FLIGHT_SECONDS / 2) is Checkin.WAITING
     assert jira.of("comment") == [] and store.health(ref) == "on_track"
     assert post_checkin(*arguments, now=1000.0 + IN_FLIGHT_SECONDS + 1) is Checkin.POSTED  # it never landed
+    assert len(jira.of("comment")) == 1 and store.health(ref) == "at_risk"
+
+
+def test_a_checkin_links_the_sets_confluence_page_once_written_else_the_admin_kr_page(settings, connection) -> None:
+    ref = ("shop-q4", "O1.KR2")
+    assert kr_link(build_runtime(settings, connection), ref) is None  # no public URL, no page: no link
+    both = settings.model_copy(
+        update={"public_url": "https://okrsync.example.com", "confluence_url": "https://acme.atlassian.net"}
+    )
+    runtime = build_runtime(both, connection)
+    assert kr_link(runtime, ref) == "https://okrsync.example.com/admin/sets/shop-q4/krs/O1.KR2"
+    connection.hset(f"{STATE}set:shop-q4", "page_id", "65010")
+    assert kr_link(runtime, ref) == "https://acme.atlassian.net/wiki/pages/viewpage.action?pageId=65010"
+
+
+def test_a_checkin_posted_by_an_earlier_version_with_its_marker_in_the_text_is_found(connection, runtime, jira) -> None:
+    store, ref = runtime.written, "shop-q4/O1.KR2"
+    store.set_health(ref, "on_track")
+    marker = checkin_marker(ref, "on_track", "at_risk", "2026-11-15")
+    store.set_pending_checkin(ref, marker, time.time())
+    jira.add_comment("OKR-7", f"OKR check-in — health changed\n[{marker}]")
+    assert not post_checkin(jira, store, ref, "OKR-7", "on_track", "at_risk", "health changed", "2026-11-15")
     assert len(jira.of("comment")) == 1 and store.health(ref) == "at_risk"
