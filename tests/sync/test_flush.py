@@ -15,10 +15,10 @@ import yaml
 
 from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
-from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
-from sync.flush import REPORT, flush
 from sync.checkin_words import kr_link
 from sync.confluence_writer import STATE
+from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
+from sync.flush import REPORT, flush
 from sync.jira_writer import checkin_marker, post_checkin
 from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import post_event, run_worker
