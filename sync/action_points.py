@@ -25,6 +25,7 @@ from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.review import ApProposal, ap_proposals
 from sync import keys
 from sync.configured import configured_jira
+from sync.ports import JiraApi
 from sync.redis_text import decoded
 from sync.runtime import Runtime
 
@@ -172,11 +173,12 @@ class OpenedAp:
     linked: tuple[str, ...]  # the issues it is already linked with
 
 
-def find_opened(jira: Any, program: ProblemProgram, proposal: ApProposal, since: float) -> OpenedAp | None:
+def find_opened(jira: JiraApi, program: ProblemProgram, proposal: ApProposal, since: float) -> OpenedAp | None:
     """The AP this service's account opened for the cluster since ``since``, on real Jira too: issue
     properties cannot be searched by JQL without an app, so the program's project is searched for the
     issues with the AP label the account reported since then, and each one's property is read."""
-    minutes = int(max(0.0, time.time() - since) // 60) + CLOCK_SKEW_MINUTES
+    elapsed = min(max(0.0, time.time() - since), CLAIM_CREATING_SECONDS)  # no claim lives longer
+    minutes = int(elapsed // 60) + CLOCK_SKEW_MINUTES
     jql = (
         f"project = {_quoted(proposal.project)} AND labels = {_quoted(proposal.label)} "
         f"AND reporter = currentUser() AND created >= -{minutes}m ORDER BY created DESC"
