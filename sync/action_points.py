@@ -3,9 +3,10 @@
 Each cluster is claimed in Redis before its AP is created, so concurrent or repeated flushes (a
 webhook delivered three times, a retried job) open one AP, never two. The claim holds the AP's key
 and is released when the mirror shows that AP done, so a cluster that recurs later gets a new AP.
-The AP carries its claim in the issue property ``okrsync.actionpoint``, set in the create request:
-a worker that stopped between creating and recording leaves a claim "creating" that a later flush
-resolves by finding that AP in Jira (or, not found, by creating it then).
+The AP carries its claim in the issue property ``okrsync.actionpoint``, set in the create request,
+and its key is recorded once it is linked with its problems: a worker that stopped in between leaves
+a claim "creating" that a later flush resolves by finding that AP in Jira and finishing its links
+(or, not found, by creating it then).
 """
 
 from __future__ import annotations
@@ -123,10 +124,12 @@ def _open(runtime: Runtime, program: ProblemProgram, proposal: ApProposal, assig
 
 
 def _record(runtime: Runtime, claim: str, ap_key: str, proposal: ApProposal, already_linked: Sequence[str]) -> None:
-    runtime.redis.set(claim, ap_key, ex=CLAIM_CREATING_SECONDS)
+    """Link the AP with its problems, then record its key in the claim: until then the claim says
+    "creating", so a worker stopping half-way leaves what a later flush finishes (linking the rest)."""
     for problem in proposal.links:
         if problem not in already_linked:
             configured_jira(runtime).link_issues(LINK_TYPE, inward_key=problem, outward_key=ap_key)
+    runtime.redis.set(claim, ap_key, ex=CLAIM_CREATING_SECONDS)
 
 
 def _after_an_earlier_attempt(runtime: Runtime, program: ProblemProgram, proposal: ApProposal, held: str) -> str | None:
@@ -139,7 +142,7 @@ def _after_an_earlier_attempt(runtime: Runtime, program: ProblemProgram, proposa
     claim = claim_key(program, proposal)
     found = find_opened(configured_jira(runtime), program, proposal, since)
     if found is not None:
-        if _take_over(runtime.redis, claim, held, found.key):
+        if _take_over(runtime.redis, claim, held, creating_claim(time.time())):  # this worker finishes it
             _record(runtime, claim, found.key, proposal, found.linked)
             log.info(
                 "found action point %s for %s, opened by a worker that stopped before recording it", found.key, claim
