@@ -8,7 +8,7 @@ configured it is read once from ``serverInfo``. Every call goes through ``Transp
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -45,6 +45,19 @@ def flavor_of(server_info: dict[str, Any]) -> Flavor:
 def webhook_id(registration: dict[str, Any]) -> str:
     """A registration's id: Jira's admin API gives it only as the last segment of ``self``."""
     return str(registration.get("id") or str(registration.get("self", "")).rstrip("/").rsplit("/", 1)[-1])
+
+
+def entity_properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Properties as a create body carries them: ``[{"key": …, "value": …}]``."""
+    return [{"key": key, "value": value} for key, value in properties.items()]
+
+
+def property_value(entity: Mapping[str, Any], name: str) -> Any | None:
+    """The value of the property ``name`` among an expanded entity's ``properties`` (None: not there)."""
+    for item in entity.get("properties") or []:
+        if isinstance(item, dict) and item.get("key") == name:
+            return item.get("value")
+    return None
 
 
 def _dicts(answer: Any) -> list[dict[str, Any]]:
@@ -274,14 +287,39 @@ class JiraPort:
         path = f"rest/api/2/issue/{key}/editmeta"
         return self._call("edit_meta", lambda: self.client.issue_editmeta(key), "GET", path) or {}
 
-    def add_comment(self, key: str, body: str) -> dict[str, Any]:
-        return self._call(
-            "add_comment",
-            lambda: self.client.issue_add_comment(key, body),
-            "POST",
-            f"rest/api/2/issue/{key}/comment",
-            idempotent=False,
-        )
+    def add_comment(self, key: str, body: str, properties: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Post a comment; ``properties`` (key → JSON value) are set on it in the same request, out of
+        the text people read (comment properties: Cloud and Data Center alike)."""
+        data: dict[str, Any] = {"body": body}
+        if properties:
+            data["properties"] = entity_properties(properties)
+        path = f"rest/api/2/issue/{key}/comment"
+        return self._call("add_comment", lambda: self.client.post(path, data=data), "POST", path, idempotent=False)
+
+    def comments(self, key: str, *, newest_first: bool = False, page_size: int = 50) -> Iterator[dict[str, Any]]:
+        """The issue's comments with their properties (``expand=properties``: a list of ``{key, value}``
+        on each), fetched lazily one page at a time, oldest first or ``newest_first``."""
+        path = f"rest/api/2/issue/{key}/comment"
+        start = 0
+        while True:
+            params = {"startAt": start, "maxResults": page_size, "expand": "properties"}
+            if newest_first:
+                params["orderBy"] = "-created"
+            page = self._call("comments", lambda params=params: self.client.get(path, params=params), "GET", path) or {}
+            listed = _dicts(page.get("comments"))
+            yield from listed
+            start += len(listed)
+            if not listed or start >= int(page.get("total", 0)):
+                return
+
+    def get_comment_property(self, comment_id: str, name: str) -> Any | None:
+        """A comment property's value, or None when it was never set (any 404, as for issue properties)."""
+        path = f"rest/api/2/comment/{comment_id}/properties/{name}"
+        try:
+            answer = self._call("get_comment_property", lambda: self.client.get(path), "GET", path)
+        except NotFound:
+            return None
+        return (answer or {}).get("value")
 
     def find_users(self, text: str) -> list[dict[str, Any]]:
         """Active users whose e-mail or name matches ``text`` (Cloud: ``query``, Data Center: ``username``)."""
@@ -294,11 +332,14 @@ class JiraPort:
             raise BadRequest(f"user search for {text!r} not sent: {found}")
         return [user for user in found if isinstance(user, dict)] if isinstance(found, list) else []
 
-    def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """Create an issue from its ``fields``; returns Jira's answer with ``id`` and ``key``."""
-        return self._call(
-            "create_issue", lambda: self.client.create_issue(fields), "POST", "rest/api/2/issue", idempotent=False
-        )
+    def create_issue(self, fields: dict[str, Any], properties: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Create an issue from its ``fields``, with issue ``properties`` (key → JSON value) set in the same
+        request (the create body's ``properties``); returns Jira's answer with ``id`` and ``key``."""
+        data: dict[str, Any] = {"fields": fields}
+        if properties:
+            data["properties"] = entity_properties(properties)
+        path = "rest/api/2/issue"
+        return self._call("create_issue", lambda: self.client.post(path, data=data), "POST", path, idempotent=False)
 
     def link_issues(self, link_type: str, inward_key: str, outward_key: str) -> None:
         link = {"type": {"name": link_type}, "inwardIssue": {"key": inward_key}, "outwardIssue": {"key": outward_key}}

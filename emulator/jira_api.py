@@ -338,8 +338,10 @@ def search(api: str) -> Response:
 def create_issue(api: str) -> Response:
     emulator = current_emulator()
     body = _body()
+    properties = _entity_properties(body.get("properties"))
     with emulator.site.lock:
         issue, changelog = edits.create_issue(emulator.site, body.get("fields") or {}, actor(), emulator.now())
+        issue.properties.update(properties)
         _publish_issue_event(issue, "jira:issue_created", "issue_created", changelog)
     response = jsonify({"id": issue.id, "key": issue.key, "self": emulator.view(api).rest(f"issue/{issue.id}")})
     response.status_code = 201
@@ -513,14 +515,31 @@ def delete_property(api: str, reference: str, key: str) -> Response:
 
 
 def _set_property(issue: Issue, key: str, value: Any) -> None:
-    if not key or len(key) > 255:
+    _check_property(key, value)
+    issue.properties[key] = value
+
+
+def _check_property(key: Any, value: Any) -> None:
+    """Jira's limits on an entity property (issue or comment): a key of 1–255 characters, a value of
+    at most 32 KB of JSON."""
+    if not isinstance(key, str) or not key or len(key) > 255:
         raise edits.FieldErrors({}, ["The property key must be between 1 and 255 characters long."])
     size = len(json.dumps(value, separators=(",", ":")).encode())
     if size > PROPERTY_LIMIT:
         raise edits.FieldErrors(
             {}, [f"The property value is too long: {size} bytes, the limit is {PROPERTY_LIMIT} bytes (32 KB)."]
         )
-    issue.properties[key] = value
+
+
+def _entity_properties(listed: Any) -> dict[str, Any]:
+    """A create or update body's ``properties`` (``[{"key": …, "value": …}]``), checked: key → value."""
+    if listed is None:
+        return {}
+    if not isinstance(listed, list) or not all(isinstance(item, dict) and "value" in item for item in listed):
+        raise edits.FieldErrors({}, ['properties must be a list of {"key": …, "value": …} objects.'])
+    for item in listed:
+        _check_property(item.get("key"), item["value"])
+    return {item["key"]: item["value"] for item in listed}
 
 
 # ---------------------------------------------------------------------------- comments
@@ -531,7 +550,15 @@ def comments(api: str, reference: str) -> Response:
     emulator = current_emulator()
     issue = emulator.site.issue(reference)
     start, limit = _int_arg("startAt", 0), _int_arg("maxResults", 5000)
-    page = [comment_json(emulator.site, issue, c, emulator.view(api)) for c in issue.comments[start : start + limit]]
+    order = request.args.get("orderBy", "created")
+    if order not in ("created", "+created", "-created"):
+        return jira_error(400, f"The orderBy value '{order}' is not valid: use created or -created.")
+    listed = list(reversed(issue.comments)) if order == "-created" else issue.comments
+    with_properties = "properties" in _expand(request.args.get("expand"))
+    page = [
+        comment_json(emulator.site, issue, c, emulator.view(api), with_properties=with_properties)
+        for c in listed[start : start + limit]
+    ]
     return jsonify(startAt=start, maxResults=limit, total=len(issue.comments), comments=page)
 
 
@@ -541,10 +568,12 @@ def add_comment(api: str, reference: str) -> Response:
     body = _body()
     if not body.get("body"):
         return jira_error(400, errors={"comment": "Comment body can not be empty!"})
+    properties = _entity_properties(body.get("properties"))
     with emulator.site.lock:
         issue = emulator.site.issue(reference)
-        comment = _add_comment(issue, body["body"])
-        response = jsonify(comment_json(emulator.site, issue, comment, emulator.view(api)))
+        comment = _add_comment(issue, body["body"], properties)
+        with_properties = "properties" in _expand(request.args.get("expand"))
+        response = jsonify(comment_json(emulator.site, issue, comment, emulator.view(api), with_properties))
     response.status_code = 201
     return response
 
@@ -553,17 +582,20 @@ def add_comment(api: str, reference: str) -> Response:
 def get_comment(api: str, reference: str, comment_id: str) -> Response:
     emulator = current_emulator()
     issue = emulator.site.issue(reference)
-    return jsonify(comment_json(emulator.site, issue, _comment(issue, comment_id), emulator.view(api)))
+    with_properties = "properties" in _expand(request.args.get("expand"))
+    return jsonify(comment_json(emulator.site, issue, _comment(issue, comment_id), emulator.view(api), with_properties))
 
 
 @blueprint.put(f"{API}/issue/<reference>/comment/<comment_id>")
 def edit_comment(api: str, reference: str, comment_id: str) -> Response:
     emulator = current_emulator()
     body = _body()
+    properties = _entity_properties(body.get("properties"))
     with emulator.site.lock:
         issue = emulator.site.issue(reference)
         comment = _comment(issue, comment_id)
         comment.update(body=body.get("body", comment["body"]), updated=jira_time(emulator.now()))
+        comment.setdefault("properties", {}).update(properties)
         emulator.site.issue_written()
         _publish_comment_event(issue, comment, "comment_updated")
         return jsonify(comment_json(emulator.site, issue, comment, emulator.view(api)))
@@ -588,7 +620,7 @@ def _comment(issue: Issue, comment_id: str) -> dict[str, Any]:
     return found
 
 
-def _add_comment(issue: Issue, body: Any) -> dict[str, Any]:
+def _add_comment(issue: Issue, body: Any, properties: dict[str, Any] | None = None) -> dict[str, Any]:
     emulator = current_emulator()
     stamp = jira_time(emulator.now())
     comment = {
@@ -597,6 +629,7 @@ def _add_comment(issue: Issue, body: Any) -> dict[str, Any]:
         "body": body,
         "created": stamp,
         "updated": stamp,
+        "properties": dict(properties or {}),
     }
     issue.comments.append(comment)
     issue.fields["updated"] = stamp
@@ -617,6 +650,66 @@ def _publish_comment_event(issue: Issue, comment: dict[str, Any], event: str) ->
     emulator.notify(
         event, payloads.comment_event(emulator.site, issue, comment, view, event=event, now=emulator.now()), issue
     )
+
+
+# ---------------------------------------------------------------------------- comment properties
+
+
+@blueprint.get(f"{API}/comment/<comment_id>/properties")
+def comment_property_keys(api: str, comment_id: str) -> Response:
+    emulator = current_emulator()
+    with emulator.site.lock:
+        issue, comment = _comment_anywhere(comment_id)
+        base = emulator.view(api).rest(f"comment/{comment_id}/properties")
+        return jsonify(keys=[{"self": f"{base}/{key}", "key": key} for key in comment.get("properties", {})])
+
+
+@blueprint.get(f"{API}/comment/<comment_id>/properties/<key>")
+def get_comment_property(api: str, comment_id: str, key: str) -> Response:
+    with current_emulator().site.lock:
+        _, comment = _comment_anywhere(comment_id)
+        properties = comment.get("properties", {})
+        if key not in properties:
+            return jira_error(404, f"The property with key '{key}' does not exist.")
+        return jsonify(key=key, value=properties[key])
+
+
+@blueprint.put(f"{API}/comment/<comment_id>/properties/<key>")
+def put_comment_property(api: str, comment_id: str, key: str) -> Response:
+    emulator = current_emulator()
+    value = request.get_json(silent=True)
+    if value is None and request.get_data(as_text=True).strip() != "null":
+        return jira_error(400, "The property value must be valid JSON.")
+    _check_property(key, value)
+    with emulator.site.lock:
+        _, comment = _comment_anywhere(comment_id)
+        properties = comment.setdefault("properties", {})
+        created = key not in properties
+        properties[key] = value
+        emulator.site.issue_written()
+    response = jsonify({})
+    response.status_code = 201 if created else 200
+    return response
+
+
+@blueprint.delete(f"{API}/comment/<comment_id>/properties/<key>")
+def delete_comment_property(api: str, comment_id: str, key: str) -> Response:
+    emulator = current_emulator()
+    with emulator.site.lock:
+        _, comment = _comment_anywhere(comment_id)
+        if comment.get("properties", {}).pop(key, None) is None:
+            return jira_error(404, f"The property with key '{key}' does not exist.")
+        emulator.site.issue_written()
+    return Response(status=204)
+
+
+def _comment_anywhere(comment_id: str) -> tuple[Issue, dict[str, Any]]:
+    """The comment with this id, on whichever issue it is (Jira's comment ids are site-wide)."""
+    for issue in current_emulator().site.issues.values():
+        for comment in issue.comments:
+            if comment["id"] == comment_id:
+                return issue, comment
+    raise NotFound(f"Can not find a comment for the id: {comment_id}.")
 
 
 # ---------------------------------------------------------------------------- links

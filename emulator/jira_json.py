@@ -328,9 +328,12 @@ def changelog_item(item: dict[str, Any], view: View) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k != "fieldId"}
 
 
-def comment_json(site: Site, issue: Issue, comment: dict[str, Any], view: View) -> dict[str, Any]:
+def comment_json(
+    site: Site, issue: Issue, comment: dict[str, Any], view: View, with_properties: bool = False
+) -> dict[str, Any]:
+    """A comment as Jira gives it; its properties only when asked for (``expand=properties``)."""
     author = _optional(site.user, comment.get("author"), lambda u: user_json(u, view))
-    return {
+    body = {
         "self": view.rest(f"issue/{issue.id}/comment/{comment['id']}"),
         "id": comment["id"],
         "author": author,
@@ -340,6 +343,9 @@ def comment_json(site: Site, issue: Issue, comment: dict[str, Any], view: View) 
         "updated": comment["updated"],
         "jsdPublic": True,
     }
+    if with_properties:
+        body["properties"] = [{"key": k, "value": v} for k, v in (comment.get("properties") or {}).items()]
+    return body
 
 
 def comments_page(site: Site, issue: Issue, view: View) -> dict[str, Any]:

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from mapping.models import OkrConfig
+from okr.history import Reading
 from okr.report import KeyResultReport, KrEntry, Report
 from okr.scope import scope_words
 from publish.decision import decision_status
 from publish.kinds import kind_words
 
 STATUS_PROPERTY = "okrsync.status"
+CHECKIN_PROPERTY = "okrsync.checkin"  # on a check-in comment: its marker, the change, the provenance
 KrRef = tuple[str, str]
 
 HEALTH_WORDS = {
@@ -254,20 +256,94 @@ def provenance(status: Mapping[str, Any], as_of: datetime, trigger: Mapping[str,
     }
 
 
-def checkin_comment(status: Mapping[str, Any], old_health: str, new_health: str, as_of: datetime) -> str:
-    """A short check-in note for a KR whose health changed."""
+@dataclass(frozen=True)
+class CheckinSince:
+    """Where a KR stood when it was last checked in (or, never checked in, when it took its old health)."""
+
+    at: datetime
+    value: float | None
+    score: float | None
+
+
+def checkin_since(readings: Sequence[Reading], old_health: str, last_checkin: datetime | None) -> CheckinSince | None:
+    """From a KR's readings (oldest first): its reading at the last check-in; with none, the first
+    reading of its latest run of ``old_health``; None when the readings say neither."""
+    if last_checkin is not None:
+        before = [r for r in readings if r.instant <= last_checkin]
+        if before:
+            return CheckinSince(last_checkin, before[-1].value, before[-1].score)
+    start: Reading | None = None
+    for reading in reversed(readings):
+        if reading.health == old_health:
+            start = reading
+        elif start is not None:
+            break
+    return CheckinSince(start.instant, start.value, start.score) if start is not None else None
+
+
+def checkin_comment(
+    status: Mapping[str, Any],
+    old_health: str,
+    new_health: str,
+    as_of: datetime,
+    since: CheckinSince | None = None,
+    link: str | None = None,
+) -> str:
+    """A check-in a person wants to read: what moved (the health), by how much (the value and the
+    score), since when (a date as people write it, in ``as_of``'s zone) and where to read more.
+
+    Plain words and a bare link, which Jira's wiki markup (Data Center) and Cloud's v2 text both show
+    as written; no ids or hashes (the provenance is in the comment's property)."""
+    change = f"{HEALTH_WORDS[old_health]} → {HEALTH_WORDS[new_health]}"
+    lines = [f"OKR check-in — {status['kr']} {status['title']}: {change}."]
+    moved = _moved(status, since, as_of)
+    if moved:
+        lines.append(moved)
+    lines.append(f"Expected progress by now: {status['expected']:.0%}.")
+    if link:
+        lines.append(f"Details: {link}")
+    return "\n".join(lines)
+
+
+def _moved(status: Mapping[str, Any], since: CheckinSince | None, as_of: datetime) -> str:
+    """'Since 24 Nov: 32 % → 20 % (target 15 %), score 0.30 → 0.60.' — or where it stands now."""
     unit = f" {status['unit']}" if status.get("unit") else ""
-    values = ""
-    if status["current"] is not None:
-        values = f" Now {_number(status['current'])}{unit} (baseline {_number(status['baseline'])}, target {_number(status['target'])})"  # noqa: E501
-        if status["score"] is not None:
-            values += f", score {status['score']:.2f}"
-        values += "."
-    return (
-        f"OKR check-in — {status['kr']} {status['title']}: {HEALTH_WORDS[old_health]} → "
-        f"{HEALTH_WORDS[new_health]}.{values} Expected progress {status['expected']:.0%} "
-        f"as of {as_of:%Y-%m-%d %H:%M %Z}. (OKR Sync, metric {status['metric']} {status['metric_version']})"
-    )
+    target = f"target {_number(status['target'])}{unit}"
+    score = "" if status["score"] is None else f", score {status['score']:.2f}"
+    if since is None:
+        if status["current"] is None:
+            return ""
+        baseline = f"baseline {_number(status['baseline'])}{unit}, "
+        return f"Now {_number(status['current'])}{unit} ({baseline}{target}){score}."
+    if since.score is not None and status["score"] is not None:
+        score = f", score {since.score:.2f} → {status['score']:.2f}"
+    values = f"{_number(since.value)}{unit} → {_number(status['current'])}{unit}"
+    return f"Since {person_date(since.at, as_of)}: {values} ({target}){score}."
+
+
+def person_date(moment: datetime, today: datetime) -> str:
+    """'24 Nov' — with the year when it is not ``today``'s; in ``today``'s time zone."""
+    local = moment.astimezone(today.tzinfo) if today.tzinfo else moment
+    return f"{local.day} {local:%b}" + ("" if local.year == today.year else f" {local.year}")
+
+
+def checkin_facts(
+    status: Mapping[str, Any], old_health: str, new_health: str, as_of: datetime, since: CheckinSince | None
+) -> dict[str, Any]:
+    """What the check-in comment's property keeps beside its marker: the KR, the change and the
+    numbers' provenance, for programs (people read the text)."""
+    return {
+        "kr": f"{status['okr_set']}/{status['kr']}",
+        "health": {"from": old_health, "to": new_health},
+        "value": {"from": since.value if since else None, "to": status["current"]},
+        "score": {"from": since.score if since else None, "to": status["score"]},
+        "since": since.at.isoformat() if since else None,
+        "at": as_of.isoformat(),
+        "metric": status["metric"],
+        "metric_version": status["metric_version"],
+        "count": status["count"],
+        "evaluated": status["evaluated"],
+    }
 
 
 def _number(value: float | None) -> str:

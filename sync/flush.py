@@ -18,9 +18,10 @@ from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.report import Report, stored_report
 from publish.health_fields import health_field_writes
-from publish.jira import KrRef, Write, checkin_comment, kr_statuses, plan_writes
+from publish.jira import KrRef, Write, kr_statuses, plan_writes
 from sync import keys
 from sync.action_points import open_action_points
+from sync.checkin_words import CheckinWords, checkin_words
 from sync.closed import close_records
 from sync.configured import configured_jira
 from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
@@ -280,7 +281,7 @@ def _checkins(
     posted, waiting = [], []
     pacing = CheckinPacing(runtime.settings.checkin_hold_seconds, runtime.settings.checkin_min_interval_seconds)
     for ref, kr in _checkin_candidates(config, statuses, refs):
-        outcome = _checkin(runtime, ref, kr, statuses[ref], now, guard, result, pacing)
+        outcome = _checkin(runtime, ref, kr, statuses[ref], now.astimezone(config.zone), guard, result, pacing)
         if outcome is Checkin.POSTED:
             posted.append(f"{kr.jira_issue}:{kr.id}")
         elif outcome is Checkin.WAITING:
@@ -324,8 +325,8 @@ def _checkin(
         result.held.append(target)
         return None
     old = runtime.written.health(ref_text(ref))
-    text = checkin_comment(status, old or status["health"], status["health"], now)
     try:
+        words = checkin_words(runtime, ref, status, old, status["health"], now) if old else CheckinWords("", {})
         outcome = post_checkin(
             configured_jira(runtime),
             runtime.written,
@@ -333,9 +334,10 @@ def _checkin(
             issue,
             old,
             status["health"],
-            text,
-            now.date().isoformat(),
+            words.text,
+            now.astimezone(UTC).date().isoformat(),
             pacing=pacing,
+            facts=words.facts,
         )
     except ConnectorError as exc:
         guard.failed(target, issue, exc)

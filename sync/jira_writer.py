@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -13,10 +13,12 @@ from typing import Any, Protocol
 import redis
 
 from connector.errors import ConnectorError
-from publish.jira import STATUS_PROPERTY, Write
+from connector.jira import property_value
+from publish.jira import CHECKIN_PROPERTY, STATUS_PROPERTY, Write
 from sync import keys
 from sync.failures import FailureStore, Situation, TargetFailure
 from sync.redis_text import decoded
+from webhooks.jiratime import parse_jira_time
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +35,17 @@ STATS = keys.STATS
 MARKER_PREFIX = "okrsync-checkin:"
 
 
+# How far Jira's clock may be behind ours: comments created this long before an attempt was sent are
+# not read through when looking for it.
+CLOCK_SKEW_SECONDS = 3600.0
+
+
 class JiraWriter(Protocol):
     def set_property(self, key: str, name: str, value: Any) -> None: ...
     def update_fields(self, key: str, fields: dict[str, Any]) -> None: ...
     def update_issue(self, key: str, update: dict[str, Any]) -> None: ...
-    def add_comment(self, key: str, body: str) -> dict: ...
-    def get_issue(self, key: str, fields: Any = None) -> dict: ...
+    def add_comment(self, key: str, body: str, properties: Mapping[str, Any] | None = None) -> dict: ...
+    def comments(self, key: str, *, newest_first: bool = False, page_size: int = 50) -> Iterator[dict[str, Any]]: ...
     def put_remote_link(self, key: str, link: dict[str, Any]) -> dict: ...
 
 
@@ -254,9 +261,12 @@ def post_checkin(
     occasion: str,
     now: float | None = None,
     pacing: CheckinPacing = CheckinPacing(),
+    facts: Mapping[str, Any] | None = None,
 ) -> Checkin:
     """Comment on a health change once, even when a worker dies between posting and recording.
 
+    The comment's text is for people; its marker rides in the comment property ``okrsync.checkin``
+    (with ``facts``: the KR, the change, the provenance), where an earlier attempt is looked for.
     ``occasion`` (the day, say) tells two identical transitions weeks apart from a retry of one.
     With ``pacing``, a change is held back (HELD, and listed to be looked at again when it may go
     out) until the new health has held long enough and the last comment is old enough.
@@ -270,14 +280,19 @@ def post_checkin(
     if wait > 0:
         store.hold_checkin(ref, now + wait)
         return Checkin.HELD
-    marker = MARKER_PREFIX + hashlib.sha256(f"{ref}|{old}|{new}|{occasion}".encode()).hexdigest()[:12]
+    marker = checkin_marker(ref, old, new, occasion)
     earlier = _earlier_attempt(jira, store, ref, issue, new, marker, now)
     if earlier is not None:
         return earlier
-    _comment_once(jira, store, ref, issue, f"{text}\n[{marker}]", marker, now)
+    _comment_once(jira, store, ref, issue, text, {"marker": marker, **(facts or {})}, now)
     store.set_health(ref, new)
     store.checkin_posted(ref, now)
     return Checkin.POSTED
+
+
+def checkin_marker(ref: str, old: str, new: str, occasion: str) -> str:
+    """What tells one check-in from every other: the KR, the change and its occasion, hashed."""
+    return MARKER_PREFIX + hashlib.sha256(f"{ref}|{old}|{new}|{occasion}".encode()).hexdigest()[:12]
 
 
 def _earlier_attempt(
@@ -287,7 +302,7 @@ def _earlier_attempt(
     pending = store.pending_checkin(ref)
     if pending is None:
         return None
-    if pending[0] == marker and _already_posted(jira, issue, marker):
+    if pending[0] == marker and _already_posted(jira, issue, marker, pending[1]):
         store.set_health(ref, new)
         store.checkin_posted(ref, pending[1])  # it did go out, then: the pacing counts from it
         return Checkin.QUIET
@@ -297,19 +312,34 @@ def _earlier_attempt(
 
 
 def _comment_once(
-    jira: JiraWriter, store: WrittenStore, ref: str, issue: str, body: str, marker: str, now: float
+    jira: JiraWriter, store: WrittenStore, ref: str, issue: str, body: str, checkin: dict[str, Any], now: float
 ) -> None:
     """Record the attempt, then post; a comment Jira refuses outright leaves nothing to wait for."""
-    store.set_pending_checkin(ref, marker, now)
+    store.set_pending_checkin(ref, checkin["marker"], now)
     try:
-        jira.add_comment(issue, body)
+        jira.add_comment(issue, body, {CHECKIN_PROPERTY: checkin})
     except ConnectorError as exc:
         if exc.status is not None and exc.status < 500 and exc.status != 429:
             store.clear_pending_checkin(ref)  # refused: it did not land, nothing to wait for
         raise
 
 
-def _already_posted(jira: JiraWriter, issue: str, marker: str) -> bool:
-    fields = jira.get_issue(issue, fields=["comment"]).get("fields", {})
-    comments = (fields.get("comment") or {}).get("comments", [])
-    return any(marker in str(comment.get("body", "")) for comment in comments)
+def _already_posted(jira: JiraWriter, issue: str, marker: str, sent: float) -> bool:
+    """Whether a comment carrying ``marker`` in its check-in property is on the issue: read newest
+    first, down to the comments made well before the attempt was sent."""
+    for comment in jira.comments(issue, newest_first=True):
+        checkin = property_value(comment, CHECKIN_PROPERTY)
+        if isinstance(checkin, dict) and checkin.get("marker") == marker:
+            return True
+        if f"[{marker}]" in str(comment.get("body", "")):  # posted by a version that wrote it in the text
+            return True
+        if _created_before(comment, sent - CLOCK_SKEW_SECONDS):
+            return False
+    return False
+
+
+def _created_before(comment: Mapping[str, Any], moment: float) -> bool:
+    try:
+        return parse_jira_time(comment.get("created")).timestamp() < moment
+    except (TypeError, ValueError):
+        return False  # no readable creation time: keep reading

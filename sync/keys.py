@@ -86,7 +86,7 @@ CHECKIN_PENDING: Final = "okrsync:checkin-pending"  # hash: "set/kr" → "<marke
 CHECKIN_LAST: Final = "okrsync:checkin-last"  # hash: "set/kr" → POSIX time of the latest check-in comment
 CHECKIN_DUE: Final = "okrsync:checkin-due"  # sorted set: "set/kr" scored by when its held-back check-in may go
 REMOTE_LINKS: Final = "okrsync:remote-links"  # hash: "remotelink:ISSUE:set/kr" → JSON {issue, globalId, kr} sent
-AP_CLAIM_PREFIX: Final = "okrsync:ap-claim:"  # + "program/category/theme" → string: AP key, or "creating"
+AP_CLAIM_PREFIX: Final = "okrsync:ap-claim:"  # + "program/category/theme" → string: AP key, or "creating <POSIX time>"
 
 # ------------------------------------------------------------------------------ the admin UI
 

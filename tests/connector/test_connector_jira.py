@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from connector import AuthError, BadRequest, CallStats, ConnectorError, NotFound, webhook_id
+from connector.jira import property_value
 
 CLOUD_SEARCH = "GET /rest/api/3/search/jql"
 DC_SEARCH = "GET /rest/api/2/search"
@@ -129,6 +130,32 @@ def test_comments(cloud: Any, make_jira: Any) -> None:
     assert comment["body"] == "O1.KR1 at_risk → on_track" and comment["id"]
     with pytest.raises(BadRequest, match="comment: Comment body can not be empty"):
         jira.add_comment("PAY-1", "")
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_comment_properties_ride_with_the_comment_and_come_back_with_it(
+    flavor: str, request: pytest.FixtureRequest, make_jira: Any
+) -> None:
+    jira = make_jira(request.getfixturevalue(flavor), flavor=flavor)
+    checkin = {"marker": "okrsync-checkin:0123456789ab", "health": {"from": "at_risk", "to": "on_track"}}
+    for number in range(3):
+        jira.add_comment("PAY-1", f"a person's comment {number}")
+    posted = jira.add_comment("PAY-1", "O1.KR1 at risk → on track.", {"okrsync.checkin": checkin})
+    assert posted["body"] == "O1.KR1 at risk → on track."
+    newest = next(jira.comments("PAY-1", newest_first=True, page_size=2))
+    assert newest["id"] == posted["id"] and property_value(newest, "okrsync.checkin") == checkin
+    every = list(jira.comments("PAY-1", page_size=2))  # oldest first, two a page
+    assert every[-1]["id"] == posted["id"] and len(every) >= 4
+    assert [property_value(c, "okrsync.checkin") for c in every[:-1]] == [None] * (len(every) - 1)
+    assert jira.get_comment_property(posted["id"], "okrsync.checkin") == checkin
+    assert jira.get_comment_property(posted["id"], "other") is None
+
+
+def test_an_issue_is_created_with_its_properties(cloud: Any, make_jira: Any) -> None:
+    jira = make_jira(cloud)
+    fields = {"project": {"key": "PAY"}, "issuetype": {"name": "Task"}, "summary": "Action point"}
+    created = jira.create_issue(fields, {"okrsync.actionpoint": {"claim": "platform/system/deploy"}})
+    assert jira.get_property(created["key"], "okrsync.actionpoint") == {"claim": "platform/system/deploy"}
 
 
 def test_create_issue_and_link_it(cloud: Any, make_jira: Any) -> None:

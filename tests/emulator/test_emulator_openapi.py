@@ -149,6 +149,27 @@ def test_jira_writes_follow_the_document(site: Running, jira_api: OpenAPI) -> No
         check_jira(jira_api, response)
 
 
+def test_comment_properties_follow_the_document(site: Running, jira_api: OpenAPI) -> None:
+    checkin = {"key": "okrsync.checkin", "value": {"marker": "okrsync-checkin:0123456789ab"}}
+    posted = call(site, "POST", "/rest/api/3/issue/PAY-3/comment", json={"body": "on track", "properties": [checkin]})
+    assert posted.status_code == 201
+    base = f"/rest/api/3/comment/{posted.json()['id']}/properties"
+    responses = [
+        posted,
+        call(site, "GET", "/rest/api/3/issue/PAY-3/comment?expand=properties&orderBy=-created&maxResults=2"),
+        call(site, "GET", base),
+        call(site, "GET", f"{base}/okrsync.checkin"),
+        call(site, "PUT", f"{base}/team.note", json={"seen": True}),
+        call(site, "PUT", f"{base}/team.note", json={"seen": False}),
+        call(site, "DELETE", f"{base}/team.note"),
+        call(site, "GET", f"{base}/team.note"),
+    ]
+    for response in responses:
+        assert response.status_code < 500, response.text
+        check_jira(jira_api, response)
+    assert responses[1].json()["comments"][0]["properties"] == [checkin]
+
+
 CONFLUENCE_V1_READS = [
     "/wiki/rest/api/content?spaceKey=OKR&title=OKRs%20home&expand=body.storage,version",
     "/wiki/rest/api/content/65000?expand=body.storage,version,ancestors,history",

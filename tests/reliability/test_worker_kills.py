@@ -18,6 +18,8 @@ import pytest
 import redis
 from rq import Worker
 
+from connector.jira import property_value
+from publish.jira import CHECKIN_PROPERTY
 from sync.documents import issue_document
 from sync.queue import CLAIM_IDLE_MS
 from tests.conftest import QUEUE
@@ -90,9 +92,19 @@ def _stream(jira: Any, rng: random.Random, changes: int, made: list[str], stop: 
 
 
 def _checkins(jira: Any) -> list[tuple[str, str]]:
-    comments = jira.get_issue("OKR-1", fields=["comment"])["fields"]["comment"]["comments"]
-    found = [CHECKIN.search(str(c["body"])) for c in comments]
-    return [(m.group(1), m.group(2)) for m in found if m]
+    """The health changes the check-in comments on OKR-1 report, oldest first, read from their check-in
+    property (its marker and facts); each one's text says the same change and carries no marker."""
+    chain = []
+    for comment in jira.comments("OKR-1"):
+        checkin = property_value(comment, CHECKIN_PROPERTY)
+        if checkin is None:
+            continue
+        change = (_health_word(checkin["health"]["from"]), _health_word(checkin["health"]["to"]))
+        said = CHECKIN.search(str(comment["body"]))
+        assert said and said.groups() == change, (comment["body"], checkin)
+        assert "okrsync-" not in str(comment["body"]) and checkin["marker"].startswith("okrsync-checkin:")
+        chain.append(change)
+    return chain
 
 
 def test_worker_killed_at_random_points_converges_without_loss_or_duplicates(

@@ -3,13 +3,17 @@ problems, however often the webhooks that made the cluster a candidate arrive.""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 
-from sync.action_points import assignee_field
+from sync import action_points
+from sync.action_points import AP_PROPERTY, CLAIM_IN_FLIGHT_SECONDS, assignee_field, creating_claim, creating_since
+from sync.dirty import DIRTY
+from sync.flush import flush
 from tests.conftest import run_worker
 from webhooks.events import sign
 
@@ -193,3 +197,66 @@ def test_an_owner_written_as_an_id_is_an_account_id_on_cloud_and_a_user_name_on_
     }
     assert assignee_field(SiteOfFlavor("datacenter"), "jdoe") == {"name": "jdoe"}
     assert assignee_field(SiteOfFlavor("datacenter"), None) is None
+
+
+def _claim(connection) -> tuple[str, str]:
+    (claim,) = [key.decode() for key in connection.scan_iter("okrsync:ap-claim:platform/*")]
+    return claim, connection.get(claim).decode()
+
+
+def test_an_ap_keeps_its_claim_in_a_property_and_its_description_for_people(stack, connection) -> None:
+    jira = stack["jira"]
+    for number in range(3):
+        _create_problem(jira, number)
+    assert stack["emulator"].dispatcher.wait_idle(timeout=10)
+    run_worker(connection)
+    [ap] = _action_points(jira)
+    assert "okrsync" not in str(ap["fields"]["description"])  # no marker among the words people read
+    assert jira.get_property(ap["key"], AP_PROPERTY) == {
+        "claim": "platform/system/deploy",
+        "program": "platform",
+        "cluster": {"category": "system", "theme": "deploy"},
+    }
+    assert _claim(connection)[1] == ap["key"]
+
+
+def test_a_worker_that_stopped_between_creating_and_recording_an_ap_opens_no_second(
+    stack, connection, monkeypatch
+) -> None:
+    """The worker created the AP and stopped before recording it or linking the problems: its claim
+    says "creating" since then. Once that is longer ago than a creation can take, a flush finds the AP
+    in Jira by its property, records it and links it; no second AP is opened."""
+    jira, runtime = stack["jira"], stack["runtime"]
+    problems = [_create_problem(jira, number) for number in range(3)]
+    assert stack["emulator"].dispatcher.wait_idle(timeout=10)
+    monkeypatch.setattr(action_points, "_record", lambda *arguments, **named: None)  # it stops here
+    run_worker(connection)
+    [ap] = _action_points(jira)
+    claim, held = _claim(connection)
+    assert creating_since(held) is not None and ap["fields"]["issuelinks"] == []
+    connection.sadd(DIRTY, "*")
+    flush(runtime)  # a flush soon after: the creation may still be under way, nothing is done
+    assert len(_action_points(jira)) == 1 and _claim(connection)[1] == held
+    monkeypatch.undo()
+
+    connection.set(claim, creating_claim(time.time() - CLAIM_IN_FLIGHT_SECONDS - 1))  # that was long ago
+    connection.sadd(DIRTY, "*")
+    flush(runtime)
+    [found] = _action_points(jira)
+    assert found["key"] == ap["key"] and _claim(connection)[1] == ap["key"]
+    linked = {
+        link.get("inwardIssue", link.get("outwardIssue", {})).get("key") for link in found["fields"]["issuelinks"]
+    }
+    assert linked == set(problems)
+
+
+def test_a_creation_that_never_reached_jira_is_made_once_its_claim_is_stale(stack, connection) -> None:
+    jira = stack["jira"]
+    for number in range(3):
+        _create_problem(jira, number)
+    assert stack["emulator"].dispatcher.wait_idle(timeout=10)
+    claim = "okrsync:ap-claim:platform/system/deploy"
+    connection.set(claim, creating_claim(time.time() - CLAIM_IN_FLIGHT_SECONDS - 1))  # its worker died before Jira
+    run_worker(connection)
+    [ap] = _action_points(jira)
+    assert connection.get(claim).decode() == ap["key"] and len(ap["fields"]["issuelinks"]) == 3

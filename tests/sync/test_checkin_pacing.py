@@ -5,10 +5,12 @@ Jira side records the comments it is sent."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 import redis
 
+from publish.jira import CHECKIN_PROPERTY
 from sync.jira_writer import CHECKIN_DUE, Checkin, CheckinPacing, WrittenStore, post_checkin
 from sync.scheduling import sweep
 from tests.conftest import QUEUE
@@ -19,14 +21,19 @@ PACING = CheckinPacing(hold=300, min_interval=3600)
 
 class CommentsOnly:
     def __init__(self) -> None:
-        self.comments: list[str] = []
+        self.posted: list[dict[str, Any]] = []  # as Jira lists them with expand=properties
 
-    def add_comment(self, key: str, body: str) -> dict:
-        self.comments.append(body)
-        return {"id": str(len(self.comments))}
+    def add_comment(self, key: str, body: str, properties: Any = None) -> dict:
+        listed = [{"key": k, "value": v} for k, v in (properties or {}).items()]
+        self.posted.append({"body": body, "properties": listed})
+        return {"id": str(len(self.posted))}
 
-    def get_issue(self, key: str, fields: Any = None) -> dict:
-        return {"key": key, "fields": {"comment": {"comments": [{"body": b} for b in self.comments]}}}
+    def comments(self, key: str, *, newest_first: bool = False, page_size: int = 50) -> Iterator[dict[str, Any]]:
+        return iter(self.posted[::-1] if newest_first else self.posted)
+
+    @property
+    def texts(self) -> list[str]:
+        return [str(c["body"]) for c in self.posted]
 
 
 def _report(jira: CommentsOnly, store: WrittenStore, new: str, at: float) -> Checkin:
@@ -51,10 +58,10 @@ def test_a_flapping_kr_posts_one_comment_after_its_health_held(connection: redis
     for step in range(19):  # 19 flips in 38 s
         health = "at_risk" if step % 2 == 0 else "on_track"
         assert _report(jira, store, health, at + 2 * step) in (Checkin.HELD, Checkin.QUIET)
-    assert jira.comments == []
+    assert jira.posted == []
     assert _report(jira, store, "at_risk", at + 40) is Checkin.HELD  # seen at_risk since 1036 only
     assert _report(jira, store, "at_risk", at + 36 + 300) is Checkin.POSTED  # held five minutes
-    assert len(jira.comments) == 1
+    assert jira.texts == ["now at_risk"]  # the text as given: its marker rides in the comment's property
 
 
 def test_at_most_one_comment_per_interval(connection: redis.Redis) -> None:
@@ -66,7 +73,7 @@ def test_at_most_one_comment_per_interval(connection: redis.Redis) -> None:
     assert _report(jira, store, "off_track", 900) is Checkin.HELD  # held long enough, but too soon after
     assert connection.zscore(CHECKIN_DUE, REF) == 400 + 3600
     assert _report(jira, store, "off_track", 4000) is Checkin.POSTED
-    assert len(jira.comments) == 2
+    assert len(jira.posted) == 2
 
 
 def test_a_held_checkin_is_looked_at_again_when_it_may_go_out(connection: redis.Redis) -> None:
@@ -93,7 +100,7 @@ def test_a_comment_found_posted_after_a_crash_counts_for_the_pacing(connection: 
     # a worker posted the next change at 4100 and died before recording it: its marker is pending
     marker = "okrsync-checkin:" + hashlib.sha256(f"{REF}|at_risk|off_track|2026-12-02".encode()).hexdigest()[:12]
     store.set_pending_checkin(REF, marker, 4100.0)
-    jira.comments.append(f"posted by the worker that died\n[{marker}]")
+    jira.add_comment(ISSUE, "posted by the worker that died", {CHECKIN_PROPERTY: {"marker": marker}})
     _report(jira, store, "off_track", 4000)  # seen since 4000 (held: too soon after 400)
     assert _report(jira, store, "off_track", 4400) is Checkin.QUIET  # found posted: not posted again
     assert store.last_checkin(REF) == 4100.0  # the pacing counts from the comment found

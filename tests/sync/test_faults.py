@@ -8,7 +8,9 @@ import signal
 import redis
 
 from connector import CallStats, JiraPort, JiraSettings, RetryPolicy
+from connector.jira import property_value
 from okrsync.runtime_builder import build_runtime
+from publish.jira import CHECKIN_PROPERTY
 from sync.dirty import IN_FLUSH
 from sync.documents import issue_document
 from sync.reconcile import reconcile
@@ -80,8 +82,8 @@ def test_dropped_webhooks_are_healed_by_one_reconciliation(service, connection) 
 
 
 def _checkins(jira: JiraPort) -> list[str]:
-    comments = jira.get_issue("OKR-1", fields=["comment"])["fields"]["comment"]["comments"]
-    return [str(c["body"]) for c in comments if "OKR check-in" in str(c["body"])]
+    """The texts of the check-in comments on OKR-1: the comments carrying the check-in property."""
+    return [str(c["body"]) for c in jira.comments("OKR-1") if property_value(c, CHECKIN_PROPERTY)]
 
 
 def test_a_worker_killed_during_a_flush_converges_without_a_duplicate_comment(service, connection) -> None:
@@ -105,8 +107,9 @@ def test_a_worker_killed_during_a_flush_converges_without_a_duplicate_comment(se
         status = status_of(jira, "SHOP-1")
         assert (status["current"], status["health"]) == (0.0, "done")
         checkins = _checkins(jira)
-        print(f"verified: converged to {status['health']} with {len(checkins)} check-in comment(s)")
+        print(f"verified: converged to {status['health']} with {len(checkins)} check-in comment(s): {checkins}")
         assert len(checkins) == 1 and "→ done" in checkins[0]
+        assert "okrsync-" not in checkins[0]  # the marker is in the comment's property, not in its text
     finally:
         stop_worker(replacement)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ import yaml
 
 from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
+from sync.checkin_words import kr_link
+from sync.confluence_writer import STATE
 from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
 from sync.flush import REPORT, flush
-from sync.jira_writer import post_checkin
+from sync.jira_writer import checkin_marker, post_checkin
 from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import post_event, run_worker
 
@@ -29,7 +32,7 @@ class RecordingJira:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, Any]] = []
-        self.comments: dict[str, list[dict[str, Any]]] = {}
+        self.posted: dict[str, list[dict[str, Any]]] = {}
         self.fail_next_comment_after_post = False
 
     def set_property(self, key: str, name: str, value: Any) -> None:
@@ -41,13 +44,15 @@ class RecordingJira:
     def update_issue(self, key: str, update: dict[str, Any]) -> None:
         self.calls.append(("update", key, update))
 
-    def add_comment(self, key: str, body: str) -> dict:
+    def add_comment(self, key: str, body: str, properties: Any = None) -> dict:
         self.calls.append(("comment", key, body))
-        self.comments.setdefault(key, []).append({"body": body})
+        listed = [{"key": k, "value": v} for k, v in (properties or {}).items()]
+        self.posted.setdefault(key, []).append({"body": body, "properties": listed})
         return {"id": str(len(self.calls))}
 
-    def get_issue(self, key: str, fields: Any = None) -> dict:
-        return {"key": key, "fields": {"comment": {"comments": self.comments.get(key, [])}}}
+    def comments(self, key: str, *, newest_first: bool = False, page_size: int = 50) -> Iterator[dict[str, Any]]:
+        listed = self.posted.get(key, [])
+        return iter(listed[::-1] if newest_first else listed)
 
     def of(self, kind: str) -> list[tuple[str, str, Any]]:
         return [c for c in self.calls if c[0] == kind]
@@ -162,18 +167,42 @@ def test_own_writes_do_not_start_another_flush(client, connection, runtime, jira
     assert connection.scard(DIRTY) == 0 and connection.get("okrsync:flush:pending") is None
 
 
-def test_health_changes_post_one_checkin_comment(client, connection, runtime, jira) -> None:
-    _load_example_issues(client, connection)
-    assert jira.of("comment") == []  # first sight records the health, says nothing
+def _eleven_bugs_found_before_release(client) -> None:
     for number in range(11):  # eleven bugs found before release: 3 escaped of 20 = 15 %, the target
         bug = copy.deepcopy(next(i for i in _issues() if i["key"] == "SHOP-6"))
         bug["id"], bug["key"] = f"900{number}", f"SHOP-{90 + number}"
         bug["fields"]["labels"] = []
         post_event(client, _event(bug, "jira:issue_created"), f"new-bug-{number}")
+
+
+def test_health_changes_post_one_checkin_comment(client, connection, runtime, jira) -> None:
+    _load_example_issues(client, connection)
+    assert jira.of("comment") == []  # first sight records the health, says nothing
+    _eleven_bugs_found_before_release(client)
     run_worker(connection)
     (comment,) = jira.of("comment")
     assert comment[1] == "OKR-7" and "O1.KR2" in comment[2] and "→ done" in comment[2]
     assert runtime.written.health("shop-q4/O1.KR2") == "done"
+
+
+def test_a_checkin_comment_says_how_much_since_when_and_links_the_kr(client, connection, settings, jira) -> None:
+    public = settings.model_copy(update={"public_url": "https://okrsync.example.com/"})
+    built = build_runtime(public, connection, jira=jira)
+    install_runtime(built)
+    built.config_store.apply(_example_config(), "okrs.yaml", "test", AT)
+    _load_example_issues(client, connection)
+    _eleven_bugs_found_before_release(client)
+    run_worker(connection)
+    (text,) = [body for _, _, body in jira.of("comment")]
+    today = datetime.now(UTC)
+    lines = text.splitlines()
+    assert lines[0].startswith("OKR check-in — O1.KR2 ") and lines[0].endswith("→ done.")
+    assert lines[1].startswith(f"Since {today.day} {today:%b}: ") and "% → 15 %" in lines[1]
+    assert lines[-1] == "Details: https://okrsync.example.com/admin/sets/shop-q4/krs/O1.KR2"
+    assert "okrsync-" not in text
+    (checkin,) = [p["value"] for p in jira.posted["OKR-7"][0]["properties"]]
+    assert checkin["kr"] == "shop-q4/O1.KR2" and checkin["health"]["to"] == "done" and checkin["value"]["to"] == 15
+    assert checkin["marker"].startswith("okrsync-checkin:") and checkin["metric_version"]
 
 
 def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) -> None:
@@ -187,6 +216,10 @@ def test_a_checkin_is_not_posted_twice_after_a_crash(connection, runtime, jira) 
     store.set_health = original_set_health  # type: ignore[method-assign]
     assert not post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "on_track", "at_risk", marker_text, "2026-11-15")
     assert len(jira.of("comment")) == 1 and store.health("shop-q4/O1.KR2") == "at_risk"
+    (posted,) = jira.posted["OKR-7"]
+    assert posted["body"] == marker_text  # the text is for people: the marker is in the comment's property
+    assert [p["key"] for p in posted["properties"]] == ["okrsync.checkin"]
+    assert posted["properties"][0]["value"]["marker"].startswith("okrsync-checkin:")
 
 
 def test_a_flush_killed_midway_leaves_its_work_for_the_next(connection, runtime, jira) -> None:
@@ -256,4 +289,26 @@ def test_a_checkin_sent_by_a_worker_that_died_is_waited_for_before_it_is_sent_ag
     assert post_checkin(*arguments, now=1000.0 + IN_FLIGHT_SECONDS / 2) is Checkin.WAITING
     assert jira.of("comment") == [] and store.health(ref) == "on_track"
     assert post_checkin(*arguments, now=1000.0 + IN_FLIGHT_SECONDS + 1) is Checkin.POSTED  # it never landed
+    assert len(jira.of("comment")) == 1 and store.health(ref) == "at_risk"
+
+
+def test_a_checkin_links_the_sets_confluence_page_once_written_else_the_admin_kr_page(settings, connection) -> None:
+    ref = ("shop-q4", "O1.KR2")
+    assert kr_link(build_runtime(settings, connection), ref) is None  # no public URL, no page: no link
+    both = settings.model_copy(
+        update={"public_url": "https://okrsync.example.com", "confluence_url": "https://acme.atlassian.net"}
+    )
+    runtime = build_runtime(both, connection)
+    assert kr_link(runtime, ref) == "https://okrsync.example.com/admin/sets/shop-q4/krs/O1.KR2"
+    connection.hset(f"{STATE}set:shop-q4", "page_id", "65010")
+    assert kr_link(runtime, ref) == "https://acme.atlassian.net/wiki/pages/viewpage.action?pageId=65010"
+
+
+def test_a_checkin_posted_by_an_earlier_version_with_its_marker_in_the_text_is_found(connection, runtime, jira) -> None:
+    store, ref = runtime.written, "shop-q4/O1.KR2"
+    store.set_health(ref, "on_track")
+    marker = checkin_marker(ref, "on_track", "at_risk", "2026-11-15")
+    store.set_pending_checkin(ref, marker, time.time())
+    jira.add_comment("OKR-7", f"OKR check-in — health changed\n[{marker}]")
+    assert not post_checkin(jira, store, ref, "OKR-7", "on_track", "at_risk", "health changed", "2026-11-15")
     assert len(jira.of("comment")) == 1 and store.health(ref) == "at_risk"
