@@ -44,6 +44,13 @@ class RecordingJira:
     def update_issue(self, key: str, update: dict[str, Any]) -> None:
         self.calls.append(("update", key, update))
 
+    def put_remote_link(self, key: str, link: dict[str, Any]) -> dict:
+        self.calls.append(("remote_link", key, link))
+        return {"id": str(len(self.calls))}
+
+    def delete_remote_link(self, key: str, global_id: str) -> None:
+        self.calls.append(("unlink", key, global_id))
+
     def add_comment(self, key: str, body: str, properties: Any = None) -> dict:
         self.calls.append(("comment", key, body))
         listed = [{"key": k, "value": v} for k, v in (properties or {}).items()]
