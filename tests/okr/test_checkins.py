@@ -93,12 +93,15 @@ def test_a_malformed_command_says_why(text: str, reason: str) -> None:
     assert reason in parsed.reason
 
 
+TEXT_OK = {"type": "text", "text": "ok"}
+
+
 def test_a_rich_text_comment_is_read_as_text() -> None:
     adf = {
         "type": "doc",
         "version": 1,
         "content": [
-            {"type": "paragraph", "content": [{"type": "text", "text": "/checkin 0.7 "}, {"type": "text", "text": "ok"}]},
+            {"type": "paragraph", "content": [{"type": "text", "text": "/checkin 0.7 "}, TEXT_OK]},
             {"type": "paragraph", "content": [{"type": "text", "text": "blockers: none really"}]},
         ],
     }
