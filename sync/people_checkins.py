@@ -24,7 +24,9 @@ import redis
 from mapping.models import OkrConfig
 from okr.checkins import CheckIn, CheckInWords, Malformed, Source, parse_command
 from sync import keys
+from sync.dirty import mark
 from sync.redis_text import decoded
+from sync.scheduling import schedule_flush
 from webhooks.events import CommentEvent, JiraUser
 from webhooks.jiratime import parse_jira_time
 
@@ -164,6 +166,16 @@ def new_checkin(ref: KrRef, words: CheckInWords, author: tuple[str, str], at: da
         asks=words.asks,
         source=source,
     )
+
+
+def record_checkin(
+    connection: redis.Redis, queue_name: str, checkin: CheckIn, trigger: Mapping[str, str] | None = None
+) -> None:
+    """Store a check-in made through the API or the admin page and have its KR recomputed and written."""
+    PeopleCheckins(connection).add(checkin)
+    ref = f"{checkin.okr_set}/{checkin.kr}"
+    mark(connection, [ref], trigger or {"kind": "checkin", "kr": ref, "source": checkin.source})
+    schedule_flush(connection, queue_name)
 
 
 # ---------------------------------------------------------------------------- from Jira comments
