@@ -12,6 +12,7 @@ import pytest
 
 from okr.checkins import CheckInWords
 from okrsync.runtime_builder import build_runtime
+from okrsync.status import collect_status, render_status
 from okrsync.settings import Settings
 from sync.flush import REPORT
 from sync.people_checkins import KEPT_PER_KR, PeopleCheckins, counters, new_checkin
@@ -113,6 +114,8 @@ def test_comments_that_are_not_checkins_are_ignored_and_counted(client, connecti
     assert _stored(connection) == []
     seen = counters(connection)
     assert (seen["malformed"], seen["not_a_command"], seen["not_on_a_kr"], seen["own_comment"]) == (3, 1, 1, 1)
+    text = render_status(collect_status(connection, "test", 0))
+    assert "Check-in comments: stored 0, removed 0, unchanged 0, malformed 3, not_on_a_kr 1" in text
     assert connection.xlen("okrsync:events:dead") == 0
 
 

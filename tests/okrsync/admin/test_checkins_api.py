@@ -87,3 +87,5 @@ def test_the_admin_kr_page_form_checks_in_and_shows_recent_check_ins(api: FlaskC
     assert "0.7" in overview and "Mia" in overview
     listed = api.get(CHECKINS, headers=READ).get_json()["checkins"]
     assert [(c["source"], c["asks"]) for c in listed] == [("admin", "a review")]
+    health = api.get("/admin/health").data.decode()
+    assert "/checkin comments" in health and "0 malformed (ignored)" in health
