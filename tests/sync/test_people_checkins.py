@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from okr.checkins import CheckInWords
+from okrsync.ops import webhook_jql
 from okrsync.runtime_builder import build_runtime
-from okrsync.status import collect_status, render_status
 from okrsync.settings import Settings
+from okrsync.status import collect_status, render_status
 from sync.flush import REPORT
 from sync.people_checkins import KEPT_PER_KR, PeopleCheckins, counters, new_checkin
 from sync.runtime import forget_runtimes, install_runtime
@@ -139,3 +140,8 @@ def _report_kr(connection) -> dict[str, Any]:
 def _property_status(jira: RecordingJira, key: str) -> dict[str, Any]:
     value = [v for _, k, v in jira.of("property") if k == key][-1]
     return next(s for s in value["key_results"] if s["kr"] == REF[1])
+
+
+def test_the_webhook_filter_takes_in_the_kr_issues_outside_the_mapped_projects(runtime) -> None:
+    jql = webhook_jql(runtime.config_store.current())
+    assert jql.startswith('project in ("OPS", "PLAT", "SHOP")') and jql.endswith(" OR key in (OKR-7)"), jql
