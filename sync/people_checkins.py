@@ -207,12 +207,13 @@ def comment_checkins(event: CommentEvent, sink: CommentCheckins, now: datetime |
     one outcome (stored, removed, unchanged, malformed, not on a KR, not a command, own comment)."""
     comment_id = str(event.comment.id)
     if event.kind == "comment_deleted":
-        return _counted(sink, sink.store.put_comment(comment_id, []), "removed")
+        return _counted(sink, sink.store.put_comment(comment_id, []), "removed", "not_a_command")
     author = event.comment.author or event.user
     if author is not None and sink.own_account is not None and author.identity == sink.own_account:
         sink.store.count("own_comment")
         return set()
-    refs = sink.issues.get((_issue_key(event, sink) or "").upper())
+    key = _issue_key(event, sink)
+    refs = sink.issues.get(key.upper()) if key else tuple(sorted(sink.store.comment_refs(comment_id)))
     if not refs:
         sink.store.count("not_on_a_kr")
         return set()

@@ -145,3 +145,11 @@ def _property_status(jira: RecordingJira, key: str) -> dict[str, Any]:
 def test_the_webhook_filter_takes_in_the_kr_issues_outside_the_mapped_projects(runtime) -> None:
     jql = webhook_jql(runtime.config_store.current())
     assert jql.startswith('project in ("OPS", "PLAT", "SHOP")') and jql.endswith(" OR key in (OKR-7)"), jql
+
+
+def test_an_edit_without_its_issue_replaces_the_check_in_its_comment_made(client, connection, runtime, jira) -> None:
+    _deliver(client, connection, _comment_event("/checkin 0.5 first words", comment_id="10084"), "w1")
+    event = copy.deepcopy(load_fixture("webhook-server-comment-updated.json"))  # no issue; the mirror lacks 10013
+    event["comment"]["body"] = "/checkin 0.7 better words"
+    _deliver(client, connection, event, "w2")
+    assert [(c.confidence, c.note) for c in _stored(connection)] == [(0.7, "better words")]
