@@ -212,24 +212,26 @@ def comment_text(body: object) -> str | None:
     if isinstance(body, str):
         return body
     if isinstance(body, dict):
-        lines: list[str] = []
+        lines: list[list[str]] = []
         _adf_lines(body, lines, 0)
-        return "\n".join(lines)
+        return "\n".join("".join(parts) for parts in lines)
     return None
 
 
-def _adf_lines(node: Mapping[str, Any], lines: list[str], depth: int) -> None:
-    """Each paragraph (or other block) a line; text nodes joined within it."""
-    if depth > ADF_DEPTH or len(lines) > COMMENT_LIMIT:
+def _adf_lines(node: Mapping[str, Any], lines: list[list[str]], depth: int) -> None:
+    """Each block that holds text a line of its text nodes (linear in the nodes; ADF_DEPTH levels at most)."""
+    if depth > ADF_DEPTH:
         return
     if node.get("type") == "text" and isinstance(node.get("text"), str):
-        lines[-1:] = [(lines[-1] if lines else "") + node["text"]]
+        if not lines:
+            lines.append([])
+        lines[-1].append(node["text"])
         return
     children = node.get("content")
     if not isinstance(children, list):
         return
     if node.get("type") not in ("doc", None) and any(isinstance(c, dict) and c.get("type") == "text" for c in children):
-        lines.append("")
+        lines.append([])
     for child in children:
         if isinstance(child, dict):
             _adf_lines(child, lines, depth + 1)

@@ -234,3 +234,15 @@ def test_no_flags_once_the_cycle_has_ended() -> None:
     config, after = _config(), datetime(2027, 4, 10, tzinfo=UTC)
     report = with_checkins(_report(after), config, {}, after)
     assert all("no_checkin" not in e.kr.flags for e in report.key_results())
+
+
+def test_a_huge_rich_text_comment_is_read_in_linear_time() -> None:
+    words = [{"type": "text", "text": "x"}] * 200_000
+    adf = {
+        "type": "doc",
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "/checkin 1 "}, *words]}],
+    }
+    started = time.perf_counter()
+    parsed = parse_command(adf)
+    assert isinstance(parsed, Malformed) and "200,011 characters" in parsed.reason
+    assert time.perf_counter() - started < 1.0
