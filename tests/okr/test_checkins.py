@@ -121,9 +121,10 @@ def test_the_parser_never_raises_on_any_text(text: str, head: str) -> None:
 @given(st.sampled_from([";", "\n", "blockers:", " ", "asks:;", "0.5", "é"]), st.integers(1_000, 60_000))
 def test_the_parser_runs_in_bounded_time(motif: str, repeat: int) -> None:
     text = "/checkin 0.5 " + motif * repeat
-    started = time.perf_counter()
-    parse_command(text)
-    assert time.perf_counter() - started < 0.05
+    for given_text in (text, text[:COMMENT_LIMIT]):  # refused for its length; read whole
+        started = time.perf_counter()
+        parse_command(given_text)
+        assert time.perf_counter() - started < 0.05
 
 
 def test_age_in_words() -> None:
