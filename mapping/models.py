@@ -21,6 +21,7 @@ DAYS = re.compile(r"^[1-9][0-9]*d$")
 
 Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 Days = Annotated[str, Field(pattern=DAYS.pattern, description="a number of days such as 14d")]
+CHECKIN_EVERY = "7d"  # how often a person checks in on a KR unless the set or the KR says otherwise
 Window = Annotated[str, Field(pattern=r"^(cycle|[1-9][0-9]*d)$", description="cycle, or a number of days such as 30d")]
 
 JIRA_AGGREGATES = ("count", "ratio", "sum", "mean", "median", "p90", "duration_median", "duration_p90")
@@ -167,6 +168,9 @@ class KeyResult(_Model):
     kill_below: Number | None = Field(
         default=None, description="with decide_by: below this value of the KR's metric on that date, stop"
     )
+    checkin_every: Days | None = Field(
+        default=None, description="a person checks in at least this often (flag no_checkin); default the set's"
+    )
 
     @property
     def owners(self) -> list[str]:
@@ -257,6 +261,9 @@ class OkrSet(_Model):
     aligns_to: str | None = Field(default=None, pattern=r"^[^/]+/[^/]+$", description="set-id/objective-id")
     projects: list[str] = []
     confluence: ConfluenceTarget | None = None
+    checkin_every: Days = Field(
+        default=CHECKIN_EVERY, description="a person checks in on each KR at least this often (flag no_checkin)"
+    )
     objectives: list[Objective] = Field(min_length=1)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from mapping.models import Kind
+from okr.checkins import CheckIn
 from okr.decision import Decision
 from okr.scope import ScopeFacts
 
@@ -45,6 +46,7 @@ class KeyResultReport:
     late_correction: Mapping[str, Any] | None = None
     scope: ScopeFacts | None = None  # delivery's recorded scope (okr.scope); None without contributors
     decision: Decision | None = None  # a KR with decide_by: its keep-or-stop decision (okr.decision)
+    checkin: CheckIn | None = None  # the latest check-in by a person (okr.checkins), set by the flush
 
     def to_dict(self) -> dict[str, Any]:
         document = {name: getattr(self, name) for name in _KR_KEYS}
@@ -55,6 +57,8 @@ class KeyResultReport:
             document["scope"] = self.scope.to_dict()
         if self.decision is not None:
             document["decision"] = self.decision.to_dict()
+        if self.checkin is not None:
+            document["checkin"] = self.checkin.to_dict()
         return document
 
     @classmethod
@@ -65,13 +69,15 @@ class KeyResultReport:
             late_correction=data.get("late_correction"),
             scope=None if data.get("scope") is None else ScopeFacts.from_dict(data["scope"]),
             decision=None if data.get("decision") is None else Decision.from_dict(data["decision"]),
+            checkin=None if data.get("checkin") is None else CheckIn.from_dict(data["checkin"]),
         )
 
 
-# The keys a KR result always carries, in the order of its fields (the JSON document's order); scope and
-# decision follow only when set. Flags and the late correction are converted; older documents may lack the latter.
+# The keys a KR result always carries, in the order of its fields (the JSON document's order); scope,
+# decision and the latest check-in follow only when set. Flags and the late correction are converted;
+# older documents may lack the latter.
 _KR_CONVERTED = ("flags", "late_correction")
-_KR_KEYS = tuple(f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision"))
+_KR_KEYS = tuple(f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision", "checkin"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -514,8 +514,7 @@ def resync(full: bool) -> None:
 def register_webhook_command(url: str | None) -> None:
     """Register (idempotently) the Jira webhook with the secret, the events used and a JQL filter."""
     from connector import AuthError, NotFound
-    from okrsync.ops import manual_webhook_steps, register_webhook
-    from sync.reconcile import mapped_projects, project_clause
+    from okrsync.ops import manual_webhook_steps, register_webhook, webhook_jql
 
     settings = _settings()
     settings.require_webhook_secrets()
@@ -528,7 +527,7 @@ def register_webhook_command(url: str | None) -> None:
         result = register_webhook(runtime, url)
     except (AuthError, NotFound) as exc:
         config = runtime.config_store.current()
-        jql = project_clause(mapped_projects(config)) if config else "project in (…)"
+        jql = webhook_jql(config) if config else "project in (…)"
         why = (
             "This Jira has no webhook administration API (404)"
             if isinstance(exc, NotFound)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mapping.field_kinds import field_kinds
+from mapping.models import OkrConfig
 from okrsync.settings import Settings
 from sync.config_store import Applied
 from sync.configured import configured_jira
@@ -88,10 +89,9 @@ def register_webhook(runtime: Runtime, url: str) -> WebhookResult:
             "no configuration applied: the webhook's JQL filter covers the mapped projects; "
             "run `okrsync apply okrs.yaml` first"
         )
-    projects = mapped_projects(config)
-    if not projects:
+    if not mapped_projects(config):
         raise RuntimeError("no mapped projects: list them under okr_sets[].projects in okrs.yaml")
-    jql = project_clause(projects)
+    jql = webhook_jql(config)
     secret = service_settings(runtime).require_webhook_secrets()[0].decode()
     jira = configured_jira(runtime)
     existing = [w for w in jira.list_webhooks() if str(w.get("url", "")).rstrip("/") == url.rstrip("/")]
@@ -104,6 +104,21 @@ def register_webhook(runtime: Runtime, url: str) -> WebhookResult:
     return WebhookResult("replaced" if existing else "created", url, jql, created)
 
 
+def webhook_jql(config: OkrConfig) -> str:
+    """The webhook's filter: the mapped projects, and the KRs' own issues outside them (people's
+    `/checkin` comments arrive on those)."""
+    projects = mapped_projects(config)
+    own = {
+        kr.jira_issue.upper()
+        for okr_set in config.okr_sets
+        for objective in okr_set.objectives
+        for kr in objective.key_results
+        if kr.jira_issue
+    }
+    outside = sorted(key for key in own if key.rsplit("-", 1)[0] not in projects)
+    return project_clause(projects) + (f" OR key in ({', '.join(outside)})" if outside else "")
+
+
 def manual_webhook_steps(url: str, jql: str) -> str:
     return (
         "Register the webhook by hand (Jira administrator):\n"
@@ -112,7 +127,7 @@ def manual_webhook_steps(url: str, jql: str) -> str:
         f"  3. URL: {url}\n"
         "  4. Secret: the value of OKRSYNC_WEBHOOK_SECRET\n"
         f"  5. JQL: {jql}\n"
-        "  6. Events: Issue created, updated, deleted; Issue link created, deleted\n"
+        "  6. Events: Issue created, updated, deleted; Issue link created, deleted; Comment created, updated, deleted\n"
     )
 
 

@@ -12,6 +12,7 @@ import redis
 from okrsync.counters import read_counts
 from sync.failures import FailureStore
 from sync.mirror import RedisMirror
+from sync.people_checkins import counters
 from sync.queue import EventStream
 from sync.remote import remote_failures
 
@@ -30,6 +31,7 @@ def collect_status(connection: redis.Redis, where: str, limit: int) -> dict[str,
         "events": read_counts(connection),
         "mirror": {"issues": mirror.count(), "listed": issues},
         "failing": failing_targets(connection),
+        "checkin_comments": counters(connection),
     }
 
 
@@ -89,6 +91,8 @@ def render_status(report: dict[str, Any]) -> str:
         "Events:  " + (", ".join(f"{k} {v}" for k, v in sorted(events.items())) or "none yet"),
         f"Mirror:  {mirror['issues']} issue(s)",
     ]
+    if "checkin_comments" in report:
+        lines.append("Check-in comments: " + ", ".join(f"{k} {v}" for k, v in report["checkin_comments"].items()))
     lines += _failing_lines(report.get("failing", []))
     if mirror["listed"]:
         lines.append("")

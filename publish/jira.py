@@ -94,8 +94,26 @@ def kr_statuses(config: OkrConfig, report: Report) -> dict[KrRef, dict[str, Any]
             **closed_status(entry),
             **scope_status(entry.kr),
             **decision_status(entry.kr, metric.unit if metric else None),
+            **checkin_status(entry.kr),
         }
     return statuses
+
+
+def checkin_status(kr: KeyResultReport) -> dict[str, Any]:
+    """The latest check-in by a person: confidence, words, author's name and when (nothing without one)."""
+    if kr.checkin is None:
+        return {}
+    c = kr.checkin
+    words = {"note": c.note, "blockers": c.blockers, "asks": c.asks}
+    return {
+        "checkin": {
+            "confidence": c.confidence,
+            **words,
+            "author": c.author_name,
+            "at": c.at.isoformat(),
+            "source": c.source,
+        }
+    }
 
 
 def closed_status(entry: KrEntry) -> dict[str, Any]:

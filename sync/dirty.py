@@ -63,6 +63,13 @@ class DirtyTracker:
             self.marked += len(refs)
         return refs
 
+    def krs_changed(self, refs: Iterable[KrRef], trigger: Mapping[str, str]) -> None:
+        """KRs something other than an issue changed (a person's check-in): recomputed and written."""
+        members = [ref_text(r) for r in refs]
+        if members:
+            mark(self.redis, members, trigger)
+            self.marked += len(members)
+
     def heard_of(self, issue_id: str) -> None:
         """Remember recent ids: reconciliation asks Cloud's search to include them despite index lag."""
         pipe = self.redis.pipeline(transaction=False)

@@ -13,6 +13,7 @@ from typing import Any, cast
 from connector.errors import ConnectorError
 from mapping.field_kinds import FieldKind
 from mapping.models import KeyResult, OkrConfig, ProblemProgram
+from okr.checkin_flags import with_checkins
 from okr.closing import thawed, with_closes
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
@@ -29,6 +30,7 @@ from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, r
 from sync.failures import FailureStore, Situation
 from sync.history import record_readings
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
+from sync.people_checkins import PeopleCheckins
 from sync.remote import stored_remote_values
 from sync.remote_links import LinkPlan, RemoteLinkStore, plan_links, remove_links
 from sync.runtime import Runtime
@@ -122,11 +124,14 @@ def _planned_writes(
 
 def _evaluate(runtime: Runtime, config: OkrConfig, given: EvaluationInput, refs: set[KrRef] | None) -> Report:
     """The evaluation from the previous one; a closed cycle's sets report their frozen results
-    (``okr.closing``), compared as they were read before the freeze."""
+    (``okr.closing``), compared as they were read before the freeze; every KR carries its latest
+    check-in by a person and the flags that raises (``okr.checkin_flags``)."""
     previous, previous_config = _previous_report(runtime)
     before = thawed(previous) if previous is not None else None
     report = evaluate_report(config, given, only=refs, previous=before, previous_config=previous_config)
-    return with_closes(report, config, close_records(runtime.redis))
+    closed = with_closes(report, config, close_records(runtime.redis))
+    latest = PeopleCheckins(runtime.redis).latest(entry.ref for entry in closed.key_results())
+    return with_checkins(closed, config, latest, given.at)
 
 
 def tried_targets(config: OkrConfig, writes: list[Write], links: LinkPlan) -> list[str]:

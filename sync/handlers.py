@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sync.dirty import DirtyTracker
 from sync.documents import issue_document, link_entry
 from sync.mirror import RedisMirror
-from webhooks.events import IssueEvent, IssueLinkEvent
+from sync.people_checkins import CommentCheckins, comment_checkins
+from webhooks.events import CommentEvent, IssueEvent, IssueLinkEvent
 from webhooks.router import Router
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ class SyncContext:
     own_fields: frozenset[str] = frozenset()  # lower-cased names of the fields it writes
     received_ms: int | None = None  # when the service received the delivery being applied
     on_clamped: Callable[[str], None] | None = None  # told the key of an issue whose version was clamped
+    people_checkins: CommentCheckins | None = None  # where `/checkin` comments on KR issues go
 
 
 FUTURE_SKEW_MS = 5 * 60 * 1000  # how far ahead of its receipt an event's ``updated`` may lie
@@ -81,6 +83,17 @@ def mirror_issue_link(event: IssueLinkEvent, context: SyncContext) -> None:
             other_ref = {"id": other, "key": other_doc.get("key", "")}
             entry = link_entry(link_id, link.link_type.name, direction, other_ref)
         context.mirror.set_link(this, link_id, entry)
+
+
+@router.register("comment_created", "comment_updated", "comment_deleted")
+def record_people_checkin(event: CommentEvent, context: SyncContext) -> None:
+    """A `/checkin` comment on a KR's issue stored (replaced, removed) as that KR's check-in."""
+    if context.people_checkins is None:
+        return
+    changed = comment_checkins(event, context.people_checkins)
+    if changed and context.dirty is not None:
+        trigger = {"kind": "checkin", "event": event.kind, "comment": str(event.comment.id)}
+        context.dirty.krs_changed(changed, trigger)
 
 
 def caused_by_own_write(event: IssueEvent, own_account: str | None, own_fields: frozenset[str] = frozenset()) -> bool:

@@ -20,10 +20,11 @@ from sync.confluence_writer import publish_due_pages
 from sync.dirty import DIRTY, DirtyTracker
 from sync.flush import flush
 from sync.handlers import SyncContext, router
+from sync.people_checkins import CommentCheckins, PeopleCheckins, kr_issues
 from sync.queue import STATS, EventStream, entry_time_ms
 from sync.reconcile import resync
 from sync.remote import refresh_remote_metrics
-from sync.runtime import runtime_for
+from sync.runtime import Runtime, runtime_for
 from sync.scheduling import PAGES_FLAG, REMOTE_FLAG, enqueue_flush, schedule_flush
 from webhooks.events import parse_event
 
@@ -41,14 +42,7 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
     stream.ensure_group()
     stream.clear_drain_flag()
     tracker = DirtyTracker(connection, runtime.config_store)
-    config = runtime.config_store.current()
-    context = SyncContext(
-        mirror=runtime.mirror,
-        dirty=tracker,
-        own_account=runtime.config_store.own_account(),
-        own_fields=frozenset(config.writeback.field_names) if config else frozenset(),
-        on_clamped=partial(_count_clamped, connection),
-    )
+    context = _sync_context(connection, runtime, tracker)
     consumer = _consumer_name()
     applied = dead = 0
     while batch := stream.read_batch(consumer, batch_size):
@@ -72,6 +66,25 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
     if applied or dead:
         log.info("drained %d event(s), %d dead-lettered, %d KR mark(s)", applied, dead, tracker.marked)
     return {"applied": applied, "dead_lettered": dead, "marked": tracker.marked}
+
+
+def _sync_context(connection: redis.Redis, runtime: Runtime, tracker: DirtyTracker) -> SyncContext:
+    config = runtime.config_store.current()
+    own_account = runtime.config_store.own_account()
+    mirror = runtime.mirror
+    return SyncContext(
+        mirror=mirror,
+        dirty=tracker,
+        own_account=own_account,
+        own_fields=frozenset(config.writeback.field_names) if config else frozenset(),
+        on_clamped=partial(_count_clamped, connection),
+        people_checkins=CommentCheckins(
+            PeopleCheckins(connection),
+            kr_issues(config),
+            own_account,
+            lambda issue_id: str((mirror.get(issue_id) or {}).get("key") or "") or None,
+        ),
+    )
 
 
 def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:

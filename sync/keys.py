@@ -32,6 +32,8 @@ REPORT: Final = "okrsync:report"  # string: JSON of the latest evaluation, writt
 REPORT_NUMBER: Final = "okrsync:report:number"  # string: counter of reports written, by any process
 KR_HISTORY_PREFIX: Final = "okrsync:history:"  # + "set/kr" → sorted set: JSON readings scored by their time
 KR_CHANGES_PREFIX: Final = "okrsync:kr-changes:"  # + "set/kr" → list: JSON baseline/target/metric/kind changes
+PEOPLE_CHECKINS_PREFIX: Final = "okrsync:people-checkins:"  # + "set/kr" → sorted set: people's JSON check-ins by time
+PEOPLE_CHECKIN_COMMENTS: Final = "okrsync:people-checkin-comments"  # hash: comment id → JSON [set/kr, check-in] pairs
 CLOSES: Final = "okrsync:closes"  # hash: cycle id → JSON close record: the cycle's frozen KR results, when, by whom
 SCOPES: Final = "okrsync:scopes"  # hash: "set-id/kr-id@cycle-id" → JSON recorded contributor scope (okr.scope)
 

@@ -178,6 +178,9 @@ class Comment(_Model):
     id: str | int
     body: Any = None
     author: JiraUser | None = None
+    self_url: str | None = Field(default=None, alias="self")  # …/rest/api/2/issue/{issue id}/comment/{id}
+    created: str | None = None
+    updated: str | None = None
 
 
 class _Event(_Model):

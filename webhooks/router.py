@@ -21,14 +21,11 @@ Handler = Callable[[Any, Any], None]
 # webhook registered in Jira subscribes to exactly these.
 ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
 ISSUE_LINK_EVENTS = ("issuelink_created", "issuelink_deleted")
-ROUTED_EVENTS = ISSUE_EVENTS + ISSUE_LINK_EVENTS
+COMMENT_EVENTS = ("comment_created", "comment_updated", "comment_deleted")  # people's /checkin comments
+ROUTED_EVENTS = ISSUE_EVENTS + ISSUE_LINK_EVENTS + COMMENT_EVENTS
 
 IGNORED_EVENTS = frozenset(
     {
-        # comments are parsed but not used yet
-        "comment_created",
-        "comment_updated",
-        "comment_deleted",
         "worklog_created",
         "worklog_updated",
         "worklog_deleted",

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from mapping.models import Cycle, KeyResult, Metric, Objective, OkrConfig, OkrSet, ProblemProgram
 from okrsync.admin import schemas
+from okrsync.admin.checkins import list_checkins, post_checkin  # noqa: F401  (registers the check-in operations)
 from okrsync.admin.context import AdminContext
 from okrsync.admin.document import child, edit_lock, index_of, items_of, save_document, stored_document
 from okrsync.admin.errors import ApiError, invalid_body, not_found

@@ -4,7 +4,7 @@ token; failed sign-ins are counted per address and slowed (:mod:`okrsync.admin.t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +13,7 @@ import redis
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from okr.checkins import CheckInInvalid, check_in_words
 from okrsync.admin import throttle, views
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
@@ -25,6 +26,7 @@ from okrsync.admin.sessions import close_session, open_session, session_user
 from publish.remote_links import HEALTHS, health_icon
 from sync.history import readings
 from sync.kr_changes import kr_changes_of
+from sync.people_checkins import PeopleCheckins, new_checkin, record_checkin
 
 PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form", "admin_pages.stylesheet", "admin_pages.icon"}
 STYLESHEET = "admin_style.css.j2"
@@ -45,6 +47,7 @@ def pages_blueprint() -> Blueprint:
         ("/icons/<health>.svg", icon, ["GET"]),
         ("/", overview, ["GET"]),
         ("/sets/<set_id>/krs/<kr_id>", kr_detail, ["GET"]),
+        ("/sets/<set_id>/krs/<kr_id>/checkins", save_checkin, ["POST"]),
         ("/mappings", mappings, ["GET"]),
         ("/mappings/<set_id>", save_mapping, ["POST"]),
         ("/health", health, ["GET"]),
@@ -158,11 +161,18 @@ def overview() -> str:
     admin = _admin()
     config, report = admin.store.current(), latest_report(admin.redis)
     return render_template(
-        "admin_overview.html", sets=views.overview(config, report), report=report, configured=config is not None
+        "admin_overview.html",
+        sets=views.overview(config, report, datetime.now(UTC)),
+        report=report,
+        configured=config is not None,
     )
 
 
-def kr_detail(set_id: str, kr_id: str) -> str:
+def kr_detail(set_id: str, kr_id: str) -> Any:
+    return _kr_page(set_id, kr_id)
+
+
+def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 200, form: Any = None) -> Any:
     admin = _admin()
     config = admin.store.current()
     found = views.find_kr(config, set_id, kr_id) if config else None
@@ -170,9 +180,13 @@ def kr_detail(set_id: str, kr_id: str) -> str:
         abort(_page_error(404, f"There is no key result {kr_id} in OKR set {set_id}."))
     okr_set, objective, kr = found
     report = latest_report(admin.redis)
-    row = views.kr_row(okr_set, kr, views.kr_result(report, set_id, kr_id), report.okr_set(set_id) if report else None)
-    trend = views.trend_points(config, okr_set, readings(admin.redis, (set_id, kr_id)), datetime.now(UTC))
+    now = datetime.now(UTC)
+    seen = (now, config.zone)
+    result = views.kr_result(report, set_id, kr_id)
+    row = views.kr_row(okr_set, kr, result, report.okr_set(set_id) if report else None, seen)
+    trend = views.trend_points(config, okr_set, readings(admin.redis, (set_id, kr_id)), now)
     metric = config.metrics.get(kr.metric or "")
+    checkins = [views.checkin_view(c, seen) for c in PeopleCheckins(admin.redis).history((set_id, kr_id), 10)]
     return render_template(
         "admin_kr.html",
         set=okr_set,
@@ -185,7 +199,28 @@ def kr_detail(set_id: str, kr_id: str) -> str:
         changes=views.kr_change_texts(kr_changes_of(admin.redis, set_id, kr_id), config),
         trend=trend,
         line=views.sparkline(trend),
-    )
+        checkins=checkins,
+        checkin_errors=errors,
+        checkin_form=form or {},
+        saved=request.args.get("checked_in"),
+    ), status
+
+
+def save_checkin(set_id: str, kr_id: str) -> Any:
+    """The KR page's check-in form: checked like the API's, stored whole or not at all."""
+    admin = _admin()
+    config = admin.store.current()
+    if config is None or views.find_kr(config, set_id, kr_id) is None:
+        abort(_page_error(404, f"There is no key result {kr_id} in OKR set {set_id}."))
+    form = request.form
+    author = form.get("author", "").strip()[:200] or ADMIN
+    try:
+        words = check_in_words(form.get("confidence", ""), form.get("note"), form.get("blockers"), form.get("asks"))
+    except CheckInInvalid as exc:
+        return _kr_page(set_id, kr_id, [str(p) for p in exc.problems], 422, form)
+    checkin = new_checkin((set_id, kr_id), words, (ADMIN, author), datetime.now(UTC), "admin")
+    record_checkin(admin.redis, admin.runtime.queue_name, checkin)
+    return redirect(url_for("admin_pages.kr_detail", set_id=set_id, kr_id=kr_id, checked_in="1"))
 
 
 def mappings(errors: list[dict[str, str]] | None = None, status: int = 200, edited: str | None = None) -> Any:

@@ -7,7 +7,7 @@ The configuration parts (cycles, metrics, OKR sets, objectives, KRs, problem pro
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictBool, field_validator
 
@@ -238,3 +238,39 @@ class RescopeOut(_Body):
     epics: dict[str, bool] = Field(description="the contributing epics now the scope, key → done")
     reason: str
     author: str
+
+
+ConfidenceWord = Literal["low", "medium", "high"]
+
+
+class CheckInIn(_Body):
+    confidence: Annotated[float, Field(ge=0, le=1)] | ConfidenceWord = Field(
+        description="how sure the people are that the KR will make it: 0 to 1, or low/medium/high (0.3/0.6/0.9)"
+    )
+    note: str | None = Field(default=None, max_length=2000, description="what moved, what is in the way")
+    blockers: str | None = Field(default=None, max_length=500, description="what blocks the KR")
+    asks: str | None = Field(default=None, max_length=500, description="the help asked of others")
+    author: str | None = Field(
+        default=None, min_length=1, max_length=200, description="who checks in (display name); default the token's"
+    )
+
+
+class CheckInOut(_Body):
+    id: str
+    okr_set: str
+    kr: str
+    author: str = Field(description="the author's display name")
+    author_id: str = Field(description="the Jira account id (or user key) of a comment's author; the token otherwise")
+    at: str = Field(description="when the check-in was made (ISO 8601)")
+    confidence: float
+    note: str
+    blockers: str
+    asks: str
+    source: Literal["comment", "api", "admin"]
+    comment_id: str | None = None
+
+
+class CheckInList(_Body):
+    okr_set: str
+    kr: str
+    checkins: list[CheckInOut] = Field(description="newest first")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from mapping.models import KeyResult, OkrConfig, OkrSet
 from okr import history
+from okr.checkins import CheckIn, age_words, confidence_text
 from okr.history import Reading
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
 from okr.scope import scope_words
@@ -31,18 +32,21 @@ HEALTH_LABELS = {
     "not_measured": "not measured",
 }
 TREND_POINTS = 12
+Seen = tuple[datetime, tzinfo] | None  # the instant the page is shown at, and the configuration's zone
 SPELLED_OUT = 1e7  # a larger share reads like 1.2e+12%
 
 
-def overview(config: OkrConfig | None, report: Report | None) -> list[dict[str, Any]]:
-    """One card per OKR set: objectives with their score and health, KRs with progress and delivery."""
+def overview(config: OkrConfig | None, report: Report | None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """One card per OKR set: objectives with their score and health, KRs with progress and delivery, and
+    (given ``now``) each KR's latest check-in with its age."""
     if config is None:
         return []
-    cards = [_set_card(okr_set, report.okr_set(okr_set.id) if report else None) for okr_set in config.okr_sets]
+    seen = (now, config.zone) if now else None
+    cards = [_set_card(okr_set, report.okr_set(okr_set.id) if report else None, seen) for okr_set in config.okr_sets]
     return [{**card, "closed": closed_text(card["closed_at"], config.zone)} for card in cards]
 
 
-def _set_card(okr_set: OkrSet, result: SetReport | None) -> dict[str, Any]:
+def _set_card(okr_set: OkrSet, result: SetReport | None, seen: Seen = None) -> dict[str, Any]:
     objectives = {o.id: o for o in result.objectives} if result else {}
     return {
         "id": okr_set.id,
@@ -54,12 +58,12 @@ def _set_card(okr_set: OkrSet, result: SetReport | None) -> dict[str, Any]:
         "expected": result.expected if result else None,
         "closed_at": result.closed_at if result else None,
         "evaluated": result is not None,
-        "objectives": [_objective_row(okr_set, o, objectives.get(o.id), result) for o in okr_set.objectives],
+        "objectives": [_objective_row(okr_set, o, objectives.get(o.id), result, seen) for o in okr_set.objectives],
     }
 
 
 def _objective_row(
-    okr_set: OkrSet, objective: Any, result: ObjectiveReport | None, set_result: SetReport | None
+    okr_set: OkrSet, objective: Any, result: ObjectiveReport | None, set_result: SetReport | None, seen: Seen = None
 ) -> dict[str, Any]:
     krs = {k.id: k for k in result.key_results} if result else {}
     return {
@@ -69,12 +73,16 @@ def _objective_row(
         "health": result.health if result else "not_measured",
         "measured": result.measured if result else 0,
         "total": len(objective.key_results),
-        "key_results": [kr_row(okr_set, kr, krs.get(kr.id), set_result) for kr in objective.key_results],
+        "key_results": [kr_row(okr_set, kr, krs.get(kr.id), set_result, seen) for kr in objective.key_results],
     }
 
 
 def kr_row(
-    okr_set: OkrSet, kr: KeyResult, found: KeyResultReport | None, set_result: SetReport | None = None
+    okr_set: OkrSet,
+    kr: KeyResult,
+    found: KeyResultReport | None,
+    set_result: SetReport | None = None,
+    seen: Seen = None,
 ) -> dict[str, Any]:
     result = found.to_dict() if found else {}
     return {
@@ -101,6 +109,22 @@ def kr_row(
         "scope": scope_words(found.scope) if found and found.scope else None,
         "kind_words": kind_words(found, set_result) if found and set_result else None,
         "decision": decision_words(found) if found else None,
+        "checkin": checkin_view(found.checkin, seen) if found and found.checkin and seen else None,
+    }
+
+
+def checkin_view(checkin: CheckIn, seen: tuple[datetime, tzinfo]) -> dict[str, Any]:
+    """A check-in as the pages show it: confidence in number and word, the words, who and how long ago."""
+    now, tz = seen
+    return {
+        "confidence": confidence_text(checkin.confidence),
+        "note": checkin.note,
+        "blockers": checkin.blockers,
+        "asks": checkin.asks,
+        "author": checkin.author_name,
+        "at": checkin.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "age": age_words(checkin.at, now, tz),
+        "source": checkin.source,
     }
 
 

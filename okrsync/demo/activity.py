@@ -19,6 +19,12 @@ from sync.runtime import Runtime
 from sync.scheduling import schedule_flush
 
 STATUS_IDS = {"To Do": "10000", "In Progress": "3", "In Review": "10001", "Done": "10002"}
+CHECKINS = [  # what people comment on a KR's Jira issue: their check-ins
+    ("alice@shop.example", "/checkin 0.6 Escapes are down since the contract tests; asks: one QA person for 3DS"),
+    ("bob@shop.example", "/checkin medium The payment adapter fix is in review\nblockers: staging is flaky"),
+    ("dana@shop.example", "/checkin 0.8 The flaky-test quarantine is paying off"),
+    ("chen@shop.example", "/checkin low Two escapes this week in returns; asks: a review of the refund flow"),
+]
 
 
 class DemoActivity:
@@ -46,6 +52,7 @@ class DemoActivity:
             (1, self.push_nps),
             (0.5, self.edit_page),
             (0.5, self.drop_unfinished_epic),
+            (0.5, self.check_in),
         ]
 
     def step(self) -> str:
@@ -152,6 +159,19 @@ class DemoActivity:
         self.session.post(url, json={"transition": {"id": STATUS_IDS[status]}}, timeout=10).raise_for_status()
 
     # ------------------------------------------------------------------ measurements
+
+    def check_in(self) -> str:
+        """A person's `/checkin` comment on a KR's Jira issue, made as that person."""
+        config = self.runtime.config_store.current()
+        sets = config.okr_sets if config else []
+        issues = [k.jira_issue for s in sets for o in s.objectives for k in o.key_results if k.jira_issue]
+        if not issues:
+            return self.move_work()
+        key = issues[0]
+        person, text = self.rng.choice(CHECKINS)
+        url = f"{self.emulator_url}/rest/api/2/issue/{key}/comment"
+        requests.post(url, json={"body": text}, auth=(person, "demo"), timeout=10).raise_for_status()
+        return f"{person.split('@')[0]} checked in on {key}: {text.splitlines()[0]}"
 
     def push_conversion(self) -> str:
         self.conversion = round(min(3.2, max(2.0, self.conversion + self.rng.uniform(-0.05, 0.12))), 2)

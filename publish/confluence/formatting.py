@@ -44,6 +44,8 @@ FLAG_STATUS = {
     "target_missed": Status("Red", "TARGET MISSED"),
     "descoped_work": Status("Yellow", "DESCOPED WORK"),
     "decision_due": Status("Yellow", "DECISION DUE"),
+    "no_checkin": Status("Yellow", "NO CHECK-IN"),
+    "confidence_disagrees": Status("Yellow", "CONFIDENCE DISAGREES"),
     "no_owner": Status("Red", "NO OWNER"),
     "no_due_date": Status("Yellow", "NO DUE DATE"),
     "overdue": Status("Red", "OVERDUE"),

@@ -18,6 +18,7 @@ from datetime import datetime, time, tzinfo
 from typing import Any
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
+from okr.checkins import age_words, confidence_text
 from okr.report import KeyResultReport, ObjectiveReport, SetReport
 from okr.scope import scope_words
 from publish.closed import closed_text, late_text
@@ -216,6 +217,7 @@ def _kr_view(
         "span": _span(result, unit),
         "kind_words": kind_words(result, set_result),
         "decision": decision_words(result, unit),
+        "checkin": checkin_words(result, context),
         "score": fmt.score_text(result.score),
         "bar": fmt.progress_bar(result.progress),
         "health": fmt.health_status(result.health),
@@ -231,6 +233,20 @@ def _kr_view(
         "kr_changes": _kr_changes_in_cycle(config, okr_set, kr, context),
         "facts": [result.health, fmt.score_text(result.score), fmt.number(result.current)],
     }
+
+
+def checkin_words(result: KeyResultReport, context: PageContext) -> str | None:
+    """``today by Mia Krystof: confidence 0.6 (medium) · Vendor API is late · blockers: … · asks: …``."""
+    checkin = result.checkin
+    if checkin is None:
+        return None
+    parts = [
+        f"{age_words(checkin.at, context.at, context.tz)} by {checkin.author_name}: "
+        f"confidence {confidence_text(checkin.confidence)}"
+    ]
+    parts += [text for text in (checkin.note,) if text]
+    parts += [f"{name}: {text}" for name, text in (("blockers", checkin.blockers), ("asks", checkin.asks)) if text]
+    return " · ".join(parts)
 
 
 def _span(result: KeyResultReport, unit: str | None) -> str:

@@ -39,6 +39,8 @@ STORED = {
     "REPORT_NUMBER": "okrsync:report:number",
     "KR_HISTORY_PREFIX": "okrsync:history:",
     "KR_CHANGES_PREFIX": "okrsync:kr-changes:",
+    "PEOPLE_CHECKINS_PREFIX": "okrsync:people-checkins:",
+    "PEOPLE_CHECKIN_COMMENTS": "okrsync:people-checkin-comments",
     "CLOSES": "okrsync:closes",
     "SCOPES": "okrsync:scopes",
     "PAGES_FLAG": "okrsync:pages:scheduled",
