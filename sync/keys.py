@@ -35,6 +35,12 @@ KR_CHANGES_PREFIX: Final = "okrsync:kr-changes:"  # + "set/kr" → list: JSON ba
 CLOSES: Final = "okrsync:closes"  # hash: cycle id → JSON close record: the cycle's frozen KR results, when, by whom
 SCOPES: Final = "okrsync:scopes"  # hash: "set-id/kr-id@cycle-id" → JSON recorded contributor scope (okr.scope)
 
+# ------------------------------------------------------------------------------ people and the cadence
+
+PEOPLE: Final = "okrsync:people"  # hash: account id / user key → JSON {"name", "known", "at"} looked up in Jira
+CADENCE_CLAIM_PREFIX: Final = "okrsync:cadence:claim:"  # + "set-id/ritual/period" → string: run token or "done"
+CADENCE_REVIEWS: Final = "okrsync:cadence:reviews"  # hash: "set-id@YYYY-MM" → JSON figures of that monthly review
+
 # ------------------------------------------------------------------------------ scheduling
 
 PAGES_FLAG: Final = "okrsync:pages:scheduled"  # string "1" with a TTL: a pages job waits

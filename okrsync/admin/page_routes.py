@@ -13,6 +13,7 @@ import redis
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from mapping.models import OkrConfig
 from okrsync.admin import throttle, views
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
@@ -22,8 +23,10 @@ from okrsync.admin.headers import page_policy
 from okrsync.admin.health import collect_health, latest_report
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import close_session, open_session, session_user
+from publish.people import people_of_config
 from sync.history import readings
 from sync.kr_changes import kr_changes_of
+from sync.people import cached_names
 
 PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form", "admin_pages.stylesheet"}
 STYLESHEET = "admin_style.css.j2"
@@ -148,8 +151,16 @@ def overview() -> str:
     admin = _admin()
     config, report = admin.store.current(), latest_report(admin.redis)
     return render_template(
-        "admin_overview.html", sets=views.overview(config, report), report=report, configured=config is not None
+        "admin_overview.html",
+        sets=views.overview(config, report, _names(admin.redis, config)),
+        report=report,
+        configured=config is not None,
     )
+
+
+def _names(connection: redis.Redis, config: OkrConfig | None) -> dict[str, str]:
+    """Display names of the configuration's people as last looked up (the admin pages never ask Jira)."""
+    return cached_names(connection, people_of_config(config)) if config is not None else {}
 
 
 def kr_detail(set_id: str, kr_id: str) -> str:
@@ -160,7 +171,13 @@ def kr_detail(set_id: str, kr_id: str) -> str:
         abort(_page_error(404, f"There is no key result {kr_id} in OKR set {set_id}."))
     okr_set, objective, kr = found
     report = latest_report(admin.redis)
-    row = views.kr_row(okr_set, kr, views.kr_result(report, set_id, kr_id), report.okr_set(set_id) if report else None)
+    row = views.kr_row(
+        okr_set,
+        kr,
+        views.kr_result(report, set_id, kr_id),
+        report.okr_set(set_id) if report else None,
+        cached_names(admin.redis, kr.people),
+    )
     trend = views.trend_points(config, okr_set, readings(admin.redis, (set_id, kr_id)), datetime.now(UTC))
     metric = config.metrics.get(kr.metric or "")
     return render_template(

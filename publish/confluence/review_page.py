@@ -19,6 +19,7 @@ from publish.confluence import formatting as fmt
 from publish.confluence.okr_page import AS_OF, HINT, ROOM, PageContext, RenderedPage, as_of_view
 from publish.confluence.regions import region_macro
 from publish.confluence.templates import render
+from publish.people import person
 
 
 def problem_review_page(program: ProblemProgram, result: ProgramResult, context: PageContext) -> RenderedPage:
@@ -105,7 +106,9 @@ def _candidates_view(
                 "score": f"{cluster.frequency} × {fmt.number(cluster.impact)} = {fmt.number(cluster.score)}",
                 "problems": [_problem(p, context) for p in cluster.problems],
                 "proposal": proposal.summary if proposal else "",
-                "owner": (proposal.assignee if proposal else None) or "no owner named",
+                "owner": person(proposal.assignee, context.names)
+                if proposal and proposal.assignee
+                else "no owner named",
                 "due": f"{proposal.due:%Y-%m-%d}" if proposal else "—",
             }
         )
@@ -120,7 +123,7 @@ def _action_points_view(
             "issue": _issue(row.key, context),
             "summary": summaries.get(row.key) or "",
             "cluster": cluster_text(row.cluster),
-            "owner": row.owner or "no owner",
+            "owner": person(row.owner, context.names) if row.owner else "no owner",
             "due": f"{row.due:%Y-%m-%d}" if row.due else "no due date",
             "status": row.status or "—",
             "flags": [fmt.flag_status(f) for f in row.flags],
