@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import redis
 
 from sync import keys
+from sync.cadence import run_due_rituals
 from sync.close import close_due_cycles
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
@@ -28,6 +29,7 @@ class Periodic:
     reconcile_every: float = 600.0
     remote_every: float = 300.0
     close_every: float = 60.0  # how often cycles past their close_after are looked for
+    cadence_every: float = 60.0  # how often the sets' weekly and monthly rituals are looked for
     _last: dict[str, float] = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -57,6 +59,8 @@ class Periodic:
                 log.debug("scheduler: remote metrics to be counted on a worker")
         if self._due("close", self.close_every, force):
             self._close_due_cycles()
+        if self._due("cadence", self.cadence_every, force):
+            self._run_due_rituals()
         due = due_pages(self.runtime)
         if due is not None and due.targets and schedule_pages(connection, self.runtime.queue_name):
             log.info("scheduler: %d page(s) due, publishing on a worker", len(due.targets))
@@ -64,6 +68,10 @@ class Periodic:
     def _close_due_cycles(self) -> None:
         for record in close_due_cycles(self.runtime):
             log.info("scheduler: cycle %s closed, %d KR result(s) frozen", record.cycle, len(record.key_results))
+
+    def _run_due_rituals(self) -> None:
+        for run in run_due_rituals(self.runtime):
+            log.info("scheduler: %s", run.sentence())
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

@@ -160,7 +160,7 @@ def due_pages(runtime: Runtime, now: datetime | None = None) -> DuePages | None:
     if not pending:
         return None
     clock = now.timestamp() if now is not None else time.time()
-    config, report = runtime.config_store.current(), _latest_report(runtime.redis)
+    config, report = runtime.config_store.current(), latest_report(runtime.redis)
     if config is None or report is None:
         return None
     targets = {t.key: t for t in page_targets(config)}
@@ -432,7 +432,7 @@ def _evaluation_input(runtime: Runtime, config: OkrConfig, at: datetime) -> Eval
     )
 
 
-def _latest_report(connection: redis.Redis) -> Report | None:
+def latest_report(connection: redis.Redis) -> Report | None:
     raw = connection.get(REPORT)
     return stored_report(json.loads(raw)) if raw else None
 
