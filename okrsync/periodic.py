@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 import redis
 
 from sync import keys
-from sync.cadence import run_due_rituals
+from sync.cadence import owed_rituals
 from sync.close import close_due_cycles
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
 from sync.runtime import Runtime
-from sync.scheduling import schedule_flush, schedule_pages, schedule_remote_refresh, sweep
+from sync.scheduling import schedule_cadence, schedule_flush, schedule_pages, schedule_remote_refresh, sweep
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,9 @@ class Periodic:
                 log.debug("scheduler: remote metrics to be counted on a worker")
         if self._due("close", self.close_every, force):
             self._close_due_cycles()
-        if self._due("cadence", self.cadence_every, force):
-            self._run_due_rituals()
+        if self._due("cadence", self.cadence_every, force) and owed_rituals(self.runtime):
+            if schedule_cadence(connection, self.runtime.queue_name):
+                log.info("scheduler: a weekly digest or monthly review is due, writing it on a worker")
         due = due_pages(self.runtime)
         if due is not None and due.targets and schedule_pages(connection, self.runtime.queue_name):
             log.info("scheduler: %d page(s) due, publishing on a worker", len(due.targets))
@@ -68,10 +69,6 @@ class Periodic:
     def _close_due_cycles(self) -> None:
         for record in close_due_cycles(self.runtime):
             log.info("scheduler: cycle %s closed, %d KR result(s) frozen", record.cycle, len(record.key_results))
-
-    def _run_due_rituals(self) -> None:
-        for run in run_due_rituals(self.runtime):
-            log.info("scheduler: %s", run.sentence())
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

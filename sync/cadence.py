@@ -14,13 +14,13 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from connector.confluence import Page
 from connector.errors import BadRequest, ConnectorError, NotFound
 from mapping.models import OkrConfig, OkrSet
-from okr.cadence import Ritual, due_text, is_due, local_date, period, set_zone
+from okr.cadence import RITUALS, Ritual, due_text, is_due, local_date, period, set_zone
 from okr.report import Report
 from publish.confluence.cadence_pages import (
     DigestInput,
@@ -111,11 +111,33 @@ def run_due_rituals(runtime: Runtime, now: datetime | None = None) -> list[Ritua
     at = now or datetime.now(UTC)
     runs = []
     for okr_set in (s for s in config.okr_sets if s.confluence is not None):
-        for ritual in ("weekly", "monthly"):
+        for ritual in RITUALS:
             run = run_ritual(runtime, config, report, okr_set, ritual, at, force=False)
             if run.outcome not in ("not_due", "already"):
                 runs.append(run)
     return runs
+
+
+def owed_rituals(runtime: Runtime, now: datetime | None = None) -> list[tuple[str, Ritual, str]]:
+    """(set, ritual, period) of each ritual due and not claimed yet: a few Redis reads, no Confluence
+    call (the scheduler asks this, and has a worker run them)."""
+    config = runtime.config_store.current() if runtime.confluence is not None else None
+    if config is None:
+        return []
+    at = now or datetime.now(UTC)
+    owed: list[tuple[str, Ritual, str]] = []
+    for okr_set in (s for s in config.okr_sets if s.confluence is not None):
+        day = local_date(at, set_zone(config, okr_set))
+        owed += [
+            (okr_set.id, ritual, period(ritual, day))
+            for ritual in RITUALS
+            if is_due(ritual, okr_set.cadence, day) and not runtime.redis.exists(_claim(okr_set.id, ritual, day))
+        ]
+    return owed
+
+
+def _claim(set_id: str, ritual: Ritual, day: date) -> str:
+    return f"{CLAIM}{set_id}/{ritual}/{period(ritual, day)}"
 
 
 def _inputs(runtime: Runtime) -> tuple[OkrConfig, Report]:
@@ -140,7 +162,7 @@ def run_ritual(
     key = period(ritual, day)
     if not force and not is_due(ritual, okr_set.cadence, day):
         return RitualRun(okr_set.id, ritual, key, "not_due", f"due {due_text(ritual, okr_set.cadence)}")
-    claim, token = f"{CLAIM}{okr_set.id}/{ritual}/{key}", uuid.uuid4().hex
+    claim, token = _claim(okr_set.id, ritual, day), uuid.uuid4().hex
     if not runtime.redis.set(claim, token, nx=True, ex=CLAIM_SECONDS):
         return RitualRun(okr_set.id, ritual, key, "already", key)
     done = False

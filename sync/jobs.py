@@ -16,6 +16,7 @@ import redis
 from rq import Queue, get_current_job
 
 from sync import keys
+from sync.cadence import run_due_rituals
 from sync.confluence_writer import publish_due_pages
 from sync.dirty import DIRTY, DirtyTracker
 from sync.flush import flush
@@ -24,7 +25,7 @@ from sync.queue import STATS, EventStream, entry_time_ms
 from sync.reconcile import resync
 from sync.remote import refresh_remote_metrics
 from sync.runtime import runtime_for
-from sync.scheduling import PAGES_FLAG, REMOTE_FLAG, enqueue_flush, schedule_flush
+from sync.scheduling import CADENCE_FLAG, PAGES_FLAG, REMOTE_FLAG, enqueue_flush, schedule_flush
 from webhooks.events import parse_event
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,21 @@ def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, An
         )
         return {"published": 0}
     return {"published": publish_due_pages(runtime)}
+
+
+def run_cadence_rituals(connection: redis.Redis | None = None) -> dict[str, Any]:
+    """The weekly digests and monthly reviews that are due, each written once (sync.cadence)."""
+    connection = connection or _job_connection()
+    try:
+        runs = run_due_rituals(runtime_for(connection))
+    finally:
+        connection.delete(CADENCE_FLAG)
+    for run in runs:
+        log.info("cadence: %s", run.sentence())
+    return {
+        "written": sum(1 for r in runs if r.outcome == "created"),
+        "failed": sum(1 for r in runs if r.outcome == "failed"),
+    }
 
 
 def refresh_remote(connection: redis.Redis | None = None) -> dict[str, Any]:

@@ -206,3 +206,30 @@ def test_the_command_runs_a_ritual_and_says_what_it_wrote(page_runtime, confluen
         run_cadence(page_runtime, "problems", None, None)
     with pytest.raises(CommandSetupError, match="--program goes with `okrsync cadence problems`"):
         run_cadence(page_runtime, "weekly", None, "platform")
+
+
+def test_the_scheduler_has_a_worker_write_the_owed_rituals_once(page_runtime, confluence) -> None:
+    from rq import Queue
+
+    from okrsync.periodic import Periodic
+    from sync.cadence import owed_rituals
+    from sync.jobs import run_cadence_rituals
+    from sync.runtime import forget_runtimes, install_runtime
+    from sync.scheduling import CADENCE_JOB
+
+    publish(page_runtime)
+    assert {ritual for _, ritual, _ in owed_rituals(page_runtime)} == {"weekly", "monthly"}
+    confluence.calls.clear()
+    periodic = Periodic(page_runtime)
+    periodic.round()
+    periodic.round(force=True)
+    queue = Queue(page_runtime.settings.queue_name, connection=page_runtime.redis)
+    assert len([job for job in queue.jobs if job.func_name == CADENCE_JOB]) == 1
+    assert confluence.calls == []  # the scheduler itself reads and writes no page
+    install_runtime(page_runtime)
+    try:
+        assert run_cadence_rituals(page_runtime.redis) == {"written": 2, "failed": 0}  # what the worker runs
+        assert run_cadence_rituals(page_runtime.redis) == {"written": 0, "failed": 0}
+    finally:
+        forget_runtimes()
+    assert owed_rituals(page_runtime) == []

@@ -44,6 +44,7 @@ STORED = {
     "PEOPLE": "okrsync:people",
     "CADENCE_CLAIM_PREFIX": "okrsync:cadence:claim:",
     "CADENCE_REVIEWS": "okrsync:cadence:reviews",
+    "CADENCE_FLAG": "okrsync:cadence:scheduled",
     "PAGES_FLAG": "okrsync:pages:scheduled",
     "REMOTE_FLAG": "okrsync:remote:scheduled",
     "SCHEDULER_LOCK": "okrsync:scheduler:lock",
