@@ -20,7 +20,7 @@ from sync.runtime import forget_runtimes
 from tests.publish.stack import CONFIG, INTERVAL, SCENARIO, _edit_hook, wait_for
 from tests.support.stack import pages_options
 
-KNOWN, UNKNOWN = "5b10a2844c20165700ede21g", "5b10ac8d82e05b22cc7d4ef5"  # the scenario's admin, and nobody
+KNOWN, UNKNOWN = "5b10a2844c20165700ede21g", "5b10ffff0000000000dead01"  # the scenario's admin, and nobody
 OWNED = CONFIG.replace(
     "          - id: KR1\n",
     f"          - id: KR1\n            owner: [{KNOWN}, {UNKNOWN}]\n            roles: {{accountable: {KNOWN}}}\n",
