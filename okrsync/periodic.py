@@ -12,6 +12,7 @@ import redis
 from sync import keys
 from sync.cadence import owed_rituals
 from sync.close import close_due_cycles
+from sync.close_page import owed_close_pages
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
 from sync.runtime import Runtime
@@ -59,7 +60,7 @@ class Periodic:
                 log.debug("scheduler: remote metrics to be counted on a worker")
         if self._due("close", self.close_every, force):
             self._close_due_cycles()
-        if self._due("cadence", self.cadence_every, force) and owed_rituals(self.runtime):
+        if self._due("cadence", self.cadence_every, force) and self._rituals_owed():
             if schedule_cadence(connection, self.runtime.queue_name):
                 log.info("scheduler: a weekly digest or monthly review is due, writing it on a worker")
         due = due_pages(self.runtime)
@@ -69,6 +70,9 @@ class Periodic:
     def _close_due_cycles(self) -> None:
         for record in close_due_cycles(self.runtime):
             log.info("scheduler: cycle %s closed, %d KR result(s) frozen", record.cycle, len(record.key_results))
+
+    def _rituals_owed(self) -> bool:
+        return bool(owed_rituals(self.runtime) or owed_close_pages(self.runtime))
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from connector.confluence import Page
@@ -51,8 +53,8 @@ CLAIM_SECONDS = 900  # a run that died mid-way: its period may be tried again af
 DONE_SECONDS = 400 * 24 * 3600  # a written period is remembered for more than a year
 WEEK = timedelta(days=7)
 
-Outcome = Literal["created", "exists", "already", "not_due", "failed"]
-RITUAL_WORDS = {"weekly": "weekly digest", "monthly": "monthly review"}
+Outcome = Literal["created", "refreshed", "unchanged", "exists", "already", "not_due", "failed"]
+RITUAL_WORDS = {"weekly": "weekly digest", "monthly": "monthly review", "close": "close page of cycle"}
 
 
 class CadenceError(Exception):
@@ -62,8 +64,8 @@ class CadenceError(Exception):
 @dataclass(frozen=True)
 class RitualRun:
     set_id: str
-    ritual: Ritual
-    period: str  # "2026-W49" | "2026-12"
+    ritual: str  # "weekly", "monthly" or "close"
+    period: str  # "2026-W49" | "2026-12" | the cycle id
     outcome: Outcome
     detail: str  # the page's title, or why nothing was written
 
@@ -71,6 +73,8 @@ class RitualRun:
         what = f"{self.set_id}: {RITUAL_WORDS[self.ritual]} {self.period}"
         return {
             "created": f"{what} written: “{self.detail}”",
+            "refreshed": f"{what} refreshed (the service's panels; people's words kept): “{self.detail}”",
+            "unchanged": f"{what} already says this: “{self.detail}”",
             "exists": f"{what} already in Confluence (“{self.detail}”); left as it is",
             "already": f"{what} already written once; not written again",
             "not_due": f"{what} not due yet ({self.detail})",
@@ -162,22 +166,32 @@ def run_ritual(
     key = period(ritual, day)
     if not force and not is_due(ritual, okr_set.cadence, day):
         return RitualRun(okr_set.id, ritual, key, "not_due", f"due {due_text(ritual, okr_set.cadence)}")
-    claim, token = _claim(okr_set.id, ritual, day), uuid.uuid4().hex
+    outcome, detail = once(
+        runtime, _claim(okr_set.id, ritual, day), partial(_write, runtime, config, report, okr_set, ritual, key, now)
+    )
+    if outcome == "failed":
+        log.warning("cadence: %s %s of %s not written: %s", ritual, key, okr_set.id, detail)
+    return RitualRun(okr_set.id, ritual, key, outcome, detail or key)
+
+
+def once(runtime: Runtime, claim: str, write: Callable[[], tuple[Outcome, str]]) -> tuple[Outcome, str]:
+    """``write()`` under ``claim``, unless someone holds or has done it ("already"): done, the claim
+    stays for ``DONE_SECONDS``; failed, it is given back for a later run to try again."""
+    token = uuid.uuid4().hex
     if not runtime.redis.set(claim, token, nx=True, ex=CLAIM_SECONDS):
-        return RitualRun(okr_set.id, ritual, key, "already", key)
+        return "already", ""
     done = False
     try:
-        outcome, title = _write(runtime, config, report, okr_set, ritual, key, now)
+        written = write()
         done = True
+        return written
     except (ConnectorError, LookupError) as exc:
-        log.warning("cadence: %s %s of %s not written: %s", ritual, key, okr_set.id, exc)
-        return RitualRun(okr_set.id, ritual, key, "failed", str(exc))
+        return "failed", str(exc)
     finally:
         if done:
             runtime.redis.set(claim, "done", ex=DONE_SECONDS)
         elif _text(runtime.redis.get(claim)) == token:
             runtime.redis.delete(claim)  # given back: a later run tries the period again
-    return RitualRun(okr_set.id, ritual, key, outcome, title)
 
 
 def _text(raw: bytes | str | None) -> str | None:
@@ -191,13 +205,13 @@ def _write(
     if ritual == "weekly":
         week = digest_input(runtime, config, report, okr_set, key, now)
         rendered = digest_page(week)
-        page = _create_once(runtime, okr_set, rendered, parent)
+        page = create_once(runtime, okr_set, rendered, parent)
         if page is not None:
             _comment_digest(runtime, okr_set, week)
     else:
         month = review_input(runtime, config, report, okr_set, key, now)
         rendered = review_page(month)
-        page = _create_once(runtime, okr_set, rendered, parent)
+        page = create_once(runtime, okr_set, rendered, parent)
         if page is not None:
             _remember_review(runtime, okr_set, month, page)
     return ("exists" if page is None else "created"), rendered.title
@@ -222,7 +236,7 @@ def set_page(runtime: Runtime, okr_set: OkrSet) -> Page:
     return found
 
 
-def _create_once(runtime: Runtime, okr_set: OkrSet, rendered: RenderedPage, parent: Page) -> Page | None:
+def create_once(runtime: Runtime, okr_set: OkrSet, rendered: RenderedPage, parent: Page) -> Page | None:
     """Create the period's page under ``parent``; None when a page with its title is already there."""
     confluence, where = runtime.confluence, okr_set.confluence
     assert confluence is not None and where is not None

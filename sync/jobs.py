@@ -17,6 +17,7 @@ from rq import Queue, get_current_job
 
 from sync import keys
 from sync.cadence import run_due_rituals
+from sync.close_page import write_close_pages
 from sync.confluence_writer import publish_due_pages
 from sync.dirty import DIRTY, DirtyTracker
 from sync.flush import flush
@@ -118,7 +119,8 @@ def run_cadence_rituals(connection: redis.Redis | None = None) -> dict[str, Any]
     """The weekly digests and monthly reviews that are due, each written once (sync.cadence)."""
     connection = connection or _job_connection()
     try:
-        runs = run_due_rituals(runtime_for(connection))
+        runtime = runtime_for(connection)
+        runs = run_due_rituals(runtime) + write_close_pages(runtime)
     finally:
         connection.delete(CADENCE_FLAG)
     for run in runs:

@@ -41,3 +41,26 @@ CADENCE_TEMPLATES = {
     "review_lights": REVIEW_LIGHTS,
     "review_roles": REVIEW_ROLES,
 }
+
+CLOSE_OBJECTIVE = """\
+{% import "macros" as m %}\
+<h2>{{ o.id }} · {{ o.title }}</h2>\
+<p>Final score <strong>{{ o.score }}</strong> {{ m.status(o.health) }}</p>\
+<table><tbody><tr><th>Key result</th><th>Final grade</th><th>Outcome</th><th>Delivery</th></tr>\
+{% for kr in o.key_results %}<tr><td><strong>{{ kr.label }}</strong> {{ kr.title }}<br/>{{ kr.owner }}</td>\
+<td><strong>{{ kr.score }}</strong> {{ m.status(kr.health) }}</td><td>{{ kr.outcome }}</td>\
+<td>{{ kr.delivery }}</td></tr>{% endfor %}</tbody></table>"""
+
+CLOSE_CHANGES = """\
+<h2>Definition, target and scope changes in the cycle</h2>\
+{% if c.lines %}<ul>{% for line in c.lines %}<li>{{ line }}</li>{% endfor %}</ul>\
+{% else %}<p><em>No definition, target or scope changed during the cycle.</em></p>{% endif %}"""
+
+CLOSE_PROGRAMS = """\
+<h2>Problem programs</h2>\
+{% if p.programs %}<ul>{% for program in p.programs %}<li><strong>{{ program.name }}</strong>: {{ program.text }}</li>\
+{% endfor %}</ul>{% else %}<p><em>No key result of this set reads a problem program.</em></p>{% endif %}"""
+
+CADENCE_TEMPLATES.update(
+    {"close_objective": CLOSE_OBJECTIVE, "close_changes": CLOSE_CHANGES, "close_programs": CLOSE_PROGRAMS}
+)
