@@ -406,6 +406,8 @@ class ProblemProgram(_Model):
     name: str = Field(min_length=1)
     window: Days = "56d"
     review_every: Days = "14d"
+    owner: Person | None = Field(default=None, description="who answers for the program; named in escalations")
+    escalate_after: Days = Field(default="7d", description="an AP overdue longer than this is escalated")
     sources: list[ProblemSource] = Field(min_length=1)
     classify: Classification
     theme: str = Field(default="component", pattern=r"^(component|label:.+|field:.+)$")
