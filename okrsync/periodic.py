@@ -15,6 +15,7 @@ from sync.close import close_due_cycles
 from sync.close_page import owed_close_pages
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
+from sync.problem_reviews import owed_problem_reviews
 from sync.runtime import Runtime
 from sync.scheduling import schedule_cadence, schedule_flush, schedule_pages, schedule_remote_refresh, sweep
 
@@ -72,7 +73,8 @@ class Periodic:
             log.info("scheduler: cycle %s closed, %d KR result(s) frozen", record.cycle, len(record.key_results))
 
     def _rituals_owed(self) -> bool:
-        return bool(owed_rituals(self.runtime) or owed_close_pages(self.runtime))
+        runtime = self.runtime
+        return bool(owed_rituals(runtime) or owed_close_pages(runtime) or owed_problem_reviews(runtime))
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

@@ -21,7 +21,7 @@ from typing import Literal
 
 from connector.confluence import Page
 from connector.errors import BadRequest, ConnectorError, NotFound
-from mapping.models import OkrConfig, OkrSet
+from mapping.models import ConfluenceTarget, OkrConfig, OkrSet
 from okr.cadence import RITUALS, Ritual, due_text, is_due, local_date, period, set_zone
 from okr.report import Report
 from publish.confluence.cadence_pages import (
@@ -54,7 +54,12 @@ DONE_SECONDS = 400 * 24 * 3600  # a written period is remembered for more than a
 WEEK = timedelta(days=7)
 
 Outcome = Literal["created", "refreshed", "unchanged", "exists", "already", "not_due", "failed"]
-RITUAL_WORDS = {"weekly": "weekly digest", "monthly": "monthly review", "close": "close page of cycle"}
+RITUAL_WORDS = {
+    "weekly": "weekly digest",
+    "monthly": "monthly review",
+    "close": "close page of cycle",
+    "problems": "problem review",
+}
 
 
 class CadenceError(Exception):
@@ -63,8 +68,8 @@ class CadenceError(Exception):
 
 @dataclass(frozen=True)
 class RitualRun:
-    set_id: str
-    ritual: str  # "weekly", "monthly" or "close"
+    set_id: str  # the set's id (the program's, for a problem review)
+    ritual: str  # "weekly", "monthly", "close" or "problems"
     period: str  # "2026-W49" | "2026-12" | the cycle id
     outcome: Outcome
     detail: str  # the page's title, or why nothing was written
@@ -205,16 +210,21 @@ def _write(
     if ritual == "weekly":
         week = digest_input(runtime, config, report, okr_set, key, now)
         rendered = digest_page(week)
-        page = create_once(runtime, okr_set, rendered, parent)
+        page = create_once(runtime, _where(okr_set), rendered, parent)
         if page is not None:
             _comment_digest(runtime, okr_set, week)
     else:
         month = review_input(runtime, config, report, okr_set, key, now)
         rendered = review_page(month)
-        page = create_once(runtime, okr_set, rendered, parent)
+        page = create_once(runtime, _where(okr_set), rendered, parent)
         if page is not None:
             _remember_review(runtime, okr_set, month, page)
     return ("exists" if page is None else "created"), rendered.title
+
+
+def _where(okr_set: OkrSet) -> ConfluenceTarget:
+    assert okr_set.confluence is not None
+    return okr_set.confluence
 
 
 def set_page(runtime: Runtime, okr_set: OkrSet) -> Page:
@@ -236,10 +246,11 @@ def set_page(runtime: Runtime, okr_set: OkrSet) -> Page:
     return found
 
 
-def create_once(runtime: Runtime, okr_set: OkrSet, rendered: RenderedPage, parent: Page) -> Page | None:
-    """Create the period's page under ``parent``; None when a page with its title is already there."""
-    confluence, where = runtime.confluence, okr_set.confluence
-    assert confluence is not None and where is not None
+def create_once(runtime: Runtime, where: ConfluenceTarget, rendered: RenderedPage, parent: Page) -> Page | None:
+    """Create the period's page under ``parent`` in ``where``'s space; None when a page with its title
+    is already there."""
+    confluence = runtime.confluence
+    assert confluence is not None
     if confluence.find_page(where.space, rendered.title) is not None:
         return None
     try:

@@ -85,7 +85,7 @@ def _write(
     rendered = close_page(close_input(runtime, config, okr_set, record, at))
     page = confluence.find_page(where.space, rendered.title)
     if page is None:
-        created = create_once(runtime, okr_set, rendered, parent)
+        created = create_once(runtime, where, rendered, parent)
         if created is not None:
             return "created", rendered.title
         page = confluence.find_page(where.space, rendered.title)

@@ -48,6 +48,7 @@ from sync.history import readings_of_many
 from sync.kr_changes import kr_changes_of_set
 from sync.people import refresh_people
 from sync.redis_text import decoded
+from sync.review_records import latest_review_at
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -376,7 +377,8 @@ def render_target(
         program = next(p for p in config.problem_programs if p.id == target.id)
         found = program_result(program, given, FilterCache())
         names = refresh_people(runtime, people_of(program, found))
-        return problem_review_page(program, found, replace(base, names=names))
+        since = latest_review_at(runtime.redis, program.id)
+        return problem_review_page(program, found, replace(base, names=names), since)
     okr_set = next(s for s in config.okr_sets if s.id == target.id)
     result = report.okr_set(target.id)
     if result is None:

@@ -16,12 +16,13 @@ import redis
 from rq import Queue, get_current_job
 
 from sync import keys
-from sync.cadence import run_due_rituals
+from sync.cadence import CadenceError, run_due_rituals
 from sync.close_page import write_close_pages
 from sync.confluence_writer import publish_due_pages
 from sync.dirty import DIRTY, DirtyTracker
 from sync.flush import flush
 from sync.handlers import SyncContext, router
+from sync.problem_reviews import run_problem_reviews
 from sync.queue import STATS, EventStream, entry_time_ms
 from sync.reconcile import resync
 from sync.remote import refresh_remote_metrics
@@ -120,7 +121,7 @@ def run_cadence_rituals(connection: redis.Redis | None = None) -> dict[str, Any]
     connection = connection or _job_connection()
     try:
         runtime = runtime_for(connection)
-        runs = run_due_rituals(runtime) + write_close_pages(runtime)
+        runs = run_due_rituals(runtime) + write_close_pages(runtime) + _due_problem_reviews(runtime)
     finally:
         connection.delete(CADENCE_FLAG)
     for run in runs:
@@ -129,6 +130,13 @@ def run_cadence_rituals(connection: redis.Redis | None = None) -> dict[str, Any]
         "written": sum(1 for r in runs if r.outcome == "created"),
         "failed": sum(1 for r in runs if r.outcome == "failed"),
     }
+
+
+def _due_problem_reviews(runtime: Any) -> list[Any]:
+    try:
+        return run_problem_reviews(runtime)
+    except CadenceError:  # no Confluence or no configuration: nothing is owed
+        return []
 
 
 def refresh_remote(connection: redis.Redis | None = None) -> dict[str, Any]:

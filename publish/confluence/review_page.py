@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from mapping.models import ProblemProgram, days
@@ -22,8 +23,12 @@ from publish.confluence.templates import render
 from publish.people import person
 
 
-def problem_review_page(program: ProblemProgram, result: ProgramResult, context: PageContext) -> RenderedPage:
-    digest = review_digest(program, result)
+def problem_review_page(
+    program: ProblemProgram, result: ProgramResult, context: PageContext, since: datetime | None = None
+) -> RenderedPage:
+    """``since``: the latest dated review's time, from which problems count as new (default: one
+    ``review_every`` back)."""
+    digest = review_digest(program, result, since)
     proposals = {p.cluster: p for p in ap_proposals(program, result, result.at)}
     summaries = {ap.key: ap.summary for ap in result.action_points}
     views = [  # the review's agenda: where the APs stand, whether closed ones worked, what is new, what needs an AP

@@ -45,6 +45,7 @@ STORED = {
     "CADENCE_CLAIM_PREFIX": "okrsync:cadence:claim:",
     "CADENCE_REVIEWS": "okrsync:cadence:reviews",
     "CADENCE_FLAG": "okrsync:cadence:scheduled",
+    "PROBLEM_REVIEWS": "okrsync:problem-reviews",
     "PAGES_FLAG": "okrsync:pages:scheduled",
     "REMOTE_FLAG": "okrsync:remote:scheduled",
     "SCHEDULER_LOCK": "okrsync:scheduler:lock",
