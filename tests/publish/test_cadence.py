@@ -202,8 +202,8 @@ def test_the_command_runs_a_ritual_and_says_what_it_wrote(page_runtime, confluen
 
     assert RITUALS == ("weekly", "monthly", "problems")
     publish(page_runtime)
-    with pytest.raises(CommandSetupError, match="problem review ritual is not available yet"):
-        run_cadence(page_runtime, "problems", None, None)
+    with pytest.raises(CommandSetupError, match="`problems` takes --program ID"):
+        run_cadence(page_runtime, "problems", "shop", None)
     with pytest.raises(CommandSetupError, match="--program goes with `okrsync cadence problems`"):
         run_cadence(page_runtime, "weekly", None, "platform")
 
@@ -214,6 +214,7 @@ def test_the_scheduler_has_a_worker_write_the_owed_rituals_once(page_runtime, co
     from okrsync.periodic import Periodic
     from sync.cadence import owed_rituals
     from sync.jobs import run_cadence_rituals
+    from sync.problem_reviews import owed_problem_reviews
     from sync.runtime import forget_runtimes, install_runtime
     from sync.scheduling import CADENCE_JOB
 
@@ -228,8 +229,9 @@ def test_the_scheduler_has_a_worker_write_the_owed_rituals_once(page_runtime, co
     assert confluence.calls == []  # the scheduler itself reads and writes no page
     install_runtime(page_runtime)
     try:
-        assert run_cadence_rituals(page_runtime.redis) == {"written": 2, "failed": 0}  # what the worker runs
+        # what the worker runs: the week's digest, the month's review and the program's problem review
+        assert run_cadence_rituals(page_runtime.redis) == {"written": 3, "failed": 0}
         assert run_cadence_rituals(page_runtime.redis) == {"written": 0, "failed": 0}
     finally:
         forget_runtimes()
-    assert owed_rituals(page_runtime) == []
+    assert owed_rituals(page_runtime) == [] and owed_problem_reviews(page_runtime) == []
