@@ -135,7 +135,7 @@ def owed_rituals(runtime: Runtime, now: datetime | None = None) -> list[tuple[st
         return []
     at = now or datetime.now(UTC)
     owed: list[tuple[str, Ritual, str]] = []
-    for okr_set in (s for s in config.okr_sets if s.confluence is not None):
+    for okr_set in (s for s in config.okr_sets if s.confluence is not None and page_written(runtime, f"set:{s.id}")):
         day = local_date(at, set_zone(config, okr_set))
         owed += [
             (okr_set.id, ritual, period(ritual, day))
@@ -143,6 +143,12 @@ def owed_rituals(runtime: Runtime, now: datetime | None = None) -> list[tuple[st
             if is_due(ritual, okr_set.cadence, day) and not runtime.redis.exists(_claim(okr_set.id, ritual, day))
         ]
     return owed
+
+
+def page_written(runtime: Runtime, page_key: str) -> bool:
+    """Has the page writer written this set's or program's page ("set:shop")? Until then nothing is
+    owed under it (the first flush writes it)."""
+    return bool(runtime.redis.hexists(STATE + page_key, "page_id"))
 
 
 def _claim(set_id: str, ritual: Ritual, day: date) -> str:

@@ -23,7 +23,7 @@ from publish.confluence.okr_page import RenderedPage
 from publish.confluence.regions import merge_regions, regions_equal
 from publish.people import people_of_set
 from sync import keys
-from sync.cadence import Outcome, RitualRun, create_once, once, set_page
+from sync.cadence import Outcome, RitualRun, create_once, once, page_written, set_page
 from sync.closed import close_records
 from sync.confluence_writer import MAX_ATTEMPTS, PageConflictError, latest_report
 from sync.kr_changes import kr_changes_of_set
@@ -58,7 +58,7 @@ def owed_close_pages(runtime: Runtime) -> list[tuple[str, str]]:
     return [
         (okr_set.id, record.cycle)
         for _, okr_set, record in _closed_sets(runtime)
-        if not runtime.redis.exists(_claim(okr_set, record))
+        if page_written(runtime, f"set:{okr_set.id}") and not runtime.redis.exists(_claim(okr_set, record))
     ]
 
 

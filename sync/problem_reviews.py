@@ -19,7 +19,7 @@ from mapping.models import OkrConfig, ProblemProgram, days
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from publish.confluence.dated_review import DatedReview, dated_review_page, review_record
 from sync import keys
-from sync.cadence import CadenceError, Outcome, RitualRun, create_once, once
+from sync.cadence import CadenceError, Outcome, RitualRun, create_once, once, page_written
 from sync.confluence_writer import STATE, people_of
 from sync.flush import live_evaluation_input
 from sync.people import refresh_people
@@ -74,7 +74,9 @@ def owed_problem_reviews(runtime: Runtime, now: datetime | None = None) -> list[
     return [
         (p.id, f"{day:%Y-%m-%d}")
         for p in programs
-        if review_due(runtime, p, day) and not runtime.redis.exists(_claim(p, day))
+        if page_written(runtime, f"program:{p.id}")
+        and review_due(runtime, p, day)
+        and not runtime.redis.exists(_claim(p, day))
     ]
 
 
