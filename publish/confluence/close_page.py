@@ -125,10 +125,18 @@ def _kr_view(close: CloseInput, objective: Objective, kr: KeyResult, result: Key
         "owner": kr_owners_text(kr, close.names),
         "score": fmt.score_text(result.score),
         "health": fmt.health_status(result.health),
-        "outcome": f"outcome {fmt.percent(result.progress)} · {fmt.number(result.current)} "
-        f"of target {fmt.number(result.target)}",
+        "outcome": _outcome_text(result),
         "delivery": delivery,
     }
+
+
+def _outcome_text(result: KeyResultReport) -> str:
+    """``outcome 27% · 33.33 of target 15``; "no reading at the close" for a KR without a value."""
+    if result.current is None:
+        return "no reading at the close"
+    return (
+        f"outcome {fmt.percent(result.progress)} · {fmt.number(result.current)} of target {fmt.number(result.target)}"
+    )
 
 
 def _changes(close: CloseInput) -> dict[str, Any]:
