@@ -66,6 +66,10 @@ class CadenceError(Exception):
     """A ritual cannot run at all (no configuration, no evaluation yet, no Confluence, an unknown set)."""
 
 
+class NotEvaluatedYet(Exception):
+    """The latest evaluation has no result for the set (it was added since): a later run writes it."""
+
+
 @dataclass(frozen=True)
 class RitualRun:
     set_id: str  # the set's id (the program's, for a problem review)
@@ -196,7 +200,7 @@ def once(runtime: Runtime, claim: str, write: Callable[[], tuple[Outcome, str]])
         written = write()
         done = True
         return written
-    except (ConnectorError, LookupError) as exc:
+    except (ConnectorError, NotEvaluatedYet) as exc:
         return "failed", str(exc)
     finally:
         if done:
@@ -276,7 +280,7 @@ def digest_input(
     """The week of ``okr_set``: each KR now and as recorded a week ago, and the programs' overdue APs."""
     result = report.okr_set(okr_set.id)
     if result is None:
-        raise LookupError(f"the latest evaluation has no result for OKR set {okr_set.id} yet")
+        raise NotEvaluatedYet(f"the latest evaluation has no result for OKR set {okr_set.id} yet")
     since = now - WEEK
     refs = [(okr_set.id, kr.id) for o in okr_set.objectives for kr in o.key_results]
     before = readings_at(runtime.redis, refs, since)
@@ -325,7 +329,7 @@ def review_input(
 ) -> ReviewInput:
     result = report.okr_set(okr_set.id)
     if result is None:
-        raise LookupError(f"the latest evaluation has no result for OKR set {okr_set.id} yet")
+        raise NotEvaluatedYet(f"the latest evaluation has no result for OKR set {okr_set.id} yet")
     where = okr_set.confluence
     return ReviewInput(
         okr_set=okr_set,
