@@ -1,10 +1,12 @@
 """The rituals end to end: the emulator's Jira and Confluence, a real worker and scheduler. Whoever runs
 a ritual (the stack's own scheduler, this process as a second one, a run after lost claims) there is
-one digest and one review under the set's page; a person's decisions stay; owners show by name."""
+one digest and one review under the set's page; a person's decisions stay; owners show by name; the
+close page keeps the learnings people wrote through `close --again`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,12 @@ import redis
 
 from okrsync.local_stack import LocalStack
 from publish.confluence.cadence_pages import DECISIONS
+from publish.confluence.close_page import LEARNED
 from publish.confluence.regions import page_regions
 from sync import keys
 from sync.cadence import run_due_rituals, run_rituals
+from sync.close import close_cycle
+from sync.close_page import write_close_pages
 from sync.runtime import forget_runtimes
 from tests.publish.stack import CONFIG, INTERVAL, SCENARIO, _edit_hook, wait_for
 from tests.support.stack import pages_options
@@ -88,3 +93,22 @@ def set_page_body(stack: dict[str, Any]) -> str:
 def confluence_titles(stack: dict[str, Any], title: str) -> list[Any]:
     found = titled(stack, title)
     return [found] if found else []
+
+
+def test_the_close_page_keeps_the_learnings_through_close_again(stack) -> None:
+    runtime, confluence = stack["runtime"], stack["confluence"]
+    wait_for(lambda: "<td>40% → 20% → 10%</td>" in set_page_body(stack), what="the set page at 20%")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)  # the cycle ends today
+    close_cycle(runtime, "now", "e2e", now=tomorrow)
+    (run,) = write_close_pages(runtime, now=tomorrow)
+    assert (run.outcome, run.detail) == ("created", "Shop OKRs — close now"), run.sentence()
+    page = titled(stack, "Shop OKRs — close now")
+    assert page.parent_id == titled(stack, "Shop OKRs").id
+    room = f"<h3>{LEARNED} (O1)</h3><p />"
+    learned = "<p>Escaped defects fell once contract tests ran on every merge.</p>"
+    confluence.update_page(page, page.body.replace(room, room.replace("<p />", learned)), "a person's learnings")
+    close_cycle(runtime, "now", "e2e", again=True, now=tomorrow + timedelta(hours=1))
+    (again,) = write_close_pages(runtime, now=tomorrow + timedelta(hours=1))
+    assert again.outcome in ("refreshed", "already"), again.sentence()  # the stack's worker may have been first
+    kept = wait_for(lambda: (p := titled(stack, "Shop OKRs — close now")) and "1 earlier close(s)" in p.body and p)
+    assert learned in kept.body
