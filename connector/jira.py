@@ -332,6 +332,22 @@ class JiraPort:
             raise BadRequest(f"user search for {text!r} not sent: {found}")
         return [user for user in found if isinstance(user, dict)] if isinstance(found, list) else []
 
+    def user(self, reference: str) -> dict[str, Any] | None:
+        """One user (``/user``): by ``accountId`` on Cloud; by ``key``, then ``username``, on Data Center
+        (an owner may be written either way there). None when Jira knows no such user."""
+        if self.flavor == "cloud":
+            ways: list[dict[str, str]] = [{"account_id": reference}]
+        else:
+            ways = [{"key": reference}, {"username": reference}]
+        for way in ways:
+            try:
+                found = self._call("user", lambda w=way: self.client.user(**w), "GET", "rest/api/2/user")
+            except (NotFound, BadRequest):  # Cloud answers a malformed account id 400
+                continue
+            if isinstance(found, dict) and found:
+                return found
+        return None
+
     def create_issue(self, fields: dict[str, Any], properties: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Create an issue from its ``fields``, with issue ``properties`` (key → JSON value) set in the same
         request (the create body's ``properties``); returns Jira's answer with ``id`` and ``key``."""

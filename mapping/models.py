@@ -145,11 +145,39 @@ class Contributors(_Model):
         return self
 
 
+Person = Annotated[str, Field(min_length=1, max_length=200, description="an account id, user key or user name")]
+
+
+class Roles(_Model):
+    """Who does what for a KR (RACI): responsible people, the one accountable, those consulted and informed."""
+
+    responsible: list[Person] = []
+    accountable: Person | None = None
+    consulted: list[Person] = []
+    informed: list[Person] = []
+
+    @field_validator("responsible", "consulted", "informed")
+    @classmethod
+    def _no_one_twice(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        twice = sorted({p for p in value if value.count(p) > 1})
+        if twice:
+            raise ValueError(f"{info.field_name} names {', '.join(twice)} more than once: name each person once")
+        return value
+
+    def people(self) -> list[str]:
+        """Everyone named, in role order, each once."""
+        named = [*self.responsible, *([self.accountable] if self.accountable else []), *self.consulted, *self.informed]
+        return list(dict.fromkeys(named))
+
+
 class KeyResult(_Model):
     id: Identifier
     title: str = Field(min_length=1)
     owner: str | list[str] | None = None
     accountable: str | None = None
+    roles: Roles | None = Field(
+        default=None, description="responsible, accountable, consulted, informed: account ids or user keys"
+    )
     metric: str | None = None
     baseline: Number | None = None
     target: Number | None = None
@@ -177,6 +205,28 @@ class KeyResult(_Model):
         if self.owner is None:
             return []
         return [self.owner] if isinstance(self.owner, str) else list(self.owner)
+
+    @property
+    def accountable_person(self) -> str | None:
+        """The one accountable: ``accountable:``, else ``roles.accountable``."""
+        return self.accountable or (self.roles.accountable if self.roles else None)
+
+    @property
+    def people(self) -> list[str]:
+        """Everyone the KR names (owners, then its roles), each once."""
+        return list(dict.fromkeys([*self.owners, *([self.accountable] if self.accountable else []), *self._roled()]))
+
+    def _roled(self) -> list[str]:
+        return self.roles.people() if self.roles else []
+
+    @model_validator(mode="after")
+    def _one_accountable(self) -> KeyResult:
+        if self.roles and self.roles.accountable and self.accountable and self.roles.accountable != self.accountable:
+            raise ValueError(
+                f"accountable is {self.accountable!r} but roles.accountable is {self.roles.accountable!r}: "
+                "a KR has one accountable person; keep one of the two, or make them the same"
+            )
+        return self
 
     @model_validator(mode="after")
     def _measured_needs_numbers(self) -> KeyResult:
@@ -251,6 +301,55 @@ class ConfluenceTarget(_Model):
     parent: str | None = None
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def zone_problem(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r} (expected an IANA name such as UTC or Asia/Shanghai)"
+    return None
+
+
+class Cadence(_Model):
+    """When a set's rituals are due: the weekly digest's day, the monthly review's day of the month."""
+
+    weekly: str = Field(default="monday", description="the weekly digest's day: monday … sunday")
+    monthly: int = Field(default=1, description="the monthly review's day of the month: 1 to 28")
+    timezone: str | None = Field(default=None, description="the zone those days are read in (default: the config's)")
+    digest_comment: bool = Field(default=False, description="also comment the weekly digest on the set's jira_issue")
+
+    @field_validator("weekly", mode="before")
+    @classmethod
+    def _a_weekday(cls, value: object) -> str:
+        if not isinstance(value, str) or value.strip().lower() not in WEEKDAYS:
+            raise ValueError(f"the weekly digest's day must be a day of the week: {', '.join(WEEKDAYS)}")
+        return value.strip().lower()
+
+    @field_validator("monthly", mode="before")
+    @classmethod
+    def _a_day_of_every_month(cls, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 28:
+            raise ValueError(
+                "the monthly review's day of the month must be a whole number from 1 to 28 (a day every month has)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        problem = None if value is None else zone_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @property
+    def weekday(self) -> int:
+        """Monday 0 … Sunday 6, as ``date.weekday()`` counts."""
+        return WEEKDAYS.index(self.weekly)
+
+
 class OkrSet(_Model):
     id: Identifier
     name: str = Field(min_length=1)
@@ -264,6 +363,8 @@ class OkrSet(_Model):
     checkin_every: Days = Field(
         default=CHECKIN_EVERY, description="a person checks in on each KR at least this often (flag no_checkin)"
     )
+    jira_issue: str | None = Field(default=None, description="an issue the weekly digest is commented on")
+    cadence: Cadence = Cadence()
     objectives: list[Objective] = Field(min_length=1)
 
 
@@ -312,6 +413,8 @@ class ProblemProgram(_Model):
     name: str = Field(min_length=1)
     window: Days = "56d"
     review_every: Days = "14d"
+    owner: Person | None = Field(default=None, description="who answers for the program; named in escalations")
+    escalate_after: Days = Field(default="7d", description="an AP overdue longer than this is escalated")
     sources: list[ProblemSource] = Field(min_length=1)
     classify: Classification
     theme: str = Field(default="component", pattern=r"^(component|label:.+|field:.+)$")
@@ -376,12 +479,9 @@ class OkrConfig(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (expected an IANA name such as UTC or Asia/Shanghai)"
-            ) from None
+        problem = zone_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @property

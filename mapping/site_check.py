@@ -161,13 +161,20 @@ def _written_issue_findings(config: OkrConfig, facts: SiteFacts) -> Iterator[Sit
     for where, key in named_issue_keys(config):
         reason = facts.issues.get(key)
         if reason:
-            yield SiteFinding("warning", where, f"{key} {reason}; its status cannot be written there — check the key")
+            written = (
+                "the weekly digest cannot be commented"
+                if where.endswith("].jira_issue") and ".objectives" not in where
+                else "its status cannot be written"
+            )
+            yield SiteFinding("warning", where, f"{key} {reason}; {written} there — check the key")
 
 
 def named_issue_keys(config: OkrConfig) -> list[tuple[str, str]]:
-    """(path, key) of every contributor epic and KR ``jira_issue`` the configuration names."""
+    """(path, key) of every contributor epic, KR ``jira_issue`` and set ``jira_issue`` the configuration names."""
     found = []
     for s, okr_set in enumerate(config.okr_sets):
+        if okr_set.jira_issue:
+            found.append((f"okr_sets[{s}].jira_issue", okr_set.jira_issue.upper()))
         for o, objective in enumerate(okr_set.objectives):
             for k, kr in enumerate(objective.key_results):
                 where = f"okr_sets[{s}].objectives[{o}].key_results[{k}]"

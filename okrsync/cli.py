@@ -469,6 +469,20 @@ def close(cycle: str, again: bool, who: str | None) -> None:
 
 
 @main.command()
+@click.argument("ritual", type=click.Choice(["weekly", "monthly", "problems"]))
+@click.option("--set", "set_id", metavar="ID", help="Only this OKR set (default: every set with a page).")
+@click.option("--program", "program_id", metavar="ID", help="Only this problem program (with `problems`).")
+def cadence(ritual: str, set_id: str | None, program_id: str | None) -> None:
+    """Run a ritual now: each set's weekly digest or monthly review, once per week or month."""
+    from okrsync.cadence_command import run_cadence
+
+    if set_id is not None and program_id is not None:
+        raise click.UsageError("give --set or --program, not both")
+    settings = _settings()
+    run_cadence(_runtime(settings, connect_redis(settings)), ritual, set_id, program_id)
+
+
+@main.command()
 @click.argument("set_id", metavar="SET")
 @click.argument("kr_id", metavar="KR")
 @click.option("--reason", default="", help="Why the scope is set again (required).")

@@ -9,6 +9,7 @@ import click
 
 from publish.confluence.formatting import number, score_text
 from sync.close import CloseError, close_cycle
+from sync.close_page import write_close_pages
 from sync.runtime import Runtime
 
 
@@ -26,6 +27,8 @@ def run_close(runtime: Runtime, cycle: str, again: bool, who: str | None) -> Non
     )
     for ref, kr in sorted(record.key_results.items()):
         click.echo(f"  {ref}: {number(kr.current)} · score {score_text(kr.score)} · {kr.health}")
+    for run in write_close_pages(runtime, record.cycle):
+        click.echo(run.sentence())
 
 
 def _user() -> str:

@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 import redis
 
 from sync import keys
+from sync.cadence import owed_rituals
 from sync.close import close_due_cycles
+from sync.close_page import owed_close_pages
 from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
+from sync.problem_reviews import owed_problem_reviews
 from sync.runtime import Runtime
-from sync.scheduling import schedule_flush, schedule_pages, schedule_remote_refresh, sweep
+from sync.scheduling import schedule_cadence, schedule_flush, schedule_pages, schedule_remote_refresh, sweep
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,7 @@ class Periodic:
     reconcile_every: float = 600.0
     remote_every: float = 300.0
     close_every: float = 60.0  # how often cycles past their close_after are looked for
+    cadence_every: float = 60.0  # how often the sets' weekly and monthly rituals are looked for
     _last: dict[str, float] = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -57,6 +61,9 @@ class Periodic:
                 log.debug("scheduler: remote metrics to be counted on a worker")
         if self._due("close", self.close_every, force):
             self._close_due_cycles()
+        if self._due("cadence", self.cadence_every, force) and self._rituals_owed():
+            if schedule_cadence(connection, self.runtime.queue_name):
+                log.info("scheduler: a weekly digest or monthly review is due, writing it on a worker")
         due = due_pages(self.runtime)
         if due is not None and due.targets and schedule_pages(connection, self.runtime.queue_name):
             log.info("scheduler: %d page(s) due, publishing on a worker", len(due.targets))
@@ -64,6 +71,10 @@ class Periodic:
     def _close_due_cycles(self) -> None:
         for record in close_due_cycles(self.runtime):
             log.info("scheduler: cycle %s closed, %d KR result(s) frozen", record.cycle, len(record.key_results))
+
+    def _rituals_owed(self) -> bool:
+        runtime = self.runtime
+        return bool(owed_rituals(runtime) or owed_close_pages(runtime) or owed_problem_reviews(runtime))
 
     def _hold_lock(self, ttl: int = 60) -> bool:
         connection = self.runtime.redis

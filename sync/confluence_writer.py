@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal
@@ -32,20 +32,23 @@ from typing import Any, Literal
 import redis
 
 from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
-from mapping.models import ConfluenceTarget, OkrConfig, OkrSet
+from mapping.models import ConfluenceTarget, OkrConfig, OkrSet, ProblemProgram
 from okr.evaluate import contributing_epics, evaluation_input
 from okr.history import moved_values
 from okr.metrics import EvaluationInput, FilterCache, program_result
-from okr.problems.model import issue_order
+from okr.problems.model import ProgramResult, issue_order
 from okr.report import Report, stored_report
 from publish.confluence.formatting import change_summary
 from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
 from publish.confluence.regions import merge_regions, regions_equal
 from publish.confluence.review_page import problem_review_page
+from publish.people import people_of_set
 from sync import keys
 from sync.history import readings_of_many
 from sync.kr_changes import kr_changes_of_set
+from sync.people import refresh_people
 from sync.redis_text import decoded
+from sync.review_records import latest_review_at
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -159,7 +162,7 @@ def due_pages(runtime: Runtime, now: datetime | None = None) -> DuePages | None:
     if not pending:
         return None
     clock = now.timestamp() if now is not None else time.time()
-    config, report = runtime.config_store.current(), _latest_report(runtime.redis)
+    config, report = runtime.config_store.current(), latest_report(runtime.redis)
     if config is None or report is None:
         return None
     targets = {t.key: t for t in page_targets(config)}
@@ -384,7 +387,10 @@ def render_target(
     )
     if target.kind == "program":
         program = next(p for p in config.problem_programs if p.id == target.id)
-        return problem_review_page(program, program_result(program, given, FilterCache()), base)
+        found = program_result(program, given, FilterCache())
+        names = refresh_people(runtime, people_of(program, found))
+        since = latest_review_at(runtime.redis, program.id)
+        return problem_review_page(program, found, replace(base, names=names), since)
     okr_set = next(s for s in config.okr_sets if s.id == target.id)
     result = report.okr_set(target.id)
     if result is None:
@@ -399,8 +405,15 @@ def render_target(
         epics=contributor_epics(okr_set, given),
         metric_history={m: runtime.config_store.metric_history(m) for m in _metrics_of(okr_set)},
         kr_changes=kr_changes_of_set(runtime.redis, okr_set),
+        names=refresh_people(runtime, people_of_set(okr_set)),
     )
     return okr_set_page(config, okr_set, result, context)
+
+
+def people_of(program: ProblemProgram, result: ProgramResult) -> list[str]:
+    """The people a problem review page names: the sources' owners and the action points' assignees."""
+    owners = [s.owner for s in program.sources if s.owner]
+    return [*owners, *(ap.assignee for ap in result.action_points if ap.assignee)]
 
 
 def contributor_epics(okr_set: OkrSet, given: EvaluationInput) -> dict[str, list[Epic]]:
@@ -433,7 +446,7 @@ def _evaluation_input(runtime: Runtime, config: OkrConfig, at: datetime) -> Eval
     )
 
 
-def _latest_report(connection: redis.Redis) -> Report | None:
+def latest_report(connection: redis.Redis) -> Report | None:
     raw = connection.get(REPORT)
     return stored_report(json.loads(raw)) if raw else None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -108,3 +108,13 @@ def readings_of_many(
     for ref in refs:
         pipe.zrange(history_key(ref), -newest, -1)
     return {ref: _all_stored(rows) for ref, rows in zip(refs, pipe.execute(), strict=True)}
+
+
+def readings_at(
+    connection: redis.Redis, refs: list[tuple[str, str]], instant: datetime
+) -> dict[tuple[str, str], Reading | None]:
+    """Each KR's latest reading taken at or before ``instant`` (None when it has none), in one round trip."""
+    pipe = connection.pipeline(transaction=False)
+    for ref in refs:
+        pipe.zrevrangebyscore(history_key(ref), instant.timestamp(), "-inf", start=0, num=1)
+    return {ref: _stored(rows) for ref, rows in zip(refs, pipe.execute(), strict=True)}

@@ -16,16 +16,19 @@ import redis
 from rq import Queue, get_current_job
 
 from sync import keys
+from sync.cadence import CadenceError, run_due_rituals
+from sync.close_page import write_close_pages
 from sync.confluence_writer import publish_due_pages
 from sync.dirty import DIRTY, DirtyTracker
 from sync.flush import flush
 from sync.handlers import SyncContext, router
 from sync.people_checkins import CommentCheckins, PeopleCheckins, kr_issues
+from sync.problem_reviews import run_problem_reviews
 from sync.queue import STATS, EventStream, entry_time_ms
 from sync.reconcile import resync
 from sync.remote import refresh_remote_metrics
 from sync.runtime import Runtime, runtime_for
-from sync.scheduling import PAGES_FLAG, REMOTE_FLAG, enqueue_flush, schedule_flush
+from sync.scheduling import CADENCE_FLAG, PAGES_FLAG, REMOTE_FLAG, enqueue_flush, schedule_flush
 from webhooks.events import parse_event
 
 log = logging.getLogger(__name__)
@@ -124,6 +127,29 @@ def publish_waiting_pages(connection: redis.Redis | None = None) -> dict[str, An
         )
         return {"published": 0}
     return {"published": publish_due_pages(runtime)}
+
+
+def run_cadence_rituals(connection: redis.Redis | None = None) -> dict[str, Any]:
+    """The weekly digests and monthly reviews that are due, each written once (sync.cadence)."""
+    connection = connection or _job_connection()
+    try:
+        runtime = runtime_for(connection)
+        runs = run_due_rituals(runtime) + write_close_pages(runtime) + _due_problem_reviews(runtime)
+    finally:
+        connection.delete(CADENCE_FLAG)
+    for run in runs:
+        log.info("cadence: %s", run.sentence())
+    return {
+        "written": sum(1 for r in runs if r.outcome == "created"),
+        "failed": sum(1 for r in runs if r.outcome == "failed"),
+    }
+
+
+def _due_problem_reviews(runtime: Any) -> list[Any]:
+    try:
+        return run_problem_reviews(runtime)
+    except CadenceError:  # no Confluence or no configuration: nothing is owed
+        return []
 
 
 def refresh_remote(connection: redis.Redis | None = None) -> dict[str, Any]:

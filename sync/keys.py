@@ -37,6 +37,14 @@ PEOPLE_CHECKIN_COMMENTS: Final = "okrsync:people-checkin-comments"  # hash: comm
 CLOSES: Final = "okrsync:closes"  # hash: cycle id → JSON close record: the cycle's frozen KR results, when, by whom
 SCOPES: Final = "okrsync:scopes"  # hash: "set-id/kr-id@cycle-id" → JSON recorded contributor scope (okr.scope)
 
+# ------------------------------------------------------------------------------ people and the cadence
+
+PEOPLE: Final = "okrsync:people"  # hash: account id / user key → JSON {"name", "known", "at"} looked up in Jira
+CADENCE_CLAIM_PREFIX: Final = "okrsync:cadence:claim:"  # + "set-id/ritual/period" → string: run token or "done"
+CADENCE_FLAG: Final = "okrsync:cadence:scheduled"  # string "1" with a TTL: a rituals job waits or runs
+PROBLEM_REVIEWS: Final = "okrsync:problem-reviews"  # hash: "program@YYYY-MM-DD" → JSON record of that review
+CADENCE_REVIEWS: Final = "okrsync:cadence:reviews"  # hash: "set-id@YYYY-MM" → JSON figures of that monthly review
+
 # ------------------------------------------------------------------------------ scheduling
 
 PAGES_FLAG: Final = "okrsync:pages:scheduled"  # string "1" with a TTL: a pages job waits

@@ -25,6 +25,9 @@ PAGES_FLAG_SECONDS = 300
 REMOTE_JOB = "sync.jobs.refresh_remote"
 REMOTE_FLAG = keys.REMOTE_FLAG  # a remote refresh waits or runs: the scheduler does not add another
 REMOTE_FLAG_SECONDS = 600
+CADENCE_JOB = "sync.jobs.run_cadence_rituals"
+CADENCE_FLAG = keys.CADENCE_FLAG  # a rituals job waits or runs: the scheduler does not add another
+CADENCE_FLAG_SECONDS = 900
 
 
 def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
@@ -38,6 +41,22 @@ def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
         result_ttl=300,
         failure_ttl=7 * 24 * 3600,
         description="publish the Confluence pages whose coalescing interval has passed",
+    )
+    return True
+
+
+def schedule_cadence(connection: redis.Redis, queue_name: str) -> bool:
+    """Enqueue one run of the owed weekly and monthly rituals unless one waits or runs (their pages are
+    written on a worker, never in the scheduler's loop)."""
+    if not connection.set(CADENCE_FLAG, "1", nx=True, ex=CADENCE_FLAG_SECONDS):
+        return False
+    Queue(queue_name, connection=connection).enqueue(
+        CADENCE_JOB,
+        job_timeout=CADENCE_FLAG_SECONDS,
+        ttl=CADENCE_FLAG_SECONDS,
+        result_ttl=300,
+        failure_ttl=7 * 24 * 3600,
+        description="write the weekly digests and monthly reviews that are due",
     )
     return True
 

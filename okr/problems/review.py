@@ -70,8 +70,10 @@ class ReviewDigest:
     closed: tuple[ClosedAp, ...]
 
 
-def review_digest(program: ProblemProgram, result: ProgramResult) -> ReviewDigest:
-    since = result.at - timedelta(days=days(program.review_every))
+def review_digest(program: ProblemProgram, result: ProgramResult, since: datetime | None = None) -> ReviewDigest:
+    """``since``: the previous review's time (problems created after it are new); without one, a
+    review period (``review_every``) back."""
+    since = since if since is not None else result.at - timedelta(days=days(program.review_every))
     fresh = [p for p in result.problems if p.created is not None and since < p.created <= result.at]
     return ReviewDigest(
         program_id=program.id,
@@ -220,3 +222,34 @@ def action_point_rows(program: Mapping[str, Any]) -> list[tuple[str, ...]]:
         (ap["key"], cluster(ap["cluster"]), ", ".join(ap["flags"]), ap["effectiveness"] or "—")
         for ap in program["action_points"]
     ]
+
+
+@dataclass(frozen=True)
+class Escalation:
+    key: str
+    reason: str  # "overdue 9 days (due 2026-11-20)" | "judged ineffective"
+    assignee: str | None
+
+
+def escalations(program: ProblemProgram, result: ProgramResult, today: date) -> tuple[Escalation, ...]:
+    """Open APs overdue longer than ``escalate_after``, and closed APs judged ineffective."""
+    limit = days(program.escalate_after)
+    found = []
+    for ap in result.action_points:
+        if not ap.done and ap.due is not None and (today - ap.due).days > limit:
+            found.append(
+                Escalation(ap.key, f"overdue {(today - ap.due).days} days (due {ap.due:%Y-%m-%d})", ap.assignee)
+            )
+        elif ap.effectiveness is not None and ap.effectiveness.verdict == "ineffective":
+            found.append(Escalation(ap.key, "judged ineffective: its cluster keeps recurring", ap.assignee))
+    return tuple(found)
+
+
+def below_threshold(result: ProgramResult) -> tuple[Cluster, ...]:
+    """Clusters in the window that are neither candidates nor covered by an open AP."""
+    return tuple(c for c in result.clusters if not c.candidate and not c.covered_by)
+
+
+def covered(result: ProgramResult) -> tuple[Cluster, ...]:
+    """Clusters an open AP already works on."""
+    return tuple(c for c in result.clusters if c.covered_by)

@@ -13,6 +13,7 @@ import redis
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from mapping.models import OkrConfig
 from okr.checkins import CheckInInvalid, check_in_words
 from okrsync.admin import throttle, views
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
@@ -23,9 +24,11 @@ from okrsync.admin.headers import page_policy
 from okrsync.admin.health import collect_health, latest_report
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import close_session, open_session, session_user
+from publish.people import people_of_config
 from publish.remote_links import HEALTHS, health_icon
 from sync.history import readings
 from sync.kr_changes import kr_changes_of
+from sync.people import cached_names
 from sync.people_checkins import PeopleCheckins, new_checkin, record_checkin
 
 PUBLIC_ENDPOINTS = {"admin_pages.signin", "admin_pages.signin_form", "admin_pages.stylesheet", "admin_pages.icon"}
@@ -162,10 +165,15 @@ def overview() -> str:
     config, report = admin.store.current(), latest_report(admin.redis)
     return render_template(
         "admin_overview.html",
-        sets=views.overview(config, report, datetime.now(UTC)),
+        sets=views.overview(config, report, datetime.now(UTC), _names(admin.redis, config)),
         report=report,
         configured=config is not None,
     )
+
+
+def _names(connection: redis.Redis, config: OkrConfig | None) -> dict[str, str]:
+    """Display names of the configuration's people as last looked up (the admin pages never ask Jira)."""
+    return cached_names(connection, people_of_config(config)) if config is not None else {}
 
 
 def kr_detail(set_id: str, kr_id: str) -> Any:
@@ -183,7 +191,8 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
     now = datetime.now(UTC)
     seen = (now, config.zone)
     result = views.kr_result(report, set_id, kr_id)
-    row = views.kr_row(okr_set, kr, result, report.okr_set(set_id) if report else None, seen)
+    names = cached_names(admin.redis, kr.people)
+    row = views.kr_row(okr_set, kr, result, report.okr_set(set_id) if report else None, seen, names)
     trend = views.trend_points(config, okr_set, readings(admin.redis, (set_id, kr_id)), now)
     metric = config.metrics.get(kr.metric or "")
     checkins = [views.checkin_view(c, seen) for c in PeopleCheckins(admin.redis).history((set_id, kr_id), 10)]

@@ -22,6 +22,7 @@ from publish.confluence import formatting as fmt
 from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import change_text
+from publish.people import NO_NAMES, Names, person, roles_text
 
 HEALTH_LABELS = {
     "done": "done",
@@ -36,34 +37,46 @@ Seen = tuple[datetime, tzinfo] | None  # the instant the page is shown at, and t
 SPELLED_OUT = 1e7  # a larger share reads like 1.2e+12%
 
 
-def overview(config: OkrConfig | None, report: Report | None, now: datetime | None = None) -> list[dict[str, Any]]:
-    """One card per OKR set: objectives with their score and health, KRs with progress and delivery, and
-    (given ``now``) each KR's latest check-in with its age."""
+def overview(
+    config: OkrConfig | None, report: Report | None, now: datetime | None = None, names: Names = NO_NAMES
+) -> list[dict[str, Any]]:
+    """One card per OKR set: objectives with their score and health, KRs with progress and delivery,
+    (given ``now``) each KR's latest check-in with its age, and people by display name where ``names``
+    knows them."""
     if config is None:
         return []
     seen = (now, config.zone) if now else None
-    cards = [_set_card(okr_set, report.okr_set(okr_set.id) if report else None, seen) for okr_set in config.okr_sets]
+    cards = [
+        _set_card(okr_set, report.okr_set(okr_set.id) if report else None, seen, names) for okr_set in config.okr_sets
+    ]
     return [{**card, "closed": closed_text(card["closed_at"], config.zone)} for card in cards]
 
 
-def _set_card(okr_set: OkrSet, result: SetReport | None, seen: Seen = None) -> dict[str, Any]:
+def _set_card(okr_set: OkrSet, result: SetReport | None, seen: Seen = None, names: Names = NO_NAMES) -> dict[str, Any]:
     objectives = {o.id: o for o in result.objectives} if result else {}
     return {
         "id": okr_set.id,
         "name": okr_set.name,
         "level": okr_set.level,
         "cycle": okr_set.cycle,
-        "owner": okr_set.owner,
+        "owner": person(okr_set.owner, names) if okr_set.owner else None,
         "projects": okr_set.projects,
         "expected": result.expected if result else None,
         "closed_at": result.closed_at if result else None,
         "evaluated": result is not None,
-        "objectives": [_objective_row(okr_set, o, objectives.get(o.id), result, seen) for o in okr_set.objectives],
+        "objectives": [
+            _objective_row(okr_set, o, objectives.get(o.id), result, seen, names) for o in okr_set.objectives
+        ],
     }
 
 
 def _objective_row(
-    okr_set: OkrSet, objective: Any, result: ObjectiveReport | None, set_result: SetReport | None, seen: Seen = None
+    okr_set: OkrSet,
+    objective: Any,
+    result: ObjectiveReport | None,
+    set_result: SetReport | None,
+    seen: Seen = None,
+    names: Names = NO_NAMES,
 ) -> dict[str, Any]:
     krs = {k.id: k for k in result.key_results} if result else {}
     return {
@@ -73,7 +86,7 @@ def _objective_row(
         "health": result.health if result else "not_measured",
         "measured": result.measured if result else 0,
         "total": len(objective.key_results),
-        "key_results": [kr_row(okr_set, kr, krs.get(kr.id), set_result, seen) for kr in objective.key_results],
+        "key_results": [kr_row(okr_set, kr, krs.get(kr.id), set_result, seen, names) for kr in objective.key_results],
     }
 
 
@@ -83,13 +96,16 @@ def kr_row(
     found: KeyResultReport | None,
     set_result: SetReport | None = None,
     seen: Seen = None,
+    names: Names = NO_NAMES,
 ) -> dict[str, Any]:
     result = found.to_dict() if found else {}
     return {
         "set": okr_set.id,
         "id": kr.id,
         "title": kr.title,
-        "owner": ", ".join(kr.owners) or None,
+        "owner": ", ".join(person(o, names) for o in kr.owners) or None,
+        "accountable": person(kr.accountable_person, names) if kr.accountable_person else None,
+        "roles": roles_text(kr, names),
         "metric": kr.metric,
         "unmeasured": kr.unmeasured,
         "reading_due": _reading_due(kr, result.get("flags", [])),

@@ -28,6 +28,7 @@ from publish.confluence.templates import render
 from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import changes_between
+from publish.people import Names, kr_owners_text, person
 
 AS_OF = "as-of"
 ROOM = "<p />"  # an empty paragraph: room for people's text between the panels
@@ -57,6 +58,7 @@ class PageContext:
     epics: Mapping[str, Sequence[Epic]] = field(default_factory=dict)  # KR id → contributing epics
     metric_history: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=dict)  # metric → versions
     kr_changes: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # KR id → recorded changes
+    names: Names = field(default_factory=dict)  # account id / user key → display name (publish.people)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,9 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
         (AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, _stale_count(objectives))))),
         (
             "summary",
-            region_macro("summary", render("okr_summary", s=_summary_view(config, okr_set, result, objectives))),
+            region_macro(
+                "summary", render("okr_summary", s=_summary_view(config, okr_set, result, objectives, context))
+            ),
         ),
     ]
     regions += [
@@ -136,14 +140,18 @@ def _stale_count(objectives: Sequence[Mapping[str, Any]]) -> int:
 
 
 def _summary_view(
-    config: OkrConfig, okr_set: OkrSet, result: SetReport, objectives: Sequence[Mapping[str, Any]]
+    config: OkrConfig,
+    okr_set: OkrSet,
+    result: SetReport,
+    objectives: Sequence[Mapping[str, Any]],
+    context: PageContext,
 ) -> dict[str, Any]:
     cycle = config.cycle(okr_set.cycle)
     bands = config.health
     return {
         "name": okr_set.name,
         "level": okr_set.level,
-        "owner": okr_set.owner or "no owner named",
+        "owner": person(okr_set.owner, context.names) if okr_set.owner else "no owner named",
         "cycle": f"{cycle.id} ({cycle.start:%Y-%m-%d} – {cycle.end:%Y-%m-%d})",
         "aligns_to": okr_set.aligns_to,
         "expected": fmt.percent(result.expected),
@@ -212,7 +220,7 @@ def _kr_view(
     return {
         "label": label,
         "title": kr.title,
-        "owner": _owners(kr),
+        "owner": kr_owners_text(kr, context.names),
         "reason": _unmeasured_reason(kr, result),
         "span": _span(result, unit),
         "kind_words": kind_words(result, set_result),
@@ -255,12 +263,6 @@ def _span(result: KeyResultReport, unit: str | None) -> str:
     if all(v is None for v in values):
         return "—"
     return " → ".join(fmt.with_unit(v, unit) for v in values)
-
-
-def _owners(kr: KeyResult) -> str:
-    if not kr.owners:
-        return "no owner named"
-    return ", ".join(f"{o} (accountable)" if kr.accountable == o and len(kr.owners) > 1 else o for o in kr.owners)
 
 
 def _unmeasured_reason(kr: KeyResult, result: KeyResultReport) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from mapping.models import ProblemProgram, days
@@ -19,10 +20,15 @@ from publish.confluence import formatting as fmt
 from publish.confluence.okr_page import AS_OF, HINT, ROOM, PageContext, RenderedPage, as_of_view
 from publish.confluence.regions import region_macro
 from publish.confluence.templates import render
+from publish.people import person
 
 
-def problem_review_page(program: ProblemProgram, result: ProgramResult, context: PageContext) -> RenderedPage:
-    digest = review_digest(program, result)
+def problem_review_page(
+    program: ProblemProgram, result: ProgramResult, context: PageContext, since: datetime | None = None
+) -> RenderedPage:
+    """``since``: the latest dated review's time, from which problems count as new (default: one
+    ``review_every`` back)."""
+    digest = review_digest(program, result, since)
     proposals = {p.cluster: p for p in ap_proposals(program, result, result.at)}
     summaries = {ap.key: ap.summary for ap in result.action_points}
     views = [  # the review's agenda: where the APs stand, whether closed ones worked, what is new, what needs an AP
@@ -105,7 +111,9 @@ def _candidates_view(
                 "score": f"{cluster.frequency} × {fmt.number(cluster.impact)} = {fmt.number(cluster.score)}",
                 "problems": [_problem(p, context) for p in cluster.problems],
                 "proposal": proposal.summary if proposal else "",
-                "owner": (proposal.assignee if proposal else None) or "no owner named",
+                "owner": person(proposal.assignee, context.names)
+                if proposal and proposal.assignee
+                else "no owner named",
                 "due": f"{proposal.due:%Y-%m-%d}" if proposal else "—",
             }
         )
@@ -120,7 +128,7 @@ def _action_points_view(
             "issue": _issue(row.key, context),
             "summary": summaries.get(row.key) or "",
             "cluster": cluster_text(row.cluster),
-            "owner": row.owner or "no owner",
+            "owner": person(row.owner, context.names) if row.owner else "no owner",
             "due": f"{row.due:%Y-%m-%d}" if row.due else "no due date",
             "status": row.status or "—",
             "flags": [fmt.flag_status(f) for f in row.flags],

@@ -15,6 +15,8 @@ from typing import Any
 from jinja2 import DictLoader, Environment, StrictUndefined, Template
 from markupsafe import Markup
 
+from publish.confluence.cadence_templates import CADENCE_TEMPLATES
+
 NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 MACROS = """\
@@ -132,6 +134,7 @@ TEMPLATES = {
     "review_candidates": REVIEW_CANDIDATES,
     "review_aps": REVIEW_APS,
     "review_effectiveness": REVIEW_EFFECTIVENESS,
+    **CADENCE_TEMPLATES,
 }
 
 

@@ -248,3 +248,14 @@ def test_users_are_found_by_e_mail_and_name_on_both_flavours(cloud: Any, datacen
     assert on_cloud.find_users("nobody@acme.example") == []
     assert [u["displayName"] for u in on_cloud.find_users("acme.example")] == []  # prefixes, not any substring
     assert cloud.calls("GET /rest/api/2/user/search") == 4 and datacenter.calls("GET /rest/api/2/user/search") == 2
+
+
+def test_a_user_is_read_by_account_id_on_cloud_and_by_key_or_name_on_data_center(
+    cloud: Any, datacenter: Any, make_jira: Any
+) -> None:
+    on_cloud, on_dc = make_jira(cloud, flavor="cloud"), make_jira(datacenter, flavor="datacenter")
+    assert on_cloud.user("5b10ac8d82e05b22cc7d4ef5")["displayName"] == "Alice Park"
+    assert on_cloud.user("5b10ffff0000000000dead01") is None
+    assert on_dc.user("bob")["displayName"] == "Bob Mensah"  # found by its key
+    assert on_dc.user("nobody") is None  # neither a key nor a user name
+    assert cloud.calls("GET /rest/api/2/user") == 2 and datacenter.calls("GET /rest/api/2/user") == 3

@@ -114,3 +114,14 @@ def test_any_jql_text_gives_precise_findings_and_never_raises(text: str) -> None
 
 def test_a_key_with_a_line_break_is_not_asked_for() -> None:
     assert issue_keys_to_ask(_config('project = SHOP AND key = "SHOP-99999\n"')) == []
+
+
+def test_a_sets_jira_issue_the_site_lacks_is_a_warning_about_the_digest_comment() -> None:
+    config = _config()
+    shop = config.okr_sets[0].model_copy(update={"jira_issue": "SHOP-99999"})
+    config = config.model_copy(update={"okr_sets": [shop]})
+    assert "SHOP-99999" in issue_keys_to_ask(config)
+    assert _lines(config) == [
+        "warning: okr_sets[0].jira_issue: SHOP-99999 does not exist in Jira (404); "
+        "the weekly digest cannot be commented there — check the key",
+    ]

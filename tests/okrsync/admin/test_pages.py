@@ -109,6 +109,30 @@ def test_the_kr_page_lists_changes_of_its_definition_with_who_and_when(
     assert "Definition changes" in detail and f"target changed on {today} from 10 to 12 (alice)" in detail
 
 
+def test_people_show_by_the_display_names_looked_up_and_roles_on_the_kr_page(
+    api: FlaskClient, admin_settings: Settings, configured: str, connection: redis.Redis
+) -> None:
+    from sync.people import PEOPLE, CachedName
+
+    runtime = admin_context(admin_settings, connection).runtime
+    roled = configured.replace(
+        "            owner: bob@example.com\n",
+        "            owner: bob@example.com\n            roles: {consulted: [carol@example.com]}\n",
+    )
+    apply_config_text(runtime, roled, "alice", source="okrs.yaml")
+    connection.hset(PEOPLE, "alice@example.com", CachedName("Alice Park", True, 0).to_json())
+    connection.hset(PEOPLE, "bob@example.com", CachedName("bob@example.com (unknown user)", False, 0).to_json())
+    sign_in(api)
+    overview = api.get("/admin/").data.decode()
+    assert "Alice Park" in overview and "bob@example.com (unknown user)" in overview
+    detail = api.get("/admin/sets/shop/krs/KR1").data.decode()
+    assert (
+        "Roles" in detail
+        and "consulted: carol@example.com" in detail
+        and "responsible: bob@example.com (unknown user)" in detail
+    )
+
+
 def test_an_invalid_mapping_is_not_saved_and_the_error_names_the_field(api: FlaskClient, configured: str) -> None:
     sign_in(api)
     form = {
