@@ -114,7 +114,7 @@ def test_a_flag_is_listed_by_name_once_a_kr_carries_it() -> None:
     )
     assert "O1.KR1" in regions["digest-no-checkin"] and "O1.KR2" not in regions["digest-no-checkin"]
     assert "O1.KR1" in regions["digest-confidence-disagrees"]
-    assert "NO CHECKIN" in regions["digest-no-checkin"]
+    assert "NO CHECK-IN" in regions["digest-no-checkin"]
     assert "No key result is flagged" in page_regions(digest_page(week(())).new_page_body())["digest-no-checkin"]
 
 
