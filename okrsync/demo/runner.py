@@ -54,26 +54,36 @@ class DemoOptions:
 
 
 def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout) -> DemoSummary | None:
+    stack = demo_stack(settings, options, out)
+    played: list[str] = []
+    try:
+        start_demo(stack, out)
+        play(stack, options, played, out)
+        return finish(stack, played, out, END_SETTLE_SECONDS)
+    except KeyboardInterrupt:
+        out.write("\nstopping: the service finishes the last action's work first (Ctrl-C again: at once)\n")
+        return finish(stack, played, out, STOP_SETTLE_SECONDS)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        stack.stop()
+
+
+def demo_stack(settings: Settings, options: DemoOptions, out: TextIO) -> LocalStack:
+    """The demo's stack, not started yet: the data directory reset to a clean slate, the ports chosen."""
     data_dir = settings.data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     connection = connect_redis(settings)
     _start_clean(settings, connection, data_dir, out)
     ports = _demo_ports(options, out)
-    stack = LocalStack(_stack_options(settings, options, ports, data_dir, connection, out))
-    played: list[str] = []
-    try:
-        stack.start()
-        _print_where_to_look(out, stack.url, stack.jira_url, stack.env, data_dir)
-        _settle(stack, out, "its first evaluation and pages", FIRST_SETTLE_SECONDS)
-        _play(stack, options, played, out)
-        return _finish(stack, played, out, END_SETTLE_SECONDS)
-    except KeyboardInterrupt:
-        out.write("\nstopping: the service finishes the last action's work first (Ctrl-C again: at once)\n")
-        return _finish(stack, played, out, STOP_SETTLE_SECONDS)
-    except StackError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        stack.stop()
+    return LocalStack(_stack_options(settings, options, ports, data_dir, connection, out))
+
+
+def start_demo(stack: LocalStack, out: TextIO) -> None:
+    """The stack started, where to look printed, and the first evaluation (every page too) done."""
+    stack.start()
+    _print_where_to_look(out, stack.url, stack.jira_url, stack.env, stack.data_dir)
+    _settle(stack, out, "its first evaluation and pages", FIRST_SETTLE_SECONDS)
 
 
 def _start_clean(settings: Settings, connection: redis.Redis, data_dir: Path, out: TextIO) -> None:
@@ -204,7 +214,7 @@ def _quarter_of(day: date) -> tuple[date, date]:
     return start, following - timedelta(days=1)
 
 
-def _play(stack: LocalStack, options: DemoOptions, played: list[str], out: TextIO) -> None:
+def play(stack: LocalStack, options: DemoOptions, played: list[str], out: TextIO) -> None:
     """The activity: ``duration / pace`` actions (the same ones for the same seed), or until Ctrl-C.
     After each action the service finishes what it caused (page writes waiting out their interval
     aside) before the next one, so what it writes is a function of the story, not of timing."""
@@ -240,7 +250,7 @@ def _settle(stack: LocalStack, out: TextIO, what: str, seconds: float, pages: bo
     return settling.settled
 
 
-def _finish(stack: LocalStack, played: list[str], out: TextIO, seconds: float) -> DemoSummary | None:
+def finish(stack: LocalStack, played: list[str], out: TextIO, seconds: float) -> DemoSummary | None:
     """The summary, once the service has finished the story's work (every page written too)."""
     try:
         settled = _settle(stack, out, "the story's work", seconds)
