@@ -21,6 +21,7 @@ from typing import Any
 
 from okrsync.demo.runner import DemoOptions, demo_stack, finish, play, start_demo
 from okrsync.local_stack import LocalStack, settings_from_env
+from okrsync.redis_store import stop_embedded_redis
 
 REPO = Path(__file__).resolve().parents[1]
 # name of the PNG in docs/ → URL path: /admin/… on the web service, anything else on the emulated site
@@ -91,6 +92,7 @@ def demo_played(data_dir: Path, actions: int) -> Iterator[LocalStack]:
         yield stack
     finally:
         stack.stop()
+        stop_embedded_redis(stack.connection)  # now: its directory is removed before this process exits
 
 
 @contextmanager

@@ -5,6 +5,7 @@ registers the webhook, resyncs, then plays a stream of activity until Ctrl-C or 
 from __future__ import annotations
 
 import secrets
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class DemoOptions:
 
 
 def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout) -> DemoSummary | None:
+    signal.signal(signal.SIGTERM, _stop_requested)  # `kill` stops the stack's processes too, as Ctrl-C does
     stack = demo_stack(settings, options, out)
     played: list[str] = []
     try:
@@ -67,6 +69,10 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout)
         raise click.ClickException(str(exc)) from None
     finally:
         stack.stop()
+
+
+def _stop_requested(number: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def demo_stack(settings: Settings, options: DemoOptions, out: TextIO) -> LocalStack:
