@@ -179,6 +179,7 @@ def _demo_env(settings: Settings, public_url: str) -> dict[str, str]:
         "OKRSYNC_ADMIN_TOKEN": token,
         "OKRSYNC_PUBLIC_URL": public_url,
         "OKRSYNC_PAGES_INTERVAL_SECONDS": "5",
+        "OKRSYNC_CHECKIN_HOLD_SECONDS": "0",  # a check-in follows a new health at once: no clock decides it
         "OKRSYNC_LOG_LEVEL": settings.log_level,
     }
 
