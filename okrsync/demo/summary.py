@@ -8,8 +8,7 @@ is said to be about timing: how many page versions were written depends on how p
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from okr.report import Report, stored_report
 from okrsync.counters import read_counts
@@ -39,17 +38,10 @@ class DemoSummary:
         """The issue events the story's people made in Jira."""
         return self.events_processed - self.own_events - self.link_events
 
-    def figures(self) -> dict[str, Any]:
-        """The story's figures: what two runs of the same story must agree on (page versions left out)."""
-        figures = asdict(self)
-        for timing in ("settled", "page_versions", "pages_interval"):
-            figures.pop(timing)
-        return figures
-
     def lines(self) -> list[str]:
         """The summary as printed: one figure a line, the timing-dependent one said to be so."""
         return [
-            f"Summary of {self.actions} action(s); the service finished each one's work before the next",
+            f"Summary of {self.actions} action(s) of the story",
             f"  events processed:      {self.events_processed} ({self.story_events} from people's changes in "
             f"the story, {self.own_events} from the service's own writes, {self.link_events} issue links)",
             f"  Jira writes:           {self.jira_writes} (to {self.jira_targets} status properties, fields and "

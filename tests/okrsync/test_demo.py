@@ -16,6 +16,7 @@ from mapping.lint import lint
 from mapping.loader import load_config_text
 from okrsync.demo.runner import _demo_config, _port
 from okrsync.demo.scenario import demo_scenario
+from okrsync.demo.summary import DemoSummary
 from okrsync.local_stack import PortChoice, choose_port
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
@@ -100,6 +101,30 @@ def test_the_open_action_point_is_due_a_few_days_before_today() -> None:
     scenario = demo_scenario(today=date(2026, 12, 3))
     dues = [issue["due"] for issue in scenario["issues"] if "action-point" in issue.get("labels", [])]
     assert dues == ["2026-11-29"]
+
+
+def test_the_summary_splits_the_events_and_says_which_figure_is_about_timing() -> None:
+    summary = DemoSummary(
+        actions=16,
+        settled=False,
+        events_processed=66,
+        own_events=8,
+        link_events=42,
+        jira_writes=21,
+        jira_targets=7,
+        pages=["Company OKRs", "Platform problem review"],
+        page_versions=15,
+        pages_interval=5,
+        action_points_opened=5,
+        krs_by_health={"on_track": 1, "off_track": 7},
+    )
+    lines = summary.lines()
+    assert lines[0] == "Summary of 16 action(s) of the story"
+    assert "66 (16 from people's changes in the story, 8 from the service's own writes, 42 issue links)" in lines[1]
+    assert "pages written:         2 (Company OKRs, Platform problem review)" in lines[3]
+    assert "15, a figure of timing rather than of the story: a page is written at most once every 5 s" in lines[4]
+    assert lines[6] == "  KRs by health:         off_track 7, on_track 1"
+    assert lines[-1] == "  (the service had not finished the last action's work: figures partial)"
 
 
 def _bounded_demo(data_dir: Path, cwd: Path, port: int, emulator_port: int, pace: float) -> str:
