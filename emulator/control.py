@@ -3,6 +3,8 @@
 - ``GET /_emulator/faults`` — the knobs; ``PUT`` / ``PATCH`` / ``POST`` with a JSON object changes some.
 - ``GET /_emulator/counters`` — calls by endpoint and status, and webhook outcomes; ``DELETE`` resets.
 - ``GET /_emulator/deliveries`` — recent deliveries (``?wait=1`` first waits for the queue to drain).
+- ``GET /_emulator/deliveries/state`` — ``{"idle": …, "published": …}``: no delivery waiting or in flight, and
+  how many were published since the start (a small answer to poll while waiting for quiet).
 - ``GET /_emulator/health`` — flavour, issue and page counts.
 """
 
@@ -52,6 +54,12 @@ def deliveries() -> Response:
     if request.args.get("wait"):
         dispatcher.wait_idle(timeout=float(request.args.get("timeout", 10)))
     return jsonify(idle=dispatcher.idle(), deliveries=[d.summary() for d in list(dispatcher.recent)])
+
+
+@blueprint.get("/deliveries/state")
+def delivery_state() -> Response:
+    idle, published = current_emulator().dispatcher.state()
+    return jsonify(idle=idle, published=published)
 
 
 @blueprint.get("/health")

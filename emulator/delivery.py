@@ -88,6 +88,7 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._in_flight = 0
+        self._published = 0  # deliveries handed to publish() since the start, dropped ones included
         self.recent: deque[Delivery] = deque(maxlen=history)
         self._session = requests.Session()
 
@@ -96,6 +97,8 @@ class Dispatcher:
     def publish(self, webhook_id: str, url: str, secret: str, event: str, payload: dict[str, Any]) -> Delivery:
         body = json.dumps(payload, separators=(",", ":")).encode()
         delivery = Delivery(str(uuid.uuid4()), webhook_id, url, secret, event, body)
+        with self._condition:
+            self._published += 1
         self.recent.append(delivery)
         knobs = self.faults.knobs
         if self.faults.roll(knobs.webhook_drop_fraction):
@@ -125,6 +128,12 @@ class Dispatcher:
     def idle(self) -> bool:
         with self._condition:
             return not self._heap and self._in_flight == 0
+
+    def state(self) -> tuple[bool, int]:
+        """(idle, deliveries published so far): read together, so a caller can tell that nothing was
+        published between two idle readings."""
+        with self._condition:
+            return not self._heap and self._in_flight == 0, self._published
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout

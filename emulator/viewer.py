@@ -298,6 +298,18 @@ def issue_link(site: Site) -> IssueLink:
     return link
 
 
+@blueprint.get("/wiki/display/<space_key>/<path:title>")
+def display_url(space_key: str, title: str) -> Response:
+    """Confluence's display URLs, ``/display/SPACE/Page+Title`` (``+`` for a space), lead to the viewer."""
+    site = current_emulator().site
+    wanted = title.replace("+", " ")
+    with site.lock:
+        page = next((p for p in site.pages.values() if p.space_key == space_key and p.title == wanted), None)
+    if page is None:
+        abort(404)
+    return redirect(url_for("viewer.show_page", page_id=page.id))  # type: ignore[return-value]
+
+
 @blueprint.get("/wiki/spaces/<space_key>/pages/<page_id>")
 @blueprint.get("/wiki/spaces/<space_key>/pages/<page_id>/<path:title>")
 def web_ui(space_key: str, page_id: str, title: str = "") -> Response:

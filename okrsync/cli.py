@@ -554,7 +554,10 @@ def register_webhook_command(url: str | None) -> None:
 
 @main.command()
 @click.option(
-    "--duration", type=float, help="Stop after this many seconds and print a summary (default: until Ctrl-C)."
+    "--duration",
+    type=float,
+    help="Play duration / pace actions, print a summary and stop (default: until Ctrl-C); the service finishes "
+    "each action's work before the next, so a run takes somewhat longer.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address of the web service.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port of the web service (another if busy).")

@@ -173,6 +173,8 @@ class EventCollector(Collector):
             ("duplicate", "Deliveries already seen (same webhook identifier)"),
             ("ignored", "Deliveries of event types the product does not use"),
             ("applied", "Events applied to the mirror by workers"),
+            ("applied_own", "Events applied that the service's own account made (write-backs, action points)"),
+            ("applied_links", "Issue link events applied (Jira names no user on them)"),
             ("dead_lettered", "Events that failed to apply and were kept aside"),
         ):
             yield _counter(f"okrsync_events_{name}", help_text, counts.get(name, 0))

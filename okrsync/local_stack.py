@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
@@ -31,13 +31,14 @@ from okrsync.ops import apply_config_text, learn_jira_facts, register_webhook
 from okrsync.redis_store import embedded_redis, stop_embedded_redis
 from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
-from sync.idle import is_idle
+from sync.idle import is_idle, pending_work
 from sync.reconcile import SyncReport, resync
 from sync.runtime import Runtime, forget_runtimes, install_runtime
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 SOCKET = "unix socket"  # RedisOptions.url_for_processes: the connection's own unix socket
 HOST = "127.0.0.1"
+SETTLE_POLL_SECONDS = 0.1  # between two looks at whether the stack is quiet
 RequestHook = Callable[[], Any]
 T = TypeVar("T")
 
@@ -107,6 +108,15 @@ class StackOptions:
     new_session: bool = False  # the processes in a session of their own (Ctrl-C reaches only this one)
     stop_timeout: float = 30.0  # seconds between SIGTERM and SIGKILL
     ready_timeout: float = 60.0  # seconds a process-hosted emulator or web service has to answer
+
+
+@dataclass(frozen=True)
+class Settling:
+    """What ``LocalStack.settle`` saw last: ``settled``, else what was still pending (``waiting``)."""
+
+    settled: bool
+    waiting: str = "idle"
+    published: int = 0  # the site's webhook deliveries published by then
 
 
 @dataclass
@@ -329,6 +339,49 @@ class LocalStack:
         """Every delivery made (the emulator's dispatcher is idle) and nothing left for the service to do."""
         deliveries_done = self.emulator is None or bool(self.emulator.dispatcher.idle())
         return deliveries_done and is_idle(self.connection, self.settings.queue_name)
+
+    def deliveries(self) -> tuple[bool, int]:
+        """The emulated Jira's webhooks: (none waiting or in flight, how many were published so far);
+        a real Jira's cannot be seen, (True, 0)."""
+        if self.emulator is not None:
+            idle, published = self.emulator.dispatcher.state()
+            return bool(idle), int(published)
+        if self.options.emulator.scenario is None:
+            return True, 0
+        url = self.jira_url + "/_emulator/deliveries/state"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                state = json.load(answer)
+        except OSError as exc:
+            raise StackError(f"the emulator did not answer {url} ({exc}); see its log") from None
+        return bool(state["idle"]), int(state["published"])
+
+    def settle(self, seconds: float = 60.0, pages: bool = True) -> Settling:
+        """Wait until the site has made every webhook delivery and the service has nothing left to do
+        (``pages`` False: page writes waiting out their interval aside). Quiet must be seen on two polls
+        in a row with no delivery published in between: a job an RQ worker has just taken is, for an
+        instant, neither queued nor started, and a write's webhook is published before it is delivered."""
+        deadline = time.monotonic() + seconds
+        last = Settling(False, "not polled yet")
+        while True:
+            poll = self._quiet_poll(pages)
+            if poll.settled and last.settled and poll.published == last.published:
+                return poll
+            if time.monotonic() > deadline:
+                return poll
+            last = poll
+            time.sleep(SETTLE_POLL_SECONDS)
+
+    def _quiet_poll(self, pages: bool) -> Settling:
+        """One look: the site's deliveries before and after the service's pending work."""
+        idle_before, published = self.deliveries()
+        pending = pending_work(self.connection, self.settings.queue_name)
+        if not pages:
+            pending = replace(pending, pages=0)
+        idle_after, published_after = self.deliveries()
+        if not (idle_before and idle_after and published == published_after):
+            return Settling(False, "webhook deliveries in flight", published_after)
+        return Settling(pending.idle, pending.describe(), published)
 
     # -------------------------------------------------------------------------------- stopping
 

@@ -1,16 +1,18 @@
 """The stream of activity the demo plays: what people do in Jira and Confluence all day, and a data
-pipeline pushing measurements. Each action returns one line saying what it did."""
+pipeline pushing measurements. Each action returns one line saying what it did. People act through
+their own sessions (Alice in checkout, Bob on call, Dana in platform), never the service's account, so
+nothing they do is taken for the service's own writes."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import requests
 
 from mapping.measurements import Measurement
-from okr.report import Report
 from okrsync.demo.people import People
 from okrsync.demo.scenario import BUG_TOPICS, INCIDENT_TOPICS, PROBLEM_SOURCES
 from sync.configured import configured_jira
@@ -33,8 +35,8 @@ class DemoActivity:
         self.jira = configured_jira(runtime)
         self.emulator_url = emulator_url.rstrip("/")
         self.rng = random.Random(seed)
-        self.session = requests.Session()
-        self.session.auth = ("alice@shop.example", "demo")
+        self.sessions = {person: _signed_in(person) for person in ("alice", "bob", "dana")}
+        self.session = self.sessions["alice"]
         self.conversion = 2.5
         self.nps = 33.0
         self.descoped: str | None = None
@@ -80,14 +82,15 @@ class DemoActivity:
     def report_bug(self) -> str:
         escaped = self.rng.random() < 0.25
         topic = self.rng.choice(BUG_TOPICS)
-        created = self.jira.create_issue(
+        created = self._create(
+            "alice",
             {
                 "project": {"key": "CHK"},
                 "issuetype": {"name": "Bug"},
                 "summary": f"{topic.capitalize()} fails {'in production' if escaped else 'in staging'}",
                 "labels": ["escaped"] if escaped else [],
                 "priority": {"name": self.rng.choice(["High", "Medium"])},
-            }
+            },
         )
         return f"{created['key']} new bug{' (escaped to production)' if escaped else ''}"
 
@@ -103,7 +106,7 @@ class DemoActivity:
             "labels": ["escaped-production"],
         }
         with self.people.jira_clock_back(hours):
-            created = self.jira.create_issue(fields)
+            created = self._create("bob", fields)
         return f"{created['key']} incident opened ({priority}), began {hours:g} hours ago"
 
     def resolve_incident(self) -> str:
@@ -115,14 +118,15 @@ class DemoActivity:
         if not open_incidents:
             return self.open_incident()
         key = self.rng.choice(open_incidents)["key"]
-        self._transition(key, "Done")
+        self._transition(key, "Done", "bob")
         return f"{key} incident resolved"
 
     def raise_problem(self) -> str:
         source = self.rng.choice(list(PROBLEM_SOURCES))
         component = self.rng.choice(["deploy", "ci", "on-call"])
         category = {"deploy": "problem-system", "ci": "problem-mechanism", "on-call": "problem-people"}[component]
-        created = self.jira.create_issue(
+        created = self._create(
+            "dana",
             {
                 "project": {"key": "PLAT"},
                 "issuetype": {"name": "Task"},
@@ -130,7 +134,7 @@ class DemoActivity:
                 "summary": self.rng.choice(PROBLEM_SOURCES[source]),
                 "labels": [source, category],
                 "components": [{"name": component}],
-            }
+            },
         )
         return f"{created['key']} problem raised ({source}, {component})"
 
@@ -154,9 +158,17 @@ class DemoActivity:
         self.descoped = key
         return f"{key} taken off checkout O1.KR1 unfinished (label kr-mttr removed)"
 
-    def _transition(self, key: str, status: str) -> None:
+    def _transition(self, key: str, status: str, person: str = "alice") -> None:
         url = f"{self.emulator_url}/rest/api/2/issue/{key}/transitions"
-        self.session.post(url, json={"transition": {"id": STATUS_IDS[status]}}, timeout=10).raise_for_status()
+        answer = self.sessions[person].post(url, json={"transition": {"id": STATUS_IDS[status]}}, timeout=10)
+        answer.raise_for_status()
+
+    def _create(self, person: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """An issue created by ``person`` at their own browser: the service's account is not its author."""
+        url = f"{self.emulator_url}/rest/api/2/issue"
+        answer = self.sessions[person].post(url, json={"fields": fields}, timeout=10)
+        answer.raise_for_status()
+        return dict(answer.json())
 
     # ------------------------------------------------------------------ measurements
 
@@ -211,9 +223,8 @@ class DemoActivity:
         return f"{note.author} added a note to the page '{note.title}'{again}"
 
 
-def summary_of(report: Report | None) -> dict[str, int]:
-    """KRs by health in an evaluation."""
-    counts: dict[str, int] = {}
-    for entry in report.key_results() if report else ():
-        counts[entry.kr.health] = counts.get(entry.kr.health, 0) + 1
-    return counts
+def _signed_in(person: str) -> requests.Session:
+    """A session of one of the demo's people (``alice`` → alice@shop.example)."""
+    session = requests.Session()
+    session.auth = (f"{person}@shop.example", "demo")
+    return session

@@ -4,22 +4,22 @@ registers the webhook, resyncs, then plays a stream of activity until Ctrl-C or 
 
 from __future__ import annotations
 
-import json
 import secrets
+import signal
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import click
 import redis
 
 from mapping.measurements import Measurement
-from okr.report import stored_report
-from okrsync.demo.activity import DemoActivity, summary_of
+from okrsync.demo.activity import DemoActivity
 from okrsync.demo.scenario import demo_scenario
+from okrsync.demo.summary import DemoSummary, read_summary
 from okrsync.local_stack import (
     EmulatorOptions,
     LocalStack,
@@ -32,11 +32,7 @@ from okrsync.local_stack import (
 from okrsync.progress import ProgressBar
 from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings
-from sync.flush import REPORT
-from sync.idle import is_idle
-from sync.queue import STATS
 from sync.reconcile import SyncReport, resync
-from sync.redis_text import decoded
 from sync.runtime import Runtime
 
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
@@ -44,6 +40,10 @@ DEMO_USER = "okrsync@shop.example"
 MIN_PACE = 0.1  # seconds an action takes at the least, for counting the actions of a duration
 SHOWN_EPIC = "CHK-1"  # "Contract tests for the payment adapters", a contributor epic of checkout O1.KR2
 SHOWN_KR_ISSUE = "CHK-5"  # checkout O1.KR2's jira_issue: its check-in comments land there
+FIRST_SETTLE_SECONDS = 120  # for the first flush (every KR, every page created) before the story starts
+STEP_SETTLE_SECONDS = 30  # for the service to finish what one action caused
+END_SETTLE_SECONDS = 60  # for the last action's work and every page waiting out its interval
+STOP_SETTLE_SECONDS = 20  # after Ctrl-C
 
 
 @dataclass
@@ -56,26 +56,42 @@ class DemoOptions:
     seed: int = 7
 
 
-def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
+def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout) -> DemoSummary | None:
+    signal.signal(signal.SIGTERM, _stop_requested)  # `kill` stops the stack's processes too, as Ctrl-C does
+    stack = demo_stack(settings, options, out)
+    played: list[str] = []
+    try:
+        start_demo(stack, out)
+        play(stack, options, played, out)
+        return finish(stack, played, out, END_SETTLE_SECONDS)
+    except KeyboardInterrupt:
+        out.write("\nstopping: the service finishes the last action's work first (Ctrl-C again: at once)\n")
+        return finish(stack, played, out, STOP_SETTLE_SECONDS)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        stack.stop()
+
+
+def _stop_requested(number: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def demo_stack(settings: Settings, options: DemoOptions, out: TextIO) -> LocalStack:
+    """The demo's stack, not started yet: the data directory reset to a clean slate, the ports chosen."""
     data_dir = settings.data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     connection = connect_redis(settings)
     _start_clean(settings, connection, data_dir, out)
     ports = _demo_ports(options, out)
-    stack = LocalStack(_stack_options(settings, options, ports, data_dir, connection, out))
-    try:
-        stack.start()
-        _print_where_to_look(out, stack.url, stack.jira_url, stack.env, data_dir)
-        _play(stack, options, out)
-        _settle(connection)
-        return _summary(connection, out, stack.jira_url)
-    except KeyboardInterrupt:
-        out.write("\nstopping…\n")
-        return _summary(connection, out, stack.jira_url)
-    except StackError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        stack.stop()
+    return LocalStack(_stack_options(settings, options, ports, data_dir, connection, out))
+
+
+def start_demo(stack: LocalStack, out: TextIO) -> None:
+    """The stack started, where to look printed, and the first evaluation (every page too) done."""
+    stack.start()
+    _print_where_to_look(out, stack.url, stack.jira_url, stack.env, stack.data_dir)
+    _settle(stack, out, "its first evaluation and pages", FIRST_SETTLE_SECONDS)
 
 
 def _start_clean(settings: Settings, connection: redis.Redis, data_dir: Path, out: TextIO) -> None:
@@ -165,6 +181,7 @@ def _demo_env(settings: Settings, public_url: str) -> dict[str, str]:
         "OKRSYNC_ADMIN_TOKEN": token,
         "OKRSYNC_PUBLIC_URL": public_url,
         "OKRSYNC_PAGES_INTERVAL_SECONDS": "5",
+        "OKRSYNC_CHECKIN_HOLD_SECONDS": "0",  # a check-in follows a new health at once: no clock decides it
         "OKRSYNC_LOG_LEVEL": settings.log_level,
     }
 
@@ -206,21 +223,24 @@ def _quarter_of(day: date) -> tuple[date, date]:
     return start, following - timedelta(days=1)
 
 
-def _play(stack: LocalStack, options: DemoOptions, out: TextIO) -> None:
-    """The activity: ``duration / pace`` actions (the same ones for the same seed), or until Ctrl-C."""
+def play(stack: LocalStack, options: DemoOptions, played: list[str], out: TextIO) -> None:
+    """The activity: ``duration / pace`` actions (the same ones for the same seed), or until Ctrl-C.
+    After each action the service finishes what it caused (page writes waiting out their interval
+    aside) before the next one, so what it writes is a function of the story, not of timing."""
     activity = DemoActivity(stack.runtime, stack.jira_url, options.seed)
     steps = _steps(options)
-    while steps is None or steps > 0:
+    while steps is None or len(played) < steps:
         started = time.monotonic()
         stack.check()
         try:
             line = activity.step()
         except Exception as exc:  # a demo action failing must not end the demo
             line = f"(an action failed: {exc})"
+        played.append(line)
         out.write(f"{datetime.now():%H:%M:%S}  {line}\n")
         out.flush()
-        steps = None if steps is None else steps - 1
-        # the demo's pace: a person's next action, not a wait for the service
+        _settle(stack, out, "this action", STEP_SETTLE_SECONDS, pages=False)
+        # the demo's pace: a person's next action comes no sooner than this after the last
         time.sleep(max(0.0, options.pace - (time.monotonic() - started)))
 
 
@@ -231,33 +251,23 @@ def _steps(options: DemoOptions) -> int | None:
     return max(1, round(options.duration / max(options.pace, MIN_PACE)))
 
 
-def _settle(connection: redis.Redis, seconds: float = 30) -> None:
-    """Give the worker time to apply what the last actions caused."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if is_idle(connection):
-            return
-        time.sleep(0.5)
+def _settle(stack: LocalStack, out: TextIO, what: str, seconds: float, pages: bool = True) -> bool:
+    """Wait for the service to finish the work of ``what``; said in one line when it does not in time."""
+    settling = stack.settle(seconds, pages=pages)
+    if not settling.settled:
+        out.write(f"(the service had not finished {what} after {seconds:g} s: still {settling.waiting})\n")
+    return settling.settled
 
 
-def _summary(connection: redis.Redis, out: TextIO, emulator_url: str) -> dict[str, Any]:
-    stats = {decoded(k): decoded(v) for k, v in connection.hgetall(STATS).items()}
-    raw = connection.get(REPORT)
-    health = summary_of(stored_report(json.loads(raw)) if raw else None)
-    summary = {
-        "events_processed": int(stats.get("applied", 0)),
-        "pages_written": int(stats.get("page_writes", 0)),
-        "jira_writes": int(stats.get("writebacks", 0)),
-        "action_points_opened": int(stats.get("action_points_created", 0)),
-        "krs_by_health": health,
-    }
-    out.write("\nSummary\n")
-    out.write(f"  events processed:      {summary['events_processed']}\n")
-    out.write(f"  Jira writes:           {summary['jira_writes']}\n")
-    out.write(f"  pages written:         {summary['pages_written']}\n")
-    out.write(f"  action points opened:  {summary['action_points_opened']}\n")
-    out.write("  KRs by health:         " + ", ".join(f"{k} {v}" for k, v in sorted(health.items())) + "\n")
-    out.write(_issue_pages(emulator_url))
+def finish(stack: LocalStack, played: list[str], out: TextIO, seconds: float) -> DemoSummary | None:
+    """The summary, once the service has finished the story's work (every page written too)."""
+    try:
+        settled = _settle(stack, out, "the story's work", seconds)
+        summary = read_summary(stack.runtime, len(played), settled)
+    except StackError:  # stopped before the stack was up: nothing to sum up
+        return None
+    out.write("\n" + "\n".join(summary.lines()) + "\n")
+    out.write(_issue_pages(stack.jira_url))
     return summary
 
 

@@ -52,6 +52,13 @@ def test_viewer_serves_pages_over_http(cloud: Running) -> None:
     assert requests.get(f"{cloud.url}/view/pages/1", timeout=5).status_code == 404
 
 
+def test_a_display_url_leads_to_the_page_by_space_and_title(cloud: Running) -> None:
+    page = requests.get(f"{cloud.url}/wiki/display/OKR/OKRs+home", timeout=5)
+    assert page.status_code == 200 and page.url.endswith("/view/pages/65000") and "ON TRACK" in page.text
+    assert requests.get(f"{cloud.url}/wiki/display/PLAT/OKRs+home", timeout=5).status_code == 404  # another space
+    assert requests.get(f"{cloud.url}/wiki/display/OKR/No+such+page", timeout=5).status_code == 404
+
+
 def test_cli_help_lists_the_options() -> None:
     result = CliRunner().invoke(command, ["--help"])
     assert result.exit_code == 0

@@ -175,3 +175,17 @@ def test_webhook_admin_lists_and_deletes(cloud: Running, receiver: Receiver) -> 
         json={"url": receiver.url, "events": ["jira:issue_moved"]},
     )
     assert bad.status_code == 400 and "jira:issue_moved" in bad.json()["errorMessages"][0]
+
+
+def test_the_delivery_state_counts_what_was_published_and_says_when_all_are_made(
+    cloud: Running, receiver: Receiver
+) -> None:
+    assert cloud.control("GET", "deliveries/state").json() == {"idle": True, "published": 0}
+    register(cloud, receiver, ["jira:issue_updated"])
+    receiver.statuses = [500]  # the first attempt fails: the delivery is retried, published once
+    jira(cloud).issue_update("PAY-4", fields={"summary": "Counted"})
+    cloud.faults(webhook_drop_fraction=1.0)
+    jira(cloud).issue_update("PAY-4", fields={"summary": "Dropped, still published"})
+    settle(cloud)
+    assert len(receiver.wait_for(2)) == 2
+    assert cloud.control("GET", "deliveries/state").json() == {"idle": True, "published": 2}

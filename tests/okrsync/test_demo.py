@@ -16,6 +16,7 @@ from mapping.lint import lint
 from mapping.loader import load_config_text
 from okrsync.demo.runner import SHOWN_EPIC, SHOWN_KR_ISSUE, _demo_config, _port
 from okrsync.demo.scenario import demo_scenario
+from okrsync.demo.summary import DemoSummary
 from okrsync.local_stack import PortChoice, choose_port
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
@@ -118,10 +119,35 @@ def test_the_open_action_point_is_due_a_few_days_before_today() -> None:
     assert dues == ["2026-11-29"]
 
 
-def _bounded_demo(data_dir: Path, cwd: Path, port: int, emulator_port: int) -> str:
+def test_the_summary_splits_the_events_and_says_which_figure_is_about_timing() -> None:
+    summary = DemoSummary(
+        actions=16,
+        settled=False,
+        events_processed=66,
+        own_events=8,
+        link_events=42,
+        jira_writes=21,
+        jira_targets=7,
+        pages=["Company OKRs", "Platform problem review"],
+        page_versions=15,
+        pages_interval=5,
+        action_points_opened=5,
+        krs_by_health={"on_track": 1, "off_track": 7},
+    )
+    lines = summary.lines()
+    assert lines[0] == "Summary of 16 action(s) of the story"
+    assert "66 (16 from people's changes in the story, 8 from the service's own writes, 42 issue links)" in lines[1]
+    assert "pages written:         2 (Company OKRs, Platform problem review)" in lines[3]
+    assert "15, a figure of timing rather than of the story: a page is written at most once every 5 s" in lines[4]
+    assert lines[6] == "  KRs by health:         off_track 7, on_track 1"
+    assert lines[-1] == "  (the service had not finished the last action's work: figures partial)"
+
+
+def _bounded_demo(data_dir: Path, cwd: Path, port: int, emulator_port: int, pace: float) -> str:
+    """A demo of 16 actions at ``pace`` seconds apart, on these ports."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}
     env["OKRSYNC_DATA_DIR"] = str(data_dir)
-    command = [OKRSYNC, "demo", "--duration", "8", "--pace", "0.5", "--port", str(port)]
+    command = [OKRSYNC, "demo", "--duration", f"{16 * pace:g}", "--pace", f"{pace:g}", "--port", str(port)]
     command += ["--emulator-port", str(emulator_port)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, cwd=cwd)
     output = done.stdout + done.stderr
@@ -129,26 +155,35 @@ def _bounded_demo(data_dir: Path, cwd: Path, port: int, emulator_port: int) -> s
     return output
 
 
-def _figures(output: str) -> dict[str, str]:
+def _figures(output: str) -> dict[str, object]:
     """The run's figures that depend only on the seed and the actions: the resync's count, the
-    actions played, the action points opened and the KRs by health."""
+    actions played and every line of the summary but the one said to be about timing."""
+    summary = re.findall(r"^(Summary of .*|  \S.*)$", output[output.index("\nSummary of ") :], re.MULTILINE)
     return {
         "resync": re.search(r"resync: (\d+ of \d+) issue", output).group(1),  # type: ignore[union-attr]
         "actions": "\n".join(re.findall(r"^\d\d:\d\d:\d\d  (.*)$", output, re.MULTILINE)),
-        "action points": re.search(r"action points opened:\s+(\d+)", output).group(1),  # type: ignore[union-attr]
-        "health": re.search(r"KRs by health:\s+(.*)", output).group(1),  # type: ignore[union-attr]
+        "summary": [line for line in summary if not line.lstrip().startswith("page versions:")],
     }
+
+
+def _number(pattern: str, output: str) -> int:
+    return int(re.search(pattern, output).group(1))  # type: ignore[union-attr]
 
 
 @pytest.mark.blackbox
 def test_two_demo_runs_in_a_row_start_clean_keep_their_ports_and_give_the_same_figures(tmp_path: Path) -> None:
+    """The same story at two paces: the service settles after each action, so its figures are the story's."""
     port, emulator_port = choose_port().port, choose_port().port
-    first = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port)
-    second = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port)
+    first = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port, pace=0.5)
+    second = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port, pace=0.2)
     assert "clean slate: the previous run's state" in second and "IS TAKEN" not in first + second
     for output in (first, second):
         assert f"http://127.0.0.1:{port}/admin/" in output and f"http://127.0.0.1:{emulator_port}/view/" in output
         assert f"a contributor epic:    http://127.0.0.1:{emulator_port}/browse/{SHOWN_EPIC}" in output
+        assert "had not finished" not in output
+        assert re.search(r"page versions:\s+\d+, a figure of timing rather than of the story", output)
     assert _figures(first) == _figures(second)
     assert _figures(second)["resync"] == "292 of 292"
-    assert int(_figures(second)["action points"]) > 0
+    assert _number(r"action points opened:\s+(\d+)", second) > 0
+    assert _number(r"\((\d+) from people's changes in the story", second) > 0
+    assert _number(r"(\d+) from the service's own writes", second) > 0

@@ -44,3 +44,13 @@ def test_an_identical_change_writes_nothing_and_a_burst_writes_a_handful(service
     assert burst_writes <= 6, f"{burst_writes} property writes for a burst of 501 changes"
     assert status_of(jira, "SHOP-1")["current"] == 40.0
     assert "Traceback" not in service["log"].read_text()
+
+
+def test_the_stacks_own_settle_returns_once_a_change_is_written_back(service, connection) -> None:
+    """LocalStack.settle, what the demo waits on after each action: deliveries made, nothing left to do."""
+    stack, jira = service["local_stack"], service["jira"]
+    assert stack.settle(30).settled
+    jira.update_fields("SHOP-5", {"labels": ["escaped"]})
+    settling = stack.settle(30)
+    assert (settling.settled, settling.waiting) == (True, "idle")
+    assert status_of(jira, "SHOP-1")["current"] == 30.0  # no wait of its own: settled means written

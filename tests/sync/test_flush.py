@@ -20,6 +20,7 @@ from sync.confluence_writer import STATE
 from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
 from sync.flush import REPORT, flush
 from sync.jira_writer import checkin_marker, post_checkin
+from sync.keys import STATS
 from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import post_event, run_worker
 
@@ -172,6 +173,7 @@ def test_own_writes_do_not_start_another_flush(client, connection, runtime, jira
     post_event(client, event, "own")
     run_worker(connection)
     assert connection.scard(DIRTY) == 0 and connection.get("okrsync:flush:pending") is None
+    assert int(connection.hget(STATS, "applied_own")) == 1  # counted apart from the events people caused
 
 
 def _eleven_bugs_found_before_release(client) -> None:
