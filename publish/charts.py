@@ -216,9 +216,8 @@ def _config(title: str, unit: str | None, height: int = HEIGHT) -> dict[str, Any
 
 
 def _rendered(chart: Any, name: str) -> Chart:
-    chart.uuid = "".join(
-        c if c.isascii() and c.isalnum() else "-" for c in name
-    )  # the SVG's id (chart-<name>) and the prefix of its styles: the same on every render
+    # the SVG's id (chart-<name>) and the prefix of its styles: the same on every render
+    chart.uuid = "".join(c if c.isascii() and c.isalnum() else "-" for c in name)
     svg = _without(_without(chart.render(is_unicode=True), "<script", "</script>"), "<!--", "-->")
     return Chart(svg=svg, styles=_styles(svg), series=tuple(str(config["title"]) for _, config in chart.raw_series))
 

@@ -20,8 +20,11 @@ from typing import Any
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
 from okr.report import KeyResultReport, ObjectiveReport, SetReport
 from okr.scope import scope_words
+from okr.timeframe import cycle_bounds
+from publish.charts import KrHistory
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
+from publish.confluence.chart_tables import kr_chart_table
 from publish.confluence.regions import initial_body, region_macro
 from publish.confluence.templates import render
 from publish.decision import decision_words
@@ -56,6 +59,7 @@ class PageContext:
     epics: Mapping[str, Sequence[Epic]] = field(default_factory=dict)  # KR id → contributing epics
     metric_history: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=dict)  # metric → versions
     kr_changes: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # KR id → recorded changes
+    history: Mapping[str, Sequence[tuple[datetime, float | None]]] = field(default_factory=dict)  # KR id → moves
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,8 @@ def _kr_view(
         "bar": fmt.progress_bar(result.progress),
         "health": fmt.health_status(result.health),
         "flags": [fmt.flag_status(f) for f in flags],
-        "trend": fmt.trend_text(context.trends.get(kr.id, ()), unit),
+        "trend": fmt.trend_values(context.trends.get(kr.id, ()), unit),
+        "chart": _chart(config, okr_set, label, result, context, unit),
         "delivery": _delivery_text(result),
         "stale": "stale" in result.flags,
         "gap": fmt.flag_status("output_without_outcome") if "output_without_outcome" in result.flags else None,
@@ -231,6 +236,16 @@ def _kr_view(
         "kr_changes": _kr_changes_in_cycle(config, okr_set, kr, context),
         "facts": [result.health, fmt.score_text(result.score), fmt.number(result.current)],
     }
+
+
+def _chart(
+    config: OkrConfig, okr_set: OkrSet, label: str, result: KeyResultReport, context: PageContext, unit: str | None
+) -> dict[str, Any] | None:
+    """The chart macro's table of the KR's recorded values in its cycle (None with fewer than two days)."""
+    start, end = cycle_bounds(config.cycle(okr_set.cycle), config.zone)
+    points = tuple(context.history.get(result.id, ()))
+    history = KrHistory(result.kind, unit, start, end, result.baseline, result.target, points)
+    return kr_chart_table(label, history, context.tz)
 
 
 def _span(result: KeyResultReport, unit: str | None) -> str:
