@@ -120,7 +120,7 @@ def trend_points(
 ) -> list[dict[str, Any]]:
     """The readings taken in [start, end] where the value moved (the last ``points`` - 1 of them), then
     the value they left at min(now, end): what the KR read, when, as it was recorded."""
-    moved = [{"at": at, "value": value} for at, value in moves_in(readings, start, end)]
+    moved: list[dict[str, Any]] = [{"at": at, "value": value} for at, value in moves_in(readings, start, end)]
     if not moved:
         return []
     held = {"at": max(min(now, end), moved[-1]["at"]), "value": moved[-1]["value"]}
