@@ -29,6 +29,7 @@ from publish.confluence.formatting import number, with_unit
 
 SVG = "{http://www.w3.org/2000/svg}"
 TOP_CLUSTERS = 8
+PLOTTABLE = 1e12  # a larger value (left by bad data, 1e308) is no point on a chart: it is left out
 WIDTH, HEIGHT = 720, 320
 STYLE = Style(
     background="transparent",
@@ -102,7 +103,7 @@ def history_rows(history: KrHistory) -> list[dict[str, Any]]:
     """One row per recorded point: ``at`` and a value per series (None where there is none)."""
     rows = []
     for at, value in history.points:
-        lines = _lines_at(history, at)
+        lines = {name: _finite_or_none(v) for name, v in _lines_at(history, at).items()}
         rows.append({"at": at, history.series[0]: _finite_or_none(value), **lines})
     return rows
 
@@ -150,7 +151,7 @@ def _padded(values: Sequence[float]) -> tuple[float, float] | None:
     return low - margin, high + margin
 
 
-def delivery_chart(facts: ScopeFacts) -> Chart:
+def delivery_chart(facts: ScopeFacts) -> Chart | None:
     """The recorded scope's epics delivered, open and dropped unfinished, and those added later."""
     descoped = len(facts.descoped)
     config = {**_config("Delivery of the recorded scope (epics)", "epics", 240), "style": DELIVERY_STYLE}
@@ -175,7 +176,7 @@ def progress_chart(
     )
     chart.x_labels = [str(r["label"]) for r in shown]
     chart.add("progress", [round(float(r["progress"]) * 100, 1) for r in shown])
-    if _finite(expected) and expected is not None:
+    if expected is not None and _finite(expected):
         chart.add("expected today", [round(expected * 100, 1)] * len(shown))
     return _rendered(chart, name)
 
@@ -215,10 +216,14 @@ def _config(title: str, unit: str | None, height: int = HEIGHT) -> dict[str, Any
     }
 
 
-def _rendered(chart: Any, name: str) -> Chart:
+def _rendered(chart: Any, name: str) -> Chart | None:
     # the SVG's id (chart-<name>) and the prefix of its styles: the same on every render
     chart.uuid = "".join(c if c.isascii() and c.isalnum() else "-" for c in name)
-    svg = _without(_without(chart.render(is_unicode=True), "<script", "</script>"), "<!--", "-->")
+    try:
+        drawn = chart.render(is_unicode=True)
+    except (ArithmeticError, ValueError):  # numbers pygal cannot lay out: no chart, never a failed page
+        return None
+    svg = _without(_without(drawn, "<script", "</script>"), "<!--", "-->")
     return Chart(svg=svg, styles=_styles(svg), series=tuple(str(config["title"]) for _, config in chart.raw_series))
 
 
@@ -246,7 +251,8 @@ def _day(at: datetime, tz: tzinfo) -> str:
 
 
 def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)
+    """A number a chart can place: finite and below :data:`PLOTTABLE` in size."""
+    return isinstance(value, int | float) and math.isfinite(value) and abs(value) < PLOTTABLE
 
 
 def _finite_or_none(value: float | None) -> float | None:

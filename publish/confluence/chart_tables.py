@@ -16,17 +16,18 @@ from datetime import tzinfo
 from typing import Any
 
 from okr.problems.model import NO_THEME, Cluster
-from publish.charts import TITLES, TOP_CLUSTERS, KrHistory, history_rows
+from publish.charts import PLOTTABLE, TITLES, TOP_CLUSTERS, KrHistory, history_rows
 
 WIDTH, HEIGHT = 640, 300
 
 
 def kr_chart_table(label: str, history: KrHistory, tz: tzinfo) -> dict[str, Any] | None:
     """A line chart of the KR's recorded values, one row per local day (its last value that day), with
-    the lines it is read against; None with fewer than two days recorded."""
+    the lines it is read against; None with fewer than two days with a value."""
     by_day: dict[str, dict[str, Any]] = {}
     for row in history_rows(history):
-        by_day[_day(row["at"], tz)] = row
+        if row[history.series[0]] is not None:
+            by_day[_day(row["at"], tz)] = row
     if len(by_day) < 2:
         return None
     unit = history.unit or ""
@@ -60,8 +61,9 @@ def cluster_chart_table(clusters: Sequence[Cluster], window: str) -> dict[str, A
 
 
 def cell(value: float | None) -> str:
-    """A number the chart macro reads: plain digits and a point, at most 2 decimals; empty for none."""
-    if value is None or not math.isfinite(value):
+    """A number the chart macro reads: plain digits and a point, at most 2 decimals; empty for none
+    (and for a value no chart can place, NaN, an infinity, 1e308)."""
+    if value is None or not math.isfinite(value) or abs(value) >= PLOTTABLE:
         return ""
     rounded = round(value, 2) + 0.0
     return f"{rounded:.2f}".rstrip("0").rstrip(".")

@@ -19,6 +19,7 @@ from publish.charts import (
     kr_chart,
     progress_chart,
 )
+from publish.confluence.chart_tables import kr_chart_table
 
 SVG = "{http://www.w3.org/2000/svg}"
 START, END = datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
@@ -111,3 +112,27 @@ def test_progress_and_clusters_are_bars_with_their_names() -> None:
     assert "theme 7" in drawn.svg and "theme 8" not in drawn.svg  # the top 8
     assert "over the last 56 days" in drawn.svg and 'id="chart-clusters-ops"' in drawn.svg
     assert cluster_chart([], "56 days") is None
+
+
+@pytest.mark.parametrize("kind", ["level", "accumulate", "cap"])
+@pytest.mark.parametrize(
+    "values, baseline, target",
+    [
+        ((1e308, -1e308, math.nan), 1e308, -1e308),
+        ((math.inf, 1.0, 2.0), 0.0, math.inf),
+        ((5.0, 5.0, 5.0), 5.0, 5.0),
+        ((1e11, -1e11, 3.0), -1e11, 1e11),
+    ],
+)
+def test_any_numbers_a_kr_holds_draw_or_leave_the_chart_out_never_raise(
+    kind: str, values: tuple[float, ...], baseline: float, target: float
+) -> None:
+    points = tuple((START + timedelta(days=10 * i), v) for i, v in enumerate(values))
+    recorded = KrHistory(kind, "ms", START, END, baseline, target, points)
+    chart = kr_chart(recorded, UTC, "KR")
+    assert chart is None or ("<svg" in chart.svg and "nan" not in " ".join(texts(chart, "axis")).lower())
+    table = kr_chart_table("KR", recorded, UTC)
+    cells = [c for row in (table or {}).get("rows", []) for c in row[1:]]
+    assert all(c == "" or float(c) == float(c) for c in cells) and not any("e+" in c or "inf" in c for c in cells)
+    progress = progress_chart([{"label": "KR", "progress": v} for v in values], values[0], "t")
+    assert progress is None or "<svg" in progress.svg
