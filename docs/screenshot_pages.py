@@ -83,7 +83,7 @@ def arguments() -> argparse.Namespace:
 
 
 def okr_page(
-    config: OkrConfig, given: EvaluationInput, history: dict[str, list[float]]
+    config: OkrConfig, given: EvaluationInput, history: dict[str, list[tuple[datetime, float]]]
 ) -> tuple[str, RenderedPage, str | None]:
     okr_set = next(s for s in config.okr_sets if s.id == "shop-q4")
     result = evaluate_report(config, given).okr_set(okr_set.id)
@@ -93,7 +93,8 @@ def okr_page(
         tz=config.zone,
         jira_url=JIRA,
         trigger={"kind": "webhook", "event": "jira:issue_updated", "issue": "SHOP-31"},
-        trends=history,
+        trends={kr: [value for _, value in moves] for kr, moves in history.items()},
+        history=history,
         epics=contributor_epics(okr_set, given),
     )
     assert okr_set.confluence is not None
@@ -110,19 +111,18 @@ def review_page(config: OkrConfig, given: EvaluationInput) -> tuple[str, Rendere
 
 def trends(
     config: OkrConfig, documents: list[dict[str, Any]], measurements: list[Any], fields: dict[str, str]
-) -> dict[str, list[float]]:
+) -> dict[str, list[tuple[datetime, float]]]:
     """Each shop KR's value at weekly evaluations up to AT, kept when it moved (as the service keeps them)."""
-    history: dict[str, list[float]] = {}
+    history: dict[str, list[tuple[datetime, float]]] = {}
     for weeks in range(5, -1, -1):
-        report = evaluate_report(
-            config, evaluation_input(AT - timedelta(weeks=weeks), config, documents, measurements, fields)
-        )
+        at = AT - timedelta(weeks=weeks)
+        report = evaluate_report(config, evaluation_input(at, config, documents, measurements, fields))
         for entry in report.key_results():
             if entry.okr_set.id != "shop-q4":
                 continue
-            values = history.setdefault(entry.kr.id, [])
-            if entry.kr.current is not None and (not values or values[-1] != entry.kr.current):
-                values.append(entry.kr.current)
+            moves = history.setdefault(entry.kr.id, [])
+            if entry.kr.current is not None and (not moves or moves[-1][1] != entry.kr.current):
+                moves.append((at, entry.kr.current))
     return history
 
 
