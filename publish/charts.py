@@ -151,12 +151,19 @@ def _padded(values: Sequence[float]) -> tuple[float, float] | None:
     return low - margin, high + margin
 
 
+def _whole_steps(high: int) -> list[int]:
+    """Axis marks at whole numbers from 0 to ``high`` (at most about 10 of them): counts have no halves."""
+    step = max(1, math.ceil(high / 10))
+    return list(range(0, high + step, step))
+
+
 def delivery_chart(facts: ScopeFacts) -> Chart | None:
     """The recorded scope's epics delivered, open and dropped unfinished, and those added later."""
     descoped = len(facts.descoped)
-    config = {**_config("Delivery of the recorded scope (epics)", "epics", 240), "style": DELIVERY_STYLE}
+    config = {**_sideways(_config("Delivery of the recorded scope (epics)", "epics", 240)), "style": DELIVERY_STYLE}
     chart = pygal.HorizontalStackedBar(**config)
     chart.x_labels = [f"recorded scope ({facts.total})", f"added later ({facts.added})"]
+    chart.config.y_labels = _whole_steps(max(facts.total, facts.added, 1))
     chart.add("delivered", [facts.done, facts.added_done])
     chart.add("open", [max(0, facts.total - facts.done - descoped), max(0, facts.added - facts.added_done)])
     chart.add("descoped", [descoped, 0])
@@ -170,8 +177,9 @@ def progress_chart(
     shown = [r for r in rows if _finite(r.get("progress"))]
     if not shown:
         return None
+    shown.reverse()  # pygal lays the first bar at the bottom: the first KR reads on top
     chart = pygal.HorizontalBar(
-        **_config(title, "% of the way from baseline to target", max(160, 60 + 34 * len(shown))),
+        **_sideways(_config(f"{title} (% of the way from baseline to target)", None, 120 + 34 * len(shown))),
         value_formatter=lambda v: f"{number(v)}%",
     )
     chart.x_labels = [str(r["label"]) for r in shown]
@@ -183,12 +191,13 @@ def progress_chart(
 
 def cluster_chart(clusters: Sequence[Mapping[str, Any]], window: str, name: str = "clusters") -> Chart | None:
     """``clusters``: ``category``, ``theme`` and ``frequency``, ranked; the top ones as bars."""
-    top = list(clusters)[:TOP_CLUSTERS]
+    top = list(clusters)[:TOP_CLUSTERS][::-1]  # the first cluster reads on top
     if not top:
         return None
     chart = pygal.HorizontalBar(
-        **_config(f"Problems per cluster over the last {window}", "problems", max(160, 60 + 30 * len(top))),
-        value_formatter=lambda v: f"{number(v)} problems",
+        **_sideways(_config(f"Problems per cluster over the last {window}", "problems", 120 + 30 * len(top))),
+        value_formatter=number,
+        y_labels=_whole_steps(max(int(c["frequency"]) for c in top)),
     )
     chart.x_labels = [f"{c['category']} · {c['theme']}" for c in top]
     chart.add("problems in the window", [int(c["frequency"]) for c in top])
@@ -214,6 +223,12 @@ def _config(title: str, unit: str | None, height: int = HEIGHT) -> dict[str, Any
         "show_x_guides": False,
         "margin": 12,
     }
+
+
+def _sideways(config: dict[str, Any]) -> dict[str, Any]:
+    """A horizontal bar chart has no axis title: its left axis holds the bars' names, its title or value
+    labels say the unit (an axis title under it would push pygal's legend out of the picture)."""
+    return {**config, "y_title": None, "margin_bottom": 30, "margin_right": 24}
 
 
 def _rendered(chart: Any, name: str) -> Chart | None:
