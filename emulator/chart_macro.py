@@ -68,8 +68,10 @@ def _number(text: str) -> float | None:
 
 
 def _drawn(data: Table, parameters: Mapping[str, str]) -> str:
-    kind = parameters.get("type", "pie")
-    chart = _chart_class(kind, parameters.get("orientation", "vertical"))(**_config(parameters))
+    kind, orientation = parameters.get("type", "pie"), parameters.get("orientation", "vertical")
+    chart = _chart_class(kind, orientation)(**_config(parameters))
+    if kind == "bar" and orientation == "horizontal":  # Confluence lists the first row on top, pygal at the bottom
+        data = Table(data.axis[::-1], [(name, values[::-1]) for name, values in data.series])
     if kind == "pie":
         for name, values in data.series:
             chart.add(name, [v for v in values if v is not None])
