@@ -4,10 +4,16 @@ and a table that is the recorded history (a KR) or the ranked clusters (a proble
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from emulator.viewer import render_storage
+from okr.evaluate import evaluate_config, evaluation_input
+from okr.report import Report
 from publish.confluence.chart_tables import cell
-from tests.publish.sample import HISTORY, review_page, set_page
+from sync.confluence_writer import publish_pages
+from sync.history import record_readings
+from tests.publish.sample import AT, HISTORY, documents, review_page, set_page
 
 AC, RI = "http://atlassian.com/content", "http://atlassian.com/resource/identifier"
 
@@ -97,3 +103,32 @@ def test_the_viewer_reads_confluences_default_horizontal_tables() -> None:
     )
     shown = render_storage(storage)
     assert ">Herring<" in shown and ">Tuna<" in shown and ">2004<" in shown
+
+
+def test_the_written_page_charts_the_readings_recorded_in_redis(page_runtime, confluence) -> None:
+    config = page_runtime.config_store.current()
+    assert config is not None
+    given = evaluation_input(AT, config, documents())
+    report = Report.from_dict(evaluate_config(config, given))
+    recorded = [(datetime(2026, 10, 6, 9, tzinfo=UTC), 35.0), (datetime(2026, 10, 27, 9, tzinfo=UTC), 25.0)]
+    now = report.find("shop", "O1.KR1")
+    assert now is not None and now.current is not None
+    recorded.append((AT, now.current))
+    for at, value in recorded:
+        record_readings(page_runtime.redis, config, with_value(replace(report, at=at.isoformat()), value), {})
+    publish_pages(page_runtime, config, report, AT, given=given, trigger={"kind": "webhook"})
+    (macro,) = charts(confluence.titled("Shop OKRs").body)
+    rows = table(macro)[1:]
+    assert [(r[0], r[1]) for r in rows] == [(f"{at.day} {at:%b}", cell(value)) for at, value in recorded]
+
+
+def with_value(report: Report, value: float | None) -> Report:
+    """``report`` with O1.KR1 of the shop set reading ``value``."""
+    sets = []
+    for okr_set in report.okr_sets:
+        objectives = [
+            replace(o, key_results=tuple(replace(k, current=value) if k.id == "O1.KR1" else k for k in o.key_results))
+            for o in okr_set.objectives
+        ]
+        sets.append(replace(okr_set, objectives=tuple(objectives)))
+    return replace(report, okr_sets=tuple(sets))
