@@ -4,12 +4,17 @@ readings (pure; the drawing is :mod:`publish.charts`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from mapping.models import KeyResult, OkrConfig, OkrSet
+from okr import history
+from okr.history import Reading
 from okr.report import KeyResultReport
 from okr.timeframe import cycle_bounds
 from publish.charts import Chart, KrHistory, cluster_chart, delivery_chart, kr_chart, progress_chart
+
+CHART_POINTS = 400  # the moves a KR page's chart draws at most (its table lists the last 12)
 
 
 def kr_history(
@@ -17,10 +22,13 @@ def kr_history(
     okr_set: OkrSet,
     kr: KeyResult,
     found: KeyResultReport | None,
-    points: Sequence[Mapping[str, Any]],
+    readings: Sequence[Reading],
+    now: datetime,
 ) -> KrHistory:
-    """The KR's trend points (``at``, ``value``) inside its cycle, with its kind, unit, baseline and target."""
+    """The KR's recorded moves inside its cycle and where it stands now, with its kind, unit, baseline
+    and target."""
     start, end = cycle_bounds(config.cycle(okr_set.cycle), config.zone)
+    points = history.trend_points(readings, start, end, now, CHART_POINTS)
     metric = config.metrics.get(kr.metric or "")
     return KrHistory(
         kind=found.kind if found else "level",
@@ -38,10 +46,11 @@ def kr_page_charts(
     okr_set: OkrSet,
     kr: KeyResult,
     found: KeyResultReport | None,
-    points: Sequence[Mapping[str, Any]],
+    readings: Sequence[Reading],
+    now: datetime,
 ) -> list[Chart]:
     """The KR page's charts: its value over the cycle (a burn-up, a budget) and the delivery of its recorded scope."""
-    charts = [kr_chart(kr_history(config, okr_set, kr, found, points), config.zone, kr.id)]
+    charts = [kr_chart(kr_history(config, okr_set, kr, found, readings, now), config.zone, kr.id)]
     if found is not None and found.scope is not None:
         charts.append(delivery_chart(found.scope))
     return [c for c in charts if c is not None]

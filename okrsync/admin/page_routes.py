@@ -179,7 +179,8 @@ def kr_detail(set_id: str, kr_id: str) -> str:
     report = latest_report(admin.redis)
     result = views.kr_result(report, set_id, kr_id)
     row = views.kr_row(okr_set, kr, result, report.okr_set(set_id) if report else None)
-    trend = views.trend_points(config, okr_set, readings(admin.redis, (set_id, kr_id)), datetime.now(UTC))
+    recorded, now = readings(admin.redis, (set_id, kr_id)), datetime.now(UTC)
+    trend = views.trend_points(config, okr_set, recorded, now)
     metric = config.metrics.get(kr.metric or "")
     return render_template(
         "admin_kr.html",
@@ -192,7 +193,7 @@ def kr_detail(set_id: str, kr_id: str) -> str:
         versions=admin.store.metric_history(kr.metric) if kr.metric else [],
         changes=views.kr_change_texts(kr_changes_of(admin.redis, set_id, kr_id), config),
         trend=trend,
-        charts=charts.kr_page_charts(config, okr_set, kr, result, trend),
+        charts=charts.kr_page_charts(config, okr_set, kr, result, recorded, now),
     )
 
 
