@@ -1,5 +1,6 @@
 """A real browser (headless Chromium) against the service on a loopback port: sign in, change a
-mapping, see the overview update. `UPDATE_SCREENSHOTS=1` refreshes docs/admin-overview.png."""
+mapping, see the overview update; the charts render and no page is wider than the window.
+`UPDATE_SCREENSHOTS=1` refreshes docs/admin-overview.png and docs/admin-kr.png."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.support.browser import chromium
 
 REPO = Path(__file__).resolve().parents[3]
 SCREENSHOT = REPO / "docs" / "admin-overview.png"
+KR_SCREENSHOT = REPO / "docs" / "admin-kr.png"
 
 
 @pytest.fixture()
@@ -136,17 +138,17 @@ def _delivery_of_kr1(browser) -> str:
     return browser.find_element(By.CSS_SELECTOR, "#kr-shop-KR1 .delivery").text
 
 
-def _screenshot(browser, tmp_path: Path) -> None:
+def _screenshot(browser, tmp_path: Path, target: Path = SCREENSHOT) -> None:
     height = int(browser.execute_script("return document.documentElement.scrollHeight"))
     browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 1280, "height": min(height, 1600), "deviceScaleFactor": 1, "mobile": False},
     )
-    shot = tmp_path / "overview.png"
+    shot = tmp_path / target.name
     browser.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        shutil.copyfile(shot, SCREENSHOT)
+        shutil.copyfile(shot, target)
 
 
 ADMIN_PAGES = ("/admin/", "/admin/sets/shop/krs/KR1", "/admin/health", "/admin/problems", "/admin/mappings")
@@ -157,6 +159,7 @@ def test_charts_render_and_no_admin_page_is_wider_than_the_window(
     served: str,
     configured: str,
     connection: redis.Redis,
+    tmp_path: Path,
 ) -> None:
     mirror_issues(connection)
     recompute(connection)
@@ -167,6 +170,8 @@ def test_charts_render_and_no_admin_page_is_wider_than_the_window(
     assert any(label.endswith("%") for label in kr_chart["labels"])  # values read with their unit
     delivery = _chart(browser, "#charts figure.chart:nth-of-type(2) svg")
     assert delivery["legend"] == ["delivered", "open", "descoped"]
+    _screenshot(browser, tmp_path, KR_SCREENSHOT)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     browser.get(served + "/admin/")
     _wait_for(browser, "#set-shop figure.chart svg")
     progress = _chart(browser, "#set-shop figure.chart svg")
