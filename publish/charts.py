@@ -29,6 +29,7 @@ from publish.confluence.formatting import number, with_unit
 
 SVG = "{http://www.w3.org/2000/svg}"
 TOP_CLUSTERS = 8
+DOTS_UP_TO = 60  # a KR with more recorded moves is drawn as a line alone (a dot each would weigh the page)
 PLOTTABLE = 1e12  # a larger value (left by bad data, 1e308) is no point on a chart: it is left out
 WIDTH, HEIGHT = 720, 320
 STYLE = Style(
@@ -125,7 +126,7 @@ def kr_chart(history: KrHistory, tz: tzinfo, title: str) -> Chart | None:
         value_formatter=lambda v: with_unit(v, history.unit),
         range=_padded([v for row in history_rows(history) for v in row.values() if _finite(v)]),
     )
-    chart.add(history.series[0], measured, show_dots=True)
+    chart.add(history.series[0], measured, show_dots=len(measured) <= DOTS_UP_TO)
     for name, line in _lines(history).items():
         chart.add(name, line, show_dots=False, stroke_style={"width": 1.5, "dasharray": "6, 4"})
     return _rendered(chart, "kr")
