@@ -57,9 +57,13 @@ def kr_page_charts(
 
 
 def set_progress_chart(card: Mapping[str, Any]) -> Chart | None:
-    """An overview card's KRs (``O1 KR1``) by progress, beside the progress expected today."""
+    """An overview card's KRs (``O1 KR1``; ``O1.KR1`` already names its objective) by progress, beside the
+    progress expected today."""
     rows = [
-        {"label": f"{o['id']} {kr['id']}", "progress": kr["score"]}
+        {
+            "label": kr["id"] if str(kr["id"]).startswith(f"{o['id']}.") else f"{o['id']} {kr['id']}",
+            "progress": kr["score"],
+        }
         for o in card["objectives"]
         for kr in o["key_results"]
     ]

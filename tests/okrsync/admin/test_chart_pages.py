@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ElementTree
 import redis
 from flask.testing import FlaskClient
 
+from okrsync.admin.charts import program_chart, set_progress_chart
 from tests.okrsync.admin.conftest import mirror_issues, recompute
 from tests.okrsync.admin.test_pages import sign_in
 
@@ -58,3 +59,20 @@ def test_a_kr_page_names_its_chart_series(api: FlaskClient, configured: str, con
     legend = ["".join(g.itertext()) for g in chart.iter(f"{SVG}g") if "legend" in (g.get("class") or "").split()]
     assert legend == ["value", "baseline", "target", "expected"]
     assert "Not enough values" not in page
+
+
+def test_the_overview_and_problem_charts_name_krs_and_clusters_as_people_read_them() -> None:
+    card = {
+        "id": "shop",
+        "name": "Shop",
+        "expected": 0.5,
+        "objectives": [
+            {"id": "O1", "key_results": [{"id": "KR1", "score": 0.25}, {"id": "O1.KR2", "score": 0.75}]},
+        ],
+    }
+    chart = set_progress_chart(card)
+    assert chart is not None and ">O1 KR1<" in chart.svg and ">O1.KR2<" in chart.svg and "O1 O1.KR2" not in chart.svg
+    result = {"id": "ops", "clusters": [{"category": "system", "theme": "deploy", "frequency": 4}]}
+    drawn = program_chart(result, "56 days")
+    assert drawn is not None and ">system · deploy<" in drawn.svg and 'id="chart-clusters-ops"' in drawn.svg
+    assert program_chart(None, "56 days") is None and program_chart({"id": "ops", "clusters": []}, "56 days") is None
