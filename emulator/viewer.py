@@ -1,8 +1,9 @@
 """A page viewer: Confluence storage format rendered as readable, safe HTML at ``/view``.
 
 ``render_storage`` is pure. It keeps a small allow-list of HTML elements, turns status macros into
-coloured lozenges, page links into viewer links and links to a Jira issue of the site (``…/browse/KEY``,
-the Jira issue macro) into its issue view (``/browse/KEY``), escapes all text, and drops every attribute
+coloured lozenges, chart macros into charts drawn from their table (:mod:`emulator.chart_macro`), page
+links into viewer links and links to a Jira issue of the site (``…/browse/KEY``, the Jira issue macro)
+into its issue view (``/browse/KEY``), escapes all text, and drops every attribute
 except safe ``href`` / ``colspan`` / ``rowspan``. Markup that does not parse is shown escaped.
 """
 
@@ -18,6 +19,7 @@ from urllib.parse import unquote
 
 from flask import Blueprint, Response, abort, redirect, url_for
 
+from emulator.chart_macro import chart_html
 from emulator.confluence_pages import ancestors_of
 from emulator.context import current_emulator
 from emulator.issue_page import browse_href
@@ -80,7 +82,8 @@ STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem aut
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #dfe1e6;padding:.4rem .6rem;text-align:left}
 th{background:#f4f5f7}.lozenge{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.75rem;
 font-weight:700;color:#fff;text-transform:uppercase}.macro{border:1px dashed #c1c7d0;padding:.5rem;margin:.5rem 0}
-nav{font-size:.85rem;margin-bottom:1rem}.unparsed{white-space:pre-wrap;background:#fff4e5;padding:1rem}"""
+nav{font-size:.85rem;margin-bottom:1rem}.unparsed{white-space:pre-wrap;background:#fff4e5;padding:1rem}
+.chart{margin:1rem 0;max-width:40rem}.chart svg{display:block;width:100%;height:auto}"""
 
 PageLink = Callable[[str, str | None], str | None]  # (title, space key) -> href
 IssueLink = Callable[[str], str | None]  # issue key -> href
@@ -188,6 +191,8 @@ def _structured_macro(element: ElementTree.Element, links: Links) -> str:
         return f'<span class="lozenge" style="background:{colour}">{html.escape(title)}</span>'
     if name == "anchor":  # a place to link to, its id the anchor name as Confluence Cloud renders it
         return _anchor(parameters.get("", ""))
+    if name == "chart":  # drawn from the table in its body, as Confluence draws it
+        return chart_html(element, parameters)
     body = element.find(f"{{{AC}}}rich-text-body")
     if body is None:
         body = element.find(f"{{{AC}}}plain-text-body")

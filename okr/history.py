@@ -7,6 +7,7 @@ recomputed over today's mirror (where a relabelled issue would rewrite last mont
     worth_recording(reading, previous, daily=True, tz=zone)   # moved, or the first of its day
     moved_values(readings, 12)                                 # the values a KR moved through
     trend_points(readings, start, end, now, 12)                # the moves inside a cycle, and where it stands
+    moves_in(readings, start, end)                             # the moves inside a cycle, as (when, value)
 """
 
 from __future__ import annotations
@@ -119,11 +120,18 @@ def trend_points(
 ) -> list[dict[str, Any]]:
     """The readings taken in [start, end] where the value moved (the last ``points`` - 1 of them), then
     the value they left at min(now, end): what the KR read, when, as it was recorded."""
-    moved: list[dict[str, Any]] = []
-    for reading in readings:
-        if start <= reading.instant <= end and (not moved or moved[-1]["value"] != reading.value):
-            moved.append({"at": reading.instant, "value": reading.value})
+    moved: list[dict[str, Any]] = [{"at": at, "value": value} for at, value in moves_in(readings, start, end)]
     if not moved:
         return []
     held = {"at": max(min(now, end), moved[-1]["at"]), "value": moved[-1]["value"]}
     return [*moved[-(points - 1) :], held]
+
+
+def moves_in(readings: Sequence[Reading], start: datetime, end: datetime) -> list[tuple[datetime, float | None]]:
+    """(when, value) of each reading taken in [start, end] where the value moved, oldest first: they
+    change only when a new value is recorded, never with the clock."""
+    moved: list[tuple[datetime, float | None]] = []
+    for reading in readings:
+        if start <= reading.instant <= end and (not moved or moved[-1][1] != reading.value):
+            moved.append((reading.instant, reading.value))
+    return moved

@@ -34,10 +34,11 @@ import redis
 from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
 from mapping.models import ConfluenceTarget, OkrConfig, OkrSet, ProblemProgram
 from okr.evaluate import contributing_epics, evaluation_input
-from okr.history import moved_values
+from okr.history import moved_values, moves_in
 from okr.metrics import EvaluationInput, FilterCache, program_result
 from okr.problems.model import ProgramResult, issue_order
 from okr.report import Report, stored_report
+from okr.timeframe import cycle_bounds
 from publish.confluence.formatting import change_summary
 from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
 from publish.confluence.regions import merge_regions, regions_equal
@@ -63,6 +64,7 @@ REPORT_NUMBER = keys.REPORT_NUMBER  # counts reports written, by any process
 STATS = keys.STATS
 TREND_KEPT = 12  # values a KR moved through, on its page
 TREND_READINGS = 60  # the newest readings those values are read from
+HISTORY_READINGS = 400  # the newest readings a KR's chart on its page is drawn from (a quarter of daily ones and moves)
 MAX_ATTEMPTS = 5  # writes tried against a page that keeps changing under us
 LOCK_SECONDS = 120
 DEFAULT_INTERVAL = 30.0
@@ -402,6 +404,7 @@ def render_target(
         interval_seconds=base.interval_seconds,
         trigger=trigger,
         trends=read_trends(runtime.redis, okr_set),
+        history=read_history(runtime.redis, config, okr_set),
         epics=contributor_epics(okr_set, given),
         metric_history={m: runtime.config_store.metric_history(m) for m in _metrics_of(okr_set)},
         kr_changes=kr_changes_of_set(runtime.redis, okr_set),
@@ -459,6 +462,16 @@ def read_trends(connection: redis.Redis, okr_set: OkrSet) -> dict[str, list[floa
     refs = [(okr_set.id, kr.id) for o in okr_set.objectives for kr in o.key_results]
     found = readings_of_many(connection, refs, TREND_READINGS)
     return {kr_id: moved_values(found[(set_id, kr_id)], TREND_KEPT) for set_id, kr_id in refs}
+
+
+def read_history(
+    connection: redis.Redis, config: OkrConfig, okr_set: OkrSet
+) -> dict[str, list[tuple[datetime, float | None]]]:
+    """Each KR's recorded moves inside its set's cycle, for the page's chart (never recomputed)."""
+    start, end = cycle_bounds(config.cycle(okr_set.cycle), config.zone)
+    refs = [(okr_set.id, kr.id) for o in okr_set.objectives for kr in o.key_results]
+    found = readings_of_many(connection, refs, HISTORY_READINGS)
+    return {kr_id: moves_in(found[(set_id, kr_id)], start, end) for set_id, kr_id in refs}
 
 
 def _state(connection: redis.Redis, key: str) -> PageState:

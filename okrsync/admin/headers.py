@@ -2,8 +2,9 @@
 
 Every answer forbids framing, MIME sniffing and referrers, and loads nothing (``default-src
 'none'``). The admin pages load their stylesheet from the service itself; their only inline styles
-are the widths of progress bars, allowed one by one by the hash of each attribute the page holds
-(``'unsafe-hashes'``), so no other inline style and no script can run.
+are the widths of progress bars and the styles inside their charts' SVG, allowed one by one by the
+hash of each attribute or style element the page holds (``'unsafe-hashes'``), so no other inline
+style and no script can run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ SECURITY_HEADERS = {
 
 
 def page_policy(inline_styles: Iterable[str]) -> str:
-    """The policy of an admin page whose style attributes are exactly ``inline_styles``."""
+    """The policy of an admin page whose style attributes and elements are exactly ``inline_styles``."""
     hashes = sorted({f"'sha256-{_digest(style)}'" for style in inline_styles})
     styles = " ".join(["'self'", *(["'unsafe-hashes'", *hashes] if hashes else [])])
     return (

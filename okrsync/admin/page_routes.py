@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 import redis
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from mapping.models import OkrConfig
+from mapping.models import OkrConfig, days
 from okr.checkins import CheckInInvalid, check_in_words
-from okrsync.admin import throttle, views
+from okrsync.admin import charts, throttle, views
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
 from okrsync.admin.document import child, edit_lock, save_document, stored_document
@@ -163,11 +164,13 @@ def _safe_next(target: str | None) -> str | None:
 def overview() -> str:
     admin = _admin()
     config, report = admin.store.current(), latest_report(admin.redis)
+    sets = views.overview(config, report, datetime.now(UTC), _names(admin.redis, config))
     return render_template(
         "admin_overview.html",
-        sets=views.overview(config, report, datetime.now(UTC), _names(admin.redis, config)),
+        sets=sets,
         report=report,
         configured=config is not None,
+        charts={card["id"]: charts.set_progress_chart(card) for card in sets},
     )
 
 
@@ -193,7 +196,8 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
     result = views.kr_result(report, set_id, kr_id)
     names = cached_names(admin.redis, kr.people)
     row = views.kr_row(okr_set, kr, result, report.okr_set(set_id) if report else None, seen, names)
-    trend = views.trend_points(config, okr_set, readings(admin.redis, (set_id, kr_id)), now)
+    recorded = readings(admin.redis, (set_id, kr_id))
+    trend = views.trend_points(config, okr_set, recorded, now)
     metric = config.metrics.get(kr.metric or "")
     checkins = [views.checkin_view(c, seen) for c in PeopleCheckins(admin.redis).history((set_id, kr_id), 10)]
     return render_template(
@@ -207,7 +211,7 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
         versions=admin.store.metric_history(kr.metric) if kr.metric else [],
         changes=views.kr_change_texts(kr_changes_of(admin.redis, set_id, kr_id), config),
         trend=trend,
-        line=views.sparkline(trend),
+        charts=charts.kr_page_charts(config, okr_set, kr, result, recorded, now),
         checkins=checkins,
         checkin_errors=errors,
         checkin_form=form or {},
@@ -299,7 +303,14 @@ def problems() -> str:
     admin = _admin()
     config, report = admin.store.current(), latest_report(admin.redis)
     results = {p["id"]: p for p in (report.problem_programs if report else ())}
-    programs = [{"program": p, "result": results.get(p.id)} for p in (config.problem_programs if config else [])]
+    programs = [
+        {
+            "program": p,
+            "result": results.get(p.id),
+            "chart": charts.program_chart(results.get(p.id), f"{days(p.window)} days"),
+        }
+        for p in (config.problem_programs if config else [])
+    ]
     return render_template("admin_problems.html", programs=programs, report=report)
 
 
@@ -334,11 +345,20 @@ def _bar_style(value: float | None) -> str:
     return style
 
 
+def _chart(chart: charts.Chart | None) -> Markup:
+    """A chart's inline SVG; its styles are noted so the page's policy allows exactly them."""
+    if chart is None:
+        return Markup("")
+    g.setdefault(INLINE_STYLES, set()).update(chart.styles)
+    return Markup(f'<figure class="chart">{chart.svg}</figure>')  # noqa: S704 - SVG drawn by pygal from our data
+
+
 def _template_helpers() -> dict[str, Callable[..., Any] | Any]:
     return {
         "percent": views.percent,
         "number": views.number,
         "bar_style": _bar_style,
+        "chart": _chart,
         "health_label": lambda h: views.HEALTH_LABELS.get(h, h),
         "csrf_token": session.get("csrf", ""),
         "signed_in": request.endpoint not in PUBLIC_ENDPOINTS and session.get("user") == ADMIN,

@@ -218,3 +218,10 @@ def _capped(text: str) -> str:
         return text
     cut = text[: MESSAGE_LIMIT - 12].rsplit("; ", 1)[0]
     return f"{cut}; and more"
+
+
+def trend_values(values: Sequence[float], unit: str | None) -> str:
+    """``40 → 31.67 → 15 ms``: the last values a KR moved through (the chart below the table draws them)."""
+    if not values:
+        return "—"
+    return " → ".join(number(v) for v in list(values)[-4:]) + ("%" if unit == "%" else (f" {unit}" if unit else ""))

@@ -21,8 +21,11 @@ from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
 from okr.checkins import age_words, confidence_text
 from okr.report import KeyResultReport, ObjectiveReport, SetReport
 from okr.scope import scope_words
+from okr.timeframe import cycle_bounds
+from publish.charts import KrHistory
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
+from publish.confluence.chart_tables import kr_chart_table
 from publish.confluence.regions import initial_body, region_macro
 from publish.confluence.templates import render
 from publish.decision import decision_words
@@ -59,6 +62,7 @@ class PageContext:
     metric_history: Mapping[str, Sequence[Mapping[str, str]]] = field(default_factory=dict)  # metric → versions
     kr_changes: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # KR id → recorded changes
     names: Names = field(default_factory=dict)  # account id / user key → display name (publish.people)
+    history: Mapping[str, Sequence[tuple[datetime, float | None]]] = field(default_factory=dict)  # KR id → moves
 
 
 @dataclass(frozen=True)
@@ -230,7 +234,8 @@ def _kr_view(
         "bar": fmt.progress_bar(result.progress),
         "health": fmt.health_status(result.health),
         "flags": [fmt.flag_status(f) for f in flags],
-        "trend": fmt.trend_text(context.trends.get(kr.id, ()), unit),
+        "trend": fmt.trend_values(context.trends.get(kr.id, ()), unit),
+        "chart": _chart(config, okr_set, label, result, context, unit),
         "delivery": _delivery_text(result),
         "stale": "stale" in result.flags,
         "gap": fmt.flag_status("output_without_outcome") if "output_without_outcome" in result.flags else None,
@@ -255,6 +260,16 @@ def checkin_words(result: KeyResultReport, context: PageContext) -> str | None:
     parts += [text for text in (checkin.note,) if text]
     parts += [f"{name}: {text}" for name, text in (("blockers", checkin.blockers), ("asks", checkin.asks)) if text]
     return " · ".join(parts)
+
+
+def _chart(
+    config: OkrConfig, okr_set: OkrSet, label: str, result: KeyResultReport, context: PageContext, unit: str | None
+) -> dict[str, Any] | None:
+    """The chart macro's table of the KR's recorded values in its cycle (None with fewer than two days)."""
+    start, end = cycle_bounds(config.cycle(okr_set.cycle), config.zone)
+    points = tuple(context.history.get(result.id, ()))
+    history = KrHistory(result.kind, unit, start, end, result.baseline, result.target, points)
+    return kr_chart_table(label, history, context.tz)
 
 
 def _span(result: KeyResultReport, unit: str | None) -> str:

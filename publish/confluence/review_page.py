@@ -17,6 +17,7 @@ from mapping.models import ProblemProgram, days
 from okr.problems.model import ALL_CATEGORIES, NO_THEME, ClusterRef, Problem, ProgramResult
 from okr.problems.review import ApProposal, ReviewDigest, ap_proposals, review_digest
 from publish.confluence import formatting as fmt
+from publish.confluence.chart_tables import cluster_chart_table
 from publish.confluence.okr_page import AS_OF, HINT, ROOM, PageContext, RenderedPage, as_of_view
 from publish.confluence.regions import region_macro
 from publish.confluence.templates import render
@@ -35,7 +36,7 @@ def problem_review_page(
         ("action-points", "review_aps", {"a": _action_points_view(digest, summaries, context)}),
         ("effectiveness", "review_effectiveness", {"e": _effectiveness_view(program, digest, context)}),
         ("review", "review_new", {"r": _new_problems_view(program, digest, result, context)}),
-        ("candidates", "review_candidates", {"c": _candidates_view(digest, proposals, context)}),
+        ("candidates", "review_candidates", {"c": _candidates_view(digest, proposals, context, result, program)}),
     ]
     regions = [(AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, 0))))]
     regions += [(name, region_macro(name, render(template, **values))) for name, template, values in views]
@@ -99,7 +100,11 @@ def _new_problems_view(
 
 
 def _candidates_view(
-    digest: ReviewDigest, proposals: Mapping[ClusterRef, ApProposal], context: PageContext
+    digest: ReviewDigest,
+    proposals: Mapping[ClusterRef, ApProposal],
+    context: PageContext,
+    result: ProgramResult,
+    program: ProblemProgram,
 ) -> dict[str, Any]:
     rows = []
     for rank, cluster in enumerate(digest.candidates, start=1):
@@ -117,7 +122,7 @@ def _candidates_view(
                 "due": f"{proposal.due:%Y-%m-%d}" if proposal else "—",
             }
         )
-    return {"rows": rows}
+    return {"rows": rows, "chart": cluster_chart_table(result.clusters, f"{days(program.window)} days")}
 
 
 def _action_points_view(

@@ -25,6 +25,15 @@ MACROS = """\
 <ac:parameter ac:name="title">{{ s.title }}</ac:parameter></ac:structured-macro>{% endmacro %}
 {% macro anchor(name) %}<ac:structured-macro ac:name="anchor" ac:schema-version="1">\
 <ac:parameter ac:name="">{{ name }}</ac:parameter></ac:structured-macro>{% endmacro %}
+{% macro chart(c) %}<ac:structured-macro ac:name="chart" ac:schema-version="1">\
+<ac:parameter ac:name="type">{{ c.type }}</ac:parameter><ac:parameter ac:name="title">{{ c.title }}</ac:parameter>\
+{% if c.orientation %}<ac:parameter ac:name="orientation">{{ c.orientation }}</ac:parameter>{% endif %}\
+<ac:parameter ac:name="dataOrientation">vertical</ac:parameter><ac:parameter ac:name="legend">true</ac:parameter>\
+{% if c.y_label %}<ac:parameter ac:name="yLabel">{{ c.y_label }}</ac:parameter>{% endif %}\
+<ac:parameter ac:name="width">{{ c.width }}</ac:parameter><ac:parameter ac:name="height">{{ c.height }}</ac:parameter>\
+<ac:rich-text-body><table><tbody><tr>{% for h in c.columns %}<th>{{ h }}</th>{% endfor %}</tr>\
+{% for row in c.rows %}<tr>{% for value in row %}<td>{{ value }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>\
+</ac:rich-text-body></ac:structured-macro>{% endmacro %}
 {% macro issue(link) %}{% if link.url %}<a href="{{ link.url }}">{{ link.key }}</a>\
 {% else %}{{ link.key }}{% endif %}{% endmacro %}
 """
@@ -68,7 +77,8 @@ OBJECTIVE = """\
 {% if o.contributors %}<p><strong>Contributing epics</strong></p><ul>\
 {% for c in o.contributors %}<li><strong>{{ c.label }}</strong>: \
 {% for e in c.epics %}{{ m.issue(e) }} {{ e.summary }} ({{ e.status }}){% if not loop.last %}; {% endif %}{% endfor %}\
-{% if not c.epics %}no epic matches yet{% endif %}</li>{% endfor %}</ul>{% endif %}"""  # noqa: E501
+{% if not c.epics %}no epic matches yet{% endif %}</li>{% endfor %}</ul>{% endif %}\
+{% for kr in o.key_results %}{% if kr.chart %}{{ m.chart(kr.chart) }}{% endif %}{% endfor %}"""  # noqa: E501
 
 OKR_NOTES = """\
 <h2>Honest notes</h2>\
@@ -97,6 +107,7 @@ counted for AP candidates over {{ r.window }}; a cluster scoring {{ r.threshold 
 REVIEW_CANDIDATES = """\
 {% import "macros" as m %}\
 <h2>Action-point candidates</h2>\
+{% if c.chart %}{{ m.chart(c.chart) }}{% endif %}\
 {% if c.rows %}<table><tbody><tr><th>#</th><th>Cluster</th><th>Frequency × impact = score</th><th>Problems</th>\
 <th>Proposed action point</th></tr>\
 {% for row in c.rows %}<tr><td>{{ row.rank }}</td><td>{{ row.cluster }}</td><td><strong>{{ row.score }}</strong></td>\

@@ -170,6 +170,15 @@ def evaluated(docs: list[dict[str, Any]] | None = None) -> tuple[OkrConfig, Eval
     return cfg, given, evaluate_config(cfg, given)
 
 
+# O1.KR1's recorded moves in the cycle: two on one day (the page's chart keeps the day's last), then two more days.
+HISTORY = (
+    (datetime(2026, 10, 5, 9, 0, tzinfo=UTC), 20.0),
+    (datetime(2026, 10, 5, 15, 0, tzinfo=UTC), 22.5),
+    (datetime(2026, 10, 20, 9, 0, tzinfo=UTC), 25.0),
+    (datetime(2026, 11, 10, 9, 0, tzinfo=UTC), 30.0),
+)
+
+
 def context(**overrides: Any) -> PageContext:
     values: dict[str, Any] = {
         "at": AT,
@@ -177,6 +186,7 @@ def context(**overrides: Any) -> PageContext:
         "jira_url": "https://acme.atlassian.net",
         "trigger": {"kind": "webhook", "event": "jira:issue_updated", "issue": "SHOP-5"},
         "trends": {"O1.KR1": [20.0, 25.0, 30.0]},
+        "history": {"O1.KR1": HISTORY},
         "epics": {"O1.KR1": [Epic("SHOP-1", "Contract tests for payments", "Done")]},
         "metric_history": {
             "escaped_share": [

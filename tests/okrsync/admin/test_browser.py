@@ -1,5 +1,6 @@
 """A real browser (headless Chromium) against the service on a loopback port: sign in, change a
-mapping, see the overview update. (The screenshots in docs/ are the demo company's: docs/screenshots.py.)"""
+mapping, see the overview update; the charts render and no page is wider than the window. (The
+screenshots in docs/ are the demo company's: docs/screenshots.py.)"""
 
 from __future__ import annotations
 
@@ -131,12 +132,68 @@ def _delivery_of_kr1(browser) -> str:
     return browser.find_element(By.CSS_SELECTOR, "#kr-shop-KR1 .delivery").text
 
 
-def _screenshot(browser, tmp_path: Path) -> None:
+def _screenshot(browser, tmp_path: Path, name: str = "overview.png") -> None:
     height = int(browser.execute_script("return document.documentElement.scrollHeight"))
     browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 1280, "height": min(height, 1600), "deviceScaleFactor": 1, "mobile": False},
     )
-    shot = tmp_path / "overview.png"
+    shot = tmp_path / name
     browser.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+ADMIN_PAGES = ("/admin/", "/admin/sets/shop/krs/KR1", "/admin/health", "/admin/problems", "/admin/mappings")
+
+
+def test_charts_render_and_no_admin_page_is_wider_than_the_window(
+    browser,
+    served: str,
+    configured: str,
+    connection: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    mirror_issues(connection)
+    recompute(connection)
+    _sign_in(browser, served)
+    kr_chart = _chart(browser, "#charts figure.chart:first-of-type svg")
+    assert kr_chart["legend"] == ["value", "baseline", "target", "expected"]
+    assert kr_chart["lines"] == 4 and kr_chart["width"] > 300  # the value and its three reference lines, drawn
+    assert any(label.endswith("%") for label in kr_chart["labels"])  # values read with their unit
+    delivery = _chart(browser, "#charts figure.chart:nth-of-type(2) svg")
+    assert delivery["legend"] == ["delivered", "open", "descoped"]
+    _screenshot(browser, tmp_path, "kr.png")
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    browser.get(served + "/admin/")
+    _wait_for(browser, "#set-shop figure.chart svg")
+    progress = _chart(browser, "#set-shop figure.chart svg")
+    assert progress["legend"] == ["progress", "expected today"] and progress["bars"] >= 1
+    for path in ADMIN_PAGES:
+        browser.get(served + path)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 1280, f"{path} is {width} px wide at a 1280 px window"
+    refused = [
+        entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]
+    ]
+    assert refused == []  # the charts' styles are allowed by hash, and they carry no script
+
+
+def _sign_in(browser, served: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(served + "/admin/sets/shop/krs/KR1")
+    browser.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
+    browser.find_element(By.ID, "signin").click()
+    _wait_for(browser, "#charts figure.chart svg")
+
+
+def _chart(browser, selector: str) -> dict[str, object]:
+    """What a chart drew: its legend's names, its lines and bars, its axis labels, its width on screen."""
+    return browser.execute_script(
+        "const svg = document.querySelector(arguments[0]);"
+        "return {legend: [...svg.querySelectorAll('.legends .legend text')].map(t => t.textContent),"
+        " lines: svg.querySelectorAll('path.line.reactive').length, bars: svg.querySelectorAll('rect.rect').length,"
+        " labels: [...svg.querySelectorAll('.axis text')].map(t => t.textContent),"
+        " width: svg.getBoundingClientRect().width};",
+        selector,
+    )
