@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
+from typing import Any
 
 from okrsync.redis_store import embedded_redis, stop_embedded_redis
 
@@ -18,6 +20,13 @@ def _files(data_dir: Path) -> list[Path]:
     return [path for path in data_dir.rglob("*") if path.is_file()]
 
 
+def _wait_for_the_snapshot(client: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while client.info("persistence").get("rdb_bgsave_in_progress"):
+        assert time.monotonic() < deadline, f"the snapshot was still being written after {seconds:.0f} s"
+        time.sleep(0.02)
+
+
 def test_a_new_data_directory_and_every_file_in_it_are_private(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     previous = os.umask(0o022)  # the usual umask: files 0644 unless the service sees to it
@@ -26,10 +35,11 @@ def test_a_new_data_directory_and_every_file_in_it_are_private(tmp_path: Path) -
         try:
             client.set("okrsync:probe", "x")
             client.bgsave()
+            _wait_for_the_snapshot(client)  # its temp-*.rdb comes and goes while the snapshot is written
             assert _mode(data_dir) == 0o700
-            names = {path.name for path in _files(data_dir)}
-            assert {"appendonly.aof", "redis.log", "redis.pid", "redis.lock", "redis.socket-path"} <= names
-            assert {path.name: oct(_mode(path)) for path in _files(data_dir)} == {n: oct(0o600) for n in names}
+            modes = {path.name: oct(_mode(path)) for path in _files(data_dir)}
+            assert {"appendonly.aof", "redis.log", "redis.pid", "redis.lock", "redis.socket-path"} <= set(modes)
+            assert modes == {name: oct(0o600) for name in modes}
         finally:
             stop_embedded_redis(client)
     finally:
