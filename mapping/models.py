@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from mapping.decision import kill_below_problem
 from mapping.numbers import Number
+from mapping.warehouse import CONNECTION_NAME, SQL_DURATION, sql_metric_problem
 
 DAYS = re.compile(r"^[1-9][0-9]*d$")
 
@@ -76,7 +77,7 @@ class Duration(_Model):
 
 class Metric(_Model):
     description: str | None = None
-    source: Literal["jira", "push", "problems"] = "jira"
+    source: Literal["jira", "push", "problems", "sql"] = "jira"
     aggregate: (
         Literal["count", "ratio", "sum", "mean", "median", "p90", "duration_median", "duration_p90", "latest"] | None
     ) = None
@@ -90,12 +91,26 @@ class Metric(_Model):
     stale_after: Days | None = None
     program: str | None = None
     measure: Literal["problems_in_window", "open_candidates", "overdue_aps", "effective_ap_share"] | None = None
+    connection: str | None = Field(
+        default=None,
+        pattern=CONNECTION_NAME.pattern,
+        description="source sql: the connection's name; its SQLAlchemy URL is in OKRSYNC_SQL_<NAME>_URL",
+    )
+    query: str | None = Field(
+        default=None, description="source sql: a read-only query returning one number, or rows of (at, value)"
+    )
+    refresh: str = Field(
+        default="1h", pattern=SQL_DURATION.pattern, description="source sql: how often the query runs (30m, 1h, 1d)"
+    )
+    statement_timeout: str = Field(
+        default="30s", pattern=SQL_DURATION.pattern, description="source sql: the longest a query may run (30s, 2m)"
+    )
 
     @property
     def effective_aggregate(self) -> str:
         if self.aggregate:
             return self.aggregate
-        return "latest" if self.source == "push" else "count"
+        return "latest" if self.source in ("push", "sql") else "count"
 
     @property
     def effective_date_field(self) -> str:
@@ -130,7 +145,7 @@ def _missing_for_source(metric: Metric) -> str | None:
         return "source push supports only aggregate latest"
     if metric.source == "problems" and (not metric.program or not metric.measure):
         return "source problems needs 'program' (a problem program id) and 'measure'"
-    return None
+    return sql_metric_problem(metric.source, aggregate, metric.connection, metric.query, metric.jql)
 
 
 class Contributors(_Model):
