@@ -1,8 +1,8 @@
 """What a ``source: sql`` metric needs in ``okrs.yaml``, and the names it implies (pure).
 
-    connection_variable("dwh")        # 'OKRSYNC_SQL_DWH_URL': where the connection's URL is set
-    query_digest("SELECT 1")          # 'sha256:…' (12 hex digits): the query's identity in provenance
-    duration_seconds("1h")            # 3600.0
+connection_variable("dwh")        # 'OKRSYNC_SQL_DWH_URL': where the connection's URL is set
+query_digest("SELECT 1")          # 'sha256:…' (12 hex digits): the query's identity in provenance
+duration_seconds("1h")            # 3600.0
 """
 
 from __future__ import annotations

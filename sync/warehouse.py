@@ -103,7 +103,7 @@ def _run(url: URL, query: str, timeout: float) -> tuple[tuple[str, ...], list[tu
     engine = _engine(url)
     try:
         with engine.connect() as connection, _read_only(connection, timeout):
-            result = connection.exec_driver_sql(query)
+            result = connection.exec_driver_sql(query, execution_options={"no_parameters": True})
             if not result.returns_rows:
                 raise WarehouseError("the query returned no result set; a metric's query is a SELECT")
             rows = [tuple(row) for row in result.fetchmany(MAX_ROWS + 1)]
