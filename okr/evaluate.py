@@ -201,6 +201,8 @@ def _reads_as(
         return False  # a stale value, or a first reading or a decision that may have fallen due since
     if (result.current, result.count, result.evaluated) != (value.value, value.count, value.evaluated):
         return False
+    if result.provenance != value.provenance:
+        return False
     kind = kr_kind(kr, metric)
     now = _kr_grade(config, kr, kind, value.value, reading)
     return (result.kind, result.health, result.progress, result.forecast) == (
@@ -329,6 +331,7 @@ def _kr_result(
         count=value.count,
         scope=scope,
         decision=decision,
+        provenance=value.provenance,
     )
 
 
@@ -425,6 +428,7 @@ def evaluation_input(
     live: IndexedMirror | None = None,
     current_user: str | None = None,
     scopes: Mapping[tuple[str, str], RecordedScope] | None = None,
+    sql_values: Mapping[str, MetricValue] | None = None,
 ) -> EvaluationInput:
     """``live``: the same documents kept in memory (``okr.live``), made for this zone and these fields.
     ``current_user``: whom JQL's ``currentUser()`` means, the service's own account: an account id
@@ -443,4 +447,5 @@ def evaluation_input(
         live=live,
         current_user=current_user or None,
         scopes=scopes or {},
+        sql_values=sql_values or {},
     )

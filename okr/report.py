@@ -31,20 +31,22 @@ class KeyResultReport:
     current: float | None
     baseline: float | None
     target: float | None
-    kind: Kind  # "level", "accumulate" or "cap" (okr.kinds)
+    kind: Kind  # "level", "accumulate", "cap" or "keep" (okr.kinds)
     progress: float | None
     forecast: float | None  # a cap's value at the close at the target's pace; None for the other kinds
     score: float | None
     health: str
     flags: tuple[str, ...]
     delivery: float | None
-    evaluated: str  # "local", "remote" or "none"
+    evaluated: str  # "local", "remote", "sql" or "none"
     count: int
     # after its cycle's close: what a later evaluation reads when it differs from the frozen result
     # (current, score, health and the rest of the reading); the grade stays the frozen one
     late_correction: Mapping[str, Any] | None = None
     scope: ScopeFacts | None = None  # delivery's recorded scope (okr.scope); None without contributors
     decision: Decision | None = None  # a KR with decide_by: its keep-or-stop decision (okr.decision)
+    # a source: sql metric's value: connection, query_digest, rows, fetched_at; None for the other sources
+    provenance: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         document = {name: getattr(self, name) for name in _KR_KEYS}
@@ -55,6 +57,8 @@ class KeyResultReport:
             document["scope"] = self.scope.to_dict()
         if self.decision is not None:
             document["decision"] = self.decision.to_dict()
+        if self.provenance is not None:
+            document["provenance"] = dict(self.provenance)
         return document
 
     @classmethod
@@ -65,13 +69,15 @@ class KeyResultReport:
             late_correction=data.get("late_correction"),
             scope=None if data.get("scope") is None else ScopeFacts.from_dict(data["scope"]),
             decision=None if data.get("decision") is None else Decision.from_dict(data["decision"]),
+            provenance=data.get("provenance"),
         )
 
 
-# The keys a KR result always carries, in the order of its fields (the JSON document's order); scope and
-# decision follow only when set. Flags and the late correction are converted; older documents may lack the latter.
+# The keys a KR result always carries, in the order of its fields (the JSON document's order); scope,
+# decision and provenance follow only when set. Flags and the late correction are converted; older documents
+# may lack the latter.
 _KR_CONVERTED = ("flags", "late_correction")
-_KR_KEYS = tuple(f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision"))
+_KR_KEYS = tuple(f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision", "provenance"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, 
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
 from sync.scope import record_scopes
+from sync.sql_metrics import stored_sql_values
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ def live_evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) ->
         stored_remote_values(runtime),
         live=live,
         current_user=runtime.config_store.own_account(),
+        sql_values=stored_sql_values(runtime),
     )
 
 

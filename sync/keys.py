@@ -39,6 +39,7 @@ SCOPES: Final = "okrsync:scopes"  # hash: "set-id/kr-id@cycle-id" → JSON recor
 
 PAGES_FLAG: Final = "okrsync:pages:scheduled"  # string "1" with a TTL: a pages job waits
 REMOTE_FLAG: Final = "okrsync:remote:scheduled"  # string "1" with a TTL: a remote refresh waits or runs
+SQL_FLAG: Final = "okrsync:sql:scheduled"  # string "1" with a TTL: a refresh of the SQL metrics waits or runs
 SCHEDULER_LOCK: Final = "okrsync:scheduler:lock"  # string: token of the scheduler doing the rounds, with a TTL
 
 # ------------------------------------------------------------------------------ Confluence pages
@@ -60,6 +61,8 @@ MEASUREMENTS_PREFIX: Final = "okrsync:measurements:"  # + metric id → sorted s
 MEASUREMENT_IDEMPOTENCY_PREFIX: Final = "okrsync:measurements:idempotency:"  # + sha256 → string: JSON push, TTL
 REMOTE_VALUES: Final = "okrsync:remote-values"  # hash: "metric@cycle" → JSON MetricValue + measured time
 REMOTE_FAILURES: Final = "okrsync:remote-failures"  # hash: "metric@cycle" → JSON {reason, since, last, attempts}
+SQL_VALUES: Final = "okrsync:sql-values"  # hash: metric id → JSON MetricValue of its query, with provenance
+SQL_FAILURES: Final = "okrsync:sql-failures"  # hash: metric id → JSON {reason, since, last, attempts}
 
 # ------------------------------------------------------------------------------ the Jira mirror
 
