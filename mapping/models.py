@@ -99,12 +99,17 @@ class Metric(_Model):
     query: str | None = Field(
         default=None, description="source sql: a read-only query returning one number, or rows of (at, value)"
     )
-    refresh: str = Field(
-        default="1h", pattern=SQL_DURATION.pattern, description="source sql: how often the query runs (30m, 1h, 1d)"
-    )
-    statement_timeout: str = Field(
-        default="30s", pattern=SQL_DURATION.pattern, description="source sql: the longest a query may run (30s, 2m)"
-    )
+    refresh: str = Field(default="1h", description="source sql: how often the query runs (30m, 1h, 1d)")
+    statement_timeout: str = Field(default="30s", description="source sql: the longest a query may run (30s, 2m)")
+
+    @field_validator("refresh", "statement_timeout")
+    @classmethod
+    def _a_duration(cls, value: str, info: ValidationInfo) -> str:
+        if not SQL_DURATION.match(value):
+            raise ValueError(
+                f"{info.field_name} is a number with a unit: s, m, h or d, such as 30s, 15m, 1h or 1d (got {value!r})"
+            )
+        return value
 
     @property
     def effective_aggregate(self) -> str:
