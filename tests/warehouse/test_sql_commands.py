@@ -114,7 +114,7 @@ def test_validate_names_the_variable_of_each_connection_without_a_usable_url(
         ({"source": "sql", "query": "SELECT 1"}, "source sql needs 'connection'"),
         ({"source": "sql", "connection": "dwh"}, "source sql needs 'query'"),
         ({"source": "sql", "connection": "dwh", "query": "SELECT 1", "aggregate": "mean"}, "only aggregate latest"),
-        ({"source": "sql", "connection": "dwh", "query": "SELECT 1", "refresh": "soon"}, "refresh"),
+        ({"source": "sql", "connection": "dwh", "query": "SELECT 1", "refresh": "soon"}, "such as 30s, 15m, 1h or 1d"),
         ({"source": "sql", "connection": "dwh-1", "query": "SELECT 1"}, "connection"),
     ],
 )
