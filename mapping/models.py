@@ -164,6 +164,28 @@ class Contributors(_Model):
         return self
 
 
+class Keep(_Model):
+    """A healthy band: the value stays at or above ``above``, or at or below ``below``."""
+
+    above: Number | None = None
+    below: Number | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Keep:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("keep takes one bound: {above: X} (stay at or above X) or {below: X} (at or below X)")
+        return self
+
+    def holds(self, value: float) -> bool:
+        if self.above is not None:
+            return value >= self.above
+        return self.below is not None and value <= self.below
+
+    @property
+    def words(self) -> str:
+        return f"≥ {self.above:g}" if self.above is not None else f"≤ {self.below:g}"
+
+
 class KeyResult(_Model):
     id: Identifier
     title: str = Field(min_length=1)
@@ -181,6 +203,9 @@ class KeyResult(_Model):
         default=None, description="for an unmeasured KR: the date by which its first reading is due"
     )
     kind: Kind | None = None
+    keep: Keep | None = Field(
+        default=None, description="instead of baseline and target: the band to hold, {above: X} or {below: X}"
+    )
     decide_by: date | None = Field(
         default=None, description="for a validation KR: the date by which to decide whether to keep going or stop"
     )
@@ -196,6 +221,13 @@ class KeyResult(_Model):
 
     @model_validator(mode="after")
     def _measured_needs_numbers(self) -> KeyResult:
+        if self.keep is not None:
+            if self.baseline is not None or self.target is not None:
+                raise ValueError(
+                    "a keep KR holds its metric within a band: give keep: {above: X} or {below: X}, "
+                    "or baseline and target, not both"
+                )
+            return self
         if self.metric and not self.unmeasured:
             missing = [name for name in ("baseline", "target") if getattr(self, name) is None]
             if missing:
@@ -219,22 +251,23 @@ class KeyResult(_Model):
             raise ValueError(problem)
         return value
 
-    @field_validator("kind")
-    @classmethod
-    def _kind_available(cls, value: Kind | None) -> Kind | None:
-        if value == "keep":
-            raise ValueError(
-                "kind: keep comes with KPIs, which are not available yet; "
-                "use kind: level with a baseline and a target for now"
-            )
-        return value
-
     @model_validator(mode="after")
     def _kind_fits_the_numbers(self) -> KeyResult:
-        problem = _kind_contradiction(self.kind, self.baseline, self.target)
+        problem = _keep_contradiction(self.kind, self.keep) or _kind_contradiction(
+            self.kind, self.baseline, self.target
+        )
         if problem:
             raise ValueError(problem)
         return self
+
+
+def _keep_contradiction(kind: Kind | None, keep: Keep | None) -> str | None:
+    """kind: keep comes with its band, and a band makes the KR a keep."""
+    if kind == "keep" and keep is None:
+        return "kind: keep needs the band to hold: keep: {above: X} or keep: {below: X} instead of baseline and target"
+    if keep is not None and kind not in (None, "keep"):
+        return f"a KR with keep: is of kind keep (got kind: {kind}); remove kind, or the keep band"
+    return None
 
 
 def _kind_contradiction(kind: Kind | None, baseline: float | None, target: float | None) -> str | None:

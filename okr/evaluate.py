@@ -166,11 +166,11 @@ def _carried_objectives(before: SetReport, reading: _Reading, config: OkrConfig)
 
 def _objective_health(score: float | None, krs: Sequence[KeyResultReport], reading: _Reading, config: OkrConfig) -> str:
     """Done or missed once the cycle has closed; before, by the gap, and never done while one of its
-    caps is open (a cap can still be broken until the close)."""
+    caps or keeps is open (either can still be broken until the close)."""
     if reading.final:
         return scoring.final_health(score)
     health = scoring.health(score, reading.expected, config.health)
-    if health == "done" and any(kr.kind == "cap" and kr.score is not None for kr in krs):
+    if health == "done" and any(kr.kind in ("cap", "keep") and kr.score is not None for kr in krs):
         return "on_track"
     return health
 
@@ -214,7 +214,7 @@ def _reads_as(
 
 
 def _kr_grade(config: OkrConfig, kr: KeyResult, kind: Kind, current: float | None, reading: _Reading) -> Grade:
-    return grade(kind, current, kr.baseline, kr.target, reading.expected, reading.final, config.health)
+    return grade(kind, current, kr.baseline, kr.target, reading.expected, reading.final, config.health, kr.keep)
 
 
 def _rounded(value: float | None) -> float | None:
@@ -258,6 +258,8 @@ def _previous_result(previous: KeyResultReport | None, kr: KeyResult, config: Ok
     if previous.metric_version != (metric_version(metric) if metric else None):
         return None
     if (previous.baseline, previous.target, previous.kind) != (kr.baseline, kr.target, kr_kind(kr, metric)):
+        return None
+    if previous.keep != (kr.keep.model_dump(exclude_none=True) if kr.keep is not None else None):
         return None
     return previous
 
@@ -332,6 +334,7 @@ def _kr_result(
         scope=scope,
         decision=decision,
         provenance=value.provenance,
+        keep=kr.keep.model_dump(exclude_none=True) if kr.keep is not None else None,
     )
 
 

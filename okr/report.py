@@ -47,6 +47,7 @@ class KeyResultReport:
     decision: Decision | None = None  # a KR with decide_by: its keep-or-stop decision (okr.decision)
     # a source: sql metric's value: connection, query_digest, rows, fetched_at; None for the other sources
     provenance: Mapping[str, Any] | None = None
+    keep: Mapping[str, float] | None = None  # a keep KR's band: {"above": X} or {"below": X}
 
     def to_dict(self) -> dict[str, Any]:
         document = {name: getattr(self, name) for name in _KR_KEYS}
@@ -59,6 +60,8 @@ class KeyResultReport:
             document["decision"] = self.decision.to_dict()
         if self.provenance is not None:
             document["provenance"] = dict(self.provenance)
+        if self.keep is not None:
+            document["keep"] = dict(self.keep)
         return document
 
     @classmethod
@@ -70,14 +73,15 @@ class KeyResultReport:
             scope=None if data.get("scope") is None else ScopeFacts.from_dict(data["scope"]),
             decision=None if data.get("decision") is None else Decision.from_dict(data["decision"]),
             provenance=data.get("provenance"),
+            keep=data.get("keep"),
         )
 
 
 # The keys a KR result always carries, in the order of its fields (the JSON document's order); scope,
-# decision and provenance follow only when set. Flags and the late correction are converted; older documents
+# decision, provenance and keep follow only when set. Flags and the late correction are converted; older documents
 # may lack the latter.
 _KR_CONVERTED = ("flags", "late_correction")
-_KR_KEYS = tuple(f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision", "provenance"))
+_KR_KEYS = tuple(f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision", "provenance", "keep"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from publish.confluence.templates import render
 from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import changes_between
+from publish.warehouse import sql_provenance_words
 
 AS_OF = "as-of"
 ROOM = "<p />"  # an empty paragraph: room for people's text between the panels
@@ -257,6 +258,8 @@ def _unmeasured_reason(kr: KeyResult, result: KeyResultReport) -> str | None:
     if result.current is None:
         if result.evaluated == "remote":
             return "its JQL is outside the local subset; the value comes from a scheduled Jira search"
+        if "stale" in result.flags and result.evaluated == "sql":
+            return "its warehouse query failed; see the sync health page"
         return "the metric has no value in its window yet"
     return None
 
@@ -272,6 +275,8 @@ def _provenance(result: KeyResultReport) -> str:
     """Metric and definition version, issues counted, where it was evaluated (the page stamp says when and why)."""
     if not result.metric:
         return "no metric"
+    if result.provenance is not None:
+        return f"{result.metric} {result.metric_version or ''} · {sql_provenance_words(result.provenance)}"
     counted = f"{result.count} issue{'s' if result.count != 1 else ''}"
     where = {"local": "local", "remote": "via Jira search", "none": "not evaluated"}.get(
         result.evaluated, result.evaluated
