@@ -287,6 +287,15 @@ def _kind_contradiction(kind: Kind | None, baseline: float | None, target: float
     return None
 
 
+class Kpi(_Model):
+    """A health metric of a set, kept apart from its objectives: healthy while within its band; ``warn``:
+    how close to the bound it may come before it reads as a warning."""
+
+    metric: str = Field(min_length=1)
+    keep: Keep
+    warn: Number | None = Field(default=None, ge=0, description="a margin inside the band that reads as a warning")
+
+
 class Objective(_Model):
     id: Identifier
     title: str = Field(min_length=1)
@@ -310,6 +319,7 @@ class OkrSet(_Model):
     aligns_to: str | None = Field(default=None, pattern=r"^[^/]+/[^/]+$", description="set-id/objective-id")
     projects: list[str] = []
     confluence: ConfluenceTarget | None = None
+    kpis: list[Kpi] = Field(default=[], description="health metrics with a band, shown apart from the objectives")
     objectives: list[Objective] = Field(min_length=1)
 
 

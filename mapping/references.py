@@ -41,6 +41,26 @@ def _set_problems(config: OkrConfig) -> list[ConfigProblem]:
         problems += _duplicates(f"{here}.objectives", [o.id for o in okr_set.objectives])
         problems += _duplicate_kr_problems(okr_set, here)
         problems += _kr_metric_problems(okr_set, here, config)
+        problems += _kpi_problems(okr_set, here, config)
+    return problems
+
+
+def _kpi_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[ConfigProblem]:
+    """Each KPI names a defined metric, once per set."""
+    problems = []
+    seen: set[str] = set()
+    for index, kpi in enumerate(okr_set.kpis):
+        if kpi.metric not in config.metrics:
+            problems.append(
+                ConfigProblem(
+                    f"{here}.kpis[{index}].metric", f"unknown metric {kpi.metric!r} (define it under metrics)"
+                )
+            )
+        elif kpi.metric in seen:
+            problems.append(
+                ConfigProblem(f"{here}.kpis[{index}].metric", f"{kpi.metric!r} is already a KPI of this set")
+            )
+        seen.add(kpi.metric)
     return problems
 
 

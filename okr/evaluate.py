@@ -15,10 +15,11 @@ from mapping.versions import metric_version
 from okr import scoring
 from okr.decision import decision_flags, kr_decision
 from okr.kinds import Grade, grade, kr_kind
+from okr.kpis import kpi_result
 from okr.live import IndexedMirror
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
 from okr.problems.engine import program_json
-from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
+from okr.report import KeyResultReport, KpiReport, ObjectiveReport, Report, SetReport
 from okr.scope import RecordedScope, ScopeFacts, kr_scope
 from okr.timeframe import cycle_bounds, expected_progress, is_closed
 
@@ -118,7 +119,8 @@ def _evaluate_set(
             for kr in objective.key_results
         ]
         objectives.append(_objective_json(config, objective, krs, reading))
-    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives))
+    kpis = _set_kpis(config, okr_set, reading, filters, values)
+    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives), kpis=kpis)
 
 
 def _carry_set(
@@ -151,7 +153,22 @@ def _carry_set(
             moved = True
         if moved:
             objectives[number] = _objective_json(config, objective, krs, reading)
-    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives))
+    kpis = _set_kpis(config, okr_set, reading, filters, values)
+    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives), kpis=kpis)
+
+
+def _set_kpis(
+    config: OkrConfig, okr_set: OkrSet, reading: _Reading, filters: FilterCache, values: dict[str, MetricValue]
+) -> tuple[KpiReport, ...]:
+    """The set's KPIs at its instant (each metric evaluated once per run, shared with the KRs)."""
+    results = []
+    for kpi in okr_set.kpis:
+        metric = config.metrics[kpi.metric]
+        cache_key = f"{kpi.metric}@{okr_set.cycle}"
+        if cache_key not in values:
+            values[cache_key] = evaluate_metric(kpi.metric, metric, reading.cycle, reading.given, filters)
+        results.append(kpi_result(kpi, values[cache_key]))
+    return tuple(results)
 
 
 def _carried_objectives(before: SetReport, reading: _Reading, config: OkrConfig) -> list[ObjectiveReport]:

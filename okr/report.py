@@ -118,6 +118,37 @@ class ObjectiveReport:
 
 
 @dataclass(frozen=True, slots=True)
+class KpiReport:
+    """One KPI of a set: its metric's value and whether it lies in its band (okr.kpis). ``state``:
+    healthy, warning (within ``warn`` of the bound), breached or not_measured."""
+
+    metric: str
+    current: float | None
+    healthy: bool | None  # None: not measured
+    state: str
+    keep: Mapping[str, float]  # {"above": X} or {"below": X}
+    warn: float | None
+    evaluated: str
+    count: int
+    stale: bool
+    provenance: Mapping[str, Any] | None = None  # a source: sql metric's value: where it came from
+
+    def to_dict(self) -> dict[str, Any]:
+        document = {name: getattr(self, name) for name in _KPI_KEYS}
+        document["keep"] = dict(self.keep)
+        if self.provenance is not None:
+            document["provenance"] = dict(self.provenance)
+        return document
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KpiReport:
+        return cls(**{name: data[name] for name in _KPI_KEYS}, provenance=data.get("provenance"))
+
+
+_KPI_KEYS = tuple(f.name for f in fields(KpiReport) if f.name != "provenance")
+
+
+@dataclass(frozen=True, slots=True)
 class SetReport:
     """One OKR set's result at the instant's expected progress; ``final`` once its cycle has closed
     (the results are then those at the cycle's end, each KR and objective done or missed)."""
@@ -127,6 +158,7 @@ class SetReport:
     final: bool
     objectives: tuple[ObjectiveReport, ...]
     closed_at: str | None = None  # ISO 8601: when its cycle was closed and its results frozen (sync/close.py)
+    kpis: tuple[KpiReport, ...] = ()  # the set's KPIs, never part of an objective's score
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,6 +167,7 @@ class SetReport:
             "final": self.final,
             "objectives": [o.to_dict() for o in self.objectives],
             "closed_at": self.closed_at,
+            "kpis": [k.to_dict() for k in self.kpis],
         }
 
     @classmethod
@@ -145,6 +178,7 @@ class SetReport:
             final=data["final"],
             objectives=tuple(ObjectiveReport.from_dict(o) for o in data["objectives"]),
             closed_at=data.get("closed_at"),
+            kpis=tuple(KpiReport.from_dict(k) for k in data.get("kpis", ())),
         )
 
 

@@ -1,0 +1,45 @@
+"""A set's KPIs: health metrics with a band, read at the set's instant, kept out of objective scores (pure).
+
+    kpi_result(Kpi(metric="pay_success", keep=Keep(above=97), warn=0.5), value)
+    # KpiReport(current=97.3, healthy=True, state="warning", …): within 0.5 of the bound
+
+A KPI is healthy while its value lies in the band (at or above ``above``, at or below ``below``);
+``warn`` is a margin inside the band where it is still healthy but reads as a warning.
+"""
+
+from __future__ import annotations
+
+from mapping.models import Keep, Kpi
+from okr.metrics import MetricValue
+from okr.report import KpiReport
+
+STATES = ("healthy", "warning", "breached", "not_measured")
+
+
+def kpi_state(keep: Keep, warn: float | None, current: float | None) -> str:
+    if current is None:
+        return "not_measured"
+    if not keep.holds(current):
+        return "breached"
+    if warn is not None:
+        bound = keep.above if keep.above is not None else keep.below
+        assert bound is not None
+        if abs(current - bound) <= warn:
+            return "warning"
+    return "healthy"
+
+
+def kpi_result(kpi: Kpi, value: MetricValue) -> KpiReport:
+    state = kpi_state(kpi.keep, kpi.warn, value.value)
+    return KpiReport(
+        metric=kpi.metric,
+        current=value.value,
+        healthy=None if state == "not_measured" else state != "breached",
+        state=state,
+        keep=kpi.keep.model_dump(exclude_none=True),
+        warn=kpi.warn,
+        evaluated=value.evaluated,
+        count=value.count,
+        stale=value.stale,
+        provenance=value.provenance,
+    )

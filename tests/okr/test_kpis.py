@@ -1,0 +1,115 @@
+"""KPIs on a set: health metrics with a band, read with the set, listed in evaluate --json and never
+part of an objective's score."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from mapping.errors import ConfigError
+from mapping.loader import load_config_document
+from mapping.measurements import Measurement
+from mapping.models import Keep
+from okr.evaluate import evaluate_report, evaluation_input
+from okr.kpis import kpi_state
+from okr.report import Report
+
+AT = datetime(2026, 11, 15, tzinfo=UTC)
+
+
+def _document(kpis: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
+        "metrics": {
+            "pay_success": {"source": "push", "unit": "%", "description": "Payment success"},
+            "conversion": {"source": "push", "unit": "%", "description": "Checkout conversion"},
+        },
+        "okr_sets": [
+            {
+                "id": "shop",
+                "name": "Shop",
+                "cycle": "Q4",
+                "kpis": kpis,
+                "objectives": [
+                    {
+                        "id": "O1",
+                        "title": "Checkout converts",
+                        "key_results": [
+                            {
+                                "id": "KR1",
+                                "title": "Conversion 2% → 4%",
+                                "metric": "conversion",
+                                "baseline": 2,
+                                "target": 4,
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _evaluate(kpis: list[dict[str, Any]], pay: float | None) -> Report:
+    config = load_config_document(_document(kpis))
+    pushed = [Measurement(metric="conversion", value=3, at=datetime(2026, 11, 1, tzinfo=UTC))]
+    if pay is not None:
+        pushed.append(Measurement(metric="pay_success", value=pay, at=datetime(2026, 11, 2, tzinfo=UTC)))
+    return evaluate_report(config, evaluation_input(AT, config, [], pushed))
+
+
+def test_a_kpi_is_listed_with_its_value_band_and_health() -> None:
+    document = _evaluate([{"metric": "pay_success", "keep": {"above": 97}}], 97.4).to_dict()
+    [okr_set] = document["okr_sets"]
+    [kpi] = okr_set["kpis"]
+    assert {k: kpi[k] for k in ("metric", "current", "healthy", "keep", "state")} == {
+        "metric": "pay_success",
+        "current": 97.4,
+        "healthy": True,
+        "keep": {"above": 97.0},
+        "state": "healthy",
+    }
+    assert okr_set["objectives"][0]["score"] == 0.5  # the KR alone: the KPI is not in the score
+    assert Report.from_dict(document).okr_sets[0].kpis[0].current == 97.4
+
+
+def test_a_breached_kpi_changes_no_objective() -> None:
+    healthy = _evaluate([{"metric": "pay_success", "keep": {"above": 97}}], 99.0).okr_sets[0]
+    breached = _evaluate([{"metric": "pay_success", "keep": {"above": 97}}], 90.0).okr_sets[0]
+    assert (breached.kpis[0].healthy, breached.kpis[0].state) == (False, "breached")
+    assert breached.objectives == healthy.objectives
+
+
+def test_an_unmeasured_kpi_says_so() -> None:
+    [kpi] = _evaluate([{"metric": "pay_success", "keep": {"below": 1}}], None).okr_sets[0].kpis
+    assert (kpi.current, kpi.healthy, kpi.state) == (None, None, "not_measured")
+
+
+def test_the_warn_margin_reads_as_a_warning_inside_the_band() -> None:
+    assert kpi_state(Keep(above=97), 0.5, 97.3) == "warning"
+    assert kpi_state(Keep(above=97), 0.5, 97.6) == "healthy"
+    assert kpi_state(Keep(above=97), 0.5, 96.9) == "breached"
+    assert kpi_state(Keep(below=2), 0.5, 1.6) == "warning"
+    assert kpi_state(Keep(below=2), None, 2.0) == "healthy"
+
+
+@pytest.mark.parametrize(
+    ("kpis", "path", "words"),
+    [
+        ([{"metric": "nps", "keep": {"above": 30}}], "okr_sets[0].kpis[0].metric", "unknown metric 'nps'"),
+        (
+            [{"metric": "pay_success", "keep": {"above": 97}}, {"metric": "pay_success", "keep": {"above": 96}}],
+            "okr_sets[0].kpis[1].metric",
+            "'pay_success' is already a KPI of this set",
+        ),
+        ([{"metric": "pay_success"}], "okr_sets[0].kpis[0].keep", "required"),
+        ([{"metric": "pay_success", "keep": {"above": 97}, "warn": -1}], "okr_sets[0].kpis[0].warn", "0"),
+    ],
+)
+def test_a_bad_kpi_is_refused_with_its_path(kpis: list[dict[str, Any]], path: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config_document(_document(kpis))
+    [problem] = caught.value.problems
+    assert problem.path == path and words in problem.message
