@@ -19,3 +19,27 @@ def sql_provenance_words(provenance: Mapping[str, Any]) -> str:
     if fetched:
         words += f" · fetched {datetime.fromisoformat(str(fetched)):%Y-%m-%d %H:%M %Z}".rstrip()
     return words
+
+
+KPI_STATE_WORDS = {
+    "healthy": "HEALTHY",
+    "warning": "WARNING",
+    "breached": "OUT OF BAND",
+    "not_measured": "NOT MEASURED",
+}
+KPI_STATE_COLOURS = {"healthy": "Green", "warning": "Yellow", "breached": "Red", "not_measured": "Grey"}
+
+
+def band_words(keep: Mapping[str, float], unit: str | None = None, warn: float | None = None) -> str:
+    """'≥ 97 %' or '≤ 2 incidents', with the warning margin: '≥ 97 % (warning within 0.5)'."""
+    suffix = f" {unit}" if unit else ""
+    band = f"≥ {keep['above']:g}{suffix}" if "above" in keep else f"≤ {keep['below']:g}{suffix}"
+    return f"{band} (warning within {warn:g})" if warn else band
+
+
+def kpi_source_words(kpi: Any) -> str:
+    """Where a KPI's value came from: the warehouse's provenance, or the source and what it counted."""
+    if kpi.provenance is not None:
+        return sql_provenance_words(kpi.provenance)
+    where = {"local": "local", "remote": "via Jira search", "sql": "warehouse", "none": "not evaluated"}
+    return f"{kpi.count} counted · {where.get(kpi.evaluated, kpi.evaluated)}"

@@ -27,7 +27,13 @@ from publish.confluence.templates import render
 from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import changes_between
-from publish.warehouse import sql_provenance_words
+from publish.warehouse import (
+    KPI_STATE_COLOURS,
+    KPI_STATE_WORDS,
+    band_words,
+    kpi_source_words,
+    sql_provenance_words,
+)
 
 AS_OF = "as-of"
 ROOM = "<p />"  # an empty paragraph: room for people's text between the panels
@@ -95,6 +101,8 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
             region_macro("summary", render("okr_summary", s=_summary_view(config, okr_set, result, objectives))),
         ),
     ]
+    if result.kpis:
+        regions.append(("kpis", region_macro("kpis", render("kpis", k=kpi_view(config, result)))))
     regions += [
         (f"objective-{o['id']}", region_macro(f"objective-{o['id']}", render("objective", o=o))) for o in objectives
     ]
@@ -107,6 +115,26 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
         facts=facts,
         room_after=room,
     )
+
+
+def kpi_view(config: OkrConfig, result: SetReport) -> dict[str, Any]:
+    """The KPI panel: each KPI's band, value, state and provenance."""
+    rows = []
+    for kpi in result.kpis:
+        metric = config.metrics.get(kpi.metric)
+        unit = metric.unit if metric else None
+        rows.append(
+            {
+                "metric": kpi.metric,
+                "description": metric.description if metric else None,
+                "band": band_words(kpi.keep, unit, kpi.warn),
+                "current": "—" if kpi.current is None else f"{fmt.number(kpi.current)}{f' {unit}' if unit else ''}",
+                "state": fmt.Status(KPI_STATE_COLOURS[kpi.state], KPI_STATE_WORDS[kpi.state]),
+                "stale": fmt.flag_status("stale") if kpi.stale else None,
+                "source": kpi_source_words(kpi),
+            }
+        )
+    return {"rows": rows}
 
 
 def _paired(

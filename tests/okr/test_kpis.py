@@ -113,3 +113,26 @@ def test_a_bad_kpi_is_refused_with_its_path(kpis: list[dict[str, Any]], path: st
         load_config_document(_document(kpis))
     [problem] = caught.value.problems
     assert problem.path == path and words in problem.message
+
+
+def test_the_okr_page_shows_the_kpis_in_their_own_panel() -> None:
+    from publish.confluence.okr_page import PageContext, okr_set_page
+
+    kpis = [{"metric": "pay_success", "keep": {"above": 97}, "warn": 0.5}]
+    config = load_config_document(_document(kpis))
+    for pay, state in ((97.2, "WARNING"), (90.0, "OUT OF BAND"), (99.0, "HEALTHY")):
+        result = _evaluate(kpis, pay).okr_sets[0]
+        regions = dict(okr_set_page(config, config.okr_sets[0], result, PageContext(at=AT, tz=UTC)).regions)
+        panel = regions["kpis"]
+        assert "<h2>KPIs</h2>" in panel and "≥ 97 % (warning within 0.5)" in panel and f"{pay:g} %" in panel
+        assert f'<ac:parameter ac:name="title">{state}</ac:parameter>' in panel
+        assert "pay_success" not in regions["objective-O1"]  # never among the objectives
+
+
+def test_a_set_without_kpis_has_no_kpi_panel() -> None:
+    from publish.confluence.okr_page import PageContext, okr_set_page
+
+    config = load_config_document(_document([]))
+    result = _evaluate([], None).okr_sets[0]
+    names = [name for name, _ in okr_set_page(config, config.okr_sets[0], result, PageContext(at=AT, tz=UTC)).regions]
+    assert "kpis" not in names
