@@ -26,6 +26,7 @@ from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, r
 from sync.failures import FailureStore, Situation
 from sync.history import record_readings
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
+from sync.kpis import record_kpi_readings
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
 from sync.scope import record_scopes
@@ -201,6 +202,7 @@ def _store_report(
     pipe.incr(REPORT_NUMBER)
     runtime.last_report = (int(pipe.execute()[-1]), config, report)
     record_readings(runtime.redis, config, report, trigger, refs)
+    record_kpi_readings(runtime.redis, config, report)
 
 
 def live_evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:

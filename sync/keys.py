@@ -31,6 +31,7 @@ RECENT_ISSUE_IDS: Final = "okrsync:recent-issue-ids"  # list: ids of recently ch
 REPORT: Final = "okrsync:report"  # string: JSON of the latest evaluation, written by every flush
 REPORT_NUMBER: Final = "okrsync:report:number"  # string: counter of reports written, by any process
 KR_HISTORY_PREFIX: Final = "okrsync:history:"  # + "set/kr" → sorted set: JSON readings scored by their time
+KPI_HISTORY_PREFIX: Final = "okrsync:kpi-history:"  # + "set/metric" → sorted set: JSON KPI readings by their time
 KR_CHANGES_PREFIX: Final = "okrsync:kr-changes:"  # + "set/kr" → list: JSON baseline/target/metric/kind changes
 CLOSES: Final = "okrsync:closes"  # hash: cycle id → JSON close record: the cycle's frozen KR results, when, by whom
 SCOPES: Final = "okrsync:scopes"  # hash: "set-id/kr-id@cycle-id" → JSON recorded contributor scope (okr.scope)

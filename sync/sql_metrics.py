@@ -58,12 +58,22 @@ def refresh_sql_metrics(runtime: Runtime, now: datetime | None = None, force: bo
             continue
         _refresh_one(runtime, config, metric_id, metric, now, report)
     touched = set(report.refreshed) | set(report.failed)
-    krs = [
-        f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results if kr.metric in touched
-    ]
+    krs = reading_krs(config, touched)
     if krs:
         mark(runtime.redis, krs, {"kind": "sql", "metric": ",".join(sorted(touched))})
     return report
+
+
+def reading_krs(config: OkrConfig, metrics: set[str]) -> list[str]:
+    """The KRs ("set/kr") that read one of ``metrics``, and every KR of a set with one of them as a KPI
+    (its KPIs are read again with them)."""
+    return [
+        f"{s.id}/{kr.id}"
+        for s in config.okr_sets
+        for o in s.objectives
+        for kr in o.key_results
+        if kr.metric in metrics or any(kpi.metric in metrics for kpi in s.kpis)
+    ]
 
 
 def _due(metric: Metric, stored: MetricValue | None, failure: Mapping[str, Any] | None, now: datetime) -> bool:

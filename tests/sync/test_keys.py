@@ -38,6 +38,7 @@ STORED = {
     "REPORT": "okrsync:report",
     "REPORT_NUMBER": "okrsync:report:number",
     "KR_HISTORY_PREFIX": "okrsync:history:",
+    "KPI_HISTORY_PREFIX": "okrsync:kpi-history:",
     "KR_CHANGES_PREFIX": "okrsync:kr-changes:",
     "CLOSES": "okrsync:closes",
     "SCOPES": "okrsync:scopes",
