@@ -13,7 +13,7 @@ from typing import Any
 from mapping.models import KeyResult, OkrConfig, OkrSet
 from okr import history
 from okr.history import Reading
-from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
+from okr.report import KeyResultReport, KpiReport, ObjectiveReport, Report, SetReport
 from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
 from publish.closed import closed_text, late_text
@@ -21,6 +21,7 @@ from publish.confluence import formatting as fmt
 from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import change_text
+from publish.warehouse import KPI_STATE_WORDS, band_words, kpi_source_words
 
 HEALTH_LABELS = {
     "done": "done",
@@ -55,6 +56,24 @@ def _set_card(okr_set: OkrSet, result: SetReport | None) -> dict[str, Any]:
         "closed_at": result.closed_at if result else None,
         "evaluated": result is not None,
         "objectives": [_objective_row(okr_set, o, objectives.get(o.id), result) for o in okr_set.objectives],
+        "kpis": [_kpi_row(kpi) for kpi in result.kpis] if result else [],
+    }
+
+
+# A KPI's state shown with the lozenge of the health it resembles.
+_KPI_LOZENGE = {"healthy": "on_track", "warning": "at_risk", "breached": "off_track", "not_measured": "not_measured"}
+
+
+def _kpi_row(kpi: KpiReport) -> dict[str, Any]:
+    return {
+        "metric": kpi.metric,
+        "band": band_words(kpi.keep, None, kpi.warn),
+        "current": kpi.current,
+        "state": kpi.state,
+        "lozenge": _KPI_LOZENGE[kpi.state],
+        "label": KPI_STATE_WORDS[kpi.state].lower(),
+        "stale": kpi.stale,
+        "source": kpi_source_words(kpi),
     }
 
 
