@@ -136,3 +136,11 @@ def test_a_set_without_kpis_has_no_kpi_panel() -> None:
     result = _evaluate([], None).okr_sets[0]
     names = [name for name, _ in okr_set_page(config, config.okr_sets[0], result, PageContext(at=AT, tz=UTC)).regions]
     assert "kpis" not in names
+
+
+def test_evaluate_as_text_lists_the_kpis_under_their_set() -> None:
+    from okrsync.report import render_evaluation
+
+    kpis = [{"metric": "pay_success", "keep": {"above": 97}, "warn": 0.5}]
+    text = render_evaluation(_evaluate(kpis, 96.0), load_config_document(_document(kpis)))
+    assert "  KPI pay_success  keep ≥ 97 (warning within 0.5)  now 96  out of band" in text
