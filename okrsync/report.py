@@ -74,8 +74,8 @@ def _kr_facts(config: OkrConfig | None) -> dict[tuple[str, str], tuple[date | No
 def _kpi_line(kpi: KpiReport) -> str:
     """'pay_success  keep ≥ 97  now 97.4  healthy'."""
     current = "—" if kpi.current is None else f"{kpi.current:g}"
-    stale = " (stale)" if kpi.stale else ""
-    return f"{kpi.metric}  keep {band_words(kpi.keep, None, kpi.warn)}  now {current}  {KPI_STATE_WORDS[kpi.state].lower()}{stale}"
+    state = KPI_STATE_WORDS[kpi.state].lower() + (" (stale)" if kpi.stale else "")
+    return f"{kpi.metric}  keep {band_words(kpi.keep, None, kpi.warn)}  now {current}  {state}"
 
 
 def _set_line(okr_set: SetReport) -> str:
