@@ -320,6 +320,9 @@ class OkrSet(_Model):
     projects: list[str] = []
     confluence: ConfluenceTarget | None = None
     kpis: list[Kpi] = Field(default=[], description="health metrics with a band, shown apart from the objectives")
+    jira_issue: str | None = Field(
+        default=None, min_length=1, description="an issue whose okrsync.status property carries the set's KPIs"
+    )
     objectives: list[Objective] = Field(min_length=1)
 
 

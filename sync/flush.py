@@ -17,6 +17,7 @@ from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.report import Report, stored_report
 from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
+from publish.kpi_status import with_kpi_properties
 from sync import keys
 from sync.action_points import open_action_points
 from sync.closed import close_records
@@ -95,6 +96,7 @@ def _recompute_and_write(
             refs,
             runtime.config_store.field_names(),
         )
+        writes = with_kpi_properties(writes, config, report, now)
         written = apply_writes(runtime.jira, runtime.written, writes, guard)
         result.written, result.unchanged = written.written, written.unchanged
         result.failed += written.failed

@@ -144,3 +144,19 @@ def test_evaluate_as_text_lists_the_kpis_under_their_set() -> None:
     kpis = [{"metric": "pay_success", "keep": {"above": 97}, "warn": 0.5}]
     text = render_evaluation(_evaluate(kpis, 96.0), load_config_document(_document(kpis)))
     assert "  KPI pay_success  keep ≥ 97 (warning within 0.5)  now 96  out of band" in text
+
+
+def test_a_sets_own_jira_issue_gets_a_property_write_with_the_kpis() -> None:
+    from publish.jira import Write
+    from publish.kpi_status import with_kpi_properties
+
+    kpis = [{"metric": "pay_success", "keep": {"above": 97}}]
+    document = _document(kpis)
+    document["okr_sets"][0]["jira_issue"] = "okr-9"
+    config = load_config_document(document)
+    other = Write("property:SHOP-1", "property", "SHOP-1", {"key_results": []}, [])
+    writes = with_kpi_properties([other], config, _evaluate(kpis, 98.0), AT)
+    assert writes[0] == other
+    [added] = writes[1:]
+    assert (added.target, added.issue, added.payload["okr_set"]) == ("property:OKR-9", "OKR-9", "shop")
+    assert added.payload["kpis"][0]["healthy"] is True and added.payload["as_of"] == AT.isoformat()

@@ -90,3 +90,23 @@ def test_a_kpi_is_read_recorded_and_kept_out_of_the_score(stack, connection, tmp
         (95.5, "breached"),
     ]
     assert _shop(connection)["objectives"][0]["score"] == score_before
+
+
+def test_the_sets_jira_issue_carries_its_kpis_beside_the_krs_status(stack, connection, tmp_path) -> None:
+    from tests.sync.conftest import status_property
+
+    runtime, jira = stack["runtime"], stack["jira"]
+    runtime.sql_urls = {"OKRSYNC_SQL_DWH_URL": _warehouse(tmp_path, 96.0)}
+    _apply_kpi(runtime, connection)
+    text = connection.hget("okrsync:config", "text").decode()
+    text = text.replace("    kpis:\n", "    jira_issue: OKR-1\n    kpis:\n", 1)  # also KR1's issue
+    runtime.config_store.apply(text, "okrs.yaml", "test", datetime.now(UTC))
+    mark_all(connection, {"kind": "config"})
+    _refresh_and_flush(runtime, connection)
+    status = status_property(jira, "OKR-1")
+    assert status is not None
+    assert [kr["kr"] for kr in status["key_results"]] == ["KR1"]  # the KR's status is still there
+    assert status["okr_set"] == "shop"
+    [kpi] = status["kpis"]
+    assert (kpi["metric"], kpi["current"], kpi["healthy"], kpi["state"]) == ("pay_success", 96.0, False, "breached")
+    assert kpi["provenance"]["connection"] == "dwh"
