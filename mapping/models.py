@@ -287,13 +287,26 @@ def _kind_contradiction(kind: Kind | None, baseline: float | None, target: float
     return None
 
 
+class Escalation(_Model):
+    """Where a KPI out of band for too long becomes a problem: an issue in the problem program's project
+    (or ``project``) with ``label``, the label one of the program's sources selects."""
+
+    program: str = Field(min_length=1, description="the problem program the breach becomes a problem of")
+    label: str = Field(min_length=1, description="the label of the program's source for KPI breaches")
+    project: str | None = Field(default=None, min_length=1, description="default: the program's AP project")
+    issuetype: str = Field(default="Task", min_length=1)
+
+
 class Kpi(_Model):
     """A health metric of a set, kept apart from its objectives: healthy while within its band; ``warn``:
-    how close to the bound it may come before it reads as a warning."""
+    how close to the bound it may come before it reads as a warning; ``escalate``: out of band for
+    ``breach_after``, it opens one problem issue."""
 
     metric: str = Field(min_length=1)
     keep: Keep
     warn: Number | None = Field(default=None, ge=0, description="a margin inside the band that reads as a warning")
+    breach_after: Days = Field(default="1d", description="how long out of band before the breach is escalated")
+    escalate: Escalation | None = None
 
 
 class Objective(_Model):

@@ -56,6 +56,13 @@ def _kpi_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[ConfigP
                     f"{here}.kpis[{index}].metric", f"unknown metric {kpi.metric!r} (define it under metrics)"
                 )
             )
+        elif kpi.escalate is not None and kpi.escalate.program not in {p.id for p in config.problem_programs}:
+            problems.append(
+                ConfigProblem(
+                    f"{here}.kpis[{index}].escalate.program",
+                    f"unknown problem program {kpi.escalate.program!r} (define it under problem_programs)",
+                )
+            )
         elif kpi.metric in seen:
             problems.append(
                 ConfigProblem(f"{here}.kpis[{index}].metric", f"{kpi.metric!r} is already a KPI of this set")

@@ -9,6 +9,10 @@ A KPI is healthy while its value lies in the band (at or above ``above``, at or 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
 from mapping.models import Keep, Kpi
 from okr.metrics import MetricValue
 from okr.report import KpiReport
@@ -43,3 +47,23 @@ def kpi_result(kpi: Kpi, value: MetricValue) -> KpiReport:
         stale=value.stale,
         provenance=value.provenance,
     )
+
+
+def breached_since(readings: Sequence[Mapping[str, Any]]) -> datetime | None:
+    """When the KPI's latest unbroken run of breached readings began (None: its latest reading is not
+    breached). ``readings``: recorded KPI readings, oldest first (``{"at", "v", "s"}``)."""
+    since = None
+    for reading in readings:
+        since = (since or datetime.fromisoformat(reading["at"])) if reading.get("s") == "breached" else None
+    return since
+
+
+def breach_evidence(readings: Sequence[Mapping[str, Any]], since: datetime, kept: int = 10) -> list[str]:
+    """The readings since the breach began, as 'YYYY-MM-DD HH:MM UTC: value' lines (the newest ``kept``)."""
+    lines = []
+    for reading in readings:
+        at = datetime.fromisoformat(reading["at"])
+        if at >= since:
+            value = "—" if reading.get("v") is None else f"{reading['v']:g}"
+            lines.append(f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {value}")
+    return lines[-kept:]

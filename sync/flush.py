@@ -27,6 +27,7 @@ from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, r
 from sync.failures import FailureStore, Situation
 from sync.history import record_readings
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
+from sync.kpi_breaches import escalate_kpi_breaches
 from sync.kpis import record_kpi_readings
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
@@ -102,6 +103,7 @@ def _recompute_and_write(
         result.failed += written.failed
         result.held += written.held
         result.comments = _checkins(runtime, config, statuses, refs, now, guard, result)
+        escalate_kpi_breaches(runtime, config, report, now)
         if refs is None:  # every target was planned: records of targets this flush does not try are stale
             guard.failures.keep_only(
                 [w.target for w in writes]

@@ -88,6 +88,7 @@ KR_HEALTH_SEEN: Final = "okrsync:kr-health-seen"  # hash: "set/kr" → "<health>
 CHECKIN_PENDING: Final = "okrsync:checkin-pending"  # hash: "set/kr" → "<marker> <POSIX time>" of a comment posting
 CHECKIN_LAST: Final = "okrsync:checkin-last"  # hash: "set/kr" → POSIX time of the latest check-in comment
 CHECKIN_DUE: Final = "okrsync:checkin-due"  # sorted set: "set/kr" scored by when its held-back check-in may go
+KPI_BREACH_PREFIX: Final = "okrsync:kpi-breach:"  # + "set/metric" → JSON {issue, since, recovered}, or "creating"
 AP_CLAIM_PREFIX: Final = "okrsync:ap-claim:"  # + "program/category/theme" → string: AP key, or "creating"
 
 # ------------------------------------------------------------------------------ the admin UI

@@ -160,3 +160,34 @@ def test_a_sets_own_jira_issue_gets_a_property_write_with_the_kpis() -> None:
     [added] = writes[1:]
     assert (added.target, added.issue, added.payload["okr_set"]) == ("property:OKR-9", "OKR-9", "shop")
     assert added.payload["kpis"][0]["healthy"] is True and added.payload["as_of"] == AT.isoformat()
+
+
+def test_a_breach_begins_at_the_first_reading_of_its_latest_unbroken_run() -> None:
+    from okr.kpis import breach_evidence, breached_since
+
+    def reading(day: int, value: float, state: str) -> dict[str, Any]:
+        return {"at": datetime(2026, 11, day, 9, tzinfo=UTC).isoformat(), "v": value, "s": state}
+
+    run = [
+        reading(1, 96, "breached"),
+        reading(2, 98, "healthy"),
+        reading(3, 96.5, "breached"),
+        reading(4, 95, "breached"),
+    ]
+    assert breached_since(run) == datetime(2026, 11, 3, 9, tzinfo=UTC)
+    assert breached_since([*run, reading(5, 97.1, "warning")]) is None
+    assert breached_since([]) is None
+    assert breach_evidence(run, datetime(2026, 11, 3, 9, tzinfo=UTC)) == [
+        "2026-11-03 09:00 UTC: 96.5",
+        "2026-11-04 09:00 UTC: 95",
+    ]
+
+
+def test_an_escalation_to_an_unknown_program_is_refused_with_its_path() -> None:
+    kpis = [{"metric": "pay_success", "keep": {"above": 97}, "escalate": {"program": "nope", "label": "kpi-breach"}}]
+    with pytest.raises(ConfigError) as caught:
+        load_config_document(_document(kpis))
+    [problem] = caught.value.problems
+    assert (
+        problem.path == "okr_sets[0].kpis[0].escalate.program" and "unknown problem program 'nope'" in problem.message
+    )

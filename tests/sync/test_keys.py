@@ -80,6 +80,7 @@ STORED = {
     "CHECKIN_PENDING": "okrsync:checkin-pending",
     "CHECKIN_LAST": "okrsync:checkin-last",
     "CHECKIN_DUE": "okrsync:checkin-due",
+    "KPI_BREACH_PREFIX": "okrsync:kpi-breach:",
     "AP_CLAIM_PREFIX": "okrsync:ap-claim:",
     "ADMIN_SESSION_PREFIX": "okrsync:admin:session:",
     "ADMIN_AUTH_FAILURES_PREFIX": "okrsync:admin:auth-failures:",
