@@ -26,7 +26,10 @@ PAY_METRIC = """
 """
 KPIS = """
     kpis:
-      - {metric: pay_success, keep: {above: 97}, breach_after: 1d, escalate: {program: shop-problems, label: kpi-breach}}
+      - metric: pay_success
+        keep: {above: 97}
+        breach_after: 1d
+        escalate: {program: shop-problems, label: kpi-breach}
 """
 PROGRAM = """
 problem_programs:
