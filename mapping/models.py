@@ -164,6 +164,16 @@ class Contributors(_Model):
         return self
 
 
+class Escalation(_Model):
+    """Where a KPI out of band (or a KR off track) for too long becomes a problem: an issue in the problem
+    program's project (or ``project``) with ``label``, the label one of the program's sources selects."""
+
+    program: str = Field(min_length=1, description="the problem program the breach becomes a problem of")
+    label: str = Field(min_length=1, description="the label of the program's source for KPI breaches")
+    project: str | None = Field(default=None, min_length=1, description="default: the program's AP project")
+    issuetype: str = Field(default="Task", min_length=1)
+
+
 class Keep(_Model):
     """A healthy band: the value stays at or above ``above``, or at or below ``below``."""
 
@@ -206,6 +216,10 @@ class KeyResult(_Model):
     keep: Keep | None = Field(
         default=None, description="instead of baseline and target: the band to hold, {above: X} or {below: X}"
     )
+    escalate_after_weeks: int | None = Field(
+        default=None, ge=1, le=52, description="with escalate: off track this many weeks, the KR becomes a problem"
+    )
+    escalate: Escalation | None = None
     decide_by: date | None = Field(
         default=None, description="for a validation KR: the date by which to decide whether to keep going or stop"
     )
@@ -232,6 +246,15 @@ class KeyResult(_Model):
             missing = [name for name in ("baseline", "target") if getattr(self, name) is None]
             if missing:
                 raise ValueError(f"a KR with a metric needs a number for {' and '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _escalation_whole(self) -> KeyResult:
+        if (self.escalate is None) != (self.escalate_after_weeks is None):
+            raise ValueError(
+                "a KR escalates with both escalate_after_weeks (how long off track) and escalate "
+                "({program: …, label: …}: where the problem is opened), or with neither"
+            )
         return self
 
     @model_validator(mode="after")
@@ -285,16 +308,6 @@ def _kind_contradiction(kind: Kind | None, baseline: float | None, target: float
             f"(got baseline {baseline:g}, target {target:g}); use kind: cap for a count that must stay low"
         )
     return None
-
-
-class Escalation(_Model):
-    """Where a KPI out of band for too long becomes a problem: an issue in the problem program's project
-    (or ``project``) with ``label``, the label one of the program's sources selects."""
-
-    program: str = Field(min_length=1, description="the problem program the breach becomes a problem of")
-    label: str = Field(min_length=1, description="the label of the program's source for KPI breaches")
-    project: str | None = Field(default=None, min_length=1, description="default: the program's AP project")
-    issuetype: str = Field(default="Task", min_length=1)
 
 
 class Kpi(_Model):

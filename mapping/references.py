@@ -101,7 +101,17 @@ def _duplicate_kr_problems(okr_set: OkrSet, here: str) -> list[ConfigProblem]:
 
 
 def _kr_metric_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[ConfigProblem]:
-    return [
+    programs = {p.id for p in config.problem_programs}
+    escalations = [
+        ConfigProblem(
+            f"{here}.objectives[{o_index}].key_results[{k_index}].escalate.program",
+            f"unknown problem program {kr.escalate.program!r} (define it under problem_programs)",
+        )
+        for o_index, objective in enumerate(okr_set.objectives)
+        for k_index, kr in enumerate(objective.key_results)
+        if kr.escalate is not None and kr.escalate.program not in programs
+    ]
+    return escalations + [
         ConfigProblem(
             f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
             f"unknown metric {kr.metric!r} (define it under metrics)",

@@ -52,9 +52,15 @@ def kpi_result(kpi: Kpi, value: MetricValue) -> KpiReport:
 def breached_since(readings: Sequence[Mapping[str, Any]]) -> datetime | None:
     """When the KPI's latest unbroken run of breached readings began (None: its latest reading is not
     breached). ``readings``: recorded KPI readings, oldest first (``{"at", "v", "s"}``)."""
+    return run_since([(datetime.fromisoformat(r["at"]), r.get("s") == "breached") for r in readings])
+
+
+def run_since(points: Sequence[tuple[datetime, bool]]) -> datetime | None:
+    """When the latest unbroken run of ``True`` points began (None: the latest point is not one);
+    ``points`` oldest first."""
     since = None
-    for reading in readings:
-        since = (since or datetime.fromisoformat(reading["at"])) if reading.get("s") == "breached" else None
+    for at, out in points:
+        since = (since or at) if out else None
     return since
 
 
