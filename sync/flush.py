@@ -16,7 +16,7 @@ from okr.closing import thawed, with_closes
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
 from okr.report import Report, stored_report
-from publish.jira import KrRef, checkin_comment, kr_statuses, plan_writes
+from publish.jira import KrRef, Write, checkin_comment, kr_statuses, plan_writes
 from publish.kpi_status import with_kpi_properties
 from sync import keys
 from sync.action_points import open_action_points
@@ -29,6 +29,7 @@ from sync.history import record_readings
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
 from sync.kpi_breaches import escalate_kpi_breaches
 from sync.kpis import record_kpi_readings
+from sync.kr_escalation import escalate_off_track_krs
 from sync.remote import stored_remote_values
 from sync.runtime import Runtime
 from sync.scope import record_scopes
@@ -88,22 +89,14 @@ def _recompute_and_write(
         guard = write_guard(runtime, now)
         for program in config.problem_programs:
             result.action_points += _action_points(runtime, config, given, now, guard, result, program)
-        writes = plan_writes(
-            config,
-            statuses,
-            contributor_epic_keys(config, given),
-            now,
-            trigger,
-            refs,
-            runtime.config_store.field_names(),
-        )
-        writes = with_kpi_properties(writes, config, report, now)
+        writes = _planned_writes(runtime, config, report, statuses, given, now, trigger, refs)
         written = apply_writes(runtime.jira, runtime.written, writes, guard)
         result.written, result.unchanged = written.written, written.unchanged
         result.failed += written.failed
         result.held += written.held
         result.comments = _checkins(runtime, config, statuses, refs, now, guard, result)
         escalate_kpi_breaches(runtime, config, report, now)
+        escalate_off_track_krs(runtime, config, report, now)
         if refs is None:  # every target was planned: records of targets this flush does not try are stale
             guard.failures.keep_only(
                 [w.target for w in writes]
@@ -112,6 +105,22 @@ def _recompute_and_write(
             )
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
     return result
+
+
+def _planned_writes(
+    runtime: Runtime,
+    config: OkrConfig,
+    report: Report,
+    statuses: Mapping[KrRef, dict[str, Any]],
+    given: EvaluationInput,
+    now: datetime,
+    trigger: Mapping[str, str],
+    refs: set[KrRef] | None,
+) -> list[Write]:
+    """The status properties and fields to write, the sets' KPIs in their jira_issue's property."""
+    epics = contributor_epic_keys(config, given)
+    writes = plan_writes(config, statuses, epics, now, trigger, refs, runtime.config_store.field_names())
+    return with_kpi_properties(writes, config, report, now)
 
 
 def _evaluate(runtime: Runtime, config: OkrConfig, given: EvaluationInput, refs: set[KrRef] | None) -> Report:

@@ -89,6 +89,7 @@ CHECKIN_PENDING: Final = "okrsync:checkin-pending"  # hash: "set/kr" → "<marke
 CHECKIN_LAST: Final = "okrsync:checkin-last"  # hash: "set/kr" → POSIX time of the latest check-in comment
 CHECKIN_DUE: Final = "okrsync:checkin-due"  # sorted set: "set/kr" scored by when its held-back check-in may go
 KPI_BREACH_PREFIX: Final = "okrsync:kpi-breach:"  # + "set/metric" → JSON {issue, since, recovered}, or "creating"
+KR_ESCALATION_PREFIX: Final = "okrsync:kr-escalation:"  # + "set/kr" → JSON {issue, since, recovered}, or "creating"
 AP_CLAIM_PREFIX: Final = "okrsync:ap-claim:"  # + "program/category/theme" → string: AP key, or "creating"
 
 # ------------------------------------------------------------------------------ the admin UI

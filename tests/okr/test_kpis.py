@@ -191,3 +191,23 @@ def test_an_escalation_to_an_unknown_program_is_refused_with_its_path() -> None:
     assert (
         problem.path == "okr_sets[0].kpis[0].escalate.program" and "unknown problem program 'nope'" in problem.message
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "words"),
+    [
+        ({"escalate_after_weeks": 2}, "okr_sets[0].objectives[0].key_results[0]", "both escalate_after_weeks"),
+        (
+            {"escalate_after_weeks": 2, "escalate": {"program": "nope", "label": "x"}},
+            "okr_sets[0].objectives[0].key_results[0].escalate.program",
+            "unknown problem program 'nope'",
+        ),
+        ({"escalate_after_weeks": 0, "escalate": {"program": "nope", "label": "x"}}, "", "greater than or equal"),
+    ],
+)
+def test_a_kr_escalation_is_whole_and_names_a_program(fields: dict[str, Any], path: str, words: str) -> None:
+    document = _document([])
+    document["okr_sets"][0]["objectives"][0]["key_results"][0].update(fields)
+    with pytest.raises(ConfigError) as caught:
+        load_config_document(document)
+    assert any(p.path.startswith(path) and words in p.message for p in caught.value.problems)

@@ -81,6 +81,7 @@ STORED = {
     "CHECKIN_LAST": "okrsync:checkin-last",
     "CHECKIN_DUE": "okrsync:checkin-due",
     "KPI_BREACH_PREFIX": "okrsync:kpi-breach:",
+    "KR_ESCALATION_PREFIX": "okrsync:kr-escalation:",
     "AP_CLAIM_PREFIX": "okrsync:ap-claim:",
     "ADMIN_SESSION_PREFIX": "okrsync:admin:session:",
     "ADMIN_AUTH_FAILURES_PREFIX": "okrsync:admin:auth-failures:",
