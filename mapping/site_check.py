@@ -148,9 +148,11 @@ def _written_issue_findings(config: OkrConfig, facts: SiteFacts) -> Iterator[Sit
 
 
 def named_issue_keys(config: OkrConfig) -> list[tuple[str, str]]:
-    """(path, key) of every contributor epic and KR ``jira_issue`` the configuration names."""
+    """(path, key) of every contributor epic, KR and set ``jira_issue`` the configuration names."""
     found = []
     for s, okr_set in enumerate(config.okr_sets):
+        if okr_set.jira_issue:
+            found.append((f"okr_sets[{s}].jira_issue", okr_set.jira_issue.upper()))
         for o, objective in enumerate(okr_set.objectives):
             for k, kr in enumerate(objective.key_results):
                 where = f"okr_sets[{s}].objectives[{o}].key_results[{k}]"
