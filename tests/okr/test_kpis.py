@@ -211,3 +211,11 @@ def test_a_kr_escalation_is_whole_and_names_a_program(fields: dict[str, Any], pa
     with pytest.raises(ConfigError) as caught:
         load_config_document(document)
     assert any(p.path.startswith(path) and words in p.message for p in caught.value.problems)
+
+
+def test_validate_online_asks_for_the_sets_jira_issue_too() -> None:
+    from mapping.site_check import named_issue_keys
+
+    document = _document([{"metric": "pay_success", "keep": {"above": 97}}])
+    document["okr_sets"][0]["jira_issue"] = "okr-9"
+    assert ("okr_sets[0].jira_issue", "OKR-9") in named_issue_keys(load_config_document(document))
