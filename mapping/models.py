@@ -220,6 +220,10 @@ class KeyResult(_Model):
         default=None, ge=1, le=52, description="with escalate: off track this many weeks, the KR becomes a problem"
     )
     escalate: Escalation | None = None
+    drives: list[Annotated[str, Field(pattern=r"^[^/]+/[^/]+$")]] = Field(
+        default=[], description="a leading KR: the KRs it is meant to move, as set-id/KR-id"
+    )
+    lag: Days = Field(default="28d", description="with drives: how long the driven KRs may take to follow")
     decide_by: date | None = Field(
         default=None, description="for a validation KR: the date by which to decide whether to keep going or stop"
     )

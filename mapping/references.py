@@ -111,15 +111,34 @@ def _kr_metric_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[C
         for k_index, kr in enumerate(objective.key_results)
         if kr.escalate is not None and kr.escalate.program not in programs
     ]
-    return escalations + [
-        ConfigProblem(
-            f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
-            f"unknown metric {kr.metric!r} (define it under metrics)",
-        )
-        for o_index, objective in enumerate(okr_set.objectives)
-        for k_index, kr in enumerate(objective.key_results)
-        if kr.metric and kr.metric not in config.metrics
-    ]
+    return (
+        escalations
+        + _drives_problems(okr_set, here, config)
+        + [
+            ConfigProblem(
+                f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
+                f"unknown metric {kr.metric!r} (define it under metrics)",
+            )
+            for o_index, objective in enumerate(okr_set.objectives)
+            for k_index, kr in enumerate(objective.key_results)
+            if kr.metric and kr.metric not in config.metrics
+        ]
+    )
+
+
+def _drives_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[ConfigProblem]:
+    """Each KR a leading KR drives exists, and is another KR."""
+    known = {f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results}
+    problems = []
+    for o_index, objective in enumerate(okr_set.objectives):
+        for k_index, kr in enumerate(objective.key_results):
+            for d_index, ref in enumerate(kr.drives):
+                where = f"{here}.objectives[{o_index}].key_results[{k_index}].drives[{d_index}]"
+                if ref not in known:
+                    problems.append(ConfigProblem(where, f"no KR {ref!r} (expected set-id/KR-id of a KR it drives)"))
+                elif ref == f"{okr_set.id}/{kr.id}":
+                    problems.append(ConfigProblem(where, "a KR cannot drive itself"))
+    return problems
 
 
 def _metric_problems(config: OkrConfig) -> list[ConfigProblem]:

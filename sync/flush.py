@@ -12,6 +12,7 @@ from typing import Any
 
 from connector.errors import ConnectorError
 from mapping.models import KeyResult, OkrConfig, ProblemProgram
+from okr.chain import with_chain_flags
 from okr.closing import thawed, with_closes
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
 from okr.metrics import EvaluationInput, FilterCache
@@ -20,6 +21,7 @@ from publish.jira import KrRef, Write, checkin_comment, kr_statuses, plan_writes
 from publish.kpi_status import with_kpi_properties
 from sync import keys
 from sync.action_points import open_action_points
+from sync.chain import lagged_progress
 from sync.closed import close_records
 from sync.configured import configured_jira
 from sync.confluence_writer import REPORT, REPORT_NUMBER, publish_pages
@@ -129,6 +131,7 @@ def _evaluate(runtime: Runtime, config: OkrConfig, given: EvaluationInput, refs:
     previous, previous_config = _previous_report(runtime)
     before = thawed(previous) if previous is not None else None
     report = evaluate_report(config, given, only=refs, previous=before, previous_config=previous_config)
+    report = with_chain_flags(report, config, lagged_progress(runtime.redis, config, given.at))
     return with_closes(report, config, close_records(runtime.redis))
 
 

@@ -120,6 +120,7 @@ def kr_row(
         "scope": scope_words(found.scope) if found and found.scope else None,
         "kind_words": kind_words(found, set_result) if found and set_result else None,
         "decision": decision_words(found) if found else None,
+        "drives": ", ".join(kr.drives) or None,
     }
 
 

@@ -245,6 +245,7 @@ def _kr_view(
         "span": _span(result, unit),
         "kind_words": kind_words(result, set_result),
         "decision": decision_words(result, unit),
+        "drives": ", ".join(kr.drives) or None,
         "score": fmt.score_text(result.score),
         "bar": fmt.progress_bar(result.progress),
         "health": fmt.health_status(result.health),

@@ -60,7 +60,8 @@ OBJECTIVE = """\
 {% for kr in o.key_results %}<tr>\
 <td><strong>{{ kr.label }}</strong> {{ kr.title }}<br/>{{ kr.owner }}\
 {% if kr.reason %}<br/><em>Not measured: {{ kr.reason }}</em>{% endif %}\
-{% if kr.decision %}<br/><strong>Decision:</strong> {{ kr.decision }}{% endif %}</td>\
+{% if kr.decision %}<br/><strong>Decision:</strong> {{ kr.decision }}{% endif %}\
+{% if kr.drives %}<br/><em>Leading: drives {{ kr.drives }}</em>{% endif %}</td>\
 <td>{{ kr.span }}{% if kr.kind_words %}<br/><em>{{ kr.kind_words }}</em>{% endif %}</td>\
 <td><strong>{{ kr.score }}</strong><br/><code>{{ kr.bar }}</code></td>\
 <td>{{ m.status(kr.health) }}{% for f in kr.flags %} {{ m.status(f) }}{% endfor %}\
