@@ -13,7 +13,7 @@ EMULATOR_PORT ?= 8090
 RUN_ENV := OKRSYNC_WEBHOOK_SECRET="$${OKRSYNC_WEBHOOK_SECRET:-local-dev-secret}" \
            OKRSYNC_DATA_DIR="$${OKRSYNC_DATA_DIR:-$(CURDIR)/.okrsync}"
 
-.PHONY: run test venv bench soak clean browser forge-test
+.PHONY: run test venv bench soak clean browser forge-test postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,14 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "the browser tests need chromium and chromium-driver: sudo apt-get install chromium chromium-driver"; fi; }
 
-test: $(STAMP) browser
+# The warehouse tests start a PostgreSQL server of their own from Debian's package; installed here when missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "the warehouse tests need PostgreSQL: sudo apt-get install postgresql"; fi; }
+
+test: $(STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from mapping.decision import kill_below_problem
 from mapping.numbers import Number
+from mapping.warehouse import CONNECTION_NAME, SQL_DURATION, sql_metric_problem
 
 DAYS = re.compile(r"^[1-9][0-9]*d$")
 
@@ -77,7 +78,7 @@ class Duration(_Model):
 
 class Metric(_Model):
     description: str | None = None
-    source: Literal["jira", "push", "problems"] = "jira"
+    source: Literal["jira", "push", "problems", "sql"] = "jira"
     aggregate: (
         Literal["count", "ratio", "sum", "mean", "median", "p90", "duration_median", "duration_p90", "latest"] | None
     ) = None
@@ -91,12 +92,31 @@ class Metric(_Model):
     stale_after: Days | None = None
     program: str | None = None
     measure: Literal["problems_in_window", "open_candidates", "overdue_aps", "effective_ap_share"] | None = None
+    connection: str | None = Field(
+        default=None,
+        pattern=CONNECTION_NAME.pattern,
+        description="source sql: the connection's name; its SQLAlchemy URL is in OKRSYNC_SQL_<NAME>_URL",
+    )
+    query: str | None = Field(
+        default=None, description="source sql: a read-only query returning one number, or rows of (at, value)"
+    )
+    refresh: str = Field(default="1h", description="source sql: how often the query runs (30m, 1h, 1d)")
+    statement_timeout: str = Field(default="30s", description="source sql: the longest a query may run (30s, 2m)")
+
+    @field_validator("refresh", "statement_timeout")
+    @classmethod
+    def _a_duration(cls, value: str, info: ValidationInfo) -> str:
+        if not SQL_DURATION.match(value):
+            raise ValueError(
+                f"{info.field_name} is a number with a unit: s, m, h or d, such as 30s, 15m, 1h or 1d (got {value!r})"
+            )
+        return value
 
     @property
     def effective_aggregate(self) -> str:
         if self.aggregate:
             return self.aggregate
-        return "latest" if self.source == "push" else "count"
+        return "latest" if self.source in ("push", "sql") else "count"
 
     @property
     def effective_date_field(self) -> str:
@@ -131,7 +151,7 @@ def _missing_for_source(metric: Metric) -> str | None:
         return "source push supports only aggregate latest"
     if metric.source == "problems" and (not metric.program or not metric.measure):
         return "source problems needs 'program' (a problem program id) and 'measure'"
-    return None
+    return sql_metric_problem(metric.source, aggregate, metric.connection, metric.query, metric.jql)
 
 
 class Contributors(_Model):
@@ -170,6 +190,38 @@ class Roles(_Model):
         return list(dict.fromkeys(named))
 
 
+class Escalation(_Model):
+    """Where a KPI out of band (or a KR off track) for too long becomes a problem: an issue in the problem
+    program's project (or ``project``) with ``label``, the label one of the program's sources selects."""
+
+    program: str = Field(min_length=1, description="the problem program the breach becomes a problem of")
+    label: str = Field(min_length=1, description="the label of the program's source for KPI breaches")
+    project: str | None = Field(default=None, min_length=1, description="default: the program's AP project")
+    issuetype: str = Field(default="Task", min_length=1)
+
+
+class Keep(_Model):
+    """A healthy band: the value stays at or above ``above``, or at or below ``below``."""
+
+    above: Number | None = None
+    below: Number | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Keep:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("keep takes one bound: {above: X} (stay at or above X) or {below: X} (at or below X)")
+        return self
+
+    def holds(self, value: float) -> bool:
+        if self.above is not None:
+            return value >= self.above
+        return self.below is not None and value <= self.below
+
+    @property
+    def words(self) -> str:
+        return f"≥ {self.above:g}" if self.above is not None else f"≤ {self.below:g}"
+
+
 class KeyResult(_Model):
     id: Identifier
     title: str = Field(min_length=1)
@@ -190,6 +242,17 @@ class KeyResult(_Model):
         default=None, description="for an unmeasured KR: the date by which its first reading is due"
     )
     kind: Kind | None = None
+    keep: Keep | None = Field(
+        default=None, description="instead of baseline and target: the band to hold, {above: X} or {below: X}"
+    )
+    escalate_after_weeks: int | None = Field(
+        default=None, ge=1, le=52, description="with escalate: off track this many weeks, the KR becomes a problem"
+    )
+    escalate: Escalation | None = None
+    drives: list[Annotated[str, Field(pattern=r"^[^/]+/[^/]+$")]] = Field(
+        default=[], description="a leading KR: the KRs it is meant to move, as set-id/KR-id"
+    )
+    lag: Days = Field(default="28d", description="with drives: how long the driven KRs may take to follow")
     decide_by: date | None = Field(
         default=None, description="for a validation KR: the date by which to decide whether to keep going or stop"
     )
@@ -230,10 +293,26 @@ class KeyResult(_Model):
 
     @model_validator(mode="after")
     def _measured_needs_numbers(self) -> KeyResult:
+        if self.keep is not None:
+            if self.baseline is not None or self.target is not None:
+                raise ValueError(
+                    "a keep KR holds its metric within a band: give keep: {above: X} or {below: X}, "
+                    "or baseline and target, not both"
+                )
+            return self
         if self.metric and not self.unmeasured:
             missing = [name for name in ("baseline", "target") if getattr(self, name) is None]
             if missing:
                 raise ValueError(f"a KR with a metric needs a number for {' and '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _escalation_whole(self) -> KeyResult:
+        if (self.escalate is None) != (self.escalate_after_weeks is None):
+            raise ValueError(
+                "a KR escalates with both escalate_after_weeks (how long off track) and escalate "
+                "({program: …, label: …}: where the problem is opened), or with neither"
+            )
         return self
 
     @model_validator(mode="after")
@@ -253,22 +332,23 @@ class KeyResult(_Model):
             raise ValueError(problem)
         return value
 
-    @field_validator("kind")
-    @classmethod
-    def _kind_available(cls, value: Kind | None) -> Kind | None:
-        if value == "keep":
-            raise ValueError(
-                "kind: keep comes with KPIs, which are not available yet; "
-                "use kind: level with a baseline and a target for now"
-            )
-        return value
-
     @model_validator(mode="after")
     def _kind_fits_the_numbers(self) -> KeyResult:
-        problem = _kind_contradiction(self.kind, self.baseline, self.target)
+        problem = _keep_contradiction(self.kind, self.keep) or _kind_contradiction(
+            self.kind, self.baseline, self.target
+        )
         if problem:
             raise ValueError(problem)
         return self
+
+
+def _keep_contradiction(kind: Kind | None, keep: Keep | None) -> str | None:
+    """kind: keep comes with its band, and a band makes the KR a keep."""
+    if kind == "keep" and keep is None:
+        return "kind: keep needs the band to hold: keep: {above: X} or keep: {below: X} instead of baseline and target"
+    if keep is not None and kind not in (None, "keep"):
+        return f"a KR with keep: is of kind keep (got kind: {kind}); remove kind, or the keep band"
+    return None
 
 
 def _kind_contradiction(kind: Kind | None, baseline: float | None, target: float | None) -> str | None:
@@ -286,6 +366,18 @@ def _kind_contradiction(kind: Kind | None, baseline: float | None, target: float
             f"(got baseline {baseline:g}, target {target:g}); use kind: cap for a count that must stay low"
         )
     return None
+
+
+class Kpi(_Model):
+    """A health metric of a set, kept apart from its objectives: healthy while within its band; ``warn``:
+    how close to the bound it may come before it reads as a warning; ``escalate``: out of band for
+    ``breach_after``, it opens one problem issue."""
+
+    metric: str = Field(min_length=1)
+    keep: Keep
+    warn: Number | None = Field(default=None, ge=0, description="a margin inside the band that reads as a warning")
+    breach_after: Days = Field(default="1d", description="how long out of band before the breach is escalated")
+    escalate: Escalation | None = None
 
 
 class Objective(_Model):
@@ -363,8 +455,13 @@ class OkrSet(_Model):
     checkin_every: Days = Field(
         default=CHECKIN_EVERY, description="a person checks in on each KR at least this often (flag no_checkin)"
     )
-    jira_issue: str | None = Field(default=None, description="an issue the weekly digest is commented on")
+    jira_issue: str | None = Field(
+        default=None,
+        min_length=1,
+        description="an issue the weekly digest is commented on and whose okrsync.status property carries the KPIs",
+    )
     cadence: Cadence = Cadence()
+    kpis: list[Kpi] = Field(default=[], description="health metrics with a band, shown apart from the objectives")
     objectives: list[Objective] = Field(min_length=1)
 
 

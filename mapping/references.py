@@ -41,6 +41,33 @@ def _set_problems(config: OkrConfig) -> list[ConfigProblem]:
         problems += _duplicates(f"{here}.objectives", [o.id for o in okr_set.objectives])
         problems += _duplicate_kr_problems(okr_set, here)
         problems += _kr_metric_problems(okr_set, here, config)
+        problems += _kpi_problems(okr_set, here, config)
+    return problems
+
+
+def _kpi_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[ConfigProblem]:
+    """Each KPI names a defined metric, once per set."""
+    problems = []
+    seen: set[str] = set()
+    for index, kpi in enumerate(okr_set.kpis):
+        if kpi.metric not in config.metrics:
+            problems.append(
+                ConfigProblem(
+                    f"{here}.kpis[{index}].metric", f"unknown metric {kpi.metric!r} (define it under metrics)"
+                )
+            )
+        elif kpi.escalate is not None and kpi.escalate.program not in {p.id for p in config.problem_programs}:
+            problems.append(
+                ConfigProblem(
+                    f"{here}.kpis[{index}].escalate.program",
+                    f"unknown problem program {kpi.escalate.program!r} (define it under problem_programs)",
+                )
+            )
+        elif kpi.metric in seen:
+            problems.append(
+                ConfigProblem(f"{here}.kpis[{index}].metric", f"{kpi.metric!r} is already a KPI of this set")
+            )
+        seen.add(kpi.metric)
     return problems
 
 
@@ -74,15 +101,44 @@ def _duplicate_kr_problems(okr_set: OkrSet, here: str) -> list[ConfigProblem]:
 
 
 def _kr_metric_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[ConfigProblem]:
-    return [
+    programs = {p.id for p in config.problem_programs}
+    escalations = [
         ConfigProblem(
-            f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
-            f"unknown metric {kr.metric!r} (define it under metrics)",
+            f"{here}.objectives[{o_index}].key_results[{k_index}].escalate.program",
+            f"unknown problem program {kr.escalate.program!r} (define it under problem_programs)",
         )
         for o_index, objective in enumerate(okr_set.objectives)
         for k_index, kr in enumerate(objective.key_results)
-        if kr.metric and kr.metric not in config.metrics
+        if kr.escalate is not None and kr.escalate.program not in programs
     ]
+    return (
+        escalations
+        + _drives_problems(okr_set, here, config)
+        + [
+            ConfigProblem(
+                f"{here}.objectives[{o_index}].key_results[{k_index}].metric",
+                f"unknown metric {kr.metric!r} (define it under metrics)",
+            )
+            for o_index, objective in enumerate(okr_set.objectives)
+            for k_index, kr in enumerate(objective.key_results)
+            if kr.metric and kr.metric not in config.metrics
+        ]
+    )
+
+
+def _drives_problems(okr_set: OkrSet, here: str, config: OkrConfig) -> list[ConfigProblem]:
+    """Each KR a leading KR drives exists, and is another KR."""
+    known = {f"{s.id}/{kr.id}" for s in config.okr_sets for o in s.objectives for kr in o.key_results}
+    problems = []
+    for o_index, objective in enumerate(okr_set.objectives):
+        for k_index, kr in enumerate(objective.key_results):
+            for d_index, ref in enumerate(kr.drives):
+                where = f"{here}.objectives[{o_index}].key_results[{k_index}].drives[{d_index}]"
+                if ref not in known:
+                    problems.append(ConfigProblem(where, f"no KR {ref!r} (expected set-id/KR-id of a KR it drives)"))
+                elif ref == f"{okr_set.id}/{kr.id}":
+                    problems.append(ConfigProblem(where, "a KR cannot drive itself"))
+    return problems
 
 
 def _metric_problems(config: OkrConfig) -> list[ConfigProblem]:

@@ -9,8 +9,9 @@ import re
 from mapping.memo import once_per_object
 from mapping.models import Metric
 
-# What a reader is told, not how the number is computed: changing these is not a new definition.
-_NOT_DEFINITION = {"description", "unit"}
+# What a reader is told, or how often and how long a warehouse query may run, not how the number is
+# computed: changing these is not a new definition.
+_NOT_DEFINITION = {"description", "unit", "refresh", "statement_timeout"}
 
 
 def _version_of(metric: Metric) -> str:

@@ -15,10 +15,11 @@ from mapping.versions import metric_version
 from okr import scoring
 from okr.decision import decision_flags, kr_decision
 from okr.kinds import Grade, grade, kr_kind
+from okr.kpis import kpi_result
 from okr.live import IndexedMirror
 from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
 from okr.problems.engine import program_json
-from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
+from okr.report import KeyResultReport, KpiReport, ObjectiveReport, Report, SetReport
 from okr.scope import RecordedScope, ScopeFacts, kr_scope
 from okr.timeframe import cycle_bounds, expected_progress, is_closed
 
@@ -118,7 +119,8 @@ def _evaluate_set(
             for kr in objective.key_results
         ]
         objectives.append(_objective_json(config, objective, krs, reading))
-    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives))
+    kpis = _set_kpis(config, okr_set, reading, filters, values)
+    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives), kpis=kpis)
 
 
 def _carry_set(
@@ -151,7 +153,22 @@ def _carry_set(
             moved = True
         if moved:
             objectives[number] = _objective_json(config, objective, krs, reading)
-    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives))
+    kpis = _set_kpis(config, okr_set, reading, filters, values)
+    return SetReport(okr_set.id, reading.expected, reading.final, tuple(objectives), kpis=kpis)
+
+
+def _set_kpis(
+    config: OkrConfig, okr_set: OkrSet, reading: _Reading, filters: FilterCache, values: dict[str, MetricValue]
+) -> tuple[KpiReport, ...]:
+    """The set's KPIs at its instant (each metric evaluated once per run, shared with the KRs)."""
+    results = []
+    for kpi in okr_set.kpis:
+        metric = config.metrics[kpi.metric]
+        cache_key = f"{kpi.metric}@{okr_set.cycle}"
+        if cache_key not in values:
+            values[cache_key] = evaluate_metric(kpi.metric, metric, reading.cycle, reading.given, filters)
+        results.append(kpi_result(kpi, values[cache_key]))
+    return tuple(results)
 
 
 def _carried_objectives(before: SetReport, reading: _Reading, config: OkrConfig) -> list[ObjectiveReport]:
@@ -166,11 +183,11 @@ def _carried_objectives(before: SetReport, reading: _Reading, config: OkrConfig)
 
 def _objective_health(score: float | None, krs: Sequence[KeyResultReport], reading: _Reading, config: OkrConfig) -> str:
     """Done or missed once the cycle has closed; before, by the gap, and never done while one of its
-    caps is open (a cap can still be broken until the close)."""
+    caps or keeps is open (either can still be broken until the close)."""
     if reading.final:
         return scoring.final_health(score)
     health = scoring.health(score, reading.expected, config.health)
-    if health == "done" and any(kr.kind == "cap" and kr.score is not None for kr in krs):
+    if health == "done" and any(kr.kind in ("cap", "keep") and kr.score is not None for kr in krs):
         return "on_track"
     return health
 
@@ -201,6 +218,8 @@ def _reads_as(
         return False  # a stale value, or a first reading or a decision that may have fallen due since
     if (result.current, result.count, result.evaluated) != (value.value, value.count, value.evaluated):
         return False
+    if result.provenance != value.provenance:
+        return False
     kind = kr_kind(kr, metric)
     now = _kr_grade(config, kr, kind, value.value, reading)
     return (result.kind, result.health, result.progress, result.forecast) == (
@@ -212,7 +231,7 @@ def _reads_as(
 
 
 def _kr_grade(config: OkrConfig, kr: KeyResult, kind: Kind, current: float | None, reading: _Reading) -> Grade:
-    return grade(kind, current, kr.baseline, kr.target, reading.expected, reading.final, config.health)
+    return grade(kind, current, kr.baseline, kr.target, reading.expected, reading.final, config.health, kr.keep)
 
 
 def _rounded(value: float | None) -> float | None:
@@ -256,6 +275,8 @@ def _previous_result(previous: KeyResultReport | None, kr: KeyResult, config: Ok
     if previous.metric_version != (metric_version(metric) if metric else None):
         return None
     if (previous.baseline, previous.target, previous.kind) != (kr.baseline, kr.target, kr_kind(kr, metric)):
+        return None
+    if previous.keep != (kr.keep.model_dump(exclude_none=True) if kr.keep is not None else None):
         return None
     return previous
 
@@ -329,6 +350,8 @@ def _kr_result(
         count=value.count,
         scope=scope,
         decision=decision,
+        provenance=value.provenance,
+        keep=kr.keep.model_dump(exclude_none=True) if kr.keep is not None else None,
     )
 
 
@@ -425,6 +448,7 @@ def evaluation_input(
     live: IndexedMirror | None = None,
     current_user: str | None = None,
     scopes: Mapping[tuple[str, str], RecordedScope] | None = None,
+    sql_values: Mapping[str, MetricValue] | None = None,
 ) -> EvaluationInput:
     """``live``: the same documents kept in memory (``okr.live``), made for this zone and these fields.
     ``current_user``: whom JQL's ``currentUser()`` means, the service's own account: an account id
@@ -443,4 +467,5 @@ def evaluation_input(
         live=live,
         current_user=current_user or None,
         scopes=scopes or {},
+        sql_values=sql_values or {},
     )

@@ -1,19 +1,22 @@
 """A KR's kind and its grade: progress, score, health and the cap's forecast (pure).
 
-    kr_kind(kr, metric)          # level | accumulate | cap, from the metric unless the KR says kind:
-    grade(kind, current, baseline, target, expected, final, bands)
+    kr_kind(kr, metric)          # level | accumulate | cap, from the metric unless the KR says kind:; keep
+    grade(kind, current, baseline, target, expected, final, bands, keep)
 
 ``level`` and ``accumulate`` read (c − b) / (t − b). A ``cap`` is a count or sum over the cycle that
 must stay at or below its target: it is read on its forecast, the current value plus the target's
-share of what is left of the cycle, and is never done while the cycle is open. At the cycle's close
-(``final``) every kind is done (progress ≥ 1) or missed.
+share of what is left of the cycle, and is never done while the cycle is open. A ``keep`` holds a
+value within a band (``keep: {above: X}`` or ``{below: X}``): on track with progress 1 while it holds
+at the instant, off track with progress 0 when it does not. At the cycle's close (``final``) every
+kind is done (progress ≥ 1) or missed; a keep's closed grade is the share of its recorded days on
+which it held (``okr.keep``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mapping.models import HealthBands, KeyResult, Kind, Metric
+from mapping.models import HealthBands, Keep, KeyResult, Kind, Metric
 from okr import scoring
 
 _CYCLE_AGGREGATES = ("count", "sum")
@@ -22,6 +25,8 @@ _CYCLE_AGGREGATES = ("count", "sum")
 def kr_kind(kr: KeyResult, metric: Metric | None) -> Kind:
     """The KR's ``kind:``, else: a count or sum over the cycle that should grow is ``accumulate``, one
     that should come down is ``cap``; everything else is ``level``."""
+    if kr.keep is not None:
+        return "keep"
     if kr.kind is not None:
         return kr.kind
     if metric is None or kr.baseline is None or kr.target is None:
@@ -56,8 +61,11 @@ def grade(
     expected: float,
     final: bool,
     bands: HealthBands,
+    keep: Keep | None = None,
 ) -> Grade:
     """The KR's grade at ``expected`` progress of its cycle; ``final``: the cycle has closed."""
+    if kind == "keep":
+        return keep_grade(current, keep, final)
     if kind == "cap":
         return _cap_grade(current, baseline, target, expected, final, bands)
     raw = scoring.progress(current, baseline, target)
@@ -82,3 +90,14 @@ def _cap_grade(
     else:
         health = "off_track" if missed else scoring.cap_health(current, target, expected, bands)
     return Grade(raw, health, forecast, missed)
+
+
+def keep_grade(current: float | None, keep: Keep | None, final: bool) -> Grade:
+    """A keep reads 1 while its value is within the band and 0 outside it: on track or off track while
+    the cycle is open, done or missed at its end (until the close grades the days it held)."""
+    if current is None or keep is None:
+        return Grade(None, "not_measured")
+    held = keep.holds(current)
+    if final:
+        return Grade(1.0 if held else 0.0, "done" if held else "missed")
+    return Grade(1.0 if held else 0.0, "on_track" if held else "off_track")

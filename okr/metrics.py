@@ -12,6 +12,7 @@ from jql.query import JqlContext, JqlError, JqlUnsupported, compile_jql
 from mapping.measurements import Measurement
 from mapping.memo import once_per_object
 from mapping.models import Cycle, Metric, ProblemProgram, days
+from mapping.warehouse import connection_variable
 from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
 from okr.fields import field_duration, field_finite_number, field_time
 from okr.live import IndexedMirror, Reader
@@ -22,7 +23,7 @@ from okr.timeframe import window_bounds
 
 Document = Mapping[str, Any]
 Predicate = Callable[[Document, JqlContext], bool]
-Evaluated = Literal["local", "remote", "none"]
+Evaluated = Literal["local", "remote", "sql", "none"]
 
 _UNIT_SECONDS = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
 
@@ -35,6 +36,8 @@ class MetricValue:
     measured_at: datetime | None = None
     stale: bool = False
     note: str | None = None  # why there is no value, or where it will come from
+    # a source: sql value's origin: connection, query_digest, rows, fetched_at (okr.sql_rows.provenance)
+    provenance: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class EvaluationInput:
     current_user: str | None = None
     # recorded contributor scopes of this run's cycles (okr.scope): (set id, KR id) → scope
     scopes: Mapping[tuple[str, str], RecordedScope] = ()  # type: ignore[assignment]
+    # values of source: sql metrics, from their latest query run: metric id → value (stale when it failed)
+    sql_values: Mapping[str, MetricValue] = ()  # type: ignore[assignment]
 
     def until(self, end: datetime) -> EvaluationInput:
         """This input read at ``end`` when ``at`` lies after it (a closed cycle's numbers), else itself;
@@ -137,6 +142,8 @@ def evaluate_metric(
         return latest_measurement(metric_id, metric, given)
     if metric.source == "problems":
         return _problems_metric(metric, given, filters)
+    if metric.source == "sql":
+        return sql_metric(metric_id, metric, given)
     try:
         return _jira_metric(metric, cycle, given, filters)
     except JqlUnsupported as exc:
@@ -146,6 +153,16 @@ def evaluate_metric(
         return MetricValue(
             None, 0, "remote", note=f"outside the local JQL subset ({exc}); evaluated through Jira search"
         )
+
+
+def sql_metric(metric_id: str, metric: Metric, given: EvaluationInput) -> MetricValue:
+    """The value of the metric's latest query run (a query reads the warehouse as it is now): none before
+    the first run."""
+    found = dict(given.sql_values or {}).get(metric_id)
+    if found is None:
+        variable = connection_variable(metric.connection or "")
+        return MetricValue(None, 0, "none", note=f"not fetched from connection {metric.connection!r} yet ({variable})")
+    return found
 
 
 def remote_key(metric_id: str, cycle_id: str) -> str:

@@ -32,14 +32,14 @@ class KeyResultReport:
     current: float | None
     baseline: float | None
     target: float | None
-    kind: Kind  # "level", "accumulate" or "cap" (okr.kinds)
+    kind: Kind  # "level", "accumulate", "cap" or "keep" (okr.kinds)
     progress: float | None
     forecast: float | None  # a cap's value at the close at the target's pace; None for the other kinds
     score: float | None
     health: str
     flags: tuple[str, ...]
     delivery: float | None
-    evaluated: str  # "local", "remote" or "none"
+    evaluated: str  # "local", "remote", "sql" or "none"
     count: int
     # after its cycle's close: what a later evaluation reads when it differs from the frozen result
     # (current, score, health and the rest of the reading); the grade stays the frozen one
@@ -47,6 +47,9 @@ class KeyResultReport:
     scope: ScopeFacts | None = None  # delivery's recorded scope (okr.scope); None without contributors
     decision: Decision | None = None  # a KR with decide_by: its keep-or-stop decision (okr.decision)
     checkin: CheckIn | None = None  # the latest check-in by a person (okr.checkins), set by the flush
+    # a source: sql metric's value: connection, query_digest, rows, fetched_at; None for the other sources
+    provenance: Mapping[str, Any] | None = None
+    keep: Mapping[str, float] | None = None  # a keep KR's band: {"above": X} or {"below": X}
 
     def to_dict(self) -> dict[str, Any]:
         document = {name: getattr(self, name) for name in _KR_KEYS}
@@ -59,6 +62,10 @@ class KeyResultReport:
             document["decision"] = self.decision.to_dict()
         if self.checkin is not None:
             document["checkin"] = self.checkin.to_dict()
+        if self.provenance is not None:
+            document["provenance"] = dict(self.provenance)
+        if self.keep is not None:
+            document["keep"] = dict(self.keep)
         return document
 
     @classmethod
@@ -70,14 +77,18 @@ class KeyResultReport:
             scope=None if data.get("scope") is None else ScopeFacts.from_dict(data["scope"]),
             decision=None if data.get("decision") is None else Decision.from_dict(data["decision"]),
             checkin=None if data.get("checkin") is None else CheckIn.from_dict(data["checkin"]),
+            provenance=data.get("provenance"),
+            keep=data.get("keep"),
         )
 
 
 # The keys a KR result always carries, in the order of its fields (the JSON document's order); scope,
-# decision and the latest check-in follow only when set. Flags and the late correction are converted;
-# older documents may lack the latter.
+# decision, the latest check-in, provenance and keep follow only when set. Flags and the late correction are
+# converted; older documents may lack the latter.
 _KR_CONVERTED = ("flags", "late_correction")
-_KR_KEYS = tuple(f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision", "checkin"))
+_KR_KEYS = tuple(
+    f.name for f in fields(KeyResultReport) if f.name not in ("scope", "decision", "checkin", "provenance", "keep")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +125,37 @@ class ObjectiveReport:
 
 
 @dataclass(frozen=True, slots=True)
+class KpiReport:
+    """One KPI of a set: its metric's value and whether it lies in its band (okr.kpis). ``state``:
+    healthy, warning (within ``warn`` of the bound), breached or not_measured."""
+
+    metric: str
+    current: float | None
+    healthy: bool | None  # None: not measured
+    state: str
+    keep: Mapping[str, float]  # {"above": X} or {"below": X}
+    warn: float | None
+    evaluated: str
+    count: int
+    stale: bool
+    provenance: Mapping[str, Any] | None = None  # a source: sql metric's value: where it came from
+
+    def to_dict(self) -> dict[str, Any]:
+        document = {name: getattr(self, name) for name in _KPI_KEYS}
+        document["keep"] = dict(self.keep)
+        if self.provenance is not None:
+            document["provenance"] = dict(self.provenance)
+        return document
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KpiReport:
+        return cls(**{name: data[name] for name in _KPI_KEYS}, provenance=data.get("provenance"))
+
+
+_KPI_KEYS = tuple(f.name for f in fields(KpiReport) if f.name != "provenance")
+
+
+@dataclass(frozen=True, slots=True)
 class SetReport:
     """One OKR set's result at the instant's expected progress; ``final`` once its cycle has closed
     (the results are then those at the cycle's end, each KR and objective done or missed)."""
@@ -123,6 +165,7 @@ class SetReport:
     final: bool
     objectives: tuple[ObjectiveReport, ...]
     closed_at: str | None = None  # ISO 8601: when its cycle was closed and its results frozen (sync/close.py)
+    kpis: tuple[KpiReport, ...] = ()  # the set's KPIs, never part of an objective's score
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +174,7 @@ class SetReport:
             "final": self.final,
             "objectives": [o.to_dict() for o in self.objectives],
             "closed_at": self.closed_at,
+            "kpis": [k.to_dict() for k in self.kpis],
         }
 
     @classmethod
@@ -141,6 +185,7 @@ class SetReport:
             final=data["final"],
             objectives=tuple(ObjectiveReport.from_dict(o) for o in data["objectives"]),
             closed_at=data.get("closed_at"),
+            kpis=tuple(KpiReport.from_dict(k) for k in data.get("kpis", ())),
         )
 
 

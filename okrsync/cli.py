@@ -8,7 +8,7 @@ import os
 import sys
 import time
 import traceback
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -225,6 +225,8 @@ def status(as_json: bool, limit: int) -> None:
 def validate(file: Path, online: bool, fields_file: Path | None) -> None:
     """Check an okrs.yaml: exit 0 when valid, 1 with every problem and its path otherwise."""
     from mapping.versions import metric_version
+    from okrsync.offline import sql_connection_warnings
+    from okrsync.settings import sql_connection_urls
     from okrsync.site_facts import report_site_findings, report_unknown_fields
 
     config = _load_config_or_exit(file)
@@ -235,6 +237,8 @@ def validate(file: Path, online: bool, fields_file: Path | None) -> None:
     )
     for metric_id, metric in sorted(config.metrics.items()):
         click.echo(f"  metric {metric_id}: definition {metric_version(metric)}")
+    for warning in sql_connection_warnings(config, sql_connection_urls()):
+        click.echo(f"warning: {warning}", err=True)
     if online:
         sys.exit(report_site_findings(_online_jira(), config))
     report_unknown_fields(config, _field_names_or_exit(fields_file) if fields_file else None)
@@ -343,10 +347,12 @@ def evaluate(
     current_user: str | None,
     as_json: bool,
 ) -> None:
-    """Dry run: evaluate every KR over issues from files, at a given instant. Reads and writes nothing else."""
+    """Dry run: evaluate every KR over issues from files, at a given instant. Reads and writes nothing else
+    (the queries of SQL metrics whose OKRSYNC_SQL_<NAME>_URL is set run, read-only)."""
     from okr.evaluate import evaluate_report, evaluation_input
-    from okrsync.offline import InputFileError, read_field_names, read_issues, read_measurements
+    from okrsync.offline import InputFileError, fetch_sql_values, read_field_names, read_issues, read_measurements
     from okrsync.report import render_evaluation
+    from okrsync.settings import sql_connection_urls
 
     config = _load_config_or_exit(config_file)
     at, user = _parse_instant(at_text), _parse_user(current_user)
@@ -356,7 +362,12 @@ def evaluate(
         custom_fields = read_field_names(fields_file) if fields_file else {}
     except InputFileError as exc:
         raise click.UsageError(str(exc)) from None
-    given = evaluation_input(at, config, documents, measurements, custom_fields, current_user=user)
+    sql_values, sql_problems = fetch_sql_values(config, sql_connection_urls(), datetime.now(UTC))
+    for problem in sql_problems:
+        click.echo(f"okrsync: {problem}", err=True)
+    given = evaluation_input(
+        at, config, documents, measurements, custom_fields, current_user=user, sql_values=sql_values
+    )
     report = evaluate_report(config, given)
     text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else render_evaluation(report, config)
     click.echo(text)

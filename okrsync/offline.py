@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from mapping.measurements import Measurement
+from mapping.models import OkrConfig
+from okr.metrics import MetricValue
 from sync.documents import issue_document
 from webhooks.events import describe_validation_error
 
@@ -69,3 +73,38 @@ def read_field_names(path: Path) -> dict[str, str]:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("id"), str):
             names[entry["name"].strip().lower()] = entry["id"]
     return names
+
+
+def fetch_sql_values(
+    config: OkrConfig, urls: Mapping[str, str], now: datetime
+) -> tuple[dict[str, MetricValue], list[str]]:
+    """Every ``source: sql`` metric's query run now, for `okrsync evaluate`: the values, and one sentence
+    per metric that could not be fetched (its connection variable unset, a failing query, an answer
+    that is not a number); those metrics are then not measured."""
+    from sync.sql_metrics import sql_metrics, sql_value
+    from sync.warehouse import WarehouseError, connection_url, fetch_sql_metric
+
+    values: dict[str, MetricValue] = {}
+    problems = []
+    for metric_id, metric in sql_metrics(config).items():
+        try:
+            url = connection_url(metric_id, metric, urls)
+            values[metric_id] = sql_value(fetch_sql_metric(metric_id, metric, url, now, config.zone))
+        except WarehouseError as exc:
+            problems.append(f"{exc} (not measured in this evaluation)")
+    return values, problems
+
+
+def sql_connection_warnings(config: OkrConfig, urls: Mapping[str, str]) -> list[str]:
+    """For `okrsync validate`: each SQL metric whose connection has no URL here, or a URL SQLAlchemy
+    cannot read, with its path and the variable to set (the query itself runs only in the service)."""
+    from sync.sql_metrics import sql_metrics
+    from sync.warehouse import WarehouseError, connection_url
+
+    warnings = []
+    for metric_id, metric in sorted(sql_metrics(config).items()):
+        try:
+            connection_url(metric_id, metric, urls)
+        except WarehouseError as exc:
+            warnings.append(f"metrics.{metric_id}.connection: {exc}")
+    return warnings

@@ -17,7 +17,14 @@ from sync.confluence_writer import due_pages
 from sync.dirty import mark_all
 from sync.problem_reviews import owed_problem_reviews
 from sync.runtime import Runtime
-from sync.scheduling import schedule_cadence, schedule_flush, schedule_pages, schedule_remote_refresh, sweep
+from sync.scheduling import (
+    schedule_cadence,
+    schedule_flush,
+    schedule_pages,
+    schedule_remote_refresh,
+    schedule_sql_refresh,
+    sweep,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +37,7 @@ class Periodic:
     recompute_every: float = 300.0
     reconcile_every: float = 600.0
     remote_every: float = 300.0
+    sql_every: float = 60.0  # how often SQL metrics are looked at; each runs on its own refresh
     close_every: float = 60.0  # how often cycles past their close_after are looked for
     cadence_every: float = 60.0  # how often the sets' weekly and monthly rituals are looked for
     _last: dict[str, float] = field(default_factory=dict)
@@ -59,6 +67,9 @@ class Periodic:
         if self._due("remote", self.remote_every, force) and self._has_remote_metrics():
             if schedule_remote_refresh(connection, self.runtime.queue_name):
                 log.debug("scheduler: remote metrics to be counted on a worker")
+        if self._due("sql", self.sql_every, force) and self._has_sql_metrics():
+            if schedule_sql_refresh(connection, self.runtime.queue_name):
+                log.debug("scheduler: SQL metrics to be fetched on a worker")
         if self._due("close", self.close_every, force):
             self._close_due_cycles()
         if self._due("cadence", self.cadence_every, force) and self._rituals_owed():
@@ -90,6 +101,12 @@ class Periodic:
 
         config = self.runtime.config_store.current()
         return self.runtime.jira is not None and config is not None and bool(remote_metrics(config))
+
+    def _has_sql_metrics(self) -> bool:
+        from sync.sql_metrics import sql_metrics
+
+        config = self.runtime.config_store.current()
+        return config is not None and bool(sql_metrics(config))
 
     def _reconcile(self) -> None:
         from connector import ConnectorError

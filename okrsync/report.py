@@ -6,11 +6,12 @@ from datetime import date
 
 from mapping.models import OkrConfig
 from okr.problems.review import AP_ROW_HEADER, PROBLEM_ROW_HEADER, action_point_rows, problem_rows
-from okr.report import KeyResultReport, Report, SetReport
+from okr.report import KeyResultReport, KpiReport, Report, SetReport
 from okr.scope import scope_words
 from publish.confluence.formatting import reading_due_text
 from publish.decision import decision_words
 from publish.kinds import kind_words
+from publish.warehouse import KPI_STATE_WORDS, band_words
 
 HEALTH_MARK = {
     "done": "✔ done",
@@ -28,6 +29,7 @@ def render_evaluation(report: Report, config: OkrConfig | None = None) -> str:
     lines = [f"Evaluated at {report.at}"]
     for okr_set in report.okr_sets:
         lines += ["", _set_line(okr_set)]
+        lines += [f"  KPI {_kpi_line(kpi)}" for kpi in okr_set.kpis]
         for objective in okr_set.objectives:
             score = "—" if objective.score is None else f"{objective.score:.2f}"
             lines.append(
@@ -67,6 +69,13 @@ def _kr_facts(config: OkrConfig | None) -> dict[tuple[str, str], tuple[date | No
         for kr in objective.key_results
         for metric in (config.metrics.get(kr.metric or ""),)
     }
+
+
+def _kpi_line(kpi: KpiReport) -> str:
+    """'pay_success  keep ≥ 97  now 97.4  healthy'."""
+    current = "—" if kpi.current is None else f"{kpi.current:g}"
+    state = KPI_STATE_WORDS[kpi.state].lower() + (" (stale)" if kpi.stale else "")
+    return f"{kpi.metric}  keep {band_words(kpi.keep, None, kpi.warn)}  now {current}  {state}"
 
 
 def _set_line(okr_set: SetReport) -> str:

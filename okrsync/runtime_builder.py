@@ -8,7 +8,7 @@ from collections.abc import Callable
 import redis
 
 from connector import CallStats, confluence_from_settings, jira_from_settings
-from okrsync.settings import Settings, load_settings
+from okrsync.settings import Settings, load_settings, sql_connection_urls
 from sync import keys
 from sync.ports import ConfluenceApi, JiraApi
 from sync.runtime import Runtime, RuntimeFactory, install_runtime_factory, new_runtime
@@ -25,7 +25,9 @@ def build_runtime(
         stats = CallStats(on_call=_count_calls_in(connection))
         jira = jira or jira_from_settings(settings, stats=stats)
         confluence = confluence or confluence_from_settings(settings, stats=stats)
-    return new_runtime(settings, connection, jira, confluence)
+    runtime = new_runtime(settings, connection, jira, confluence)
+    runtime.sql_urls = sql_connection_urls()
+    return runtime
 
 
 def _count_calls_in(connection: redis.Redis) -> Callable[[str, str, str], None]:

@@ -5,6 +5,7 @@ Read once, at the edge (the app factory and the CLI), never at import time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -165,3 +166,17 @@ def _problem(name: str, error: Any) -> str:
 
 def _is_secret(variable: str) -> bool:
     return variable.endswith(("_SECRET", "_TOKEN"))
+
+
+SQL_URL_PREFIX, SQL_URL_SUFFIX = "OKRSYNC_SQL_", "_URL"
+
+
+def sql_connection_urls(env_file: Path | None = Path(".env")) -> dict[str, str]:
+    """The ``OKRSYNC_SQL_<NAME>_URL`` variables (the SQLAlchemy URLs of ``source: sql`` connections), from
+    the environment and, beneath it, the ``.env`` file; their names are the configuration's, so they are
+    read here rather than declared as settings. They hold passwords: never logged."""
+    from dotenv import dotenv_values
+
+    found = {k: v for k, v in dotenv_values(env_file).items() if v} if env_file and env_file.is_file() else {}
+    found.update(os.environ)
+    return {k: v for k, v in found.items() if k.startswith(SQL_URL_PREFIX) and k.endswith(SQL_URL_SUFFIX) and v}

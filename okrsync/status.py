@@ -15,6 +15,7 @@ from sync.mirror import RedisMirror
 from sync.people_checkins import counters
 from sync.queue import EventStream
 from sync.remote import remote_failures
+from sync.sql_metrics import sql_failures
 
 ISSUE_COLUMNS = ("key", "issuetype", "status", "statusCategory", "updated", "summary")
 
@@ -36,8 +37,12 @@ def collect_status(connection: redis.Redis, where: str, limit: int) -> dict[str,
 
 
 def failing_targets(connection: redis.Redis) -> list[dict[str, Any]]:
-    """Every write-back target and remote metric whose last attempt failed: what, why, since when."""
-    rows = [
+    """Every write-back target, remote metric and SQL metric whose last attempt failed: what, why, since when."""
+    return _writeback_failures(connection) + _metric_failures(connection)
+
+
+def _writeback_failures(connection: redis.Redis) -> list[dict[str, Any]]:
+    return [
         {
             "target": f.target,
             "issue": f.issue,
@@ -55,9 +60,17 @@ def failing_targets(connection: redis.Redis) -> list[dict[str, Any]]:
         }
         for f in FailureStore(connection).all()
     ]
-    rows += [
+
+
+def _metric_failures(connection: redis.Redis) -> list[dict[str, Any]]:
+    """Remote and SQL metrics whose last refresh failed: each keeps its last value, marked stale."""
+    failing = [(f"remote metric {k}", f, "at the next remote refresh") for k, f in remote_failures(connection).items()]
+    failing += [
+        (f"SQL metric {k}", f, "when its refresh has passed again") for k, f in sql_failures(connection).items()
+    ]
+    return [
         {
-            "target": f"remote metric {key}",
+            "target": target,
             "issue": None,
             "kind": "transient",
             "status": None,
@@ -65,11 +78,10 @@ def failing_targets(connection: redis.Redis) -> list[dict[str, Any]]:
             "since": failure["since"],
             "attempts": failure["attempts"],
             "retry_at": None,
-            "retry": "at the next remote refresh",
+            "retry": retry,
         }
-        for key, failure in remote_failures(connection).items()
+        for target, failure, retry in failing
     ]
-    return rows
 
 
 def _iso(seconds: float) -> str:

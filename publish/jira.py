@@ -95,6 +95,7 @@ def kr_statuses(config: OkrConfig, report: Report) -> dict[KrRef, dict[str, Any]
             **scope_status(entry.kr),
             **decision_status(entry.kr, metric.unit if metric else None),
             **checkin_status(entry.kr),
+            **({"sql": dict(entry.kr.provenance)} if entry.kr.provenance is not None else {}),
         }
     return statuses
 
@@ -271,6 +272,7 @@ def provenance(status: Mapping[str, Any], as_of: datetime, trigger: Mapping[str,
         "evaluated": status["evaluated"],
         "trigger": dict(trigger),
         "at": as_of.isoformat(),
+        **({"sql": status["sql"]} if "sql" in status else {}),  # connection, query digest, rows, fetched at
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from okr.report import KeyResultReport, SetReport
 
 
@@ -24,4 +26,16 @@ def kind_words(kr: KeyResultReport, okr_set: SetReport) -> str | None:
         return cap_words(kr, okr_set)
     if kr.kind == "accumulate":
         return "accumulates over the cycle"
+    if kr.kind == "keep" and kr.keep:
+        return keep_words(kr.keep, kr.current, okr_set.final)
     return None
+
+
+def keep_words(keep: Mapping[str, float], current: float | None, final: bool = False) -> str:
+    """'keep ≥ 97: holds (now 97.4)' or 'keep ≤ 2: out of band (now 3)'."""
+    band = f"≥ {keep['above']:g}" if "above" in keep else f"≤ {keep['below']:g}"
+    if current is None:
+        return f"keep {band}: not measured yet"
+    held = current >= keep["above"] if "above" in keep else current <= keep["below"]
+    state = "held" if final and held else "holds" if held else "out of band"
+    return f"keep {band}: {state} (now {current:g})"

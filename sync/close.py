@@ -11,12 +11,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from mapping.models import Cycle, OkrConfig
-from okr.closing import CloseRecord, due_cycles, freeze
+from okr.closing import CloseRecord, due_cycles, freeze, sets_of_cycle
 from okr.evaluate import evaluate_report
+from okr.keep import graded_by_days, held_share
 from okr.timeframe import cycle_bounds
 from sync.closed import close_records, store_record
 from sync.dirty import mark_all
 from sync.flush import live_evaluation_input
+from sync.history import readings
 from sync.runtime import Runtime
 from sync.scheduling import schedule_flush
 from sync.scope import load_scopes
@@ -46,6 +48,7 @@ def close_cycle(
         )
     given = replace(live_evaluation_input(runtime, config, now), scopes=load_scopes(runtime.redis, config))
     report = evaluate_report(config, given)  # frozen with the scopes the flush recorded
+    report = graded_by_days(report, keep_shares(runtime, config, config.cycle(cycle_id)))
     stamp = now.isoformat()
     record = earlier.again(report, config, stamp, by) if earlier else freeze(report, config, cycle_id, stamp, by)
     if not store_record(runtime.redis, record, replace=earlier is not None):
@@ -80,3 +83,16 @@ def close_due_cycles(runtime: Runtime, now: datetime | None = None) -> list[Clos
         except CloseError:  # closed by a command meanwhile
             continue
     return closed
+
+
+def keep_shares(runtime: Runtime, config: OkrConfig, cycle: Cycle) -> dict[tuple[str, str], float]:
+    """Each keep KR of the cycle's sets → the share of its recorded days on which its band held."""
+    start, end = cycle_bounds(cycle, config.zone)
+    shares = {}
+    for okr_set in sets_of_cycle(config, cycle.id):
+        for kr in (kr for objective in okr_set.objectives for kr in objective.key_results if kr.keep is not None):
+            assert kr.keep is not None
+            share = held_share(readings(runtime.redis, (okr_set.id, kr.id)), kr.keep, start, end, config.zone)
+            if share is not None:
+                shares[(okr_set.id, kr.id)] = share
+    return shares

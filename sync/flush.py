@@ -13,6 +13,7 @@ from typing import Any, cast
 from connector.errors import ConnectorError
 from mapping.field_kinds import FieldKind
 from mapping.models import KeyResult, OkrConfig, ProblemProgram
+from okr.chain import with_chain_flags
 from okr.checkin_flags import with_checkins
 from okr.closing import thawed, with_closes
 from okr.evaluate import contributing_epics, evaluate_report, evaluation_input
@@ -20,8 +21,10 @@ from okr.metrics import EvaluationInput, FilterCache
 from okr.report import Report, stored_report
 from publish.health_fields import health_field_writes
 from publish.jira import KrRef, Write, kr_statuses, plan_writes
+from publish.kpi_status import with_kpi_properties
 from sync import keys
 from sync.action_points import open_action_points
+from sync.chain import lagged_progress
 from sync.checkin_words import CheckinWords, checkin_words
 from sync.closed import close_records
 from sync.configured import configured_jira
@@ -30,11 +33,15 @@ from sync.dirty import ALL_DIRTY, FLUSH_FLAG, claim_dirty, finish_claim, mark, r
 from sync.failures import FailureStore, Situation
 from sync.history import record_readings
 from sync.jira_writer import Checkin, CheckinPacing, TargetRefusal, WriteGuard, apply_writes, post_checkin
+from sync.kpi_breaches import escalate_kpi_breaches
+from sync.kpis import record_kpi_readings
+from sync.kr_escalation import escalate_off_track_krs
 from sync.people_checkins import PeopleCheckins
 from sync.remote import stored_remote_values
 from sync.remote_links import LinkPlan, RemoteLinkStore, plan_links, remove_links
 from sync.runtime import Runtime
 from sync.scope import record_scopes
+from sync.sql_metrics import stored_sql_values
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +99,7 @@ def _recompute_and_write(
         for program in config.problem_programs:
             result.action_points += _action_points(runtime, config, given, now, guard, result, program)
         epics = contributor_epic_keys(config, given)
-        writes = _planned_writes(runtime, config, statuses, epics, now, trigger, refs)
+        writes = _planned_writes(runtime, config, report, statuses, epics, now, trigger, refs)
         links = plan_links(runtime, config, statuses, epics, refs)
         written = apply_writes(runtime.jira, runtime.written, writes + links.writes, guard)
         result.written, result.unchanged = written.written, written.unchanged
@@ -100,6 +107,8 @@ def _recompute_and_write(
         result.held += written.held
         _unlink(runtime, links, guard, result)
         result.comments = _checkins(runtime, config, statuses, refs, now, guard, result)
+        escalate_kpi_breaches(runtime, config, report, now)
+        escalate_off_track_krs(runtime, config, report, now)
         if refs is None:  # every target was planned: records of targets this flush does not try are stale
             guard.failures.keep_only(tried_targets(config, writes + links.writes, links))
     publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
@@ -109,16 +118,20 @@ def _recompute_and_write(
 def _planned_writes(
     runtime: Runtime,
     config: OkrConfig,
+    report: Report,
     statuses: Mapping[KrRef, dict[str, Any]],
     epics: Mapping[KrRef, list[str]],
     now: datetime,
     trigger: Mapping[str, str],
     refs: set[KrRef] | None,
 ) -> list[Write]:
-    """The status properties, the configured fields, and the health and status fields."""
+    """The status properties (a set's KPIs in its jira_issue's), the configured fields, and the health and
+    status fields."""
     field_ids = runtime.config_store.field_names()
     kinds = cast("dict[str, FieldKind]", runtime.config_store.field_kinds())
-    writes = plan_writes(config, statuses, epics, now, trigger, refs, field_ids)
+    writes = with_kpi_properties(
+        plan_writes(config, statuses, epics, now, trigger, refs, field_ids), config, report, now
+    )
     return writes + health_field_writes(config, statuses, epics, refs, field_ids, kinds)
 
 
@@ -129,6 +142,7 @@ def _evaluate(runtime: Runtime, config: OkrConfig, given: EvaluationInput, refs:
     previous, previous_config = _previous_report(runtime)
     before = thawed(previous) if previous is not None else None
     report = evaluate_report(config, given, only=refs, previous=before, previous_config=previous_config)
+    report = with_chain_flags(report, config, lagged_progress(runtime.redis, config, given.at))
     closed = with_closes(report, config, close_records(runtime.redis))
     latest = PeopleCheckins(runtime.redis).latest(entry.ref for entry in closed.key_results())
     return with_checkins(closed, config, latest, given.at)
@@ -237,6 +251,7 @@ def _store_report(
     pipe.incr(REPORT_NUMBER)
     runtime.last_report = (int(pipe.execute()[-1]), config, report)
     record_readings(runtime.redis, config, report, trigger, refs)
+    record_kpi_readings(runtime.redis, config, report)
 
 
 def live_evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) -> EvaluationInput:
@@ -252,6 +267,7 @@ def live_evaluation_input(runtime: Runtime, config: OkrConfig, now: datetime) ->
         stored_remote_values(runtime),
         live=live,
         current_user=runtime.config_store.own_account(),
+        sql_values=stored_sql_values(runtime),
     )
 
 

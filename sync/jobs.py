@@ -29,7 +29,8 @@ from sync.queue import STATS, Entry, EventStream, entry_time_ms
 from sync.reconcile import resync
 from sync.remote import refresh_remote_metrics
 from sync.runtime import Runtime, runtime_for
-from sync.scheduling import CADENCE_FLAG, PAGES_FLAG, REMOTE_FLAG, enqueue_flush, schedule_flush
+from sync.scheduling import CADENCE_FLAG, PAGES_FLAG, REMOTE_FLAG, SQL_FLAG, enqueue_flush, schedule_flush
+from sync.sql_metrics import refresh_sql_metrics
 from webhooks.events import IssueLinkEvent, JiraEvent, parse_event
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,19 @@ def refresh_remote(connection: redis.Redis | None = None) -> dict[str, Any]:
             schedule_flush(connection, runtime.queue_name)
     finally:
         connection.delete(REMOTE_FLAG)
+    return {"refreshed": report.refreshed, "failed": report.failed}
+
+
+def refresh_sql(connection: redis.Redis | None = None) -> dict[str, Any]:
+    """The source: sql metrics whose refresh is due, each query run on its own; a flush follows."""
+    connection = connection or _job_connection()
+    try:
+        runtime = runtime_for(connection)
+        report = refresh_sql_metrics(runtime)
+        if report.refreshed or report.failed:
+            schedule_flush(connection, runtime.queue_name)
+    finally:
+        connection.delete(SQL_FLAG)
     return {"refreshed": report.refreshed, "failed": report.failed}
 
 

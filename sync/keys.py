@@ -31,6 +31,7 @@ RECENT_ISSUE_IDS: Final = "okrsync:recent-issue-ids"  # list: ids of recently ch
 REPORT: Final = "okrsync:report"  # string: JSON of the latest evaluation, written by every flush
 REPORT_NUMBER: Final = "okrsync:report:number"  # string: counter of reports written, by any process
 KR_HISTORY_PREFIX: Final = "okrsync:history:"  # + "set/kr" → sorted set: JSON readings scored by their time
+KPI_HISTORY_PREFIX: Final = "okrsync:kpi-history:"  # + "set/metric" → sorted set: JSON KPI readings by their time
 KR_CHANGES_PREFIX: Final = "okrsync:kr-changes:"  # + "set/kr" → list: JSON baseline/target/metric/kind changes
 PEOPLE_CHECKINS_PREFIX: Final = "okrsync:people-checkins:"  # + "set/kr" → sorted set: people's JSON check-ins by time
 PEOPLE_CHECKIN_COMMENTS: Final = "okrsync:people-checkin-comments"  # hash: comment id → JSON [set/kr, check-in] pairs
@@ -49,6 +50,7 @@ CADENCE_REVIEWS: Final = "okrsync:cadence:reviews"  # hash: "set-id@YYYY-MM" →
 
 PAGES_FLAG: Final = "okrsync:pages:scheduled"  # string "1" with a TTL: a pages job waits
 REMOTE_FLAG: Final = "okrsync:remote:scheduled"  # string "1" with a TTL: a remote refresh waits or runs
+SQL_FLAG: Final = "okrsync:sql:scheduled"  # string "1" with a TTL: a refresh of the SQL metrics waits or runs
 SCHEDULER_LOCK: Final = "okrsync:scheduler:lock"  # string: token of the scheduler doing the rounds, with a TTL
 
 # ------------------------------------------------------------------------------ Confluence pages
@@ -71,6 +73,8 @@ MEASUREMENTS_PREFIX: Final = "okrsync:measurements:"  # + metric id → sorted s
 MEASUREMENT_IDEMPOTENCY_PREFIX: Final = "okrsync:measurements:idempotency:"  # + sha256 → string: JSON push, TTL
 REMOTE_VALUES: Final = "okrsync:remote-values"  # hash: "metric@cycle" → JSON MetricValue + measured time
 REMOTE_FAILURES: Final = "okrsync:remote-failures"  # hash: "metric@cycle" → JSON {reason, since, last, attempts}
+SQL_VALUES: Final = "okrsync:sql-values"  # hash: metric id → JSON MetricValue of its query, with provenance
+SQL_FAILURES: Final = "okrsync:sql-failures"  # hash: metric id → JSON {reason, since, last, attempts}
 
 # ------------------------------------------------------------------------------ the Jira mirror
 
@@ -96,6 +100,8 @@ CHECKIN_PENDING: Final = "okrsync:checkin-pending"  # hash: "set/kr" → "<marke
 CHECKIN_LAST: Final = "okrsync:checkin-last"  # hash: "set/kr" → POSIX time of the latest check-in comment
 CHECKIN_DUE: Final = "okrsync:checkin-due"  # sorted set: "set/kr" scored by when its held-back check-in may go
 REMOTE_LINKS: Final = "okrsync:remote-links"  # hash: "remotelink:ISSUE:set/kr" → JSON {issue, globalId, kr} sent
+KPI_BREACH_PREFIX: Final = "okrsync:kpi-breach:"  # + "set/metric" → JSON {issue, since, recovered}, or "creating"
+KR_ESCALATION_PREFIX: Final = "okrsync:kr-escalation:"  # + "set/kr" → JSON {issue, since, recovered}, or "creating"
 AP_CLAIM_PREFIX: Final = "okrsync:ap-claim:"  # + "program/category/theme" → string: AP key, or "creating <POSIX time>"
 
 # ------------------------------------------------------------------------------ the admin UI

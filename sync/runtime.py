@@ -4,8 +4,8 @@ and hands it over: a runtime installed for a connection, or a factory that build
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -30,6 +30,8 @@ class Runtime:
     confluence: ConfluenceApi | None = None  # None when no Confluence is configured (no pages)
     memory: MirrorFollower | None = None  # the mirror kept in this process's memory, made on first use
     last_report: tuple[int, Any, Report] | None = None  # (report number, configuration, report) of this process
+    # the OKRSYNC_SQL_<NAME>_URL variables of source: sql metrics' connections (secrets: never logged)
+    sql_urls: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def mirror_in_memory(self) -> MirrorFollower:

@@ -28,6 +28,9 @@ REMOTE_FLAG_SECONDS = 600
 CADENCE_JOB = "sync.jobs.run_cadence_rituals"
 CADENCE_FLAG = keys.CADENCE_FLAG  # a rituals job waits or runs: the scheduler does not add another
 CADENCE_FLAG_SECONDS = 900
+SQL_JOB = "sync.jobs.refresh_sql"
+SQL_FLAG = keys.SQL_FLAG  # a refresh of the SQL metrics waits or runs: the scheduler does not add another
+SQL_FLAG_SECONDS = 3600  # the longest a round of queries may take (each within its statement_timeout)
 
 
 def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
@@ -73,6 +76,22 @@ def schedule_remote_refresh(connection: redis.Redis, queue_name: str) -> bool:
         result_ttl=300,
         failure_ttl=7 * 24 * 3600,
         description="count the remote metrics through Jira's search",
+    )
+    return True
+
+
+def schedule_sql_refresh(connection: redis.Redis, queue_name: str) -> bool:
+    """Enqueue one run of the due SQL metrics unless one waits or runs (queries run on a worker, never
+    in the scheduler's loop nor on the webhook path)."""
+    if not connection.set(SQL_FLAG, "1", nx=True, ex=SQL_FLAG_SECONDS):
+        return False
+    Queue(queue_name, connection=connection).enqueue(
+        SQL_JOB,
+        job_timeout=SQL_FLAG_SECONDS,
+        ttl=SQL_FLAG_SECONDS,
+        result_ttl=300,
+        failure_ttl=7 * 24 * 3600,
+        description="run the queries of the SQL metrics that are due",
     )
     return True
 

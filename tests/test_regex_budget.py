@@ -137,6 +137,8 @@ COMPILED: dict[str, tuple[Use, ...]] = {
     "jql.text:_QUERY_PART": (findall,),
     "mapping.lint:_DONE_FILTER": (search,),
     "mapping.models:DAYS": (match,),
+    "mapping.warehouse:CONNECTION_NAME": (match,),
+    "mapping.warehouse:SQL_DURATION": (match,),
     "okrsync.admin.routing:PATH_PARAMETER": (findall, sub),
     "emulator.search:_TOKEN": (tokens,),
     "emulator.timefmt:_RELATIVE": (match,),

@@ -14,7 +14,7 @@ from mapping.models import KeyResult, OkrConfig, OkrSet
 from okr import history
 from okr.checkins import CheckIn, age_words, confidence_text
 from okr.history import Reading
-from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
+from okr.report import KeyResultReport, KpiReport, ObjectiveReport, Report, SetReport
 from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
 from publish.closed import closed_text, late_text
@@ -23,6 +23,7 @@ from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import change_text
 from publish.people import NO_NAMES, Names, person, roles_text
+from publish.warehouse import KPI_STATE_WORDS, band_words, kpi_source_words
 
 HEALTH_LABELS = {
     "done": "done",
@@ -67,6 +68,24 @@ def _set_card(okr_set: OkrSet, result: SetReport | None, seen: Seen = None, name
         "objectives": [
             _objective_row(okr_set, o, objectives.get(o.id), result, seen, names) for o in okr_set.objectives
         ],
+        "kpis": [_kpi_row(kpi) for kpi in result.kpis] if result else [],
+    }
+
+
+# A KPI's state shown with the lozenge of the health it resembles.
+_KPI_LOZENGE = {"healthy": "on_track", "warning": "at_risk", "breached": "off_track", "not_measured": "not_measured"}
+
+
+def _kpi_row(kpi: KpiReport) -> dict[str, Any]:
+    return {
+        "metric": kpi.metric,
+        "band": band_words(kpi.keep, None, kpi.warn),
+        "current": kpi.current,
+        "state": kpi.state,
+        "lozenge": _KPI_LOZENGE[kpi.state],
+        "label": KPI_STATE_WORDS[kpi.state].lower(),
+        "stale": kpi.stale,
+        "source": kpi_source_words(kpi),
     }
 
 
@@ -125,6 +144,7 @@ def kr_row(
         "scope": scope_words(found.scope) if found and found.scope else None,
         "kind_words": kind_words(found, set_result) if found and set_result else None,
         "decision": decision_words(found) if found else None,
+        "drives": ", ".join(kr.drives) or None,
         "checkin": checkin_view(found.checkin, seen) if found and found.checkin and seen else None,
     }
 

@@ -43,6 +43,7 @@ FLAG_STATUS = {
     "reading_overdue": Status("Red", "READING OVERDUE"),
     "target_missed": Status("Red", "TARGET MISSED"),
     "descoped_work": Status("Yellow", "DESCOPED WORK"),
+    "leading_without_lagging": Status("Red", "LEADING WITHOUT LAGGING"),
     "decision_due": Status("Yellow", "DECISION DUE"),
     "no_checkin": Status("Yellow", "NO CHECK-IN"),
     "confidence_disagrees": Status("Yellow", "CONFIDENCE DISAGREES"),

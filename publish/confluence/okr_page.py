@@ -32,6 +32,13 @@ from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import changes_between
 from publish.people import Names, kr_owners_text, person
+from publish.warehouse import (
+    KPI_STATE_COLOURS,
+    KPI_STATE_WORDS,
+    band_words,
+    kpi_source_words,
+    sql_provenance_words,
+)
 
 AS_OF = "as-of"
 ROOM = "<p />"  # an empty paragraph: room for people's text between the panels
@@ -103,6 +110,8 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
             ),
         ),
     ]
+    if result.kpis:
+        regions.append(("kpis", region_macro("kpis", render("kpis", k=kpi_view(config, result)))))
     regions += [
         (f"objective-{o['id']}", region_macro(f"objective-{o['id']}", render("objective", o=o))) for o in objectives
     ]
@@ -115,6 +124,26 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
         facts=facts,
         room_after=room,
     )
+
+
+def kpi_view(config: OkrConfig, result: SetReport) -> dict[str, Any]:
+    """The KPI panel: each KPI's band, value, state and provenance."""
+    rows = []
+    for kpi in result.kpis:
+        metric = config.metrics.get(kpi.metric)
+        unit = metric.unit if metric else None
+        rows.append(
+            {
+                "metric": kpi.metric,
+                "description": metric.description if metric else None,
+                "band": band_words(kpi.keep, unit, kpi.warn),
+                "current": "—" if kpi.current is None else f"{fmt.number(kpi.current)}{f' {unit}' if unit else ''}",
+                "state": fmt.Status(KPI_STATE_COLOURS[kpi.state], KPI_STATE_WORDS[kpi.state]),
+                "stale": fmt.flag_status("stale") if kpi.stale else None,
+                "source": kpi_source_words(kpi),
+            }
+        )
+    return {"rows": rows}
 
 
 def _paired(
@@ -230,6 +259,7 @@ def _kr_view(
         "kind_words": kind_words(result, set_result),
         "decision": decision_words(result, unit),
         "checkin": checkin_words(result, context),
+        "drives": ", ".join(kr.drives) or None,
         "score": fmt.score_text(result.score),
         "bar": fmt.progress_bar(result.progress),
         "health": fmt.health_status(result.health),
@@ -290,6 +320,8 @@ def _unmeasured_reason(kr: KeyResult, result: KeyResultReport) -> str | None:
     if result.current is None:
         if result.evaluated == "remote":
             return "its JQL is outside the local subset; the value comes from a scheduled Jira search"
+        if "stale" in result.flags and result.evaluated == "sql":
+            return "its warehouse query failed; see the sync health page"
         return "the metric has no value in its window yet"
     return None
 
@@ -305,6 +337,8 @@ def _provenance(result: KeyResultReport) -> str:
     """Metric and definition version, issues counted, where it was evaluated (the page stamp says when and why)."""
     if not result.metric:
         return "no metric"
+    if result.provenance is not None:
+        return f"{result.metric} {result.metric_version or ''} · {sql_provenance_words(result.provenance)}"
     counted = f"{result.count} issue{'s' if result.count != 1 else ''}"
     where = {"local": "local", "remote": "via Jira search", "none": "not evaluated"}.get(
         result.evaluated, result.evaluated

@@ -54,6 +54,16 @@ OKR_SUMMARY = """\
 {% for o in s.objectives %}<tr><td><strong>{{ o.id }}</strong> {{ o.title }}</td><td>{{ o.score }}</td>\
 <td>{{ m.status(o.health) }}</td><td>{{ o.measured }}</td></tr>{% endfor %}</tbody></table>"""
 
+KPIS = """\
+{% import "macros" as m %}\
+<h2>KPIs</h2>\
+<p>Health metrics kept within a band. They are not objectives: they count in no score, and a KPI out of \
+its band asks for a look at what changed.</p>\
+<table><tbody><tr><th>KPI</th><th>Band</th><th>Now</th><th>State</th><th>Provenance</th></tr>\
+{% for k in k.rows %}<tr><td><strong>{{ k.metric }}</strong> {{ k.description }}</td><td>{{ k.band }}</td>\
+<td>{{ k.current }}</td><td>{{ m.status(k.state) }}{% if k.stale %} {{ m.status(k.stale) }}{% endif %}</td>\
+<td>{{ k.source }}</td></tr>{% endfor %}</tbody></table>"""
+
 OBJECTIVE = """\
 {% import "macros" as m %}\
 <h2>{{ o.id }} · {{ o.title }}</h2>\
@@ -64,7 +74,7 @@ OBJECTIVE = """\
 <td>{{ m.anchor(kr.label) }}<strong>{{ kr.label }}</strong> {{ kr.title }}<br/>{{ kr.owner }}\
 {% if kr.reason %}<br/><em>Not measured: {{ kr.reason }}</em>{% endif %}\
 {% if kr.decision %}<br/><strong>Decision:</strong> {{ kr.decision }}{% endif %}\
-{% if kr.checkin %}<br/><em>Check-in {{ kr.checkin }}</em>{% endif %}</td>\
+{% if kr.checkin %}<br/><em>Check-in {{ kr.checkin }}</em>{% endif %}{% if kr.drives %}<br/><em>Leading: drives {{ kr.drives }}</em>{% endif %}</td>\
 <td>{{ kr.span }}{% if kr.kind_words %}<br/><em>{{ kr.kind_words }}</em>{% endif %}</td>\
 <td><strong>{{ kr.score }}</strong><br/><code>{{ kr.bar }}</code></td>\
 <td>{{ m.status(kr.health) }}{% for f in kr.flags %} {{ m.status(f) }}{% endfor %}\
@@ -140,6 +150,7 @@ TEMPLATES = {
     "as_of": AS_OF,
     "okr_summary": OKR_SUMMARY,
     "objective": OBJECTIVE,
+    "kpis": KPIS,
     "okr_notes": OKR_NOTES,
     "review_new": REVIEW_NEW,
     "review_candidates": REVIEW_CANDIDATES,

@@ -59,7 +59,7 @@ def _kr(report: dict, set_id: str, kr_id: str) -> dict:
 def test_report_has_the_documented_shape(example_report: dict) -> None:
     assert set(example_report) == {"at", "okr_sets", "problem_programs", "lint"}
     okr_set = example_report["okr_sets"][0]
-    assert set(okr_set) == {"id", "expected", "final", "objectives", "closed_at"}
+    assert set(okr_set) == {"id", "expected", "final", "objectives", "closed_at", "kpis"}
     assert set(okr_set["objectives"][0]) == {"id", "score", "health", "measured", "total", "key_results"}
     assert set(okr_set["objectives"][0]["key_results"][0]) == KR_KEYS
 

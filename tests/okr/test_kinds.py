@@ -94,12 +94,12 @@ def test_an_explicit_kind_wins() -> None:
     assert kr_kind(_kr(baseline=50, target=20, kind="cap"), _metric(aggregate="count", window="30d")) == "cap"
 
 
-def test_kind_keep_is_refused_until_kpis_come() -> None:
+def test_kind_keep_without_its_band_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
         _config({"baseline": 99, "target": 99.5, "kind": "keep"})
     [problem] = caught.value.problems
-    assert problem.path == f"{KR_PATH}.kind"
-    assert "kind: keep comes with KPIs" in problem.message and "use kind: level" in problem.message
+    assert problem.path == KR_PATH
+    assert "kind: keep needs the band to hold: keep: {above: X} or keep: {below: X}" in problem.message
 
 
 def test_an_unknown_kind_is_refused_with_its_path() -> None:
