@@ -45,12 +45,14 @@ from publish.confluence.regions import merge_regions, regions_equal
 from publish.confluence.review_page import problem_review_page
 from publish.people import people_of_set
 from sync import keys
+from sync.dirty import mark, ref_text
 from sync.history import readings_of_many
 from sync.kr_changes import kr_changes_of_set
 from sync.people import refresh_people
 from sync.redis_text import decoded
 from sync.review_records import latest_review_at
 from sync.runtime import Runtime
+from sync.scheduling import schedule_flush
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +298,22 @@ def publish_page(runtime: Runtime, target: PageTarget, rendered: RenderedPage, c
         page = _create_page(runtime.confluence, target, rendered)
         _remember(runtime.redis, target, page.id, rendered, clock, wrote=True, url=page.url)
         runtime.redis.hincrby(STATS, "page_creates", 1)
+        _point_links_at(runtime, target)
         return "created"
     return _update_page(runtime, target, page, rendered, state, clock)
+
+
+def _point_links_at(runtime: Runtime, target: PageTarget) -> None:
+    """A set's page now has an address: its KRs are recomputed at once, so the remote links on their
+    issues point at the page from the next flush on (not only after the periodic recomputation)."""
+    config = runtime.config_store.current()
+    okr_set = next((s for s in config.okr_sets if s.id == target.id), None) if config else None
+    if target.kind != "set" or okr_set is None:
+        return
+    members = [ref_text((okr_set.id, kr.id)) for objective in okr_set.objectives for kr in objective.key_results]
+    if members:
+        mark(runtime.redis, members, {"kind": "page", "page": target.where.title})
+        schedule_flush(runtime.redis, runtime.queue_name)
 
 
 def _update_page(
