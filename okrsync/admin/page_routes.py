@@ -5,7 +5,7 @@ token; failed sign-ins are counted per address and slowed (:mod:`okrsync.admin.t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from mapping.models import OkrConfig, days
 from okr.checkins import CheckInInvalid, check_in_words
-from okrsync.admin import charts, throttle, views
+from okrsync.admin import charts, throttle, views, words
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
 from okrsync.admin.document import child, edit_lock, save_document, stored_document
@@ -296,7 +296,9 @@ def _is_issue_key(text: str) -> bool:
 
 def health() -> str:
     admin = _admin()
-    return render_template("admin_health.html", status=collect_health(admin.redis, admin.store))
+    status = collect_health(admin.redis, admin.store)
+    line, tone = words.verdict(status, _zone(), datetime.now(UTC))
+    return render_template("admin_health.html", status=status, verdict=line, tone=tone)
 
 
 def problems() -> str:
@@ -353,8 +355,20 @@ def _chart(chart: charts.Chart | None) -> Markup:
     return Markup(f'<figure class="chart">{chart.svg}</figure>')  # noqa: S704 - SVG drawn by pygal from our data
 
 
+def _zone() -> tzinfo:
+    """The configuration's zone, which every time on the pages is shown in (UTC before one is applied)."""
+    try:
+        config = _admin().store.current() if request.endpoint not in PUBLIC_ENDPOINTS else None
+    except redis.RedisError:  # the page saying Redis is unreachable is shown without it
+        config = None
+    return config.zone if config is not None else UTC
+
+
 def _template_helpers() -> dict[str, Callable[..., Any] | Any]:
+    zone = _zone()
     return {
+        "when": lambda value: words.when(value, zone),
+        "zone_name": words.zone_name(zone, datetime.now(UTC)),
         "percent": views.percent,
         "number": views.number,
         "bar_style": _bar_style,

@@ -175,7 +175,7 @@ class WriteBacks(_Body):
 
 
 class PageStatus(_Body):
-    kind: str = Field(description="okr_set or problem_program")
+    kind: str = Field(description="okr_set, problem_program or problem_review (the latest dated review under it)")
     id: str
     space: str
     title: str

@@ -17,6 +17,7 @@ from okr.history import Reading
 from okr.report import KeyResultReport, ObjectiveReport, Report, SetReport
 from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
+from okrsync.admin.words import when
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
 from publish.decision import decision_words
@@ -138,7 +139,7 @@ def checkin_view(checkin: CheckIn, seen: tuple[datetime, tzinfo]) -> dict[str, A
         "blockers": checkin.blockers,
         "asks": checkin.asks,
         "author": checkin.author_name,
-        "at": checkin.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "at": when(checkin.at, tz),
         "age": age_words(checkin.at, now, tz),
         "source": checkin.source,
     }
