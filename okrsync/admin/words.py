@@ -9,7 +9,6 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 NO_TIME = "—"
-DAY_MINUTE = "%-d %b %Y, %H:%M"  # 3 Dec 2026, 14:02
 
 
 def moment(value: datetime | str | float | None) -> datetime | None:
@@ -32,7 +31,10 @@ def moment(value: datetime | str | float | None) -> datetime | None:
 def when(value: datetime | str | float | None, tz: tzinfo) -> str:
     """``3 Dec 2026, 14:02`` in ``tz``, to the minute; ``—`` for no time."""
     at = moment(value)
-    return at.astimezone(tz).strftime(DAY_MINUTE) if at else NO_TIME
+    if at is None:
+        return NO_TIME
+    local = at.astimezone(tz)
+    return f"{local.day} {local:%b %Y, %H:%M}"
 
 
 def clock(value: datetime | str | float | None, tz: tzinfo, now: datetime) -> str:
