@@ -171,6 +171,7 @@ def overview() -> str:
         report=report,
         configured=config is not None,
         charts={card["id"]: charts.set_progress_chart(card) for card in sets},
+        units={m_id: m.unit for m_id, m in config.metrics.items()} if config else {},
     )
 
 
@@ -199,6 +200,7 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
     recorded = readings(admin.redis, (set_id, kr_id))
     trend = views.trend_points(config, okr_set, recorded, now)
     metric = config.metrics.get(kr.metric or "")
+    versions = admin.store.metric_history(kr.metric) if kr.metric else []
     checkins = [views.checkin_view(c, seen) for c in PeopleCheckins(admin.redis).history((set_id, kr_id), 10)]
     return render_template(
         "admin_kr.html",
@@ -208,7 +210,8 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
         row=row,
         report=report,
         metric=metric,
-        versions=admin.store.metric_history(kr.metric) if kr.metric else [],
+        versions=versions,
+        definition=words.definition_version(row["metric_version"], versions, config.zone),
         changes=views.kr_change_texts(kr_changes_of(admin.redis, set_id, kr_id), config),
         trend=trend,
         charts=charts.kr_page_charts(config, okr_set, kr, result, recorded, now),
@@ -371,6 +374,7 @@ def _template_helpers() -> dict[str, Callable[..., Any] | Any]:
         "zone_name": words.zone_name(zone, datetime.now(UTC)),
         "percent": views.percent,
         "number": views.number,
+        "with_unit": views.with_unit,
         "bar_style": _bar_style,
         "chart": _chart,
         "health_label": lambda h: views.HEALTH_LABELS.get(h, h),

@@ -84,3 +84,30 @@ def _page_failing(page: Mapping[str, Any]) -> bool:
 def _since(words: str, values: Sequence[Any], tz: tzinfo, now: datetime) -> str:
     times = [t for t in (moment(v) for v in values) if t is not None]
     return f"{words} since {clock(min(times), tz, now)}" if times else words
+
+
+def definition_version(version: str | None, history: Sequence[Mapping[str, Any]], tz: tzinfo) -> str:
+    """``definition v3 (since 3 Nov)``: the version's place in the metric's history, oldest first, and the
+    day it came into force; the version itself when the history does not hold it, ``—`` for none."""
+    if not version:
+        return NO_TIME
+    for number, entry in enumerate(history, start=1):
+        if entry.get("version") == version:
+            at = moment(entry.get("at"))
+            since = f" (since {at.astimezone(tz).day} {at.astimezone(tz):%b})" if at else ""
+            return f"definition v{number}{since}"
+    return version
+
+
+def set_subtitle(name: str, set_id: str, level: str, cycle: str, owner: str | None) -> str:
+    """What follows a set's name in its heading, each word once: its id and level only where the name
+    does not already say them (``company · cycle this-quarter · Ana Ruiz``)."""
+    said = name.lower()
+    parts: list[str] = []
+    for part in (set_id, level):
+        if part and part.lower() not in said and part.lower() not in (p.lower() for p in parts):
+            parts.append(part)
+    parts.append(f"cycle {cycle}")
+    if owner:
+        parts.append(owner)
+    return " · ".join(parts)
