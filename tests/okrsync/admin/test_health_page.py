@@ -77,3 +77,18 @@ def test_a_programs_latest_dated_review_is_listed_with_its_write(connection: red
     page = review_page(connection, "plat", "PLAT", "Platform problem review")
     assert page is not None and page["kind"] == "problem_review"
     assert page["title"] == "Platform problem review — 2026-12-03" and page["written_at"] == "2026-12-03T08:00:00+00:00"
+
+
+def test_the_overview_and_kr_page_round_values_with_their_unit_and_name_the_definition(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
+    mirror_issues(connection)
+    recompute(connection)
+    sign_in(api)
+    overview = api.get("/admin/").data.decode()
+    assert "40 → <strong>30</strong> → 10 %" in overview
+    assert 'Shop <span class="muted small">team · cycle now · alice@example.com</span>' in overview
+    assert not any(mark in overview for mark in ISO_TIME), "a time is shown in ISO form"
+    detail = api.get("/admin/sets/shop/krs/KR1").data.decode()
+    assert '<span title="v-' in detail and ">definition v1 (since " in detail
+    assert not any(mark in detail for mark in ISO_TIME), "a time is shown in ISO form"

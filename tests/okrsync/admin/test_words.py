@@ -88,3 +88,39 @@ def test_every_page_failing_says_confluence_is_unreachable_one_page_is_a_failing
     assert verdict(down, BERLIN, NOW) == ("Confluence unreachable since 09:14", "bad")
     one = {"failing": [], "pages": [page(None, "2026-12-03T08:14:00Z"), page("2026-12-03T09:00:00Z", None)]}
     assert verdict(one, BERLIN, NOW) == ("1 target failing since 09:14", "bad")
+
+
+def test_values_are_rounded_to_what_a_reader_uses_and_carry_their_unit() -> None:
+    from okrsync.admin.views import number, with_unit
+
+    assert [number(v) for v in (31.6667, 40.0, 2.456, 0.01234, -0.0, 1234.56, 2.5e7)] == [
+        "31.7",
+        "40",
+        "2.46",
+        "0.012",
+        "0",
+        "1234.6",
+        "2.5e+07",
+    ]
+    assert with_unit(15.0, "%") == "15 %" and with_unit(31.6667, "orders") == "31.7 orders"
+    assert with_unit(None, "%") == "—" and with_unit(3.0, None) == "3"
+
+
+def test_a_definition_version_reads_by_its_number_and_day() -> None:
+    from okrsync.admin.words import definition_version
+
+    history = [
+        {"version": "v-aaaaaaaaaaaa", "at": "2026-10-01T08:00:00+00:00", "author": "alice"},
+        {"version": "v-bbbbbbbbbbbb", "at": "2026-11-03T08:00:00+00:00", "author": "bob"},
+    ]
+    assert definition_version("v-bbbbbbbbbbbb", history, UTC) == "definition v2 (since 3 Nov)"
+    assert definition_version("v-cccccccccccc", history, UTC) == "v-cccccccccccc"
+    assert definition_version(None, history, UTC) == "—"
+
+
+def test_a_set_heading_says_each_word_once() -> None:
+    from okrsync.admin.words import set_subtitle
+
+    assert set_subtitle("company", "company", "company", "this-quarter", None) == "cycle this-quarter"
+    assert set_subtitle("Northwind company OKRs", "northwind", "company", "q4", "Ana Ruiz") == "cycle q4 · Ana Ruiz"
+    assert set_subtitle("Shop", "shop-team", "team", "q4", None) == "shop-team · team · cycle q4"
