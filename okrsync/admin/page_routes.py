@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from mapping.models import OkrConfig, days
 from okr.checkins import CheckInInvalid, check_in_words
-from okrsync.admin import charts, throttle, views, words
+from okrsync.admin import charts, problem_view, throttle, views, words
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
 from okrsync.admin.document import child, edit_lock, save_document, stored_document
@@ -29,6 +29,7 @@ from publish.people import people_of_config
 from publish.remote_links import HEALTHS, health_icon
 from sync.history import readings
 from sync.kr_changes import kr_changes_of
+from sync.mirror import RedisMirror
 from sync.people import cached_names
 from sync.people_checkins import PeopleCheckins, new_checkin, record_checkin
 
@@ -308,15 +309,27 @@ def problems() -> str:
     admin = _admin()
     config, report = admin.store.current(), latest_report(admin.redis)
     results = {p["id"]: p for p in (report.problem_programs if report else ())}
+    issues = _mirrored(admin.redis, [k for r in results.values() for k in problem_view.keys_of(r)])
+    names = cached_names(admin.redis, problem_view.assignees_of(issues))
     programs = [
         {
             "program": p,
             "result": results.get(p.id),
+            "review": problem_view.problem_review(results[p.id], issues, names, admin.settings.jira_url)
+            if p.id in results
+            else None,
             "chart": charts.program_chart(results.get(p.id), f"{days(p.window)} days"),
         }
         for p in (config.problem_programs if config else [])
     ]
     return render_template("admin_problems.html", programs=programs, report=report)
+
+
+def _mirrored(connection: redis.Redis, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The mirror's documents of these issue keys (the ones it holds)."""
+    mirror = RedisMirror(connection)
+    found = {key: mirror.get(key) for key in keys}
+    return {key: document for key, document in found.items() if document is not None}
 
 
 # ---------------------------------------------------------------------------- helpers
