@@ -92,3 +92,22 @@ def test_the_overview_and_kr_page_round_values_with_their_unit_and_name_the_defi
     detail = api.get("/admin/sets/shop/krs/KR1").data.decode()
     assert '<span title="v-' in detail and ">definition v1 (since " in detail
     assert not any(mark in detail for mark in ISO_TIME), "a time is shown in ISO form"
+
+
+def test_a_sets_latest_monthly_review_is_listed_with_its_write(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
+    from okrsync.admin.health import MONTHLY_REVIEWS, monthly_review_page
+
+    assert monthly_review_page(connection, "shop", "OKR", "Shop OKRs") is None
+    connection.hset(MONTHLY_REVIEWS, "shop@2026-10", '{"at": "2026-11-01T08:00:00+00:00"}')
+    connection.hset(MONTHLY_REVIEWS, "shop@2026-11", '{"at": "2026-12-01T08:05:00+00:00", "figures": {}}')
+    connection.hset(MONTHLY_REVIEWS, "shops@2026-12", "not json")
+    page = monthly_review_page(connection, "shop", "OKR", "Shop OKRs")
+    assert page is not None and (page["title"], page["written_at"]) == (
+        "Shop OKRs — review 2026-11",
+        "2026-12-01T08:05:00+00:00",
+    )
+    sign_in(api)
+    html = api.get("/admin/health").data.decode()
+    assert "OKR / Shop OKRs — review 2026-11" in html and "1 Dec 2026, 08:05" in html
