@@ -9,6 +9,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 NO_TIME = "—"
+KEPT_PAGES = ("okr_set", "problem_program")  # the pages rewritten on change; child pages are written once
 
 
 def moment(value: datetime | str | float | None) -> datetime | None:
@@ -59,8 +60,9 @@ def verdict(status: Mapping[str, Any], tz: tzinfo, now: datetime) -> tuple[str, 
     failing = list(status.get("failing") or [])
     if writes and all(_unanswered(f) for f in writes):
         return _since("Jira unreachable", [f.get("since") for f in writes], tz, now), "bad"
-    pages = [p for p in status.get("pages") or [] if _page_failing(p)]
-    if pages and len(pages) == len(status.get("pages") or []):
+    kept = [p for p in status.get("pages") or [] if p.get("kind") in KEPT_PAGES]
+    pages = [p for p in kept if _page_failing(p)]
+    if pages and len(pages) == len(kept):
         return _since("Confluence unreachable", [p.get("failed_at") for p in pages], tz, now), "bad"
     count = len(failing) + len(pages)
     if count:

@@ -47,6 +47,10 @@ def page(written_at: str | None, failed_at: str | None) -> dict[str, object]:
     return {"kind": "okr_set", "id": "shop", "written_at": written_at, "failed_at": failed_at}
 
 
+def review(written_at: str) -> dict[str, object]:
+    return {"kind": "problem_review", "id": "plat", "written_at": written_at, "failed_at": None}
+
+
 def test_nothing_failing_is_all_current() -> None:
     status = {"failing": [], "pages": [page("2026-12-03T09:00:00Z", None)]}
     assert verdict(status, BERLIN, NOW) == ("All current", "ok")
@@ -83,7 +87,11 @@ def test_writes_jira_never_answered_say_jira_is_unreachable() -> None:
 def test_every_page_failing_says_confluence_is_unreachable_one_page_is_a_failing_target() -> None:
     down = {
         "failing": [],
-        "pages": [page(None, "2026-12-03T08:14:00Z"), page("2026-12-03T07:00:00Z", "2026-12-03T08:40:00Z")],
+        "pages": [
+            page(None, "2026-12-03T08:14:00Z"),
+            page("2026-12-03T07:00:00Z", "2026-12-03T08:40:00Z"),
+            review("2026-12-02T07:00:00Z"),  # written once, long ago: says nothing of Confluence now
+        ],
     }
     assert verdict(down, BERLIN, NOW) == ("Confluence unreachable since 09:14", "bad")
     one = {"failing": [], "pages": [page(None, "2026-12-03T08:14:00Z"), page("2026-12-03T09:00:00Z", None)]}
