@@ -53,7 +53,9 @@ def test_jira_never_answering_says_jira_is_unreachable(
     since = datetime.now(UTC).replace(hour=6, minute=1).timestamp()
     FailureStore(connection).record("property:SHOP-1", "SHOP-1", ConnectorError("no answer"), Situation(1, 1), since)
     sign_in(api)
-    assert "<strong>Jira unreachable since 06:01</strong>" in api.get("/admin/health").data.decode()
+    page = api.get("/admin/health").data.decode()
+    assert "<strong>Jira unreachable since 06:01</strong>" in page
+    assert ", 06:01</td><td>1</td><td>at " in page and " UTC</td>" not in page  # tried again at 06:01 + 30 s
 
 
 def test_every_page_failing_says_confluence_is_unreachable_and_lists_the_pages(
