@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import redis
@@ -14,6 +14,8 @@ from mapping.models import OkrConfig
 from okr.report import Report, stored_report
 from okrsync.counters import read_counts
 from okrsync.status import failing_targets
+from publish.confluence.cadence_pages import review_title
+from publish.confluence.dated_review import dated_review_title
 from sync import keys
 from sync.config_store import ConfigStore
 from sync.flush import REPORT
@@ -23,12 +25,14 @@ from sync.mirror import RedisMirror
 from sync.queue import EventStream
 from sync.reconcile import LAST_RUN
 from sync.redis_text import decoded
+from sync.review_records import latest_review
 
 RETRIED_OUTCOMES = ("429", "5xx", "error")
 # Kept by the page publisher (sync/confluence_writer.py): per page key ("set:<id>", "program:<id>") a hash with
 # page_id, written_at and failed_at (epoch seconds); pages waiting for their coalescing interval.
 PAGE_STATE = keys.PAGE_STATE_PREFIX
 PAGES_PENDING = keys.PAGES_PENDING
+MONTHLY_REVIEWS = keys.CADENCE_REVIEWS  # "set-id@YYYY-MM" → the monthly review's figures and when it was written
 LISTED = 50
 
 
@@ -164,11 +168,66 @@ def page_statuses(config: OkrConfig | None, connection: redis.Redis) -> list[dic
         return []
     pages = [("okr_set", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence]
     pages += [("problem_program", "program", p.id, p.confluence) for p in config.problem_programs if p.confluence]
-    return [
+    found = [
         page_status(connection, kind, f"{prefix}:{item_id}", item_id, target.space, target.title)
         for kind, prefix, item_id, target in pages
         if target is not None
     ]
+    found += [
+        review
+        for s in config.okr_sets
+        if s.confluence is not None
+        and (review := monthly_review_page(connection, s.id, s.confluence.space, s.confluence.title)) is not None
+    ]
+    return found + [
+        review
+        for p in config.problem_programs
+        if p.confluence is not None
+        and (review := review_page(connection, p.id, p.confluence.space, p.confluence.title)) is not None
+    ]
+
+
+def monthly_review_page(connection: redis.Redis, set_id: str, space: str, title: str) -> dict[str, Any] | None:
+    """The set's latest monthly review, a child page of its page, as the cadence recorded it."""
+    prefix = f"{set_id}@"
+    months = sorted(
+        k[len(prefix) :] for k in (decoded(f) for f in connection.hkeys(MONTHLY_REVIEWS)) if k.startswith(prefix)
+    )
+    if not months:
+        return None
+    try:
+        record = json.loads(connection.hget(MONTHLY_REVIEWS, prefix + months[-1]) or "{}")
+    except ValueError:
+        record = {}
+    at = record.get("at") if isinstance(record, dict) else None
+    return _child_page("monthly_review", set_id, space, review_title(title, months[-1]), str(at) if at else None)
+
+
+def _child_page(kind: str, item_id: str, space: str, title: str, written_at: str | None) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "id": item_id,
+        "space": space,
+        "title": title,
+        "written": True,
+        "written_at": written_at,
+        "failed_at": None,
+        "pending": False,
+    }
+
+
+def review_page(connection: redis.Redis, program_id: str, space: str, title: str) -> dict[str, Any] | None:
+    """The program's latest dated review, a child page of its page, as the writer recorded it."""
+    record = latest_review(connection, program_id)
+    try:
+        day = date.fromisoformat(str(record["day"])) if record else None
+    except (KeyError, ValueError):
+        return None
+    if record is None or day is None:
+        return None
+    return _child_page(
+        "problem_review", program_id, space, dated_review_title(title, day), str(record.get("at") or "") or None
+    )
 
 
 def page_status(connection: redis.Redis, kind: str, key: str, item_id: str, space: str, title: str) -> dict[str, Any]:

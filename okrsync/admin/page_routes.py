@@ -5,7 +5,7 @@ token; failed sign-ins are counted per address and slowed (:mod:`okrsync.admin.t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from mapping.models import OkrConfig, days
 from okr.checkins import CheckInInvalid, check_in_words
-from okrsync.admin import charts, throttle, views
+from okrsync.admin import charts, problem_view, throttle, views, words
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
 from okrsync.admin.document import child, edit_lock, save_document, stored_document
@@ -29,6 +29,7 @@ from publish.people import people_of_config
 from publish.remote_links import HEALTHS, health_icon
 from sync.history import readings
 from sync.kr_changes import kr_changes_of
+from sync.mirror import RedisMirror
 from sync.people import cached_names
 from sync.people_checkins import PeopleCheckins, new_checkin, record_checkin
 
@@ -171,6 +172,7 @@ def overview() -> str:
         report=report,
         configured=config is not None,
         charts={card["id"]: charts.set_progress_chart(card) for card in sets},
+        units={m_id: m.unit for m_id, m in config.metrics.items()} if config else {},
     )
 
 
@@ -199,6 +201,7 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
     recorded = readings(admin.redis, (set_id, kr_id))
     trend = views.trend_points(config, okr_set, recorded, now)
     metric = config.metrics.get(kr.metric or "")
+    versions = admin.store.metric_history(kr.metric) if kr.metric else []
     checkins = [views.checkin_view(c, seen) for c in PeopleCheckins(admin.redis).history((set_id, kr_id), 10)]
     return render_template(
         "admin_kr.html",
@@ -208,7 +211,8 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
         row=row,
         report=report,
         metric=metric,
-        versions=admin.store.metric_history(kr.metric) if kr.metric else [],
+        versions=versions,
+        definition=words.definition_version(row["metric_version"], versions, config.zone),
         changes=views.kr_change_texts(kr_changes_of(admin.redis, set_id, kr_id), config),
         trend=trend,
         charts=charts.kr_page_charts(config, okr_set, kr, result, recorded, now),
@@ -296,22 +300,36 @@ def _is_issue_key(text: str) -> bool:
 
 def health() -> str:
     admin = _admin()
-    return render_template("admin_health.html", status=collect_health(admin.redis, admin.store))
+    status = collect_health(admin.redis, admin.store)
+    line, tone = words.verdict(status, _zone(), datetime.now(UTC))
+    return render_template("admin_health.html", status=status, verdict=line, tone=tone)
 
 
 def problems() -> str:
     admin = _admin()
     config, report = admin.store.current(), latest_report(admin.redis)
     results = {p["id"]: p for p in (report.problem_programs if report else ())}
+    issues = _mirrored(admin.redis, [k for r in results.values() for k in problem_view.keys_of(r)])
+    names = cached_names(admin.redis, problem_view.assignees_of(issues))
     programs = [
         {
             "program": p,
             "result": results.get(p.id),
+            "review": problem_view.problem_review(results[p.id], issues, names, admin.settings.jira_url)
+            if p.id in results
+            else None,
             "chart": charts.program_chart(results.get(p.id), f"{days(p.window)} days"),
         }
         for p in (config.problem_programs if config else [])
     ]
     return render_template("admin_problems.html", programs=programs, report=report)
+
+
+def _mirrored(connection: redis.Redis, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The mirror's documents of these issue keys (the ones it holds)."""
+    mirror = RedisMirror(connection)
+    found = {key: mirror.get(key) for key in keys}
+    return {key: document for key, document in found.items() if document is not None}
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -353,10 +371,23 @@ def _chart(chart: charts.Chart | None) -> Markup:
     return Markup(f'<figure class="chart">{chart.svg}</figure>')  # noqa: S704 - SVG drawn by pygal from our data
 
 
+def _zone() -> tzinfo:
+    """The configuration's zone, which every time on the pages is shown in (UTC before one is applied)."""
+    try:
+        config = _admin().store.current() if request.endpoint not in PUBLIC_ENDPOINTS else None
+    except redis.RedisError:  # the page saying Redis is unreachable is shown without it
+        config = None
+    return config.zone if config is not None else UTC
+
+
 def _template_helpers() -> dict[str, Callable[..., Any] | Any]:
+    zone = _zone()
     return {
+        "when": lambda value: words.when(value, zone),
+        "zone_name": words.zone_name(zone, datetime.now(UTC)),
         "percent": views.percent,
         "number": views.number,
+        "with_unit": views.with_unit,
         "bar_style": _bar_style,
         "chart": _chart,
         "health_label": lambda h: views.HEALTH_LABELS.get(h, h),

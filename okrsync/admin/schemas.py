@@ -175,7 +175,10 @@ class WriteBacks(_Body):
 
 
 class PageStatus(_Body):
-    kind: str = Field(description="okr_set or problem_program")
+    kind: str = Field(
+        description="okr_set, problem_program, monthly_review (a set's latest monthly review under its page) "
+        "or problem_review (a program's latest dated review under its page)"
+    )
     id: str
     space: str
     title: str

@@ -17,6 +17,7 @@ from okr.history import Reading
 from okr.report import KeyResultReport, KpiReport, ObjectiveReport, Report, SetReport
 from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
+from okrsync.admin.words import set_subtitle, when
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
 from publish.decision import decision_words
@@ -50,7 +51,14 @@ def overview(
     cards = [
         _set_card(okr_set, report.okr_set(okr_set.id) if report else None, seen, names) for okr_set in config.okr_sets
     ]
-    return [{**card, "closed": closed_text(card["closed_at"], config.zone)} for card in cards]
+    return [
+        {
+            **card,
+            "closed": closed_text(card["closed_at"], config.zone),
+            "subtitle": set_subtitle(card["name"], card["id"], card["level"], card["cycle"], card["owner"]),
+        }
+        for card in cards
+    ]
 
 
 def _set_card(okr_set: OkrSet, result: SetReport | None, seen: Seen = None, names: Names = NO_NAMES) -> dict[str, Any]:
@@ -158,7 +166,7 @@ def checkin_view(checkin: CheckIn, seen: tuple[datetime, tzinfo]) -> dict[str, A
         "blockers": checkin.blockers,
         "asks": checkin.asks,
         "author": checkin.author_name,
-        "at": checkin.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "at": when(checkin.at, tz),
         "age": age_words(checkin.at, now, tz),
         "source": checkin.source,
     }
@@ -237,9 +245,23 @@ def percent(value: float | None) -> str:
 
 
 def number(value: float | None) -> str:
+    """Rounded to what a reader can use: one decimal from 10 up (31.7), two below (2.46), two significant
+    digits under 1 (0.012); three significant digits from a million up."""
     if value is None or not math.isfinite(value):
         return fmt.non_finite_text(value)
-    return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value:.3g}"
+    if 0 < size < 1:
+        return f"{value:.2g}"
+    rounded = round(value, 1 if size >= 10 else 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{rounded:g}"
+
+
+def with_unit(value: float | None, unit: str | None) -> str:
+    """A rounded value and its unit: ``31.7 %``, ``12 orders``; no unit for no value."""
+    text = number(value)
+    return f"{text} {unit}" if unit and value is not None and math.isfinite(value) else text
 
 
 def bar_width(value: float | None) -> int:
