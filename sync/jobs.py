@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -182,27 +183,24 @@ def _due_problem_reviews(runtime: Any) -> list[Any]:
 
 def refresh_remote(connection: redis.Redis | None = None) -> dict[str, Any]:
     """The metrics outside the local JQL subset, counted through Jira's search; a flush follows."""
-    connection = connection or _job_connection()
-    try:
-        runtime = runtime_for(connection)
-        report = refresh_remote_metrics(runtime)
-        if report.refreshed or report.failed:
-            schedule_flush(connection, runtime.queue_name)
-    finally:
-        connection.delete(REMOTE_FLAG)
-    return {"refreshed": report.refreshed, "failed": report.failed}
+    return _refresh(connection or _job_connection(), refresh_remote_metrics, REMOTE_FLAG)
 
 
 def refresh_sql(connection: redis.Redis | None = None) -> dict[str, Any]:
     """The source: sql metrics whose refresh is due, each query run on its own; a flush follows."""
-    connection = connection or _job_connection()
+    return _refresh(connection or _job_connection(), refresh_sql_metrics, SQL_FLAG)
+
+
+def _refresh(connection: redis.Redis, refresh: Callable[[Runtime], Any], flag: str) -> dict[str, Any]:
+    """One refresh of outside values (each with ``refreshed`` and ``failed``), a flush when any moved or
+    failed, and the job's flag given back whatever happened."""
     try:
         runtime = runtime_for(connection)
-        report = refresh_sql_metrics(runtime)
+        report = refresh(runtime)
         if report.refreshed or report.failed:
             schedule_flush(connection, runtime.queue_name)
     finally:
-        connection.delete(SQL_FLAG)
+        connection.delete(flag)
     return {"refreshed": report.refreshed, "failed": report.failed}
 
 

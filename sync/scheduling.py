@@ -35,63 +35,55 @@ SQL_FLAG_SECONDS = 3600  # the longest a round of queries may take (each within 
 
 def schedule_pages(connection: redis.Redis, queue_name: str) -> bool:
     """Enqueue one run of ``publish_waiting_pages`` unless one is already waiting."""
-    if not connection.set(PAGES_FLAG, "1", nx=True, ex=PAGES_FLAG_SECONDS):
-        return False
-    Queue(queue_name, connection=connection).enqueue(  # not started within the flag's life: dropped, made again
-        PAGES_JOB,
+    return _enqueue_once(
+        connection,
+        queue_name,
+        (PAGES_JOB, PAGES_FLAG, PAGES_FLAG_SECONDS),
+        "publish the Confluence pages whose coalescing interval has passed",
         job_timeout=900,
-        ttl=PAGES_FLAG_SECONDS,
-        result_ttl=300,
-        failure_ttl=7 * 24 * 3600,
-        description="publish the Confluence pages whose coalescing interval has passed",
     )
-    return True
 
 
 def schedule_cadence(connection: redis.Redis, queue_name: str) -> bool:
     """Enqueue one run of the owed weekly and monthly rituals unless one waits or runs (their pages are
     written on a worker, never in the scheduler's loop)."""
-    if not connection.set(CADENCE_FLAG, "1", nx=True, ex=CADENCE_FLAG_SECONDS):
-        return False
-    Queue(queue_name, connection=connection).enqueue(
-        CADENCE_JOB,
-        job_timeout=CADENCE_FLAG_SECONDS,
-        ttl=CADENCE_FLAG_SECONDS,
-        result_ttl=300,
-        failure_ttl=7 * 24 * 3600,
-        description="write the weekly digests and monthly reviews that are due",
-    )
-    return True
+    job = (CADENCE_JOB, CADENCE_FLAG, CADENCE_FLAG_SECONDS)
+    return _enqueue_once(connection, queue_name, job, "write the weekly digests and monthly reviews that are due")
 
 
 def schedule_remote_refresh(connection: redis.Redis, queue_name: str) -> bool:
     """Enqueue one remote refresh unless one waits or runs (searches run on a worker, never in the
     scheduler's loop)."""
-    if not connection.set(REMOTE_FLAG, "1", nx=True, ex=REMOTE_FLAG_SECONDS):
-        return False
-    Queue(queue_name, connection=connection).enqueue(
-        REMOTE_JOB,
-        job_timeout=REMOTE_FLAG_SECONDS,
-        ttl=REMOTE_FLAG_SECONDS,
-        result_ttl=300,
-        failure_ttl=7 * 24 * 3600,
-        description="count the remote metrics through Jira's search",
-    )
-    return True
+    job = (REMOTE_JOB, REMOTE_FLAG, REMOTE_FLAG_SECONDS)
+    return _enqueue_once(connection, queue_name, job, "count the remote metrics through Jira's search")
 
 
 def schedule_sql_refresh(connection: redis.Redis, queue_name: str) -> bool:
     """Enqueue one run of the due SQL metrics unless one waits or runs (queries run on a worker, never
     in the scheduler's loop nor on the webhook path)."""
-    if not connection.set(SQL_FLAG, "1", nx=True, ex=SQL_FLAG_SECONDS):
+    job = (SQL_JOB, SQL_FLAG, SQL_FLAG_SECONDS)
+    return _enqueue_once(connection, queue_name, job, "run the queries of the SQL metrics that are due")
+
+
+def _enqueue_once(
+    connection: redis.Redis,
+    queue_name: str,
+    job: tuple[str, str, int],
+    description: str,
+    job_timeout: int | None = None,
+) -> bool:
+    """Enqueue ``job`` (its function, its flag, the flag's life) unless its flag says one waits or runs.
+    A job not started within the flag's life is dropped (``ttl``), and the next round makes it again."""
+    function, flag, seconds = job
+    if not connection.set(flag, "1", nx=True, ex=seconds):
         return False
     Queue(queue_name, connection=connection).enqueue(
-        SQL_JOB,
-        job_timeout=SQL_FLAG_SECONDS,
-        ttl=SQL_FLAG_SECONDS,
+        function,
+        job_timeout=job_timeout or seconds,
+        ttl=seconds,
         result_ttl=300,
         failure_ttl=7 * 24 * 3600,
-        description="run the queries of the SQL metrics that are due",
+        description=description,
     )
     return True
 
