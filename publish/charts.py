@@ -120,16 +120,24 @@ def kr_chart(history: KrHistory, tz: tzinfo, title: str) -> Chart | None:
     measured = [(at, v) for at, v in history.points if _finite(v)]
     if len(measured) < 2:
         return None
+    lines = _lines(history)
     chart = pygal.DateTimeLine(
         **_config(f"{title}: {TITLES.get(history.kind, TITLES['level'])}", history.unit),
         x_value_formatter=lambda at: _day(at, tz),
         value_formatter=lambda v: with_unit(v, history.unit),
-        range=_padded([v for row in history_rows(history) for v in row.values() if _finite(v)]),
+        range=_padded(_plotted_values(history, lines)),
     )
     chart.add(history.series[0], measured, show_dots=len(measured) <= DOTS_UP_TO)
-    for name, line in _lines(history).items():
+    for name, line in lines.items():
         chart.add(name, line, show_dots=False, stroke_style={"width": 1.5, "dasharray": "6, 4"})
     return _rendered(chart, "kr")
+
+
+def _plotted_values(history: KrHistory, lines: Mapping[str, Sequence[tuple[datetime, float]]]) -> list[float]:
+    """Every value the chart draws: the recorded rows and the reference lines' ends (a cap's "allowed by
+    today" starts at 0 on the cycle's first day, before any reading), so the value axis holds them all."""
+    rows = [v for row in history_rows(history) for v in row.values() if _finite(v)]
+    return rows + [value for line in lines.values() for _, value in line]
 
 
 def _lines(history: KrHistory) -> dict[str, list[tuple[datetime, float]]]:

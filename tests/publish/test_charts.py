@@ -136,3 +136,15 @@ def test_any_numbers_a_kr_holds_draw_or_leave_the_chart_out_never_raise(
     assert all(c == "" or float(c) == float(c) for c in cells) and not any("e+" in c or "inf" in c for c in cells)
     progress = progress_chart([{"label": "KR", "progress": v} for v in values], values[0], "t")
     assert progress is None or "<svg" in progress.svg
+
+
+def test_a_caps_chart_holds_its_allowed_line_from_the_cycles_first_day() -> None:
+    """The budget allowed by today is 0 on the first day: the value axis reaches it even when every
+    reading came later (it used to start at the lowest reading, drawing the line below the axis)."""
+    points = tuple((START + timedelta(days=d), v) for d, v in ((40, 1.0), (60, 2.0)))
+    chart = kr_chart(KrHistory("cap", None, START, END, 6.0, 4.0, points), UTC, "O1.KR2")
+    assert chart is not None
+    root = ElementTree.fromstring(chart.svg)
+    y_axis = [g for g in root.iter(f"{SVG}g") if {"axis", "y"} <= set((g.get("class") or "").split())]
+    marks = [float(text) for g in y_axis for text in g.itertext() if text.strip()]
+    assert min(marks) <= 0.0 and max(marks) >= 4.0  # from the first day's 0 allowed up to the cap
