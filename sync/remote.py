@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from okr.timeframe import window_bounds
 from sync import keys
 from sync.dirty import mark
 from sync.documents import issue_document
-from sync.redis_text import decoded
+from sync.outside_values import OutsideValues
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def refresh_remote_metrics(runtime: Runtime, now: datetime | None = None) -> Ref
     now = now or datetime.now(UTC)
     jira = bounded_port(runtime.jira)
     metrics = remote_metrics(config)
-    _forget_dropped(runtime, {remote_key(m, c.id) for m in metrics for c in _cycles_using(config, m)})
+    _remote(runtime.redis).forget_except({remote_key(m, c.id) for m in metrics for c in _cycles_using(config, m)})
     for metric_id, metric in metrics.items():
         for cycle in _cycles_using(config, metric_id):
             _refresh_one(runtime, jira, config, metric_id, metric, cycle, now, report)
@@ -99,12 +99,12 @@ def _refresh_one(
     try:
         value = evaluate_remotely(runtime, config, metric, cycle, now, jira=jira)
     except ConnectorError as exc:
-        _record_failure(runtime, key, str(exc), now)
+        _remote(runtime.redis).record_failure(key, str(exc), now)
         report.failed[key] = str(exc)
         return
     except Exception as exc:  # one metric's defect (an answer it cannot read) must not stop the others
         log.exception("remote metric %s not counted", key)
-        _record_failure(runtime, key, f"{type(exc).__name__}: {exc}", now)
+        _remote(runtime.redis).record_failure(key, f"{type(exc).__name__}: {exc}", now)
         report.failed[key] = f"{type(exc).__name__}: {exc}"
         return
     runtime.redis.hset(REMOTE, key, json.dumps(asdict(value), default=str))
@@ -113,36 +113,13 @@ def _refresh_one(
     report.refreshed.append(key)
 
 
-def _forget_dropped(runtime: Runtime, kept: set[str]) -> None:
-    """Values and failures of remote metrics the configuration no longer has (or no longer uses)."""
-    for name in (REMOTE, REMOTE_FAILURES):
-        gone = [k for k in (decoded(key) for key in runtime.redis.hkeys(name)) if k not in kept]
-        if gone:
-            runtime.redis.hdel(name, *gone)
-
-
-def _record_failure(runtime: Runtime, key: str, reason: str, now: datetime) -> None:
-    """Keep the last value, marked stale with the reason; remember since when it fails."""
-    raw = runtime.redis.hget(REMOTE_FAILURES, key)
-    previous = json.loads(raw) if raw else None
-    failure = {
-        "reason": reason,
-        "since": previous["since"] if previous else now.isoformat(),
-        "last": now.isoformat(),
-        "attempts": (previous["attempts"] if previous else 0) + 1,
-    }
-    runtime.redis.hset(REMOTE_FAILURES, key, json.dumps(failure))
-    stored = stored_remote_values(runtime).get(key)
-    note = f"not refreshed since {failure['since']}: {reason}"
-    kept = replace(stored, stale=True, note=note) if stored else MetricValue(None, 0, "remote", stale=True, note=note)
-    runtime.redis.hset(REMOTE, key, json.dumps(asdict(kept), default=str))
-    level = logging.WARNING if previous is None else logging.INFO
-    log.log(level, "remote metric %s not refreshed (attempt %d): %s", key, failure["attempts"], reason)
+def _remote(connection: Any) -> OutsideValues:
+    return OutsideValues(connection, REMOTE, REMOTE_FAILURES, "remote", "remote metric", "refreshed")
 
 
 def remote_failures(connection: Any) -> dict[str, dict[str, Any]]:
     """The remote metrics whose last refresh failed: "metric@cycle" → reason, since, last, attempts."""
-    return {k.decode(): json.loads(v) for k, v in sorted(connection.hgetall(REMOTE_FAILURES).items())}
+    return _remote(connection).failures()
 
 
 def bounded_port(jira: Any) -> Any:
@@ -155,12 +132,7 @@ def bounded_port(jira: Any) -> Any:
 
 
 def stored_remote_values(runtime: Runtime) -> dict[str, MetricValue]:
-    values = {}
-    for key, raw in runtime.redis.hgetall(REMOTE).items():
-        data = json.loads(raw)
-        measured = data.pop("measured_at", None)
-        values[decoded(key)] = MetricValue(**data, measured_at=datetime.fromisoformat(measured) if measured else None)
-    return values
+    return _remote(runtime.redis).stored()
 
 
 def evaluate_remotely(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from mapping.warehouse import duration_seconds, query_digest
 from okr.metrics import MetricValue
 from sync import keys
 from sync.dirty import mark
-from sync.redis_text import decoded
+from sync.outside_values import OutsideValues
 from sync.runtime import Runtime
 from sync.warehouse import SqlFetch, WarehouseError, connection_url, fetch_sql_metric
 
@@ -50,7 +50,7 @@ def refresh_sql_metrics(runtime: Runtime, now: datetime | None = None, force: bo
         return report
     now = now or datetime.now(UTC)
     metrics = sql_metrics(config)
-    _forget_dropped(runtime, set(metrics))
+    _sql(runtime.redis).forget_except(set(metrics))
     stored, failures = stored_sql_values(runtime), sql_failures(runtime.redis)
     for metric_id, metric in metrics.items():
         if not force and not _due(metric, stored.get(metric_id), failures.get(metric_id), now):
@@ -98,13 +98,13 @@ def _refresh_one(
         url = connection_url(metric_id, metric, runtime.sql_urls)
         fetched = fetch_sql_metric(metric_id, metric, url, now, config.zone)
     except WarehouseError as exc:
-        _record_failure(runtime, metric_id, str(exc), now)
+        _sql(runtime.redis).record_failure(metric_id, str(exc), now)
         report.failed[metric_id] = str(exc)
         return
     except Exception as exc:  # one metric's defect must not stop the others
         log.exception("SQL metric %s not fetched", metric_id)
         reason = f"metric {metric_id}: {type(exc).__name__}: {exc}"
-        _record_failure(runtime, metric_id, reason, now)
+        _sql(runtime.redis).record_failure(metric_id, reason, now)
         report.failed[metric_id] = reason
         return
     runtime.redis.hset(SQL_VALUES, metric_id, json.dumps(asdict(sql_value(fetched)), default=str))
@@ -125,40 +125,14 @@ def sql_value(fetched: SqlFetch) -> MetricValue:
     return MetricValue(reading.value, reading.rows, "sql", measured_at=reading.at, provenance=provenance)
 
 
-def _record_failure(runtime: Runtime, metric_id: str, reason: str, now: datetime) -> None:
-    """Keep the last value, marked stale with the reason; remember since when it fails."""
-    previous = sql_failures(runtime.redis).get(metric_id)
-    failure = {
-        "reason": reason,
-        "since": previous["since"] if previous else now.isoformat(),
-        "last": now.isoformat(),
-        "attempts": (previous["attempts"] if previous else 0) + 1,
-    }
-    runtime.redis.hset(SQL_FAILURES, metric_id, json.dumps(failure))
-    stored = stored_sql_values(runtime).get(metric_id)
-    note = f"not fetched since {failure['since']}: {reason}"
-    kept = replace(stored, stale=True, note=note) if stored else MetricValue(None, 0, "sql", stale=True, note=note)
-    runtime.redis.hset(SQL_VALUES, metric_id, json.dumps(asdict(kept), default=str))
-    level = logging.WARNING if previous is None else logging.INFO
-    log.log(level, "SQL metric %s not fetched (attempt %d): %s", metric_id, failure["attempts"], reason)
-
-
-def _forget_dropped(runtime: Runtime, kept: set[str]) -> None:
-    for name in (SQL_VALUES, SQL_FAILURES):
-        gone = [k for k in (decoded(key) for key in runtime.redis.hkeys(name)) if k not in kept]
-        if gone:
-            runtime.redis.hdel(name, *gone)
+def _sql(connection: Any) -> OutsideValues:
+    return OutsideValues(connection, SQL_VALUES, SQL_FAILURES, "sql", "SQL metric", "fetched")
 
 
 def sql_failures(connection: Any) -> dict[str, dict[str, Any]]:
     """The SQL metrics whose last run failed: metric id → reason, since, last, attempts."""
-    return {decoded(k): json.loads(v) for k, v in sorted(connection.hgetall(SQL_FAILURES).items())}
+    return _sql(connection).failures()
 
 
 def stored_sql_values(runtime: Runtime) -> dict[str, MetricValue]:
-    values = {}
-    for key, raw in runtime.redis.hgetall(SQL_VALUES).items():
-        data = json.loads(raw)
-        measured = data.pop("measured_at", None)
-        values[decoded(key)] = MetricValue(**data, measured_at=datetime.fromisoformat(measured) if measured else None)
-    return values
+    return _sql(runtime.redis).stored()
