@@ -140,7 +140,7 @@ class WrittenStore:
         return marker, float(sent or 0)
 
     def set_pending_checkin(self, ref: str, marker: str, sent: float) -> None:
-        self.redis.hset(PENDING_CHECKIN, ref, f"{marker} {sent:.3f}")
+        self.redis.hset(PENDING_CHECKIN, ref, f"{marker} {sent!r}")
 
     def clear_pending_checkin(self, ref: str) -> None:
         self.redis.hdel(PENDING_CHECKIN, ref)
@@ -151,7 +151,7 @@ class WrittenStore:
         seen, _, since = (decoded(raw) if raw else "").partition(" ")
         if seen == health and since:
             return float(since)
-        self.redis.hset(HEALTH_SEEN, ref, f"{health} {now:.3f}")
+        self.redis.hset(HEALTH_SEEN, ref, f"{health} {now!r}")
         return now
 
     def forget_seen(self, ref: str) -> None:
@@ -163,7 +163,7 @@ class WrittenStore:
 
     def checkin_posted(self, ref: str, now: float) -> None:
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(LAST_CHECKIN, ref, f"{now:.3f}")
+        pipe.hset(LAST_CHECKIN, ref, repr(now))  # exact: a rounded-up time would hold the next one back
         pipe.hdel(HEALTH_SEEN, ref)
         pipe.zrem(CHECKIN_DUE, ref)
         pipe.execute()

@@ -19,7 +19,7 @@ from sync.checkin_words import kr_link
 from sync.confluence_writer import STATE
 from sync.dirty import DIRTY, IN_FLUSH, claim_dirty
 from sync.flush import REPORT, flush
-from sync.jira_writer import checkin_marker, post_checkin
+from sync.jira_writer import Checkin, checkin_marker, post_checkin
 from sync.keys import STATS
 from sync.runtime import forget_runtimes, install_runtime
 from tests.conftest import post_event, run_worker
@@ -321,3 +321,12 @@ def test_a_checkin_posted_by_an_earlier_version_with_its_marker_in_the_text_is_f
     jira.add_comment("OKR-7", f"OKR check-in — health changed\n[{marker}]")
     assert not post_checkin(jira, store, ref, "OKR-7", "on_track", "at_risk", "health changed", "2026-11-15")
     assert len(jira.of("comment")) == 1 and store.health(ref) == "at_risk"
+
+
+def test_a_checkin_right_after_another_is_not_held_back_by_a_rounded_time(connection, runtime, jira) -> None:
+    store = runtime.written
+    store.set_health("shop-q4/O1.KR2", "on_track")
+    first = 1_763_200_000.0006  # a time whose millisecond rounds up past the next call's time
+    assert post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "on_track", "at_risk", "1", "d", now=first)
+    again = post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "at_risk", "off_track", "2", "d", now=first + 0.0001)
+    assert again is Checkin.POSTED and store.last_checkin("shop-q4/O1.KR2") == first + 0.0001
