@@ -22,6 +22,7 @@ from sync import keys
 from sync.dirty import mark
 from sync.outside_values import OutsideValues
 from sync.runtime import Runtime
+from sync.sql_history import record_sql_rows
 from sync.warehouse import SqlFetch, WarehouseError, connection_url, fetch_sql_metric
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def _refresh_one(
         report.failed[metric_id] = reason
         return
     runtime.redis.hset(SQL_VALUES, metric_id, json.dumps(asdict(sql_value(fetched)), default=str))
+    record_sql_rows(runtime.redis, config, metric_id, fetched.reading.history, now)
     if runtime.redis.hdel(SQL_FAILURES, metric_id):
         log.info("SQL metric %s fetched again", metric_id)
     report.refreshed.append(metric_id)
