@@ -30,7 +30,7 @@ import redis
 from okrsync.ops import apply_config_text, learn_jira_facts, register_webhook
 from okrsync.redis_store import embedded_redis, stop_embedded_redis
 from okrsync.runtime_builder import build_runtime
-from okrsync.settings import Settings
+from okrsync.settings import SQL_URL_PREFIX, SQL_URL_SUFFIX, Settings
 from sync.idle import is_idle, pending_work
 from sync.reconcile import SyncReport, resync
 from sync.runtime import Runtime, forget_runtimes, install_runtime
@@ -227,6 +227,7 @@ class LocalStack:
         self.env = self._service_env()
         self._settings = settings_from_env(self.env)
         self._runtime = build_runtime(self._settings, self.connection)
+        self._runtime.sql_urls = {**self._runtime.sql_urls, **sql_connection_urls_in(self.env)}
         if self.options.install_runtime:
             install_runtime(self._runtime)
 
@@ -545,6 +546,11 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     build: Callable[..., Settings] = Settings  # its fields parse the strings, as they do the environment's
     values = {k.removeprefix("OKRSYNC_").lower(): v for k, v in env.items() if k.startswith("OKRSYNC_")}
     return build(**values, _env_file=None)
+
+
+def sql_connection_urls_in(env: Mapping[str, str]) -> dict[str, str]:
+    """The ``OKRSYNC_SQL_<NAME>_URL`` variables among the stack's: its processes and its own runtime read them."""
+    return {k: v for k, v in env.items() if k.startswith(SQL_URL_PREFIX) and k.endswith(SQL_URL_SUFFIX) and v}
 
 
 def _started(part: T | None, what: str) -> T:

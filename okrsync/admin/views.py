@@ -24,7 +24,7 @@ from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import change_text
 from publish.people import NO_NAMES, Names, person, roles_text
-from publish.warehouse import KPI_STATE_WORDS, band_words, kpi_source_words
+from publish.warehouse import KPI_STATE_WORDS, band_words, kpi_source_words, sql_provenance_words
 
 HEALTH_LABELS = {
     "done": "done",
@@ -147,6 +147,7 @@ def kr_row(
         "evaluated": result.get("evaluated"),
         "count": result.get("count"),
         "metric_version": result.get("metric_version"),
+        "warehouse": sql_provenance_words(found.provenance) if found and found.provenance else None,
         "late": late_text(found) if found else None,
         "contributors": _contributors_text(kr),
         "scope": scope_words(found.scope) if found and found.scope else None,

@@ -8,7 +8,7 @@ import secrets
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -20,6 +20,7 @@ from mapping.measurements import Measurement
 from okrsync.demo.activity import DemoActivity
 from okrsync.demo.scenario import demo_scenario
 from okrsync.demo.summary import DemoSummary, read_summary
+from okrsync.demo.warehouse import write_demo_warehouse
 from okrsync.local_stack import (
     EmulatorOptions,
     LocalStack,
@@ -34,6 +35,7 @@ from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings
 from sync.reconcile import SyncReport, resync
 from sync.runtime import Runtime
+from sync.sql_metrics import refresh_sql_metrics
 
 DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
 DEMO_USER = "okrsync@shop.example"
@@ -44,6 +46,7 @@ FIRST_SETTLE_SECONDS = 120  # for the first flush (every KR, every page created)
 STEP_SETTLE_SECONDS = 30  # for the service to finish what one action caused
 END_SETTLE_SECONDS = 60  # for the last action's work and every page waiting out its interval
 STOP_SETTLE_SECONDS = 20  # after Ctrl-C
+WAREHOUSE_VARIABLE = "OKRSYNC_SQL_DWH_URL"  # the demo's SQLite warehouse (okrsync/demo/warehouse.py), connection dwh
 
 
 @dataclass
@@ -84,7 +87,9 @@ def demo_stack(settings: Settings, options: DemoOptions, out: TextIO) -> LocalSt
     connection = connect_redis(settings)
     _start_clean(settings, connection, data_dir, out)
     ports = _demo_ports(options, out)
-    return LocalStack(_stack_options(settings, options, ports, data_dir, connection, out))
+    stack_options = _stack_options(settings, options, ports, data_dir, connection, out)
+    warehouse = write_demo_warehouse(data_dir, date.today(), _quarter_of(date.today())[0], options.seed)
+    return LocalStack(replace(stack_options, env={**stack_options.env, WAREHOUSE_VARIABLE: warehouse}))
 
 
 def start_demo(stack: LocalStack, out: TextIO) -> None:
@@ -194,7 +199,17 @@ def _resync_shown(runtime: Runtime, out: TextIO) -> SyncReport:
     bar.close()
     out.write(f"resync: {report.seen} issues in {report.seconds:.1f}s\n")
     _seed_measurements(runtime)
+    _read_warehouse(runtime, out)
     return report
+
+
+def _read_warehouse(runtime: Runtime, out: TextIO) -> None:
+    """The warehouse's metrics read once before the first evaluation, their daily rows into the history
+    (so the first evaluation sees the payment success KPI out of band for days already)."""
+    refreshed = refresh_sql_metrics(runtime, force=True)
+    for metric_id, reason in refreshed.failed.items():
+        out.write(f"warehouse: {metric_id} not read: {reason}\n")
+    out.write(f"warehouse: {', '.join(refreshed.refreshed) or 'nothing'} read from the demo's SQLite warehouse\n")
 
 
 def _seed_measurements(runtime: Runtime) -> None:

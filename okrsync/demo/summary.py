@@ -14,6 +14,7 @@ from okr.report import Report, stored_report
 from okrsync.counters import read_counts
 from sync import keys
 from sync.confluence_writer import page_targets, pages_interval
+from sync.kpi_breaches import claim_key
 from sync.redis_text import decoded
 from sync.runtime import Runtime
 
@@ -32,6 +33,7 @@ class DemoSummary:
     pages_interval: float = 0.0  # at most one write per page per this many seconds
     action_points_opened: int = 0
     krs_by_health: dict[str, int] = field(default_factory=dict)
+    kpi_problems: list[str] = field(default_factory=list)  # "set/metric: KEY": the problems KPI breaches opened
 
     @property
     def story_events(self) -> int:
@@ -51,6 +53,7 @@ class DemoSummary:
             f"a page is written at most once every {self.pages_interval:g} s, so changes coalesce",
             f"  action points opened:  {self.action_points_opened}",
             "  KRs by health:         " + ", ".join(f"{k} {v}" for k, v in sorted(self.krs_by_health.items())),
+            f"  KPI breaches escalated: {len(self.kpi_problems)} ({', '.join(self.kpi_problems) or 'none'})",
         ] + ([] if self.settled else ["  (the service had not finished the last action's work: figures partial)"])
 
 
@@ -72,6 +75,7 @@ def read_summary(runtime: Runtime, actions: int, settled: bool) -> DemoSummary:
         pages_interval=pages_interval(runtime),
         action_points_opened=int(stats.get("action_points_created", 0)),
         krs_by_health=krs_by_health(stored_report(json.loads(raw)) if raw else None),
+        kpi_problems=kpi_problems(runtime),
     )
 
 
@@ -84,6 +88,19 @@ def _pages_written(runtime: Runtime) -> list[str]:
         if written_at is not None and float(decoded(written_at)) > 0:
             titles.append(target.where.title)
     return titles
+
+
+def kpi_problems(runtime: Runtime) -> list[str]:
+    """The problem issue each KPI breach opened, as "set/metric: KEY", in the configuration's order."""
+    config = runtime.config_store.current()
+    opened = []
+    for okr_set in config.okr_sets if config else ():
+        for kpi in okr_set.kpis:
+            raw = runtime.redis.get(claim_key(okr_set.id, kpi.metric)) if kpi.escalate else None
+            claim = json.loads(raw) if raw and decoded(raw).startswith("{") else None
+            if claim:
+                opened.append(f"{okr_set.id}/{kpi.metric}: {claim['issue']}")
+    return opened
 
 
 def krs_by_health(report: Report | None) -> dict[str, int]:

@@ -34,7 +34,7 @@ def test_the_demo_configuration_is_valid_and_lints_clean() -> None:
         ("2026-10-01", "2026-12-31"),
     ]
     assert lint(config) == []
-    assert len(config.problem_programs[0].sources) == 5
+    assert len(config.problem_programs[0].sources) == 6
 
 
 def test_the_issues_the_demo_points_at_are_a_contributor_epic_and_its_kr_issue() -> None:
@@ -79,6 +79,8 @@ def test_a_bounded_demo_exits_0_with_pages_written_and_krs_in_several_states(tmp
     states = re.search(r"KRs by health:\s+(.*)", output).group(1)  # type: ignore[union-attr]
     assert pages > 0 and events > 0
     assert len(states.split(",")) > 1, states
+    assert "warehouse: checkout_completion, payment_success read from the demo's SQLite warehouse" in output
+    assert re.search(r"KPI breaches escalated: 1 \(checkout/payment_success: PLAT-\d+\)", output), output[-2000:]
 
 
 def _listening() -> socket.socket:
@@ -187,3 +189,46 @@ def test_two_demo_runs_in_a_row_start_clean_keep_their_ports_and_give_the_same_f
     assert _number(r"action points opened:\s+(\d+)", second) > 0
     assert _number(r"\((\d+) from people's changes in the story", second) > 0
     assert _number(r"(\d+) from the service's own writes", second) > 0
+
+
+def test_the_demo_warehouse_tells_the_same_story_for_a_seed_with_payment_success_out_of_band_lately() -> None:
+    from datetime import date, timedelta
+
+    from okrsync.demo.warehouse import DAYS_AT_LEAST, OUTAGE_DAYS, demo_days
+
+    today = date(2026, 12, 3)
+    days = demo_days(today, date(2026, 10, 1), 7)
+    assert days == demo_days(today, date(2026, 10, 1), 7) and days != demo_days(today, date(2026, 10, 1), 8)
+    assert (days[0].day, days[-1].day, len(days)) == (date(2026, 10, 1), today - timedelta(days=1), 63)
+    success = [100 * d.payments_ok / d.orders for d in days]
+    assert all(s < 97 for s in success[-OUTAGE_DAYS:]) and all(s >= 97.5 for s in success[:-OUTAGE_DAYS])
+    completion = [100 * d.paid / d.reached_payment for d in days]
+    assert 71 < min(completion) and max(completion) < 76 and completion[-OUTAGE_DAYS - 1] > completion[0]
+    # a day's figures depend on its distance from today: tomorrow's run shows the same recent days
+    assert demo_days(today + timedelta(days=1), date(2026, 10, 1), 7)[-1].orders == days[-1].orders
+    assert len(demo_days(date(2027, 1, 1), date(2027, 1, 1), 7)) == DAYS_AT_LEAST  # a quarter's first day
+
+
+def test_the_demo_metrics_read_the_demo_warehouse_as_histories(tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime
+
+    from okrsync.demo.runner import WAREHOUSE_VARIABLE
+    from okrsync.demo.warehouse import write_demo_warehouse
+    from sync.warehouse import connection_url, fetch_sql_metric
+
+    url = write_demo_warehouse(tmp_path, date(2026, 12, 3), date(2026, 10, 1), 7)
+    assert write_demo_warehouse(tmp_path, date(2026, 12, 3), date(2026, 10, 1), 7) == url  # written anew
+    config = load_config_text(_demo_config(date(2026, 12, 3)))
+    now = datetime(2026, 12, 3, 9, tzinfo=UTC)
+    for metric_id, band in (("payment_success", (95.0, 99.5)), ("checkout_completion", (71.0, 76.0))):
+        metric = config.metrics[metric_id]
+        assert (metric.source, metric.connection) == ("sql", "dwh")
+        reading = fetch_sql_metric(
+            metric_id, metric, connection_url(metric_id, metric, {WAREHOUSE_VARIABLE: url}), now
+        ).reading
+        assert reading.rows == 63 and reading.at == datetime(2026, 12, 2, tzinfo=UTC)
+        assert all(band[0] <= value <= band[1] for _, value in reading.history)
+    [kpi] = next(s for s in config.okr_sets if s.id == "checkout").kpis
+    assert kpi.escalate is not None
+    assert (kpi.metric, kpi.breach_after, kpi.escalate.program) == ("payment_success", "1d", "platform-reverse-drive")
+    assert any(kpi.escalate.label in source.jql for source in config.problem_programs[0].sources)
