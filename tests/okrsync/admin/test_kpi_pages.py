@@ -70,3 +70,5 @@ def test_a_sql_bound_kr_shows_its_warehouse_provenance_and_its_rows_as_its_chart
     assert "connection <code>dwh</code> · <code>SELECT day, rate FROM checkouts</code>" in page
     charts = page[page.index('id="charts"') :]
     assert "<svg" in charts[: charts.index("</div>")] and "Not enough values" not in charts[:500]
+    trend = charts[charts.index('class="small trend"') :]
+    assert trend[: trend.index("</table>")].count("<tr><td>") == 10 + 1  # each row's value, then where it stands
