@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from okr.metrics import FilterCache, program_result
 from okr.problems.review import cluster_facts, review_order
 from okrsync.admin.problem_view import review_order as admin_order
+from publish.confluence.dated_review import DatedReview, dated_review_page
 from publish.confluence.regions import page_regions
 from publish.confluence.review_page import cluster_text, due_text, problem_review_page
 from sync.documents import issue_document
@@ -110,3 +111,16 @@ def test_the_action_point_table_has_summary_owner_due_day_and_status() -> None:
 def test_a_due_day_reads_as_a_person_says_it() -> None:
     assert due_text(date(2026, 12, 12), date(2026, 11, 15)) == "12 Dec"
     assert due_text(date(2027, 1, 4), date(2026, 11, 15)) == "4 Jan 2027"
+
+
+def test_the_dated_review_lists_its_clusters_in_the_same_order_with_their_problems_linked() -> None:
+    result, _ = _page()
+    cfg, _, _ = evaluated(_docs())
+    review = DatedReview(cfg.problem_programs[0], result, date(2026, 11, 15), "Problem review", UTC, None, BROWSE[:-8])
+    below = _region(dated_review_page(review), "review-below")
+    items = [_text(li) for li in below.iter("li")]
+    assert [i.split(" ", 3)[:3] for i in items] == [["mechanism", "·", "Handover"], ["untriaged", "·", "no"]]
+    assert "PLAT-40 Hand-over skipped" in items[0] and "need a category" in items[1]
+    assert [a.get("href") for a in below.iter("a")][:2] == [BROWSE + "PLAT-40", BROWSE + "PLAT-33"]
+    covered = _text(_region(dated_review_page(review), "review-covered"))
+    assert "system · Deploy 4 × 4 = 16, covered by PLAT-9 GreyAP OPEN" in covered and "PLAT-20 Deploy froze" in covered
