@@ -10,11 +10,12 @@ from sync.cadence import run_rituals
 from sync.cadence_writes import PAGES, cadence_writes, record_failed, record_written
 from sync.close import close_cycle
 from sync.close_page import write_close_pages
+from sync.confluence_writer import publish_due_pages
 from sync.problem_reviews import run_problem_reviews
 from tests.publish.sample import AT
 from tests.publish.test_cadence import WEEK_TITLE
 from tests.publish.test_close_page import CLOSED_AT, TITLE
-from tests.publish.test_publish import publish
+from tests.publish.test_publish import later, publish
 
 
 def _listed(runtime, kind: str) -> dict:
@@ -77,3 +78,14 @@ def test_records_that_cannot_be_read_are_left_out(connection) -> None:
     assert cadence_writes(connection) == {("ops", "weekly"): failure}
     record_written(connection, "shop", "weekly", "Shop — week 2026-W49", None, AT)
     assert cadence_writes(connection)[("shop", "weekly")]["written_at"] == AT.isoformat()
+
+
+def test_a_set_page_that_failed_says_why_until_it_is_written(page_runtime, confluence) -> None:
+    confluence.down = True
+    publish(page_runtime)
+    page = _listed(page_runtime, "okr_set")
+    assert page["failed_at"] is not None and page["written_at"] is None and page["reason"]
+    confluence.down = False
+    publish_due_pages(page_runtime, later())
+    page = _listed(page_runtime, "okr_set")
+    assert page["written_at"] is not None and (page["failed_at"], page["reason"]) == (None, None)

@@ -144,6 +144,22 @@ def _screenshot(browser, tmp_path: Path, name: str = "overview.png") -> None:
 
 
 ADMIN_PAGES = ("/admin/", "/admin/sets/shop/krs/KR1", "/admin/health", "/admin/problems", "/admin/mappings")
+TABLES_FIT = ("/admin/health", "/admin/problems")  # no table scrolls inside its card either
+
+
+def _every_page_listed(connection: redis.Redis) -> None:
+    """Sync health with a page of each ritual, long titles, a long link and a failure's long reason."""
+    from datetime import UTC, datetime
+
+    from sync.cadence_writes import record_failed, record_written
+
+    at = datetime.now(UTC)
+    long_title = "Shop OKRs for the checkout, payments and fulfilment teams of Northwind Goods — week 2026-W49"
+    url = "https://northwind-goods.atlassian.net/wiki/spaces/OKR/pages/123456789012/" + "Shop+OKRs+" * 12
+    for ritual in ("weekly", "monthly", "close"):
+        record_written(connection, "shop", ritual, long_title, url, at)
+    reason = f"Confluence answered 503 Service Unavailable at {url}?expand=body.storage,version,ancestors" * 2
+    record_failed(connection, "shop", "weekly", long_title.replace("W49", "W50"), reason, at)
 
 
 def test_charts_render_and_no_admin_page_is_wider_than_the_window(
@@ -168,10 +184,18 @@ def test_charts_render_and_no_admin_page_is_wider_than_the_window(
     _wait_for(browser, "#set-shop figure.chart svg")
     progress = _chart(browser, "#set-shop figure.chart svg")
     assert progress["legend"] == ["progress", "expected today"] and progress["bars"] >= 1
+    _every_page_listed(connection)
     for path in ADMIN_PAGES:
         browser.get(served + path)
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= 1280, f"{path} is {width} px wide at a 1280 px window"
+    for path in TABLES_FIT:
+        browser.get(served + path)
+        wide = browser.execute_script(
+            "return [...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth + 1)"
+            ".map(c => (c.id || c.querySelector('h2')?.textContent) + ' ' + c.scrollWidth + '>' + c.clientWidth);"
+        )
+        assert wide == [], f"{path}: a table is wider than its card at a 1280 px window: {wide}"
     refused = [
         entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]
     ]
