@@ -148,4 +148,4 @@ def test_a_failing_set_page_says_why(api: FlaskClient, configured: str, connecti
     sign_in(api)
     row = api.get("/admin/health").data.decode().split('<tr class="page" id="page-okr_set-shop">')[1].split("</tr>")[0]
     assert 'failed 1 Dec 2026, 07:30</span> <span class="small">Confluence answered 403</span>' in row
-    assert "tried again at the page's next change" in row
+    assert "tried again once 30 s have passed" in row
