@@ -171,27 +171,38 @@ def page_statuses(config: OkrConfig | None, connection: redis.Redis) -> list[dic
     digest, monthly review and close page, and each program's latest dated review."""
     if config is None:
         return []
-    pages = [("okr_set", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence]
-    pages += [("problem_program", "program", p.id, p.confluence) for p in config.problem_programs if p.confluence]
+    pages = [("okr_set", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence is not None]
+    pages += [
+        ("problem_program", "program", p.id, p.confluence) for p in config.problem_programs if p.confluence is not None
+    ]
     found = [
         page_status(connection, kind, f"{prefix}:{item_id}", item_id, target.space, target.title)
         for kind, prefix, item_id, target in pages
-        if target is not None
     ]
     writes = cadence_writes(connection)
-    for s in (s for s in config.okr_sets if s.confluence is not None):
-        assert s.confluence is not None
-        found += _set_rituals(connection, writes, s.id, s.confluence.space, s.confluence.title)
-    for p in (p for p in config.problem_programs if p.confluence is not None):
-        assert p.confluence is not None
-        record = writes.get((p.id, "problems"))
-        review = (
-            _recorded_page("problem_review", p.id, p.confluence.space, record)
-            if record
-            else review_page(connection, p.id, p.confluence.space, p.confluence.title)
-        )
-        found += [review] if review else []
+    for kind, _, item_id, target in pages:
+        found += _ritual_pages(connection, writes, kind, item_id, target.space, target.title)
     return found
+
+
+def _ritual_pages(
+    connection: redis.Redis,
+    writes: Mapping[tuple[str, str], Mapping[str, Any]],
+    kind: str,
+    item_id: str,
+    space: str,
+    title: str,
+) -> list[dict[str, Any]]:
+    """The latest page of each ritual under a set's or program's page."""
+    if kind == "okr_set":
+        return _set_rituals(connection, writes, item_id, space, title)
+    record = writes.get((item_id, "problems"))
+    review = (
+        _recorded_page("problem_review", item_id, space, record)
+        if record
+        else review_page(connection, item_id, space, title)
+    )
+    return [review] if review else []
 
 
 def _set_rituals(
