@@ -32,13 +32,16 @@ from publish.confluence.cadence_pages import (
     ReviewInput,
     digest_comment,
     digest_page,
+    digest_title,
     review_figures,
     review_page,
+    review_title,
 )
 from publish.confluence.formatting import browse_url
 from publish.confluence.okr_page import RenderedPage, kr_label
 from publish.people import people_of_set
 from sync import keys
+from sync.cadence_writes import record_failed, record_written
 from sync.confluence_writer import STATE, latest_report
 from sync.history import readings_at
 from sync.people import refresh_people
@@ -186,7 +189,14 @@ def run_ritual(
     )
     if outcome == "failed":
         log.warning("cadence: %s %s of %s not written: %s", ritual, key, okr_set.id, detail)
+        record_failed(runtime.redis, okr_set.id, ritual, ritual_title(okr_set, ritual, key), detail, now)
     return RitualRun(okr_set.id, ritual, key, outcome, detail or key)
+
+
+def ritual_title(okr_set: OkrSet, ritual: Ritual, key: str) -> str:
+    """The title of the set's ``ritual`` page for period ``key``."""
+    page_title = okr_set.confluence.title if okr_set.confluence else okr_set.name
+    return digest_title(page_title, key) if ritual == "weekly" else review_title(page_title, key)
 
 
 def once(runtime: Runtime, claim: str, write: Callable[[], tuple[Outcome, str]]) -> tuple[Outcome, str]:
@@ -229,6 +239,8 @@ def _write(
         page = create_once(runtime, _where(okr_set), rendered, parent)
         if page is not None:
             _remember_review(runtime, okr_set, month, page)
+    if page is not None:
+        record_written(runtime.redis, okr_set.id, ritual, rendered.title, page.url, now)
     return ("exists" if page is None else "created"), rendered.title
 
 

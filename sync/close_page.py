@@ -18,12 +18,13 @@ from connector.confluence import Page
 from connector.errors import Conflict
 from mapping.models import OkrConfig, OkrSet
 from okr.closing import CloseRecord
-from publish.confluence.close_page import CloseInput, ProgramOutcome, close_page
+from publish.confluence.close_page import CloseInput, ProgramOutcome, close_page, close_title
 from publish.confluence.okr_page import RenderedPage
 from publish.confluence.regions import merge_regions, regions_equal
 from publish.people import people_of_set
 from sync import keys
 from sync.cadence import Outcome, RitualRun, create_once, once, page_written, set_page
+from sync.cadence_writes import record_failed, record_written
 from sync.closed import close_records
 from sync.confluence_writer import MAX_ATTEMPTS, PageConflictError, latest_report
 from sync.kr_changes import kr_changes_of_set
@@ -71,6 +72,8 @@ def write_close_pages(runtime: Runtime, cycle_id: str | None = None, now: dateti
         outcome, detail = once(runtime, _claim(okr_set, record), write)
         if outcome == "failed":
             log.warning("close page of %s for %s not written: %s", okr_set.id, record.cycle, detail)
+            title = close_title(okr_set.confluence.title if okr_set.confluence else okr_set.name, record.cycle)
+            record_failed(runtime.redis, okr_set.id, "close", title, detail, at)
         if outcome != "already":
             runs.append(RitualRun(okr_set.id, "close", record.cycle, outcome, detail))
     return runs
@@ -87,10 +90,14 @@ def _write(
     if page is None:
         created = create_once(runtime, where, rendered, parent)
         if created is not None:
+            record_written(runtime.redis, okr_set.id, "close", rendered.title, created.url, at)
             return "created", rendered.title
         page = confluence.find_page(where.space, rendered.title)
         assert page is not None
-    return _refresh(runtime, page, rendered), rendered.title
+    outcome = _refresh(runtime, page, rendered)
+    if outcome == "refreshed":
+        record_written(runtime.redis, okr_set.id, "close", rendered.title, page.url, at)
+    return outcome, rendered.title
 
 
 def _refresh(runtime: Runtime, page: Page, rendered: RenderedPage) -> Outcome:

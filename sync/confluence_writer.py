@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = keys.PAGES_PREFIX
 PENDING = keys.PAGES_PENDING  # page key → JSON {"since": epoch seconds, "trigger": {...}}
-STATE = keys.PAGE_STATE_PREFIX  # + page key: hash page_id, url, digest, facts, written_at, failed_at
+STATE = keys.PAGE_STATE_PREFIX  # + page key: hash page_id, url, digest, facts, written_at, failed_at, reason
+REASON_CHARS = 300  # a failure's reason as kept for Sync health
 LOCK = keys.PAGE_LOCK_PREFIX  # + page key: one publisher per page at a time
 TREND = keys.PAGE_TREND_PREFIX  # + "<set>/<kr>": no longer written; trends read sync.history
 REPORT = keys.REPORT  # the latest evaluation, written by every flush (status pages, the admin API)
@@ -280,9 +281,11 @@ def _publish_safely(
         return publish_page(runtime, target, rendered(), clock)
     except ConnectorError as exc:
         log.warning("Confluence page %r (space %s) not updated: %s", target.where.title, target.where.space, exc)
-    except Exception:  # a page must never stop the Jira write-back that follows it
+        reason = str(exc)
+    except Exception as exc:  # a page must never stop the Jira write-back that follows it
         log.exception("Confluence page %r (space %s) not rendered", target.where.title, target.where.space)
-    runtime.redis.hset(STATE + target.key, "failed_at", clock)
+        reason = f"not rendered ({type(exc).__name__}: {exc}); the worker's log has the details"
+    runtime.redis.hset(STATE + target.key, mapping={"failed_at": clock, "reason": reason[:REASON_CHARS]})
     runtime.redis.hincrby(STATS, "page_failures", 1)
     return "failed"
 
@@ -516,6 +519,7 @@ def _remember(
         "digest": rendered.content_digest,
         "facts": json.dumps(rendered.facts),
         "failed_at": 0,
+        "reason": "",
     }
     if url:
         fields["url"] = url

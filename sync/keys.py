@@ -45,6 +45,7 @@ CADENCE_CLAIM_PREFIX: Final = "okrsync:cadence:claim:"  # + "set-id/ritual/perio
 CADENCE_FLAG: Final = "okrsync:cadence:scheduled"  # string "1" with a TTL: a rituals job waits or runs
 PROBLEM_REVIEWS: Final = "okrsync:problem-reviews"  # hash: "program@YYYY-MM-DD" → JSON record of that review
 CADENCE_REVIEWS: Final = "okrsync:cadence:reviews"  # hash: "set-id@YYYY-MM" → JSON figures of that monthly review
+CADENCE_PAGES: Final = "okrsync:cadence:pages"  # hash: "set-or-program-id/ritual" → JSON latest page write, failure
 
 # ------------------------------------------------------------------------------ scheduling
 
@@ -57,7 +58,8 @@ SCHEDULER_LOCK: Final = "okrsync:scheduler:lock"  # string: token of the schedul
 
 PAGES_PREFIX: Final = "okrsync:pages:"  # start of every page key below
 PAGES_PENDING: Final = "okrsync:pages:pending"  # hash: page key → JSON {"since", "trigger"} of a write waiting
-PAGE_STATE_PREFIX: Final = "okrsync:pages:state:"  # + page key → hash: page_id, url, digest, facts, written/failed_at
+PAGE_STATE_PREFIX: Final = "okrsync:pages:state:"  # + page key → hash: page_id, url, digest, facts, written_at, …
+# … and failed_at with the failure's reason
 PAGE_LOCK_PREFIX: Final = "okrsync:pages:lock:"  # + page key → string: the publisher's token, with a TTL
 PAGE_TREND_PREFIX: Final = "okrsync:pages:trend:"  # + "set/kr" → list: JSON recent values (no longer written)
 

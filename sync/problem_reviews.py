@@ -17,9 +17,10 @@ from connector.confluence import Page
 from connector.errors import NotFound
 from mapping.models import OkrConfig, ProblemProgram, days
 from okr.metrics import EvaluationInput, FilterCache, program_result
-from publish.confluence.dated_review import DatedReview, dated_review_page, review_record
+from publish.confluence.dated_review import DatedReview, dated_review_page, dated_review_title, review_record
 from sync import keys
 from sync.cadence import CadenceError, Outcome, RitualRun, create_once, once, page_written
+from sync.cadence_writes import record_failed, record_written
 from sync.confluence_writer import STATE, people_of
 from sync.flush import live_evaluation_input
 from sync.people import refresh_people
@@ -97,6 +98,8 @@ def run_problem_reviews(
         outcome, detail = once(runtime, _claim(program, day), write)
         if outcome == "failed":
             log.warning("problem review of %s on %s not written: %s", program.id, day, detail)
+            title = dated_review_title(program.confluence.title if program.confluence else program.name, day)
+            record_failed(runtime.redis, program.id, "problems", title, detail, at)
         runs.append(RitualRun(program.id, "problems", f"{day:%Y-%m-%d}", outcome, detail or f"{day:%Y-%m-%d}"))
     return runs
 
@@ -114,6 +117,8 @@ def _write(
     review = DatedReview(program, result, day, where.title, config.zone, since, runtime.settings.jira_url, names)
     rendered = dated_review_page(review)
     page = create_once(runtime, where, rendered, parent)
+    if page is not None:
+        record_written(runtime.redis, program.id, "problems", rendered.title, page.url, review.result.at)
     store_review(runtime.redis, program.id, review_record(review))  # the record, even when the page was there
     return ("exists" if page is None else "created"), rendered.title
 

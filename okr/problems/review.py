@@ -4,20 +4,23 @@
   ranked candidates with the inputs of their scores, the AP table, the effectiveness of closed APs.
 - ``ap_proposals``: one action point per candidate cluster (candidates have no open AP by definition).
 - ``problem_rows`` / ``action_point_rows``: text rows of the `okrsync evaluate --json` program entry.
+- ``review_order``: the order a review takes the clusters in, on the program's page and the admin page alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from mapping.models import ProblemProgram, days
 from okr.problems.model import (
     ALL_CATEGORIES,
     CROSS,
     NO_THEME,
+    UNTRIAGED,
     ActionPoint,
     Cluster,
     ClusterRef,
@@ -25,6 +28,26 @@ from okr.problems.model import (
     Problem,
     ProgramResult,
 )
+
+T = TypeVar("T")
+ClusterFacts = tuple[str, bool, float]  # what the order reads of a cluster: its category, candidate or not, its score
+
+
+def review_order(clusters: Iterable[T], facts: Callable[[T], ClusterFacts]) -> list[T]:
+    """Candidates first, then the other clusters by score, the untriaged ones last (each by score; equal
+    scores keep the order they came in). ``facts`` reads a cluster's (category, candidate, score): the
+    engine's ``Cluster`` (``cluster_facts``) or its JSON entry alike."""
+
+    def order(cluster: T) -> tuple[int, float]:
+        category, candidate, score = facts(cluster)
+        rank = 2 if category == UNTRIAGED else 0 if candidate else 1
+        return rank, 0.0 if math.isnan(score) else -score  # NaN (old data) would unsettle the sort
+
+    return sorted(clusters, key=order)
+
+
+def cluster_facts(cluster: Cluster) -> ClusterFacts:
+    return cluster.ref.category, cluster.candidate, cluster.score
 
 
 @dataclass(frozen=True)

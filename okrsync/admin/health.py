@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from okrsync.status import failing_targets
 from publish.confluence.cadence_pages import review_title
 from publish.confluence.dated_review import dated_review_title
 from sync import keys
+from sync.cadence_writes import cadence_writes
 from sync.config_store import ConfigStore
 from sync.flush import REPORT
 from sync.jira_writer import WRITTEN
@@ -33,6 +35,7 @@ RETRIED_OUTCOMES = ("429", "5xx", "error")
 PAGE_STATE = keys.PAGE_STATE_PREFIX
 PAGES_PENDING = keys.PAGES_PENDING
 MONTHLY_REVIEWS = keys.CADENCE_REVIEWS  # "set-id@YYYY-MM" → the monthly review's figures and when it was written
+RITUAL_KINDS = {"weekly": "weekly_digest", "monthly": "monthly_review", "close": "close_page"}
 LISTED = 50
 
 
@@ -164,27 +167,72 @@ def call_summary(connection: redis.Redis) -> list[dict[str, Any]]:
 
 
 def page_statuses(config: OkrConfig | None, connection: redis.Redis) -> list[dict[str, Any]]:
+    """Every page the service writes: each set's and program's own page, then each set's latest weekly
+    digest, monthly review and close page, and each program's latest dated review."""
     if config is None:
         return []
-    pages = [("okr_set", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence]
-    pages += [("problem_program", "program", p.id, p.confluence) for p in config.problem_programs if p.confluence]
+    pages = [("okr_set", "set", s.id, s.confluence) for s in config.okr_sets if s.confluence is not None]
+    pages += [
+        ("problem_program", "program", p.id, p.confluence) for p in config.problem_programs if p.confluence is not None
+    ]
     found = [
         page_status(connection, kind, f"{prefix}:{item_id}", item_id, target.space, target.title)
         for kind, prefix, item_id, target in pages
-        if target is not None
     ]
-    found += [
-        review
-        for s in config.okr_sets
-        if s.confluence is not None
-        and (review := monthly_review_page(connection, s.id, s.confluence.space, s.confluence.title)) is not None
-    ]
-    return found + [
-        review
-        for p in config.problem_programs
-        if p.confluence is not None
-        and (review := review_page(connection, p.id, p.confluence.space, p.confluence.title)) is not None
-    ]
+    writes = cadence_writes(connection)
+    for kind, _, item_id, target in pages:
+        found += _ritual_pages(connection, writes, kind, item_id, target.space, target.title)
+    return found
+
+
+def _ritual_pages(
+    connection: redis.Redis,
+    writes: Mapping[tuple[str, str], Mapping[str, Any]],
+    kind: str,
+    item_id: str,
+    space: str,
+    title: str,
+) -> list[dict[str, Any]]:
+    """The latest page of each ritual under a set's or program's page."""
+    if kind == "okr_set":
+        return _set_rituals(connection, writes, item_id, space, title)
+    record = writes.get((item_id, "problems"))
+    review = (
+        _recorded_page("problem_review", item_id, space, record)
+        if record
+        else review_page(connection, item_id, space, title)
+    )
+    return [review] if review else []
+
+
+def _set_rituals(
+    connection: redis.Redis, writes: Mapping[tuple[str, str], Mapping[str, Any]], set_id: str, space: str, title: str
+) -> list[dict[str, Any]]:
+    """The set's latest weekly digest, monthly review and close page, as their writes were recorded (a
+    monthly review written before those records were kept: as the cadence stored it)."""
+    found = []
+    for ritual, kind in RITUAL_KINDS.items():
+        record = writes.get((set_id, ritual))
+        if record:
+            found.append(_recorded_page(kind, set_id, space, record))
+        elif ritual == "monthly" and (review := monthly_review_page(connection, set_id, space, title)) is not None:
+            found.append(review)
+    return found
+
+
+def _recorded_page(kind: str, item_id: str, space: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A ritual's latest page as its writes were recorded; a failure on a later period's page names it."""
+    written_at, title = record.get("written_at"), str(record.get("title") or "")
+    failed, reason = record.get("failed_title"), record.get("reason")
+    if failed and reason and title and failed != title:
+        reason = f"“{failed}” not written: {reason}"
+    return {
+        **_child_page(kind, item_id, space, title or str(failed or ""), str(written_at) if written_at else None),
+        "url": record.get("url") if written_at else None,
+        "written": bool(written_at),
+        "failed_at": record.get("failed_at"),
+        "reason": reason if record.get("failed_at") else None,
+    }
 
 
 def monthly_review_page(connection: redis.Redis, set_id: str, space: str, title: str) -> dict[str, Any] | None:
@@ -209,9 +257,11 @@ def _child_page(kind: str, item_id: str, space: str, title: str, written_at: str
         "id": item_id,
         "space": space,
         "title": title,
+        "url": None,
         "written": True,
         "written_at": written_at,
         "failed_at": None,
+        "reason": None,
         "pending": False,
     }
 
@@ -238,9 +288,11 @@ def page_status(connection: redis.Redis, kind: str, key: str, item_id: str, spac
         "id": item_id,
         "space": space,
         "title": title,
+        "url": state.get("url") or None,
         "written": written_at is not None,
         "written_at": written_at,
         "failed_at": failed_at,
+        "reason": (state.get("reason") or None) if failed_at else None,
         "pending": bool(connection.hexists(PAGES_PENDING, key)),
     }
 

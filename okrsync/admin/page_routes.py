@@ -298,11 +298,30 @@ def _is_issue_key(text: str) -> bool:
     return bool(project) and project[0].isalpha() and project.replace("_", "").isalnum() and number.isdigit()
 
 
+PAGE_KINDS = {  # what each listed page is of, in the pages table of Sync health
+    "okr_set": "OKR set",
+    "problem_program": "problem program",
+    "weekly_digest": "latest weekly digest of OKR set",
+    "monthly_review": "latest monthly review of OKR set",
+    "close_page": "latest close page of OKR set",
+    "problem_review": "latest dated problem review of",
+}
+
+
 def health() -> str:
     admin = _admin()
     status = collect_health(admin.redis, admin.store)
     line, tone = words.verdict(status, _zone(), datetime.now(UTC))
-    return render_template("admin_health.html", status=status, verdict=line, tone=tone)
+    return render_template(
+        "admin_health.html",
+        status=status,
+        verdict=line,
+        tone=tone,
+        failing=words.page_failing,
+        kept_pages=words.KEPT_PAGES,
+        page_kinds=PAGE_KINDS,
+        pages_interval=words.interval_words(float(admin.settings.pages_interval_seconds)),
+    )
 
 
 def problems() -> str:

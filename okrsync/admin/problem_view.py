@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from okr.problems.model import UNTRIAGED
+from okr.problems.review import ClusterFacts
+from okr.problems.review import review_order as in_review_order
 from publish.confluence.formatting import browse_url
 from publish.people import Names, person
 
@@ -27,13 +28,16 @@ def assignees_of(issues: Issues) -> list[str]:
 
 
 def review_order(clusters: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Candidates first, then the other clusters by score, the untriaged ones last (each by score)."""
+    """Candidates first, then the other clusters by score, the untriaged ones last (the program page's order)."""
+    return in_review_order(clusters, _facts)
 
-    def order(cluster: Mapping[str, Any]) -> tuple[int, float]:
-        rank = 2 if cluster.get("category") == UNTRIAGED else 0 if cluster.get("candidate") else 1
-        return rank, -float(cluster.get("score") or 0.0)
 
-    return sorted(clusters, key=order)
+def _facts(cluster: Mapping[str, Any]) -> ClusterFacts:
+    try:
+        score = float(cluster.get("score") or 0.0)
+    except (TypeError, ValueError):
+        score = 0.0
+    return str(cluster.get("category")), bool(cluster.get("candidate")), score
 
 
 def issue_view(key: str, issues: Issues, jira_url: str | None) -> dict[str, Any]:

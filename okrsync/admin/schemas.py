@@ -176,15 +176,18 @@ class WriteBacks(_Body):
 
 class PageStatus(_Body):
     kind: str = Field(
-        description="okr_set, problem_program, monthly_review (a set's latest monthly review under its page) "
-        "or problem_review (a program's latest dated review under its page)"
+        description="okr_set, problem_program, weekly_digest, monthly_review, close_page (a set's latest "
+        "weekly digest, monthly review or close page under its page) or problem_review (a program's latest "
+        "dated review under its page)"
     )
     id: str
     space: str
     title: str
+    url: str | None = Field(description="where people read the page, when Confluence said so")
     written: bool = Field(description="the service has written its region of this page")
     written_at: str | None = Field(description="the last write-back to the page")
     failed_at: str | None = Field(description="the last failed attempt, when it failed since the last write")
+    reason: str | None = Field(description="why that attempt failed, when it is known")
     pending: bool = Field(description="a change waits for the page's coalescing interval")
 
 

@@ -54,16 +54,16 @@ def zone_name(tz: tzinfo, now: datetime) -> str:
 
 def verdict(status: Mapping[str, Any], tz: tzinfo, now: datetime) -> tuple[str, str]:
     """The health page's first line and its tone (``ok``, ``bad``): Jira unreachable (every failing write
-    went unanswered), Confluence unreachable (every page's latest attempt failed), failing targets and
-    pages, else ``All current``."""
+    went unanswered), Confluence unreachable (every set's and program's page's latest attempt failed),
+    failing targets and pages (the rituals' pages too), else ``All current``."""
     writes = [f for f in status.get("failing") or [] if f.get("issue")]
     failing = list(status.get("failing") or [])
     if writes and all(_unanswered(f) for f in writes):
         return _since("Jira unreachable", [f.get("since") for f in writes], tz, now), "bad"
     kept = [p for p in status.get("pages") or [] if p.get("kind") in KEPT_PAGES]
-    pages = [p for p in kept if _page_failing(p)]
-    if pages and len(pages) == len(kept):
-        return _since("Confluence unreachable", [p.get("failed_at") for p in pages], tz, now), "bad"
+    if kept and all(page_failing(p) for p in kept):
+        return _since("Confluence unreachable", [p.get("failed_at") for p in kept], tz, now), "bad"
+    pages = [p for p in status.get("pages") or [] if page_failing(p)]  # a ritual's page counts too
     count = len(failing) + len(pages)
     if count:
         noun = "target" if count == 1 else "targets"
@@ -78,7 +78,8 @@ def _unanswered(failure: Mapping[str, Any]) -> bool:
     return code is None or int(code) >= 500 or int(code) == 429
 
 
-def _page_failing(page: Mapping[str, Any]) -> bool:
+def page_failing(page: Mapping[str, Any]) -> bool:
+    """Its latest attempt failed: a failure with no write since."""
     failed, written = moment(page.get("failed_at")), moment(page.get("written_at"))
     return failed is not None and (written is None or failed >= written)
 
@@ -113,3 +114,10 @@ def set_subtitle(name: str, set_id: str, level: str, cycle: str, owner: str | No
     if owner:
         parts.append(owner)
     return " · ".join(parts)
+
+
+def interval_words(seconds: float) -> str:
+    """``30 s``, ``5 min``, ``1.5 min``: a short interval as the page says it."""
+    if seconds < 60 or not math.isfinite(seconds):
+        return f"{seconds:g} s"
+    return f"{seconds / 60:g} min"

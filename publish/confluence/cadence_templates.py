@@ -13,7 +13,9 @@ DIGEST_SECTION = """\
 <h2>{{ s.title }}</h2>\
 {% if s.rows %}<ul>{% for row in s.rows %}<li>{% if row.label %}<strong>{{ row.label }}</strong> {% endif %}\
 {% if row.link %}{{ m.issue(row.link) }} {% endif %}{{ row.text }}\
-{% for st in row.statuses %} {{ m.status(st) }}{% endfor %}</li>{% endfor %}</ul>\
+{% for ap in row.get("aps") or () %} {{ m.issue(ap) }}{% if not loop.last %},{% endif %}{% endfor %}\
+{% for st in row.statuses %} {{ m.status(st) }}{% endfor %}\
+{% for p in row.get("problems") or () %}<br/>{{ m.issue(p) }} {{ p.summary }}{% endfor %}</li>{% endfor %}</ul>\
 {% else %}<p><em>{{ s.empty }}</em></p>{% endif %}"""
 
 REVIEW_LIGHTS = """\

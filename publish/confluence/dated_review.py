@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from mapping.models import ProblemProgram, days
-from okr.problems.model import ProgramResult
-from okr.problems.review import below_threshold, covered, escalations, review_digest
+from okr.problems.model import UNTRIAGED, Cluster, ProgramResult
+from okr.problems.review import below_threshold, cluster_facts, covered, escalations, review_digest, review_order
 from publish.confluence import formatting as fmt
 from publish.confluence.cadence_pages import DigestSection
 from publish.confluence.okr_page import ROOM, RenderedPage
@@ -108,16 +108,25 @@ def _new(review: DatedReview) -> DigestSection:
     return DigestSection("review-new", f"New since the last review ({since})", rows, "No new problem since then.")
 
 
+def _problems(review: DatedReview, cluster: Cluster) -> list[dict[str, Any]]:
+    """The cluster's problems, linked, with their summaries."""
+    return [{**_link(review, p.key), "summary": p.summary or ""} for p in cluster.problems]
+
+
 def _below(review: DatedReview) -> DigestSection:
+    """Clusters in the review order (by score, the untriaged last), each with its problems."""
     threshold = fmt.number(review.program.threshold)
     rows: tuple[dict[str, Any], ...] = tuple(
         {
             "label": cluster_text(c.ref),
-            "text": f"{c.frequency} × {fmt.number(c.impact)} = {fmt.number(c.score)}, below {threshold}",
+            "text": f"{c.frequency} × {fmt.number(c.impact)} = {fmt.number(c.score)}, below {threshold}"
+            if c.ref.category != UNTRIAGED
+            else f"{c.frequency} problem(s) that need a category before they count",
             "statuses": [],
             "link": None,
+            "problems": _problems(review, c),
         }
-        for c in below_threshold(review.result)
+        for c in review_order(below_threshold(review.result), cluster_facts)
     )
     return DigestSection("review-below", "Clusters below the threshold", rows, "No cluster below the threshold.")
 
@@ -126,11 +135,13 @@ def _covered(review: DatedReview) -> DigestSection:
     rows = tuple(
         {
             "label": cluster_text(c.ref),
-            "text": f"covered by {', '.join(c.covered_by)}",
+            "text": f"{c.frequency} × {fmt.number(c.impact)} = {fmt.number(c.score)}, covered by",
             "statuses": [fmt.flag_status("covered")],
             "link": None,
+            "aps": [_link(review, key) for key in c.covered_by],
+            "problems": _problems(review, c),
         }
-        for c in covered(review.result)
+        for c in review_order(covered(review.result), cluster_facts)
     )
     return DigestSection("review-covered", "Clusters covered by an action point", rows, "No cluster has an open AP.")
 

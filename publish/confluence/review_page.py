@@ -1,21 +1,23 @@
 """The problem review page of a problem program, rendered as the regions the service owns (pure).
 
 It reads the biweekly review digest (``okr.problems.review.review_digest``): the problems new since
-the last review by source × category, the untriaged ones, the ranked AP candidates with the AP each
-one needs, the AP table with owners, due dates and flags, and whether closed APs worked — in the order
-a review meeting takes them: APs first, then what is new.
+the last review by source × category, the untriaged ones, every cluster in review order (the AP
+candidates with the AP each one needs, then the others by score, the untriaged last — the admin page's
+order, ``okr.problems.review.review_order``), the AP table with summaries, owners by display name, due
+days, status and flags, and whether closed APs worked — in the order a review meeting takes them: APs
+first, then what is new.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from mapping.models import ProblemProgram, days
-from okr.problems.model import ALL_CATEGORIES, NO_THEME, ClusterRef, Problem, ProgramResult
-from okr.problems.review import ApProposal, ReviewDigest, ap_proposals, review_digest
+from okr.problems.model import ALL_CATEGORIES, NO_THEME, UNTRIAGED, Cluster, ClusterRef, Problem, ProgramResult
+from okr.problems.review import ApProposal, ReviewDigest, ap_proposals, cluster_facts, review_digest, review_order
 from publish.confluence import formatting as fmt
 from publish.confluence.chart_tables import cluster_chart_table
 from publish.confluence.okr_page import AS_OF, HINT, ROOM, PageContext, RenderedPage, as_of_view
@@ -36,7 +38,7 @@ def problem_review_page(
         ("action-points", "review_aps", {"a": _action_points_view(digest, summaries, context)}),
         ("effectiveness", "review_effectiveness", {"e": _effectiveness_view(program, digest, context)}),
         ("review", "review_new", {"r": _new_problems_view(program, digest, result, context)}),
-        ("candidates", "review_candidates", {"c": _candidates_view(digest, proposals, context, result, program)}),
+        ("candidates", "review_candidates", {"c": _clusters_view(digest, proposals, context, result, program)}),
     ]
     regions = [(AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, 0))))]
     regions += [(name, region_macro(name, render(template, **values))) for name, template, values in views]
@@ -63,6 +65,11 @@ def cluster_text(ref: ClusterRef | None) -> str:
         return "—"
     theme = "no theme" if ref.theme == NO_THEME else ref.theme
     return f"{ref.category} · {theme}"
+
+
+def due_text(due: date, today: date) -> str:
+    """``12 Dec``, with the year when it is not ``today``'s: a day as a person says it."""
+    return f"{due.day} {due:%b}" + ("" if due.year == today.year else f" {due.year}")
 
 
 def _issue(key: str, context: PageContext, summary: str | None = None, created: str | None = None) -> dict[str, Any]:
@@ -99,42 +106,67 @@ def _new_problems_view(
     }
 
 
-def _candidates_view(
+def _clusters_view(
     digest: ReviewDigest,
     proposals: Mapping[ClusterRef, ApProposal],
     context: PageContext,
     result: ProgramResult,
     program: ProblemProgram,
 ) -> dict[str, Any]:
-    rows = []
-    for rank, cluster in enumerate(digest.candidates, start=1):
-        proposal = proposals.get(cluster.ref)
-        rows.append(
-            {
-                "rank": rank,
-                "cluster": cluster_text(cluster.ref),
-                "score": f"{cluster.frequency} × {fmt.number(cluster.impact)} = {fmt.number(cluster.score)}",
-                "problems": [_problem(p, context) for p in cluster.problems],
-                "proposal": proposal.summary if proposal else "",
-                "owner": person(proposal.assignee, context.names)
-                if proposal and proposal.assignee
-                else "no owner named",
-                "due": f"{proposal.due:%Y-%m-%d}" if proposal else "—",
-            }
-        )
-    return {"rows": rows, "chart": cluster_chart_table(result.clusters, f"{days(program.window)} days")}
+    """Every cluster in the window in review order: the candidates with the AP each needs, then the
+    others by score, the untriaged last; each with its problems linked and their summaries."""
+    today = result.at.astimezone(context.tz).date()
+    rows = [
+        {
+            "rank": rank,
+            "cluster": cluster_text(cluster.ref),
+            "score": f"{cluster.frequency} × {fmt.number(cluster.impact)} = {fmt.number(cluster.score)}",
+            "problems": [_problem(p, context) for p in cluster.problems],
+            **_cluster_action(cluster, proposals.get(cluster.ref), digest, context, today),
+        }
+        for rank, cluster in enumerate(review_order(result.clusters, cluster_facts), start=1)
+    ]
+    return {
+        "rows": rows,
+        "candidates": len(digest.candidates),
+        "threshold": fmt.number(digest.threshold),
+        "chart": cluster_chart_table(result.clusters, f"{days(program.window)} days"),
+    }
+
+
+def _cluster_action(
+    cluster: Cluster, proposal: ApProposal | None, digest: ReviewDigest, context: PageContext, today: date
+) -> dict[str, Any]:
+    """What a cluster asks of the review: the AP to open, the open APs on it, a category, or nothing yet."""
+    if cluster.candidate and proposal is not None:
+        owner = person(proposal.assignee, context.names) if proposal.assignee else "no owner named"
+        return {
+            "status": fmt.flag_status("candidate"),
+            "action": f"Proposed: {proposal.summary}",
+            "detail": f"owner {owner} · due {due_text(proposal.due, today)}",
+            "links": [],
+        }
+    if cluster.covered_by:
+        links = [_issue(key, context) for key in cluster.covered_by]
+        return {"status": fmt.flag_status("covered"), "action": "covered by", "detail": "", "links": links}
+    if cluster.ref.category == UNTRIAGED:
+        return {"status": None, "action": "needs a category before it can count", "detail": "", "links": []}
+    below = f"below the threshold ({fmt.number(digest.threshold)})"
+    return {"status": None, "action": below, "detail": "", "links": []}
 
 
 def _action_points_view(
     digest: ReviewDigest, summaries: Mapping[str, str | None], context: PageContext
 ) -> dict[str, Any]:
+    """Each AP with its summary, owner by display name, due day, status and flags."""
+    today = digest.at.astimezone(context.tz).date()
     rows = [
         {
             "issue": _issue(row.key, context),
             "summary": summaries.get(row.key) or "",
             "cluster": cluster_text(row.cluster),
             "owner": person(row.owner, context.names) if row.owner else "no owner",
-            "due": f"{row.due:%Y-%m-%d}" if row.due else "no due date",
+            "due": due_text(row.due, today) if row.due else "no due date",
             "status": row.status or "—",
             "flags": [fmt.flag_status(f) for f in row.flags],
         }

@@ -116,21 +116,26 @@ counted for AP candidates over {{ r.window }}; a cluster scoring {{ r.threshold 
 
 REVIEW_CANDIDATES = """\
 {% import "macros" as m %}\
-<h2>Action-point candidates</h2>\
+<h2>Clusters: action-point candidates first, then by score, untriaged last</h2>\
+<p>{{ c.candidates }} candidate(s): a cluster scoring {{ c.threshold }} or more with no open action point \
+needs one.</p>\
 {% if c.chart %}{{ m.chart(c.chart) }}{% endif %}\
 {% if c.rows %}<table><tbody><tr><th>#</th><th>Cluster</th><th>Frequency × impact = score</th><th>Problems</th>\
-<th>Proposed action point</th></tr>\
+<th>Action point</th></tr>\
 {% for row in c.rows %}<tr><td>{{ row.rank }}</td><td>{{ row.cluster }}</td><td><strong>{{ row.score }}</strong></td>\
 <td>{% for p in row.problems %}{{ m.issue(p) }} {{ p.summary }}{% if not loop.last %}<br/>{% endif %}{% endfor %}</td>\
-<td>{{ row.proposal }}<br/>owner {{ row.owner }} · due {{ row.due }}</td></tr>{% endfor %}</tbody></table>\
-{% else %}<p>No cluster reaches the threshold without an open action point.</p>{% endif %}"""
+<td>{% if row.status %}{{ m.status(row.status) }} {% endif %}{{ row.action }}\
+{% for link in row.links %} {{ m.issue(link) }}{% if not loop.last %},{% endif %}{% endfor %}\
+{% if row.detail %}<br/>{{ row.detail }}{% endif %}</td></tr>{% endfor %}</tbody></table>\
+{% else %}<p>No problem in the window yet.</p>{% endif %}"""
 
 REVIEW_APS = """\
 {% import "macros" as m %}\
 <h2>Action points</h2>\
-{% if a.rows %}<table><tbody><tr><th>AP</th><th>Cluster</th><th>Owner</th><th>Due</th><th>Status</th><th>Flags</th></tr>\
-{% for row in a.rows %}<tr><td>{{ m.issue(row.issue) }} {{ row.summary }}</td><td>{{ row.cluster }}</td>\
-<td>{{ row.owner }}</td><td>{{ row.due }}</td><td>{{ row.status }}</td>\
+{% if a.rows %}<table><tbody><tr><th>AP</th><th>Summary</th><th>Owner</th><th>Due</th><th>Status</th><th>Cluster</th>\
+<th>Flags</th></tr>\
+{% for row in a.rows %}<tr><td>{{ m.issue(row.issue) }}</td><td>{{ row.summary }}</td>\
+<td>{{ row.owner }}</td><td>{{ row.due }}</td><td>{{ row.status }}</td><td>{{ row.cluster }}</td>\
 <td>{% for f in row.flags %}{{ m.status(f) }} {% endfor %}</td></tr>{% endfor %}</tbody></table>\
 {% else %}<p>No action points yet.</p>{% endif %}"""  # noqa: E501
 

@@ -149,7 +149,7 @@ def test_the_review_page_shows_the_digest() -> None:
         "2 × 4 = 8",
         "System problems keep recurring in Search",
         "owner pm@example.com",
-        "due 2026-11-29",
+        "due 29 Nov",
         "PLAT-9",
         "no owner",
         "2026-11-01",

@@ -47,6 +47,7 @@ STORED = {
     "PEOPLE": "okrsync:people",
     "CADENCE_CLAIM_PREFIX": "okrsync:cadence:claim:",
     "CADENCE_REVIEWS": "okrsync:cadence:reviews",
+    "CADENCE_PAGES": "okrsync:cadence:pages",
     "CADENCE_FLAG": "okrsync:cadence:scheduled",
     "PROBLEM_REVIEWS": "okrsync:problem-reviews",
     "PAGES_FLAG": "okrsync:pages:scheduled",

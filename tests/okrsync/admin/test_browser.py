@@ -14,6 +14,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
+from okrsync.settings import Settings
 from tests.okrsync.admin.conftest import ADMIN, ADMIN_TOKEN, mirror_issues, recompute
 from tests.support.browser import chromium
 
@@ -144,15 +145,58 @@ def _screenshot(browser, tmp_path: Path, name: str = "overview.png") -> None:
 
 
 ADMIN_PAGES = ("/admin/", "/admin/sets/shop/krs/KR1", "/admin/health", "/admin/problems", "/admin/mappings")
+TABLES_FIT = ("/admin/health", "/admin/problems")  # no table scrolls inside its card either
+
+
+def _a_problem_program(settings: Settings, connection: redis.Redis) -> None:
+    """A problem program with long summaries and themes, a candidate, a cluster below and untriaged problems."""
+    from datetime import UTC, datetime, timedelta
+
+    from okrsync.admin.context import admin_context
+    from okrsync.admin.document import apply_config_text
+    from sync.documents import issue_document
+    from sync.mirror import RedisMirror
+    from tests.okrsync.admin.conftest import config_text, jira_issue
+    from tests.okrsync.admin.test_problem_view import PROGRAM
+
+    apply_config_text(admin_context(settings, connection).runtime, config_text() + PROGRAM, "tests", source="okrs.yaml")
+    now, summary = datetime.now(UTC), "Checkout times out when the payment provider answers slowly during the sale, "
+    system = ["retro", "problem-system"]
+    issues = [jira_issue(f"SHOP-{n}", "Bug", now - timedelta(days=n - 29), system) for n in range(30, 36)]
+    issues += [jira_issue(f"SHOP-{n}", "Bug", now - timedelta(days=2), ["retro"]) for n in (40, 41, 42)]
+    issues += [jira_issue("SHOP-50", "Bug", now - timedelta(days=3), ["retro", "problem-people"])]
+    mirror = RedisMirror(connection)
+    for issue in issues:
+        issue["fields"]["summary"] = summary * 3 + issue["key"]
+        mirror.upsert(issue_document(issue), 1)
+    recompute(connection)
+
+
+def _every_page_listed(connection: redis.Redis) -> None:
+    """Sync health with a page of each ritual, long titles, a long link and a failure's long reason."""
+    from datetime import UTC, datetime
+
+    from sync.cadence_writes import record_failed, record_written
+
+    at = datetime.now(UTC)
+    long_title = "Shop OKRs for the checkout, payments and fulfilment teams of Northwind Goods — week 2026-W49"
+    url = "https://northwind-goods.atlassian.net/wiki/spaces/OKR/pages/123456789012/" + "Shop+OKRs+" * 12
+    for ritual in ("weekly", "monthly", "close"):
+        record_written(connection, "shop", ritual, long_title, url, at)
+    reason = f"Confluence answered 503 Service Unavailable at {url}?expand=body.storage,version,ancestors" * 2
+    record_failed(connection, "shop", "weekly", long_title.replace("W49", "W50"), reason, at)
 
 
 def test_charts_render_and_no_admin_page_is_wider_than_the_window(
     browser,
     served: str,
     configured: str,
+    admin_settings: Settings,
     connection: redis.Redis,
     tmp_path: Path,
 ) -> None:
+    from selenium.webdriver.common.by import By
+
     mirror_issues(connection)
     recompute(connection)
     _sign_in(browser, served)
@@ -168,10 +212,20 @@ def test_charts_render_and_no_admin_page_is_wider_than_the_window(
     _wait_for(browser, "#set-shop figure.chart svg")
     progress = _chart(browser, "#set-shop figure.chart svg")
     assert progress["legend"] == ["progress", "expected today"] and progress["bars"] >= 1
+    _a_problem_program(admin_settings, connection)
+    _every_page_listed(connection)
     for path in ADMIN_PAGES:
         browser.get(served + path)
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= 1280, f"{path} is {width} px wide at a 1280 px window"
+    for path in TABLES_FIT:
+        browser.get(served + path)
+        assert browser.find_elements(By.CSS_SELECTOR, "tr.cluster, tr.page"), f"{path} lists nothing to fit"
+        wide = browser.execute_script(
+            "return [...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth + 1)"
+            ".map(c => (c.id || c.querySelector('h2')?.textContent) + ' ' + c.scrollWidth + '>' + c.clientWidth);"
+        )
+        assert wide == [], f"{path}: a table is wider than its card at a 1280 px window: {wide}"
     refused = [
         entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]
     ]

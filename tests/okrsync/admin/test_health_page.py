@@ -113,3 +113,39 @@ def test_a_sets_latest_monthly_review_is_listed_with_its_write(
     sign_in(api)
     html = api.get("/admin/health").data.decode()
     assert "OKR / Shop OKRs — review 2026-11" in html and "1 Dec 2026, 08:05" in html
+
+
+def test_a_weekly_digest_is_listed_linked_with_its_write_and_state(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
+    from sync.cadence_writes import record_failed, record_written
+
+    at = datetime(2026, 11, 30, 7, 5, tzinfo=UTC)
+    record_written(connection, "shop", "weekly", "Shop OKRs — week 2026-W49", "https://wiki.example.com/p/9", at)
+    sign_in(api)
+    page = api.get("/admin/health").data.decode()
+    row = page[page.index('<tr class="page" id="page-weekly_digest-shop">') :].split("</tr>")[0]
+    assert 'OKR / <a href="https://wiki.example.com/p/9">Shop OKRs — week 2026-W49</a>' in row
+    assert "latest weekly digest of OKR set shop" in row and "30 Nov 2026, 07:05" in row
+    assert '<span class="lozenge h-on_track">written</span>' in row
+    assert "<strong>All current</strong>" in page and "at most once per page every 30 s" in page
+    later = at.replace(day=7, month=12)
+    record_failed(connection, "shop", "weekly", "Shop OKRs — week 2026-W50", "Confluence answered 503", later)
+    page = api.get("/admin/health").data.decode()
+    row = page[page.index('<tr class="page" id="page-weekly_digest-shop">') :].split("</tr>")[0]
+    assert "30 Nov 2026, 07:05" in row and '<span class="flag">failed 7 Dec 2026, 07:05</span>' in row
+    assert "“Shop OKRs — week 2026-W50” not written: Confluence answered 503" in row
+    assert "tried again at the scheduler's next round" in row
+    assert "<strong>1 target failing since 7 Dec 2026, 07:05</strong>" in page
+
+
+def test_a_failing_set_page_says_why(api: FlaskClient, configured: str, connection: redis.Redis) -> None:
+    failed = datetime(2026, 12, 1, 7, 30, tzinfo=UTC).timestamp()
+    connection.hset(
+        PAGE_STATE + "set:shop",
+        mapping={"written_at": str(failed - 60), "failed_at": str(failed), "reason": "Confluence answered 403"},
+    )
+    sign_in(api)
+    row = api.get("/admin/health").data.decode().split('<tr class="page" id="page-okr_set-shop">')[1].split("</tr>")[0]
+    assert 'failed 1 Dec 2026, 07:30</span> <span class="small">Confluence answered 403</span>' in row
+    assert "tried again once 30 s have passed" in row
