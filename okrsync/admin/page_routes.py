@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from mapping.models import OkrConfig, days
 from okr.checkins import CheckInInvalid, check_in_words
-from okrsync.admin import charts, problem_view, throttle, views, words
+from okrsync.admin import charts, problem_view, throttle, views
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
 from okrsync.admin.document import child, edit_lock, save_document, stored_document
@@ -25,6 +25,7 @@ from okrsync.admin.headers import page_policy
 from okrsync.admin.health import collect_health, latest_report
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import close_session, open_session, session_user
+from publish import words
 from publish.people import people_of_config
 from publish.remote_links import HEALTHS, health_icon
 from sync.history import readings

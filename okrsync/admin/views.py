@@ -17,7 +17,6 @@ from okr.history import Reading
 from okr.report import KeyResultReport, KpiReport, ObjectiveReport, Report, SetReport
 from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
-from okrsync.admin.words import set_subtitle, when
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
 from publish.decision import decision_words
@@ -25,6 +24,7 @@ from publish.kinds import kind_words
 from publish.kr_changes import change_text
 from publish.people import NO_NAMES, Names, person, roles_text
 from publish.warehouse import KPI_STATE_WORDS, band_words, kpi_source_words
+from publish.words import set_subtitle, when
 
 HEALTH_LABELS = {
     "done": "done",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from okrsync.admin.words import clock, moment, verdict, when, zone_name
+from publish.words import clock, moment, verdict, when, zone_name
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
@@ -115,7 +115,7 @@ def test_values_are_rounded_to_what_a_reader_uses_and_carry_their_unit() -> None
 
 
 def test_a_definition_version_reads_by_its_number_and_day() -> None:
-    from okrsync.admin.words import definition_version
+    from publish.words import definition_version
 
     history = [
         {"version": "v-aaaaaaaaaaaa", "at": "2026-10-01T08:00:00+00:00", "author": "alice"},
@@ -127,7 +127,7 @@ def test_a_definition_version_reads_by_its_number_and_day() -> None:
 
 
 def test_a_set_heading_says_each_word_once() -> None:
-    from okrsync.admin.words import set_subtitle
+    from publish.words import set_subtitle
 
     assert set_subtitle("company", "company", "company", "this-quarter", None) == "cycle this-quarter"
     assert set_subtitle("Northwind company OKRs", "northwind", "company", "q4", "Ana Ruiz") == "cycle q4 · Ana Ruiz"

@@ -1,5 +1,6 @@
-"""Plain words for the admin pages (pure): one time format in the configuration's zone, and the sync
-health verdict read from what the health page collects."""
+"""Plain words for the pages people read, the admin pages and the Confluence pages (pure): one time
+format in the configuration's zone, definition versions by number and day, and the sync health verdict
+read from what the health page collects."""
 
 from __future__ import annotations
 
