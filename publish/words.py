@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 NO_TIME = "—"
@@ -90,16 +90,33 @@ def _since(words: str, values: Sequence[Any], tz: tzinfo, now: datetime) -> str:
 
 
 def definition_version(version: str | None, history: Sequence[Mapping[str, Any]], tz: tzinfo) -> str:
-    """``definition v3 (since 3 Nov)``: the version's place in the metric's history, oldest first, and the
-    day it came into force; the version itself when the history does not hold it, ``—`` for none."""
+    """``definition v3 (since 3 Nov)``: the version's number in the metric's history (numbered in order of
+    first use, oldest first) and the day it last came into force; the version itself when the history does
+    not hold it, ``—`` for none."""
     if not version:
         return NO_TIME
-    for number, entry in enumerate(history, start=1):
-        if entry.get("version") == version:
-            at = moment(entry.get("at"))
-            since = f" (since {at.astimezone(tz).day} {at.astimezone(tz):%b})" if at else ""
-            return f"definition v{number}{since}"
-    return version
+    return numbered_version(version, history, tz) or version
+
+
+def numbered_version(version: str | None, history: Sequence[Mapping[str, Any]], tz: tzinfo) -> str | None:
+    """``definition v3 (since 3 Nov)``, or None when the history does not hold ``version``."""
+    numbers = version_numbers(history)
+    if not version or version not in numbers:
+        return None
+    at = moment(next((e.get("at") for e in reversed(history) if e.get("version") == version), None))
+    since = f" (since {at.astimezone(tz).day} {at.astimezone(tz):%b})" if at else ""
+    return f"definition v{numbers[version]}{since}"
+
+
+def version_numbers(history: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Each version of a metric's history (oldest first) → its number, in order of first use: a definition
+    put back in force keeps the number it had."""
+    numbers: dict[str, int] = {}
+    for entry in history:
+        version = entry.get("version")
+        if version and version not in numbers:
+            numbers[str(version)] = len(numbers) + 1
+    return numbers
 
 
 def set_subtitle(name: str, set_id: str, level: str, cycle: str, owner: str | None) -> str:
@@ -114,3 +131,114 @@ def set_subtitle(name: str, set_id: str, level: str, cycle: str, owner: str | No
     if owner:
         parts.append(owner)
     return " · ".join(parts)
+
+
+def day(value: datetime | str | float | None, tz: tzinfo) -> str:
+    """``3 Nov 2026`` in ``tz``; ``—`` for no time."""
+    at = moment(value)
+    if at is None:
+        return NO_TIME
+    local = at.astimezone(tz)
+    return f"{local.day} {local:%b %Y}"
+
+
+def date_words(value: date) -> str:
+    """A calendar day as the pages say it: ``3 Nov 2026``."""
+    return f"{value.day} {value:%b %Y}"
+
+
+def stamp(value: datetime | str | float | None, tz: tzinfo, now: datetime) -> str:
+    """``3 Dec 2026, 14:02 Europe/Berlin``: a page's one full time, with the zone said once."""
+    return f"{when(value, tz)} {zone_name(tz, now)}" if moment(value) is not None else NO_TIME
+
+
+_WEBHOOK_WORDS = {
+    "jira:issue_created": "a new Jira issue {issue}",
+    "jira:issue_deleted": "the deletion of Jira issue {issue}",
+}
+_TRIGGER_WORDS = {
+    "webhook": "a Jira change to {issue}",
+    "measurement": "a pushed measurement of {metric}",
+    "sql": "a warehouse query of {metric}",
+    "remote": "a Jira search for {metric}",
+    "resync": "a full resync from Jira",
+    "reconcile": "a reconciliation with Jira",
+    "config": "a configuration change (revision {revision}{by})",
+    "schedule": "a scheduled recomputation",
+    "recovery": "a recomputation of work a stopped worker left",
+    "close": "the close of cycle {cycle}",
+    "rescope": "a rescope of {kr}{by}",
+    "checkin": "a check-in on {kr}",
+    "page": "the page getting its address",
+    "retry": "a retry of writes that had failed",
+    "check-in held back": "a check-in comment held back until its health held",
+    "check-in in flight": "a check-in comment being posted",
+}
+
+
+def trigger_words(trigger: Mapping[str, str] | None, tz: tzinfo, now: datetime) -> str:
+    """What started an evaluation, in words and with its time: ``a Jira change to OPS-61 at 06:48``,
+    ``a pushed measurement of nps at 09:14``, ``a configuration change (revision 4 by alice)``."""
+    if not trigger:
+        return _TRIGGER_WORDS["schedule"]
+    kind = str(trigger.get("kind") or "")
+    pattern = _pattern(kind, trigger)
+    if pattern is None:
+        text = kind.replace("_", " ") if kind else "an update"
+    else:
+        author = trigger.get("author")
+        text = pattern.format_map(_Said({**trigger, "by": f" by {author}" if author else ""}))
+    at = _epoch(trigger.get("at"))
+    if at is not None:
+        text += f" at {clock(at, tz, now)}"
+    coalesced = trigger.get("coalesced")
+    return f"{text}, with {coalesced} changes taken together" if coalesced else text
+
+
+def _pattern(kind: str, trigger: Mapping[str, str]) -> str | None:
+    if kind == "webhook":
+        pattern = _WEBHOOK_WORDS.get(str(trigger.get("event") or ""), _TRIGGER_WORDS["webhook"])
+        return pattern if trigger.get("issue") else "a Jira change"
+    if kind == "checkin" and not trigger.get("kr"):
+        return "a check-in comment in Jira"
+    return _TRIGGER_WORDS.get(kind)
+
+
+class _Said(dict[str, Any]):
+    """A trigger's fields for its words; one it lacks reads as ``?``."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _epoch(value: Any) -> datetime | None:
+    """A trigger's ``at``: epoch seconds, as a number or its text."""
+    try:
+        return moment(float(value))
+    except (TypeError, ValueError):
+        return moment(value) if isinstance(value, str) else None
+
+
+COUNTED_NOUNS = {
+    "jira": ("issue", "issues"),
+    "push": ("measurement", "measurements"),
+    "sql": ("warehouse reading", "warehouse readings"),
+    "problems": ("problem", "problems"),
+}
+
+
+def counted_words(count: int | None, source: str | None, pushed_by: str | None = None) -> str:
+    """What a value was computed from, named: ``60 issues``, ``1 measurement pushed by analytics``,
+    ``1 warehouse reading``; ``no issues yet`` for none."""
+    singular, plural = COUNTED_NOUNS.get(source or "", ("value", "values"))
+    if not count:
+        return f"no {plural} yet"
+    text = f"{count} {singular if count == 1 else plural}"
+    if source == "push":
+        text += f" pushed by {pushed_by}" if pushed_by else " pushed"
+    return text
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """``1 key result`` / ``3 key results``."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
