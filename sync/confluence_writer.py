@@ -33,7 +33,7 @@ import redis
 
 from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
 from mapping.measurements import Measurement
-from mapping.models import ConfluenceTarget, OkrConfig, OkrSet, ProblemProgram
+from mapping.models import ConfluenceTarget, KeyResult, OkrConfig, OkrSet, ProblemProgram
 from okr.evaluate import contributing_epics, evaluation_input
 from okr.history import moved_values, moves_in
 from okr.metrics import EvaluationInput, FilterCache, counted_documents, program_result
@@ -436,15 +436,20 @@ def set_context(
 
 def counted_issues(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput) -> dict[str, Counted]:
     """Each measured KR's issues counted by its ``source: jira`` metric, from the mirror."""
-    filters, cycle = FilterCache(), config.cycle(okr_set.cycle)
-    found: dict[str, Counted] = {}
-    for objective in okr_set.objectives:
-        for kr in objective.key_results:
-            metric = config.metrics.get(kr.metric or "")
-            documents = None if metric is None or kr.unmeasured else counted_documents(metric, cycle, given, filters)
-            if documents is not None:
-                found[kr.id] = counted_of(documents)
-    return found
+    filters = FilterCache()
+    found = {kr.id: kr_counted(config, okr_set, kr, given, filters) for o in okr_set.objectives for kr in o.key_results}
+    return {kr_id: counted for kr_id, counted in found.items() if counted is not None}
+
+
+def kr_counted(
+    config: OkrConfig, okr_set: OkrSet, kr: KeyResult, given: EvaluationInput, filters: FilterCache
+) -> Counted | None:
+    """The issues one KR's metric counts in its set's cycle; None when its metric counts no issues here."""
+    metric = config.metrics.get(kr.metric or "")
+    if metric is None or kr.unmeasured:
+        return None
+    documents = counted_documents(metric, config.cycle(okr_set.cycle), given, filters)
+    return None if documents is None else counted_of(documents)
 
 
 def pushers(runtime: Runtime, config: OkrConfig, okr_set: OkrSet, at: datetime) -> dict[str, str]:

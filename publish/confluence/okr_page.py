@@ -371,21 +371,25 @@ def _unmeasured_reason(kr: KeyResult, result: KeyResultReport) -> str | None:
 
 
 def delivery_words(result: KeyResultReport) -> str:
-    """``4 of 6 epics done · 2 added · 1 descoped (SHOP-7 on 12 Nov) · outcome 67% · scope at the start``:
+    """``4 of 6 epics done · 2 added · 1 descoped (SHOP-7 on 12 Nov) · outcome 67% · scope set at the start``:
     the epics by count when the recorded scope says them."""
     if result.delivery is None:
         return "no contributing epics"
     outcome = f"outcome {fmt.percent(result.progress)}"
-    scope = result.scope
-    if scope is None:
+    if result.scope is None:
         return f"epics {fmt.percent(result.delivery)} done · {outcome}"
+    return f"{epic_counts(result.scope)} · {outcome} · {_scope_since(result.scope)}"
+
+
+def epic_counts(scope: ScopeFacts) -> str:
+    """``4 of 6 epics done · 2 added · 1 descoped (SHOP-7 on 12 Nov)``: a KR's epics by count."""
     parts = [f"{scope.done} of {plural(scope.total, 'epic')} done"]
     if scope.added:
         parts.append(f"{scope.added} added ({scope.added_done} done)" if scope.added_done else f"{scope.added} added")
     if scope.descoped:
         gone = ", ".join(f"{key} on {_short_day(at)}" for key, at in scope.descoped)
         parts.append(f"{len(scope.descoped)} descoped ({gone})")
-    return " · ".join([*parts, outcome, _scope_since(scope)])
+    return " · ".join(parts)
 
 
 def _scope_since(scope: ScopeFacts) -> str:

@@ -92,7 +92,12 @@ def test_overview_kr_detail_health_and_problems_after_an_evaluation(
     overview = api.get("/admin/").data.decode()
     assert "Evaluated at" in overview and 'style="width: 33%"' in overview and "on track" in overview
     detail = api.get("/admin/sets/shop/krs/KR1").data.decode()
-    assert "Provenance" in detail and "local over 10 issue(s)" in detail and 'id="charts"' in detail
+    assert (
+        "Provenance" in detail
+        and "10 issues, counted by the service from the mirror" in detail
+        and 'id="charts"' in detail
+    )
+    assert '<ul class="small" id="counted-issues"><li>SHOP-1 Bug SHOP-1</li>' in detail and "issue(s)" not in detail
     assert api.get("/admin/sets/shop/krs/nope").status_code == 404
     assert b"SHOP-1" in api.get("/admin/health").data
     assert b"No problem programs configured" in api.get("/admin/problems").data
