@@ -35,6 +35,7 @@ from publish.kr_changes import changes_between
 from publish.people import Names, kr_owners_text, person
 from publish.warehouse import KPI_STATE_COLOURS, KPI_STATE_WORDS, band_words
 from publish.words import (
+    clock,
     counted_words,
     date_words,
     day,
@@ -429,10 +430,10 @@ def _definition_words(version: str | None, history: Sequence[Mapping[str, str]],
 
 
 def _warehouse_words(count: int, provenance: Mapping[str, Any], context: PageContext) -> str:
-    """``1 warehouse reading from connection analytics, fetched 15 Nov 2026, 09:14``."""
+    """``1 warehouse reading from connection analytics, fetched at 09:14``."""
     rows = int(provenance.get("rows") or count or 0)
     fetched = provenance.get("fetched_at")
-    at = f", fetched {stamp(fetched, context.tz, context.at)}" if fetched else ""
+    at = f", fetched at {clock(fetched, context.tz, context.at)}" if fetched else ""
     return f"{counted_words(rows, 'sql')} from connection {provenance.get('connection')}{at}"
 
 
@@ -480,11 +481,11 @@ def _version_number(version: str | None, history: Sequence[Mapping[str, str]]) -
 
 
 def _kr_changes_in_cycle(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, context: PageContext) -> list[str]:
-    """ "target changed on 2026-11-03 from 2 to 3 (alice)" for each change applied inside the set's cycle."""
+    """ "target changed on 3 Nov 2026 from 2 to 3 (alice)" for each change applied inside the set's cycle."""
     cycle = config.cycle(okr_set.cycle)
     start = datetime.combine(cycle.start, time.min, context.tz)
     end = datetime.combine(cycle.end, time.max, context.tz)
-    return changes_between(context.kr_changes.get(kr.id, ()), start, end, context.tz)
+    return changes_between(context.kr_changes.get(kr.id, ()), start, end, context.tz, day)
 
 
 def definition_changes_in_cycle(

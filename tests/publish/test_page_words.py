@@ -16,7 +16,7 @@ from okr.evaluate import evaluate_config, evaluation_input
 from okr.report import SetReport
 from okr.scope import ScopeFacts
 from publish.confluence.okr_page import COUNTED_SHOWN, counted_of, delivery_words, okr_set_page
-from publish.words import trigger_words
+from publish.words import counted_words, numbered_version, trigger_words
 from tests.publish.sample import AT, CONFIG, context, documents, set_page
 from tests.publish.test_render import parsed
 
@@ -146,3 +146,51 @@ def _push_page(**overrides):
     pushed = [Measurement(metric="nps", value=25, at=datetime(2026, 11, 14, 9, 0, tzinfo=UTC), source="analytics")]
     report = evaluate_config(cfg, evaluation_input(AT, cfg, documents(), pushed))
     return okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context(**overrides))
+
+
+def test_a_warehouse_value_says_its_readings_and_when_they_were_fetched() -> None:
+    cfg, given_report = _set_report()
+    kr = given_report.objectives[0].key_results[0]
+    fetched = {
+        "connection": "analytics",
+        "query_digest": "ab12cd34",
+        "rows": 1,
+        "fetched_at": "2026-11-15T09:14:00+00:00",
+    }
+    objective = replace(given_report.objectives[0], key_results=(replace(kr, provenance=fetched),))
+    page = okr_set_page(cfg, cfg.okr_sets[0], replace(given_report, objectives=(objective,)), context())
+    text = visible(page)
+    assert "1 warehouse reading from connection analytics, fetched at 09:14" in text and "ab12cd34" not in text
+
+
+def test_a_definition_put_back_in_force_keeps_its_number() -> None:
+    history = [
+        {"version": "v-aaaaaaaaaaaa", "at": "2026-10-01T08:00:00+00:00"},
+        {"version": "v-bbbbbbbbbbbb", "at": "2026-11-03T08:00:00+00:00"},
+        {"version": "v-aaaaaaaaaaaa", "at": "2026-11-20T08:00:00+00:00"},
+    ]
+    assert numbered_version("v-aaaaaaaaaaaa", history, UTC) == "definition v1 (since 20 Nov)"
+    assert numbered_version("v-bbbbbbbbbbbb", history, UTC) == "definition v2 (since 3 Nov)"
+    assert numbered_version("v-cccccccccccc", history, UTC) is None
+
+
+@pytest.mark.parametrize(
+    ("count", "source", "said"),
+    [
+        (60, "jira", "60 issues"),
+        (1, "jira", "1 issue"),
+        (1, "push", "1 measurement pushed"),
+        (1, "sql", "1 warehouse reading"),
+        (3, "problems", "3 problems"),
+        (0, "jira", "no issues yet"),
+        (0, "push", "no measurements yet"),
+    ],
+)
+def test_a_count_names_what_it_counted(count, source, said) -> None:
+    assert counted_words(count, source) == said
+
+
+def _set_report():
+    cfg = load_config_text(CONFIG, "okrs.yaml")
+    report = evaluate_config(cfg, evaluation_input(AT, cfg, documents()))
+    return cfg, SetReport.from_dict(report["okr_sets"][0])

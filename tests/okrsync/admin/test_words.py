@@ -132,3 +132,22 @@ def test_a_set_heading_says_each_word_once() -> None:
     assert set_subtitle("company", "company", "company", "this-quarter", None) == "cycle this-quarter"
     assert set_subtitle("Northwind company OKRs", "northwind", "company", "q4", "Ana Ruiz") == "cycle q4 · Ana Ruiz"
     assert set_subtitle("Shop", "shop-team", "team", "q4", None) == "shop-team · team · cycle q4"
+
+
+def test_the_issues_counted_read_twenty_by_name_and_the_rest_counted() -> None:
+    from okrsync.admin.views import counted_view
+    from publish.confluence.okr_page import counted_of
+
+    counted = counted_of([{"key": f"SHOP-{n}", "summary": f"Bug {n}"} for n in range(1, 61)])
+    shown = counted_view(counted, "https://acme.atlassian.net")
+    assert [i["key"] for i in shown["issues"]] == [f"SHOP-{n}" for n in range(1, 21)]
+    assert shown["issues"][0] == {
+        "key": "SHOP-1",
+        "summary": "Bug 1",
+        "url": "https://acme.atlassian.net/browse/SHOP-1",
+    }
+    assert shown["more"] == "and 40 more"
+    assert counted_view(counted_of([{"key": "SHOP-1"}]), None) == {
+        "issues": [{"key": "SHOP-1", "summary": "", "url": None}],
+        "more": None,
+    }
