@@ -33,6 +33,7 @@ from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import changes_between
 from publish.people import Names, kr_owners_text, person
+from publish.triggers import trigger_words
 from publish.warehouse import KPI_STATE_COLOURS, KPI_STATE_WORDS, band_words
 from publish.words import (
     clock,
@@ -42,7 +43,6 @@ from publish.words import (
     numbered_version,
     plural,
     stamp,
-    trigger_words,
     version_numbers,
 )
 

@@ -16,7 +16,8 @@ from okr.evaluate import evaluate_config, evaluation_input
 from okr.report import SetReport
 from okr.scope import ScopeFacts
 from publish.confluence.okr_page import COUNTED_SHOWN, counted_of, delivery_words, okr_set_page
-from publish.words import counted_words, numbered_version, trigger_words
+from publish.triggers import trigger_words
+from publish.words import counted_words, numbered_version
 from tests.publish.sample import AT, CONFIG, context, documents, set_page
 from tests.publish.test_render import parsed
 
