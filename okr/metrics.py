@@ -293,6 +293,19 @@ def metric_reader(metric: Metric) -> Reader:
     return ("field", metric.value_field or "")
 
 
+def counted_documents(
+    metric: Metric, cycle: Cycle, given: EvaluationInput, filters: FilterCache
+) -> list[Document] | None:
+    """The issues a ``source: jira`` metric counts in its window (a ratio's denominator), for the pages to
+    list them; None for the other sources and for JQL outside the local subset."""
+    if metric.source != "jira":
+        return None
+    try:
+        return _in_window(metric, cycle, given, filters.get(metric.jql or ""))
+    except JqlError:
+        return None
+
+
 def _in_window(metric: Metric, cycle: Cycle, given: EvaluationInput, matches: Predicate) -> list[Document]:
     """Documents matching the metric's JQL whose date field lies in its window (shared across metrics)."""
     field = metric.effective_date_field

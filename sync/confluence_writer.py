@@ -32,15 +32,16 @@ from typing import Any, Literal
 import redis
 
 from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
-from mapping.models import ConfluenceTarget, OkrConfig, OkrSet, ProblemProgram
+from mapping.measurements import Measurement
+from mapping.models import ConfluenceTarget, KeyResult, OkrConfig, OkrSet, ProblemProgram
 from okr.evaluate import contributing_epics, evaluation_input
 from okr.history import moved_values, moves_in
-from okr.metrics import EvaluationInput, FilterCache, program_result
+from okr.metrics import EvaluationInput, FilterCache, counted_documents, program_result
 from okr.problems.model import ProgramResult, issue_order
 from okr.report import Report, stored_report
 from okr.timeframe import cycle_bounds
 from publish.confluence.formatting import change_summary
-from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
+from publish.confluence.okr_page import Counted, Epic, PageContext, RenderedPage, counted_of, okr_set_page
 from publish.confluence.regions import merge_regions, regions_equal
 from publish.confluence.review_page import problem_review_page
 from publish.people import people_of_set
@@ -416,20 +417,58 @@ def render_target(
     result = report.okr_set(target.id)
     if result is None:
         raise LookupError(f"the evaluation report has no result for OKR set {target.id}")
-    context = PageContext(
-        at=base.at,
-        tz=base.tz,
-        jira_url=base.jira_url,
-        interval_seconds=base.interval_seconds,
-        trigger=trigger,
+    return okr_set_page(config, okr_set, result, set_context(runtime, config, okr_set, given, base))
+
+
+def set_context(
+    runtime: Runtime, config: OkrConfig, okr_set: OkrSet, given: EvaluationInput, base: PageContext
+) -> PageContext:
+    """What a set's page shows beyond the evaluation, read from Redis and the mirror."""
+    return replace(
+        base,
         trends=read_trends(runtime.redis, okr_set),
         history=read_history(runtime.redis, config, okr_set),
         epics=contributor_epics(okr_set, given),
         metric_history={m: runtime.config_store.metric_history(m) for m in _metrics_of(okr_set)},
         kr_changes=kr_changes_of_set(runtime.redis, okr_set),
         names=refresh_people(runtime, people_of_set(okr_set)),
+        counted=counted_issues(config, okr_set, given),
+        pushed_by=pushers(runtime, config, okr_set, given.at),
     )
-    return okr_set_page(config, okr_set, result, context)
+
+
+def counted_issues(config: OkrConfig, okr_set: OkrSet, given: EvaluationInput) -> dict[str, Counted]:
+    """Each measured KR's issues counted by its ``source: jira`` metric, from the mirror."""
+    filters = FilterCache()
+    found = {kr.id: kr_counted(config, okr_set, kr, given, filters) for o in okr_set.objectives for kr in o.key_results}
+    return {kr_id: counted for kr_id, counted in found.items() if counted is not None}
+
+
+def kr_counted(
+    config: OkrConfig, okr_set: OkrSet, kr: KeyResult, given: EvaluationInput, filters: FilterCache
+) -> Counted | None:
+    """The issues one KR's metric counts in its set's cycle; None when its metric counts no issues here."""
+    metric = config.metrics.get(kr.metric or "")
+    if metric is None or kr.unmeasured:
+        return None
+    documents = counted_documents(metric, config.cycle(okr_set.cycle), given, filters)
+    return None if documents is None else counted_of(documents)
+
+
+def pushers(runtime: Runtime, config: OkrConfig, okr_set: OkrSet, at: datetime) -> dict[str, str]:
+    """Each pushed metric of the set → who pushed the value it reads (its latest measurement's source)."""
+    pushed = sorted(m for m in _metrics_of(okr_set) | {k.metric for k in okr_set.kpis} if _pushed(config, m))
+    latest: dict[str, Measurement] = {}
+    for measurement in runtime.measurements.for_metrics(pushed) if pushed else []:
+        newest = latest.get(measurement.metric)
+        if measurement.at <= at and (newest is None or measurement.at >= newest.at):
+            latest[measurement.metric] = measurement
+    return {metric: m.source for metric, m in latest.items() if m.source}
+
+
+def _pushed(config: OkrConfig, metric_id: str) -> bool:
+    metric = config.metrics.get(metric_id)
+    return metric is not None and metric.source == "push"
 
 
 def people_of(program: ProblemProgram, result: ProgramResult) -> list[str]:

@@ -111,7 +111,7 @@ def _recompute_and_write(
         escalate_off_track_krs(runtime, config, report, now)
         if refs is None:  # every target was planned: records of targets this flush does not try are stale
             guard.failures.keep_only(tried_targets(config, writes + links.writes, links))
-    publish_pages(runtime, config, report, now, given=given, trigger=trigger)  # Jira first, then pages
+    publish_pages(runtime, config, report, now, given=given, trigger=timed(trigger, triggers))  # Jira first, then pages
     return result
 
 
@@ -376,6 +376,13 @@ def summarise_triggers(triggers: list[dict[str, Any]]) -> dict[str, str]:
     if len(triggers) > 1:
         newest["coalesced"] = str(len(triggers))
     return newest
+
+
+def timed(trigger: Mapping[str, str], triggers: list[dict[str, Any]]) -> dict[str, str]:
+    """The trigger with the moment of its newest change (``at``, epoch seconds), which a page's as-of line
+    says; the Jira values and the recorded readings keep the trigger without it."""
+    at = triggers[0].get("at") if triggers else None
+    return {**trigger, "at": str(at)} if at is not None else dict(trigger)
 
 
 def _record_flush(runtime: Runtime, result: FlushReport) -> None:

@@ -14,9 +14,12 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from mapping.models import OkrConfig, days
+from mapping.models import KeyResult, OkrConfig, OkrSet, days
 from okr.checkins import CheckInInvalid, check_in_words
-from okrsync.admin import charts, problem_view, throttle, views, words
+from okr.evaluate import evaluation_input
+from okr.metrics import FilterCache
+from okr.report import KeyResultReport
+from okrsync.admin import charts, problem_view, throttle, views
 from okrsync.admin.auth import ADMIN, caller_for_token, configured_tokens, csrf_matches, new_csrf_token
 from okrsync.admin.context import AdminContext
 from okrsync.admin.document import child, edit_lock, save_document, stored_document
@@ -25,8 +28,10 @@ from okrsync.admin.headers import page_policy
 from okrsync.admin.health import collect_health, latest_report
 from okrsync.admin.routing import ADMIN_EXTENSION
 from okrsync.admin.sessions import close_session, open_session, session_user
+from publish import words
 from publish.people import people_of_config
 from publish.remote_links import HEALTHS, health_icon
+from sync.confluence_writer import kr_counted, pushers
 from sync.history import readings
 from sync.kr_changes import kr_changes_of
 from sync.mirror import RedisMirror
@@ -200,8 +205,6 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
     row = views.kr_row(okr_set, kr, result, report.okr_set(set_id) if report else None, seen, names)
     recorded = readings(admin.redis, (set_id, kr_id))
     trend = views.trend_points(config, okr_set, recorded, now)
-    metric = config.metrics.get(kr.metric or "")
-    versions = admin.store.metric_history(kr.metric) if kr.metric else []
     checkins = [views.checkin_view(c, seen) for c in PeopleCheckins(admin.redis).history((set_id, kr_id), 10)]
     return render_template(
         "admin_kr.html",
@@ -210,9 +213,8 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
         kr=kr,
         row=row,
         report=report,
-        metric=metric,
-        versions=versions,
-        definition=words.definition_version(row["metric_version"], versions, config.zone),
+        metric=config.metrics.get(kr.metric or ""),
+        provenance=_provenance_view(admin, config, okr_set, kr, result, now),
         changes=views.kr_change_texts(kr_changes_of(admin.redis, set_id, kr_id), config),
         trend=trend,
         charts=charts.kr_page_charts(config, okr_set, kr, result, recorded, now),
@@ -221,6 +223,62 @@ def _kr_page(set_id: str, kr_id: str, errors: Sequence[str] = (), status: int = 
         checkin_form=form or {},
         saved=request.args.get("checked_in"),
     ), status
+
+
+def _provenance_view(
+    admin: AdminContext,
+    config: OkrConfig,
+    okr_set: OkrSet,
+    kr: KeyResult,
+    result: KeyResultReport | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """A KR's provenance card: its definition by number and day, what was counted (the issues by name, read
+    from the mirror as it is now), where it was evaluated."""
+    versions = admin.store.metric_history(kr.metric) if kr.metric else []
+    metric = config.metrics.get(kr.metric or "")
+    return {
+        "versions": [{**v, "number": words.version_numbers(versions).get(v.get("version", ""))} for v in versions],
+        "definition": words.definition_version(result.metric_version if result else None, versions, config.zone),
+        "evaluated": _evaluated_words(admin, config, okr_set, kr, result, now),
+        "issues": _counted_issues(admin, config, okr_set, kr, now) if metric and metric.source == "jira" else None,
+    }
+
+
+_WHERE = {
+    "local": "counted by the service from the mirror",
+    "remote": "counted by a scheduled Jira search",
+    "none": "not evaluated yet",
+}
+
+
+def _evaluated_words(
+    admin: AdminContext,
+    config: OkrConfig,
+    okr_set: OkrSet,
+    kr: KeyResult,
+    result: KeyResultReport | None,
+    now: datetime,
+) -> str:
+    """``10 issues, counted by the service from the mirror``; ``1 measurement pushed by analytics``."""
+    metric = config.metrics.get(kr.metric or "")
+    if result is None or metric is None:
+        return "not evaluated yet"
+    pushed = pushers(admin.runtime, config, okr_set, now).get(kr.metric or "") if metric.source == "push" else None
+    counted = words.counted_words(result.count, metric.source, pushed)
+    where = _WHERE.get(result.evaluated, result.evaluated) if metric.source == "jira" else ""
+    return f"{counted}, {where}" if where else counted
+
+
+def _counted_issues(
+    admin: AdminContext, config: OkrConfig, okr_set: OkrSet, kr: KeyResult, now: datetime
+) -> dict[str, Any] | None:
+    """The issues the KR's metric counts now, from the mirror in Redis."""
+    documents = list(RedisMirror(admin.redis).documents())
+    fields, own = admin.store.field_names(), admin.store.own_account()
+    given = evaluation_input(now, config, documents, (), fields, current_user=own)
+    counted = kr_counted(config, okr_set, kr, given, FilterCache())
+    return views.counted_view(counted, admin.runtime.settings.jira_url) if counted and counted.total else None
 
 
 def save_checkin(set_id: str, kr_id: str) -> Any:

@@ -17,14 +17,15 @@ from okr.history import Reading
 from okr.report import KeyResultReport, KpiReport, ObjectiveReport, Report, SetReport
 from okr.scope import scope_words
 from okr.timeframe import cycle_bounds
-from okrsync.admin.words import set_subtitle, when
 from publish.closed import closed_text, late_text
 from publish.confluence import formatting as fmt
+from publish.confluence.okr_page import Counted, epic_counts
 from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import change_text
 from publish.people import NO_NAMES, Names, person, roles_text
 from publish.warehouse import KPI_STATE_WORDS, band_words, kpi_source_words, sql_provenance_words
+from publish.words import set_subtitle, when
 
 HEALTH_LABELS = {
     "done": "done",
@@ -151,10 +152,22 @@ def kr_row(
         "late": late_text(found) if found else None,
         "contributors": _contributors_text(kr),
         "scope": scope_words(found.scope) if found and found.scope else None,
+        "epics": epic_counts(found.scope) if found and found.scope else None,
         "kind_words": kind_words(found, set_result) if found and set_result else None,
         "decision": decision_words(found) if found else None,
         "drives": ", ".join(kr.drives) or None,
         "checkin": checkin_view(found.checkin, seen) if found and found.checkin and seen else None,
+    }
+
+
+def counted_view(counted: Counted, jira_url: str | None) -> dict[str, Any]:
+    """The issues a KR's metric counts, for its page: each a link to Jira with its summary, and the rest counted."""
+    more = counted.total - len(counted.shown)
+    return {
+        "issues": [
+            {"key": e.key, "summary": e.summary or "", "url": fmt.browse_url(jira_url, e.key)} for e in counted.shown
+        ],
+        "more": f"and {more} more" if more > 0 else None,
     }
 
 

@@ -19,8 +19,9 @@ from typing import Any
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
 from okr.checkins import age_words, confidence_text
+from okr.problems.model import issue_order
 from okr.report import KeyResultReport, ObjectiveReport, SetReport
-from okr.scope import scope_words
+from okr.scope import ScopeFacts
 from okr.timeframe import cycle_bounds
 from publish.charts import KrHistory
 from publish.closed import closed_text, late_text
@@ -32,15 +33,21 @@ from publish.decision import decision_words
 from publish.kinds import kind_words
 from publish.kr_changes import changes_between
 from publish.people import Names, kr_owners_text, person
-from publish.warehouse import (
-    KPI_STATE_COLOURS,
-    KPI_STATE_WORDS,
-    band_words,
-    kpi_source_words,
-    sql_provenance_words,
+from publish.triggers import trigger_words
+from publish.warehouse import KPI_STATE_COLOURS, KPI_STATE_WORDS, band_words
+from publish.words import (
+    clock,
+    counted_words,
+    date_words,
+    day,
+    numbered_version,
+    plural,
+    stamp,
+    version_numbers,
 )
 
 AS_OF = "as-of"
+COUNTED_SHOWN = 20  # the issues a KR's section lists by name; "and N more" says the rest
 ROOM = "<p />"  # an empty paragraph: room for people's text between the panels
 HINT = (
     "<p><em>Write your own notes, decisions and links anywhere outside the OKR Sync panels; "
@@ -53,6 +60,21 @@ class Epic:
     key: str
     summary: str | None
     status: str | None
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The issues a KR's metric counts: the first ``COUNTED_SHOWN`` in key order, and how many in all."""
+
+    shown: tuple[Epic, ...]
+    total: int
+
+
+def counted_of(documents: Sequence[Mapping[str, Any]]) -> Counted:
+    """The issues counted, from the mirror's documents of a metric's window."""
+    ordered = sorted(documents, key=lambda d: issue_order(str(d.get("key", ""))))
+    shown = tuple(Epic(str(d.get("key", "")), d.get("summary"), d.get("status")) for d in ordered[:COUNTED_SHOWN])
+    return Counted(shown, len(documents))
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,8 @@ class PageContext:
     kr_changes: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)  # KR id → recorded changes
     names: Names = field(default_factory=dict)  # account id / user key → display name (publish.people)
     history: Mapping[str, Sequence[tuple[datetime, float | None]]] = field(default_factory=dict)  # KR id → moves
+    counted: Mapping[str, Counted] = field(default_factory=dict)  # KR id → the issues its metric counts
+    pushed_by: Mapping[str, str] = field(default_factory=dict)  # push metric → who pushed its latest value
 
 
 @dataclass(frozen=True)
@@ -102,7 +126,7 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
         for objective, found in _paired(okr_set.objectives, result.objectives)
     ]
     regions = [
-        (AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, _stale_count(objectives))))),
+        (AS_OF, region_macro(AS_OF, render("as_of", page=set_as_of_view(context, _stale_count(objectives))))),
         (
             "summary",
             region_macro(
@@ -111,7 +135,7 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
         ),
     ]
     if result.kpis:
-        regions.append(("kpis", region_macro("kpis", render("kpis", k=kpi_view(config, result)))))
+        regions.append(("kpis", region_macro("kpis", render("kpis", k=kpi_view(config, result, context)))))
     regions += [
         (f"objective-{o['id']}", region_macro(f"objective-{o['id']}", render("objective", o=o))) for o in objectives
     ]
@@ -126,7 +150,7 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
     )
 
 
-def kpi_view(config: OkrConfig, result: SetReport) -> dict[str, Any]:
+def kpi_view(config: OkrConfig, result: SetReport, context: PageContext) -> dict[str, Any]:
     """The KPI panel: each KPI's band, value, state and provenance."""
     rows = []
     for kpi in result.kpis:
@@ -140,7 +164,7 @@ def kpi_view(config: OkrConfig, result: SetReport) -> dict[str, Any]:
                 "current": "—" if kpi.current is None else f"{fmt.number(kpi.current)}{f' {unit}' if unit else ''}",
                 "state": fmt.Status(KPI_STATE_COLOURS[kpi.state], KPI_STATE_WORDS[kpi.state]),
                 "stale": fmt.flag_status("stale") if kpi.stale else None,
-                "source": kpi_source_words(kpi),
+                "source": _kpi_source(kpi, metric.source if metric else None, context),
             }
         )
     return {"rows": rows}
@@ -168,6 +192,25 @@ def as_of_view(context: PageContext, stale: int) -> dict[str, str]:
     }
 
 
+def set_as_of_view(context: PageContext, stale: int) -> dict[str, str]:
+    """The set page's stamp: its time in the configured zone, to the minute, and what started it in words."""
+    every = f"{context.interval_seconds:g} s"
+    freshness = (
+        f"Numbers follow every Jira change within seconds and are rechecked every few minutes; "
+        f"this page is updated at most once every {every}, and only when a number or its context changed."
+    )
+    if stale:
+        freshness += (
+            f" {plural(stale, 'key result')} {'reads' if stale == 1 else 'read'} a pushed value older than "
+            "its metric allows (STALE)."
+        )
+    return {
+        "as_of": stamp(context.at, context.tz, context.at),
+        "trigger": trigger_words(context.trigger, context.tz, context.at),
+        "freshness": freshness,
+    }
+
+
 def _stale_count(objectives: Sequence[Mapping[str, Any]]) -> int:
     return sum(1 for o in objectives for kr in o["key_results"] if kr["stale"])
 
@@ -185,7 +228,7 @@ def _summary_view(
         "name": okr_set.name,
         "level": okr_set.level,
         "owner": person(okr_set.owner, context.names) if okr_set.owner else "no owner named",
-        "cycle": f"{cycle.id} ({cycle.start:%Y-%m-%d} – {cycle.end:%Y-%m-%d})",
+        "cycle": f"{cycle.id} ({date_words(cycle.start)} – {date_words(cycle.end)})",
         "aligns_to": okr_set.aligns_to,
         "expected": fmt.percent(result.expected),
         "closed": closed_text(result.closed_at, config.zone),
@@ -234,6 +277,7 @@ def _objective_view(
         "measured_short": f"{result.measured} of {result.total}",
         "key_results": krs,
         "contributors": contributors,
+        "counted": [kr for kr in krs if kr["counted"]],
     }
 
 
@@ -266,10 +310,11 @@ def _kr_view(
         "flags": [fmt.flag_status(f) for f in flags],
         "trend": fmt.trend_values(context.trends.get(kr.id, ()), unit),
         "chart": _chart(config, okr_set, label, result, context, unit),
-        "delivery": _delivery_text(result),
+        "delivery": delivery_words(result),
         "stale": "stale" in result.flags,
         "gap": fmt.flag_status("output_without_outcome") if "output_without_outcome" in result.flags else None,
-        "provenance": _provenance(result),
+        "provenance": _provenance(config, result, context),
+        "counted": _counted_view(result, context),
         "late": late_text(result, unit),
         "metric": kr.metric,
         "definition_changes": _definition_changes(config, okr_set, kr, context),
@@ -326,24 +371,90 @@ def _unmeasured_reason(kr: KeyResult, result: KeyResultReport) -> str | None:
     return None
 
 
-def _delivery_text(result: KeyResultReport) -> str:
+def delivery_words(result: KeyResultReport) -> str:
+    """``4 of 6 epics done · 2 added · 1 descoped (SHOP-7 on 12 Nov) · outcome 67% · scope set at the start``:
+    the epics by count when the recorded scope says them."""
     if result.delivery is None:
         return "no contributing epics"
-    done = f"epics {fmt.percent(result.delivery)} done · outcome {fmt.percent(result.progress)}"
-    return done if result.scope is None else f"{done} · {scope_words(result.scope)}"
+    outcome = f"outcome {fmt.percent(result.progress)}"
+    if result.scope is None:
+        return f"epics {fmt.percent(result.delivery)} done · {outcome}"
+    return f"{epic_counts(result.scope)} · {outcome} · {_scope_since(result.scope)}"
 
 
-def _provenance(result: KeyResultReport) -> str:
-    """Metric and definition version, issues counted, where it was evaluated (the page stamp says when and why)."""
+def epic_counts(scope: ScopeFacts) -> str:
+    """``4 of 6 epics done · 2 added · 1 descoped (SHOP-7 on 12 Nov)``: a KR's epics by count."""
+    parts = [f"{scope.done} of {plural(scope.total, 'epic')} done"]
+    if scope.added:
+        parts.append(f"{scope.added} added ({scope.added_done} done)" if scope.added_done else f"{scope.added} added")
+    if scope.descoped:
+        gone = ", ".join(f"{key} on {_short_day(at)}" for key, at in scope.descoped)
+        parts.append(f"{len(scope.descoped)} descoped ({gone})")
+    return " · ".join(parts)
+
+
+def _scope_since(scope: ScopeFacts) -> str:
+    """Since when the scope holds: ``scope as first seen on 15 Nov``, ``rescoped on 3 Nov by ana: …``."""
+    if scope.rescoped is not None:
+        rescoped = scope.rescoped
+        return f"rescoped on {_short_day(rescoped.at)} by {rescoped.author}: {rescoped.reason}"
+    return f"scope as first seen on {_short_day(scope.recorded_at)}" if scope.first_seen else "scope set at the start"
+
+
+def _short_day(iso: str) -> str:
+    """``12 Nov`` of a recorded ISO instant (the scope records its days as they were in the zone)."""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{at.day} {at:%b}"
+
+
+def _provenance(config: OkrConfig, result: KeyResultReport, context: PageContext) -> str:
+    """Metric and definition, what was counted, where it was evaluated (the page stamp says when and why)."""
     if not result.metric:
         return "no metric"
+    metric = config.metrics.get(result.metric)
+    source = metric.source if metric else None
+    definition = _definition_words(result.metric_version, context.metric_history.get(result.metric, ()), context)
     if result.provenance is not None:
-        return f"{result.metric} {result.metric_version or ''} · {sql_provenance_words(result.provenance)}"
-    counted = f"{result.count} issue{'s' if result.count != 1 else ''}"
-    where = {"local": "local", "remote": "via Jira search", "none": "not evaluated"}.get(
-        result.evaluated, result.evaluated
-    )
-    return f"{result.metric} {result.metric_version or ''} · {counted} · {where}"
+        return f"{result.metric} · {definition} · {_warehouse_words(result.count, result.provenance, context)}"
+    counted = counted_words(result.count, source, context.pushed_by.get(result.metric))
+    where = {"remote": " by a scheduled Jira search", "none": " · not evaluated yet"}.get(result.evaluated, "")
+    return f"{result.metric} · {definition} · {counted}{where}"
+
+
+def _definition_words(version: str | None, history: Sequence[Mapping[str, str]], context: PageContext) -> str:
+    """``definition v3 (since 3 Nov)``; ``current definition`` before its history records it."""
+    return numbered_version(version, history, context.tz) or "current definition"
+
+
+def _warehouse_words(count: int, provenance: Mapping[str, Any], context: PageContext) -> str:
+    """``1 warehouse reading from connection analytics, fetched at 09:14``."""
+    rows = int(provenance.get("rows") or count or 0)
+    fetched = provenance.get("fetched_at")
+    at = f", fetched at {clock(fetched, context.tz, context.at)}" if fetched else ""
+    return f"{counted_words(rows, 'sql')} from connection {provenance.get('connection')}{at}"
+
+
+def _kpi_source(kpi: Any, source: str | None, context: PageContext) -> str:
+    """Where a KPI's value came from, counted by name."""
+    if kpi.provenance is not None:
+        return _warehouse_words(kpi.count, kpi.provenance, context)
+    counted = counted_words(kpi.count, source, context.pushed_by.get(kpi.metric))
+    return counted + {"remote": " by a scheduled Jira search", "none": " · not evaluated yet"}.get(kpi.evaluated, "")
+
+
+def _counted_view(result: KeyResultReport, context: PageContext) -> dict[str, Any] | None:
+    """The issues the KR's metric counts, each a link to Jira, and how many more there are."""
+    counted = context.counted.get(result.id)
+    if counted is None or not counted.total:
+        return None
+    return {
+        "issues": [_epic_view(e, context) for e in counted.shown],
+        "total": plural(counted.total, "issue"),
+        "more": f"and {counted.total - len(counted.shown)} more" if counted.total > len(counted.shown) else None,
+    }
 
 
 def _definition_changes(
@@ -351,24 +462,45 @@ def _definition_changes(
 ) -> list[dict[str, str]]:
     if not kr.metric:
         return []
+    history = context.metric_history.get(kr.metric, ())
     return [
-        {"day": day, "version": entry.get("version", ""), "author": entry.get("author", "")}
-        for day, entry in definition_changes_in_cycle(config, okr_set, kr.metric, context)
+        {
+            "at": at.isoformat(),
+            "day": day(at, context.tz),
+            "version": _version_number(entry.get("version"), history),
+            "author": entry.get("author", ""),
+        }
+        for at, entry in definitions_in_cycle(config, okr_set, kr.metric, context)
     ]
 
 
+def _version_number(version: str | None, history: Sequence[Mapping[str, str]]) -> str:
+    """``v2``: the version's number in its metric's history."""
+    number = version_numbers(history).get(version or "")
+    return f"v{number}" if number else "a new version"
+
+
 def _kr_changes_in_cycle(config: OkrConfig, okr_set: OkrSet, kr: KeyResult, context: PageContext) -> list[str]:
-    """ "target changed on 2026-11-03 from 2 to 3 (alice)" for each change applied inside the set's cycle."""
+    """ "target changed on 3 Nov 2026 from 2 to 3 (alice)" for each change applied inside the set's cycle."""
     cycle = config.cycle(okr_set.cycle)
     start = datetime.combine(cycle.start, time.min, context.tz)
     end = datetime.combine(cycle.end, time.max, context.tz)
-    return changes_between(context.kr_changes.get(kr.id, ()), start, end, context.tz)
+    return changes_between(context.kr_changes.get(kr.id, ()), start, end, context.tz, day)
 
 
 def definition_changes_in_cycle(
     config: OkrConfig, okr_set: OkrSet, metric: str, context: PageContext
 ) -> list[tuple[str, Mapping[str, str]]]:
-    """(local day, version entry) of each new definition of ``metric`` applied inside the set's cycle.
+    """(local day, version entry) of each new definition of ``metric`` applied inside the set's cycle."""
+    return [
+        (fmt.local_day(at, context.tz), entry) for at, entry in definitions_in_cycle(config, okr_set, metric, context)
+    ]
+
+
+def definitions_in_cycle(
+    config: OkrConfig, okr_set: OkrSet, metric: str, context: PageContext
+) -> list[tuple[datetime, Mapping[str, str]]]:
+    """(instant, version entry) of each new definition of ``metric`` applied inside the set's cycle.
 
     The first entry of a metric's history is its first definition, not a change.
     """
@@ -382,7 +514,7 @@ def definition_changes_in_cycle(
         except (KeyError, ValueError):
             continue
         if start <= at <= end:
-            changes.append((fmt.local_day(at, context.tz), entry))
+            changes.append((at, entry))
     return changes
 
 
@@ -402,16 +534,15 @@ def _notes_view(objectives: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for kr in o["key_results"]
         if kr["reason"]
     ]
-    affected: dict[tuple[str, str, str, str], list[str]] = {}
+    affected: dict[tuple[str, str, str, str, str], list[str]] = {}
     for o in objectives:
         for kr in o["key_results"]:
-            for change in kr["definition_changes"]:
-                affected.setdefault((change["day"], kr["metric"], change["version"], change["author"]), []).append(
-                    kr["label"]
-                )
+            for c in kr["definition_changes"]:
+                said = (c["at"], c["day"], kr["metric"], c["version"], c["author"])
+                affected.setdefault(said, []).append(kr["label"])
     changes = [
         f"{day}: the definition of {metric} changed to {version}{f' ({author})' if author else ''}; "
         f"compare {', '.join(labels)} with care across that date"
-        for (day, metric, version, author), labels in sorted(affected.items())
+        for (_, day, metric, version, author), labels in sorted(affected.items())
     ]
     return {"unmeasured": unmeasured, "definition_changes": changes}

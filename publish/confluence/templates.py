@@ -68,26 +68,29 @@ OBJECTIVE = """\
 {% import "macros" as m %}\
 <h2>{{ o.id }} · {{ o.title }}</h2>\
 <p>Score <strong>{{ o.score }}</strong> {{ m.status(o.health) }} · {{ o.measured }}</p>\
-<table><tbody><tr><th>Key result</th><th>Baseline → current → target</th><th>Score · progress</th>\
-<th>Health</th><th>Trend</th><th>Delivery vs outcome</th><th>Provenance</th></tr>\
+<table><tbody><tr><th>Key result</th><th>Baseline → current → target</th><th>Score · health · trend</th>\
+<th>Delivery vs outcome</th><th>Provenance</th></tr>\
 {% for kr in o.key_results %}<tr>\
 <td>{{ m.anchor(kr.label) }}<strong>{{ kr.label }}</strong> {{ kr.title }}<br/>{{ kr.owner }}\
 {% if kr.reason %}<br/><em>Not measured: {{ kr.reason }}</em>{% endif %}\
 {% if kr.decision %}<br/><strong>Decision:</strong> {{ kr.decision }}{% endif %}\
 {% if kr.checkin %}<br/><em>Check-in {{ kr.checkin }}</em>{% endif %}{% if kr.drives %}<br/><em>Leading: drives {{ kr.drives }}</em>{% endif %}</td>\
 <td>{{ kr.span }}{% if kr.kind_words %}<br/><em>{{ kr.kind_words }}</em>{% endif %}</td>\
-<td><strong>{{ kr.score }}</strong><br/><code>{{ kr.bar }}</code></td>\
-<td>{{ m.status(kr.health) }}{% for f in kr.flags %} {{ m.status(f) }}{% endfor %}\
+<td><strong>{{ kr.score }}</strong> {{ m.status(kr.health) }}{% for f in kr.flags %} {{ m.status(f) }}{% endfor %}\
+<br/><code>{{ kr.bar }}</code>{% if kr.trend != '—' %}<br/>Trend: {{ kr.trend }}{% endif %}\
 {% if kr.late %}<br/><em>{{ kr.late }}</em>{% endif %}</td>\
-<td>{{ kr.trend }}</td>\
 <td>{{ kr.delivery }}{% if kr.gap %}<br/>{{ m.status(kr.gap) }}{% endif %}</td>\
-<td>{{ kr.provenance }}{% for change in kr.definition_changes %}<br/><em>definition changed on {{ change.day }}</em>{% endfor %}\
+<td>{{ kr.provenance }}{% for change in kr.definition_changes %}<br/><em>definition changed on {{ change.day }} (to {{ change.version }})</em>{% endfor %}\
 {% for change in kr.kr_changes %}<br/><em>{{ change }}</em>{% endfor %}</td>\
 </tr>{% endfor %}</tbody></table>\
 {% if o.contributors %}<p><strong>Contributing epics</strong></p><ul>\
 {% for c in o.contributors %}<li><strong>{{ c.label }}</strong>: \
 {% for e in c.epics %}{{ m.issue(e) }} {{ e.summary }} ({{ e.status }}){% if not loop.last %}; {% endif %}{% endfor %}\
 {% if not c.epics %}no epic matches yet{% endif %}</li>{% endfor %}</ul>{% endif %}\
+{% if o.counted %}<p><strong>Issues counted</strong></p><ul>\
+{% for kr in o.counted %}<li><strong>{{ kr.label }}</strong> ({{ kr.counted.total }}): \
+{% for e in kr.counted.issues %}{{ m.issue(e) }} {{ e.summary }}{% if not loop.last %}; {% endif %}{% endfor %}\
+{% if kr.counted.more %}; {{ kr.counted.more }}{% endif %}</li>{% endfor %}</ul>{% endif %}\
 {% for kr in o.key_results %}{% if kr.chart %}{{ m.chart(kr.chart) }}{% endif %}{% endfor %}"""  # noqa: E501
 
 OKR_NOTES = """\

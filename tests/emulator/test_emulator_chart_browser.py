@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 
 from emulator.app import create_emulator
+from mapping.loader import load_config_text
+from okr.evaluate import evaluate_config, evaluation_input
+from okr.report import SetReport
+from publish.confluence.okr_page import Epic, counted_of, okr_set_page
 from tests.emulator.conftest import Running, serve
 from tests.emulator.issue_fixtures import SCENARIO
-from tests.publish.sample import review_page, set_page
+from tests.publish.sample import AT, CONFIG, context, documents, review_page, set_page
 from tests.support.browser import chromium
 
 
@@ -52,3 +56,22 @@ def test_the_viewer_draws_the_pages_chart_macros_within_1280_px(site: Running, b
         )
         assert drawn["legend"] == legend and drawn["width"] > 300
         assert drawn["page"] <= drawn["viewport"] <= 1280, f"page {page_id} is {drawn['page']} px wide"
+
+
+def test_the_okr_pages_tables_fit_their_panel_at_1024_px_with_long_cells(site: Running, browser: Any) -> None:
+    long = "Averylongsummarywithoutanyspace" * 5
+    cfg = load_config_text(CONFIG.replace("Escaped defects from 40% to 10% of bugs", long), "okrs.yaml")
+    report = SetReport.from_dict(evaluate_config(cfg, evaluation_input(AT, cfg, documents()))["okr_sets"][0])
+    issues = [{"key": f"SHOP-{n}", "summary": f"{long}{n}", "status": "To Do"} for n in range(1, 41)]
+    shown = context(counted={"O1.KR1": counted_of(issues)}, epics={"O1.KR1": [Epic("SHOP-1", long, "In Progress")]})
+    page_id = stored(site, "Shop OKRs", okr_set_page(cfg, cfg.okr_sets[0], report, shown).new_page_body())
+    browser.set_window_size(1024, 900)
+    browser.get(f"{site.url}/view/pages/{page_id}")
+    overflow = browser.execute_script(
+        "return [...document.querySelectorAll('table')].map(t => {"
+        " const panel = t.closest('.macro') || document.body;"
+        " return t.getBoundingClientRect().right - panel.getBoundingClientRect().right; });"
+    )
+    assert overflow and max(overflow) <= 0, f"a table runs {max(overflow):.0f} px past its panel"
+    fits = browser.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert fits, "the page is wider than the window"

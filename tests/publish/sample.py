@@ -7,10 +7,11 @@ from typing import Any
 
 from mapping.loader import load_config_text
 from mapping.models import OkrConfig
+from mapping.versions import metric_version
 from okr.evaluate import evaluate_config, evaluation_input
-from okr.metrics import EvaluationInput, FilterCache, program_result
+from okr.metrics import EvaluationInput, FilterCache, counted_documents, program_result
 from okr.report import SetReport
-from publish.confluence.okr_page import Epic, PageContext, RenderedPage, okr_set_page
+from publish.confluence.okr_page import Epic, PageContext, RenderedPage, counted_of, okr_set_page
 from publish.confluence.review_page import problem_review_page
 from sync.documents import issue_document
 
@@ -179,19 +180,23 @@ HISTORY = (
 )
 
 
+TRIGGERED = str(datetime(2026, 11, 15, 11, 58, tzinfo=UTC).timestamp())  # when the change came, epoch seconds
+IN_FORCE = metric_version(config().metrics["escaped_share"])  # the definition the evaluation reads
+
+
 def context(**overrides: Any) -> PageContext:
     values: dict[str, Any] = {
         "at": AT,
         "tz": UTC,
         "jira_url": "https://acme.atlassian.net",
-        "trigger": {"kind": "webhook", "event": "jira:issue_updated", "issue": "SHOP-5"},
+        "trigger": {"kind": "webhook", "event": "jira:issue_updated", "issue": "SHOP-5", "at": TRIGGERED},
         "trends": {"O1.KR1": [20.0, 25.0, 30.0]},
         "history": {"O1.KR1": HISTORY},
         "epics": {"O1.KR1": [Epic("SHOP-1", "Contract tests for payments", "Done")]},
         "metric_history": {
             "escaped_share": [
                 {"version": "v-1", "at": "2026-09-20T10:00:00+00:00", "author": "a"},
-                {"version": "v-2", "at": "2026-11-02T10:00:00+00:00", "author": "b"},
+                {"version": IN_FORCE, "at": "2026-11-02T10:00:00+00:00", "author": "b"},
             ]
         },
     }
@@ -199,8 +204,10 @@ def context(**overrides: Any) -> PageContext:
 
 
 def set_page(**overrides: Any) -> RenderedPage:
-    cfg, _, report = evaluated()
-    return okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context(**overrides))
+    cfg, given, report = evaluated()
+    counted = counted_documents(cfg.metrics["escaped_share"], cfg.cycle("2026-Q4"), given, FilterCache()) or []
+    values = {"counted": {"O1.KR1": counted_of(counted)}, **overrides}
+    return okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context(**values))
 
 
 def review_page(docs: list[dict[str, Any]] | None = None) -> RenderedPage:

@@ -61,16 +61,19 @@ def test_a_new_page_is_well_formed_storage_format(page) -> None:
 def test_the_set_page_says_what_a_reader_needs() -> None:
     text = "".join(parsed(set_page().new_page_body()).itertext())
     for expected in (
-        "As of 2026-11-15 12:00 UTC",
-        "a Jira change (jira:issue_updated, SHOP-5)",
+        "As of 15 Nov 2026, 12:00 UTC",
+        "after a Jira change to SHOP-5 at 11:58.",
+        "cycle 2026-Q4 (1 Oct 2026 – 31 Dec 2026)",
         "40% → 20% → 10%",
         "0.67",
         "███████░░░ 67%",
         "20 → 25 → 30%",  # the values it moved through; the chart macro below the table draws them
-        "epics 100% done",
-        "escaped_share v-",
-        "10 issues · local",
-        "definition changed on 2026-11-02",
+        "1 of 1 epic done · outcome 67% · scope as first seen on 15 Nov",
+        "escaped_share · definition v2 (since 2 Nov) · 10 issues",
+        "definition changed on 2 Nov 2026 (to v2)",
+        "2 Nov 2026: the definition of escaped_share changed to v2 (b)",
+        "Issues counted",
+        "O1.KR1 (10 issues): SHOP-2 Bug 2; SHOP-3 Bug 3;",
         "No survey yet; first reading in December",
         "Contract tests for payments (Done)",
         "ON TRACK",
@@ -84,12 +87,13 @@ def test_done_epics_with_no_outcome_are_flagged() -> None:
     cfg, _, report = evaluated(docs)
     page = okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context())
     text = "".join(parsed(page.new_page_body()).itertext())
-    assert "epics 100% done · outcome 0%" in text and "OUTPUT WITHOUT OUTCOME" in text
+    assert "1 of 1 epic done · outcome 0%" in text and "OUTPUT WITHOUT OUTCOME" in text
 
 
 def test_epics_link_to_jira() -> None:
     root = parsed(set_page().new_page_body())
-    assert [a.get("href") for a in root.iter("a")] == ["https://acme.atlassian.net/browse/SHOP-1"]
+    counted = [f"https://acme.atlassian.net/browse/SHOP-{n}" for n in range(2, 12)]  # the issues counted
+    assert [a.get("href") for a in root.iter("a")] == ["https://acme.atlassian.net/browse/SHOP-1", *counted]
 
 
 def hostile_title_page() -> RenderedPage:

@@ -19,14 +19,14 @@ def _objective_region(stack: dict[str, Any]) -> str:
 
 
 def test_an_unfinished_epic_dropped_from_a_kr_is_shown_as_descoped_on_the_page(pages_stack, connection) -> None:
-    wait_for(lambda: "epics 100% done" in _objective_region(pages_stack), what="the first page")
+    wait_for(lambda: "1 of 1 epic done" in _objective_region(pages_stack), what="the first page")
     jira = pages_stack["jira"].client
     jira.post("rest/api/2/issue/SHOP-1/transitions", data={"transition": {"id": IN_PROGRESS}})
-    wait_for(lambda: "epics 0% done" in _objective_region(pages_stack), what="the epic reopened on the page")
+    wait_for(lambda: "0 of 1 epic done" in _objective_region(pages_stack), what="the epic reopened on the page")
     settle(connection, pages_stack["emulator"], queue_name=QUEUE)
 
     pages_stack["jira"].update_fields("SHOP-1", {"labels": []})  # the unfinished epic quietly leaves
-    wait_for(lambda: "dropped unfinished (SHOP-1 on" in _objective_region(pages_stack), what="the descoped epic")
+    wait_for(lambda: "1 descoped (SHOP-1 on" in _objective_region(pages_stack), what="the descoped epic")
     region = _objective_region(pages_stack)
-    assert "epics 0% done" in region and "DESCOPED WORK" in region
+    assert "0 of 1 epic done" in region and "DESCOPED WORK" in region
     assert "Traceback" not in pages_stack["log"].read_text()

@@ -330,3 +330,13 @@ def test_a_checkin_right_after_another_is_not_held_back_by_a_rounded_time(connec
     assert post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "on_track", "at_risk", "1", "d", now=first)
     again = post_checkin(jira, store, "shop-q4/O1.KR2", "OKR-7", "at_risk", "off_track", "2", "d", now=first + 0.0001)
     assert again is Checkin.POSTED and store.last_checkin("shop-q4/O1.KR2") == first + 0.0001
+
+
+def test_the_pages_hear_when_the_newest_change_came_and_jira_does_not() -> None:
+    from sync.flush import summarise_triggers, timed
+
+    triggers = [{"kind": "webhook", "issue": "OPS-61", "at": 1796618880.5}, {"kind": "schedule", "at": 1796618000.0}]
+    trigger = summarise_triggers(triggers)
+    assert trigger == {"kind": "webhook", "issue": "OPS-61", "coalesced": "2"}  # as Jira and the readings keep it
+    assert timed(trigger, triggers) == {**trigger, "at": "1796618880.5"}
+    assert timed({"kind": "recovery"}, []) == {"kind": "recovery"}

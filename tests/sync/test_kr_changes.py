@@ -92,6 +92,6 @@ def test_the_okr_page_shows_the_changes_made_inside_the_cycle() -> None:
         cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context(kr_changes={kr_id: [before, inside]})
     )
     body = page.new_page_body()
-    assert "<em>target changed on 2026-11-03 from 15 to 10 (alice)</em>" in body and "baseline changed" not in body
+    assert "<em>target changed on 3 Nov 2026 from 15 to 10 (alice)</em>" in body and "baseline changed" not in body
     plain = okr_set_page(cfg, cfg.okr_sets[0], SetReport.from_dict(report["okr_sets"][0]), context())
     assert "changed on" not in plain.new_page_body().replace("definition changed on", "")

@@ -92,7 +92,12 @@ def test_overview_kr_detail_health_and_problems_after_an_evaluation(
     overview = api.get("/admin/").data.decode()
     assert "Evaluated at" in overview and 'style="width: 33%"' in overview and "on track" in overview
     detail = api.get("/admin/sets/shop/krs/KR1").data.decode()
-    assert "Provenance" in detail and "local over 10 issue(s)" in detail and 'id="charts"' in detail
+    assert (
+        "Provenance" in detail
+        and "10 issues, counted by the service from the mirror" in detail
+        and 'id="charts"' in detail
+    )
+    assert '<ul class="small" id="counted-issues"><li>SHOP-1 Bug SHOP-1</li>' in detail and "issue(s)" not in detail
     assert api.get("/admin/sets/shop/krs/nope").status_code == 404
     assert b"SHOP-1" in api.get("/admin/health").data
     assert b"No problem programs configured" in api.get("/admin/problems").data
@@ -160,3 +165,18 @@ def test_a_valid_mapping_is_saved(api: FlaskClient, configured: str, connection:
     assert config is not None and config.okr_sets[0].projects == ["SHOP", "PAY"]
     assert config.okr_sets[0].objectives[0].key_results[0].contributors.epics == ["SHOP-20", "SHOP-21"]
     assert ConfigStore(connection).info()["author"] == "admin"
+
+
+def test_a_pushed_kr_says_who_pushed_its_value_and_its_definition_by_number(
+    api: FlaskClient, configured: str, connection: redis.Redis
+) -> None:
+    recompute(connection)
+    bearer = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    pushed = api.post("/api/v1/metrics/conversion/measurements", headers=bearer, json={"value": 2.5, "source": "dwh"})
+    assert pushed.status_code == 201
+    recompute(connection)
+    sign_in(api)
+    detail = api.get("/admin/sets/shop/krs/KR2").data.decode()
+    assert '<td id="evaluated">1 measurement pushed by dwh, at ' in detail
+    assert re.search(r'<span title="v-[0-9a-f]+">definition v1 \(since \d+ \w{3}\)</span>', detail)
+    assert 'id="counted-issues"' not in detail  # a pushed value counts no issues

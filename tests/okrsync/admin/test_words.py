@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from okrsync.admin.words import clock, moment, verdict, when, zone_name
+from publish.words import clock, moment, verdict, when, zone_name
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
@@ -115,7 +115,7 @@ def test_values_are_rounded_to_what_a_reader_uses_and_carry_their_unit() -> None
 
 
 def test_a_definition_version_reads_by_its_number_and_day() -> None:
-    from okrsync.admin.words import definition_version
+    from publish.words import definition_version
 
     history = [
         {"version": "v-aaaaaaaaaaaa", "at": "2026-10-01T08:00:00+00:00", "author": "alice"},
@@ -127,8 +127,27 @@ def test_a_definition_version_reads_by_its_number_and_day() -> None:
 
 
 def test_a_set_heading_says_each_word_once() -> None:
-    from okrsync.admin.words import set_subtitle
+    from publish.words import set_subtitle
 
     assert set_subtitle("company", "company", "company", "this-quarter", None) == "cycle this-quarter"
     assert set_subtitle("Northwind company OKRs", "northwind", "company", "q4", "Ana Ruiz") == "cycle q4 · Ana Ruiz"
     assert set_subtitle("Shop", "shop-team", "team", "q4", None) == "shop-team · team · cycle q4"
+
+
+def test_the_issues_counted_read_twenty_by_name_and_the_rest_counted() -> None:
+    from okrsync.admin.views import counted_view
+    from publish.confluence.okr_page import counted_of
+
+    counted = counted_of([{"key": f"SHOP-{n}", "summary": f"Bug {n}"} for n in range(1, 61)])
+    shown = counted_view(counted, "https://acme.atlassian.net")
+    assert [i["key"] for i in shown["issues"]] == [f"SHOP-{n}" for n in range(1, 21)]
+    assert shown["issues"][0] == {
+        "key": "SHOP-1",
+        "summary": "Bug 1",
+        "url": "https://acme.atlassian.net/browse/SHOP-1",
+    }
+    assert shown["more"] == "and 40 more"
+    assert counted_view(counted_of([{"key": "SHOP-1"}]), None) == {
+        "issues": [{"key": "SHOP-1", "summary": "", "url": None}],
+        "more": None,
+    }

@@ -1,11 +1,12 @@
-"""Plain words for the admin pages (pure): one time format in the configuration's zone, and the sync
-health verdict read from what the health page collects."""
+"""Plain words for the pages people read, the admin pages and the Confluence pages (pure): one time
+format in the configuration's zone, definition versions by number and day, and the sync health verdict
+read from what the health page collects."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 NO_TIME = "—"
@@ -90,16 +91,33 @@ def _since(words: str, values: Sequence[Any], tz: tzinfo, now: datetime) -> str:
 
 
 def definition_version(version: str | None, history: Sequence[Mapping[str, Any]], tz: tzinfo) -> str:
-    """``definition v3 (since 3 Nov)``: the version's place in the metric's history, oldest first, and the
-    day it came into force; the version itself when the history does not hold it, ``—`` for none."""
+    """``definition v3 (since 3 Nov)``: the version's number in the metric's history (numbered in order of
+    first use, oldest first) and the day it last came into force; the version itself when the history does
+    not hold it, ``—`` for none."""
     if not version:
         return NO_TIME
-    for number, entry in enumerate(history, start=1):
-        if entry.get("version") == version:
-            at = moment(entry.get("at"))
-            since = f" (since {at.astimezone(tz).day} {at.astimezone(tz):%b})" if at else ""
-            return f"definition v{number}{since}"
-    return version
+    return numbered_version(version, history, tz) or version
+
+
+def numbered_version(version: str | None, history: Sequence[Mapping[str, Any]], tz: tzinfo) -> str | None:
+    """``definition v3 (since 3 Nov)``, or None when the history does not hold ``version``."""
+    numbers = version_numbers(history)
+    if not version or version not in numbers:
+        return None
+    at = moment(next((e.get("at") for e in reversed(history) if e.get("version") == version), None))
+    since = f" (since {at.astimezone(tz).day} {at.astimezone(tz):%b})" if at else ""
+    return f"definition v{numbers[version]}{since}"
+
+
+def version_numbers(history: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Each version of a metric's history (oldest first) → its number, in order of first use: a definition
+    put back in force keeps the number it had."""
+    numbers: dict[str, int] = {}
+    for entry in history:
+        version = entry.get("version")
+        if version and version not in numbers:
+            numbers[str(version)] = len(numbers) + 1
+    return numbers
 
 
 def set_subtitle(name: str, set_id: str, level: str, cycle: str, owner: str | None) -> str:
@@ -121,3 +139,47 @@ def interval_words(seconds: float) -> str:
     if seconds < 60 or not math.isfinite(seconds):
         return f"{seconds:g} s"
     return f"{seconds / 60:g} min"
+
+
+def day(value: datetime | str | float | None, tz: tzinfo) -> str:
+    """``3 Nov 2026`` in ``tz``; ``—`` for no time."""
+    at = moment(value)
+    if at is None:
+        return NO_TIME
+    local = at.astimezone(tz)
+    return f"{local.day} {local:%b %Y}"
+
+
+def date_words(value: date) -> str:
+    """A calendar day as the pages say it: ``3 Nov 2026``."""
+    return f"{value.day} {value:%b %Y}"
+
+
+def stamp(value: datetime | str | float | None, tz: tzinfo, now: datetime) -> str:
+    """``3 Dec 2026, 14:02 Europe/Berlin``: a page's one full time, with the zone said once."""
+    return f"{when(value, tz)} {zone_name(tz, now)}" if moment(value) is not None else NO_TIME
+
+
+COUNTED_NOUNS = {
+    "jira": ("issue", "issues"),
+    "push": ("measurement", "measurements"),
+    "sql": ("warehouse reading", "warehouse readings"),
+    "problems": ("problem", "problems"),
+}
+
+
+def counted_words(count: int | None, source: str | None, pushed_by: str | None = None) -> str:
+    """What a value was computed from, named: ``60 issues``, ``1 measurement pushed by analytics``,
+    ``1 warehouse reading``; ``no issues yet`` for none."""
+    singular, plural = COUNTED_NOUNS.get(source or "", ("value", "values"))
+    if not count:
+        return f"no {plural} yet"
+    text = f"{count} {singular if count == 1 else plural}"
+    if source == "push":
+        text += f" pushed by {pushed_by}" if pushed_by else " pushed"
+    return text
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """``1 key result`` / ``3 key results``."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
