@@ -38,3 +38,8 @@ def expected_progress(cycle: Cycle, at: datetime, tz: tzinfo) -> float:
 
 def clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
+
+
+def day_said(day: date, today: date) -> str:
+    """``12 Dec``, with the year when it is not ``today``'s: a day as a person says it."""
+    return f"{day.day} {day:%b}" + ("" if day.year == today.year else f" {day.year}")

@@ -28,6 +28,7 @@ from okr.problems.model import (
     Problem,
     ProgramResult,
 )
+from okr.timeframe import day_said
 
 T = TypeVar("T")
 ClusterFacts = tuple[str, bool, float]  # what the order reads of a cluster: its category, candidate or not, its score
@@ -250,7 +251,7 @@ def action_point_rows(program: Mapping[str, Any]) -> list[tuple[str, ...]]:
 @dataclass(frozen=True)
 class Escalation:
     key: str
-    reason: str  # "overdue 9 days (due 2026-11-20)" | "judged ineffective"
+    reason: str  # "overdue 9 days (due 20 Nov)" | "judged ineffective"
     assignee: str | None
 
 
@@ -261,7 +262,7 @@ def escalations(program: ProblemProgram, result: ProgramResult, today: date) -> 
     for ap in result.action_points:
         if not ap.done and ap.due is not None and (today - ap.due).days > limit:
             found.append(
-                Escalation(ap.key, f"overdue {(today - ap.due).days} days (due {ap.due:%Y-%m-%d})", ap.assignee)
+                Escalation(ap.key, f"overdue {(today - ap.due).days} days (due {day_said(ap.due, today)})", ap.assignee)
             )
         elif ap.effectiveness is not None and ap.effectiveness.verdict == "ineffective":
             found.append(Escalation(ap.key, "judged ineffective: its cluster keeps recurring", ap.assignee))

@@ -170,26 +170,6 @@ def browse_url(jira_url: str | None, key: str) -> str | None:
     return f"{jira_url.rstrip('/')}/browse/{quote(key, safe='')}"
 
 
-def trigger_text(trigger: Mapping[str, str] | None) -> str:
-    """What started the evaluation, in words: 'a Jira change (jira:issue_updated on SHOP-5)'."""
-    if not trigger:
-        return "a scheduled recomputation"
-    kind = trigger.get("kind", "")
-    if kind == "webhook":
-        said = ", ".join(v for v in (trigger.get("event"), trigger.get("issue")) if v)
-        text = f"a Jira change ({said})" if said else "a Jira change"
-    else:
-        text = {
-            "reconcile": "a reconciliation with Jira",
-            "resync": "a full resync from Jira",
-            "config": f"a configuration change (revision {trigger.get('revision', '?')})",
-            "schedule": "a scheduled recomputation",
-            "recovery": "a recovery run",
-        }.get(kind, kind or "an update")
-    coalesced = trigger.get("coalesced")
-    return f"{text}, with {coalesced} changes taken together" if coalesced else text
-
-
 Facts = Mapping[str, Sequence[str]]  # "O1.KR2" → [health, score, current]; "candidates" → ["3"]
 
 

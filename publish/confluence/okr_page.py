@@ -126,7 +126,7 @@ def okr_set_page(config: OkrConfig, okr_set: OkrSet, result: SetReport, context:
         for objective, found in _paired(okr_set.objectives, result.objectives)
     ]
     regions = [
-        (AS_OF, region_macro(AS_OF, render("as_of", page=set_as_of_view(context, _stale_count(objectives))))),
+        (AS_OF, region_macro(AS_OF, render("as_of", page=as_of_view(context, _stale_count(objectives))))),
         (
             "summary",
             region_macro(
@@ -178,22 +178,8 @@ def _paired(
 
 
 def as_of_view(context: PageContext, stale: int) -> dict[str, str]:
-    every = f"{context.interval_seconds:g} s"
-    freshness = (
-        f"Numbers follow every Jira change within seconds and are rechecked every few minutes; "
-        f"this page is updated at most once every {every}, and only when a number or its context changed."
-    )
-    if stale:
-        freshness += f" {stale} key result(s) read a pushed value older than its metric allows (STALE)."
-    return {
-        "as_of": fmt.local_time(context.at, context.tz),
-        "trigger": fmt.trigger_text(context.trigger),
-        "freshness": freshness,
-    }
-
-
-def set_as_of_view(context: PageContext, stale: int) -> dict[str, str]:
-    """The set page's stamp: its time in the configured zone, to the minute, and what started it in words."""
+    """A page's stamp (set and review pages): its time in the configured zone, to the minute, and what
+    started it in words."""
     every = f"{context.interval_seconds:g} s"
     freshness = (
         f"Numbers follow every Jira change within seconds and are rechecked every few minutes; "

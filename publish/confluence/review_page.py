@@ -18,6 +18,7 @@ from typing import Any
 from mapping.models import ProblemProgram, days
 from okr.problems.model import ALL_CATEGORIES, NO_THEME, UNTRIAGED, Cluster, ClusterRef, Problem, ProgramResult
 from okr.problems.review import ApProposal, ReviewDigest, ap_proposals, cluster_facts, review_digest, review_order
+from okr.timeframe import day_said
 from publish.confluence import formatting as fmt
 from publish.confluence.chart_tables import cluster_chart_table
 from publish.confluence.okr_page import AS_OF, HINT, ROOM, PageContext, RenderedPage, as_of_view
@@ -65,11 +66,6 @@ def cluster_text(ref: ClusterRef | None) -> str:
         return "—"
     theme = "no theme" if ref.theme == NO_THEME else ref.theme
     return f"{ref.category} · {theme}"
-
-
-def due_text(due: date, today: date) -> str:
-    """``12 Dec``, with the year when it is not ``today``'s: a day as a person says it."""
-    return f"{due.day} {due:%b}" + ("" if due.year == today.year else f" {due.year}")
 
 
 def _issue(key: str, context: PageContext, summary: str | None = None, created: str | None = None) -> dict[str, Any]:
@@ -143,7 +139,7 @@ def _cluster_action(
         return {
             "status": fmt.flag_status("candidate"),
             "action": f"Proposed: {proposal.summary}",
-            "detail": f"owner {owner} · due {due_text(proposal.due, today)}",
+            "detail": f"owner {owner} · due {day_said(proposal.due, today)}",
             "links": [],
         }
     if cluster.covered_by:
@@ -166,7 +162,7 @@ def _action_points_view(
             "summary": summaries.get(row.key) or "",
             "cluster": cluster_text(row.cluster),
             "owner": person(row.owner, context.names) if row.owner else "no owner",
-            "due": due_text(row.due, today) if row.due else "no due date",
+            "due": day_said(row.due, today) if row.due else "no due date",
             "status": row.status or "—",
             "flags": [fmt.flag_status(f) for f in row.flags],
         }

@@ -41,7 +41,7 @@ def test_a_review_is_a_dated_page_under_the_program_page_once_a_day(reviewed, co
     assert list(regions) == ["header", "review-new", "review-below", "review-covered", "review-escalations"]
     assert "first review: new problems count from 2026-11-01" in regions["header"]
     assert "PLAT-9" in regions["review-escalations"] and "escalated to Pat Lead" in regions["review-escalations"]
-    assert "overdue 14 days (due 2026-11-01)" in regions["review-escalations"]
+    assert "overdue 14 days (due 1 Nov)" in regions["review-escalations"]
     record = latest_review(reviewed.redis, "platform")
     assert record["day"] == "2026-11-15" and "PLAT-9" in record["escalations"]
 

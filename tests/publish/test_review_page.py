@@ -11,10 +11,11 @@ from typing import Any
 
 from okr.metrics import FilterCache, program_result
 from okr.problems.review import cluster_facts, review_order
+from okr.timeframe import day_said
 from okrsync.admin.problem_view import review_order as admin_order
 from publish.confluence.dated_review import DatedReview, dated_review_page
 from publish.confluence.regions import page_regions
-from publish.confluence.review_page import cluster_text, due_text, problem_review_page
+from publish.confluence.review_page import cluster_text, problem_review_page
 from sync.documents import issue_document
 from tests.publish.sample import context, documents, evaluated, jira_issue
 
@@ -109,8 +110,8 @@ def test_the_action_point_table_has_summary_owner_due_day_and_status() -> None:
 
 
 def test_a_due_day_reads_as_a_person_says_it() -> None:
-    assert due_text(date(2026, 12, 12), date(2026, 11, 15)) == "12 Dec"
-    assert due_text(date(2027, 1, 4), date(2026, 11, 15)) == "4 Jan 2027"
+    assert day_said(date(2026, 12, 12), date(2026, 11, 15)) == "12 Dec"
+    assert day_said(date(2027, 1, 4), date(2026, 11, 15)) == "4 Jan 2027"
 
 
 def test_the_dated_review_lists_its_clusters_in_the_same_order_with_their_problems_linked() -> None:
