@@ -156,9 +156,14 @@ def digest_page(week: DigestInput, sections: Sequence[Section] = SECTIONS) -> Re
 def digest_comment(week: DigestInput, sections: Sequence[Section] = SECTIONS) -> str:
     """The comment on the set's ``jira_issue``: how many items each section lists, and where the page is."""
     found = [section(week) for section in sections]
-    counts = "; ".join(f"{s.title.lower()}: {len(s.rows)}" for s in found if s.rows) or "nothing moved or flagged"
+    counts = "; ".join(f"{_lowered(s.title)}: {len(s.rows)}" for s in found if s.rows) or "nothing moved or flagged"
     title = digest_title(week.page_title, week.period)
     return f"OKR Sync weekly digest, week {week.period}: {counts}. See the Confluence page “{title}”."
+
+
+def _lowered(title: str) -> str:
+    """A section title inside a sentence: its first letter lowered, the rest (a day's month) as it is."""
+    return title[:1].lower() + title[1:]
 
 
 _DIGEST_NOTE = (

@@ -156,12 +156,15 @@ def trend_text(values: Sequence[float], unit: str | None) -> str:
 
 
 def local_time(at: datetime, tz: tzinfo) -> str:
+    """``3 Dec 2026, 14:02 CET``: a time as every page says it, in the configured zone, to the minute."""
     local = at.astimezone(tz)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname() or ''}".strip()
 
 
 def local_day(at: datetime, tz: tzinfo) -> str:
-    return f"{at.astimezone(tz):%Y-%m-%d}"
+    """``3 Dec 2026`` in the configured zone."""
+    local = at.astimezone(tz)
+    return f"{local.day} {local:%b %Y}"
 
 
 def browse_url(jira_url: str | None, key: str) -> str | None:

@@ -125,7 +125,7 @@ def test_what_moved_is_read_from_the_recorded_readings(page_runtime, confluence)
     page_runtime.redis.zadd(history_key(("shop", "O1.KR1")), {old.to_json(): then.timestamp()})
     run_rituals(page_runtime, "weekly", now=AT)
     moved = page_regions(confluence.titled(WEEK_TITLE).body)["digest-moved"]
-    assert "What moved since 2026-11-08" in moved
+    assert "What moved since 8 Nov 2026" in moved
     assert "value 50% → 20%" in moved and "health off track →" in moved
 
 

@@ -138,7 +138,7 @@ def test_hostile_text_in_the_digest_is_text() -> None:
 def test_the_digest_comment_counts_each_section() -> None:
     kr1, _ = kr_results()
     text = digest_comment(week((KrWeek("O1.KR1", "Escaped", kr1, reading(40.0, "off_track")),)))
-    assert text.startswith("OKR Sync weekly digest, week 2026-W46: what moved since 2026-11-08: 1")
+    assert text.startswith("OKR Sync weekly digest, week 2026-W46: what moved since 8 Nov 2026: 1")
     assert "“Shop OKRs — week 2026-W46”" in text
 
 

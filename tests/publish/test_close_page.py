@@ -56,8 +56,8 @@ def test_the_close_page_is_well_formed_with_the_learnings_after_each_objective()
     regions = page_regions(body)
     assert "Final score" in regions["close-O1"] and "outcome" in regions["close-O1"] and "epics" in regions["close-O1"]
     assert "Platform reverse-drive" in regions["close-programs"]
-    assert "O1.KR1: target changed on 2026-11-03 from 5 to 10 (bob)" in regions["close-changes"]
-    assert "frozen at 2027-01-04 06:00 UTC by alice" in regions["header"]
+    assert "O1.KR1: target changed on 3 Nov 2026 from 5 to 10 (bob)" in regions["close-changes"]
+    assert "frozen at 4 Jan 2027, 06:00 UTC by alice" in regions["header"]
 
 
 def test_a_programs_results_in_words() -> None:

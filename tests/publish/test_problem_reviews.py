@@ -39,7 +39,7 @@ def test_a_review_is_a_dated_page_under_the_program_page_once_a_day(reviewed, co
     assert page.parent_id == confluence.titled("Problem review").id and page.space == "PLAT"
     regions = page_regions(page.body)
     assert list(regions) == ["header", "review-new", "review-below", "review-covered", "review-escalations"]
-    assert "first review: new problems count from 2026-11-01" in regions["header"]
+    assert "first review: new problems count from 1 Nov 2026" in regions["header"]
     assert "PLAT-9" in regions["review-escalations"] and "escalated to Pat Lead" in regions["review-escalations"]
     assert "overdue 14 days (due 1 Nov)" in regions["review-escalations"]
     record = latest_review(reviewed.redis, "platform")
@@ -54,8 +54,8 @@ def test_the_next_review_is_due_after_review_every_and_counts_from_the_previous(
     (run,) = run_problem_reviews(reviewed, now=AT + timedelta(days=14))
     assert run.outcome == "created"
     header = page_regions(confluence.titled(SECOND).body)["header"]
-    assert "New problems count from the previous review (2026-11-15 12:00 UTC)" in header
-    assert "New since the last review (2026-11-15)" in page_regions(confluence.titled(SECOND).body)["review-new"]
+    assert "New problems count from the previous review (15 Nov 2026, 12:00 UTC)" in header
+    assert "New since the last review (15 Nov 2026)" in page_regions(confluence.titled(SECOND).body)["review-new"]
 
 
 def test_the_program_page_counts_new_problems_from_the_latest_review(reviewed, confluence) -> None:
@@ -63,7 +63,7 @@ def test_the_program_page_counts_new_problems_from_the_latest_review(reviewed, c
     publish(reviewed, escaped=("SHOP-2",))  # inside the pages interval: pending
     publish_due_pages(reviewed, later())
     page = confluence.titled("Problem review")
-    assert "problems created 2026-11-12 – 2026-11-15" in page_regions(page.body)["review"]
+    assert "problems created 12 Nov 2026 – 15 Nov 2026" in page_regions(page.body)["review"]
 
 
 def test_bad_program_choices_are_one_sentence(reviewed) -> None:

@@ -148,7 +148,7 @@ def first_at_plus_hours(hours: int):
 def test_the_review_page_shows_the_digest() -> None:
     text = "".join(parsed(review_page().new_page_body()).itertext())
     for expected in (
-        "2026-11-01 – 2026-11-15",
+        "1 Nov 2026 – 15 Nov 2026",
         "system · Search",
         "2 × 4 = 8",
         "System problems keep recurring in Search",
@@ -156,10 +156,10 @@ def test_the_review_page_shows_the_digest() -> None:
         "due 29 Nov",
         "PLAT-9",
         "no owner",
-        "2026-11-01",
+        "1 Nov 2026",
         "OVERDUE",
         "NO OWNER",
         "INEFFECTIVE",
-        "judged 2026-11-07",
+        "judged 7 Nov 2026",
     ):
         assert expected in text, expected

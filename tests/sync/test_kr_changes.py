@@ -44,7 +44,7 @@ def test_a_changed_target_is_recorded_with_who_and_when(connection: redis.Redis)
     store.apply(_example(target=3, title="SEV1 incidents down to 3"), "okrs.yaml", "dave", LATER)  # not a field kept
     (change,) = kr_changes_of(connection, *SEV1)
     assert change == {"field": "target", "from": 2, "to": 3, "at": LATER.isoformat(), "author": "bob", "revision": 2}
-    assert change_text(change, UTC) == "target changed on 2026-11-03 from 2 to 3 (bob)"
+    assert change_text(change, UTC) == "target changed on 3 Nov 2026 from 2 to 3 (bob)"
 
 
 def test_baseline_metric_and_kind_changes_are_recorded_too(connection: redis.Redis) -> None:
@@ -54,11 +54,11 @@ def test_baseline_metric_and_kind_changes_are_recorded_too(connection: redis.Red
     store.apply(_example(baseline=1, target=4, metric="mttr_hours"), "okrs.yaml", "carol", LATER)
     words = [change_text(c, UTC) for c in kr_changes_of(connection, *SEV1)]
     assert words == [
-        "baseline changed on 2026-11-03 from 6 to 1 (bob)",
-        "target changed on 2026-11-03 from 2 to 4 (bob)",
-        "kind changed on 2026-11-03 from cap to accumulate (bob)",
-        "metric changed on 2026-11-03 from sev1_incidents to mttr_hours (carol)",
-        "kind changed on 2026-11-03 from accumulate to level (carol)",
+        "baseline changed on 3 Nov 2026 from 6 to 1 (bob)",
+        "target changed on 3 Nov 2026 from 2 to 4 (bob)",
+        "kind changed on 3 Nov 2026 from cap to accumulate (bob)",
+        "metric changed on 3 Nov 2026 from sev1_incidents to mttr_hours (carol)",
+        "kind changed on 3 Nov 2026 from accumulate to level (carol)",
     ]
     config = store.current()
     assert config is not None
@@ -77,7 +77,7 @@ def test_the_pure_difference_compares_only_krs_both_configurations_have() -> Non
 
 def test_the_words_read_the_day_in_the_configuration_zone_and_tolerate_what_is_missing() -> None:
     late = {"field": "target", "from": 2.5, "to": None, "at": "2026-11-03T23:30:00+00:00", "author": ""}
-    assert change_text(late, ZoneInfo("Europe/Berlin")) == "target changed on 2026-11-04 from 2.5 to none"
+    assert change_text(late, ZoneInfo("Europe/Berlin")) == "target changed on 4 Nov 2026 from 2.5 to none"
     assert (
         change_text({"field": "baseline", "from": 1, "to": 2}, UTC) == "baseline changed on an unknown day from 1 to 2"
     )
