@@ -62,23 +62,46 @@ _ANY_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)  # for queries whose matches do 
 
 @dataclass
 class WindowTotals:
-    """The values of one selection's entries whose moment lies in ``[start, end]``."""
+    """The values of one selection's entries whose moment lies in ``[start, end]``, in order; their
+    exact sum is worked out when first asked for (a median never asks), then kept current."""
 
     start: float = math.inf
     end: float = -math.inf
     values: SortedList = field(default_factory=SortedList)
-    exact_sum: Fraction = field(default_factory=Fraction)
+    kept_sum: Fraction | None = None
+
+    @property
+    def exact_sum(self) -> Fraction:
+        if self.kept_sum is None:
+            self.kept_sum = exact_sum(self.values)
+        return self.kept_sum
 
     def covers(self, moment: float) -> bool:
         return self.start <= moment <= self.end
 
     def add(self, value: float) -> None:
         self.values.add(value)
-        self.exact_sum += Fraction(value)
+        if self.kept_sum is not None:
+            self.kept_sum += Fraction(value)
 
     def discard(self, value: float) -> None:
         self.values.remove(value)
-        self.exact_sum -= Fraction(value)
+        if self.kept_sum is not None:
+            self.kept_sum -= Fraction(value)
+
+    def refill(self, values: Iterable[float]) -> None:
+        """These values instead of the ones kept (ordered at once, not one by one)."""
+        self.values = SortedList(values)
+        self.kept_sum = None
+
+
+def exact_sum(values: Iterable[float]) -> Fraction:
+    """The exact sum of numbers (floats are binary fractions: summed over their common denominator)."""
+    ratios = [value.as_integer_ratio() for value in values]
+    if not ratios:
+        return Fraction(0)
+    common = max(denominator for _, denominator in ratios)
+    return Fraction(sum(numerator * (common // denominator) for numerator, denominator in ratios), common)
 
 
 class Selection:
@@ -92,6 +115,13 @@ class Selection:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def fill(self, entries: Iterable[Entry]) -> None:
+        """The entries of a selection just made, with nothing kept yet: ordered at once, not one by one."""
+        if self._entries or self._windows:
+            raise ValueError("fill() is for a new selection; put() changes a kept one")
+        self._entries = {entry[1]: entry for entry in entries}
+        self._order = SortedList(self._entries.values())
 
     def put(self, issue_id: str, document: Document | None) -> None:
         """The issue's new state: ``None`` when it no longer matches (or is gone)."""
@@ -131,10 +161,7 @@ class Selection:
     def _slide(self, totals: WindowTotals, start: float, end: float) -> None:
         old_start, old_end = totals.start, totals.end
         if old_start > old_end or start > end or start > old_end or end < old_start:  # nothing shared
-            totals.values.clear()
-            totals.exact_sum = Fraction(0)
-            for entry in self._between(start, end, True, True):
-                totals.add(entry[2])
+            totals.refill(entry[2] for entry in self._between(start, end, True, True))
         else:
             leaving = [*self._between(old_start, start, True, False), *self._between(end, old_end, False, True)]
             joining = [*self._between(start, old_start, True, False), *self._between(old_end, end, False, True)]
@@ -199,6 +226,14 @@ class DateIndex:
         self._source, self._tz = source, tz
         self._moments: dict[str, tuple[float, ...]] = {}
         self._order: SortedList = SortedList()
+
+    def fill(self, documents: Mapping[str, Document]) -> None:
+        """Every issue's instants at once (a new index), ordered once rather than one by one."""
+        for issue_id, document in documents.items():
+            moments = self._read(document)
+            if moments:
+                self._moments[issue_id] = moments
+        self._order = SortedList((m, issue_id) for issue_id, moments in self._moments.items() for m in moments)
 
     def put(self, issue_id: str, document: Document | None) -> None:
         for moment in self._moments.pop(issue_id, ()):
@@ -356,17 +391,47 @@ class IndexedMirror:
         """The selection of one metric shape, its matches exact at ``at``; ``None`` when its queries
         cannot be kept."""
         key = (jql, date_field, reader)
-        query = self._query(jql, at)
         if key not in self._selections:
-            entry_of = self._entry_reader(date_field, reader)
-            selection = None if query is None or entry_of is None else Selection(entry_of)
-            if query is not None and selection is not None:
-                for issue_id, document in self._by_id.items():
-                    if query.hits(document):
-                        selection.put(issue_id, document)
-                query.selections.append(selection)
-            self._selections[key] = selection
+            self.keep_selections([key], at)
+        self._query(jql, at)
         return self._selections[key]
+
+    def keep_selections(self, wanted: Iterable[SelectionKey], at: datetime) -> None:
+        """Make the selections among ``wanted`` not kept yet, together: one pass over the issues per
+        query, each issue tested once per query and read once per (date field, reader), however many
+        of the selections share them."""
+        by_query: dict[str, list[SelectionKey]] = {}
+        for key in dict.fromkeys(wanted):
+            if key not in self._selections:
+                by_query.setdefault(key[0], []).append(key)
+        reads: dict[tuple[str, Reader], dict[str, tuple[float, float] | None]] = {}
+        for jql, keys in by_query.items():
+            query = self._query(jql, at)
+            matching = [(i, d) for i, d in self._by_id.items() if query.hits(d)] if query is not None else []
+            for key in keys:
+                self._selections[key] = self._made(query, key, matching, reads)
+
+    def _made(
+        self,
+        query: KeptQuery | None,
+        key: SelectionKey,
+        matching: list[tuple[str, Document]],
+        reads: dict[tuple[str, Reader], dict[str, tuple[float, float] | None]],
+    ) -> Selection | None:
+        """One new selection of the issues its query matches, from reads shared with its siblings."""
+        entry_of = self._entry_reader(key[1], key[2])
+        if query is None or entry_of is None:
+            return None
+        known = reads.setdefault((key[1], key[2]), {})
+        entries = []
+        for issue_id, document in matching:
+            read = known[issue_id] if issue_id in known else known.setdefault(issue_id, entry_of(document))
+            if read is not None:
+                entries.append((read[0], issue_id, read[1]))
+        selection = Selection(entry_of)
+        selection.fill(entries)
+        query.selections.append(selection)
+        return selection
 
     def _query(self, jql: str, at: datetime = _ANY_INSTANT) -> KeptQuery | None:
         """The kept query, its matches made exact at ``at``: a moving query's matches change only for
@@ -424,8 +489,7 @@ class IndexedMirror:
     def _date_index(self, source: DateSource) -> DateIndex:
         if source not in self._date_indexes:
             index = self._date_indexes[source] = DateIndex(source, self.tz)
-            for issue_id, document in self._by_id.items():
-                index.put(issue_id, document)
+            index.fill(self._by_id)
         return self._date_indexes[source]
 
     def _context(self, at: datetime) -> JqlContext:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
@@ -240,6 +240,14 @@ def _live_metric(metric: Metric, cycle: Cycle, given: EvaluationInput) -> Metric
     if shape not in given._live_values:  # metrics defined alike share one value
         given._live_values[shape] = _kept_value(live, metric, cycle, given, shape[0][2])
     return given._live_values[shape]
+
+
+def keep_selections(metrics: Iterable[Metric], given: EvaluationInput) -> None:
+    """Have the live mirror make the selections of these metrics it does not keep yet, together
+    (``IndexedMirror.keep_selections``: one pass over the issues per query, not per selection)."""
+    if given.live is not None:
+        shapes = [_shape_of(m)[:3] for m in metrics if m.source == "jira" and m.jql]
+        given.live.keep_selections(shapes, given.at)
 
 
 def _metric_shape(metric: Metric) -> tuple[str, str, Reader, str, str]:
