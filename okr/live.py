@@ -25,6 +25,7 @@ from typing import Any, TypeVar, overload
 
 from sortedcontainers import SortedList
 
+from jql.candidates import Requirement, folded_names, name_requirements
 from jql.dates import day_start
 from jql.evaluator import (
     custom_field_id,
@@ -39,6 +40,7 @@ from jql.query import (
     Empty,
     JqlContext,
     JqlError,
+    bound_predicate,
     compile_jql,
     moving_clauses,
     parse_jql,
@@ -197,9 +199,14 @@ class KeptQuery:
     matches: dict[str, Document] | None = None
     selections: list[Selection] = field(default_factory=list)
     instants: list[list[datetime | None]] | None = None  # the moving clauses' operands at ``context``, once known
+    requirements: tuple[Requirement, ...] = ()  # what every match holds in its name fields (``jql.candidates``)
 
     def hits(self, document: Document | None) -> bool:
         return document is not None and self.test(document, self.context)
+
+    def predicate(self) -> Callable[[Document], bool]:
+        """``hits`` for a pass over many issues (none of them ``None``)."""
+        return bound_predicate(self.test, self.context)
 
     def place(self, issue_id: str, document: Document | None) -> None:
         """The issue's state as this query sees it: kept where it matches, dropped where not."""
@@ -213,6 +220,51 @@ class KeptQuery:
                 self.matches[issue_id] = matching
         for selection in self.selections:
             selection.put(issue_id, matching)
+
+
+class NameIndex:
+    """The issues by the names their name fields hold, made field by field as queries ask (for one
+    round of making kept queries' matches: it is not kept current)."""
+
+    def __init__(self, documents: Mapping[str, Document]) -> None:
+        self._documents = documents
+        self._ids: dict[tuple[str, Kind], dict[str, set[str]]] = {}
+
+    def matching(self, query: KeptQuery) -> list[tuple[str, Document]]:
+        """The issues the query matches, in the mirror's order; only those that meet its name
+        requirements are tested."""
+        candidates, hits = self.candidates(query.requirements), query.predicate()
+        if candidates is None:
+            return [(i, d) for i, d in self._documents.items() if hits(d)]
+        return [(i, d) for i, d in self._documents.items() if i in candidates and hits(d)]
+
+    def candidates(self, requirements: tuple[Requirement, ...]) -> set[str] | None:
+        """The issues that meet every requirement; ``None`` when there are none to meet."""
+        found: list[set[str]] = []
+        for requirement in requirements:
+            ids: set[str] = set()
+            for test in requirement:
+                by_name = self._by_name(test.key, test.kind)
+                ids.update(*(by_name.get(name, ()) for name in test.names))
+            found.append(ids)
+        return set.intersection(*sorted(found, key=len)) if found else None
+
+    def _by_name(self, key: str, kind: Kind) -> dict[str, set[str]]:
+        if (key, kind) not in self._ids:
+            by_name: dict[str, set[str]] = {}
+            for issue_id, document in self._documents.items():
+                value = document.get(key)
+                if type(value) is str and kind is not Kind.NAMES:  # the common case, without the call
+                    names = [value.casefold()] if value else []
+                else:
+                    names = folded_names(kind, value)
+                for name in names:
+                    if name in by_name:
+                        by_name[name].add(issue_id)
+                    else:
+                        by_name[name] = {issue_id}
+            self._ids[(key, kind)] = by_name
+        return self._ids[(key, kind)]
 
 
 DateSource = tuple[str, str]  # ("datetime" | "date", document key) or ("custom", custom field id)
@@ -384,7 +436,7 @@ class IndexedMirror:
         if query is None:
             return None
         if query.matches is None:
-            query.matches = {i: d for i, d in self._by_id.items() if query.hits(d)}
+            query.matches = dict(NameIndex(self._by_id).matching(query))
         return list(query.matches.values())
 
     def selection(self, jql: str, date_field: str, reader: Reader, at: datetime) -> Selection | None:
@@ -405,9 +457,10 @@ class IndexedMirror:
             if key not in self._selections:
                 by_query.setdefault(key[0], []).append(key)
         reads: dict[tuple[str, Reader], dict[str, tuple[float, float] | None]] = {}
+        names = NameIndex(self._by_id)
         for jql, keys in by_query.items():
             query = self._query(jql, at)
-            matching = [(i, d) for i, d in self._by_id.items() if query.hits(d)] if query is not None else []
+            matching = names.matching(query) if query is not None else []
             for key in keys:
                 self._selections[key] = self._made(query, key, matching, reads)
 
@@ -459,7 +512,7 @@ class IndexedMirror:
             moving.append((source, operands_of(clause)))
         for source, _ in moving:
             self._date_index(source)  # made now, not on the first move of the instant
-        return KeptQuery(test, self._context(at), tuple(moving))
+        return KeptQuery(test, self._context(at), tuple(moving), requirements=name_requirements(parsed))
 
     def _date_source(self, clause: Clause) -> DateSource | None:
         spec = spec_of(clause.field)
