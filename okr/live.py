@@ -281,10 +281,18 @@ class DateIndex:
 
     def fill(self, documents: Mapping[str, Document]) -> None:
         """Every issue's instants at once (a new index), ordered once rather than one by one."""
-        for issue_id, document in documents.items():
-            moments = self._read(document)
-            if moments:
-                self._moments[issue_id] = moments
+        kind, key = self._source
+        if kind == "custom":
+            for issue_id, document in documents.items():
+                moments = self._read(document)
+                if moments:
+                    self._moments[issue_id] = moments
+        else:
+            read = _by_text(self._day) if kind == "date" else self._instant  # days repeat, instants seldom
+            for issue_id, document in documents.items():
+                moment = read(document.get(key))
+                if moment is not None:
+                    self._moments[issue_id] = (moment,)
         self._order = SortedList((m, issue_id) for issue_id, moments in self._moments.items() for m in moments)
 
     def put(self, issue_id: str, document: Document | None) -> None:
@@ -324,11 +332,25 @@ class DateIndex:
 
     def _instant(self, value: Any) -> float | None:
         text = document_datetime(value)
-        return datetime.fromisoformat(text[:-1] + "+00:00").timestamp() if text else None
+        return datetime.fromisoformat(text).timestamp() if text else None  # its "Z" read as UTC
 
     def _day(self, value: Any) -> float | None:
         text = document_date(value)
         return day_start(date.fromisoformat(text), self._tz).timestamp() if text else None
+
+
+def _by_text(read: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``read``, remembering what it gave for each text (for one pass over the issues)."""
+    seen: dict[str, T] = {}
+
+    def remembered(value: Any) -> T:
+        if type(value) is not str:
+            return read(value)
+        if value not in seen:
+            seen[value] = read(value)
+        return seen[value]
+
+    return remembered
 
 
 def passed_over(
@@ -578,7 +600,11 @@ def metric_entry(
     moment = field_time(document, date_field, fields, tz)
     if moment is None:
         return None
-    value = _value(document, reader, fields, tz, numerator)
+    if reader[0] == "duration" and reader[2] == date_field:  # ends at its date field: read that once
+        start = field_time(document, reader[1], fields, tz)
+        value = None if start is None else (moment - start).total_seconds() / reader[3]
+    else:
+        value = _value(document, reader, fields, tz, numerator)
     return None if value is None else (moment.timestamp(), value)
 
 
