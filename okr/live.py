@@ -16,8 +16,10 @@ evaluated by a pass over the issues.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from fractions import Fraction
@@ -223,12 +225,12 @@ class KeptQuery:
 
 
 class NameIndex:
-    """The issues by the names their name fields hold, made field by field as queries ask (for one
-    round of making kept queries' matches: it is not kept current)."""
+    """The issues (by id, or by position in a pass) by the names their name fields hold, made field by
+    field as queries ask; for one round of making matches or one evaluation run: it is not kept current."""
 
-    def __init__(self, documents: Mapping[str, Document]) -> None:
+    def __init__(self, documents: Mapping[Any, Document]) -> None:
         self._documents = documents
-        self._ids: dict[tuple[str, Kind], dict[str, set[str]]] = {}
+        self._ids: dict[tuple[str, Kind], dict[str, set[Any]]] = {}
 
     def matching(self, query: KeptQuery) -> list[tuple[str, Document]]:
         """The issues the query matches, in the mirror's order; only those that meet its name
@@ -238,20 +240,20 @@ class NameIndex:
             return [(i, d) for i, d in self._documents.items() if hits(d)]
         return [(i, d) for i, d in self._documents.items() if i in candidates and hits(d)]
 
-    def candidates(self, requirements: tuple[Requirement, ...]) -> set[str] | None:
+    def candidates(self, requirements: tuple[Requirement, ...]) -> set[Any] | None:
         """The issues that meet every requirement; ``None`` when there are none to meet."""
-        found: list[set[str]] = []
+        found: list[set[Any]] = []
         for requirement in requirements:
-            ids: set[str] = set()
+            ids: set[Any] = set()
             for test in requirement:
                 by_name = self._by_name(test.key, test.kind)
                 ids.update(*(by_name.get(name, ()) for name in test.names))
             found.append(ids)
         return set.intersection(*sorted(found, key=len)) if found else None
 
-    def _by_name(self, key: str, kind: Kind) -> dict[str, set[str]]:
+    def _by_name(self, key: str, kind: Kind) -> dict[str, set[Any]]:
         if (key, kind) not in self._ids:
-            by_name: dict[str, set[str]] = {}
+            by_name: dict[str, set[Any]] = {}
             for issue_id, document in self._documents.items():
                 value = document.get(key)
                 if type(value) is str and kind is not Kind.NAMES:  # the common case, without the call
@@ -339,6 +341,19 @@ class DateIndex:
         return day_start(date.fromisoformat(text), self._tz).timestamp() if text else None
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while copies and selections are made in bulk: what they
+    make all lives on, and the collector's passes over it would find nothing to free."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _by_text(read: Callable[[Any], T]) -> Callable[[Any], T]:
     """``read``, remembering what it gave for each text (for one pass over the issues)."""
     seen: dict[str, T] = {}
@@ -391,8 +406,9 @@ class IndexedMirror:
         self._date_indexes: dict[DateSource, DateIndex] = {}  # made for the moving clauses asked for
         self._readers: dict[tuple[str, Reader], Callable[[Document], tuple[float, float] | None] | None] = {}
         self._memos: dict[int, tuple[object, Any]] = {}
-        for document in documents:
-            self.put(document)
+        with collector_paused():
+            for document in documents:
+                self.put(document)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -480,11 +496,12 @@ class IndexedMirror:
                 by_query.setdefault(key[0], []).append(key)
         reads: dict[tuple[str, Reader], dict[str, tuple[float, float] | None]] = {}
         names = NameIndex(self._by_id)
-        for jql, keys in by_query.items():
-            query = self._query(jql, at)
-            matching = names.matching(query) if query is not None else []
-            for key in keys:
-                self._selections[key] = self._made(query, key, matching, reads)
+        with collector_paused():
+            for jql, keys in by_query.items():
+                query = self._query(jql, at)
+                matching = names.matching(query) if query is not None else []
+                for key in keys:
+                    self._selections[key] = self._made(query, key, matching, reads)
 
     def _made(
         self,

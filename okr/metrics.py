@@ -9,14 +9,15 @@ from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 from typing import Any, Literal
 
-from jql.query import JqlContext, JqlError, JqlUnsupported, bound_predicate, compile_jql
+from jql.candidates import name_requirements
+from jql.query import JqlContext, JqlError, JqlUnsupported, Query, bound_predicate, compile_jql
 from mapping.measurements import Measurement
 from mapping.memo import once_per_object
 from mapping.models import Cycle, Metric, ProblemProgram, days
 from mapping.warehouse import connection_variable
 from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
 from okr.fields import field_duration, field_finite_number, field_time
-from okr.live import IndexedMirror, Reader
+from okr.live import IndexedMirror, NameIndex, Reader
 from okr.problems.engine import ProblemMemo, evaluate_program, measure
 from okr.problems.model import ProgramResult
 from okr.scope import RecordedScope
@@ -123,12 +124,28 @@ class EvaluationInput:
     def _verdicts(self) -> dict[str, list[bool | None]]:
         return {}
 
+    @cached_property
+    def _names(self) -> NameIndex:
+        return NameIndex(dict(enumerate(self.listed)))
+
+    def _first_verdicts(self, matches: Predicate) -> list[bool | None]:
+        """No verdict yet, except ``False`` for the documents that lack the names the query requires
+        (``jql.candidates``): those are never tested."""
+        query = getattr(matches, "query", None)
+        candidates = self._names.candidates(name_requirements(query)) if isinstance(query, Query) else None
+        if candidates is None:
+            return [None] * len(self.listed)
+        verdicts: list[bool | None] = [False] * len(self.listed)
+        for i in candidates:
+            verdicts[i] = None
+        return verdicts
+
     def tested(self, jql: str, matches: Predicate, positions: Iterable[int]) -> list[int]:
         """The positions among ``positions`` whose document the JQL matches; each document is tested
         once per JQL and run, however many windows and date fields ask."""
         verdicts = self._verdicts.get(jql)
         if verdicts is None:
-            verdicts = self._verdicts[jql] = [None] * len(self.listed)
+            verdicts = self._verdicts[jql] = self._first_verdicts(matches)
         documents, hits = self.listed, bound_predicate(matches, self.jql_context)
         found = []
         for i in positions:
