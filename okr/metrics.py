@@ -147,14 +147,10 @@ class EvaluationInput:
         if verdicts is None:
             verdicts = self._verdicts[jql] = self._first_verdicts(matches)
         documents, hits = self.listed, bound_predicate(matches, self.jql_context)
-        found = []
-        for i in positions:
-            verdict = verdicts[i]
-            if verdict is None:
-                verdict = verdicts[i] = bool(hits(documents[i]))
-            if verdict:
-                found.append(i)
-        return found
+        positions = positions if isinstance(positions, list) else list(positions)
+        for i in [i for i in positions if verdicts[i] is None]:
+            verdicts[i] = bool(hits(documents[i]))
+        return [i for i in positions if verdicts[i]]
 
     @cached_property
     def _selections(self) -> dict[tuple[str, str, str, str], list[int]]:
