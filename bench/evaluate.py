@@ -209,6 +209,19 @@ def print_real_path(real: dict[str, Any]) -> None:
     )
 
 
+def first_event_row(args: argparse.Namespace, result: dict[str, Any], touched: str) -> dict[str, Any]:
+    first = result["cold_start_first_event_s"]
+    return row(
+        f"worker cold start: first event applied ({args.documents:,} issues)",
+        first,
+        "≤ 5 s",
+        first <= 5,
+        " s",
+        note=f"a fresh process: reading the mirror + the first flush ({touched}); "
+        f"CPU {result['cold_start_first_event_cpu_s']} s; the imports before it {result['cold_start_imports_s']} s",
+    )
+
+
 def print_cold_start(args: argparse.Namespace, result: dict[str, Any]) -> None:
     print(
         f"worker cold start ({args.documents} issues, a fresh process): first event applied in "
@@ -272,18 +285,9 @@ def summary_rows(args: argparse.Namespace, result: dict[str, Any], full_seconds:
 
 def cold_start_rows(args: argparse.Namespace, result: dict[str, Any]) -> list[dict[str, Any]]:
     """The restarted worker's first event (the verdict) and its parts (INFO)."""
-    issues, first = f"{args.documents:,}", result["cold_start_first_event_s"]
     touched = f"{result['cold_start_touched_krs']} of {args.krs} KRs touched"
     return [
-        row(
-            f"worker cold start: first event applied ({issues} issues)",
-            first,
-            "≤ 5 s",
-            first <= 5,
-            " s",
-            note=f"a fresh process: reading the mirror + the first flush ({touched}); "
-            f"CPU {result['cold_start_first_event_cpu_s']} s; the imports before it {result['cold_start_imports_s']} s",
-        ),
+        first_event_row(args, result, touched),
         row(
             "worker cold start: reading the mirror into memory",
             result["cold_start_read_mirror_s"],
