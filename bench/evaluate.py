@@ -289,7 +289,7 @@ def cold_start_rows(args: argparse.Namespace, result: dict[str, Any]) -> list[di
     return [
         first_event_row(args, result, touched),
         row(
-            "worker cold start: reading the mirror into memory",
+            "worker cold start: reading the configuration and the mirror into memory",
             result["cold_start_read_mirror_s"],
             "—",
             None,
