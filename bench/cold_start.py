@@ -7,9 +7,10 @@ or reopened) with the KRs it touches marked dirty, as the drain does. A child pr
 (``python bench/cold_start.py --child SOCKET INSTANT``) then runs the worker's own functions on a fresh
 ``Runtime``: reading the configuration (``ConfigStore.current``) and the mirror into memory
 (``MirrorFollower.current``), then the flush (``sync.flush.flush``: the touched KRs evaluated from
-kept selections made for them, the report stored; no Jira is configured, so nothing is written). After that, as INFO: every KR marked dirty and
-flushed again (the first scheduled recomputation, which makes every other selection). The child prints
-its figures as one JSON line; wall and CPU seconds of each part, the imports apart.
+kept selections made for them, the report stored; no Jira is configured, so nothing is written).
+After that, as INFO: every KR marked dirty and flushed again (the first scheduled recomputation,
+which makes every other selection). The child prints its figures as one JSON line: wall and CPU
+seconds of each part, the imports apart.
 """
 
 from __future__ import annotations
