@@ -256,8 +256,10 @@ class NameIndex:
             by_name: dict[str, set[Any]] = {}
             for issue_id, document in self._documents.items():
                 value = document.get(key)
-                if type(value) is str and kind is not Kind.NAMES:  # the common case, without the call
+                if type(value) is str and kind is not Kind.NAMES:  # the common cases, without the call
                     names = [value.casefold()] if value else []
+                elif type(value) is list and kind is Kind.NAMES:
+                    names = [item.casefold() for item in value if isinstance(item, str) and item]
                 else:
                     names = folded_names(kind, value)
                 for name in names:
