@@ -98,12 +98,14 @@ def main() -> None:
     args = parser.parse_args()
 
     documents = synthetic_documents(args.documents)
-    config = load_config_document(synthetic_config(args.krs))
+    config_document = synthetic_config(args.krs)
+    config = load_config_document(config_document)
     full = full_evaluation(config, documents)
-    result = figures(args, documents, config, full)
+    result = figures(args, documents, config_document, config, full)
     print_full_and_affected(args, result)
     print_real_path(result)
     print_program(args, result["program"])
+    print_cold_start(args, result)
     write_result("evaluate", result, summary_rows(args, result, full.seconds))
 
 
@@ -140,12 +142,16 @@ def affected_times(index: KrIndex, documents: list[dict[str, Any]], context: Any
 
 
 def figures(
-    args: argparse.Namespace, documents: list[dict[str, Any]], config: Any, full: FullEvaluation
+    args: argparse.Namespace,
+    documents: list[dict[str, Any]],
+    config_document: dict[str, Any],
+    config: Any,
+    full: FullEvaluation,
 ) -> dict[str, Any]:
     index = kr_index(config)
     per_event, touched = affected_times(index, documents[: args.events], full.context)
     program = program_figures(documents)
-    real = real_path(documents, config, index, args.real_events)
+    real = real_path(documents, config_document, config, index, args.real_events)
     assert real.pop("kept_full") == report_at(config, documents, real["last_at"]), (
         "kept selections disagree with a pass"
     )
@@ -167,6 +173,10 @@ def figures(
         "real_path_p99_vs_p50": round(real_p99_ms / real["real_path_p50_ms"], 2),
         "fixed_work_p99_vs_p50": machine_tail(real["real_path_p50_ms"] / 1000, args.real_events),
         "program": program,
+        "cold_start_first_event_s": round(real["cold_start_read_mirror_s"] + real["cold_start_first_flush_s"], 3),
+        "cold_start_first_event_cpu_s": round(
+            real["cold_start_read_mirror_cpu_s"] + real["cold_start_first_flush_cpu_s"], 3
+        ),
     }
 
 
@@ -199,6 +209,30 @@ def print_real_path(real: dict[str, Any]) -> None:
     )
 
 
+def first_event_row(args: argparse.Namespace, result: dict[str, Any], touched: str) -> dict[str, Any]:
+    first = result["cold_start_first_event_s"]
+    return row(
+        f"worker cold start: first event applied ({args.documents:,} issues)",
+        first,
+        "≤ 5 s",
+        first <= 5,
+        " s",
+        note=f"a fresh process: reading the mirror + the first flush ({touched}); "
+        f"CPU {result['cold_start_first_event_cpu_s']} s; the imports before it {result['cold_start_imports_s']} s",
+    )
+
+
+def print_cold_start(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    print(
+        f"worker cold start ({args.documents} issues, a fresh process): first event applied in "
+        f"{result['cold_start_first_event_s']} s (CPU {result['cold_start_first_event_cpu_s']} s): reading the mirror "
+        f"{result['cold_start_read_mirror_s']} s, the first flush {result['cold_start_first_flush_s']} s "
+        f"({result['cold_start_touched_krs']} KRs touched; making their selections "
+        f"{result['cold_start_first_selections_s']} s); then every KR {result['cold_start_every_kr_s']} s (making the "
+        f"other selections {result['cold_start_every_kr_selections_s']} s); imports {result['cold_start_imports_s']} s"
+    )
+
+
 def print_program(args: argparse.Namespace, program: dict[str, Any]) -> None:
     print(
         f"problem program (examples/okrs.yaml, {program['problems']} problems, {program['action_points']} action "
@@ -214,8 +248,8 @@ def summary_rows(args: argparse.Namespace, result: dict[str, Any], full_seconds:
         row(
             f"evaluation: full, {args.krs} KRs over {args.documents} issues",
             result["full_evaluation_s"],
-            "≤ 5 s",
-            full_seconds <= 5,
+            "≤ 3 s",
+            full_seconds <= 3,
             " s",
             note=f"{result['full_vs_baseline_pass']}× one bare pass over the issues",
         ),
@@ -230,8 +264,8 @@ def summary_rows(args: argparse.Namespace, result: dict[str, Any], full_seconds:
             "evaluation: per-event incremental re-evaluation p99 (in-memory mirror caught up from Redis + "
             "affected KRs + kept selections)",
             real_p99_ms,
-            "≤ 1 ms",
-            real_p99_ms <= 1,
+            "— (≤ 1 ms retired: invisible next to the 1 s flush interval)",
+            None,
             " ms",
             note=f"{result['real_path_p99_vs_baseline_pass']}× one bare pass over the issues; p50 {result['real_path_p50_ms']} ms; "  # noqa: E501
             f"p99 / p50 {result['real_path_p99_vs_p50']}, a fixed workload's {result['fixed_work_p99_vs_p50']}",
@@ -244,6 +278,41 @@ def summary_rows(args: argparse.Namespace, result: dict[str, Any], full_seconds:
             None,
             " ms",
             note=f"a pass: {program['pass_ms']} ms, {program['pass_vs_kept']}× longer",
+        ),
+        *cold_start_rows(args, result),
+    ]
+
+
+def cold_start_rows(args: argparse.Namespace, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The restarted worker's first event (the verdict) and its parts (INFO)."""
+    touched = f"{result['cold_start_touched_krs']} of {args.krs} KRs touched"
+    return [
+        first_event_row(args, result, touched),
+        row(
+            "worker cold start: reading the configuration and the mirror into memory",
+            result["cold_start_read_mirror_s"],
+            "—",
+            None,
+            " s",
+            note=f"CPU {result['cold_start_read_mirror_cpu_s']} s",
+        ),
+        row(
+            f"worker cold start: the first flush ({touched}: their selections made, evaluated, report stored)",
+            result["cold_start_first_flush_s"],
+            "—",
+            None,
+            " s",
+            note=f"making the selections {result['cold_start_first_selections_s']} s; "
+            f"CPU {result['cold_start_first_flush_cpu_s']} s",
+        ),
+        row(
+            f"worker cold start: then every KR, the first full recomputation ({args.krs} KRs, every other selection)",
+            result["cold_start_every_kr_s"],
+            "—",
+            None,
+            " s",
+            note=f"making the selections {result['cold_start_every_kr_selections_s']} s; "
+            f"CPU {result['cold_start_every_kr_cpu_s']} s",
         ),
     ]
 
@@ -271,14 +340,23 @@ def machine_tail(seconds: float, count: int) -> float:
     return round(percentile(times, 99) / percentile(times, 50), 2)
 
 
-def real_path(documents: list[dict[str, Any]], config: Any, index: KrIndex, events: int) -> dict[str, Any]:
-    """The flush's path in a long-lived worker, one lone event at a time (see the module doc)."""
+def real_path(
+    documents: list[dict[str, Any]], config_document: dict[str, Any], config: Any, index: KrIndex, events: int
+) -> dict[str, Any]:
+    """The flush's path in a long-lived worker, one lone event at a time (see the module doc); then,
+    on the same mirror in Redis, a restarted worker's cold start (``bench/cold_start.py``)."""
+    from bench import cold_start
     from okrsync.redis_store import embedded_redis, stop_embedded_redis
 
     data = Path(tempfile.mkdtemp(prefix="okrsync-bench-"))
     connection = embedded_redis(data / "redis")
     try:
-        return real_path_on(connection, documents, config, index, events)
+        result = real_path_on(connection, documents, config, index, events)
+        at = result["last_at"] + timedelta(seconds=1)
+        before = random.Random(5).choice(documents)
+        event = (before, changed(before, at))
+        fields = dict(CONTEXT.custom_fields)
+        return result | cold_start.measure(connection, config_document, fields, result["kept_full"], event, at)
     finally:
         stop_embedded_redis(connection)
         shutil.rmtree(data, ignore_errors=True)

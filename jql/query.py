@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from jql.dates import DATE_FUNCTIONS, is_relative_period
 from jql.evaluator import EPIC_LINK, Predicate, bind, bind_node, clauses_of, nodes_with
@@ -57,6 +57,7 @@ __all__ = [
     "SystemField",
     "Value",
     "bind",
+    "bound_predicate",
     "compile_jql",
     "depends_on_time",
     "fields_of",
@@ -99,8 +100,24 @@ def compile_query(query: Query) -> Evaluator:
                 cache[:] = [bound]
         return bound[1](document)
 
+    def bound(context: JqlContext) -> Predicate:
+        with lock:
+            found = _bound_for(query, context, moving, cache[0] if cache else None)
+            cache[:] = [found]
+        return found[1]
+
     evaluate.query = query  # type: ignore[attr-defined]
+    evaluate.bound = bound  # type: ignore[attr-defined]
     return evaluate
+
+
+def bound_predicate(evaluator: Evaluator, context: JqlContext) -> Predicate:
+    """The evaluator's predicate for one context, for a pass over many documents (no check per call
+    of which context it is bound to)."""
+    bound = getattr(evaluator, "bound", None)
+    if bound is None:
+        return lambda document: evaluator(document, context)
+    return cast("Predicate", bound(context))
 
 
 def _bound_for(

@@ -17,7 +17,15 @@ from okr.decision import decision_flags, kr_decision
 from okr.kinds import Grade, grade, kr_kind
 from okr.kpis import kpi_result
 from okr.live import IndexedMirror
-from okr.metrics import Document, EvaluationInput, FilterCache, MetricValue, evaluate_metric, program_result
+from okr.metrics import (
+    Document,
+    EvaluationInput,
+    FilterCache,
+    MetricValue,
+    evaluate_metric,
+    keep_selections,
+    program_result,
+)
 from okr.problems.engine import program_json
 from okr.report import KeyResultReport, KpiReport, ObjectiveReport, Report, SetReport
 from okr.scope import RecordedScope, ScopeFacts, kr_scope
@@ -53,6 +61,7 @@ def evaluate_report(
     """
     filters = FilterCache()
     values: dict[str, MetricValue] = {}
+    keep_selections(_metrics_read(config, only), given)
     if previous is not None and only is not None and previous_config is config:
         sets = [_carry_set(config, okr_set, given, filters, values, only, previous) for okr_set in config.okr_sets]
     else:
@@ -64,6 +73,19 @@ def evaluate_report(
         problem_programs=tuple(program_json(program_result(p, given, filters)) for p in config.problem_programs),
         lint=tuple(_lint_json(config)),
     )
+
+
+def _metrics_read(config: OkrConfig, only: set[tuple[str, str]] | None) -> list[Metric]:
+    """The metrics an evaluation reads: every set's KPIs, and the KRs' (only those of ``only``, when given)."""
+    refs = [
+        ((okr_set.id, kr.id), kr.metric)
+        for okr_set in config.okr_sets
+        for objective in okr_set.objectives
+        for kr in objective.key_results
+    ]
+    named = [name for ref, name in refs if only is None or ref in only]
+    named += [kpi.metric for okr_set in config.okr_sets for kpi in okr_set.kpis]
+    return [config.metrics[name] for name in dict.fromkeys(named) if name is not None and name in config.metrics]
 
 
 def _lint_dicts(config: OkrConfig) -> list[dict[str, str]]:

@@ -16,8 +16,10 @@ evaluated by a pass over the issues.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from fractions import Fraction
@@ -25,6 +27,7 @@ from typing import Any, TypeVar, overload
 
 from sortedcontainers import SortedList
 
+from jql.candidates import Requirement, folded_names, name_requirements
 from jql.dates import day_start
 from jql.evaluator import (
     custom_field_id,
@@ -39,6 +42,7 @@ from jql.query import (
     Empty,
     JqlContext,
     JqlError,
+    bound_predicate,
     compile_jql,
     moving_clauses,
     parse_jql,
@@ -62,23 +66,46 @@ _ANY_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)  # for queries whose matches do 
 
 @dataclass
 class WindowTotals:
-    """The values of one selection's entries whose moment lies in ``[start, end]``."""
+    """The values of one selection's entries whose moment lies in ``[start, end]``, in order; their
+    exact sum is worked out when first asked for (a median never asks), then kept current."""
 
     start: float = math.inf
     end: float = -math.inf
     values: SortedList = field(default_factory=SortedList)
-    exact_sum: Fraction = field(default_factory=Fraction)
+    kept_sum: Fraction | None = None
+
+    @property
+    def exact_sum(self) -> Fraction:
+        if self.kept_sum is None:
+            self.kept_sum = exact_sum(self.values)
+        return self.kept_sum
 
     def covers(self, moment: float) -> bool:
         return self.start <= moment <= self.end
 
     def add(self, value: float) -> None:
         self.values.add(value)
-        self.exact_sum += Fraction(value)
+        if self.kept_sum is not None:
+            self.kept_sum += Fraction(value)
 
     def discard(self, value: float) -> None:
         self.values.remove(value)
-        self.exact_sum -= Fraction(value)
+        if self.kept_sum is not None:
+            self.kept_sum -= Fraction(value)
+
+    def refill(self, values: Iterable[float]) -> None:
+        """These values instead of the ones kept (ordered at once, not one by one)."""
+        self.values = SortedList(values)
+        self.kept_sum = None
+
+
+def exact_sum(values: Iterable[float]) -> Fraction:
+    """The exact sum of numbers (floats are binary fractions: summed over their common denominator)."""
+    ratios = [value.as_integer_ratio() for value in values]
+    if not ratios:
+        return Fraction(0)
+    common = max(denominator for _, denominator in ratios)
+    return Fraction(sum(numerator * (common // denominator) for numerator, denominator in ratios), common)
 
 
 class Selection:
@@ -92,6 +119,13 @@ class Selection:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def fill(self, entries: Iterable[Entry]) -> None:
+        """The entries of a selection just made, with nothing kept yet: ordered at once, not one by one."""
+        if self._entries or self._windows:
+            raise ValueError("fill() is for a new selection; put() changes a kept one")
+        self._entries = {entry[1]: entry for entry in entries}
+        self._order = SortedList(self._entries.values())
 
     def put(self, issue_id: str, document: Document | None) -> None:
         """The issue's new state: ``None`` when it no longer matches (or is gone)."""
@@ -131,10 +165,7 @@ class Selection:
     def _slide(self, totals: WindowTotals, start: float, end: float) -> None:
         old_start, old_end = totals.start, totals.end
         if old_start > old_end or start > end or start > old_end or end < old_start:  # nothing shared
-            totals.values.clear()
-            totals.exact_sum = Fraction(0)
-            for entry in self._between(start, end, True, True):
-                totals.add(entry[2])
+            totals.refill(entry[2] for entry in self._between(start, end, True, True))
         else:
             leaving = [*self._between(old_start, start, True, False), *self._between(end, old_end, False, True)]
             joining = [*self._between(start, old_start, True, False), *self._between(old_end, end, False, True)]
@@ -170,9 +201,14 @@ class KeptQuery:
     matches: dict[str, Document] | None = None
     selections: list[Selection] = field(default_factory=list)
     instants: list[list[datetime | None]] | None = None  # the moving clauses' operands at ``context``, once known
+    requirements: tuple[Requirement, ...] = ()  # what every match holds in its name fields (``jql.candidates``)
 
     def hits(self, document: Document | None) -> bool:
         return document is not None and self.test(document, self.context)
+
+    def predicate(self) -> Callable[[Document], bool]:
+        """``hits`` for a pass over many issues (none of them ``None``)."""
+        return bound_predicate(self.test, self.context)
 
     def place(self, issue_id: str, document: Document | None) -> None:
         """The issue's state as this query sees it: kept where it matches, dropped where not."""
@@ -188,6 +224,53 @@ class KeptQuery:
             selection.put(issue_id, matching)
 
 
+class NameIndex:
+    """The issues (by id, or by position in a pass) by the names their name fields hold, made field by
+    field as queries ask; for one round of making matches or one evaluation run: it is not kept current."""
+
+    def __init__(self, documents: Mapping[Any, Document]) -> None:
+        self._documents = documents
+        self._ids: dict[tuple[str, Kind], dict[str, set[Any]]] = {}
+
+    def matching(self, query: KeptQuery) -> list[tuple[str, Document]]:
+        """The issues the query matches, in the mirror's order; only those that meet its name
+        requirements are tested."""
+        candidates, hits = self.candidates(query.requirements), query.predicate()
+        if candidates is None:
+            return [(i, d) for i, d in self._documents.items() if hits(d)]
+        return [(i, d) for i, d in self._documents.items() if i in candidates and hits(d)]
+
+    def candidates(self, requirements: tuple[Requirement, ...]) -> set[Any] | None:
+        """The issues that meet every requirement; ``None`` when there are none to meet."""
+        found: list[set[Any]] = []
+        for requirement in requirements:
+            ids: set[Any] = set()
+            for test in requirement:
+                by_name = self._by_name(test.key, test.kind)
+                ids.update(*(by_name.get(name, ()) for name in test.names))
+            found.append(ids)
+        return set.intersection(*sorted(found, key=len)) if found else None
+
+    def _by_name(self, key: str, kind: Kind) -> dict[str, set[Any]]:
+        if (key, kind) not in self._ids:
+            by_name: dict[str, set[Any]] = {}
+            for issue_id, document in self._documents.items():
+                value = document.get(key)
+                if type(value) is str and kind is not Kind.NAMES:  # the common cases, without the call
+                    names = [value.casefold()] if value else []
+                elif type(value) is list and kind is Kind.NAMES:
+                    names = [item.casefold() for item in value if isinstance(item, str) and item]
+                else:
+                    names = folded_names(kind, value)
+                for name in names:
+                    if name in by_name:
+                        by_name[name].add(issue_id)
+                    else:
+                        by_name[name] = {issue_id}
+            self._ids[(key, kind)] = by_name
+        return self._ids[(key, kind)]
+
+
 DateSource = tuple[str, str]  # ("datetime" | "date", document key) or ("custom", custom field id)
 
 
@@ -199,6 +282,22 @@ class DateIndex:
         self._source, self._tz = source, tz
         self._moments: dict[str, tuple[float, ...]] = {}
         self._order: SortedList = SortedList()
+
+    def fill(self, documents: Mapping[str, Document]) -> None:
+        """Every issue's instants at once (a new index), ordered once rather than one by one."""
+        kind, key = self._source
+        if kind == "custom":
+            for issue_id, document in documents.items():
+                moments = self._read(document)
+                if moments:
+                    self._moments[issue_id] = moments
+        else:
+            read = _by_text(self._day) if kind == "date" else self._instant  # days repeat, instants seldom
+            for issue_id, document in documents.items():
+                moment = read(document.get(key))
+                if moment is not None:
+                    self._moments[issue_id] = (moment,)
+        self._order = SortedList((m, issue_id) for issue_id, moments in self._moments.items() for m in moments)
 
     def put(self, issue_id: str, document: Document | None) -> None:
         for moment in self._moments.pop(issue_id, ()):
@@ -237,11 +336,38 @@ class DateIndex:
 
     def _instant(self, value: Any) -> float | None:
         text = document_datetime(value)
-        return datetime.fromisoformat(text[:-1] + "+00:00").timestamp() if text else None
+        return datetime.fromisoformat(text).timestamp() if text else None  # its "Z" read as UTC
 
     def _day(self, value: Any) -> float | None:
         text = document_date(value)
         return day_start(date.fromisoformat(text), self._tz).timestamp() if text else None
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while copies and selections are made in bulk: what they
+    make all lives on, and the collector's passes over it would find nothing to free."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _by_text(read: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``read``, remembering what it gave for each text (for one pass over the issues)."""
+    seen: dict[str, T] = {}
+
+    def remembered(value: Any) -> T:
+        if type(value) is not str:
+            return read(value)
+        if value not in seen:
+            seen[value] = read(value)
+        return seen[value]
+
+    return remembered
 
 
 def passed_over(
@@ -282,8 +408,9 @@ class IndexedMirror:
         self._date_indexes: dict[DateSource, DateIndex] = {}  # made for the moving clauses asked for
         self._readers: dict[tuple[str, Reader], Callable[[Document], tuple[float, float] | None] | None] = {}
         self._memos: dict[int, tuple[object, Any]] = {}
-        for document in documents:
-            self.put(document)
+        with collector_paused():
+            for document in documents:
+                self.put(document)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -349,24 +476,56 @@ class IndexedMirror:
         if query is None:
             return None
         if query.matches is None:
-            query.matches = {i: d for i, d in self._by_id.items() if query.hits(d)}
+            query.matches = dict(NameIndex(self._by_id).matching(query))
         return list(query.matches.values())
 
     def selection(self, jql: str, date_field: str, reader: Reader, at: datetime) -> Selection | None:
         """The selection of one metric shape, its matches exact at ``at``; ``None`` when its queries
         cannot be kept."""
         key = (jql, date_field, reader)
-        query = self._query(jql, at)
         if key not in self._selections:
-            entry_of = self._entry_reader(date_field, reader)
-            selection = None if query is None or entry_of is None else Selection(entry_of)
-            if query is not None and selection is not None:
-                for issue_id, document in self._by_id.items():
-                    if query.hits(document):
-                        selection.put(issue_id, document)
-                query.selections.append(selection)
-            self._selections[key] = selection
+            self.keep_selections([key], at)
+        self._query(jql, at)
         return self._selections[key]
+
+    def keep_selections(self, wanted: Iterable[SelectionKey], at: datetime) -> None:
+        """Make the selections among ``wanted`` not kept yet, together: one pass over the issues per
+        query, each issue tested once per query and read once per (date field, reader), however many
+        of the selections share them."""
+        by_query: dict[str, list[SelectionKey]] = {}
+        for key in dict.fromkeys(wanted):
+            if key not in self._selections:
+                by_query.setdefault(key[0], []).append(key)
+        reads: dict[tuple[str, Reader], dict[str, tuple[float, float] | None]] = {}
+        names = NameIndex(self._by_id)
+        with collector_paused():
+            for jql, keys in by_query.items():
+                query = self._query(jql, at)
+                matching = names.matching(query) if query is not None else []
+                for key in keys:
+                    self._selections[key] = self._made(query, key, matching, reads)
+
+    def _made(
+        self,
+        query: KeptQuery | None,
+        key: SelectionKey,
+        matching: list[tuple[str, Document]],
+        reads: dict[tuple[str, Reader], dict[str, tuple[float, float] | None]],
+    ) -> Selection | None:
+        """One new selection of the issues its query matches, from reads shared with its siblings."""
+        entry_of = self._entry_reader(key[1], key[2])
+        if query is None or entry_of is None:
+            return None
+        known = reads.setdefault((key[1], key[2]), {})
+        entries = []
+        for issue_id, document in matching:
+            read = known[issue_id] if issue_id in known else known.setdefault(issue_id, entry_of(document))
+            if read is not None:
+                entries.append((read[0], issue_id, read[1]))
+        selection = Selection(entry_of)
+        selection.fill(entries)
+        query.selections.append(selection)
+        return selection
 
     def _query(self, jql: str, at: datetime = _ANY_INSTANT) -> KeptQuery | None:
         """The kept query, its matches made exact at ``at``: a moving query's matches change only for
@@ -394,7 +553,7 @@ class IndexedMirror:
             moving.append((source, operands_of(clause)))
         for source, _ in moving:
             self._date_index(source)  # made now, not on the first move of the instant
-        return KeptQuery(test, self._context(at), tuple(moving))
+        return KeptQuery(test, self._context(at), tuple(moving), requirements=name_requirements(parsed))
 
     def _date_source(self, clause: Clause) -> DateSource | None:
         spec = spec_of(clause.field)
@@ -424,8 +583,7 @@ class IndexedMirror:
     def _date_index(self, source: DateSource) -> DateIndex:
         if source not in self._date_indexes:
             index = self._date_indexes[source] = DateIndex(source, self.tz)
-            for issue_id, document in self._by_id.items():
-                index.put(issue_id, document)
+            index.fill(self._by_id)
         return self._date_indexes[source]
 
     def _context(self, at: datetime) -> JqlContext:
@@ -461,7 +619,11 @@ def metric_entry(
     moment = field_time(document, date_field, fields, tz)
     if moment is None:
         return None
-    value = _value(document, reader, fields, tz, numerator)
+    if reader[0] == "duration" and reader[2] == date_field:  # ends at its date field: read that once
+        start = field_time(document, reader[1], fields, tz)
+        value = None if start is None else (moment - start).total_seconds() / reader[3]
+    else:
+        value = _value(document, reader, fields, tz, numerator)
     return None if value is None else (moment.timestamp(), value)
 
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 from typing import Any, Literal
 
-from jql.query import JqlContext, JqlError, JqlUnsupported, compile_jql
+from jql.candidates import name_requirements
+from jql.query import JqlContext, JqlError, JqlUnsupported, Query, bound_predicate, compile_jql
 from mapping.measurements import Measurement
 from mapping.memo import once_per_object
 from mapping.models import Cycle, Metric, ProblemProgram, days
 from mapping.warehouse import connection_variable
 from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
 from okr.fields import field_duration, field_finite_number, field_time
-from okr.live import IndexedMirror, Reader
+from okr.live import IndexedMirror, NameIndex, Reader
 from okr.problems.engine import ProblemMemo, evaluate_program, measure
 from okr.problems.model import ProgramResult
 from okr.scope import RecordedScope
@@ -81,19 +83,77 @@ class EvaluationInput:
         )
 
     @cached_property
+    def listed(self) -> Sequence[Document]:
+        """The documents as a list (a live mirror's view is listed once per run, not indexed through)."""
+        return self.documents if isinstance(self.documents, list) else list(self.documents)
+
+    @cached_property
+    def _instants(self) -> dict[str, list[datetime | None]]:
+        return {}
+
+    def instants(self, field: str) -> list[datetime | None]:
+        """The field of every document as an aware instant (``okr.fields.field_time``), parsed once per run."""
+        if field not in self._instants:
+            fields = self.custom_fields or {}
+            self._instants[field] = [field_time(d, field, fields, self.tz) for d in self.listed]
+        return self._instants[field]
+
+    @cached_property
     def _times(self) -> dict[str, list[float | None]]:
         return {}
 
     def times(self, field: str) -> list[float | None]:
         """The field of every document as a POSIX timestamp, parsed once per run."""
         if field not in self._times:
-            fields = self.custom_fields or {}
-            moments = (field_time(d, field, fields, self.tz) for d in self.documents)
-            self._times[field] = [m.timestamp() if m is not None else None for m in moments]
+            self._times[field] = [m.timestamp() if m is not None else None for m in self.instants(field)]
         return self._times[field]
 
     @cached_property
-    def _selections(self) -> dict[tuple[str, str, str, str], list[Document]]:
+    def _ordered(self) -> dict[str, tuple[list[float], list[int]]]:
+        return {}
+
+    def ordered_times(self, field: str) -> tuple[list[float], list[int]]:
+        """The documents that have the field, ordered by it: the timestamps in order, and the position
+        of each one's document (a window is then a slice, found by bisection)."""
+        if field not in self._ordered:
+            pairs = sorted((moment, i) for i, moment in enumerate(self.times(field)) if moment is not None)
+            self._ordered[field] = ([moment for moment, _ in pairs], [i for _, i in pairs])
+        return self._ordered[field]
+
+    @cached_property
+    def _verdicts(self) -> dict[str, list[bool | None]]:
+        return {}
+
+    @cached_property
+    def _names(self) -> NameIndex:
+        return NameIndex(dict(enumerate(self.listed)))
+
+    def _first_verdicts(self, matches: Predicate) -> list[bool | None]:
+        """No verdict yet, except ``False`` for the documents that lack the names the query requires
+        (``jql.candidates``): those are never tested."""
+        query = getattr(matches, "query", None)
+        candidates = self._names.candidates(name_requirements(query)) if isinstance(query, Query) else None
+        if candidates is None:
+            return [None] * len(self.listed)
+        verdicts: list[bool | None] = [False] * len(self.listed)
+        for i in candidates:
+            verdicts[i] = None
+        return verdicts
+
+    def tested(self, jql: str, matches: Predicate, positions: Iterable[int]) -> list[int]:
+        """The positions among ``positions`` whose document the JQL matches; each document is tested
+        once per JQL and run, however many windows and date fields ask."""
+        verdicts = self._verdicts.get(jql)
+        if verdicts is None:
+            verdicts = self._verdicts[jql] = self._first_verdicts(matches)
+        documents, hits = self.listed, bound_predicate(matches, self.jql_context)
+        positions = positions if isinstance(positions, list) else list(positions)
+        for i in [i for i in positions if verdicts[i] is None]:
+            verdicts[i] = bool(hits(documents[i]))
+        return [i for i in positions if verdicts[i]]
+
+    @cached_property
+    def _selections(self) -> dict[tuple[str, str, str, str], list[int]]:
         return {}
 
     def window_seconds(self, window: str, cycle: Cycle) -> tuple[float, float]:
@@ -214,19 +274,20 @@ def _jira_metric(metric: Metric, cycle: Cycle, given: EvaluationInput, filters: 
     kept = _live_metric(metric, cycle, given)
     if kept is not None:
         return kept
-    matching = _in_window(metric, cycle, given, filters.get(metric.jql or ""))
+    positions = _in_window(metric, cycle, given, filters.get(metric.jql or ""))
     aggregate = metric.effective_aggregate
     if aggregate == "count":
-        return MetricValue(float(len(matching)), len(matching), "local")
+        return MetricValue(float(len(positions)), len(positions), "local")
     if aggregate == "ratio":
-        numerator = filters.get(metric.numerator_jql or "")
-        context = given.jql_context
-        hits = sum(1 for document in matching if numerator(document, context))
-        value = ratio_percent(hits, len(matching))
+        hits = len(given.tested(metric.numerator_jql or "", filters.get(metric.numerator_jql or ""), positions))
+        value = ratio_percent(hits, len(positions))
         return MetricValue(
-            value, len(matching), "local", note=None if value is not None else "no issues in the denominator"
+            value, len(positions), "local", note=None if value is not None else "no issues in the denominator"
         )
-    numbers = _durations(metric, matching, given) if metric.duration else _values(metric, matching, given)
+    if metric.duration:
+        numbers = _durations_at(metric, positions, given)
+    else:
+        numbers = _values(metric, [given.listed[i] for i in positions], given)
     value = REDUCERS[aggregate](numbers)
     return MetricValue(value, len(numbers), "local", note=_no_value_note(value, len(numbers)))
 
@@ -240,6 +301,14 @@ def _live_metric(metric: Metric, cycle: Cycle, given: EvaluationInput) -> Metric
     if shape not in given._live_values:  # metrics defined alike share one value
         given._live_values[shape] = _kept_value(live, metric, cycle, given, shape[0][2])
     return given._live_values[shape]
+
+
+def keep_selections(metrics: Iterable[Metric], given: EvaluationInput) -> None:
+    """Have the live mirror make the selections of these metrics it does not keep yet, together
+    (``IndexedMirror.keep_selections``: one pass over the issues per query, not per selection)."""
+    if given.live is not None:
+        shapes = [_shape_of(m)[:3] for m in metrics if m.source == "jira" and m.jql]
+        given.live.keep_selections(shapes, given.at)
 
 
 def _metric_shape(metric: Metric) -> tuple[str, str, Reader, str, str]:
@@ -301,23 +370,22 @@ def counted_documents(
     if metric.source != "jira":
         return None
     try:
-        return _in_window(metric, cycle, given, filters.get(metric.jql or ""))
+        positions = _in_window(metric, cycle, given, filters.get(metric.jql or ""))
     except JqlError:
         return None
+    return [given.documents[i] for i in positions]
 
 
-def _in_window(metric: Metric, cycle: Cycle, given: EvaluationInput, matches: Predicate) -> list[Document]:
-    """Documents matching the metric's JQL whose date field lies in its window (shared across metrics)."""
+def _in_window(metric: Metric, cycle: Cycle, given: EvaluationInput, matches: Predicate) -> list[int]:
+    """The positions of the documents matching the metric's JQL whose date field lies in its window
+    (shared across metrics), in the order of that field."""
     field = metric.effective_date_field
     key = (metric.jql or "", metric.window, field, cycle.id)
     if key not in given._selections:
         start, end = given.window_seconds(metric.window, cycle)
-        context = given.jql_context
-        given._selections[key] = [
-            document
-            for document, moment in zip(given.documents, given.times(field), strict=False)
-            if moment is not None and start <= moment <= end and matches(document, context)
-        ]
+        moments, positions = given.ordered_times(field)
+        inside = positions[bisect_left(moments, start) : bisect_right(moments, end)] if start <= end else []
+        given._selections[key] = given.tested(metric.jql or "", matches, inside)
     return given._selections[key]
 
 
@@ -332,6 +400,20 @@ def _durations(metric: Metric, documents: Sequence[Document], given: EvaluationI
     unit = _UNIT_SECONDS[duration.unit]
     found = (field_duration(d, duration.from_, duration.to, unit, fields, given.tz) for d in documents)
     return [n for n in found if n is not None]
+
+
+def _durations_at(metric: Metric, positions: Iterable[int], given: EvaluationInput) -> list[float]:
+    """``_durations`` of the documents at these positions, from the instants parsed once per run."""
+    duration = metric.duration
+    assert duration is not None
+    unit = _UNIT_SECONDS[duration.unit]
+    begins, ends = given.instants(duration.from_), given.instants(duration.to)
+    found = []
+    for i in positions:
+        begin, end = begins[i], ends[i]
+        if begin is not None and end is not None:
+            found.append((end - begin).total_seconds() / unit)
+    return found
 
 
 def latest_measurement(metric_id: str, metric: Metric, given: EvaluationInput) -> MetricValue:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
+import orjson
 import redis
 
 from sync import keys
@@ -115,6 +116,16 @@ return out
 """
 
 
+# ARGV: the issue prefix, then issue ids: their documents (false where gone), in one call per batch
+_DOCUMENTS_SCRIPT = """
+local out = {}
+for i = 2, #ARGV do
+  out[i - 1] = redis.call('HGET', ARGV[1] .. ARGV[i], 'doc') or false
+end
+return out
+"""
+
+
 class RedisMirror:
     """The mirror every process shares, in Redis: the stored truth of the sync, written by the drain and
     by reads of Jira, read by the flush. ``okr.live.IndexedMirror`` is one process's copy of it in
@@ -126,6 +137,7 @@ class RedisMirror:
         self._delete = connection.register_script(_DELETE_SCRIPT)
         self._note_change = connection.register_script(_NOTE_CHANGE)
         self._changes = connection.register_script(_CHANGES_SCRIPT)
+        self._documents = connection.register_script(_DOCUMENTS_SCRIPT)
         self._epoch = uuid.uuid4().hex  # part of the epoch when this process makes change number 1
 
     def upsert(self, document: dict[str, Any], version: int, over_patches: bool = False) -> bool:
@@ -241,15 +253,22 @@ class RedisMirror:
             out.append((int(float(number)), issue_id.decode(), json.loads(raw) if raw else None))
         return int(found[0]), found[1].decode(), out
 
-    def documents(self, batch: int = 500) -> Iterator[dict[str, Any]]:
-        """Every mirrored issue, in key order, read in pipelined batches."""
+    def documents(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every mirrored issue, in key order, read in batches (one call each) and parsed with orjson."""
         # scanned in steps rather than one HGETALL: 100,000 entries at once would hold Redis (and the
         # webhooks waiting on it) for tens of milliseconds; a SCAN may return an entry twice, hence the dict
         ids = [v.decode() for _, v in sorted(dict(self.redis.hscan_iter(KEY_INDEX, count=1000)).items())]
         for start in range(0, len(ids), batch):
-            pipe = self.redis.pipeline(transaction=False)
-            for issue_id in ids[start : start + batch]:
-                pipe.hget(ISSUE_PREFIX + issue_id, "doc")
-            for raw in pipe.execute():
+            for raw in self._documents(args=[ISSUE_PREFIX, *ids[start : start + batch]]):
                 if raw:
-                    yield json.loads(raw)
+                    yield parsed_document(raw)
+
+
+def parsed_document(raw: bytes) -> dict[str, Any]:
+    """A stored document: orjson first (several times faster), the standard parser for what orjson
+    refuses and ``json.dumps`` may have written (``NaN``, integers beyond 64 bits)."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        document = json.loads(raw)
+    return cast("dict[str, Any]", document)

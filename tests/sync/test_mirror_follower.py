@@ -76,3 +76,19 @@ def test_a_long_backlog_of_changes_is_caught_up_in_batches(connection: redis.Red
         mirror.upsert(issue(number), 1)
     assert len(keys(memory)) == 2502
     assert memory.loads == 1  # the backlog came from the feed, 1,000 changes a call
+
+
+def test_the_whole_mirror_is_read_in_batches_in_key_order_with_what_json_wrote_that_orjson_refuses(
+    connection: redis.Redis,
+) -> None:
+    mirror = RedisMirror(connection)
+    for number in (3, 1, 12, 2, 7):
+        mirror.upsert(issue(number, status="To Do"), 1)
+    mirror.upsert(issue(5, custom={"customfield_1": float("nan"), "customfield_2": 2**70}), 1)
+    mirror.delete("7", "SHOP-7", 2)
+
+    read = list(mirror.documents(batch=2))
+    assert [d["key"] for d in read] == ["SHOP-1", "SHOP-12", "SHOP-2", "SHOP-3", "SHOP-5"]
+    assert read[0] == issue(1, status="To Do")
+    custom = read[-1]["custom"]
+    assert custom["customfield_1"] != custom["customfield_1"] and custom["customfield_2"] == 2**70  # NaN, big int

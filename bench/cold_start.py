@@ -1,0 +1,151 @@
+"""A worker's cold start, measured by ``bench/evaluate.py`` on its mirror in Redis: a fresh process does
+what a restarted ``okrsync worker`` does before it applies its first event, split into parts.
+
+The parent (``measure``) leaves Redis as a running service would: the configuration applied with its
+custom field names, the latest report stored, then one event applied to the mirror (an issue resolved
+or reopened) with the KRs it touches marked dirty, as the drain does. A child process
+(``python bench/cold_start.py --child SOCKET INSTANT``) then runs the worker's own functions on a fresh
+``Runtime``: reading the configuration (``ConfigStore.current``) and the mirror into memory
+(``MirrorFollower.current``), then the flush (``sync.flush.flush``: the touched KRs evaluated from
+kept selections made for them, the report stored; no Jira is configured, so nothing is written).
+After that, as INFO: every KR marked dirty and flushed again (the first scheduled recomputation,
+which makes every other selection). The child prints its figures as one JSON line: wall and CPU
+seconds of each part, the imports apart.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+STARTED = time.perf_counter()
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from okr.incremental import affected_key_results, kr_index  # noqa: E402
+from okr.report import Report  # noqa: E402
+from sync.config_store import ConfigStore  # noqa: E402
+from sync.confluence_writer import REPORT, REPORT_NUMBER  # noqa: E402
+from sync.dirty import mark, mark_all, ref_text  # noqa: E402
+from sync.flush import flush  # noqa: E402
+from sync.mirror import RedisMirror  # noqa: E402
+from sync.runtime import new_runtime  # noqa: E402
+
+IMPORTED = time.perf_counter()
+
+
+def measure(
+    connection: redis.Redis,
+    config_document: dict[str, Any],
+    fields: dict[str, str],
+    report: Report,
+    event: tuple[dict[str, Any], dict[str, Any]],
+    at: datetime,
+) -> dict[str, Any]:
+    """Leave Redis as a running service would (see the module doc), then time a fresh worker on it."""
+    store = ConfigStore(connection)
+    store.apply(json.dumps(config_document), "bench", "bench", at)  # JSON is YAML
+    store.set_field_names(fields)
+    config = store.current()
+    assert config is not None
+    pipe = connection.pipeline(transaction=True)
+    pipe.set(REPORT, json.dumps(report.to_dict(), default=str))
+    pipe.incr(REPORT_NUMBER)
+    pipe.execute()
+    before, after = event
+    RedisMirror(connection).upsert(after, 10**9)
+    touched = affected_key_results(kr_index(config), before, after, report_context(config, fields, at))
+    mark(connection, [ref_text(ref) for ref in sorted(touched)], {"kind": "event"})
+    socket = connection.connection_pool.connection_kwargs["path"]
+    return {"cold_start_touched_krs": len(touched), **child_figures(socket, at)}
+
+
+def report_context(config: Any, fields: dict[str, str], at: datetime) -> Any:
+    from jql.query import JqlContext
+
+    return JqlContext(at=at, tz=config.zone, custom_fields=fields)
+
+
+def child_figures(socket: str, at: datetime) -> dict[str, Any]:
+    """Run the child and read its one JSON line."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--child", socket, at.isoformat()],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the cold-start child failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+class Clock:
+    """Wall and CPU seconds of the parts, in order."""
+
+    def __init__(self) -> None:
+        self.figures: dict[str, float] = {}
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def lap(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.figures[f"cold_start_{name}_s"] = round(wall - self._wall, 3)
+        self.figures[f"cold_start_{name}_cpu_s"] = round(cpu - self._cpu, 3)
+        self._wall, self._cpu = wall, cpu
+
+
+def child(socket: str, at: datetime) -> dict[str, Any]:
+    """What a restarted worker does before it applies its first event (its own functions, in order)."""
+    from okrsync.local_stack import settings_from_env
+
+    connection = redis.Redis(unix_socket_path=socket)
+    runtime = new_runtime(settings_from_env({}), connection)
+    clock = Clock()
+    config = runtime.config_store.current()
+    assert config is not None, "no configuration applied"
+    live = runtime.mirror_in_memory.current(config.zone, runtime.config_store.field_names())
+    clock.lap("read_mirror")
+    made = timed_selections(live)
+    first = flush(runtime, now=at)
+    clock.lap("first_flush")
+    selections_first = made[0]
+    mark_all(connection, {"kind": "schedule"})
+    every = flush(runtime, now=at + timedelta(seconds=1))
+    clock.lap("every_kr")
+    return {
+        "cold_start_imports_s": round(IMPORTED - STARTED, 3),
+        "cold_start_issues": len(live),
+        "cold_start_first_flush_dirty": first.dirty,
+        "cold_start_first_selections_s": round(selections_first, 3),
+        "cold_start_every_kr_selections_s": round(made[0] - selections_first, 3),
+        "cold_start_every_kr_dirty": every.dirty,
+        **clock.figures,
+    }
+
+
+def timed_selections(live: Any) -> list[float]:
+    """The wall seconds the live mirror spends making kept selections, added up as it goes."""
+    spent = [0.0]
+    keep = live.keep_selections
+
+    def keep_timed(*args: Any, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        keep(*args, **kwargs)
+        spent[0] += time.perf_counter() - started
+
+    live.keep_selections = keep_timed
+    return spent
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] != "--child":
+        sys.exit("usage: bench/cold_start.py --child REDIS_SOCKET INSTANT (bench/evaluate.py runs it)")
+    print(json.dumps(child(sys.argv[2], datetime.fromisoformat(sys.argv[3]))))
