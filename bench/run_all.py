@@ -43,9 +43,8 @@ OPT_IN_TIMEOUT_SECONDS = {"million": 4800}
 TIMEOUT_SECONDS = 900
 
 
-def run(
-    name: str, script: str, result: str, arguments: list[str], timeout: int = TIMEOUT_SECONDS
-) -> tuple[list[dict], dict]:
+def run(name: str, script: str, result: str, arguments: list[str]) -> tuple[list[dict], dict]:
+    timeout = OPT_IN_TIMEOUT_SECONDS.get(name, TIMEOUT_SECONDS)
     path = RESULTS / f"{result}.json"
     path.unlink(missing_ok=True)
     load_before = os.getloadavg()[0]
@@ -118,16 +117,13 @@ def chosen(wanted: set[str] | None) -> list[tuple[str, str, str, list[str], list
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--only", help="comma-separated names: " + ",".join(b[0] for b in BENCHES + OPT_IN) + " (the last opt-in)"
-    )
+    parser.add_argument("--only", help="comma-separated names: " + ",".join(b[0] for b in BENCHES + OPT_IN))
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     wanted = set(args.only.split(",")) if args.only else None
     rows, runs = [], []
     for name, script, result, default, quick in chosen(wanted):
-        timeout = OPT_IN_TIMEOUT_SECONDS.get(name, TIMEOUT_SECONDS)
-        got, meta = run(name, script, result, quick if args.quick else default, timeout)
+        got, meta = run(name, script, result, quick if args.quick else default)
         rows += got
         runs.append(meta)
     if wanted is not None:  # keep the other benchmarks' latest rows, in the table's order
