@@ -313,9 +313,9 @@ def evaluation_phase(stack: Stack, args: argparse.Namespace, figures: Figures) -
     command = [sys.executable, str(Path(__file__).resolve()), "--evaluate-here"]
     command += ["--no-pass"] if args.no_pass else []
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}, **stack.env}
-    answer = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    answer = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=False)  # its steps on stderr
     if answer.returncode != 0:
-        raise RuntimeError(f"the evaluation process failed ({answer.returncode}): {answer.stderr[-3000:]}")
+        raise RuntimeError(f"the evaluation process failed (exit {answer.returncode}); its output is above")
     figures.add("evaluate", json.loads(answer.stdout.strip().splitlines()[-1]))
 
 
@@ -369,6 +369,11 @@ class Steps:
         self.seconds[name] = round(time.perf_counter() - started, 2)
         self.cpu[name] = round(time.process_time() - cpu, 2)
         self.rss[name] = rss_mb()["VmRSS"]
+        print(
+            f"  evaluation step {name}: {self.seconds[name]} s, CPU {self.cpu[name]} s, RSS {self.rss[name]} MB",
+            file=sys.stderr,
+            flush=True,
+        )
         return value
 
     def figures(self, issues: int, report: Any) -> dict[str, Any]:
