@@ -1,7 +1,7 @@
 """A million issues: resync, full evaluation and a burst at a site's size, with the memory each part holds.
 
     .venv/bin/python bench/million.py [--issues 1000000] [--krs 2000] [--queries 200] [--events 2000]
-        [--rate 167] [--no-pass]
+        [--rate 167] [--fill resync|direct] [--no-pass] [--phases resync,evaluate,burst]
     .venv/bin/python bench/run_all.py --only million      (opt-in: not part of a plain `make bench`)
 
 The emulator (in this process, on werkzeug threads, with the service's web app beside it) synthesises
@@ -15,7 +15,9 @@ timeout keeps the phases it finished):
 
 - **resync**: ``okrsync resync --full`` as a child process of a small launcher (its own peak RSS, see
   bench/resync.py), wall time; Redis ``INFO memory`` ``used_memory`` before and after, per issue; the
-  append-only file's size; every issue mirrored.
+  append-only file's size; every issue mirrored. With ``--fill direct`` the mirror is filled without
+  the walk instead (``DirectFill``): the same documents, stored by the same script, in minutes where
+  a resync with 2,000 KRs takes hours.
 - **evaluate**: a fresh process does what a worker's first flush does, timed part by part: read the
   mirror into memory (``sync.mirror_follower``), evaluate every KR from it (which keeps the
   selections), evaluate every KR again a second later from the kept selections (the scheduler's
@@ -26,7 +28,9 @@ timeout keeps the phases it finished):
   value is written (the worker's cold start: read the mirror, keep the selections, flush); then
   ``--events`` label edits at ``--rate`` per second on a fixed schedule (ten senders), and the time
   from the last edit until the written status shows the final values (which a full evaluation gives:
-  each label's count of bugs); the worker's RSS and the service's calls per event.
+  each label's count of bugs); the worker's RSS and CPU, and the service's calls per event. The
+  emulator's writes slow down with its size (each write re-indexes every issue's children before the
+  next render), so at 100,000 issues and more the edits go out slower than ``--rate``.
 
 Writes bench/results/million.json.
 """
