@@ -38,7 +38,13 @@ BENCHES: list[tuple[str, str, str, list[str], list[str]]] = [
 # the same, run only when --only names them; with their own time limit in seconds
 OPT_IN: list[tuple[str, str, str, list[str], list[str]]] = [
     # the mirror filled directly (a resync of a million issues with 2,000 KRs takes hours), a short burst
-    ("million", "million.py", "million", ["--fill", "direct", "--events", "500"], ["--issues", "20000", "--krs", "200"]),
+    (
+        "million",
+        "million.py",
+        "million",
+        ["--fill", "direct", "--events", "500"],
+        ["--issues", "20000", "--krs", "200"],
+    ),  # noqa: E501
 ]
 OPT_IN_TIMEOUT_SECONDS = {"million": 4800}
 TIMEOUT_SECONDS = 900
