@@ -44,7 +44,7 @@ OPT_IN: list[tuple[str, str, str, list[str], list[str]]] = [
         "million",
         ["--fill", "direct", "--events", "500"],
         ["--issues", "20000", "--krs", "200"],
-    ),  # noqa: E501
+    ),
 ]
 OPT_IN_TIMEOUT_SECONDS = {"million": 4800}
 TIMEOUT_SECONDS = 900
