@@ -17,10 +17,12 @@ it has seen (``changes_since``) instead of reading every issue again.
 from __future__ import annotations
 
 import json
+import math
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
 
+import orjson
 import redis
 
 from sync import keys
@@ -115,6 +117,32 @@ return out
 """
 
 
+class StoredRead(NamedTuple):
+    """One issue of a page read from Jira, ready for ``store_reads``."""
+
+    document: dict[str, Any]
+    encoded: bytes  # document_json(document)
+    version: int
+
+
+def document_json(document: dict[str, Any]) -> bytes:
+    """A document as the mirror stores it: compact JSON with sorted keys, UTF-8 (orjson). It reads back
+    equal to the document with ``json.loads``; what orjson cannot write so (an integer beyond 64 bits,
+    a custom field's NaN or infinity, which it would make null) is written by ``json`` instead."""
+    if all(_plain(value) for value in (document.get("custom") or {}).values()):
+        try:
+            return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            pass
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return not isinstance(value, list) or all(_plain(item) for item in value)
+
+
 class RedisMirror:
     """The mirror every process shares, in Redis: the stored truth of the sync, written by the drain and
     by reads of Jira, read by the flush. ``okr.live.IndexedMirror`` is one process's copy of it in
@@ -146,6 +174,23 @@ class RedisMirror:
         return self._store(document, version, read=True, read_started_ms=read_started_ms)
 
     def _store(self, document: dict[str, Any], version: int, read: bool, read_started_ms: int | None) -> bool:
+        keys, args = self._upsert_call(document, document_json(document), version, read, read_started_ms)
+        return bool(self._upsert(keys=keys, args=args))
+
+    def store_reads(self, reads: Sequence[StoredRead], read_started_ms: int | None) -> list[bool]:
+        """``store_read`` for a page of documents (with their ``document_json``) in one pipelined round
+        trip; whether each was stored, in order."""
+        if not reads:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for document, encoded, version in reads:
+            keys, args = self._upsert_call(document, encoded, version, True, read_started_ms)
+            self._upsert(keys=keys, args=args, client=pipe)
+        return [bool(stored) for stored in pipe.execute()]
+
+    def _upsert_call(
+        self, document: dict[str, Any], encoded: bytes, version: int, read: bool, read_started_ms: int | None
+    ) -> tuple[list[str], list[Any]]:
         issue_id, key = document["id"], document["key"]
         keys = [
             ISSUE_PREFIX + issue_id,
@@ -156,10 +201,8 @@ class RedisMirror:
             CHANGES,
             EPOCH,
         ]
-        doc = json.dumps(document, separators=(",", ":"), sort_keys=True)
         started = "" if read_started_ms is None else str(read_started_ms)
-        args = [version, doc, key, "1" if read else "0", started, self._epoch, issue_id]
-        return bool(self._upsert(keys=keys, args=args))
+        return keys, [version, encoded, key, "1" if read else "0", started, self._epoch, issue_id]
 
     def server_time_ms(self) -> int:
         """Now by Redis's clock, the one the stored states' application times are in."""
@@ -191,9 +234,7 @@ class RedisMirror:
             links = [x for x in document.get("links", []) if x.get("id") != link_id]
             document["links"] = links + ([link] if link else [])
             pipe.multi()
-            pipe.hset(
-                name, mapping={"doc": json.dumps(document, separators=(",", ":"), sort_keys=True), "patched": "1"}
-            )
+            pipe.hset(name, mapping={"doc": document_json(document), "patched": "1"})
             self._note_change(keys=[SEQUENCE, CHANGES, EPOCH], args=[self._epoch, issue_id], client=pipe)
             return True
 
@@ -204,6 +245,14 @@ class RedisMirror:
         """The stored document and its version, in one call."""
         raw, version = self.redis.hmget(ISSUE_PREFIX + issue_id, ["doc", "version"])
         return (json.loads(raw) if raw else None), (int(version) if version is not None else None)
+
+    def stored_many(self, issue_ids: Sequence[str]) -> list[tuple[bytes | None, int | None]]:
+        """The stored documents' JSON (as ``document_json`` wrote it, or ``json.dumps`` before) and their
+        versions, for a page of issues in one pipelined round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for issue_id in issue_ids:
+            pipe.hmget(ISSUE_PREFIX + issue_id, ["doc", "version"])
+        return [(raw, int(version) if version is not None else None) for raw, version in pipe.execute()]
 
     def get(self, key_or_id: str) -> dict[str, Any] | None:
         issue_id = self.redis.hget(KEY_INDEX, key_or_id)
