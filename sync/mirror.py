@@ -85,6 +85,39 @@ return 1
 """
 )
 
+# A page of reads of Jira in one call: per issue the seven KEYS and seven ARGV of _UPSERT_SCRIPT, in
+# order; the same rules for each; answers 1 (stored) or 0 per issue.
+_UPSERT_PAGE_SCRIPT = (
+    """
+local function upsert(KEYS, ARGV)
+"""
+    + _UPSERT_SCRIPT
+    + """
+end
+local stored = {}
+for first = 0, #KEYS - 7, 7 do
+  local k, a = {}, {}
+  for j = 1, 7 do
+    k[j] = KEYS[first + j]
+    a[j] = ARGV[first + j]
+  end
+  stored[#stored + 1] = upsert(k, a)
+end
+return stored
+"""
+)
+
+# Each issue's stored document and version (false where there is none), KEYS the issues' hashes.
+_READ_PAGE_SCRIPT = """
+local out = {}
+for i = 1, #KEYS do
+  local found = redis.call('HMGET', KEYS[i], 'doc', 'version')
+  out[#out + 1] = found[1]
+  out[#out + 1] = found[2]
+end
+return out
+"""
+
 _DELETE_SCRIPT = (
     """
 local current = redis.call('HGET', KEYS[1], 'version')
@@ -151,6 +184,8 @@ class RedisMirror:
     def __init__(self, connection: redis.Redis) -> None:
         self.redis = connection
         self._upsert = connection.register_script(_UPSERT_SCRIPT)
+        self._upsert_page = connection.register_script(_UPSERT_PAGE_SCRIPT)
+        self._read_page = connection.register_script(_READ_PAGE_SCRIPT)
         self._delete = connection.register_script(_DELETE_SCRIPT)
         self._note_change = connection.register_script(_NOTE_CHANGE)
         self._changes = connection.register_script(_CHANGES_SCRIPT)
@@ -178,15 +213,15 @@ class RedisMirror:
         return bool(self._upsert(keys=keys, args=args))
 
     def store_reads(self, reads: Sequence[StoredRead], read_started_ms: int | None) -> list[bool]:
-        """``store_read`` for a page of documents (with their ``document_json``) in one pipelined round
-        trip; whether each was stored, in order."""
-        if not reads:
-            return []
-        pipe = self.redis.pipeline(transaction=False)
+        """``store_read`` for a page of documents (with their ``document_json``) in one Lua call, each by
+        the same rules; whether each was stored, in order."""
+        keys: list[str] = []
+        args: list[Any] = []
         for document, encoded, version in reads:
-            keys, args = self._upsert_call(document, encoded, version, True, read_started_ms)
-            self._upsert(keys=keys, args=args, client=pipe)
-        return [bool(stored) for stored in pipe.execute()]
+            issue_keys, issue_args = self._upsert_call(document, encoded, version, True, read_started_ms)
+            keys += issue_keys
+            args += issue_args
+        return [bool(stored) for stored in self._upsert_page(keys=keys, args=args)] if reads else []
 
     def _upsert_call(
         self, document: dict[str, Any], encoded: bytes, version: int, read: bool, read_started_ms: int | None
@@ -248,11 +283,11 @@ class RedisMirror:
 
     def stored_many(self, issue_ids: Sequence[str]) -> list[tuple[bytes | None, int | None]]:
         """The stored documents' JSON (as ``document_json`` wrote it, or ``json.dumps`` before) and their
-        versions, for a page of issues in one pipelined round trip."""
-        pipe = self.redis.pipeline(transaction=False)
-        for issue_id in issue_ids:
-            pipe.hmget(ISSUE_PREFIX + issue_id, ["doc", "version"])
-        return [(raw, int(version) if version is not None else None) for raw, version in pipe.execute()]
+        versions, for a page of issues in one call."""
+        if not issue_ids:
+            return []
+        found = self._read_page(keys=[ISSUE_PREFIX + issue_id for issue_id in issue_ids], args=[])
+        return [(found[n], int(found[n + 1]) if found[n + 1] is not None else None) for n in range(0, len(found), 2)]
 
     def get(self, key_or_id: str) -> dict[str, Any] | None:
         issue_id = self.redis.hget(KEY_INDEX, key_or_id)

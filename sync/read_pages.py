@@ -21,12 +21,13 @@ import redis
 
 from jql.query import JqlContext
 from okr.incremental import KrRef, affected_key_results
-from sync.dirty import DIRTY, TRIGGERS, TRIGGERS_KEPT, DirtyTracker, ref_text
+from sync.dirty import DIRTY, TRIGGERS, TRIGGERS_KEPT, DirtyTracker, mark_all, ref_text
 from sync.documents import issue_document
 from sync.handlers import FUTURE_SKEW_MS
 from sync.mirror import RedisMirror, StoredRead, document_json
 from webhooks.jiratime import parse_jira_time
 
+MARK_EVERY_KR_AFTER = 500  # changed issues in one walk beyond which every KR is recomputed
 Change = tuple[dict[str, Any] | None, dict[str, Any]]  # (stored before, stored now)
 
 
@@ -49,11 +50,21 @@ class PageTimes:
 
 
 class PageTracker(DirtyTracker):
-    """``DirtyTracker`` for pages: one JQL context and one transaction per page, not per issue."""
+    """``DirtyTracker`` for pages: one JQL context and one transaction per page, not per issue. Once a
+    walk has changed more than ``MARK_EVERY_KR_AFTER`` issues (a first resync changes them all) every KR
+    is marked once instead, and the KRs of each issue are no longer looked for."""
+
+    every_kr = False
+    changed = 0
 
     def pages_issues_changed(self, changes: Sequence[Change], trigger: Mapping[str, str]) -> set[KrRef]:
-        config = self.store.current() if changes else None
+        config = self.store.current() if changes and not self.every_kr else None
         if config is None:
+            return set()
+        self.changed += len(changes)
+        if self.changed > MARK_EVERY_KR_AFTER:
+            mark_all(self.redis, {**trigger, "issues": f"more than {MARK_EVERY_KR_AFTER}"})
+            self.every_kr, self.marked = True, self.marked + 1
             return set()
         context = JqlContext(
             at=datetime.now(UTC),
