@@ -325,6 +325,10 @@ class RedisMirror:
             out.append((int(float(number)), issue_id.decode(), json.loads(raw) if raw else None))
         return int(found[0]), found[1].decode(), out
 
+    def indexed(self) -> dict[str, str]:
+        """Every mirrored issue's key → id, from the key index (scanned in steps, as ``documents``)."""
+        return {decoded(key): decoded(issue_id) for key, issue_id in self.redis.hscan_iter(KEY_INDEX, count=1000)}
+
     def documents(self, batch: int = 500) -> Iterator[dict[str, Any]]:
         """Every mirrored issue, in key order, read in pipelined batches."""
         # scanned in steps rather than one HGETALL: 100,000 entries at once would hold Redis (and the

@@ -267,10 +267,13 @@ def _recording_keys(pages: Iterable[Sequence[dict[str, Any]]], keys: set[str]) -
 
 
 def _forget_missing(runtime: Runtime, project: str, seen: set[str], report: SyncReport) -> None:
-    """Delete the project's mirrored issues that the walk did not see. The documents are streamed batch
-    by batch (never all in memory); deleting one already read does not disturb the batches to come."""
+    """Delete the project's mirrored issues that the walk did not see. Found in the key index (an issue's
+    key starts with its project's), each confirmed by its document before it is deleted."""
     now_ms = int(time.time() * 1000)
-    for document in runtime.mirror.documents():
-        if document.get("project") == project and document["key"] not in seen:
-            runtime.mirror.delete(document["id"], document["key"], now_ms)
-            report.count_drift(document["key"])
+    for key, issue_id in sorted(runtime.mirror.indexed().items()):
+        if key in seen or key.rsplit("-", 1)[0] != project:
+            continue
+        document = runtime.mirror.get(issue_id)
+        if document is not None and document.get("project") == project:
+            runtime.mirror.delete(issue_id, key, now_ms)
+            report.count_drift(key)
