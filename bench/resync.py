@@ -163,7 +163,7 @@ def measured_resync(app: Any, url: str, full: bool, check: bool) -> dict[str, An
             "calls": counted(connection.hgetall(keys.STATS_CALLS)),
             "mirrored": int(connection.hlen(keys.MIRROR_KEYS)),
             "redis_memory": int(connection.info("memory")["used_memory"]),
-            **({"stored": stored_against_jira(app, connection)} if check else {}),
+            **({"stored": checked_against_jira(app, connection, data)} if check else {}),
         }
     finally:
         stop_embedded_redis(connection)
@@ -191,6 +191,19 @@ def emulator_pages(app: Any) -> Iterator[list[dict[str, Any]]]:
         if page.get("isLast"):
             return
         query["nextPageToken"] = page["nextPageToken"]
+
+
+def checked_against_jira(app: Any, connection: Any, data: Path) -> dict[str, Any]:
+    """``stored_against_jira``, or what stopped it (the check's row fails with it) and the end of Redis's log."""
+    import redis
+
+    try:
+        return stored_against_jira(app, connection)
+    except redis.RedisError as exc:
+        log = data / "redis" / "redis.log"
+        tail = log.read_text(errors="replace")[-1500:] if log.exists() else "(no redis.log)"
+        print(f"the check against Jira stopped: {exc}\n{tail}", file=sys.stderr, flush=True)
+        return {"checked": 0, "differ_or_missing": 0, "first": [], "error": str(exc)}
 
 
 def stored_against_jira(app: Any, connection: Any) -> dict[str, Any]:
@@ -360,7 +373,8 @@ def stored_row(big: dict[str, Any]) -> dict[str, Any]:
         "0",
         stored["differ_or_missing"] == 0 and stored["checked"] == big["issues"],
         note=f"{stored['checked']:,} checked against the emulator's answer"
-        + (f"; first: {', '.join(stored['first'])}" if stored["first"] else ""),
+        + (f"; first: {', '.join(stored['first'])}" if stored["first"] else "")
+        + (f"; the check stopped: {stored['error']}" if stored.get("error") else ""),
     )
 
 
