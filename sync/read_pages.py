@@ -1,11 +1,10 @@
 """What a Jira search answered, stored over the mirror a page at a time (resync, reconciliation).
 
 Per page of up to 100 issues: the documents are projected (``sync.documents``) and written as JSON once;
-the stored ones are read in one pipelined round trip and compared (the same bytes are the same
-document; other bytes are parsed and compared as documents, so a document stored otherwise is not taken
-for a change); the differing ones are stored in one pipelined round trip (each still one Lua call, the
-mirror's rules for a read of Jira); and the KRs the changed issues can affect are marked dirty in one
-transaction, with the page's triggers.
+the stored ones are read in one Redis call and compared (the same bytes are the same document; other
+bytes are parsed and compared as documents, so a document stored otherwise is not taken for a change);
+the differing ones are stored in one Lua call (each issue by the mirror's rules for a read of Jira); and
+the KRs the changed issues can affect are marked dirty in one transaction, with the page's triggers.
 """
 
 from __future__ import annotations
