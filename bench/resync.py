@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +85,7 @@ def resync_run(issues: int, full: bool = True, latency_ms: float = 0.0) -> dict[
     generated = time.perf_counter() - started
     server, url = serve(app)
     try:
-        measured = measured_resync(app, url, full, check=True)
-        bare = bare_walk(app)
+        measured, bare = bracketed(app, lambda: measured_resync(app, url, full, check=True))
         slow = latency_pair(app, url, full, latency_ms) if latency_ms > 0 else None
     finally:
         app.extensions["emulator"].dispatcher.stop()
@@ -99,9 +98,21 @@ def latency_pair(app: Any, url: str, full: bool, latency_ms: float) -> dict[str,
     faults = app.extensions["emulator"].faults
     faults.configure({"latency_ms": latency_ms})
     try:
-        return {"measured": measured_resync(app, url, full, check=False), "bare": bare_walk(app)}
+        measured, bare = bracketed(app, lambda: measured_resync(app, url, full, check=False))
+        return {"measured": measured, "bare": bare}
     finally:
         faults.configure({"latency_ms": 0})
+
+
+def bracketed(app: Any, resynced: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The resync between two bare reads; the baseline is their mean, so a load on the shared machine
+    that grows or fades during the run weighs on both sides alike."""
+    before = bare_walk(app)
+    measured = resynced()
+    after = bare_walk(app)
+    seconds = (before["seconds"] + after["seconds"]) / 2
+    bare = {"seconds": seconds, "pages": after["pages"], "before": before["seconds"], "after": after["seconds"]}
+    return measured, bare
 
 
 def latency_figures(slow: dict[str, Any] | None, latency_ms: float) -> dict[str, Any]:
@@ -114,6 +125,7 @@ def latency_figures(slow: dict[str, Any] | None, latency_ms: float) -> dict[str,
         f"wall_s_{tag}": round(wall, 2),
         f"resync_cpu_s_{tag}": round(slow["measured"]["child"]["cpu_s"], 2),
         f"baseline_bare_walk_s_{tag}": round(bare, 2),
+        f"baseline_bare_walk_s_before_after_{tag}": [round(slow["bare"]["before"], 2), round(slow["bare"]["after"], 2)],
         f"ratio_{tag}": round(wall / bare, 3),
         f"mirrored_{tag}": slow["measured"]["mirrored"],
         f"exit_code_{tag}": slow["measured"]["child"]["exit_code"],
@@ -241,6 +253,7 @@ def run_figures(issues: int, generated: float, measured: dict[str, Any], bare: d
         "redis_used_memory_mb": round(measured["redis_memory"] / 2**20, 1),
         "baseline_bare_walk_s": round(bare["seconds"], 2),
         "baseline_bare_walk_pages": bare["pages"],
+        "baseline_bare_walk_s_before_after": [round(bare["before"], 2), round(bare["after"], 2)],
         "emulator_share_of_wall": round(min(1.0, bare["seconds"] / wall), 2),
         "ratio": round(wall / bare["seconds"], 3),
         **({"stored_vs_jira": measured["stored"]} if "stored" in measured else {}),
