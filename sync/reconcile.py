@@ -224,18 +224,19 @@ def _resync_project(
     report: SyncReport,
 ) -> None:
     """Mirror one project's issues into ``report``; ``full`` also forgets the ones Jira no longer has.
-    The next pages are fetched while one is stored (``sync.read_ahead``)."""
-    total = _count(jira, project)
+    The next pages are fetched while one is stored (``sync.read_ahead``), the first while the project's
+    issues are counted for the progress bar."""
     seen_keys: set[str] = set()
-
-    def walked(count: int) -> None:
-        if progress:
-            progress(project, count, total)
-
     read_started = runtime.mirror.server_time_ms()
     pages = jira.search_pages(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
     before = report.seen
     with ReadAhead(pages, depth=READ_AHEAD_PAGES, name=f"resync {project}") as fetched:
+        total = _count(jira, project)
+
+        def walked(count: int) -> None:
+            if progress:
+                progress(project, count, total)
+
         apply_pages(
             runtime,
             _recording_keys(fetched, seen_keys) if full else fetched,  # only a full resync needs the keys
