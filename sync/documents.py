@@ -8,7 +8,7 @@ their value. Total: any field of an unexpected shape is dropped, never an except
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from webhooks.jiratime import parse_jira_time
@@ -108,11 +108,22 @@ def _simple_value(value: Any) -> Any:
 
 
 def utc_time(value: object) -> str | None:
+    if isinstance(value, str) and len(value) == 28 and value[23:] == "+0000" and value[10] + value[19] == "T.":
+        return _utc_milliseconds(value[:23])  # Jira's own form in UTC, most of them: 2019-02-15T19:01:52.971+0000
     try:
         moment = parse_jira_time(value)
     except (TypeError, ValueError):
         return None
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _utc_milliseconds(head: str) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SS.fff`` of a time in UTC, checked by parsing, as ``utc_time`` writes it."""
+    try:
+        datetime.fromisoformat(head)
+    except ValueError:
+        return None
+    return head + "Z"
 
 
 def calendar_date(value: object) -> str | None:

@@ -17,9 +17,10 @@ it has seen (``changes_since``) instead of reading every issue again.
 from __future__ import annotations
 
 import json
+import math
 import uuid
-from collections.abc import Iterator
-from typing import Any, cast
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple, cast
 
 import orjson
 import redis
@@ -84,6 +85,39 @@ return 1
 """
 )
 
+# A page of reads of Jira in one call: per issue the seven KEYS and seven ARGV of _UPSERT_SCRIPT, in
+# order; the same rules for each; answers 1 (stored) or 0 per issue.
+_UPSERT_PAGE_SCRIPT = (
+    """
+local function upsert(KEYS, ARGV)
+"""
+    + _UPSERT_SCRIPT
+    + """
+end
+local stored = {}
+for first = 0, #KEYS - 7, 7 do
+  local k, a = {}, {}
+  for j = 1, 7 do
+    k[j] = KEYS[first + j]
+    a[j] = ARGV[first + j]
+  end
+  stored[#stored + 1] = upsert(k, a)
+end
+return stored
+"""
+)
+
+# Each issue's stored document and version (false where there is none), KEYS the issues' hashes.
+_READ_PAGE_SCRIPT = """
+local out = {}
+for i = 1, #KEYS do
+  local found = redis.call('HMGET', KEYS[i], 'doc', 'version')
+  out[#out + 1] = found[1]
+  out[#out + 1] = found[2]
+end
+return out
+"""
+
 _DELETE_SCRIPT = (
     """
 local current = redis.call('HGET', KEYS[1], 'version')
@@ -126,6 +160,32 @@ return out
 """
 
 
+class StoredRead(NamedTuple):
+    """One issue of a page read from Jira, ready for ``store_reads``."""
+
+    document: dict[str, Any]
+    encoded: bytes  # document_json(document)
+    version: int
+
+
+def document_json(document: dict[str, Any]) -> bytes:
+    """A document as the mirror stores it: compact JSON with sorted keys, UTF-8 (orjson). It reads back
+    equal to the document with ``json.loads``; what orjson cannot write so (an integer beyond 64 bits,
+    a custom field's NaN or infinity, which it would make null) is written by ``json`` instead."""
+    if all(_plain(value) for value in (document.get("custom") or {}).values()):
+        try:
+            return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            pass
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return not isinstance(value, list) or all(_plain(item) for item in value)
+
+
 class RedisMirror:
     """The mirror every process shares, in Redis: the stored truth of the sync, written by the drain and
     by reads of Jira, read by the flush. ``okr.live.IndexedMirror`` is one process's copy of it in
@@ -134,6 +194,8 @@ class RedisMirror:
     def __init__(self, connection: redis.Redis) -> None:
         self.redis = connection
         self._upsert = connection.register_script(_UPSERT_SCRIPT)
+        self._upsert_page = connection.register_script(_UPSERT_PAGE_SCRIPT)
+        self._read_page = connection.register_script(_READ_PAGE_SCRIPT)
         self._delete = connection.register_script(_DELETE_SCRIPT)
         self._note_change = connection.register_script(_NOTE_CHANGE)
         self._changes = connection.register_script(_CHANGES_SCRIPT)
@@ -158,6 +220,23 @@ class RedisMirror:
         return self._store(document, version, read=True, read_started_ms=read_started_ms)
 
     def _store(self, document: dict[str, Any], version: int, read: bool, read_started_ms: int | None) -> bool:
+        keys, args = self._upsert_call(document, document_json(document), version, read, read_started_ms)
+        return bool(self._upsert(keys=keys, args=args))
+
+    def store_reads(self, reads: Sequence[StoredRead], read_started_ms: int | None) -> list[bool]:
+        """``store_read`` for a page of documents (with their ``document_json``) in one Lua call, each by
+        the same rules; whether each was stored, in order."""
+        keys: list[str] = []
+        args: list[Any] = []
+        for document, encoded, version in reads:
+            issue_keys, issue_args = self._upsert_call(document, encoded, version, True, read_started_ms)
+            keys += issue_keys
+            args += issue_args
+        return [bool(stored) for stored in self._upsert_page(keys=keys, args=args)] if reads else []
+
+    def _upsert_call(
+        self, document: dict[str, Any], encoded: bytes, version: int, read: bool, read_started_ms: int | None
+    ) -> tuple[list[str], list[Any]]:
         issue_id, key = document["id"], document["key"]
         keys = [
             ISSUE_PREFIX + issue_id,
@@ -168,10 +247,8 @@ class RedisMirror:
             CHANGES,
             EPOCH,
         ]
-        doc = json.dumps(document, separators=(",", ":"), sort_keys=True)
         started = "" if read_started_ms is None else str(read_started_ms)
-        args = [version, doc, key, "1" if read else "0", started, self._epoch, issue_id]
-        return bool(self._upsert(keys=keys, args=args))
+        return keys, [version, encoded, key, "1" if read else "0", started, self._epoch, issue_id]
 
     def server_time_ms(self) -> int:
         """Now by Redis's clock, the one the stored states' application times are in."""
@@ -203,9 +280,7 @@ class RedisMirror:
             links = [x for x in document.get("links", []) if x.get("id") != link_id]
             document["links"] = links + ([link] if link else [])
             pipe.multi()
-            pipe.hset(
-                name, mapping={"doc": json.dumps(document, separators=(",", ":"), sort_keys=True), "patched": "1"}
-            )
+            pipe.hset(name, mapping={"doc": document_json(document), "patched": "1"})
             self._note_change(keys=[SEQUENCE, CHANGES, EPOCH], args=[self._epoch, issue_id], client=pipe)
             return True
 
@@ -216,6 +291,14 @@ class RedisMirror:
         """The stored document and its version, in one call."""
         raw, version = self.redis.hmget(ISSUE_PREFIX + issue_id, ["doc", "version"])
         return (json.loads(raw) if raw else None), (int(version) if version is not None else None)
+
+    def stored_many(self, issue_ids: Sequence[str]) -> list[tuple[bytes | None, int | None]]:
+        """The stored documents' JSON (as ``document_json`` wrote it, or ``json.dumps`` before) and their
+        versions, for a page of issues in one call."""
+        if not issue_ids:
+            return []
+        found = self._read_page(keys=[ISSUE_PREFIX + issue_id for issue_id in issue_ids], args=[])
+        return [(found[n], int(found[n + 1]) if found[n + 1] is not None else None) for n in range(0, len(found), 2)]
 
     def get(self, key_or_id: str) -> dict[str, Any] | None:
         issue_id = self.redis.hget(KEY_INDEX, key_or_id)
@@ -252,6 +335,10 @@ class RedisMirror:
             issue_id, number, raw = found[start : start + 3]
             out.append((int(float(number)), issue_id.decode(), json.loads(raw) if raw else None))
         return int(found[0]), found[1].decode(), out
+
+    def indexed(self) -> dict[str, str]:
+        """Every mirrored issue's key → id, from the key index (scanned in steps, as ``documents``)."""
+        return {decoded(key): decoded(issue_id) for key, issue_id in self.redis.hscan_iter(KEY_INDEX, count=1000)}
 
     def documents(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
         """Every mirrored issue, in key order, read in batches (one call each) and parsed with orjson."""

@@ -7,7 +7,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -16,12 +16,11 @@ from typing import Any
 from connector.errors import AuthError, RateLimited, Unavailable
 from mapping.models import OkrConfig
 from sync import keys
-from sync.dirty import RECENT_IDS, DirtyTracker
-from sync.documents import issue_document
-from sync.handlers import FUTURE_SKEW_MS
+from sync.dirty import RECENT_IDS
+from sync.read_ahead import ReadAhead
+from sync.read_pages import PageTimes, PageTracker, store_page
 from sync.runtime import Runtime
 from sync.scheduling import schedule_flush
-from webhooks.jiratime import parse_jira_time
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,7 @@ RESYNC_PROGRESS = keys.RESYNC_PROGRESS  # project → "done" or the number of is
 STATS = keys.STATS
 OVERLAP = timedelta(minutes=10)  # clocks and Jira's index lag; re-reading a little is cheap
 DRIFTED_KEPT = 50  # keys a report names; a first resync changes every issue, so only examples are kept
+READ_AHEAD_PAGES = 2  # pages a resync fetches ahead of the one it stores
 # What the mirror document needs; nothing else is fetched.
 MIRROR_FIELDS = [
     "summary",
@@ -55,12 +55,23 @@ MIRROR_FIELDS = [
 
 
 @dataclass
+class WalkTimes(PageTimes):
+    """``PageTimes`` and the seconds the walk waited for Jira's next page (what the read-ahead did not hide)."""
+
+    waited: float = 0.0
+
+    def words(self) -> str:
+        return f"waiting for Jira {self.waited:.1f} s, converting {self.convert:.1f} s, storing {self.store:.1f} s"
+
+
+@dataclass
 class SyncReport:
     seen: int = 0
     drift: int = 0  # every issue that changed in the mirror
     drifted: list[str] = field(default_factory=list)  # the first DRIFTED_KEPT of them, by key
     watermark: int | None = None
     seconds: float = 0.0
+    times: WalkTimes = field(default_factory=lambda: WalkTimes())
 
     def count_drift(self, key: str) -> None:
         self.drift += 1
@@ -91,8 +102,8 @@ def reconcile(runtime: Runtime, now: datetime | None = None) -> SyncReport:
         jql = project_clause(projects) + _since(watermark, now) + " ORDER BY updated ASC"
         recent = sorted({int(i) for i in runtime.redis.lrange(RECENT_IDS, 0, -1) if i.isdigit()})
         read_started = runtime.mirror.server_time_ms()
-        issues = jira.search(jql, fields=MIRROR_FIELDS, reconcile_issues=recent)
-        apply_issues(runtime, issues, report, {"kind": "reconcile"}, read_started_ms=read_started)
+        pages = jira.search_pages(jql, fields=MIRROR_FIELDS, reconcile_issues=recent)
+        apply_pages(runtime, pages, report, {"kind": "reconcile"}, read_started_ms=read_started)
         _advance_watermark(runtime, report, now)
     report.seconds = time.perf_counter() - started
     _record(runtime, report, now, "reconcile")
@@ -121,47 +132,24 @@ def _since(watermark_ms: int, now: datetime) -> str:
     return f' AND updated >= "-{minutes}m"'
 
 
-def apply_issues(
+def apply_pages(
     runtime: Runtime,
-    issues: Iterable[dict[str, Any]],
+    pages: Iterable[Sequence[dict[str, Any]]],
     report: SyncReport,
     trigger: dict[str, str],
-    on_issue: Callable[[int], None] | None = None,
+    on_page: Callable[[int], None] | None = None,
     read_started_ms: int | None = None,
 ) -> None:
-    """Store what Jira answered over the mirror where it differs (the document, or only its version:
-    an ``updated`` that went back in time or was stamped in the future is set right too)."""
-    tracker = DirtyTracker(runtime.redis, runtime.config_store)
+    """Store what Jira answered over the mirror where it differs, a page at a time (``sync.read_pages``);
+    ``on_page`` hears how many issues the report has seen after each page."""
+    tracker = PageTracker(runtime.redis, runtime.config_store)
     started = runtime.mirror.server_time_ms() if read_started_ms is None else read_started_ms
-    for issue in issues:
-        report.seen += 1
-        document = issue_document(issue)
-        version = clamped_version(_version(issue), started)
-        before, stored_version = runtime.mirror.get_with_version(document["id"])
-        same = before == document
-        if (not same or stored_version != version) and runtime.mirror.store_read(document, version, started):
-            if not same:
-                report.count_drift(document["key"])
-                tracker.issue_changed(before, document, {**trigger, "issue": document["key"]})
-        report.watermark = max(report.watermark or 0, version)
-        if on_issue:
-            on_issue(report.seen)
+    for page in pages:
+        store_page(runtime.mirror, page, report, tracker, trigger, started, report.times)
+        if on_page:
+            on_page(report.seen)
     if tracker.marked:
         schedule_flush(runtime.redis, runtime.queue_name)
-
-
-def clamped_version(version: int, read_started_ms: int) -> int:
-    """As for events (sync.handlers.event_version): an ``updated`` more than the skew after the read
-    began counts as the read's start, so a Jira clock running ahead orders reads and events alike."""
-    return read_started_ms if version > read_started_ms + FUTURE_SKEW_MS else version
-
-
-def _version(issue: dict[str, Any]) -> int:
-    updated = (issue.get("fields") or {}).get("updated")
-    try:
-        return int(parse_jira_time(updated).timestamp() * 1000)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _config_and_jira(runtime: Runtime) -> tuple[OkrConfig, Any]:
@@ -217,6 +205,7 @@ def resync(
     runtime.redis.delete(RESYNC_PROGRESS)
     _advance_watermark(runtime, report, now or datetime.now(UTC))
     report.seconds = time.perf_counter() - started
+    log.info("resync: %d issue(s) in %.1f s: %s", report.seen, report.seconds, report.times.words())
     _record(runtime, report, now or datetime.now(UTC), "resync")
     return report
 
@@ -234,27 +223,29 @@ def _resync_project(
     progress: Callable[[str, int, int | None], None] | None,
     report: SyncReport,
 ) -> None:
-    """Mirror one project's issues into ``report``; ``full`` also forgets the ones Jira no longer has."""
-    total = _count(jira, project)
+    """Mirror one project's issues into ``report``; ``full`` also forgets the ones Jira no longer has.
+    The next pages are fetched while one is stored (``sync.read_ahead``), the first while the project's
+    issues are counted for the progress bar."""
     seen_keys: set[str] = set()
-
-    def walked(count: int) -> None:
-        if progress:
-            progress(project, count, total)
-
     read_started = runtime.mirror.server_time_ms()
-    issues = jira.search(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
-    if full:  # only a full resync needs the keys Jira still has
-        issues = _recording_keys(issues, seen_keys)
+    pages = jira.search_pages(project_clause([project]) + " ORDER BY key ASC", fields=MIRROR_FIELDS)
     before = report.seen
-    apply_issues(
-        runtime,
-        issues,
-        report,
-        {"kind": "resync"},
-        on_issue=partial(_counted_since, walked, before),
-        read_started_ms=read_started,
-    )
+    with ReadAhead(pages, depth=READ_AHEAD_PAGES, name=f"resync {project}") as fetched:
+        total = _count(jira, project)
+
+        def walked(count: int) -> None:
+            if progress:
+                progress(project, count, total)
+
+        apply_pages(
+            runtime,
+            _recording_keys(fetched, seen_keys) if full else fetched,  # only a full resync needs the keys
+            report,
+            {"kind": "resync"},
+            on_page=partial(_counted_since, walked, before),
+            read_started_ms=read_started,
+        )
+    report.times.waited += fetched.waited
     if full:
         _forget_missing(runtime, project, seen_keys, report)
 
@@ -270,17 +261,20 @@ def _count(jira: Any, project: str) -> int | None:
         return None
 
 
-def _recording_keys(issues: Iterable[dict[str, Any]], keys: set[str]) -> Iterable[dict[str, Any]]:
-    for issue in issues:
-        keys.add(str(issue.get("key")))
-        yield issue
+def _recording_keys(pages: Iterable[Sequence[dict[str, Any]]], keys: set[str]) -> Iterator[Sequence[dict[str, Any]]]:
+    for page in pages:
+        keys.update(str(issue.get("key")) for issue in page)
+        yield page
 
 
 def _forget_missing(runtime: Runtime, project: str, seen: set[str], report: SyncReport) -> None:
-    """Delete the project's mirrored issues that the walk did not see. The documents are streamed batch
-    by batch (never all in memory); deleting one already read does not disturb the batches to come."""
+    """Delete the project's mirrored issues that the walk did not see. Found in the key index (an issue's
+    key starts with its project's), each confirmed by its document before it is deleted."""
     now_ms = int(time.time() * 1000)
-    for document in runtime.mirror.documents():
-        if document.get("project") == project and document["key"] not in seen:
-            runtime.mirror.delete(document["id"], document["key"], now_ms)
-            report.count_drift(document["key"])
+    for key, issue_id in sorted(runtime.mirror.indexed().items()):
+        if key in seen or key.rsplit("-", 1)[0] != project:
+            continue
+        document = runtime.mirror.get(issue_id)
+        if document is not None and document.get("project") == project:
+            runtime.mirror.delete(issue_id, key, now_ms)
+            report.count_drift(key)

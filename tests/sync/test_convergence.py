@@ -11,7 +11,8 @@ import redis
 
 from sync.mirror import RedisMirror
 from sync.queue import STATS
-from sync.reconcile import _since, _version, clamped_watermark, resync
+from sync.read_pages import issue_version
+from sync.reconcile import _since, clamped_watermark, resync
 from tests.conftest import load_fixture, post_event, run_worker
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
@@ -103,7 +104,7 @@ def test_resync_repairs_the_mirror_after_jiras_clock_went_back(stack: dict[str, 
     assert "SHOP-2" in report.drifted
     assert runtime.mirror.get("SHOP-2")["summary"] == "after the restore"
     issue = jira.get_issue("SHOP-2", fields=["updated"])
-    assert runtime.mirror.version(runtime.mirror.get("SHOP-2")["id"]) == _version(issue)
+    assert runtime.mirror.version(runtime.mirror.get("SHOP-2")["id"]) == issue_version(issue)
 
 
 def test_a_read_begun_before_a_delete_does_not_bring_the_issue_back(connection: redis.Redis) -> None:
@@ -125,7 +126,7 @@ def test_a_read_loses_to_a_newer_read_applied_after_it_began(connection: redis.R
 
 
 def test_a_read_of_a_jira_clock_far_ahead_is_ordered_like_the_events() -> None:
-    from sync.reconcile import clamped_version
+    from sync.read_pages import clamped_version
 
     assert clamped_version(10**13, 1_000) == 1_000  # as an event received then would be
     assert clamped_version(1_000 + 60_000, 1_000) == 61_000  # a minute ahead is kept

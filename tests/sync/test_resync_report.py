@@ -4,6 +4,7 @@ does); the report counts every change but names only the first few."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,12 @@ import pytest
 import redis
 import requests
 
+from connector import BadRequest
 from okrsync.ops import apply_config_text
 from okrsync.runtime_builder import build_runtime
 from okrsync.settings import Settings
-from sync.reconcile import DRIFTED_KEPT, LAST_RESYNC, SyncReport, resync
+from sync.mirror import document_json
+from sync.reconcile import DRIFTED_KEPT, LAST_RESYNC, RESYNC_PROGRESS, SyncReport, resync
 from sync.runtime import Runtime
 from tests.conftest import QUEUE, SECRET
 from tests.sync.conftest import CONFIG
@@ -90,3 +93,49 @@ def test_the_stored_summary_of_a_resync_is_unchanged_in_shape(runtime: Runtime, 
     resync(runtime, full=True)
     stored = json.loads(connection.get(LAST_RESYNC))
     assert stored["seen"] == stored["drift"] == ISSUES and len(stored["drifted"]) == DRIFTED_KEPT
+
+
+def test_an_interrupted_resync_resumes_with_the_projects_it_had_not_finished(
+    runtime: Runtime, site: tuple[Any, str], connection: redis.Redis
+) -> None:
+    """OKR is walked first (the projects in order), then SHOP's search fails: OKR stays done, and the
+    next resync walks SHOP only. The read-ahead thread of the failed walk is gone."""
+    emulator, _ = site
+    okr_issue = {"project": {"key": "OKR"}, "summary": "A KR", "issuetype": {"name": "Task"}}
+    requests.post(
+        f"{site[1]}/rest/api/2/issue", json={"fields": okr_issue}, auth=("admin@acme.example", "any"), timeout=10
+    ).raise_for_status()
+    emulator.faults.configure({"fail_search_jql": ['"SHOP"'], "fail_search_status": 400})
+    with pytest.raises(BadRequest):
+        resync(runtime, full=True)
+    assert connection.hget(RESYNC_PROGRESS, "OKR") == b"done" and connection.hget(RESYNC_PROGRESS, "SHOP") is None
+    assert runtime.mirror.count() == 1
+    assert not [t for t in threading.enumerate() if t.name.startswith("resync ")]
+
+    emulator.faults.configure({"fail_search_jql": []})
+    resumed = resync(runtime)
+    assert resumed.seen == ISSUES and runtime.mirror.count() == ISSUES + 1
+    assert connection.hget(RESYNC_PROGRESS, "OKR") is None  # a finished resync starts over next time
+
+
+def test_a_resync_stores_documents_as_they_read_back_and_finds_no_change_in_an_equal_one(
+    runtime: Runtime, site: tuple[Any, str], connection: redis.Redis
+) -> None:
+    """Stored documents read back equal to what Jira's answer projects to; one stored in another form
+    of the same JSON (``json.dumps`` escapes "é", the mirror's writer does not) is no change."""
+    requests.put(
+        f"{site[1]}/rest/api/2/issue/SHOP-3",
+        json={"fields": {"summary": "Café crème"}},
+        auth=("admin@acme.example", "any"),
+        timeout=10,
+    ).raise_for_status()
+    resync(runtime, full=True)
+    assert runtime.mirror.get("SHOP-3")["summary"] == "Café crème"
+    issue_id = runtime.mirror.redis.hget("okrsync:mirror:keys", "SHOP-3").decode()
+    raw = connection.hget(f"okrsync:mirror:issue:{issue_id}", "doc")
+    document = json.loads(raw)
+    assert raw == document_json(document) and "é".encode() in raw
+    connection.hset(
+        f"okrsync:mirror:issue:{issue_id}", "doc", json.dumps(document, separators=(",", ":"), sort_keys=True)
+    )
+    assert resync(runtime, full=True).drift == 0
