@@ -8,13 +8,12 @@ import logging
 import os
 import socket
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 from rq import Queue, get_current_job
 
 from sync import keys
@@ -22,19 +21,20 @@ from sync.cadence import CadenceError, run_due_rituals
 from sync.close_page import write_close_pages
 from sync.confluence_writer import publish_due_pages
 from sync.dirty import DIRTY, DirtyTracker
+from sync.drain_batch import BatchOutcome, apply_batch, event_origin
 from sync.flush import flush
-from sync.handlers import SyncContext, router
+from sync.handlers import SyncContext
 from sync.people_checkins import CommentCheckins, PeopleCheckins, kr_issues
 from sync.problem_reviews import run_problem_reviews
-from sync.queue import STATS, Entry, EventStream, entry_time_ms
+from sync.queue import STATS, EventStream
 from sync.reconcile import resync
 from sync.remote import refresh_remote_metrics
 from sync.runtime import Runtime, runtime_for
 from sync.scheduling import CADENCE_FLAG, PAGES_FLAG, REMOTE_FLAG, SQL_FLAG, enqueue_flush, schedule_flush
 from sync.sql_metrics import refresh_sql_metrics
-from webhooks.events import IssueLinkEvent, JiraEvent, parse_event
 
 log = logging.getLogger(__name__)
+__all__ = ["event_origin"]  # where the drain's counts come from, as the tests name it
 
 BATCH_SIZE = 200
 LAST_FLUSH = keys.LAST_FLUSH  # POSIX time, for the flush interval
@@ -52,11 +52,11 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
     consumer = _consumer_name()
     applied = dead = 0
     while batch := stream.read_batch(consumer, batch_size):
-        done, origins = _apply_batch(stream, batch, context)
-        dead += len(batch) - len(done)
-        stream.ack(done)
-        _count_applied(connection, len(done), origins)
-        applied += len(done)
+        with tracker.batch():
+            outcome = apply_batch(stream, batch, context)
+            stream.ack(outcome.done, partial(_batch_writes, tracker, outcome))
+        dead += len(batch) - len(outcome.done)
+        applied += len(outcome.done)
     if tracker.marked:
         schedule_flush(connection, runtime.queue_name)
     if applied or dead:
@@ -83,40 +83,13 @@ def _sync_context(connection: redis.Redis, runtime: Runtime, tracker: DirtyTrack
     )
 
 
-def _apply_batch(stream: EventStream, batch: list[Entry], context: SyncContext) -> tuple[list[str], Counter[str]]:
-    """Each entry applied (a bad one kept as a dead letter); the ids applied, and their origins counted."""
-    done, origins = [], Counter[str]()
-    for entry in batch:
-        try:
-            event = parse_event(entry.body)
-            router.dispatch(event, replace(context, received_ms=entry_time_ms(entry.entry_id)))
-        except redis.RedisError:
-            raise  # leave the batch pending; the next drain claims it
-        except Exception as exc:  # one bad event must not block the rest
-            log.exception("could not apply delivery %s; kept as a dead letter", entry.delivery)
-            stream.dead_letter(entry, f"{type(exc).__name__}: {exc}")
-            continue
-        done.append(entry.entry_id)
-        origins[event_origin(event, context.own_account)] += 1
-    return done, origins
-
-
-def event_origin(event: JiraEvent, own_account: str | None) -> str:
-    """Who an applied event comes from, as counted: the service's own account (its write-backs and
-    action points), an issue link (Jira names no user on those), or anyone else."""
-    if isinstance(event, IssueLinkEvent):
-        return "applied_links"
-    if own_account is not None and event.user is not None and event.user.identity == own_account:
-        return "applied_own"
-    return "applied_others"
-
-
-def _count_applied(connection: redis.Redis, applied: int, origins: Counter[str]) -> None:
-    pipe = connection.pipeline(transaction=False)
-    pipe.hincrby(STATS, "applied", applied)
-    for origin, count in origins.items():
+def _batch_writes(tracker: DirtyTracker, outcome: BatchOutcome, pipe: Pipeline) -> None:
+    """What a batch marked and heard of, and the applied events counted, in its acknowledgement."""
+    tracker.pending_writes(pipe)
+    if outcome.done:
+        pipe.hincrby(STATS, "applied", len(outcome.done))
+    for origin, count in outcome.origins.items():
         pipe.hincrby(STATS, origin, count)
-    pipe.execute()
 
 
 def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:

@@ -138,6 +138,23 @@ class RedisMirror:
             return self.store_read(document, version, None)
         return self._store(document, version, read=False, read_started_ms=None)
 
+    def upsert_events(self, states: list[tuple[dict[str, Any], int]]) -> list[tuple[bool, dict[str, Any] | None]]:
+        """``upsert`` of each (document, version) in order, in one pipelined round trip; for each, whether
+        it was stored and the document it found (None: the issue was not mirrored). Each state is read
+        right before its own upsert, so a batch with two states of one issue compares the second with
+        the first, as one call after the other would."""
+        if not states:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for document, version in states:
+            pipe.hget(ISSUE_PREFIX + document["id"], "doc")
+            self._upsert(*self._store_call(document, version, read=False, read_started_ms=None), client=pipe)
+        replies = pipe.execute()
+        return [
+            (bool(stored), json.loads(before) if before else None)
+            for before, stored in zip(replies[0::2], replies[1::2], strict=True)
+        ]
+
     def store_read(self, document: dict[str, Any], version: int, read_started_ms: int | None) -> bool:
         """Store what Jira answered to a read (resync, reconciliation) begun at ``read_started_ms`` (Redis
         time, ``server_time_ms``): it is the truth and replaces the stored state, whatever its version —
@@ -146,6 +163,13 @@ class RedisMirror:
         return self._store(document, version, read=True, read_started_ms=read_started_ms)
 
     def _store(self, document: dict[str, Any], version: int, read: bool, read_started_ms: int | None) -> bool:
+        keys, args = self._store_call(document, version, read, read_started_ms)
+        return bool(self._upsert(keys=keys, args=args))
+
+    def _store_call(
+        self, document: dict[str, Any], version: int, read: bool, read_started_ms: int | None
+    ) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of one call of the upsert script."""
         issue_id, key = document["id"], document["key"]
         keys = [
             ISSUE_PREFIX + issue_id,
@@ -158,8 +182,7 @@ class RedisMirror:
         ]
         doc = json.dumps(document, separators=(",", ":"), sort_keys=True)
         started = "" if read_started_ms is None else str(read_started_ms)
-        args = [version, doc, key, "1" if read else "0", started, self._epoch, issue_id]
-        return bool(self._upsert(keys=keys, args=args))
+        return keys, [version, doc, key, "1" if read else "0", started, self._epoch, issue_id]
 
     def server_time_ms(self) -> int:
         """Now by Redis's clock, the one the stored states' application times are in."""
