@@ -52,6 +52,8 @@ JIRA_WRITES = {
     "add_comment",
     "create_issue",
     "link_issues",
+    "put_remote_link",
+    "delete_remote_link",
     "register_webhook",
     "delete_webhook",
 }

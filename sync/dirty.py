@@ -45,7 +45,6 @@ class _Snapshot:
     config: OkrConfig | None
     custom_fields: dict[str, str]
     own_account: str | None
-    revision: int
 
 
 class DirtyTracker:
@@ -59,7 +58,6 @@ class DirtyTracker:
     def __init__(self, connection: redis.Redis, store: ConfigStore) -> None:
         self.redis = connection
         self.store = store
-        self._index: tuple[int, KrIndex] | None = None
         self._snapshot: _Snapshot | None = None
         self._members: set[str] = set()
         self._triggers: list[Mapping[str, Any]] = []
@@ -69,9 +67,7 @@ class DirtyTracker:
     @contextmanager
     def batch(self) -> Iterator[DirtyTracker]:
         """Read the configuration once for the events applied inside; keep what they mark."""
-        self._snapshot = _Snapshot(
-            self.store.current(), self.store.field_names(), self.store.own_account(), self.store.revision()
-        )
+        self._snapshot = self._read_snapshot()
         try:
             yield self
         finally:
@@ -80,9 +76,7 @@ class DirtyTracker:
     def issue_changed(
         self, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, trigger: Mapping[str, str]
     ) -> set[KrRef]:
-        snapshot = self._snapshot or _Snapshot(
-            self.store.current(), self.store.field_names(), self.store.own_account(), 0
-        )
+        snapshot = self._snapshot or self._read_snapshot()
         config = snapshot.config
         if config is None:
             return set()
@@ -102,6 +96,9 @@ class DirtyTracker:
         members = [ref_text(r) for r in refs]
         if members:
             self._mark(members, trigger)
+
+    def _read_snapshot(self) -> _Snapshot:
+        return _Snapshot(self.store.current(), self.store.field_names(), self.store.own_account())
 
     def everything_changed(self, trigger: Mapping[str, str]) -> None:
         """Every KR is recomputed and written by the next flush."""
@@ -132,10 +129,16 @@ class DirtyTracker:
         self._triggers.append({**trigger, "at": time.time()})
 
     def _index_for(self, config: OkrConfig) -> KrIndex:
-        revision = self._snapshot.revision if self._snapshot is not None else self.store.revision()
-        if self._index is None or self._index[0] != revision:
-            self._index = (revision, kr_index(config))
-        return self._index[1]
+        """The KR index of this configuration, built once per process (every drain makes a tracker)."""
+        global _latest_index
+        if _latest_index is None or _latest_index[0] is not config:
+            _latest_index = (config, kr_index(config))
+        return _latest_index[1]
+
+
+# The configuration (held, so that no other object takes its identity) and its KR index; the store parses
+# a configuration once per revision, so a new revision brings a new object and a new index.
+_latest_index: tuple[OkrConfig, KrIndex] | None = None
 
 
 def _remember_recent(pipe: redis.client.Pipeline, issue_ids: list[str]) -> None:
