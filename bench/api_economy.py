@@ -319,6 +319,7 @@ def figures(args: argparse.Namespace, measured: Measured, kinds: dict[str, int],
         "events": events,
         "krs": args.krs,
         "senders": args.senders,
+        "web": args.web,
         "pages_interval_s": args.pages_interval,
         "send_errors": len(measured.errors),
         "burst_seconds": round(measured.burst_seconds, 2),
@@ -461,12 +462,25 @@ def main() -> None:
     parser.add_argument(
         "--step-rates", default="250,333,500,0", help="rates of the saturation steps after the burst ('' for none)"
     )
+    parser.add_argument(
+        "--web",
+        choices=("process", "thread"),
+        default="process",
+        help="the web service as `okrsync serve` (its own processes, as deployed) or on threads of the benchmark",
+    )
     parser.add_argument("--step-events", type=int, default=2000, help="events per saturation step and in the backlog")
     args = parser.parse_args()
     assert BUGS % args.senders == 0, "--senders must divide 500"
 
     rates = [float(rate) for rate in args.step_rates.split(",") if rate.strip()]
-    with Stack(scenario(), config(args.krs), pages_interval=args.pages_interval, scheduler_interval=1.0) as stack:
+    stack = Stack(
+        scenario(),
+        config(args.krs),
+        pages_interval=args.pages_interval,
+        scheduler_interval=1.0,
+        web_process=args.web == "process",
+    )
+    with stack:
         measured = measure(stack, args.krs, Burst(0, args.events, args.rate, args.senders), args.pages_interval)
         first = args.events
         steps = saturation_steps(stack, args.krs, first, rates, args.step_events, args.senders)

@@ -19,8 +19,7 @@ from typing import Any
 
 import redis
 
-from sync.documents import issue_document
-from sync.handlers import STATE_EVENTS, SyncContext, event_version, issue_state_stored, kept_newer_state, router
+from sync.handlers import STATE_EVENTS, SyncContext, issue_state, issue_state_stored, kept_newer_state, router
 from sync.queue import Entry, EventStream, entry_time_ms
 from webhooks.events import IssueEvent, IssueLinkEvent, JiraEvent, parse_event
 
@@ -98,7 +97,7 @@ def _state(stream: EventStream, item: Parsed) -> _State | None:
     event = item.event
     try:
         assert isinstance(event, IssueEvent), f"{event.kind} parsed to {type(event).__name__}"
-        return _State(item, event, issue_document(event.issue.model_dump()), event_version(event, item.context))
+        return _State(item, event, *issue_state(event, item.context))
     except Exception as exc:  # one bad event must not block the rest
         _dead(stream, item.entry, exc)
         return None

@@ -55,12 +55,17 @@ STATE_EVENTS = ("jira:issue_created", "jira:issue_updated")  # the drain stores 
 
 @router.register(*STATE_EVENTS)
 def mirror_issue_state(event: IssueEvent, context: SyncContext) -> None:
-    document = issue_document(event.issue.model_dump())
+    document, version = issue_state(event, context)
     before = context.mirror.get(event.issue.id) if context.dirty else None
-    if context.mirror.upsert(document, event_version(event, context)):
+    if context.mirror.upsert(document, version):
         issue_state_stored(event, document, before, context)
     else:
         kept_newer_state(event)
+
+
+def issue_state(event: IssueEvent, context: SyncContext) -> tuple[dict[str, Any], int]:
+    """The mirror document an issue event carries, and its version."""
+    return issue_document(event.issue.model_dump()), event_version(event, context)
 
 
 def issue_state_stored(
