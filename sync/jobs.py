@@ -38,6 +38,9 @@ __all__ = ["event_origin"]  # where the drain's counts come from, as the tests n
 
 BATCH_SIZE = 200
 LAST_FLUSH = keys.LAST_FLUSH  # POSIX time, for the flush interval
+LAST_FLUSH_QUEUED = keys.LAST_FLUSH_QUEUED
+BURST_DELIVERIES = 100  # deliveries queued since the latest flush started that make a burst
+BURST_STRETCH = 2.0  # a burst's flushes are this many intervals apart
 
 
 def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -95,7 +98,7 @@ def _batch_writes(tracker: DirtyTracker, outcome: BatchOutcome, pipe: Pipeline) 
 def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
     connection = connection or _job_connection()
     runtime = runtime_for(connection)
-    wait = flush_wait_seconds(connection, runtime.settings.flush_interval_seconds)
+    wait = flush_wait_seconds(connection, flush_interval(connection, runtime.settings.flush_interval_seconds))
     if wait > 0:
         queue = Queue(runtime.queue_name, connection=connection)
         if queue.count:  # drains wait: they run first, and this flush after them (its flag stays set)
@@ -103,7 +106,7 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
             return {"deferred": round(wait, 3)}
         time.sleep(wait)
         drain_events(connection)  # what arrived meanwhile goes into this flush, not the next one
-    connection.set(LAST_FLUSH, repr(time.time()))
+    _note_flush_start(connection)
     result = flush(runtime)
     if connection.exists(DIRTY):  # left for later (a check-in still in flight): come back to it
         schedule_flush(connection, runtime.queue_name)
@@ -182,6 +185,27 @@ def resync_mirror(full: bool = False, connection: redis.Redis | None = None) -> 
     connection = connection or _job_connection()
     report = resync(runtime_for(connection), full=full)
     return {"seen": report.seen, "drift": report.drift, "seconds": round(report.seconds, 3)}
+
+
+def flush_interval(connection: redis.Redis, interval: float) -> float:
+    """The interval between two flushes: ``interval``, or BURST_STRETCH times it while a burst lasts (at
+    least BURST_DELIVERIES deliveries queued since the latest flush started), so that a burst's writes of
+    every KR it moves come half as often; the burst's last values are written within two intervals."""
+    pipe = connection.pipeline(transaction=False)
+    pipe.hget(STATS, "queued")
+    pipe.get(LAST_FLUSH_QUEUED)
+    queued, queued_then = pipe.execute()
+    if queued is None or queued_then is None:
+        return interval
+    return interval * BURST_STRETCH if int(queued) - int(queued_then) >= BURST_DELIVERIES else interval
+
+
+def _note_flush_start(connection: redis.Redis) -> None:
+    queued = connection.hget(STATS, "queued")
+    pipe = connection.pipeline(transaction=True)
+    pipe.set(LAST_FLUSH, repr(time.time()))
+    pipe.set(LAST_FLUSH_QUEUED, int(queued or 0))
+    pipe.execute()
 
 
 def flush_wait_seconds(connection: redis.Redis, interval: float) -> float:
