@@ -1,16 +1,24 @@
-"""API economy benchmark: Jira + Confluence calls the service makes per event for a burst of issue
-changes spread over 10 KRs, and Jira reads per event, against the baseline of one write per event.
+"""API economy and bursts: Jira + Confluence calls the service makes per event for a burst of issue
+changes spread over 10 KRs (against the baseline of one write per event), Jira reads per event, and how
+soon after the burst's last event its final values are written.
 
-    .venv/bin/python bench/api_economy.py [--events 10000] [--krs 10] [--senders 4] [--pages-interval 30]
+    .venv/bin/python bench/api_economy.py [--events 10000] [--rate 167] [--krs 10] [--senders 4]
+        [--pages-interval 30] [--web process|thread] [--step-rates 250,333,500,0] [--step-events 2000]
 
-Starts the stack of bench/common.py (emulator and service in process, `okrsync worker` and
-`okrsync scheduler` processes, embedded Redis) with a Confluence page for the OKR set. Every event
-moves a bug from one KR's label to the next one's (event n: bug n % 500 gets ``hot{(n % 500 + n // 500)
-% krs}``), so each event changes two KR values; the edits are made by the benchmark's own, uncounted
-Jira port. The service's calls are read from Redis (``okrsync:stats:calls``) from the first event
-until the service is quiet (no delivery in flight, no queued event, nothing dirty, no flush pending),
-the written status shows the final values, and the page's coalescing interval has passed twice (so
-the trailing page write is counted). Writes bench/results/api_economy.json.
+Starts the stack of bench/common.py (the emulator in process, `okrsync serve` as its own processes by
+default — as it is deployed —, `okrsync worker` and `okrsync scheduler` processes, embedded Redis)
+with a Confluence page for the OKR set. Every event moves a bug from one KR's label to the next one's
+(event n: bug n % 500 gets ``hot{(n % 500 + n // 500) % krs}``), so each event changes two KR values;
+the edits are made by the benchmark's own, uncounted Jira port, by 4 threads on a fixed schedule at
+``--rate`` in all. The service's calls are read from Redis (``okrsync:stats:calls``) from the first
+event until the service is quiet (no delivery in flight, no queued event, nothing dirty, no flush
+pending), the written status shows the final values, and the page's coalescing interval has passed
+twice (so the trailing page write is counted). After the last event the benchmark watches every 20
+ms: when every webhook was delivered, when every event was applied, when the final values were
+written; those values must equal a full evaluation of the mirror. Then bursts of ``--step-events``
+at each of ``--step-rates`` (0: as fast as the senders go), and a backlog of as many events queued
+while the worker was stopped (SIGSTOP) and applied once it goes on: the rate at which the worker
+saturates. Writes bench/results/api_economy.json.
 """
 
 from __future__ import annotations
@@ -450,7 +458,7 @@ def saturation_rows(extra: Extra) -> list[dict[str, Any]]:
     return rows
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--krs", type=int, default=10)
@@ -471,6 +479,11 @@ def main() -> None:
     parser.add_argument("--step-events", type=int, default=2000, help="events per saturation step and in the backlog")
     args = parser.parse_args()
     assert BUGS % args.senders == 0, "--senders must divide 500"
+    return args
+
+
+def main() -> None:
+    args = parse_args()
 
     rates = [float(rate) for rate in args.step_rates.split(",") if rate.strip()]
     stack = Stack(
