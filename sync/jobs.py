@@ -26,11 +26,19 @@ from sync.flush import flush
 from sync.handlers import SyncContext
 from sync.people_checkins import CommentCheckins, PeopleCheckins, kr_issues
 from sync.problem_reviews import run_problem_reviews
-from sync.queue import STATS, EventStream
+from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream
 from sync.reconcile import resync
 from sync.remote import refresh_remote_metrics
 from sync.runtime import Runtime, runtime_for
-from sync.scheduling import CADENCE_FLAG, PAGES_FLAG, REMOTE_FLAG, SQL_FLAG, enqueue_flush, schedule_flush
+from sync.scheduling import (
+    CADENCE_FLAG,
+    PAGES_FLAG,
+    REMOTE_FLAG,
+    SQL_FLAG,
+    enqueue_drain,
+    enqueue_flush,
+    schedule_flush,
+)
 from sync.sql_metrics import refresh_sql_metrics
 
 log = logging.getLogger(__name__)
@@ -41,10 +49,14 @@ LAST_FLUSH = keys.LAST_FLUSH  # POSIX time, for the flush interval
 LAST_FLUSH_QUEUED = keys.LAST_FLUSH_QUEUED
 BURST_DELIVERIES = 100  # deliveries queued since the latest flush started that make a burst
 BURST_STRETCH = 2.0  # a burst's flushes are this many intervals apart
+DRAIN_SLICE_INTERVALS = 2.0  # a drain that has marked KRs lets the flush go first after this many intervals
 
 
 def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
-    """Apply every queued event; runs until the stream is empty. Safe to run concurrently."""
+    """Apply every queued event; runs until the stream is empty or, once it has marked KRs, until
+    DRAIN_SLICE_INTERVALS flush intervals have passed: then the flush goes first and a drain after it
+    takes the rest, so events arriving faster than they are applied never hold a flush back. Safe to
+    run concurrently."""
     connection = connection or _job_connection()
     runtime = runtime_for(connection)
     stream = EventStream(connection)
@@ -53,18 +65,28 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
     tracker = DirtyTracker(connection, runtime.config_store)
     context = _sync_context(connection, runtime, tracker)
     consumer = _consumer_name()
-    applied = dead = 0
-    while batch := stream.read_batch(consumer, batch_size):
+    interval = runtime.settings.flush_interval_seconds
+    until, applied, dead, handed_over = time.monotonic() + DRAIN_SLICE_INTERVALS * interval, 0, 0, False
+    while not handed_over and (batch := stream.read_batch(consumer, batch_size)):
         with tracker.batch():
             outcome = apply_batch(stream, batch, context)
             stream.ack(outcome.done, partial(_batch_writes, tracker, outcome))
         dead += len(batch) - len(outcome.done)
         applied += len(outcome.done)
+        handed_over = bool(tracker.marked) and interval > 0 and time.monotonic() >= until
     if tracker.marked:
-        schedule_flush(connection, runtime.queue_name)
+        schedule_flush(connection, runtime.queue_name, at_front=handed_over)
+    if handed_over:
+        _drain_later(connection, runtime.queue_name, stream)
     if applied or dead:
         log.info("drained %d event(s), %d dead-lettered, %d KR mark(s)", applied, dead, tracker.marked)
     return {"applied": applied, "dead_lettered": dead, "marked": tracker.marked}
+
+
+def _drain_later(connection: redis.Redis, queue_name: str, stream: EventStream) -> None:
+    """A drain after the flush for what is left, unless a delivery has enqueued one already."""
+    if stream.has_unapplied() and connection.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_SECONDS):
+        enqueue_drain(connection, queue_name)
 
 
 def _sync_context(connection: redis.Redis, runtime: Runtime, tracker: DirtyTracker) -> SyncContext:

@@ -135,3 +135,19 @@ def test_a_batch_that_arrives_fresh_marks_only_what_it_moves(runtime, connection
     _push_all(connection, BODIES[:1])
     drain_events(connection)
     assert connection.smembers(DIRTY) == {b"s/HOT"}
+
+
+def test_a_drain_that_outlasts_its_slice_lets_the_flush_go_first(runtime, connection, monkeypatch) -> None:
+    from rq import Queue
+
+    import sync.jobs
+    from sync.scheduling import DRAIN_JOB, FLUSH_JOB
+
+    monkeypatch.setattr(sync.jobs, "DRAIN_SLICE_INTERVALS", 0.0)  # every slice is over after one batch
+    queue = Queue(runtime.queue_name, connection=connection)
+    queue.enqueue("sync.jobs.resync_mirror", description="a job waiting already")
+    _push_all(connection, [issue_event(number, ["hot"], 1, "jira:issue_created") for number in range(1, 6)])
+    result = drain_events(connection, batch_size=2)
+    assert result["applied"] == 2 and result["marked"] > 0
+    assert [job.func_name for job in queue.jobs] == [FLUSH_JOB, "sync.jobs.resync_mirror", DRAIN_JOB]
+    assert EventStream(connection).has_unapplied()
