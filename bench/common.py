@@ -52,6 +52,8 @@ JIRA_WRITES = {
     "add_comment",
     "create_issue",
     "link_issues",
+    "put_remote_link",
+    "delete_remote_link",
     "register_webhook",
     "delete_webhook",
 }
@@ -136,16 +138,18 @@ def bench_options(
     pages_interval: float | None = None,
     scheduler_interval: float | None = None,
     log_level: str = "WARNING",
+    web_process: bool = False,
 ) -> StackOptions:
     """The benchmarks' LocalStack: embedded Redis in a temporary directory, the emulator and the service
-    on threads here, a worker (and a scheduler), the processes' output discarded."""
+    on threads here (``web_process``: the service as `okrsync serve`, its gunicorn processes, as it is
+    deployed), a worker (and a scheduler), the processes' output discarded."""
     env = {"OKRSYNC_LOG_LEVEL": log_level}
     if pages_interval is not None:
         env["OKRSYNC_PAGES_INTERVAL_SECONDS"] = str(pages_interval)
     return StackOptions(
         emulator=EmulatorOptions(scenario=scenario, knobs={}, confluence=pages_interval is not None),
         redis=RedisOptions(embedded_dir=Path("redis")),
-        web=WebOptions(quiet_http_log=True),
+        web=WebOptions(mode="process" if web_process else "thread", quiet_http_log=True),
         user=SERVICE_USER,
         token="x",
         webhook_secret="bench",
@@ -168,6 +172,7 @@ class Stack(LocalStack):
         pages_interval: float | None = None,
         scheduler_interval: float | None = None,
         log_level: str = "WARNING",
+        web_process: bool = False,
     ) -> None:
         super().__init__(
             bench_options(
@@ -176,6 +181,7 @@ class Stack(LocalStack):
                 pages_interval=pages_interval,
                 scheduler_interval=scheduler_interval,
                 log_level=log_level,
+                web_process=web_process,
             )
         )
 

@@ -30,7 +30,13 @@ RESULTS = ROOT / "bench" / "results"
 BENCHES: list[tuple[str, str, str, list[str], list[str]]] = [
     ("ingest", "ingest.py", "ingest", [], ["--requests", "1000", "--seconds", "5"]),
     ("freshness", "freshness.py", "freshness", [], ["--seconds", "15"]),
-    ("economy", "api_economy.py", "api_economy", [], ["--events", "1000", "--pages-interval", "5"]),
+    (
+        "economy",
+        "api_economy.py",
+        "api_economy",
+        [],
+        ["--events", "1000", "--pages-interval", "5", "--step-rates", "500", "--step-events", "500"],
+    ),
     ("resync", "resync.py", "resync", [], ["--issues", "2000", "--small", "500"]),
     ("evaluate", "evaluate.py", "evaluate", [], ["--documents", "20000", "--real-events", "100"]),
     ("jql_eval", "jql_eval.py", "jql_eval", [], ["--documents", "20000"]),

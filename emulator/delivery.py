@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 RETRIABLE = {408, 409, 425, 429}
 USER_AGENT = "Atlassian Webhook HTTP Client"
+# Jira has several deliveries in flight at once; here one issue's go through one lane, in their order.
+LANES = 4
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -53,6 +56,14 @@ def delivery_headers(body: bytes, secret: str, identifier: str, retry: int) -> d
     return headers
 
 
+def lane_of(payload: dict[str, Any]) -> int:
+    """The lane of a delivery: by its issue (a link's by its source issue), so one issue's stay in order."""
+    issue = payload.get("issue") or {}
+    link = payload.get("issueLink") or {}
+    about = str(issue.get("id") or link.get("sourceIssueId") or "") if isinstance(issue, dict) else ""
+    return zlib.crc32(about.encode()) % LANES
+
+
 @dataclass
 class Delivery:
     identifier: str
@@ -61,6 +72,7 @@ class Delivery:
     secret: str
     event: str
     body: bytes
+    lane: int = 0  # the delivery thread: every delivery about one issue takes the same one
     attempts: int = 0
     statuses: list[int | None] = field(default_factory=list)
     outcome: str = "pending"  # pending | delivered | failed | dropped
@@ -78,25 +90,25 @@ class Delivery:
 
 
 class Dispatcher:
-    """A scheduler of deliveries: one daemon thread, a heap of (due time, sequence, delivery)."""
+    """A scheduler of deliveries: LANES daemon threads, each with a heap of (due time, sequence, delivery)."""
 
     def __init__(self, faults: Faults, history: int = 500) -> None:
         self.faults = faults
-        self._heap: list[tuple[float, int, Delivery, int]] = []
+        self._heaps: list[list[tuple[float, int, Delivery, int]]] = [[] for _ in range(LANES)]
         self._sequence = itertools.count()
         self._condition = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread | None] = [None] * LANES
         self._stopping = False
         self._in_flight = 0
         self._published = 0  # deliveries handed to publish() since the start, dropped ones included
         self.recent: deque[Delivery] = deque(maxlen=history)
-        self._session = requests.Session()
+        self._sessions = [requests.Session() for _ in range(LANES)]
 
     # -------------------------------------------------------------- producer side
 
     def publish(self, webhook_id: str, url: str, secret: str, event: str, payload: dict[str, Any]) -> Delivery:
         body = json.dumps(payload, separators=(",", ":")).encode()
-        delivery = Delivery(str(uuid.uuid4()), webhook_id, url, secret, event, body)
+        delivery = Delivery(str(uuid.uuid4()), webhook_id, url, secret, event, body, lane=lane_of(payload))
         with self._condition:
             self._published += 1
         self.recent.append(delivery)
@@ -116,24 +128,27 @@ class Dispatcher:
 
     def _schedule(self, delivery: Delivery, delay: float, retry: int) -> None:
         with self._condition:
-            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._sequence), delivery, retry))
-            self._ensure_thread()
-            self._condition.notify()
+            due = (time.monotonic() + delay, next(self._sequence), delivery, retry)
+            heapq.heappush(self._heaps[delivery.lane], due)
+            self._ensure_thread(delivery.lane)
+            self._condition.notify_all()
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="emulator-webhooks", daemon=True)
-            self._thread.start()
+    def _ensure_thread(self, lane: int) -> None:
+        thread = self._threads[lane]
+        if thread is None or not thread.is_alive():
+            thread = threading.Thread(target=self._run, args=(lane,), name=f"emulator-webhooks-{lane}", daemon=True)
+            self._threads[lane] = thread
+            thread.start()
 
     def idle(self) -> bool:
         with self._condition:
-            return not self._heap and self._in_flight == 0
+            return not any(self._heaps) and self._in_flight == 0
 
     def state(self) -> tuple[bool, int]:
         """(idle, deliveries published so far): read together, so a caller can tell that nothing was
         published between two idle readings."""
         with self._condition:
-            return not self._heap and self._in_flight == 0, self._published
+            return not any(self._heaps) and self._in_flight == 0, self._published
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -150,9 +165,9 @@ class Dispatcher:
 
     # -------------------------------------------------------------- worker side
 
-    def _run(self) -> None:
+    def _run(self, lane: int) -> None:
         while True:
-            job = self._next_due()
+            job = self._next_due(self._heaps[lane])
             if job is None:
                 return
             delivery, retry = job
@@ -164,20 +179,20 @@ class Dispatcher:
                 with self._condition:
                     self._in_flight -= 1
 
-    def _next_due(self) -> tuple[Delivery, int] | None:
+    def _next_due(self, heap: list[tuple[float, int, Delivery, int]]) -> tuple[Delivery, int] | None:
         with self._condition:
             while not self._stopping:
-                if self._heap and self._heap[0][0] <= time.monotonic():
-                    _, _, delivery, retry = heapq.heappop(self._heap)
+                if heap and heap[0][0] <= time.monotonic():
+                    _, _, delivery, retry = heapq.heappop(heap)
                     self._in_flight += 1
                     return delivery, retry
-                wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                wait = heap[0][0] - time.monotonic() if heap else None
                 self._condition.wait(timeout=wait)
             return None
 
     def _attempt(self, delivery: Delivery, retry: int) -> None:
         headers = delivery_headers(delivery.body, delivery.secret, delivery.identifier, retry)
-        status = self._post(delivery.url, delivery.body, headers)
+        status = self._post(self._sessions[delivery.lane], delivery.url, delivery.body, headers)
         delivery.attempts += 1
         delivery.statuses.append(status)
         if status is not None and 200 <= status < 300:
@@ -199,9 +214,9 @@ class Dispatcher:
             status,
         )
 
-    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
+    def _post(self, session: requests.Session, url: str, body: bytes, headers: dict[str, str]) -> int | None:
         try:
-            response = self._session.post(url, data=body, headers=headers, timeout=self.faults.knobs.webhook_timeout_s)
+            response = session.post(url, data=body, headers=headers, timeout=self.faults.knobs.webhook_timeout_s)
         except requests.RequestException as exc:
             log.info("webhook to %s failed: %s", url, exc)
             return None

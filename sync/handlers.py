@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sync.dirty import DirtyTracker
 from sync.documents import issue_document, link_entry
@@ -49,17 +50,37 @@ def event_version(event: IssueEvent, context: SyncContext, version: int | None =
     return version
 
 
-@router.register("jira:issue_created", "jira:issue_updated")
+STATE_EVENTS = ("jira:issue_created", "jira:issue_updated")  # the drain stores runs of these in one round trip
+
+
+@router.register(*STATE_EVENTS)
 def mirror_issue_state(event: IssueEvent, context: SyncContext) -> None:
-    document = issue_document(event.issue.model_dump())
+    document, version = issue_state(event, context)
     before = context.mirror.get(event.issue.id) if context.dirty else None
-    if not context.mirror.upsert(document, event_version(event, context)):
-        log.info("kept newer mirror state of %s (delivery is older)", event.issue.key)
-        return
+    if context.mirror.upsert(document, version):
+        issue_state_stored(event, document, before, context)
+    else:
+        kept_newer_state(event)
+
+
+def issue_state(event: IssueEvent, context: SyncContext) -> tuple[dict[str, Any], int]:
+    """The mirror document an issue event carries, and its version."""
+    return issue_document(event.issue.model_dump()), event_version(event, context)
+
+
+def issue_state_stored(
+    event: IssueEvent, document: dict[str, Any], before: dict[str, Any] | None, context: SyncContext
+) -> None:
+    """After an event's state of an issue was stored over ``before``: the KRs it can move are marked,
+    unless the service's own write caused it."""
     if context.dirty is not None:
         context.dirty.heard_of(event.issue.id)
         if not caused_by_own_write(event, context.own_account, context.own_fields):
             context.dirty.issue_changed(before, document, _trigger(event))
+
+
+def kept_newer_state(event: IssueEvent) -> None:
+    log.info("kept newer mirror state of %s (delivery is older)", event.issue.key)
 
 
 @router.register("jira:issue_deleted")

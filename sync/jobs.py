@@ -8,13 +8,12 @@ import logging
 import os
 import socket
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 from rq import Queue, get_current_job
 
 from sync import keys
@@ -22,26 +21,42 @@ from sync.cadence import CadenceError, run_due_rituals
 from sync.close_page import write_close_pages
 from sync.confluence_writer import publish_due_pages
 from sync.dirty import DIRTY, DirtyTracker
+from sync.drain_batch import BatchOutcome, apply_batch, event_origin
 from sync.flush import flush
-from sync.handlers import SyncContext, router
+from sync.handlers import SyncContext
 from sync.people_checkins import CommentCheckins, PeopleCheckins, kr_issues
 from sync.problem_reviews import run_problem_reviews
-from sync.queue import STATS, Entry, EventStream, entry_time_ms
+from sync.queue import DRAIN_FLAG, DRAIN_FLAG_SECONDS, STATS, EventStream
 from sync.reconcile import resync
 from sync.remote import refresh_remote_metrics
 from sync.runtime import Runtime, runtime_for
-from sync.scheduling import CADENCE_FLAG, PAGES_FLAG, REMOTE_FLAG, SQL_FLAG, enqueue_flush, schedule_flush
+from sync.scheduling import (
+    CADENCE_FLAG,
+    PAGES_FLAG,
+    REMOTE_FLAG,
+    SQL_FLAG,
+    enqueue_drain,
+    enqueue_flush,
+    schedule_flush,
+)
 from sync.sql_metrics import refresh_sql_metrics
-from webhooks.events import IssueLinkEvent, JiraEvent, parse_event
 
 log = logging.getLogger(__name__)
+__all__ = ["event_origin"]  # where the drain's counts come from, as the tests name it
 
 BATCH_SIZE = 200
 LAST_FLUSH = keys.LAST_FLUSH  # POSIX time, for the flush interval
+LAST_FLUSH_QUEUED = keys.LAST_FLUSH_QUEUED
+BURST_DELIVERIES = 100  # deliveries queued since the latest flush started that make a burst
+BURST_STRETCH = 2.0  # a burst's flushes are this many intervals apart
+DRAIN_SLICE_INTERVALS = 2.0  # a drain that has marked KRs lets the flush go first after this many intervals
 
 
 def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
-    """Apply every queued event; runs until the stream is empty. Safe to run concurrently."""
+    """Apply every queued event; runs until the stream is empty or, once it has marked KRs, until
+    DRAIN_SLICE_INTERVALS flush intervals have passed: then the flush goes first and a drain after it
+    takes the rest, so events arriving faster than they are applied never hold a flush back. Safe to
+    run concurrently."""
     connection = connection or _job_connection()
     runtime = runtime_for(connection)
     stream = EventStream(connection)
@@ -50,18 +65,28 @@ def drain_events(connection: redis.Redis | None = None, batch_size: int = BATCH_
     tracker = DirtyTracker(connection, runtime.config_store)
     context = _sync_context(connection, runtime, tracker)
     consumer = _consumer_name()
-    applied = dead = 0
-    while batch := stream.read_batch(consumer, batch_size):
-        done, origins = _apply_batch(stream, batch, context)
-        dead += len(batch) - len(done)
-        stream.ack(done)
-        _count_applied(connection, len(done), origins)
-        applied += len(done)
+    interval = runtime.settings.flush_interval_seconds
+    until, applied, dead, handed_over = time.monotonic() + DRAIN_SLICE_INTERVALS * interval, 0, 0, False
+    while not handed_over and (batch := stream.read_batch(consumer, batch_size)):
+        with tracker.batch():
+            outcome = apply_batch(stream, batch, context)
+            stream.ack(outcome.done, partial(_batch_writes, tracker, outcome))
+        dead += len(batch) - len(outcome.done)
+        applied += len(outcome.done)
+        handed_over = bool(tracker.marked) and interval > 0 and time.monotonic() >= until
     if tracker.marked:
-        schedule_flush(connection, runtime.queue_name)
+        schedule_flush(connection, runtime.queue_name, at_front=handed_over)
+    if handed_over:
+        _drain_later(connection, runtime.queue_name, stream)
     if applied or dead:
         log.info("drained %d event(s), %d dead-lettered, %d KR mark(s)", applied, dead, tracker.marked)
     return {"applied": applied, "dead_lettered": dead, "marked": tracker.marked}
+
+
+def _drain_later(connection: redis.Redis, queue_name: str, stream: EventStream) -> None:
+    """A drain after the flush for what is left, unless a delivery has enqueued one already."""
+    if stream.has_unapplied() and connection.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_SECONDS):
+        enqueue_drain(connection, queue_name)
 
 
 def _sync_context(connection: redis.Redis, runtime: Runtime, tracker: DirtyTracker) -> SyncContext:
@@ -83,46 +108,19 @@ def _sync_context(connection: redis.Redis, runtime: Runtime, tracker: DirtyTrack
     )
 
 
-def _apply_batch(stream: EventStream, batch: list[Entry], context: SyncContext) -> tuple[list[str], Counter[str]]:
-    """Each entry applied (a bad one kept as a dead letter); the ids applied, and their origins counted."""
-    done, origins = [], Counter[str]()
-    for entry in batch:
-        try:
-            event = parse_event(entry.body)
-            router.dispatch(event, replace(context, received_ms=entry_time_ms(entry.entry_id)))
-        except redis.RedisError:
-            raise  # leave the batch pending; the next drain claims it
-        except Exception as exc:  # one bad event must not block the rest
-            log.exception("could not apply delivery %s; kept as a dead letter", entry.delivery)
-            stream.dead_letter(entry, f"{type(exc).__name__}: {exc}")
-            continue
-        done.append(entry.entry_id)
-        origins[event_origin(event, context.own_account)] += 1
-    return done, origins
-
-
-def event_origin(event: JiraEvent, own_account: str | None) -> str:
-    """Who an applied event comes from, as counted: the service's own account (its write-backs and
-    action points), an issue link (Jira names no user on those), or anyone else."""
-    if isinstance(event, IssueLinkEvent):
-        return "applied_links"
-    if own_account is not None and event.user is not None and event.user.identity == own_account:
-        return "applied_own"
-    return "applied_others"
-
-
-def _count_applied(connection: redis.Redis, applied: int, origins: Counter[str]) -> None:
-    pipe = connection.pipeline(transaction=False)
-    pipe.hincrby(STATS, "applied", applied)
-    for origin, count in origins.items():
+def _batch_writes(tracker: DirtyTracker, outcome: BatchOutcome, pipe: Pipeline) -> None:
+    """What a batch marked and heard of, and the applied events counted, in its acknowledgement."""
+    tracker.pending_writes(pipe)
+    if outcome.done:
+        pipe.hincrby(STATS, "applied", len(outcome.done))
+    for origin, count in outcome.origins.items():
         pipe.hincrby(STATS, origin, count)
-    pipe.execute()
 
 
 def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
     connection = connection or _job_connection()
     runtime = runtime_for(connection)
-    wait = flush_wait_seconds(connection, runtime.settings.flush_interval_seconds)
+    wait = flush_wait_seconds(connection, flush_interval(connection, runtime.settings.flush_interval_seconds))
     if wait > 0:
         queue = Queue(runtime.queue_name, connection=connection)
         if queue.count:  # drains wait: they run first, and this flush after them (its flag stays set)
@@ -130,7 +128,7 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
             return {"deferred": round(wait, 3)}
         time.sleep(wait)
         drain_events(connection)  # what arrived meanwhile goes into this flush, not the next one
-    connection.set(LAST_FLUSH, repr(time.time()))
+    _note_flush_start(connection)
     result = flush(runtime)
     if connection.exists(DIRTY):  # left for later (a check-in still in flight): come back to it
         schedule_flush(connection, runtime.queue_name)
@@ -209,6 +207,27 @@ def resync_mirror(full: bool = False, connection: redis.Redis | None = None) -> 
     connection = connection or _job_connection()
     report = resync(runtime_for(connection), full=full)
     return {"seen": report.seen, "drift": report.drift, "seconds": round(report.seconds, 3)}
+
+
+def flush_interval(connection: redis.Redis, interval: float) -> float:
+    """The interval between two flushes: ``interval``, or BURST_STRETCH times it while a burst lasts (at
+    least BURST_DELIVERIES deliveries queued since the latest flush started), so that a burst's writes of
+    every KR it moves come half as often; the burst's last values are written within two intervals."""
+    pipe = connection.pipeline(transaction=False)
+    pipe.hget(STATS, "queued")
+    pipe.get(LAST_FLUSH_QUEUED)
+    queued, queued_then = pipe.execute()
+    if queued is None or queued_then is None:
+        return interval
+    return interval * BURST_STRETCH if int(queued) - int(queued_then) >= BURST_DELIVERIES else interval
+
+
+def _note_flush_start(connection: redis.Redis) -> None:
+    queued = connection.hget(STATS, "queued")
+    pipe = connection.pipeline(transaction=True)
+    pipe.set(LAST_FLUSH, repr(time.time()))
+    pipe.set(LAST_FLUSH_QUEUED, int(queued or 0))
+    pipe.execute()
 
 
 def flush_wait_seconds(connection: redis.Redis, interval: float) -> float:

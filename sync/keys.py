@@ -27,6 +27,7 @@ DIRTY_TRIGGERS: Final = "okrsync:dirty:triggers"  # list: JSON triggers since th
 IN_FLUSH: Final = "okrsync:dirty:in-flush"  # set: the "set-id/kr-id" the running flush took
 FLUSH_FLAG: Final = "okrsync:flush:pending"  # string "1" with a TTL: a flush job is queued
 LAST_FLUSH: Final = "okrsync:flush:last-started"  # string: POSIX time the latest flush started
+LAST_FLUSH_QUEUED: Final = "okrsync:flush:last-queued"  # string: deliveries queued (STATS "queued") by then
 RECENT_ISSUE_IDS: Final = "okrsync:recent-issue-ids"  # list: ids of recently changed issues, newest first (capped)
 REPORT: Final = "okrsync:report"  # string: JSON of the latest evaluation, written by every flush
 REPORT_NUMBER: Final = "okrsync:report:number"  # string: counter of reports written, by any process

@@ -212,6 +212,23 @@ class RedisMirror:
             return self.store_read(document, version, None)
         return self._store(document, version, read=False, read_started_ms=None)
 
+    def upsert_events(self, states: list[tuple[dict[str, Any], int]]) -> list[tuple[bool, dict[str, Any] | None]]:
+        """``upsert`` of each (document, version) in order, in one pipelined round trip; for each, whether
+        it was stored and the document it found (None: the issue was not mirrored). Each state is read
+        right before its own upsert, so a batch with two states of one issue compares the second with
+        the first, as one call after the other would."""
+        if not states:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for document, version in states:
+            pipe.hget(ISSUE_PREFIX + document["id"], "doc")
+            self._upsert(*self._upsert_call(document, document_json(document), version, False, None), client=pipe)
+        replies = pipe.execute()
+        return [
+            (bool(stored), parsed_document(before) if before else None)
+            for before, stored in zip(replies[0::2], replies[1::2], strict=True)
+        ]
+
     def store_read(self, document: dict[str, Any], version: int, read_started_ms: int | None) -> bool:
         """Store what Jira answered to a read (resync, reconciliation) begun at ``read_started_ms`` (Redis
         time, ``server_time_ms``): it is the truth and replaces the stored state, whatever its version —

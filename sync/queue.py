@@ -10,10 +10,12 @@ entries of a worker that died are claimed again by the next drain.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
+from redis.client import Pipeline
 from redis.typing import EncodableT
 
 from sync import keys
@@ -62,6 +64,7 @@ class Entry:
     entry_id: str
     delivery: str
     body: bytes
+    redelivered: bool = False  # read before by a worker that did not finish it (itself, or one gone silent)
 
 
 @dataclass(frozen=True)
@@ -120,11 +123,11 @@ class EventStream:
     def _read_own_pending(self, consumer: str, count: int) -> list[Entry]:
         """A worker runs one job at a time, so what it read and did not finish is safe to take back now."""
         reply = self.redis.xreadgroup(GROUP, consumer, {STREAM: "0"}, count=count)
-        return _entries(_stream_entries(reply))
+        return _entries(_stream_entries(reply), redelivered=True)
 
     def _claim_stale(self, consumer: str, count: int) -> list[Entry]:
         reply = self.redis.xautoclaim(STREAM, GROUP, consumer, CLAIM_IDLE_MS, "0-0", count=count)
-        return _entries(reply[1])
+        return _entries(reply[1], redelivered=True)
 
     def _read_new(self, consumer: str, count: int) -> list[Entry]:
         entries: list[Entry] = []
@@ -137,13 +140,19 @@ class EventStream:
                 break
         return entries
 
-    def ack(self, entry_ids: list[str]) -> None:
-        if not entry_ids:
+    def ack(self, entry_ids: list[str], with_writes: Callable[[Pipeline], None] | None = None) -> None:
+        """Take the applied entries off the stream, in one transaction with what ``with_writes`` adds to
+        it (what applying them marked): both happen, or neither and the entries are applied again."""
+        if not entry_ids and with_writes is None:
             return
         pipe = self.redis.pipeline(transaction=True)
-        pipe.xack(STREAM, GROUP, *entry_ids)
-        pipe.xdel(STREAM, *entry_ids)
-        pipe.execute()
+        if with_writes is not None:
+            with_writes(pipe)
+        if entry_ids:
+            pipe.xack(STREAM, GROUP, *entry_ids)
+            pipe.xdel(STREAM, *entry_ids)
+        if len(pipe):
+            pipe.execute()
 
     def dead_letter(self, entry: Entry, error: str) -> None:
         """Keep a delivery that could not be applied, with the reason, and take it off the stream."""
@@ -186,12 +195,14 @@ def _stream_entries(reply: object) -> list[Any]:
     return cast("list[list[Any]]", reply)[0][1] if reply else []
 
 
-def _entries(raw: list) -> list[Entry]:
+def _entries(raw: list, redelivered: bool = False) -> list[Entry]:
     entries = []
     for entry_id, fields in raw:
         if not fields:  # deleted while pending
             continue
-        entries.append(Entry(entry_id=decoded(entry_id), delivery=decoded(fields[b"id"]), body=fields[b"body"]))
+        entries.append(
+            Entry(decoded(entry_id), delivery=decoded(fields[b"id"]), body=fields[b"body"], redelivered=redelivered)
+        )
     return entries
 
 

@@ -109,18 +109,19 @@ def enqueue_drain(connection: redis.Redis, queue_name: str) -> Any:
     )
 
 
-def schedule_flush(connection: redis.Redis, queue_name: str) -> bool:
-    """Enqueue one flush unless one is already waiting."""
+def schedule_flush(connection: redis.Redis, queue_name: str, at_front: bool = False) -> bool:
+    """Enqueue one flush unless one is already waiting (``at_front``: before the jobs waiting now)."""
     if not connection.set(FLUSH_FLAG, "1", nx=True, ex=FLUSH_FLAG_SECONDS):
         return False
-    enqueue_flush(Queue(queue_name, connection=connection))
+    enqueue_flush(Queue(queue_name, connection=connection), at_front)
     return True
 
 
-def enqueue_flush(queue: Queue) -> None:
+def enqueue_flush(queue: Queue, at_front: bool = False) -> None:
     """Enqueue a flush whatever the flag says (the caller holds it)."""
     queue.enqueue(
         FLUSH_JOB,
+        at_front=at_front,
         job_timeout=900,
         result_ttl=300,
         failure_ttl=7 * 24 * 3600,

@@ -20,9 +20,11 @@ import json
 import math
 from typing import Any, ClassVar, Literal, Protocol
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from webhooks.jiratime import parse_jira_time
+from webhooks.shape import well_formed
 
 SIGNATURE_HEADER = "X-Hub-Signature"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
@@ -248,14 +250,33 @@ def from_request(headers: RequestHeaders, body: bytes, secrets: tuple[bytes, ...
     return parse_event(body)
 
 
+def routed_kind(headers: RequestHeaders, body: bytes, secrets: tuple[bytes, ...]) -> str:
+    """What the edge needs of a delivery: verified, and its event name once it is known that the worker's
+    ``parse_event`` will take it (the same refusals, with the same messages), without building the event."""
+    verify_signature(headers, body, secrets)
+    document, plain = _decode_json(body)
+    name = _event_name(document)
+    if not (plain and well_formed(name, document)):  # the model decides, and says what is wrong
+        _validated(name, document)
+    return name
+
+
 def parse_event(body: bytes) -> JiraEvent:
     """Parse a verified body into its event model, or raise with a message naming the problem."""
-    document = _decode_json(body)
+    document, _ = _decode_json(body)
+    return _validated(_event_name(document), document)
+
+
+def _event_name(document: Any) -> str:
     if not isinstance(document, dict):
         raise NotAJiraEvent(f"expected a JSON object, got {type(document).__name__}")
     name = document.get("webhookEvent")
     if not isinstance(name, str) or not name.strip():
         raise NotAJiraEvent("not a Jira event: 'webhookEvent' (a string such as 'jira:issue_updated') is missing")
+    return name
+
+
+def _validated(name: str, document: dict[str, Any]) -> JiraEvent:
     model = MODELS.get(name, OtherEvent)
     try:
         return model.model_validate(document)  # type: ignore[return-value]
@@ -263,9 +284,28 @@ def parse_event(body: bytes) -> JiraEvent:
         raise NotAJiraEvent(f"{name}: {describe_validation_error(exc)}") from None
 
 
-def _decode_json(body: bytes) -> Any:
+def _decode_json(body: bytes) -> tuple[Any, bool]:
+    """The body's JSON, and whether orjson read it: it does when it reads it exactly as the reference
+    parse below does (every integer literal under 20 digits, which orjson keeps exact), else the
+    reference parse does, and says precisely what is wrong with a body orjson refuses (it takes what
+    orjson alone refuses: a lone UTF-16 surrogate escape)."""
     if not body:
         raise MalformedBody("empty body: expected a Jira webhook JSON object")
+    if LONG_DIGIT_RUN not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body), True
+        except orjson.JSONDecodeError:
+            pass  # the reference parse decides, and names the problem
+    return _decode_json_exactly(body), False
+
+
+# Every digit as "0" and any other byte as ".": a run of 20 zeros is where a number may be too long for
+# orjson to keep exact (an integer beyond 64 bits becomes a float there; the reference keeps it).
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+LONG_DIGIT_RUN = b"0" * 20
+
+
+def _decode_json_exactly(body: bytes) -> Any:
     try:
         return json.loads(
             body.decode("utf-8"), parse_int=_json_integer, parse_float=_json_float, parse_constant=_json_constant

@@ -1,5 +1,7 @@
-"""verify → route → store → answer. No I/O of its own: storing a delivery, counting and enqueueing
-the drain are callables that the app factory gives it (the edge knows nothing of the queue or the app)."""
+"""verify → route → store → answer. No I/O of its own: storing a delivery, counting and enqueueing the drain
+are callables that the app factory gives it (the edge knows nothing of the queue or the app). Of a body it
+reads only what routing needs (its event name, and that the worker will parse it) and hands the raw body
+to the queue: the typed event is built once, by the worker."""
 
 from __future__ import annotations
 
@@ -60,15 +62,15 @@ class WebhookIngest:
     def handle(self, headers: events.RequestHeaders, body: bytes) -> Answer:
         delivery = events.delivery_identifier(headers, body)
         try:
-            event = events.from_request(headers, body, self.secrets)
+            kind = events.routed_kind(headers, body, self.secrets)
         except events.WebhookError as exc:
             return self.reject(exc.status, exc.reason, str(exc), delivery)
-        decision = self.router.decide(event)
+        decision = self.router.decide_kind(kind)
         if decision is not Decision.QUEUE:
-            unknown = event.kind if decision is Decision.UNKNOWN else None
-            self.count(decision.value, unknown, known=self.router.is_jira_event(event.kind))
-            return Answer(200, {"status": decision.value, "event": event.kind})
-        return self.store(delivery, body, event.kind)
+            unknown = kind if decision is Decision.UNKNOWN else None
+            self.count(decision.value, unknown, known=self.router.is_jira_event(kind))
+            return Answer(200, {"status": decision.value, "event": kind})
+        return self.store(delivery, body, kind)
 
     def store(self, delivery: str, body: bytes, kind: str) -> Answer:
         """Queue the delivery unless its id or its very body was stored within the dedupe window: a

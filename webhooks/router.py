@@ -109,9 +109,12 @@ class Router:
         return kind in self._handlers or kind in IGNORED_EVENTS or kind in OTHER_JIRA_EVENTS
 
     def decide(self, event: JiraEvent) -> Decision:
-        if event.kind in self._handlers:
+        return self.decide_kind(event.kind)
+
+    def decide_kind(self, kind: str) -> Decision:
+        if kind in self._handlers:
             return Decision.QUEUE
-        if event.kind in IGNORED_EVENTS:
+        if kind in IGNORED_EVENTS:
             return Decision.IGNORED
         return Decision.UNKNOWN
 

@@ -288,6 +288,19 @@ def test_a_flush_too_soon_with_nothing_queued_waits_out_the_interval(runtime, co
     assert float(connection.get(LAST_FLUSH)) >= time.time() - 1
 
 
+def test_a_burst_spaces_its_flushes_two_intervals_apart(runtime, connection) -> None:
+    from sync.jobs import BURST_DELIVERIES, LAST_FLUSH_QUEUED, flush_interval, flush_okrs
+
+    assert flush_interval(connection, 1.0) == 1.0  # no flush yet
+    connection.hset(STATS, "queued", 40)
+    flush_okrs(connection)
+    assert connection.get(LAST_FLUSH_QUEUED) == b"40"
+    connection.hincrby(STATS, "queued", BURST_DELIVERIES - 1)
+    assert flush_interval(connection, 1.0) == 1.0  # a stream, not a burst: one flush per interval
+    connection.hincrby(STATS, "queued", 1)
+    assert flush_interval(connection, 1.0) == 2.0  # a burst: its flushes two intervals apart
+
+
 def test_a_checkin_sent_by_a_worker_that_died_is_waited_for_before_it_is_sent_again(connection, runtime, jira) -> None:
     from sync.jira_writer import IN_FLIGHT_SECONDS, Checkin
 

@@ -34,6 +34,7 @@ STORED = {
     "IN_FLUSH": "okrsync:dirty:in-flush",
     "FLUSH_FLAG": "okrsync:flush:pending",
     "LAST_FLUSH": "okrsync:flush:last-started",
+    "LAST_FLUSH_QUEUED": "okrsync:flush:last-queued",
     "RECENT_ISSUE_IDS": "okrsync:recent-issue-ids",
     "REPORT": "okrsync:report",
     "REPORT_NUMBER": "okrsync:report:number",
