@@ -6,7 +6,7 @@ It runs what `make run` runs — the demo company (its emulated Jira and Conflue
 its story, on the local stack — in a temporary data directory on free ports; plays the story's first
 ``--actions`` actions, lets the service finish their work, waits for its scheduler to write the dated
 child pages SHOTS names (the weekly digest, the monthly review, the close page), signs in to the admin pages
-in headless Chromium and photographs each page of SHOTS: at most 2000 CSS pixels of it from its top (or from
+in headless Chromium and photographs each page of SHOTS: at most 1800 CSS pixels of it from its top (or from
 the panel a Part names), at 0.8 scale (1024 pixels wide).
 A shot over 300 KB fails the run. A new page is one line in SHOTS.
 """
@@ -62,7 +62,7 @@ SHOTS: dict[str, str | ChildPage | Part] = {
     "close-page": ChildPage("OKR", "Checkout & Payments OKRs — last quarter — close "),
     "jira-issue": f"/browse/{SHOWN_EPIC}",  # a contributor epic: its KR links, health and status fields
 }
-WIDTH, HEIGHT, SCALE = 1280, 2000, 0.8  # CSS pixels of the window, and the device scale of the image
+WIDTH, HEIGHT, SCALE = 1280, 1800, 0.8  # CSS pixels of the window, and the device scale of the image
 MEASURING_HEIGHT = 400
 CHILD_PAGES_WAIT = 180  # seconds
 MAX_BYTES = 300 * 1024

@@ -1,23 +1,25 @@
 """Where a warehouse number comes from, and a KPI's band, in the words pages and the admin show (pure).
 
 sql_provenance_words({"connection": "dwh", "query_digest": "sha256:…", "rows": 3, "fetched_at": …})
-# '3 rows from dwh (query sha256:…) · fetched 2026-11-04 09:00 UTC'
+# '3 rows from dwh (query sha256:…) · fetched 4 Nov 2026, 09:00' (in the zone given)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, tzinfo
 from typing import Any
 
+from publish.words import when
 
-def sql_provenance_words(provenance: Mapping[str, Any]) -> str:
+
+def sql_provenance_words(provenance: Mapping[str, Any], tz: tzinfo = UTC) -> str:
     rows = int(provenance.get("rows") or 0)
     words = f"{rows} row{'s' if rows != 1 else ''} from {provenance.get('connection')} "
     words += f"(query {provenance.get('query_digest')})"
     fetched = provenance.get("fetched_at")
     if fetched:
-        words += f" · fetched {datetime.fromisoformat(str(fetched)):%Y-%m-%d %H:%M %Z}".rstrip()
+        words += f" · fetched {when(str(fetched), tz)}"
     return words
 
 
@@ -37,9 +39,9 @@ def band_words(keep: Mapping[str, float], unit: str | None = None, warn: float |
     return f"{band} (warning within {warn:g})" if warn else band
 
 
-def kpi_source_words(kpi: Any) -> str:
+def kpi_source_words(kpi: Any, tz: tzinfo = UTC) -> str:
     """Where a KPI's value came from: the warehouse's provenance, or the source and what it counted."""
     if kpi.provenance is not None:
-        return sql_provenance_words(kpi.provenance)
+        return sql_provenance_words(kpi.provenance, tz)
     where = {"local": "local", "remote": "via Jira search", "sql": "warehouse", "none": "not evaluated"}
     return f"{kpi.count} counted · {where.get(kpi.evaluated, kpi.evaluated)}"

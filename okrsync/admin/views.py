@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from mapping.models import KeyResult, OkrConfig, OkrSet
@@ -77,7 +77,7 @@ def _set_card(okr_set: OkrSet, result: SetReport | None, seen: Seen = None, name
         "objectives": [
             _objective_row(okr_set, o, objectives.get(o.id), result, seen, names) for o in okr_set.objectives
         ],
-        "kpis": [_kpi_row(kpi) for kpi in result.kpis] if result else [],
+        "kpis": [_kpi_row(kpi, seen[1] if seen else UTC) for kpi in result.kpis] if result else [],
     }
 
 
@@ -85,7 +85,7 @@ def _set_card(okr_set: OkrSet, result: SetReport | None, seen: Seen = None, name
 _KPI_LOZENGE = {"healthy": "on_track", "warning": "at_risk", "breached": "off_track", "not_measured": "not_measured"}
 
 
-def _kpi_row(kpi: KpiReport) -> dict[str, Any]:
+def _kpi_row(kpi: KpiReport, tz: tzinfo) -> dict[str, Any]:
     return {
         "metric": kpi.metric,
         "band": band_words(kpi.keep, None, kpi.warn),
@@ -94,7 +94,7 @@ def _kpi_row(kpi: KpiReport) -> dict[str, Any]:
         "lozenge": _KPI_LOZENGE[kpi.state],
         "label": KPI_STATE_WORDS[kpi.state].lower(),
         "stale": kpi.stale,
-        "source": kpi_source_words(kpi),
+        "source": kpi_source_words(kpi, tz),
     }
 
 
@@ -148,7 +148,9 @@ def kr_row(
         "evaluated": result.get("evaluated"),
         "count": result.get("count"),
         "metric_version": result.get("metric_version"),
-        "warehouse": sql_provenance_words(found.provenance) if found and found.provenance else None,
+        "warehouse": sql_provenance_words(found.provenance, seen[1] if seen else UTC)
+        if found and found.provenance
+        else None,
         "late": late_text(found) if found else None,
         "contributors": _contributors_text(kr),
         "scope": scope_words(found.scope) if found and found.scope else None,
