@@ -148,9 +148,7 @@ def kr_row(
         "evaluated": result.get("evaluated"),
         "count": result.get("count"),
         "metric_version": result.get("metric_version"),
-        "warehouse": sql_provenance_words(found.provenance, seen[1] if seen else UTC)
-        if found and found.provenance
-        else None,
+        "warehouse": _warehouse_words(found, seen),
         "late": late_text(found) if found else None,
         "contributors": _contributors_text(kr),
         "scope": scope_words(found.scope) if found and found.scope else None,
@@ -160,6 +158,13 @@ def kr_row(
         "drives": ", ".join(kr.drives) or None,
         "checkin": checkin_view(found.checkin, seen) if found and found.checkin and seen else None,
     }
+
+
+def _warehouse_words(found: KeyResultReport | None, seen: Seen) -> str | None:
+    """Where a warehouse number came from, its fetch time in the configured zone (UTC without one)."""
+    if found is None or not found.provenance:
+        return None
+    return sql_provenance_words(found.provenance, seen[1] if seen else UTC)
 
 
 def counted_view(counted: Counted, jira_url: str | None) -> dict[str, Any]:
