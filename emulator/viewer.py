@@ -83,7 +83,8 @@ overflow-wrap:break-word}
 table{border-collapse:collapse;margin:1rem 0;max-width:100%}th,td{border:1px solid #dfe1e6;padding:.4rem .6rem;
 text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f4f5f7;overflow-wrap:normal}.lozenge{display:inline-block;border-radius:3px;padding:0 .35rem;
-font-size:.75rem;font-weight:700;color:#fff;text-transform:uppercase;white-space:nowrap;overflow-wrap:normal}.macro{border:1px dashed #c1c7d0;padding:.5rem;margin:.5rem 0}
+font-size:.75rem;font-weight:700;color:#fff;text-transform:uppercase;white-space:nowrap;overflow-wrap:normal}
+.macro{border:1px dashed #c1c7d0;padding:.5rem;margin:.5rem 0}
 nav{font-size:.85rem;margin-bottom:1rem}.unparsed{white-space:pre-wrap;background:#fff4e5;padding:1rem}
 .chart{margin:1rem 0;max-width:40rem}.chart svg{display:block;width:100%;height:auto}"""
 
