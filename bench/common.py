@@ -147,7 +147,11 @@ def bench_options(
     if pages_interval is not None:
         env["OKRSYNC_PAGES_INTERVAL_SECONDS"] = str(pages_interval)
     return StackOptions(
-        emulator=EmulatorOptions(scenario=scenario, knobs={}, confluence=pages_interval is not None),
+        emulator=EmulatorOptions(
+            scenario=scenario,
+            knobs={"webhook_lanes": 4},  # several deliveries in flight at once, as Jira sends them
+            confluence=pages_interval is not None,
+        ),
         redis=RedisOptions(embedded_dir=Path("redis")),
         web=WebOptions(mode="process" if web_process else "thread", quiet_http_log=True),
         user=SERVICE_USER,

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 RETRIABLE = {408, 409, 425, 429}
 USER_AGENT = "Atlassian Webhook HTTP Client"
-# Jira has several deliveries in flight at once; here one issue's go through one lane, in their order.
+# Jira has several deliveries in flight at once; here up to LANES (the knob webhook_lanes, 1 by default),
+# one issue's through one lane, in their order.
 LANES = 4
 
 
@@ -56,12 +57,13 @@ def delivery_headers(body: bytes, secret: str, identifier: str, retry: int) -> d
     return headers
 
 
-def lane_of(payload: dict[str, Any]) -> int:
-    """The lane of a delivery: by its issue (a link's by its source issue), so one issue's stay in order."""
+def lane_of(payload: dict[str, Any], lanes: int = LANES) -> int:
+    """The lane of a delivery among ``lanes``: by its issue (a link's by its source issue), so one issue's
+    stay in order."""
     issue = payload.get("issue") or {}
     link = payload.get("issueLink") or {}
     about = str(issue.get("id") or link.get("sourceIssueId") or "") if isinstance(issue, dict) else ""
-    return zlib.crc32(about.encode()) % LANES
+    return zlib.crc32(about.encode()) % max(1, min(LANES, lanes))
 
 
 @dataclass
@@ -108,7 +110,8 @@ class Dispatcher:
 
     def publish(self, webhook_id: str, url: str, secret: str, event: str, payload: dict[str, Any]) -> Delivery:
         body = json.dumps(payload, separators=(",", ":")).encode()
-        delivery = Delivery(str(uuid.uuid4()), webhook_id, url, secret, event, body, lane=lane_of(payload))
+        lane = lane_of(payload, self.faults.knobs.webhook_lanes)
+        delivery = Delivery(str(uuid.uuid4()), webhook_id, url, secret, event, body, lane=lane)
         with self._condition:
             self._published += 1
         self.recent.append(delivery)

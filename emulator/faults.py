@@ -43,6 +43,9 @@ class Knobs:
     webhook_reorder_delay_s: float = 0.2
     webhook_retry_delays_s: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.4, 0.8, 1.6])
     webhook_timeout_s: float = 5.0
+    # deliveries in flight at once (at most LANES): 1 sends them one by one in their order; with more, one
+    # issue's still go in order on one lane, but a link's (by its source issue) may overtake its target's
+    webhook_lanes: int = 1
     seed: int = 0
     # writes to these issues (keys) are refused with this status; reads still work
     refuse_write_keys: list[str] = field(default_factory=list)

@@ -189,3 +189,13 @@ def test_the_delivery_state_counts_what_was_published_and_says_when_all_are_made
     settle(cloud)
     assert len(receiver.wait_for(2)) == 2
     assert cloud.control("GET", "deliveries/state").json() == {"idle": True, "published": 2}
+
+
+def test_deliveries_go_one_by_one_unless_the_lanes_knob_asks_for_more() -> None:
+    from emulator.delivery import LANES, lane_of
+
+    payloads = [{"issue": {"id": str(10000 + n)}} for n in range(40)]
+    assert {lane_of(p, 1) for p in payloads} == {0}
+    assert {lane_of(p, 4) for p in payloads} == set(range(LANES))
+    link = {"issueLink": {"sourceIssueId": 10003, "destinationIssueId": 10007}}
+    assert lane_of(link, 4) == lane_of(payloads[3], 4)  # a link goes on its source issue's lane
