@@ -35,6 +35,8 @@ KEY_INDEX = keys.MIRROR_KEYS
 SEQUENCE = keys.MIRROR_SEQUENCE
 CHANGES = keys.MIRROR_CHANGES
 EPOCH = keys.MIRROR_EPOCH  # new with change number 1: the numbers of an emptied mirror restart
+PENDING_LINKS = keys.MIRROR_PENDING_LINKS_PREFIX  # links heard of before their issue: applied with its first state
+PENDING_SECONDS = 86400  # a link to an issue never mirrored (a project outside the mapping) is let go after a day
 TOMBSTONE_SECONDS = 30 * 24 * 3600
 
 # Every write's last three KEYS are SEQUENCE, CHANGES, EPOCH; its ARGV end with the writer's epoch
@@ -210,7 +212,9 @@ class RedisMirror:
         (``store_read`` with the read starting now)."""
         if over_patches:
             return self.store_read(document, version, None)
-        return self._store(document, version, read=False, read_started_ms=None)
+        stored = self._store(document, version, read=False, read_started_ms=None)
+        self.adopt_pending_links([document["id"]])
+        return stored
 
     def upsert_events(self, states: list[tuple[dict[str, Any], int]]) -> list[tuple[bool, dict[str, Any] | None]]:
         """``upsert`` of each (document, version) in order, in one pipelined round trip; for each, whether
@@ -223,11 +227,28 @@ class RedisMirror:
         for document, version in states:
             pipe.hget(ISSUE_PREFIX + document["id"], "doc")
             self._upsert(*self._upsert_call(document, document_json(document), version, False, None), client=pipe)
-        replies = pipe.execute()
+        ids = [document["id"] for document, _ in states]
+        for issue_id in ids:
+            pipe.exists(PENDING_LINKS + issue_id)
+        answers = pipe.execute()
+        replies, pending = answers[: 2 * len(states)], answers[2 * len(states) :]
+        self._adopt([issue_id for issue_id, waiting in zip(ids, pending, strict=True) if waiting])
         return [
             (bool(stored), parsed_document(before) if before else None)
             for before, stored in zip(replies[0::2], replies[1::2], strict=True)
         ]
+
+    def adopt_pending_links(self, issue_ids: Sequence[str]) -> None:
+        """Apply the links heard of before these issues were mirrored, now that they are (a link's
+        delivery can overtake the first one of the issue it points at)."""
+        self._adopt([issue_id for issue_id in issue_ids if self.redis.exists(PENDING_LINKS + issue_id)])
+
+    def _adopt(self, issue_ids: Sequence[str]) -> None:
+        for issue_id in issue_ids:
+            entries = {decoded(k): decoded(v) for k, v in self.redis.hgetall(PENDING_LINKS + issue_id).items()}
+            links = [(link_id, json.loads(text) if text else None) for link_id, text in entries.items()]
+            if all([self.set_link(issue_id, link_id, link) for link_id, link in links]):
+                self.redis.delete(PENDING_LINKS + issue_id)  # kept otherwise: the issue is not mirrored (any more)
 
     def store_read(self, document: dict[str, Any], version: int, read_started_ms: int | None) -> bool:
         """Store what Jira answered to a read (resync, reconciliation) begun at ``read_started_ms`` (Redis
@@ -285,13 +306,22 @@ class RedisMirror:
         ]
         return bool(self._delete(keys=keys, args=[version, key, TOMBSTONE_SECONDS, self._epoch, issue_id]))
 
+    @staticmethod
+    def _keep_pending(pipe: redis.client.Pipeline, issue_id: str, link_id: str, link: dict[str, str] | None) -> None:
+        """A link change of an issue not mirrored yet, kept until its first state is stored."""
+        pipe.hset(PENDING_LINKS + issue_id, link_id, json.dumps(link) if link else "")
+        pipe.expire(PENDING_LINKS + issue_id, PENDING_SECONDS)
+
     def set_link(self, issue_id: str, link_id: str, link: dict[str, str] | None) -> bool:
-        """Add or replace (``link``) or remove (``None``) one link on a mirrored issue."""
+        """Add or replace (``link``) or remove (``None``) one link on a mirrored issue; for an issue not
+        mirrored yet, the change is kept and applied when its first state is stored (False now)."""
         name = ISSUE_PREFIX + issue_id
 
         def patch(pipe: redis.client.Pipeline) -> bool:
             raw = pipe.hget(name, "doc")
             if not raw:
+                pipe.multi()
+                self._keep_pending(pipe, issue_id, link_id, link)
                 return False
             document = json.loads(raw)
             links = [x for x in document.get("links", []) if x.get("id") != link_id]
