@@ -108,9 +108,6 @@ class Router:
         """A name Jira sends: handled here, ignored on purpose, or listed in OTHER_JIRA_EVENTS."""
         return kind in self._handlers or kind in IGNORED_EVENTS or kind in OTHER_JIRA_EVENTS
 
-    def decide(self, event: JiraEvent) -> Decision:
-        return self.decide_kind(event.kind)
-
     def decide_kind(self, kind: str) -> Decision:
         if kind in self._handlers:
             return Decision.QUEUE
