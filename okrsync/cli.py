@@ -138,26 +138,38 @@ def run_worker_until_stopped(settings: Settings, connection: redis.Redis, burst:
 
     SIGTERM and SIGINT always stop it: inside RQ's loop RQ handles them (when Redis is unreachable
     its shutdown fails and ends the loop with a ConnectionError: the worker stops then too); outside
-    it, starting or pausing, nothing is in hand and the process exits at once."""
+    it, starting or pausing, nothing is in hand and the process exits at once. A signal that lands
+    just after RQ's loop returned, while RQ's handlers are still in place, raises RQ's StopRequested:
+    that is a stop too."""
+    from rq.exceptions import StopRequested
+
+    try:
+        while not _work_once(settings, connection, burst):
+            _exit_on_stop_signals()  # RQ's handlers would raise its StopRequested out of the pause
+            time.sleep(RESTART_PAUSE_SECONDS)
+    except StopRequested:
+        log.info("worker: stopped")
+
+
+def _work_once(settings: Settings, connection: redis.Redis, burst: bool) -> bool:
+    """One run of RQ's loop; True when the worker is to stop, False when the loop is to start again."""
     from rq import SimpleWorker  # jobs run in this process: the mirror kept in memory lasts between them
 
-    while True:
-        _exit_on_stop_signals()  # until RQ's loop installs its own handlers
-        worker: SimpleWorker | None = None
-        try:
-            worker = SimpleWorker([settings.queue_name], connection=connection)  # it names its connection
-            worker.work(burst=burst, logging_level=settings.log_level)
-        except redis.ConnectionError as exc:
-            if worker is not None and _shutdown_requested(worker):
-                log.info("worker: stopped (Redis unreachable: %s)", exc)
-                return
-            log.warning("worker: Redis unreachable (%s); starting again in %.0f s", exc, RESTART_PAUSE_SECONDS)
-        else:
-            if burst or _shutdown_requested(worker):
-                return
-            log.warning("worker: the work loop ended on an error; starting again in %.0f s", RESTART_PAUSE_SECONDS)
-        _exit_on_stop_signals()  # RQ's handlers would raise its StopRequested out of the pause
-        time.sleep(RESTART_PAUSE_SECONDS)
+    _exit_on_stop_signals()  # until RQ's loop installs its own handlers
+    worker: SimpleWorker | None = None
+    try:
+        worker = SimpleWorker([settings.queue_name], connection=connection)  # it names its connection
+        worker.work(burst=burst, logging_level=settings.log_level)
+    except redis.ConnectionError as exc:
+        if worker is not None and _shutdown_requested(worker):
+            log.info("worker: stopped (Redis unreachable: %s)", exc)
+            return True
+        log.warning("worker: Redis unreachable (%s); starting again in %.0f s", exc, RESTART_PAUSE_SECONDS)
+        return False
+    if burst or _shutdown_requested(worker):
+        return True
+    log.warning("worker: the work loop ended on an error; starting again in %.0f s", RESTART_PAUSE_SECONDS)
+    return False
 
 
 def _exit_on_stop_signals() -> None:
