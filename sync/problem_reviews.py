@@ -25,7 +25,7 @@ from sync.confluence_writer import STATE, people_of
 from sync.flush import live_evaluation_input
 from sync.people import refresh_people
 from sync.redis_text import decoded
-from sync.review_records import latest_review, store_review
+from sync.review_records import has_review, latest_review, store_review
 from sync.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -111,15 +111,16 @@ def _write(
     assert where is not None
     parent = program_page(runtime, program)
     result = program_result(program, given, FilterCache())
-    latest = latest_review(runtime.redis, program.id)
-    since = datetime.fromisoformat(str(latest["at"])) if latest and "at" in latest else None
+    previous = latest_review(runtime.redis, program.id, before=day)  # not this day's own, when run again
+    since = datetime.fromisoformat(str(previous["at"])) if previous and "at" in previous else None
     names = refresh_people(runtime, [*([program.owner] if program.owner else []), *people_of(program, result)])
     review = DatedReview(program, result, day, where.title, config.zone, since, runtime.settings.jira_url, names)
     rendered = dated_review_page(review)
     page = create_once(runtime, where, rendered, parent)
     if page is not None:
         record_written(runtime.redis, program.id, "problems", rendered.title, page.url, review.result.at)
-    store_review(runtime.redis, program.id, review_record(review))  # the record, even when the page was there
+    if page is not None or not has_review(runtime.redis, program.id, day):  # the page there, its record lost
+        store_review(runtime.redis, program.id, review_record(review))
     return ("exists" if page is None else "created"), rendered.title
 
 

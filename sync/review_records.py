@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import redis
@@ -18,10 +18,13 @@ log = logging.getLogger(__name__)
 REVIEWS = keys.PROBLEM_REVIEWS
 
 
-def latest_review(connection: redis.Redis, program_id: str) -> dict[str, Any] | None:
-    """The program's latest review record (by its day), None before the first one."""
+def latest_review(connection: redis.Redis, program_id: str, before: date | None = None) -> dict[str, Any] | None:
+    """The program's latest review record (by its day; with ``before``, the latest of an earlier day),
+    None before the first one."""
     prefix = f"{program_id}@"
     days = sorted(k[len(prefix) :] for k in (decoded(f) for f in connection.hkeys(REVIEWS)) if k.startswith(prefix))
+    if before is not None:
+        days = [d for d in days if d < f"{before:%Y-%m-%d}"]
     if not days:
         return None
     raw = connection.hget(REVIEWS, prefix + days[-1])
@@ -33,6 +36,11 @@ def latest_review(connection: redis.Redis, program_id: str) -> dict[str, Any] | 
         )
         return None
     return record if isinstance(record, dict) else None
+
+
+def has_review(connection: redis.Redis, program_id: str, day: date) -> bool:
+    """Is the record of the program's review of ``day`` stored?"""
+    return bool(connection.hexists(REVIEWS, f"{program_id}@{day:%Y-%m-%d}"))
 
 
 def latest_review_at(connection: redis.Redis, program_id: str) -> datetime | None:

@@ -112,6 +112,27 @@ def flagged(flag: str, title: str, empty: str) -> Section:
     return section
 
 
+STALE_WHY = {
+    "sql": "its warehouse query failed; the last value is kept",
+    "remote": "its Jira search failed; the last value is kept",
+}
+
+
+def stale_values(week: DigestInput) -> DigestSection:
+    """The KRs whose value is stale, each with why: a pushed value older than its metric's
+    ``stale_after``, or a warehouse query or Jira search that failed."""
+    rows = tuple(
+        _row(
+            kr.label,
+            f"{kr.title} · {STALE_WHY.get(kr.now.evaluated, 'its pushed value is older than its metric allows')}",
+            [fmt.flag_status("stale")],
+        )
+        for kr in week.krs
+        if "stale" in kr.now.flags
+    )
+    return DigestSection("digest-stale", "Stale values", rows, "No value is stale.")
+
+
 def overdue_aps(week: DigestInput) -> DigestSection:
     rows = tuple(
         _row(text=f"({ap.program})", statuses=[fmt.flag_status("overdue")], link={"key": ap.key, "url": ap.url})
@@ -128,7 +149,7 @@ def overdue_aps(week: DigestInput) -> DigestSection:
 SECTIONS: tuple[Section, ...] = (
     moved,
     flagged("no_checkin", "Key results without a check-in", "No key result is flagged without a check-in."),
-    flagged("stale", "Stale pushed values", "No pushed value is older than its metric allows."),
+    stale_values,
     flagged("target_missed", "Targets missed", "No target is missed."),
     flagged("descoped_work", "Descoped work", "No contributing epic left the recorded scope."),
     flagged(

@@ -196,12 +196,23 @@ def test_the_digest_is_commented_on_the_sets_issue_when_asked(page_runtime, conf
     assert "“Shop OKRs — week 2026-W46”" in page_runtime.jira.comments[0][1]
 
 
-def test_the_command_runs_a_ritual_and_says_what_it_wrote(page_runtime, confluence) -> None:
+def test_the_command_runs_a_ritual_and_says_what_it_wrote(page_runtime, confluence, capsys) -> None:
+    from okr.cadence import period
     from okrsync.cadence_command import run_cadence
     from okrsync.cli_errors import CommandSetupError
 
     assert RITUALS == ("weekly", "monthly", "problems")
     publish(page_runtime)
+    week, today = period("weekly", datetime.now(UTC).date()), datetime.now(UTC).date()
+    run_cadence(page_runtime, "weekly", "shop", None)
+    run_cadence(page_runtime, "weekly", None, None)
+    run_cadence(page_runtime, "problems", None, "platform")
+    assert capsys.readouterr().out.splitlines() == [
+        f"shop: weekly digest {week} written: “Shop OKRs — week {week}”",
+        f"shop: weekly digest {week} already written once; not written again",
+        f"platform: problem review {today} written: “Problem review — {today}”",
+    ]
+    assert children(confluence, f"Shop OKRs — week {week}")[0].parent_id == confluence.titled("Shop OKRs").id
     with pytest.raises(CommandSetupError, match="`problems` takes --program ID"):
         run_cadence(page_runtime, "problems", "shop", None)
     with pytest.raises(CommandSetupError, match="--program goes with `okrsync cadence problems`"):

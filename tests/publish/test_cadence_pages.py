@@ -191,3 +191,15 @@ def test_shared_krs_show_owners_and_roles_by_display_name() -> None:
 def test_the_review_is_frozen_so_nothing_in_it_is_volatile() -> None:
     page = review_page(review())
     assert page.volatile == frozenset() and page.content_digest == review_page(review()).content_digest
+
+
+def test_stale_values_say_why_each_is_stale() -> None:
+    kr1, kr2 = kr_results()
+    pushed = dataclasses.replace(kr1, flags=("stale",), evaluated="local")
+    queried = dataclasses.replace(kr2, flags=("stale",), evaluated="sql")
+    krs = (KrWeek("O1.KR1", "Conversion", pushed, None), KrWeek("O1.KR2", "Revenue", queried, None))
+    stale = page_regions(digest_page(week(krs)).new_page_body())["digest-stale"]
+    assert "Stale values" in stale
+    assert "Conversion · its pushed value is older than its metric allows" in stale
+    assert "Revenue · its warehouse query failed; the last value is kept" in stale
+    assert "No value is stale." in page_regions(digest_page(week(())).new_page_body())["digest-stale"]

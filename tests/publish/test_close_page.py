@@ -90,3 +90,28 @@ def test_the_close_page_is_written_once_and_again_keeps_the_learnings(page_runti
     kept = confluence.titled(TITLE)
     assert LEARNING in kept.body and "by bob; frozen anew after 1 earlier close(s)" in kept.body
     assert len([p for p in confluence.pages.values() if p.title == TITLE]) == 1
+
+
+def test_the_changes_in_the_cycle_name_definitions_targets_and_scope() -> None:
+    import dataclasses
+
+    from okr.scope import ScopeFacts
+
+    frozen = record()
+    ref = "shop/O1.KR1"
+    scope = ScopeFacts("2026-10-01T00:00:00+00:00", False, 3, 1, 1, 0, (("SHOP-7", "2026-11-12T09:00:00+00:00"),), None)
+    descoped = dataclasses.replace(frozen.key_results[ref], scope=scope)
+    changed = dataclasses.replace(frozen, key_results={**frozen.key_results, ref: descoped})
+    history = {
+        "escaped_share": [
+            {"at": "2026-09-01T00:00:00+00:00", "version": "v-first"},  # its first definition: not a change
+            {"at": "2026-11-20T10:00:00+00:00", "version": "v-second"},
+            {"at": "2027-01-02T10:00:00+00:00", "version": "v-after"},  # after the cycle
+        ]
+    }
+    regions = page_regions(close_page(close_input(record=changed, metric_history=history)).new_page_body())
+    changes = regions["close-changes"]
+    assert "O1.KR1: the definition of escaped_share changed on 20 Nov 2026 to v-second" in changes
+    assert "v-first" not in changes and "v-after" not in changes
+    assert "O1.KR1: target changed on 3 Nov 2026 from 5 to 10 (bob)" in changes
+    assert "O1.KR1: scope: 3 epics at start, 1 added, 1 dropped unfinished (SHOP-7 on 12 Nov)" in changes

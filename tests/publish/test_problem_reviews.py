@@ -71,3 +71,18 @@ def test_bad_program_choices_are_one_sentence(reviewed) -> None:
         run_problem_reviews(reviewed, "nope", now=AT)
     with pytest.raises(CommandSetupError, match="--program goes with `okrsync cadence problems`"):
         run_cadence(reviewed, "monthly", None, "platform")
+
+
+def test_a_review_run_again_the_same_day_keeps_that_days_record(reviewed, confluence) -> None:
+    from sync import keys
+
+    run_problem_reviews(reviewed, now=AT, force=True)
+    first = latest_review(reviewed.redis, "platform")
+    for claim in reviewed.redis.scan_iter(f"{keys.CADENCE_CLAIM_PREFIX}*"):
+        reviewed.redis.delete(claim)  # as if Redis had lost the claims: the page's title still guards the day
+    (again,) = run_problem_reviews(reviewed, now=AT + timedelta(hours=2), force=True)
+    assert again.outcome == "exists"
+    assert latest_review(reviewed.redis, "platform") == first  # the next review still counts from the first time
+    run_problem_reviews(reviewed, now=AT + timedelta(days=14))
+    header = page_regions(confluence.titled(SECOND).body)["header"]
+    assert "New problems count from the previous review (15 Nov 2026, 12:00 UTC)" in header

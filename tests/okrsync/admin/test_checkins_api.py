@@ -84,7 +84,7 @@ def test_the_admin_kr_page_form_checks_in_and_shows_recent_check_ins(api: FlaskC
     detail = api.get("/admin/sets/shop/krs/KR2").data.decode()
     assert "on its way" in detail and "Mia" in detail and "today" in detail
     overview = api.get("/admin/").data.decode()
-    assert "0.7" in overview and "Mia" in overview
+    assert "Check-in today by Mia: confidence 0.7 (medium) · on its way" in overview  # its age and author
     listed = api.get(CHECKINS, headers=READ).get_json()["checkins"]
     assert [(c["source"], c["asks"]) for c in listed] == [("admin", "a review")]
     health = api.get("/admin/health").data.decode()
