@@ -157,3 +157,17 @@ def test_a_kr_removed_from_the_configuration_takes_its_links_along(stack, connec
     assert sorted(report.unlinked) == ["remotelink:OKR-1:shop/KR1", "remotelink:SHOP-1:shop/KR1"]
     assert links_of(jira, "SHOP-1") == [] and links_of(jira, "OKR-1") == []
     assert connection.hlen(LINKS) == 0
+
+
+def test_turning_remote_links_off_deletes_the_links_written(stack, connection) -> None:
+    jira, runtime = stack["jira"], stack["runtime"]
+    mark_all(connection, {"kind": "test"})
+    flush(runtime)
+    assert [link["globalId"] for link in links_of(jira, "OKR-1")] == [GLOBAL_ID]
+    off = dated(CONFIG.replace("writeback:\n", "writeback:\n  remote_links: false\n"))
+    runtime.config_store.apply(off, "okrs.yaml", "test", datetime.now(UTC))
+    mark_all(connection, {"kind": "test"})
+    report = flush(runtime)
+    assert sorted(report.unlinked) == ["remotelink:OKR-1:shop/KR1", "remotelink:SHOP-1:shop/KR1"]
+    assert links_of(jira, "SHOP-1") == [] and links_of(jira, "OKR-1") == []
+    assert connection.hlen(LINKS) == 0
