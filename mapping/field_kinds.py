@@ -22,6 +22,20 @@ HEALTH_OPTIONS = {
     "not_measured": "Not measured",
 }
 CUSTOM_TYPES = "com.atlassian.jira.plugin.system.customfieldtypes:"
+CUSTOM_FIELDS = "Jira settings → Issues → Custom fields"
+# what ``writeback:`` writes into each field it names → the kinds that can hold it, and how they read
+KINDS_WANTED: dict[str, tuple[frozenset[FieldKind], str]] = {
+    "health": (frozenset(("select", "labels")), "a single-select list (Select List (single choice)) or a labels field"),
+    "text": (frozenset(("text",)), "a text field (Short text or Paragraph)"),
+    "number": (frozenset(("number",)), "a number field (Number)"),
+}
+KR_FIELD_KINDS = {"score": "number", "progress": "number", "current": "number", "health": "text", "summary": "text"}
+# the custom field type to create for each, as Jira's "Create custom field" lists them
+CREATE_TYPES = {
+    "health": "Select List (single choice) with the options " + ", ".join(HEALTH_OPTIONS.values()),
+    "text": "Paragraph (multi-line text)",
+    "number": "Number",
+}
 KIND_OF_CUSTOM: dict[str, FieldKind] = {
     "select": "select",
     "labels": "labels",
@@ -59,3 +73,13 @@ def field_type_words(schema: Mapping[str, Any] | None) -> str:
 def field_kinds(entries: Iterable[Mapping[str, Any]]) -> dict[str, FieldKind]:
     """Field id → kind, for every entry of Jira's field list that has an id."""
     return {str(e["id"]): field_kind(e.get("schema")) for e in entries if isinstance(e.get("id"), str)}
+
+
+def create_field_fix(name: str, wanted: str) -> str:
+    """How to make a field ``writeback:`` names that the site lacks: the custom field type to create
+    for what is written there, and the screens to put it on."""
+    other = "; or name a labels field (Labels) instead" if wanted == "health" else ""
+    return (
+        f"create it: {CUSTOM_FIELDS} → Create custom field → {CREATE_TYPES[wanted]}, named {name!r}, and add it "
+        f"to the edit screens of the issue types it is written on{other}"
+    )

@@ -4,7 +4,8 @@ Projects, fields, statuses, priorities, issue types and issue keys the file name
 site. A name Jira would reject in a query (``status = Doen``, ``projct = CHK``, ``key = SHOP-99999``)
 or that the service cannot write to is an error; an issue key the service writes its status onto
 (a contributor epic, a KR's ``jira_issue``) that Jira does not show is a warning. Each finding names
-the document path and, for a near miss, what was probably meant."""
+the document path and, for a near miss, what was probably meant; a field to write into that the
+site lacks altogether says which custom field to create."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from jql.names import KNOWN_FIELD_NAMES, FieldUse, fields_named
 from jql.syntax import JqlError
 from jql.validate import ISSUE_KEY
+from mapping.field_kinds import KR_FIELD_KINDS, create_field_fix
 from mapping.models import OkrConfig
 from mapping.references import jql_texts
 
@@ -143,18 +145,26 @@ def _use_findings(where: str, use: FieldUse, facts: SiteFacts) -> Iterator[SiteF
 
 
 def _writeback_findings(config: OkrConfig, facts: SiteFacts) -> Iterator[SiteFinding]:
-    writeback, known = config.writeback, tuple(facts.fields)
-    named = [("writeback.epic_field", writeback.epic_field)] if writeback.epic_field else []
-    named += [(f"writeback.kr_fields.{what}", name) for what, name in writeback.kr_fields.items()]
-    named += [
-        (f"writeback.{w}", n)
-        for w, n in (("health_field", writeback.health_field), ("status_field", writeback.status_field))
-        if n
-    ]
-    for where, name in named:
+    """A field ``writeback:`` names that the site lacks: the name probably meant, if any, and how to
+    create it."""
+    known = tuple(facts.fields)
+    for where, name, wanted in _written_fields(config):
         if not _has(name, known):
-            message = f"the site has no field {name!r} to write into{did_you_mean(name, known)}"
-            yield SiteFinding("error", where, message)
+            meant, create = did_you_mean(name, known), create_field_fix(name, wanted)
+            fix = f"{meant} If not, {create}" if meant else f"; {create}"
+            yield SiteFinding("error", where, f"the site has no field {name!r} to write into{fix}")
+
+
+def _written_fields(config: OkrConfig) -> list[tuple[str, str, str]]:
+    """(path, name, what is written there: a KINDS_WANTED key) of each field ``writeback:`` names."""
+    writeback = config.writeback
+    named = [("writeback.epic_field", writeback.epic_field, "text")] if writeback.epic_field else []
+    named += [(f"writeback.kr_fields.{what}", name, KR_FIELD_KINDS[what]) for what, name in writeback.kr_fields.items()]
+    if writeback.health_field:
+        named.append(("writeback.health_field", writeback.health_field, "health"))
+    if writeback.status_field:
+        named.append(("writeback.status_field", writeback.status_field, "text"))
+    return named
 
 
 def _written_issue_findings(config: OkrConfig, facts: SiteFacts) -> Iterator[SiteFinding]:

@@ -7,17 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mapping.field_kinds import HEALTH_OPTIONS, FieldKind, field_kind, field_type_words
+from mapping.field_kinds import (
+    CUSTOM_FIELDS,
+    HEALTH_OPTIONS,
+    KINDS_WANTED,
+    KR_FIELD_KINDS,
+    field_kind,
+    field_type_words,
+)
 from mapping.models import OkrConfig
 from mapping.site_check import EditScreen, SiteFacts, SiteFinding
-
-CUSTOM_FIELDS = "Jira settings → Issues → Custom fields"
-KINDS_WANTED: dict[str, tuple[frozenset[FieldKind], str]] = {
-    "health": (frozenset(("select", "labels")), "a single-select list (Select List (single choice)) or a labels field"),
-    "text": (frozenset(("text",)), "a text field (Short text or Paragraph)"),
-    "number": (frozenset(("number",)), "a number field (Number)"),
-}
-KR_FIELD_KINDS = {"score": "number", "progress": "number", "current": "number", "health": "text", "summary": "text"}
 
 
 @dataclass(frozen=True)

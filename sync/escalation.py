@@ -4,11 +4,14 @@ off track (``sync.kr_escalation``) are watched this way.
 
 Each watched thing is claimed in Redis before its issue is created, so repeated or concurrent flushes
 open one issue, never two; the claim keeps the issue's key for good: ``{"issue", "since", "recovered"}``
-(``"creating"`` while it is made).
+(``"creating"`` while it is made). The issue carries what it answers in the issue property
+``okrsync.escalation`` (``{"claim", "marker", "watched", "since"}``), set in the create request, out of
+the description people read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 
 CREATING = "creating"
 CREATING_SECONDS = 3600  # a claim left by a worker that died while creating is given up after this
+ESCALATION_PROPERTY = "okrsync.escalation"  # on a problem the service opened: what it answers
+MARKER_PREFIX = "okrsync-escalation:"
 
 
 @dataclass
@@ -78,7 +83,9 @@ def _open(runtime: Runtime, watched: Watched, since: datetime, done: EscalationR
     if not runtime.redis.set(watched.claim, CREATING, nx=True, ex=CREATING_SECONDS):
         return
     try:
-        created = configured_jira(runtime).create_issue(watched.fields(since))
+        created = configured_jira(runtime).create_issue(
+            watched.fields(since), {ESCALATION_PROPERTY: escalation_property(watched, since)}
+        )
     except ConnectorError:
         runtime.redis.delete(watched.claim)  # not opened: the next flush tries again
         raise
@@ -86,6 +93,18 @@ def _open(runtime: Runtime, watched: Watched, since: datetime, done: EscalationR
     runtime.redis.set(watched.claim, json.dumps({"issue": issue, "since": since.isoformat(), "recovered": False}))
     log.info("%s out since %s: problem %s opened", watched.name, since.isoformat(), issue)
     done.opened.append(issue)
+
+
+def marker(claim: str) -> str:
+    """What tells the issue of one watched thing from every other: its claim, hashed."""
+    return MARKER_PREFIX + hashlib.sha256(claim.encode()).hexdigest()[:12]
+
+
+def escalation_property(watched: Watched, since: datetime) -> dict[str, str]:
+    """The issue property of the problem opened for ``watched``: its claim and marker, what is watched,
+    since when it is out."""
+    claim = watched.claim
+    return {"claim": claim, "marker": marker(claim), "watched": watched.name, "since": since.isoformat()}
 
 
 def _note(runtime: Runtime, key: str, claim: dict[str, Any], recovered: bool, text: str) -> None:

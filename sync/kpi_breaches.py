@@ -6,7 +6,6 @@ evidence, so the problem engine counts it like any other problem. Claimed in
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -69,8 +68,8 @@ def breach_fields(
     description = (
         f"KPI {kpi.metric} of OKR set {okr_set.name} ({okr_set.id}) has been out of its band "
         f"({band_words(result.keep)}) since {since:%Y-%m-%d %H:%M %Z}, longer than {kpi.breach_after}.\n\n"
-        f"Values since then:\n{evidence}\n\n{page_words(okr_set)}[{marker(claim_key(okr_set.id, kpi.metric))}]"
-    )
+        f"Values since then:\n{evidence}\n\n{page_words(okr_set)}"
+    ).rstrip()
     assert kpi.escalate is not None
     return problem_fields(config, kpi.escalate, f"{_title(kpi, result)} since {since:%Y-%m-%d}", description)
 
@@ -95,7 +94,3 @@ def page_words(okr_set: OkrSet) -> str:
 def _title(kpi: Kpi, result: KpiReport) -> str:
     now = "no value" if result.current is None else f"{result.current:g}"
     return f"KPI {kpi.metric} out of band ({band_words(result.keep)}): now {now}"
-
-
-def marker(claim: str) -> str:
-    return "okrsync-escalation:" + hashlib.sha256(claim.encode()).hexdigest()[:12]

@@ -17,7 +17,7 @@ from okr.report import KeyResultReport, Report
 from sync import keys
 from sync.escalation import EscalationReport, Watched, watch
 from sync.history import readings
-from sync.kpi_breaches import marker, page_words, problem_fields
+from sync.kpi_breaches import page_words, problem_fields
 from sync.runtime import Runtime
 
 CLAIM_PREFIX = keys.KR_ESCALATION_PREFIX
@@ -71,8 +71,7 @@ def _fields(
         f"KR {kr.id} ({kr.title}) of OKR set {okr_set.name} ({okr_set.id}) has been off track since "
         f"{since:%Y-%m-%d %H:%M %Z}, longer than {kr.escalate_after_weeks} week(s).\n\n"
         "Readings since then:\n" + "\n".join(lines) + f"\n\n{page_words(okr_set)}"
-        f"[{marker(claim_key(okr_set.id, kr.id))}]"
-    )
+    ).rstrip()
     assert kr.escalate is not None
     summary = f"KR {kr.id} off track since {since:%Y-%m-%d}: {kr.title}"
     return problem_fields(config, kr.escalate, summary[:250], description)

@@ -86,7 +86,9 @@ def test_mapped_projects_and_written_fields_must_exist() -> None:
     )
     assert _lines(config) == [
         "error: okr_sets[0].projects[1]: the site has no project 'SHIP'; did you mean SHOP?",
-        "error: writeback.kr_fields.score: the site has no field 'OKR scores' to write into; did you mean OKR score?",
+        "error: writeback.kr_fields.score: the site has no field 'OKR scores' to write into; did you mean OKR score? "
+        "If not, create it: Jira settings → Issues → Custom fields → Create custom field → Number, named "
+        "'OKR scores', and add it to the edit screens of the issue types it is written on",
     ]
 
 

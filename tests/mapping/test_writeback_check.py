@@ -72,7 +72,27 @@ def test_fields_of_the_right_kind_with_every_option_on_every_screen_give_no_find
 
 def test_a_missing_field_is_an_error_with_the_field_meant() -> None:
     assert _lines(_config(health_field="OKR helth"), _facts(FULL)) == [
-        "error: writeback.health_field: the site has no field 'OKR helth' to write into; did you mean OKR health?"
+        "error: writeback.health_field: the site has no field 'OKR helth' to write into; did you mean OKR health? "
+        "If not, create it: Jira settings → Issues → Custom fields → Create custom field → Select List (single "
+        "choice) with the options On track, At risk, Off track, Done, Missed, Not measured, named 'OKR helth', and "
+        "add it to the edit screens of the issue types it is written on; or name a labels field (Labels) instead"
+    ]
+
+
+def test_a_field_the_site_lacks_altogether_says_which_custom_field_to_create() -> None:
+    config = _config(health_field="Team mood", status_field="Team OKR line", kr_fields={"score": "KR points"})
+    lines = _lines(config, _facts(FULL))
+    screens = "and add it to the edit screens of the issue types it is written on"
+    assert lines == [
+        "error: writeback.kr_fields.score: the site has no field 'KR points' to write into; create it: Jira settings "
+        f"→ Issues → Custom fields → Create custom field → Number, named 'KR points', {screens}",
+        "error: writeback.health_field: the site has no field 'Team mood' to write into; create it: Jira "
+        "settings → Issues → Custom fields → Create custom field → Select List (single choice) with the options "
+        f"On track, At risk, Off track, Done, Missed, Not measured, named 'Team mood', {screens}; or name a "
+        "labels field (Labels) instead",
+        "error: writeback.status_field: the site has no field 'Team OKR line' to write into; create it: Jira "
+        f"settings → Issues → Custom fields → Create custom field → Paragraph (multi-line text), named "
+        f"'Team OKR line', {screens}",
     ]
 
 

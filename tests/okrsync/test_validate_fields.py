@@ -83,6 +83,18 @@ def test_a_missing_field_is_an_error_with_the_field_meant(env) -> None:
     )
 
 
+def test_a_field_the_site_lacks_altogether_is_an_error_saying_which_field_to_create(env) -> None:
+    result = _validate(_file(health="Team mood"))
+    assert result.exit_code == 2, result.output
+    assert (
+        "error: writeback.health_field: the site has no field 'Team mood' to write into; create it: Jira "
+        "settings → Issues → Custom fields → Create custom field → Select List (single choice) with the options "
+        "On track, At risk, Off track, Done, Missed, Not measured, named 'Team mood', and add it to the edit "
+        "screens of the issue types it is written on; or name a labels field (Labels) instead" in result.output
+    )
+    assert "1 error(s)" in result.output
+
+
 @pytest.mark.parametrize("scenario", [_scenario(HEALTH_OPTIONS[:4])])
 def test_a_missing_option_is_an_error_naming_it_and_where_to_add_it(env) -> None:
     result = _validate(_file())

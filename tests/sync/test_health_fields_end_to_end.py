@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from sync.dirty import mark_all
 from sync.failures import FailureStore
+from sync.flush import flush
 from tests.sync.conftest import CONFIG, SCENARIO, settled
 
 WRITEBACK = "writeback:\n  kr_fields: {score: OKR score, health: OKR health}\n"
@@ -87,3 +89,16 @@ def test_a_field_jira_refuses_stays_with_its_target(service, connection) -> None
     assert "It is not on the appropriate screen, or unknown." in failures["health-field:OKR-1"].reason
     assert failures["health-field:OKR-1"].kind == "permanent"
     assert _keys(jira, '"OKR health list" = "Off track"') == ["SHOP-1"]  # the epic's screen has it
+
+
+@pytest.mark.parametrize("config_text", [_config("OKR health list"), _config("Labels")])
+def test_a_second_flush_with_nothing_changed_writes_no_field_again(service, connection) -> None:
+    emulator, runtime, jira = service["emulator"], service["runtime"], service["jira"]
+    settled(connection, emulator)
+    status = jira.get_issue("SHOP-1", fields=["customfield_10151"])["fields"]["customfield_10151"]
+    assert status.startswith("KR1 ")  # the first flush wrote the fields
+    emulator.faults.reset_counters()
+    mark_all(connection, {"kind": "test"})
+    report = flush(runtime)
+    assert (report.written, report.failed) == ([], [])
+    assert emulator.faults.counters()["total_calls"] == 0

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sync.dirty import mark_all
+from sync.escalation import ESCALATION_PROPERTY
 from sync.flush import REPORT, flush
 from sync.kpi_breaches import claim_key
 from sync.kpis import kpi_history_key
@@ -97,6 +98,10 @@ def test_a_kpi_out_of_band_opens_one_problem_and_its_recovery_is_noted_on_it(sta
     assert fields["labels"] == ["kpi-breach"] and fields["summary"].startswith("KPI pay_success out of band (≥ 97)")
     description = fields["description"] if isinstance(fields["description"], str) else json.dumps(fields["description"])
     assert "95" in description and f"{two_days_ago:%Y-%m-%d}" in description
+    assert "okrsync" not in description  # no marker among the words people read: it is in the property
+    held = jira.get_property(problem["key"], ESCALATION_PROPERTY)
+    assert (held["claim"], held["watched"]) == (claim_key("shop", "pay_success"), "KPI shop/pay_success")
+    assert held["marker"].startswith("okrsync-escalation:")
     claim = json.loads(connection.get(claim_key("shop", "pay_success")))
     assert (claim["issue"], claim["recovered"]) == (problem["key"], False)
 

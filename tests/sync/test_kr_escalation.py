@@ -10,6 +10,7 @@ from pathlib import Path
 
 from okr.history import Reading
 from sync.dirty import mark_all
+from sync.escalation import ESCALATION_PROPERTY
 from sync.history import history_key
 from sync.kr_escalation import claim_key
 from sync.scheduling import schedule_flush
@@ -70,6 +71,9 @@ def test_a_kr_off_track_for_its_weeks_opens_one_problem_and_its_recovery_is_note
     [problem] = list(jira.search("labels = kpi-breach"))
     assert problem["fields"]["summary"].startswith(f"KR KR3 off track since {three_weeks_ago:%Y-%m-%d}: Orders a day")
     assert json.loads(connection.get(claim_key("shop", "KR3")))["issue"] == problem["key"]
+    described = json.dumps(jira.get_issue(problem["key"], fields=["description"])["fields"]["description"])
+    assert "Readings since then" in described and "okrsync" not in described  # the marker is in the property
+    assert jira.get_property(problem["key"], ESCALATION_PROPERTY)["claim"] == claim_key("shop", "KR3")
 
     _orders(tmp_path, 30)  # done
     _flush(runtime, connection)

@@ -21,7 +21,7 @@ from sync.failures import FAILURES, FailureStore
 from sync.flush import flush
 from sync.remote_links import LINKS
 from tests.support.stack import dated, sync_fixture, sync_options
-from tests.sync.conftest import CONFIG, settled, status_of
+from tests.sync.conftest import CONFIG, SCENARIO, settled, status_of
 
 PUBLIC = "http://okrsync.test:8000"
 GLOBAL_ID = "okrsync:shop/KR1"
@@ -35,6 +35,21 @@ def stack(
     options = sync_options(site, connection, tmp_path, config_text)
     with LocalStack(replace(options, env={**options.env, "OKRSYNC_PUBLIC_URL": PUBLIC})) as local:
         yield sync_fixture(local)
+
+
+SECOND_EPIC = {
+    "key": "SHOP-12",
+    "type": "Epic",
+    "summary": "Bug bash before release",
+    "labels": ["kr-escaped"],
+    "status": "To Do",
+    "created": "-10d",
+}
+TWO_EPICS = {**SCENARIO, "issues": [*SCENARIO["issues"], SECOND_EPIC]}
+KR2_ON_SHOP_1 = CONFIG.replace(
+    "            unmeasured: no survey yet\n",
+    "            unmeasured: no survey yet\n            contributors: {epics: [SHOP-1]}\n",
+)
 
 
 def links_of(jira: Any, key: str) -> list[dict[str, Any]]:
@@ -67,6 +82,22 @@ def test_each_contributor_epic_and_the_kr_issue_carry_one_link_with_the_krs_numb
         assert link["object"]["icon"]["url16x16"] == f"{PUBLIC}/admin/icons/{status['health']}.svg"
         assert link["object"]["status"] == {"resolved": status["health"] == "done"}
     assert links_of(jira, "SHOP-2") == []  # a bug is no contributor
+
+
+@pytest.mark.parametrize(("scenario", "config_text"), [(TWO_EPICS, KR2_ON_SHOP_1)])
+def test_after_resync_every_contributor_epic_has_exactly_one_link_per_kr_it_serves(service, connection) -> None:
+    emulator, jira = service["emulator"], service["jira"]
+    settled(connection, emulator)
+    found = {key: sorted(link["globalId"] for link in links_of(jira, key)) for key in ("SHOP-1", "SHOP-12", "OKR-1")}
+    assert found == {
+        "SHOP-1": ["okrsync:shop/KR1", "okrsync:shop/KR2"],  # two KRs: two links
+        "SHOP-12": ["okrsync:shop/KR1"],
+        "OKR-1": ["okrsync:shop/KR1"],
+    }
+    titles = {link["globalId"]: link["object"]["title"] for link in links_of(jira, "SHOP-1")}
+    assert titles["okrsync:shop/KR1"] == expected_title(status_of(jira, "SHOP-12"))
+    assert titles["okrsync:shop/KR2"] == "O1.KR2 Repeat purchases · not measured · score —"
+    assert [link["object"]["title"] for link in links_of(jira, "SHOP-12")] == [titles["okrsync:shop/KR1"]]
 
 
 def test_a_moving_kr_replaces_its_link_and_a_departed_epic_loses_it(service, connection) -> None:
@@ -121,6 +152,20 @@ def test_a_kr_removed_from_the_configuration_takes_its_links_along(stack, connec
     assert [link["globalId"] for link in links_of(jira, "SHOP-1")] == [GLOBAL_ID]
     without_kr1 = dated(CONFIG[: CONFIG.index("          - id: KR1")] + CONFIG[CONFIG.index("          - id: KR2") :])
     runtime.config_store.apply(without_kr1, "okrs.yaml", "test", datetime.now(UTC))
+    mark_all(connection, {"kind": "test"})
+    report = flush(runtime)
+    assert sorted(report.unlinked) == ["remotelink:OKR-1:shop/KR1", "remotelink:SHOP-1:shop/KR1"]
+    assert links_of(jira, "SHOP-1") == [] and links_of(jira, "OKR-1") == []
+    assert connection.hlen(LINKS) == 0
+
+
+def test_turning_remote_links_off_deletes_the_links_written(stack, connection) -> None:
+    jira, runtime = stack["jira"], stack["runtime"]
+    mark_all(connection, {"kind": "test"})
+    flush(runtime)
+    assert [link["globalId"] for link in links_of(jira, "OKR-1")] == [GLOBAL_ID]
+    off = dated(CONFIG.replace("writeback:\n", "writeback:\n  remote_links: false\n"))
+    runtime.config_store.apply(off, "okrs.yaml", "test", datetime.now(UTC))
     mark_all(connection, {"kind": "test"})
     report = flush(runtime)
     assert sorted(report.unlinked) == ["remotelink:OKR-1:shop/KR1", "remotelink:SHOP-1:shop/KR1"]
