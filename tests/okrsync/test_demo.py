@@ -53,6 +53,22 @@ def test_the_issues_the_demo_points_at_are_a_contributor_epic_and_its_kr_issue()
     assert contributors.matches(issue_facts(site, site.issue(SHOWN_EPIC), now))
 
 
+def test_every_owner_in_the_demo_configuration_is_a_person_of_the_demo_site() -> None:
+    """No "(unknown user)" on the admin pages, no refused user lookup on Sync health."""
+    from datetime import date
+
+    config = load_config_text(_demo_config(date(2026, 11, 21)))
+    owners = {s.owner for s in config.okr_sets} | {
+        owner
+        for s in config.okr_sets
+        for o in s.objectives
+        for kr in o.key_results
+        for owner in ([kr.owner] if isinstance(kr.owner, str) else kr.owner or [])
+    }
+    emails = {user["email"] for user in demo_scenario()["users"]}
+    assert owners - {None} and owners - {None} <= emails, owners - emails
+
+
 def test_the_demo_company_has_a_few_hundred_issues() -> None:
     scenario = demo_scenario()
     assert 250 <= len(scenario["issues"]) <= 400
