@@ -37,6 +37,12 @@ USERS = [
         "displayName": "Dana Silva",
         "email": "dana@shop.example",
     },
+    {  # the company set's owner
+        "name": "grace",
+        "accountId": "5b10ac8d82e05b22cc7d4ef8",
+        "displayName": "Grace Mwangi",
+        "email": "ceo@shop.example",
+    },
 ]
 PROJECTS = [
     {"key": "CHK", "name": "Checkout & Payments", "lead": "alice", "components": ["Checkout", "Payments", "Cart"]},

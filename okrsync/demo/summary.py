@@ -1,9 +1,10 @@
 """The figures a demo ends with: what the story did and what the service wrote as a result.
 
 The demo lets the service finish each action's work before the next action, so these figures are a
-function of the story (its seed and number of actions), the same on every run — all but one, which
-is said to be about timing: how many page versions were written depends on how page writes coalesced
-(at most one per page per ``OKRSYNC_PAGES_INTERVAL_SECONDS``), not on what happened."""
+function of the story (its seed and number of actions), the same on every run at any pace. What would
+depend on timing is left out, and the summary says so: how many versions of a page were written depends
+on how its changes coalesced (at most one write per page per ``OKRSYNC_PAGES_INTERVAL_SECONDS``), so the
+pages are counted by title, not by version."""
 
 from __future__ import annotations
 
@@ -29,8 +30,7 @@ class DemoSummary:
     jira_writes: int  # writes to Jira whose content had changed
     jira_targets: int  # distinct things written: status properties, fields, check-in comments
     pages: list[str] = field(default_factory=list)  # titles of the pages the service wrote
-    page_versions: int = 0  # page creates and updates: depends on coalescing, not a story figure
-    pages_interval: float = 0.0  # at most one write per page per this many seconds
+    pages_interval: float = 0.0  # at most one write per page per this many seconds: versions coalesce
     action_points_opened: int = 0
     krs_by_health: dict[str, int] = field(default_factory=dict)
     kpi_problems: list[str] = field(default_factory=list)  # "set/metric: KEY": the problems KPI breaches opened
@@ -41,7 +41,7 @@ class DemoSummary:
         return self.events_processed - self.own_events - self.link_events
 
     def lines(self) -> list[str]:
-        """The summary as printed: one figure a line, the timing-dependent one said to be so."""
+        """The summary as printed: one figure a line, each the story's (the same on every run)."""
         return [
             f"Summary of {self.actions} action(s) of the story",
             f"  events processed:      {self.events_processed} ({self.story_events} from people's changes in "
@@ -49,8 +49,8 @@ class DemoSummary:
             f"  Jira writes:           {self.jira_writes} (to {self.jira_targets} status properties, fields and "
             "comments; only changed content is written)",
             f"  pages written:         {len(self.pages)} ({', '.join(self.pages) or 'none'})",
-            f"  page versions:         {self.page_versions}, a figure of timing rather than of the story: "
-            f"a page is written at most once every {self.pages_interval:g} s, so changes coalesce",
+            f"                         (counted by title: a page is written at most once every "
+            f"{self.pages_interval:g} s, so how many versions it got depends on timing, not on the story)",
             f"  action points opened:  {self.action_points_opened}",
             "  KRs by health:         " + ", ".join(f"{k} {v}" for k, v in sorted(self.krs_by_health.items())),
             f"  KPI breaches escalated: {len(self.kpi_problems)} ({', '.join(self.kpi_problems) or 'none'})",
@@ -71,7 +71,6 @@ def read_summary(runtime: Runtime, actions: int, settled: bool) -> DemoSummary:
         jira_writes=int(stats.get("writebacks", 0)),
         jira_targets=int(connection.hlen(keys.WRITTEN)),
         pages=_pages_written(runtime),
-        page_versions=int(stats.get("page_writes", 0)),
         pages_interval=pages_interval(runtime),
         action_points_opened=int(stats.get("action_points_created", 0)),
         krs_by_health=krs_by_health(stored_report(json.loads(raw)) if raw else None),

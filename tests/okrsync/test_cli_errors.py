@@ -205,6 +205,22 @@ def test_an_unreachable_jira_gives_up_after_the_stated_attempts(
     assert ran.seconds < 15  # 0.5 s + 1 s of backoff (± jitter) and the start of the command
 
 
+def test_the_issues_unreachable_jira_at_the_default_budget_says_its_true_attempts(
+    tmp_path: Path, redis_env: dict[str, str], connection: redis.Redis
+) -> None:
+    """`OKRSYNC_JIRA_URL=http://127.0.0.1:1 okrsync resync` as reported, with no retry setting: the
+    sentence's count is the attempts made (6, OKRSYNC_RETRY_ATTEMPTS' default), not twice as many."""
+    _apply_the_example(tmp_path, redis_env)
+    ran = okrsync(tmp_path, "resync", OKRSYNC_JIRA_URL="http://127.0.0.1:1", **redis_env)
+    assert ran.code == RUNTIME and "Traceback" not in ran.stderr, ran.stderr
+    *retries, last = ran.lines
+    assert len(retries) == 5 and all("retrying in" in line for line in retries), ran.stderr
+    assert last.startswith("okrsync: Jira at http://127.0.0.1:1 did not answer after 6 attempts over "), last
+    attempts = sum(int(n) for field, n in connection.hgetall(CALLS).items() if field.startswith(b"jira|"))
+    assert attempts == 6
+    assert ran.seconds < 25  # 0.5 + 1 + 2 + 4 + 8 s of backoff (± jitter) and the start, not the 32 s reported
+
+
 def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path, redis_env: dict[str, str]) -> None:
     ran = okrsync(tmp_path, "--debug", "export", **redis_env)
     assert ran.code == SETUP and ran.stderr.startswith("Traceback (most recent call last):"), ran.stderr

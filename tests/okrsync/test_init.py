@@ -115,6 +115,18 @@ def test_every_stage_from_jira_validates_and_lints_clean(
         assert query.startswith("project in (PAY, OPS) AND "), query
         jira.count(query)  # Jira answers it: the names are the site's
     assert "YOURPROJECT" not in (tmp_path / "okrs.yaml").read_text(encoding="utf-8")
+    assert_validates_and_lints_without_a_finding("okrs.yaml")
+
+
+def assert_validates_and_lints_without_a_finding(file: str) -> None:
+    """`okrsync validate --online` (the site has every name the file uses), `okrsync validate` offline
+    (no JQL field it does not know) and `okrsync lint --strict`: exit 0 and not one warning or finding."""
+    for arguments in (["validate", "--online", file], ["validate", file], ["lint", "--strict", file]):
+        ran = CliRunner().invoke(main, arguments)
+        said = ran.output + ran.stderr
+        assert ran.exit_code == 0 and "warning" not in said and "error" not in said, (arguments, said)
+        assert "Traceback" not in said
+    assert CliRunner().invoke(main, ["lint", file]).output.endswith("0 finding(s)\n")
 
 
 def test_the_jql_names_are_the_sites_own(
@@ -136,6 +148,7 @@ def test_the_jql_names_are_the_sites_own(
     assert "SHOP (Shop; components Checkout, Search)" in text and "Story Points" in text
     for query in queries(config):
         jira.count(query)
+    assert_validates_and_lints_without_a_finding("scale.yaml")
 
 
 @pytest.mark.parametrize("stage", STAGES)
