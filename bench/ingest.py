@@ -345,18 +345,19 @@ def closed_round(service: Service, number: int, args: argparse.Namespace) -> dic
     """Bare endpoint, webhook with the worker draining, webhook with the worker paused (reversed in odd rounds)."""
     count, concurrency = args.requests, args.concurrency
     first = 2 * number * count
+    # made before any phase, so that signing them is not counted as the load generator's CPU per request
+    signed, signed_paused = deliveries(count, first=first), deliveries(count, first=first + count)
 
     def bare() -> dict:
         return load(service.port, [BARE] * count, concurrency)
 
     def webhook() -> dict:
-        return load(service.port, deliveries(count, first=first), concurrency)
+        return load(service.port, signed, concurrency)
 
     def webhook_paused() -> dict:
-        signed = deliveries(count, first=first + count)
         service.pause_worker()
         try:
-            return load(service.port, signed, concurrency)
+            return load(service.port, signed_paused, concurrency)
         finally:
             service.resume_worker()
 
@@ -379,6 +380,17 @@ def summarise_rounds(rounds: list[dict[str, dict]]) -> list[dict[str, Any]]:
         }
         for r in rounds
     ]
+
+
+def median_cpu(rounds: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per phase and process, the median over the rounds of the CPU spent per request: steadier than
+    the throughput, which the machine's other work moves from one round to the next."""
+    phases = ("bare", "webhook", "worker_paused")
+    processes = rounds[0]["bare"]["cpu_us_per_request"].keys()
+    return {
+        phase: {name: statistics.median(r[phase]["cpu_us_per_request"][name] for r in rounds) for name in processes}
+        for phase in phases
+    }
 
 
 def phase_line(name: str, phase: dict) -> str:
@@ -427,10 +439,9 @@ def main() -> None:
         paced_bare = measured(
             service, lambda: paced(service.port, [BARE] * paced_count, args.rate, args.senders), paced_count
         )
+        paced_deliveries = deliveries(paced_count, first=10**8)
         paced_ingest = measured(
-            service,
-            lambda: paced(service.port, deliveries(paced_count, first=10**8), args.rate, args.senders),
-            paced_count,
+            service, lambda: paced(service.port, paced_deliveries, args.rate, args.senders), paced_count
         )
         final = wait_drained(service.port)
     finally:
@@ -511,6 +522,7 @@ def ingest_result(
             "round_ratios": [r["paused_ratio"] for r in rounds],
         },
         "rounds": rounds,
+        "cpu_us_per_request_median": median_cpu(rounds),
         "workers": args.workers,
         "concurrency": args.concurrency,
         "worker_nice": args.worker_nice,
@@ -541,7 +553,17 @@ def print_report(args: argparse.Namespace, result: dict[str, Any]) -> None:
             f"achieved {phase['achieved_per_second']}/s  p50 {phase['p50_ms']} ms  p99 {phase['p99_ms']} ms  "
             f"max {phase['max_ms']} ms  statuses {phase['statuses']}"
         )
+    print(f"CPU µs per request, median of the rounds: {result['cpu_us_per_request_median']}")
     print(f"deliveries: {result['deliveries']}")
+
+
+def cpu_note(cpu: dict[str, dict[str, float]]) -> str:
+    hook, bare = cpu["webhook"], cpu["bare"]
+    return (
+        f"CPU per request, median of the rounds: web {hook['web']:.0f} µs vs {bare['web']:.0f} µs, "
+        f"worker {hook['worker']:.0f} µs, Redis {hook['redis']:.0f} µs, "
+        f"load generator {hook['load_generator']:.0f} µs vs {bare['load_generator']:.0f} µs"
+    )
 
 
 def summary_rows(args: argparse.Namespace, result: dict[str, Any], nothing_lost: bool) -> list[dict[str, Any]]:
@@ -555,7 +577,7 @@ def summary_rows(args: argparse.Namespace, result: dict[str, Any], nothing_lost:
             ratio,
             f"≥ {TARGET_RATIO:.2f}",
             ratio >= TARGET_RATIO and nothing_lost,
-            note=f"{ingest['per_second']}/s vs {bare['per_second']}/s",
+            note=f"{ingest['per_second']}/s vs {bare['per_second']}/s; {cpu_note(result['cpu_us_per_request_median'])}",
         ),
         row(
             "ingest: webhook throughput / bare endpoint, worker paused (the web tier alone)",

@@ -29,6 +29,7 @@ from sync.queue import EventStream
 from sync.scheduling import enqueue_drain
 from webhooks.blueprint import INGEST_EXTENSION
 from webhooks.blueprint import bp as webhooks_blueprint
+from webhooks.front import WebhookFront
 from webhooks.ingest import Count, Push, QueueUnavailable, Stored, WebhookIngest
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,12 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["OKRSYNC_SETTINGS"] = settings
     local = LocalCounts()
-    app.extensions[INGEST_EXTENSION] = webhook_ingest(settings, connection, secrets, local)
+    ingest = webhook_ingest(settings, connection, secrets, local)
+    app.extensions[INGEST_EXTENSION] = ingest
     app.register_blueprint(webhooks_blueprint)
+    # deliveries are answered before Flask's request machinery, which would cost more than the rest of the edge
+    front = WebhookFront(app.wsgi_app, ingest, settings.max_body_bytes, tuple(SECURITY_HEADERS.items()))
+    app.wsgi_app = front  # type: ignore[method-assign]
     register_admin(app, settings, connection)
     app.session_interface = CookiePathSessions()
     _register_health(app, settings, connection, local)

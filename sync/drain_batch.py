@@ -19,6 +19,7 @@ from typing import Any
 
 import redis
 
+from okr.live import collector_paused
 from sync.handlers import STATE_EVENTS, SyncContext, issue_state, issue_state_stored, kept_newer_state, router
 from sync.queue import Entry, EventStream, entry_time_ms
 from webhooks.events import IssueEvent, IssueLinkEvent, JiraEvent, parse_event
@@ -40,7 +41,14 @@ class BatchOutcome:
 
 
 def apply_batch(stream: EventStream, batch: list[Entry], context: SyncContext) -> BatchOutcome:
-    """Apply the batch in order: runs of issue states stored together, other events one by one."""
+    """Apply the batch in order: runs of issue states stored together, other events one by one. The
+    cyclic collector waits meanwhile: what a batch makes is freed by reference counting as it ends,
+    and its passes over the parsed events and documents (a quarter of the CPU per event) find nothing."""
+    with collector_paused():
+        return _apply_batch(stream, batch, context)
+
+
+def _apply_batch(stream: EventStream, batch: list[Entry], context: SyncContext) -> BatchOutcome:
     outcome = BatchOutcome([], Counter())
     if context.dirty is not None and any(entry.redelivered for entry in batch):
         # taken back from a worker that stopped mid-batch: its states may be stored and their marks not

@@ -2,20 +2,27 @@
 
 A delivery is stored with one atomic Lua call: duplicate check, append to a Redis stream, counter,
 and a flag that says whether a drain job must be enqueued. So answering a webhook costs one round
-trip, and a burst of deliveries is drained by one coalesced RQ job reading batches through a
-consumer group. Entries stay in the stream until a worker has applied them (``XACK`` + ``XDEL``);
-entries of a worker that died are claimed again by the next drain.
+trip, sent on a connection the push keeps for itself (``PushConnections``), and a burst of
+deliveries is drained by one coalesced RQ job reading batches through a consumer group. Entries stay
+in the stream until a worker has applied them (``XACK`` + ``XDEL``); entries of a worker that died
+are claimed again by the next drain.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from queue import Empty, SimpleQueue
+from typing import Any, ClassVar, cast
+from weakref import WeakKeyDictionary, ref
 
 import redis
 from redis.client import Pipeline
+from redis.connection import AbstractConnection
+from redis.exceptions import NoScriptError
 from redis.typing import EncodableT
 
 from sync import keys
@@ -75,11 +82,70 @@ class Backlog:
     lag_seconds: float  # age of the oldest entry not yet applied (0 when none)
 
 
+class PushConnections:
+    """Connections taken from a client's pool and kept for the push alone, as many as threads of the
+    process push at once; one set per pool (``for_client``), however many EventStreams use it.
+
+    The push is the one command on the webhook's path; sent and read on a connection kept for it, it
+    skips the client's per-command bookkeeping (taking a connection from the pool and checking it
+    for stray data, timing the command, giving it back), which costs the web process more CPU than
+    the command itself. The connection's own retry policy (the client's), health check and timeouts
+    still apply; a connection that failed is closed, and connects again when next used."""
+
+    _by_pool: ClassVar[WeakKeyDictionary[Any, PushConnections]] = WeakKeyDictionary()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = ref(pool)  # the pool keys the set: a strong reference would keep both forever
+        self._idle: SimpleQueue[AbstractConnection] = SimpleQueue()
+        self._pid = os.getpid()
+
+    @classmethod
+    def for_client(cls, connection: redis.Redis) -> PushConnections:
+        with cls._lock:
+            pool = connection.connection_pool
+            if pool not in cls._by_pool:
+                cls._by_pool[pool] = cls(pool)
+            return cls._by_pool[pool]
+
+    def call(self, *command: EncodableT) -> Any:
+        """Send ``command`` and read its reply: what the client's ``execute_command`` would answer
+        (unparsed), with the same errors."""
+        connection = self._take()
+        try:
+            return connection.retry.call_with_retry(
+                lambda: self._send(connection, command), lambda _error: connection.disconnect()
+            )
+        except BaseException:
+            connection.disconnect()  # a reply left half read must not reach the next command
+            raise
+        finally:
+            self._idle.put(connection)
+
+    def _take(self) -> AbstractConnection:
+        if os.getpid() != self._pid:  # a forked child never shares its parent's sockets
+            self._idle, self._pid = SimpleQueue(), os.getpid()
+        try:
+            return self._idle.get_nowait()
+        except Empty:
+            pass
+        pool = self._pool()
+        if pool is None:  # the client is gone: no EventStream pushes through it any more
+            raise redis.ConnectionError("the Redis client of this event stream was closed")
+        return cast("AbstractConnection", pool.get_connection())  # kept for the push, never given back
+
+    @staticmethod
+    def _send(connection: AbstractConnection, command: tuple[EncodableT, ...]) -> Any:
+        connection.send_command(*command)
+        return connection.read_response()
+
+
 class EventStream:
     def __init__(self, connection: redis.Redis, dedupe_seconds: int = 25 * 3600) -> None:
         self.redis = connection
         self.dedupe_seconds = dedupe_seconds
         self._push = connection.register_script(_PUSH_SCRIPT)
+        self._connections = PushConnections.for_client(connection)
 
     # ------------------------------------------------------------------ producer side
 
@@ -89,8 +155,22 @@ class EventStream:
         keys = [SEEN_PREFIX + delivery, STREAM, DRAIN_FLAG, STATS]
         if also_seen_as is not None and also_seen_as != delivery:
             keys.append(SEEN_PREFIX + also_seen_as)
-        args: list[EncodableT] = [delivery, body, self.dedupe_seconds, DRAIN_FLAG_SECONDS]
-        return _PUSHED[int(self._push(keys=keys, args=args))]
+        command: tuple[EncodableT, ...] = (
+            "EVALSHA",
+            self._push.sha,
+            len(keys),
+            *keys,
+            delivery,
+            body,
+            self.dedupe_seconds,
+            DRAIN_FLAG_SECONDS,
+        )
+        try:
+            reply = self._connections.call(*command)
+        except NoScriptError:  # a restarted Redis has forgotten the script: load it, once, and send again
+            self.redis.script_load(_PUSH_SCRIPT)
+            reply = self._connections.call(*command)
+        return _PUSHED[int(reply)]
 
     # ------------------------------------------------------------------ consumer side
 

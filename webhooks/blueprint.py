@@ -1,20 +1,17 @@
-"""The Flask side of the webhook: adapt the request to WebhookIngest and its answer to a response."""
+"""The Flask side of the webhook: the route on the app's URL map (other methods get Flask's 405) and
+a view that answers as ``webhooks.front`` does. The app factory puts that front before Flask, so a
+POST is answered there; the view answers when the app is served without it."""
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from webhooks.body import BodyTooLarge, discard, read_body
-from webhooks.ingest import Answer, WebhookIngest
-
-log = logging.getLogger(__name__)
+from webhooks.front import answer_delivery
+from webhooks.ingest import WebhookIngest
 
 bp = Blueprint("webhooks", __name__)
 
 INGEST_EXTENSION = "okrsync.webhook_ingest"
-CLOSE = {"Connection": "close"}
 
 
 def _ingest() -> WebhookIngest:
@@ -23,29 +20,7 @@ def _ingest() -> WebhookIngest:
 
 @bp.post("/webhooks/jira")
 def receive_jira_webhook() -> tuple[Response, int]:
-    try:
-        body = read_body(request.environ, current_app.config["MAX_CONTENT_LENGTH"])
-    except BodyTooLarge as exc:
-        return _respond(_too_large(exc))
-    except OSError as exc:  # the client went away or stalled mid-body: nothing to verify
-        log.info("webhook body not received whole, answering 408: %s", exc)
-        return _respond(
-            Answer(
-                408, {"error": "incomplete", "message": f"the body did not arrive whole ({exc}); send it again"}, CLOSE
-            )
-        )
-    return _respond(_ingest().handle(request.headers, body))
-
-
-def _too_large(exc: BodyTooLarge) -> Answer:
-    """413, after reading the rest of the body when it is not too far over the limit (a client that
-    writes before it reads then gets the answer, not a broken pipe); the connection is closed."""
-    drained = discard(request.environ, exc)
-    message = str(exc) if drained else f"{exc}; the rest of the body was not read"
-    return _ingest().reject(413, "too_large", message, "-", CLOSE)
-
-
-def _respond(answer: Answer) -> tuple[Response, int]:
+    answer = answer_delivery(request.environ, _ingest(), current_app.config["MAX_CONTENT_LENGTH"])
     response = jsonify(answer.body)
     response.headers.update(answer.headers)
     return response, answer.status

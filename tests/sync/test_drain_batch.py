@@ -151,3 +151,21 @@ def test_a_drain_that_outlasts_its_slice_lets_the_flush_go_first(runtime, connec
     assert result["applied"] == 2 and result["marked"] > 0
     assert [job.func_name for job in queue.jobs] == [FLUSH_JOB, "sync.jobs.resync_mirror", DRAIN_JOB]
     assert EventStream(connection).has_unapplied()
+
+
+def test_a_batch_is_applied_with_the_collector_paused_and_leaves_it_as_it_was(runtime, connection, monkeypatch) -> None:
+    import gc
+
+    import sync.drain_batch
+
+    seen: list[bool] = []
+
+    def parse_noting(body: bytes):
+        seen.append(gc.isenabled())
+        return parse_event(body)
+
+    monkeypatch.setattr(sync.drain_batch, "parse_event", parse_noting)
+    _push_all(connection, BODIES[:2])
+    assert gc.isenabled()
+    drain_events(connection)
+    assert seen == [False, False] and gc.isenabled()
