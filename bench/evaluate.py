@@ -378,6 +378,7 @@ def real_path_on(
     load = time.perf_counter() - started
     started = time.perf_counter()
     report = evaluate_report(config, evaluation_input(AT, config, live.documents(), [], fields, live=live))
+    memory.keep_deferred(AT)  # the selections that first evaluation read by a pass, made after it
     build = time.perf_counter() - started
     run = RealPath(mirror, memory, config, index, fields, live, report)
     rng = random.Random(11)

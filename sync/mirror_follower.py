@@ -2,7 +2,8 @@
 feed of the mirror in Redis (``sync.mirror.RedisMirror``) before each use: a flush then re-evaluates
 the KRs an event touched from kept selections instead of reading and scanning every mirrored issue.
 Loaded once per process (a long-lived worker), again only when the zone or the custom fields change
-or the mirror in Redis was emptied."""
+or the mirror in Redis was emptied. A selection first asked for by a flush is made after that flush
+(``keep_deferred``): the flush reads its metric by a pass over the issues, and answers sooner."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import gc
 import logging
 import time
 from collections.abc import Mapping
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from okr.live import IndexedMirror
 from sync.mirror import RedisMirror
@@ -44,6 +45,17 @@ class MirrorFollower:
             self._freeze(live)
         return live
 
+    def keep_deferred(self, at: datetime) -> int:
+        """Make the selections the last evaluations asked for and read by a pass meanwhile, exact at
+        ``at`` (between flushes, so that the next flush reads them); how many were made."""
+        live = self._live
+        if live is None or not live.deferred:
+            return 0
+        made = live.deferred
+        live.keep_deferred(at)
+        self._freeze(live)
+        return made
+
     def _freeze(self, live: IndexedMirror) -> None:
         """Leave what lives as long as the worker out of the collector's full passes (a pass over
         millions of kept objects would stall a flush)."""
@@ -54,7 +66,7 @@ class MirrorFollower:
         started = time.perf_counter()
         self._seen, self._epoch = self._mirror.sequence()  # later changes are caught up after the read
         self._live = None  # the old copy goes before the new one is read
-        self._live = IndexedMirror(tz, custom_fields, self._mirror.documents())
+        self._live = IndexedMirror(tz, custom_fields, self._mirror.documents(), defer_selections=True)
         self.loads += 1
         log.info("mirror in memory: %d issue(s) read in %.2fs", len(self._live), time.perf_counter() - started)
         return self._live

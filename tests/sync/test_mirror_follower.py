@@ -92,3 +92,52 @@ def test_the_whole_mirror_is_read_in_batches_in_key_order_with_what_json_wrote_t
     assert read[0] == issue(1, status="To Do")
     custom = read[-1]["custom"]
     assert custom["customfield_1"] != custom["customfield_1"] and custom["customfield_2"] == 2**70  # NaN, big int
+
+
+def test_the_copy_in_memory_defers_new_selections_to_after_the_evaluation_that_asked(
+    connection: redis.Redis,
+) -> None:
+    from datetime import datetime
+
+    from mapping.loader import load_config_document
+    from okr.evaluate import evaluate_report, evaluation_input
+
+    at = datetime(2026, 11, 15, 12, tzinfo=UTC)
+    mirror = RedisMirror(connection)
+    for number in range(1, 6):
+        mirror.upsert(issue(number, created=f"2026-11-0{number}T10:00:00.000Z"), 1)
+    config = load_config_document(
+        {
+            "cycles": [{"id": "Q4", "start": "2026-10-01", "end": "2026-12-31"}],
+            "metrics": {"m": {"description": "m", "source": "jira", "jql": "project = SHOP", "aggregate": "count"}},
+            "okr_sets": [
+                {
+                    "id": "s",
+                    "name": "S",
+                    "cycle": "Q4",
+                    "objectives": [
+                        {
+                            "id": "O",
+                            "title": "O",
+                            "key_results": [{"id": "K", "title": "K", "metric": "m", "baseline": 0, "target": 9}],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    memory = MirrorFollower(mirror)
+    assert memory.keep_deferred(at) == 0  # nothing read yet: nothing to make
+
+    def report() -> object:
+        live = memory.current(config.zone, {})
+        return evaluate_report(config, evaluation_input(at, config, live.documents(), [], {}, live=live))
+
+    passed = evaluate_report(config, evaluation_input(at, config, list(mirror.documents()), [], {}))
+    assert report() == passed  # read by a pass: the selection waits
+    assert memory.current(config.zone, {}).deferred == 1
+    assert memory.keep_deferred(at) == 1
+    assert memory.current(config.zone, {}).deferred == 0
+    mirror.upsert(issue(6, created="2026-11-06T10:00:00.000Z"), 1)
+    assert report() == evaluate_report(config, evaluation_input(at, config, list(mirror.documents()), [], {}))
+    assert memory.loads == 1
