@@ -253,22 +253,38 @@ class NameIndex:
 
     def _by_name(self, key: str, kind: Kind) -> dict[str, set[Any]]:
         if (key, kind) not in self._ids:
-            by_name: dict[str, set[Any]] = {}
-            for issue_id, document in self._documents.items():
-                value = document.get(key)
-                if type(value) is str and kind is not Kind.NAMES:  # the common cases, without the call
-                    names = [value.casefold()] if value else []
-                elif type(value) is list and kind is Kind.NAMES:
-                    names = [item.casefold() for item in value if isinstance(item, str) and item]
-                else:
-                    names = folded_names(kind, value)
-                for name in names:
-                    if name in by_name:
-                        by_name[name].add(issue_id)
-                    else:
-                        by_name[name] = {issue_id}
-            self._ids[(key, kind)] = by_name
+            self._ids[(key, kind)] = _ids_by_name(self._documents, key, kind)
         return self._ids[(key, kind)]
+
+
+def _ids_by_name(documents: Mapping[Any, Document], key: str, kind: Kind) -> dict[str, set[Any]]:
+    """The issues by each name their ``key`` field holds, as a name clause of ``kind`` compares it. A
+    single text (the common case) is grouped as it is and folded once per distinct text."""
+    by_text: dict[str, list[Any]] = {}
+    by_name: dict[str, set[Any]] = {}
+    single = kind is not Kind.NAMES
+    for issue_id, document in documents.items():
+        value = document.get(key)
+        if type(value) is str and single:
+            group = by_text.get(value)
+            if group is None:
+                by_text[value] = [issue_id]
+            else:
+                group.append(issue_id)
+            continue
+        if type(value) is list and not single:
+            names = [item.casefold() for item in value if isinstance(item, str) and item]
+        else:
+            names = folded_names(kind, value)
+        for name in names:
+            if name in by_name:
+                by_name[name].add(issue_id)
+            else:
+                by_name[name] = {issue_id}
+    for text, ids in by_text.items():
+        if text:
+            by_name.setdefault(text.casefold(), set()).update(ids)
+    return by_name
 
 
 DateSource = tuple[str, str]  # ("datetime" | "date", document key) or ("custom", custom field id)
