@@ -133,7 +133,7 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
     result = flush(runtime)
     if connection.exists(DIRTY):  # left for later (a check-in still in flight): come back to it
         schedule_flush(connection, runtime.queue_name)
-    runtime.mirror_in_memory.keep_deferred(datetime.now(UTC))  # the results are out: now the selections
+    runtime.mirror_in_memory.after_flush(datetime.now(UTC))  # the results are out: selections, a snapshot
     return {
         "written": result.written,
         "unchanged": result.unchanged,
