@@ -6,10 +6,12 @@ custom field names, the latest report stored, then one event applied to the mirr
 or reopened) with the KRs it touches marked dirty, as the drain does. A child process
 (``python bench/cold_start.py --child SOCKET INSTANT``) then runs the worker's own functions on a fresh
 ``Runtime``: reading the configuration (``ConfigStore.current``) and the mirror into memory
-(``MirrorFollower.current``), then the flush (``sync.flush.flush``: the touched KRs evaluated by a
-pass over the issues, their selections not made yet, the report stored; no Jira is configured, so
-nothing is written). Checked, untimed: the first flush's report equals a full evaluation by a pass
-over the same issues. After that, as INFO: what the flush job does next, making the selections the
+(``MirrorFollower.current``: the snapshot the long-lived worker of ``bench/evaluate.py`` wrote after
+its first flush, then the change feed after it: that worker's events and this one), then the flush
+(``sync.flush.flush``: the touched KRs evaluated by a pass over the issues, their selections not made
+yet, the report stored; no Jira is configured, so nothing is written). Checked, untimed: each KR the
+first flush touched equals a full evaluation by a pass over the same issues, every other one is the
+previous report's. After that, as INFO: what the flush job does next, making the selections the
 flush deferred (``MirrorFollower.keep_deferred``); then every KR marked dirty and flushed again (the
 first scheduled recomputation) and its selections made. The child prints its figures as one JSON
 line: wall and CPU seconds of each part, the imports apart.
@@ -111,7 +113,8 @@ class Clock:
 
 
 def child(socket: str, at: datetime) -> dict[str, Any]:
-    """What a restarted worker does before it applies its first event (its own functions, in order)."""
+    """What a restarted worker does before it applies its first event (its own functions, in order),
+    then what its flush job does after it, and the first scheduled recomputation."""
     from okrsync.local_stack import settings_from_env
 
     connection = redis.Redis(unix_socket_path=socket)
@@ -124,28 +127,39 @@ def child(socket: str, at: datetime) -> dict[str, Any]:
     assert config is not None, "no configuration applied"
     live = runtime.mirror_in_memory.current(config.zone, runtime.config_store.field_names())
     clock.lap("read_mirror")
+    replayed = runtime.mirror_in_memory._replayed
     made = timed_selections(live)
     first = flush(runtime, now=at)
     clock.lap("first_flush")
     check_first_report(runtime, config, at, previous, touched)
     clock.skip()
-    selections_first = made[0]
+    return {
+        "cold_start_imports_s": round(IMPORTED - STARTED, 3),
+        "cold_start_issues": len(live),
+        "cold_start_from_snapshot": runtime.mirror_in_memory.from_snapshot == 1,
+        "cold_start_replayed_changes": replayed,
+        "cold_start_first_flush_dirty": first.dirty,
+        "cold_start_first_selections_s": round(made[0], 3),
+        **after_first(runtime, connection, at, clock, made),
+        **clock.figures,
+    }
+
+
+def after_first(runtime: Any, connection: redis.Redis, at: datetime, clock: Clock, made: list[float]) -> dict[str, Any]:
+    """The deferred selections made (the flush job's next step), then every KR flushed (INFO)."""
+    before = made[0]
     deferred = runtime.mirror_in_memory.keep_deferred(at)
     clock.lap("deferred_selections")
-    selections_deferred = made[0]
+    after_deferred = made[0]
     mark_all(connection, {"kind": "schedule"})
     every = flush(runtime, now=at + timedelta(seconds=1))
     runtime.mirror_in_memory.keep_deferred(at + timedelta(seconds=1))
     clock.lap("every_kr")
     return {
-        "cold_start_imports_s": round(IMPORTED - STARTED, 3),
-        "cold_start_issues": len(live),
-        "cold_start_first_flush_dirty": first.dirty,
-        "cold_start_first_selections_s": round(selections_first, 3),
         "cold_start_deferred_selections": deferred,
-        "cold_start_every_kr_selections_s": round(made[0] - selections_deferred, 3),
+        "cold_start_deferred_selections_made_s": round(after_deferred - before, 3),
+        "cold_start_every_kr_selections_s": round(made[0] - after_deferred, 3),
         "cold_start_every_kr_dirty": every.dirty,
-        **clock.figures,
     }
 
 
