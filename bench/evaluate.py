@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import shutil
 import statistics
@@ -115,6 +116,7 @@ class FullEvaluation:
 
     baseline: float
     seconds: float
+    cpu_seconds: float
     measured_krs: int
     selections: int  # distinct (JQL, window, date field) passes over the issues
     context: Any
@@ -122,12 +124,12 @@ class FullEvaluation:
 
 def full_evaluation(config: Any, documents: list[dict[str, Any]]) -> FullEvaluation:
     baseline = bare_pass_seconds(documents)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     given = evaluation_input(AT, config, documents, [], dict(CONTEXT.custom_fields))
     report = evaluate_report(config, given)
-    full = time.perf_counter() - started
+    full, full_cpu = time.perf_counter() - started, time.process_time() - cpu
     measured = sum(o.measured for s in report.okr_sets for o in s.objectives)
-    return FullEvaluation(baseline, full, measured, len(given._selections), given.jql_context)
+    return FullEvaluation(baseline, full, full_cpu, measured, len(given._selections), given.jql_context)
 
 
 def affected_times(index: KrIndex, documents: list[dict[str, Any]], context: Any) -> tuple[list[float], list[int]]:
@@ -163,6 +165,8 @@ def figures(
         "measured_krs": full.measured_krs,
         "baseline_pass_s": round(full.baseline, 4),
         "full_evaluation_s": round(full.seconds, 3),
+        "full_evaluation_cpu_s": round(full.cpu_seconds, 3),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "full_vs_baseline_pass": round(full.seconds / full.baseline, 1),
         "distinct_selections": full.selections,
         "affected_p50_ms": round(statistics.median(per_event) * 1000, 3),
@@ -183,6 +187,7 @@ def figures(
 def print_full_and_affected(args: argparse.Namespace, result: dict[str, Any]) -> None:
     print(
         f"full evaluation: {args.krs} KRs over {args.documents} issues in {result['full_evaluation_s']} s "
+        f"(CPU {result['full_evaluation_cpu_s']} s, load average {result['load_average_1m']}) "
         f"({result['full_vs_baseline_pass']}× one bare pass over the issues, {result['baseline_pass_s']} s; "
         f"{result['distinct_selections']} distinct JQL/window selections)"
     )
@@ -218,7 +223,8 @@ def first_event_row(args: argparse.Namespace, result: dict[str, Any], touched: s
         first <= 5,
         " s",
         note=f"a fresh process: reading the mirror + the first flush ({touched}); "
-        f"CPU {result['cold_start_first_event_cpu_s']} s; the imports before it {result['cold_start_imports_s']} s",
+        f"CPU {result['cold_start_first_event_cpu_s']} s (load average {result['load_average_1m']}); "
+        f"{mirror_source(result)}; the imports before it {result['cold_start_imports_s']} s",
     )
 
 
@@ -260,7 +266,8 @@ def summary_rows(args: argparse.Namespace, result: dict[str, Any], full_seconds:
             "≤ 3 s",
             full_seconds <= 3,
             " s",
-            note=f"{result['full_vs_baseline_pass']}× one bare pass over the issues",
+            note=f"CPU {result['full_evaluation_cpu_s']} s (load average {result['load_average_1m']}); "
+            f"{result['full_vs_baseline_pass']}× one bare pass over the issues",
         ),
         row(
             "evaluation: per-event p99, affected-KR step only (okr/incremental.py)",
