@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -64,7 +64,21 @@ def same_value(one: Any, other: Any) -> bool:
 
 def field_time(document: Mapping[str, Any], name: str, custom_fields: Mapping[str, str], tz: tzinfo) -> datetime | None:
     """The field as an aware instant; a date-only value means the start of that day in ``tz``."""
-    value = field_value(document, name, custom_fields)
+    return time_of(field_value(document, name, custom_fields), tz)
+
+
+def field_times(
+    documents: Iterable[Mapping[str, Any]], name: str, custom_fields: Mapping[str, str], tz: tzinfo
+) -> list[datetime | None]:
+    """``field_time`` of each document, the field's name resolved once (a pass over many issues)."""
+    key = _ALIASES.get(name.strip().lower())
+    if key is None:
+        return [field_time(document, name, custom_fields, tz) for document in documents]
+    return [time_of(document.get(key), tz) for document in documents]
+
+
+def time_of(value: Any, tz: tzinfo) -> datetime | None:
+    """A field's value as an aware instant (``field_time``)."""
     if not isinstance(value, str) or not value:
         return None
     try:

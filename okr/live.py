@@ -253,22 +253,38 @@ class NameIndex:
 
     def _by_name(self, key: str, kind: Kind) -> dict[str, set[Any]]:
         if (key, kind) not in self._ids:
-            by_name: dict[str, set[Any]] = {}
-            for issue_id, document in self._documents.items():
-                value = document.get(key)
-                if type(value) is str and kind is not Kind.NAMES:  # the common cases, without the call
-                    names = [value.casefold()] if value else []
-                elif type(value) is list and kind is Kind.NAMES:
-                    names = [item.casefold() for item in value if isinstance(item, str) and item]
-                else:
-                    names = folded_names(kind, value)
-                for name in names:
-                    if name in by_name:
-                        by_name[name].add(issue_id)
-                    else:
-                        by_name[name] = {issue_id}
-            self._ids[(key, kind)] = by_name
+            self._ids[(key, kind)] = _ids_by_name(self._documents, key, kind)
         return self._ids[(key, kind)]
+
+
+def _ids_by_name(documents: Mapping[Any, Document], key: str, kind: Kind) -> dict[str, set[Any]]:
+    """The issues by each name their ``key`` field holds, as a name clause of ``kind`` compares it. A
+    single text (the common case) is grouped as it is and folded once per distinct text."""
+    by_text: dict[str, list[Any]] = {}
+    by_name: dict[str, set[Any]] = {}
+    single = kind is not Kind.NAMES
+    for issue_id, document in documents.items():
+        value = document.get(key)
+        if type(value) is str and single:
+            group = by_text.get(value)
+            if group is None:
+                by_text[value] = [issue_id]
+            else:
+                group.append(issue_id)
+            continue
+        if type(value) is list and not single:
+            names = [item.casefold() for item in value if isinstance(item, str) and item]
+        else:
+            names = folded_names(kind, value)
+        for name in names:
+            if name in by_name:
+                by_name[name].add(issue_id)
+            else:
+                by_name[name] = {issue_id}
+    for text, ids in by_text.items():
+        if text:
+            by_name.setdefault(text.casefold(), set()).update(ids)
+    return by_name
 
 
 DateSource = tuple[str, str]  # ("datetime" | "date", document key) or ("custom", custom field id)
@@ -394,13 +410,24 @@ def passed_over(
 class IndexedMirror:
     """Every mirrored issue by id, and the queries and selections evaluation has asked for so far: a
     copy of the mirror held in memory, indexed for evaluation and kept current one change at a time
-    (``put``, ``remove``); it does no I/O. The shared mirror is ``sync.mirror.RedisMirror``."""
+    (``put``, ``remove``); it does no I/O. The shared mirror is ``sync.mirror.RedisMirror``.
+
+    ``defer_selections``: a selection asked for the first time is not made then: that evaluation reads
+    its metric by a pass over the issues (``okr.metrics``, the same numbers), and the selection is made
+    by ``keep_deferred`` once the caller has its result (a restarted worker answers its first event
+    without first making the selections of every KR it touched)."""
 
     def __init__(
-        self, tz: tzinfo, custom_fields: Mapping[str, str], documents: Iterator[Document] | Sequence[Document] = ()
+        self,
+        tz: tzinfo,
+        custom_fields: Mapping[str, str],
+        documents: Iterator[Document] | Sequence[Document] = (),
+        defer_selections: bool = False,
     ) -> None:
         self.tz = tz
         self.custom_fields = dict(custom_fields)
+        self.defer_selections = defer_selections
+        self._deferred: dict[SelectionKey, None] = {}  # asked for, to be made by keep_deferred
         self._by_id: dict[str, Document] = {}
         self._ids_by_key: dict[str, str] = {}
         self._queries: dict[str, KeptQuery | None] = {}
@@ -481,17 +508,37 @@ class IndexedMirror:
 
     def selection(self, jql: str, date_field: str, reader: Reader, at: datetime) -> Selection | None:
         """The selection of one metric shape, its matches exact at ``at``; ``None`` when its queries
-        cannot be kept."""
+        cannot be kept, or while it waits to be made (``defer_selections``)."""
         key = (jql, date_field, reader)
         if key not in self._selections:
             self.keep_selections([key], at)
+            if key in self._deferred:
+                return None
         self._query(jql, at)
         return self._selections[key]
+
+    @property
+    def deferred(self) -> int:
+        """How many selections wait for ``keep_deferred``."""
+        return len(self._deferred)
+
+    def keep_deferred(self, at: datetime) -> None:
+        """Make the selections asked for while ``defer_selections`` held them back, exact at ``at``."""
+        wanted, self._deferred = list(self._deferred), {}
+        self._make_selections(wanted, at)
 
     def keep_selections(self, wanted: Iterable[SelectionKey], at: datetime) -> None:
         """Make the selections among ``wanted`` not kept yet, together: one pass over the issues per
         query, each issue tested once per query and read once per (date field, reader), however many
-        of the selections share them."""
+        of the selections share them. With ``defer_selections`` they are noted for ``keep_deferred``."""
+        if not self.defer_selections:
+            self._make_selections(wanted, at)
+            return
+        for key in wanted:
+            if key not in self._selections:
+                self._deferred[key] = None
+
+    def _make_selections(self, wanted: Iterable[SelectionKey], at: datetime) -> None:
         by_query: dict[str, list[SelectionKey]] = {}
         for key in dict.fromkeys(wanted):
             if key not in self._selections:

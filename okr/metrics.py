@@ -16,7 +16,7 @@ from mapping.memo import once_per_object
 from mapping.models import Cycle, Metric, ProblemProgram, days
 from mapping.warehouse import connection_variable
 from okr.aggregates import REDUCERS, ratio_percent, reduce_kept
-from okr.fields import field_duration, field_finite_number, field_time
+from okr.fields import field_duration, field_finite_number, field_times
 from okr.live import IndexedMirror, NameIndex, Reader
 from okr.problems.engine import ProblemMemo, evaluate_program, measure
 from okr.problems.model import ProgramResult
@@ -95,7 +95,7 @@ class EvaluationInput:
         """The field of every document as an aware instant (``okr.fields.field_time``), parsed once per run."""
         if field not in self._instants:
             fields = self.custom_fields or {}
-            self._instants[field] = [field_time(d, field, fields, self.tz) for d in self.listed]
+            self._instants[field] = field_times(self.listed, field, fields, self.tz)
         return self._instants[field]
 
     @cached_property

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -132,6 +133,7 @@ def flush_okrs(connection: redis.Redis | None = None) -> dict[str, Any]:
     result = flush(runtime)
     if connection.exists(DIRTY):  # left for later (a check-in still in flight): come back to it
         schedule_flush(connection, runtime.queue_name)
+    runtime.mirror_in_memory.after_flush(datetime.now(UTC))  # the results are out: selections, a snapshot
     return {
         "written": result.written,
         "unchanged": result.unchanged,

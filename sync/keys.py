@@ -88,6 +88,7 @@ MIRROR_KEYS: Final = "okrsync:mirror:keys"  # hash: issue key → issue id
 MIRROR_SEQUENCE: Final = "okrsync:mirror:seq"  # string: counter, the latest change number
 MIRROR_CHANGES: Final = "okrsync:mirror:changes"  # sorted set: issue id scored by its latest change number
 MIRROR_EPOCH: Final = "okrsync:mirror:epoch"  # string: token of the numbering, new when an emptied mirror restarts it
+MIRROR_SNAPSHOT: Final = "okrsync:mirror:snapshot"  # hash: seen (change number), epoch, documents (a JSON list)
 MIRROR_PENDING_LINKS_PREFIX: Final = "okrsync:mirror:pending-links:"  # + issue id → hash: link id → JSON ("" gone)
 RECONCILE_WATERMARK: Final = "okrsync:reconcile:watermark"  # string: epoch ms, issues updated before it are known
 RECONCILE_LAST: Final = "okrsync:reconcile:last"  # string: JSON summary of the latest reconcile

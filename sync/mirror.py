@@ -12,6 +12,11 @@ The change feed: every write also takes the next number of ``okrsync:mirror:seq`
 issue id under it in ``okrsync:mirror:changes`` (a sorted set, one member per issue, scored by its
 latest change). A process that keeps the mirror in memory asks for what changed after the number
 it has seen (``changes_since``) instead of reading every issue again.
+
+The snapshot ``okrsync:mirror:snapshot``: every document in one JSON list with the change number and
+epoch it is current for, written by a process that holds the mirror in memory
+(``sync.mirror_follower``). A process starting reads it in one call and then the changes made after
+that number from the change feed; a snapshot of another epoch is never used (the whole mirror is read).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 import orjson
@@ -35,6 +40,7 @@ KEY_INDEX = keys.MIRROR_KEYS
 SEQUENCE = keys.MIRROR_SEQUENCE
 CHANGES = keys.MIRROR_CHANGES
 EPOCH = keys.MIRROR_EPOCH  # new with change number 1: the numbers of an emptied mirror restart
+SNAPSHOT = keys.MIRROR_SNAPSHOT
 PENDING_LINKS = keys.MIRROR_PENDING_LINKS_PREFIX  # links heard of before their issue: applied with its first state
 PENDING_SECONDS = 86400  # a link to an issue never mirrored (a project outside the mapping) is let go after a day
 TOMBSTONE_SECONDS = 30 * 24 * 3600
@@ -186,6 +192,14 @@ def _plain(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return not isinstance(value, list) or all(_plain(item) for item in value)
+
+
+class Snapshot(NamedTuple):
+    """Every mirrored document as of change number ``seen`` of ``epoch`` (later changes: the feed)."""
+
+    seen: int
+    epoch: str
+    documents: list[dict[str, Any]]
 
 
 class RedisMirror:
@@ -382,6 +396,24 @@ class RedisMirror:
             issue_id, number, raw = found[start : start + 3]
             out.append((int(float(number)), issue_id.decode(), json.loads(raw) if raw else None))
         return int(found[0]), found[1].decode(), out
+
+    def write_snapshot(self, seen: int, epoch: str, documents: Iterable[Mapping[str, Any]]) -> int:
+        """Store ``documents`` — the whole mirror as of change number ``seen`` of ``epoch``, each issue's
+        state that change or a later one — as the snapshot (one call); the bytes written."""
+        blob = b"[" + b",".join(document_json(cast("dict[str, Any]", document)) for document in documents) + b"]"
+        self.redis.hset(SNAPSHOT, mapping={"seen": seen, "epoch": epoch, "documents": blob})
+        return len(blob)
+
+    def snapshot(self) -> Snapshot | None:
+        """The stored snapshot; None when there is none."""
+        seen, epoch, blob = self.redis.hmget(SNAPSHOT, ["seen", "epoch", "documents"])
+        if seen is None or epoch is None or blob is None:
+            return None
+        try:
+            documents = orjson.loads(blob)
+        except orjson.JSONDecodeError:  # what json.dumps wrote and orjson refuses (NaN, big integers)
+            documents = json.loads(blob)
+        return Snapshot(int(seen), decoded(epoch), documents)
 
     def indexed(self) -> dict[str, str]:
         """Every mirrored issue's key → id, from the key index (scanned in steps, as ``documents``)."""

@@ -18,13 +18,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
-
-from sqlalchemy import URL, Connection, Engine, create_engine, exc, make_url
+from typing import TYPE_CHECKING, Any
 
 from mapping.models import Metric
 from mapping.warehouse import connection_variable, duration_seconds, query_digest
 from okr.sql_rows import SqlAnswerError, SqlReading, read_rows
+
+# SQLAlchemy itself is imported by the functions that use it: a process without source: sql metrics
+# (most workers) does not pay for importing it at start
+if TYPE_CHECKING:
+    from sqlalchemy import URL, Connection, Engine, exc
 
 MAX_ROWS = 10_000  # a history query returning more is refused: it should keep to the recent rows
 CONNECT_TIMEOUT_SECONDS = 10
@@ -49,6 +52,8 @@ class SqlFetch:
 
 def connection_url(metric_id: str, metric: Metric, environment: Mapping[str, str]) -> URL:
     """The metric's connection URL from ``environment``; WarehouseError names the variable to set or fix."""
+    from sqlalchemy import exc, make_url
+
     name = metric.connection or ""
     variable = connection_variable(name)
     raw = environment.get(variable, "").strip()
@@ -75,6 +80,8 @@ def fetch_sql_metric(
     metric_id: str, metric: Metric, url: URL, now: datetime | None = None, tz: tzinfo = UTC
 ) -> SqlFetch:
     """Run the metric's query read-only within its ``statement_timeout`` and read its answer."""
+    from sqlalchemy import exc
+
     now = now or datetime.now(UTC)
     query = metric.query or ""
     where = f"metric {metric_id}: connection {metric.connection!r} ({shown(url)})"
@@ -118,6 +125,8 @@ def _run(url: URL, query: str, timeout: float) -> tuple[tuple[str, ...], list[tu
 
 def _engine(url: URL) -> Engine:
     """An engine of one connection: SQLite files opened read-only (a missing file is not created)."""
+    from sqlalchemy import create_engine
+
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         path = url.database
         return create_engine(url, creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True))

@@ -229,3 +229,48 @@ def test_a_moving_query_gives_its_matches_at_each_instant_asked() -> None:
     assert resolved_within_ten_days(AT) == sorted(f"A-{n}" for n in range(1, 11))
     assert resolved_within_ten_days(AT + timedelta(days=5)) == sorted(f"A-{n}" for n in range(1, 6))
     assert resolved_within_ten_days(AT - timedelta(days=20)) == sorted(f"A-{n}" for n in range(1, 31))
+
+
+deferring_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), documents()),
+        st.tuples(st.just("remove"), st.integers(min_value=1, max_value=12)),
+        st.tuples(st.just("evaluate"), minutes),
+        st.tuples(st.just("keep"), minutes),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(deferring_steps)
+def test_a_mirror_that_defers_its_selections_matches_a_pass_before_and_after_they_are_made(
+    plan: list[tuple[str, Any]],
+) -> None:
+    live = IndexedMirror(CONFIG.zone, FIELDS, defer_selections=True)
+    at = AT
+    for action, argument in plan:
+        if action == "put":
+            live.put(argument)
+        elif action == "remove":
+            live.remove(str(10000 + argument))
+        elif action == "keep":
+            live.keep_deferred(AT + timedelta(minutes=argument))
+            assert live.deferred == 0
+        else:
+            at = AT + timedelta(minutes=argument)
+        assert_same_numbers(live, at)
+
+
+def test_a_deferred_selection_is_read_by_a_pass_until_it_is_made() -> None:
+    issues = [{"id": str(n), "key": f"SHOP-{n}", "project": "SHOP", "created": stamp(AT)} for n in range(3)]
+    live = IndexedMirror(UTC, {}, issues, defer_selections=True)
+    assert live.selection("project = SHOP", "created", ("count",), AT) is None
+    assert live.deferred == 1 and live.kept == 0  # nothing made, nothing passed over yet
+    live.keep_selections([("project = SHOP", "created", ("count",))], AT)  # asked again: still one wait
+    assert live.deferred == 1
+    live.keep_deferred(AT)
+    selection = live.selection("project = SHOP", "created", ("count",), AT)
+    assert live.deferred == 0 and selection is not None
+    assert selection.count(AT.timestamp(), AT.timestamp()) == 3

@@ -353,3 +353,17 @@ def test_the_pages_hear_when_the_newest_change_came_and_jira_does_not() -> None:
     assert trigger == {"kind": "webhook", "issue": "OPS-61", "coalesced": "2"}  # as Jira and the readings keep it
     assert timed(trigger, triggers) == {**trigger, "at": "1796618880.5"}
     assert timed({"kind": "recovery"}, []) == {"kind": "recovery"}
+
+
+def test_the_flush_job_makes_the_selections_its_flush_read_by_a_pass_once_the_results_are_out(
+    client, connection, runtime
+) -> None:
+    _load_example_issues(client, connection)  # the drains, then the flush job: a worker's first flush
+    config = runtime.config_store.current()
+    live = runtime.mirror_in_memory.current(config.zone, runtime.config_store.field_names())
+    assert live.deferred == 0  # made after the flush, before the job ended
+    metric = next(m for m in config.metrics.values() if m.source == "jira" and m.jql)
+    from okr.metrics import metric_reader
+
+    kept = live.selection(metric.jql, metric.effective_date_field, metric_reader(metric), datetime.now(UTC))
+    assert kept is not None and live.deferred == 0

@@ -80,6 +80,7 @@ STORED = {
     "MIRROR_SEQUENCE": "okrsync:mirror:seq",
     "MIRROR_CHANGES": "okrsync:mirror:changes",
     "MIRROR_EPOCH": "okrsync:mirror:epoch",
+    "MIRROR_SNAPSHOT": "okrsync:mirror:snapshot",
     "MIRROR_PENDING_LINKS_PREFIX": "okrsync:mirror:pending-links:",
     "RECONCILE_WATERMARK": "okrsync:reconcile:watermark",
     "RECONCILE_LAST": "okrsync:reconcile:last",
