@@ -22,6 +22,7 @@ from sync.reconcile import resync
 from sync.runtime import Runtime
 from sync.two_ended import Meeting, alternating, key_number, walked_until_met
 from tests.conftest import QUEUE, SECRET
+from tests.support.stack import emulated_site
 from tests.sync.conftest import CONFIG
 
 ISSUES = 350  # four pages of 100 each way
@@ -35,6 +36,13 @@ def scenario() -> dict[str, Any]:
         "projects": [{"key": "SHOP", "name": "Shop"}, {"key": "OKR", "name": "OKRs"}],
         "generate": [{"project": "SHOP", "count": ISSUES, "labels": ["escaped"], "days": 10}],
     }
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def site(request: pytest.FixtureRequest, scenario: dict[str, Any]) -> Iterator[tuple[Any, str]]:
+    """The emulated site of either flavor: Cloud pages by token, Data Center by ``startAt``."""
+    with emulated_site(scenario, flavor=request.param) as found:
+        yield found
 
 
 @pytest.fixture()
