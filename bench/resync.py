@@ -404,6 +404,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sizes = ([args.small] if 0 < args.small < args.issues else []) + [args.issues]
+    load_at_start = os.getloadavg()
     runs = []
     for issues in sizes:
         runs.append(resync_run(issues, not args.not_full, args.latency_ms if issues == args.issues else 0.0))
@@ -420,6 +421,7 @@ def main() -> None:
         "command": "okrsync resync" + ("" if args.not_full else " --full"),
         "runs": runs,
         "rss_mb_per_1000_issues": None if slope is None else round(slope, 3),
+        "load_average_start_end": [round(load_at_start[0], 2), round(os.getloadavg()[0], 2)],  # 1-minute
     }
     write_result("resync", result, summary_rows(big, small))
 
