@@ -319,7 +319,8 @@ def checkin_comment(
     moved = _moved(status, since, as_of)
     if moved:
         lines.append(moved)
-    lines.append(f"Expected progress by now: {status['expected']:.0%}.")
+    if status.get("kind") != "keep":  # a band to stay in has no expected progress
+        lines.append(f"Expected progress by now: {status['expected']:.0%}.")
     if link:
         lines.append(f"Details: {link}")
     return "\n".join(lines)
@@ -328,17 +329,25 @@ def checkin_comment(
 def _moved(status: Mapping[str, Any], since: CheckinSince | None, as_of: datetime) -> str:
     """'Since 24 Nov: 32 % → 20 % (target 15 %), score 0.30 → 0.60.' — or where it stands now."""
     unit = f" {status['unit']}" if status.get("unit") else ""
-    target = f"target {_number(status['target'])}{unit}"
+    target = _goal(status, unit)
     score = "" if status["score"] is None else f", score {status['score']:.2f}"
     if since is None:
         if status["current"] is None:
             return ""
-        baseline = f"baseline {_number(status['baseline'])}{unit}, "
+        baseline = f"baseline {_number(status['baseline'])}{unit}, " if status.get("baseline") is not None else ""
         return f"Now {_number(status['current'])}{unit} ({baseline}{target}){score}."
     if since.score is not None and status["score"] is not None:
         score = f", score {since.score:.2f} → {status['score']:.2f}"
     values = f"{_number(since.value)}{unit} → {_number(status['current'])}{unit}"
     return f"Since {person_date(since.at, as_of)}: {values} ({target}){score}."
+
+
+def _goal(status: Mapping[str, Any], unit: str) -> str:
+    """'target 15 %', or for a keep its band: 'keep ≤ 0 incidents' (its kind words up to the colon)."""
+    words = str(status.get("kind_words") or "")
+    if status.get("kind") == "keep" and words.startswith("keep "):
+        return words.split(":", 1)[0] + unit
+    return f"target {_number(status['target'])}{unit}"
 
 
 def person_date(moment: datetime, today: datetime) -> str:
