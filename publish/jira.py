@@ -19,7 +19,7 @@ from okr.history import Reading
 from okr.report import KeyResultReport, KrEntry, Report
 from okr.scope import scope_words
 from publish.decision import decision_status
-from publish.kinds import kind_words
+from publish.kinds import keep_band, kind_words
 
 STATUS_PROPERTY = "okrsync.status"
 CHECKIN_PROPERTY = "okrsync.checkin"  # on a check-in comment: its marker, the change, the provenance
@@ -241,10 +241,16 @@ def _epic_text_writes(
 
 
 def status_line(status: Mapping[str, Any]) -> str:
-    """'O1.KR2 at risk · 0.27 · 33.3 → 15 %' — one line a reader understands."""
+    """'O1.KR2 at risk · 0.27 · 33.3 → 15 %' (a keep: '… · 0 incidents, keep ≤ 0 incidents') — one line
+    a reader understands."""
     unit = f" {status['unit']}" if status.get("unit") else ""
     score = "—" if status["score"] is None else f"{status['score']:.2f}"
-    values = f"{_number(status['current'])} → {_number(status['target'])}{unit}"
+    band = keep_band(status)
+    values = (
+        f"{_number(status['current'])}{unit}, {band}{unit}"
+        if band
+        else (f"{_number(status['current'])} → {_number(status['target'])}{unit}")
+    )
     return f"{status['kr']} {HEALTH_WORDS[status['health']]} · {score} · {values}"
 
 
@@ -343,11 +349,9 @@ def _moved(status: Mapping[str, Any], since: CheckinSince | None, as_of: datetim
 
 
 def _goal(status: Mapping[str, Any], unit: str) -> str:
-    """'target 15 %', or for a keep its band: 'keep ≤ 0 incidents' (its kind words up to the colon)."""
-    words = str(status.get("kind_words") or "")
-    if status.get("kind") == "keep" and words.startswith("keep "):
-        return words.split(":", 1)[0] + unit
-    return f"target {_number(status['target'])}{unit}"
+    """'target 15 %', or for a keep its band: 'keep ≤ 0 incidents'."""
+    band = keep_band(status)
+    return f"{band}{unit}" if band else f"target {_number(status['target'])}{unit}"
 
 
 def person_date(moment: datetime, today: datetime) -> str:

@@ -93,3 +93,12 @@ def test_the_property_keeps_the_change_and_the_provenance() -> None:
     assert facts["value"] == {"from": 32.0, "to": 20.0} and facts["score"] == {"from": 0.3, "to": 0.6}
     assert (facts["metric"], facts["metric_version"], facts["count"]) == ("escaped_share", "9f1c2ab34de5", 41)
     assert facts["since"] == "2026-11-24T10:00:00+00:00"
+
+
+def test_a_keep_status_line_says_its_band_instead_of_a_target() -> None:
+    from publish.jira import status_line
+
+    keep = {**STATUS, "kr": "O1.KR4", "kind": "keep", "kind_words": "keep ≤ 0: holds (now 0)", "unit": "incidents"}
+    keep.update(current=0.0, target=None, score=1.0, health="on_track")
+    assert status_line(keep) == "O1.KR4 on track · 1.00 · 0 incidents, keep ≤ 0 incidents"
+    assert status_line(STATUS) == "O1.KR2 on track · 0.60 · 20 → 15 %"
