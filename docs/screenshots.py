@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import requests
 
-from okrsync.demo.runner import SHOWN_EPIC, DemoOptions, demo_stack, finish, play, start_demo
+from okrsync.demo.runner import SHOWN_EPIC, SHOWN_KR_ISSUE, DemoOptions, demo_stack, finish, play, start_demo
 from okrsync.local_stack import LocalStack, settings_from_env
 from okrsync.redis_store import stop_embedded_redis
 
@@ -61,6 +61,7 @@ SHOTS: dict[str, str | ChildPage | Part] = {
     "monthly-review": ChildPage("OKR", "Checkout & Payments OKRs — review "),
     "close-page": ChildPage("OKR", "Checkout & Payments OKRs — last quarter — close "),
     "jira-issue": f"/browse/{SHOWN_EPIC}",  # a contributor epic: its KR links, health and status fields
+    "jira-kr-issue": f"/browse/{SHOWN_KR_ISSUE}",  # a KR's issue: the service's check-in comments
 }
 WIDTH, HEIGHT, SCALE = 1280, 1800, 0.8  # CSS pixels of the window, and the device scale of the image
 MEASURING_HEIGHT = 400

@@ -19,7 +19,7 @@ from okr.history import Reading
 from okr.report import KeyResultReport, KrEntry, Report
 from okr.scope import scope_words
 from publish.decision import decision_status
-from publish.kinds import kind_words
+from publish.kinds import keep_band, kind_words
 
 STATUS_PROPERTY = "okrsync.status"
 CHECKIN_PROPERTY = "okrsync.checkin"  # on a check-in comment: its marker, the change, the provenance
@@ -241,10 +241,16 @@ def _epic_text_writes(
 
 
 def status_line(status: Mapping[str, Any]) -> str:
-    """'O1.KR2 at risk · 0.27 · 33.3 → 15 %' — one line a reader understands."""
+    """'O1.KR2 at risk · 0.27 · 33.3 → 15 %' (a keep: '… · 0 incidents, keep ≤ 0 incidents') — one line
+    a reader understands."""
     unit = f" {status['unit']}" if status.get("unit") else ""
     score = "—" if status["score"] is None else f"{status['score']:.2f}"
-    values = f"{_number(status['current'])} → {_number(status['target'])}{unit}"
+    band = keep_band(status)
+    values = (
+        f"{_number(status['current'])}{unit}, {band}{unit}"
+        if band
+        else (f"{_number(status['current'])} → {_number(status['target'])}{unit}")
+    )
     return f"{status['kr']} {HEALTH_WORDS[status['health']]} · {score} · {values}"
 
 
@@ -319,7 +325,8 @@ def checkin_comment(
     moved = _moved(status, since, as_of)
     if moved:
         lines.append(moved)
-    lines.append(f"Expected progress by now: {status['expected']:.0%}.")
+    if status.get("kind") != "keep":  # a band to stay in has no expected progress
+        lines.append(f"Expected progress by now: {status['expected']:.0%}.")
     if link:
         lines.append(f"Details: {link}")
     return "\n".join(lines)
@@ -328,17 +335,23 @@ def checkin_comment(
 def _moved(status: Mapping[str, Any], since: CheckinSince | None, as_of: datetime) -> str:
     """'Since 24 Nov: 32 % → 20 % (target 15 %), score 0.30 → 0.60.' — or where it stands now."""
     unit = f" {status['unit']}" if status.get("unit") else ""
-    target = f"target {_number(status['target'])}{unit}"
+    target = _goal(status, unit)
     score = "" if status["score"] is None else f", score {status['score']:.2f}"
     if since is None:
         if status["current"] is None:
             return ""
-        baseline = f"baseline {_number(status['baseline'])}{unit}, "
+        baseline = f"baseline {_number(status['baseline'])}{unit}, " if status.get("baseline") is not None else ""
         return f"Now {_number(status['current'])}{unit} ({baseline}{target}){score}."
     if since.score is not None and status["score"] is not None:
         score = f", score {since.score:.2f} → {status['score']:.2f}"
     values = f"{_number(since.value)}{unit} → {_number(status['current'])}{unit}"
     return f"Since {person_date(since.at, as_of)}: {values} ({target}){score}."
+
+
+def _goal(status: Mapping[str, Any], unit: str) -> str:
+    """'target 15 %', or for a keep its band: 'keep ≤ 0 incidents'."""
+    band = keep_band(status)
+    return f"{band}{unit}" if band else f"target {_number(status['target'])}{unit}"
 
 
 def person_date(moment: datetime, today: datetime) -> str:

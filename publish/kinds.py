@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from okr.report import KeyResultReport, SetReport
 
@@ -28,6 +29,14 @@ def kind_words(kr: KeyResultReport, okr_set: SetReport) -> str | None:
         return "accumulates over the cycle"
     if kr.kind == "keep" and kr.keep:
         return keep_words(kr.keep, kr.current, okr_set.final)
+    return None
+
+
+def keep_band(status: Mapping[str, Any]) -> str | None:
+    """A keep KR's band as its status words say it ('keep ≤ 0'); None for the other kinds."""
+    words = str(status.get("kind_words") or "")
+    if status.get("kind") == "keep" and words.startswith("keep "):
+        return words.split(":", 1)[0]
     return None
 
 

@@ -18,6 +18,7 @@ from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
 from publish.confluence.formatting import health_status, non_finite_text
 from publish.confluence.okr_page import kr_label
 from publish.jira import HEALTH_WORDS, KrRef, Write
+from publish.kinds import keep_band
 
 GLOBAL_ID_PREFIX = "okrsync:"
 TARGET_PREFIX = "remotelink:"
@@ -118,7 +119,10 @@ def link_title(label: str, title: str, status: Mapping[str, Any]) -> str:
     """'O1.KR2 Escaped bug share · 32 % → 20 % · on track · score 0.40', the KR's title shortened to fit."""
     unit = f" {status['unit']}" if status.get("unit") else ""
     parts = []
-    if status.get("current") is not None or status.get("target") is not None:
+    band = keep_band(status)
+    if band:
+        parts.append(f"{rounded(status.get('current'))}{unit}, {band}{unit}")
+    elif status.get("current") is not None or status.get("target") is not None:
         parts.append(f"{rounded(status.get('current'))}{unit} → {rounded(status.get('target'))}{unit}")
     score = status.get("score")
     parts += [HEALTH_WORDS[status["health"]], f"score {'—' if score is None else f'{score:.2f}'}"]

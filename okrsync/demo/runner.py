@@ -16,6 +16,8 @@ from typing import TextIO
 import click
 import redis
 
+from connector.errors import ConnectorError
+from connector.jira import property_value
 from mapping.measurements import Measurement
 from okrsync.demo.activity import DemoActivity
 from okrsync.demo.scenario import demo_scenario
@@ -33,6 +35,8 @@ from okrsync.local_stack import (
 from okrsync.progress import ProgressBar
 from okrsync.redis_store import connect_redis
 from okrsync.settings import Settings
+from publish.jira import CHECKIN_PROPERTY
+from sync.configured import configured_jira
 from sync.reconcile import SyncReport, resync
 from sync.runtime import Runtime
 from sync.sql_metrics import refresh_sql_metrics
@@ -41,7 +45,8 @@ DEMO_CONFIG = Path(__file__).with_name("okrs.yaml")
 DEMO_USER = "okrsync@shop.example"
 MIN_PACE = 0.1  # seconds an action takes at the least, for counting the actions of a duration
 SHOWN_EPIC = "CHK-1"  # "Contract tests for the payment adapters", a contributor epic of checkout O1.KR2
-SHOWN_KR_ISSUE = "CHK-5"  # checkout O1.KR2's jira_issue: its check-in comments land there
+SHOWN_KR_ISSUE = "CHK-106"  # checkout O1.KR4's jira_issue: the service comments there as SEV1 incidents open, close
+PEOPLE_CHECKIN_ISSUE = "CHK-5"  # checkout O1.KR2's jira_issue: people's `/checkin` comments land there
 FIRST_SETTLE_SECONDS = 120  # for the first flush (every KR, every page created) before the story starts
 STEP_SETTLE_SECONDS = 30  # for the service to finish what one action caused
 END_SETTLE_SECONDS = 60  # for the last action's work and every page waiting out its interval
@@ -187,6 +192,7 @@ def _demo_env(settings: Settings, public_url: str) -> dict[str, str]:
         "OKRSYNC_PUBLIC_URL": public_url,
         "OKRSYNC_PAGES_INTERVAL_SECONDS": "5",
         "OKRSYNC_CHECKIN_HOLD_SECONDS": "0",  # a check-in follows a new health at once: no clock decides it
+        "OKRSYNC_CHECKIN_MIN_INTERVAL_SECONDS": "0",  # each change of health its comment, however close the last
         "OKRSYNC_LOG_LEVEL": settings.log_level,
     }
 
@@ -282,15 +288,32 @@ def finish(stack: LocalStack, played: list[str], out: TextIO, seconds: float) ->
     except StackError:  # stopped before the stack was up: nothing to sum up
         return None
     out.write("\n" + "\n".join(summary.lines()) + "\n")
-    out.write(_issue_pages(stack.jira_url))
+    out.write(_issue_pages(stack.jira_url, _service_checkins(stack.runtime, SHOWN_KR_ISSUE)))
     return summary
 
 
-def _issue_pages(emulator_url: str) -> str:
-    """The two issues to open in the emulated Jira's issue view: what a team member sees there."""
+def _service_checkins(runtime: Runtime, key: str) -> int | str:
+    """How many comments on ``key`` are the service's check-ins (they carry its check-in comment
+    property), or why they could not be read."""
+    try:
+        comments = list(configured_jira(runtime).comments(key))
+    except ConnectorError as exc:
+        return str(exc)
+    return sum(1 for comment in comments if property_value(comment, CHECKIN_PROPERTY) is not None)
+
+
+def _issue_pages(emulator_url: str, checkins: int | str) -> str:
+    """The issues to open in the emulated Jira's issue view: what a team member sees there."""
+    if isinstance(checkins, str):
+        said = f"its comments could not be read: {checkins}"
+    elif checkins:
+        said = f"{checkins} check-in comment(s) by the service: its health as SEV1 incidents open and close"
+    else:
+        said = "no check-in comment by the service yet: it comments when the KR's health changes"
     return (
         f"  a contributor epic:    {emulator_url}/browse/{SHOWN_EPIC}   (its KR links, health and status fields)\n"
-        f"  a KR issue:            {emulator_url}/browse/{SHOWN_KR_ISSUE}   (its check-in comments)\n"
+        f"  a KR issue:            {emulator_url}/browse/{SHOWN_KR_ISSUE}   ({said})\n"
+        f"  people's check-ins:    {emulator_url}/browse/{PEOPLE_CHECKIN_ISSUE}   (their `/checkin` comments on a KR)\n"
     )
 
 
@@ -301,7 +324,8 @@ def _print_where_to_look(out: TextIO, public_url: str, emulator_url: str, env: d
         f"  Confluence pages  {emulator_url}/view/   (the emulated Confluence: Company OKRs, "
         "Checkout & Payments OKRs, Platform problem review)\n"
         f"  Jira issues       {emulator_url}/browse/{SHOWN_EPIC}   {emulator_url}/browse/{SHOWN_KR_ISSUE}   "
-        "(a contributor epic and a KR issue as Jira shows them)\n"
+        f"{emulator_url}/browse/{PEOPLE_CHECKIN_ISSUE}   (a contributor epic, a KR issue with the service's "
+        "check-ins and one with people's, as Jira shows them)\n"
         f"  status property   {emulator_url}/rest/api/2/issue/{SHOWN_EPIC}/properties/okrsync.status\n"
         f"  searchable health {emulator_url}/rest/api/3/search/jql?jql=%22OKR%20health%22%3D%22Off%20track%22   "
         "(the off-track epics and KR issues)\n"

@@ -158,6 +158,16 @@ def _checkout(rng: random.Random) -> list[dict[str, Any]]:
     )
     issues += [_checkout_bug(rng, number) for number in range(70)]
     issues += [_checkout_story(rng, number) for number in range(30)]
+    issues.append(  # CHK-106: the issue of the KR "no SEV1 incident left open"
+        {
+            "project": "CHK",
+            "type": "Task",
+            "summary": "KR: no SEV1 incident left open",
+            "labels": ["okr"],
+            "assignee": "bob",
+            "created": "-60d",
+        }
+    )
     return issues
 
 

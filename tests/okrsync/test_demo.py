@@ -8,16 +8,19 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 
 from mapping.lint import lint
 from mapping.loader import load_config_text
-from okrsync.demo.runner import SHOWN_EPIC, SHOWN_KR_ISSUE, _demo_config, _port
+from okrsync.demo.runner import PEOPLE_CHECKIN_ISSUE, SHOWN_EPIC, SHOWN_KR_ISSUE, _demo_config, _port
 from okrsync.demo.scenario import demo_scenario
 from okrsync.demo.summary import DemoSummary
 from okrsync.local_stack import PortChoice, choose_port
+from publish.jira import CHECKIN_PROPERTY
 
 OKRSYNC = str(Path(sys.executable).parent / "okrsync")
 
@@ -37,7 +40,9 @@ def test_the_demo_configuration_is_valid_and_lints_clean() -> None:
     assert len(config.problem_programs[0].sources) == 6
 
 
-def test_the_issues_the_demo_points_at_are_a_contributor_epic_and_its_kr_issue() -> None:
+def test_the_issues_the_demo_points_at_are_a_contributor_epic_and_kr_issues() -> None:
+    """The epic serves the KR people check in on; the KR issue shown is a keep on the open SEV1
+    incidents, none open in the seeded company: it goes off track when the story opens one, on any day."""
     from datetime import UTC, date, datetime
 
     from emulator.jira_json import issue_facts
@@ -47,10 +52,17 @@ def test_the_issues_the_demo_points_at_are_a_contributor_epic_and_its_kr_issue()
     config = load_config_text(_demo_config(date(2026, 11, 21)))
     now = datetime(2026, 11, 21, tzinfo=UTC)
     site = build_site(demo_scenario(today=now.date()), None, now)
-    (kr,) = [kr for s in config.okr_sets for o in s.objectives for kr in o.key_results if kr.jira_issue]
-    assert kr.jira_issue == SHOWN_KR_ISSUE and kr.contributors is not None and kr.contributors.jql
+    krs = {kr.jira_issue: kr for s in config.okr_sets for o in s.objectives for kr in o.key_results if kr.jira_issue}
+    assert list(krs) == [PEOPLE_CHECKIN_ISSUE, SHOWN_KR_ISSUE]  # people's /checkin goes to the first
+    kr = krs[PEOPLE_CHECKIN_ISSUE]
+    assert kr.contributors is not None and kr.contributors.jql
     contributors = compile_jql(kr.contributors.jql, JqlContext(now=now))
     assert contributors.matches(issue_facts(site, site.issue(SHOWN_EPIC), now))
+    shown = krs[SHOWN_KR_ISSUE]
+    assert shown.keep is not None and shown.keep.below == 0 and shown.metric
+    assert site.issue(SHOWN_KR_ISSUE).fields["summary"] == "KR: no SEV1 incident left open"
+    open_sev1 = compile_jql(config.metrics[shown.metric].jql or "", JqlContext(now=now))
+    assert not [key for key in site.issues if open_sev1.matches(issue_facts(site, site.issue(key), now))]
 
 
 def test_every_owner_in_the_demo_configuration_is_a_person_of_the_demo_site() -> None:
@@ -164,16 +176,45 @@ def test_the_summary_splits_the_events_and_counts_pages_by_title_not_by_version(
     assert lines[-1] == "  (the service had not finished the last action's work: figures partial)"
 
 
-def _bounded_demo(data_dir: Path, cwd: Path, port: int, emulator_port: int, pace: float) -> str:
-    """A demo of 16 actions at ``pace`` seconds apart, on these ports."""
+ACTION_LINE = re.compile(r"^\d\d:\d\d:\d\d  ")
+
+
+def _bounded_demo(
+    data_dir: Path, cwd: Path, port: int, emulator_port: int, pace: float, while_up: Callable[[], None] = lambda: None
+) -> str:
+    """A demo of 16 actions at ``pace`` seconds apart, on these ports; ``while_up`` is called on each
+    action line it prints (the service has finished the previous action's work then, and the stack is up)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OKRSYNC_")}
     env["OKRSYNC_DATA_DIR"] = str(data_dir)
     command = [OKRSYNC, "demo", "--duration", f"{16 * pace:g}", "--pace", f"{pace:g}", "--port", str(port)]
     command += ["--emulator-port", str(emulator_port)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, cwd=cwd)
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-3000:]
+    lines = []
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd
+    ) as demo:
+        for line in demo.stdout or ():
+            lines.append(line)
+            if ACTION_LINE.match(line):
+                while_up()
+        returncode = demo.wait(timeout=240)
+    output = "".join(lines)
+    assert returncode == 0, output[-3000:]
     return output
+
+
+def _service_checkins(emulator_port: int, key: str) -> list[str] | None:
+    """The texts of the comments on ``key`` that carry the service's check-in property (None: not reachable)."""
+    url = f"http://127.0.0.1:{emulator_port}/rest/api/2/issue/{key}/comment"
+    try:
+        answer = requests.get(url, params={"expand": "properties"}, auth=("alice@shop.example", "demo"), timeout=5)
+    except requests.ConnectionError:
+        return None
+    answer.raise_for_status()
+    return [
+        str(comment["body"])
+        for comment in answer.json()["comments"]
+        if any(item.get("key") == CHECKIN_PROPERTY for item in comment.get("properties") or [])
+    ]
 
 
 def _figures(output: str) -> dict[str, object]:
@@ -196,15 +237,30 @@ def test_two_demo_runs_in_a_row_start_clean_keep_their_ports_and_give_the_same_f
     changes coalesce differently within its 5 s write interval (its versions: 21 and 16). The service
     settles after each action, so every line of the summary is the story's and the same in both runs."""
     port, emulator_port = choose_port().port, choose_port().port
-    first = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port, pace=1.2)
+    seen: list[list[str]] = []  # the service's check-ins on the KR issue shown, as a team member reads them
+
+    def read_checkins() -> None:
+        checkins = _service_checkins(emulator_port, SHOWN_KR_ISSUE)
+        if checkins is not None:
+            seen.append(checkins)
+
+    first = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port, pace=1.2, while_up=read_checkins)
     second = _bounded_demo(tmp_path / "data", tmp_path, port, emulator_port, pace=0.2)
+    assert seen and seen[-1], f"no check-in comment by the service on {SHOWN_KR_ISSUE} during the story"
+    assert all("okrsync-" not in text for text in seen[-1]), seen[-1]
+    assert seen[-1][0].startswith("OKR check-in — O1.KR4 No SEV1 incident left open: on track → off track."), seen
     assert "clean slate: the previous run's state" in second and "IS TAKEN" not in first + second
     for output in (first, second):
         assert f"http://127.0.0.1:{port}/admin/" in output and f"http://127.0.0.1:{emulator_port}/view/" in output
         assert f"a contributor epic:    http://127.0.0.1:{emulator_port}/browse/{SHOWN_EPIC}" in output
+        assert re.search(
+            rf"a KR issue:            http://127.0.0.1:{emulator_port}/browse/{SHOWN_KR_ISSUE}   \(\d+ check-in "
+            r"comment\(s\) by the service",
+            output,
+        ), output[-2000:]
         assert "had not finished" not in output
     assert _figures(first) == _figures(second)
-    assert _figures(second)["resync"] == "292 of 292"
+    assert _figures(second)["resync"] == "293 of 293"
     assert _number(r"action points opened:\s+(\d+)", second) > 0
     assert _number(r"\((\d+) from people's changes in the story", second) > 0
     assert _number(r"(\d+) from the service's own writes", second) > 0

@@ -51,6 +51,20 @@ def test_without_a_reading_to_compare_the_comment_says_where_the_kr_stands() -> 
     assert "Details" not in text
 
 
+def test_a_keep_says_its_band_and_no_expected_progress() -> None:
+    keep = {**STATUS, "kind": "keep", "kind_words": "keep ≤ 0: out of band (now 1)", "unit": "incidents"}
+    keep.update(current=1.0, baseline=None, target=None, score=0.0, health="off_track")
+    since = CheckinSince(datetime(2026, 12, 3, 8, tzinfo=UTC), 0.0, 1.0)
+    assert checkin_comment(keep, "on_track", "off_track", AT, since, LINK).splitlines() == [
+        "OKR check-in — O1.KR2 Escaped bug share: on track → off track.",
+        "Since 3 Dec: 0 incidents → 1 incidents (keep ≤ 0 incidents), score 1.00 → 0.00.",
+        f"Details: {LINK}",
+    ]
+    assert checkin_comment(keep, "on_track", "off_track", AT).splitlines()[1] == (
+        "Now 1 incidents (keep ≤ 0 incidents), score 0.00."
+    )
+
+
 def test_a_date_reads_as_people_write_it_in_the_zone_with_the_year_only_when_another() -> None:
     shanghai = AT.astimezone(ZoneInfo("Asia/Shanghai"))
     assert person_date(datetime(2026, 11, 24, 20, tzinfo=UTC), shanghai) == "25 Nov"  # already the 25th there
@@ -79,3 +93,12 @@ def test_the_property_keeps_the_change_and_the_provenance() -> None:
     assert facts["value"] == {"from": 32.0, "to": 20.0} and facts["score"] == {"from": 0.3, "to": 0.6}
     assert (facts["metric"], facts["metric_version"], facts["count"]) == ("escaped_share", "9f1c2ab34de5", 41)
     assert facts["since"] == "2026-11-24T10:00:00+00:00"
+
+
+def test_a_keep_status_line_says_its_band_instead_of_a_target() -> None:
+    from publish.jira import status_line
+
+    keep = {**STATUS, "kr": "O1.KR4", "kind": "keep", "kind_words": "keep ≤ 0: holds (now 0)", "unit": "incidents"}
+    keep.update(current=0.0, target=None, score=1.0, health="on_track")
+    assert status_line(keep) == "O1.KR4 on track · 1.00 · 0 incidents, keep ≤ 0 incidents"
+    assert status_line(STATUS) == "O1.KR2 on track · 0.60 · 20 → 15 %"

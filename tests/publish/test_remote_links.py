@@ -165,3 +165,10 @@ def test_every_health_has_a_16px_icon() -> None:
         svg = health_icon(health)
         assert svg is not None and 'width="16" height="16"' in svg
     assert health_icon("../etc") is None
+
+
+def test_a_keep_says_its_band_instead_of_a_target() -> None:
+    keep = {**status(current=1.0, score=0.0), "health": "off_track", "target": None, "unit": "incidents"}
+    keep.update(kind="keep", kind_words="keep ≤ 0: out of band (now 1)")
+    title = link_title("O1.KR4", "No SEV1 incident left open", keep)
+    assert title == "O1.KR4 No SEV1 incident left open · 1 incidents, keep ≤ 0 incidents · off track · score 0.00"
