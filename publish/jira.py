@@ -18,6 +18,7 @@ from mapping.models import OkrConfig
 from okr.history import Reading
 from okr.report import KeyResultReport, KrEntry, Report
 from okr.scope import scope_words
+from publish.confluence.formatting import unit_for
 from publish.decision import decision_status
 from publish.kinds import keep_band, kind_words
 
@@ -247,9 +248,9 @@ def status_line(status: Mapping[str, Any]) -> str:
     score = "—" if status["score"] is None else f"{status['score']:.2f}"
     band = keep_band(status)
     values = (
-        f"{_number(status['current'])}{unit}, {band}{unit}"
+        f"{_amount(status['current'], status)}, {band}{unit}"
         if band
-        else (f"{_number(status['current'])} → {_number(status['target'])}{unit}")
+        else (f"{_number(status['current'])} → {_amount(status['target'], status)}")
     )
     return f"{status['kr']} {HEALTH_WORDS[status['health']]} · {score} · {values}"
 
@@ -340,18 +341,27 @@ def _moved(status: Mapping[str, Any], since: CheckinSince | None, as_of: datetim
     if since is None:
         if status["current"] is None:
             return ""
-        baseline = f"baseline {_number(status['baseline'])}{unit}, " if status.get("baseline") is not None else ""
-        return f"Now {_number(status['current'])}{unit} ({baseline}{target}){score}."
+        baseline = f"baseline {_amount(status['baseline'], status)}, " if status.get("baseline") is not None else ""
+        return f"Now {_amount(status['current'], status)} ({baseline}{target}){score}."
     if since.score is not None and status["score"] is not None:
         score = f", score {since.score:.2f} → {status['score']:.2f}"
-    values = f"{_number(since.value)}{unit} → {_number(status['current'])}{unit}"
+    values = f"{_amount(since.value, status)} → {_amount(status['current'], status)}"
     return f"Since {person_date(since.at, as_of)}: {values} ({target}){score}."
 
 
 def _goal(status: Mapping[str, Any], unit: str) -> str:
     """'target 15 %', or for a keep its band: 'keep ≤ 0 incidents'."""
     band = keep_band(status)
-    return f"{band}{unit}" if band else f"target {_number(status['target'])}{unit}"
+    return f"{band}{unit}" if band else f"target {_amount(status['target'], status)}"
+
+
+def _amount(value: Any, status: Mapping[str, Any]) -> str:
+    """'32 %', '3 incidents', '1 incident': a value with the KR's unit, in the singular for exactly one."""
+    text = _number(value)
+    unit = status.get("unit")
+    if not unit:
+        return text
+    return f"{text} {unit_for(value, unit) if isinstance(value, int | float) else unit}"
 
 
 def person_date(moment: datetime, today: datetime) -> str:

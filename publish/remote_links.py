@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
-from publish.confluence.formatting import health_status, non_finite_text
+from publish.confluence.formatting import health_status, non_finite_text, unit_for
 from publish.confluence.okr_page import kr_label
 from publish.jira import HEALTH_WORDS, KrRef, Write
 from publish.kinds import keep_band
@@ -121,9 +121,10 @@ def link_title(label: str, title: str, status: Mapping[str, Any]) -> str:
     parts = []
     band = keep_band(status)
     if band:
-        parts.append(f"{rounded(status.get('current'))}{unit}, {band}{unit}")
+        parts.append(f"{rounded(status.get('current'))}{_unit_of(status.get('current'), unit)}, {band}{unit}")
     elif status.get("current") is not None or status.get("target") is not None:
-        parts.append(f"{rounded(status.get('current'))}{unit} → {rounded(status.get('target'))}{unit}")
+        current, target = status.get("current"), status.get("target")
+        parts.append(f"{rounded(current)}{_unit_of(current, unit)} → {rounded(target)}{_unit_of(target, unit)}")
     score = status.get("score")
     parts += [HEALTH_WORDS[status["health"]], f"score {'—' if score is None else f'{score:.2f}'}"]
     tail = "".join(f" · {part}" for part in parts)
@@ -187,3 +188,8 @@ def health_icon(health: str) -> str | None:
         f"<title>{health_title(health)}</title>"
         f'<circle cx="8" cy="8" r="7" fill="{colour}"/>{mark}</svg>'
     )
+
+
+def _unit_of(value: Any, unit: str) -> str:
+    """' incidents', or ' incident' for exactly one."""
+    return f" {unit_for(value, unit.strip())}" if unit and isinstance(value, int | float) else unit

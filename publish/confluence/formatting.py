@@ -90,7 +90,16 @@ def with_unit(value: float | None, unit: str | None) -> str:
     text = number(value)
     if value is None or math.isnan(value) or not unit:
         return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit_for(value, unit)}"
+
+
+def unit_for(value: float, unit: str) -> str:
+    """A plural word unit in the singular for exactly one ("1 incident", "1 hour"); symbols and short
+    units ("ms", "kg", "%") and words that are not plain plurals ("status", "class") stay as they are."""
+    plain_plural = len(unit) >= 4 and unit.isalpha() and unit.islower() and unit.endswith("s")
+    if value == 1 and plain_plural and not unit.endswith(("ss", "us", "is")):
+        return unit[:-1]
+    return unit
 
 
 def score_text(score: float | None) -> str:

@@ -57,11 +57,11 @@ def test_a_keep_says_its_band_and_no_expected_progress() -> None:
     since = CheckinSince(datetime(2026, 12, 3, 8, tzinfo=UTC), 0.0, 1.0)
     assert checkin_comment(keep, "on_track", "off_track", AT, since, LINK).splitlines() == [
         "OKR check-in — O1.KR2 Escaped bug share: on track → off track.",
-        "Since 3 Dec: 0 incidents → 1 incidents (keep ≤ 0 incidents), score 1.00 → 0.00.",
+        "Since 3 Dec: 0 incidents → 1 incident (keep ≤ 0 incidents), score 1.00 → 0.00.",
         f"Details: {LINK}",
     ]
     assert checkin_comment(keep, "on_track", "off_track", AT).splitlines()[1] == (
-        "Now 1 incidents (keep ≤ 0 incidents), score 0.00."
+        "Now 1 incident (keep ≤ 0 incidents), score 0.00."
     )
 
 

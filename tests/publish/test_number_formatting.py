@@ -134,3 +134,21 @@ def test_an_okr_set_page_renders_whatever_its_krs_hold(value: float, trend: list
     for _, markup in page.regions:
         ElementTree.fromstring(f'<r xmlns:ac="a" xmlns:ri="r">{markup}</r>')
         assert not PYTHON_SPELLING.search(markup), markup
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "said"),
+    [
+        (1, "incidents", "1 incident"),
+        (1.0, "hours", "1 hour"),
+        (2, "incidents", "2 incidents"),
+        (0, "incidents", "0 incidents"),
+        (1, "ms", "1 ms"),
+        (1, "status", "1 status"),
+        (1, "Points", "1 Points"),
+        (1, "%", "1%"),
+        (1, "bug", "1 bug"),
+    ],
+)
+def test_a_plural_unit_reads_in_the_singular_for_exactly_one(value: float, unit: str, said: str) -> None:
+    assert fmt.with_unit(value, unit) == said

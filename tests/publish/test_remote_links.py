@@ -171,4 +171,4 @@ def test_a_keep_says_its_band_instead_of_a_target() -> None:
     keep = {**status(current=1.0, score=0.0), "health": "off_track", "target": None, "unit": "incidents"}
     keep.update(kind="keep", kind_words="keep ≤ 0: out of band (now 1)")
     title = link_title("O1.KR4", "No SEV1 incident left open", keep)
-    assert title == "O1.KR4 No SEV1 incident left open · 1 incidents, keep ≤ 0 incidents · off track · score 0.00"
+    assert title == "O1.KR4 No SEV1 incident left open · 1 incident, keep ≤ 0 incidents · off track · score 0.00"
