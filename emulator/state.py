@@ -134,7 +134,7 @@ class Site:
         self.lock = threading.RLock()
         self._keys = {issue.key.upper(): issue.id for issue in self.issues.values()}
         self.issue_revision = 0  # moves on every issue write; search answers are reused within one revision
-        self._children: tuple[int, dict[str, list[Issue]]] | None = None
+        self._children: dict[str, list[Issue]] | None = None  # parent id → children; None: to be indexed
 
     def issue_written(self) -> None:
         """Record that an issue was created, edited, commented or deleted (call it under the lock)."""
@@ -178,25 +178,35 @@ class Site:
         raise NotFound(ISSUE_NOT_FOUND[self.flavor])
 
     def children(self, issue_id: str) -> list[Issue]:
-        """The issues whose parent is ``issue_id``, in creation order; indexed once per issue revision, so
-        rendering a page of issues does not scan every issue for each one."""
-        if self._children is None or self._children[0] != self.issue_revision:
+        """The issues whose parent is ``issue_id``, in creation order; indexed once and kept while no parent
+        link changes, so neither rendering a page of issues nor a burst of edits scans every issue."""
+        if self._children is None:
             index: dict[str, list[Issue]] = {}
             for issue in self.issues.values():
                 parent = issue.fields.get("parent")
                 if parent:
                     index.setdefault(parent, []).append(issue)
-            self._children = (self.issue_revision, index)
-        return list(self._children[1].get(issue_id, ()))
+            self._children = index
+        return list(self._children.get(issue_id, ()))
+
+    def parents_changed(self) -> None:
+        """Record that an issue's parent link was set or cleared (call it under the lock): the children's
+        index is built again when next asked."""
+        self._children = None
 
     def add_issue(self, issue: Issue) -> None:
         self.issues[issue.id] = issue
         self._keys[issue.key.upper()] = issue.id
+        parent = issue.fields.get("parent")
+        if parent and self._children is not None:  # the newest issue is its parent's last child
+            self._children.setdefault(parent, []).append(issue)
         self.issue_written()
 
     def remove_issue(self, issue: Issue) -> None:
         self.issues.pop(issue.id, None)
         self._keys.pop(issue.key.upper(), None)
+        if issue.fields.get("parent"):
+            self.parents_changed()
         self.issue_written()
 
     def issue_type(self, reference: Any) -> dict[str, Any]:

@@ -229,6 +229,38 @@ def test_sub_tasks_follow_their_parent_through_creation_and_deletion(small: Runn
     assert subtasks() == []
 
 
+def test_sub_tasks_follow_a_parent_change_and_other_edits_keep_the_children_index(
+    small: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def subtasks(key: str) -> list[str]:
+        fields = call(small, "GET", f"issue/{key}", params={"fields": "subtasks"}).json()["fields"]
+        return [s["key"] for s in fields["subtasks"]]
+
+    fields = {"project": {"key": "BULK"}, "summary": "Part", "issuetype": {"name": "Sub-task"}}
+    first = call(small, "POST", "issue", json={"fields": {**fields, "parent": {"key": "BULK-1"}}}).json()["key"]
+    second = call(small, "POST", "issue", json={"fields": {**fields, "parent": {"key": "BULK-1"}}}).json()["key"]
+    assert subtasks("BULK-1") == [first, second] and subtasks("BULK-2") == []
+    site = small.emulator.site
+    built: list[int] = []
+    monkeypatch.setattr(site, "issues", _CountedValues(site.issues, built))
+    call(small, "PUT", f"issue/{second}", json={"fields": {"summary": "Renamed"}})
+    assert subtasks("BULK-1") == [first, second] and built == []  # an edit of other fields: no new index
+    call(small, "PUT", f"issue/{first}", json={"fields": {"parent": {"key": "BULK-2"}}})
+    assert subtasks("BULK-1") == [second] and subtasks("BULK-2") == [first] and len(built) == 1
+
+
+class _CountedValues(dict):  # type: ignore[type-arg]
+    """A dict of issues that records each pass over its values."""
+
+    def __init__(self, issues: dict[str, Any], passes: list[int]) -> None:
+        super().__init__(issues)
+        self.passes = passes
+
+    def values(self) -> Any:
+        self.passes.append(1)
+        return super().values()
+
+
 def test_the_search_cache_forgets_everything_at_a_new_revision_and_keeps_only_the_newest() -> None:
     cache = SearchCache(kept=2)
     nobody: frozenset[str] = frozenset()
