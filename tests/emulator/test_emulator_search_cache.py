@@ -73,7 +73,33 @@ def test_a_walk_builds_the_facts_of_each_issue_once_not_once_per_page(
             break
         token = answer["nextPageToken"]
     assert pages == 13 and len(walked) == len(set(walked)) == 1234
-    assert len(built) == 1235  # every issue of the site once (SMALL-1 too), for 13 pages
+    assert len(built) == 1234  # every issue of the project once, for 13 pages; not SMALL-1, out of the query
+
+
+@pytest.mark.parametrize(
+    ("jql", "found", "facts_built"),
+    [
+        ("project = SMALL", ["SMALL-1"], 1),
+        ("project in (SMALL, BULK) AND labels = nothing", [], 6),
+        ("project = BULK AND project = SMALL", [], 0),
+        ("project = SMALL OR labels = nothing", ["SMALL-1"], 6),  # an alternative: every issue is read
+        ("NOT project = BULK", ["SMALL-1"], 6),
+        ("project != BULK", ["SMALL-1"], 6),
+        ("project = SMALL AND NOT labels = nothing", [], 6),  # an empty field meets no negated clause
+    ],
+)
+def test_a_search_reads_only_the_projects_its_clauses_require(
+    small: Running, monkeypatch: pytest.MonkeyPatch, jql: str, found: list[str], facts_built: int
+) -> None:
+    built: list[str] = []
+    real = emulator.context.issue_facts
+
+    def counted(site: Any, issue: Any, now: Any = None) -> dict[str, Any]:
+        built.append(issue.id)
+        return real(site, issue, now)
+
+    monkeypatch.setattr(emulator.context, "issue_facts", counted)
+    assert keys(small, jql) == found and len(built) == facts_built
 
 
 def test_a_page_after_a_delete_is_cut_from_the_issues_as_they_are_now(small: Running) -> None:
