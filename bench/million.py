@@ -161,7 +161,7 @@ class Figures:
         }
 
     def add(self, phase: str, figures: dict[str, Any]) -> None:
-        self.data[phase] = figures
+        self.data[phase] = {**figures, "load_average": [round(n, 2) for n in os.getloadavg()]}
         print(f"{phase}: {json.dumps(figures, default=str)}", flush=True)
         write_result(RESULT, self.data, summary_rows(self.data))
 
