@@ -287,6 +287,21 @@ class _CountedValues(dict):  # type: ignore[type-arg]
         return super().values()
 
 
+def test_issue_links_follow_their_creation_and_deletion_once_the_issues_were_rendered(small: Running) -> None:
+    def linked(key: str) -> list[str]:
+        fields = call(small, "GET", f"issue/{key}", params={"fields": "issuelinks"}).json()["fields"]
+        return [(link.get("outwardIssue") or link.get("inwardIssue"))["key"] for link in fields["issuelinks"]]
+
+    assert linked("BULK-1") == [] and linked("BULK-2") == []  # rendered: the links' index is built
+    for other in ("BULK-2", "BULK-3"):
+        body = {"type": {"name": "Blocks"}, "inwardIssue": {"key": "BULK-1"}, "outwardIssue": {"key": other}}
+        call(small, "POST", "issueLink", json=body)
+    assert linked("BULK-1") == ["BULK-2", "BULK-3"] and linked("BULK-2") == ["BULK-1"]
+    first = call(small, "GET", "issue/BULK-2", params={"fields": "issuelinks"}).json()["fields"]["issuelinks"][0]
+    call(small, "DELETE", f"issueLink/{first['id']}")
+    assert linked("BULK-1") == ["BULK-3"] and linked("BULK-2") == [] and linked("BULK-3") == ["BULK-1"]
+
+
 def test_the_search_cache_forgets_everything_at_a_new_revision_and_keeps_only_the_newest() -> None:
     cache = SearchCache(kept=2)
     nobody: frozenset[str] = frozenset()
