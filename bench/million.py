@@ -16,8 +16,8 @@ timeout keeps the phases it finished):
 - **resync**: ``okrsync resync --full`` as a child process of a small launcher (its own peak RSS, see
   bench/resync.py), wall time; Redis ``INFO memory`` ``used_memory`` before and after, per issue; the
   append-only file's size; every issue mirrored. With ``--fill direct`` the mirror is filled without
-  the walk instead (``DirectFill``): the same documents, stored by the same script, in minutes where
-  a resync with 2,000 KRs takes hours.
+  the walk instead (``DirectFill``): the same documents, stored by the same script, without the
+  emulator's time to serve 10,000 pages.
 - **evaluate**: a fresh process does what a worker's first flush does, timed part by part: read the
   mirror into memory (``sync.mirror_follower``), evaluate every KR from it (which keeps the
   selections), evaluate every KR again a second later from the kept selections (the scheduler's
@@ -28,9 +28,9 @@ timeout keeps the phases it finished):
   value is written (the worker's cold start: read the mirror, keep the selections, flush); then
   ``--events`` label edits at ``--rate`` per second on a fixed schedule (ten senders), and the time
   from the last edit until the written status shows the final values (which a full evaluation gives:
-  each label's count of bugs); the worker's RSS and CPU, and the service's calls per event. The
-  emulator's writes slow down with its size (each write re-indexes every issue's children before the
-  next render), so at 100,000 issues and more the edits go out slower than ``--rate``.
+  each label's count of bugs); the worker's RSS and CPU, and the service's calls per event.
+
+Each phase's figures carry the load average (1, 5, 15 minutes) at their end.
 
 Writes bench/results/million.json.
 """
@@ -161,7 +161,7 @@ class Figures:
         }
 
     def add(self, phase: str, figures: dict[str, Any]) -> None:
-        self.data[phase] = figures
+        self.data[phase] = {**figures, "load_average": [round(n, 2) for n in os.getloadavg()]}
         print(f"{phase}: {json.dumps(figures, default=str)}", flush=True)
         write_result(RESULT, self.data, summary_rows(self.data))
 

@@ -78,9 +78,16 @@ class Emulator:
     def _evaluate(self, query: Query) -> list[Issue]:
         """Every issue's facts through the query, then its order: the cost a cached answer saves."""
         now = self.now()
-        facts = [issue_facts(self.site, issue, now) for issue in self.site.issues.values()]
+        facts = [issue_facts(self.site, issue, now) for issue in self._candidates(query)]
         matched = sort_issues([f for f in facts if query.matches(f)], query.order)
         return [self.site.issues[str(f["_id"])] for f in matched]
+
+    def _candidates(self, query: Query) -> list[Issue]:
+        """The issues of the projects the query can match (every issue unless it requires a project)."""
+        if query.projects is None:
+            return list(self.site.issues.values())
+        ids = {p.id for p in self.site.projects if query.may_match_project({p.key.lower(), p.name.lower(), p.id})}
+        return [issue for issue in self.site.issues.values() if issue.project_id in ids]
 
     def matches(self, text: str, issue: Issue) -> bool:
         """Whether a webhook's JQL filter admits ``issue``; a filter that does not parse admits nothing."""

@@ -389,6 +389,8 @@ def edit_issue(
     if not items:
         return None
     issue.fields.update(after)
+    if "parent" in after:
+        site.parents_changed()
     return record_change(site, issue, actor, now, items)
 
 

@@ -204,9 +204,7 @@ def _epic_members(site: Site, issue: Issue) -> list[Issue]:
 
 def _issue_links_section(site: Site, issue: Issue) -> str:
     rows = []
-    for link in site.links.values():
-        if issue.id not in (link["inward"], link["outward"]):
-            continue
+    for link in site.links_of(issue.id):
         outward = link["inward"] == issue.id  # as the API answers it: the other issue is the outward one
         other = site.issues.get(link["outward"] if outward else link["inward"])
         try:

@@ -728,7 +728,7 @@ def create_link(api: str) -> Response:
         inward = site.issue(_issue_reference(body.get("inwardIssue")))
         outward = site.issue(_issue_reference(body.get("outwardIssue")))
         link = {"id": site.next_id("link"), "type": str(link_type["id"]), "inward": inward.id, "outward": outward.id}
-        site.links[link["id"]] = link
+        site.add_link(link)
         emulator.notify(
             "issuelink_created", payloads.link_event(site, link, event="issuelink_created", now=emulator.now())
         )
@@ -762,7 +762,7 @@ def get_link(api: str, link_id: str) -> Response:
 def delete_link(api: str, link_id: str) -> Response:
     emulator = current_emulator()
     with emulator.site.lock:
-        link = emulator.site.links.pop(link_id, None)
+        link = emulator.site.remove_link(link_id)
         if link is None:
             return jira_error(404, f"No issue link with id '{link_id}' exists.")
         emulator.notify(

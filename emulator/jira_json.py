@@ -383,13 +383,8 @@ def link_json(site: Site, link: dict[str, Any], issue: Issue, view: View) -> dic
 
 
 def _links_of(site: Site, issue: Issue) -> list[dict[str, Any]]:
-    return [
-        link
-        for link in site.links.values()
-        if issue.id in (link["inward"], link["outward"])
-        and link["inward"] in site.issues
-        and link["outward"] in site.issues
-    ]
+    issues = site.issues
+    return [link for link in site.links_of(issue.id) if link["inward"] in issues and link["outward"] in issues]
 
 
 def _subtasks(site: Site, issue: Issue) -> list[Issue]:

@@ -141,9 +141,17 @@ class Query:
     order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
     bounded: bool = True
     reads_clock: bool = False  # relative dates or now()-style functions: the matches move with time
+    # the values of each ``project =`` / ``project in`` clause every match must meet (a query of ANDs only,
+    # no OR, no NOT); None: any project may match
+    projects: tuple[frozenset[str], ...] | None = None
 
     def matches(self, facts: Facts) -> bool:
         return self.predicate(facts)
+
+    def may_match_project(self, names: set[str]) -> bool:
+        """Whether an issue of the project known by ``names`` (lowercase key, name and id) can match:
+        False only when a project clause the query cannot do without names none of them."""
+        return self.projects is None or all(names & wanted for wanted in self.projects)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -190,6 +198,7 @@ class _Parser:
         self.index = 0
         self.context = context
         self.reads_clock = False
+        self.project_clauses: list[frozenset[str]] = []  # the positive, unnegated ones
 
     # -------------------------------------------------------------- structure
 
@@ -203,7 +212,14 @@ class _Parser:
         order = self._order_by()
         if not self._at_end():
             self._fail("either 'OR' or 'AND'")
-        return Query(predicate, order, bounded, self.reads_clock)
+        return Query(predicate, order, bounded, self.reads_clock, self._required_projects())
+
+    def _required_projects(self) -> tuple[frozenset[str], ...] | None:
+        """The project clauses every match must meet: all of them when the query joins its clauses by
+        AND alone (no OR or NOT anywhere, so no clause stands negated or as an alternative)."""
+        if not self.project_clauses or any(t.keyword in ("or", "not") for t in self.tokens):
+            return None
+        return tuple(self.project_clauses)
 
     # ``negated``: the part stands under an odd number of NOTs; it is built as its negation, as
     # Jira rewrites it (OR ↔ AND, each clause's operator flipped).
@@ -321,6 +337,8 @@ class _Parser:
         wanted = _lowered([value for value in values if value is not EMPTY])
         if name == "project":
             self._check_projects(wanted)
+            if operator in POSITIVE and not negated and EMPTY not in values:
+                self.project_clauses.append(frozenset(wanted))
         return _among(
             name, EMPTY in values, (operator in POSITIVE) != negated, lambda value: _intersects(value, wanted)
         )

@@ -134,7 +134,8 @@ class Site:
         self.lock = threading.RLock()
         self._keys = {issue.key.upper(): issue.id for issue in self.issues.values()}
         self.issue_revision = 0  # moves on every issue write; search answers are reused within one revision
-        self._children: tuple[int, dict[str, list[Issue]]] | None = None
+        self._children: dict[str, list[Issue]] | None = None  # parent id → children; None: to be indexed
+        self._links_by_issue: dict[str, list[dict[str, Any]]] | None = None  # issue id → its links, likewise
 
     def issue_written(self) -> None:
         """Record that an issue was created, edited, commented or deleted (call it under the lock)."""
@@ -178,26 +179,58 @@ class Site:
         raise NotFound(ISSUE_NOT_FOUND[self.flavor])
 
     def children(self, issue_id: str) -> list[Issue]:
-        """The issues whose parent is ``issue_id``, in creation order; indexed once per issue revision, so
-        rendering a page of issues does not scan every issue for each one."""
-        if self._children is None or self._children[0] != self.issue_revision:
+        """The issues whose parent is ``issue_id``, in creation order; indexed once and kept while no parent
+        link changes, so neither rendering a page of issues nor a burst of edits scans every issue."""
+        if self._children is None:
             index: dict[str, list[Issue]] = {}
             for issue in self.issues.values():
                 parent = issue.fields.get("parent")
                 if parent:
                     index.setdefault(parent, []).append(issue)
-            self._children = (self.issue_revision, index)
-        return list(self._children[1].get(issue_id, ()))
+            self._children = index
+        return list(self._children.get(issue_id, ()))
+
+    def parents_changed(self) -> None:
+        """Record that an issue's parent link was set or cleared (call it under the lock): the children's
+        index is built again when next asked."""
+        self._children = None
 
     def add_issue(self, issue: Issue) -> None:
         self.issues[issue.id] = issue
         self._keys[issue.key.upper()] = issue.id
+        parent = issue.fields.get("parent")
+        if parent and self._children is not None:  # the newest issue is its parent's last child
+            self._children.setdefault(parent, []).append(issue)
         self.issue_written()
 
     def remove_issue(self, issue: Issue) -> None:
         self.issues.pop(issue.id, None)
         self._keys.pop(issue.key.upper(), None)
+        if issue.fields.get("parent"):
+            self.parents_changed()
         self.issue_written()
+
+    def links_of(self, issue_id: str) -> list[dict[str, Any]]:
+        """The issue links with ``issue_id`` at either end, in creation order; indexed once and kept while
+        no link is added or removed, so rendering an issue does not scan every link of the site."""
+        if self._links_by_issue is None:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for link in self.links.values():
+                _index_link(index, link)
+            self._links_by_issue = index
+        return list(self._links_by_issue.get(issue_id, ()))
+
+    def add_link(self, link: dict[str, Any]) -> None:
+        self.links[link["id"]] = link
+        if self._links_by_issue is not None:  # the newest link is the last of both its issues
+            _index_link(self._links_by_issue, link)
+
+    def remove_link(self, link_id: str) -> dict[str, Any] | None:
+        """The link removed, or None if there is no such link."""
+        link = self.links.pop(link_id, None)
+        if link is not None:
+            self._links_by_issue = None
+        return link
 
     def issue_type(self, reference: Any) -> dict[str, Any]:
         return _catalog_entry(self.issue_types, reference, "issue type")
@@ -281,6 +314,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _index_link(index: dict[str, list[dict[str, Any]]], link: dict[str, Any]) -> None:
+    for issue_id in dict.fromkeys((link["inward"], link["outward"])):  # a link of an issue to itself: once
+        index.setdefault(issue_id, []).append(link)
 
 
 def _reference_text(reference: Any, keys: tuple[str, ...]) -> str | None:

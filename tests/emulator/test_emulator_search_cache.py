@@ -73,7 +73,33 @@ def test_a_walk_builds_the_facts_of_each_issue_once_not_once_per_page(
             break
         token = answer["nextPageToken"]
     assert pages == 13 and len(walked) == len(set(walked)) == 1234
-    assert len(built) == 1235  # every issue of the site once (SMALL-1 too), for 13 pages
+    assert len(built) == 1234  # every issue of the project once, for 13 pages; not SMALL-1, out of the query
+
+
+@pytest.mark.parametrize(
+    ("jql", "found", "facts_built"),
+    [
+        ("project = SMALL", ["SMALL-1"], 1),
+        ("project in (SMALL, BULK) AND labels = nothing", [], 6),
+        ("project = BULK AND project = SMALL", [], 0),
+        ("project = SMALL OR labels = nothing", ["SMALL-1"], 6),  # an alternative: every issue is read
+        ("NOT project = BULK", ["SMALL-1"], 6),
+        ("project != BULK", ["SMALL-1"], 6),
+        ("project = SMALL AND NOT labels = nothing", [], 6),  # an empty field meets no negated clause
+    ],
+)
+def test_a_search_reads_only_the_projects_its_clauses_require(
+    small: Running, monkeypatch: pytest.MonkeyPatch, jql: str, found: list[str], facts_built: int
+) -> None:
+    built: list[str] = []
+    real = emulator.context.issue_facts
+
+    def counted(site: Any, issue: Any, now: Any = None) -> dict[str, Any]:
+        built.append(issue.id)
+        return real(site, issue, now)
+
+    monkeypatch.setattr(emulator.context, "issue_facts", counted)
+    assert keys(small, jql) == found and len(built) == facts_built
 
 
 def test_a_page_after_a_delete_is_cut_from_the_issues_as_they_are_now(small: Running) -> None:
@@ -227,6 +253,53 @@ def test_sub_tasks_follow_their_parent_through_creation_and_deletion(small: Runn
     assert subtasks() == [child["key"]]
     call(small, "DELETE", f"issue/{child['key']}")
     assert subtasks() == []
+
+
+def test_sub_tasks_follow_a_parent_change_and_other_edits_keep_the_children_index(
+    small: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def subtasks(key: str) -> list[str]:
+        fields = call(small, "GET", f"issue/{key}", params={"fields": "subtasks"}).json()["fields"]
+        return [s["key"] for s in fields["subtasks"]]
+
+    fields = {"project": {"key": "BULK"}, "summary": "Part", "issuetype": {"name": "Sub-task"}}
+    first = call(small, "POST", "issue", json={"fields": {**fields, "parent": {"key": "BULK-1"}}}).json()["key"]
+    second = call(small, "POST", "issue", json={"fields": {**fields, "parent": {"key": "BULK-1"}}}).json()["key"]
+    assert subtasks("BULK-1") == [first, second] and subtasks("BULK-2") == []
+    site = small.emulator.site
+    built: list[int] = []
+    monkeypatch.setattr(site, "issues", _CountedValues(site.issues, built))
+    call(small, "PUT", f"issue/{second}", json={"fields": {"summary": "Renamed"}})
+    assert subtasks("BULK-1") == [first, second] and built == []  # an edit of other fields: no new index
+    call(small, "PUT", f"issue/{first}", json={"fields": {"parent": {"key": "BULK-2"}}})
+    assert subtasks("BULK-1") == [second] and subtasks("BULK-2") == [first] and len(built) == 1
+
+
+class _CountedValues(dict):  # type: ignore[type-arg]
+    """A dict of issues that records each pass over its values."""
+
+    def __init__(self, issues: dict[str, Any], passes: list[int]) -> None:
+        super().__init__(issues)
+        self.passes = passes
+
+    def values(self) -> Any:
+        self.passes.append(1)
+        return super().values()
+
+
+def test_issue_links_follow_their_creation_and_deletion_once_the_issues_were_rendered(small: Running) -> None:
+    def linked(key: str) -> list[str]:
+        fields = call(small, "GET", f"issue/{key}", params={"fields": "issuelinks"}).json()["fields"]
+        return [(link.get("outwardIssue") or link.get("inwardIssue"))["key"] for link in fields["issuelinks"]]
+
+    assert linked("BULK-1") == [] and linked("BULK-2") == []  # rendered: the links' index is built
+    for other in ("BULK-2", "BULK-3"):
+        body = {"type": {"name": "Blocks"}, "inwardIssue": {"key": "BULK-1"}, "outwardIssue": {"key": other}}
+        call(small, "POST", "issueLink", json=body)
+    assert linked("BULK-1") == ["BULK-2", "BULK-3"] and linked("BULK-2") == ["BULK-1"]
+    first = call(small, "GET", "issue/BULK-2", params={"fields": "issuelinks"}).json()["fields"]["issuelinks"][0]
+    call(small, "DELETE", f"issueLink/{first['id']}")
+    assert linked("BULK-1") == ["BULK-3"] and linked("BULK-2") == [] and linked("BULK-3") == ["BULK-1"]
 
 
 def test_the_search_cache_forgets_everything_at_a_new_revision_and_keeps_only_the_newest() -> None:
