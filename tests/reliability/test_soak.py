@@ -22,6 +22,8 @@ import requests
 from connector import CallStats, JiraPort, JiraSettings, RetryPolicy
 from okrsync import redis_store
 from okrsync.local_stack import LocalStack
+from sync.history import READINGS_KEPT
+from sync.keys import KR_HISTORY_PREFIX
 from sync.queue import DEAD_LETTERS, SEEN_PREFIX, STATS, STREAM
 from tests.reliability.conftest import Profile, children, rss_kib
 from tests.support.stack import deployed_options
@@ -35,6 +37,7 @@ RSS_GROWTH_CAP_MIB = {"short": 16, "long": 24}  # per process, from the first sa
 DEDUPE_SECONDS = 90_000  # OKRSYNC_DEDUPE_SECONDS default: okrsync:seen:* live 25 h by design
 STATE_KEYS_CAP = 80  # every other okrsync key: mirror (13 issues), config, stats, written, dirty, pages, …
 COLLECTION_CAP = 200  # items in any okrsync list/stream/hash/set/zset (a drain batch is 200)
+# but a KR's recorded readings: one per change of its value, bounded by count (the newest READINGS_KEPT) and age
 RQ_JOB_TTL = 300 + 60  # result_ttl of drain/flush jobs, plus a minute of slack for maintenance
 BUGS = [i["key"] for i in SCENARIO["issues"] if i["type"] == "Bug"]
 
@@ -53,6 +56,11 @@ def data_dir() -> Iterator[Path]:
         except (ProcessLookupError, ValueError):
             pass
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _sizes(sample: dict[str, Any], history: bool) -> list[int]:
+    """The sizes of the sample's collections: a KR's recorded readings, or every other one."""
+    return [size for key, size in sample["state"].items() if key.startswith(KR_HISTORY_PREFIX) == history]
 
 
 def key_census(client: redis.Redis) -> dict[str, Any]:
@@ -143,12 +151,14 @@ def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
         queued = int(client.hget(STATS, "queued") or 0)
         biggest = sorted(last["state"].items(), key=lambda kv: -kv[1])[:6]
         state_max = max(len(s["state"]) for s in samples)
-        collection_max = max(max(s["state"].values(), default=0) for s in samples)
+        collection_max = max(max(_sizes(s, history=False), default=0) for s in samples)
+        history_max = max(max(_sizes(s, history=True), default=0) for s in samples)
         print(
             f"redis: DBSIZE {samples[0]['dbsize']} → {last['dbsize']}; okrsync:seen:* {last['seen']} "
             f"(= 2 × {queued} deliveries stored, incl. {queued - events} echoes of the service's own writes; by design for {DEDUPE_SECONDS} s); rq:job:* max "  # noqa: E501
             f"{max(s['rq_jobs'] for s in samples)} (result_ttl-bounded); other okrsync keys max {state_max} "
-            f"(cap {STATE_KEYS_CAP}), largest collection max {collection_max} (cap {COLLECTION_CAP}): {biggest}"
+            f"(cap {STATE_KEYS_CAP}), largest collection max {collection_max} (cap {COLLECTION_CAP}), "
+            f"a KR's readings max {history_max} (cap {READINGS_KEPT}): {biggest}"
         )
         status = status_of(jira, "SHOP-1")
         bugs = list(jira.search("project = SHOP AND issuetype = Bug", fields=["labels"]))
@@ -161,7 +171,7 @@ def test_soak_at_five_events_per_second_keeps_memory_and_redis_bounded(
         for name, (_, _, grown) in growth.items():
             assert grown <= cap, f"{name} grew {grown:.1f} MiB after warm-up (cap {cap} MiB)"
         assert last["seen"] == 2 * queued and last["seen_ttl_bad"] == 0
-        assert state_max <= STATE_KEYS_CAP and collection_max <= COLLECTION_CAP
+        assert state_max <= STATE_KEYS_CAP and collection_max <= COLLECTION_CAP and history_max <= READINGS_KEPT
         assert max(s["rq_jobs"] for s in samples) <= 2 * profile.soak_rate * RQ_JOB_TTL
         assert last["dbsize"] <= last["seen"] + last["rq_jobs"] + last["rq_other"] + STATE_KEYS_CAP
         assert client.xlen(STREAM) == 0 and client.xlen(DEAD_LETTERS) == 0
