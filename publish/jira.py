@@ -18,7 +18,7 @@ from mapping.models import OkrConfig
 from okr.history import Reading
 from okr.report import KeyResultReport, KrEntry, Report
 from okr.scope import scope_words
-from publish.confluence.formatting import unit_for
+from publish.confluence.formatting import unit_suffix
 from publish.decision import decision_status
 from publish.kinds import keep_band, kind_words
 
@@ -357,11 +357,7 @@ def _goal(status: Mapping[str, Any], unit: str) -> str:
 
 def _amount(value: Any, status: Mapping[str, Any]) -> str:
     """'32 %', '3 incidents', '1 incident': a value with the KR's unit, in the singular for exactly one."""
-    text = _number(value)
-    unit = status.get("unit")
-    if not unit:
-        return text
-    return f"{text} {unit_for(value, unit) if isinstance(value, int | float) else unit}"
+    return f"{_number(value)}{unit_suffix(value, status.get('unit'))}"
 
 
 def person_date(moment: datetime, today: datetime) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mapping.models import KeyResult, Objective, OkrConfig, OkrSet
-from publish.confluence.formatting import health_status, non_finite_text, unit_for
+from publish.confluence.formatting import health_status, non_finite_text, unit_suffix
 from publish.confluence.okr_page import kr_label
 from publish.jira import HEALTH_WORDS, KrRef, Write
 from publish.kinds import keep_band
@@ -118,13 +118,13 @@ def remote_link(
 def link_title(label: str, title: str, status: Mapping[str, Any]) -> str:
     """'O1.KR2 Escaped bug share · 32 % → 20 % · on track · score 0.40', the KR's title shortened to fit."""
     unit = f" {status['unit']}" if status.get("unit") else ""
+    current, target = status.get("current"), status.get("target")
     parts = []
     band = keep_band(status)
     if band:
-        parts.append(f"{rounded(status.get('current'))}{_unit_of(status.get('current'), unit)}, {band}{unit}")
-    elif status.get("current") is not None or status.get("target") is not None:
-        current, target = status.get("current"), status.get("target")
-        parts.append(f"{rounded(current)}{_unit_of(current, unit)} → {rounded(target)}{_unit_of(target, unit)}")
+        parts.append(f"{_with_unit(current, status)}, {band}{unit}")
+    elif current is not None or target is not None:
+        parts.append(f"{_with_unit(current, status)} → {_with_unit(target, status)}")
     score = status.get("score")
     parts += [HEALTH_WORDS[status["health"]], f"score {'—' if score is None else f'{score:.2f}'}"]
     tail = "".join(f" · {part}" for part in parts)
@@ -190,6 +190,5 @@ def health_icon(health: str) -> str | None:
     )
 
 
-def _unit_of(value: Any, unit: str) -> str:
-    """' incidents', or ' incident' for exactly one."""
-    return f" {unit_for(value, unit.strip())}" if unit and isinstance(value, int | float) else unit
+def _with_unit(value: Any, status: Mapping[str, Any]) -> str:
+    return f"{rounded(value)}{unit_suffix(value, status.get('unit'))}"

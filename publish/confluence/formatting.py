@@ -93,6 +93,13 @@ def with_unit(value: float | None, unit: str | None) -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit_for(value, unit)}"
 
 
+def unit_suffix(value: object, unit: str | None) -> str:
+    """' incidents', ' incident' for exactly one, ' %'; nothing without a unit: what follows a value in a line."""
+    if not unit:
+        return ""
+    return f" {unit_for(value, unit) if isinstance(value, int | float) else unit}"
+
+
 def unit_for(value: float, unit: str) -> str:
     """A plural word unit in the singular for exactly one ("1 incident", "1 hour"); symbols and short
     units ("ms", "kg", "%") and words that are not plain plurals ("status", "class") stay as they are."""
