@@ -153,12 +153,10 @@ def run_worker_until_stopped(settings: Settings, connection: redis.Redis, burst:
 
 def _work_once(settings: Settings, connection: redis.Redis, burst: bool) -> bool:
     """One run of RQ's loop; True when the worker is to stop, False when the loop is to start again."""
-    from rq import SimpleWorker  # jobs run in this process: the mirror kept in memory lasts between them
-
     _exit_on_stop_signals()  # until RQ's loop installs its own handlers
-    worker: SimpleWorker | None = None
+    worker: Any = None
     try:
-        worker = SimpleWorker([settings.queue_name], connection=connection)  # it names its connection
+        worker = _worker_class()([settings.queue_name], connection=connection)  # it names its connection
         worker.work(burst=burst, logging_level=settings.log_level)
     except redis.ConnectionError as exc:
         if worker is not None and _shutdown_requested(worker):
@@ -170,6 +168,19 @@ def _work_once(settings: Settings, connection: redis.Redis, burst: bool) -> bool
         return True
     log.warning("worker: the work loop ended on an error; starting again in %.0f s", RESTART_PAUSE_SECONDS)
     return False
+
+
+def _worker_class() -> type:
+    """RQ's SimpleWorker (jobs run in this process: the mirror kept in memory lasts between them)
+    without its pub/sub channel. The service sends RQ no remote commands, and on a stop RQ's teardown
+    joins and closes that channel's listening thread, which can hang past a stop's deadline."""
+    from rq import SimpleWorker
+
+    class Worker(SimpleWorker):
+        def subscribe(self) -> None:
+            """No channel: ``unsubscribe`` then has nothing to stop."""
+
+    return Worker
 
 
 def _exit_on_stop_signals() -> None:
